@@ -1,0 +1,237 @@
+/* alloc.c - aborting allocators and the budgeted arena.
+ *
+ * The arena is a list of chunks; allocations bump a pointer in the newest
+ * chunk. Chunks double from 4 KiB up to 1 MiB; an allocation larger than a
+ * chunk gets a chunk of its own. The budget counts bytes handed out, not chunk
+ * sizes, so a peer cannot make us reserve more than the budget plus one chunk.
+ */
+#include "alloc.h"
+
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dg.h"
+
+#define ALIGN alignof(max_align_t)
+#define CHUNK_MIN 4096
+#define CHUNK_MAX (1024 * 1024)
+
+static _Noreturn void out_of_memory(size_t n)
+{
+    fprintf(stderr, "dangan: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *dg_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (!p)
+        out_of_memory(n);
+    return p;
+}
+
+void *dg_xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+
+    if (!p)
+        out_of_memory(count * size);
+    return p;
+}
+
+void *dg_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (!q)
+        out_of_memory(n);
+    return q;
+}
+
+char *dg_xstrdup(const char *s)
+{
+    return dg_xstrndup(s, strlen(s));
+}
+
+char *dg_xstrndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = dg_xmalloc(len + 1);
+
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *dg_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    dg_assert(n >= 0);
+    p = dg_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+struct chunk {
+    struct chunk *prev;
+    size_t cap; /* usable bytes after the header */
+    size_t used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+struct dg_arena {
+    struct chunk *head;
+    size_t used;   /* bytes handed out, counted against budget */
+    size_t budget;
+    size_t next_chunk;
+    unsigned long n_allocs;
+    unsigned long fail_at; /* 0 = no injection */
+};
+
+dg_arena *dg_arena_new(size_t budget)
+{
+    dg_arena *a = dg_xcalloc(1, sizeof *a);
+
+    a->budget = budget;
+    a->next_chunk = CHUNK_MIN;
+    return a;
+}
+
+void dg_arena_free(dg_arena *a)
+{
+    struct chunk *c;
+
+    if (!a)
+        return;
+    c = a->head;
+    while (c) {
+        struct chunk *prev = c->prev;
+
+        free(c);
+        c = prev;
+    }
+    free(a);
+}
+
+static struct chunk *add_chunk(dg_arena *a, size_t need)
+{
+    size_t cap = a->next_chunk;
+    struct chunk *c;
+
+    if (cap < need)
+        cap = need;
+    c = malloc(sizeof *c + cap);
+    if (!c)
+        return NULL; /* a peer-sized request: fail the request, not the process */
+    c->prev = a->head;
+    c->cap = cap;
+    c->used = 0;
+    a->head = c;
+    if (a->next_chunk < CHUNK_MAX)
+        a->next_chunk *= 2;
+    return c;
+}
+
+void *dg_arena_alloc(dg_arena *a, size_t n)
+{
+    struct chunk *c = a->head;
+    size_t rounded;
+    void *p;
+
+    a->n_allocs++;
+    if (a->fail_at && a->n_allocs >= a->fail_at)
+        return NULL;
+    if (n > SIZE_MAX - ALIGN)
+        return NULL;
+    rounded = (n + ALIGN - 1) & ~(ALIGN - 1);
+    if (rounded == 0)
+        rounded = ALIGN;
+    if (a->used > a->budget || rounded > a->budget - a->used)
+        return NULL;
+    if (!c || c->cap - c->used < rounded) {
+        c = add_chunk(a, rounded);
+        if (!c)
+            return NULL;
+    }
+    p = c->data + c->used;
+    c->used += rounded;
+    a->used += rounded;
+    return p;
+}
+
+void *dg_arena_calloc(dg_arena *a, size_t count, size_t size)
+{
+    void *p;
+
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    p = dg_arena_alloc(a, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+char *dg_arena_strndup(dg_arena *a, const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = dg_arena_alloc(a, len + 1);
+
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+char *dg_arena_strdup(dg_arena *a, const char *s)
+{
+    return dg_arena_strndup(a, s, strlen(s));
+}
+
+char *dg_arena_printf(dg_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    p = dg_arena_alloc(a, (size_t)n + 1);
+    if (!p)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+size_t dg_arena_used(const dg_arena *a)
+{
+    return a->used;
+}
+
+void dg_arena_set_budget(dg_arena *a, size_t budget)
+{
+    a->budget = budget;
+}
+
+void dg_arena_fail_after(dg_arena *a, unsigned long nth)
+{
+    a->fail_at = nth ? a->n_allocs + nth : 0;
+}

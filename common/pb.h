@@ -1,0 +1,47 @@
+/* pb.h - protobuf-c with a budget.
+ *
+ * protobuf-c has no size limits: a 4 MiB frame of empty sub-messages can
+ * cost ~240 MiB when unpacked. Every unpack here goes through a
+ * ProtobufCAllocator backed by a dg_arena with a budget (DESIGN §11), after
+ * dg_validate_wire has checked UTF-8, enum values and structure (protobuf-c
+ * checks none of those). Any thread; an arena belongs to one thread at a time.
+ */
+#ifndef DG_PB_H
+#define DG_PB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "dangan.pb-c.h"
+
+/* Budget for decoding a frame of `len` bytes: 16 × len, at least 64 KiB,
+ * at most 64 MiB. */
+size_t dg_pb_decode_budget(size_t len);
+
+/* A ProtobufCAllocator drawing from `a` (free is a no-op; the arena frees all).
+ * `failed` is set to true when an allocation is refused. */
+typedef struct dg_pb_alloc {
+    ProtobufCAllocator pc;
+    dg_arena *arena;
+    bool failed;
+} dg_pb_alloc;
+void dg_pb_alloc_init(dg_pb_alloc *pa, dg_arena *a);
+
+/* Validates then unpacks one Frame payload into `a`. On DG_OK *out lives in
+ * the arena. DG_EPROTO: malformed or invalid content, `why` says which field;
+ * DG_ENOMEM: the arena's budget ran out. */
+int dg_pb_unpack_frame(const uint8_t *p, size_t len, dg_arena *a, Dangan__V1__Frame **out,
+                       char *why, size_t why_len);
+
+/* Best effort: the Request.id inside a Frame payload that failed validation,
+ * so the error reply can name the request. 0 if it cannot be found. Pure. */
+uint64_t dg_pb_peek_request_id(const uint8_t *p, size_t len);
+
+/* Appends the 4-byte length prefix and the packed frame to `out`.
+ * DG_ETOOBIG (nothing appended) if the packed size exceeds `limit`. */
+int dg_pb_pack_frame(const Dangan__V1__Frame *f, uint32_t limit, dg_buf *out);
+
+#endif

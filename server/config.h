@@ -1,0 +1,66 @@
+/* config.h - dangand's settings: defaults < INI file(s) < command-line flags,
+ * then validated and frozen. Loop-thread data once serving starts; nothing
+ * changes it afterwards.
+ *
+ * INI sections and keys (values in the units their names say):
+ *   [server]   listen, log_level, max_connections
+ *   [limits]   max_frame_after_login, max_in_flight, write_high_water, write_low_water,
+ *              handshake_timeout_ms, prelogin_timeout_ms, idle_timeout_ms,
+ *              write_stall_timeout_ms, ping_interval_ms, shutdown_grace_ms
+ *   [sessions] idle_timeout_s, absolute_timeout_s
+ *   [login]    account_failures, account_window_s, account_max_delay_s,
+ *              peer_failures, peer_block_s
+ *   [passwords] argon2_memory_kib, argon2_iterations, argon2_lanes, hash_threads
+ *   [store]    readers, writer_queue, reader_queue
+ */
+#ifndef DG_CONFIG_H
+#define DG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+typedef struct dg_config {
+    char data_dir[1024];
+    char listen[256]; /* host:port; port 0 picks a free port */
+    enum dg_log_level log_level;
+    uint32_t max_connections;
+    uint32_t max_frame_after_login;
+    uint32_t max_in_flight;
+    uint32_t write_high_water;
+    uint32_t write_low_water;
+    uint32_t handshake_timeout_ms;
+    uint32_t prelogin_timeout_ms;
+    uint32_t idle_timeout_ms;
+    uint32_t write_stall_timeout_ms;
+    uint32_t ping_interval_ms;
+    uint32_t shutdown_grace_ms;
+    uint32_t session_idle_s;
+    uint32_t session_absolute_s;
+    uint32_t login_account_failures;
+    uint32_t login_account_window_s;
+    uint32_t login_account_max_delay_s;
+    uint32_t login_peer_failures;
+    uint32_t login_peer_block_s;
+    uint32_t argon2_memory_kib;
+    uint32_t argon2_iterations;
+    uint32_t argon2_lanes;
+    uint32_t hash_threads; /* 0: one per core */
+    uint32_t readers;
+    uint32_t writer_queue;
+    uint32_t reader_queue;
+} dg_config;
+
+/* Fills in the defaults of DESIGN §11. */
+void dg_config_defaults(dg_config *c);
+/* Applies an INI file. DG_OK, DG_ENOTFOUND (no such file), DG_EINVAL with
+ * `err` naming the file, line and key. */
+int dg_config_load(dg_config *c, const char *path, char *err, size_t err_len);
+/* Applies one setting ("limits", "idle_timeout_ms", "5000"). DG_OK or DG_EINVAL. */
+int dg_config_set(dg_config *c, const char *section, const char *key, const char *value,
+                  char *err, size_t err_len);
+/* Cross-field checks (low < high water, frame ceiling, ...). DG_OK or DG_EINVAL. */
+int dg_config_check(const dg_config *c, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,68 @@
+/* conn.h - one client connection and the requests it has in flight.
+ *
+ * A connection owns its stream and holds a reference on its session. It is
+ * freed only when both its stream has closed and no request of it is in
+ * flight, so a dg_req may always touch req->conn. Replies to a connection
+ * that is gone are dropped. Loop thread only.
+ */
+#ifndef DG_CONN_H
+#define DG_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "dangan.pb-c.h"
+#include "server.h"
+#include "session.h"
+
+typedef struct dg_req {
+    dg_conn *conn;
+    dg_server *srv;
+    uint64_t id;
+    const char *action;     /* route name for logs and audit, e.g. "session.login" */
+    dg_arena *arena;        /* owns msg, and everything the response points to */
+    Dangan__V1__Request *msg;
+    Dangan__V1__Response resp;
+    Dangan__V1__Status status;
+    int64_t started_us;
+    bool is_close_after; /* close the connection once the reply is queued */
+} dg_req;
+
+/* Accepts a pending connection from the listener. */
+void dg_conn_accept(dg_server *srv);
+
+/* Sends req->resp with req->status (OK unless set) and frees the request and
+ * its arena. Exactly once per request. */
+void dg_req_reply(dg_req *req);
+/* Sets the status (code from `rc` via dg_status_from_err), then replies. */
+void dg_req_fail(dg_req *req, int rc, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Adds a field violation to the status; call before dg_req_fail. */
+void dg_req_violation(dg_req *req, const char *field, const char *description);
+void dg_req_retry_after(dg_req *req, int64_t ms);
+/* Reply memory: never NULL (the reply budget is far above any reply; real OOM aborts). */
+void *dg_req_alloc(dg_req *req, size_t n);
+char *dg_req_strdup(dg_req *req, const char *s);
+const char *dg_conn_peer(const dg_conn *c);    /* "ip:port" */
+const char *dg_conn_peer_ip(const dg_conn *c); /* "ip" */
+uint64_t dg_conn_id(const dg_conn *c);
+bool dg_conn_has_hello(const dg_conn *c);
+void dg_conn_set_hello(dg_conn *c);
+bool dg_conn_is_over_capacity(const dg_conn *c);
+/* The session bound to this connection, or NULL. */
+dg_session *dg_conn_session(dg_conn *c);
+/* Binds `s` (takes a reference, lifts the frame limit to the post-login one),
+ * replacing any previous session. */
+void dg_conn_bind_session(dg_conn *c, dg_session *s);
+/* Drops the binding (frame limit back to the pre-login one). */
+void dg_conn_unbind_session(dg_conn *c);
+
+/* Timeouts and expiry for every connection (the 1 s sweep). */
+void dg_conn_sweep_all(dg_server *srv);
+/* Shutdown: stop reading requests on every connection. */
+void dg_conn_pause_all(dg_server *srv);
+/* Shutdown: close every connection gracefully. */
+void dg_conn_close_all(dg_server *srv);
+
+#endif

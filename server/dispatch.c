@@ -1,0 +1,113 @@
+/* dispatch.c - the route table: Request oneof case → {checks, handler}.
+ *
+ * Before login only Hello, Login, Authenticate and Ping pass; Hello must come
+ * first (Ping excepted). While a password change is pending, only the routes
+ * marked so pass. Everything else a handler decides (permissions, validation).
+ */
+#include "dispatch.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "dg.h"
+#include "handlers.h"
+#include "log.h"
+
+enum {
+    PUBLIC = 1 << 0,        /* allowed before login */
+    NO_HELLO = 1 << 1,      /* allowed before Hello */
+    WHILE_MUST_CHANGE = 1 << 2, /* allowed while the password must be changed */
+};
+
+struct route {
+    Dangan__V1__Request__BodyCase body;
+    unsigned flags;
+    const char *action;
+    void (*handler)(dg_req *req);
+};
+
+static const struct route routes[] = {
+    {DANGAN__V1__REQUEST__BODY_HELLO, PUBLIC | NO_HELLO | WHILE_MUST_CHANGE, "session.hello",
+     dg_h_hello},
+    {DANGAN__V1__REQUEST__BODY_PING, PUBLIC | NO_HELLO | WHILE_MUST_CHANGE, "session.ping",
+     dg_h_ping},
+    {DANGAN__V1__REQUEST__BODY_LOGIN, PUBLIC | WHILE_MUST_CHANGE, "session.login", dg_h_login},
+    {DANGAN__V1__REQUEST__BODY_AUTHENTICATE, PUBLIC | WHILE_MUST_CHANGE, "session.authenticate",
+     dg_h_authenticate},
+    {DANGAN__V1__REQUEST__BODY_LOGOUT, WHILE_MUST_CHANGE, "session.logout", dg_h_logout},
+    {DANGAN__V1__REQUEST__BODY_WHOAMI, WHILE_MUST_CHANGE, "session.whoami", dg_h_whoami},
+    {DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD, WHILE_MUST_CHANGE, "user.change_password",
+     dg_h_change_password},
+};
+
+static const struct route *find_route(Dangan__V1__Request__BodyCase body)
+{
+    for (size_t i = 0; i < DG_ARRAY_LEN(routes); i++)
+        if (routes[i].body == body)
+            return &routes[i];
+    return NULL;
+}
+
+/* Checks the session bound to the connection. Returns false (and answers)
+ * when the request may not proceed. */
+static bool check_session(dg_req *req, const struct route *r)
+{
+    dg_session *s = dg_conn_session(req->conn);
+    int64_t now = dg_now_ms();
+    const char *why;
+
+    if (!s) {
+        dg_req_fail(req, DG_EAUTH, "login_required", "log in first");
+        return false;
+    }
+    why = dg_session_invalid_reason(s, now, (int64_t)req->srv->cfg.session_idle_s * 1000);
+    if (why) {
+        dg_conn_unbind_session(req->conn);
+        dg_req_fail(req, DG_EAUTH, why, "%s; log in again",
+                    strcmp(why, "session_revoked") == 0 ? "the session was revoked"
+                                                         : "the session has expired");
+        return false;
+    }
+    if (s->must_change_password && !(r->flags & WHILE_MUST_CHANGE)) {
+        dg_req_fail(req, DG_ESTATE, "password_change_required",
+                    "change your password first (dangan passwd)");
+        return false;
+    }
+    s->last_active_at = now;
+    return true;
+}
+
+void dg_dispatch(dg_req *req)
+{
+    const struct route *r = find_route(req->msg->body_case);
+
+    if (!r) {
+        dg_req_fail(req, DG_ENOTSUP, "unknown_request",
+                    "this server does not know request type %d", (int)req->msg->body_case);
+        return;
+    }
+    req->action = r->action;
+    if (req->id == 0) {
+        dg_req_fail(req, DG_EINVAL, "request_id_required", "Request.id must be non-zero");
+        return;
+    }
+    if (dg_conn_is_over_capacity(req->conn)) {
+        dg_req_retry_after(req, 5000);
+        req->is_close_after = true;
+        dg_req_fail(req, DG_EBUSY, "server_full",
+                    "the server has reached its connection limit; try again shortly");
+        return;
+    }
+    if (req->srv->is_draining) {
+        dg_req_retry_after(req, 2000);
+        dg_req_fail(req, DG_EBUSY, "shutting_down", "the server is shutting down");
+        return;
+    }
+    if (!dg_conn_has_hello(req->conn) && !(r->flags & NO_HELLO)) {
+        dg_req_fail(req, DG_ESTATE, "hello_required", "send Hello first");
+        return;
+    }
+    if (!(r->flags & PUBLIC) && !check_session(req, r))
+        return;
+    r->handler(req);
+}

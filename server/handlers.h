@@ -1,0 +1,18 @@
+/* handlers.h - request handlers, one family per h_*.c file. Each takes
+ * ownership of the request and answers it exactly once (dg_req_reply or
+ * dg_req_fail), now or after its jobs come back. Loop thread. */
+#ifndef DG_HANDLERS_H
+#define DG_HANDLERS_H
+
+#include "conn.h"
+
+/* h_session.c */
+void dg_h_hello(dg_req *req);
+void dg_h_login(dg_req *req);
+void dg_h_authenticate(dg_req *req);
+void dg_h_logout(dg_req *req);
+void dg_h_ping(dg_req *req);
+void dg_h_whoami(dg_req *req);
+void dg_h_change_password(dg_req *req);
+
+#endif

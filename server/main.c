@@ -1,0 +1,152 @@
+/* main.c - dangand's command line: parse arguments, call one function.
+ *
+ *   dangand init --data DIR [--listen HOST:PORT] [--san NAME]... [--admin NAME]
+ *   dangand serve --data DIR [--config FILE] [--listen HOST:PORT] [--log-level L]
+ *   dangand --version
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dg.h"
+#include "init.h"
+#include "log.h"
+#include "server.h"
+
+#define MAX_SANS 60
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dangand <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  init  --data DIR [--listen HOST:PORT] [--san NAME]... [--admin NAME]\n"
+            "        create a data directory: database, TLS key and certificate, first admin\n"
+            "  serve --data DIR [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
+            "        run the server in the foreground; SIGINT/SIGTERM stop it cleanly\n"
+            "  --version\n"
+            "\n"
+            "Settings: defaults < DIR/dangand.conf < --config FILE < flags.\n"
+            "See deploy/dangand.conf.example for every setting.\n");
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
+        {"san", required_argument, NULL, 's'},  {"admin", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    const char *sans[MAX_SANS];
+    dg_config defaults;
+    dg_init_opts o = {.listen = "127.0.0.1:7443", .admin = "admin", .sans = sans};
+    char err[512];
+    int c;
+
+    dg_config_defaults(&defaults);
+    o.argon2 = (dg_argon2_params){defaults.argon2_memory_kib, defaults.argon2_iterations,
+                                  defaults.argon2_lanes};
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data_dir = optarg; break;
+        case 'l': o.listen = optarg; break;
+        case 'a': o.admin = optarg; break;
+        case 's':
+            if (o.n_sans == MAX_SANS) {
+                fprintf(stderr, "dangand init: at most %d --san\n", MAX_SANS);
+                return 2;
+            }
+            sans[o.n_sans++] = optarg;
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!o.data_dir || optind != argc) {
+        fprintf(stderr, "dangand init: --data DIR is required\n");
+        return 2;
+    }
+    if (dg_init_run(&o, stdout, err, sizeof err) != DG_OK) {
+        fprintf(stderr, "dangand init: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},      {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},    {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *config = NULL, *listen = NULL, *level = NULL;
+    char path[1200], err[512];
+    dg_config cfg;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data = optarg; break;
+        case 'c': config = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'v': level = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!data || optind != argc) {
+        fprintf(stderr, "dangand serve: --data DIR is required\n");
+        return 2;
+    }
+    dg_config_defaults(&cfg);
+    if (strlen(data) >= sizeof cfg.data_dir) {
+        fprintf(stderr, "dangand serve: data directory path too long\n");
+        return 2;
+    }
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
+    snprintf(path, sizeof path, "%s/%s", data, DG_CONF_FILE);
+    rc = dg_config_load(&cfg, path, err, sizeof err);
+    if (rc != DG_OK && rc != DG_ENOTFOUND) {
+        fprintf(stderr, "dangand serve: %s\n", err);
+        return 2;
+    }
+    if (config && dg_config_load(&cfg, config, err, sizeof err) != DG_OK) {
+        fprintf(stderr, "dangand serve: %s\n", err);
+        return 2;
+    }
+    if ((listen && dg_config_set(&cfg, "server", "listen", listen, err, sizeof err) != DG_OK) ||
+        (level && dg_config_set(&cfg, "server", "log_level", level, err, sizeof err) != DG_OK) ||
+        dg_config_check(&cfg, err, sizeof err) != DG_OK) {
+        fprintf(stderr, "dangand serve: %s\n", err);
+        return 2;
+    }
+    dg_log_set_level(cfg.log_level);
+    return dg_server_run(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("dangand %s\n", DANGAN_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    fprintf(stderr, "dangand: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

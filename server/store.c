@@ -1,0 +1,541 @@
+/* store.c - opening, settings checks, schema migrations, transactions, meta.
+ *
+ * Owns: the sqlite3 connection and its statement cache.
+ * Invariants: the write connection passed refuse_weak_settings(); statements
+ * in the cache are reset before each use. Runs on: the thread that owns the
+ * connection (writer or one reader; init and offline commands use it alone).
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "dg.h"
+#include "log.h"
+
+/* Schema migrations: migrations[i] takes user_version i to i + 1. Applied in
+ * one transaction each. Never edit a shipped migration; add the next one. */
+static const char *const migrations[] = {
+    /* v1: identity, users, sessions, audit trail, change feed. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','manager','sales','viewer','auditor')),"
+    "  password_hash TEXT NOT NULL,"
+    "  must_change_password INTEGER NOT NULL DEFAULT 0,"
+    "  is_disabled INTEGER NOT NULL DEFAULT 0,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  password_changed_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  revoked_at INTEGER,"
+    "  revoke_reason TEXT"
+    ") STRICT;"
+    "CREATE INDEX sessions_live_by_user ON sessions(user_id) WHERE revoked_at IS NULL;"
+    "CREATE TABLE audit_log ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  user_id INTEGER,"
+    "  username TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  entity_id INTEGER,"
+    "  outcome TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  hash BLOB NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX audit_log_by_user ON audit_log(user_id, seq);"
+    "CREATE INDEX audit_log_by_action ON audit_log(action, seq);"
+    /* Defence in depth: the server never updates or deletes audit rows. */
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+    "CREATE TABLE changes ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  actor_id INTEGER,"
+    "  entity TEXT NOT NULL,"
+    "  entity_id INTEGER NOT NULL,"
+    "  customer_id INTEGER,"
+    "  op TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  fields TEXT NOT NULL DEFAULT '',"
+    "  vis_before TEXT,"
+    "  vis_after TEXT"
+    ") STRICT;",
+};
+
+int store_err(dg_store *st, int rc)
+{
+    snprintf(st->err, sizeof st->err, "%s", st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return DG_OK;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return DG_EEXIST;
+        return DG_EINVAL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DG_EBUSY;
+    case SQLITE_NOMEM:
+        return DG_ENOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return DG_ECORRUPT;
+    case SQLITE_READONLY:
+        return DG_EREADONLY;
+    case SQLITE_TOOBIG:
+        return DG_ETOOBIG;
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return DG_EINVAL;
+    default: /* SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_ERROR, ... */
+        return DG_EIO;
+    }
+}
+
+sqlite3_stmt *store_stmt(dg_store *st, const char *sql)
+{
+    size_t h = (size_t)(((uintptr_t)sql >> 3) % STORE_STMT_SLOTS);
+
+    for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
+        struct stmt_slot *slot = &st->slots[(h + i) % STORE_STMT_SLOTS];
+
+        if (slot->sql == sql) {
+            sqlite3_reset(slot->stmt);
+            sqlite3_clear_bindings(slot->stmt);
+            return slot->stmt;
+        }
+        if (!slot->sql) {
+            int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->stmt,
+                                        NULL);
+            if (rc != SQLITE_OK) {
+                store_err(st, rc);
+                dg_log_error("store", "msg=\"cannot prepare statement\" error=\"%s\"", st->err);
+                slot->stmt = NULL;
+                return NULL;
+            }
+            slot->sql = sql;
+            return slot->stmt;
+        }
+    }
+    dg_assert(!"statement cache full: raise STORE_STMT_SLOTS");
+    return NULL;
+}
+
+int store_exec_stmt(dg_store *st, sqlite3_stmt *s)
+{
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        int err = store_err(st, rc);
+
+        sqlite3_reset(s);
+        return err;
+    }
+    sqlite3_reset(s);
+    return DG_OK;
+}
+
+void store_col_text(sqlite3_stmt *s, int col, char *out, size_t out_len)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
+
+    if (n >= out_len)
+        n = out_len - 1;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+int store_bind_text(sqlite3_stmt *s, int idx, const char *text)
+{
+    if (!text)
+        return sqlite3_bind_null(s, idx);
+    return sqlite3_bind_text(s, idx, text, -1, SQLITE_STATIC);
+}
+
+int store_bind_id(sqlite3_stmt *s, int idx, int64_t id)
+{
+    if (id == 0)
+        return sqlite3_bind_null(s, idx);
+    return sqlite3_bind_int64(s, idx, id);
+}
+
+/* Runs one SQL text (possibly several statements) without caching. */
+static int exec_sql(dg_store *st, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        int err = store_err(st, rc);
+
+        if (msg)
+            snprintf(st->err, sizeof st->err, "%s", msg);
+        sqlite3_free(msg);
+        return err;
+    }
+    return DG_OK;
+}
+
+static int pragma_int(dg_store *st, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK)
+        return store_err(st, rc);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
+static int pragma_text(dg_store *st, const char *sql, char *out, size_t out_len)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK)
+        return store_err(st, rc);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        store_col_text(s, 0, out, out_len);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
+/* DESIGN §11: acknowledged means durable, and a crafted schema cannot run
+ * functions. Set what we need, then read it back and refuse anything weaker. */
+static int apply_and_check_settings(dg_store *st, char *err, size_t err_len)
+{
+    int on = 0;
+    int64_t v = 0;
+    char mode[16] = "";
+    int rc;
+
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
+    if (!on) {
+        snprintf(err, err_len, "SQLite defensive mode cannot be enabled");
+        return DG_ECORRUPT;
+    }
+    sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
+    if (on) {
+        snprintf(err, err_len, "SQLite trusted_schema cannot be turned off");
+        return DG_ECORRUPT;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    rc = exec_sql(st, st->is_writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                      " PRAGMA foreign_keys=ON;"
+                                    : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                      " PRAGMA query_only=ON;");
+    if (rc != DG_OK) {
+        snprintf(err, err_len, "cannot apply database settings: %s", st->err);
+        return rc;
+    }
+    if ((rc = pragma_text(st, "PRAGMA journal_mode", mode, sizeof mode)) != DG_OK)
+        return rc;
+    if (strcmp(mode, "wal") != 0) {
+        snprintf(err, err_len, "database journal_mode is %s, not wal", mode);
+        return DG_ECORRUPT;
+    }
+    if ((rc = pragma_int(st, "PRAGMA synchronous", &v)) != DG_OK)
+        return rc;
+    if (v < 2) {
+        snprintf(err, err_len, "database synchronous=%lld is weaker than FULL", (long long)v);
+        return DG_ECORRUPT;
+    }
+    if ((rc = pragma_int(st, "PRAGMA foreign_keys", &v)) != DG_OK)
+        return rc;
+    if (v != 1) {
+        snprintf(err, err_len, "database foreign_keys cannot be enabled");
+        return DG_ECORRUPT;
+    }
+    return DG_OK;
+}
+
+static int migrate(dg_store *st, char *err, size_t err_len)
+{
+    int64_t version = 0;
+    int rc = pragma_int(st, "PRAGMA user_version", &version);
+
+    if (rc != DG_OK) {
+        snprintf(err, err_len, "cannot read the schema version: %s", st->err);
+        return rc;
+    }
+    if (version > (int64_t)DG_ARRAY_LEN(migrations)) {
+        snprintf(err, err_len, "database schema v%lld is newer than this dangand (v%zu)",
+                 (long long)version, DG_ARRAY_LEN(migrations));
+        return DG_ENOTSUP;
+    }
+    if (!st->is_writer) {
+        if (version != (int64_t)DG_ARRAY_LEN(migrations)) {
+            snprintf(err, err_len, "database schema v%lld, expected v%zu", (long long)version,
+                     DG_ARRAY_LEN(migrations));
+            return DG_ECORRUPT;
+        }
+        return DG_OK;
+    }
+    for (size_t v = (size_t)version; v < DG_ARRAY_LEN(migrations); v++) {
+        char set_version[64];
+
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version=%zu", v + 1);
+        if ((rc = exec_sql(st, "BEGIN IMMEDIATE")) != DG_OK ||
+            (rc = exec_sql(st, migrations[v])) != DG_OK ||
+            (rc = exec_sql(st, set_version)) != DG_OK || (rc = exec_sql(st, "COMMIT")) != DG_OK) {
+            snprintf(err, err_len, "schema migration to v%zu failed: %s", v + 1, st->err);
+            (void)exec_sql(st, "ROLLBACK"); /* the error above is what matters */
+            return rc;
+        }
+        dg_log_info("store", "msg=\"schema migrated\" version=%zu", v + 1);
+    }
+    return DG_OK;
+}
+
+static int open_conn(const char *path, bool is_writer, dg_store **out, char *err, size_t err_len)
+{
+    dg_store *st = dg_xcalloc(1, sizeof *st);
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+                (is_writer ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+    int rc;
+
+    *out = NULL;
+    st->is_writer = is_writer;
+    rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_len, "cannot open database %s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        rc = store_err(st, rc);
+        goto fail;
+    }
+    if ((rc = apply_and_check_settings(st, err, err_len)) != DG_OK)
+        goto fail;
+    if ((rc = migrate(st, err, err_len)) != DG_OK)
+        goto fail;
+    *out = st;
+    return DG_OK;
+fail:
+    dg_store_close(st);
+    return rc;
+}
+
+int dg_store_open(const char *path, bool is_writer, dg_store **out, char *err, size_t err_len)
+{
+    struct stat sb;
+
+    if (stat(path, &sb) != 0) {
+        snprintf(err, err_len, "cannot open database %s: %s", path, strerror(errno));
+        *out = NULL;
+        return errno == ENOENT ? DG_ENOTFOUND : DG_EIO;
+    }
+    return open_conn(path, is_writer, out, err, err_len);
+}
+
+int dg_store_create(const char *path, dg_store **out, char *err, size_t err_len)
+{
+    /* Create the file ourselves so it is 0600 from the first byte; SQLite
+     * gives the -wal and -shm files the same mode. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    *out = NULL;
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot create database %s: %s", path, strerror(errno));
+        return errno == EEXIST ? DG_EEXIST : DG_EIO;
+    }
+    close(fd);
+    return open_conn(path, true, out, err, err_len);
+}
+
+void dg_store_close(dg_store *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
+        sqlite3_finalize(st->slots[i].stmt);
+    if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+        dg_log_error("store", "msg=\"database did not close cleanly\" error=\"%s\"",
+                     sqlite3_errmsg(st->db));
+    free(st);
+}
+
+const char *dg_store_errmsg(const dg_store *st)
+{
+    return st->err;
+}
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT job";
+static const char SQL_RELEASE[] = "RELEASE job";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO job";
+static const char SQL_READ_BEGIN[] = "BEGIN";
+
+int dg_store_begin(dg_store *st)
+{
+    dg_assert(st->is_writer);
+    return store_exec_stmt(st, store_stmt(st, SQL_BEGIN));
+}
+
+int dg_store_commit(dg_store *st)
+{
+    return store_exec_stmt(st, store_stmt(st, SQL_COMMIT));
+}
+
+void dg_store_rollback(dg_store *st)
+{
+    /* Fails only when no transaction is open, which is what we want then. */
+    (void)store_exec_stmt(st, store_stmt(st, SQL_ROLLBACK));
+}
+
+int dg_store_savepoint(dg_store *st)
+{
+    return store_exec_stmt(st, store_stmt(st, SQL_SAVEPOINT));
+}
+
+int dg_store_release(dg_store *st)
+{
+    return store_exec_stmt(st, store_stmt(st, SQL_RELEASE));
+}
+
+void dg_store_rollback_to(dg_store *st)
+{
+    /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
+    (void)store_exec_stmt(st, store_stmt(st, SQL_ROLLBACK_TO));
+    (void)store_exec_stmt(st, store_stmt(st, SQL_RELEASE));
+}
+
+bool dg_store_in_transaction(dg_store *st)
+{
+    return !sqlite3_get_autocommit(st->db);
+}
+
+int dg_store_read_begin(dg_store *st)
+{
+    int rc = store_exec_stmt(st, store_stmt(st, SQL_READ_BEGIN));
+
+    st->is_read_tx = rc == DG_OK;
+    return rc;
+}
+
+void dg_store_read_end(dg_store *st)
+{
+    if (st->is_read_tx)
+        (void)store_exec_stmt(st, store_stmt(st, SQL_COMMIT)); /* read-only: cannot fail usefully */
+    st->is_read_tx = false;
+}
+
+static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
+static const char SQL_META_PUT[] =
+    "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+static const char SQL_SETTING_GET[] = "SELECT value FROM settings WHERE key = ?1";
+static const char SQL_SETTING_PUT[] =
+    "INSERT INTO settings(key, value) VALUES (?1, ?2)"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+static const char SQL_FEED_HEAD[] = "SELECT coalesce(max(seq), 0) FROM changes";
+
+int dg_store_meta_get(dg_store *st, const char *key, char *out, size_t out_len)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_META_GET);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        store_col_text(s, 0, out, out_len);
+        sqlite3_reset(s);
+        return DG_OK;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_ENOTFOUND : store_err(st, rc);
+}
+
+int dg_store_meta_put(dg_store *st, const char *key, const char *value)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_META_PUT);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    return store_exec_stmt(st, s);
+}
+
+int dg_store_setting_int(dg_store *st, const char *key, int64_t dflt, int64_t *out)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_SETTING_GET);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : dflt;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
+
+int dg_store_setting_put_int(dg_store *st, const char *key, int64_t value)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_SETTING_PUT);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, value);
+    return store_exec_stmt(st, s);
+}
+
+int dg_store_feed_head(dg_store *st, int64_t *seq)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_FEED_HEAD);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    rc = sqlite3_step(s);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}

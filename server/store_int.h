@@ -1,0 +1,41 @@
+/* store_int.h - private to server/store*.c: the connection struct, the
+ * statement cache and the SQLite → dg_err translation. Nothing else includes it.
+ */
+#ifndef DG_STORE_INT_H
+#define DG_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_STMT_SLOTS 512
+
+struct stmt_slot {
+    const char *sql; /* identity: the address of a static SQL string */
+    sqlite3_stmt *stmt;
+};
+
+struct dg_store {
+    sqlite3 *db;
+    bool is_writer;
+    bool is_read_tx;
+    struct stmt_slot slots[STORE_STMT_SLOTS];
+    char err[256];
+};
+
+/* The cached prepared statement for `sql` (a static string: its address is
+ * the cache key), reset and with bindings cleared. NULL on a prepare error
+ * (st->err says why). */
+sqlite3_stmt *store_stmt(dg_store *st, const char *sql);
+/* Translates a SQLite result code into a dg_err, recording the message. */
+int store_err(dg_store *st, int sqlite_rc);
+/* Runs a statement that returns no rows: DG_OK or a translated error. */
+int store_exec_stmt(dg_store *st, sqlite3_stmt *s);
+/* Copies column `col` as text into out (truncating to out_len - 1 bytes). */
+void store_col_text(sqlite3_stmt *s, int col, char *out, size_t out_len);
+/* Binds text, or NULL when `text` is NULL. */
+int store_bind_text(sqlite3_stmt *s, int idx, const char *text);
+/* Binds an integer, or NULL when value == 0 and the column uses NULL for "none". */
+int store_bind_id(sqlite3_stmt *s, int idx, int64_t id);
+
+#endif

@@ -1,0 +1,226 @@
+/* writer.c - group commit on a dedicated thread.
+ *
+ * Owns: the write connection (dg_store), the audit chain head, the pending
+ * queue (mutex + condvar) and the thread.
+ * Invariants: only the writer thread touches the store after dg_writer_new;
+ * chain reflects exactly the committed rows plus those of the open
+ * transaction's released savepoints.
+ */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "dg.h"
+#include "log.h"
+
+#define MAX_BATCH 1024
+
+struct dg_writer {
+    dg_store *store;
+    dg_audit_chain chain;
+    dg_completions *done;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    dg_job *head, *tail;
+    size_t n_queued, max_queued;
+    bool is_stopping;
+    bool is_readonly; /* written by the writer thread, read by the loop under mu */
+    dg_writer_stats stats;
+};
+
+static void fail_all(dg_job *batch, int rc)
+{
+    for (dg_job *j = batch; j; j = j->next)
+        if (j->rc == DG_OK)
+            j->rc = rc;
+}
+
+static void go_readonly(dg_writer *w, const char *why)
+{
+    dg_log_error("writer", "msg=\"database write failed; refusing writes until restart\" error=\"%s\"",
+                 why);
+    pthread_mutex_lock(&w->mu);
+    w->is_readonly = true;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Runs one job inside its own savepoint. Returns false if SQLite rolled back
+ * the whole transaction underneath us (after an I/O error or OOM). */
+static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
+{
+    dg_audit_chain saved = w->chain;
+
+    job->rc = dg_store_savepoint(w->store);
+    if (job->rc != DG_OK)
+        return false;
+    job->run(job, tx);
+    if (job->rc == DG_OK && dg_store_release(w->store) == DG_OK)
+        return true;
+    if (job->rc == DG_OK)
+        job->rc = DG_EIO;
+    dg_store_rollback_to(w->store);
+    w->chain = saved;
+    return dg_store_in_transaction(w->store);
+}
+
+static void run_batch(dg_writer *w, dg_job *batch, size_t n)
+{
+    dg_audit_chain before = w->chain;
+    dg_wtx tx = {.store = w->store, .audit = &w->chain};
+    size_t n_failed = 0;
+    int rc;
+
+    for (dg_job *j = batch; j; j = j->next)
+        j->rc = DG_OK;
+    if (w->is_readonly) {
+        fail_all(batch, DG_EREADONLY);
+    } else if ((rc = dg_store_begin(w->store)) != DG_OK) {
+        fail_all(batch, rc);
+        if (rc == DG_EIO || rc == DG_ECORRUPT)
+            go_readonly(w, dg_store_errmsg(w->store));
+    } else {
+        bool is_tx_alive = true;
+
+        for (dg_job *j = batch; j && is_tx_alive; j = j->next)
+            is_tx_alive = run_job(w, j, &tx);
+        rc = is_tx_alive ? dg_store_commit(w->store) : DG_EIO;
+        if (rc != DG_OK) {
+            char why[256];
+
+            snprintf(why, sizeof why, "%s", dg_store_errmsg(w->store));
+            dg_store_rollback(w->store);
+            w->chain = before;
+            fail_all(batch, rc == DG_EBUSY ? DG_EBUSY : DG_EIO);
+            if (rc != DG_EBUSY)
+                go_readonly(w, why);
+        }
+    }
+    while (batch) {
+        dg_job *next = batch->next;
+
+        if (batch->rc != DG_OK)
+            n_failed++;
+        dg_completions_post(w->done, batch);
+        batch = next;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->stats.n_batches++;
+    w->stats.n_jobs += n;
+    w->stats.n_failed_jobs += n_failed;
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *writer_main(void *arg)
+{
+    dg_writer *w = arg;
+
+    dg_thread_set_role(DG_THREAD_WRITER);
+    for (;;) {
+        dg_job *batch, *last;
+        size_t n = 0;
+
+        pthread_mutex_lock(&w->mu);
+        while (!w->head && !w->is_stopping)
+            pthread_cond_wait(&w->cond, &w->mu);
+        if (!w->head) {
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+        /* Take everything pending, up to MAX_BATCH: one fsync for all of it. */
+        batch = last = w->head;
+        for (n = 1; last->next && n < MAX_BATCH; n++)
+            last = last->next;
+        w->head = last->next;
+        if (!w->head)
+            w->tail = NULL;
+        last->next = NULL;
+        w->n_queued -= n;
+        pthread_mutex_unlock(&w->mu);
+        run_batch(w, batch, n);
+    }
+}
+
+int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writer **out)
+{
+    dg_writer *w = dg_xcalloc(1, sizeof *w);
+    int rc;
+
+    *out = NULL;
+    w->store = st;
+    w->done = done;
+    w->max_queued = max_queued;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if ((rc = dg_audit_chain_load(st, &w->chain)) != DG_OK) {
+        dg_log_error("writer", "msg=\"cannot read the audit chain head\" error=\"%s\"",
+                     dg_store_errmsg(st));
+        goto fail;
+    }
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        rc = DG_EIO;
+        goto fail;
+    }
+    *out = w;
+    return DG_OK;
+fail:
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->mu);
+    free(w); /* the store stays with the caller when we fail */
+    return rc;
+}
+
+int dg_writer_submit(dg_writer *w, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    job->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->n_queued >= w->max_queued) {
+        pthread_mutex_unlock(&w->mu);
+        return DG_EFULL;
+    }
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    w->n_queued++;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    return DG_OK;
+}
+
+bool dg_writer_is_readonly(dg_writer *w)
+{
+    bool ro;
+
+    pthread_mutex_lock(&w->mu);
+    ro = w->is_readonly;
+    pthread_mutex_unlock(&w->mu);
+    return ro;
+}
+
+void dg_writer_get_stats(dg_writer *w, dg_writer_stats *out)
+{
+    pthread_mutex_lock(&w->mu);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void dg_writer_free(dg_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->is_stopping = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    dg_store_close(w->store);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}

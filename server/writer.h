@@ -1,0 +1,47 @@
+/* writer.h - the writer thread: the only write connection, group commit.
+ *
+ * It takes every pending write job, runs them in one transaction with a
+ * SAVEPOINT each (one job's failure rolls back only that job), commits once
+ * (fsync: synchronous=FULL), then posts the jobs back to the loop. A job's
+ * `run` receives a dg_wtx and must write its rows, its audit record and its
+ * change row through it, so all land or none does.
+ *
+ * After a failed COMMIT (an fsync or write error) the writer goes read-only:
+ * every later job fails with DG_EREADONLY until restart (DESIGN §11: a
+ * retried fsync can lie). Reads go on.
+ */
+#ifndef DG_WRITER_H
+#define DG_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "pool.h"
+#include "store.h"
+
+/* What a write job's run() gets as its context. */
+typedef struct dg_wtx {
+    dg_store *store;
+    dg_audit_chain *audit; /* append with dg_audit_append(tx->store, tx->audit, &rec) */
+} dg_wtx;
+
+typedef struct dg_writer dg_writer;
+
+typedef struct dg_writer_stats {
+    uint64_t n_batches;
+    uint64_t n_jobs;
+    uint64_t n_failed_jobs;
+} dg_writer_stats;
+
+/* Takes ownership of `st` (the write connection) and starts the thread.
+ * DG_OK, or a store error (loading the audit chain head). */
+int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writer **out);
+/* Loop thread. DG_OK, or DG_EFULL at the queue bound (no callback then). */
+int dg_writer_submit(dg_writer *w, dg_job *job);
+bool dg_writer_is_readonly(dg_writer *w);
+void dg_writer_get_stats(dg_writer *w, dg_writer_stats *out);
+/* Runs what is queued, joins the thread and closes the store. Accepts NULL. */
+void dg_writer_free(dg_writer *w);
+
+#endif
