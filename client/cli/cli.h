@@ -1,0 +1,104 @@
+/* cli.h - what the dangan CLI's commands share: global options, the
+ * connection to the server, exit codes, output (human or --json), the config
+ * directory and prompts. Single-threaded.
+ *
+ * Exit codes (CLI.md): 0 ok, 1 other server error, 2 usage, 3 cannot
+ * connect / TLS / untrusted server, 4 UNAUTHENTICATED, 5 NOT_FOUND,
+ * 6 PERMISSION_DENIED, 7 ABORTED, 8 ALREADY_EXISTS, 9 INVALID_ARGUMENT or
+ * FAILED_PRECONDITION.
+ */
+#ifndef DG_CLI_H
+#define DG_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dangan.h"
+
+enum cli_exit {
+    EXIT_OK = 0,
+    EXIT_SERVER = 1,
+    EXIT_USAGE = 2,
+    EXIT_CONNECT = 3,
+    EXIT_UNAUTH = 4,
+    EXIT_NOTFOUND = 5,
+    EXIT_DENIED = 6,
+    EXIT_CONFLICT = 7,
+    EXIT_EXISTS = 8,
+    EXIT_INVALID = 9,
+};
+
+typedef struct cli {
+    bool is_json;
+    const char *server_flag; /* --server, or NULL */
+    char config_dir[1024];
+    char server[256]; /* the server this command talks to */
+    dg_client *client;
+    int argc; /* the command's arguments; argv[0] is the command name */
+    char **argv;
+} cli;
+
+/* ---- output (out.c) ---- */
+/* Prints the error (stderr; JSON under --json) and returns exit_code.
+ * `code` is the status name ("NOT_FOUND"), `reason` the stable reason. */
+int cli_fail(cli *c, int exit_code, const char *code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Usage error: message plus a hint to --help; exit 2. */
+int cli_usage(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Turns a failed libdangan call into the right exit code and message. */
+int cli_fail_call(cli *c, int rc);
+/* Prints one JSON document on stdout and releases it. */
+void cli_print_json(json_t *doc);
+/* Local time "2026-11-22 10:15" for a unix-ms instant. */
+const char *cli_time(int64_t unix_ms, char *buf, size_t len);
+/* An enum value's name in lower case without its type prefix (ROLE_ADMIN → "admin"). */
+const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t len);
+/* Generic protobuf message → JSON object (field names as in the .proto;
+ * enums as lower-case names without their type prefix). */
+json_t *cli_pb_to_json(const ProtobufCMessage *m);
+
+/* ---- config directory (settings.c) ---- */
+/* Resolves and creates (0700) the config dir: --config-dir, $DANGAN_CONFIG_DIR,
+ * $XDG_CONFIG_HOME/dangan, ~/.config/dangan. */
+int cli_settings_init(cli *c, const char *flag_dir);
+/* How a server is trusted: kind "fingerprint" or "ca" and its value. DG_OK or DG_ENOTFOUND. */
+int cli_known_get(cli *c, const char *server, char *kind, size_t kind_len, char *value,
+                  size_t value_len);
+int cli_known_put(cli *c, const char *server, const char *kind, const char *value);
+/* The current server and user name (either may be ""). */
+void cli_current_get(cli *c, char *server, size_t server_len, char *user, size_t user_len);
+int cli_current_put(cli *c, const char *server, const char *user);
+/* The session token for a server. DG_OK or DG_ENOTFOUND. */
+int cli_token_get(cli *c, const char *server, char token[DG_CLIENT_TOKEN_LEN + 1]);
+int cli_token_put(cli *c, const char *server, const char *token);
+int cli_token_delete(cli *c, const char *server);
+
+/* ---- prompts (prompt.c) ---- */
+/* Reads a secret from the terminal without echo. DG_OK or DG_EIO (no terminal). */
+int cli_read_secret(const char *prompt, char *buf, size_t len);
+/* Reads one line (without its newline) from stdin. DG_OK, DG_ENOTFOUND at EOF. */
+int cli_read_line(char *buf, size_t len);
+/* Asks a yes/no question on the terminal; false when there is none. */
+bool cli_confirm(const char *prompt);
+/* A terminal line with echo. DG_OK or DG_EIO. */
+int cli_read_text(const char *prompt, char *buf, size_t len);
+
+/* ---- connection (cli.c) ---- */
+/* Picks the server (--server, else the current one) and connects with its
+ * stored trust. Prints and returns an exit code on failure, EXIT_OK on success. */
+int cli_connect(cli *c);
+/* cli_connect, then resumes the stored session. */
+int cli_session(cli *c);
+/* Options shared by commands: returns true and consumes "--help"/"-h". */
+bool cli_wants_help(int argc, char **argv);
+
+/* ---- commands ---- */
+int cmd_connect(cli *c);
+int cmd_login(cli *c);
+int cmd_logout(cli *c);
+int cmd_whoami(cli *c);
+int cmd_ping(cli *c);
+int cmd_passwd(cli *c);
+
+#endif

@@ -1,0 +1,111 @@
+/* main.c - the dangan CLI: global options, then one command.
+ *
+ *   dangan [--server HOST:PORT] [--json] [--config-dir DIR] <command> [args]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    int (*fn)(cli *c);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"connect", cmd_connect, "trust a server and make it the default"},
+    {"login", cmd_login, "log in and keep the session"},
+    {"logout", cmd_logout, "end the session"},
+    {"whoami", cmd_whoami, "show who you are logged in as"},
+    {"ping", cmd_ping, "measure the round trip to the server"},
+    {"passwd", cmd_passwd, "change your password"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dangan [--server HOST:PORT] [--json] [--config-dir DIR] <command> [args]\n"
+               "\ncommands:\n");
+    for (size_t i = 0; i < DG_ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`dangan <command> --help` describes a command. Exit codes: 0 ok, 1 server error,\n"
+               "2 usage, 3 cannot connect or untrusted, 4 not logged in, 5 not found,\n"
+               "6 permission denied, 7 version conflict, 8 already exists, 9 invalid.\n");
+}
+
+/* Takes the global options out of argv wherever they stand (before "--"). */
+static int take_globals(cli *c, int argc, char **argv, const char **config_dir, char **rest,
+                        int *n_rest)
+{
+    bool is_literal = false;
+
+    *n_rest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (is_literal || a[0] != '-') {
+            rest[(*n_rest)++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            is_literal = true;
+            rest[(*n_rest)++] = argv[i];
+        } else if (strcmp(a, "--json") == 0) {
+            c->is_json = true;
+        } else if (strcmp(a, "--server") == 0 || strcmp(a, "--config-dir") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage(c, "%s needs a value", a);
+            *(a[2] == 's' ? &c->server_flag : config_dir) = argv[++i];
+        } else if (strncmp(a, "--server=", 9) == 0) {
+            c->server_flag = a + 9;
+        } else if (strncmp(a, "--config-dir=", 13) == 0) {
+            *config_dir = a + 13;
+        } else {
+            rest[(*n_rest)++] = argv[i];
+        }
+    }
+    rest[*n_rest] = NULL;
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    const char *config_dir = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest, rc;
+
+    if (!rest)
+        return EXIT_SERVER;
+    if ((rc = take_globals(&c, argc, argv, &config_dir, rest, &n_rest)) != EXIT_OK)
+        goto out;
+    if (n_rest == 0 || strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0 ||
+        strcmp(rest[0], "help") == 0) {
+        usage(n_rest ? stdout : stderr);
+        rc = n_rest ? EXIT_OK : EXIT_USAGE;
+        goto out;
+    }
+    if (strcmp(rest[0], "--version") == 0 || strcmp(rest[0], "version") == 0) {
+        printf("dangan %s\n", DANGAN_VERSION);
+        rc = EXIT_OK;
+        goto out;
+    }
+    rc = -1;
+    for (size_t i = 0; i < DG_ARRAY_LEN(commands); i++) {
+        if (strcmp(rest[0], commands[i].name) != 0)
+            continue;
+        c.argc = n_rest;
+        c.argv = rest;
+        rc = cli_settings_init(&c, config_dir);
+        if (rc == EXIT_OK)
+            rc = commands[i].fn(&c);
+        break;
+    }
+    if (rc == -1)
+        rc = cli_usage(&c, "unknown command \"%s\"", rest[0]);
+out:
+    dg_client_close(c.client);
+    free(rest);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/* dangan.h - libdangan, the C client library of dangan. This is its only
+ * public header.
+ *
+ * A dg_client is one TLS connection to dangand. It is opaque, holds no
+ * global state, and belongs to one thread at a time. Calls are blocking;
+ * requests can also be pipelined with dg_client_send / dg_client_wait.
+ *
+ *     dg_client_opts o = {.server = "127.0.0.1:7443", .fingerprint = "AB:CD:..."};
+ *     dg_client *c;
+ *     if (dg_client_open(&o, &c) != DG_OK) {
+ *         fprintf(stderr, "%s\n", dg_client_errmsg(c));   // c may be NULL only on bad options
+ *         dg_client_close(c);
+ *     }
+ *     char token[DG_CLIENT_TOKEN_LEN + 1];
+ *     dg_client_login(c, "admin", password, token);
+ *
+ * Trust: the server is verified by a CA file (which may be the server's own
+ * certificate) or by its pinned SHA-256 certificate fingerprint; a mismatch
+ * refuses the connection, never falls back. dg_client_probe_fingerprint()
+ * reads a server's fingerprint without trusting it, to ask a user first.
+ *
+ * Requests and responses are the generated protobuf-c types of
+ * proto/dangan.proto (dangan.pb-c.h). Return codes are the dg_err values of
+ * dg.h: DG_OK, a transport error (DG_EIO, DG_ETLS, DG_ETRUST, DG_ETIMEDOUT,
+ * DG_ECLOSED), or, for the convenience calls, the error matching the
+ * server's Status (DG_EAUTH for UNAUTHENTICATED, DG_EDENIED, DG_ENOTFOUND...).
+ * dg_client_errmsg() explains the last failure; dg_client_last_status()
+ * gives the server's code and reason.
+ */
+#ifndef DANGAN_H
+#define DANGAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dangan.pb-c.h"
+#include "dg.h"
+
+#define DG_CLIENT_TOKEN_LEN 64
+#define DG_CLIENT_FINGERPRINT_TEXT_LEN 96 /* "AB:CD:...:EF" with NUL */
+
+typedef struct dg_client dg_client;
+
+/* Called for each pushed Event during blocking calls and dg_client_poll;
+ * the event is valid only during the call. */
+typedef void (*dg_client_event_fn)(dg_client *c, const Dangan__V1__Event *ev, void *user);
+
+typedef struct dg_client_opts {
+    const char *server;      /* "host:port", "[v6]:port" */
+    const char *ca_file;     /* PEM file to verify the server with, or NULL */
+    const char *fingerprint; /* pinned SHA-256 of the server certificate, or NULL */
+    int connect_timeout_ms;  /* 0: 10 s (covers TCP, TLS and Hello) */
+    int request_timeout_ms;  /* 0: 60 s per blocking call */
+    const char *client_name; /* sent in Hello; NULL: "libdangan/<version>" */
+    dg_client_event_fn on_event;
+    void *user;
+} dg_client_opts;
+
+/* Connects, verifies the server and exchanges Hello. On failure *out is
+ * still set (unless the options are unusable or memory ran out) so the
+ * caller can read dg_client_errmsg(); close it with dg_client_close either way. */
+int dg_client_open(const dg_client_opts *opts, dg_client **out);
+/* Closes the connection (TLS close_notify) and frees everything. Accepts NULL. */
+void dg_client_close(dg_client *c);
+/* Why the last call failed ("" after success). Never NULL for a non-NULL c. */
+const char *dg_client_errmsg(const dg_client *c);
+
+/* The server's Status from the last convenience call: code (gRPC number) and
+ * stable reason ("bad_credentials"), "" when none. */
+int dg_client_last_status(const dg_client *c, const char **reason, const char **message);
+
+/* Reads the server's certificate fingerprint without trusting the server and
+ * without sending it anything. `out` gets "AB:CD:...". */
+int dg_client_probe_fingerprint(const char *server, int timeout_ms,
+                                char out[DG_CLIENT_FINGERPRINT_TEXT_LEN], char *err,
+                                size_t err_len);
+
+/* The server's Hello reply; valid while the client is open. */
+const Dangan__V1__HelloResponse *dg_client_hello(const dg_client *c);
+
+/* ---- generic requests (pipelining) ---- */
+
+typedef struct dg_reply dg_reply;
+
+/* Queues a request; sets req->id (and *id) to a fresh id. At most 64 should
+ * be in flight. DG_OK, DG_ECLOSED, DG_ETOOBIG. */
+int dg_client_send(dg_client *c, Dangan__V1__Request *req, uint64_t *id);
+/* Blocks until the response to `id` arrives (responses to other ids are kept
+ * for their own waits). DG_OK (whatever the Status says), DG_ETIMEDOUT,
+ * DG_ECLOSED, DG_EPROTO. Free *out with dg_reply_free. */
+int dg_client_wait(dg_client *c, uint64_t id, dg_reply **out);
+/* send + wait. */
+int dg_client_call(dg_client *c, Dangan__V1__Request *req, dg_reply **out);
+/* The response inside a reply (owned by the reply). */
+const Dangan__V1__Response *dg_reply_response(const dg_reply *r);
+void dg_reply_free(dg_reply *r);
+/* The dg_err for a Status code (DG_OK for OK). */
+int dg_client_err_from_code(int code);
+
+/* ---- session convenience calls ---- */
+
+/* Logs in; `token` (may be NULL) gets the session token to keep. */
+int dg_client_login(dg_client *c, const char *user, const char *password,
+                    char token[DG_CLIENT_TOKEN_LEN + 1]);
+/* Resumes a session with a token from an earlier login. */
+int dg_client_authenticate(dg_client *c, const char *token);
+int dg_client_logout(dg_client *c);
+/* Round trip in microseconds. */
+int dg_client_ping(dg_client *c, int64_t *rtt_us);
+/* The caller's session; free *out with dg_reply_free (body: whoami). */
+int dg_client_whoami(dg_client *c, dg_reply **out);
+/* Changes the caller's password; every other session is revoked and `token`
+ * gets this connection's new session token. */
+int dg_client_change_password(dg_client *c, const char *current, const char *fresh,
+                              char token[DG_CLIENT_TOKEN_LEN + 1]);
+
+/* Runs the connection for up to timeout_ms (0: only what is ready now),
+ * delivering events to on_event. DG_OK, or DG_ECLOSED when the connection
+ * is gone. */
+int dg_client_poll(dg_client *c, int timeout_ms);
+
+#endif

@@ -1,0 +1,375 @@
+/* fixture.c - starting and stopping real servers, clients, the CLI runner. */
+#include "fixture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fail_msg("fixture failure (see above)");
+}
+
+void dgt_tempdir(char *out, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(out, len, "%s/dangan-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(out))
+        die("mkdtemp: %s", strerror(errno));
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void dgt_rmtree(const char *path)
+{
+    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Runs argv with stdout captured into `out`; returns exit status. */
+static int run_capture(char *const argv[], char *out, size_t out_len)
+{
+    int pipefd[2];
+    pid_t pid;
+    size_t n = 0;
+    int status;
+
+    if (pipe(pipefd) != 0)
+        die("pipe");
+    pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    for (;;) {
+        ssize_t k = read(pipefd[0], out + n, out_len - 1 - n);
+
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    out[n] = '\0';
+    close(pipefd[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void copy_field(const char *text, const char *label, char *out, size_t len)
+{
+    const char *p = strstr(text, label);
+
+    if (!p)
+        die("init output lacks \"%s\":\n%s", label, text);
+    p += strlen(label);
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, " \n");
+    snprintf(out, len, "%.*s", (int)n, p);
+}
+
+static void write_config(dgt_server *s, const char *extra_ini)
+{
+    FILE *f;
+
+    snprintf(s->config, sizeof s->config, "%s/test.conf", s->root);
+    if (!(f = fopen(s->config, "w")))
+        die("cannot write %s", s->config);
+    fputs(extra_ini ? extra_ini : "", f);
+    fclose(f);
+}
+
+static void spawn_serve(dgt_server *s)
+{
+    int64_t deadline = dg_mono_ms() + 20000;
+    char text[8192];
+
+    s->pid = fork();
+    if (s->pid == 0) {
+        int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+        dup2(fd, 2);
+        close(fd);
+        execl(DANGAND_PATH, DANGAND_PATH, "serve", "--data", s->data, "--config", s->config,
+              "--listen", "127.0.0.1:0", (char *)NULL);
+        _exit(127);
+    }
+    for (;;) {
+        FILE *f = fopen(s->log, "r");
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        const char *p;
+        int status;
+
+        if (f)
+            fclose(f);
+        text[n] = '\0';
+        /* The newest "listening" line (a restart appends to the same log). */
+        const char *last = NULL;
+        for (p = text; (p = strstr(p, "msg=\"listening\" addr=127.0.0.1:")); p++)
+            last = p;
+        if (last && s->port == 0) {
+            s->port = atoi(last + strlen("msg=\"listening\" addr=127.0.0.1:"));
+            snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", s->port);
+            return;
+        }
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+            die("dangand serve exited before listening:\n%s", text);
+        if (dg_mono_ms() > deadline)
+            die("dangand serve did not start in time:\n%s", text);
+        usleep(10000);
+    }
+}
+
+void dgt_server_start(dgt_server *s, const char *extra_ini)
+{
+    char out[4096];
+    char *const init[] = {DANGAND_PATH, "init", "--data", s->data, NULL};
+
+    memset(s, 0, sizeof *s);
+    dgt_tempdir(s->root, sizeof s->root);
+    snprintf(s->data, sizeof s->data, "%s/data", s->root);
+    snprintf(s->log, sizeof s->log, "%s/server.log", s->root);
+    if (run_capture(init, out, sizeof out) != 0)
+        die("dangand init failed:\n%s", out);
+    copy_field(out, "admin password:", s->admin_password, sizeof s->admin_password);
+    copy_field(out, "fingerprint:", s->fingerprint, sizeof s->fingerprint);
+    write_config(s, extra_ini);
+    spawn_serve(s);
+}
+
+void dgt_server_restart(dgt_server *s, const char *extra_ini)
+{
+    write_config(s, extra_ini);
+    s->port = 0;
+    spawn_serve(s);
+}
+
+int dgt_server_stop_keep(dgt_server *s)
+{
+    int status;
+    int64_t deadline = dg_mono_ms() + 30000;
+
+    if (s->pid <= 0)
+        return 0;
+    kill(s->pid, SIGTERM);
+    while (waitpid(s->pid, &status, WNOHANG) == 0) {
+        if (dg_mono_ms() > deadline) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &status, 0);
+            s->pid = 0;
+            return -2;
+        }
+        usleep(5000);
+    }
+    s->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void dgt_server_stop(dgt_server *s)
+{
+    int rc = dgt_server_stop_keep(s);
+    bool has_errors = dgt_log_has(s, " error ");
+
+    if (rc != 0 || has_errors) {
+        char cmd[512];
+
+        snprintf(cmd, sizeof cmd, "cat %s >&2", s->log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(cannot show the log)\n");
+    }
+    assert_int_equal(rc, 0);
+    assert_false(has_errors);
+    dgt_rmtree(s->root);
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    long n;
+
+    if (!f)
+        return strdup("");
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    n = (long)fread(buf, 1, (size_t)n, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+bool dgt_log_has(const dgt_server *s, const char *needle)
+{
+    return dgt_log_count(s, needle) > 0;
+}
+
+int dgt_log_count(const dgt_server *s, const char *needle)
+{
+    char *text = read_all(s->log);
+    int n = 0;
+
+    for (const char *p = text; (p = strstr(p, needle)); p++)
+        n++;
+    free(text);
+    return n;
+}
+
+long dgt_server_rss_kib(const dgt_server *s)
+{
+    char path[64], line[256];
+    long kib = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/status", (int)s->pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+void dgt_db_path(const dgt_server *s, char *out, size_t len)
+{
+    snprintf(out, len, "%s/dangan.db", s->data);
+}
+
+dg_client *dgt_connect(const dgt_server *s)
+{
+    dg_client_opts o = {.server = s->addr, .fingerprint = s->fingerprint};
+    dg_client *c;
+    int rc = dg_client_open(&o, &c);
+
+    if (rc != DG_OK)
+        die("connect to %s failed: %s", s->addr, dg_client_errmsg(c));
+    return c;
+}
+
+dg_client *dgt_login(const dgt_server *s, const char *user, const char *password)
+{
+    dg_client *c = dgt_connect(s);
+    int rc = dg_client_login(c, user, password, NULL);
+
+    if (rc != DG_OK)
+        die("login as %s failed: %s", user, dg_client_errmsg(c));
+    return c;
+}
+
+dg_reply *dgt_call(dg_client *c, Dangan__V1__Request *req)
+{
+    dg_reply *r;
+    int rc = dg_client_call(c, req, &r);
+
+    if (rc != DG_OK)
+        die("call failed: %s", dg_client_errmsg(c));
+    return r;
+}
+
+int dgt_code(const dg_reply *r)
+{
+    return dg_reply_response(r)->status->code;
+}
+
+const char *dgt_reason(const dg_reply *r)
+{
+    return dg_reply_response(r)->status->reason;
+}
+
+/* ------------------------------------------------------------ CLI runner */
+
+static void drain_into(int fd, char *buf, size_t cap, size_t *n)
+{
+    ssize_t k = read(fd, buf + *n, cap - 1 - *n);
+
+    if (k > 0)
+        *n += (size_t)k;
+    buf[*n] = '\0';
+}
+
+void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *const *argv)
+{
+    int in[2], out[2], err[2], status;
+    size_t n_out = 0, n_err = 0, argc = 0;
+    const char *args[64];
+    pid_t pid;
+
+    args[argc++] = DANGAN_PATH;
+    for (size_t i = 0; argv[i] && argc < 63; i++)
+        args[argc++] = argv[i];
+    args[argc] = NULL;
+    if (pipe(in) || pipe(out) || pipe(err))
+        die("pipe");
+    pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        close(in[1]);
+        close(out[0]);
+        close(err[0]);
+        setsid(); /* no controlling terminal: prompts must fail, not hang */
+        setenv("DANGAN_CONFIG_DIR", config_dir, 1);
+        execv(DANGAN_PATH, (char *const *)args);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    if (input && write(in[1], input, strlen(input)) < 0)
+        die("cannot feed stdin");
+    close(in[1]);
+    r->out[0] = r->err[0] = '\0';
+    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0 && poll(fds, 2, 60000) > 0) {
+        for (int i = 0; i < 2; i++) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            size_t before = i == 0 ? n_out : n_err;
+            drain_into(fds[i].fd, i == 0 ? r->out : r->err, sizeof r->out, i == 0 ? &n_out : &n_err);
+            if ((i == 0 ? n_out : n_err) == before) {
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    close(out[0]);
+    close(err[0]);
+    waitpid(pid, &status, 0);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

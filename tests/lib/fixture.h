@@ -1,0 +1,99 @@
+/* fixture.h - test fixtures: a real dangand in a fresh temp dir on an
+ * ephemeral 127.0.0.1 port, clients for it, a raw TLS client for hostile
+ * input, and a runner for CLI commands.
+ *
+ * dgt_server_start runs `dangand init` (parsing the admin password and the
+ * fingerprint it prints), writes optional extra config, runs `dangand serve
+ * --listen 127.0.0.1:0` with stderr to a log file and waits for the
+ * "listening" line to learn the port. dgt_server_stop sends SIGTERM, waits,
+ * and reports whether it exited 0 without logging an error line; then the
+ * temp dir is removed.
+ */
+#ifndef DGT_FIXTURE_H
+#define DGT_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dangan.h"
+
+typedef struct dgt_server {
+    char root[256];  /* temp dir holding everything below */
+    char data[320];  /* data dir */
+    char log[320];   /* server stderr */
+    char config[320];
+    char addr[64];   /* "127.0.0.1:PORT" */
+    int port;
+    char admin_password[64];
+    char fingerprint[128]; /* "AB:CD:..." */
+    pid_t pid;
+} dgt_server;
+
+/* Starts a server; `extra_ini` (may be NULL) is written as --config. Aborts the test on failure. */
+void dgt_server_start(dgt_server *s, const char *extra_ini);
+/* Starts the server again on the same data dir (after dgt_server_stop_keep). */
+void dgt_server_restart(dgt_server *s, const char *extra_ini);
+/* SIGTERM, wait; returns the exit status (-1 if it died by a signal). Keeps the data dir. */
+int dgt_server_stop_keep(dgt_server *s);
+/* Stops, asserts exit 0 and no error lines, removes the temp dir. */
+void dgt_server_stop(dgt_server *s);
+/* True if the server log contains `needle`. */
+bool dgt_log_has(const dgt_server *s, const char *needle);
+/* Counts lines of the log containing `needle`. */
+int dgt_log_count(const dgt_server *s, const char *needle);
+/* Resident set size of the server process in KiB. */
+long dgt_server_rss_kib(const dgt_server *s);
+/* Path of the database file. */
+void dgt_db_path(const dgt_server *s, char *out, size_t len);
+
+/* A client with the fingerprint pinned; asserts success. */
+dg_client *dgt_connect(const dgt_server *s);
+/* dgt_connect + login; asserts success. */
+dg_client *dgt_login(const dgt_server *s, const char *user, const char *password);
+/* Sends one request and returns the reply (asserts transport success). */
+dg_reply *dgt_call(dg_client *c, Dangan__V1__Request *req);
+/* Status code and reason of a reply. */
+int dgt_code(const dg_reply *r);
+const char *dgt_reason(const dg_reply *r);
+
+/* ---- raw TLS (mbedTLS, blocking) for hostile clients ---- */
+typedef struct dgt_raw dgt_raw;
+typedef struct dgt_raw_opts {
+    int max_minor;            /* 3 = TLS 1.2 (default 0 means 3); 2 = TLS 1.1 */
+    const int *ciphersuites;  /* NULL: mbedTLS defaults */
+    bool without_alpn;
+} dgt_raw_opts;
+/* Connects and handshakes; returns 0 or the mbedTLS error; *out set on 0. */
+int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out);
+int dgt_raw_write(dgt_raw *r, const void *p, size_t n);
+/* Packs a Request into a frame and writes it. */
+int dgt_raw_send_request(dgt_raw *r, Dangan__V1__Request *req);
+/* Reads one frame: 0 and *out (free with dangan__v1__frame__free_unpacked),
+ * -1 when the server closed the connection, -2 on timeout. */
+int dgt_raw_read_frame(dgt_raw *r, int timeout_ms, Dangan__V1__Frame **out);
+/* Waits until the server closes: true if it did within timeout_ms. */
+bool dgt_raw_wait_closed(dgt_raw *r, int timeout_ms);
+void dgt_raw_close(dgt_raw *r);
+
+/* Plain TCP: connect, send bytes, return fd. */
+int dgt_tcp_connect(int port);
+/* Reads until EOF or timeout; true if the peer closed within timeout_ms. */
+bool dgt_tcp_wait_closed(int fd, int timeout_ms);
+
+/* ---- CLI runner ---- */
+typedef struct dgt_run {
+    int status;      /* exit code, or 128+signal */
+    char out[65536]; /* stdout */
+    char err[65536]; /* stderr */
+} dgt_run;
+/* Runs the dangan CLI with DANGAN_CONFIG_DIR=config_dir, feeding `input` on
+ * stdin (may be NULL) and no terminal. argv is NULL-terminated, without "dangan". */
+void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *const *argv);
+
+/* mkdtemp under $TMPDIR; rm -rf. */
+void dgt_tempdir(char *out, size_t len);
+void dgt_rmtree(const char *path);
+
+#endif

@@ -1,0 +1,55 @@
+# tests.cmake - the test suite: unit (cmocka, no network), integration (a real
+# dangand over real TLS), fuzz corpus replay. Included from the top CMakeLists.
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
+target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
+target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA)
+target_compile_definitions(dgtest PUBLIC DANGAND_PATH="$<TARGET_FILE:dangand>"
+                                         DANGAN_PATH="$<TARGET_FILE:dangan>")
+add_dependencies(dgtest dangand dangan)
+
+# dangan_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s])
+function(dangan_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+                       ENVIRONMENT "CMOCKA_MESSAGE_OUTPUT=stdout")
+endfunction()
+
+# common/ mechanisms
+foreach(t frame)
+  dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
+endforeach()
+# server/ policy logic without I/O
+foreach(t)
+  dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
+endforeach()
+# server/ storage and TLS, against real files in a temp dir
+foreach(t audit store writer tls)
+  dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
+endforeach()
+foreach(t tls_policy login)
+  dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
+              LABELS integration TIMEOUT 300)
+endforeach()
+
+# Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a
+# replay of the committed corpus through the same entry point.
+foreach(t frame)
+  if(DANGAN_FUZZ)
+    add_executable(fuzz_${t} tests/fuzz/fuzz_${t}.c)
+    target_link_libraries(fuzz_${t} PRIVATE dgcommon)
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+  endif()
+  add_executable(fuzz_${t}_replay tests/fuzz/fuzz_${t}.c tests/fuzz/replay_main.c)
+  target_link_libraries(fuzz_${t}_replay PRIVATE dgcommon)
+  add_test(NAME fuzz_${t}_replay
+           COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
+  set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
+endforeach()
