@@ -2,8 +2,10 @@
  *
  * The arena is a list of chunks; allocations bump a pointer in the newest
  * chunk. Chunks double from 4 KiB up to 1 MiB; an allocation larger than a
- * chunk gets a chunk of its own. The budget counts bytes handed out, not chunk
- * sizes, so a peer cannot make us reserve more than the budget plus one chunk.
+ * chunk gets a chunk of its own. The budget counts bytes handed out plus the
+ * free tails of chunks left behind (they are never handed out), and a new
+ * chunk is no larger than what is left of the budget, so a peer cannot make
+ * us reserve more than the budget (plus malloc's per-chunk overhead).
  */
 #include "alloc.h"
 
@@ -128,7 +130,8 @@ void dg_arena_free(dg_arena *a)
 
 static struct chunk *add_chunk(dg_arena *a, size_t need)
 {
-    size_t cap = a->next_chunk;
+    /* Never reserve past the budget: used + the newest chunk stays within it. */
+    size_t cap = DG_MIN(a->next_chunk, a->budget - a->used);
     struct chunk *c;
 
     if (cap < need)
@@ -162,9 +165,19 @@ void *dg_arena_alloc(dg_arena *a, size_t n)
     if (a->used > a->budget || rounded > a->budget - a->used)
         return NULL;
     if (!c || c->cap - c->used < rounded) {
-        c = add_chunk(a, rounded);
-        if (!c)
+        /* The free tail of the chunk we leave behind is never handed out, so
+         * it counts: uncounted, protobuf-c's doubling member slabs made the
+         * chunks hold twice the budget (measured on the fuzz_frame corpus). */
+        size_t tail = c ? c->cap - c->used : 0;
+
+        if (tail > a->budget - a->used - rounded)
             return NULL;
+        a->used += tail;
+        c = add_chunk(a, rounded);
+        if (!c) {
+            a->used -= tail;
+            return NULL;
+        }
     }
     p = c->data + c->used;
     c->used += rounded;

@@ -38,7 +38,8 @@ char *dg_arena_strdup(dg_arena *a, const char *s);
 char *dg_arena_strndup(dg_arena *a, const char *s, size_t n);
 /* printf into the arena; NULL when over budget. */
 char *dg_arena_printf(dg_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Bytes handed out so far (rounded up to alignment). */
+/* Bytes counted against the budget: those handed out (rounded up to
+ * alignment) plus the free tails of chunks the arena has moved past. */
 size_t dg_arena_used(const dg_arena *a);
 /* Changes the budget (e.g. raise it after decoding to build a reply). */
 void dg_arena_set_budget(dg_arena *a, size_t budget);

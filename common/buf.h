@@ -28,10 +28,12 @@ static inline size_t dg_buf_avail(const dg_buf *b)
 {
     return b->len - b->off;
 }
-/* Pointer to the first unread byte. */
+/* Pointer to the first unread byte; NULL while the buffer has no storage
+ * (avail is 0 then). The check matters: NULL + 0 is undefined in C, and the
+ * frame decoder looks at the head of a buffer that may never have grown. */
 static inline const uint8_t *dg_buf_head(const dg_buf *b)
 {
-    return b->data + b->off;
+    return b->data ? b->data + b->off : NULL;
 }
 /* Appends `n` bytes. */
 void dg_buf_append(dg_buf *b, const void *p, size_t n);

@@ -42,7 +42,8 @@ struct dg_stream {
     bool is_reading;
     bool is_ready;
     bool is_closing;
-    bool has_failed;
+    bool is_read_done; /* no more input will be read or delivered */
+    bool is_broken;    /* the connection cannot carry output either */
     bool is_paused_by_owner;
     bool is_paused_by_writes;
     bool has_frames_to_deliver; /* resumed: deliver what is buffered */
@@ -69,12 +70,16 @@ static void set_err(dg_stream *s, const char *what, int uv_rc)
         snprintf(s->err, sizeof s->err, "%s", what);
 }
 
-/* Reports the first failure to the owner; later ones are dropped. */
+/* Reports the first failure to the owner; later ones are dropped. A frame
+ * over the limit or the peer's EOF ends reading but still lets a last reply
+ * out; socket and TLS failures end writing too. */
 static void report(dg_stream *s, int rc)
 {
-    if (s->has_failed || s->is_closing)
+    if (rc != DG_ETOOBIG && rc != DG_ECLOSED)
+        s->is_broken = true;
+    if (s->is_read_done || s->is_closing)
         return;
-    s->has_failed = true;
+    s->is_read_done = true;
     update_reading(s);
     s->cbs->on_error(s, rc, s->ud);
 }
@@ -143,7 +148,7 @@ static void flush(dg_stream *s)
 
 static void deliver_frames(dg_stream *s)
 {
-    while (!s->is_paused_by_owner && !s->is_closing && !s->has_failed) {
+    while (!s->is_paused_by_owner && !s->is_closing && !s->is_read_done) {
         const uint8_t *p;
         uint32_t len;
         int rc = dg_frame_next(&s->in, s->frame_limit, &p, &len);
@@ -225,7 +230,7 @@ static void read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 
 static void update_reading(dg_stream *s)
 {
-    bool want = !s->is_closing && !s->has_failed && !s->is_paused_by_owner &&
+    bool want = !s->is_closing && !s->is_read_done && !s->is_paused_by_owner &&
                 !s->is_paused_by_writes;
 
     if (want == s->is_reading)
@@ -349,7 +354,7 @@ int dg_stream_send(dg_stream *s, const uint8_t *p, size_t len)
 {
     int rc;
 
-    if (s->is_closing || s->has_failed || !s->is_ready)
+    if (s->is_closing || s->is_broken || !s->is_ready)
         return DG_ECLOSED;
     rc = dg_tls_push(s->tls, p, len);
     if (rc != DG_OK) {
@@ -426,9 +431,9 @@ void dg_stream_close(dg_stream *s, bool graceful)
             close_handles(s);
         return;
     }
-    if (graceful && s->is_ready && !s->has_failed)
+    if (graceful && s->is_ready && !s->is_broken)
         dg_tls_close_notify(s->tls);
-    if (graceful && !s->has_failed)
+    if (graceful && !s->is_broken)
         flush(s);
     s->is_closing = true;
     update_reading(s);

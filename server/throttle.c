@@ -81,8 +81,11 @@ static int64_t account_delay_ms(const dg_throttle *t, uint32_t n_failures)
 
 int64_t dg_throttle_wait_ms(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
 {
-    struct counter *p = find(t->peers, peer_ip, t->o.peer_block_ms, now_ms);
-    struct counter *a = find(t->accounts, account, t->o.account_window_ms, now_ms);
+    /* No window reset here (unlike find): a block or delay earned by failures
+     * inside the window runs its full length from the last failure even when
+     * the window ends meanwhile. The next failure starts the fresh count. */
+    struct counter *p = peer_ip ? dg_map_get(t->peers, peer_ip, strlen(peer_ip)) : NULL;
+    struct counter *a = account ? dg_map_get(t->accounts, account, strlen(account)) : NULL;
     int64_t wait = 0;
 
     if (p && p->n_failures >= t->o.peer_failures && now_ms < p->last_at + t->o.peer_block_ms)

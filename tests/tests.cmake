@@ -23,20 +23,20 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame)
+foreach(t frame pb validate utf8 alloc buf map hex)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
 # server/ policy logic without I/O
-foreach(t)
+foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
 endforeach()
 # server/ storage and TLS, against real files in a temp dir
 foreach(t audit store writer tls)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login)
+foreach(t tls_policy login robust pipeline shutdown cli)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
-              LABELS integration TIMEOUT 300)
+              PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()
 
 # Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a

@@ -111,21 +111,59 @@ static void write_config(dgt_server *s, const char *extra_ini)
     fclose(f);
 }
 
+/* Servers still running when a test aborts are killed at exit. */
+#define MAX_LIVE 16
+static pid_t live[MAX_LIVE];
+
+static void kill_live(void)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] > 0)
+            kill(live[i], SIGKILL);
+}
+
+static void track(pid_t pid, bool add)
+{
+    static bool registered;
+
+    if (!registered) {
+        atexit(kill_live);
+        registered = true;
+    }
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (add && live[i] == 0) {
+            live[i] = pid;
+            return;
+        }
+        if (!add && live[i] == pid) {
+            live[i] = 0;
+            return;
+        }
+    }
+}
+
 static void spawn_serve(dgt_server *s)
 {
+    static const char ready[] = "msg=\"listening\" addr=127.0.0.1:";
     int64_t deadline = dg_mono_ms() + 20000;
-    char text[8192];
+    int n_before = dgt_log_count(s, ready); /* a restart appends to the same log */
+    char text[65536];
 
     s->pid = fork();
     if (s->pid == 0) {
         int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int null = open("/dev/null", O_RDWR);
 
         dup2(fd, 2);
+        dup2(null, 1);
+        dup2(null, 0);
         close(fd);
+        close(null);
         execl(DANGAND_PATH, DANGAND_PATH, "serve", "--data", s->data, "--config", s->config,
               "--listen", "127.0.0.1:0", (char *)NULL);
         _exit(127);
     }
+    track(s->pid, true);
     for (;;) {
         FILE *f = fopen(s->log, "r");
         size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
@@ -135,12 +173,12 @@ static void spawn_serve(dgt_server *s)
         if (f)
             fclose(f);
         text[n] = '\0';
-        /* The newest "listening" line (a restart appends to the same log). */
         const char *last = NULL;
-        for (p = text; (p = strstr(p, "msg=\"listening\" addr=127.0.0.1:")); p++)
+        int n_ready = 0;
+        for (p = text; (p = strstr(p, ready)); p++, n_ready++)
             last = p;
-        if (last && s->port == 0) {
-            s->port = atoi(last + strlen("msg=\"listening\" addr=127.0.0.1:"));
+        if (n_ready > n_before) {
+            s->port = atoi(last + strlen(ready));
             snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", s->port);
             return;
         }
@@ -164,7 +202,7 @@ void dgt_server_start(dgt_server *s, const char *extra_ini)
     if (run_capture(init, out, sizeof out) != 0)
         die("dangand init failed:\n%s", out);
     copy_field(out, "admin password:", s->admin_password, sizeof s->admin_password);
-    copy_field(out, "fingerprint:", s->fingerprint, sizeof s->fingerprint);
+    copy_field(out, "fingerprint:      SHA256:", s->fingerprint, sizeof s->fingerprint);
     write_config(s, extra_ini);
     spawn_serve(s);
 }
@@ -183,6 +221,7 @@ int dgt_server_stop_keep(dgt_server *s)
 
     if (s->pid <= 0)
         return 0;
+    track(s->pid, false);
     kill(s->pid, SIGTERM);
     while (waitpid(s->pid, &status, WNOHANG) == 0) {
         if (dg_mono_ms() > deadline) {

@@ -64,6 +64,7 @@ typedef struct dgt_raw_opts {
     int max_minor;            /* 3 = TLS 1.2 (default 0 means 3); 2 = TLS 1.1 */
     const int *ciphersuites;  /* NULL: mbedTLS defaults */
     bool without_alpn;
+    int rcvbuf;               /* SO_RCVBUF before connecting, 0 = system default */
 } dgt_raw_opts;
 /* Connects and handshakes; returns 0 or the mbedTLS error; *out set on 0. */
 int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out);
@@ -76,6 +77,17 @@ int dgt_raw_read_frame(dgt_raw *r, int timeout_ms, Dangan__V1__Frame **out);
 /* Waits until the server closes: true if it did within timeout_ms. */
 bool dgt_raw_wait_closed(dgt_raw *r, int timeout_ms);
 void dgt_raw_close(dgt_raw *r);
+/* True if the server issued a TLS session ticket. */
+bool dgt_raw_got_ticket(dgt_raw *r);
+/* Switches to non-blocking I/O. Then: try_write returns 1 when the whole
+ * buffer was taken, 0 when the socket is full (call again with the SAME
+ * bytes), <0 on error; try_read_frame returns 0 with a frame, -2 when none is
+ * complete yet, -1 when closed. */
+void dgt_raw_set_nonblock(dgt_raw *r);
+int dgt_raw_try_write(dgt_raw *r, const void *p, size_t n);
+int dgt_raw_try_read_frame(dgt_raw *r, Dangan__V1__Frame **out);
+/* Packs a Request as a frame into a malloc'd buffer. */
+uint8_t *dgt_pack_request(Dangan__V1__Request *req, size_t *len);
 
 /* Plain TCP: connect, send bytes, return fd. */
 int dgt_tcp_connect(int port);

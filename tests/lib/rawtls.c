@@ -26,6 +26,7 @@ struct dgt_raw {
     mbedtls_ctr_drbg_context drbg;
     uint8_t buf[1 << 20];
     size_t len;
+    size_t pending_write; /* bytes of the current try_write already taken */
 };
 
 static const char *alpn[] = {"dangan/1", NULL};
@@ -43,8 +44,22 @@ int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out)
     mbedtls_entropy_init(&r->entropy);
     mbedtls_ctr_drbg_init(&r->drbg);
     snprintf(port_text, sizeof port_text, "%d", port);
+    if (o && o->rcvbuf) {
+        /* A small receive window must be set before connect to take effect. */
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+        r->net.fd = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(r->net.fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        if (connect(r->net.fd, (struct sockaddr *)&a, sizeof a) != 0) {
+            rc = -1;
+            goto fail;
+        }
+    } else if ((rc = mbedtls_net_connect(&r->net, "127.0.0.1", port_text,
+                                         MBEDTLS_NET_PROTO_TCP))) {
+        goto fail;
+    }
     if ((rc = mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, NULL, 0)) ||
-        (rc = mbedtls_net_connect(&r->net, "127.0.0.1", port_text, MBEDTLS_NET_PROTO_TCP)) ||
         (rc = mbedtls_ssl_config_defaults(&r->conf, MBEDTLS_SSL_IS_CLIENT,
                                           MBEDTLS_SSL_TRANSPORT_STREAM,
                                           MBEDTLS_SSL_PRESET_DEFAULT)))
@@ -92,12 +107,11 @@ int dgt_raw_write(dgt_raw *r, const void *p, size_t n)
     return 0;
 }
 
-int dgt_raw_send_request(dgt_raw *r, Dangan__V1__Request *req)
+uint8_t *dgt_pack_request(Dangan__V1__Request *req, size_t *len)
 {
     Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
     size_t n;
     uint8_t *buf;
-    int rc;
 
     f.kind_case = DANGAN__V1__FRAME__KIND_REQUEST;
     f.request = req;
@@ -105,7 +119,16 @@ int dgt_raw_send_request(dgt_raw *r, Dangan__V1__Request *req)
     buf = malloc(n + 4);
     dg_frame_put_header(buf, (uint32_t)n);
     dangan__v1__frame__pack(&f, buf + 4);
-    rc = dgt_raw_write(r, buf, n + 4);
+    *len = n + 4;
+    return buf;
+}
+
+int dgt_raw_send_request(dgt_raw *r, Dangan__V1__Request *req)
+{
+    size_t n;
+    uint8_t *buf = dgt_pack_request(req, &n);
+    int rc = dgt_raw_write(r, buf, n);
+
     free(buf);
     return rc;
 }
@@ -199,5 +222,68 @@ bool dgt_tcp_wait_closed(int fd, int timeout_ms)
         ssize_t k = read(fd, buf, sizeof buf);
         if (k <= 0)
             return true;
+    }
+}
+
+bool dgt_raw_got_ticket(dgt_raw *r)
+{
+    mbedtls_ssl_session sess;
+    bool got;
+
+    mbedtls_ssl_session_init(&sess);
+    if (mbedtls_ssl_get_session(&r->ssl, &sess) != 0) {
+        mbedtls_ssl_session_free(&sess);
+        return false;
+    }
+    got = sess.ticket_len > 0;
+    mbedtls_ssl_session_free(&sess);
+    return got;
+}
+
+void dgt_raw_set_nonblock(dgt_raw *r)
+{
+    mbedtls_net_set_nonblock(&r->net);
+    mbedtls_ssl_set_bio(&r->ssl, &r->net, mbedtls_net_send, mbedtls_net_recv, NULL);
+}
+
+int dgt_raw_try_write(dgt_raw *r, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+
+    while (r->pending_write < n) {
+        int k = mbedtls_ssl_write(&r->ssl, b + r->pending_write, n - r->pending_write);
+
+        if (k == MBEDTLS_ERR_SSL_WANT_WRITE || k == MBEDTLS_ERR_SSL_WANT_READ)
+            return 0;
+        if (k < 0)
+            return k;
+        r->pending_write += (size_t)k;
+    }
+    r->pending_write = 0;
+    return 1;
+}
+
+int dgt_raw_try_read_frame(dgt_raw *r, Dangan__V1__Frame **out)
+{
+    for (;;) {
+        if (r->len >= 4) {
+            uint32_t n = (uint32_t)r->buf[0] << 24 | (uint32_t)r->buf[1] << 16 |
+                         (uint32_t)r->buf[2] << 8 | r->buf[3];
+
+            if (r->len >= 4 + (size_t)n) {
+                *out = dangan__v1__frame__unpack(NULL, n, r->buf + 4);
+                memmove(r->buf, r->buf + 4 + n, r->len - 4 - n);
+                r->len -= 4 + n;
+                return *out ? 0 : -1;
+            }
+        }
+        int k = mbedtls_ssl_read(&r->ssl, r->buf + r->len, sizeof r->buf - r->len);
+        if (k > 0) {
+            r->len += (size_t)k;
+            continue;
+        }
+        if (k == MBEDTLS_ERR_SSL_WANT_READ || k == MBEDTLS_ERR_SSL_WANT_WRITE)
+            return -2;
+        return -1;
     }
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# dev.sh - the two commands of the README, for a fresh Debian 12 machine.
+#
+#   deploy/dev.sh run    install what is missing, build, create ./data on first
+#                        use (prints the admin password and the certificate
+#                        fingerprint), then run dangand in the foreground
+#   deploy/dev.sh test   install what is missing, build a sanitizer build and a
+#                        plain build, run the whole test suite in both
+#
+# Environment: DANGAN_DATA (default ./data), DANGAN_JOBS (parallel tests, default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  protobuf-c-compiler libprotobuf-c-dev libuv1-dev libmbedtls-dev libsqlite3-dev
+  libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libcmocka-dev sqlite3
+)
+
+install_deps() {
+  local missing=() p sudo=""
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "dev.sh: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  ninja -C "$dir"
+}
+
+case "${1:-}" in
+run)
+  install_deps
+  build build
+  data=${DANGAN_DATA:-./data}
+  if [ ! -e "$data/dangan.db" ]; then
+    ./build/dangand init --data "$data"
+    echo
+  fi
+  echo "dev.sh: starting dangand (Ctrl-C stops it cleanly)"
+  exec ./build/dangand serve --data "$data"
+  ;;
+test)
+  install_deps
+  build build-asan -DDANGAN_SANITIZE=ON
+  build build
+  jobs=${DANGAN_JOBS:-2}
+  echo "dev.sh: test suite, AddressSanitizer + UndefinedBehaviorSanitizer build"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  echo "dev.sh: test suite, plain build"
+  ctest --test-dir build --output-on-failure -j "$jobs"
+  ;;
+*)
+  echo "usage: deploy/dev.sh run | test" >&2
+  exit 2
+  ;;
+esac

@@ -1,0 +1,151 @@
+/* test_shutdown.c - SIGTERM stops the server cleanly: in-flight work is
+ * finished and durable, clients are disconnected, the database is intact and
+ * the server starts again on the same data; one server per data directory. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "clock.h"
+#include "fixture.h"
+
+static int64_t count_rows(const dgt_server *s, const char *sql)
+{
+    char path[512];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+
+    dgt_db_path(s, path, sizeof path);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_sigterm_with_idle_clients_exits_zero_and_disconnects_them(void **state)
+{
+    dgt_server s;
+    dg_client *a, *b;
+    int64_t rtt, t0;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    a = dgt_login(&s, "admin", s.admin_password);
+    b = dgt_connect(&s);
+    t0 = dg_mono_ms();
+    assert_int_equal(dgt_server_stop_keep(&s), 0);
+    assert_true(dg_mono_ms() - t0 < 5000);
+    assert_true(dgt_log_has(&s, "msg=\"stopped\""));
+    assert_false(dgt_log_has(&s, " error "));
+    assert_int_not_equal(dg_client_ping(a, &rtt), DG_OK);
+    assert_int_not_equal(dg_client_ping(b, &rtt), DG_OK);
+    dg_client_close(a);
+    dg_client_close(b);
+    dgt_rmtree(s.root);
+}
+
+static void test_sigterm_finishes_in_flight_logins_durably(void **state)
+{
+    enum { N = 8 };
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__LoginRequest login = DANGAN__V1__LOGIN_REQUEST__INIT;
+    dgt_server s;
+    dg_client *c;
+    uint64_t ids[N];
+    int64_t sessions_before;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    c = dgt_connect(&s);
+    sessions_before = count_rows(&s, "SELECT count(*) FROM sessions");
+    login.username = "admin";
+    login.password = s.admin_password;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    req.login = &login;
+    /* Each login spends tens of ms in argon2id: most are still in flight
+     * when the signal lands. */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(dg_client_send(c, &req, &ids[i]), DG_OK);
+    assert_int_equal(dg_client_poll(c, 20), DG_OK); /* let the requests reach the server */
+    kill(s.pid, SIGTERM);
+    for (int i = 0; i < N; i++) {
+        dg_reply *r;
+
+        assert_int_equal(dg_client_wait(c, ids[i], &r), DG_OK);
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+        dg_reply_free(r);
+    }
+    dg_client_close(c);
+    assert_int_equal(dgt_server_stop_keep(&s), 0);
+    /* Acknowledged means durable: every answered login is in the database. */
+    assert_int_equal(count_rows(&s, "SELECT count(*) FROM sessions"), sessions_before + N);
+    assert_int_equal(count_rows(&s, "SELECT count(*) FROM audit_log WHERE action = "
+                                    "'session.login' AND outcome = 'ok'"),
+                     N);
+    assert_int_equal(count_rows(&s, "SELECT count(*) FROM pragma_integrity_check "
+                                    "WHERE integrity_check = 'ok'"),
+                     1);
+    /* and the server comes back on the same data */
+    dgt_server_restart(&s, NULL);
+    c = dgt_login(&s, "admin", s.admin_password);
+    dg_client_close(c);
+    dgt_server_stop(&s);
+}
+
+static void test_second_server_on_the_same_data_is_refused(void **state)
+{
+    char cmd[2048];
+    dgt_server s;
+    int status;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    snprintf(cmd, sizeof cmd, "%s serve --data %s --listen 127.0.0.1:0 2>%s/second.log",
+             DANGAND_PATH, s.data, s.root);
+    status = system(cmd);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    snprintf(cmd, sizeof cmd, "grep -q 'already using this data directory' %s/second.log",
+             s.root);
+    assert_int_equal(system(cmd), 0);
+    dgt_server_stop(&s);
+}
+
+static void test_serve_refuses_a_data_dir_others_can_read(void **state)
+{
+    char cmd[2048];
+    dgt_server s;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    assert_int_equal(dgt_server_stop_keep(&s), 0);
+    snprintf(cmd, sizeof cmd,
+             "chmod 755 %s && ! %s serve --data %s --listen 127.0.0.1:0 2>%s/open.log && "
+             "grep -q 'chmod 700' %s/open.log",
+             s.data, DANGAND_PATH, s.data, s.root, s.root);
+    assert_int_equal(system(cmd), 0);
+    dgt_rmtree(s.root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sigterm_with_idle_clients_exits_zero_and_disconnects_them),
+        cmocka_unit_test(test_sigterm_finishes_in_flight_logins_durably),
+        cmocka_unit_test(test_second_server_on_the_same_data_is_refused),
+        cmocka_unit_test(test_serve_refuses_a_data_dir_others_can_read),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,514 @@
+/* test_pb.c - budgeted unpack and framed pack: a valid Frame decodes, the
+ * arena budget bounds decoding, every allocation failure is clean, malformed
+ * bytes are DG_EPROTO, the pack header is big-endian and over-limit frames
+ * leave the output untouched, the request-id peek survives invalid content,
+ * and the decode budget is clamped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "dg.h"
+#include "frame.h"
+#include "pb.h"
+#include "wire.h"
+
+#define BIG_BUDGET (1024u * 1024u)
+
+/* A Frame holding Request{id, login{username, password}}, built on the stack
+ * with the generated initialisers. */
+struct login_frame {
+    Dangan__V1__LoginRequest login;
+    Dangan__V1__Request req;
+    Dangan__V1__Frame frame;
+};
+
+static void login_frame_init(struct login_frame *lf, uint64_t id, const char *user,
+                             const char *password)
+{
+    *lf = (struct login_frame){
+        .login = DANGAN__V1__LOGIN_REQUEST__INIT,
+        .req = DANGAN__V1__REQUEST__INIT,
+        .frame = DANGAN__V1__FRAME__INIT,
+    };
+    lf->login.username = (char *)user;
+    lf->login.password = (char *)password;
+    lf->req.id = id;
+    lf->req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    lf->req.login = &lf->login;
+    lf->frame.kind_case = DANGAN__V1__FRAME__KIND_REQUEST;
+    lf->frame.request = &lf->req;
+}
+
+/* Packs `f` without a length prefix into out[cap]; returns the length. */
+static size_t pack_plain(const Dangan__V1__Frame *f, uint8_t *out, size_t cap)
+{
+    size_t n = dangan__v1__frame__get_packed_size(f);
+
+    assert_true(n <= cap);
+    assert_int_equal(dangan__v1__frame__pack(f, out), n);
+    return n;
+}
+
+static size_t pack_login(uint64_t id, const char *user, const char *password, uint8_t *out,
+                         size_t cap)
+{
+    struct login_frame lf;
+
+    login_frame_init(&lf, id, user, password);
+    return pack_plain(&lf.frame, out, cap);
+}
+
+/* Request{id, hello{capabilities...}}: repeated strings need an array allocation. */
+static size_t pack_hello(uint8_t *out, size_t cap)
+{
+    static char *caps[] = {"feed", "audit", "档案"};
+    Dangan__V1__HelloRequest hello = DANGAN__V1__HELLO_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
+
+    hello.protocol_major = 1;
+    hello.client_name = "dangan-cli/0.1.0";
+    hello.n_capabilities = DG_ARRAY_LEN(caps);
+    hello.capabilities = caps;
+    req.id = 9;
+    req.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+    req.hello = &hello;
+    f.kind_case = DANGAN__V1__FRAME__KIND_REQUEST;
+    f.request = &req;
+    return pack_plain(&f, out, cap);
+}
+
+/* Response{status{code, violations[2]}, login{token, session{user{...}}}}: deep nesting. */
+static size_t pack_login_response(uint8_t *out, size_t cap)
+{
+    Dangan__V1__FieldViolation v1 = DANGAN__V1__FIELD_VIOLATION__INIT;
+    Dangan__V1__FieldViolation v2 = DANGAN__V1__FIELD_VIOLATION__INIT;
+    Dangan__V1__FieldViolation *vs[] = {&v1, &v2};
+    Dangan__V1__Status status = DANGAN__V1__STATUS__INIT;
+    Dangan__V1__UserRef user = DANGAN__V1__USER_REF__INIT;
+    Dangan__V1__SessionInfo session = DANGAN__V1__SESSION_INFO__INIT;
+    Dangan__V1__LoginResponse login = DANGAN__V1__LOGIN_RESPONSE__INIT;
+    Dangan__V1__Response resp = DANGAN__V1__RESPONSE__INIT;
+    Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
+
+    v1.field = "login.username";
+    v1.description = "too long";
+    v2.field = "login.password";
+    v2.description = "empty";
+    status.code = DANGAN__V1__CODE__OK;
+    status.reason = "ok";
+    status.n_field_violations = DG_ARRAY_LEN(vs);
+    status.field_violations = vs;
+    user.id = 3;
+    user.username = "张三";
+    user.role = DANGAN__V1__ROLE__ROLE_SALES;
+    session.user = &user;
+    session.expires_at_ms = 1700000000000;
+    login.token = "00112233445566778899aabbccddeeff";
+    login.session = &session;
+    resp.id = 12;
+    resp.status = &status;
+    resp.body_case = DANGAN__V1__RESPONSE__BODY_LOGIN;
+    resp.login = &login;
+    f.kind_case = DANGAN__V1__FRAME__KIND_RESPONSE;
+    f.response = &resp;
+    return pack_plain(&f, out, cap);
+}
+
+static void test_pb_unpack_frame_decodes_login_request(void **state)
+{
+    uint8_t wire_bytes[256];
+    size_t n = pack_login(42, "张三", "s3cret", wire_bytes, sizeof wire_bytes);
+    dg_arena *a = dg_arena_new(BIG_BUDGET);
+    Dangan__V1__Frame *f = NULL;
+    char why[128] = "untouched";
+
+    (void)state;
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, a, &f, why, sizeof why), DG_OK);
+
+    assert_non_null(f);
+    assert_int_equal(f->kind_case, DANGAN__V1__FRAME__KIND_REQUEST);
+    assert_int_equal(f->request->id, 42);
+    assert_int_equal(f->request->body_case, DANGAN__V1__REQUEST__BODY_LOGIN);
+    assert_string_equal(f->request->login->username, "张三");
+    assert_string_equal(f->request->login->password, "s3cret");
+    assert_true(dg_arena_used(a) > 0); /* decoded into the arena, not the heap */
+    dg_arena_free(a);
+}
+
+static void test_pb_unpack_frame_returns_enomem_when_budget_is_tiny(void **state)
+{
+    uint8_t wire_bytes[256];
+    size_t n = pack_login(42, "zhang", "s3cret", wire_bytes, sizeof wire_bytes);
+    dg_arena *a = dg_arena_new(16);
+    Dangan__V1__Frame *f = NULL;
+    char why[128] = "";
+
+    (void)state;
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, a, &f, why, sizeof why), DG_ENOMEM);
+
+    assert_null(f);
+    assert_non_null(strstr(why, "budget"));
+    assert_true(dg_arena_used(a) <= 16);
+    dg_arena_free(a);
+}
+
+static void test_pb_unpack_frame_succeeds_with_budget_exactly_its_need(void **state)
+{
+    uint8_t wire_bytes[256];
+    size_t n = pack_login(42, "zhang", "s3cret", wire_bytes, sizeof wire_bytes);
+    dg_arena *probe = dg_arena_new(BIG_BUDGET);
+    Dangan__V1__Frame *f = NULL;
+    char why[128];
+    size_t need;
+
+    (void)state;
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, probe, &f, why, sizeof why), DG_OK);
+    need = dg_arena_used(probe);
+    dg_arena_free(probe);
+
+    dg_arena *exact = dg_arena_new(need);
+    dg_arena *short_by_one = dg_arena_new(need - 1);
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, exact, &f, why, sizeof why), DG_OK);
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, short_by_one, &f, why, sizeof why),
+                     DG_ENOMEM);
+    dg_arena_free(exact);
+    dg_arena_free(short_by_one);
+}
+
+typedef size_t (*pack_fn)(uint8_t *out, size_t cap);
+
+static size_t pack_login_42(uint8_t *out, size_t cap)
+{
+    return pack_login(42, "张三", "s3cret", out, cap);
+}
+
+/* SQLite's faultsim: fail allocation N for N = 1, 2, ... until the decode
+ * succeeds. Every failure must be a clean DG_ENOMEM (ASan checks for leaks
+ * and stray accesses in protobuf-c's error paths). */
+static void test_pb_unpack_frame_fails_cleanly_at_every_allocation(void **state)
+{
+    static const struct {
+        const char *name;
+        pack_fn pack;
+    } cases[] = {
+        {"login request", pack_login_42},
+        {"hello with repeated strings", pack_hello},
+        {"nested login response", pack_login_response},
+    };
+
+    static Dangan__V1__Frame sentinel; /* unpack must overwrite *out even on failure */
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
+        uint8_t wire_bytes[512];
+        size_t n = cases[i].pack(wire_bytes, sizeof wire_bytes);
+        unsigned long nth;
+        int rc = DG_ENOMEM;
+
+        print_message("case: %s\n", cases[i].name);
+        for (nth = 1; nth < 1000 && rc != DG_OK; nth++) {
+            dg_arena *a = dg_arena_new(BIG_BUDGET);
+            Dangan__V1__Frame *f = &sentinel;
+            char why[128] = "";
+
+            dg_arena_fail_after(a, nth);
+            rc = dg_pb_unpack_frame(wire_bytes, n, a, &f, why, sizeof why);
+            if (rc == DG_OK) {
+                assert_non_null(f);
+                assert_int_not_equal(f->kind_case, DANGAN__V1__FRAME__KIND__NOT_SET);
+            } else {
+                assert_int_equal(rc, DG_ENOMEM);
+                assert_null(f);
+                assert_true(why[0] != '\0');
+            }
+            dg_arena_free(a);
+        }
+        assert_int_equal(rc, DG_OK);
+        assert_true(nth > 2); /* at least one injected failure was exercised */
+    }
+}
+
+/* Every proper non-empty prefix of a Frame cuts its one top-level field short. */
+static void test_pb_unpack_frame_rejects_every_truncation_with_eproto(void **state)
+{
+    uint8_t wire_bytes[256];
+    size_t n = pack_login(42, "zhang", "s3cret", wire_bytes, sizeof wire_bytes);
+
+    (void)state;
+    for (size_t cut = 1; cut < n; cut++) {
+        dg_arena *a = dg_arena_new(BIG_BUDGET);
+        Dangan__V1__Frame *f = NULL;
+        char why[128] = "";
+
+        assert_int_equal(dg_pb_unpack_frame(wire_bytes, cut, a, &f, why, sizeof why), DG_EPROTO);
+        assert_null(f);
+        assert_true(why[0] != '\0');
+        dg_arena_free(a);
+    }
+}
+
+static void test_pb_unpack_frame_rejects_malformed_bytes_with_eproto(void **state)
+{
+    static const struct {
+        const char *name;
+        const char *bytes;
+        size_t len;
+    } cases[] = {
+        {"truncated tag", "\x80", 1},
+        {"field number 0", "\x00\x01", 2},
+        {"request as varint", "\x08\x01", 2},
+        {"length past end", "\x0a\x05\x08\x01", 4},
+        {"group wire type", "\x0b\x0c", 2},
+        {"ascii text", "hello world", 11},
+    };
+
+    static Dangan__V1__Frame sentinel; /* unpack must overwrite *out even on failure */
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
+        dg_arena *a = dg_arena_new(BIG_BUDGET);
+        Dangan__V1__Frame *f = &sentinel;
+        char why[128];
+
+        print_message("case: %s\n", cases[i].name);
+        assert_int_equal(dg_pb_unpack_frame((const uint8_t *)cases[i].bytes, cases[i].len, a, &f,
+                                            why, sizeof why),
+                         DG_EPROTO);
+        assert_null(f);
+        dg_arena_free(a);
+    }
+}
+
+static void test_pb_unpack_frame_rejects_invalid_utf8_naming_the_field(void **state)
+{
+    wire w;
+    dg_arena *a = dg_arena_new(BIG_BUDGET);
+    Dangan__V1__Frame *f = NULL;
+    char why[128] = "";
+
+    (void)state;
+    wire_login_frame(&w, 42, "\xff\xfe", 2, "pw");
+    assert_int_equal(dg_pb_unpack_frame(w.b, w.n, a, &f, why, sizeof why), DG_EPROTO);
+    assert_null(f);
+    assert_non_null(strstr(why, "request.login.username"));
+    dg_arena_free(a);
+}
+
+/* A payload over 255 bytes so both low header bytes are non-zero. */
+static void test_pb_pack_frame_writes_big_endian_length_then_payload(void **state)
+{
+    char password[301];
+    struct login_frame lf;
+    uint8_t expect[512];
+    dg_buf out = DG_BUF_INIT;
+    size_t n;
+
+    (void)state;
+    memset(password, 'p', sizeof password - 1);
+    password[sizeof password - 1] = '\0';
+    login_frame_init(&lf, 7, "zhang", password);
+    n = pack_plain(&lf.frame, expect, sizeof expect);
+    assert_true(n > 255 && n < 65536);
+
+    assert_int_equal(dg_pb_pack_frame(&lf.frame, DG_FRAME_MAX_BEFORE_LOGIN, &out), DG_OK);
+
+    assert_int_equal(dg_buf_avail(&out), DG_FRAME_HEADER_LEN + n);
+    const uint8_t *h = dg_buf_head(&out);
+    assert_int_equal(h[0], 0);
+    assert_int_equal(h[1], 0);
+    assert_int_equal(h[2], (n >> 8) & 0xff);
+    assert_int_equal(h[3], n & 0xff);
+    assert_memory_equal(h + DG_FRAME_HEADER_LEN, expect, n);
+    dg_buf_fini(&out);
+}
+
+static void test_pb_pack_frame_output_is_read_back_by_frame_next_and_unpack(void **state)
+{
+    struct login_frame lf;
+    dg_buf out = DG_BUF_INIT;
+    const uint8_t *payload;
+    uint32_t len;
+    dg_arena *a = dg_arena_new(BIG_BUDGET);
+    Dangan__V1__Frame *f = NULL;
+    char why[128];
+
+    (void)state;
+    login_frame_init(&lf, 77, "李四", "pw");
+    assert_int_equal(dg_pb_pack_frame(&lf.frame, DG_FRAME_MAX_BEFORE_LOGIN, &out), DG_OK);
+
+    assert_int_equal(dg_frame_next(&out, DG_FRAME_MAX_BEFORE_LOGIN, &payload, &len), DG_OK);
+    assert_int_equal(dg_pb_unpack_frame(payload, len, a, &f, why, sizeof why), DG_OK);
+    assert_int_equal(f->request->id, 77);
+    assert_string_equal(f->request->login->username, "李四");
+    dg_arena_free(a);
+    dg_buf_fini(&out);
+}
+
+static void test_pb_pack_frame_appends_after_existing_bytes(void **state)
+{
+    struct login_frame lf;
+    dg_buf out = DG_BUF_INIT;
+    uint8_t expect[256];
+    size_t n;
+
+    (void)state;
+    login_frame_init(&lf, 7, "zhang", "pw");
+    n = pack_plain(&lf.frame, expect, sizeof expect);
+    dg_buf_append(&out, "abc", 3);
+
+    assert_int_equal(dg_pb_pack_frame(&lf.frame, DG_FRAME_MAX_BEFORE_LOGIN, &out), DG_OK);
+
+    assert_int_equal(dg_buf_avail(&out), 3 + DG_FRAME_HEADER_LEN + n);
+    assert_memory_equal(dg_buf_head(&out), "abc", 3);
+    assert_memory_equal(dg_buf_head(&out) + 3 + DG_FRAME_HEADER_LEN, expect, n);
+    dg_buf_fini(&out);
+}
+
+static void test_pb_pack_frame_refuses_over_limit_leaving_buffer_unchanged(void **state)
+{
+    struct login_frame lf;
+    dg_buf out = DG_BUF_INIT;
+    size_t n;
+
+    (void)state;
+    login_frame_init(&lf, 7, "zhang", "pw");
+    n = dangan__v1__frame__get_packed_size(&lf.frame);
+    dg_buf_append(&out, "abc", 3);
+
+    assert_int_equal(dg_pb_pack_frame(&lf.frame, (uint32_t)n - 1, &out), DG_ETOOBIG);
+
+    assert_int_equal(dg_buf_avail(&out), 3);
+    assert_memory_equal(dg_buf_head(&out), "abc", 3);
+    dg_buf_fini(&out);
+}
+
+static void test_pb_pack_frame_accepts_frame_exactly_at_limit(void **state)
+{
+    struct login_frame lf;
+    dg_buf out = DG_BUF_INIT;
+    size_t n;
+
+    (void)state;
+    login_frame_init(&lf, 7, "zhang", "pw");
+    n = dangan__v1__frame__get_packed_size(&lf.frame);
+
+    assert_int_equal(dg_pb_pack_frame(&lf.frame, (uint32_t)n, &out), DG_OK);
+
+    assert_int_equal(dg_buf_avail(&out), DG_FRAME_HEADER_LEN + n);
+    dg_buf_fini(&out);
+}
+
+static void test_pb_peek_request_id_finds_id_despite_invalid_utf8_username(void **state)
+{
+    uint8_t wire_bytes[256];
+    size_t n;
+    dg_arena *a = dg_arena_new(BIG_BUDGET);
+    Dangan__V1__Frame *f = NULL;
+    char why[128];
+
+    (void)state;
+    /* protobuf-c packs whatever bytes it is given; the server must still name the request. */
+    n = pack_login(4242, "zh\xff\xc0\xafng", "pw", wire_bytes, sizeof wire_bytes);
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, a, &f, why, sizeof why), DG_EPROTO);
+
+    assert_int_equal(dg_pb_peek_request_id(wire_bytes, n), 4242);
+    dg_arena_free(a);
+}
+
+static void test_pb_peek_request_id_finds_id_after_the_body(void **state)
+{
+    wire login = {.n = 0}, req = {.n = 0}, frame = {.n = 0};
+
+    (void)state;
+    wire_bytes(&login, 1, "\xed\xa0\x80", 3); /* surrogate: invalid */
+    wire_msg(&req, 11, &login);
+    wire_uint(&req, 1, UINT64_C(0x123456789abc));
+    wire_uint(&frame, 15, 1); /* an unknown field before the request */
+    wire_msg(&frame, 1, &req);
+
+    assert_int_equal(dg_pb_peek_request_id(frame.b, frame.n), UINT64_C(0x123456789abc));
+}
+
+static void test_pb_peek_request_id_returns_zero_for_garbage(void **state)
+{
+    static const struct {
+        const char *name;
+        const char *bytes;
+        size_t len;
+    } cases[] = {
+        {"empty", "", 0},
+        {"truncated tag", "\x80", 1},
+        {"0xff bytes", "\xff\xff\xff\xff", 4},
+        {"ascii text", "hello world", 11},
+        {"request length past end", "\x0a\x05\x08\x2a", 4},
+        {"request as varint", "\x08\x2a", 2},
+        {"response, not request", "\x12\x02\x08\x2a", 4},
+        {"request without id", "\x0a\x02\x72\x00", 4},
+        {"id as length-delimited", "\x0a\x03\x0a\x01\x2a", 5},
+        {"id varint truncated", "\x0a\x02\x08\xaa", 4},
+        {"group wire type first", "\x0b\x0a\x02\x08\x2a", 5},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        assert_int_equal(dg_pb_peek_request_id((const uint8_t *)cases[i].bytes, cases[i].len), 0);
+    }
+}
+
+static void test_pb_decode_budget_is_16x_clamped_to_64k_and_64m(void **state)
+{
+    static const struct {
+        size_t len;
+        size_t budget;
+    } cases[] = {
+        {0, 64u * 1024u},
+        {1, 64u * 1024u},
+        {4096, 64u * 1024u},
+        {4097, 16u * 4097u},
+        {64u * 1024u, 1024u * 1024u},
+        {1024u * 1024u, 16u * 1024u * 1024u},
+        {4u * 1024u * 1024u, 64u * 1024u * 1024u},
+        {4u * 1024u * 1024u + 1u, 64u * 1024u * 1024u},
+        {DG_FRAME_MAX_CEILING, 64u * 1024u * 1024u},
+        {SIZE_MAX, 64u * 1024u * 1024u},
+        {SIZE_MAX / 16 + 1, 64u * 1024u * 1024u}, /* len * 16 would wrap to 0 */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
+        print_message("len=%zu\n", cases[i].len);
+        assert_int_equal(dg_pb_decode_budget(cases[i].len), cases[i].budget);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pb_unpack_frame_decodes_login_request),
+        cmocka_unit_test(test_pb_unpack_frame_returns_enomem_when_budget_is_tiny),
+        cmocka_unit_test(test_pb_unpack_frame_succeeds_with_budget_exactly_its_need),
+        cmocka_unit_test(test_pb_unpack_frame_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(test_pb_unpack_frame_rejects_every_truncation_with_eproto),
+        cmocka_unit_test(test_pb_unpack_frame_rejects_malformed_bytes_with_eproto),
+        cmocka_unit_test(test_pb_unpack_frame_rejects_invalid_utf8_naming_the_field),
+        cmocka_unit_test(test_pb_pack_frame_writes_big_endian_length_then_payload),
+        cmocka_unit_test(test_pb_pack_frame_output_is_read_back_by_frame_next_and_unpack),
+        cmocka_unit_test(test_pb_pack_frame_appends_after_existing_bytes),
+        cmocka_unit_test(test_pb_pack_frame_refuses_over_limit_leaving_buffer_unchanged),
+        cmocka_unit_test(test_pb_pack_frame_accepts_frame_exactly_at_limit),
+        cmocka_unit_test(test_pb_peek_request_id_finds_id_despite_invalid_utf8_username),
+        cmocka_unit_test(test_pb_peek_request_id_finds_id_after_the_body),
+        cmocka_unit_test(test_pb_peek_request_id_returns_zero_for_garbage),
+        cmocka_unit_test(test_pb_decode_budget_is_16x_clamped_to_64k_and_64m),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

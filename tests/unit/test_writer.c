@@ -1,0 +1,212 @@
+/* test_writer.c - group commit: jobs queued together commit together, a
+ * failing job rolls back only itself (rows and audit record), the audit
+ * chain stays gap-free, results come back on the loop thread. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "audit.h"
+#include "fixture.h"
+#include "writer.h"
+
+static char dir[256], path[320];
+
+struct user_job {
+    dg_job job;
+    const char *name;
+    bool is_done;
+};
+
+/* Blocks the writer until released, so the next jobs queue up as one batch. */
+struct gate_job {
+    dg_job job;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool is_running;
+    bool is_open;
+    bool is_done;
+};
+
+static void user_run(dg_job *job, void *ctx)
+{
+    struct user_job *u = (struct user_job *)job;
+    dg_wtx *tx = ctx;
+    dg_user user = {0};
+    dg_audit_rec rec = {.at = 1, .username = u->name, .peer = "test", .action = "user.create",
+                        .entity = "user", .outcome = "ok", .detail = "{}"};
+
+    snprintf(user.username, sizeof user.username, "%s", u->name);
+    snprintf(user.password_hash, sizeof user.password_hash, "h");
+    user.role = DG_ROLE_SALES;
+    /* Audit first: if the insert then fails, the record must vanish with it. */
+    job->rc = dg_audit_append(tx->store, tx->audit, &rec);
+    if (job->rc == DG_OK)
+        job->rc = dg_store_user_insert(tx->store, &user, 0);
+}
+
+static void user_done(dg_job *job)
+{
+    ((struct user_job *)job)->is_done = true;
+}
+
+static void gate_run(dg_job *job, void *ctx)
+{
+    struct gate_job *g = (struct gate_job *)job;
+
+    (void)ctx;
+    pthread_mutex_lock(&g->mu);
+    g->is_running = true;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->is_open)
+        pthread_cond_wait(&g->cond, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    job->rc = DG_OK;
+}
+
+static void gate_done(dg_job *job)
+{
+    ((struct gate_job *)job)->is_done = true;
+}
+
+/* Waits until the writer thread is inside the gate job (the queue is empty). */
+static void wait_gate_running(struct gate_job *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (!g->is_running)
+        pthread_cond_wait(&g->cond, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **state)
+{
+    uv_loop_t loop;
+    dg_completions *done;
+    dg_writer *w;
+    dg_store *st;
+    char err[256];
+    struct gate_job gate = {.job = {.run = gate_run, .done = gate_done}};
+    struct user_job jobs[3] = {
+        {.job = {.run = user_run, .done = user_done}, .name = "alpha"},
+        {.job = {.run = user_run, .done = user_done}, .name = "alpha"}, /* duplicate: fails */
+        {.job = {.run = user_run, .done = user_done}, .name = "gamma"},
+    };
+    dg_writer_stats stats;
+    dg_audit_chain chain;
+    dg_user u;
+
+    (void)state;
+    dg_thread_set_role(DG_THREAD_LOOP);
+    dgt_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.db", dir);
+    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
+    uv_loop_init(&loop);
+    assert_int_equal(dg_completions_new(&loop, NULL, NULL, &done), DG_OK);
+    assert_int_equal(dg_writer_new(st, done, 100, &w), DG_OK);
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cond, NULL);
+
+    assert_int_equal(dg_writer_submit(w, &gate.job), DG_OK);
+    wait_gate_running(&gate);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(dg_writer_submit(w, &jobs[i].job), DG_OK);
+    pthread_mutex_lock(&gate.mu);
+    gate.is_open = true;
+    pthread_cond_signal(&gate.cond);
+    pthread_mutex_unlock(&gate.mu);
+    while (!(gate.is_done && jobs[0].is_done && jobs[1].is_done && jobs[2].is_done))
+        uv_run(&loop, UV_RUN_ONCE);
+
+    assert_int_equal(jobs[0].job.rc, DG_OK);
+    assert_int_equal(jobs[1].job.rc, DG_EEXIST);
+    assert_int_equal(jobs[2].job.rc, DG_OK);
+    dg_writer_get_stats(w, &stats);
+    assert_int_equal(stats.n_batches, 2); /* the gate, then the three together */
+    assert_int_equal(stats.n_jobs, 4);
+    assert_int_equal(stats.n_failed_jobs, 1);
+    dg_writer_free(w); /* closes the store */
+    dg_completions_close(done);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+
+    assert_int_equal(dg_store_open(path, true, &st, err, sizeof err), DG_OK);
+    assert_int_equal(dg_store_user_by_name(st, "alpha", &u), DG_OK);
+    assert_int_equal(dg_store_user_by_name(st, "gamma", &u), DG_OK);
+    /* Two audit records, seq 1 and 2: the failed job's record was rolled
+     * back and the chain continued from the right head. */
+    assert_int_equal(dg_audit_chain_load(st, &chain), DG_OK);
+    assert_int_equal(chain.seq, 2);
+    dg_audit_rec first = {.seq = 1, .at = 1, .username = "alpha", .peer = "test",
+                          .action = "user.create", .entity = "user", .outcome = "ok",
+                          .detail = "{}"};
+    dg_audit_rec second = first;
+    uint8_t zero[32] = {0}, h1[32], h2[32];
+    second.seq = 2;
+    second.username = "gamma";
+    dg_audit_hash(zero, &first, h1);
+    dg_audit_hash(h1, &second, h2);
+    assert_memory_equal(chain.hash, h2, 32);
+    dg_store_close(st);
+    pthread_cond_destroy(&gate.cond);
+    pthread_mutex_destroy(&gate.mu);
+    dgt_rmtree(dir);
+}
+
+static void test_submissions_beyond_the_queue_bound_are_refused(void **state)
+{
+    uv_loop_t loop;
+    dg_completions *done;
+    dg_writer *w;
+    dg_store *st;
+    char err[256];
+    struct gate_job gate = {.job = {.run = gate_run, .done = gate_done}};
+    struct user_job jobs[3] = {
+        {.job = {.run = user_run, .done = user_done}, .name = "one"},
+        {.job = {.run = user_run, .done = user_done}, .name = "two"},
+        {.job = {.run = user_run, .done = user_done}, .name = "three"},
+    };
+
+    (void)state;
+    dg_thread_set_role(DG_THREAD_LOOP);
+    dgt_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.db", dir);
+    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
+    uv_loop_init(&loop);
+    assert_int_equal(dg_completions_new(&loop, NULL, NULL, &done), DG_OK);
+    assert_int_equal(dg_writer_new(st, done, 2, &w), DG_OK);
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cond, NULL);
+    assert_int_equal(dg_writer_submit(w, &gate.job), DG_OK);
+    wait_gate_running(&gate);
+    assert_int_equal(dg_writer_submit(w, &jobs[0].job), DG_OK);
+    assert_int_equal(dg_writer_submit(w, &jobs[1].job), DG_OK);
+    assert_int_equal(dg_writer_submit(w, &jobs[2].job), DG_EFULL); /* no callback for it */
+    pthread_mutex_lock(&gate.mu);
+    gate.is_open = true;
+    pthread_cond_signal(&gate.cond);
+    pthread_mutex_unlock(&gate.mu);
+    while (!(gate.is_done && jobs[0].is_done && jobs[1].is_done))
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_false(jobs[2].is_done);
+    dg_writer_free(w);
+    dg_completions_close(done);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    pthread_cond_destroy(&gate.cond);
+    pthread_mutex_destroy(&gate.mu);
+    dgt_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_failing_job_does_not_roll_back_its_batch_neighbours),
+        cmocka_unit_test(test_submissions_beyond_the_queue_bound_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
