@@ -88,21 +88,35 @@ int dg_client_last_status(const dg_client *c, const char **reason, const char **
 int dg_client_err_from_code(int code)
 {
     switch (code) {
-    case DANGAN__V1__CODE__OK: return DG_OK;
+    case DANGAN__V1__CODE__OK:
+        return DG_OK;
     case DANGAN__V1__CODE__INVALID_ARGUMENT:
-    case DANGAN__V1__CODE__OUT_OF_RANGE: return DG_EINVAL;
-    case DANGAN__V1__CODE__NOT_FOUND: return DG_ENOTFOUND;
-    case DANGAN__V1__CODE__ALREADY_EXISTS: return DG_EEXIST;
-    case DANGAN__V1__CODE__PERMISSION_DENIED: return DG_EDENIED;
-    case DANGAN__V1__CODE__RESOURCE_EXHAUSTED: return DG_EFULL;
-    case DANGAN__V1__CODE__FAILED_PRECONDITION: return DG_ESTATE;
-    case DANGAN__V1__CODE__ABORTED: return DG_ECONFLICT;
-    case DANGAN__V1__CODE__UNAVAILABLE: return DG_EBUSY;
-    case DANGAN__V1__CODE__UNAUTHENTICATED: return DG_EAUTH;
-    case DANGAN__V1__CODE__UNIMPLEMENTED: return DG_ENOTSUP;
-    case DANGAN__V1__CODE__DEADLINE_EXCEEDED: return DG_ETIMEDOUT;
-    case DANGAN__V1__CODE__DATA_LOSS: return DG_ECORRUPT;
-    default: return DG_EIO;
+    case DANGAN__V1__CODE__OUT_OF_RANGE:
+        return DG_EINVAL;
+    case DANGAN__V1__CODE__NOT_FOUND:
+        return DG_ENOTFOUND;
+    case DANGAN__V1__CODE__ALREADY_EXISTS:
+        return DG_EEXIST;
+    case DANGAN__V1__CODE__PERMISSION_DENIED:
+        return DG_EDENIED;
+    case DANGAN__V1__CODE__RESOURCE_EXHAUSTED:
+        return DG_EFULL;
+    case DANGAN__V1__CODE__FAILED_PRECONDITION:
+        return DG_ESTATE;
+    case DANGAN__V1__CODE__ABORTED:
+        return DG_ECONFLICT;
+    case DANGAN__V1__CODE__UNAVAILABLE:
+        return DG_EBUSY;
+    case DANGAN__V1__CODE__UNAUTHENTICATED:
+        return DG_EAUTH;
+    case DANGAN__V1__CODE__UNIMPLEMENTED:
+        return DG_ENOTSUP;
+    case DANGAN__V1__CODE__DEADLINE_EXCEEDED:
+        return DG_ETIMEDOUT;
+    case DANGAN__V1__CODE__DATA_LOSS:
+        return DG_ECORRUPT;
+    default:
+        return DG_EIO;
     }
 }
 
@@ -194,8 +208,7 @@ static void timer_cb(uv_timer_t *t)
 
 /* Runs the loop until done(c, arg) holds, the stream fails, or timeout_ms
  * passes (< 0: no timeout; 0: only what is ready). */
-static int run_until(dg_client *c, bool (*done)(dg_client *c, void *arg), void *arg,
-                     int timeout_ms)
+static int run_until(dg_client *c, bool (*done)(dg_client *c, void *arg), void *arg, int timeout_ms)
 {
     c->has_timed_out = false;
     if (timeout_ms > 0)
@@ -277,8 +290,8 @@ static dg_client *client_new(const dg_client_opts *o)
     c->stream_rc = DG_OK;
     c->on_event = o ? o->on_event : NULL;
     c->user = o ? o->user : NULL;
-    c->request_timeout_ms = o && o->request_timeout_ms > 0 ? o->request_timeout_ms
-                                                           : DEFAULT_REQUEST_MS;
+    c->request_timeout_ms =
+        o && o->request_timeout_ms > 0 ? o->request_timeout_ms : DEFAULT_REQUEST_MS;
     return c;
 }
 
@@ -389,8 +402,8 @@ int dg_client_open(const dg_client_opts *o, dg_client **out)
         set_err(c, "%s", err);
         return rc;
     }
-    rc = connect_stream(c, o->server, o->connect_timeout_ms > 0 ? o->connect_timeout_ms
-                                                                 : DEFAULT_CONNECT_MS);
+    rc = connect_stream(c, o->server,
+                        o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_MS);
     if (rc != DG_OK)
         return rc;
     if ((rc = say_hello(c, o->client_name)) != DG_OK)
@@ -400,8 +413,7 @@ int dg_client_open(const dg_client_opts *o, dg_client **out)
 }
 
 int dg_client_probe_fingerprint(const char *server, int timeout_ms,
-                                char out[DG_CLIENT_FINGERPRINT_TEXT_LEN], char *err,
-                                size_t err_len)
+                                char out[DG_CLIENT_FINGERPRINT_TEXT_LEN], char *err, size_t err_len)
 {
     dg_tls_client_opts to = {.is_probe = true};
     dg_client *c = client_new(NULL);

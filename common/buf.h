@@ -19,7 +19,10 @@ typedef struct dg_buf {
     size_t cap;
 } dg_buf;
 
-#define DG_BUF_INIT {NULL, 0, 0, 0}
+#define DG_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 /* Frees the storage; the buffer is empty and reusable afterwards. */
 void dg_buf_fini(dg_buf *b);

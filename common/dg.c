@@ -12,28 +12,50 @@ static _Thread_local enum dg_thread_role thread_role;
 const char *dg_strerror(int rc)
 {
     switch (rc) {
-    case DG_OK: return "ok";
-    case DG_EINVAL: return "invalid argument";
-    case DG_ENOMEM: return "out of memory or over budget";
-    case DG_EAGAIN: return "try again";
-    case DG_ETOOBIG: return "too big";
-    case DG_EPROTO: return "protocol error";
-    case DG_ECLOSED: return "connection closed";
-    case DG_ENOTFOUND: return "not found";
-    case DG_ECONFLICT: return "version conflict";
-    case DG_EEXIST: return "already exists";
-    case DG_EDENIED: return "permission denied";
-    case DG_EBUSY: return "busy";
-    case DG_EIO: return "I/O error";
-    case DG_EFULL: return "full";
-    case DG_ECORRUPT: return "data corrupt";
-    case DG_EREADONLY: return "read-only after an I/O error";
-    case DG_ETIMEDOUT: return "timed out";
-    case DG_ETLS: return "TLS failure";
-    case DG_ETRUST: return "server identity not trusted";
-    case DG_EAUTH: return "not authenticated";
-    case DG_ESTATE: return "not allowed in the current state";
-    case DG_ENOTSUP: return "not supported";
+    case DG_OK:
+        return "ok";
+    case DG_EINVAL:
+        return "invalid argument";
+    case DG_ENOMEM:
+        return "out of memory or over budget";
+    case DG_EAGAIN:
+        return "try again";
+    case DG_ETOOBIG:
+        return "too big";
+    case DG_EPROTO:
+        return "protocol error";
+    case DG_ECLOSED:
+        return "connection closed";
+    case DG_ENOTFOUND:
+        return "not found";
+    case DG_ECONFLICT:
+        return "version conflict";
+    case DG_EEXIST:
+        return "already exists";
+    case DG_EDENIED:
+        return "permission denied";
+    case DG_EBUSY:
+        return "busy";
+    case DG_EIO:
+        return "I/O error";
+    case DG_EFULL:
+        return "full";
+    case DG_ECORRUPT:
+        return "data corrupt";
+    case DG_EREADONLY:
+        return "read-only after an I/O error";
+    case DG_ETIMEDOUT:
+        return "timed out";
+    case DG_ETLS:
+        return "TLS failure";
+    case DG_ETRUST:
+        return "server identity not trusted";
+    case DG_EAUTH:
+        return "not authenticated";
+    case DG_ESTATE:
+        return "not allowed in the current state";
+    case DG_ENOTSUP:
+        return "not supported";
     }
     return "unknown error";
 }

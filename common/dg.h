@@ -42,8 +42,7 @@ const char *dg_strerror(int rc);
 
 /* For our own bugs only; never for input from a peer, a file or the database.
  * Always compiled in: a broken invariant must stop the process, not corrupt data. */
-#define dg_assert(cond)                                                                            \
-    ((cond) ? (void)0 : dg_assert_fail(#cond, __FILE__, __LINE__, __func__))
+#define dg_assert(cond) ((cond) ? (void)0 : dg_assert_fail(#cond, __FILE__, __LINE__, __func__))
 _Noreturn void dg_assert_fail(const char *what, const char *file, int line, const char *func);
 
 #define DG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

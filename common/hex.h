@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DG_FINGERPRINT_LEN 32             /* SHA-256 */
-#define DG_FINGERPRINT_TEXT_LEN (32 * 3)  /* "AB:CD:...:EF" plus NUL */
+#define DG_FINGERPRINT_LEN 32            /* SHA-256 */
+#define DG_FINGERPRINT_TEXT_LEN (32 * 3) /* "AB:CD:...:EF" plus NUL */
 
 /* Lower-case hex of `n` bytes into `out` (2n+1 bytes, NUL-terminated). */
 void dg_hex_encode(const uint8_t *p, size_t n, char *out);

@@ -2,11 +2,11 @@
  *
  * Line format: `<ISO time> <level> <module> <fields>`, where fields are
  * key=value pairs and msg="..." chosen by the caller, e.g.
- *   2026-11-22T10:15:03.412Z warn conn conn=412 peer=127.0.0.1:53122 msg="frame over limit" len=16777215
- * Control characters anywhere in the line are escaped as \xNN, so a peer
- * cannot forge log lines. Never log passwords, tokens, keys or personal fields.
- * The level is set once at startup (before threads start) and only read after.
- * Each line is written with one write(2), so lines from threads don't mix.
+ *   2026-11-22T10:15:03.412Z warn conn conn=412 peer=127.0.0.1:53122 msg="frame over limit"
+ * len=16777215 Control characters anywhere in the line are escaped as \xNN, so a peer cannot forge
+ * log lines. Never log passwords, tokens, keys or personal fields. The level is set once at startup
+ * (before threads start) and only read after. Each line is written with one write(2), so lines from
+ * threads don't mix.
  */
 #ifndef DG_LOG_H
 #define DG_LOG_H

@@ -36,7 +36,7 @@ struct dg_stream {
     uint32_t frame_limit;
     uint32_t rejected_len;
     size_t write_high, write_low;
-    size_t n_write_bytes;     /* bytes handed to uv_write, not yet completed */
+    size_t n_write_bytes;      /* bytes handed to uv_write, not yet completed */
     int64_t write_progress_ms; /* last time queued output moved (monotonic) */
     int n_open_handles;
     bool is_reading;
@@ -230,8 +230,8 @@ static void read_cb(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 
 static void update_reading(dg_stream *s)
 {
-    bool want = !s->is_closing && !s->is_read_done && !s->is_paused_by_owner &&
-                !s->is_paused_by_writes;
+    bool want =
+        !s->is_closing && !s->is_read_done && !s->is_paused_by_owner && !s->is_paused_by_writes;
 
     if (want == s->is_reading)
         return;

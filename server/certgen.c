@@ -86,8 +86,9 @@ static int san_der(const char *const *sans, size_t n, unsigned char *buf, size_t
             MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_raw_buffer(&p, buf, ip, ip_len));
             tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;
         } else {
-            MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_raw_buffer(
-                                          &p, buf, (const unsigned char *)sans[i], strlen(sans[i])));
+            MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_raw_buffer(&p, buf,
+                                                                    (const unsigned char *)sans[i],
+                                                                    strlen(sans[i])));
             tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2;
         }
         MBEDTLS_ASN1_CHK_ADD(one, mbedtls_asn1_write_len(&p, buf, one));
@@ -95,8 +96,8 @@ static int san_der(const char *const *sans, size_t n, unsigned char *buf, size_t
         len += one;
     }
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf,
-                                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     *start = p;
     *out_len = len;
     return 0;
@@ -112,8 +113,8 @@ static int eku_der(unsigned char *buf, size_t cap, unsigned char **start, size_t
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
                                                      MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)));
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(&p, buf, len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(&p, buf,
-                                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     *start = p;
     *out_len = len;
     return 0;
@@ -156,7 +157,7 @@ static int build(struct gen *g, const char *key_path, const char *cert_path,
     mbedtls_x509write_crt_set_subject_key(&g->crt, &g->key);
     mbedtls_x509write_crt_set_issuer_key(&g->crt, &g->key);
     dg_random(serial, sizeof serial);
-    serial[0] &= 0x7f; /* a positive INTEGER */
+    serial[0] &= 0x7f;                 /* a positive INTEGER */
     x509_time(now - 3600, not_before); /* tolerate clients whose clock is a bit behind */
     x509_time(now + (time_t)valid_days * 86400, not_after);
     if ((rc = mbedtls_x509write_crt_set_subject_name(&g->crt, "CN=dangan server,O=dangan")) ||

@@ -49,8 +49,14 @@ struct key {
     uint32_t min, max;
 };
 
-#define U32(sec, field, lo, hi) {sec, #field, offsetof(dg_config, field), lo, hi}
-#define U32N(sec, name, field, lo, hi) {sec, name, offsetof(dg_config, field), lo, hi}
+#define U32(sec, field, lo, hi)                                                                    \
+    {                                                                                              \
+        sec, #field, offsetof(dg_config, field), lo, hi                                            \
+    }
+#define U32N(sec, name, field, lo, hi)                                                             \
+    {                                                                                              \
+        sec, name, offsetof(dg_config, field), lo, hi                                              \
+    }
 
 static const struct key keys[] = {
     U32("server", max_connections, 1, 100000),
@@ -80,8 +86,8 @@ static const struct key keys[] = {
     U32("store", reader_queue, 16, 10000000),
 };
 
-int dg_config_set(dg_config *c, const char *section, const char *name, const char *value,
-                  char *err, size_t err_len)
+int dg_config_set(dg_config *c, const char *section, const char *name, const char *value, char *err,
+                  size_t err_len)
 {
     if (strcmp(section, "server") == 0 && strcmp(name, "listen") == 0) {
         if (strlen(value) >= sizeof c->listen || !strchr(value, ':')) {
@@ -145,8 +151,10 @@ int dg_config_load(dg_config *c, const char *path, char *err, size_t err_len)
     int rc;
 
     if (!f) {
-        snprintf(err, err_len, "cannot read config %s: %s", path, strerror(errno));
-        return errno == ENOENT ? DG_ENOTFOUND : DG_EINVAL;
+        int e = errno; /* snprintf may change errno */
+
+        snprintf(err, err_len, "cannot read config %s: %s", path, strerror(e));
+        return e == ENOENT ? DG_ENOTFOUND : DG_EINVAL;
     }
     rc = ini_parse_file(f, ini_cb, &l);
     fclose(f);

@@ -58,8 +58,8 @@ void dg_config_defaults(dg_config *c);
  * `err` naming the file, line and key. */
 int dg_config_load(dg_config *c, const char *path, char *err, size_t err_len);
 /* Applies one setting ("limits", "idle_timeout_ms", "5000"). DG_OK or DG_EINVAL. */
-int dg_config_set(dg_config *c, const char *section, const char *key, const char *value,
-                  char *err, size_t err_len);
+int dg_config_set(dg_config *c, const char *section, const char *key, const char *value, char *err,
+                  size_t err_len);
 /* Cross-field checks (low < high water, frame ceiling, ...). DG_OK or DG_EINVAL. */
 int dg_config_check(const dg_config *c, char *err, size_t err_len);
 

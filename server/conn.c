@@ -154,9 +154,9 @@ void dg_req_reply(dg_req *req)
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY__NOT_SET; /* no partial bodies */
     send_response(c, &req->resp);
     if (req->status.code == DANGAN__V1__CODE__INTERNAL)
-        dg_log_warn("conn", "conn=%llu peer=%s user=%s action=%s msg=\"internal error\" detail=\"%s\"",
-                    (unsigned long long)c->id, c->peer, user_of(c), req->action,
-                    req->status.message);
+        dg_log_warn(
+            "conn", "conn=%llu peer=%s user=%s action=%s msg=\"internal error\" detail=\"%s\"",
+            (unsigned long long)c->id, c->peer, user_of(c), req->action, req->status.message);
     dg_log_debug("conn", "conn=%llu peer=%s user=%s action=%s code=%d us=%lld",
                  (unsigned long long)c->id, c->peer, user_of(c), req->action, req->status.code,
                  (long long)took_us);
@@ -294,8 +294,10 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
     a = dg_arena_new(dg_pb_decode_budget(len));
     rc = dg_pb_unpack_frame(p, len, a, &f, why, sizeof why);
     if (rc != DG_OK) {
-        dg_log_warn("conn", "conn=%llu peer=%s user=%s action=read_frame msg=\"bad frame\" len=%u why=\"%s\"",
-                    (unsigned long long)c->id, c->peer, user_of(c), len, why);
+        dg_log_warn(
+            "conn",
+            "conn=%llu peer=%s user=%s action=read_frame msg=\"bad frame\" len=%u why=\"%s\"",
+            (unsigned long long)c->id, c->peer, user_of(c), len, why);
         reply_and_close(c, dg_pb_peek_request_id(p, len),
                         rc == DG_ENOMEM ? DANGAN__V1__CODE__RESOURCE_EXHAUSTED
                                         : DANGAN__V1__CODE__INVALID_ARGUMENT,
@@ -353,7 +355,8 @@ static void on_error(dg_stream *s, int rc, void *ud)
         conn_close(c, true);
         break;
     case DG_ETOOBIG:
-        dg_log_warn("conn", "conn=%llu peer=%s user=%s action=read_frame msg=\"frame over limit\" len=%u",
+        dg_log_warn("conn",
+                    "conn=%llu peer=%s user=%s action=read_frame msg=\"frame over limit\" len=%u",
                     (unsigned long long)c->id, c->peer, user_of(c), dg_stream_rejected_len(s));
         snprintf(msg, sizeof msg, "%s; closing the connection", dg_stream_errmsg(s));
         reply_and_close(c, 0, DANGAN__V1__CODE__RESOURCE_EXHAUSTED, "frame_too_large", msg);
@@ -477,8 +480,7 @@ static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
         if (why)
             dg_conn_unbind_session(c);
     }
-    if (!c->session && now_mono - c->accepted_ms > cfg->prelogin_timeout_ms &&
-        c->n_inflight == 0) {
+    if (!c->session && now_mono - c->accepted_ms > cfg->prelogin_timeout_ms && c->n_inflight == 0) {
         dg_log_info("conn", "conn=%llu peer=%s msg=\"no login in time; closing\"",
                     (unsigned long long)c->id, c->peer);
         reply_and_close(c, 0, DANGAN__V1__CODE__UNAUTHENTICATED, "login_timeout",

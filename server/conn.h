@@ -20,8 +20,8 @@ typedef struct dg_req {
     dg_conn *conn;
     dg_server *srv;
     uint64_t id;
-    const char *action;     /* route name for logs and audit, e.g. "session.login" */
-    dg_arena *arena;        /* owns msg, and everything the response points to */
+    const char *action; /* route name for logs and audit, e.g. "session.login" */
+    dg_arena *arena;    /* owns msg, and everything the response points to */
     Dangan__V1__Request *msg;
     Dangan__V1__Response resp;
     Dangan__V1__Status status;

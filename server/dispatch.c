@@ -14,8 +14,8 @@
 #include "log.h"
 
 enum {
-    PUBLIC = 1 << 0,        /* allowed before login */
-    NO_HELLO = 1 << 1,      /* allowed before Hello */
+    PUBLIC = 1 << 0,            /* allowed before login */
+    NO_HELLO = 1 << 1,          /* allowed before Hello */
     WHILE_MUST_CHANGE = 1 << 2, /* allowed while the password must be changed */
 };
 
@@ -65,7 +65,7 @@ static bool check_session(dg_req *req, const struct route *r)
         dg_conn_unbind_session(req->conn);
         dg_req_fail(req, DG_EAUTH, why, "%s; log in again",
                     strcmp(why, "session_revoked") == 0 ? "the session was revoked"
-                                                         : "the session has expired");
+                                                        : "the session has expired");
         return false;
     }
     if (s->must_change_password && !(r->flags & WHILE_MUST_CHANGE)) {
@@ -82,8 +82,8 @@ void dg_dispatch(dg_req *req)
     const struct route *r = find_route(req->msg->body_case);
 
     if (!r) {
-        dg_req_fail(req, DG_ENOTSUP, "unknown_request",
-                    "this server does not know request type %d", (int)req->msg->body_case);
+        dg_req_fail(req, DG_ENOTSUP, "unknown_request", "this server does not know request type %d",
+                    (int)req->msg->body_case);
         return;
     }
     req->action = r->action;

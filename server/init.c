@@ -73,8 +73,8 @@ static int prepare_dir(const char *dir, struct created *made, char *err, size_t 
 
 static void undo(const char *dir, const struct created *made)
 {
-    static const char *const files[] = {DG_DB_FILE, DG_DB_FILE "-wal", DG_DB_FILE "-shm",
-                                        DG_KEY_FILE, DG_CERT_FILE, DG_CONF_FILE};
+    static const char *const files[] = {DG_DB_FILE,  DG_DB_FILE "-wal", DG_DB_FILE "-shm",
+                                        DG_KEY_FILE, DG_CERT_FILE,      DG_CONF_FILE};
     char p[1200];
 
     for (size_t i = 0; i < DG_ARRAY_LEN(files); i++) {
@@ -101,8 +101,10 @@ static int write_conf(const char *dir, const char *listen, char *err, size_t err
             close(fd);
         return DG_EIO;
     }
-    fprintf(f, "# dangand settings for this data directory; see deploy/dangand.conf.example\n"
-               "[server]\nlisten = %s\n", listen);
+    fprintf(f,
+            "# dangand settings for this data directory; see deploy/dangand.conf.example\n"
+            "[server]\nlisten = %s\n",
+            listen);
     if (fclose(f) != 0) {
         snprintf(err, err_len, "cannot write %s: %s", p, strerror(errno));
         return DG_EIO;
@@ -138,8 +140,13 @@ static int create_db(const dg_init_opts *o, const char *username, const char *pa
     admin.created_at = now;
     snprintf(detail, sizeof detail, "{\"admin\":\"%s\",\"version\":\"%s\"}", username,
              DANGAN_VERSION);
-    rec = (dg_audit_rec){.at = now, .username = "", .peer = "local", .action = "system.init",
-                         .entity = "system", .outcome = "ok", .detail = detail};
+    rec = (dg_audit_rec){.at = now,
+                         .username = "",
+                         .peer = "local",
+                         .action = "system.init",
+                         .entity = "system",
+                         .outcome = "ok",
+                         .detail = detail};
     if ((rc = dg_store_begin(st)) != DG_OK ||
         (rc = dg_store_meta_put(st, "server_id", server_id)) != DG_OK ||
         (rc = dg_store_meta_put(st, "feed_epoch", epoch)) != DG_OK ||
@@ -235,7 +242,8 @@ int dg_init_run(const dg_init_opts *o, FILE *out, char *err, size_t err_len)
     if (dg_username_normalize(o->admin, username) != DG_OK) {
         snprintf(err, err_len,
                  "admin user name \"%s\" is not valid: use 1-64 of a-z 0-9 . _ - starting with a "
-                 "letter or digit", o->admin);
+                 "letter or digit",
+                 o->admin);
         return DG_EINVAL;
     }
     if (!strchr(o->listen, ':')) {

@@ -19,18 +19,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: dangand <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  init  --data DIR [--listen HOST:PORT] [--san NAME]... [--admin NAME]\n"
-            "        create a data directory: database, TLS key and certificate, first admin\n"
-            "  serve --data DIR [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
-            "        run the server in the foreground; SIGINT/SIGTERM stop it cleanly\n"
-            "  --version\n"
-            "\n"
-            "Settings: defaults < DIR/dangand.conf < --config FILE < flags.\n"
-            "See deploy/dangand.conf.example for every setting.\n");
+    fprintf(f, "usage: dangand <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  init  --data DIR [--listen HOST:PORT] [--san NAME]... [--admin NAME]\n"
+               "        create a data directory: database, TLS key and certificate, first admin\n"
+               "  serve --data DIR [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
+               "        run the server in the foreground; SIGINT/SIGTERM stop it cleanly\n"
+               "  --version\n"
+               "\n"
+               "Settings: defaults < DIR/dangand.conf < --config FILE < flags.\n"
+               "See deploy/dangand.conf.example for every setting.\n");
 }
 
 static int cmd_init(int argc, char **argv)
@@ -51,9 +50,15 @@ static int cmd_init(int argc, char **argv)
                                   defaults.argon2_lanes};
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': o.data_dir = optarg; break;
-        case 'l': o.listen = optarg; break;
-        case 'a': o.admin = optarg; break;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 'a':
+            o.admin = optarg;
+            break;
         case 's':
             if (o.n_sans == MAX_SANS) {
                 fprintf(stderr, "dangand init: at most %d --san\n", MAX_SANS);
@@ -61,8 +66,12 @@ static int cmd_init(int argc, char **argv)
             }
             sans[o.n_sans++] = optarg;
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!o.data_dir || optind != argc) {
@@ -79,9 +88,9 @@ static int cmd_init(int argc, char **argv)
 static int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},      {"config", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, 'l'},    {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"data", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'}, {"log-level", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *config = NULL, *listen = NULL, *level = NULL;
     char path[1200], err[512];
@@ -90,12 +99,24 @@ static int cmd_serve(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': data = optarg; break;
-        case 'c': config = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'v': level = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'd':
+            data = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'v':
+            level = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!data || optind != argc) {

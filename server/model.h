@@ -56,9 +56,9 @@ typedef struct dg_session_row {
 /* One audit record (DESIGN §7). Strings are borrowed by whoever passes the
  * record; `detail` is a JSON object. */
 typedef struct dg_audit_rec {
-    int64_t seq;       /* assigned when appended */
-    int64_t at;        /* unix ms */
-    int64_t user_id;   /* 0 when nobody is logged in */
+    int64_t seq;     /* assigned when appended */
+    int64_t at;      /* unix ms */
+    int64_t user_id; /* 0 when nobody is logged in */
     const char *username;
     const char *peer;
     const char *action;  /* "session.login", "user.password_change", ... */

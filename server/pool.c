@@ -28,8 +28,7 @@ static void completions_cb(uv_async_t *h)
     dg_completions_drain(h->data);
 }
 
-int dg_completions_new(uv_loop_t *loop, void (*on_done)(void *ud), void *ud,
-                       dg_completions **out)
+int dg_completions_new(uv_loop_t *loop, void (*on_done)(void *ud), void *ud, dg_completions **out)
 {
     dg_completions *c = dg_xcalloc(1, sizeof *c);
 

@@ -22,7 +22,7 @@
 typedef struct dg_job dg_job;
 
 struct dg_job {
-    dg_job *next;                       /* queue link, owned by whichever queue holds the job */
+    dg_job *next;                        /* queue link, owned by whichever queue holds the job */
     void (*run)(dg_job *job, void *ctx); /* worker thread; sets rc */
     void (*done)(dg_job *job);           /* loop thread, exactly once */
     int rc;
@@ -31,8 +31,7 @@ struct dg_job {
 typedef struct dg_completions dg_completions;
 
 /* `on_done` (may be NULL) runs on the loop after each job's done, with `ud`. */
-int dg_completions_new(uv_loop_t *loop, void (*on_done)(void *ud), void *ud,
-                       dg_completions **out);
+int dg_completions_new(uv_loop_t *loop, void (*on_done)(void *ud), void *ud, dg_completions **out);
 /* Any thread. */
 void dg_completions_post(dg_completions *c, dg_job *job);
 /* Loop thread: runs `done` for everything posted so far (used at shutdown). */

@@ -166,8 +166,10 @@ static void drain_cb(uv_timer_t *t)
 
     if (srv->conns && (srv->n_requests == 0 || waited > srv->cfg.shutdown_grace_ms)) {
         if (srv->n_requests)
-            dg_log_warn("server", "msg=\"shutdown grace period over; closing connections\" "
-                        "requests_in_flight=%" PRIu64, srv->n_requests);
+            dg_log_warn("server",
+                        "msg=\"shutdown grace period over; closing connections\" "
+                        "requests_in_flight=%" PRIu64,
+                        srv->n_requests);
         dg_conn_close_all(srv);
     }
     if (srv->n_conns == 0 && srv->n_requests == 0 && srv->n_jobs == 0) {
@@ -183,8 +185,9 @@ static void start_shutdown(dg_server *srv, const char *why)
         dg_conn_close_all(srv);
         return;
     }
-    dg_log_info("server", "msg=\"shutting down\" signal=%s connections=%u requests_in_flight=%" PRIu64,
-                why, (unsigned)srv->n_conns, srv->n_requests);
+    dg_log_info("server",
+                "msg=\"shutting down\" signal=%s connections=%u requests_in_flight=%" PRIu64, why,
+                (unsigned)srv->n_conns, srv->n_requests);
     srv->is_draining = true;
     srv->drain_started_ms = dg_mono_ms();
     uv_close((uv_handle_t *)&srv->listener, close_cb_noop);
@@ -232,8 +235,10 @@ static int check_data_dir(const char *dir)
     struct stat st;
 
     if (stat(dir, &st) != 0) {
-        dg_log_error("server", "msg=\"no data directory\" data=%s error=\"%s\" hint=\"create one "
-                     "with: dangand init --data %s\"", dir, strerror(errno), dir);
+        dg_log_error("server",
+                     "msg=\"no data directory\" data=%s error=\"%s\" hint=\"create one "
+                     "with: dangand init --data %s\"",
+                     dir, strerror(errno), dir);
         return DG_ENOTFOUND;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -241,8 +246,10 @@ static int check_data_dir(const char *dir)
         return DG_EINVAL;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        dg_log_error("server", "msg=\"data directory is accessible by group or others\" data=%s "
-                     "mode=%04o hint=\"chmod 700 %s\"", dir, (unsigned)(st.st_mode & 07777), dir);
+        dg_log_error("server",
+                     "msg=\"data directory is accessible by group or others\" data=%s "
+                     "mode=%04o hint=\"chmod 700 %s\"",
+                     dir, (unsigned)(st.st_mode & 07777), dir);
         return DG_EDENIED;
     }
     return DG_OK;
@@ -262,8 +269,10 @@ static int lock_data_dir(const char *dir, int *fd_out)
         return DG_EIO;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        dg_log_error("server", "msg=\"another dangand is already using this data directory\" "
-                     "data=%s", dir);
+        dg_log_error("server",
+                     "msg=\"another dangand is already using this data directory\" "
+                     "data=%s",
+                     dir);
         close(fd);
         return DG_EBUSY;
     }
@@ -278,11 +287,12 @@ static int load_identity(dg_server *srv, dg_store *st)
 
     if (dg_store_meta_get(st, "server_id", srv->server_id, sizeof srv->server_id) != DG_OK ||
         dg_store_meta_get(st, "feed_epoch", epoch, sizeof epoch) != DG_OK ||
-        dg_store_setting_int(st, "password_min_length", DG_PASSWORD_MIN_CHARS, &min_len) !=
-            DG_OK ||
+        dg_store_setting_int(st, "password_min_length", DG_PASSWORD_MIN_CHARS, &min_len) != DG_OK ||
         dg_store_feed_head(st, &srv->feed_head) != DG_OK) {
-        dg_log_error("server", "msg=\"database lacks its identity; was it made by dangand init?\" "
-                     "error=\"%s\"", dg_store_errmsg(st));
+        dg_log_error("server",
+                     "msg=\"database lacks its identity; was it made by dangand init?\" "
+                     "error=\"%s\"",
+                     dg_store_errmsg(st));
         return DG_ECORRUPT;
     }
     srv->feed_epoch = strtoull(epoch, NULL, 10);
@@ -293,8 +303,8 @@ static int load_identity(dg_server *srv, dg_store *st)
 static int open_storage(dg_server *srv)
 {
     char path[1200], err[512];
-    unsigned n_hashers = srv->cfg.hash_threads ? srv->cfg.hash_threads
-                                               : (unsigned)uv_available_parallelism();
+    unsigned n_hashers =
+        srv->cfg.hash_threads ? srv->cfg.hash_threads : (unsigned)uv_available_parallelism();
     dg_pool_opts ro = {.name = "reader",
                        .n_threads = srv->cfg.readers,
                        .max_queued = srv->cfg.reader_queue,
@@ -364,9 +374,10 @@ static void apply_fd_limit(dg_server *srv)
     }
     usable = rl.rlim_cur > FD_RESERVE + 64 + 64 ? rl.rlim_cur - FD_RESERVE - 64 : 16;
     if (usable < srv->max_connections) {
-        dg_log_warn("server", "msg=\"max_connections lowered to fit the open-file limit\" "
-                    "max_connections=%u nofile=%llu", (unsigned)usable,
-                    (unsigned long long)rl.rlim_cur);
+        dg_log_warn("server",
+                    "msg=\"max_connections lowered to fit the open-file limit\" "
+                    "max_connections=%u nofile=%llu",
+                    (unsigned)usable, (unsigned long long)rl.rlim_cur);
         srv->max_connections = (uint32_t)usable;
     }
 }
@@ -412,8 +423,8 @@ static int start_listening(dg_server *srv)
         snprintf(bound, sizeof bound, "%s:%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
     }
     /* Tests and scripts wait for this line and read the port from addr=. */
-    dg_log_info("server", "msg=\"listening\" addr=%s version=%s data=%s max_connections=%u",
-                bound, DANGAN_VERSION, srv->cfg.data_dir, (unsigned)srv->max_connections);
+    dg_log_info("server", "msg=\"listening\" addr=%s version=%s data=%s max_connections=%u", bound,
+                DANGAN_VERSION, srv->cfg.data_dir, (unsigned)srv->max_connections);
     return DG_OK;
 }
 
@@ -483,7 +494,8 @@ int dg_server_run(const dg_config *cfg)
         free(srv);
         return 1;
     }
-    if ((rc = check_data_dir(cfg->data_dir)) != DG_OK || (rc = lock_data_dir(cfg->data_dir, &lock_fd)) != DG_OK) {
+    if ((rc = check_data_dir(cfg->data_dir)) != DG_OK ||
+        (rc = lock_data_dir(cfg->data_dir, &lock_fd)) != DG_OK) {
         uv_loop_close(&srv->loop);
         free(srv);
         return 1;

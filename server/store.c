@@ -139,8 +139,8 @@ sqlite3_stmt *store_stmt(dg_store *st, const char *sql)
             return slot->stmt;
         }
         if (!slot->sql) {
-            int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->stmt,
-                                        NULL);
+            int rc =
+                sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->stmt, NULL);
             if (rc != SQLITE_OK) {
                 store_err(st, rc);
                 dg_log_error("store", "msg=\"cannot prepare statement\" error=\"%s\"", st->err);
@@ -464,13 +464,11 @@ void dg_store_read_end(dg_store *st)
 }
 
 static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key = ?1";
-static const char SQL_META_PUT[] =
-    "INSERT INTO meta(key, value) VALUES (?1, ?2)"
-    " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+static const char SQL_META_PUT[] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+                                   " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 static const char SQL_SETTING_GET[] = "SELECT value FROM settings WHERE key = ?1";
-static const char SQL_SETTING_PUT[] =
-    "INSERT INTO settings(key, value) VALUES (?1, ?2)"
-    " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+static const char SQL_SETTING_PUT[] = "INSERT INTO settings(key, value) VALUES (?1, ?2)"
+                                      " ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 static const char SQL_FEED_HEAD[] = "SELECT coalesce(max(seq), 0) FROM changes";
 
 int dg_store_meta_get(dg_store *st, const char *key, char *out, size_t out_len)

@@ -28,7 +28,7 @@ int dg_role_parse(const char *name, enum dg_role *out)
 }
 
 #define USER_COLS                                                                                  \
-    "id, username, display_name, role, password_hash, must_change_password, is_disabled,"         \
+    "id, username, display_name, role, password_hash, must_change_password, is_disabled,"          \
     " version, created_at, updated_at, password_changed_at"
 
 static const char SQL_USER_BY_NAME[] = "SELECT " USER_COLS " FROM users WHERE username = ?1";
@@ -143,9 +143,8 @@ static const char SQL_SESSION_INSERT[] =
 static const char SQL_SESSION_BY_HASH[] =
     "SELECT id, user_id, created_at, last_seen_at, expires_at, coalesce(revoked_at, 0), peer"
     " FROM sessions WHERE token_hash = ?1";
-static const char SQL_SESSION_REVOKE[] =
-    "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3"
-    " WHERE id = ?1 AND revoked_at IS NULL";
+static const char SQL_SESSION_REVOKE[] = "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3"
+                                         " WHERE id = ?1 AND revoked_at IS NULL";
 static const char SQL_SESSION_REVOKE_USER[] =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3"
     " WHERE user_id = ?1 AND revoked_at IS NULL";

@@ -58,17 +58,6 @@ void dg_throttle_free(dg_throttle *t)
     free(t);
 }
 
-static struct counter *find(dg_map *m, const char *key, int64_t window_ms, int64_t now_ms)
-{
-    struct counter *c = key ? dg_map_get(m, key, strlen(key)) : NULL;
-
-    if (c && now_ms - c->first_at > window_ms) {
-        c->n_failures = 0; /* window over: start afresh */
-        c->first_at = now_ms;
-    }
-    return c;
-}
-
 static int64_t account_delay_ms(const dg_throttle *t, uint32_t n_failures)
 {
     uint32_t over = n_failures - t->o.account_failures;
@@ -79,23 +68,29 @@ static int64_t account_delay_ms(const dg_throttle *t, uint32_t n_failures)
     return DG_MIN(delay, t->o.account_max_delay_ms);
 }
 
-int64_t dg_throttle_wait_ms(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
+/* When the penalty earned by a counter ends (0 when none was earned). */
+static int64_t penalty_end(const dg_throttle *t, const struct counter *c, bool is_account)
 {
-    /* No window reset here (unlike find): a block or delay earned by failures
-     * inside the window runs its full length from the last failure even when
-     * the window ends meanwhile. The next failure starts the fresh count. */
+    if (is_account)
+        return c->n_failures >= t->o.account_failures
+                   ? c->last_at + account_delay_ms(t, c->n_failures)
+                   : 0;
+    return c->n_failures >= t->o.peer_failures ? c->last_at + t->o.peer_block_ms : 0;
+}
+
+int64_t dg_throttle_wait_ms(dg_throttle *t, const char *account, const char *peer_ip,
+                            int64_t now_ms)
+{
+    /* A block or delay earned inside the window runs its full length from the
+     * last failure even when the window ends meanwhile. */
     struct counter *p = peer_ip ? dg_map_get(t->peers, peer_ip, strlen(peer_ip)) : NULL;
     struct counter *a = account ? dg_map_get(t->accounts, account, strlen(account)) : NULL;
     int64_t wait = 0;
 
-    if (p && p->n_failures >= t->o.peer_failures && now_ms < p->last_at + t->o.peer_block_ms)
-        wait = p->last_at + t->o.peer_block_ms - now_ms;
-    if (a && a->n_failures >= t->o.account_failures) {
-        int64_t until = a->last_at + account_delay_ms(t, a->n_failures);
-
-        if (now_ms < until)
-            wait = DG_MAX(wait, until - now_ms);
-    }
+    if (p && now_ms < penalty_end(t, p, false))
+        wait = penalty_end(t, p, false) - now_ms;
+    if (a && now_ms < penalty_end(t, a, true))
+        wait = DG_MAX(wait, penalty_end(t, a, true) - now_ms);
     return wait;
 }
 
@@ -117,10 +112,18 @@ static int64_t keep_ms(const dg_throttle *t)
     return DG_MAX(DG_MAX(t->o.account_window_ms, t->o.account_max_delay_ms), t->o.peer_block_ms);
 }
 
-static void count(dg_throttle *t, dg_map *m, const char *key, int64_t window_ms, int64_t now_ms)
+static void count(dg_throttle *t, dg_map *m, const char *key, bool is_account, int64_t now_ms)
 {
-    struct counter *c = find(m, key, window_ms, now_ms);
+    int64_t window_ms = is_account ? t->o.account_window_ms : t->o.peer_block_ms;
+    struct counter *c = dg_map_get(m, key, strlen(key));
 
+    /* A failure outside the window starts a fresh count, unless a penalty is
+     * still running (a login that was hashing when the block began must not
+     * lift it). */
+    if (c && now_ms - c->first_at > window_ms && now_ms >= penalty_end(t, c, is_account)) {
+        c->n_failures = 0;
+        c->first_at = now_ms;
+    }
     if (!c) {
         if (dg_map_count(m) >= MAX_ENTRIES) {
             int64_t limits[2] = {now_ms, keep_ms(t)};
@@ -140,9 +143,9 @@ static void count(dg_throttle *t, dg_map *m, const char *key, int64_t window_ms,
 void dg_throttle_failure(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
 {
     if (account)
-        count(t, t->accounts, account, t->o.account_window_ms, now_ms);
+        count(t, t->accounts, account, true, now_ms);
     if (peer_ip)
-        count(t, t->peers, peer_ip, t->o.peer_block_ms, now_ms);
+        count(t, t->peers, peer_ip, false, now_ms);
 }
 
 void dg_throttle_success(dg_throttle *t, const char *account)

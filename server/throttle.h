@@ -27,7 +27,8 @@ dg_throttle *dg_throttle_new(const dg_throttle_opts *opts);
 void dg_throttle_free(dg_throttle *t);
 /* 0 if an attempt may proceed now, else how many ms until it may. `account`
  * may be NULL (token authentication). */
-int64_t dg_throttle_wait_ms(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms);
+int64_t dg_throttle_wait_ms(dg_throttle *t, const char *account, const char *peer_ip,
+                            int64_t now_ms);
 void dg_throttle_failure(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms);
 void dg_throttle_success(dg_throttle *t, const char *account);
 /* Drops expired entries. */

@@ -41,8 +41,8 @@ static void fail_all(dg_job *batch, int rc)
 
 static void go_readonly(dg_writer *w, const char *why)
 {
-    dg_log_error("writer", "msg=\"database write failed; refusing writes until restart\" error=\"%s\"",
-                 why);
+    dg_log_error("writer",
+                 "msg=\"database write failed; refusing writes until restart\" error=\"%s\"", why);
     pthread_mutex_lock(&w->mu);
     w->is_readonly = true;
     pthread_mutex_unlock(&w->mu);

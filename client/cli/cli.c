@@ -24,10 +24,10 @@ static int connect_failed(cli *c, int rc)
         return cli_fail(c, EXIT_CONNECT, "UNAVAILABLE", "untrusted_server",
                         "%s\nIf the server's certificate was replaced on purpose, check the new "
                         "fingerprint with its administrator and run: dangan connect %s "
-                        "--fingerprint SHA256:...", msg, c->server);
+                        "--fingerprint SHA256:...",
+                        msg, c->server);
     return cli_fail(c, EXIT_CONNECT, "UNAVAILABLE",
-                    rc == DG_ETLS || rc == DG_EPROTO ? "tls_failure" : "cannot_connect", "%s",
-                    msg);
+                    rc == DG_ETLS || rc == DG_EPROTO ? "tls_failure" : "cannot_connect", "%s", msg);
 }
 
 int cli_connect(cli *c)

@@ -65,8 +65,9 @@ static int choose_trust(cli *c, const char *server, bool is_yes, char *kind, siz
                         "expected, confirm the new fingerprint with the server's administrator "
                         "and run: dangan connect %s --fingerprint SHA256:%s",
                         server, known, fp, server, fp);
-    fprintf(stderr, "The certificate of %s has the SHA-256 fingerprint\n  SHA256:%s\n"
-                    "Compare it with the one `dangand init` printed on the server.\n",
+    fprintf(stderr,
+            "The certificate of %s has the SHA-256 fingerprint\n  SHA256:%s\n"
+            "Compare it with the one `dangand init` printed on the server.\n",
             server, fp);
     if (!is_yes && !cli_confirm("Trust this server? [y/N] "))
         return cli_fail(c, EXIT_CONNECT, "UNAVAILABLE", "untrusted_server",
@@ -93,11 +94,20 @@ int cmd_connect(cli *c)
     getopt_reset();
     while ((opt = getopt_long(c->argc, c->argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'c': ca = optarg; break;
-        case 'f': fingerprint = optarg; break;
-        case 'y': is_yes = true; break;
-        case 'h': print_help(CONNECT_HELP); return EXIT_OK;
-        default: return bad_option(c, c->argv);
+        case 'c':
+            ca = optarg;
+            break;
+        case 'f':
+            fingerprint = optarg;
+            break;
+        case 'y':
+            is_yes = true;
+            break;
+        case 'h':
+            print_help(CONNECT_HELP);
+            return EXIT_OK;
+        default:
+            return bad_option(c, c->argv);
         }
     }
     if (optind != c->argc - 1)
@@ -185,10 +195,17 @@ int cmd_login(cli *c)
     getopt_reset();
     while ((opt = getopt_long(c->argc, c->argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'u': snprintf(user, sizeof user, "%s", optarg); break;
-        case 'p': is_stdin = true; break;
-        case 'h': print_help(LOGIN_HELP); return EXIT_OK;
-        default: return bad_option(c, c->argv);
+        case 'u':
+            snprintf(user, sizeof user, "%s", optarg);
+            break;
+        case 'p':
+            is_stdin = true;
+            break;
+        case 'h':
+            print_help(LOGIN_HELP);
+            return EXIT_OK;
+        default:
+            return bad_option(c, c->argv);
         }
     }
     if (optind != c->argc)
@@ -207,8 +224,7 @@ int cmd_login(cli *c)
     dg_wipe(password, sizeof password);
     if (rc != DG_OK)
         return cli_fail_call(c, rc);
-    rc = cli_token_put(c, c->server, token) == DG_OK &&
-                 cli_current_put(c, c->server, user) == DG_OK
+    rc = cli_token_put(c, c->server, token) == DG_OK && cli_current_put(c, c->server, user) == DG_OK
              ? EXIT_OK
              : cli_fail(c, EXIT_SERVER, "INTERNAL", "config_write",
                         "logged in, but cannot save the session in %s", c->config_dir);
@@ -243,7 +259,8 @@ int cmd_logout(cli *c)
     int rc;
 
     if (cli_wants_help(c->argc, c->argv)) {
-        print_help("usage: dangan logout\n\nEnds the session on the server and forgets its token.\n");
+        print_help(
+            "usage: dangan logout\n\nEnds the session on the server and forgets its token.\n");
         return EXIT_OK;
     }
     if (c->argc != 1)
@@ -337,7 +354,8 @@ int cmd_ping(cli *c)
             print_help("usage: dangan ping [--count N]\n\nRound trips to the server (no login "
                        "needed).\n");
             return EXIT_OK;
-        default: return bad_option(c, c->argv);
+        default:
+            return bad_option(c, c->argv);
         }
     }
     if (optind != c->argc)
@@ -359,8 +377,8 @@ int cmd_ping(cli *c)
     double med = (double)rtt[count / 2] / 1000.0, lo = (double)rtt[0] / 1000.0,
            hi = (double)rtt[count - 1] / 1000.0;
     if (c->is_json)
-        cli_print_json(json_pack("{s:f,s:i,s:f,s:f}", "rtt_ms", med, "count", (int)count,
-                                 "min_ms", lo, "max_ms", hi));
+        cli_print_json(json_pack("{s:f,s:i,s:f,s:f}", "rtt_ms", med, "count", (int)count, "min_ms",
+                                 lo, "max_ms", hi));
     else if (count > 1)
         printf("%ld replies: min %.3f ms, median %.3f ms, max %.3f ms\n", count, lo, med, hi);
     free(rtt);
@@ -390,9 +408,14 @@ int cmd_passwd(cli *c)
     getopt_reset();
     while ((opt = getopt_long(c->argc, c->argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'p': is_stdin = true; break;
-        case 'h': print_help(PASSWD_HELP); return EXIT_OK;
-        default: return bad_option(c, c->argv);
+        case 'p':
+            is_stdin = true;
+            break;
+        case 'h':
+            print_help(PASSWD_HELP);
+            return EXIT_OK;
+        default:
+            return bad_option(c, c->argv);
         }
     }
     if (optind != c->argc)

@@ -29,9 +29,10 @@ static void usage(FILE *f)
                "\ncommands:\n");
     for (size_t i = 0; i < DG_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n`dangan <command> --help` describes a command. Exit codes: 0 ok, 1 server error,\n"
-               "2 usage, 3 cannot connect or untrusted, 4 not logged in, 5 not found,\n"
-               "6 permission denied, 7 version conflict, 8 already exists, 9 invalid.\n");
+    fprintf(f,
+            "\n`dangan <command> --help` describes a command. Exit codes: 0 ok, 1 server error,\n"
+            "2 usage, 3 cannot connect or untrusted, 4 not logged in, 5 not found,\n"
+            "6 permission denied, 7 version conflict, 8 already exists, 9 invalid.\n");
 }
 
 /* Takes the global options out of argv wherever they stand (before "--"). */

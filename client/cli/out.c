@@ -11,8 +11,8 @@
 static void print_error(cli *c, const char *code, const char *reason, const char *msg)
 {
     if (c->is_json) {
-        json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "reason", reason,
-                              "message", msg);
+        json_t *e =
+            json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "reason", reason, "message", msg);
 
         json_dumpf(e, stderr, JSON_COMPACT);
         fputc('\n', stderr);
@@ -51,15 +51,22 @@ int cli_usage(cli *c, const char *fmt, ...)
 static int exit_for_code(int code)
 {
     switch (code) {
-    case DANGAN__V1__CODE__UNAUTHENTICATED: return EXIT_UNAUTH;
-    case DANGAN__V1__CODE__NOT_FOUND: return EXIT_NOTFOUND;
-    case DANGAN__V1__CODE__PERMISSION_DENIED: return EXIT_DENIED;
-    case DANGAN__V1__CODE__ABORTED: return EXIT_CONFLICT;
-    case DANGAN__V1__CODE__ALREADY_EXISTS: return EXIT_EXISTS;
+    case DANGAN__V1__CODE__UNAUTHENTICATED:
+        return EXIT_UNAUTH;
+    case DANGAN__V1__CODE__NOT_FOUND:
+        return EXIT_NOTFOUND;
+    case DANGAN__V1__CODE__PERMISSION_DENIED:
+        return EXIT_DENIED;
+    case DANGAN__V1__CODE__ABORTED:
+        return EXIT_CONFLICT;
+    case DANGAN__V1__CODE__ALREADY_EXISTS:
+        return EXIT_EXISTS;
     case DANGAN__V1__CODE__INVALID_ARGUMENT:
     case DANGAN__V1__CODE__FAILED_PRECONDITION:
-    case DANGAN__V1__CODE__OUT_OF_RANGE: return EXIT_INVALID;
-    default: return EXIT_SERVER;
+    case DANGAN__V1__CODE__OUT_OF_RANGE:
+        return EXIT_INVALID;
+    default:
+        return EXIT_SERVER;
     }
 }
 
@@ -163,17 +170,22 @@ static size_t elem_size(const ProtobufCFieldDescriptor *f)
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
     case PROTOBUF_C_TYPE_FLOAT:
-    case PROTOBUF_C_TYPE_ENUM: return 4;
+    case PROTOBUF_C_TYPE_ENUM:
+        return 4;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE: return 8;
-    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
     case PROTOBUF_C_TYPE_STRING:
-    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
-    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(void *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
     }
     return 0;
 }
@@ -183,18 +195,26 @@ static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p)
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32: return json_integer(*(const int32_t *)p);
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return json_integer(*(const int32_t *)p);
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: return json_integer(*(const uint32_t *)p);
+    case PROTOBUF_C_TYPE_FIXED32:
+        return json_integer(*(const uint32_t *)p);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64: return json_integer(*(const int64_t *)p);
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return json_integer(*(const int64_t *)p);
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: return u64_json(*(const uint64_t *)p);
-    case PROTOBUF_C_TYPE_FLOAT: return json_real(*(const float *)p);
-    case PROTOBUF_C_TYPE_DOUBLE: return json_real(*(const double *)p);
-    case PROTOBUF_C_TYPE_BOOL: return json_boolean(*(const protobuf_c_boolean *)p);
-    case PROTOBUF_C_TYPE_ENUM: return enum_json(f->descriptor, *(const int *)p);
+    case PROTOBUF_C_TYPE_FIXED64:
+        return u64_json(*(const uint64_t *)p);
+    case PROTOBUF_C_TYPE_FLOAT:
+        return json_real(*(const float *)p);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return json_real(*(const double *)p);
+    case PROTOBUF_C_TYPE_BOOL:
+        return json_boolean(*(const protobuf_c_boolean *)p);
+    case PROTOBUF_C_TYPE_ENUM:
+        return enum_json(f->descriptor, *(const int *)p);
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(char *const *)p;
         return json_string(s ? s : "");

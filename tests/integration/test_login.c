@@ -197,7 +197,7 @@ static void test_bogus_tokens_are_refused(void **state)
 {
     static const char *const tokens[] = {
         "0000000000000000000000000000000000000000000000000000000000000000", /* unknown */
-        "not-a-token", /* malformed */
+        "not-a-token",                                                      /* malformed */
         "",
     };
     dg_client *c = dgt_connect(&srv);

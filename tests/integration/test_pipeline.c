@@ -139,8 +139,12 @@ static void test_a_client_that_stops_reading_is_paused_not_buffered(void **state
     rss_blocked = dgt_server_rss_kib(&s);
     print_message("blocked after %llu requests; server RSS %ld -> %ld KiB\n",
                   (unsigned long long)written, rss_before, rss_blocked);
-    /* Bounded: water marks + one read chunk + TLS buffers, not the backlog. */
+    /* Bounded: water marks + one read chunk + TLS buffers, not the backlog.
+     * Not under ASan: its quarantine keeps freed memory resident by design
+     * (256 MB), so RSS says nothing about what the server still holds. */
+#ifndef DANGAN_SANITIZE
     assert_true(rss_blocked - rss_before < 16 * 1024);
+#endif
     /* Phase 2: read everything, finishing the pending write on the way. */
     bool pending = true;
     deadline = dg_mono_ms() + 120000;

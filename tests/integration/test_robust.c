@@ -219,8 +219,7 @@ static void test_response_frames_from_a_client_are_refused(void **state)
     n = dangan__v1__frame__pack(&f, buf + 4);
     dg_frame_put_header(buf, (uint32_t)n);
     assert_int_equal(dgt_raw_write(r, buf, n + 4), 0);
-    expect_error_then_close(r, 0, DANGAN__V1__CODE__INVALID_ARGUMENT, "invalid_frame",
-                            "Request");
+    expect_error_then_close(r, 0, DANGAN__V1__CODE__INVALID_ARGUMENT, "invalid_frame", "Request");
     dgt_raw_close(r);
 }
 

@@ -117,8 +117,7 @@ static void test_second_server_on_the_same_data_is_refused(void **state)
     status = system(cmd);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
-    snprintf(cmd, sizeof cmd, "grep -q 'already using this data directory' %s/second.log",
-             s.root);
+    snprintf(cmd, sizeof cmd, "grep -q 'already using this data directory' %s/second.log", s.root);
     assert_int_equal(system(cmd), 0);
     dgt_server_stop(&s);
 }

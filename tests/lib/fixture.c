@@ -400,7 +400,8 @@ void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *
             if (!(fds[i].revents & (POLLIN | POLLHUP)))
                 continue;
             size_t before = i == 0 ? n_out : n_err;
-            drain_into(fds[i].fd, i == 0 ? r->out : r->err, sizeof r->out, i == 0 ? &n_out : &n_err);
+            drain_into(fds[i].fd, i == 0 ? r->out : r->err, sizeof r->out,
+                       i == 0 ? &n_out : &n_err);
             if ((i == 0 ? n_out : n_err) == before) {
                 fds[i].fd = -1;
                 open_fds--;

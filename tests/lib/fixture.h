@@ -20,11 +20,11 @@
 #include "dangan.h"
 
 typedef struct dgt_server {
-    char root[256];  /* temp dir holding everything below */
-    char data[320];  /* data dir */
-    char log[320];   /* server stderr */
+    char root[256]; /* temp dir holding everything below */
+    char data[320]; /* data dir */
+    char log[320];  /* server stderr */
     char config[320];
-    char addr[64];   /* "127.0.0.1:PORT" */
+    char addr[64]; /* "127.0.0.1:PORT" */
     int port;
     char admin_password[64];
     char fingerprint[128]; /* "AB:CD:..." */
@@ -61,10 +61,10 @@ const char *dgt_reason(const dg_reply *r);
 /* ---- raw TLS (mbedTLS, blocking) for hostile clients ---- */
 typedef struct dgt_raw dgt_raw;
 typedef struct dgt_raw_opts {
-    int max_minor;            /* 3 = TLS 1.2 (default 0 means 3); 2 = TLS 1.1 */
-    const int *ciphersuites;  /* NULL: mbedTLS defaults */
+    int max_minor;           /* 3 = TLS 1.2 (default 0 means 3); 2 = TLS 1.1 */
+    const int *ciphersuites; /* NULL: mbedTLS defaults */
     bool without_alpn;
-    int rcvbuf;               /* SO_RCVBUF before connecting, 0 = system default */
+    int rcvbuf; /* SO_RCVBUF before connecting, 0 = system default */
 } dgt_raw_opts;
 /* Connects and handshakes; returns 0 or the mbedTLS error; *out set on 0. */
 int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out);

@@ -55,21 +55,21 @@ int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out)
             rc = -1;
             goto fail;
         }
-    } else if ((rc = mbedtls_net_connect(&r->net, "127.0.0.1", port_text,
-                                         MBEDTLS_NET_PROTO_TCP))) {
+    } else if ((rc = mbedtls_net_connect(&r->net, "127.0.0.1", port_text, MBEDTLS_NET_PROTO_TCP))) {
         goto fail;
     }
     if ((rc = mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->entropy, NULL, 0)) ||
-        (rc = mbedtls_ssl_config_defaults(&r->conf, MBEDTLS_SSL_IS_CLIENT,
-                                          MBEDTLS_SSL_TRANSPORT_STREAM,
-                                          MBEDTLS_SSL_PRESET_DEFAULT)))
+        (rc =
+             mbedtls_ssl_config_defaults(&r->conf, MBEDTLS_SSL_IS_CLIENT,
+                                         MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)))
         goto fail;
     /* The pinning tests live elsewhere; here only the server's policy matters. */
     mbedtls_ssl_conf_authmode(&r->conf, MBEDTLS_SSL_VERIFY_NONE);
     mbedtls_ssl_conf_rng(&r->conf, mbedtls_ctr_drbg_random, &r->drbg);
     mbedtls_ssl_conf_read_timeout(&r->conf, 5000);
     if (o && o->max_minor) {
-        mbedtls_ssl_conf_min_version(&r->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_1);
+        mbedtls_ssl_conf_min_version(&r->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                     MBEDTLS_SSL_MINOR_VERSION_1);
         mbedtls_ssl_conf_max_version(&r->conf, MBEDTLS_SSL_MAJOR_VERSION_3, o->max_minor);
     }
     if (o && o->ciphersuites)

@@ -98,16 +98,36 @@ static void test_changing_any_field_changes_the_hash(void **state)
     for (int field = 0; field < 10; field++) {
         r = sample;
         switch (field) {
-        case 0: r.seq++; break;
-        case 1: r.at++; break;
-        case 2: r.user_id++; break;
-        case 3: r.username = "张四"; break;
-        case 4: r.peer = "10.0.0.1:5001"; break;
-        case 5: r.action = "session.logout"; break;
-        case 6: r.entity = "user"; break;
-        case 7: r.entity_id++; break;
-        case 8: r.outcome = "denied"; break;
-        case 9: r.detail = "{\"reason\":\"y\"}"; break;
+        case 0:
+            r.seq++;
+            break;
+        case 1:
+            r.at++;
+            break;
+        case 2:
+            r.user_id++;
+            break;
+        case 3:
+            r.username = "张四";
+            break;
+        case 4:
+            r.peer = "10.0.0.1:5001";
+            break;
+        case 5:
+            r.action = "session.logout";
+            break;
+        case 6:
+            r.entity = "user";
+            break;
+        case 7:
+            r.entity_id++;
+            break;
+        case 8:
+            r.outcome = "denied";
+            break;
+        case 9:
+            r.detail = "{\"reason\":\"y\"}";
+            break;
         }
         dg_audit_hash(prev, &r, h);
         assert_memory_not_equal(h, base, 32);

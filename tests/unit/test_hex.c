@@ -67,8 +67,8 @@ static void test_hex_decode_round_trips_every_byte_value(void **state)
 static void test_hex_decode_accepts_upper_case_and_separators(void **state)
 {
     static const uint8_t expect[] = {0xab, 0xcd, 0xef, 0x01};
-    static const char *const texts[] = {"ABCDEF01", "abCDeF01", "AB:CD:EF:01", "ab cd ef 01",
-                                        ":AB:CD:EF:01:", "AB::CD  EF:01"};
+    static const char *const texts[] = {"ABCDEF01",    "abCDeF01",      "AB:CD:EF:01",
+                                        "ab cd ef 01", ":AB:CD:EF:01:", "AB::CD  EF:01"};
 
     (void)state;
     for (size_t i = 0; i < DG_ARRAY_LEN(texts); i++) {
@@ -126,8 +126,7 @@ static void test_fingerprint_parse_accepts_the_three_spellings(void **state)
         const char *prefix;
         const char *sep;
     } cases[] = {
-        {"", ":"},         {"", ""},         {"SHA256:", ":"},
-        {"SHA256:", ""},   {"sha256:", ":"}, {"", " "},
+        {"", ":"}, {"", ""}, {"SHA256:", ":"}, {"SHA256:", ""}, {"sha256:", ":"}, {"", " "},
     };
     uint8_t expect[DG_FINGERPRINT_LEN];
 

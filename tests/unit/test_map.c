@@ -155,8 +155,15 @@ static void test_map_binary_keys_with_nul_bytes_are_distinct(void **state)
         const char *key;
         size_t len;
     } keys[] = {
-        {"a", 1}, {"a\0", 2}, {"a\0b", 3}, {"a\0c", 3}, {"\0", 1}, {"\0\0", 2}, {"", 0},
-        {"\0\0\0\0\0\0\0\0", 8}, {"\0\0\0\0\0\0\0\0\0", 9}, /* across SipHash's 8-byte block */
+        {"a", 1},
+        {"a\0", 2},
+        {"a\0b", 3},
+        {"a\0c", 3},
+        {"\0", 1},
+        {"\0\0", 2},
+        {"", 0},
+        {"\0\0\0\0\0\0\0\0", 8},
+        {"\0\0\0\0\0\0\0\0\0", 9}, /* across SipHash's 8-byte block */
     };
     dg_map *m = dg_map_new();
 

@@ -262,12 +262,9 @@ static void test_pb_unpack_frame_rejects_malformed_bytes_with_eproto(void **stat
         const char *bytes;
         size_t len;
     } cases[] = {
-        {"truncated tag", "\x80", 1},
-        {"field number 0", "\x00\x01", 2},
-        {"request as varint", "\x08\x01", 2},
-        {"length past end", "\x0a\x05\x08\x01", 4},
-        {"group wire type", "\x0b\x0c", 2},
-        {"ascii text", "hello world", 11},
+        {"truncated tag", "\x80", 1},         {"field number 0", "\x00\x01", 2},
+        {"request as varint", "\x08\x01", 2}, {"length past end", "\x0a\x05\x08\x01", 4},
+        {"group wire type", "\x0b\x0c", 2},   {"ascii text", "hello world", 11},
     };
 
     static Dangan__V1__Frame sentinel; /* unpack must overwrite *out even on failure */

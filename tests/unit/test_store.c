@@ -118,8 +118,14 @@ static void test_audit_rows_cannot_be_changed_or_deleted(void **state)
     dg_store *st = create();
     sqlite3 *db;
     uint8_t hash[32] = {1};
-    dg_audit_rec r = {.seq = 1, .at = 1, .username = "u", .peer = "p", .action = "a",
-                      .entity = "e", .outcome = "ok", .detail = "{}"};
+    dg_audit_rec r = {.seq = 1,
+                      .at = 1,
+                      .username = "u",
+                      .peer = "p",
+                      .action = "a",
+                      .entity = "e",
+                      .outcome = "ok",
+                      .detail = "{}"};
 
     (void)state;
     assert_int_equal(dg_store_audit_insert(st, &r, hash), DG_OK);
@@ -217,7 +223,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_creates_a_private_wal_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_create_refuses_an_existing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_create_refuses_an_existing_file, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_store_refuses_a_schema_newer_than_the_program, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_connection_refuses_a_database_not_in_wal_mode,
@@ -226,7 +233,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_rows_cannot_be_changed_or_deleted, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_users_round_trip_and_names_are_unique, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_users_round_trip_and_names_are_unique, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_sessions_revoke_one_or_all_of_a_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_to_savepoint_undoes_only_that_part, setup,
                                         teardown),

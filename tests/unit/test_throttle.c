@@ -238,6 +238,23 @@ static void test_throttle_account_delay_outlasting_window_is_served_in_full(void
     dg_throttle_free(t);
 }
 
+/* A failure that lands after the window but while the block still runs (a
+ * login that was hashing when the block began) must not lift the block. */
+static void test_throttle_failure_during_a_block_does_not_lift_it(void **state)
+{
+    dg_throttle *t = new_throttle(3);
+    int64_t last = T0 + BLOCK_MS - 1000, late = T0 + BLOCK_MS + 10;
+
+    (void)state;
+    dg_throttle_failure(t, "a", "10.0.0.1", T0);
+    dg_throttle_failure(t, "b", "10.0.0.1", T0 + 1);
+    dg_throttle_failure(t, "c", "10.0.0.1", last); /* blocked until last + BLOCK_MS */
+    dg_throttle_failure(t, "d", "10.0.0.1", late); /* window over, block still on */
+    assert_true(dg_throttle_wait_ms(t, NULL, "10.0.0.1", late) > 0);
+    assert_int_equal(dg_throttle_wait_ms(t, NULL, "10.0.0.1", late), BLOCK_MS);
+    dg_throttle_free(t);
+}
+
 static void test_throttle_account_failures_outside_window_start_fresh_count(void **state)
 {
     dg_throttle *t = new_throttle(1000);
@@ -372,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_throttle_peer_block_leaves_other_addresses_alone),
         cmocka_unit_test(test_throttle_peer_block_lasts_block_ms_when_failures_were_spread),
         cmocka_unit_test(test_throttle_account_delay_outlasting_window_is_served_in_full),
+        cmocka_unit_test(test_throttle_failure_during_a_block_does_not_lift_it),
         cmocka_unit_test(test_throttle_account_failures_outside_window_start_fresh_count),
         cmocka_unit_test(test_throttle_peer_failures_outside_window_start_fresh_count),
         cmocka_unit_test(test_throttle_sweep_keeps_entries_still_in_force),

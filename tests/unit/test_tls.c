@@ -49,8 +49,7 @@ static void move(dg_buf *from, dg_buf *to)
 
 /* Runs both ends until both are established or one fails; returns the
  * client's result (the server's in *server_rc). */
-static int handshake(dg_tls *cli, dg_tls *srv, dg_buf *cli_plain, dg_buf *srv_plain,
-                     int *server_rc)
+static int handshake(dg_tls *cli, dg_tls *srv, dg_buf *cli_plain, dg_buf *srv_plain, int *server_rc)
 {
     int rc_c = DG_OK, rc_s = DG_OK;
 
@@ -153,8 +152,8 @@ static void test_ca_mode_checks_names_and_ip_addresses(void **state)
         const char *host;
         int rc;
     } cases[] = {
-        {"localhost", DG_OK},     {"crm.example.lan", DG_OK}, {"127.0.0.1", DG_OK},
-        {"::1", DG_OK},           {"evil.example", DG_ETRUST}, {"10.9.9.9", DG_ETRUST},
+        {"localhost", DG_OK}, {"crm.example.lan", DG_OK},  {"127.0.0.1", DG_OK},
+        {"::1", DG_OK},       {"evil.example", DG_ETRUST}, {"10.9.9.9", DG_ETRUST},
     };
     dg_tls_client_opts o = {.ca_path = cert};
 

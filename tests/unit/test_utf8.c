@@ -99,15 +99,12 @@ static void test_utf8_width_counts_terminal_columns(void **state)
         const char *s;
         size_t cols;
     } cases[] = {
-        {"", 0},
-        {"abc", 3},
-        {"张三", 4},
-        {"Zhang张", 7},
-        {"ＡＢ", 4},             /* full-width Latin U+FF21 U+FF22 */
-        {"e\xcc\x81", 1},        /* e + U+0301 combining acute */
-        {"\xcc\x81", 0},         /* a combining mark alone */
-        {"한국어", 6},           /* Hangul syllables are wide */
-        {"ｶﾀｶﾅ", 4},             /* half-width katakana stays narrow */
+        {"", 0},          {"abc", 3},  {"张三", 4},
+        {"Zhang张", 7},   {"ＡＢ", 4}, /* full-width Latin U+FF21 U+FF22 */
+        {"e\xcc\x81", 1},              /* e + U+0301 combining acute */
+        {"\xcc\x81", 0},               /* a combining mark alone */
+        {"한국어", 6},                 /* Hangul syllables are wide */
+        {"ｶﾀｶﾅ", 4},                   /* half-width katakana stays narrow */
     };
 
     (void)state;
@@ -145,14 +142,10 @@ static void test_utf8_fit_returns_longest_prefix_within_columns(void **state)
         size_t bytes;
         size_t cols;
     } cases[] = {
-        {"abc", 10, 3, 3},
-        {"abc", 2, 2, 2},
-        {"abc", 0, 0, 0},
-        {"张三", 4, 6, 4},
+        {"abc", 10, 3, 3}, {"abc", 2, 2, 2},     {"abc", 0, 0, 0},        {"张三", 4, 6, 4},
         {"张三", 3, 3, 2}, /* the second character would need columns 3-4 */
-        {"张三", 1, 0, 0},
-        {"Zhang张", 6, 5, 5},
-        {"e\xcc\x81x", 1, 3, 1}, /* the combining mark stays with its base */
+        {"张三", 1, 0, 0}, {"Zhang张", 6, 5, 5}, {"e\xcc\x81x", 1, 3, 1}, /* the combining mark
+                                                                             stays with its base */
         {"", 5, 0, 0},
     };
 

@@ -259,8 +259,8 @@ static void test_validate_rejects_truncated_scalars(void **state)
 {
     static const struct raw_case cases[] = {
         {"varint cut short", RAW("\x0a\x02\x08\x80"), "request.id"},
-        {"varint over 10 bytes",
-         RAW("\x0a\x0c\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), "request.id"},
+        {"varint over 10 bytes", RAW("\x0a\x0c\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"),
+         "request.id"},
         /* Frame{event: Event{cursor: Cursor{epoch: 3 of 8 bytes}}} */
         {"fixed64 cut short", RAW("\x1a\x06\x12\x04\x09\x01\x02\x03"), "event.cursor.epoch"},
     };

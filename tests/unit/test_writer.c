@@ -38,8 +38,13 @@ static void user_run(dg_job *job, void *ctx)
     struct user_job *u = (struct user_job *)job;
     dg_wtx *tx = ctx;
     dg_user user = {0};
-    dg_audit_rec rec = {.at = 1, .username = u->name, .peer = "test", .action = "user.create",
-                        .entity = "user", .outcome = "ok", .detail = "{}"};
+    dg_audit_rec rec = {.at = 1,
+                        .username = u->name,
+                        .peer = "test",
+                        .action = "user.create",
+                        .entity = "user",
+                        .outcome = "ok",
+                        .detail = "{}"};
 
     snprintf(user.username, sizeof user.username, "%s", u->name);
     snprintf(user.password_hash, sizeof user.password_hash, "h");
@@ -141,8 +146,13 @@ static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **st
      * back and the chain continued from the right head. */
     assert_int_equal(dg_audit_chain_load(st, &chain), DG_OK);
     assert_int_equal(chain.seq, 2);
-    dg_audit_rec first = {.seq = 1, .at = 1, .username = "alpha", .peer = "test",
-                          .action = "user.create", .entity = "user", .outcome = "ok",
+    dg_audit_rec first = {.seq = 1,
+                          .at = 1,
+                          .username = "alpha",
+                          .peer = "test",
+                          .action = "user.create",
+                          .entity = "user",
+                          .outcome = "ok",
                           .detail = "{}"};
     dg_audit_rec second = first;
     uint8_t zero[32] = {0}, h1[32], h2[32];

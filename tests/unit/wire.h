@@ -13,8 +13,14 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2, WIRE_SGROUP = 3, WIRE_EGROUP = 4,
-       WIRE_FIXED32 = 5 };
+enum {
+    WIRE_VARINT = 0,
+    WIRE_FIXED64 = 1,
+    WIRE_LEN = 2,
+    WIRE_SGROUP = 3,
+    WIRE_EGROUP = 4,
+    WIRE_FIXED32 = 5
+};
 
 typedef struct wire {
     uint8_t b[1024];

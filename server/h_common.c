@@ -1,0 +1,124 @@
+/* h_common.c - what request handlers share: audit records that own their
+ * strings, answers for failed jobs, session descriptions for replies.
+ * Loop thread, except dg_h_audit_only_run (writer thread). */
+#include "h_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dg.h"
+
+void dg_h_audit_fill(struct audit_buf *a, dg_req *req, int64_t user_id, const char *username,
+                     const char *entity, int64_t entity_id, const char *outcome, json_t *detail)
+{
+    /* Names as typed may be long or odd: keep at most 64 characters' worth. */
+    snprintf(a->username, sizeof a->username, "%.*s", DG_USERNAME_MAX * 4, username);
+    snprintf(a->peer, sizeof a->peer, "%s", dg_conn_peer(req->conn));
+    if (!detail)
+        detail = json_object();
+    free(a->detail);
+    a->detail = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(detail);
+    if (!a->detail)
+        a->detail = strdup("{}");
+    dg_assert(a->detail);
+    a->rec = (dg_audit_rec){
+        .at = dg_now_ms(),
+        .user_id = user_id,
+        .username = a->username,
+        .peer = a->peer,
+        .action = req->action,
+        .entity = entity,
+        .entity_id = entity_id,
+        .outcome = outcome,
+        .detail = a->detail,
+    };
+}
+
+json_t *dg_h_reason_detail(const char *reason)
+{
+    return json_pack("{s:s}", "reason", reason);
+}
+
+void dg_h_audit_fini(struct audit_buf *a)
+{
+    free(a->detail);
+    a->detail = NULL;
+}
+
+/* Answers a request whose job could not be queued or failed in the store. */
+void dg_h_fail_job(dg_req *req, int rc)
+{
+    switch (rc) {
+    case DG_EFULL:
+        dg_req_retry_after(req, 1000);
+        dg_req_fail(req, rc, "overloaded", "the server is overloaded; try again shortly");
+        break;
+    case DG_EREADONLY:
+        dg_req_fail(req, rc, "read_only",
+                    "the server refuses writes after a storage error; an administrator must "
+                    "check the disk and restart it");
+        break;
+    case DG_EBUSY:
+        dg_req_retry_after(req, 500);
+        dg_req_fail(req, rc, "busy", "the database is busy; try again");
+        break;
+    default:
+        dg_req_fail(req, rc, "storage_error", "storage error: %s", dg_strerror(rc));
+        break;
+    }
+}
+
+Dangan__V1__SessionInfo *dg_h_session_info(dg_req *req, const dg_session *s)
+{
+    Dangan__V1__SessionInfo *si = dg_req_alloc(req, sizeof *si);
+    Dangan__V1__UserRef *u = dg_req_alloc(req, sizeof *u);
+
+    dangan__v1__session_info__init(si);
+    dangan__v1__user_ref__init(u);
+    u->id = s->user_id;
+    u->username = dg_req_strdup(req, s->username);
+    u->role = (Dangan__V1__Role)s->role;
+    si->user = u;
+    si->created_at_ms = s->created_at;
+    si->expires_at_ms = s->expires_at;
+    si->idle_timeout_ms = req->srv->cfg.session_idle_s * 1000u;
+    si->must_change_password = s->must_change_password;
+    return si;
+}
+
+/* A session template for the registry from a user and a stored session row. */
+void dg_h_session_from(dg_session *s, const dg_user *u, const dg_session_row *row, int64_t now)
+{
+    memset(s, 0, sizeof *s);
+    s->id = row->id;
+    memcpy(s->token_hash, row->token_hash, DG_TOKEN_HASH_LEN);
+    s->user_id = u->id;
+    snprintf(s->username, sizeof s->username, "%s", u->username);
+    s->role = u->role;
+    s->must_change_password = u->must_change_password;
+    s->created_at = row->created_at;
+    s->expires_at = row->expires_at;
+    s->last_active_at = now;
+    s->persisted_seen_at = now;
+}
+
+void dg_h_new_session_row(dg_session_row *row, dg_req *req, int64_t user_id,
+                          const uint8_t hash[DG_TOKEN_HASH_LEN], int64_t now)
+{
+    memset(row, 0, sizeof *row);
+    memcpy(row->token_hash, hash, DG_TOKEN_HASH_LEN);
+    row->user_id = user_id;
+    row->created_at = now;
+    row->expires_at = now + (int64_t)req->srv->cfg.session_absolute_s * 1000;
+    snprintf(row->peer, sizeof row->peer, "%s", dg_conn_peer(req->conn));
+}
+
+/* Write job body for records that change nothing else (denials). */
+void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a)
+{
+    dg_wtx *tx = ctx;
+
+    job->rc = dg_audit_append(tx->store, tx->audit, &a->rec);
+}

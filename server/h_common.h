@@ -1,0 +1,46 @@
+/* h_common.h - helpers shared by the request handlers (h_*.c). */
+#ifndef DG_H_COMMON_H
+#define DG_H_COMMON_H
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "conn.h"
+#include "model.h"
+#include "session.h"
+#include "writer.h"
+
+/* An audit record with its own copies of the strings it points to, so it
+ * can travel to the writer thread inside a job. */
+struct audit_buf {
+    dg_audit_rec rec;
+    char username[DG_USERNAME_MAX * 4 + 1];
+    char peer[DG_PEER_MAX];
+    char *detail; /* jansson-allocated JSON text */
+};
+
+/* Fills `a` for the request's action: who (user_id, username), the peer,
+ * entity and id, outcome ("ok", "denied", "error"); takes ownership of
+ * `detail` (NULL for "{}"). Time is now. */
+void dg_h_audit_fill(struct audit_buf *a, dg_req *req, int64_t user_id, const char *username,
+                     const char *entity, int64_t entity_id, const char *outcome, json_t *detail);
+void dg_h_audit_fini(struct audit_buf *a);
+/* {"reason": reason} */
+json_t *dg_h_reason_detail(const char *reason);
+/* Write-job body for records that change nothing else (denials): appends
+ * `a` to the audit chain. Writer thread. */
+void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a);
+
+/* Answers a request whose job could not be queued or failed in the store:
+ * overloaded (retry), read-only after an I/O error, busy, storage error. */
+void dg_h_fail_job(dg_req *req, int rc);
+
+/* A SessionInfo for the reply, allocated in the request's arena. */
+Dangan__V1__SessionInfo *dg_h_session_info(dg_req *req, const dg_session *s);
+/* A registry session from a user and its stored session row. */
+void dg_h_session_from(dg_session *s, const dg_user *u, const dg_session_row *row, int64_t now);
+/* A new session row for this connection, expiring after the absolute timeout. */
+void dg_h_new_session_row(dg_session_row *row, dg_req *req, int64_t user_id,
+                          const uint8_t hash[DG_TOKEN_HASH_LEN], int64_t now);
+
+#endif
