@@ -36,7 +36,8 @@ struct dg_conn {
     uint64_t id;
     char peer[64];
     char peer_ip[48];
-    dg_session *session; /* referenced; NULL before login */
+    dg_session *session;     /* referenced; NULL before login */
+    const char *session_end; /* why the last session ended ("session_expired"), or NULL */
     bool has_hello;
     bool is_closing;
     bool is_over_capacity;
@@ -263,8 +264,20 @@ void dg_conn_bind_session(dg_conn *c, dg_session *s)
     dg_session_ref(s); /* first: s may be the one being replaced */
     dg_conn_unbind_session(c);
     c->session = s;
+    c->session_end = NULL;
     if (c->stream)
         dg_stream_set_frame_limit(c->stream, c->srv->cfg.max_frame_after_login);
+}
+
+void dg_conn_end_session(dg_conn *c, const char *reason)
+{
+    dg_conn_unbind_session(c);
+    c->session_end = reason;
+}
+
+const char *dg_conn_session_end(const dg_conn *c)
+{
+    return c->session_end;
 }
 
 void dg_conn_unbind_session(dg_conn *c)
@@ -478,7 +491,7 @@ static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
     if (c->session) {
         why = dg_session_invalid_reason(c->session, now_ms, (int64_t)cfg->session_idle_s * 1000);
         if (why)
-            dg_conn_unbind_session(c);
+            dg_conn_end_session(c, why); /* let go of it now; the next request learns why */
     }
     if (!c->session && now_mono - c->accepted_ms > cfg->prelogin_timeout_ms && c->n_inflight == 0) {
         dg_log_info("conn", "conn=%llu peer=%s msg=\"no login in time; closing\"",

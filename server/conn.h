@@ -57,6 +57,11 @@ dg_session *dg_conn_session(dg_conn *c);
 void dg_conn_bind_session(dg_conn *c, dg_session *s);
 /* Drops the binding (frame limit back to the pre-login one). */
 void dg_conn_unbind_session(dg_conn *c);
+/* Drops a session that can no longer be used, remembering why (a static
+ * reason string such as "session_expired") for the next request's answer. */
+void dg_conn_end_session(dg_conn *c, const char *reason);
+/* Why the connection's last session ended, or NULL (logged out / never logged in). */
+const char *dg_conn_session_end(const dg_conn *c);
 
 /* Timeouts and expiry for every connection (the 1 s sweep). */
 void dg_conn_sweep_all(dg_server *srv);

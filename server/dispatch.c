@@ -56,13 +56,14 @@ static bool check_session(dg_req *req, const struct route *r)
     int64_t now = dg_now_ms();
     const char *why;
 
-    if (!s) {
+    if (s) {
+        why = dg_session_invalid_reason(s, now, (int64_t)req->srv->cfg.session_idle_s * 1000);
+    } else if (!(why = dg_conn_session_end(req->conn))) { /* never logged in, or logged out */
         dg_req_fail(req, DG_EAUTH, "login_required", "log in first");
         return false;
     }
-    why = dg_session_invalid_reason(s, now, (int64_t)req->srv->cfg.session_idle_s * 1000);
     if (why) {
-        dg_conn_unbind_session(req->conn);
+        dg_conn_end_session(req->conn, why);
         dg_req_fail(req, DG_EAUTH, why, "%s; log in again",
                     strcmp(why, "session_revoked") == 0 ? "the session was revoked"
                                                         : "the session has expired");

@@ -78,6 +78,7 @@ static int cmd_init(int argc, char **argv)
         fprintf(stderr, "dangand init: --data DIR is required\n");
         return 2;
     }
+    dg_log_set_level(DG_LOG_WARN); /* init speaks in its summary, not in log lines */
     if (dg_init_run(&o, stdout, err, sizeof err) != DG_OK) {
         fprintf(stderr, "dangand init: %s\n", err);
         return 1;

@@ -371,6 +371,27 @@ static void test_idle_session_expires(void **state)
     dgt_server_stop(&s);
 }
 
+static void test_session_ends_at_its_absolute_expiry_despite_activity(void **state)
+{
+    dgt_server s;
+    dg_client *c;
+    dg_reply *r;
+
+    (void)state;
+    dgt_server_start(&s, "[sessions]\nabsolute_timeout_s = 1\n");
+    c = dgt_login(&s, "admin", s.admin_password);
+    for (int i = 0; i < 6; i++) { /* busy the whole time: idle expiry cannot be the cause */
+        r = whoami_reply(c);
+        dg_reply_free(r);
+        usleep(200 * 1000);
+    }
+    r = whoami_reply(c);
+    assert_status(r, DANGAN__V1__CODE__UNAUTHENTICATED, "session_expired");
+    dg_reply_free(r);
+    dg_client_close(c);
+    dgt_server_stop(&s);
+}
+
 static void test_account_throttling_delays_then_recovers(void **state)
 {
     dgt_server s;
@@ -446,6 +467,7 @@ int main(void)
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_idle_session_expires),
+        cmocka_unit_test(test_session_ends_at_its_absolute_expiry_despite_activity),
         cmocka_unit_test(test_account_throttling_delays_then_recovers),
         cmocka_unit_test(test_peer_address_is_blocked_after_many_failures),
     };

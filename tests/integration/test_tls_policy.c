@@ -185,6 +185,17 @@ static void test_server_issues_no_session_tickets(void **state)
     dgt_raw_close(r);
 }
 
+static void test_renegotiation_is_refused(void **state)
+{
+    dgt_raw_opts o = {.allow_renegotiation = true};
+    dgt_raw *r;
+
+    (void)state;
+    assert_int_equal(dgt_raw_connect(srv.port, &o, &r), 0);
+    assert_int_not_equal(dgt_raw_renegotiate(r), 0);
+    dgt_raw_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_each_aead_suite_works),
         cmocka_unit_test(test_client_without_alpn_is_dropped),
         cmocka_unit_test(test_server_issues_no_session_tickets),
+        cmocka_unit_test(test_renegotiation_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

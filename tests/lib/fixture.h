@@ -64,7 +64,8 @@ typedef struct dgt_raw_opts {
     int max_minor;           /* 3 = TLS 1.2 (default 0 means 3); 2 = TLS 1.1 */
     const int *ciphersuites; /* NULL: mbedTLS defaults */
     bool without_alpn;
-    int rcvbuf; /* SO_RCVBUF before connecting, 0 = system default */
+    int rcvbuf;               /* SO_RCVBUF before connecting, 0 = system default */
+    bool allow_renegotiation; /* let this client ask for a renegotiation */
 } dgt_raw_opts;
 /* Connects and handshakes; returns 0 or the mbedTLS error; *out set on 0. */
 int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out);
@@ -77,6 +78,8 @@ int dgt_raw_read_frame(dgt_raw *r, int timeout_ms, Dangan__V1__Frame **out);
 /* Waits until the server closes: true if it did within timeout_ms. */
 bool dgt_raw_wait_closed(dgt_raw *r, int timeout_ms);
 void dgt_raw_close(dgt_raw *r);
+/* Asks the server to renegotiate; returns mbedtls_ssl_renegotiate's result. */
+int dgt_raw_renegotiate(dgt_raw *r);
 /* True if the server issued a TLS session ticket. */
 bool dgt_raw_got_ticket(dgt_raw *r);
 /* Switches to non-blocking I/O. Then: try_write returns 1 when the whole

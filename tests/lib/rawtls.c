@@ -74,6 +74,8 @@ int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out)
     }
     if (o && o->ciphersuites)
         mbedtls_ssl_conf_ciphersuites(&r->conf, o->ciphersuites);
+    if (o && o->allow_renegotiation)
+        mbedtls_ssl_conf_renegotiation(&r->conf, MBEDTLS_SSL_RENEGOTIATION_ENABLED);
     if (!(o && o->without_alpn))
         mbedtls_ssl_conf_alpn_protocols(&r->conf, alpn);
     if ((rc = mbedtls_ssl_setup(&r->ssl, &r->conf)))
@@ -223,6 +225,16 @@ bool dgt_tcp_wait_closed(int fd, int timeout_ms)
         if (k <= 0)
             return true;
     }
+}
+
+int dgt_raw_renegotiate(dgt_raw *r)
+{
+    int rc;
+
+    do
+        rc = mbedtls_ssl_renegotiate(&r->ssl);
+    while (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE);
+    return rc;
 }
 
 bool dgt_raw_got_ticket(dgt_raw *r)
