@@ -96,7 +96,7 @@ struct chunk {
 
 struct dg_arena {
     struct chunk *head;
-    size_t used; /* bytes handed out, counted against budget */
+    size_t used; /* handed out + tails of chunks left behind; against budget */
     size_t budget;
     size_t next_chunk;
     unsigned long n_allocs;
