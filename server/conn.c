@@ -151,7 +151,7 @@ void dg_req_reply(dg_req *req)
 
     req->resp.id = req->id;
     req->resp.status = &req->status;
-    if (req->status.code != DANGAN__V1__CODE__OK)
+    if (req->status.code != DANGAN__V1__CODE__OK && !req->has_error_body)
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY__NOT_SET; /* no partial bodies */
     send_response(c, &req->resp);
     if (req->status.code == DANGAN__V1__CODE__INTERNAL)

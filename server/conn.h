@@ -27,6 +27,8 @@ typedef struct dg_req {
     Dangan__V1__Status status;
     int64_t started_us;
     bool is_close_after; /* close the connection once the reply is queued */
+    bool has_error_body; /* keep resp's body although the status is not OK (conflicts,
+                          * likely duplicates, the failed op of a batch) */
 } dg_req;
 
 /* Accepts a pending connection from the listener. */

@@ -38,6 +38,16 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_WHOAMI, WHILE_MUST_CHANGE, "session.whoami", dg_h_whoami},
     {DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD, WHILE_MUST_CHANGE, "user.change_password",
      dg_h_change_password},
+    {DANGAN__V1__REQUEST__BODY_CREATE, 0, "record.create", dg_h_create},
+    {DANGAN__V1__REQUEST__BODY_GET, 0, "record.get", dg_h_get},
+    {DANGAN__V1__REQUEST__BODY_UPDATE, 0, "record.update", dg_h_update},
+    {DANGAN__V1__REQUEST__BODY_ARCHIVE, 0, "record.archive", dg_h_archive},
+    {DANGAN__V1__REQUEST__BODY_RESTORE, 0, "record.restore", dg_h_restore},
+    {DANGAN__V1__REQUEST__BODY_LIST, 0, "record.list", dg_h_list},
+    {DANGAN__V1__REQUEST__BODY_SEARCH, 0, "record.search", dg_h_search},
+    {DANGAN__V1__REQUEST__BODY_BATCH, 0, "record.batch", dg_h_batch},
+    {DANGAN__V1__REQUEST__BODY_DEFINE_FIELD, 0, "field.define", dg_h_define_field},
+    {DANGAN__V1__REQUEST__BODY_LIST_FIELDS, 0, "field.list", dg_h_list_fields},
 };
 
 static const struct route *find_route(Dangan__V1__Request__BodyCase body)

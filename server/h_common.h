@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "model.h"
 #include "session.h"
+#include "store.h"
 #include "writer.h"
 
 /* An audit record with its own copies of the strings it points to, so it
@@ -34,6 +35,9 @@ void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a);
 /* Answers a request whose job could not be queued or failed in the store:
  * overloaded (retry), read-only after an I/O error, busy, storage error. */
 void dg_h_fail_job(dg_req *req, int rc);
+
+/* A CustomField for the reply (h_fields.c). */
+Dangan__V1__CustomField *dg_h_field_to_pb(dg_req *req, const dg_custom_field *f);
 
 /* A SessionInfo for the reply, allocated in the request's arena. */
 Dangan__V1__SessionInfo *dg_h_session_info(dg_req *req, const dg_session *s);

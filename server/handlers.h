@@ -15,4 +15,22 @@ void dg_h_ping(dg_req *req);
 void dg_h_whoami(dg_req *req);
 void dg_h_change_password(dg_req *req);
 
+/* h_records.c */
+void dg_h_create(dg_req *req);
+void dg_h_update(dg_req *req);
+void dg_h_archive(dg_req *req);
+void dg_h_restore(dg_req *req);
+void dg_h_batch(dg_req *req);
+/* Refuses (and answers) when the caller's role may not change records. */
+bool dg_h_may_write(dg_req *req);
+
+/* h_query.c */
+void dg_h_get(dg_req *req);
+void dg_h_list(dg_req *req);
+void dg_h_search(dg_req *req);
+void dg_h_define_field(dg_req *req);
+void dg_h_list_fields(dg_req *req);
+/* Refuses (and answers) when the caller's role may not read records. */
+bool dg_h_may_read(dg_req *req);
+
 #endif

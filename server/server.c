@@ -32,6 +32,7 @@
 #include "init.h"
 #include "log.h"
 #include "store.h"
+#include "users.h"
 
 #define SWEEP_MS 1000
 #define DRAIN_TICK_MS 20
@@ -320,7 +321,7 @@ static int open_storage(dg_server *srv)
         dg_log_error("server", "msg=\"cannot open the database\" error=\"%s\"", err);
         return rc;
     }
-    if ((rc = load_identity(srv, st)) != DG_OK ||
+    if ((rc = load_identity(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);
         return rc;
@@ -447,6 +448,7 @@ static int start(dg_server *srv)
     int rc;
 
     srv->sessions = dg_sessions_new(session_cb, srv);
+    srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
     if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK)
         return rc;
@@ -511,6 +513,7 @@ int dg_server_run(const dg_config *cfg)
         exit_code = 1;
     }
     dg_sessions_free(srv->sessions);
+    dg_users_free(srv->users);
     dg_throttle_free(srv->throttle);
     dg_tls_conf_free(srv->tls);
     close(lock_fd);

@@ -41,6 +41,7 @@ typedef struct dg_server {
     dg_pool *hashers;
     dg_sessions *sessions;
     dg_throttle *throttle;
+    struct dg_users *users; /* account directory (users.h) */
     char server_id[40];
     uint64_t feed_epoch;
     int64_t feed_head;         /* newest committed change seq */

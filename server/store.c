@@ -20,9 +20,10 @@
 #include "dg.h"
 #include "log.h"
 
-/* Schema migrations: migrations[i] takes user_version i to i + 1. Applied in
- * one transaction each. Never edit a shipped migration; add the next one. */
-static const char *const migrations[] = {
+/* Schema migrations: migrations[i] takes user_version i to i + 1, as a
+ * NULL-terminated list of SQL texts applied in one transaction. Never edit
+ * a shipped migration; add the next one. */
+static const char *const migration_v1[] = {
     /* v1: identity, users, sessions, audit trail, change feed. */
     "CREATE TABLE meta ("
     "  key TEXT PRIMARY KEY,"
@@ -92,7 +93,232 @@ static const char *const migrations[] = {
     "  vis_before TEXT,"
     "  vis_after TEXT"
     ") STRICT;",
+    NULL,
 };
+
+static const char *const migration_v2[] = {
+    /* v2: customer dossiers (issue 4). Column names are the field names of
+     * server/entity.c; MONEY fields add NAME_currency, USER fields are NAME_id. */
+    "CREATE TABLE customers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL DEFAULT '',"
+    "  name TEXT NOT NULL,"
+    "  short_name TEXT NOT NULL DEFAULT '',"
+    "  industry TEXT NOT NULL DEFAULT '',"
+    "  region TEXT NOT NULL DEFAULT '',"
+    "  address TEXT NOT NULL DEFAULT '',"
+    "  postcode TEXT NOT NULL DEFAULT '',"
+    "  phone TEXT NOT NULL DEFAULT '',"
+    "  fax TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  website TEXT NOT NULL DEFAULT '',"
+    "  founded_on TEXT NOT NULL DEFAULT '',"
+    "  registered_capital INTEGER NOT NULL DEFAULT 0,"
+    "  registered_capital_currency TEXT NOT NULL DEFAULT '',"
+    "  shareholders TEXT NOT NULL DEFAULT '',"
+    "  bank_name TEXT NOT NULL DEFAULT '',"
+    "  bank_account TEXT NOT NULL DEFAULT '',"
+    "  nature TEXT NOT NULL DEFAULT '',"
+    "  size TEXT NOT NULL DEFAULT '',"
+    "  staff_count INTEGER NOT NULL DEFAULT 0,"
+    "  staff_domestic INTEGER NOT NULL DEFAULT 0,"
+    "  staff_foreign INTEGER NOT NULL DEFAULT 0,"
+    "  standing TEXT NOT NULL DEFAULT '',"
+    "  main_business TEXT NOT NULL DEFAULT '',"
+    "  side_business TEXT NOT NULL DEFAULT '',"
+    "  sales_history TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT '',"
+    "  stage TEXT NOT NULL DEFAULT '',"
+    "  tier TEXT NOT NULL DEFAULT '',"
+    "  intention TEXT NOT NULL DEFAULT '',"
+    "  value TEXT NOT NULL DEFAULT '',"
+    "  credit_rating TEXT NOT NULL DEFAULT '',"
+    "  our_advantages TEXT NOT NULL DEFAULT '',"
+    "  our_weaknesses TEXT NOT NULL DEFAULT '',"
+    "  owner_id INTEGER REFERENCES users(id),"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  last_contact_at INTEGER NOT NULL DEFAULT 0,"
+    "  fver TEXT NOT NULL DEFAULT '',"          /* field:version of changed fields */
+    "  name_key BLOB NOT NULL DEFAULT x'',"    /* ICU zh (pinyin) sort key of name */
+    "  dup_name TEXT NOT NULL DEFAULT '',"      /* duplicate-detection keys */
+    "  dup_phone TEXT NOT NULL DEFAULT '',"
+    "  dup_email TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX customers_by_name ON customers(name_key, id);"
+    "CREATE INDEX customers_by_owner ON customers(owner_id, name_key, id);"
+    "CREATE INDEX customers_by_tier ON customers(tier, name_key, id);"
+    "CREATE INDEX customers_by_status ON customers(status, name_key, id);"
+    "CREATE INDEX customers_by_industry ON customers(industry, name_key, id);"
+    "CREATE INDEX customers_by_region ON customers(region, name_key, id);"
+    "CREATE INDEX customers_by_updated ON customers(updated_at, id);"
+    "CREATE INDEX customers_by_last_contact ON customers(last_contact_at, id);"
+    "CREATE INDEX customers_dup_name ON customers(dup_name) WHERE dup_name != '';"
+    "CREATE INDEX customers_dup_phone ON customers(dup_phone) WHERE dup_phone != '';"
+    "CREATE INDEX customers_dup_email ON customers(dup_email) WHERE dup_email != '';",
+    "CREATE TABLE customer_tags ("
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY (customer_id, tag)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX customer_tags_by_tag ON customer_tags(tag, customer_id);"
+    "CREATE TABLE custom_fields ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  type TEXT NOT NULL CHECK (type IN ('text','number','date','choice')),"
+    "  choices TEXT NOT NULL DEFAULT '',"       /* newline-separated */
+    "  created_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id)"
+    ") STRICT;"
+    "CREATE TABLE custom_values ("
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  field_id INTEGER NOT NULL REFERENCES custom_fields(id),"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (customer_id, field_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX custom_values_by_value ON custom_values(field_id, value, customer_id);"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  role TEXT NOT NULL DEFAULT '',"
+    "  name TEXT NOT NULL,"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  mobile TEXT NOT NULL DEFAULT '',"
+    "  office_phone TEXT NOT NULL DEFAULT '',"
+    "  personal_phone TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  im TEXT NOT NULL DEFAULT '',"
+    "  birthday TEXT NOT NULL DEFAULT '',"
+    "  education TEXT NOT NULL DEFAULT '',"
+    "  hobbies TEXT NOT NULL DEFAULT '',"
+    "  family TEXT NOT NULL DEFAULT '',"
+    "  id_number TEXT NOT NULL DEFAULT '',"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX contacts_by_customer ON contacts(customer_id, id);"
+    "CREATE INDEX contacts_by_updated ON contacts(updated_at, id);"
+    "CREATE TABLE interactions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  contact_id INTEGER REFERENCES contacts(id),"
+    "  at_ms INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  place TEXT NOT NULL DEFAULT '',"
+    "  participants TEXT NOT NULL DEFAULT '',"
+    "  summary TEXT NOT NULL,"
+    "  content TEXT NOT NULL DEFAULT '',"
+    "  next_follow_up TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX interactions_by_customer ON interactions(customer_id, at_ms, id);"
+    "CREATE INDEX interactions_by_at ON interactions(at_ms, id);"
+    "CREATE INDEX interactions_by_follow_up ON interactions(next_follow_up)"
+    "  WHERE next_follow_up != '';",
+    "CREATE TABLE deals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  number TEXT NOT NULL DEFAULT '',"
+    "  at_ms INTEGER NOT NULL,"
+    "  place TEXT NOT NULL DEFAULT '',"
+    "  amount INTEGER NOT NULL,"
+    "  amount_currency TEXT NOT NULL,"
+    "  content TEXT NOT NULL DEFAULT '',"
+    "  person_in_charge TEXT NOT NULL DEFAULT '',"
+    "  breach INTEGER NOT NULL DEFAULT 0,"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX deals_by_customer ON deals(customer_id, at_ms, id);"
+    "CREATE INDEX deals_by_at ON deals(at_ms, id);"
+    "CREATE TABLE feedback ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  kind TEXT NOT NULL,"
+    "  satisfaction INTEGER NOT NULL DEFAULT 0,"
+    "  text TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT '',"
+    "  resolution TEXT NOT NULL DEFAULT '',"
+    "  at_ms INTEGER NOT NULL,"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX feedback_by_customer ON feedback(customer_id, at_ms, id);"
+    "CREATE INDEX feedback_by_at ON feedback(at_ms, id);"
+    "CREATE TABLE tasks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  title TEXT NOT NULL,"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  due_at_ms INTEGER NOT NULL DEFAULT 0,"
+    "  assignee_id INTEGER REFERENCES users(id),"
+    "  done INTEGER NOT NULL DEFAULT 0,"
+    "  done_at_ms INTEGER NOT NULL DEFAULT 0,"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX tasks_by_customer ON tasks(customer_id, due_at_ms, id);"
+    "CREATE INDEX tasks_open_by_assignee ON tasks(assignee_id, due_at_ms, id) WHERE done = 0;"
+    "CREATE INDEX tasks_by_due ON tasks(due_at_ms, id);"
+    "CREATE TABLE idempotency ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  result TEXT NOT NULL,"                   /* "kind:id" of the record, or "batch:ids" */
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);"
+    "CREATE INDEX changes_by_entity ON changes(entity, entity_id, seq);"
+    "CREATE INDEX changes_by_customer ON changes(customer_id, seq);"
+    /* One search document per customer, contact and interaction; rowid =
+     * id * 8 + kind. The tokenizer indexes every character position. */
+    "CREATE VIRTUAL TABLE search USING fts5("
+    "  kind UNINDEXED, customer_id UNINDEXED,"
+    "  name, people, phones, emails, address, notes,"
+    "  tokenize = 'dangan', prefix = '1 2');",
+    NULL,
+};
+
+static const char *const *const migrations[] = {migration_v1, migration_v2};
+
+_Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 
 int store_err(dg_store *st, int rc)
 {
@@ -126,6 +352,15 @@ int store_err(dg_store *st, int rc)
     }
 }
 
+static bool finalize_dyn(const void *key, size_t key_len, void *value, void *ud)
+{
+    DG_UNUSED(key);
+    DG_UNUSED(key_len);
+    DG_UNUSED(ud);
+    sqlite3_finalize(value);
+    return true;
+}
+
 sqlite3_stmt *store_stmt(dg_store *st, const char *sql)
 {
     size_t h = (size_t)(((uintptr_t)sql >> 3) % STORE_STMT_SLOTS);
@@ -153,6 +388,31 @@ sqlite3_stmt *store_stmt(dg_store *st, const char *sql)
     }
     dg_assert(!"statement cache full: raise STORE_STMT_SLOTS");
     return NULL;
+}
+
+sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql)
+{
+    sqlite3_stmt *s = dg_map_get(st->dyn, sql, strlen(sql));
+    int rc;
+
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        return s;
+    }
+    if (st->n_dyn >= STORE_DYN_STMTS) { /* a simple bound: start over */
+        dg_map_sweep(st->dyn, finalize_dyn, NULL);
+        st->n_dyn = 0;
+    }
+    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+    if (rc != SQLITE_OK) {
+        store_err(st, rc);
+        dg_log_error("store", "msg=\"cannot prepare statement\" error=\"%s\"", st->err);
+        return NULL;
+    }
+    dg_map_put(st->dyn, sql, strlen(sql), s, NULL);
+    st->n_dyn++;
+    return s;
 }
 
 int store_exec_stmt(dg_store *st, sqlite3_stmt *s)
@@ -318,9 +578,14 @@ static int migrate(dg_store *st, char *err, size_t err_len)
         char set_version[64];
 
         snprintf(set_version, sizeof set_version, "PRAGMA user_version=%zu", v + 1);
-        if ((rc = exec_sql(st, "BEGIN IMMEDIATE")) != DG_OK ||
-            (rc = exec_sql(st, migrations[v])) != DG_OK ||
-            (rc = exec_sql(st, set_version)) != DG_OK || (rc = exec_sql(st, "COMMIT")) != DG_OK) {
+        rc = exec_sql(st, "BEGIN IMMEDIATE");
+        for (const char *const *sql = migrations[v]; rc == DG_OK && *sql; sql++)
+            rc = exec_sql(st, *sql);
+        if (rc == DG_OK)
+            rc = exec_sql(st, set_version);
+        if (rc == DG_OK)
+            rc = exec_sql(st, "COMMIT");
+        if (rc != DG_OK) {
             snprintf(err, err_len, "schema migration to v%zu failed: %s", v + 1, st->err);
             (void)exec_sql(st, "ROLLBACK"); /* the error above is what matters */
             return rc;
@@ -339,6 +604,7 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
 
     *out = NULL;
     st->is_writer = is_writer;
+    st->dyn = dg_map_new();
     rc = sqlite3_open_v2(path, &st->db, flags, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, err_len, "cannot open database %s: %s", path,
@@ -348,6 +614,10 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
     }
     if ((rc = apply_and_check_settings(st, err, err_len)) != DG_OK)
         goto fail;
+    if ((rc = store_search_register(st)) != DG_OK) {
+        snprintf(err, err_len, "cannot register the search tokenizer: %s", st->err);
+        goto fail;
+    }
     if ((rc = migrate(st, err, err_len)) != DG_OK)
         goto fail;
     *out = st;
@@ -390,6 +660,10 @@ void dg_store_close(dg_store *st)
         return;
     for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
         sqlite3_finalize(st->slots[i].stmt);
+    if (st->dyn) {
+        dg_map_sweep(st->dyn, finalize_dyn, NULL);
+        dg_map_free(st->dyn);
+    }
     if (st->db && sqlite3_close(st->db) != SQLITE_OK)
         dg_log_error("store", "msg=\"database did not close cleanly\" error=\"%s\"",
                      sqlite3_errmsg(st->db));

@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc.h"
+#include "entity.h"
 #include "model.h"
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 1
+#define DG_SCHEMA_VERSION 2
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -62,6 +64,8 @@ int dg_store_setting_put_int(dg_store *st, const char *key, int64_t value);
 int dg_store_user_by_name(dg_store *st, const char *username, dg_user *out);
 int dg_store_user_by_id(dg_store *st, int64_t id, dg_user *out);
 int dg_store_user_insert(dg_store *st, dg_user *u, int64_t by_user_id);
+/* Calls fn for every user in id order; stops at the first error fn returns. */
+int dg_store_user_each(dg_store *st, int (*fn)(const dg_user *u, void *ud), void *ud);
 int dg_store_user_set_password(dg_store *st, int64_t id, const char *hash, bool must_change,
                                int64_t at, int64_t by_user_id);
 
@@ -82,5 +86,174 @@ int dg_store_audit_last(dg_store *st, int64_t *seq, uint8_t hash[32]);
 
 /* change feed: the newest committed seq (0 when empty). */
 int dg_store_feed_head(dg_store *st, int64_t *seq);
+
+/* ------------------------------------------------------------ records (store_records.c)
+ * Records are read into `a` (the caller's arena; DG_ENOMEM when it is out of
+ * budget). Writes are for the writer connection inside a transaction. */
+
+/* Derived columns of a customer, computed by the writer (ICU, text folding). */
+typedef struct dg_customer_keys {
+    const uint8_t *name_key; /* ICU zh sort key of the name */
+    size_t name_key_len;
+    const char *dup_name, *dup_phone, *dup_email;
+} dg_customer_keys;
+
+/* One record by id (archived ones too). DG_OK or DG_ENOTFOUND. */
+int dg_store_rec_get(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a, dg_record **out);
+/* A customer by its code. */
+int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_record **out);
+/* Inserts `r` (version, times and users set by the caller); sets r->id.
+ * Customers: also tags and custom values (by name; DG_EINVAL if a name is
+ * not defined). DG_EEXIST for a taken customer code. */
+int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys);
+/* Overwrites the stored row r->id with every field of `r`; customers'
+ * tags / custom values are replaced when r->has_tags / r->has_custom. */
+int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys *keys);
+/* Sets a customer's last_contact_at to `at` if that is newer. */
+int dg_store_customer_touch_contact(dg_store *st, int64_t customer_id, int64_t at);
+/* The next free generated customer code ("C-000124"). */
+int dg_store_next_customer_code(dg_store *st, char *out, size_t out_len);
+
+/* Search documents: one per customer, contact and interaction. */
+typedef struct dg_search_doc {
+    const char *name, *people, *phones, *emails, *address, *notes;
+} dg_search_doc;
+int dg_store_search_put(dg_store *st, enum dg_kind kind, int64_t id, int64_t customer_id,
+                        const dg_search_doc *doc);
+
+/* Change feed row; *seq gets its seq. `fields` is a comma-separated list. */
+typedef struct dg_change {
+    int64_t at;
+    int64_t actor_id;
+    const char *entity; /* "customer", ... */
+    int64_t entity_id;
+    int64_t customer_id;
+    const char *op; /* "created", "updated", "archived", "restored" */
+    int64_t version;
+    const char *fields;
+    const char *vis_before, *vis_after; /* "owner=ID;tier=T" */
+} dg_change;
+int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq);
+
+/* Idempotency keys: a retried mutation finds the first one's result. */
+int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, uint8_t hash[32],
+                      char *result, size_t result_len);
+int dg_store_idem_put(dg_store *st, int64_t user_id, const char *key, const uint8_t hash[32],
+                      const char *result, int64_t at);
+/* Deletes keys created before `before` (at most `max` rows). */
+int dg_store_idem_prune(dg_store *st, int64_t before, int max);
+
+/* Likely duplicates of a new customer: live customers sharing a duplicate key.
+ * `out` gets up to `cap` (id, matched_on) pairs. */
+typedef struct dg_dup {
+    int64_t customer_id;
+    const char *matched_on; /* "name", "phone", "email" (static strings) */
+} dg_dup;
+int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
+                             size_t *n);
+
+/* ---- lists */
+
+typedef struct dg_list_query {
+    enum dg_kind kind;
+    const char *const *tiers; /* stored enum names */
+    size_t n_tiers;
+    const char *const *statuses;
+    size_t n_statuses;
+    const char *const *intentions;
+    size_t n_intentions;
+    const char *const *values;
+    size_t n_values;
+    const char *industry, *region, *tag; /* NULL: no filter */
+    int64_t owner_id;                    /* 0: any */
+    const dg_custom_value *custom;
+    size_t n_custom;
+    int64_t customer_id; /* children of one customer; 0: any */
+    bool include_archived;
+    bool open_only;
+    int64_t assignee_id, due_before;
+    /* order: a column of the kind's table, ties broken by id */
+    const char *sort_column;
+    bool is_desc;
+    /* keyset cursor: rows strictly after (after_key, after_id) in this order */
+    bool has_after;
+    bool after_is_blob;
+    int64_t after_int;
+    const uint8_t *after_blob; /* text and blob keys */
+    size_t after_blob_len;
+    int64_t after_id;
+    uint32_t limit;
+} dg_list_query;
+
+typedef struct dg_list_page {
+    dg_record **records;
+    size_t n;
+    bool has_more;
+    /* the sort key of the last record, for the next cursor */
+    bool last_is_blob;
+    int64_t last_int;
+    uint8_t *last_blob;
+    size_t last_blob_len;
+} dg_list_page;
+
+int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out);
+
+/* ---- search (store_search.c) */
+
+typedef struct dg_search_hit {
+    dg_record *customer;
+    double score;
+    const char *matched; /* "name", "contact", "phone", "email", "address", "notes" */
+} dg_search_hit;
+
+/* Customers whose search documents match the FTS5 expression (see
+ * dg_text_search_expr), best first: matches in names before contacts,
+ * phones, e-mails, addresses and notes; newer before older. `filter` applies
+ * the list filters (its sort and cursor are ignored). At most `limit` hits;
+ * scans at most `max_scan` candidates. */
+int dg_store_search(dg_store *st, const char *expr, const dg_list_query *filter, uint32_t limit,
+                    uint32_t max_scan, dg_arena *a, dg_search_hit **out, size_t *n);
+
+/* ---- dossier */
+
+typedef struct dg_money_total {
+    const char *currency;
+    int64_t amount;
+    uint32_t count;
+} dg_money_total;
+
+typedef struct dg_dossier {
+    dg_record **contacts;
+    size_t n_contacts;
+    dg_record **interactions; /* newest first */
+    size_t n_interactions;
+    uint32_t interaction_count;
+    dg_record **deals;
+    size_t n_deals;
+    dg_money_total *totals;
+    size_t n_totals;
+    dg_record **open_tasks;
+    size_t n_open_tasks;
+    dg_record **feedback; /* newest first */
+    size_t n_feedback;
+    uint32_t fb_total, fb_open, fb_complaints, fb_suggestions, fb_praise, fb_surveys;
+    double fb_average;
+} dg_dossier;
+
+int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions,
+                     dg_arena *a, dg_dossier *out);
+
+/* ---- custom fields */
+
+typedef struct dg_custom_field {
+    int64_t id;
+    const char *name, *label, *type; /* type: "text", "number", "date", "choice" */
+    const char *choices;             /* newline-separated */
+    int64_t created_at;
+} dg_custom_field;
+
+int dg_store_field_define(dg_store *st, dg_custom_field *f, int64_t by_user);
+int dg_store_field_get(dg_store *st, const char *name, dg_arena *a, dg_custom_field *out);
+int dg_store_field_list(dg_store *st, dg_arena *a, dg_custom_field **out, size_t *n);
 
 #endif

@@ -61,6 +61,26 @@ static void read_user(sqlite3_stmt *s, dg_user *u)
     u->password_changed_at = sqlite3_column_int64(s, 10);
 }
 
+static const char SQL_USER_ALL[] = "SELECT " USER_COLS " FROM users ORDER BY id";
+
+int dg_store_user_each(dg_store *st, int (*fn)(const dg_user *u, void *ud), void *ud)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_USER_ALL);
+    dg_user u;
+    int rc, urc = DG_OK;
+
+    if (!s)
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && urc == DG_OK) {
+        read_user(s, &u);
+        urc = fn(&u, ud);
+    }
+    sqlite3_reset(s);
+    if (urc != DG_OK)
+        return urc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
 static int user_query(dg_store *st, sqlite3_stmt *s, dg_user *out)
 {
     int rc = sqlite3_step(s);

@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include "buf.h"
+#include "map.h"
 #include "store.h"
 
 #define STORE_STMT_SLOTS 512
@@ -15,11 +17,15 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
+#define STORE_DYN_STMTS 256
+
 struct dg_store {
     sqlite3 *db;
     bool is_writer;
     bool is_read_tx;
     struct stmt_slot slots[STORE_STMT_SLOTS];
+    dg_map *dyn;       /* SQL text → sqlite3_stmt*, for statements built per request */
+    size_t n_dyn;
     char err[256];
 };
 
@@ -27,6 +33,12 @@ struct dg_store {
  * the cache key), reset and with bindings cleared. NULL on a prepare error
  * (st->err says why). */
 sqlite3_stmt *store_stmt(dg_store *st, const char *sql);
+/* The cached statement for SQL text built at run time (list filters): keyed
+ * by the text itself, at most STORE_DYN_STMTS kept. Reset, bindings cleared.
+ * NULL on a prepare error. */
+sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql);
+/* Registers the "dangan" FTS5 tokenizer on a connection (store_search.c). */
+int store_search_register(dg_store *st);
 /* Translates a SQLite result code into a dg_err, recording the message. */
 int store_err(dg_store *st, int sqlite_rc);
 /* Runs a statement that returns no rows: DG_OK or a translated error. */

@@ -20,6 +20,7 @@
 
 struct dg_writer {
     dg_store *store;
+    dg_collator *collator;
     dg_audit_chain chain;
     dg_completions *done;
     pthread_t thread;
@@ -70,7 +71,7 @@ static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
 static void run_batch(dg_writer *w, dg_job *batch, size_t n)
 {
     dg_audit_chain before = w->chain;
-    dg_wtx tx = {.store = w->store, .audit = &w->chain};
+    dg_wtx tx = {.store = w->store, .audit = &w->chain, .collator = w->collator};
     size_t n_failed = 0;
     int rc;
 
@@ -155,6 +156,10 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
     w->max_queued = max_queued;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cond, NULL);
+    if ((rc = dg_collator_new(&w->collator)) != DG_OK) {
+        dg_log_error("writer", "msg=\"ICU has no zh collation data\"");
+        goto fail;
+    }
     if ((rc = dg_audit_chain_load(st, &w->chain)) != DG_OK) {
         dg_log_error("writer", "msg=\"cannot read the audit chain head\" error=\"%s\"",
                      dg_store_errmsg(st));
@@ -167,6 +172,7 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
     *out = w;
     return DG_OK;
 fail:
+    dg_collator_free(w->collator);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->mu);
     free(w); /* the store stays with the caller when we fail */
@@ -220,6 +226,7 @@ void dg_writer_free(dg_writer *w)
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
     dg_store_close(w->store);
+    dg_collator_free(w->collator);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->mu);
     free(w);

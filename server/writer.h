@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "collate.h"
 #include "pool.h"
 #include "store.h"
 
@@ -24,6 +25,7 @@
 typedef struct dg_wtx {
     dg_store *store;
     dg_audit_chain *audit; /* append with dg_audit_append(tx->store, tx->audit, &rec) */
+    dg_collator *collator; /* the writer's: pinyin sort keys of names */
 } dg_wtx;
 
 typedef struct dg_writer dg_writer;

@@ -23,7 +23,7 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame pb validate utf8 alloc buf map hex)
+foreach(t frame pb validate utf8 alloc buf map hex text)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
 # server/ policy logic without I/O
@@ -41,7 +41,7 @@ endforeach()
 
 # Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a
 # replay of the committed corpus through the same entry point.
-foreach(t frame)
+foreach(t frame text)
   if(DANGAN_FUZZ)
     add_executable(fuzz_${t} tests/fuzz/fuzz_${t}.c)
     target_link_libraries(fuzz_${t} PRIVATE dgcommon)

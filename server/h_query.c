@@ -1,0 +1,579 @@
+/* h_query.c - Get (with the whole dossier), List, Search, and custom fields.
+ *
+ * Reads run as jobs on the reader pool, each in one read transaction that
+ * also reads the change-feed head: the snapshot cursor in the reply marks
+ * exactly the state the answer reflects (DESIGN §8), so "read, then subscribe
+ * from the snapshot" misses nothing. Records come back in the request's
+ * arena and are converted to protobuf on the loop thread.
+ * List pages are keyset-paginated: the cursor holds the sort key and id of
+ * the last row, so a page costs the same anywhere in the list and rows
+ * inserted meanwhile neither repeat nor shift others; no COUNT(*).
+ * Loop thread, except the *_run functions.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/base64.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "dg.h"
+#include "h_common.h"
+#include "h_record_pb.h"
+#include "handlers.h"
+#include "hex.h"
+#include "text.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 1000
+#define SEARCH_DEFAULT 20
+#define SEARCH_MAX 200
+#define SEARCH_MAX_SCAN 5000
+#define RECENT_DEFAULT 20
+#define RECENT_MAX 200
+#define EXPR_MAX 1024
+
+enum query { Q_GET, Q_LIST, Q_SEARCH, Q_FIELDS };
+
+struct read_job {
+    dg_job job;
+    dg_req *req;
+    enum query q;
+    /* get */
+    enum dg_kind kind;
+    int64_t id;
+    const char *code;
+    bool want_dossier;
+    uint32_t recent;
+    dg_record *rec;
+    dg_dossier dossier;
+    /* list, search */
+    dg_list_query lq;
+    const char *sort_name;
+    dg_list_page page;
+    char expr[EXPR_MAX];
+    uint32_t limit;
+    dg_search_hit *hits;
+    size_t n_hits;
+    /* fields */
+    dg_custom_field *fields;
+    size_t n_fields;
+    int64_t snapshot;
+};
+
+bool dg_h_may_read(dg_req *req)
+{
+    if (dg_conn_session(req->conn)->role == DG_ROLE_AUDITOR) {
+        dg_req_fail(req, DG_EDENIED, "permission_denied",
+                    "auditors read the audit log, not customer records");
+        return false;
+    }
+    return true;
+}
+
+static void read_run(dg_job *job, void *ctx)
+{
+    struct read_job *j = (struct read_job *)job;
+    dg_store *st = ctx;
+    dg_arena *a = j->req->arena;
+    int rc;
+
+    if ((rc = dg_store_read_begin(st)) != DG_OK) {
+        job->rc = rc;
+        return;
+    }
+    switch (j->q) {
+    case Q_GET:
+        rc = j->code ? dg_store_customer_by_code(st, j->code, a, &j->rec)
+                     : dg_store_rec_get(st, j->kind, j->id, a, &j->rec);
+        if (rc == DG_OK && j->want_dossier)
+            rc = dg_store_dossier(st, j->rec->id, j->recent, a, &j->dossier);
+        break;
+    case Q_LIST:
+        rc = dg_store_rec_list(st, &j->lq, a, &j->page);
+        break;
+    case Q_SEARCH:
+        rc = dg_store_search(st, j->expr, &j->lq, j->limit, SEARCH_MAX_SCAN, a, &j->hits,
+                             &j->n_hits);
+        break;
+    case Q_FIELDS:
+        rc = dg_store_field_list(st, a, &j->fields, &j->n_fields);
+        break;
+    }
+    if (rc == DG_OK)
+        rc = dg_store_feed_head(st, &j->snapshot);
+    dg_store_read_end(st);
+    job->rc = rc;
+}
+
+static Dangan__V1__Cursor *snapshot(dg_req *req, int64_t seq)
+{
+    Dangan__V1__Cursor *c = dg_req_alloc(req, sizeof *c);
+
+    dangan__v1__cursor__init(c);
+    c->epoch = req->srv->feed_epoch;
+    c->seq = (uint64_t)seq;
+    return c;
+}
+
+static void submit_read(dg_req *req, struct read_job *j, void (*done)(dg_job *))
+{
+    int rc;
+
+    j->req = req;
+    j->job.run = read_run;
+    j->job.done = done;
+    if ((rc = dg_server_read(req->srv, &j->job)) != DG_OK) {
+        free(j);
+        dg_h_fail_job(req, rc);
+    }
+}
+
+/* ------------------------------------------------------------ get */
+
+static Dangan__V1__Dossier *dossier_pb(dg_req *req, const dg_dossier *d)
+{
+    Dangan__V1__Dossier *p = dg_req_alloc(req, sizeof *p);
+    Dangan__V1__FeedbackSummary *fs = dg_req_alloc(req, sizeof *fs);
+
+    dangan__v1__dossier__init(p);
+    dangan__v1__feedback_summary__init(fs);
+#define LIST_OF(dst, n_dst, src, n_src)                                                            \
+    do {                                                                                           \
+        (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                       \
+        for (size_t i_ = 0; i_ < (n_src); i_++)                                                    \
+            (dst)[i_] = (void *)dg_h_record_body_to_pb(req, (src)[i_]);                           \
+        (n_dst) = (n_src);                                                                         \
+    } while (0)
+    LIST_OF(p->contacts, p->n_contacts, d->contacts, d->n_contacts);
+    LIST_OF(p->recent_interactions, p->n_recent_interactions, d->interactions, d->n_interactions);
+    LIST_OF(p->deals, p->n_deals, d->deals, d->n_deals);
+    LIST_OF(p->open_tasks, p->n_open_tasks, d->open_tasks, d->n_open_tasks);
+    LIST_OF(p->recent_feedback, p->n_recent_feedback, d->feedback, d->n_feedback);
+#undef LIST_OF
+    p->interaction_count = d->interaction_count;
+    p->deal_totals = dg_req_alloc(req, (d->n_totals ? d->n_totals : 1) * sizeof *p->deal_totals);
+    for (size_t i = 0; i < d->n_totals; i++) {
+        Dangan__V1__MoneyTotal *t = dg_req_alloc(req, sizeof *t);
+
+        dangan__v1__money_total__init(t);
+        t->currency = (char *)d->totals[i].currency;
+        t->amount_minor = d->totals[i].amount;
+        t->count = d->totals[i].count;
+        p->deal_totals[i] = t;
+    }
+    p->n_deal_totals = d->n_totals;
+    fs->total = d->fb_total;
+    fs->open = d->fb_open;
+    fs->average_satisfaction = d->fb_average;
+    fs->complaints = d->fb_complaints;
+    fs->suggestions = d->fb_suggestions;
+    fs->praise = d->fb_praise;
+    fs->surveys = d->fb_surveys;
+    p->feedback_summary = fs;
+    return p;
+}
+
+static void get_done(dg_job *job)
+{
+    struct read_job *j = (struct read_job *)job;
+    dg_req *req = j->req;
+    Dangan__V1__GetResponse *r;
+
+    if (job->rc == DG_ENOTFOUND) {
+        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such %s", dg_entity_get(j->kind)->name);
+    } else if (job->rc != DG_OK) {
+        dg_h_fail_job(req, job->rc);
+    } else {
+        r = dg_req_alloc(req, sizeof *r);
+        dangan__v1__get_response__init(r);
+        r->record = dg_h_record_to_pb(req, j->rec);
+        if (j->want_dossier)
+            r->dossier = dossier_pb(req, &j->dossier);
+        r->snapshot = snapshot(req, j->snapshot);
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_GET;
+        req->resp.get = r;
+        dg_req_reply(req);
+    }
+    free(j);
+}
+
+void dg_h_get(dg_req *req)
+{
+    const Dangan__V1__GetRequest *m = req->msg->get;
+    struct read_job *j;
+
+    if (!dg_h_may_read(req))
+        return;
+    if (!dg_entity_get((enum dg_kind)m->kind))
+        dg_req_violation(req, "kind", "required");
+    else if (m->id <= 0 && !(m->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER &&
+                             m->code[0]))
+        dg_req_violation(req, "id", "an id (or, for customers, a code) is required");
+    if (m->dossier && m->kind != DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER)
+        dg_req_violation(req, "dossier", "only customers have a dossier");
+    if (req->status.n_field_violations) {
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s",
+                    req->status.field_violations[0]->description);
+        return;
+    }
+    j = dg_xcalloc(1, sizeof *j);
+    j->q = Q_GET;
+    j->kind = (enum dg_kind)m->kind;
+    j->id = m->id;
+    j->code = m->id <= 0 ? m->code : NULL;
+    j->want_dossier = m->dossier;
+    j->recent = m->recent_interactions ? DG_MIN(m->recent_interactions, RECENT_MAX)
+                                       : RECENT_DEFAULT;
+    submit_read(req, j, get_done);
+}
+
+/* ------------------------------------------------------------ list filter, sort, cursor */
+
+static const char *const *enum_names(dg_req *req, const ProtobufCEnumDescriptor *d,
+                                     const int *values, size_t n)
+{
+    const char **out = dg_req_alloc(req, (n ? n : 1) * sizeof *out);
+    char buf[64];
+
+    for (size_t i = 0; i < n; i++) {
+        const char *name = dg_enum_name(d, values[i], buf, sizeof buf);
+
+        out[i] = dg_req_strdup(req, name ? name : "");
+    }
+    return out;
+}
+
+/* Fills q's filter from the protobuf one; false (answered) on a bad filter. */
+static bool filter_from(dg_req *req, enum dg_kind kind, const Dangan__V1__ListFilter *f,
+                        dg_list_query *q)
+{
+    q->kind = kind;
+    if (!f)
+        return true;
+    q->tiers = enum_names(req, &dangan__v1__tier__descriptor, (const int *)f->tiers, f->n_tiers);
+    q->n_tiers = DG_MIN(f->n_tiers, 8);
+    q->statuses = enum_names(req, &dangan__v1__customer_status__descriptor,
+                             (const int *)f->statuses, f->n_statuses);
+    q->n_statuses = DG_MIN(f->n_statuses, 8);
+    q->intentions = enum_names(req, &dangan__v1__intention__descriptor,
+                               (const int *)f->intentions, f->n_intentions);
+    q->n_intentions = DG_MIN(f->n_intentions, 8);
+    q->values = enum_names(req, &dangan__v1__customer_value__descriptor,
+                           (const int *)f->values, f->n_values);
+    q->n_values = DG_MIN(f->n_values, 8);
+    q->industry = f->industry[0] ? f->industry : NULL;
+    q->region = f->region[0] ? f->region : NULL;
+    q->tag = f->tag[0] ? f->tag : NULL;
+    q->owner_id = f->owner_id;
+    if (f->owner[0]) {
+        const dg_user_info *u = strcmp(f->owner, "me") == 0
+                                    ? dg_users_by_id(req->srv->users,
+                                                     dg_conn_session(req->conn)->user_id)
+                                    : dg_users_by_name(req->srv->users, f->owner);
+
+        if (!u) {
+            dg_req_violation(req, "filter.owner", "no such user");
+            dg_req_fail(req, DG_EINVAL, "invalid_argument", "filter.owner: no such user");
+            return false;
+        }
+        q->owner_id = u->id;
+    }
+    if (f->n_custom) {
+        dg_custom_value *cv = dg_req_alloc(req, f->n_custom * sizeof *cv);
+
+        for (size_t i = 0; i < f->n_custom; i++)
+            cv[i] = (dg_custom_value){f->custom[i]->name, f->custom[i]->value};
+        q->custom = cv;
+        q->n_custom = DG_MIN(f->n_custom, 4);
+    }
+    q->customer_id = f->customer_id;
+    q->include_archived = f->include_archived;
+    q->open_only = f->open_only;
+    q->assignee_id = f->assignee_id;
+    q->due_before = f->due_before_ms;
+    return true;
+}
+
+static const struct {
+    enum dg_kind kind; /* DG_KIND_NONE: every kind but customers */
+    const char *name;
+    const char *column;
+} sorts[] = {
+    {DG_KIND_CUSTOMER, "name", "name_key"},
+    {DG_KIND_CUSTOMER, "code", "code"},
+    {DG_KIND_CUSTOMER, "created", "id"},
+    {DG_KIND_CUSTOMER, "updated", "updated_at"},
+    {DG_KIND_CUSTOMER, "tier", "tier"},
+    {DG_KIND_CUSTOMER, "last_contact", "last_contact_at"},
+    {DG_KIND_NONE, "created", "id"},
+    {DG_KIND_NONE, "updated", "updated_at"},
+    {DG_KIND_INTERACTION, "at", "at_ms"},
+    {DG_KIND_DEAL, "at", "at_ms"},
+    {DG_KIND_FEEDBACK, "at", "at_ms"},
+    {DG_KIND_TASK, "due", "due_at_ms"},
+};
+
+static bool sort_from(dg_req *req, enum dg_kind kind, const char *sort, dg_list_query *q,
+                      const char **name)
+{
+    bool desc = sort[0] == '-';
+    const char *n = desc ? sort + 1 : sort;
+
+    if (!n[0]) { /* defaults: customers by name, the rest newest first */
+        n = kind == DG_KIND_CUSTOMER ? "name" : "created";
+        desc = kind != DG_KIND_CUSTOMER;
+    }
+    for (size_t i = 0; i < DG_ARRAY_LEN(sorts); i++) {
+        bool kind_fits = sorts[i].kind == kind ||
+                         (sorts[i].kind == DG_KIND_NONE && kind != DG_KIND_CUSTOMER);
+
+        if (kind_fits && strcmp(sorts[i].name, n) == 0) {
+            q->sort_column = sorts[i].column;
+            q->is_desc = desc;
+            *name = sorts[i].name;
+            return true;
+        }
+    }
+    dg_req_violation(req, "sort", "unknown sort for this kind of record");
+    dg_req_fail(req, DG_EINVAL, "invalid_argument", "cannot sort %ss by \"%s\"",
+                dg_entity_get(kind)->name, n);
+    return false;
+}
+
+/* Cursor text: base64url of "v1|sort|dir|i:INT or b:HEX|ID". */
+static char *cursor_encode(dg_req *req, const char *sort, bool desc, const dg_list_page *p)
+{
+    char *raw, *hex = NULL, *out;
+    size_t raw_len, out_len;
+
+    if (p->last_is_blob) {
+        hex = dg_req_alloc(req, p->last_blob_len * 2 + 1);
+        dg_hex_encode(p->last_blob, p->last_blob_len, hex);
+    }
+    if (p->last_is_blob)
+        raw = dg_arena_printf(req->arena, "v1|%s|%d|b:%s|%lld", sort, desc ? 1 : 0, hex,
+                              (long long)p->records[p->n - 1]->id);
+    else
+        raw = dg_arena_printf(req->arena, "v1|%s|%d|i:%lld|%lld", sort, desc ? 1 : 0,
+                              (long long)p->last_int, (long long)p->records[p->n - 1]->id);
+    raw_len = strlen(raw);
+    out = dg_req_alloc(req, raw_len * 2 + 8);
+    mbedtls_base64_encode((unsigned char *)out, raw_len * 2 + 8, &out_len,
+                          (const unsigned char *)raw, raw_len);
+    for (size_t i = 0; i < out_len; i++) /* URL-safe, no padding: fits in a shell argument */
+        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    while (out_len && out[out_len - 1] == '=')
+        out[--out_len] = '\0';
+    return out;
+}
+
+static bool cursor_decode(dg_req *req, const char *text, const char *sort, bool desc,
+                          dg_list_query *q)
+{
+    size_t n = strlen(text), raw_len;
+    char *b64 = dg_req_alloc(req, n + 4), *raw = dg_req_alloc(req, n + 4), *key, *id, *end;
+    char want[64];
+
+    for (size_t i = 0; i < n; i++)
+        b64[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
+    while (n % 4)
+        b64[n++] = '=';
+    if (mbedtls_base64_decode((unsigned char *)raw, n + 3, &raw_len, (unsigned char *)b64, n))
+        goto bad;
+    raw[raw_len] = '\0';
+    snprintf(want, sizeof want, "v1|%s|%d|", sort, desc ? 1 : 0);
+    if (strncmp(raw, want, strlen(want)) != 0) {
+        dg_req_violation(req, "cursor", "the cursor belongs to a different sort");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument",
+                    "cursor: it belongs to a different sort; start without one");
+        return false;
+    }
+    key = raw + strlen(want);
+    if (!(id = strrchr(key, '|')))
+        goto bad;
+    *id++ = '\0';
+    q->after_id = strtoll(id, &end, 10);
+    if (*end)
+        goto bad;
+    if (strncmp(key, "i:", 2) == 0) {
+        q->after_int = strtoll(key + 2, &end, 10);
+        if (*end)
+            goto bad;
+    } else if (strncmp(key, "b:", 2) == 0) {
+        size_t hex_len = strlen(key + 2);
+        uint8_t *blob = dg_req_alloc(req, hex_len / 2 + 1);
+
+        if (hex_len % 2 || dg_hex_decode(key + 2, blob, hex_len / 2) != DG_OK)
+            goto bad;
+        q->after_is_blob = true;
+        q->after_blob = blob;
+        q->after_blob_len = hex_len / 2;
+    } else {
+        goto bad;
+    }
+    q->has_after = true;
+    return true;
+bad:
+    dg_req_violation(req, "cursor", "not a cursor from a previous page");
+    dg_req_fail(req, DG_EINVAL, "invalid_argument", "cursor: not a cursor from a previous page");
+    return false;
+}
+
+/* ------------------------------------------------------------ list */
+
+static void list_done(dg_job *job)
+{
+    struct read_job *j = (struct read_job *)job;
+    dg_req *req = j->req;
+    Dangan__V1__ListResponse *r;
+
+    if (job->rc != DG_OK) {
+        dg_h_fail_job(req, job->rc);
+        free(j);
+        return;
+    }
+    r = dg_req_alloc(req, sizeof *r);
+    dangan__v1__list_response__init(r);
+    r->records = dg_req_alloc(req, (j->page.n ? j->page.n : 1) * sizeof *r->records);
+    for (size_t i = 0; i < j->page.n; i++)
+        r->records[i] = dg_h_record_to_pb(req, j->page.records[i]);
+    r->n_records = j->page.n;
+    if (j->page.has_more && j->page.n)
+        r->next_cursor = cursor_encode(req, j->sort_name, j->lq.is_desc, &j->page);
+    r->snapshot = snapshot(req, j->snapshot);
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LIST;
+    req->resp.list = r;
+    dg_req_reply(req);
+    free(j);
+}
+
+void dg_h_list(dg_req *req)
+{
+    const Dangan__V1__ListRequest *m = req->msg->list;
+    struct read_job *j;
+    enum dg_kind kind = (enum dg_kind)m->kind;
+
+    if (!dg_h_may_read(req))
+        return;
+    if (!dg_entity_get(kind)) {
+        dg_req_violation(req, "kind", "required");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "kind: required");
+        return;
+    }
+    j = dg_xcalloc(1, sizeof *j);
+    j->q = Q_LIST;
+    j->lq.limit = m->limit ? DG_MIN(m->limit, LIST_MAX) : LIST_DEFAULT;
+    if (!filter_from(req, kind, m->filter, &j->lq) ||
+        !sort_from(req, kind, m->sort, &j->lq, &j->sort_name) ||
+        (m->cursor[0] && !cursor_decode(req, m->cursor, j->sort_name, j->lq.is_desc, &j->lq))) {
+        free(j);
+        return;
+    }
+    submit_read(req, j, list_done);
+}
+
+/* ------------------------------------------------------------ search */
+
+static void search_done(dg_job *job)
+{
+    struct read_job *j = (struct read_job *)job;
+    dg_req *req = j->req;
+    Dangan__V1__SearchResponse *r;
+
+    if (job->rc == DG_EINVAL) {
+        dg_req_violation(req, "query", "cannot be searched");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "query: cannot be searched");
+        free(j);
+        return;
+    }
+    if (job->rc != DG_OK) {
+        dg_h_fail_job(req, job->rc);
+        free(j);
+        return;
+    }
+    r = dg_req_alloc(req, sizeof *r);
+    dangan__v1__search_response__init(r);
+    r->hits = dg_req_alloc(req, (j->n_hits ? j->n_hits : 1) * sizeof *r->hits);
+    for (size_t i = 0; i < j->n_hits; i++) {
+        Dangan__V1__SearchHit *h = dg_req_alloc(req, sizeof *h);
+
+        dangan__v1__search_hit__init(h);
+        h->customer = (Dangan__V1__Customer *)dg_h_record_body_to_pb(req, j->hits[i].customer);
+        h->score = j->hits[i].score;
+        h->matched = dg_req_alloc(req, sizeof *h->matched);
+        h->matched[0] = (char *)j->hits[i].matched;
+        h->n_matched = 1;
+        r->hits[i] = h;
+    }
+    r->n_hits = j->n_hits;
+    r->snapshot = snapshot(req, j->snapshot);
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_SEARCH;
+    req->resp.search = r;
+    dg_req_reply(req);
+    free(j);
+}
+
+void dg_h_search(dg_req *req)
+{
+    const Dangan__V1__SearchRequest *m = req->msg->search;
+    struct read_job *j;
+    int rc;
+
+    if (!dg_h_may_read(req))
+        return;
+    j = dg_xcalloc(1, sizeof *j);
+    j->q = Q_SEARCH;
+    j->limit = m->limit ? DG_MIN(m->limit, SEARCH_MAX) : SEARCH_DEFAULT;
+    rc = dg_text_search_expr(m->query, j->expr, sizeof j->expr);
+    if (rc != DG_OK) {
+        free(j);
+        dg_req_violation(req, "query", rc == DG_ETOOBIG ? "too long" : "nothing to search for");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "query: %s",
+                    rc == DG_ETOOBIG ? "too long" : "type some letters, digits or characters");
+        return;
+    }
+    if (!filter_from(req, DG_KIND_CUSTOMER, m->filter, &j->lq)) {
+        free(j);
+        return;
+    }
+    submit_read(req, j, search_done);
+}
+
+/* ------------------------------------------------------------ custom fields (read) */
+
+static void fields_done(dg_job *job)
+{
+    struct read_job *j = (struct read_job *)job;
+    dg_req *req = j->req;
+    Dangan__V1__ListFieldsResponse *r;
+
+    if (job->rc != DG_OK) {
+        dg_h_fail_job(req, job->rc);
+        free(j);
+        return;
+    }
+    r = dg_req_alloc(req, sizeof *r);
+    dangan__v1__list_fields_response__init(r);
+    r->fields = dg_req_alloc(req, (j->n_fields ? j->n_fields : 1) * sizeof *r->fields);
+    for (size_t i = 0; i < j->n_fields; i++)
+        r->fields[i] = dg_h_field_to_pb(req, &j->fields[i]);
+    r->n_fields = j->n_fields;
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LIST_FIELDS;
+    req->resp.list_fields = r;
+    dg_req_reply(req);
+    free(j);
+}
+
+void dg_h_list_fields(dg_req *req)
+{
+    struct read_job *j;
+
+    if (!dg_h_may_read(req))
+        return;
+    j = dg_xcalloc(1, sizeof *j);
+    j->q = Q_FIELDS;
+    submit_read(req, j, fields_done);
+}

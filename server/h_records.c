@@ -1,0 +1,649 @@
+/* h_records.c - Create, Update, Archive, Restore and Batch of dossier records.
+ *
+ * A handler converts and validates on the loop thread (so bad input is
+ * answered at once, with the field named), then hands one write job to the
+ * writer. The job checks the idempotency key, runs the change through
+ * records.c (rows, search document, change row, audit record), and records
+ * the key, all in one savepoint of the group commit. Its done callback
+ * answers: the record, a version conflict (ABORTED with the current record
+ * and the conflicting fields), likely duplicates (ALREADY_EXISTS with them)
+ * or the refusal with its field.
+ * Loop thread, except the *_run functions (writer thread).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
+
+#include "clock.h"
+#include "dg.h"
+#include "h_common.h"
+#include "h_record_pb.h"
+#include "handlers.h"
+#include "log.h"
+#include "records.h"
+
+#define IDEM_KEY_MAX 128
+#define BATCH_MAX_OPS 10000
+
+enum rec_op { OP_CREATE, OP_UPDATE, OP_ARCHIVE, OP_RESTORE };
+
+/* One mutation as the writer runs it. */
+struct op {
+    enum rec_op op;
+    dg_record *rec; /* create: the new record; update: the patch */
+    const char **mask;
+    size_t n_mask;
+    int64_t expected_version;
+    bool allow_duplicate;
+    enum dg_kind kind; /* archive / restore */
+    int64_t id;
+    int ref_op; /* batch: customer_id comes from this earlier op's record, or -1 */
+    dg_mutation m;
+};
+
+struct rec_job {
+    dg_job job;
+    dg_req *req;
+    char username[DG_USERNAME_MAX + 1];
+    char peer[DG_PEER_MAX];
+    dg_actor who;
+    int64_t now;
+    struct op *ops;
+    size_t n_ops;
+    size_t failed; /* index of the op that failed */
+    char idem_key[IDEM_KEY_MAX + 1];
+    uint8_t req_hash[32];
+    bool is_replay;
+};
+
+/* ------------------------------------------------------------ access (see issue 5: perm.c) */
+
+bool dg_h_may_write(dg_req *req)
+{
+    enum dg_role role = dg_conn_session(req->conn)->role;
+
+    if (role == DG_ROLE_VIEWER || role == DG_ROLE_AUDITOR) {
+        dg_req_fail(req, DG_EDENIED, "permission_denied",
+                    "your role may not change customer records");
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ the write job */
+
+static int run_op(dg_rec_ctx *c, struct rec_job *j, size_t i)
+{
+    struct op *o = &j->ops[i];
+
+    if (o->ref_op >= 0) {
+        const dg_record *parent = j->ops[o->ref_op].m.record;
+
+        o->rec->v[0].i = parent->id; /* children: field 0 is customer_id */
+        o->rec->customer_id = parent->id;
+    }
+    switch (o->op) {
+    case OP_CREATE:
+        return dg_rec_create(c, o->rec, o->allow_duplicate, &o->m);
+    case OP_UPDATE:
+        return dg_rec_update(c, o->rec, o->mask, o->n_mask, o->expected_version, &o->m);
+    case OP_ARCHIVE:
+    case OP_RESTORE:
+        return dg_rec_set_archived(c, o->kind, o->id, o->expected_version, o->op == OP_ARCHIVE,
+                                   &o->m);
+    }
+    return DG_EINVAL;
+}
+
+/* "customer:12,contact:40": what the ops produced, for idempotent replays. */
+static char *result_text(struct rec_job *j)
+{
+    dg_buf b = DG_BUF_INIT;
+    char item[48];
+    char *out;
+
+    for (size_t i = 0; i < j->n_ops; i++) {
+        const dg_record *r = j->ops[i].m.record;
+
+        snprintf(item, sizeof item, "%s%d:%lld", i ? "," : "", r->kind, (long long)r->id);
+        dg_buf_append(&b, item, strlen(item));
+    }
+    dg_buf_append(&b, "", 1);
+    out = dg_arena_strdup(j->req->arena, (const char *)dg_buf_head(&b));
+    dg_buf_fini(&b);
+    return out;
+}
+
+/* A retry: load what the first attempt produced. */
+static int replay(dg_rec_ctx *c, struct rec_job *j, const char *result)
+{
+    const char *p = result;
+
+    for (size_t i = 0; i < j->n_ops && *p; i++) {
+        char *end;
+        long kind = strtol(p, &end, 10);
+        int64_t id = *end == ':' ? strtoll(end + 1, &end, 10) : 0;
+        int rc = dg_store_rec_get(c->tx->store, (enum dg_kind)kind, id, c->arena,
+                                  &j->ops[i].m.record);
+
+        if (rc != DG_OK)
+            return rc;
+        p = *end == ',' ? end + 1 : end;
+    }
+    j->is_replay = true;
+    return DG_OK;
+}
+
+static void rec_run(dg_job *job, void *ctx)
+{
+    struct rec_job *j = (struct rec_job *)job;
+    dg_wtx *tx = ctx;
+    dg_rec_ctx c = {tx, tx->collator, &j->who, j->req->arena, j->now};
+    char result[256];
+    uint8_t hash[32];
+    int rc = DG_OK;
+
+    if (j->idem_key[0]) {
+        rc = dg_store_idem_get(tx->store, j->who.user_id, j->idem_key, hash, result,
+                               sizeof result);
+        if (rc == DG_OK) {
+            /* The same key with a different request is a client bug, not a retry. */
+            job->rc = memcmp(hash, j->req_hash, 32) ? DG_ESTATE : replay(&c, j, result);
+            j->failed = SIZE_MAX;
+            return;
+        }
+        if (rc != DG_ENOTFOUND) {
+            job->rc = rc;
+            return;
+        }
+    }
+    for (j->failed = 0; j->failed < j->n_ops; j->failed++)
+        if ((rc = run_op(&c, j, j->failed)) != DG_OK)
+            break;
+    if (rc == DG_OK && j->idem_key[0])
+        rc = dg_store_idem_put(tx->store, j->who.user_id, j->idem_key, j->req_hash,
+                               result_text(j), j->now);
+    job->rc = rc;
+}
+
+/* ------------------------------------------------------------ answers */
+
+static const char *reason_for(int rc)
+{
+    switch (rc) {
+    case DG_EINVAL: return "invalid_argument";
+    case DG_ENOTFOUND: return "not_found";
+    case DG_ESTATE: return "failed_precondition";
+    case DG_EEXIST: return "already_exists";
+    default: return "storage_error";
+    }
+}
+
+/* The response body of a single-op request carrying `r`. */
+static void set_body(dg_req *req, enum rec_op op, const dg_record *r)
+{
+    Dangan__V1__Record *pr = r ? dg_h_record_to_pb(req, r) : NULL;
+
+    switch (op) {
+    case OP_CREATE: {
+        Dangan__V1__CreateResponse *b = dg_req_alloc(req, sizeof *b);
+
+        dangan__v1__create_response__init(b);
+        b->record = pr;
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_CREATE;
+        req->resp.create = b;
+        break;
+    }
+    case OP_UPDATE: {
+        Dangan__V1__UpdateResponse *b = dg_req_alloc(req, sizeof *b);
+
+        dangan__v1__update_response__init(b);
+        b->record = pr;
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_UPDATE;
+        req->resp.update = b;
+        break;
+    }
+    case OP_ARCHIVE: {
+        Dangan__V1__ArchiveResponse *b = dg_req_alloc(req, sizeof *b);
+
+        dangan__v1__archive_response__init(b);
+        b->record = pr;
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_ARCHIVE;
+        req->resp.archive = b;
+        break;
+    }
+    case OP_RESTORE: {
+        Dangan__V1__RestoreResponse *b = dg_req_alloc(req, sizeof *b);
+
+        dangan__v1__restore_response__init(b);
+        b->record = pr;
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_RESTORE;
+        req->resp.restore = b;
+        break;
+    }
+    }
+}
+
+static void answer_conflict(dg_req *req, const struct op *o, bool is_batch)
+{
+    if (!is_batch)
+        set_body(req, o->op, o->m.record);
+    req->has_error_body = true;
+    if (!is_batch && o->op == OP_UPDATE) {
+        req->resp.update->conflicting_fields = (char **)o->m.conflicts;
+        req->resp.update->n_conflicting_fields = o->m.n_conflicts;
+    }
+    req->status.conflicting_fields = (char **)o->m.conflicts;
+    req->status.n_conflicting_fields = o->m.n_conflicts;
+    dg_req_fail(req, DG_ECONFLICT, "version_conflict",
+                "someone else changed %s%s since the version you saw; the record is now at "
+                "version %lld: merge and retry",
+                o->m.conflicts[0], o->m.n_conflicts > 1 ? " (and more)" : "",
+                (long long)o->m.record->version);
+}
+
+static void answer_duplicates(dg_req *req, const struct op *o, bool is_batch)
+{
+    Dangan__V1__CreateResponse *b;
+
+    req->has_error_body = true;
+    if (is_batch) {
+        dg_req_fail(req, DG_EEXIST, "likely_duplicate",
+                    "a customer with the same %s exists (id %lld)", o->m.dups[0].matched_on,
+                    (long long)o->m.dups[0].customer_id);
+        return;
+    }
+    set_body(req, OP_CREATE, NULL);
+    b = req->resp.create;
+    b->duplicates = dg_req_alloc(req, o->m.n_dups * sizeof *b->duplicates);
+    for (size_t i = 0; i < o->m.n_dups; i++) {
+        Dangan__V1__DuplicateHint *h = dg_req_alloc(req, sizeof *h);
+
+        dangan__v1__duplicate_hint__init(h);
+        h->customer_id = o->m.dups[i].customer_id;
+        h->matched_on = (char *)o->m.dups[i].matched_on;
+        b->duplicates[i] = h;
+    }
+    b->n_duplicates = o->m.n_dups;
+    dg_req_fail(req, DG_EEXIST, "likely_duplicate",
+                "a customer with the same %s exists (id %lld); create anyway with allow_duplicate",
+                o->m.dups[0].matched_on, (long long)o->m.dups[0].customer_id);
+}
+
+/* Answers a failed op: conflict, duplicates, or a refusal naming its field.
+ * In a batch (is_batch) the BatchResponse body set by the caller stays. */
+static void answer_failure(dg_req *req, const struct op *o, int rc, const char *path_prefix,
+                           bool is_batch)
+{
+    char path[160];
+
+    if (rc == DG_ECONFLICT) {
+        answer_conflict(req, o, is_batch);
+    } else if (rc == DG_EEXIST && o->m.n_dups) {
+        answer_duplicates(req, o, is_batch);
+    } else if (o->m.field[0]) {
+        snprintf(path, sizeof path, "%s%s", path_prefix, o->m.field);
+        dg_req_violation(req, path, o->m.why);
+        dg_req_fail(req, rc, reason_for(rc), "%s: %s", o->m.field, o->m.why);
+    } else if (rc == DG_ENOTFOUND) {
+        dg_req_fail(req, rc, "not_found", "no such %s", dg_entity_get(o->op == OP_CREATE ||
+                    o->op == OP_UPDATE ? o->rec->kind : o->kind)->name);
+    } else {
+        dg_h_fail_job(req, rc);
+    }
+}
+
+static void note_head(dg_req *req, const struct rec_job *j)
+{
+    for (size_t i = 0; i < j->n_ops; i++)
+        if (j->ops[i].m.seq > req->srv->feed_head)
+            req->srv->feed_head = j->ops[i].m.seq;
+}
+
+static void single_done(dg_job *job)
+{
+    struct rec_job *j = (struct rec_job *)job;
+    dg_req *req = j->req;
+    struct op *o = &j->ops[0];
+
+    if (job->rc == DG_OK) {
+        note_head(req, j);
+        set_body(req, o->op, o->m.record);
+        dg_req_reply(req);
+    } else if (job->rc == DG_ESTATE && j->failed == SIZE_MAX) {
+        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
+                    "this idempotency key was used for a different request");
+    } else {
+        answer_failure(req, o, job->rc, "record.", false);
+    }
+    free(j);
+}
+
+static struct rec_job *new_job(dg_req *req, size_t n_ops, const char *idem_key)
+{
+    dg_session *s = dg_conn_session(req->conn);
+    struct rec_job *j = dg_xcalloc(1, sizeof *j);
+
+    j->req = req;
+    j->ops = dg_req_alloc(req, n_ops * sizeof *j->ops);
+    j->n_ops = n_ops;
+    for (size_t i = 0; i < n_ops; i++)
+        j->ops[i].ref_op = -1;
+    snprintf(j->username, sizeof j->username, "%s", s->username);
+    snprintf(j->peer, sizeof j->peer, "%s", dg_conn_peer(req->conn));
+    j->who = (dg_actor){s->user_id, j->username, j->peer, s->role};
+    j->now = dg_now_ms();
+    snprintf(j->idem_key, sizeof j->idem_key, "%s", idem_key ? idem_key : "");
+    j->job.run = rec_run;
+    return j;
+}
+
+/* SHA-256 of the packed request body: a reused key must carry the same request. */
+static void hash_request(dg_req *req, const ProtobufCMessage *body, uint8_t out[32])
+{
+    size_t n = protobuf_c_message_get_packed_size(body);
+    uint8_t *buf = dg_req_alloc(req, n ? n : 1);
+
+    protobuf_c_message_pack(body, buf);
+    (void)mbedtls_sha256_ret(buf, n, out, 0); /* cannot fail for memory input */
+}
+
+static bool check_idem_key(dg_req *req, const char *key)
+{
+    if (strlen(key) > IDEM_KEY_MAX) {
+        dg_req_violation(req, "idempotency_key", "at most 128 bytes");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "idempotency_key is too long");
+        return false;
+    }
+    return true;
+}
+
+static void submit(dg_req *req, struct rec_job *j, void (*done)(dg_job *))
+{
+    int rc;
+
+    j->job.done = done;
+    if ((rc = dg_server_write(req->srv, &j->job)) != DG_OK) {
+        free(j);
+        dg_h_fail_job(req, rc);
+    }
+}
+
+/* ------------------------------------------------------------ validation */
+
+struct vctx {
+    dg_req *req;
+    const char *prefix;
+};
+
+static void on_violation(void *ud, const char *field, const char *problem)
+{
+    struct vctx *v = ud;
+    char path[160];
+
+    snprintf(path, sizeof path, "%s%s", v->prefix, field);
+    dg_req_violation(v->req, path, problem);
+}
+
+/* Converts and validates one create op; violations are added to the
+ * request. In a batch, `n_before` earlier ops exist and a child may name its
+ * customer as -N, the customer created by op N (1-based). */
+static int prepare_create(dg_req *req, const Dangan__V1__CreateRequest *m, const char *prefix,
+                          struct op *o, size_t n_before)
+{
+    char path[64];
+    int rc;
+
+    snprintf(path, sizeof path, "%srecord", prefix);
+    rc = dg_h_record_from_pb(req, m->record, path, NULL, 0, true, &o->rec);
+    if (rc != DG_OK)
+        return rc;
+    if (o->rec->kind != DG_KIND_CUSTOMER && o->rec->v[0].i < 0) {
+        int64_t n = -o->rec->v[0].i;
+
+        if ((uint64_t)n > n_before) {
+            snprintf(path, sizeof path, "%srecord.%s.customer_id", prefix,
+                     dg_h_kind_field(o->rec->kind));
+            dg_req_violation(req, path, "-N must name an earlier op of this batch");
+            return DG_EINVAL;
+        }
+        o->ref_op = (int)(n - 1);
+        o->rec->v[0].i = 1; /* a placeholder for validation; the writer sets the real id */
+    }
+    snprintf(path, sizeof path, "%srecord.%s.", prefix, dg_h_kind_field(o->rec->kind));
+    if (dg_record_validate(o->rec, true, on_violation, &(struct vctx){req, path}))
+        return DG_EINVAL;
+    o->op = OP_CREATE;
+    o->allow_duplicate = m->allow_duplicate;
+    return DG_OK;
+}
+
+static int prepare_update(dg_req *req, const Dangan__V1__UpdateRequest *m, const char *prefix,
+                          struct op *o)
+{
+    char path[64];
+    int rc;
+
+    if (m->n_update_mask == 0 || m->n_update_mask > DG_MAX_FIELDS + 32) {
+        snprintf(path, sizeof path, "%supdate_mask", prefix);
+        dg_req_violation(req, path, "name the fields to change (1 to 96 of them)");
+        return DG_EINVAL;
+    }
+    if (m->expected_version < 1) {
+        snprintf(path, sizeof path, "%sexpected_version", prefix);
+        dg_req_violation(req, path, "the version you last saw is required");
+        return DG_EINVAL;
+    }
+    snprintf(path, sizeof path, "%srecord", prefix);
+    rc = dg_h_record_from_pb(req, m->record, path, (const char *const *)m->update_mask,
+                             m->n_update_mask, false, &o->rec);
+    if (rc != DG_OK)
+        return rc;
+    if (o->rec->id <= 0) {
+        snprintf(path, sizeof path, "%srecord.%s.id", prefix, dg_h_kind_field(o->rec->kind));
+        dg_req_violation(req, path, "required");
+        return DG_EINVAL;
+    }
+    snprintf(path, sizeof path, "%srecord.%s.", prefix, dg_h_kind_field(o->rec->kind));
+    if (dg_record_validate(o->rec, false, on_violation, &(struct vctx){req, path}))
+        return DG_EINVAL;
+    o->op = OP_UPDATE;
+    o->mask = (const char **)m->update_mask;
+    o->n_mask = m->n_update_mask;
+    o->expected_version = m->expected_version;
+    return DG_OK;
+}
+
+static int prepare_archive(dg_req *req, int kind, int64_t id, int64_t version, bool archive,
+                           const char *prefix, struct op *o)
+{
+    char path[64];
+
+    if (!dg_entity_get((enum dg_kind)kind) || id <= 0) {
+        snprintf(path, sizeof path, "%s%s", prefix, id <= 0 ? "id" : "kind");
+        dg_req_violation(req, path, "required");
+        return DG_EINVAL;
+    }
+    o->op = archive ? OP_ARCHIVE : OP_RESTORE;
+    o->kind = (enum dg_kind)kind;
+    o->id = id;
+    o->expected_version = version;
+    return DG_OK;
+}
+
+static void refuse_invalid(dg_req *req, int rc)
+{
+    if (rc == DG_ENOMEM) {
+        dg_req_fail(req, rc, "too_large", "the request needs more memory than allowed");
+        return;
+    }
+    dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s: %s",
+                req->status.n_field_violations ? req->status.field_violations[0]->field : "request",
+                req->status.n_field_violations ? req->status.field_violations[0]->description
+                                               : "invalid");
+}
+
+/* ------------------------------------------------------------ single-op handlers */
+
+static void single(dg_req *req, const ProtobufCMessage *body, const char *idem_key,
+                   struct rec_job *j, int rc)
+{
+    if (rc != DG_OK) {
+        free(j);
+        refuse_invalid(req, rc);
+        return;
+    }
+    if (j->idem_key[0])
+        hash_request(req, body, j->req_hash);
+    submit(req, j, single_done);
+    DG_UNUSED(idem_key);
+}
+
+void dg_h_create(dg_req *req)
+{
+    const Dangan__V1__CreateRequest *m = req->msg->create;
+    struct rec_job *j;
+
+    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+        return;
+    j = new_job(req, 1, m->idempotency_key);
+    single(req, &m->base, m->idempotency_key, j, prepare_create(req, m, "", &j->ops[0], 0));
+}
+
+void dg_h_update(dg_req *req)
+{
+    const Dangan__V1__UpdateRequest *m = req->msg->update;
+    struct rec_job *j;
+
+    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+        return;
+    j = new_job(req, 1, m->idempotency_key);
+    single(req, &m->base, m->idempotency_key, j, prepare_update(req, m, "", &j->ops[0]));
+}
+
+void dg_h_archive(dg_req *req)
+{
+    const Dangan__V1__ArchiveRequest *m = req->msg->archive;
+    struct rec_job *j;
+
+    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+        return;
+    j = new_job(req, 1, m->idempotency_key);
+    single(req, &m->base, m->idempotency_key, j,
+           prepare_archive(req, m->kind, m->id, m->expected_version, true, "", &j->ops[0]));
+}
+
+void dg_h_restore(dg_req *req)
+{
+    const Dangan__V1__RestoreRequest *m = req->msg->restore;
+    struct rec_job *j;
+
+    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+        return;
+    j = new_job(req, 1, m->idempotency_key);
+    single(req, &m->base, m->idempotency_key, j,
+           prepare_archive(req, m->kind, m->id, m->expected_version, false, "", &j->ops[0]));
+}
+
+/* ------------------------------------------------------------ batch */
+
+static void batch_done(dg_job *job)
+{
+    struct rec_job *j = (struct rec_job *)job;
+    dg_req *req = j->req;
+    Dangan__V1__BatchResponse *b = dg_req_alloc(req, sizeof *b);
+    char prefix[32];
+
+    dangan__v1__batch_response__init(b);
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_BATCH;
+    req->resp.batch = b;
+    if (job->rc == DG_OK) {
+        note_head(req, j);
+        b->records = dg_req_alloc(req, j->n_ops * sizeof *b->records);
+        for (size_t i = 0; i < j->n_ops; i++)
+            b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
+        b->n_records = j->n_ops;
+        dg_req_reply(req);
+    } else if (job->rc == DG_ESTATE && j->failed == SIZE_MAX) {
+        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
+                    "this idempotency key was used for a different request");
+    } else if (j->failed < j->n_ops) {
+        snprintf(prefix, sizeof prefix, "ops[%zu].", j->failed);
+        b->failed_op = (uint32_t)j->failed;
+        dg_log_debug("records", "action=%s msg=\"batch rolled back\" failed_op=%zu",
+                     req->action, j->failed);
+        req->has_error_body = true;
+        answer_failure(req, &j->ops[j->failed], job->rc, prefix, true);
+    } else {
+        dg_h_fail_job(req, job->rc);
+    }
+    free(j);
+}
+
+static int prepare_batch_op(dg_req *req, const Dangan__V1__BatchOp *b, size_t i, struct op *ops)
+{
+    char prefix[48];
+    int rc;
+
+    snprintf(prefix, sizeof prefix, "ops[%zu].", i);
+    switch (b->op_case) {
+    case DANGAN__V1__BATCH_OP__OP_CREATE:
+        rc = prepare_create(req, b->create, prefix, &ops[i], i);
+        if (rc == DG_OK && ops[i].ref_op >= 0 &&
+            !(ops[ops[i].ref_op].op == OP_CREATE &&
+              ops[ops[i].ref_op].rec->kind == DG_KIND_CUSTOMER)) {
+            snprintf(prefix, sizeof prefix, "ops[%zu].record", i);
+            dg_req_violation(req, prefix, "-N must name an op that creates a customer");
+            rc = DG_EINVAL;
+        }
+        return rc;
+    case DANGAN__V1__BATCH_OP__OP_UPDATE:
+        return prepare_update(req, b->update, prefix, &ops[i]);
+    case DANGAN__V1__BATCH_OP__OP_ARCHIVE:
+        return prepare_archive(req, b->archive->kind, b->archive->id,
+                               b->archive->expected_version, true, prefix, &ops[i]);
+    case DANGAN__V1__BATCH_OP__OP_RESTORE:
+        return prepare_archive(req, b->restore->kind, b->restore->id,
+                               b->restore->expected_version, false, prefix, &ops[i]);
+    default:
+        snprintf(prefix, sizeof prefix, "ops[%zu]", i);
+        dg_req_violation(req, prefix, "an op (create, update, archive, restore) is required");
+        return DG_EINVAL;
+    }
+}
+
+void dg_h_batch(dg_req *req)
+{
+    const Dangan__V1__BatchRequest *m = req->msg->batch;
+    struct rec_job *j;
+
+    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+        return;
+    if (m->n_ops == 0 || m->n_ops > BATCH_MAX_OPS) {
+        dg_req_violation(req, "ops", "1 to 10000 ops");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "a batch holds 1 to 10000 ops");
+        return;
+    }
+    j = new_job(req, m->n_ops, m->idempotency_key);
+    for (size_t i = 0; i < m->n_ops; i++) {
+        int rc = prepare_batch_op(req, m->ops[i], i, j->ops);
+
+        if (rc != DG_OK) {
+            Dangan__V1__BatchResponse *b = dg_req_alloc(req, sizeof *b);
+
+            free(j);
+            dangan__v1__batch_response__init(b);
+            b->failed_op = (uint32_t)i;
+            req->resp.body_case = DANGAN__V1__RESPONSE__BODY_BATCH;
+            req->resp.batch = b;
+            req->has_error_body = true;
+            refuse_invalid(req, rc);
+            return;
+        }
+    }
+    if (j->idem_key[0])
+        hash_request(req, &m->base, j->req_hash);
+    submit(req, j, batch_done);
+}

@@ -1,0 +1,760 @@
+/* records.c - create, update, archive and restore inside the writer's
+ * transaction: references and custom values checked against the database,
+ * derived columns (pinyin sort key, duplicate keys, search document) kept in
+ * step, and one change row plus one audit record per change.
+ * Runs on: the writer thread (jansson objects are local to each call).
+ */
+#include "records.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "dg.h"
+#include "text.h"
+
+static int refuse(dg_mutation *m, int rc, const char *field, const char *why)
+{
+    snprintf(m->field, sizeof m->field, "%s", field);
+    snprintf(m->why, sizeof m->why, "%s", why);
+    return rc;
+}
+
+/* ------------------------------------------------------------ field versions */
+
+int64_t dg_rec_field_version(const dg_record *r, const char *field)
+{
+    size_t n = strlen(field);
+
+    for (const char *p = r->fver ? r->fver : ""; *p;) {
+        const char *colon = strchr(p, ':'), *comma = strchr(p, ',');
+
+        if (!colon)
+            break;
+        if ((size_t)(colon - p) == n && strncmp(p, field, n) == 0)
+            return strtoll(colon + 1, NULL, 10);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 1; /* not listed: unchanged since creation */
+}
+
+/* fver with `names` set to `version` (others kept). */
+static const char *fver_with(dg_arena *a, const dg_record *r, const char *const *names,
+                             size_t n_names, int64_t version)
+{
+    dg_buf b = DG_BUF_INIT;
+    char item[96];
+    const char *out;
+
+    for (const char *p = r->fver ? r->fver : ""; *p;) {
+        const char *colon = strchr(p, ':'), *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        bool replaced = false;
+
+        for (size_t i = 0; colon && i < n_names; i++)
+            replaced |= strlen(names[i]) == (size_t)(colon - p) &&
+                        strncmp(p, names[i], (size_t)(colon - p)) == 0;
+        if (!replaced) {
+            if (dg_buf_avail(&b))
+                dg_buf_append(&b, ",", 1);
+            dg_buf_append(&b, p, len);
+        }
+        p += len + (comma ? 1 : 0);
+    }
+    for (size_t i = 0; i < n_names; i++) {
+        snprintf(item, sizeof item, "%s%s:%lld", dg_buf_avail(&b) ? "," : "", names[i],
+                 (long long)version);
+        dg_buf_append(&b, item, strlen(item));
+    }
+    dg_buf_append(&b, "", 1);
+    out = dg_arena_strdup(a, (const char *)dg_buf_head(&b));
+    dg_buf_fini(&b);
+    return out;
+}
+
+/* ------------------------------------------------------------ audit and change rows */
+
+static json_t *value_json(const dg_field *f, const dg_value *v)
+{
+    char name[64];
+
+    switch (f->type) {
+    case DG_F_TEXT:
+    case DG_F_DATE:
+        return json_string(v->s);
+    case DG_F_ENUM: {
+        const char *n = dg_enum_name(f->enum_desc, (int)v->i, name, sizeof name);
+        return json_string(n ? n : "");
+    }
+    case DG_F_BOOL:
+        return json_boolean(v->i);
+    case DG_F_MONEY:
+        return json_pack("{s:I,s:s}", "amount_minor", (json_int_t)v->i, "currency", v->s);
+    default:
+        return json_integer((json_int_t)v->i);
+    }
+}
+
+static json_t *tags_json(const dg_record *r)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < r->n_tags; i++)
+        json_array_append_new(a, json_string(r->tags[i]));
+    return a;
+}
+
+static const char *custom_get(const dg_record *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_custom; i++)
+        if (strcmp(r->custom[i].name, name) == 0)
+            return r->custom[i].value;
+    return "";
+}
+
+/* One field's value as JSON by name (fields, "tags", "custom.NAME", "archived"). */
+static json_t *named_json(const dg_record *r, const char *name)
+{
+    const dg_entity *e = dg_entity_get(r->kind);
+    int i = dg_entity_field_index(e, name);
+
+    if (i >= 0)
+        return value_json(&e->fields[i], &r->v[i]);
+    if (strcmp(name, "tags") == 0)
+        return tags_json(r);
+    if (strncmp(name, "custom.", 7) == 0)
+        return json_string(custom_get(r, name + 7));
+    if (strcmp(name, "archived") == 0)
+        return json_boolean(r->is_archived);
+    return json_null();
+}
+
+static json_t *fields_json(const dg_record *r, const char *const *names, size_t n)
+{
+    json_t *o = json_object();
+
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, names[i], named_json(r, names[i]));
+    return o;
+}
+
+static char *join(dg_arena *a, const char *const *names, size_t n)
+{
+    size_t len = 1;
+    char *out;
+
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    if (!(out = dg_arena_alloc(a, len)))
+        return NULL;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, names[i]);
+    }
+    return out;
+}
+
+/* The change row and the audit record of one change, in the same savepoint. */
+static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const dg_record *r,
+                         const char *fields, const char *vis_before, const char *vis_after,
+                         json_t *detail, dg_mutation *m)
+{
+    const dg_entity *e = dg_entity_get(r->kind);
+    dg_change ch = {.at = c->now,
+                    .actor_id = c->who->user_id,
+                    .entity = e->name,
+                    .entity_id = r->id,
+                    .customer_id = r->customer_id,
+                    .op = op,
+                    .version = r->version,
+                    .fields = fields,
+                    .vis_before = vis_before,
+                    .vis_after = vis_after};
+    char action[48];
+    char *text;
+    int rc;
+
+    if ((rc = dg_store_change_append(c->tx->store, &ch, &m->seq)) != DG_OK) {
+        json_decref(detail);
+        return rc;
+    }
+    json_object_set_new(detail, "change_seq", json_integer((json_int_t)m->seq));
+    text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(detail);
+    if (!text)
+        return DG_ENOMEM;
+    snprintf(action, sizeof action, "%s.%s", e->name, verb);
+    dg_audit_rec rec = {.at = c->now,
+                        .user_id = c->who->user_id,
+                        .username = c->who->username,
+                        .peer = c->who->peer,
+                        .action = action,
+                        .entity = e->name,
+                        .entity_id = r->id,
+                        .outcome = "ok",
+                        .detail = text};
+    rc = dg_audit_append(c->tx->store, c->tx->audit, &rec);
+    free(text);
+    return rc;
+}
+
+/* ------------------------------------------------------------ derived data */
+
+static int field_ix(enum dg_kind k, const char *name)
+{
+    int i = dg_entity_field_index(dg_entity_get(k), name);
+
+    dg_assert(i >= 0);
+    return i;
+}
+
+static const char *fstr(const dg_record *r, const char *name)
+{
+    return r->v[field_ix(r->kind, name)].s;
+}
+
+static int64_t fint(const dg_record *r, const char *name)
+{
+    return r->v[field_ix(r->kind, name)].i;
+}
+
+static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
+{
+    char digits[64];
+    char *name_key, *email;
+    size_t n;
+    uint8_t *key;
+    int rc;
+
+    if ((rc = dg_collate_key(c->collator, fstr(r, "name"), c->arena, &key, &n)) != DG_OK)
+        return rc;
+    k->name_key = key;
+    k->name_key_len = n;
+    name_key = dg_text_name_key(fstr(r, "name"));
+    k->dup_name = name_key ? dg_arena_strdup(c->arena, name_key) : "";
+    free(name_key);
+    dg_text_phone_digits(fstr(r, "phone"), digits, sizeof digits);
+    k->dup_phone = dg_arena_strdup(c->arena, strlen(digits) >= 7 ? digits : "");
+    email = dg_text_fold(fstr(r, "email"), strlen(fstr(r, "email")), NULL);
+    k->dup_email = dg_arena_strdup(c->arena, email ? email : "");
+    free(email);
+    if (!k->dup_name || !k->dup_phone || !k->dup_email)
+        return DG_ENOMEM;
+    return DG_OK;
+}
+
+/* "owner=7;tier=a": who may see a record's dossier (DESIGN §8 visibility). */
+static const char *visibility(dg_arena *a, const dg_record *customer)
+{
+    const dg_field *f = &dg_entity_get(DG_KIND_CUSTOMER)->fields[field_ix(DG_KIND_CUSTOMER, "tier")];
+    char tier[8];
+    const char *t = dg_enum_name(f->enum_desc, (int)fint(customer, "tier"), tier, sizeof tier);
+
+    return dg_arena_printf(a, "owner=%lld;tier=%s", (long long)fint(customer, "owner"),
+                           t ? t : "");
+}
+
+static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
+{
+    char all[256] = "", one[64];
+
+    for (size_t i = 0; i < n; i++) {
+        if (!dg_text_phone_digits(phones[i], one, sizeof one))
+            continue;
+        if (all[0])
+            strncat(all, " ", sizeof all - strlen(all) - 1);
+        strncat(all, one, sizeof all - strlen(all) - 1);
+    }
+    return dg_arena_strdup(a, all);
+}
+
+/* The search document of a record; sensitive fields are never indexed, so a
+ * search cannot reveal them (DESIGN §6). */
+static int update_search(dg_rec_ctx *c, const dg_record *r)
+{
+    dg_search_doc d = {"", "", "", "", "", ""};
+
+    switch (r->kind) {
+    case DG_KIND_CUSTOMER: {
+        const char *phones[] = {fstr(r, "phone"), fstr(r, "fax")};
+
+        d.name = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "name"), fstr(r, "short_name"));
+        d.phones = digits_of(c->arena, phones, 2);
+        d.emails = fstr(r, "email");
+        d.address = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "address"), fstr(r, "region"));
+        d.notes = fstr(r, "notes");
+        break;
+    }
+    case DG_KIND_CONTACT: {
+        const char *phones[] = {fstr(r, "mobile"), fstr(r, "office_phone")};
+
+        d.people = fstr(r, "name");
+        d.phones = digits_of(c->arena, phones, 2);
+        d.emails = fstr(r, "email");
+        d.notes = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "title"), fstr(r, "notes"));
+        break;
+    }
+    case DG_KIND_INTERACTION:
+        d.notes = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "summary"), fstr(r, "content"));
+        break;
+    default:
+        return DG_OK; /* deals, feedback and tasks are not searched */
+    }
+    if (!d.name || !d.phones || !d.address || !d.notes)
+        return DG_ENOMEM;
+    return dg_store_search_put(c->tx->store, r->kind, r->id, r->customer_id, &d);
+}
+
+static bool search_relevant(enum dg_kind k, const char *field)
+{
+    static const char *const customer[] = {"name",  "short_name", "phone", "fax",   "email",
+                                           "address", "region",   "notes", NULL};
+    static const char *const contact[] = {"name", "mobile", "office_phone", "email",
+                                          "title", "notes",  NULL};
+    static const char *const interaction[] = {"summary", "content", NULL};
+    const char *const *list = k == DG_KIND_CUSTOMER      ? customer
+                              : k == DG_KIND_CONTACT     ? contact
+                              : k == DG_KIND_INTERACTION ? interaction
+                                                         : NULL;
+
+    for (; list && *list; list++)
+        if (strcmp(*list, field) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ checks against the database */
+
+static int load_customer(dg_rec_ctx *c, int64_t id, dg_record **out, dg_mutation *m)
+{
+    int rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, id, c->arena, out);
+
+    if (rc == DG_ENOTFOUND)
+        return refuse(m, DG_ENOTFOUND, "customer_id", "no such customer");
+    if (rc == DG_OK && (*out)->is_archived)
+        return refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
+    return rc;
+}
+
+static int check_user(dg_rec_ctx *c, const char *field, int64_t id, dg_mutation *m)
+{
+    dg_user u;
+    int rc;
+
+    if (id == 0)
+        return DG_OK;
+    rc = dg_store_user_by_id(c->tx->store, id, &u);
+    if (rc == DG_ENOTFOUND || (rc == DG_OK && u.is_disabled))
+        return refuse(m, DG_EINVAL, field, "no such (enabled) user");
+    return rc;
+}
+
+static int check_refs(dg_rec_ctx *c, const dg_record *r, dg_mutation *m)
+{
+    int rc;
+
+    if (r->kind == DG_KIND_CUSTOMER)
+        return check_user(c, "owner", fint(r, "owner"), m);
+    if (r->kind == DG_KIND_TASK && (rc = check_user(c, "assignee", fint(r, "assignee"), m)))
+        return rc;
+    if (r->kind == DG_KIND_INTERACTION && fint(r, "contact_id")) {
+        dg_record *contact;
+
+        rc = dg_store_rec_get(c->tx->store, DG_KIND_CONTACT, fint(r, "contact_id"), c->arena,
+                              &contact);
+        if (rc == DG_ENOTFOUND || (rc == DG_OK && contact->customer_id != r->customer_id))
+            return refuse(m, DG_EINVAL, "contact_id", "no such contact of this customer");
+        return rc;
+    }
+    return DG_OK;
+}
+
+static bool choice_allowed(const char *choices, const char *value)
+{
+    size_t n = strlen(value);
+
+    for (const char *p = choices; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+        if (len == n && strncmp(p, value, n) == 0)
+            return true;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return false;
+}
+
+static bool number_valid(const char *s)
+{
+    char *end;
+    double d = strtod(s, &end);
+
+    return end != s && *end == '\0' && isfinite(d);
+}
+
+static int check_custom(dg_rec_ctx *c, const dg_record *r, dg_mutation *m)
+{
+    for (size_t i = 0; i < r->n_custom; i++) {
+        const dg_custom_value *cv = &r->custom[i];
+        dg_custom_field f;
+        char field[80];
+        int rc = dg_store_field_get(c->tx->store, cv->name, c->arena, &f);
+
+        snprintf(field, sizeof field, "custom.%s", cv->name);
+        if (rc == DG_ENOTFOUND)
+            return refuse(m, DG_EINVAL, field, "no such custom field (dangan field define)");
+        if (rc != DG_OK)
+            return rc;
+        if (!cv->value[0])
+            continue; /* clearing is always allowed */
+        if (strcmp(f.type, "number") == 0 && !number_valid(cv->value))
+            return refuse(m, DG_EINVAL, field, "must be a number");
+        if (strcmp(f.type, "date") == 0 && !dg_date_valid(cv->value))
+            return refuse(m, DG_EINVAL, field, "must be a date (YYYY-MM-DD)");
+        if (strcmp(f.type, "choice") == 0 && !choice_allowed(f.choices, cv->value))
+            return refuse(m, DG_EINVAL, field, "not one of the field's choices");
+    }
+    return DG_OK;
+}
+
+/* ------------------------------------------------------------ create */
+
+static void set_defaults(dg_rec_ctx *c, dg_record *r)
+{
+    int i;
+
+    switch (r->kind) {
+    case DG_KIND_CUSTOMER:
+        if (!fint(r, "kind"))
+            r->v[field_ix(r->kind, "kind")].i = 1; /* company */
+        if (!fint(r, "status"))
+            r->v[field_ix(r->kind, "status")].i = 1; /* potential */
+        if (!fint(r, "owner"))
+            r->v[field_ix(r->kind, "owner")].i = c->who->user_id;
+        i = field_ix(r->kind, "registered_capital");
+        if (r->v[i].i && !r->v[i].s[0])
+            r->v[i].s = "CNY";
+        break;
+    case DG_KIND_INTERACTION:
+    case DG_KIND_FEEDBACK:
+        if (!fint(r, "at_ms"))
+            r->v[field_ix(r->kind, "at_ms")].i = c->now;
+        if (r->kind == DG_KIND_FEEDBACK && !fint(r, "status"))
+            r->v[field_ix(r->kind, "status")].i = 1; /* open */
+        break;
+    case DG_KIND_DEAL:
+        if (!fint(r, "at_ms"))
+            r->v[field_ix(r->kind, "at_ms")].i = c->now;
+        if (!fstr(r, "amount")[0])
+            r->v[field_ix(r->kind, "amount")].s = "CNY";
+        break;
+    case DG_KIND_TASK:
+        if (!fint(r, "assignee"))
+            r->v[field_ix(r->kind, "assignee")].i = c->who->user_id;
+        if (fint(r, "done"))
+            r->v[field_ix(r->kind, "done_at_ms")].i = c->now;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Names of the non-empty fields of a new record, for its change row and audit. */
+static size_t given_names(dg_arena *a, const dg_record *r, const char ***out)
+{
+    const dg_entity *e = dg_entity_get(r->kind);
+    const char **names = dg_arena_calloc(a, e->n_fields + 2 + r->n_custom, sizeof *names);
+    size_t n = 0;
+
+    *out = names;
+    if (!names)
+        return 0;
+    for (size_t i = 0; i < e->n_fields; i++) {
+        const dg_value *v = &r->v[i];
+
+        if (v->i || (v->s && v->s[0]))
+            names[n++] = e->fields[i].name;
+    }
+    if (r->n_tags)
+        names[n++] = "tags";
+    for (size_t i = 0; i < r->n_custom; i++)
+        names[n++] = dg_arena_printf(a, "custom.%s", r->custom[i].name);
+    return n;
+}
+
+static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m,
+                           dg_customer_keys *keys)
+{
+    char code[32];
+    int rc;
+
+    if ((rc = customer_keys(c, r, keys)) != DG_OK)
+        return rc;
+    if (!allow_duplicate) {
+        rc = dg_store_find_duplicates(c->tx->store, keys, m->dups, DG_MAX_DUPS, &m->n_dups);
+        if (rc != DG_OK)
+            return rc;
+        if (m->n_dups)
+            return refuse(m, DG_EEXIST, m->dups[0].matched_on,
+                          "a customer with the same name, phone or e-mail exists");
+    }
+    if (!fstr(r, "code")[0]) {
+        if ((rc = dg_store_next_customer_code(c->tx->store, code, sizeof code)) != DG_OK)
+            return rc;
+        r->v[field_ix(r->kind, "code")].s = dg_arena_strdup(c->arena, code);
+    }
+    return DG_OK;
+}
+
+int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m)
+{
+    dg_customer_keys keys = {0};
+    dg_record *customer = NULL;
+    const char **names;
+    size_t n_names;
+    json_t *detail;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    set_defaults(c, r);
+    r->version = 1;
+    r->is_archived = false;
+    r->created_at = r->updated_at = c->now;
+    r->created_by = r->updated_by = c->who->user_id;
+    r->fver = "";
+    if (r->kind == DG_KIND_CUSTOMER) {
+        if ((rc = create_customer(c, r, allow_duplicate, m, &keys)) != DG_OK)
+            return rc;
+    } else {
+        r->customer_id = fint(r, "customer_id");
+        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK)
+            return rc;
+    }
+    if ((rc = check_refs(c, r, m)) != DG_OK || (rc = check_custom(c, r, m)) != DG_OK)
+        return rc;
+    rc = dg_store_rec_insert(c->tx->store, r, r->kind == DG_KIND_CUSTOMER ? &keys : NULL);
+    if (rc == DG_EEXIST)
+        return refuse(m, DG_EEXIST, "code", "this customer code is taken");
+    if (rc != DG_OK)
+        return rc;
+    if (r->kind == DG_KIND_CUSTOMER)
+        customer = r;
+    if (r->kind == DG_KIND_INTERACTION &&
+        (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, fint(r, "at_ms"))))
+        return rc;
+    if ((rc = update_search(c, r)) != DG_OK)
+        return rc;
+    n_names = given_names(c->arena, r, &names);
+    detail = json_pack("{s:o}", "after", fields_json(r, names, n_names));
+    m->record = r;
+    return record_change(c, "created", "create", r, join(c->arena, names, n_names), NULL,
+                         visibility(c->arena, customer), detail, m);
+}
+
+/* ------------------------------------------------------------ update */
+
+static bool tags_equal(const dg_record *a, const dg_record *b)
+{
+    if (a->n_tags != b->n_tags)
+        return false;
+    for (size_t i = 0; i < a->n_tags; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < b->n_tags && !found; j++)
+            found = strcmp(a->tags[i], b->tags[j]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Is the masked item `name` equal in the current record and the patch? */
+static bool item_equal(const dg_record *cur, const dg_record *patch, const char *name)
+{
+    int i = dg_entity_field_index(dg_entity_get(cur->kind), name);
+
+    if (i >= 0)
+        return dg_record_field_equal(cur, patch, i);
+    if (strcmp(name, "tags") == 0)
+        return tags_equal(cur, patch);
+    return strcmp(custom_get(cur, name + 7), custom_get(patch, name + 7)) == 0;
+}
+
+/* The current custom values with `name` set to `value` ("" removes it). */
+static int set_custom(dg_arena *a, dg_record *r, const char *name, const char *value)
+{
+    dg_custom_value *cv;
+
+    for (size_t i = 0; i < r->n_custom; i++) {
+        if (strcmp(r->custom[i].name, name) == 0) {
+            r->custom[i].value = value;
+            return DG_OK;
+        }
+    }
+    if (!(cv = dg_arena_calloc(a, r->n_custom + 1, sizeof *cv)))
+        return DG_ENOMEM;
+    if (r->n_custom)
+        memcpy(cv, r->custom, r->n_custom * sizeof *cv);
+    cv[r->n_custom].name = name;
+    cv[r->n_custom].value = value;
+    r->custom = cv;
+    r->n_custom++;
+    return DG_OK;
+}
+
+/* Copies the masked item from the patch into `next`. */
+static int apply_item(dg_rec_ctx *c, dg_record *next, const dg_record *patch, const char *name)
+{
+    int i = dg_entity_field_index(dg_entity_get(next->kind), name);
+
+    if (i >= 0) {
+        next->v[i] = patch->v[i];
+        return DG_OK;
+    }
+    if (strcmp(name, "tags") == 0) {
+        next->tags = patch->tags;
+        next->n_tags = patch->n_tags;
+        next->has_tags = true;
+        return DG_OK;
+    }
+    next->has_custom = true;
+    return set_custom(c->arena, next, name + 7, custom_get(patch, name + 7));
+}
+
+/* Fields derived from others: a task's completion time. */
+static void derive(dg_rec_ctx *c, dg_record *next, const dg_record *cur)
+{
+    if (next->kind == DG_KIND_TASK && fint(next, "done") != fint(cur, "done"))
+        next->v[field_ix(DG_KIND_TASK, "done_at_ms")].i = fint(next, "done") ? c->now : 0;
+}
+
+int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask, size_t n_mask,
+                  int64_t expected_version, dg_mutation *m)
+{
+    dg_record *cur, *next, *customer;
+    dg_customer_keys keys = {0};
+    const char **changed, **conflicts;
+    size_t n_changed = 0, n_conflicts = 0;
+    bool touches_search = false;
+    json_t *detail;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    rc = dg_store_rec_get(c->tx->store, patch->kind, patch->id, c->arena, &cur);
+    if (rc != DG_OK)
+        return rc;
+    if (cur->is_archived)
+        return refuse(m, DG_ESTATE, "id", "the record is archived; restore it first");
+    if (expected_version > cur->version)
+        return refuse(m, DG_EINVAL, "expected_version", "newer than the record's version");
+    changed = dg_arena_calloc(c->arena, n_mask + 1, sizeof *changed);
+    conflicts = dg_arena_calloc(c->arena, n_mask + 1, sizeof *conflicts);
+    if (!changed || !conflicts || !(next = dg_record_copy(c->arena, cur)))
+        return DG_ENOMEM;
+    for (size_t i = 0; i < n_mask; i++) {
+        if (item_equal(cur, patch, mask[i]))
+            continue; /* already so: nothing to change, nothing to conflict with */
+        if (dg_rec_field_version(cur, mask[i]) > expected_version)
+            conflicts[n_conflicts++] = mask[i];
+        changed[n_changed++] = mask[i];
+        if ((rc = apply_item(c, next, patch, mask[i])) != DG_OK)
+            return rc;
+        touches_search |= search_relevant(cur->kind, mask[i]);
+    }
+    if (n_conflicts) {
+        m->record = cur;
+        m->conflicts = conflicts;
+        m->n_conflicts = n_conflicts;
+        return DG_ECONFLICT;
+    }
+    m->record = cur;
+    if (n_changed == 0)
+        return DG_OK; /* nothing to do: no new version, no change row */
+    derive(c, next, cur);
+    next->version = cur->version + 1;
+    next->updated_at = c->now;
+    next->updated_by = c->who->user_id;
+    if (!(next->fver = fver_with(c->arena, cur, changed, n_changed, next->version)))
+        return DG_ENOMEM;
+    if ((rc = check_refs(c, next, m)) != DG_OK || (rc = check_custom(c, next, m)) != DG_OK)
+        return rc;
+    if (next->kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
+        return rc;
+    if ((rc = dg_store_rec_update(c->tx->store, next,
+                                  next->kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
+        return rc;
+    if (touches_search && (rc = update_search(c, next)) != DG_OK)
+        return rc;
+    if (next->kind == DG_KIND_INTERACTION &&
+        (rc = dg_store_customer_touch_contact(c->tx->store, next->customer_id,
+                                              fint(next, "at_ms"))) != DG_OK)
+        return rc;
+    if (next->kind == DG_KIND_CUSTOMER) {
+        customer = next;
+    } else if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, next->customer_id, c->arena,
+                                      &customer)) != DG_OK) {
+        return rc;
+    }
+    detail = json_pack("{s:o,s:o}", "before", fields_json(cur, changed, n_changed), "after",
+                       fields_json(next, changed, n_changed));
+    m->record = next;
+    return record_change(c, "updated", "update", next, join(c->arena, changed, n_changed),
+                         visibility(c->arena, next->kind == DG_KIND_CUSTOMER ? cur : customer),
+                         visibility(c->arena, customer), detail, m);
+}
+
+/* ------------------------------------------------------------ archive / restore */
+
+int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t expected_version,
+                        bool archive, dg_mutation *m)
+{
+    static const char *const archived[] = {"archived"};
+    dg_record *cur, *next, *customer;
+    dg_customer_keys keys = {0};
+    json_t *detail;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK)
+        return rc;
+    if (cur->is_archived == archive)
+        return refuse(m, DG_ESTATE, "id", archive ? "already archived" : "not archived");
+    if (expected_version && expected_version != cur->version) {
+        m->record = cur;
+        m->conflicts = (const char **)archived;
+        m->n_conflicts = 1;
+        return DG_ECONFLICT;
+    }
+    if (!(next = dg_record_copy(c->arena, cur)))
+        return DG_ENOMEM;
+    next->is_archived = archive;
+    next->version = cur->version + 1;
+    next->updated_at = c->now;
+    next->updated_by = c->who->user_id;
+    next->fver = fver_with(c->arena, cur, archived, 1, next->version);
+    if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
+        return rc;
+    if ((rc = dg_store_rec_update(c->tx->store, next,
+                                  kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
+        return rc;
+    if (kind == DG_KIND_CUSTOMER)
+        customer = next;
+    else if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, next->customer_id, c->arena,
+                                    &customer)) != DG_OK)
+        return rc;
+    detail = json_pack("{s:{s:b},s:{s:b}}", "before", "archived", !archive, "after", "archived",
+                       archive);
+    m->record = next;
+    return record_change(c, archive ? "archived" : "restored", archive ? "archive" : "restore",
+                         next, "archived", visibility(c->arena, customer),
+                         visibility(c->arena, customer), detail, m);
+}

@@ -1,0 +1,80 @@
+/* records.h - changing dossier records: create, update (field-level
+ * conflict detection), archive and restore. Each runs inside the writer's
+ * transaction and writes, together, the record's rows, its search document,
+ * its change-feed row and its audit record (before/after of the changed
+ * fields): all of it or none of it lands.
+ *
+ * Conflicts (DESIGN §5): every stored record keeps the version at which each
+ * field last changed. An update names its fields and the version the client
+ * saw; a named field that someone else changed since then, to a value other
+ * than the one requested, fails the whole update with DG_ECONFLICT and the
+ * current record. Fields nobody else touched are applied even if the record
+ * changed meanwhile.
+ * Runs on: the writer thread.
+ */
+#ifndef DG_RECORDS_H
+#define DG_RECORDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "collate.h"
+#include "entity.h"
+#include "model.h"
+#include "store.h"
+#include "writer.h"
+
+/* Who acts, for created_by/updated_by, the change row and the audit record. */
+typedef struct dg_actor {
+    int64_t user_id;
+    const char *username;
+    const char *peer;
+    enum dg_role role;
+} dg_actor;
+
+#define DG_MAX_DUPS 5
+
+typedef struct dg_mutation {
+    dg_record *record;      /* after the change; on DG_ECONFLICT the current record */
+    const char **conflicts; /* DG_ECONFLICT: the fields changed by someone else */
+    size_t n_conflicts;
+    dg_dup dups[DG_MAX_DUPS]; /* DG_EEXIST: likely duplicate customers */
+    size_t n_dups;
+    char field[96]; /* when the writer refuses a value: which field ("custom.size") */
+    char why[200];  /* ... and why */
+    int64_t seq;    /* the change-feed seq written (0: nothing changed) */
+} dg_mutation;
+
+/* The writer's tools for record changes: its collator for name sort keys. */
+typedef struct dg_rec_ctx {
+    dg_wtx *tx;
+    dg_collator *collator;
+    const dg_actor *who;
+    dg_arena *arena; /* for records read and built; owned by the caller */
+    int64_t now;     /* unix ms, one value for the whole change */
+} dg_rec_ctx;
+
+/* Creates `r` (given fields set; validated by dg_record_validate). Customers:
+ * a code is generated when none is given; likely duplicates refuse the
+ * create with DG_EEXIST unless allow_duplicate. Returns DG_OK, DG_EINVAL
+ * (m->field/why), DG_ENOTFOUND (the customer or contact referred to),
+ * DG_ESTATE (that customer is archived), DG_EEXIST (code taken or likely
+ * duplicate), or a store error. */
+int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m);
+
+/* Applies the masked fields of `patch` (patch->id names the record). `mask`
+ * holds field names, "tags", or "custom.NAME". Returns DG_OK (also when
+ * nothing changed: m->seq is 0 then), DG_ENOTFOUND, DG_ESTATE (archived),
+ * DG_ECONFLICT, DG_EINVAL, or a store error. */
+int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask, size_t n_mask,
+                  int64_t expected_version, dg_mutation *m);
+
+/* Archives (or restores) a record. expected_version 0 skips the version
+ * check. Archiving an archived record (restoring a live one) is DG_ESTATE. */
+int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t expected_version,
+                        bool archive, dg_mutation *m);
+
+/* The version at which `field` last changed, from a record's fver list. */
+int64_t dg_rec_field_version(const dg_record *r, const char *field);
+
+#endif

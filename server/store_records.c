@@ -1,0 +1,1038 @@
+/* store_records.c - dossier records in SQLite, driven by the field tables of
+ * entity.c: the column of a field is its name (MONEY: NAME and
+ * NAME_currency; USER: NAME_id). Enum fields are stored as their short
+ * names. SQL for the hot paths (get, insert, update) is built once per kind;
+ * list queries, whose filters vary, are built per request and cached by text.
+ * Runs on: the thread that owns the connection.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dg.h"
+#include "log.h"
+#include "store_int.h"
+
+#define SQL_MAX 4096
+#define COMMON_COLS "id, version, archived_at, created_at, updated_at, created_by, updated_by, fver"
+#define N_COMMON 8
+
+struct kind_sql {
+    char columns[SQL_MAX]; /* the select list: common, extras, fields */
+    char get[SQL_MAX];
+    char insert[SQL_MAX];
+    char update[SQL_MAX];
+    int first_field_col; /* column index of the first field in `columns` */
+};
+
+static struct kind_sql kind_sql[DG_KIND_COUNT];
+static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+
+static void append(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void append(char *buf, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf + n, SQL_MAX - n, fmt, ap);
+    va_end(ap);
+    dg_assert(strlen(buf) < SQL_MAX - 1); /* SQL_MAX is sized for the widest table */
+}
+
+/* Appends the columns of field f with `sep` before each and `suffix` after. */
+static void field_columns(char *buf, const dg_field *f, const char *sep, const char *suffix)
+{
+    switch (f->type) {
+    case DG_F_MONEY:
+        append(buf, "%s%s%s%s%s_currency%s", sep, f->name, suffix, sep, f->name, suffix);
+        break;
+    case DG_F_USER:
+        append(buf, "%s%s_id%s", sep, f->name, suffix);
+        break;
+    default:
+        append(buf, "%s%s%s", sep, f->name, suffix);
+        break;
+    }
+}
+
+static void build_kind(enum dg_kind k)
+{
+    const dg_entity *e = dg_entity_get(k);
+    struct kind_sql *q = &kind_sql[k];
+    int n_params = 0;
+
+    snprintf(q->columns, SQL_MAX, COMMON_COLS);
+    q->first_field_col = N_COMMON;
+    if (k == DG_KIND_CUSTOMER) {
+        append(q->columns, ", last_contact_at");
+        q->first_field_col++;
+    }
+    for (size_t i = 0; i < e->n_fields; i++)
+        field_columns(q->columns, &e->fields[i], ", ", "");
+    q->get[0] = '\0';
+    append(q->get, "SELECT %s FROM %s WHERE id = ?1", q->columns, e->table);
+
+    snprintf(q->insert, SQL_MAX, "INSERT INTO %s(version, archived_at, created_at, updated_at,"
+                                 " created_by, updated_by, fver", e->table);
+    n_params = 7;
+    for (size_t i = 0; i < e->n_fields; i++) {
+        field_columns(q->insert, &e->fields[i], ", ", "");
+        n_params += e->fields[i].type == DG_F_MONEY ? 2 : 1;
+    }
+    if (k == DG_KIND_CUSTOMER) {
+        append(q->insert, ", name_key, dup_name, dup_phone, dup_email");
+        n_params += 4;
+    }
+    append(q->insert, ") VALUES (");
+    for (int i = 1; i <= n_params; i++)
+        append(q->insert, "%s?%d", i > 1 ? ", " : "", i);
+    append(q->insert, ")");
+
+    snprintf(q->update, SQL_MAX, "UPDATE %s SET version = ?1, archived_at = ?2, created_at = ?3,"
+                                 " updated_at = ?4, created_by = ?5, updated_by = ?6, fver = ?7",
+             e->table);
+    n_params = 7;
+    for (size_t i = 0; i < e->n_fields; i++) {
+        const dg_field *f = &e->fields[i];
+
+        if (f->type == DG_F_MONEY) {
+            append(q->update, ", %s = ?%d, %s_currency = ?%d", f->name, n_params + 1, f->name,
+                   n_params + 2);
+            n_params += 2;
+        } else {
+            append(q->update, ", %s%s = ?%d", f->name, f->type == DG_F_USER ? "_id" : "",
+                   ++n_params);
+        }
+    }
+    if (k == DG_KIND_CUSTOMER) {
+        append(q->update, ", name_key = ?%d, dup_name = ?%d, dup_phone = ?%d, dup_email = ?%d",
+               n_params + 1, n_params + 2, n_params + 3, n_params + 4);
+        n_params += 4;
+    }
+    append(q->update, " WHERE id = ?%d", n_params + 1);
+}
+
+static void build_all(void)
+{
+    for (int k = 1; k < DG_KIND_COUNT; k++)
+        build_kind((enum dg_kind)k);
+}
+
+static const struct kind_sql *sql_for(enum dg_kind k)
+{
+    pthread_once(&sql_once, build_all);
+    return &kind_sql[k];
+}
+
+/* ------------------------------------------------------------ reading */
+
+static const char *col_text(sqlite3_stmt *s, int col, dg_arena *a)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+
+    return dg_arena_strdup(a, t ? t : "");
+}
+
+static int load_tags(dg_store *st, dg_record *r, dg_arena *a);
+static int load_custom(dg_store *st, dg_record *r, dg_arena *a);
+
+/* Reads the current row of `s` (columns as in kind_sql.columns) into a new record. */
+static int read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out)
+{
+    const dg_entity *e = dg_entity_get(k);
+    dg_record *r = dg_record_new(a, k);
+    int col = sql_for(k)->first_field_col;
+
+    if (!r)
+        return DG_ENOMEM;
+    r->id = sqlite3_column_int64(s, 0);
+    r->version = sqlite3_column_int64(s, 1);
+    r->is_archived = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    r->created_at = sqlite3_column_int64(s, 3);
+    r->updated_at = sqlite3_column_int64(s, 4);
+    r->created_by = sqlite3_column_int64(s, 5);
+    r->updated_by = sqlite3_column_int64(s, 6);
+    if (!(r->fver = col_text(s, 7, a)))
+        return DG_ENOMEM;
+    if (k == DG_KIND_CUSTOMER)
+        r->last_contact_at = sqlite3_column_int64(s, 8);
+    for (size_t i = 0; i < e->n_fields; i++) {
+        const dg_field *f = &e->fields[i];
+        dg_value *v = &r->v[i];
+
+        switch (f->type) {
+        case DG_F_TEXT:
+        case DG_F_DATE:
+            if (!(v->s = col_text(s, col++, a)))
+                return DG_ENOMEM;
+            break;
+        case DG_F_ENUM: {
+            const char *name = (const char *)sqlite3_column_text(s, col++);
+            int value = dg_enum_value(f->enum_desc, name ? name : "");
+
+            v->i = value < 0 ? 0 : value; /* an unknown stored name reads as unspecified */
+            break;
+        }
+        case DG_F_MONEY:
+            v->i = sqlite3_column_int64(s, col++);
+            if (!(v->s = col_text(s, col++, a)))
+                return DG_ENOMEM;
+            break;
+        default: /* INT, BOOL, TIME, USER, REF */
+            v->i = sqlite3_column_int64(s, col++);
+            break;
+        }
+    }
+    r->customer_id = k == DG_KIND_CUSTOMER ? r->id : r->v[0].i; /* children: field 0 is customer_id */
+    *out = r;
+    return DG_OK;
+}
+
+static const char SQL_TAGS[] = "SELECT tag FROM customer_tags WHERE customer_id = ?1 ORDER BY tag";
+static const char SQL_CUSTOM[] =
+    "SELECT f.name, v.value FROM custom_values v JOIN custom_fields f ON f.id = v.field_id"
+    " WHERE v.customer_id = ?1 ORDER BY f.name";
+
+static int load_tags(dg_store *st, dg_record *r, dg_arena *a)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_TAGS);
+    size_t cap = 0;
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, r->id);
+    r->n_tags = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (r->n_tags == cap) {
+            const char **grown;
+
+            cap = cap ? cap * 2 : 8;
+            if (!(grown = dg_arena_alloc(a, cap * sizeof *grown)))
+                return DG_ENOMEM;
+            if (r->n_tags)
+                memcpy(grown, r->tags, r->n_tags * sizeof *grown);
+            r->tags = grown;
+        }
+        if (!(r->tags[r->n_tags++] = col_text(s, 0, a)))
+            return DG_ENOMEM;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
+
+static int load_custom(dg_store *st, dg_record *r, dg_arena *a)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_CUSTOM);
+    size_t cap = 0;
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, r->id);
+    r->n_custom = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (r->n_custom == cap) {
+            dg_custom_value *grown;
+
+            cap = cap ? cap * 2 : 8;
+            if (!(grown = dg_arena_alloc(a, cap * sizeof *grown)))
+                return DG_ENOMEM;
+            if (r->n_custom)
+                memcpy(grown, r->custom, r->n_custom * sizeof *grown);
+            r->custom = grown;
+        }
+        r->custom[r->n_custom].name = col_text(s, 0, a);
+        r->custom[r->n_custom].value = col_text(s, 1, a);
+        if (!r->custom[r->n_custom].name || !r->custom[r->n_custom++].value)
+            return DG_ENOMEM;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
+
+/* Tags and custom values of a customer read from its row. */
+static int complete(dg_store *st, dg_record *r, dg_arena *a)
+{
+    int rc;
+
+    if (r->kind != DG_KIND_CUSTOMER)
+        return DG_OK;
+    if ((rc = load_tags(st, r, a)) != DG_OK)
+        return rc;
+    return load_custom(st, r, a);
+}
+
+/* Runs a statement expected to yield at most one record. */
+static int one_record(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out)
+{
+    int rc = sqlite3_step(s);
+
+    *out = NULL;
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return DG_ENOTFOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        rc = store_err(st, rc);
+        sqlite3_reset(s);
+        return rc;
+    }
+    rc = read_row(s, k, a, out);
+    sqlite3_reset(s);
+    return rc == DG_OK ? complete(st, *out, a) : rc;
+}
+
+int dg_store_rec_get(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a, dg_record **out)
+{
+    sqlite3_stmt *s = store_stmt(st, sql_for(kind)->get);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    return one_record(st, s, kind, a, out);
+}
+
+int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_record **out)
+{
+    char sql[SQL_MAX + 64];
+    sqlite3_stmt *s;
+
+    snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE code = ?1",
+             sql_for(DG_KIND_CUSTOMER)->columns);
+    if (!(s = store_stmt_text(st, sql)))
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
+    return one_record(st, s, DG_KIND_CUSTOMER, a, out);
+}
+
+/* ------------------------------------------------------------ writing */
+
+/* Binds the fields of r from parameter `p` on; returns the next parameter. */
+static int bind_fields(sqlite3_stmt *s, const dg_record *r, int p)
+{
+    const dg_entity *e = dg_entity_get(r->kind);
+    char name[64];
+
+    for (size_t i = 0; i < e->n_fields; i++) {
+        const dg_field *f = &e->fields[i];
+        const dg_value *v = &r->v[i];
+
+        switch (f->type) {
+        case DG_F_TEXT:
+        case DG_F_DATE:
+            sqlite3_bind_text(s, p++, v->s ? v->s : "", -1, SQLITE_STATIC);
+            break;
+        case DG_F_ENUM: {
+            const char *n = dg_enum_name(f->enum_desc, (int)v->i, name, sizeof name);
+
+            sqlite3_bind_text(s, p++, n ? n : "", -1, SQLITE_TRANSIENT);
+            break;
+        }
+        case DG_F_MONEY:
+            sqlite3_bind_int64(s, p++, v->i);
+            sqlite3_bind_text(s, p++, v->s ? v->s : "", -1, SQLITE_STATIC);
+            break;
+        case DG_F_USER:
+        case DG_F_REF:
+            store_bind_id(s, p++, v->i); /* 0 → NULL: foreign keys allow "none" */
+            break;
+        default:
+            sqlite3_bind_int64(s, p++, v->i);
+            break;
+        }
+    }
+    return p;
+}
+
+static int bind_keys(sqlite3_stmt *s, const dg_customer_keys *k, int p)
+{
+    static const uint8_t empty[1];
+
+    if (k && k->name_key_len)
+        sqlite3_bind_blob(s, p, k->name_key, (int)k->name_key_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_blob(s, p, empty, 0, SQLITE_STATIC);
+    sqlite3_bind_text(s, p + 1, k ? k->dup_name : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, p + 2, k ? k->dup_phone : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, p + 3, k ? k->dup_email : "", -1, SQLITE_STATIC);
+    return p + 4;
+}
+
+static void bind_common(sqlite3_stmt *s, const dg_record *r)
+{
+    sqlite3_bind_int64(s, 1, r->version);
+    if (r->is_archived)
+        sqlite3_bind_int64(s, 2, r->updated_at);
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, r->created_at);
+    sqlite3_bind_int64(s, 4, r->updated_at);
+    store_bind_id(s, 5, r->created_by);
+    store_bind_id(s, 6, r->updated_by);
+    sqlite3_bind_text(s, 7, r->fver ? r->fver : "", -1, SQLITE_STATIC);
+}
+
+static const char SQL_TAGS_CLEAR[] = "DELETE FROM customer_tags WHERE customer_id = ?1";
+static const char SQL_TAG_ADD[] =
+    "INSERT OR IGNORE INTO customer_tags(customer_id, tag) VALUES (?1, ?2)";
+static const char SQL_CUSTOM_CLEAR[] = "DELETE FROM custom_values WHERE customer_id = ?1";
+static const char SQL_CUSTOM_ADD[] =
+    "INSERT INTO custom_values(customer_id, field_id, value)"
+    " SELECT ?1, id, ?3 FROM custom_fields WHERE name = ?2";
+
+static int write_tags(dg_store *st, const dg_record *r)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_TAGS_CLEAR);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, r->id);
+    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+        return rc;
+    for (size_t i = 0; i < r->n_tags; i++) {
+        if (!(s = store_stmt(st, SQL_TAG_ADD)))
+            return DG_EIO;
+        sqlite3_bind_int64(s, 1, r->id);
+        sqlite3_bind_text(s, 2, r->tags[i], -1, SQLITE_STATIC);
+        if ((rc = store_exec_stmt(st, s)) != DG_OK)
+            return rc;
+    }
+    return DG_OK;
+}
+
+static int write_custom(dg_store *st, const dg_record *r)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_CUSTOM_CLEAR);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, r->id);
+    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+        return rc;
+    for (size_t i = 0; i < r->n_custom; i++) {
+        if (!r->custom[i].value[0])
+            continue; /* empty = not set */
+        if (!(s = store_stmt(st, SQL_CUSTOM_ADD)))
+            return DG_EIO;
+        sqlite3_bind_int64(s, 1, r->id);
+        sqlite3_bind_text(s, 2, r->custom[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, r->custom[i].value, -1, SQLITE_STATIC);
+        if ((rc = store_exec_stmt(st, s)) != DG_OK)
+            return rc;
+        if (sqlite3_changes(st->db) != 1) {
+            snprintf(st->err, sizeof st->err, "custom field %s is not defined",
+                     r->custom[i].name);
+            return DG_EINVAL;
+        }
+    }
+    return DG_OK;
+}
+
+int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys)
+{
+    sqlite3_stmt *s = store_stmt(st, sql_for(r->kind)->insert);
+    int p, rc;
+
+    if (!s)
+        return DG_EIO;
+    bind_common(s, r);
+    p = bind_fields(s, r, 8);
+    if (r->kind == DG_KIND_CUSTOMER)
+        bind_keys(s, keys, p);
+    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+        return rc;
+    r->id = sqlite3_last_insert_rowid(st->db);
+    if (r->kind == DG_KIND_CUSTOMER) {
+        r->customer_id = r->id;
+        if ((rc = write_tags(st, r)) != DG_OK || (rc = write_custom(st, r)) != DG_OK)
+            return rc;
+    }
+    return DG_OK;
+}
+
+int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys *keys)
+{
+    sqlite3_stmt *s = store_stmt(st, sql_for(r->kind)->update);
+    int p, rc;
+
+    if (!s)
+        return DG_EIO;
+    bind_common(s, r);
+    p = bind_fields(s, r, 8);
+    if (r->kind == DG_KIND_CUSTOMER)
+        p = bind_keys(s, keys, p);
+    sqlite3_bind_int64(s, p, r->id);
+    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+        return rc;
+    if (sqlite3_changes(st->db) != 1)
+        return DG_ENOTFOUND;
+    if (r->kind == DG_KIND_CUSTOMER && r->has_tags && (rc = write_tags(st, r)) != DG_OK)
+        return rc;
+    if (r->kind == DG_KIND_CUSTOMER && r->has_custom && (rc = write_custom(st, r)) != DG_OK)
+        return rc;
+    return DG_OK;
+}
+
+static const char SQL_TOUCH_CONTACT[] =
+    "UPDATE customers SET last_contact_at = ?2 WHERE id = ?1 AND last_contact_at < ?2";
+
+int dg_store_customer_touch_contact(dg_store *st, int64_t customer_id, int64_t at)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_TOUCH_CONTACT);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, customer_id);
+    sqlite3_bind_int64(s, 2, at);
+    return store_exec_stmt(st, s);
+}
+
+static const char SQL_CODE_TAKEN[] = "SELECT 1 FROM customers WHERE code = ?1";
+
+int dg_store_next_customer_code(dg_store *st, char *out, size_t out_len)
+{
+    int64_t next;
+    char text[32];
+    int rc;
+
+    /* A counter in settings: codes are never reused, even after archiving. */
+    if ((rc = dg_store_setting_int(st, "next_customer_code", 1, &next)) != DG_OK)
+        return rc;
+    for (;; next++) { /* skip codes someone chose by hand */
+        sqlite3_stmt *s = store_stmt(st, SQL_CODE_TAKEN);
+
+        if (!s)
+            return DG_EIO;
+        snprintf(text, sizeof text, "C-%06lld", (long long)next);
+        sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW)
+            return store_err(st, rc);
+    }
+    snprintf(out, out_len, "%s", text);
+    return dg_store_setting_put_int(st, "next_customer_code", next + 1);
+}
+
+/* ------------------------------------------------------------ change feed, idempotency */
+
+static const char SQL_CHANGE[] =
+    "INSERT INTO changes(at, actor_id, entity, entity_id, customer_id, op, version, fields,"
+    " vis_before, vis_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_CHANGE);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, c->at);
+    store_bind_id(s, 2, c->actor_id);
+    sqlite3_bind_text(s, 3, c->entity, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, c->entity_id);
+    store_bind_id(s, 5, c->customer_id);
+    sqlite3_bind_text(s, 6, c->op, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, c->version);
+    sqlite3_bind_text(s, 8, c->fields ? c->fields : "", -1, SQLITE_STATIC);
+    store_bind_text(s, 9, c->vis_before);
+    store_bind_text(s, 10, c->vis_after);
+    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+        return rc;
+    *seq = sqlite3_last_insert_rowid(st->db);
+    return DG_OK;
+}
+
+static const char SQL_IDEM_GET[] =
+    "SELECT request_hash, result FROM idempotency WHERE user_id = ?1 AND key = ?2";
+static const char SQL_IDEM_PUT[] =
+    "INSERT INTO idempotency(user_id, key, request_hash, result, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_IDEM_PRUNE[] =
+    "DELETE FROM idempotency WHERE rowid IN"
+    " (SELECT rowid FROM idempotency WHERE created_at < ?1 LIMIT ?2)";
+
+int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, uint8_t hash[32],
+                      char *result, size_t result_len)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_IDEM_GET);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        memset(hash, 0, 32);
+        if (sqlite3_column_bytes(s, 0) == 32)
+            memcpy(hash, sqlite3_column_blob(s, 0), 32);
+        store_col_text(s, 1, result, result_len);
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return DG_OK;
+    return rc == SQLITE_DONE ? DG_ENOTFOUND : store_err(st, rc);
+}
+
+int dg_store_idem_put(dg_store *st, int64_t user_id, const char *key, const uint8_t hash[32],
+                      const char *result, int64_t at)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_IDEM_PUT);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, result, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, at);
+    return store_exec_stmt(st, s);
+}
+
+int dg_store_idem_prune(dg_store *st, int64_t before, int max)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_IDEM_PRUNE);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, before);
+    sqlite3_bind_int(s, 2, max);
+    return store_exec_stmt(st, s);
+}
+
+/* ------------------------------------------------------------ duplicates */
+
+static const char SQL_DUP_NAME[] = "SELECT id FROM customers WHERE dup_name = ?1"
+                                   " AND archived_at IS NULL LIMIT ?2";
+static const char SQL_DUP_PHONE[] = "SELECT id FROM customers WHERE dup_phone = ?1"
+                                    " AND archived_at IS NULL LIMIT ?2";
+static const char SQL_DUP_EMAIL[] = "SELECT id FROM customers WHERE dup_email = ?1"
+                                    " AND archived_at IS NULL LIMIT ?2";
+
+int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
+                             size_t *n)
+{
+    const char *sqls[] = {SQL_DUP_NAME, SQL_DUP_PHONE, SQL_DUP_EMAIL};
+    const char *vals[] = {keys->dup_name, keys->dup_phone, keys->dup_email};
+    const char *what[] = {"name", "phone", "email"};
+
+    *n = 0;
+    for (size_t q = 0; q < 3 && *n < cap; q++) {
+        sqlite3_stmt *s;
+        int rc;
+
+        if (!vals[q] || !vals[q][0])
+            continue;
+        if (!(s = store_stmt(st, sqls[q])))
+            return DG_EIO;
+        sqlite3_bind_text(s, 1, vals[q], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, (int64_t)cap);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
+            int64_t id = sqlite3_column_int64(s, 0);
+            bool seen = false;
+
+            for (size_t i = 0; i < *n; i++)
+                seen |= out[i].customer_id == id;
+            if (!seen)
+                out[(*n)++] = (dg_dup){id, what[q]};
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return store_err(st, rc);
+    }
+    return DG_OK;
+}
+
+/* ------------------------------------------------------------ lists */
+
+/* Parameters of a list query collected while its SQL is written. */
+struct params {
+    enum { P_INT, P_TEXT, P_BLOB } type[64];
+    int64_t i[64];
+    const void *p[64];
+    size_t len[64];
+    int n;
+};
+
+static int add_int(struct params *ps, int64_t v)
+{
+    dg_assert(ps->n < 64);
+    ps->type[ps->n] = P_INT;
+    ps->i[ps->n] = v;
+    return ++ps->n;
+}
+
+static int add_text(struct params *ps, const char *v)
+{
+    dg_assert(ps->n < 64);
+    ps->type[ps->n] = P_TEXT;
+    ps->p[ps->n] = v;
+    return ++ps->n;
+}
+
+static int add_blob(struct params *ps, const void *v, size_t len)
+{
+    dg_assert(ps->n < 64);
+    ps->type[ps->n] = P_BLOB;
+    ps->p[ps->n] = v;
+    ps->len[ps->n] = len;
+    return ++ps->n;
+}
+
+static void bind_params(sqlite3_stmt *s, const struct params *ps)
+{
+    for (int i = 0; i < ps->n; i++) {
+        if (ps->type[i] == P_INT)
+            sqlite3_bind_int64(s, i + 1, ps->i[i]);
+        else if (ps->type[i] == P_TEXT)
+            sqlite3_bind_text(s, i + 1, ps->p[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_blob(s, i + 1, ps->p[i], (int)ps->len[i], SQLITE_STATIC);
+    }
+}
+
+static void in_list(char *sql, struct params *ps, const char *col, const char *const *vals,
+                    size_t n)
+{
+    if (n == 0)
+        return;
+    append(sql, " AND c.%s IN (", col);
+    for (size_t i = 0; i < n && i < 8; i++)
+        append(sql, "%s?%d", i ? ", " : "", add_text(ps, vals[i]));
+    append(sql, ")");
+}
+
+/* The WHERE conditions of a list filter (after "WHERE 1"). */
+static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
+{
+    if (!q->include_archived)
+        append(sql, " AND c.archived_at IS NULL");
+    if (q->kind == DG_KIND_CUSTOMER) {
+        in_list(sql, ps, "tier", q->tiers, q->n_tiers);
+        in_list(sql, ps, "status", q->statuses, q->n_statuses);
+        in_list(sql, ps, "intention", q->intentions, q->n_intentions);
+        in_list(sql, ps, "value", q->values, q->n_values);
+        if (q->industry)
+            append(sql, " AND c.industry = ?%d", add_text(ps, q->industry));
+        if (q->region)
+            append(sql, " AND c.region = ?%d", add_text(ps, q->region));
+        if (q->owner_id)
+            append(sql, " AND c.owner_id = ?%d", add_int(ps, q->owner_id));
+        if (q->tag)
+            append(sql, " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"
+                        " AND t.tag = ?%d)", add_text(ps, q->tag));
+        for (size_t i = 0; i < q->n_custom && i < 4; i++) {
+            int pn = add_text(ps, q->custom[i].name);
+            int pv = add_text(ps, q->custom[i].value);
+
+            append(sql, " AND EXISTS (SELECT 1 FROM custom_values v JOIN custom_fields f"
+                        " ON f.id = v.field_id WHERE v.customer_id = c.id AND f.name = ?%d"
+                        " AND v.value = ?%d)", pn, pv);
+        }
+        return;
+    }
+    if (q->customer_id)
+        append(sql, " AND c.customer_id = ?%d", add_int(ps, q->customer_id));
+    if (q->kind == DG_KIND_TASK) {
+        if (q->open_only)
+            append(sql, " AND c.done = 0");
+        if (q->assignee_id)
+            append(sql, " AND c.assignee_id = ?%d", add_int(ps, q->assignee_id));
+        if (q->due_before)
+            append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d",
+                   add_int(ps, q->due_before));
+    }
+    if (q->kind == DG_KIND_FEEDBACK && q->open_only)
+        append(sql, " AND c.status IN ('', 'open', 'in_progress')");
+}
+
+int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out)
+{
+    const dg_entity *e = dg_entity_get(q->kind);
+    const char *col = q->sort_column ? q->sort_column : "id";
+    bool is_id = strcmp(col, "id") == 0;
+    const char *cmp = q->is_desc ? "<" : ">", *dir = q->is_desc ? " DESC" : "";
+    char sql[SQL_MAX * 2] = "";
+    struct params ps = {.n = 0};
+    size_t cap;
+    sqlite3_stmt *s;
+    int rc, limit_param, key_col;
+
+    memset(out, 0, sizeof *out);
+    /* sql[] is larger than SQL_MAX; append() checks against SQL_MAX, which
+     * the select list plus filters never reach. */
+    append(sql, "SELECT %s, c.%s FROM %s c WHERE 1", sql_for(q->kind)->columns, col, e->table);
+    where_filter(sql, &ps, q);
+    if (q->has_after && is_id) {
+        append(sql, " AND c.id %s ?%d", cmp, add_int(&ps, q->after_id));
+    } else if (q->has_after) {
+        int pk = q->after_is_blob ? add_blob(&ps, q->after_blob, q->after_blob_len)
+                                  : add_int(&ps, q->after_int);
+
+        append(sql, " AND (c.%s, c.id) %s (?%d, ?%d)", col, cmp, pk, add_int(&ps, q->after_id));
+    }
+    if (is_id)
+        append(sql, " ORDER BY c.id%s", dir);
+    else
+        append(sql, " ORDER BY c.%s%s, c.id%s", col, dir, dir);
+    limit_param = add_int(&ps, (int64_t)q->limit + 1); /* one more tells whether a page follows */
+    append(sql, " LIMIT ?%d", limit_param);
+    if (!(s = store_stmt_text(st, sql)))
+        return DG_EIO;
+    bind_params(s, &ps);
+    cap = q->limit ? q->limit : 1;
+    if (!(out->records = dg_arena_calloc(a, cap, sizeof *out->records))) {
+        sqlite3_reset(s);
+        return DG_ENOMEM;
+    }
+    key_col = sqlite3_column_count(s) - 1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dg_record *r;
+
+        if (out->n == q->limit) {
+            out->has_more = true;
+            break;
+        }
+        if ((rc = read_row(s, q->kind, a, &r)) != DG_OK) {
+            sqlite3_reset(s);
+            return rc;
+        }
+        out->records[out->n++] = r;
+        if (sqlite3_column_type(s, key_col) == SQLITE_BLOB ||
+            sqlite3_column_type(s, key_col) == SQLITE_TEXT) {
+            size_t n = (size_t)sqlite3_column_bytes(s, key_col);
+
+            out->last_is_blob = true;
+            out->last_blob = dg_arena_alloc(a, n ? n : 1);
+            if (!out->last_blob) {
+                sqlite3_reset(s);
+                return DG_ENOMEM;
+            }
+            memcpy(out->last_blob, sqlite3_column_blob(s, key_col), n);
+            out->last_blob_len = n;
+        } else {
+            out->last_is_blob = false;
+            out->last_int = sqlite3_column_int64(s, key_col);
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_err(st, rc);
+    for (size_t i = 0; i < out->n; i++)
+        if ((rc = complete(st, out->records[i], a)) != DG_OK)
+            return rc;
+    return DG_OK;
+}
+
+/* ------------------------------------------------------------ dossier */
+
+/* Children of one customer: `where` and `order` follow "WHERE customer_id = ?1". */
+static int children(dg_store *st, enum dg_kind k, int64_t customer_id, const char *more,
+                    uint32_t limit, dg_arena *a, dg_record ***out, size_t *n)
+{
+    char sql[SQL_MAX + 512];
+    sqlite3_stmt *s;
+    int rc;
+
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE customer_id = ?1 AND archived_at IS NULL"
+             " %s LIMIT ?2", sql_for(k)->columns, dg_entity_get(k)->table, more);
+    if (!(s = store_stmt_text(st, sql)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, customer_id);
+    sqlite3_bind_int64(s, 2, limit);
+    *n = 0;
+    if (!(*out = dg_arena_calloc(a, limit ? limit : 1, sizeof **out))) {
+        sqlite3_reset(s);
+        return DG_ENOMEM;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((rc = read_row(s, k, a, &(*out)[*n])) != DG_OK) {
+            sqlite3_reset(s);
+            return rc;
+        }
+        (*n)++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
+
+static const char SQL_COUNT_INTERACTIONS[] =
+    "SELECT count(*) FROM interactions WHERE customer_id = ?1 AND archived_at IS NULL";
+static const char SQL_DEAL_TOTALS[] =
+    "SELECT amount_currency, sum(amount), count(*) FROM deals"
+    " WHERE customer_id = ?1 AND archived_at IS NULL GROUP BY amount_currency"
+    " ORDER BY amount_currency";
+static const char SQL_FEEDBACK_SUMMARY[] =
+    "SELECT count(*), coalesce(sum(status IN ('', 'open', 'in_progress')), 0),"
+    " coalesce(avg(CASE WHEN satisfaction > 0 THEN satisfaction END), 0),"
+    " coalesce(sum(kind = 'complaint'), 0), coalesce(sum(kind = 'suggestion'), 0),"
+    " coalesce(sum(kind = 'praise'), 0), coalesce(sum(kind = 'survey'), 0)"
+    " FROM feedback WHERE customer_id = ?1 AND archived_at IS NULL";
+
+static int dossier_counts(dg_store *st, int64_t id, dg_arena *a, dg_dossier *d)
+{
+    sqlite3_stmt *s;
+    size_t cap = 4;
+    int rc;
+
+    if (!(s = store_stmt(st, SQL_COUNT_INTERACTIONS)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        d->interaction_count = (uint32_t)sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (!(s = store_stmt(st, SQL_DEAL_TOTALS)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    d->totals = dg_arena_calloc(a, cap, sizeof *d->totals);
+    while (d->totals && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (d->n_totals == cap) {
+            dg_money_total *grown = dg_arena_calloc(a, cap * 2, sizeof *grown);
+
+            if (!grown)
+                break;
+            memcpy(grown, d->totals, cap * sizeof *grown);
+            d->totals = grown;
+            cap *= 2;
+        }
+        d->totals[d->n_totals].currency = col_text(s, 0, a);
+        d->totals[d->n_totals].amount = sqlite3_column_int64(s, 1);
+        d->totals[d->n_totals++].count = (uint32_t)sqlite3_column_int64(s, 2);
+    }
+    sqlite3_reset(s);
+    if (!d->totals)
+        return DG_ENOMEM;
+    if (!(s = store_stmt(st, SQL_FEEDBACK_SUMMARY)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        d->fb_total = (uint32_t)sqlite3_column_int64(s, 0);
+        d->fb_open = (uint32_t)sqlite3_column_int64(s, 1);
+        d->fb_average = sqlite3_column_double(s, 2);
+        d->fb_complaints = (uint32_t)sqlite3_column_int64(s, 3);
+        d->fb_suggestions = (uint32_t)sqlite3_column_int64(s, 4);
+        d->fb_praise = (uint32_t)sqlite3_column_int64(s, 5);
+        d->fb_surveys = (uint32_t)sqlite3_column_int64(s, 6);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
+int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions,
+                     dg_arena *a, dg_dossier *d)
+{
+    int rc;
+
+    memset(d, 0, sizeof *d);
+    if ((rc = children(st, DG_KIND_CONTACT, customer_id, "ORDER BY id", 200, a, &d->contacts,
+                       &d->n_contacts)) != DG_OK ||
+        (rc = children(st, DG_KIND_INTERACTION, customer_id, "ORDER BY at_ms DESC, id DESC",
+                       recent_interactions, a, &d->interactions, &d->n_interactions)) != DG_OK ||
+        (rc = children(st, DG_KIND_DEAL, customer_id, "ORDER BY at_ms DESC, id DESC", 100, a,
+                       &d->deals, &d->n_deals)) != DG_OK ||
+        (rc = children(st, DG_KIND_TASK, customer_id,
+                       "AND done = 0 ORDER BY due_at_ms = 0, due_at_ms, id", 100, a,
+                       &d->open_tasks, &d->n_open_tasks)) != DG_OK ||
+        (rc = children(st, DG_KIND_FEEDBACK, customer_id, "ORDER BY at_ms DESC, id DESC", 10, a,
+                       &d->feedback, &d->n_feedback)) != DG_OK)
+        return rc;
+    return dossier_counts(st, customer_id, a, d);
+}
+
+/* ------------------------------------------------------------ custom fields */
+
+static const char SQL_FIELD_INSERT[] =
+    "INSERT INTO custom_fields(name, label, type, choices, created_at, created_by)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_FIELD_GET[] =
+    "SELECT id, name, label, type, choices, created_at FROM custom_fields WHERE name = ?1";
+static const char SQL_FIELD_LIST[] =
+    "SELECT id, name, label, type, choices, created_at FROM custom_fields ORDER BY name";
+
+int dg_store_field_define(dg_store *st, dg_custom_field *f, int64_t by_user)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_INSERT);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, f->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, f->label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, f->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, f->choices, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, f->created_at);
+    store_bind_id(s, 6, by_user);
+    if ((rc = store_exec_stmt(st, s)) == DG_OK)
+        f->id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+static int read_field(sqlite3_stmt *s, dg_arena *a, dg_custom_field *f)
+{
+    f->id = sqlite3_column_int64(s, 0);
+    f->name = col_text(s, 1, a);
+    f->label = col_text(s, 2, a);
+    f->type = col_text(s, 3, a);
+    f->choices = col_text(s, 4, a);
+    f->created_at = sqlite3_column_int64(s, 5);
+    return f->name && f->label && f->type && f->choices ? DG_OK : DG_ENOMEM;
+}
+
+int dg_store_field_get(dg_store *st, const char *name, dg_arena *a, dg_custom_field *out)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_GET);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        rc = read_field(s, a, out);
+    else
+        rc = rc == SQLITE_DONE ? DG_ENOTFOUND : store_err(st, rc);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int dg_store_field_list(dg_store *st, dg_arena *a, dg_custom_field **out, size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_LIST);
+    size_t cap = 16;
+    int rc;
+
+    *n = 0;
+    if (!s)
+        return DG_EIO;
+    if (!(*out = dg_arena_calloc(a, cap, sizeof **out)))
+        return DG_ENOMEM;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            dg_custom_field *grown = dg_arena_calloc(a, cap * 2, sizeof *grown);
+
+            if (!grown) {
+                sqlite3_reset(s);
+                return DG_ENOMEM;
+            }
+            memcpy(grown, *out, cap * sizeof *grown);
+            *out = grown;
+            cap *= 2;
+        }
+        if ((rc = read_field(s, a, &(*out)[(*n)++])) != DG_OK) {
+            sqlite3_reset(s);
+            return rc;
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
