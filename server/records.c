@@ -758,3 +758,43 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
                          next, "archived", visibility(c->arena, customer),
                          visibility(c->arena, customer), detail, m);
 }
+
+/* ------------------------------------------------------------ bulk import */
+
+int dg_rec_import(dg_rec_ctx *c, dg_record *r)
+{
+    dg_customer_keys keys = {0};
+    int rc;
+
+    set_defaults(c, r);
+    r->version = 1;
+    if (!r->created_at)
+        r->created_at = c->now;
+    if (!r->updated_at)
+        r->updated_at = r->created_at;
+    if (!r->created_by)
+        r->created_by = c->who->user_id;
+    if (!r->updated_by)
+        r->updated_by = r->created_by;
+    r->fver = "";
+    if (r->kind == DG_KIND_CUSTOMER) {
+        char code[32];
+
+        if ((rc = customer_keys(c, r, &keys)) != DG_OK)
+            return rc;
+        if (!fstr(r, "code")[0]) {
+            if ((rc = dg_store_next_customer_code(c->tx->store, code, sizeof code)) != DG_OK)
+                return rc;
+            r->v[field_ix(r->kind, "code")].s = dg_arena_strdup(c->arena, code);
+        }
+    } else {
+        r->customer_id = fint(r, "customer_id");
+    }
+    rc = dg_store_rec_insert(c->tx->store, r, r->kind == DG_KIND_CUSTOMER ? &keys : NULL);
+    if (rc != DG_OK)
+        return rc;
+    if (r->kind == DG_KIND_INTERACTION &&
+        (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, fint(r, "at_ms"))))
+        return rc;
+    return update_search(c, r);
+}

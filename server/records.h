@@ -74,6 +74,13 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
 int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t expected_version,
                         bool archive, dg_mutation *m);
 
+/* Bulk load (dangand demo-data, offline imports): inserts `r` like
+ * dg_rec_create, with its derived columns and search document, but without
+ * duplicate or reference checks, change rows or audit records — the loader
+ * writes one audit record for the whole load. created/updated times and
+ * users are taken from `r` when set. Writer connection, inside a transaction. */
+int dg_rec_import(dg_rec_ctx *c, dg_record *r);
+
 /* The version at which `field` last changed, from a record's fver list. */
 int64_t dg_rec_field_version(const dg_record *r, const char *field);
 
