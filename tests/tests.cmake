@@ -39,6 +39,15 @@ foreach(t tls_policy login robust pipeline shutdown cli)
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()
 
+# Record CLI commands (customer, contact, note, deal, feedback, task, field)
+# -- cli-records tests below this line
+
+# dangand demo-data
+# -- demo-data tests below this line
+
+# dangan-bench
+# -- bench tests below this line
+
 # Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a
 # replay of the committed corpus through the same entry point.
 foreach(t frame text)
