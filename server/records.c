@@ -225,6 +225,25 @@ static int64_t fint(const dg_record *r, const char *name)
     return r->v[field_ix(r->kind, name)].i;
 }
 
+/* A phone's digits in national form: "+86 755-2878-0808" → "075528780808",
+ * "0755 2878 0808" → "075528780808", "+86 138 1234 5678" → "13812345678".
+ * Chinese landlines written after the country code lose their trunk 0; put
+ * it back so every way of typing the number is a substring of one form. */
+static size_t phone_national(const char *raw, char *out, size_t cap)
+{
+    size_t n = dg_text_phone_digits(raw, out + 1, cap - 1);
+    const char *p = raw;
+
+    while (*p == ' ' || *p == '(')
+        p++;
+    if (n && (*p == '+' || strncmp(p, "00", 2) == 0) && out[1] != '0' && out[1] != '1') {
+        out[0] = '0';
+        return n + 1;
+    }
+    memmove(out, out + 1, n + 1);
+    return n;
+}
+
 static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
 {
     char digits[64];
@@ -240,8 +259,11 @@ static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
     name_key = dg_text_name_key(fstr(r, "name"));
     k->dup_name = name_key ? dg_arena_strdup(c->arena, name_key) : "";
     free(name_key);
-    dg_text_phone_digits(fstr(r, "phone"), digits, sizeof digits);
-    k->dup_phone = dg_arena_strdup(c->arena, strlen(digits) >= 7 ? digits : "");
+    /* Duplicates compare without the trunk 0: 0592 5550101 = +86 592 555 0101. */
+    phone_national(fstr(r, "phone"), digits, sizeof digits);
+    k->dup_phone = dg_arena_strdup(c->arena, strlen(digits) >= 7
+                                                 ? digits + (digits[0] == '0')
+                                                 : "");
     email = dg_text_fold(fstr(r, "email"), strlen(fstr(r, "email")), NULL);
     k->dup_email = dg_arena_strdup(c->arena, email ? email : "");
     free(email);
@@ -266,7 +288,7 @@ static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
     char all[256] = "", one[64];
 
     for (size_t i = 0; i < n; i++) {
-        if (!dg_text_phone_digits(phones[i], one, sizeof one))
+        if (!phone_national(phones[i], one, sizeof one))
             continue;
         if (all[0])
             strncat(all, " ", sizeof all - strlen(all) - 1);
