@@ -820,3 +820,60 @@ int dg_rec_import(dg_rec_ctx *c, dg_record *r)
         return rc;
     return update_search(c, r);
 }
+
+/* ------------------------------------------------------------ collation upgrades */
+
+struct rekey {
+    dg_store *st;
+    dg_collator *collator;
+    dg_arena *arena;
+    int64_t last_id;
+    int n;
+};
+
+static int rekey_one(int64_t id, const char *name, void *ud)
+{
+    struct rekey *k = ud;
+    uint8_t *key;
+    size_t len;
+    int rc = dg_collate_key(k->collator, name, k->arena, &key, &len);
+
+    if (rc != DG_OK)
+        return rc;
+    k->last_id = id;
+    k->n++;
+    return dg_store_customer_set_name_key(k->st, id, key, len);
+}
+
+int dg_rec_rekey_if_needed(dg_store *st, int *n)
+{
+    char stored[64] = "";
+    struct rekey k = {.st = st};
+    int rc;
+
+    *n = 0;
+    rc = dg_store_meta_get(st, "collation", stored, sizeof stored);
+    if (rc != DG_OK && rc != DG_ENOTFOUND)
+        return rc;
+    if (rc == DG_OK && strcmp(stored, dg_collate_version()) == 0)
+        return DG_OK;
+    if ((rc = dg_collator_new(&k.collator)) != DG_OK)
+        return rc;
+    for (int64_t before = -1; k.last_id != before;) {
+        before = k.last_id;
+        k.arena = dg_arena_new(64u * 1024 * 1024);
+        if ((rc = dg_store_begin(st)) == DG_OK &&
+            (rc = dg_store_customer_names(st, k.last_id, 5000, rekey_one, &k)) == DG_OK)
+            rc = dg_store_commit(st);
+        else
+            dg_store_rollback(st);
+        dg_arena_free(k.arena);
+        if (rc != DG_OK)
+            break;
+    }
+    if (rc == DG_OK)
+        rc = dg_store_meta_put(st, "collation", dg_collate_version());
+    dg_collator_free(k.collator);
+    *n = k.n;
+    return rc;
+}

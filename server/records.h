@@ -81,6 +81,13 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
  * users are taken from `r` when set. Writer connection, inside a transaction. */
 int dg_rec_import(dg_rec_ctx *c, dg_record *r);
 
+/* Recomputes every customer's name sort key when the collation that made
+ * the stored keys (meta "collation") is not this program's ICU: after an
+ * ICU upgrade, name order and list cursors would otherwise be wrong. Runs
+ * at start, before serving, on the write connection; *n gets how many keys
+ * were rewritten (0 when nothing had to be done). */
+int dg_rec_rekey_if_needed(dg_store *st, int *n);
+
 /* The version at which `field` last changed, from a record's fver list. */
 int64_t dg_rec_field_version(const dg_record *r, const char *field);
 

@@ -32,6 +32,7 @@
 #include "init.h"
 #include "log.h"
 #include "store.h"
+#include "records.h"
 #include "users.h"
 
 #define SWEEP_MS 1000
@@ -121,6 +122,42 @@ static void persist_activity(dg_server *srv, dg_session *s)
         free(t); /* best effort: the next touch or the next login catches up */
 }
 
+/* Idempotency keys are kept 24 hours (proto/dangan.proto); drop older ones
+ * in small batches so the writer is never held up. */
+#define IDEM_KEEP_MS (24 * 3600 * 1000LL)
+
+struct prune_job {
+    dg_job job;
+    int64_t before;
+};
+
+static void prune_run(dg_job *job, void *ctx)
+{
+    struct prune_job *p = (struct prune_job *)job;
+    dg_wtx *tx = ctx;
+
+    job->rc = dg_store_idem_prune(tx->store, p->before, 1000);
+}
+
+static void prune_done(dg_job *job)
+{
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY)
+        dg_log_warn("server", "msg=\"cannot prune idempotency keys\" error=\"%s\"",
+                    dg_strerror(job->rc));
+    free(job);
+}
+
+static void prune_idempotency_keys(dg_server *srv)
+{
+    struct prune_job *p = dg_xcalloc(1, sizeof *p);
+
+    p->before = dg_now_ms() - IDEM_KEEP_MS;
+    p->job.run = prune_run;
+    p->job.done = prune_done;
+    if (dg_server_write(srv, &p->job) != DG_OK)
+        free(p); /* the next sweep tries again */
+}
+
 static void session_cb(dg_session *s, void *ud)
 {
     persist_activity(ud, s);
@@ -134,8 +171,10 @@ static void sweep_cb(uv_timer_t *t)
 
     dg_conn_sweep_all(srv);
     dg_throttle_sweep(srv->throttle, dg_now_ms());
-    if (++srv->n_sweeps % (TOUCH_EVERY_MS / SWEEP_MS) == 0)
+    if (++srv->n_sweeps % (TOUCH_EVERY_MS / SWEEP_MS) == 0) {
         dg_sessions_each(srv->sessions, session_cb, srv);
+        prune_idempotency_keys(srv);
+    }
 }
 
 static void close_cb_noop(uv_handle_t *h)
@@ -301,6 +340,20 @@ static int load_identity(dg_server *srv, dg_store *st)
     return DG_OK;
 }
 
+/* Name sort keys follow ICU's collation data; rebuild them if it changed. */
+static int rekey(dg_store *st)
+{
+    int n, rc = dg_rec_rekey_if_needed(st, &n);
+
+    if (rc != DG_OK)
+        dg_log_error("server", "msg=\"cannot rebuild name sort keys\" error=\"%s\"",
+                     dg_store_errmsg(st));
+    else if (n)
+        dg_log_info("server", "msg=\"rebuilt name sort keys for a new collation\" icu=%s "
+                    "customers=%d", dg_collate_version(), n);
+    return rc;
+}
+
 static int open_storage(dg_server *srv)
 {
     char path[1200], err[512];
@@ -321,7 +374,8 @@ static int open_storage(dg_server *srv)
         dg_log_error("server", "msg=\"cannot open the database\" error=\"%s\"", err);
         return rc;
     }
-    if ((rc = load_identity(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
+    if ((rc = rekey(st)) != DG_OK || (rc = load_identity(srv, st)) != DG_OK ||
+        (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);
         return rc;

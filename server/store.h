@@ -109,6 +109,12 @@ int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys
 /* Overwrites the stored row r->id with every field of `r`; customers'
  * tags / custom values are replaced when r->has_tags / r->has_custom. */
 int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys *keys);
+/* Calls fn(id, name) for customers with id > after_id in id order, at most
+ * `limit` of them (for recomputing derived columns in batches). */
+int dg_store_customer_names(dg_store *st, int64_t after_id, int limit,
+                            int (*fn)(int64_t id, const char *name, void *ud), void *ud);
+/* Replaces a customer's name sort key. */
+int dg_store_customer_set_name_key(dg_store *st, int64_t id, const uint8_t *key, size_t len);
 /* Sets a customer's last_contact_at to `at` if that is newer. */
 int dg_store_customer_touch_contact(dg_store *st, int64_t customer_id, int64_t at);
 /* The next free generated customer code ("C-000124"). */

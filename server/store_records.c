@@ -480,6 +480,42 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys
     return DG_OK;
 }
 
+static const char SQL_NAMES[] =
+    "SELECT id, name FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char SQL_SET_NAME_KEY[] = "UPDATE customers SET name_key = ?2 WHERE id = ?1";
+
+int dg_store_customer_names(dg_store *st, int64_t after_id, int limit,
+                            int (*fn)(int64_t id, const char *name, void *ud), void *ud)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_NAMES);
+    int rc, frc = DG_OK;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int(s, 2, limit);
+    while (frc == DG_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+
+        frc = fn(sqlite3_column_int64(s, 0), name ? name : "", ud);
+    }
+    sqlite3_reset(s);
+    if (frc != DG_OK)
+        return frc;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
+int dg_store_customer_set_name_key(dg_store *st, int64_t id, const uint8_t *key, size_t len)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_SET_NAME_KEY);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, key, (int)len, SQLITE_STATIC);
+    return store_exec_stmt(st, s);
+}
+
 static const char SQL_TOUCH_CONTACT[] =
     "UPDATE customers SET last_contact_at = ?2 WHERE id = ?1 AND last_contact_at < ?2";
 
