@@ -10,15 +10,42 @@
 #include "dg.h"
 #include "utf8.h"
 
-#define TEXT(n, max, fl) {n, DG_F_TEXT, fl, 0, max, NULL, DG_KIND_NONE}
-#define INT(n, lo, hi, fl) {n, DG_F_INT, fl, lo, hi, NULL, DG_KIND_NONE}
-#define BOOL(n) {n, DG_F_BOOL, 0, 0, 1, NULL, DG_KIND_NONE}
-#define ENUM(n, d, fl) {n, DG_F_ENUM, fl, 0, 0, &d, DG_KIND_NONE}
-#define DATE(n, fl) {n, DG_F_DATE, fl, 0, 0, NULL, DG_KIND_NONE}
-#define TIME(n, fl) {n, DG_F_TIME, fl, 0, 0, NULL, DG_KIND_NONE}
-#define MONEY(n, fl) {n, DG_F_MONEY, fl, 0, 0, NULL, DG_KIND_NONE}
-#define USER(n, fl) {n, DG_F_USER, fl, 0, 0, NULL, DG_KIND_NONE}
-#define REF(n, k, fl) {n, DG_F_REF, fl, 0, 0, NULL, k}
+#define TEXT(n, max, fl)                                                                           \
+    {                                                                                              \
+        n, DG_F_TEXT, fl, 0, max, NULL, DG_KIND_NONE                                               \
+    }
+#define INT(n, lo, hi, fl)                                                                         \
+    {                                                                                              \
+        n, DG_F_INT, fl, lo, hi, NULL, DG_KIND_NONE                                                \
+    }
+#define BOOL(n)                                                                                    \
+    {                                                                                              \
+        n, DG_F_BOOL, 0, 0, 1, NULL, DG_KIND_NONE                                                  \
+    }
+#define ENUM(n, d, fl)                                                                             \
+    {                                                                                              \
+        n, DG_F_ENUM, fl, 0, 0, &d, DG_KIND_NONE                                                   \
+    }
+#define DATE(n, fl)                                                                                \
+    {                                                                                              \
+        n, DG_F_DATE, fl, 0, 0, NULL, DG_KIND_NONE                                                 \
+    }
+#define TIME(n, fl)                                                                                \
+    {                                                                                              \
+        n, DG_F_TIME, fl, 0, 0, NULL, DG_KIND_NONE                                                 \
+    }
+#define MONEY(n, fl)                                                                               \
+    {                                                                                              \
+        n, DG_F_MONEY, fl, 0, 0, NULL, DG_KIND_NONE                                                \
+    }
+#define USER(n, fl)                                                                                \
+    {                                                                                              \
+        n, DG_F_USER, fl, 0, 0, NULL, DG_KIND_NONE                                                 \
+    }
+#define REF(n, k, fl)                                                                              \
+    {                                                                                              \
+        n, DG_F_REF, fl, 0, 0, NULL, k                                                             \
+    }
 
 #define PARENT REF("customer_id", DG_KIND_CUSTOMER, DG_FF_REQUIRED | DG_FF_IMMUTABLE)
 
@@ -125,7 +152,10 @@ static const dg_field task_fields[] = {
     TIME("done_at_ms", DG_FF_SERVER),
 };
 
-#define ENTITY(k, n, t, f) {k, n, t, f, DG_ARRAY_LEN(f)}
+#define ENTITY(k, n, t, f)                                                                         \
+    {                                                                                              \
+        k, n, t, f, DG_ARRAY_LEN(f)                                                                \
+    }
 
 static const dg_entity entities[DG_KIND_COUNT] = {
     [DG_KIND_CUSTOMER] = ENTITY(DG_KIND_CUSTOMER, "customer", "customers", customer_fields),

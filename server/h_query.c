@@ -142,9 +142,9 @@ static Dangan__V1__Dossier *dossier_pb(dg_req *req, const dg_dossier *d)
     dangan__v1__feedback_summary__init(fs);
 #define LIST_OF(dst, n_dst, src, n_src)                                                            \
     do {                                                                                           \
-        (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                       \
+        (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                        \
         for (size_t i_ = 0; i_ < (n_src); i_++)                                                    \
-            (dst)[i_] = (void *)dg_h_record_body_to_pb(req, (src)[i_]);                           \
+            (dst)[i_] = (void *)dg_h_record_body_to_pb(req, (src)[i_]);                            \
         (n_dst) = (n_src);                                                                         \
     } while (0)
     LIST_OF(p->contacts, p->n_contacts, d->contacts, d->n_contacts);
@@ -209,8 +209,8 @@ void dg_h_get(dg_req *req)
         return;
     if (!dg_entity_get((enum dg_kind)m->kind))
         dg_req_violation(req, "kind", "required");
-    else if (m->id <= 0 && !(m->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER &&
-                             m->code[0]))
+    else if (m->id <= 0 &&
+             !(m->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER && m->code[0]))
         dg_req_violation(req, "id", "an id (or, for customers, a code) is required");
     if (m->dossier && m->kind != DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER)
         dg_req_violation(req, "dossier", "only customers have a dossier");
@@ -225,8 +225,8 @@ void dg_h_get(dg_req *req)
     j->id = m->id;
     j->code = m->id <= 0 ? m->code : NULL;
     j->want_dossier = m->dossier;
-    j->recent = m->recent_interactions ? DG_MIN(m->recent_interactions, RECENT_MAX)
-                                       : RECENT_DEFAULT;
+    j->recent =
+        m->recent_interactions ? DG_MIN(m->recent_interactions, RECENT_MAX) : RECENT_DEFAULT;
     submit_read(req, j, get_done);
 }
 
@@ -258,21 +258,21 @@ static bool filter_from(dg_req *req, enum dg_kind kind, const Dangan__V1__ListFi
     q->statuses = enum_names(req, &dangan__v1__customer_status__descriptor,
                              (const int *)f->statuses, f->n_statuses);
     q->n_statuses = DG_MIN(f->n_statuses, 8);
-    q->intentions = enum_names(req, &dangan__v1__intention__descriptor,
-                               (const int *)f->intentions, f->n_intentions);
+    q->intentions = enum_names(req, &dangan__v1__intention__descriptor, (const int *)f->intentions,
+                               f->n_intentions);
     q->n_intentions = DG_MIN(f->n_intentions, 8);
-    q->values = enum_names(req, &dangan__v1__customer_value__descriptor,
-                           (const int *)f->values, f->n_values);
+    q->values = enum_names(req, &dangan__v1__customer_value__descriptor, (const int *)f->values,
+                           f->n_values);
     q->n_values = DG_MIN(f->n_values, 8);
     q->industry = f->industry[0] ? f->industry : NULL;
     q->region = f->region[0] ? f->region : NULL;
     q->tag = f->tag[0] ? f->tag : NULL;
     q->owner_id = f->owner_id;
     if (f->owner[0]) {
-        const dg_user_info *u = strcmp(f->owner, "me") == 0
-                                    ? dg_users_by_id(req->srv->users,
-                                                     dg_conn_session(req->conn)->user_id)
-                                    : dg_users_by_name(req->srv->users, f->owner);
+        const dg_user_info *u =
+            strcmp(f->owner, "me") == 0
+                ? dg_users_by_id(req->srv->users, dg_conn_session(req->conn)->user_id)
+                : dg_users_by_name(req->srv->users, f->owner);
 
         if (!u) {
             dg_req_violation(req, "filter.owner", "no such user");
@@ -302,18 +302,12 @@ static const struct {
     const char *name;
     const char *column;
 } sorts[] = {
-    {DG_KIND_CUSTOMER, "name", "name_key"},
-    {DG_KIND_CUSTOMER, "code", "code"},
-    {DG_KIND_CUSTOMER, "created", "id"},
-    {DG_KIND_CUSTOMER, "updated", "updated_at"},
-    {DG_KIND_CUSTOMER, "tier", "tier"},
-    {DG_KIND_CUSTOMER, "last_contact", "last_contact_at"},
-    {DG_KIND_NONE, "created", "id"},
-    {DG_KIND_NONE, "updated", "updated_at"},
-    {DG_KIND_INTERACTION, "at", "at_ms"},
-    {DG_KIND_DEAL, "at", "at_ms"},
-    {DG_KIND_FEEDBACK, "at", "at_ms"},
-    {DG_KIND_TASK, "due", "due_at_ms"},
+    {DG_KIND_CUSTOMER, "name", "name_key"}, {DG_KIND_CUSTOMER, "code", "code"},
+    {DG_KIND_CUSTOMER, "created", "id"},    {DG_KIND_CUSTOMER, "updated", "updated_at"},
+    {DG_KIND_CUSTOMER, "tier", "tier"},     {DG_KIND_CUSTOMER, "last_contact", "last_contact_at"},
+    {DG_KIND_NONE, "created", "id"},        {DG_KIND_NONE, "updated", "updated_at"},
+    {DG_KIND_INTERACTION, "at", "at_ms"},   {DG_KIND_DEAL, "at", "at_ms"},
+    {DG_KIND_FEEDBACK, "at", "at_ms"},      {DG_KIND_TASK, "due", "due_at_ms"},
 };
 
 static bool sort_from(dg_req *req, enum dg_kind kind, const char *sort, dg_list_query *q,
@@ -327,8 +321,8 @@ static bool sort_from(dg_req *req, enum dg_kind kind, const char *sort, dg_list_
         desc = kind != DG_KIND_CUSTOMER;
     }
     for (size_t i = 0; i < DG_ARRAY_LEN(sorts); i++) {
-        bool kind_fits = sorts[i].kind == kind ||
-                         (sorts[i].kind == DG_KIND_NONE && kind != DG_KIND_CUSTOMER);
+        bool kind_fits =
+            sorts[i].kind == kind || (sorts[i].kind == DG_KIND_NONE && kind != DG_KIND_CUSTOMER);
 
         if (kind_fits && strcmp(sorts[i].name, n) == 0) {
             q->sort_column = sorts[i].column;

@@ -20,8 +20,7 @@ static void *member(const ProtobufCMessage *m, const char *name,
 
 static const ProtobufCFieldDescriptor *record_field(enum dg_kind kind)
 {
-    return protobuf_c_message_descriptor_get_field(&dangan__v1__record__descriptor,
-                                                   (unsigned)kind);
+    return protobuf_c_message_descriptor_get_field(&dangan__v1__record__descriptor, (unsigned)kind);
 }
 
 /* The kind's message inside a Record, or NULL when the oneof is unset. */

@@ -125,8 +125,8 @@ static int replay(dg_rec_ctx *c, struct rec_job *j, const char *result)
         char *end;
         long kind = strtol(p, &end, 10);
         int64_t id = *end == ':' ? strtoll(end + 1, &end, 10) : 0;
-        int rc = dg_store_rec_get(c->tx->store, (enum dg_kind)kind, id, c->arena,
-                                  &j->ops[i].m.record);
+        int rc =
+            dg_store_rec_get(c->tx->store, (enum dg_kind)kind, id, c->arena, &j->ops[i].m.record);
 
         if (rc != DG_OK)
             return rc;
@@ -146,8 +146,7 @@ static void rec_run(dg_job *job, void *ctx)
     int rc = DG_OK;
 
     if (j->idem_key[0]) {
-        rc = dg_store_idem_get(tx->store, j->who.user_id, j->idem_key, hash, result,
-                               sizeof result);
+        rc = dg_store_idem_get(tx->store, j->who.user_id, j->idem_key, hash, result, sizeof result);
         if (rc == DG_OK) {
             /* The same key with a different request is a client bug, not a retry. */
             job->rc = memcmp(hash, j->req_hash, 32) ? DG_ESTATE : replay(&c, j, result);
@@ -163,8 +162,8 @@ static void rec_run(dg_job *job, void *ctx)
         if ((rc = run_op(&c, j, j->failed)) != DG_OK)
             break;
     if (rc == DG_OK && j->idem_key[0])
-        rc = dg_store_idem_put(tx->store, j->who.user_id, j->idem_key, j->req_hash,
-                               result_text(j), j->now);
+        rc = dg_store_idem_put(tx->store, j->who.user_id, j->idem_key, j->req_hash, result_text(j),
+                               j->now);
     job->rc = rc;
 }
 
@@ -173,11 +172,16 @@ static void rec_run(dg_job *job, void *ctx)
 static const char *reason_for(int rc)
 {
     switch (rc) {
-    case DG_EINVAL: return "invalid_argument";
-    case DG_ENOTFOUND: return "not_found";
-    case DG_ESTATE: return "failed_precondition";
-    case DG_EEXIST: return "already_exists";
-    default: return "storage_error";
+    case DG_EINVAL:
+        return "invalid_argument";
+    case DG_ENOTFOUND:
+        return "not_found";
+    case DG_ESTATE:
+        return "failed_precondition";
+    case DG_EEXIST:
+        return "already_exists";
+    default:
+        return "storage_error";
     }
 }
 
@@ -288,8 +292,9 @@ static void answer_failure(dg_req *req, const struct op *o, int rc, const char *
         dg_req_violation(req, path, o->m.why);
         dg_req_fail(req, rc, reason_for(rc), "%s: %s", o->m.field, o->m.why);
     } else if (rc == DG_ENOTFOUND) {
-        dg_req_fail(req, rc, "not_found", "no such %s", dg_entity_get(o->op == OP_CREATE ||
-                    o->op == OP_UPDATE ? o->rec->kind : o->kind)->name);
+        dg_req_fail(
+            req, rc, "not_found", "no such %s",
+            dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind)->name);
     } else {
         dg_h_fail_job(req, rc);
     }
@@ -487,8 +492,8 @@ static void refuse_invalid(dg_req *req, int rc)
 
 /* ------------------------------------------------------------ single-op handlers */
 
-static void single(dg_req *req, const ProtobufCMessage *body, const char *idem_key,
-                   struct rec_job *j, int rc)
+/* Submits a prepared single-op job, or refuses the request if preparing it failed. */
+static void single(dg_req *req, const ProtobufCMessage *body, struct rec_job *j, int rc)
 {
     if (rc != DG_OK) {
         free(j);
@@ -498,7 +503,6 @@ static void single(dg_req *req, const ProtobufCMessage *body, const char *idem_k
     if (j->idem_key[0])
         hash_request(req, body, j->req_hash);
     submit(req, j, single_done);
-    DG_UNUSED(idem_key);
 }
 
 void dg_h_create(dg_req *req)
@@ -509,7 +513,7 @@ void dg_h_create(dg_req *req)
     if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
-    single(req, &m->base, m->idempotency_key, j, prepare_create(req, m, "", &j->ops[0], 0));
+    single(req, &m->base, j, prepare_create(req, m, "", &j->ops[0], 0));
 }
 
 void dg_h_update(dg_req *req)
@@ -520,7 +524,7 @@ void dg_h_update(dg_req *req)
     if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
-    single(req, &m->base, m->idempotency_key, j, prepare_update(req, m, "", &j->ops[0]));
+    single(req, &m->base, j, prepare_update(req, m, "", &j->ops[0]));
 }
 
 void dg_h_archive(dg_req *req)
@@ -531,7 +535,7 @@ void dg_h_archive(dg_req *req)
     if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
-    single(req, &m->base, m->idempotency_key, j,
+    single(req, &m->base, j,
            prepare_archive(req, m->kind, m->id, m->expected_version, true, "", &j->ops[0]));
 }
 
@@ -543,7 +547,7 @@ void dg_h_restore(dg_req *req)
     if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
-    single(req, &m->base, m->idempotency_key, j,
+    single(req, &m->base, j,
            prepare_archive(req, m->kind, m->id, m->expected_version, false, "", &j->ops[0]));
 }
 
@@ -572,8 +576,8 @@ static void batch_done(dg_job *job)
     } else if (j->failed < j->n_ops) {
         snprintf(prefix, sizeof prefix, "ops[%zu].", j->failed);
         b->failed_op = (uint32_t)j->failed;
-        dg_log_debug("records", "action=%s msg=\"batch rolled back\" failed_op=%zu",
-                     req->action, j->failed);
+        dg_log_debug("records", "action=%s msg=\"batch rolled back\" failed_op=%zu", req->action,
+                     j->failed);
         req->has_error_body = true;
         answer_failure(req, &j->ops[j->failed], job->rc, prefix, true);
     } else {
@@ -602,11 +606,11 @@ static int prepare_batch_op(dg_req *req, const Dangan__V1__BatchOp *b, size_t i,
     case DANGAN__V1__BATCH_OP__OP_UPDATE:
         return prepare_update(req, b->update, prefix, &ops[i]);
     case DANGAN__V1__BATCH_OP__OP_ARCHIVE:
-        return prepare_archive(req, b->archive->kind, b->archive->id,
-                               b->archive->expected_version, true, prefix, &ops[i]);
+        return prepare_archive(req, b->archive->kind, b->archive->id, b->archive->expected_version,
+                               true, prefix, &ops[i]);
     case DANGAN__V1__BATCH_OP__OP_RESTORE:
-        return prepare_archive(req, b->restore->kind, b->restore->id,
-                               b->restore->expected_version, false, prefix, &ops[i]);
+        return prepare_archive(req, b->restore->kind, b->restore->id, b->restore->expected_version,
+                               false, prefix, &ops[i]);
     default:
         snprintf(prefix, sizeof prefix, "ops[%zu]", i);
         dg_req_violation(req, prefix, "an op (create, update, archive, restore) is required");

@@ -261,9 +261,8 @@ static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
     free(name_key);
     /* Duplicates compare without the trunk 0: 0592 5550101 = +86 592 555 0101. */
     phone_national(fstr(r, "phone"), digits, sizeof digits);
-    k->dup_phone = dg_arena_strdup(c->arena, strlen(digits) >= 7
-                                                 ? digits + (digits[0] == '0')
-                                                 : "");
+    k->dup_phone =
+        dg_arena_strdup(c->arena, strlen(digits) >= 7 ? digits + (digits[0] == '0') : "");
     email = dg_text_fold(fstr(r, "email"), strlen(fstr(r, "email")), NULL);
     k->dup_email = dg_arena_strdup(c->arena, email ? email : "");
     free(email);
@@ -275,12 +274,12 @@ static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
 /* "owner=7;tier=a": who may see a record's dossier (DESIGN §8 visibility). */
 static const char *visibility(dg_arena *a, const dg_record *customer)
 {
-    const dg_field *f = &dg_entity_get(DG_KIND_CUSTOMER)->fields[field_ix(DG_KIND_CUSTOMER, "tier")];
+    const dg_field *f =
+        &dg_entity_get(DG_KIND_CUSTOMER)->fields[field_ix(DG_KIND_CUSTOMER, "tier")];
     char tier[8];
     const char *t = dg_enum_name(f->enum_desc, (int)fint(customer, "tier"), tier, sizeof tier);
 
-    return dg_arena_printf(a, "owner=%lld;tier=%s", (long long)fint(customer, "owner"),
-                           t ? t : "");
+    return dg_arena_printf(a, "owner=%lld;tier=%s", (long long)fint(customer, "owner"), t ? t : "");
 }
 
 static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
@@ -336,10 +335,10 @@ static int update_search(dg_rec_ctx *c, const dg_record *r)
 
 static bool search_relevant(enum dg_kind k, const char *field)
 {
-    static const char *const customer[] = {"name",  "short_name", "phone", "fax",   "email",
-                                           "address", "region",   "notes", NULL};
-    static const char *const contact[] = {"name", "mobile", "office_phone", "email",
-                                          "title", "notes",  NULL};
+    static const char *const customer[] = {"name",    "short_name", "phone", "fax", "email",
+                                           "address", "region",     "notes", NULL};
+    static const char *const contact[] = {"name",  "mobile", "office_phone", "email", "title",
+                                          "notes", NULL};
     static const char *const interaction[] = {"summary", "content", NULL};
     const char *const *list = k == DG_KIND_CUSTOMER      ? customer
                               : k == DG_KIND_CONTACT     ? contact
@@ -765,8 +764,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->fver = fver_with(c->arena, cur, archived, 1, next->version);
     if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
-    if ((rc = dg_store_rec_update(c->tx->store, next,
-                                  kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
+    if ((rc = dg_store_rec_update(c->tx->store, next, kind == DG_KIND_CUSTOMER ? &keys : NULL)) !=
+        DG_OK)
         return rc;
     if (kind == DG_KIND_CUSTOMER)
         customer = next;

@@ -76,8 +76,10 @@ static void build_kind(enum dg_kind k)
     q->get[0] = '\0';
     append(q->get, "SELECT %s FROM %s WHERE id = ?1", q->columns, e->table);
 
-    snprintf(q->insert, SQL_MAX, "INSERT INTO %s(version, archived_at, created_at, updated_at,"
-                                 " created_by, updated_by, fver", e->table);
+    snprintf(q->insert, SQL_MAX,
+             "INSERT INTO %s(version, archived_at, created_at, updated_at,"
+             " created_by, updated_by, fver",
+             e->table);
     n_params = 7;
     for (size_t i = 0; i < e->n_fields; i++) {
         field_columns(q->insert, &e->fields[i], ", ", "");
@@ -92,8 +94,9 @@ static void build_kind(enum dg_kind k)
         append(q->insert, "%s?%d", i > 1 ? ", " : "", i);
     append(q->insert, ")");
 
-    snprintf(q->update, SQL_MAX, "UPDATE %s SET version = ?1, archived_at = ?2, created_at = ?3,"
-                                 " updated_at = ?4, created_by = ?5, updated_by = ?6, fver = ?7",
+    snprintf(q->update, SQL_MAX,
+             "UPDATE %s SET version = ?1, archived_at = ?2, created_at = ?3,"
+             " updated_at = ?4, created_by = ?5, updated_by = ?6, fver = ?7",
              e->table);
     n_params = 7;
     for (size_t i = 0; i < e->n_fields; i++) {
@@ -187,7 +190,8 @@ static int read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **ou
             break;
         }
     }
-    r->customer_id = k == DG_KIND_CUSTOMER ? r->id : r->v[0].i; /* children: field 0 is customer_id */
+    r->customer_id =
+        k == DG_KIND_CUSTOMER ? r->id : r->v[0].i; /* children: field 0 is customer_id */
     *out = r;
     return DG_OK;
 }
@@ -381,9 +385,8 @@ static const char SQL_TAGS_CLEAR[] = "DELETE FROM customer_tags WHERE customer_i
 static const char SQL_TAG_ADD[] =
     "INSERT OR IGNORE INTO customer_tags(customer_id, tag) VALUES (?1, ?2)";
 static const char SQL_CUSTOM_CLEAR[] = "DELETE FROM custom_values WHERE customer_id = ?1";
-static const char SQL_CUSTOM_ADD[] =
-    "INSERT INTO custom_values(customer_id, field_id, value)"
-    " SELECT ?1, id, ?3 FROM custom_fields WHERE name = ?2";
+static const char SQL_CUSTOM_ADD[] = "INSERT INTO custom_values(customer_id, field_id, value)"
+                                     " SELECT ?1, id, ?3 FROM custom_fields WHERE name = ?2";
 
 static int write_tags(dg_store *st, const dg_record *r)
 {
@@ -427,8 +430,7 @@ static int write_custom(dg_store *st, const dg_record *r)
         if ((rc = store_exec_stmt(st, s)) != DG_OK)
             return rc;
         if (sqlite3_changes(st->db) != 1) {
-            snprintf(st->err, sizeof st->err, "custom field %s is not defined",
-                     r->custom[i].name);
+            snprintf(st->err, sizeof st->err, "custom field %s is not defined", r->custom[i].name);
             return DG_EINVAL;
         }
     }
@@ -480,8 +482,7 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys
     return DG_OK;
 }
 
-static const char SQL_NAMES[] =
-    "SELECT id, name FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char SQL_NAMES[] = "SELECT id, name FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2";
 static const char SQL_SET_NAME_KEY[] = "UPDATE customers SET name_key = ?2 WHERE id = ?1";
 
 int dg_store_customer_names(dg_store *st, int64_t after_id, int limit,
@@ -765,15 +766,19 @@ static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
         if (q->owner_id)
             append(sql, " AND c.owner_id = ?%d", add_int(ps, q->owner_id));
         if (q->tag)
-            append(sql, " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"
-                        " AND t.tag = ?%d)", add_text(ps, q->tag));
+            append(sql,
+                   " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"
+                   " AND t.tag = ?%d)",
+                   add_text(ps, q->tag));
         for (size_t i = 0; i < q->n_custom && i < 4; i++) {
             int pn = add_text(ps, q->custom[i].name);
             int pv = add_text(ps, q->custom[i].value);
 
-            append(sql, " AND EXISTS (SELECT 1 FROM custom_values v JOIN custom_fields f"
-                        " ON f.id = v.field_id WHERE v.customer_id = c.id AND f.name = ?%d"
-                        " AND v.value = ?%d)", pn, pv);
+            append(sql,
+                   " AND EXISTS (SELECT 1 FROM custom_values v JOIN custom_fields f"
+                   " ON f.id = v.field_id WHERE v.customer_id = c.id AND f.name = ?%d"
+                   " AND v.value = ?%d)",
+                   pn, pv);
         }
         return;
     }
@@ -785,8 +790,7 @@ static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
         if (q->assignee_id)
             append(sql, " AND c.assignee_id = ?%d", add_int(ps, q->assignee_id));
         if (q->due_before)
-            append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d",
-                   add_int(ps, q->due_before));
+            append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d", add_int(ps, q->due_before));
     }
     if (q->kind == DG_KIND_FEEDBACK && q->open_only)
         append(sql, " AND c.status IN ('', 'open', 'in_progress')");
@@ -880,8 +884,10 @@ static int children(dg_store *st, enum dg_kind k, int64_t customer_id, const cha
     sqlite3_stmt *s;
     int rc;
 
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE customer_id = ?1 AND archived_at IS NULL"
-             " %s LIMIT ?2", sql_for(k)->columns, dg_entity_get(k)->table, more);
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM %s WHERE customer_id = ?1 AND archived_at IS NULL"
+             " %s LIMIT ?2",
+             sql_for(k)->columns, dg_entity_get(k)->table, more);
     if (!(s = store_stmt_text(st, sql)))
         return DG_EIO;
     sqlite3_bind_int64(s, 1, customer_id);
@@ -964,8 +970,8 @@ static int dossier_counts(dg_store *st, int64_t id, dg_arena *a, dg_dossier *d)
     return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
 }
 
-int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions,
-                     dg_arena *a, dg_dossier *d)
+int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions, dg_arena *a,
+                     dg_dossier *d)
 {
     int rc;
 
@@ -977,8 +983,8 @@ int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interact
         (rc = children(st, DG_KIND_DEAL, customer_id, "ORDER BY at_ms DESC, id DESC", 100, a,
                        &d->deals, &d->n_deals)) != DG_OK ||
         (rc = children(st, DG_KIND_TASK, customer_id,
-                       "AND done = 0 ORDER BY due_at_ms = 0, due_at_ms, id", 100, a,
-                       &d->open_tasks, &d->n_open_tasks)) != DG_OK ||
+                       "AND done = 0 ORDER BY due_at_ms = 0, due_at_ms, id", 100, a, &d->open_tasks,
+                       &d->n_open_tasks)) != DG_OK ||
         (rc = children(st, DG_KIND_FEEDBACK, customer_id, "ORDER BY at_ms DESC, id DESC", 10, a,
                        &d->feedback, &d->n_feedback)) != DG_OK)
         return rc;

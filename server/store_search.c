@@ -136,8 +136,8 @@ static const struct {
     const char *matched;
     double score;
 } columns[] = {
-    {"name", "name", 6},       {"people", "contact", 5}, {"phones", "phone", 4},
-    {"emails", "email", 3},    {"address", "address", 2}, {"notes", "notes", 1},
+    {"name", "name", 6},    {"people", "contact", 5},  {"phones", "phone", 4},
+    {"emails", "email", 3}, {"address", "address", 2}, {"notes", "notes", 1},
 };
 
 struct search_state {
@@ -200,7 +200,8 @@ static int search_column(dg_store *st, struct search_state *ss, int col, const c
                                   " ORDER BY rowid DESC")))
         return DG_EIO;
     sqlite3_bind_text(s, 1, match, -1, SQLITE_TRANSIENT);
-    while (ss->n < ss->limit && ss->scanned < ss->max_scan && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while (ss->n < ss->limit && ss->scanned < ss->max_scan &&
+           (rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(s, 0);
         dg_record *c;
         int frc;
@@ -217,8 +218,7 @@ static int search_column(dg_store *st, struct search_state *ss, int col, const c
             continue;
         ss->hits[ss->n++] = (dg_search_hit){c, columns[col].score, columns[col].matched};
     }
-    if (ss->n < ss->limit && ss->scanned < ss->max_scan && rc != SQLITE_DONE &&
-        rc != SQLITE_ROW) {
+    if (ss->n < ss->limit && ss->scanned < ss->max_scan && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         /* A malformed expression is the caller's input, not a storage fault. */
         rc = store_err(st, rc);
         sqlite3_reset(s);

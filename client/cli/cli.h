@@ -48,6 +48,10 @@ int cli_fail(cli *c, int exit_code, const char *code, const char *reason, const 
 int cli_usage(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Turns a failed libdangan call into the right exit code and message. */
 int cli_fail_call(cli *c, int rc);
+/* For a Response whose Status is not OK: prints its message (stderr; under
+ * --json the error object, with the members of `extra` added) and returns the
+ * exit code for its code. Takes ownership of `extra` (may be NULL). */
+int cli_fail_status(cli *c, const Dangan__V1__Status *st, json_t *extra);
 /* Prints one JSON document on stdout and releases it. */
 void cli_print_json(json_t *doc);
 /* Local time "2026-11-22 10:15" for a unix-ms instant. */
@@ -100,5 +104,13 @@ int cmd_logout(cli *c);
 int cmd_whoami(cli *c);
 int cmd_ping(cli *c);
 int cmd_passwd(cli *c);
+/* record commands (cmd_records.c, cmd_dossier.c) */
+int cmd_customer(cli *c);
+int cmd_contact(cli *c);
+int cmd_note(cli *c);
+int cmd_deal(cli *c);
+int cmd_feedback(cli *c);
+int cmd_task(cli *c);
+int cmd_field(cli *c);
 
 #endif

@@ -92,6 +92,29 @@ int cli_fail_call(cli *c, int rc)
     return EXIT_SERVER;
 }
 
+int cli_fail_status(cli *c, const Dangan__V1__Status *st, json_t *extra)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&dangan__v1__code__descriptor, st->code);
+    const char *code = v ? v->name : "UNKNOWN";
+    const char *msg = st->message[0] ? st->message : st->reason;
+
+    if (c->is_json && extra) {
+        json_t *e = json_pack("{s:s,s:s,s:s}", "code", code, "reason", st->reason, "message", msg);
+        json_t *doc;
+
+        json_object_update(e, extra);
+        doc = json_pack("{s:o}", "error", e);
+        json_dumpf(doc, stderr, JSON_COMPACT);
+        fputc('\n', stderr);
+        json_decref(doc);
+    } else {
+        print_error(c, code, st->reason, msg);
+    }
+    json_decref(extra);
+    return exit_for_code(st->code);
+}
+
 void cli_print_json(json_t *doc)
 {
     json_dumpf(doc, stdout, JSON_INDENT(2)); /* UTF-8 as is: 张三 stays readable */

@@ -326,15 +326,31 @@ static void test_every_child_kind_round_trips(void **state)
         dg_reply_free(r);
         /* update one field of each */
         switch (kinds[i]) {
-        case 2: ct.id = id; ct.notes = "喜欢喝茶"; um.update_mask = mask_notes; break;
-        case 3: in.id = id; in.place = "成都"; um.update_mask = mask_place; break;
-        case 4: dl.id = id; dl.notes = "首单"; um.update_mask = mask_notes; break;
+        case 2:
+            ct.id = id;
+            ct.notes = "喜欢喝茶";
+            um.update_mask = mask_notes;
+            break;
+        case 3:
+            in.id = id;
+            in.place = "成都";
+            um.update_mask = mask_place;
+            break;
+        case 4:
+            dl.id = id;
+            dl.notes = "首单";
+            um.update_mask = mask_notes;
+            break;
         case 5:
             fb.id = id;
             fb.status = DANGAN__V1__FEEDBACK_STATUS__FEEDBACK_STATUS_CLOSED;
             um.update_mask = mask_status;
             break;
-        case 6: tk.id = id; tk.done = 1; um.update_mask = mask_done; break;
+        case 6:
+            tk.id = id;
+            tk.done = 1;
+            um.update_mask = mask_done;
+            break;
         }
         um.n_update_mask = 1;
         um.record = &recs[i];
@@ -650,11 +666,21 @@ static void test_search_finds_chinese_latin_and_phones(void **state)
         const char *q;
         int which; /* 0: huawei, 1: the contact's customer */
     } cases[] = {
-        {"华为", 0},           {"华", 0},           {"张", 1},
-        {"张建国", 1},         {"13912345678", 1},  {"139-1234-5678", 1},
-        {"139 1234 5678", 1},  {"+86 139 1234 5678", 1}, {"075528780808", 0},
-        {"0755-2878-0808", 0}, {"barcelona", 0},    {"BARCELONA", 0},
-        {"ｂａｒｃｅｌｏｎａ", 0}, {"celon", 0},   {"fair", 0},
+        {"华为", 0},
+        {"华", 0},
+        {"张", 1},
+        {"张建国", 1},
+        {"13912345678", 1},
+        {"139-1234-5678", 1},
+        {"139 1234 5678", 1},
+        {"+86 139 1234 5678", 1},
+        {"075528780808", 0},
+        {"0755-2878-0808", 0},
+        {"barcelona", 0},
+        {"BARCELONA", 0},
+        {"ｂａｒｃｅｌｏｎａ", 0},
+        {"celon", 0},
+        {"fair", 0},
     };
     dg_reply *r;
 
@@ -756,13 +782,12 @@ static void test_every_mutation_has_one_change_row_and_one_audit_record(void **s
     int64_t audited = count_rows(
         "SELECT count(*) FROM audit_log WHERE action GLOB '*.create' OR action GLOB '*.update'"
         " OR action GLOB '*.archive' OR action GLOB '*.restore'");
-    int64_t matched = count_rows(
-        "SELECT count(*) FROM changes c JOIN audit_log a"
-        " ON a.entity = c.entity AND a.entity_id = c.entity_id"
-        " AND json_extract(a.detail, '$.change_seq') = c.seq");
-    int64_t orphans = count_rows(
-        "SELECT count(*) FROM changes c WHERE (SELECT count(*) FROM audit_log a"
-        " WHERE json_extract(a.detail, '$.change_seq') = c.seq) != 1");
+    int64_t matched = count_rows("SELECT count(*) FROM changes c JOIN audit_log a"
+                                 " ON a.entity = c.entity AND a.entity_id = c.entity_id"
+                                 " AND json_extract(a.detail, '$.change_seq') = c.seq");
+    int64_t orphans =
+        count_rows("SELECT count(*) FROM changes c WHERE (SELECT count(*) FROM audit_log a"
+                   " WHERE json_extract(a.detail, '$.change_seq') = c.seq) != 1");
 
     assert_true(changes > 50);
     assert_int_equal(audited, changes);
