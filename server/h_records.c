@@ -268,12 +268,15 @@ static void answer_duplicates(dg_req *req, const struct op *o, bool is_batch)
         dangan__v1__duplicate_hint__init(h);
         h->customer_id = o->m.dups[i].customer_id;
         h->matched_on = (char *)o->m.dups[i].matched_on;
+        h->code = (char *)o->m.dups[i].code;
+        h->name = (char *)o->m.dups[i].name;
+        h->owner = dg_h_user_ref(req, o->m.dups[i].owner_id); /* who to talk to: 撞单 */
         b->duplicates[i] = h;
     }
     b->n_duplicates = o->m.n_dups;
     dg_req_fail(req, DG_EEXIST, "likely_duplicate",
-                "a customer with the same %s exists (id %lld); create anyway with allow_duplicate",
-                o->m.dups[0].matched_on, (long long)o->m.dups[0].customer_id);
+                "a customer with the same %s exists: %s %s; create anyway with allow_duplicate",
+                o->m.dups[0].matched_on, o->m.dups[0].code, o->m.dups[0].name);
 }
 
 /* Answers a failed op: conflict, duplicates, or a refusal naming its field.

@@ -616,11 +616,18 @@ static int set_custom(dg_arena *a, dg_record *r, const char *name, const char *v
     dg_custom_value *cv;
 
     for (size_t i = 0; i < r->n_custom; i++) {
-        if (strcmp(r->custom[i].name, name) == 0) {
+        if (strcmp(r->custom[i].name, name) != 0)
+            continue;
+        if (value[0]) {
             r->custom[i].value = value;
-            return DG_OK;
+        } else { /* cleared: gone from the record, as the store will have it */
+            memmove(&r->custom[i], &r->custom[i + 1], (r->n_custom - i - 1) * sizeof *cv);
+            r->n_custom--;
         }
+        return DG_OK;
     }
+    if (!value[0])
+        return DG_OK;
     if (!(cv = dg_arena_calloc(a, r->n_custom + 1, sizeof *cv)))
         return DG_ENOMEM;
     if (r->n_custom)

@@ -154,6 +154,9 @@ int dg_store_idem_prune(dg_store *st, int64_t before, int max);
 typedef struct dg_dup {
     int64_t customer_id;
     const char *matched_on; /* "name", "phone", "email" (static strings) */
+    char code[32];
+    char name[200 * 4 + 1];
+    int64_t owner_id;
 } dg_dup;
 int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
                              size_t *n);

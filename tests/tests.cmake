@@ -41,6 +41,7 @@ endforeach()
 
 # Record CLI commands (customer, contact, note, deal, feedback, task, field)
 # -- cli-records tests below this line
+dangan_test(test_cli_records SOURCES tests/integration/test_cli_records.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 
 # dangand demo-data
 # -- demo-data tests below this line

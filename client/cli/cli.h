@@ -104,7 +104,7 @@ int cmd_logout(cli *c);
 int cmd_whoami(cli *c);
 int cmd_ping(cli *c);
 int cmd_passwd(cli *c);
-/* record commands (cmd_records.c, cmd_dossier.c) */
+/* record commands (cmd_records.c, cmd_dossier.c, cmd_field.c) */
 int cmd_customer(cli *c);
 int cmd_contact(cli *c);
 int cmd_note(cli *c);

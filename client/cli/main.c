@@ -21,6 +21,13 @@ static const struct command commands[] = {
     {"whoami", cmd_whoami, "show who you are logged in as"},
     {"ping", cmd_ping, "measure the round trip to the server"},
     {"passwd", cmd_passwd, "change your password"},
+    {"customer", cmd_customer, "the customer file: add, show, edit, list, search..."},
+    {"contact", cmd_contact, "a customer's people"},
+    {"note", cmd_note, "the communication log (calls, visits, meetings)"},
+    {"deal", cmd_deal, "deals and orders"},
+    {"feedback", cmd_feedback, "complaints, suggestions, praise, surveys"},
+    {"task", cmd_task, "follow-ups to do"},
+    {"field", cmd_field, "custom fields of the customer file"},
 };
 
 static void usage(FILE *f)

@@ -4,8 +4,8 @@
  * (double-width) text lines up: a cell of four hanzi takes eight columns.
  * Cells are copied in; control characters (a newline in a note) become
  * spaces so one row stays one line. When the table is wider than the width
- * it is printed in, the widest columns give way first and cells cut short end
- * in "…". Single-threaded.
+ * it is printed in, the free-text columns (cli_table_flex) give way first,
+ * then the widest, and cells cut short end in "…". Single-threaded.
  */
 #ifndef DG_CLI_TABLE_H
 #define DG_CLI_TABLE_H
@@ -20,10 +20,10 @@ typedef struct cli_table cli_table;
 cli_table *cli_table_new(size_t n_cols, const char *const *headers);
 /* Right-aligns column `col` (amounts, counts). */
 void cli_table_align_right(cli_table *t, size_t col);
+/* Marks column `col` as free text that gives way first when space is short. */
+void cli_table_flex(cli_table *t, size_t col);
 /* Appends a row of n_cols cells (copied; NULL prints as empty). */
 void cli_table_add(cli_table *t, const char *const *cells);
-/* Number of rows added so far. */
-size_t cli_table_rows(const cli_table *t);
 /* Prints header and rows, each line starting with `indent` spaces. With
  * max_cols > 0 no line is wider than max_cols (cells are truncated with
  * "…"); 0 prints every cell whole. */
@@ -34,9 +34,5 @@ void cli_table_free(cli_table *t);
 /* The width of the terminal stdout is on (TIOCGWINSZ), or 0 when stdout is
  * not a terminal: then nothing is truncated, so pipes get whole values. */
 size_t cli_term_width(void);
-
-/* Copies into buf[len] the longest prefix of `s` that fits in `cols` display
- * columns, ending in "…" when something was cut. Returns its width. */
-size_t cli_fit(const char *s, size_t cols, char *buf, size_t len);
 
 #endif

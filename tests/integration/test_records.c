@@ -529,6 +529,10 @@ static void test_likely_duplicates_are_refused_with_the_twin(void **state)
     assert_string_equal(resp->status->reason, "likely_duplicate");
     assert_int_equal(resp->create->n_duplicates, 1);
     assert_int_equal(resp->create->duplicates[0]->customer_id, id);
+    /* who owns the twin, so the two salespeople can talk (撞单) */
+    assert_string_equal(resp->create->duplicates[0]->name, "厦门鹭岛海运有限公司");
+    assert_true(strncmp(resp->create->duplicates[0]->code, "C-", 2) == 0);
+    assert_string_equal(resp->create->duplicates[0]->owner->username, "admin");
     dg_reply_free(r);
     cu.name = "鹭岛物流";
     cu.phone = "0592 5550101"; /* same digits */

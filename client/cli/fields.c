@@ -1,0 +1,785 @@
+/* fields.c - FIELD=VALUE for every record kind, and values as text.
+ *
+ * Nothing here knows the customer file: a field is looked up by name in the
+ * kind's protobuf message descriptor and its value parsed by the field's
+ * type (string, int32, int64 ids, int64 "*_ms" instants, enums by short
+ * name, bools, Money, UserRef by user name), plus "tags=a,b" and
+ * "custom.NAME=VALUE". A new field in the .proto works without a change here.
+ * Values are written into heap messages (rec.h); the previous value of the
+ * same field is freed first.
+ */
+#include "rec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "alloc.h"
+
+#define TEXT_MAX 1024
+
+/* Fields people do not set: the server maintains them, or a command takes
+ * them another way (a child's customer is its CUSTOMER argument). */
+static const char *const read_only[] = {
+    "id",         "version",     "archived",   "created_at_ms",      "updated_at_ms", "created_by",
+    "updated_by", "customer_id", "done_at_ms", "last_contact_at_ms", "custom", /* as custom.NAME */
+};
+
+static bool is_message(const ProtobufCFieldDescriptor *f, const ProtobufCMessageDescriptor *d)
+{
+    return f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor == d;
+}
+
+static bool is_instant(const ProtobufCFieldDescriptor *f)
+{
+    size_t n = strlen(f->name);
+
+    return f->type == PROTOBUF_C_TYPE_INT64 && n > 3 && strcmp(f->name + n - 3, "_ms") == 0;
+}
+
+bool cli_field_is_settable(const ProtobufCFieldDescriptor *f)
+{
+    for (size_t i = 0; i < DG_ARRAY_LEN(read_only); i++)
+        if (strcmp(f->name, read_only[i]) == 0)
+            return false;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return f->type == PROTOBUF_C_TYPE_STRING; /* tags */
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        return is_message(f, &dangan__v1__money__descriptor) ||
+               is_message(f, &dangan__v1__user_ref__descriptor);
+    return f->type != PROTOBUF_C_TYPE_BYTES;
+}
+
+static bool has_custom(const cli_kind *k)
+{
+    return protobuf_c_message_descriptor_get_field_by_name(k->desc, "custom") != NULL;
+}
+
+/* "name, short_name, ..., custom.NAME": for the unknown-field error. */
+static void valid_fields(const cli_kind *k, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < k->desc->n_fields && n < len; i++) {
+        const ProtobufCFieldDescriptor *f = &k->desc->fields[i];
+
+        if (cli_field_is_settable(f))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->name);
+    }
+    if (has_custom(k) && n < len)
+        snprintf(buf + n, len - n, ", custom.NAME");
+}
+
+/* ------------------------------------------------------------ enums */
+
+int cli_enum_parse(const ProtobufCEnumDescriptor *d, const char *name)
+{
+    char short_name[128];
+
+    for (unsigned i = 0; i < d->n_values; i++) {
+        const ProtobufCEnumValue *v = &d->values[i];
+
+        if (v->value == 0)
+            continue;
+        cli_enum_name(d, v->value, short_name, sizeof short_name);
+        if (strcasecmp(short_name, name) == 0 || strcasecmp(v->name, name) == 0)
+            return v->value;
+    }
+    return -1;
+}
+
+const char *cli_enum_choices(const ProtobufCEnumDescriptor *d, char *buf, size_t len)
+{
+    char short_name[128];
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < d->n_values && n < len; i++) {
+        if (d->values[i].value == 0)
+            continue;
+        cli_enum_name(d, d->values[i].value, short_name, sizeof short_name);
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", short_name);
+    }
+    return buf;
+}
+
+/* ------------------------------------------------------------ times and dates */
+
+/* Reads exactly `n` digits. */
+static bool take_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool take_char(const char **p, char ch)
+{
+    if (**p != ch)
+        return false;
+    (*p)++;
+    return true;
+}
+
+static bool ymd_valid(int y, int m, int d)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return false;
+    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+/* "YYYY-MM-DD" at *p. */
+static bool take_date(const char **p, int *y, int *m, int *d)
+{
+    return take_digits(p, 4, y) && take_char(p, '-') && take_digits(p, 2, m) && take_char(p, '-') &&
+           take_digits(p, 2, d) && ymd_valid(*y, *m, *d);
+}
+
+bool cli_date_valid(const char *s)
+{
+    int y, m, d;
+
+    return take_date(&s, &y, &m, &d) && *s == '\0';
+}
+
+/* "T09:30", "T09:30:15", "T09:30:15.250" at *p (after the date). */
+static bool take_clock(const char **p, struct tm *tm, int *ms)
+{
+    if (!take_digits(p, 2, &tm->tm_hour) || !take_char(p, ':') || !take_digits(p, 2, &tm->tm_min))
+        return false;
+    if (take_char(p, ':')) {
+        if (!take_digits(p, 2, &tm->tm_sec))
+            return false;
+        if (take_char(p, '.')) {
+            int scale = 100;
+
+            if (!isdigit((unsigned char)**p))
+                return false;
+            for (; isdigit((unsigned char)**p); (*p)++, scale /= 10)
+                *ms += (**p - '0') * scale;
+        }
+    }
+    return tm->tm_hour <= 23 && tm->tm_min <= 59 && tm->tm_sec <= 60;
+}
+
+/* "Z", "+08:00", "+0800", "+08" at *p: seconds east of UTC. */
+static bool take_zone(const char **p, long *offset)
+{
+    int sign, h, m = 0;
+
+    if (take_char(p, 'Z') || take_char(p, 'z')) {
+        *offset = 0;
+        return true;
+    }
+    if (**p != '+' && **p != '-')
+        return false;
+    sign = **p == '-' ? -1 : 1;
+    (*p)++;
+    if (!take_digits(p, 2, &h))
+        return false;
+    if (take_char(p, ':')) {
+        if (!take_digits(p, 2, &m))
+            return false;
+    } else if (isdigit((unsigned char)**p) && !take_digits(p, 2, &m)) {
+        return false;
+    }
+    if (h > 23 || m > 59)
+        return false;
+    *offset = sign * (h * 3600L + m * 60L);
+    return true;
+}
+
+int cli_parse_time(const char *s, int64_t *unix_ms)
+{
+    struct tm tm = {0};
+    const char *p = s;
+    long offset = 0;
+    bool is_zoned = false;
+    int ms = 0;
+    time_t t;
+
+    if (!take_date(&p, &tm.tm_year, &tm.tm_mon, &tm.tm_mday))
+        return DG_EINVAL;
+    if ((*p == 'T' || *p == 't' || *p == ' ') && (p++, !take_clock(&p, &tm, &ms)))
+        return DG_EINVAL;
+    if (*p && !(is_zoned = take_zone(&p, &offset)))
+        return DG_EINVAL;
+    if (*p)
+        return DG_EINVAL;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    if (is_zoned) {
+        t = timegm(&tm) - offset;
+    } else {
+        tm.tm_isdst = -1; /* the zone's own rule for that day */
+        errno = 0;
+        t = mktime(&tm);
+        if (t == (time_t)-1 && errno)
+            return DG_EINVAL;
+    }
+    *unix_ms = (int64_t)t * 1000 + ms;
+    return DG_OK;
+}
+
+const char *cli_day_or_time(int64_t unix_ms, char *buf, size_t len)
+{
+    time_t t = (time_t)(unix_ms / 1000);
+    struct tm tm;
+
+    localtime_r(&t, &tm);
+    if (tm.tm_hour == 0 && tm.tm_min == 0 && tm.tm_sec == 0 && unix_ms % 1000 == 0) {
+        strftime(buf, len, "%Y-%m-%d", &tm);
+        return buf;
+    }
+    return cli_time(unix_ms, buf, len);
+}
+
+/* ------------------------------------------------------------ money */
+
+/* ISO 4217 minor units, for the currencies without two decimals. */
+static int currency_exponent(const char *code)
+{
+    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"};
+    static const char *const three[] = {"BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"};
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(zero); i++)
+        if (strcmp(code, zero[i]) == 0)
+            return 0;
+    for (size_t i = 0; i < DG_ARRAY_LEN(three); i++)
+        if (strcmp(code, three[i]) == 0)
+            return 3;
+    return 2;
+}
+
+static bool currency_take(const char *s, size_t n, char cur[4])
+{
+    if (n != 3)
+        return false;
+    for (size_t i = 0; i < 3; i++) {
+        if (!isalpha((unsigned char)s[i]))
+            return false;
+        cur[i] = (char)toupper((unsigned char)s[i]);
+    }
+    cur[3] = '\0';
+    return true;
+}
+
+/* "-1,234.56" → minor units with `exp` decimals. */
+static int decimal_to_minor(const char *s, size_t n, const char *cur, int64_t *out, char *why,
+                            size_t why_len)
+{
+    const char *p = s, *end = s + n;
+    bool is_neg = false, has_digit = false;
+    int decimals = 0, exp = currency_exponent(cur);
+    int64_t v = 0;
+
+    if (p < end && (*p == '-' || *p == '+'))
+        is_neg = *p++ == '-';
+    for (; p < end && (isdigit((unsigned char)*p) || *p == ','); p++) {
+        if (*p == ',')
+            continue; /* grouping, as we print it: 12,345.00 */
+        if (v > (INT64_MAX - 9) / 10)
+            goto too_big;
+        v = v * 10 + (*p - '0');
+        has_digit = true;
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && isdigit((unsigned char)*p); p++, decimals++) {
+            if (decimals >= exp) {
+                if (exp == 0)
+                    snprintf(why, why_len, "%s amounts are whole numbers", cur);
+                else
+                    snprintf(why, why_len, "%s amounts have at most %d decimal%s", cur, exp,
+                             exp == 1 ? "" : "s");
+                return DG_EINVAL;
+            }
+            if (v > (INT64_MAX - 9) / 10)
+                goto too_big;
+            v = v * 10 + (*p - '0');
+            has_digit = true;
+        }
+    }
+    if (p != end || !has_digit) {
+        snprintf(why, why_len, "not an amount (like 1234.56)");
+        return DG_EINVAL;
+    }
+    for (; decimals < exp; decimals++) {
+        if (v > INT64_MAX / 10)
+            goto too_big;
+        v *= 10;
+    }
+    *out = is_neg ? -v : v;
+    return DG_OK;
+too_big:
+    snprintf(why, why_len, "too large");
+    return DG_EINVAL;
+}
+
+int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cur[4], char *why,
+                    size_t why_len)
+{
+    const char *amount = s, *space;
+    size_t amount_len;
+    char named[4] = "";
+
+    while (*amount == ' ')
+        amount++;
+    amount_len = strlen(amount);
+    while (amount_len && amount[amount_len - 1] == ' ')
+        amount_len--;
+    space = memchr(amount, ' ', amount_len);
+    if (space) { /* "12.34 USD" or "USD 12.34" */
+        const char *second = space + 1;
+        size_t second_len = amount_len - (size_t)(second - amount);
+
+        while (second_len && *second == ' ')
+            second++, second_len--;
+        if (currency_take(second, second_len, named)) {
+            amount_len = (size_t)(space - amount);
+        } else if (currency_take(amount, (size_t)(space - amount), named)) {
+            amount = second;
+            amount_len = second_len;
+        } else {
+            snprintf(why, why_len, "not an amount with a currency (like 12.34 USD)");
+            return DG_EINVAL;
+        }
+    }
+    if (named[0] && currency && strcasecmp(named, currency) != 0) {
+        snprintf(why, why_len, "names %s, but the currency is %s", named, currency);
+        return DG_EINVAL;
+    }
+    if (!named[0] && !currency_take(currency ? currency : "CNY", 3, named)) {
+        snprintf(why, why_len, "the currency must be a three-letter code such as CNY");
+        return DG_EINVAL;
+    }
+    memcpy(cur, named, 4);
+    return decimal_to_minor(amount, amount_len, cur, minor, why, why_len);
+}
+
+const char *cli_money_text(int64_t minor, const char *currency, char *buf, size_t len)
+{
+    const char *cur = currency && currency[0] ? currency : "CNY";
+    int exp = currency_exponent(cur);
+    uint64_t v = minor < 0 ? 0 - (uint64_t)minor : (uint64_t)minor, unit = 1;
+    char digits[32], grouped[48];
+    size_t n, g = 0;
+
+    for (int i = 0; i < exp; i++)
+        unit *= 10;
+    n = (size_t)snprintf(digits, sizeof digits, "%llu", (unsigned long long)(v / unit));
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            grouped[g++] = ',';
+        grouped[g++] = digits[i];
+    }
+    grouped[g] = '\0';
+    if (exp)
+        snprintf(buf, len, "%s %s%s.%0*llu", cur, minor < 0 ? "-" : "", grouped, exp,
+                 (unsigned long long)(v % unit));
+    else
+        snprintf(buf, len, "%s %s%s", cur, minor < 0 ? "-" : "", grouped);
+    return buf;
+}
+
+/* ------------------------------------------------------------ assigning */
+
+static void free_str(char **p)
+{
+    if (*p && *p != (char *)protobuf_c_empty_string)
+        free(*p);
+    *p = (char *)protobuf_c_empty_string;
+}
+
+/* Clears a repeated field's array (and its string elements). */
+static void free_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    size_t *n = (size_t *)((char *)m + f->quantifier_offset);
+    void **arr = *(void ***)((char *)m + f->offset);
+
+    for (size_t i = 0; i < *n; i++) {
+        if (f->type == PROTOBUF_C_TYPE_STRING)
+            free(arr[i]);
+        else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+            protobuf_c_message_free_unpacked(arr[i], NULL);
+    }
+    free(arr);
+    *(void ***)((char *)m + f->offset) = NULL;
+    *n = 0;
+}
+
+/* Back to the default value. */
+static void clear_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    void *p = (char *)m + f->offset;
+
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        free_repeated(m, f);
+        return;
+    }
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        free_str(p);
+        break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        if (*(ProtobufCMessage **)p)
+            protobuf_c_message_free_unpacked(*(ProtobufCMessage **)p, NULL);
+        *(ProtobufCMessage **)p = NULL;
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        memset(p, 0, 8);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        *(protobuf_c_boolean *)p = 0;
+        break;
+    default:
+        memset(p, 0, 4);
+        break;
+    }
+}
+
+/* "a, b ,c" → the repeated string field: trimmed, empty items dropped. */
+static void set_list(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const char *value)
+{
+    char **arr = NULL;
+    size_t n = 0;
+
+    for (const char *p = value; *p;) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *b = p;
+
+        while (b < end && isspace((unsigned char)*b))
+            b++;
+        while (end > b && isspace((unsigned char)end[-1]))
+            end--;
+        if (end > b) {
+            arr = dg_xrealloc(arr, (n + 1) * sizeof *arr);
+            arr[n++] = dg_xstrndup(b, (size_t)(end - b));
+        }
+        p = comma ? comma + 1 : p + strlen(p);
+    }
+    *(char ***)((char *)m + f->offset) = arr;
+    *(size_t *)((char *)m + f->quantifier_offset) = n;
+}
+
+static int bad_value(cli *c, const char *name, const char *value, const char *why)
+{
+    return cli_usage(c, "bad value for %s: \"%s\" (%s)", name, value, why);
+}
+
+static int parse_bool(const char *s, protobuf_c_boolean *out)
+{
+    static const char *const yes[] = {"yes", "true", "1", "y", "on"};
+    static const char *const no[] = {"no", "false", "0", "n", "off"};
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(yes); i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = 1, DG_OK;
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = 0, DG_OK;
+    }
+    return DG_EINVAL;
+}
+
+static int set_integer(cli *c, const ProtobufCFieldDescriptor *f, void *p, const char *value)
+{
+    char *end;
+    long long v;
+
+    if (is_instant(f)) {
+        int64_t ms;
+
+        if (cli_parse_time(value, &ms) != DG_OK)
+            return bad_value(c, f->name, value,
+                             "a date or time like 2026-11-22 or 2026-11-22T09:30[+08:00]");
+        *(int64_t *)p = ms;
+        return EXIT_OK;
+    }
+    errno = 0;
+    v = strtoll(value, &end, 10);
+    if (end == value || *end || errno == ERANGE ||
+        (f->type == PROTOBUF_C_TYPE_INT32 && (v < INT32_MIN || v > INT32_MAX)))
+        return bad_value(c, f->name, value, "a whole number");
+    if (f->type == PROTOBUF_C_TYPE_INT32)
+        *(int32_t *)p = (int32_t)v;
+    else
+        *(int64_t *)p = v;
+    return EXIT_OK;
+}
+
+static int set_message(cli *c, const ProtobufCFieldDescriptor *f, void *p, const char *value)
+{
+    ProtobufCMessage *sub;
+
+    if (is_message(f, &dangan__v1__money__descriptor)) {
+        Dangan__V1__Money *money;
+        char why[128], cur[4];
+        int64_t minor;
+
+        if (cli_parse_money(value, NULL, &minor, cur, why, sizeof why) != DG_OK)
+            return bad_value(c, f->name, value, why);
+        money = (Dangan__V1__Money *)cli_msg_new(&dangan__v1__money__descriptor);
+        money->amount_minor = minor;
+        money->currency = dg_xstrdup(cur);
+        sub = &money->base;
+    } else {
+        Dangan__V1__UserRef *u =
+            (Dangan__V1__UserRef *)cli_msg_new(&dangan__v1__user_ref__descriptor);
+
+        u->username = dg_xstrdup(value); /* the server resolves names and "me" */
+        sub = &u->base;
+    }
+    if (*(ProtobufCMessage **)p)
+        protobuf_c_message_free_unpacked(*(ProtobufCMessage **)p, NULL);
+    *(ProtobufCMessage **)p = sub;
+    return EXIT_OK;
+}
+
+/* Parses `value` by the field's type into the message. */
+static int set_typed(cli *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                     const char *value)
+{
+    void *p = (char *)m + f->offset;
+    char choices[512];
+    int e;
+
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        free_repeated(m, f);
+        set_list(m, f, value);
+        return EXIT_OK;
+    }
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        free_str(p);
+        *(char **)p = dg_xstrdup(value);
+        return EXIT_OK;
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_INT64:
+        return set_integer(c, f, p, value);
+    case PROTOBUF_C_TYPE_ENUM:
+        if ((e = cli_enum_parse(f->descriptor, value)) < 0)
+            return bad_value(c, f->name, value,
+                             cli_enum_choices(f->descriptor, choices, sizeof choices));
+        *(int *)p = e;
+        return EXIT_OK;
+    case PROTOBUF_C_TYPE_BOOL:
+        if (parse_bool(value, p) != DG_OK)
+            return bad_value(c, f->name, value, "yes or no");
+        return EXIT_OK;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return set_message(c, f, p, value);
+    default:
+        return bad_value(c, f->name, value, "this field cannot be set from the command line");
+    }
+}
+
+/* custom.NAME=VALUE: replaces NAME's entry in the repeated CustomValue field. */
+static void set_custom(ProtobufCMessage *m, const char *name, const char *value, bool is_unset)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "custom");
+    size_t *n = (size_t *)((char *)m + f->quantifier_offset);
+    Dangan__V1__CustomValue ***arr = (Dangan__V1__CustomValue ***)((char *)m + f->offset);
+    Dangan__V1__CustomValue *cv;
+
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*arr)[i]->name, name) != 0)
+            continue;
+        dangan__v1__custom_value__free_unpacked((*arr)[i], NULL);
+        memmove(&(*arr)[i], &(*arr)[i + 1], (*n - i - 1) * sizeof **arr);
+        (*n)--;
+        break;
+    }
+    if (is_unset) /* absent from the message, present in the mask: the server removes it */
+        return;
+    cv = (Dangan__V1__CustomValue *)cli_msg_new(&dangan__v1__custom_value__descriptor);
+    cv->name = dg_xstrdup(name);
+    cv->value = dg_xstrdup(value);
+    *arr = dg_xrealloc(*arr, (*n + 1) * sizeof **arr);
+    (*arr)[(*n)++] = cv;
+}
+
+static void mask_add(char ***mask, size_t *n_mask, const char *name)
+{
+    if (!mask)
+        return;
+    for (size_t i = 0; i < *n_mask; i++)
+        if (strcmp((*mask)[i], name) == 0)
+            return;
+    *mask = dg_xrealloc(*mask, (*n_mask + 1) * sizeof **mask);
+    (*mask)[(*n_mask)++] = dg_xstrdup(name);
+}
+
+static int assign(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *name,
+                  const char *value, bool is_unset, char ***mask, size_t *n_mask)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(k->desc, name);
+    char valid[TEXT_MAX];
+    int rc;
+
+    if (strncmp(name, "custom.", 7) == 0 && name[7] && has_custom(k)) {
+        set_custom(m, name + 7, value, is_unset);
+        mask_add(mask, n_mask, name);
+        return EXIT_OK;
+    }
+    if (!f || !cli_field_is_settable(f)) {
+        valid_fields(k, valid, sizeof valid);
+        return cli_usage(c, "%s has no field \"%s\"; fields: %s", k->name, name, valid);
+    }
+    if (is_unset || !value[0]) { /* an empty value clears the field, like --unset */
+        clear_field(m, f);
+        rc = EXIT_OK;
+    } else {
+        rc = set_typed(c, m, f, value);
+    }
+    if (rc == EXIT_OK)
+        mask_add(mask, n_mask, name);
+    return rc;
+}
+
+int cli_field_assign(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *assignment,
+                     bool is_unset, char ***mask, size_t *n_mask)
+{
+    const char *eq = strchr(assignment, '=');
+    char name[128];
+    int rc;
+
+    if (is_unset)
+        return assign(c, k, m, assignment, "", true, mask, n_mask);
+    if (!eq || eq == assignment)
+        return cli_usage(c, "--set needs FIELD=VALUE, got \"%s\"", assignment);
+    if ((size_t)(eq - assignment) >= sizeof name)
+        return cli_usage(c, "no field is called \"%.*s...\"", 40, assignment);
+    memcpy(name, assignment, (size_t)(eq - assignment));
+    name[eq - assignment] = '\0';
+    rc = assign(c, k, m, name, eq + 1, false, mask, n_mask);
+    return rc;
+}
+
+int cli_field_set(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *name,
+                  const char *value)
+{
+    return assign(c, k, m, name, value, false, NULL, NULL);
+}
+
+/* ------------------------------------------------------------ values as text */
+
+static bool custom_text(const ProtobufCMessage *m, const char *name, char *buf, size_t len)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "custom");
+    size_t n;
+    Dangan__V1__CustomValue *const *arr;
+
+    buf[0] = '\0';
+    if (!f)
+        return false;
+    n = *(const size_t *)((const char *)m + f->quantifier_offset);
+    arr = *(Dangan__V1__CustomValue *const *const *)((const char *)m + f->offset);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(arr[i]->name, name) == 0) {
+            snprintf(buf, len, "%s", arr[i]->value);
+            return buf[0] != '\0';
+        }
+    }
+    return false;
+}
+
+static bool list_text(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, char *buf,
+                      size_t len)
+{
+    size_t n = *(const size_t *)((const char *)m + f->quantifier_offset), used = 0;
+    char *const *arr = *(char *const *const *)((const char *)m + f->offset);
+
+    buf[0] = '\0';
+    if (f->type != PROTOBUF_C_TYPE_STRING)
+        return false;
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", arr[i]);
+    return n > 0;
+}
+
+static bool message_text(const ProtobufCFieldDescriptor *f, const ProtobufCMessage *sub, char *buf,
+                         size_t len)
+{
+    buf[0] = '\0';
+    if (!sub)
+        return false;
+    if (is_message(f, &dangan__v1__money__descriptor)) {
+        const Dangan__V1__Money *money = (const Dangan__V1__Money *)sub;
+
+        cli_money_text(money->amount_minor, money->currency, buf, len);
+    } else if (is_message(f, &dangan__v1__user_ref__descriptor)) {
+        const Dangan__V1__UserRef *u = (const Dangan__V1__UserRef *)sub;
+
+        if (u->username[0])
+            snprintf(buf, len, "%s", u->username);
+        else if (u->id)
+            snprintf(buf, len, "user #%lld", (long long)u->id);
+    }
+    return buf[0] != '\0';
+}
+
+bool cli_field_text(const ProtobufCMessage *m, const char *name, char *buf, size_t len)
+{
+    const ProtobufCFieldDescriptor *f;
+    const void *p;
+    int64_t i;
+
+    buf[0] = '\0';
+    if (strncmp(name, "custom.", 7) == 0)
+        return custom_text(m, name + 7, buf, len);
+    f = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (!f)
+        return false;
+    p = (const char *)m + f->offset;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        return list_text(m, f, buf, len);
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        snprintf(buf, len, "%s", *(char *const *)p ? *(char *const *)p : "");
+        return buf[0] != '\0';
+    case PROTOBUF_C_TYPE_ENUM:
+        if (*(const int *)p == 0)
+            return false;
+        cli_enum_name(f->descriptor, *(const int *)p, buf, len);
+        return true;
+    case PROTOBUF_C_TYPE_BOOL:
+        snprintf(buf, len, "%s", *(const protobuf_c_boolean *)p ? "yes" : "no");
+        return *(const protobuf_c_boolean *)p != 0;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return message_text(f, *(ProtobufCMessage *const *)p, buf, len);
+    case PROTOBUF_C_TYPE_DOUBLE:
+        snprintf(buf, len, "%g", *(const double *)p);
+        return *(const double *)p != 0;
+    default:
+        break;
+    }
+    i = cli_msg_i64(m, name);
+    if (i == 0)
+        return false;
+    if (is_instant(f))
+        cli_time(i, buf, len);
+    else
+        snprintf(buf, len, "%lld", (long long)i);
+    return true;
+}
