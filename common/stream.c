@@ -188,11 +188,9 @@ static void pump(dg_stream *s)
 
     if (dg_buf_avail(dg_tls_cout(s->tls)) > 0)
         flush(s); /* handshake messages go out at once */
-    if (rc != DG_OK) {
-        snprintf(s->err, sizeof s->err, "%s", dg_tls_errmsg(s->tls));
-        report(s, rc);
-        return;
-    }
+    /* Whatever was decrypted before a close_notify (or a bad record) counts:
+     * a peer may finish the handshake, say its last words and close in one
+     * write. So: ready first, then the frames, then the error. */
     if (!s->is_ready && dg_tls_is_established(s->tls)) {
         s->is_ready = true;
         if (s->cbs->on_ready)
@@ -200,6 +198,10 @@ static void pump(dg_stream *s)
     }
     if (s->is_ready)
         deliver_frames(s);
+    if (rc != DG_OK) {
+        snprintf(s->err, sizeof s->err, "%s", dg_tls_errmsg(s->tls));
+        report(s, rc);
+    }
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -31,7 +31,7 @@ foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
 endforeach()
 # server/ storage and TLS, against real files in a temp dir
-foreach(t audit store writer tls pool)
+foreach(t audit store writer tls stream pool)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
 foreach(t tls_policy login robust pipeline shutdown cli records)

@@ -159,8 +159,11 @@ static void spawn_serve(dgt_server *s)
         dup2(null, 0);
         close(fd);
         close(null);
+        /* DGT_LOG_LEVEL=debug logs every request into the test's server log */
+        const char *level = getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL") : "info";
+
         execl(DANGAND_PATH, DANGAND_PATH, "serve", "--data", s->data, "--config", s->config,
-              "--listen", "127.0.0.1:0", (char *)NULL);
+              "--listen", "127.0.0.1:0", "--log-level", level, (char *)NULL);
         _exit(127);
     }
     track(s->pid, true);
