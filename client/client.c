@@ -211,6 +211,8 @@ static void timer_cb(uv_timer_t *t)
 static int run_until(dg_client *c, bool (*done)(dg_client *c, void *arg), void *arg, int timeout_ms)
 {
     c->has_timed_out = false;
+    if (timeout_ms == 0 && c->stream) /* only what is ready now */
+        uv_run(&c->loop, UV_RUN_NOWAIT);
     if (timeout_ms > 0)
         uv_timer_start(&c->timer, timer_cb, (uint64_t)timeout_ms, 0);
     while (!done(c, arg)) {

@@ -6,8 +6,10 @@ add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
 target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
 target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA)
 target_compile_definitions(dgtest PUBLIC DANGAND_PATH="$<TARGET_FILE:dangand>"
-                                         DANGAN_PATH="$<TARGET_FILE:dangan>")
+                                         DANGAN_PATH="$<TARGET_FILE:dangan>"
+                                         DANGAN_BENCH_PATH="$<TARGET_FILE:dangan-bench>")
 add_dependencies(dgtest dangand dangan)
+add_dependencies(dgtest dangan-bench)
 
 # dangan_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s])
 function(dangan_test name)
@@ -48,6 +50,7 @@ dangan_test(test_cli_records SOURCES tests/integration/test_cli_records.c LIBS d
 
 # dangan-bench
 # -- bench tests below this line
+dangan_test(test_bench SOURCES tests/integration/test_bench.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 
 # Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a
 # replay of the committed corpus through the same entry point.

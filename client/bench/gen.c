@@ -40,36 +40,38 @@ static const struct city cities[] = {
 
 struct word {
     const char *zh;
-    const char *latin; /* pinyin or English, for e-mails and websites */
+    const char *latin; /* pinyin, for e-mails and websites */
 };
 
 static const struct word brands[] = {
-    {"华信", "huaxin"},   {"恒达", "hengda"},  {"宏远", "hongyuan"}, {"金鼎", "jinding"},
-    {"瑞丰", "ruifeng"},  {"东方", "dongfang"}, {"新源", "xinyuan"}, {"永泰", "yongtai"},
-    {"中联", "zhonglian"}, {"盛世", "shengshi"}, {"天成", "tiancheng"}, {"博远", "boyuan"},
-    {"安捷", "anjie"},    {"鼎盛", "dingsheng"}, {"嘉禾", "jiahe"},   {"聚力", "juli"},
-    {"汇通", "huitong"},  {"启明", "qiming"},  {"众创", "zhongchuang"}, {"海纳", "haina"},
-    {"长城", "changcheng"}, {"远航", "yuanhang"}, {"光明", "guangming"}, {"百川", "baichuan"},
+    {"华信", "huaxin"},     {"恒达", "hengda"},    {"宏远", "hongyuan"},    {"金鼎", "jinding"},
+    {"瑞丰", "ruifeng"},    {"东方", "dongfang"},  {"新源", "xinyuan"},     {"永泰", "yongtai"},
+    {"中联", "zhonglian"},  {"盛世", "shengshi"},  {"天成", "tiancheng"},   {"博远", "boyuan"},
+    {"安捷", "anjie"},      {"鼎盛", "dingsheng"}, {"嘉禾", "jiahe"},       {"聚力", "juli"},
+    {"汇通", "huitong"},    {"启明", "qiming"},    {"众创", "zhongchuang"}, {"海纳", "haina"},
+    {"长城", "changcheng"}, {"远航", "yuanhang"},  {"光明", "guangming"},   {"百川", "baichuan"},
 };
 
-static const struct word industries[] = {
-    {"科技", "tech"},     {"贸易", "trade"},    {"制造", "mfg"},     {"物流", "logistics"},
-    {"电子", "electronics"}, {"医药", "pharma"}, {"食品", "food"},   {"化工", "chem"},
-    {"建材", "building"}, {"纺织", "textile"},  {"机械", "machinery"}, {"能源", "energy"},
-    {"传媒", "media"},    {"咨询", "consulting"}, {"软件", "software"}, {"环保", "enviro"},
+struct industry {
+    const char *zh;
+    const char *latin;    /* for e-mails and websites */
+    const char *business; /* main_business */
 };
 
-static const char *const businesses[] = {
-    "工业自动化设备的研发与销售", "进出口贸易及国内批发", "第三方仓储与城市配送",
-    "电子元器件分销",           "原料药与医疗器械",       "预包装食品批发零售",
-    "精细化工产品生产",         "新型建筑材料",           "服装面料织造",
-    "数控机床与零部件",         "光伏组件与储能系统",     "品牌策划与广告发布",
-    "企业管理咨询",             "行业软件开发与运维",     "污水处理工程",
+static const struct industry industries[] = {
+    {"科技", "tech", "工业自动化设备的研发与销售"}, {"贸易", "trade", "进出口贸易及国内批发"},
+    {"制造", "mfg", "五金制品与注塑件加工"},        {"物流", "logistics", "第三方仓储与城市配送"},
+    {"电子", "electronics", "电子元器件分销"},      {"医药", "pharma", "原料药与医疗器械"},
+    {"食品", "food", "预包装食品批发零售"},         {"化工", "chem", "精细化工产品生产"},
+    {"建材", "building", "新型建筑材料"},           {"纺织", "textile", "服装面料织造"},
+    {"机械", "machinery", "数控机床与零部件"},      {"能源", "energy", "光伏组件与储能系统"},
+    {"传媒", "media", "品牌策划与广告发布"},        {"咨询", "consulting", "企业管理咨询"},
+    {"软件", "software", "行业软件开发与运维"},     {"环保", "enviro", "污水处理工程"},
 };
 
-static const char *const suffixes[] = {"有限公司", "有限公司", "有限公司", "股份有限公司",
-                                       "集团有限公司", "有限责任公司"};
-static const char *const roads[] = {"人民路", "建设路", "中山路", "解放路", "和平路",
+static const char *const suffixes[] = {"有限公司",     "有限公司",     "有限公司",
+                                       "股份有限公司", "集团有限公司", "有限责任公司"};
+static const char *const roads[] = {"人民路", "建设路", "中山路", "解放路",   "和平路",
                                     "长江路", "科技路", "文化路", "创业大道", "滨江大道"};
 static const char *const surnames[] = {"张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴",
                                        "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "高", "罗"};
@@ -80,11 +82,11 @@ static const char *const titles[] = {"总经理", "采购部经理", "财务总�
 /* What people type into the search box of a CRM: names of contacts, cities,
  * industry and brand words, and now and then something in Latin letters. */
 static const char *const queries[] = {
-    "张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴艳",
-    "徐涛", "孙丽", "马超", "朱明", "胡军", "郭强", "何平", "林娟", "高霞", "罗秀",
-    "北京", "上海", "深圳", "杭州", "广州", "南京", "苏州", "成都", "武汉", "天津",
-    "科技", "贸易", "制造", "物流", "电子", "医药", "食品", "化工", "机械", "软件",
-    "华信", "恒达", "宏远", "金鼎", "东方", "汇通", "启明", "海纳", "长城", "百川",
+    "张伟",   "王芳", "李娜",  "刘洋",      "陈静",   "杨磊",     "赵敏", "黄勇", "周杰", "吴艳",
+    "徐涛",   "孙丽", "马超",  "朱明",      "胡军",   "郭强",     "何平", "林娟", "高霞", "罗秀",
+    "北京",   "上海", "深圳",  "杭州",      "广州",   "南京",     "苏州", "成都", "武汉", "天津",
+    "科技",   "贸易", "制造",  "物流",      "电子",   "医药",     "食品", "化工", "机械", "软件",
+    "华信",   "恒达", "宏远",  "金鼎",      "东方",   "汇通",     "启明", "海纳", "长城", "百川",
     "huaxin", "tech", "trade", "logistics", "Hengda", "software",
 };
 
@@ -113,8 +115,8 @@ uint64_t dg_rng_below(dg_rng *r, uint64_t n)
 
 void dg_gen_phone(dg_rng *r, char *buf, size_t len)
 {
-    static const char *const mobile[] = {"130", "135", "136", "138", "139", "150", "158",
-                                         "159", "177", "186", "188", "199"};
+    static const char *const mobile[] = {"130", "135", "136", "138", "139", "150",
+                                         "158", "159", "177", "186", "188", "199"};
 
     if (dg_rng_below(r, 3) == 0) {
         const struct city *c = &PICK(r, cities);
@@ -148,12 +150,11 @@ static void fill_text(dg_rng *r, dg_gen_customer *c)
              city->districts[dg_rng_below(r, 3)], PICK(r, roads), 1 + (int)dg_rng_below(r, 999),
              dg_rng_below(r, 2) ? "" : "科创大厦");
     dg_gen_phone(r, c->phone, sizeof c->phone);
-    snprintf(c->email, sizeof c->email, "%s%u@%s-%s.com.cn",
-             dg_rng_below(r, 2) ? "sales" : "info", serial, brand->latin, industries[ind].latin);
+    snprintf(c->email, sizeof c->email, "%s%u@%s-%s.com.cn", dg_rng_below(r, 2) ? "sales" : "info",
+             serial, brand->latin, industries[ind].latin);
     snprintf(c->website, sizeof c->website, "https://www.%s-%s.com.cn", brand->latin,
              industries[ind].latin);
-    snprintf(c->main_business, sizeof c->main_business, "%s",
-             businesses[ind % DG_ARRAY_LEN(businesses)]);
+    snprintf(c->main_business, sizeof c->main_business, "%s", industries[ind].business);
     snprintf(c->notes, sizeof c->notes,
              "主要联系人%s%s（%s），经%s展会结识。关注%s相关产品，年度预算约%d万元，"
              "付款周期%d天。",

@@ -17,8 +17,8 @@
 #define DG_HIST_N_BUCKETS (DG_HIST_SUB * 30 + DG_HIST_SUB) /* see bucket_of() */
 
 typedef struct dg_hist {
-    uint64_t n;       /* values recorded */
-    int64_t sum_us;   /* for the exact mean */
+    uint64_t n;     /* values recorded */
+    int64_t sum_us; /* for the exact mean */
     int64_t max_us;
     uint64_t counts[DG_HIST_N_BUCKETS];
 } dg_hist;

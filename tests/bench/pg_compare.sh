@@ -564,13 +564,30 @@ fi
 
 # ---------------------------------------------------------------- runners
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+# Runnable processes other than this sampler, averaged over 1 s, taken just before a run while
+# both servers are idle: ~0 on a quiet machine; 1 or more means something else wants the CPUs.
+others_busy() {
+    local i n sum=0
+    for ((i = 0; i < 10; i++)); do
+        n=$(awk '/^procs_running/ {print $2}' /proc/stat)
+        sum=$((sum + n - 1))
+        sleep 0.1
+    done
+    awk -v s="$sum" 'BEGIN {printf "%.1f", s / 10}'
+}
+warn_busy() {
+    awk -v b="$1" 'BEGIN {exit !(b >= 0.5)}' \
+        && log "  warning: $1 other runnable processes before this run; the machine is not quiet" || true
+}
 
 # run_pg OP CLIENTS SECONDS LABEL -> appends a JSON line to $RUNS (unless LABEL is "warmup")
 run_pg() {
-    local op=$1 c=$2 secs=$3 label=$4 j out tps lat failed la0 la1
+    local op=$1 c=$2 secs=$3 label=$4 j out tps lat failed la0 la1 busy
     j=$((c < JOBS ? c : JOBS))
     out=$WORK/out/pg-$label.out
     adm -d dangan_bench -c "CHECKPOINT" >/dev/null
+    busy=$(others_busy)
+    [[ $label == warmup ]] || warn_busy "$busy"
     la0=$(loadavg)
     if ! "$PG_BINDIR/pgbench" -n -M prepared -c "$c" -j "$j" -T "$secs" -D nrows="$CUSTOMERS" \
             -f "$WORK/sql/$op.sql" >"$out" 2>&1; then
@@ -585,15 +602,16 @@ run_pg() {
     [[ $label == warmup ]] && return 0
     jq -nc --arg op "$op" --argjson c "$c" --arg run "$label" --argjson tps "$tps" --argjson lat "$lat" \
         --argjson failed "${failed:-0}" --argjson la0 "$la0" --argjson la1 "$la1" --argjson j "$j" \
+        --argjson busy "$busy" \
         '{side: "pg", op: $op, clients: $c, run: $run, tps: $tps, lat_ms: $lat, failed: $failed,
-          threads: $j, loadavg_before: $la0, loadavg_after: $la1}' >>"$RUNS"
-    log "  pg      $op c=$c: $(printf '%10.1f' "$tps") tps  $(printf '%8.3f' "$lat") ms  (load $la0 -> $la1)"
+          threads: $j, others_runnable_before: $busy, loadavg_before: $la0, loadavg_after: $la1}' >>"$RUNS"
+    log "  pg      $op c=$c: $(printf '%10.1f' "$tps") tps  $(printf '%8.3f' "$lat") ms  (load $la0 -> $la1, others $busy)"
 }
 
 # run_dangan OP CLIENTS SECONDS LABEL
 run_dangan() {
-    local op=$1 c=$2 secs=$3 label=$4 dop mix cmd out err tps lat errors la0 la1 rc
-    case $op in get) dop=get ;; update|update1) dop=update ;; esac
+    local op=$1 c=$2 secs=$3 label=$4 dop mix cmd out err tps lat errors la0 la1 rc busy
+    case $op in get) dop="get" ;; update|update1) dop="update" ;; esac
     mix="$dop=100"
     cmd=${DANGAN_BENCH//\{op\}/$dop}
     cmd=${cmd//\{mix\}/$mix}
@@ -602,6 +620,8 @@ run_dangan() {
     cmd=${cmd//\{run\}/$label}
     out=$WORK/out/dangan-$label.json
     err=$WORK/out/dangan-$label.err
+    busy=$(others_busy)
+    [[ $label == warmup ]] || warn_busy "$busy"
     la0=$(loadavg)
     rc=0
     bash -c "$cmd" <"$DANGAN_STDIN" >"$out" 2>"$err" || rc=$?
@@ -621,9 +641,10 @@ run_dangan() {
     ((${errors%.*} > 0)) && log "  warning: dangan-bench reported $errors errors ($op, $c connections)"
     jq -nc --arg op "$op" --argjson c "$c" --arg run "$label" --argjson tps "$tps" --argjson lat "$lat" \
         --argjson errors "$errors" --argjson la0 "$la0" --argjson la1 "$la1" --arg cmd "$cmd" \
+        --argjson busy "$busy" \
         '{side: "dangan", op: $op, clients: $c, run: $run, tps: $tps, lat_ms: $lat, failed: $errors,
-          loadavg_before: $la0, loadavg_after: $la1, command: $cmd}' >>"$RUNS"
-    log "  dangan  $op c=$c: $(printf '%10.1f' "$tps") ops/s $( [[ $lat == null ]] && echo '    ?   ' || printf '%8.3f' "$lat") ms  (load $la0 -> $la1)"
+          others_runnable_before: $busy, loadavg_before: $la0, loadavg_after: $la1, command: $cmd}' >>"$RUNS"
+    log "  dangan  $op c=$c: $(printf '%10.1f' "$tps") ops/s $( [[ $lat == null ]] && echo '    ?   ' || printf '%8.3f' "$lat") ms  (load $la0 -> $la1, others $busy)"
 }
 
 # ---------------------------------------------------------------- matrix
@@ -662,6 +683,7 @@ SUMMARY=$(jq -s \
         { tps_median: ([$rows[].tps] | median | r1),
           lat_ms_median: ([$rows[].lat_ms | select(. != null)] | median | r3),
           tps_runs: [$rows[].tps | r1], lat_ms_runs: [$rows[].lat_ms | r3],
+          others_runnable_before: [$rows[].others_runnable_before],
           failed: ([$rows[].failed] | add) } end;
     . as $all
     | { tool: "tests/bench/pg_compare.sh", finished_at: $when,

@@ -1,0 +1,257 @@
+/* test_bench.c - dangan-bench against a real server: --populate loads
+ * customers, a short run of all four operations finishes without errors and
+ * with sane percentiles in its --json report, its updates and creates really
+ * changed the data, and its exit codes for usage and login failures (CLI.md). */
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#define N_CUSTOMERS 300
+
+static dgt_server srv;
+static char out[1 << 20]; /* the bench's stdout: static, not on the stack */
+
+struct census {
+    long n;             /* customers */
+    long long versions; /* sum of their versions */
+};
+
+/* Runs dangan-bench with the fixture's server and trust, `input` on stdin;
+ * stdout into `out`, stderr passed through. Returns the exit status. */
+static int bench(const char *input, const char *const *extra)
+{
+    const char *args[64] = {DANGAN_BENCH_PATH, "--server", srv.addr, "--fingerprint",
+                            srv.fingerprint,   "--user",   "admin",  "--password-stdin"};
+    size_t argc = 8, n = 0;
+    int in[2], o[2], status;
+    pid_t pid;
+
+    for (size_t i = 0; extra[i] && argc < 63; i++)
+        args[argc++] = extra[i];
+    args[argc] = NULL;
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(o), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(o[1], 1);
+        close(in[1]);
+        close(o[0]);
+        execv(DANGAN_BENCH_PATH, (char *const *)args);
+        _exit(127);
+    }
+    close(in[0]);
+    close(o[1]);
+    signal(SIGPIPE, SIG_IGN); /* a bench that exits before reading stdin must not kill us */
+    if (input && write(in[1], input, strlen(input)) < 0)
+        fail_msg("cannot write the bench's stdin");
+    close(in[1]);
+    for (ssize_t k; (k = read(o[0], out + n, sizeof out - 1 - n)) > 0;)
+        n += (size_t)k;
+    out[n] = '\0';
+    close(o[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#define BENCH(input, ...) bench(input, (const char *const[]){__VA_ARGS__, NULL})
+
+static char *password_line(void)
+{
+    static char line[80];
+
+    snprintf(line, sizeof line, "%s\n", srv.admin_password);
+    return line;
+}
+
+/* Every customer, counted, with their versions summed, through libdangan. */
+static struct census census(void)
+{
+    dg_client *c = dgt_login(&srv, "admin", srv.admin_password);
+    struct census cs = {0, 0};
+    char cursor[512] = "";
+
+    do {
+        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
+        const Dangan__V1__ListResponse *l;
+        dg_reply *r;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.sort = "created";
+        m.limit = 1000;
+        m.cursor = cursor;
+        req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+        req.list = &m;
+        r = dgt_call(c, &req);
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+        l = dg_reply_response(r)->list;
+        for (size_t i = 0; i < l->n_records; i++) {
+            cs.n++;
+            cs.versions += l->records[i]->customer->version;
+        }
+        snprintf(cursor, sizeof cursor, "%s", l->next_cursor);
+        dg_reply_free(r);
+    } while (cursor[0]);
+    dg_client_close(c);
+    return cs;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    dgt_server_start(&srv, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dgt_server_stop(&srv); /* also: exit 0 and no error line in the server log */
+    return 0;
+}
+
+static json_t *stdout_json(void)
+{
+    json_error_t e;
+    json_t *j = json_loads(out, 0, &e); /* rejects anything after the one document */
+
+    if (!j)
+        fail_msg("stdout is not one JSON document (%s): %s", e.text, out);
+    return j;
+}
+
+static double number(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_number(v))
+        fail_msg("\"%s\" is not a number", key);
+    return json_number_value(v);
+}
+
+static void test_populate_creates_the_customers_asked_for(void **state)
+{
+    char n[16];
+    json_t *j;
+
+    (void)state;
+    snprintf(n, sizeof n, "%d", N_CUSTOMERS);
+    assert_int_equal(BENCH(password_line(), "--populate", n, "--json", "--seed", "1"), 0);
+    j = stdout_json();
+    assert_int_equal((long)number(j, "created"), N_CUSTOMERS);
+    json_decref(j);
+    assert_int_equal(census().n, N_CUSTOMERS);
+}
+
+/* One operation of the report: it ran, without errors, percentiles ordered. */
+static long long check_op(const json_t *ops, const char *name, double duration_s)
+{
+    json_t *op = json_object_get(ops, name);
+    double count, p50, p95, p99, max;
+
+    if (!json_is_object(op))
+        fail_msg("no \"%s\" in ops: %s", name, out);
+    count = number(op, "count");
+    p50 = number(op, "p50_ms");
+    p95 = number(op, "p95_ms");
+    p99 = number(op, "p99_ms");
+    max = number(op, "max_ms");
+    if (number(op, "errors") != 0)
+        fail_msg("%s had errors: %s", name, out);
+    assert_true(count > 0);
+    assert_true(fabs(number(op, "ops_per_s") - count / duration_s) < 0.01 * count + 1);
+    assert_true(p50 > 0);
+    assert_true(p50 <= p95 && p95 <= p99 && p99 <= max);
+    assert_true(max < duration_s * 1000 + 60000); /* nothing waited longer than the run */
+    assert_true(number(op, "mean_ms") > 0 && number(op, "mean_ms") <= max);
+    return (long long)count;
+}
+
+static void test_run_of_all_four_operations_reports_them_without_errors(void **state)
+{
+    struct census before = census(), after;
+    long long updates, creates;
+    json_t *j, *ops;
+
+    (void)state;
+    assert_true(before.n >= N_CUSTOMERS);
+    assert_int_equal(BENCH(password_line(), "--connections", "4", "--duration", "2", "--warmup",
+                           "0.5", "--pipeline", "2", "--mix",
+                           "get=40,search=20,update=30,create=10", "--seed", "42", "--json"),
+                     0);
+    j = stdout_json();
+    assert_int_equal((long)number(j, "connections"), 4);
+    assert_int_equal((long)number(j, "pipeline"), 2);
+    assert_true(number(j, "duration_s") == 2.0);
+    assert_int_equal((long)number(j, "customers"), before.n);
+    assert_int_equal((long)number(json_object_get(j, "mix"), "update"), 30);
+    ops = json_object_get(j, "ops");
+    check_op(ops, "get", 2.0);
+    check_op(ops, "search", 2.0);
+    updates = check_op(ops, "update", 2.0);
+    creates = check_op(ops, "create", 2.0);
+    assert_true(number(j, "total_ops_per_s") > 0);
+    assert_int_equal((long)number(j, "errors"), 0);
+    json_decref(j);
+
+    /* Only what was counted is certain; warm-up and drained operations come on top. */
+    after = census();
+    assert_true(after.n - before.n >= creates);
+    assert_true(after.versions - before.versions >= updates + creates);
+}
+
+static void test_gets_with_dossier_and_table_output(void **state)
+{
+    (void)state;
+    assert_int_equal(BENCH(password_line(), "--connections", "2", "--duration", "0.5", "--warmup",
+                           "0", "--mix", "get=1", "--dossier"),
+                     0);
+    assert_non_null(strstr(out, "get"));
+    assert_non_null(strstr(out, "p99 ms"));
+    assert_null(strstr(out, "update")); /* only the operations of the mix */
+}
+
+static void test_bad_flags_exit_2_before_connecting(void **state)
+{
+    (void)state;
+    assert_int_equal(BENCH(password_line(), "--pipeline", "0"), 2);
+    assert_int_equal(BENCH(password_line(), "--mix", "get=70,delete=30"), 2);
+    assert_int_equal(BENCH(password_line(), "--mix", "get=0"), 2);
+    assert_int_equal(BENCH(password_line(), "--connections", "many"), 2);
+    assert_int_equal(BENCH("", "--duration", "1"), 2); /* no password */
+    assert_string_equal(out, "");
+}
+
+static void test_wrong_password_exits_3(void **state)
+{
+    (void)state;
+    assert_int_equal(BENCH("not the password\n", "--duration", "1"), 3);
+    assert_string_equal(out, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_populate_creates_the_customers_asked_for),
+        cmocka_unit_test(test_run_of_all_four_operations_reports_them_without_errors),
+        cmocka_unit_test(test_gets_with_dossier_and_table_output),
+        cmocka_unit_test(test_bad_flags_exit_2_before_connecting),
+        cmocka_unit_test(test_wrong_password_exits_3),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
