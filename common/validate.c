@@ -12,12 +12,24 @@ enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_LEN = 2, WT_FIXED32 = 5 };
 struct walk {
     char *why;
     size_t why_len;
-    char path[256]; /* dotted field path of the current position */
+    /* field names from the outermost message to the current position; the
+     * dotted path is formatted only when a check fails (this runs on every
+     * frame, on the loop thread) */
+    const char *names[DG_VALIDATE_MAX_DEPTH + 2];
+    int n_names;
 };
 
 static int fail(struct walk *w, const char *problem)
 {
-    snprintf(w->why, w->why_len, "%s%s%s", w->path, w->path[0] ? ": " : "", problem);
+    size_t n = 0;
+
+    if (w->why_len == 0)
+        return DG_EPROTO;
+    w->why[0] = '\0';
+    for (int i = 0; i < w->n_names && n < w->why_len; i++)
+        n += (size_t)snprintf(w->why + n, w->why_len - n, "%s%s", i ? "." : "", w->names[i]);
+    if (n < w->why_len)
+        snprintf(w->why + n, w->why_len - n, "%s%s", w->n_names ? ": " : "", problem);
     return DG_EPROTO;
 }
 
@@ -148,8 +160,6 @@ static int walk_field(struct walk *w, const ProtobufCFieldDescriptor *f, unsigne
 static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
                         const uint8_t *end, int depth)
 {
-    size_t path_len = strlen(w->path);
-
     if (depth > DG_VALIDATE_MAX_DEPTH)
         return fail(w, "messages nested too deeply");
     while (p < end) {
@@ -162,14 +172,13 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, con
         if ((tag >> 3) == 0 || (tag >> 3) > 536870911u)
             return fail(w, "invalid field number");
         f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
-        if (f) {
-            snprintf(w->path + path_len, sizeof w->path - path_len, "%s%s", path_len ? "." : "",
-                     f->name);
-        }
+        if (f)
+            w->names[w->n_names++] = f->name; /* depth is bounded, so is n_names */
         rc = walk_field(w, f, (unsigned)(tag & 7), &p, end, depth);
-        w->path[path_len] = '\0';
         if (rc != DG_OK)
-            return rc;
+            return rc; /* keep the names: fail() has already formatted them */
+        if (f)
+            w->n_names--;
     }
     return DG_OK;
 }

@@ -9,6 +9,7 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "alloc.h"
@@ -118,8 +119,11 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     dg_pool *p = w->pool;
+    char name[16];
 
     dg_thread_set_role(DG_THREAD_WORKER);
+    snprintf(name, sizeof name, "dg-%s", p->name); /* dg-reader, dg-hasher */
+    pthread_setname_np(pthread_self(), name);
     for (;;) {
         dg_job *job;
 

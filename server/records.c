@@ -296,9 +296,11 @@ static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
     return dg_arena_strdup(a, all);
 }
 
-/* The search document of a record; sensitive fields are never indexed, so a
- * search cannot reveal them (DESIGN §6). */
-static int update_search(dg_rec_ctx *c, const dg_record *r)
+/* The search document of a record (false: the kind is not searched).
+ * Sensitive fields are never indexed, so a search cannot reveal them
+ * (DESIGN §6). Deterministic: the same record gives the same document, which
+ * is how an old document is removed from the contentless index. */
+static bool search_doc(dg_arena *a, const dg_record *r, dg_search_doc *out)
 {
     dg_search_doc d = {"", "", "", "", "", ""};
 
@@ -306,10 +308,10 @@ static int update_search(dg_rec_ctx *c, const dg_record *r)
     case DG_KIND_CUSTOMER: {
         const char *phones[] = {fstr(r, "phone"), fstr(r, "fax")};
 
-        d.name = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "name"), fstr(r, "short_name"));
-        d.phones = digits_of(c->arena, phones, 2);
+        d.name = dg_arena_printf(a, "%s\n%s", fstr(r, "name"), fstr(r, "short_name"));
+        d.phones = digits_of(a, phones, 2);
         d.emails = fstr(r, "email");
-        d.address = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "address"), fstr(r, "region"));
+        d.address = dg_arena_printf(a, "%s\n%s", fstr(r, "address"), fstr(r, "region"));
         d.notes = fstr(r, "notes");
         break;
     }
@@ -317,20 +319,34 @@ static int update_search(dg_rec_ctx *c, const dg_record *r)
         const char *phones[] = {fstr(r, "mobile"), fstr(r, "office_phone")};
 
         d.people = fstr(r, "name");
-        d.phones = digits_of(c->arena, phones, 2);
+        d.phones = digits_of(a, phones, 2);
         d.emails = fstr(r, "email");
-        d.notes = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "title"), fstr(r, "notes"));
+        d.notes = dg_arena_printf(a, "%s\n%s", fstr(r, "title"), fstr(r, "notes"));
         break;
     }
     case DG_KIND_INTERACTION:
-        d.notes = dg_arena_printf(c->arena, "%s\n%s", fstr(r, "summary"), fstr(r, "content"));
+        d.notes = dg_arena_printf(a, "%s\n%s", fstr(r, "summary"), fstr(r, "content"));
         break;
     default:
-        return DG_OK; /* deals, feedback and tasks are not searched */
+        return false; /* deals, feedback and tasks are not searched */
     }
-    if (!d.name || !d.phones || !d.address || !d.notes)
+    *out = d;
+    return true;
+}
+
+/* Indexes `r`, replacing the document of `old` (NULL for a new record). */
+static int update_search(dg_rec_ctx *c, const dg_record *old, const dg_record *r)
+{
+    dg_search_doc before, after;
+
+    if (!search_doc(c->arena, r, &after))
+        return DG_OK;
+    if (old)
+        search_doc(c->arena, old, &before);
+    if (!after.name || !after.phones || !after.address || !after.notes ||
+        (old && (!before.name || !before.phones || !before.address || !before.notes)))
         return DG_ENOMEM;
-    return dg_store_search_put(c->tx->store, r->kind, r->id, r->customer_id, &d);
+    return dg_store_search_put(c->tx->store, r->kind, r->id, old ? &before : NULL, &after);
 }
 
 static bool search_relevant(enum dg_kind k, const char *field)
@@ -572,7 +588,7 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     if (r->kind == DG_KIND_INTERACTION &&
         (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, fint(r, "at_ms"))))
         return rc;
-    if ((rc = update_search(c, r)) != DG_OK)
+    if ((rc = update_search(c, NULL, r)) != DG_OK)
         return rc;
     n_names = given_names(c->arena, r, &names);
     detail = json_pack("{s:o}", "after", fields_json(r, names, n_names));
@@ -658,6 +674,24 @@ static int apply_item(dg_rec_ctx *c, dg_record *next, const dg_record *patch, co
     return set_custom(c->arena, next, name + 7, custom_get(patch, name + 7));
 }
 
+/* Field bits of the changed items (fields only: tags and custom values are
+ * written by their flags); derived fields that move with them are included. */
+static uint64_t changed_bits(enum dg_kind kind, const char *const *names, size_t n)
+{
+    const dg_entity *e = dg_entity_get(kind);
+    uint64_t bits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int f = dg_entity_field_index(e, names[i]);
+
+        if (f >= 0)
+            bits |= 1ull << f;
+    }
+    if (kind == DG_KIND_TASK && (bits >> field_ix(kind, "done") & 1))
+        bits |= 1ull << field_ix(kind, "done_at_ms");
+    return bits;
+}
+
 /* Fields derived from others: a task's completion time. */
 static void derive(dg_rec_ctx *c, dg_record *next, const dg_record *cur)
 {
@@ -717,10 +751,10 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
         return rc;
     if (next->kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
-    if ((rc = dg_store_rec_update(c->tx->store, next,
+    if ((rc = dg_store_rec_update(c->tx->store, next, changed_bits(next->kind, changed, n_changed),
                                   next->kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
         return rc;
-    if (touches_search && (rc = update_search(c, next)) != DG_OK)
+    if (touches_search && (rc = update_search(c, cur, next)) != DG_OK)
         return rc;
     if (next->kind == DG_KIND_INTERACTION &&
         (rc = dg_store_customer_touch_contact(c->tx->store, next->customer_id,
@@ -771,7 +805,7 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->fver = fver_with(c->arena, cur, archived, 1, next->version);
     if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
-    if ((rc = dg_store_rec_update(c->tx->store, next, kind == DG_KIND_CUSTOMER ? &keys : NULL)) !=
+    if ((rc = dg_store_rec_update(c->tx->store, next, 0, kind == DG_KIND_CUSTOMER ? &keys : NULL)) !=
         DG_OK)
         return rc;
     if (kind == DG_KIND_CUSTOMER)
@@ -824,7 +858,7 @@ int dg_rec_import(dg_rec_ctx *c, dg_record *r)
     if (r->kind == DG_KIND_INTERACTION &&
         (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, fint(r, "at_ms"))))
         return rc;
-    return update_search(c, r);
+    return update_search(c, NULL, r);
 }
 
 /* ------------------------------------------------------------ collation upgrades */
@@ -882,4 +916,80 @@ int dg_rec_rekey_if_needed(dg_store *st, int *n)
     dg_collator_free(k.collator);
     *n = k.n;
     return rc;
+}
+
+/* ------------------------------------------------------------ search index rebuilds */
+
+enum { REINDEX_PAGE = 2000 };
+
+/* Indexes the next page of `kind` after *last_id; *n_done += records indexed.
+ * *is_end is set when no page follows. */
+static int reindex_page(dg_store *st, enum dg_kind kind, int64_t *last_id, int *n_done,
+                        bool *is_end)
+{
+    dg_arena *a = dg_arena_new(256u * 1024 * 1024);
+    dg_list_query q = {.kind = kind,
+                       .include_archived = true,
+                       .sort_column = "id",
+                       .has_after = true,
+                       .after_id = *last_id,
+                       .limit = REINDEX_PAGE};
+    dg_list_page page;
+    int rc;
+
+    if ((rc = dg_store_rec_list(st, &q, a, &page)) != DG_OK) {
+        dg_arena_free(a);
+        return rc;
+    }
+    for (size_t i = 0; i < page.n && rc == DG_OK; i++) {
+        dg_search_doc d;
+
+        if (!search_doc(a, page.records[i], &d) || !d.name || !d.phones || !d.address ||
+            !d.notes) {
+            rc = DG_ENOMEM;
+            break;
+        }
+        rc = dg_store_search_put(st, kind, page.records[i]->id, NULL, &d);
+        *last_id = page.records[i]->id;
+    }
+    *n_done += (int)page.n;
+    *is_end = !page.has_more;
+    dg_arena_free(a);
+    return rc;
+}
+
+int dg_rec_reindex_if_needed(dg_store *st, int *n)
+{
+    static const enum dg_kind kinds[] = {DG_KIND_CUSTOMER, DG_KIND_CONTACT, DG_KIND_INTERACTION};
+    char stored[32] = "";
+    int rc;
+
+    *n = 0;
+    rc = dg_store_meta_get(st, "search_index", stored, sizeof stored);
+    if (rc != DG_OK && rc != DG_ENOTFOUND)
+        return rc;
+    if (rc == DG_OK && strcmp(stored, DG_SEARCH_INDEX_VERSION) == 0)
+        return DG_OK;
+    /* Cleared and refilled a page per transaction; the version is written
+     * last, so an interrupted rebuild starts over at the next start. */
+    if ((rc = dg_store_begin(st)) != DG_OK)
+        return rc;
+    if ((rc = dg_store_search_clear(st)) != DG_OK || (rc = dg_store_commit(st)) != DG_OK) {
+        dg_store_rollback(st);
+        return rc;
+    }
+    for (size_t k = 0; k < DG_ARRAY_LEN(kinds); k++) {
+        int64_t last_id = 0;
+
+        for (bool is_end = false; !is_end;) {
+            if ((rc = dg_store_begin(st)) != DG_OK)
+                return rc;
+            if ((rc = reindex_page(st, kinds[k], &last_id, n, &is_end)) != DG_OK ||
+                (rc = dg_store_commit(st)) != DG_OK) {
+                dg_store_rollback(st);
+                return rc;
+            }
+        }
+    }
+    return dg_store_meta_put(st, "search_index", DG_SEARCH_INDEX_VERSION);
 }

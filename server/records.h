@@ -88,6 +88,13 @@ int dg_rec_import(dg_rec_ctx *c, dg_record *r);
  * were rewritten (0 when nothing had to be done). */
 int dg_rec_rekey_if_needed(dg_store *st, int *n);
 
+/* Rebuilds the search index from the records when it was built by another
+ * layout or tokenizer (meta "search_index" is not DG_SEARCH_INDEX_VERSION;
+ * absent in a database made before the value existed). Runs at start,
+ * before serving, on the write connection; *n gets how many records were
+ * indexed (0 when nothing had to be done). */
+int dg_rec_reindex_if_needed(dg_store *st, int *n);
+
 /* The version at which `field` last changed, from a record's fver list. */
 int64_t dg_rec_field_version(const dg_record *r, const char *field);
 

@@ -32,6 +32,7 @@
 #include "init.h"
 #include "log.h"
 #include "store.h"
+#include "checkpoint.h"
 #include "records.h"
 #include "users.h"
 
@@ -185,6 +186,8 @@ static void close_cb_noop(uv_handle_t *h)
 /* Last step of a shutdown: everything that runs jobs stops, then the handles. */
 static void finish_shutdown(dg_server *srv)
 {
+    dg_checkpointer_stop(srv->checkpointer);
+    srv->checkpointer = NULL;
     dg_pool_free(srv->readers);
     dg_pool_free(srv->hashers);
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
@@ -354,6 +357,20 @@ static int rekey(dg_store *st)
     return rc;
 }
 
+/* The search index follows its document layout and tokenizer version. */
+static int reindex(dg_store *st)
+{
+    int n, rc = dg_rec_reindex_if_needed(st, &n);
+
+    if (rc != DG_OK)
+        dg_log_error("server", "msg=\"cannot rebuild the search index\" error=\"%s\"",
+                     dg_store_errmsg(st));
+    else if (n)
+        dg_log_info("server", "msg=\"rebuilt the search index\" version=%s records=%d",
+                    DG_SEARCH_INDEX_VERSION, n);
+    return rc;
+}
+
 static int open_storage(dg_server *srv)
 {
     char path[1200], err[512];
@@ -374,13 +391,14 @@ static int open_storage(dg_server *srv)
         dg_log_error("server", "msg=\"cannot open the database\" error=\"%s\"", err);
         return rc;
     }
-    if ((rc = rekey(st)) != DG_OK || (rc = load_identity(srv, st)) != DG_OK ||
+    if ((rc = rekey(st)) != DG_OK || (rc = reindex(st)) != DG_OK || (rc = load_identity(srv, st)) != DG_OK ||
         (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);
         return rc;
     }
-    if ((rc = dg_pool_new(&ro, srv->done, &srv->readers)) != DG_OK)
+    if ((rc = dg_pool_new(&ro, srv->done, &srv->readers)) != DG_OK ||
+        (rc = dg_checkpointer_start(path, &srv->checkpointer)) != DG_OK)
         return rc;
     return dg_pool_new(&ho, srv->done, &srv->hashers);
 }
@@ -527,6 +545,7 @@ static int start(dg_server *srv)
 /* After a failed start: stop whatever started, close every handle, drain the loop. */
 static void abort_start(dg_server *srv)
 {
+    dg_checkpointer_stop(srv->checkpointer);
     dg_pool_free(srv->readers);
     dg_pool_free(srv->hashers);
     dg_writer_free(srv->writer);

@@ -39,6 +39,7 @@ typedef struct dg_server {
     dg_writer *writer;
     dg_pool *readers;
     dg_pool *hashers;
+    struct dg_checkpointer *checkpointer; /* checkpoint.h */
     dg_sessions *sessions;
     dg_throttle *throttle;
     struct dg_users *users; /* account directory (users.h) */

@@ -38,17 +38,40 @@ int dg_store_open(const char *path, bool is_writer, dg_store **out, char *err, s
 void dg_store_close(dg_store *st);
 /* Text of the last SQLite failure on this connection, for logs. */
 const char *dg_store_errmsg(const dg_store *st);
+/* Sets this connection's page cache to `mib` MiB (SQLite's default: 2).
+ * For offline bulk loads (dangand demo-data): transactions of thousands of
+ * records then neither spill pages to the WAL nor read them back, which
+ * halves the pages written. Durability settings are not touched. DG_OK or a
+ * store error. */
+int dg_store_set_cache_mib(dg_store *st, int mib);
 
 /* Write transactions (writer connection only). BEGIN IMMEDIATE ... COMMIT;
- * savepoints nest inside for per-job rollback in a group commit. */
+ * one level of savepoint inside for per-job rollback in a group commit.
+ * Search documents are queued and written by dg_store_search_flush, which
+ * dg_store_commit calls first if the caller has not. */
 int dg_store_begin(dg_store *st);
 int dg_store_commit(dg_store *st);
+/* Writes the queued search documents into the index (still uncommitted).
+ * A failure leaves the transaction to be rolled back. */
+int dg_store_search_flush(dg_store *st);
 void dg_store_rollback(dg_store *st);
 int dg_store_savepoint(dg_store *st);
 int dg_store_release(dg_store *st);
 void dg_store_rollback_to(dg_store *st);
 /* Read transactions (any connection): a consistent snapshot across statements. */
 int dg_store_read_begin(dg_store *st);
+/* A passive WAL checkpoint: copies committed pages into the database file
+ * without blocking the writer or readers. *wal_frames / *done_frames get the
+ * WAL size and how much of it is now in the database. Any connection opened
+ * as a writer (the checkpointer has its own). */
+int dg_store_checkpoint(dg_store *st, int *wal_frames, int *done_frames);
+/* Frames in the WAL after this writer connection's last commit. */
+int dg_store_wal_frames(const dg_store *st);
+/* Copies the rest of the WAL into the database and makes the next write
+ * start the WAL over (SQLITE_CHECKPOINT_RESTART), waiting at most `wait_ms`
+ * for readers of older snapshots. Between transactions only. DG_OK, DG_EBUSY
+ * (readers still busy: try later) or a store error. */
+int dg_store_checkpoint_restart(dg_store *st, int wait_ms);
 /* False when no transaction is open (e.g. SQLite rolled it back after an I/O error). */
 bool dg_store_in_transaction(dg_store *st);
 void dg_store_read_end(dg_store *st);
@@ -106,9 +129,14 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
  * Customers: also tags and custom values (by name; DG_EINVAL if a name is
  * not defined). DG_EEXIST for a taken customer code. */
 int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys);
-/* Overwrites the stored row r->id with every field of `r`; customers'
- * tags / custom values are replaced when r->has_tags / r->has_custom. */
-int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys *keys);
+/* Writes record r->id: its version, updated time and user, field versions and
+ * archived state, and only the fields marked in `changed` (bit i = field i)
+ * with the customer keys derived from them (name: name_key and dup_name;
+ * phone: dup_phone; email: dup_email) — so the indexes of untouched columns
+ * are not rewritten. Customers' tags / custom values are replaced when
+ * r->has_tags / r->has_custom. */
+int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
+                        const dg_customer_keys *keys);
 /* Calls fn(id, name) for customers with id > after_id in id order, at most
  * `limit` of them (for recomputing derived columns in batches). */
 int dg_store_customer_names(dg_store *st, int64_t after_id, int limit,
@@ -120,12 +148,22 @@ int dg_store_customer_touch_contact(dg_store *st, int64_t customer_id, int64_t a
 /* The next free generated customer code ("C-000124"). */
 int dg_store_next_customer_code(dg_store *st, char *out, size_t out_len);
 
-/* Search documents: one per customer, contact and interaction. */
+/* Search documents: one per customer, contact and interaction. The index
+ * keeps no copy of the text, so replacing a document needs the old one
+ * exactly as it was indexed (`old`; NULL for a new record). Queued (copied)
+ * until the transaction commits: see dg_store_search_flush. */
 typedef struct dg_search_doc {
     const char *name, *people, *phones, *emails, *address, *notes;
 } dg_search_doc;
-int dg_store_search_put(dg_store *st, enum dg_kind kind, int64_t id, int64_t customer_id,
+int dg_store_search_put(dg_store *st, enum dg_kind kind, int64_t id, const dg_search_doc *old,
                         const dg_search_doc *doc);
+/* Empties the search index (in the open transaction), for a rebuild. */
+int dg_store_search_clear(dg_store *st);
+/* The layout of the index's documents and the tokenizer's output: when the
+ * "search_index" meta value differs, the index is rebuilt at startup
+ * (dg_rec_reindex_if_needed). Bump it whenever either changes. */
+#define DG_SEARCH_INDEX_VERSION "2"
+
 
 /* Change feed row; *seq gets its seq. `fields` is a comma-separated list. */
 typedef struct dg_change {

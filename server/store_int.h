@@ -11,6 +11,7 @@
 #include "store.h"
 
 #define STORE_STMT_SLOTS 512
+#define BUSY_TIMEOUT_MS 5000
 
 struct stmt_slot {
     const char *sql; /* identity: the address of a static SQL string */
@@ -19,10 +20,20 @@ struct stmt_slot {
 
 #define STORE_DYN_STMTS 256
 
+/* A search-index write waiting for the transaction's end (store_search.c). */
+struct search_op;
+
 struct dg_store {
     sqlite3 *db;
     bool is_writer;
     bool is_read_tx;
+    /* Search documents written in the open transaction, applied just before
+     * COMMIT: FTS5 flushes its pending terms at every SAVEPOINT, so writing
+     * them per job would cut one tiny index segment per job. */
+    struct search_op *search_ops;
+    size_t n_search_ops, cap_search_ops;
+    size_t search_ops_mark; /* n_search_ops at the open job savepoint */
+    int wal_frames;         /* frames in the WAL after the last commit (writers) */
     struct stmt_slot slots[STORE_STMT_SLOTS];
     dg_map *dyn;       /* SQL text → sqlite3_stmt*, for statements built per request */
     size_t n_dyn;
@@ -39,6 +50,8 @@ sqlite3_stmt *store_stmt(dg_store *st, const char *sql);
 sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql);
 /* Registers the "dangan" FTS5 tokenizer on a connection (store_search.c). */
 int store_search_register(dg_store *st);
+/* Drops queued search writes from index `from` on (a rollback), or all. */
+void store_search_discard(dg_store *st, size_t from);
 /* Translates a SQLite result code into a dg_err, recording the message. */
 int store_err(dg_store *st, int sqlite_rc);
 /* Runs a statement that returns no rows: DG_OK or a translated error. */

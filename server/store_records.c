@@ -23,7 +23,6 @@ struct kind_sql {
     char columns[SQL_MAX]; /* the select list: common, extras, fields */
     char get[SQL_MAX];
     char insert[SQL_MAX];
-    char update[SQL_MAX];
     int first_field_col; /* column index of the first field in `columns` */
 };
 
@@ -94,29 +93,6 @@ static void build_kind(enum dg_kind k)
         append(q->insert, "%s?%d", i > 1 ? ", " : "", i);
     append(q->insert, ")");
 
-    snprintf(q->update, SQL_MAX,
-             "UPDATE %s SET version = ?1, archived_at = ?2, created_at = ?3,"
-             " updated_at = ?4, created_by = ?5, updated_by = ?6, fver = ?7",
-             e->table);
-    n_params = 7;
-    for (size_t i = 0; i < e->n_fields; i++) {
-        const dg_field *f = &e->fields[i];
-
-        if (f->type == DG_F_MONEY) {
-            append(q->update, ", %s = ?%d, %s_currency = ?%d", f->name, n_params + 1, f->name,
-                   n_params + 2);
-            n_params += 2;
-        } else {
-            append(q->update, ", %s%s = ?%d", f->name, f->type == DG_F_USER ? "_id" : "",
-                   ++n_params);
-        }
-    }
-    if (k == DG_KIND_CUSTOMER) {
-        append(q->update, ", name_key = ?%d, dup_name = ?%d, dup_phone = ?%d, dup_email = ?%d",
-               n_params + 1, n_params + 2, n_params + 3, n_params + 4);
-        n_params += 4;
-    }
-    append(q->update, " WHERE id = ?%d", n_params + 1);
 }
 
 static void build_all(void)
@@ -317,39 +293,14 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
 /* ------------------------------------------------------------ writing */
 
 /* Binds the fields of r from parameter `p` on; returns the next parameter. */
+static int bind_one(sqlite3_stmt *s, const dg_record *r, size_t i, int p);
+
 static int bind_fields(sqlite3_stmt *s, const dg_record *r, int p)
 {
     const dg_entity *e = dg_entity_get(r->kind);
-    char name[64];
 
-    for (size_t i = 0; i < e->n_fields; i++) {
-        const dg_field *f = &e->fields[i];
-        const dg_value *v = &r->v[i];
-
-        switch (f->type) {
-        case DG_F_TEXT:
-        case DG_F_DATE:
-            sqlite3_bind_text(s, p++, v->s ? v->s : "", -1, SQLITE_STATIC);
-            break;
-        case DG_F_ENUM: {
-            const char *n = dg_enum_name(f->enum_desc, (int)v->i, name, sizeof name);
-
-            sqlite3_bind_text(s, p++, n ? n : "", -1, SQLITE_TRANSIENT);
-            break;
-        }
-        case DG_F_MONEY:
-            sqlite3_bind_int64(s, p++, v->i);
-            sqlite3_bind_text(s, p++, v->s ? v->s : "", -1, SQLITE_STATIC);
-            break;
-        case DG_F_USER:
-        case DG_F_REF:
-            store_bind_id(s, p++, v->i); /* 0 → NULL: foreign keys allow "none" */
-            break;
-        default:
-            sqlite3_bind_int64(s, p++, v->i);
-            break;
-        }
-    }
+    for (size_t i = 0; i < e->n_fields; i++)
+        p = bind_one(s, r, i, p);
     return p;
 }
 
@@ -459,25 +410,107 @@ int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys
     return DG_OK;
 }
 
-int dg_store_rec_update(dg_store *st, const dg_record *r, const dg_customer_keys *keys)
+/* Binds field i of r at parameter p; returns the next parameter. */
+static int bind_one(sqlite3_stmt *s, const dg_record *r, size_t i, int p)
 {
-    sqlite3_stmt *s = store_stmt(st, sql_for(r->kind)->update);
-    int p, rc;
+    const dg_field *f = &dg_entity_get(r->kind)->fields[i];
+    const dg_value *v = &r->v[i];
+    char name[64];
 
-    if (!s)
+    switch (f->type) {
+    case DG_F_TEXT:
+    case DG_F_DATE:
+        sqlite3_bind_text(s, p++, v->s ? v->s : "", -1, SQLITE_STATIC);
+        break;
+    case DG_F_ENUM: {
+        const char *n = dg_enum_name(f->enum_desc, (int)v->i, name, sizeof name);
+
+        sqlite3_bind_text(s, p++, n ? n : "", -1, SQLITE_TRANSIENT);
+        break;
+    }
+    case DG_F_MONEY:
+        sqlite3_bind_int64(s, p++, v->i);
+        sqlite3_bind_text(s, p++, v->s ? v->s : "", -1, SQLITE_STATIC);
+        break;
+    case DG_F_USER:
+    case DG_F_REF:
+        store_bind_id(s, p++, v->i);
+        break;
+    default:
+        sqlite3_bind_int64(s, p++, v->i);
+        break;
+    }
+    return p;
+}
+
+int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
+                        const dg_customer_keys *keys)
+{
+    const dg_entity *e = dg_entity_get(r->kind);
+    bool is_customer = r->kind == DG_KIND_CUSTOMER;
+    int i_name = is_customer ? dg_entity_field_index(e, "name") : -1;
+    int i_phone = is_customer ? dg_entity_field_index(e, "phone") : -1;
+    int i_email = is_customer ? dg_entity_field_index(e, "email") : -1;
+    bool new_name = is_customer && (changed >> i_name & 1);
+    bool new_phone = is_customer && (changed >> i_phone & 1);
+    bool new_email = is_customer && (changed >> i_email & 1);
+    char sql[SQL_MAX] = "";
+    sqlite3_stmt *s;
+    int p = 6, rc;
+
+    append(sql, "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4,"
+                " fver = ?5", e->table);
+    for (size_t i = 0; i < e->n_fields; i++) {
+        const dg_field *f = &e->fields[i];
+
+        if (!(changed >> i & 1))
+            continue;
+        if (f->type == DG_F_MONEY) {
+            append(sql, ", %s = ?%d, %s_currency = ?%d", f->name, p, f->name, p + 1);
+            p += 2;
+        } else {
+            append(sql, ", %s%s = ?%d", f->name, f->type == DG_F_USER ? "_id" : "", p++);
+        }
+    }
+    if (new_name) {
+        append(sql, ", name_key = ?%d, dup_name = ?%d", p, p + 1);
+        p += 2;
+    }
+    if (new_phone)
+        append(sql, ", dup_phone = ?%d", p++);
+    if (new_email)
+        append(sql, ", dup_email = ?%d", p++);
+    append(sql, " WHERE id = ?%d", p);
+    if (!(s = store_stmt_text(st, sql)))
         return DG_EIO;
-    bind_common(s, r);
-    p = bind_fields(s, r, 8);
-    if (r->kind == DG_KIND_CUSTOMER)
-        p = bind_keys(s, keys, p);
+    sqlite3_bind_int64(s, 1, r->version);
+    if (r->is_archived)
+        sqlite3_bind_int64(s, 2, r->updated_at);
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, r->updated_at);
+    store_bind_id(s, 4, r->updated_by);
+    sqlite3_bind_text(s, 5, r->fver ? r->fver : "", -1, SQLITE_STATIC);
+    p = 6;
+    for (size_t i = 0; i < e->n_fields; i++)
+        if (changed >> i & 1)
+            p = bind_one(s, r, i, p);
+    if (new_name) {
+        sqlite3_bind_blob(s, p++, keys->name_key, (int)keys->name_key_len, SQLITE_STATIC);
+        sqlite3_bind_text(s, p++, keys->dup_name, -1, SQLITE_STATIC);
+    }
+    if (new_phone)
+        sqlite3_bind_text(s, p++, keys->dup_phone, -1, SQLITE_STATIC);
+    if (new_email)
+        sqlite3_bind_text(s, p++, keys->dup_email, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, p, r->id);
     if ((rc = store_exec_stmt(st, s)) != DG_OK)
         return rc;
     if (sqlite3_changes(st->db) != 1)
         return DG_ENOTFOUND;
-    if (r->kind == DG_KIND_CUSTOMER && r->has_tags && (rc = write_tags(st, r)) != DG_OK)
+    if (is_customer && r->has_tags && (rc = write_tags(st, r)) != DG_OK)
         return rc;
-    if (r->kind == DG_KIND_CUSTOMER && r->has_custom && (rc = write_custom(st, r)) != DG_OK)
+    if (is_customer && r->has_custom && (rc = write_custom(st, r)) != DG_OK)
         return rc;
     return DG_OK;
 }
@@ -594,9 +627,9 @@ static const char SQL_IDEM_GET[] =
 static const char SQL_IDEM_PUT[] =
     "INSERT INTO idempotency(user_id, key, request_hash, result, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char SQL_IDEM_PRUNE[] =
-    "DELETE FROM idempotency WHERE rowid IN"
-    " (SELECT rowid FROM idempotency WHERE created_at < ?1 LIMIT ?2)";
+static const char SQL_IDEM_PRUNE[] = /* a WITHOUT ROWID table: delete by its key */
+    "DELETE FROM idempotency WHERE (user_id, key) IN"
+    " (SELECT user_id, key FROM idempotency WHERE created_at < ?1 LIMIT ?2)";
 
 int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, uint8_t hash[32],
                       char *result, size_t result_len)

@@ -96,37 +96,122 @@ int store_search_register(dg_store *st)
 
 /* ------------------------------------------------------------ documents */
 
-static const char SQL_DOC_DELETE[] = "DELETE FROM search WHERE rowid = ?1";
 static const char SQL_DOC_INSERT[] =
-    "INSERT INTO search(rowid, kind, customer_id, name, people, phones, emails, address, notes)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO search(rowid, name, people, phones, emails, address, notes)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char SQL_DOC_DELETE[] =
+    "INSERT INTO search(search, rowid, name, people, phones, emails, address, notes)"
+    " VALUES ('delete', ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-static int64_t doc_rowid(enum dg_kind kind, int64_t id)
+/* Every searched column of a record is a document of its own, so that
+ * changing a phone number rewrites the few terms of the phone numbers, not
+ * the notes: rowid = (id * 8 + kind) * 8 + column. Within one column,
+ * rowid order is still record id order. */
+enum { N_COLS = 6 };
+
+static int64_t doc_rowid(enum dg_kind kind, int64_t id, int col)
 {
-    return id * 8 + (int64_t)kind;
+    return (id * 8 + (int64_t)kind) * 8 + col;
 }
 
-int dg_store_search_put(dg_store *st, enum dg_kind kind, int64_t id, int64_t customer_id,
-                        const dg_search_doc *doc)
+/* One queued write: one column of one record. */
+struct search_op {
+    int64_t rowid;
+    int col;
+    bool is_delete;
+    char *text;
+};
+
+static int doc_stmt(dg_store *st, const struct search_op *op)
 {
-    const char *cols[6] = {doc->name,   doc->people,  doc->phones,
-                           doc->emails, doc->address, doc->notes};
-    sqlite3_stmt *s = store_stmt(st, SQL_DOC_DELETE);
-    int rc;
+    sqlite3_stmt *s = store_stmt(st, op->is_delete ? SQL_DOC_DELETE : SQL_DOC_INSERT);
 
     if (!s)
         return DG_EIO;
-    sqlite3_bind_int64(s, 1, doc_rowid(kind, id));
-    if ((rc = store_exec_stmt(st, s)) != DG_OK)
-        return rc;
-    if (!(s = store_stmt(st, SQL_DOC_INSERT)))
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, doc_rowid(kind, id));
-    sqlite3_bind_int(s, 2, (int)kind);
-    sqlite3_bind_int64(s, 3, customer_id);
-    for (int i = 0; i < 6; i++)
-        sqlite3_bind_text(s, 4 + i, cols[i] ? cols[i] : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 1, op->rowid);
+    /* the other columns stay NULL, in the insert and in its delete alike */
+    sqlite3_bind_text(s, 2 + op->col, op->text, -1, SQLITE_STATIC);
     return store_exec_stmt(st, s);
+}
+
+static int queue_doc(dg_store *st, int64_t rowid, int col, bool is_delete, const char *text)
+{
+    struct search_op *op;
+
+    if (st->n_search_ops == st->cap_search_ops) {
+        size_t cap = st->cap_search_ops ? st->cap_search_ops * 2 : 64;
+        struct search_op *ops = realloc(st->search_ops, cap * sizeof *ops);
+
+        if (!ops)
+            return DG_ENOMEM;
+        st->search_ops = ops;
+        st->cap_search_ops = cap;
+    }
+    op = &st->search_ops[st->n_search_ops];
+    if (!(op->text = strdup(text)))
+        return DG_ENOMEM;
+    op->rowid = rowid;
+    op->col = col;
+    op->is_delete = is_delete;
+    st->n_search_ops++;
+    return DG_OK;
+}
+
+static const char *doc_col(const dg_search_doc *d, int col)
+{
+    const char *cols[N_COLS] = {d->name, d->people, d->phones, d->emails, d->address, d->notes};
+
+    return cols[col] ? cols[col] : "";
+}
+
+int dg_store_search_put(dg_store *st, enum dg_kind kind, int64_t id, const dg_search_doc *old,
+                        const dg_search_doc *doc)
+{
+    size_t n_before = st->n_search_ops;
+    int rc = DG_OK;
+
+    for (int col = 0; col < N_COLS && rc == DG_OK; col++) {
+        const char *was = old ? doc_col(old, col) : "", *now = doc_col(doc, col);
+        int64_t rowid = doc_rowid(kind, id, col);
+
+        if (strcmp(was, now) == 0)
+            continue; /* unchanged (or empty in both): the index already agrees */
+        if (*was)
+            rc = queue_doc(st, rowid, col, true, was);
+        if (rc == DG_OK && *now)
+            rc = queue_doc(st, rowid, col, false, now);
+    }
+    if (rc != DG_OK)
+        store_search_discard(st, n_before); /* all of this record or nothing */
+    return rc;
+}
+
+static const char SQL_DOC_DELETE_ALL[] = "INSERT INTO search(search) VALUES ('delete-all')";
+
+int dg_store_search_clear(dg_store *st)
+{
+    store_search_discard(st, 0);
+    return store_exec_stmt(st, store_stmt(st, SQL_DOC_DELETE_ALL));
+}
+
+void store_search_discard(dg_store *st, size_t from)
+{
+    for (size_t i = from; i < st->n_search_ops; i++)
+        free(st->search_ops[i].text);
+    if (from < st->n_search_ops)
+        st->n_search_ops = from;
+    if (st->search_ops_mark > st->n_search_ops)
+        st->search_ops_mark = st->n_search_ops;
+}
+
+int dg_store_search_flush(dg_store *st)
+{
+    int rc = DG_OK;
+
+    for (size_t i = 0; i < st->n_search_ops && rc == DG_OK; i++)
+        rc = doc_stmt(st, &st->search_ops[i]);
+    store_search_discard(st, 0);
+    return rc;
 }
 
 /* ------------------------------------------------------------ query */
@@ -148,6 +233,34 @@ struct search_state {
     int64_t *seen; /* customer ids already considered */
     size_t n_seen, seen_cap;
 };
+
+static const char SQL_CONTACT_CUSTOMER[] = "SELECT customer_id FROM contacts WHERE id = ?1";
+static const char SQL_INTERACTION_CUSTOMER[] =
+    "SELECT customer_id FROM interactions WHERE id = ?1";
+
+/* The customer a search document belongs to (see doc_rowid); 0 if none. */
+static int doc_customer(dg_store *st, int64_t rowid, int64_t *customer_id)
+{
+    int64_t id = rowid / 64;
+    enum dg_kind kind = (enum dg_kind)(rowid / 8 % 8);
+    sqlite3_stmt *s;
+    int rc;
+
+    *customer_id = 0;
+    if (kind == DG_KIND_CUSTOMER) {
+        *customer_id = id;
+        return DG_OK;
+    }
+    s = store_stmt(st, kind == DG_KIND_CONTACT ? SQL_CONTACT_CUSTOMER : SQL_INTERACTION_CUSTOMER);
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *customer_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
 
 static bool was_seen(struct search_state *ss, int64_t id, dg_arena *a)
 {
@@ -196,18 +309,22 @@ static int search_column(dg_store *st, struct search_state *ss, int col, const c
     int rc = SQLITE_DONE;
 
     snprintf(match, sizeof match, "{%s} : (%s)", columns[col].column, expr);
-    if (!(s = store_stmt_text(st, "SELECT customer_id FROM search WHERE search MATCH ?1"
+    if (!(s = store_stmt_text(st, "SELECT rowid FROM search WHERE search MATCH ?1"
                                   " ORDER BY rowid DESC")))
         return DG_EIO;
     sqlite3_bind_text(s, 1, match, -1, SQLITE_TRANSIENT);
     while (ss->n < ss->limit && ss->scanned < ss->max_scan &&
            (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0);
+        int64_t id;
         dg_record *c;
         int frc;
 
         ss->scanned++;
-        if (was_seen(ss, id, a))
+        if ((frc = doc_customer(st, sqlite3_column_int64(s, 0), &id)) != DG_OK) {
+            sqlite3_reset(s);
+            return frc;
+        }
+        if (id == 0 || was_seen(ss, id, a))
             continue;
         c = filtered(st, filter, id, a, &frc);
         if (frc != DG_OK) {

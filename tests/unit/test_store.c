@@ -1,6 +1,7 @@
 /* test_store.c - the storage seam against real SQLite files: creation with
  * private modes, the settings it insists on, schema versions, users,
- * sessions and audit rows, savepoints. */
+ * sessions and audit rows, savepoints, search documents queued to the
+ * commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,9 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "alloc.h"
 #include "store.h"
+#include "text.h"
 
 static char dir[256], path[320];
 
@@ -219,6 +222,116 @@ static void test_rollback_to_savepoint_undoes_only_that_part(void **state)
     dg_store_close(st);
 }
 
+static void put_doc(dg_store *st, int64_t id, const char *old_name, const char *name)
+{
+    dg_search_doc old = {.name = old_name}, doc = {.name = name};
+
+    assert_int_equal(dg_store_search_put(st, DG_KIND_CUSTOMER, id, old_name ? &old : NULL, &doc),
+                     DG_OK);
+}
+
+/* The ids of the customers found for `query`, ascending, as "1,3". */
+static void found(dg_store *st, const char *query, char *out, size_t cap)
+{
+    dg_list_query all = {.kind = DG_KIND_CUSTOMER};
+    dg_arena *a = dg_arena_new(1 << 20);
+    dg_search_hit *hits;
+    char expr[512];
+    size_t n;
+    int64_t prev = 0;
+
+    assert_int_equal(dg_text_search_expr(query, expr, sizeof expr), DG_OK);
+    assert_int_equal(dg_store_search(st, expr, &all, 10, 1000, a, &hits, &n), DG_OK);
+    out[0] = '\0';
+    for (size_t k = 0; k < n; k++) { /* selection by id: n is tiny */
+        int64_t next = INT64_MAX;
+
+        for (size_t i = 0; i < n; i++)
+            if (hits[i].customer->id > prev && hits[i].customer->id < next)
+                next = hits[i].customer->id;
+        snprintf(out + strlen(out), cap - strlen(out), "%s%lld", k ? "," : "", (long long)next);
+        prev = next;
+    }
+    dg_arena_free(a);
+}
+
+/* Search documents wait for the commit (one index flush per group commit),
+ * so a job rolled back to its savepoint must take its documents with it. */
+static void test_search_documents_follow_savepoints_and_commit(void **state)
+{
+    dg_store *st = create();
+    char ids[64];
+
+    (void)state;
+    raw_exec("INSERT INTO customers(id, version, code, name, created_at, updated_at) VALUES"
+             " (1, 1, 'C-1', 'a', 0, 0), (2, 1, 'C-2', 'b', 0, 0), (3, 1, 'C-3', 'c', 0, 0)");
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    assert_int_equal(dg_store_savepoint(st), DG_OK);
+    put_doc(st, 1, NULL, "长城贸易");
+    assert_int_equal(dg_store_release(st), DG_OK);
+    assert_int_equal(dg_store_savepoint(st), DG_OK);
+    put_doc(st, 2, NULL, "长城电子");
+    dg_store_rollback_to(st);
+    assert_int_equal(dg_store_savepoint(st), DG_OK);
+    put_doc(st, 3, NULL, "长城物流");
+    assert_int_equal(dg_store_release(st), DG_OK);
+    assert_int_equal(dg_store_commit(st), DG_OK);
+    found(st, "长城", ids, sizeof ids);
+    assert_string_equal(ids, "1,3");
+
+    /* replaced: the old words no longer find it; a rolled-back transaction
+     * leaves nothing behind */
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    put_doc(st, 1, "长城贸易", "黄河贸易");
+    assert_int_equal(dg_store_commit(st), DG_OK);
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    put_doc(st, 3, "长城物流", "黄河物流");
+    dg_store_rollback(st);
+    found(st, "长城", ids, sizeof ids);
+    assert_string_equal(ids, "3");
+    found(st, "黄河", ids, sizeof ids);
+    assert_string_equal(ids, "1");
+    dg_store_close(st);
+}
+
+static void add_user(dg_store *st, const char *name)
+{
+    dg_user u = {0};
+
+    snprintf(u.username, sizeof u.username, "%s", name);
+    snprintf(u.password_hash, sizeof u.password_hash, "h");
+    u.role = DG_ROLE_SALES;
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    assert_int_equal(dg_store_user_insert(st, &u, 0), DG_OK);
+    assert_int_equal(dg_store_commit(st), DG_OK);
+}
+
+/* The writer bounds the WAL with a RESTART checkpoint: afterwards the next
+ * commit writes at the start of the WAL again, and nothing is lost. */
+static void test_checkpoint_restart_starts_the_wal_over(void **state)
+{
+    dg_store *st = create();
+    dg_user got;
+    char name[32], err[256];
+    int grown;
+
+    (void)state;
+    for (int i = 0; i < 50; i++) {
+        snprintf(name, sizeof name, "u%02d", i);
+        add_user(st, name);
+    }
+    grown = dg_store_wal_frames(st);
+    assert_true(grown >= 50);
+    assert_int_equal(dg_store_checkpoint_restart(st, 100), DG_OK);
+    add_user(st, "after");
+    assert_in_range(dg_store_wal_frames(st), 1, 10);
+    dg_store_close(st);
+    assert_int_equal(dg_store_open(path, false, &st, err, sizeof err), DG_OK);
+    assert_int_equal(dg_store_user_by_name(st, "u00", &got), DG_OK);
+    assert_int_equal(dg_store_user_by_name(st, "after", &got), DG_OK);
+    dg_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +350,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sessions_revoke_one_or_all_of_a_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_to_savepoint_undoes_only_that_part, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_search_documents_follow_savepoints_and_commit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_restart_starts_the_wal_over, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
