@@ -108,6 +108,8 @@ struct dg_pool {
     dg_job *head, *tail;
     size_t n_queued;
     size_t max_queued;
+    unsigned n_sleeping; /* workers in cond_wait */
+    unsigned n_woken;    /* of those, signalled and not yet awake */
     bool is_stopping;
     dg_completions *done;
     void (*ctx_close)(void *ctx);
@@ -128,8 +130,13 @@ static void *worker_main(void *arg)
         dg_job *job;
 
         pthread_mutex_lock(&p->mu);
-        while (!p->head && !p->is_stopping)
+        while (!p->head && !p->is_stopping) {
+            p->n_sleeping++;
             pthread_cond_wait(&p->cond, &p->mu);
+            p->n_sleeping--;
+            if (p->n_woken)
+                p->n_woken--;
+        }
         job = p->head;
         if (!job) { /* stopping and the queue is empty */
             pthread_mutex_unlock(&p->mu);
@@ -195,7 +202,14 @@ int dg_pool_submit(dg_pool *p, dg_job *job)
         p->head = job;
     p->tail = job;
     p->n_queued++;
-    pthread_cond_signal(&p->cond);
+    /* Wake a sleeper only if none is already on its way: an awake worker
+     * empties the queue before it sleeps, so a burst of submits (one loop
+     * iteration's requests) costs at most one wake-up per worker, not one
+     * per job. */
+    if (p->n_sleeping > p->n_woken) {
+        p->n_woken++;
+        pthread_cond_signal(&p->cond);
+    }
     pthread_mutex_unlock(&p->mu);
     return DG_OK;
 }

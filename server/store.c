@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -620,6 +621,16 @@ static int migrate(dg_store *st, char *err, size_t err_len)
     return DG_OK;
 }
 
+/* Process-wide SQLite settings, before its first use: no memory statistics
+ * (they take a global mutex on every allocation, which every connection's
+ * thread then contends for). */
+static void configure_sqlite(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* MISUSE if already initialised: fine */
+}
+
+static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
+
 /* After each commit on a writer connection: how many frames the WAL holds. */
 static int note_wal_size(void *ud, sqlite3 *db, const char *name, int frames)
 {
@@ -639,6 +650,7 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
     int rc;
 
     *out = NULL;
+    pthread_once(&configure_once, configure_sqlite);
     st->is_writer = is_writer;
     st->dyn = dg_map_new();
     rc = sqlite3_open_v2(path, &st->db, flags, NULL);
