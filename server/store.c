@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "dg.h"
 #include "log.h"
+#include "walbuf.h"
 
 /* Schema migrations: migrations[i] takes user_version i to i + 1, as a
  * NULL-terminated list of SQL texts applied in one transaction. Never edit
@@ -623,10 +624,13 @@ static int migrate(dg_store *st, char *err, size_t err_len)
 
 /* Process-wide SQLite settings, before its first use: no memory statistics
  * (they take a global mutex on every allocation, which every connection's
- * thread then contends for). */
+ * thread then contends for), and the VFS that coalesces WAL writes. */
+static int vfs_rc = SQLITE_OK;
+
 static void configure_sqlite(void)
 {
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* MISUSE if already initialised: fine */
+    vfs_rc = dg_walbuf_register();
 }
 
 static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
@@ -653,7 +657,7 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
     pthread_once(&configure_once, configure_sqlite);
     st->is_writer = is_writer;
     st->dyn = dg_map_new();
-    rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    rc = vfs_rc != SQLITE_OK ? vfs_rc : sqlite3_open_v2(path, &st->db, flags, DG_WALBUF_VFS);
     if (rc != SQLITE_OK) {
         snprintf(err, err_len, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));

@@ -332,6 +332,48 @@ static void test_checkpoint_restart_starts_the_wal_over(void **state)
     dg_store_close(st);
 }
 
+/* Writes to the WAL go through the walbuf VFS, which coalesces them: a
+ * transaction far bigger than its buffer (and than the unix VFS's largest
+ * single write) must land whole, readable by another connection and intact
+ * after a reopen. */
+static void test_a_large_transaction_lands_whole(void **state)
+{
+    dg_store *st = create(), *rd;
+    dg_user got;
+    char err[256];
+    sqlite3 *db;
+    sqlite3_stmt *s;
+
+    (void)state;
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    for (int i = 0; i < 3000; i++) {
+        dg_user u = {0};
+
+        snprintf(u.username, sizeof u.username, "bulk%04d", i);
+        memset(u.password_hash, 'h', sizeof u.password_hash - 1); /* ~100 bytes a row */
+        u.role = DG_ROLE_SALES;
+        assert_int_equal(dg_store_user_insert(st, &u, 0), DG_OK);
+    }
+    assert_int_equal(dg_store_commit(st), DG_OK);
+    assert_true(dg_store_wal_frames(st) > 64); /* > 256 KiB of WAL in one commit */
+    assert_int_equal(dg_store_open(path, false, &rd, err, sizeof err), DG_OK);
+    assert_int_equal(dg_store_user_by_name(rd, "bulk2999", &got), DG_OK);
+    dg_store_close(rd);
+    dg_store_close(st);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT count(*) FROM users WHERE username LIKE"
+                                        " 'bulk%'), (SELECT integrity_check FROM"
+                                        " pragma_integrity_check)",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 3000);
+    assert_string_equal((const char *)sqlite3_column_text(s, 1), "ok");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +397,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restart_starts_the_wal_over, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_large_transaction_lands_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
