@@ -3,18 +3,23 @@
 #
 #   deploy/dev.sh run    install what is missing, build, create ./data on first
 #                        use (prints the admin password and the certificate
-#                        fingerprint), then run dangand in the foreground
+#                        fingerprint) with 3,000 demo customers and the demo
+#                        accounts that own them (their passwords are printed
+#                        too), then run dangand in the foreground
+#   deploy/dev.sh run --no-demo
+#                        the same, but a new ./data starts empty
 #   deploy/dev.sh test   install what is missing, build a sanitizer build and a
 #                        plain build, run the whole test suite in both
 #
-# Environment: DANGAN_DATA (default ./data), DANGAN_JOBS (parallel tests, default 2).
+# Environment: DANGAN_DATA (default ./data), DANGAN_JOBS (parallel tests, default 2),
+# DANGAN_DEMO_CUSTOMERS (demo customers for a new ./data, default 3000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   protobuf-c-compiler libprotobuf-c-dev libuv1-dev libmbedtls-dev libsqlite3-dev
-  libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libcmocka-dev sqlite3
+  libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libicu-dev libcmocka-dev sqlite3
 )
 
 install_deps() {
@@ -38,12 +43,25 @@ build() {
 
 case "${1:-}" in
 run)
+  demo=yes
+  case "${2:-}" in
+  "") ;;
+  --no-demo) demo=no ;;
+  *)
+    echo "usage: deploy/dev.sh run [--no-demo]" >&2
+    exit 2
+    ;;
+  esac
   install_deps
   build build
   data=${DANGAN_DATA:-./data}
   if [ ! -e "$data/dangan.db" ]; then
     ./build/dangand init --data "$data"
     echo
+    if [ "$demo" = yes ]; then
+      ./build/dangand demo-data --data "$data" --customers "${DANGAN_DEMO_CUSTOMERS:-3000}"
+      echo
+    fi
   fi
   echo "dev.sh: starting dangand (Ctrl-C stops it cleanly)"
   exec ./build/dangand serve --data "$data"
@@ -59,7 +77,7 @@ test)
   ctest --test-dir build --output-on-failure -j "$jobs"
   ;;
 *)
-  echo "usage: deploy/dev.sh run | test" >&2
+  echo "usage: deploy/dev.sh run [--no-demo] | test" >&2
   exit 2
   ;;
 esac

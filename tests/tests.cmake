@@ -47,6 +47,7 @@ dangan_test(test_cli_records SOURCES tests/integration/test_cli_records.c LIBS d
 
 # dangand demo-data
 # -- demo-data tests below this line
+dangan_test(test_demo_data SOURCES tests/integration/test_demo_data.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 
 # dangan-bench
 # -- bench tests below this line
