@@ -1,6 +1,7 @@
 /* hex.c - hex and fingerprint text. */
 #include "hex.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -67,4 +68,29 @@ int dg_fingerprint_parse(const char *text, uint8_t fp[DG_FINGERPRINT_LEN])
     if (strncasecmp(text, "SHA256:", 7) == 0)
         text += 7;
     return dg_hex_decode(text, fp, DG_FINGERPRINT_LEN);
+}
+
+void dg_audit_head_format(int64_t seq, const uint8_t hash[32], char *out)
+{
+    int n = snprintf(out, DG_AUDIT_HEAD_TEXT_LEN, "%lld:", (long long)seq);
+
+    dg_hex_encode(hash, 32, out + n);
+}
+
+int dg_audit_head_parse(const char *text, int64_t *seq, uint8_t hash[32])
+{
+    const char *colon = strchr(text, ':');
+    int64_t v = 0;
+
+    if (!colon || colon == text || strlen(colon + 1) != 64)
+        return DG_EINVAL;
+    for (const char *p = text; p < colon; p++) {
+        if (*p < '0' || *p > '9' || v > (INT64_MAX - (*p - '0')) / 10)
+            return DG_EINVAL;
+        v = v * 10 + (*p - '0');
+    }
+    if (dg_hex_decode(colon + 1, hash, 32) != DG_OK)
+        return DG_EINVAL;
+    *seq = v;
+    return DG_OK;
 }

@@ -18,4 +18,12 @@ void dg_fingerprint_format(const uint8_t fp[DG_FINGERPRINT_LEN], char out[DG_FIN
 /* Accepts the colon form or 64 plain hex digits, optionally prefixed "SHA256:". */
 int dg_fingerprint_parse(const char *text, uint8_t fp[DG_FINGERPRINT_LEN]);
 
+/* An audit head as people copy it: "SEQ:" and the 64 hex digits of the
+ * record's hash (out: at least DG_AUDIT_HEAD_TEXT_LEN bytes). */
+#define DG_AUDIT_HEAD_TEXT_LEN (20 + 1 + 64 + 1)
+void dg_audit_head_format(int64_t seq, const uint8_t hash[32], char *out);
+/* DG_OK, or DG_EINVAL unless `text` is SEQ:HASH with SEQ >= 0 (a whole
+ * number) and HASH 64 hex digits. */
+int dg_audit_head_parse(const char *text, int64_t *seq, uint8_t hash[32]);
+
 #endif

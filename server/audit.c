@@ -1,6 +1,8 @@
-/* audit.c - the audit hash chain. */
+/* audit.c - the audit hash chain: append and verify. */
 #include "audit.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/sha256.h>
@@ -43,20 +45,30 @@ void dg_audit_canonical(const dg_audit_rec *r, dg_buf *out)
     put_str(out, r->detail);
 }
 
-void dg_audit_hash(const uint8_t prev[DG_AUDIT_HASH_LEN], const dg_audit_rec *r,
-                   uint8_t out[DG_AUDIT_HASH_LEN])
+/* dg_audit_hash with a caller's scratch buffer (reset here), so a
+ * verification of millions of records does not allocate for each. */
+static void hash_with(dg_buf *scratch, const uint8_t prev[DG_AUDIT_HASH_LEN], const dg_audit_rec *r,
+                      uint8_t out[DG_AUDIT_HASH_LEN])
 {
-    dg_buf bytes = DG_BUF_INIT;
     mbedtls_sha256_context ctx;
 
-    dg_audit_canonical(r, &bytes);
+    dg_buf_reset(scratch);
+    dg_audit_canonical(r, scratch);
     mbedtls_sha256_init(&ctx);
     /* SHA-256 over memory cannot fail in mbedTLS' software implementation. */
     (void)mbedtls_sha256_starts_ret(&ctx, 0);
     (void)mbedtls_sha256_update_ret(&ctx, prev, DG_AUDIT_HASH_LEN);
-    (void)mbedtls_sha256_update_ret(&ctx, dg_buf_head(&bytes), dg_buf_avail(&bytes));
+    (void)mbedtls_sha256_update_ret(&ctx, dg_buf_head(scratch), dg_buf_avail(scratch));
     (void)mbedtls_sha256_finish_ret(&ctx, out);
     mbedtls_sha256_free(&ctx);
+}
+
+void dg_audit_hash(const uint8_t prev[DG_AUDIT_HASH_LEN], const dg_audit_rec *r,
+                   uint8_t out[DG_AUDIT_HASH_LEN])
+{
+    dg_buf bytes = DG_BUF_INIT;
+
+    hash_with(&bytes, prev, r, out);
     dg_buf_fini(&bytes);
 }
 
@@ -84,5 +96,87 @@ int dg_audit_append(dg_store *st, dg_audit_chain *c, dg_audit_rec *r)
         return rc;
     c->seq = r->seq;
     memcpy(c->hash, hash, sizeof hash);
+    return DG_OK;
+}
+
+/* ------------------------------------------------------------ verify */
+
+struct walk {
+    dg_buf scratch;
+    dg_audit_verdict *v;
+    const dg_audit_chain *expect;
+    uint8_t prev[DG_AUDIT_HASH_LEN]; /* the hash the next record must chain from */
+};
+
+static void fail(dg_audit_verdict *v, int64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(dg_audit_verdict *v, int64_t seq, const char *fmt, ...)
+{
+    va_list ap;
+
+    v->ok = false;
+    v->first_bad_seq = seq;
+    va_start(ap, fmt);
+    vsnprintf(v->problem, sizeof v->problem, fmt, ap);
+    va_end(ap);
+}
+
+static bool check_row(void *ctx, const dg_audit_row *row)
+{
+    struct walk *w = ctx;
+    dg_audit_verdict *v = w->v;
+    long long want = v->checked + 1;
+    uint8_t hash[DG_AUDIT_HASH_LEN];
+
+    /* Every row moves the head, so the verdict also names the log's real
+     * newest record; after the first bad one nothing else is checked. */
+    v->head.seq = row->rec.seq;
+    memset(v->head.hash, 0, sizeof v->head.hash);
+    memcpy(v->head.hash, row->hash, row->hash_len < 32 ? row->hash_len : 32);
+    if (!v->ok)
+        return true;
+    if (row->rec.seq != want) {
+        if (row->rec.seq > want)
+            fail(v, want, "record %lld is missing (the next one is %lld)", want,
+                 (long long)row->rec.seq);
+        else
+            fail(v, want, "record %lld is out of order (found %lld)", want,
+                 (long long)row->rec.seq);
+        return true;
+    }
+    hash_with(&w->scratch, w->prev, &row->rec, hash);
+    if (row->hash_len != DG_AUDIT_HASH_LEN || memcmp(hash, row->hash, DG_AUDIT_HASH_LEN) != 0) {
+        fail(v, want,
+             "record %lld does not match its hash: it, or its place in the chain, was changed",
+             want);
+        return true;
+    }
+    if (w->expect && w->expect->seq == want &&
+        memcmp(w->expect->hash, hash, DG_AUDIT_HASH_LEN) != 0) {
+        fail(v, want, "record %lld differs from the exported head: the log was rewritten up to it",
+             want);
+        return true;
+    }
+    memcpy(w->prev, hash, sizeof hash);
+    v->checked = want;
+    return true;
+}
+
+int dg_audit_verify(dg_store *st, const dg_audit_chain *expect, dg_audit_verdict *v)
+{
+    struct walk w = {.scratch = DG_BUF_INIT, .v = v, .expect = expect};
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    v->ok = true;
+    rc = dg_store_audit_each(st, check_row, &w);
+    dg_buf_fini(&w.scratch);
+    if (rc != DG_OK)
+        return rc;
+    if (v->ok && expect && expect->seq > v->checked)
+        fail(v, v->checked + 1,
+             "records %lld to %lld are missing: the log ends before the exported head",
+             (long long)v->checked + 1, (long long)expect->seq);
     return DG_OK;
 }

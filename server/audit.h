@@ -13,6 +13,7 @@
 #ifndef DG_AUDIT_H
 #define DG_AUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -39,5 +40,21 @@ int dg_audit_chain_load(dg_store *st, dg_audit_chain *c);
 /* Sets r->seq, computes the hash, inserts the row and advances *c. Call
  * inside a write transaction. DG_OK or a store error. */
 int dg_audit_append(dg_store *st, dg_audit_chain *c, dg_audit_rec *r);
+
+/* What dg_audit_verify found. */
+typedef struct dg_audit_verdict {
+    bool ok;
+    int64_t checked;       /* records 1..checked chain correctly */
+    int64_t first_bad_seq; /* 0 when ok */
+    char problem[160];     /* what is wrong at first_bad_seq, for people */
+    dg_audit_chain head;   /* the log's newest record as stored */
+} dg_audit_verdict;
+
+/* Recomputes the whole chain from record 1 in seq order and names the first
+ * record that is missing, out of order or does not match its hash. With
+ * `expect` (an exported head), the log must also reach expect->seq with
+ * that hash, which catches records cut off the end. Call inside one read
+ * transaction. DG_OK (whatever the verdict) or a store error. */
+int dg_audit_verify(dg_store *st, const dg_audit_chain *expect, dg_audit_verdict *v);
 
 #endif

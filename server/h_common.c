@@ -47,6 +47,52 @@ void dg_h_audit_fini(struct audit_buf *a)
     a->detail = NULL;
 }
 
+struct denial {
+    dg_job job;
+    dg_req *req;
+    struct audit_buf audit;
+    char reason[64];
+    char message[256];
+};
+
+static void denial_run(dg_job *job, void *ctx)
+{
+    dg_h_audit_only_run(job, ctx, &((struct denial *)job)->audit);
+}
+
+static void denial_done(dg_job *job)
+{
+    struct denial *d = (struct denial *)job;
+
+    if (job->rc != DG_OK)
+        dg_h_fail_job(d->req, job->rc);
+    else
+        dg_req_fail(d->req, DG_EDENIED, d->reason, "%s", d->message);
+    dg_h_audit_fini(&d->audit);
+    free(d);
+}
+
+void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *reason,
+               const char *message)
+{
+    const dg_session *s = dg_conn_session(req->conn);
+    struct denial *d = dg_xcalloc(1, sizeof *d);
+    int rc;
+
+    d->req = req;
+    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    snprintf(d->message, sizeof d->message, "%s", message);
+    dg_h_audit_fill(&d->audit, req, s ? s->user_id : 0, s ? s->username : "", entity, entity_id,
+                    "denied", dg_h_reason_detail(reason));
+    d->job.run = denial_run;
+    d->job.done = denial_done;
+    if ((rc = dg_server_write(req->srv, &d->job)) != DG_OK) {
+        dg_h_audit_fini(&d->audit);
+        free(d);
+        dg_h_fail_job(req, rc);
+    }
+}
+
 /* Answers a request whose job could not be queued or failed in the store. */
 void dg_h_fail_job(dg_req *req, int rc)
 {

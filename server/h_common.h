@@ -32,6 +32,13 @@ json_t *dg_h_reason_detail(const char *reason);
  * `a` to the audit chain. Writer thread. */
 void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a);
 
+/* Refuses the request: writes a "denied" audit record for the session's user
+ * (entity, entity_id, {"reason": reason}), then answers PERMISSION_DENIED
+ * with `message` once the record is committed - a denial is never answered
+ * without its record. Loop thread. */
+void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *reason,
+               const char *message);
+
 /* Answers a request whose job could not be queued or failed in the store:
  * overloaded (retry), read-only after an I/O error, busy, storage error. */
 void dg_h_fail_job(dg_req *req, int rc);

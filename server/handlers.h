@@ -33,4 +33,9 @@ void dg_h_list_fields(dg_req *req);
 /* Refuses (and answers) when the caller's role may not read records. */
 bool dg_h_may_read(dg_req *req);
 
+/* h_audit.c: reading the audit log (admins and auditors). */
+void dg_h_audit_query(dg_req *req);
+void dg_h_audit_verify(dg_req *req);
+void dg_h_audit_head(dg_req *req);
+
 #endif

@@ -102,10 +102,39 @@ int dg_store_session_revoke_user(dg_store *st, int64_t user_id, int64_t at, cons
                                  int *n);
 int dg_store_session_touch(dg_store *st, int64_t id, int64_t at);
 
-/* audit_log: append-only. */
+/* ------------------------------------------------------------ audit_log (store_audit.c)
+ * Append-only: nothing here updates or deletes a row. */
 int dg_store_audit_insert(dg_store *st, const dg_audit_rec *rec, const uint8_t hash[32]);
 /* The newest record's seq and hash; DG_ENOTFOUND when the log is empty. */
 int dg_store_audit_last(dg_store *st, int64_t *seq, uint8_t hash[32]);
+
+/* A record as stored, hash included. `hash_len` is what the row holds
+ * (32 unless someone edited the database). */
+typedef struct dg_audit_row {
+    dg_audit_rec rec;
+    uint8_t hash[32];
+    size_t hash_len;
+} dg_audit_row;
+
+/* Calls fn(ctx, row) for every record in seq order, the row's strings valid
+ * only during the call, until fn returns false. DG_OK or a store error. */
+int dg_store_audit_each(dg_store *st, bool (*fn)(void *ctx, const dg_audit_row *row), void *ctx);
+
+/* Filters of dg_store_audit_query; empty strings and zeros mean any. */
+typedef struct dg_audit_filter {
+    const char *username;
+    const char *action; /* exact, or a prefix when it ends in '.' */
+    const char *entity;
+    int64_t entity_id;
+    int64_t since, until; /* at >= since, at < until (unix ms) */
+    const char *outcome;
+    int64_t before_seq; /* seq < before_seq; 0: from the newest */
+    uint32_t limit;     /* 1 .. */
+} dg_audit_filter;
+
+/* Newest first, at most f->limit rows (strings in `a`). */
+int dg_store_audit_query(dg_store *st, const dg_audit_filter *f, dg_arena *a, dg_audit_row **out,
+                         size_t *n);
 
 /* change feed: the newest committed seq (0 when empty). */
 int dg_store_feed_head(dg_store *st, int64_t *seq);
@@ -163,7 +192,6 @@ int dg_store_search_clear(dg_store *st);
  * "search_index" meta value differs, the index is rebuilt at startup
  * (dg_rec_reindex_if_needed). Bump it whenever either changes. */
 #define DG_SEARCH_INDEX_VERSION "2"
-
 
 /* Change feed row; *seq gets its seq. `fields` is a comma-separated list. */
 typedef struct dg_change {
@@ -287,8 +315,8 @@ typedef struct dg_dossier {
     double fb_average;
 } dg_dossier;
 
-int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions,
-                     dg_arena *a, dg_dossier *out);
+int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions, dg_arena *a,
+                     dg_dossier *out);
 
 /* ---- custom fields */
 

@@ -1,4 +1,4 @@
-/* store_auth.c - users, sessions and the audit log rows.
+/* store_auth.c - users and sessions.
  *
  * Plain row access: no policy (who may do what) and no hashing (audit.c
  * computes the chain; this file only stores and returns its rows).
@@ -258,51 +258,4 @@ int dg_store_session_touch(dg_store *st, int64_t id, int64_t at)
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, at);
     return store_exec_stmt(st, s);
-}
-
-static const char SQL_AUDIT_INSERT[] =
-    "INSERT INTO audit_log(seq, at, user_id, username, peer, action, entity, entity_id, outcome,"
-    " detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-static const char SQL_AUDIT_LAST[] = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-
-int dg_store_audit_insert(dg_store *st, const dg_audit_rec *r, const uint8_t hash[32])
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_AUDIT_INSERT);
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, r->seq);
-    sqlite3_bind_int64(s, 2, r->at);
-    store_bind_id(s, 3, r->user_id);
-    sqlite3_bind_text(s, 4, r->username, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, r->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, r->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, r->entity, -1, SQLITE_STATIC);
-    store_bind_id(s, 8, r->entity_id);
-    sqlite3_bind_text(s, 9, r->outcome, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 10, r->detail, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 11, hash, 32, SQLITE_STATIC);
-    return store_exec_stmt(st, s);
-}
-
-int dg_store_audit_last(dg_store *st, int64_t *seq, uint8_t hash[32])
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_AUDIT_LAST);
-    int rc;
-
-    if (!s)
-        return DG_EIO;
-    rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return rc == SQLITE_DONE ? DG_ENOTFOUND : store_err(st, rc);
-    }
-    *seq = sqlite3_column_int64(s, 0);
-    if (sqlite3_column_bytes(s, 1) != 32) {
-        sqlite3_reset(s);
-        return DG_ECORRUPT;
-    }
-    memcpy(hash, sqlite3_column_blob(s, 1), 32);
-    sqlite3_reset(s);
-    return DG_OK;
 }

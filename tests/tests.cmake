@@ -4,7 +4,7 @@ pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
 add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
 target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
-target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA)
+target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA PkgConfig::SQLITE)
 target_compile_definitions(dgtest PUBLIC DANGAND_PATH="$<TARGET_FILE:dangand>"
                                          DANGAN_PATH="$<TARGET_FILE:dangan>"
                                          DANGAN_BENCH_PATH="$<TARGET_FILE:dangan-bench>")
@@ -36,7 +36,7 @@ endforeach()
 foreach(t audit store writer tls stream pool)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli records)
+foreach(t tls_policy login robust pipeline shutdown cli records audit_log)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()

@@ -112,5 +112,6 @@ int cmd_deal(cli *c);
 int cmd_feedback(cli *c);
 int cmd_task(cli *c);
 int cmd_field(cli *c);
+int cmd_audit(cli *c);
 
 #endif

@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"feedback", cmd_feedback, "complaints, suggestions, praise, surveys"},
     {"task", cmd_task, "follow-ups to do"},
     {"field", cmd_field, "custom fields of the customer file"},
+    {"audit", cmd_audit, "the tamper-evident audit log (admins, auditors)"},
 };
 
 static void usage(FILE *f)

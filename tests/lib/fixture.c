@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "clock.h"
 
@@ -363,14 +364,17 @@ static void drain_into(int fd, char *buf, size_t cap, size_t *n)
     buf[*n] = '\0';
 }
 
-void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *const *argv)
+/* Runs `program` with argv, stdin from `input`, stdout/stderr captured;
+ * DANGAN_CONFIG_DIR=config_dir when it is not NULL. */
+static void run_program(dgt_run *r, const char *program, const char *config_dir, const char *input,
+                        const char *const *argv)
 {
     int in[2], out[2], err[2], status;
     size_t n_out = 0, n_err = 0, argc = 0;
     const char *args[64];
     pid_t pid;
 
-    args[argc++] = DANGAN_PATH;
+    args[argc++] = program;
     for (size_t i = 0; argv[i] && argc < 63; i++)
         args[argc++] = argv[i];
     args[argc] = NULL;
@@ -385,8 +389,9 @@ void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *
         close(out[0]);
         close(err[0]);
         setsid(); /* no controlling terminal: prompts must fail, not hang */
-        setenv("DANGAN_CONFIG_DIR", config_dir, 1);
-        execv(DANGAN_PATH, (char *const *)args);
+        if (config_dir)
+            setenv("DANGAN_CONFIG_DIR", config_dir, 1);
+        execv(program, (char *const *)args);
         _exit(127);
     }
     close(in[0]);
@@ -415,4 +420,31 @@ void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *
     close(err[0]);
     waitpid(pid, &status, 0);
     r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *const *argv)
+{
+    run_program(r, DANGAN_PATH, config_dir, input, argv);
+}
+
+void dgt_dangand(dgt_run *r, const char *const *argv)
+{
+    run_program(r, DANGAND_PATH, NULL, NULL, argv);
+}
+
+void dgt_sql(const dgt_server *s, const char *sql)
+{
+    char path[512], *err = NULL;
+    sqlite3 *db;
+
+    dgt_db_path(s, path, sizeof path);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        die("cannot open the database");
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "dgt_sql: %s: %s\n", sql, err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_close(db);
+        die("SQL failed");
+    }
+    sqlite3_close(db);
 }

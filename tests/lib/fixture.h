@@ -106,6 +106,11 @@ typedef struct dgt_run {
 /* Runs the dangan CLI with DANGAN_CONFIG_DIR=config_dir, feeding `input` on
  * stdin (may be NULL) and no terminal. argv is NULL-terminated, without "dangan". */
 void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *const *argv);
+/* Runs dangand with argv (NULL-terminated, without "dangand"). */
+void dgt_dangand(dgt_run *r, const char *const *argv);
+/* Runs SQL on the server's database with a connection of its own, as an
+ * intruder with file access would (stop the server first). Aborts on error. */
+void dgt_sql(const dgt_server *s, const char *sql);
 
 /* mkdtemp under $TMPDIR; rm -rf. */
 void dgt_tempdir(char *out, size_t len);

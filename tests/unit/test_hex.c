@@ -196,6 +196,41 @@ static void test_fingerprint_parse_rejects_other_prefixes(void **state)
     }
 }
 
+static void test_audit_head_round_trips_and_rejects_bad_text(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        ":",
+        "12",
+        "12:",
+        ":0000000000000000000000000000000000000000000000000000000000000000",
+        "-1:0000000000000000000000000000000000000000000000000000000000000000",
+        "1x:0000000000000000000000000000000000000000000000000000000000000000",
+        "99999999999999999999:0000000000000000000000000000000000000000000000000000000000000000",
+        "7:000000000000000000000000000000000000000000000000000000000000000",
+        "7:00000000000000000000000000000000000000000000000000000000000000000",
+        "7:zz00000000000000000000000000000000000000000000000000000000000000",
+    };
+    uint8_t hash[32], back[32];
+    char text[DG_AUDIT_HEAD_TEXT_LEN];
+    int64_t seq = 0;
+
+    (void)state;
+    sample_fp(hash);
+    dg_audit_head_format(9223372036854775807LL, hash, text);
+    assert_int_equal(dg_audit_head_parse(text, &seq, back), DG_OK);
+    assert_int_equal(seq, 9223372036854775807LL);
+    assert_memory_equal(back, hash, 32);
+    dg_audit_head_format(42, hash, text);
+    assert_int_equal(strlen(text), 3 + 64);
+    assert_int_equal(dg_audit_head_parse(text, &seq, back), DG_OK);
+    assert_int_equal(seq, 42);
+    for (size_t i = 0; i < DG_ARRAY_LEN(bad); i++) {
+        print_message("case: %s\n", bad[i]);
+        assert_int_equal(dg_audit_head_parse(bad[i], &seq, back), DG_EINVAL);
+    }
+}
+
 static void test_fingerprint_format_is_upper_case_colon_separated(void **state)
 {
     uint8_t fp[DG_FINGERPRINT_LEN];
@@ -244,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint_parse_rejects_wrong_lengths),
         cmocka_unit_test(test_fingerprint_parse_rejects_other_prefixes),
         cmocka_unit_test(test_fingerprint_format_is_upper_case_colon_separated),
+        cmocka_unit_test(test_audit_head_round_trips_and_rejects_bad_text),
         cmocka_unit_test(test_fingerprint_format_output_parses_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
