@@ -44,6 +44,8 @@ enum dg_bench_op {
 #define DG_BENCH_MAX_ERRORS 5         /* error messages kept per operation */
 #define DG_BENCH_PASSWORD_MAX 1024
 
+#define DG_BENCH_MAX_QUERIES 64
+
 typedef struct dg_bench_opts {
     const char *server; /* HOST:PORT */
     const char *ca_file;
@@ -57,8 +59,10 @@ typedef struct dg_bench_opts {
     unsigned mix[DG_BENCH_N_OPS]; /* relative weights, sum > 0 */
     uint64_t seed;
     bool is_json;
-    bool want_dossier; /* gets ask for the whole dossier */
-    long populate;     /* > 0: create this many customers and exit */
+    bool want_dossier;                         /* gets ask for the whole dossier */
+    long populate;                             /* > 0: create this many customers and exit */
+    const char *queries[DG_BENCH_MAX_QUERIES]; /* --query: searches pick from these */
+    size_t n_queries;                          /* 0: the built-in realistic list */
 } dg_bench_opts;
 
 typedef struct dg_bench_op_result {

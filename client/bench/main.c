@@ -19,7 +19,7 @@ static void usage(FILE *f)
             "                    --user NAME --password-stdin\n"
             "                    [--connections N] [--duration SECONDS] [--pipeline K]\n"
             "                    [--mix get=70,search=10,update=15,create=5] [--warmup SECONDS]\n"
-            "                    [--seed S] [--dossier] [--json]\n"
+            "                    [--seed S] [--dossier] [--query TEXT]... [--json]\n"
             "       dangan-bench --server ... --user NAME --password-stdin --populate N\n"
             "\n"
             "Load generator for dangand. It logs in once; each connection is a TLS\n"
@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "  --mix LIST          relative weights (default get=70,search=10,update=15,create=5)\n"
             "  --seed S            random seed (default: random, printed in the report)\n"
             "  --dossier           gets ask for the whole dossier\n"
+            "  --query TEXT        searches pick from these (repeatable, at most 64) instead\n"
+            "                      of the built-in list, e.g. --query 华为 for one query\n"
             "  --json              print one JSON document: {server, connections, pipeline,\n"
             "                      duration_s, mix, ops: {OP: {count, ops_per_s, mean_ms, p50_ms,\n"
             "                      p95_ms, p99_ms, max_ms, errors, error_messages, latency_ms}},\n"
@@ -162,6 +164,7 @@ enum {
     OPT_SEED,
     OPT_JSON,
     OPT_DOSSIER,
+    OPT_QUERY,
     OPT_POPULATE,
     OPT_VERSION
 };
@@ -180,6 +183,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"json", no_argument, NULL, OPT_JSON},
     {"dossier", no_argument, NULL, OPT_DOSSIER},
+    {"query", required_argument, NULL, OPT_QUERY},
     {"populate", required_argument, NULL, OPT_POPULATE},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, 'h'},
@@ -212,6 +216,13 @@ static int take_option(dg_bench_opts *o, int opt, const char *arg, bool *has_pw_
         break;
     case OPT_DOSSIER:
         o->want_dossier = true;
+        break;
+    case OPT_QUERY:
+        if (!*arg)
+            return bad("--query must not be empty");
+        if (o->n_queries == DG_BENCH_MAX_QUERIES)
+            return bad("at most %d --query", DG_BENCH_MAX_QUERIES);
+        o->queries[o->n_queries++] = arg;
         break;
     case OPT_CONNS:
         if (!parse_long(arg, 1, DG_BENCH_MAX_CONNECTIONS, &v))

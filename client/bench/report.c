@@ -79,6 +79,13 @@ static void report_json(const dg_bench_opts *o, const dg_bench_result *r, FILE *
     json_object_set_new(doc, "warmup_s", real3(o->warmup_s));
     json_object_set_new(doc, "seed", u64_json(o->seed));
     json_object_set_new(doc, "dossier", json_boolean(o->want_dossier));
+    if (o->n_queries) {
+        json_t *q = json_array();
+
+        for (size_t i = 0; i < o->n_queries; i++)
+            json_array_append_new(q, json_string(o->queries[i]));
+        json_object_set_new(doc, "queries", q);
+    }
     for (int i = 0; i < DG_BENCH_N_OPS; i++) {
         json_object_set_new(mix, dg_bench_op_name(i), json_integer(o->mix[i]));
         if (o->mix[i] == 0)

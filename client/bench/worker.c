@@ -216,7 +216,10 @@ static int send_search(dg_worker *w, struct slot *s, Dangan__V1__Request *req)
 {
     Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
 
-    m.query = (char *)dg_gen_query(&w->rng);
+    if (w->o->n_queries)
+        m.query = (char *)w->o->queries[dg_rng_below(&w->rng, w->o->n_queries)];
+    else
+        m.query = (char *)dg_gen_query(&w->rng);
     req->body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
     req->search = &m;
     s->sent_us = dg_mono_us();

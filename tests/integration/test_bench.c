@@ -225,6 +225,28 @@ static void test_gets_with_dossier_and_table_output(void **state)
     assert_null(strstr(out, "update")); /* only the operations of the mix */
 }
 
+static void test_searches_use_the_queries_given(void **state)
+{
+    json_t *j, *search;
+
+    (void)state;
+    /* every populated company name carries an industry word such as 科技 or 贸易 */
+    assert_int_equal(BENCH(password_line(), "--connections", "1", "--duration", "0.5", "--warmup",
+                           "0", "--mix", "search=1", "--query", "科技", "--query", "贸易",
+                           "--json"),
+                     0);
+    j = stdout_json();
+    assert_int_equal(json_array_size(json_object_get(j, "queries")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "queries"), 0)),
+                        "科技");
+    search = json_object_get(json_object_get(j, "ops"), "search");
+    assert_true(number(search, "count") > 0);
+    assert_true(number(search, "mean_hits") >= 1.0);
+    assert_int_equal((long)number(search, "errors"), 0);
+    json_decref(j);
+    assert_int_equal(BENCH(password_line(), "--query", ""), 2);
+}
+
 static void test_bad_flags_exit_2_before_connecting(void **state)
 {
     (void)state;
@@ -249,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_populate_creates_the_customers_asked_for),
         cmocka_unit_test(test_run_of_all_four_operations_reports_them_without_errors),
         cmocka_unit_test(test_gets_with_dossier_and_table_output),
+        cmocka_unit_test(test_searches_use_the_queries_given),
         cmocka_unit_test(test_bad_flags_exit_2_before_connecting),
         cmocka_unit_test(test_wrong_password_exits_3),
     };
