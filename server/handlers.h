@@ -38,4 +38,11 @@ void dg_h_audit_query(dg_req *req);
 void dg_h_audit_verify(dg_req *req);
 void dg_h_audit_head(dg_req *req);
 
+/* h_users.c: accounts (admins). */
+void dg_h_user_add(dg_req *req);
+void dg_h_user_list(dg_req *req);
+void dg_h_user_set_role(dg_req *req);
+void dg_h_user_set_disabled(dg_req *req);
+void dg_h_user_reset_password(dg_req *req);
+
 #endif

@@ -89,6 +89,11 @@ int dg_store_user_by_id(dg_store *st, int64_t id, dg_user *out);
 int dg_store_user_insert(dg_store *st, dg_user *u, int64_t by_user_id);
 /* Calls fn for every user in id order; stops at the first error fn returns. */
 int dg_store_user_each(dg_store *st, int (*fn)(const dg_user *u, void *ud), void *ud);
+/* Role and disabled flag (version + 1). DG_ENOTFOUND when there is no such user. */
+int dg_store_user_set_access(dg_store *st, int64_t id, enum dg_role role, bool is_disabled,
+                             int64_t at, int64_t by_user_id);
+/* How many admins are enabled. */
+int dg_store_user_active_admins(dg_store *st, int64_t *n);
 int dg_store_user_set_password(dg_store *st, int64_t id, const char *hash, bool must_change,
                                int64_t at, int64_t by_user_id);
 

@@ -61,6 +61,44 @@ static void read_user(sqlite3_stmt *s, dg_user *u)
     u->password_changed_at = sqlite3_column_int64(s, 10);
 }
 
+static const char SQL_USER_SET_ACCESS[] =
+    "UPDATE users SET role = ?2, is_disabled = ?3, updated_at = ?4, updated_by = ?5,"
+    " version = version + 1 WHERE id = ?1";
+static const char SQL_USER_ACTIVE_ADMINS[] =
+    "SELECT count(*) FROM users WHERE role = 'admin' AND is_disabled = 0";
+
+int dg_store_user_set_access(dg_store *st, int64_t id, enum dg_role role, bool is_disabled,
+                             int64_t at, int64_t by_user_id)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_USER_SET_ACCESS);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, dg_role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, is_disabled);
+    sqlite3_bind_int64(s, 4, at);
+    store_bind_id(s, 5, by_user_id);
+    rc = store_exec_stmt(st, s);
+    if (rc == DG_OK && sqlite3_changes(st->db) == 0)
+        return DG_ENOTFOUND;
+    return rc;
+}
+
+int dg_store_user_active_admins(dg_store *st, int64_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_USER_ACTIVE_ADMINS);
+    int rc;
+
+    if (!s)
+        return DG_EIO;
+    rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
 static const char SQL_USER_ALL[] = "SELECT " USER_COLS " FROM users ORDER BY id";
 
 int dg_store_user_each(dg_store *st, int (*fn)(const dg_user *u, void *ud), void *ud)

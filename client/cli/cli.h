@@ -113,5 +113,6 @@ int cmd_feedback(cli *c);
 int cmd_task(cli *c);
 int cmd_field(cli *c);
 int cmd_audit(cli *c);
+int cmd_user(cli *c);
 
 #endif

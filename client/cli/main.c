@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"feedback", cmd_feedback, "complaints, suggestions, praise, surveys"},
     {"task", cmd_task, "follow-ups to do"},
     {"field", cmd_field, "custom fields of the customer file"},
+    {"user", cmd_user, "accounts: add, list, set-role, disable, enable, reset-password"},
     {"audit", cmd_audit, "the tamper-evident audit log (admins, auditors)"},
 };
 
