@@ -2,7 +2,9 @@
  *
  * Before login only Hello, Login, Authenticate and Ping pass; Hello must come
  * first (Ping excepted). While a password change is pending, only the routes
- * marked so pass. Everything else a handler decides (permissions, validation).
+ * marked so pass. After login, perm.c decides whether the session's role may
+ * make the request at all (refusals are audited); finer rules (whose
+ * customer, which tier) and validation are the handler's.
  */
 #include "dispatch.h"
 
@@ -10,8 +12,10 @@
 
 #include "clock.h"
 #include "dg.h"
+#include "h_common.h"
 #include "handlers.h"
 #include "log.h"
+#include "perm.h"
 
 enum {
     PUBLIC = 1 << 0,            /* allowed before login */
@@ -127,7 +131,16 @@ void dg_dispatch(dg_req *req)
         dg_req_fail(req, DG_ESTATE, "hello_required", "send Hello first");
         return;
     }
-    if (!(r->flags & PUBLIC) && !check_session(req, r))
-        return;
+    if (!(r->flags & PUBLIC)) {
+        if (!check_session(req, r))
+            return;
+        /* Role rights, decided by perm.c; a refusal is audited. */
+        const char *why;
+
+        if (!dg_perm_role_may(dg_conn_session(req->conn)->role, r->action, &why)) {
+            dg_h_deny(req, "request", 0, "permission_denied", why);
+            return;
+        }
+    }
     r->handler(req);
 }

@@ -51,6 +51,7 @@ struct denial {
     dg_job job;
     dg_req *req;
     struct audit_buf audit;
+    int rc; /* the answer: DG_EDENIED, DG_ENOTFOUND, or DG_OK to send req->resp */
     char reason[64];
     char message[256];
 };
@@ -66,24 +67,29 @@ static void denial_done(dg_job *job)
 
     if (job->rc != DG_OK)
         dg_h_fail_job(d->req, job->rc);
+    else if (d->rc == DG_OK)
+        dg_req_reply(d->req);
     else
-        dg_req_fail(d->req, DG_EDENIED, d->reason, "%s", d->message);
+        dg_req_fail(d->req, d->rc, d->reason, "%s", d->message);
     dg_h_audit_fini(&d->audit);
     free(d);
 }
 
-void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *reason,
-               const char *message)
+/* Queues the audit record, answering when it is committed. */
+static void audit_first(dg_req *req, int answer, const char *entity, int64_t entity_id,
+                        const char *outcome, json_t *detail, const char *reason,
+                        const char *message)
 {
     const dg_session *s = dg_conn_session(req->conn);
     struct denial *d = dg_xcalloc(1, sizeof *d);
     int rc;
 
     d->req = req;
+    d->rc = answer;
     snprintf(d->reason, sizeof d->reason, "%s", reason);
     snprintf(d->message, sizeof d->message, "%s", message);
     dg_h_audit_fill(&d->audit, req, s ? s->user_id : 0, s ? s->username : "", entity, entity_id,
-                    "denied", dg_h_reason_detail(reason));
+                    outcome, detail);
     d->job.run = denial_run;
     d->job.done = denial_done;
     if ((rc = dg_server_write(req->srv, &d->job)) != DG_OK) {
@@ -91,6 +97,31 @@ void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *r
         free(d);
         dg_h_fail_job(req, rc);
     }
+}
+
+void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *reason,
+               const char *message)
+{
+    audit_first(req, DG_EDENIED, entity, entity_id, "denied", dg_h_reason_detail(reason), reason,
+                message);
+}
+
+void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, const char *reason,
+                 const char *message)
+{
+    audit_first(req, rc, entity, entity_id, "denied", dg_h_reason_detail(reason), reason, message);
+}
+
+void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, json_t *detail)
+{
+    audit_first(req, DG_OK, entity, entity_id, "ok", detail, "", "");
+}
+
+dg_perm_who dg_h_who(dg_req *req)
+{
+    const dg_session *s = dg_conn_session(req->conn);
+
+    return (dg_perm_who){s->user_id, s->role, req->srv->restricted_tiers};
 }
 
 /* Answers a request whose job could not be queued or failed in the store. */

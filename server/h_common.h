@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "conn.h"
 #include "model.h"
+#include "perm.h"
 #include "session.h"
 #include "store.h"
 #include "writer.h"
@@ -38,6 +39,16 @@ void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a);
  * without its record. Loop thread. */
 void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *reason,
                const char *message);
+/* The same with another answer: NOT_FOUND for a record the user may not
+ * know exists (a restricted tier), the attempt audited as denied. */
+void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, const char *reason,
+                 const char *message);
+/* Writes an audit record of a permitted read (a restricted customer) for
+ * the session's user, then sends req->resp as it stands; if the record cannot
+ * be written the read is not answered (storage error). */
+void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, json_t *detail);
+/* The session's user as perm.c needs it. */
+dg_perm_who dg_h_who(dg_req *req);
 
 /* Answers a request whose job could not be queued or failed in the store:
  * overloaded (retry), read-only after an I/O error, busy, storage error. */

@@ -48,6 +48,7 @@ struct read_job {
     bool want_dossier;
     uint32_t recent;
     dg_record *rec;
+    dg_record *customer; /* get, and lists of one customer's children: whose dossier */
     dg_dossier dossier;
     /* list, search */
     dg_list_query lq;
@@ -62,16 +63,6 @@ struct read_job {
     size_t n_fields;
     int64_t snapshot;
 };
-
-bool dg_h_may_read(dg_req *req)
-{
-    if (dg_conn_session(req->conn)->role == DG_ROLE_AUDITOR) {
-        dg_req_fail(req, DG_EDENIED, "permission_denied",
-                    "auditors read the audit log, not customer records");
-        return false;
-    }
-    return true;
-}
 
 static void read_run(dg_job *job, void *ctx)
 {
@@ -88,11 +79,18 @@ static void read_run(dg_job *job, void *ctx)
     case Q_GET:
         rc = j->code ? dg_store_customer_by_code(st, j->code, a, &j->rec)
                      : dg_store_rec_get(st, j->kind, j->id, a, &j->rec);
+        if (rc == DG_OK)
+            rc = j->rec->kind == DG_KIND_CUSTOMER
+                     ? (j->customer = j->rec, DG_OK)
+                     : dg_store_rec_get(st, DG_KIND_CUSTOMER, j->rec->customer_id, a, &j->customer);
         if (rc == DG_OK && j->want_dossier)
             rc = dg_store_dossier(st, j->rec->id, j->recent, a, &j->dossier);
         break;
     case Q_LIST:
         rc = dg_store_rec_list(st, &j->lq, a, &j->page);
+        if (rc == DG_OK && j->lq.customer_id &&
+            dg_store_rec_get(st, DG_KIND_CUSTOMER, j->lq.customer_id, a, &j->customer) != DG_OK)
+            j->customer = NULL; /* owner unknown: sensitive fields stay masked */
         break;
     case Q_SEARCH:
         rc = dg_store_search(st, j->expr, &j->lq, j->limit, SEARCH_MAX_SCAN, a, &j->hits,
@@ -116,6 +114,61 @@ static Dangan__V1__Cursor *snapshot(dg_req *req, int64_t seq)
     c->epoch = req->srv->feed_epoch;
     c->seq = (uint64_t)seq;
     return c;
+}
+
+/* ------------------------------------------------------------ permissions (perm.c) */
+
+static int64_t owner_of(const dg_record *customer)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+
+    return customer ? customer->v[dg_entity_field_index(e, "owner")].i : -1;
+}
+
+static const char *tier_of(const dg_record *customer)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+    const char *t = customer->v[dg_entity_field_index(e, "tier")].s;
+
+    return t ? t : "";
+}
+
+/* Lists and searches: restricted tiers the user does not own are left out
+ * inside the query. */
+static void scope(dg_req *req, dg_list_query *q)
+{
+    dg_perm_who who = dg_h_who(req);
+
+    if (dg_perm_sees_all(who.role))
+        return;
+    q->n_restricted = dg_perm_restricted_names(who.restricted, q->restricted);
+    q->viewer_id = who.user_id;
+}
+
+/* Masks sensitive fields in place for users who may not see them. */
+static int mask(dg_req *req, const dg_perm_who *who, int64_t owner, dg_record **recs, size_t n)
+{
+    int rc = DG_OK;
+
+    for (size_t i = 0; i < n && rc == DG_OK; i++)
+        rc = dg_perm_mask_record(who, recs[i]->kind == DG_KIND_CUSTOMER ? owner_of(recs[i]) : owner,
+                                 recs[i], req->arena);
+    return rc;
+}
+
+static int mask_dossier(dg_req *req, const dg_perm_who *who, int64_t owner, dg_dossier *d)
+{
+    int rc = mask(req, who, owner, d->contacts, d->n_contacts);
+
+    if (rc == DG_OK)
+        rc = mask(req, who, owner, d->interactions, d->n_interactions);
+    if (rc == DG_OK)
+        rc = mask(req, who, owner, d->deals, d->n_deals);
+    if (rc == DG_OK)
+        rc = mask(req, who, owner, d->open_tasks, d->n_open_tasks);
+    if (rc == DG_OK)
+        rc = mask(req, who, owner, d->feedback, d->n_feedback);
+    return rc;
 }
 
 static void submit_read(dg_req *req, struct read_job *j, void (*done)(dg_job *))
@@ -181,11 +234,27 @@ static void get_done(dg_job *job)
     struct read_job *j = (struct read_job *)job;
     dg_req *req = j->req;
     Dangan__V1__GetResponse *r;
+    dg_perm_who who;
+    const char *entity = dg_entity_get(j->kind)->name;
+    int rc = job->rc;
 
-    if (job->rc == DG_ENOTFOUND) {
-        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such %s", dg_entity_get(j->kind)->name);
-    } else if (job->rc != DG_OK) {
-        dg_h_fail_job(req, job->rc);
+    if (rc == DG_OK) {
+        who = dg_h_who(req);
+        if (!dg_perm_sees(&who, owner_of(j->customer), tier_of(j->customer))) {
+            /* It does not exist for this user; the attempt is audited. */
+            dg_h_refuse(req, DG_ENOTFOUND, entity, j->rec->id, "restricted_tier",
+                        j->kind == DG_KIND_CUSTOMER ? "no such customer" : "no such record");
+            free(j);
+            return;
+        }
+        rc = dg_perm_mask_record(&who, owner_of(j->customer), j->rec, req->arena);
+        if (rc == DG_OK && j->want_dossier)
+            rc = mask_dossier(req, &who, owner_of(j->customer), &j->dossier);
+    }
+    if (rc == DG_ENOTFOUND) {
+        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such %s", entity);
+    } else if (rc != DG_OK) {
+        dg_h_fail_job(req, rc);
     } else {
         r = dg_req_alloc(req, sizeof *r);
         dangan__v1__get_response__init(r);
@@ -195,7 +264,14 @@ static void get_done(dg_job *job)
         r->snapshot = snapshot(req, j->snapshot);
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_GET;
         req->resp.get = r;
-        dg_req_reply(req);
+        /* Every read of a restricted customer's file is audited (DESIGN §7). */
+        if (dg_perm_is_restricted(&who, tier_of(j->customer)))
+            dg_h_audit_then_reply(req, entity, j->rec->id,
+                                  json_pack("{s:I,s:b}", "customer_id",
+                                            (json_int_t)j->customer->id, "dossier",
+                                            j->want_dossier));
+        else
+            dg_req_reply(req);
     }
     free(j);
 }
@@ -205,8 +281,6 @@ void dg_h_get(dg_req *req)
     const Dangan__V1__GetRequest *m = req->msg->get;
     struct read_job *j;
 
-    if (!dg_h_may_read(req))
-        return;
     if (!dg_entity_get((enum dg_kind)m->kind))
         dg_req_violation(req, "kind", "required");
     else if (m->id <= 0 &&
@@ -423,9 +497,13 @@ static void list_done(dg_job *job)
     struct read_job *j = (struct read_job *)job;
     dg_req *req = j->req;
     Dangan__V1__ListResponse *r;
+    dg_perm_who who = dg_h_who(req);
+    int rc = job->rc;
 
-    if (job->rc != DG_OK) {
-        dg_h_fail_job(req, job->rc);
+    if (rc == DG_OK)
+        rc = mask(req, &who, owner_of(j->customer), j->page.records, j->page.n);
+    if (rc != DG_OK) {
+        dg_h_fail_job(req, rc);
         free(j);
         return;
     }
@@ -450,8 +528,6 @@ void dg_h_list(dg_req *req)
     struct read_job *j;
     enum dg_kind kind = (enum dg_kind)m->kind;
 
-    if (!dg_h_may_read(req))
-        return;
     if (!dg_entity_get(kind)) {
         dg_req_violation(req, "kind", "required");
         dg_req_fail(req, DG_EINVAL, "invalid_argument", "kind: required");
@@ -466,6 +542,7 @@ void dg_h_list(dg_req *req)
         free(j);
         return;
     }
+    scope(req, &j->lq);
     submit_read(req, j, list_done);
 }
 
@@ -476,6 +553,7 @@ static void search_done(dg_job *job)
     struct read_job *j = (struct read_job *)job;
     dg_req *req = j->req;
     Dangan__V1__SearchResponse *r;
+    dg_perm_who who;
 
     if (job->rc == DG_EINVAL) {
         dg_req_violation(req, "query", "cannot be searched");
@@ -487,6 +565,15 @@ static void search_done(dg_job *job)
         dg_h_fail_job(req, job->rc);
         free(j);
         return;
+    }
+    who = dg_h_who(req);
+    for (size_t i = 0; i < j->n_hits; i++) {
+        if (dg_perm_mask_record(&who, owner_of(j->hits[i].customer), j->hits[i].customer,
+                                req->arena) != DG_OK) {
+            dg_h_fail_job(req, DG_ENOMEM);
+            free(j);
+            return;
+        }
     }
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__search_response__init(r);
@@ -516,8 +603,6 @@ void dg_h_search(dg_req *req)
     struct read_job *j;
     int rc;
 
-    if (!dg_h_may_read(req))
-        return;
     j = dg_xcalloc(1, sizeof *j);
     j->q = Q_SEARCH;
     j->limit = m->limit ? DG_MIN(m->limit, SEARCH_MAX) : SEARCH_DEFAULT;
@@ -533,6 +618,7 @@ void dg_h_search(dg_req *req)
         free(j);
         return;
     }
+    scope(req, &j->lq);
     submit_read(req, j, search_done);
 }
 
@@ -565,8 +651,6 @@ void dg_h_list_fields(dg_req *req)
 {
     struct read_job *j;
 
-    if (!dg_h_may_read(req))
-        return;
     j = dg_xcalloc(1, sizeof *j);
     j->q = Q_FIELDS;
     submit_read(req, j, fields_done);

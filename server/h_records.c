@@ -58,20 +58,6 @@ struct rec_job {
     bool is_replay;
 };
 
-/* ------------------------------------------------------------ access (see issue 5: perm.c) */
-
-bool dg_h_may_write(dg_req *req)
-{
-    enum dg_role role = dg_conn_session(req->conn)->role;
-
-    if (role == DG_ROLE_VIEWER || role == DG_ROLE_AUDITOR) {
-        dg_req_fail(req, DG_EDENIED, "permission_denied",
-                    "your role may not change customer records");
-        return false;
-    }
-    return true;
-}
-
 /* ------------------------------------------------------------ the write job */
 
 static int run_op(dg_rec_ctx *c, struct rec_job *j, size_t i)
@@ -286,7 +272,19 @@ static void answer_failure(dg_req *req, const struct op *o, int rc, const char *
 {
     char path[160];
 
-    if (rc == DG_ECONFLICT) {
+    if (rc == DG_ENOTFOUND && o->m.is_hidden) {
+        /* a restricted customer's dossier: it does not exist for this user */
+        dg_h_refuse(req, DG_ENOTFOUND, dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE
+                                                          ? o->rec->kind
+                                                          : o->kind)
+                                           ->name,
+                    o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id),
+                    "restricted_tier", "no such record");
+    } else if (rc == DG_EDENIED) {
+        snprintf(path, sizeof path, "%s%s", path_prefix, o->m.field);
+        dg_req_violation(req, path, o->m.why);
+        dg_h_deny(req, "record", 0, "permission_denied", o->m.why);
+    } else if (rc == DG_ECONFLICT) {
         answer_conflict(req, o, is_batch);
     } else if (rc == DG_EEXIST && o->m.n_dups) {
         answer_duplicates(req, o, is_batch);
@@ -341,7 +339,7 @@ static struct rec_job *new_job(dg_req *req, size_t n_ops, const char *idem_key)
         j->ops[i].ref_op = -1;
     snprintf(j->username, sizeof j->username, "%s", s->username);
     snprintf(j->peer, sizeof j->peer, "%s", dg_conn_peer(req->conn));
-    j->who = (dg_actor){s->user_id, j->username, j->peer, s->role};
+    j->who = (dg_actor){s->user_id, j->username, j->peer, s->role, req->srv->restricted_tiers};
     j->now = dg_now_ms();
     snprintf(j->idem_key, sizeof j->idem_key, "%s", idem_key ? idem_key : "");
     j->job.run = rec_run;
@@ -513,7 +511,7 @@ void dg_h_create(dg_req *req)
     const Dangan__V1__CreateRequest *m = req->msg->create;
     struct rec_job *j;
 
-    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+    if (!check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
     single(req, &m->base, j, prepare_create(req, m, "", &j->ops[0], 0));
@@ -524,7 +522,7 @@ void dg_h_update(dg_req *req)
     const Dangan__V1__UpdateRequest *m = req->msg->update;
     struct rec_job *j;
 
-    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+    if (!check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
     single(req, &m->base, j, prepare_update(req, m, "", &j->ops[0]));
@@ -535,7 +533,7 @@ void dg_h_archive(dg_req *req)
     const Dangan__V1__ArchiveRequest *m = req->msg->archive;
     struct rec_job *j;
 
-    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+    if (!check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
     single(req, &m->base, j,
@@ -547,7 +545,7 @@ void dg_h_restore(dg_req *req)
     const Dangan__V1__RestoreRequest *m = req->msg->restore;
     struct rec_job *j;
 
-    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+    if (!check_idem_key(req, m->idempotency_key))
         return;
     j = new_job(req, 1, m->idempotency_key);
     single(req, &m->base, j,
@@ -626,7 +624,7 @@ void dg_h_batch(dg_req *req)
     const Dangan__V1__BatchRequest *m = req->msg->batch;
     struct rec_job *j;
 
-    if (!dg_h_may_write(req) || !check_idem_key(req, m->idempotency_key))
+    if (!check_idem_key(req, m->idempotency_key))
         return;
     if (m->n_ops == 0 || m->n_ops > BATCH_MAX_OPS) {
         dg_req_violation(req, "ops", "1 to 10000 ops");

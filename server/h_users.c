@@ -55,15 +55,6 @@ static void change_free(struct user_change *u)
     free(u);
 }
 
-/* Admins only; anyone else is refused with an audit record. */
-static bool is_admin(dg_req *req)
-{
-    if (dg_conn_session(req->conn)->role == DG_ROLE_ADMIN)
-        return true;
-    dg_h_deny(req, "user", 0, "permission_denied", "only admins manage users");
-    return false;
-}
-
 static Dangan__V1__User *user_pb(dg_req *req, const dg_user *u)
 {
     Dangan__V1__User *p = dg_req_alloc(req, sizeof *p);
@@ -384,8 +375,6 @@ void dg_h_user_add(dg_req *req)
     char name[DG_USERNAME_MAX + 1] = "", why[160];
     struct user_change *u;
 
-    if (!is_admin(req))
-        return;
     check_username(req, m->username, name);
     check_role(req, m->role);
     if (code_points(m->display_name) > DG_DISPLAY_NAME_MAX)
@@ -414,8 +403,6 @@ void dg_h_user_set_role(dg_req *req)
     char name[DG_USERNAME_MAX + 1] = "";
     struct user_change *u;
 
-    if (!is_admin(req))
-        return;
     check_username(req, m->username, name);
     check_role(req, m->role);
     if (fail_if_violations(req))
@@ -432,8 +419,6 @@ void dg_h_user_set_disabled(dg_req *req)
     char name[DG_USERNAME_MAX + 1] = "";
     struct user_change *u;
 
-    if (!is_admin(req))
-        return;
     check_username(req, m->username, name);
     if (fail_if_violations(req))
         return;
@@ -449,8 +434,6 @@ void dg_h_user_reset_password(dg_req *req)
     char name[DG_USERNAME_MAX + 1] = "";
     struct user_change *u;
 
-    if (!is_admin(req))
-        return;
     check_username(req, m->username, name);
     if (fail_if_violations(req))
         return;
@@ -523,8 +506,6 @@ void dg_h_user_list(dg_req *req)
     struct user_list *l;
     int rc;
 
-    if (!is_admin(req))
-        return;
     l = dg_xcalloc(1, sizeof *l);
     l->req = req;
     l->job.run = list_run;

@@ -21,8 +21,6 @@ void dg_h_update(dg_req *req);
 void dg_h_archive(dg_req *req);
 void dg_h_restore(dg_req *req);
 void dg_h_batch(dg_req *req);
-/* Refuses (and answers) when the caller's role may not change records. */
-bool dg_h_may_write(dg_req *req);
 
 /* h_query.c */
 void dg_h_get(dg_req *req);
@@ -30,8 +28,6 @@ void dg_h_list(dg_req *req);
 void dg_h_search(dg_req *req);
 void dg_h_define_field(dg_req *req);
 void dg_h_list_fields(dg_req *req);
-/* Refuses (and answers) when the caller's role may not read records. */
-bool dg_h_may_read(dg_req *req);
 
 /* h_audit.c: reading the audit log (admins and auditors). */
 void dg_h_audit_query(dg_req *req);

@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "dg.h"
+#include "perm.h"
 #include "text.h"
 
 static int refuse(dg_mutation *m, int rc, const char *field, const char *why)
@@ -380,6 +381,41 @@ static int load_customer(dg_rec_ctx *c, int64_t id, dg_record **out, dg_mutation
     return rc;
 }
 
+/* ------------------------------------------------------------ permissions (perm.c) */
+
+static dg_perm_who perm_who(const dg_rec_ctx *c)
+{
+    return (dg_perm_who){c->who->user_id, c->who->role, c->who->restricted};
+}
+
+/* May the actor change `customer`'s dossier? Checked inside the write
+ * transaction, so a hand-over committed just before cannot be raced. A
+ * customer the actor may not see is not found (m->is_hidden: the attempt
+ * is audited); someone else's is denied. */
+static int check_access(dg_rec_ctx *c, const dg_record *customer, dg_mutation *m)
+{
+    dg_perm_who who = perm_who(c);
+
+    if (!dg_perm_sees(&who, fint(customer, "owner"), fstr(customer, "tier"))) {
+        m->is_hidden = true;
+        return DG_ENOTFOUND;
+    }
+    if (!dg_perm_may_edit(&who, fint(customer, "owner")))
+        return refuse(m, DG_EDENIED, "owner",
+                      "you may change only the dossiers of your own customers");
+    return DG_OK;
+}
+
+/* The customer whose dossier `r` belongs to (r itself for a customer). */
+static int dossier_of(dg_rec_ctx *c, const dg_record *r, dg_record **out)
+{
+    if (r->kind == DG_KIND_CUSTOMER) {
+        *out = (dg_record *)r;
+        return DG_OK;
+    }
+    return dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, r->customer_id, c->arena, out);
+}
+
 static int check_user(dg_rec_ctx *c, const char *field, int64_t id, dg_mutation *m)
 {
     dg_user u;
@@ -569,11 +605,16 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     r->created_by = r->updated_by = c->who->user_id;
     r->fver = "";
     if (r->kind == DG_KIND_CUSTOMER) {
+        dg_perm_who who = perm_who(c);
+
+        if (!dg_perm_may_edit(&who, fint(r, "owner")))
+            return refuse(m, DG_EDENIED, "owner", "you may add customers only for yourself");
         if ((rc = create_customer(c, r, allow_duplicate, m, &keys)) != DG_OK)
             return rc;
     } else {
         r->customer_id = fint(r, "customer_id");
-        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK)
+        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK ||
+            (rc = check_access(c, customer, m)) != DG_OK)
             return rc;
     }
     if ((rc = check_refs(c, r, m)) != DG_OK || (rc = check_custom(c, r, m)) != DG_OK)
@@ -712,6 +753,10 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
 
     memset(m, 0, sizeof *m);
     rc = dg_store_rec_get(c->tx->store, patch->kind, patch->id, c->arena, &cur);
+    if (rc == DG_OK)
+        rc = dossier_of(c, cur, &customer);
+    if (rc == DG_OK)
+        rc = check_access(c, customer, m);
     if (rc != DG_OK)
         return rc;
     if (cur->is_archived)
@@ -725,6 +770,9 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     for (size_t i = 0; i < n_mask; i++) {
         if (item_equal(cur, patch, mask[i]))
             continue; /* already so: nothing to change, nothing to conflict with */
+        if (cur->kind == DG_KIND_CUSTOMER && strcmp(mask[i], "owner") == 0 &&
+            !dg_perm_may_manage(c->who->role))
+            return refuse(m, DG_EDENIED, "owner", "handing a customer over is for managers");
         if (dg_rec_field_version(cur, mask[i]) > expected_version)
             conflicts[n_conflicts++] = mask[i];
         changed[n_changed++] = mask[i];
@@ -786,8 +834,11 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     int rc;
 
     memset(m, 0, sizeof *m);
-    if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK)
+    if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK ||
+        (rc = dossier_of(c, cur, &customer)) != DG_OK || (rc = check_access(c, customer, m)) != DG_OK)
         return rc;
+    if (kind == DG_KIND_CUSTOMER && !dg_perm_may_manage(c->who->role))
+        return refuse(m, DG_EDENIED, "id", "only managers archive or restore customers");
     if (cur->is_archived == archive)
         return refuse(m, DG_ESTATE, "id", archive ? "already archived" : "not archived");
     if (expected_version && expected_version != cur->version) {

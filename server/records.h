@@ -30,6 +30,7 @@ typedef struct dg_actor {
     const char *username;
     const char *peer;
     enum dg_role role;
+    uint32_t restricted; /* restricted tier bits (perm.h) */
 } dg_actor;
 
 #define DG_MAX_DUPS 5
@@ -43,6 +44,7 @@ typedef struct dg_mutation {
     char field[96]; /* when the writer refuses a value: which field ("custom.size") */
     char why[200];  /* ... and why */
     int64_t seq;    /* the change-feed seq written (0: nothing changed) */
+    bool is_hidden; /* DG_ENOTFOUND because the actor may not see the customer (restricted tier) */
 } dg_mutation;
 
 /* The writer's tools for record changes: its collator for name sort keys. */

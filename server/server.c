@@ -31,6 +31,7 @@
 #include "dg.h"
 #include "init.h"
 #include "log.h"
+#include "perm.h"
 #include "store.h"
 #include "checkpoint.h"
 #include "records.h"
@@ -326,11 +327,13 @@ static int lock_data_dir(const char *dir, int *fd_out)
 static int load_identity(dg_server *srv, dg_store *st)
 {
     char epoch[32];
-    int64_t min_len;
+    int64_t min_len, restricted;
 
     if (dg_store_meta_get(st, "server_id", srv->server_id, sizeof srv->server_id) != DG_OK ||
         dg_store_meta_get(st, "feed_epoch", epoch, sizeof epoch) != DG_OK ||
         dg_store_setting_int(st, "password_min_length", DG_PASSWORD_MIN_CHARS, &min_len) != DG_OK ||
+        dg_store_setting_int(st, DG_PERM_SETTING_RESTRICTED, DG_PERM_DEFAULT_RESTRICTED,
+                             &restricted) != DG_OK ||
         dg_store_feed_head(st, &srv->feed_head) != DG_OK) {
         dg_log_error("server",
                      "msg=\"database lacks its identity; was it made by dangand init?\" "
@@ -340,6 +343,7 @@ static int load_identity(dg_server *srv, dg_store *st)
     }
     srv->feed_epoch = strtoull(epoch, NULL, 10);
     srv->password_min_len = (uint32_t)min_len;
+    srv->restricted_tiers = (uint32_t)restricted & (DG_TIER_BIT_A | DG_TIER_BIT_B | DG_TIER_BIT_C);
     return DG_OK;
 }
 

@@ -47,6 +47,7 @@ typedef struct dg_server {
     uint64_t feed_epoch;
     int64_t feed_head;         /* newest committed change seq */
     uint32_t password_min_len; /* setting password_min_length */
+    uint32_t restricted_tiers; /* setting restricted_tiers: tier bits (perm.h) */
     uint32_t max_connections;  /* cfg value capped by RLIMIT_NOFILE */
     /* Verified against when the user name is unknown, so the answer takes as
      * long as for a wrong password. Read-only after start (hasher threads read it). */

@@ -249,6 +249,11 @@ typedef struct dg_list_query {
     const dg_custom_value *custom;
     size_t n_custom;
     int64_t customer_id; /* children of one customer; 0: any */
+    /* visibility (perm.c): customers of these tiers, and their dossiers, are
+     * left out unless owned by viewer_id */
+    const char *restricted[3]; /* stored tier names */
+    size_t n_restricted;
+    int64_t viewer_id;
     bool include_archived;
     bool open_only;
     int64_t assignee_id, due_before;

@@ -789,9 +789,30 @@ static void in_list(char *sql, struct params *ps, const char *col, const char *c
     append(sql, ")");
 }
 
+/* Leaves out the customers of restricted tiers that viewer_id does not own,
+ * and their dossiers: inside the query, so pages stay full and exact. */
+static void where_visible(char *sql, struct params *ps, const dg_list_query *q)
+{
+    char tiers[SQL_MAX] = ""; /* append() writes up to SQL_MAX */
+
+    if (q->n_restricted == 0)
+        return;
+    for (size_t i = 0; i < q->n_restricted && i < 3; i++)
+        append(tiers, "%s?%d", i ? ", " : "", add_text(ps, q->restricted[i]));
+    if (q->kind == DG_KIND_CUSTOMER)
+        append(sql, " AND (c.tier NOT IN (%s) OR c.owner_id = ?%d)", tiers,
+               add_int(ps, q->viewer_id));
+    else
+        append(sql,
+               " AND NOT EXISTS (SELECT 1 FROM customers x WHERE x.id = c.customer_id"
+               " AND x.tier IN (%s) AND coalesce(x.owner_id, 0) != ?%d)",
+               tiers, add_int(ps, q->viewer_id));
+}
+
 /* The WHERE conditions of a list filter (after "WHERE 1"). */
 static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
 {
+    where_visible(sql, ps, q);
     if (!q->include_archived)
         append(sql, " AND c.archived_at IS NULL");
     if (q->kind == DG_KIND_CUSTOMER) {
