@@ -1,10 +1,10 @@
 /* h_audit.c - AuditQuery, AuditVerify, AuditHead: reading the audit log.
  *
  * Admins and auditors only (perm.c, applied by dispatch; anyone else is
- * refused with an audit record of the attempt). Nothing here (or anywhere in the server) changes or deletes an
- * audit record. All three run as jobs on the reader pool in one read
- * transaction: a verification of a million records takes about a second
- * there and never blocks the loop. Loop thread, except the *_run functions.
+ * refused with an audit record of the attempt). Nothing here (or anywhere in the server) changes or
+ * deletes an audit record. All three run as jobs on the reader pool in one read transaction: a
+ * verification of a million records takes about a second there and never blocks the loop. Loop
+ * thread, except the *_run functions.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -125,12 +125,11 @@ static int64_t owner_of(const dg_record *customer)
     return customer ? customer->v[dg_entity_field_index(e, "owner")].i : -1;
 }
 
-static const char *tier_of(const dg_record *customer)
+static int64_t tier_of(const dg_record *customer)
 {
     const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
-    const char *t = customer->v[dg_entity_field_index(e, "tier")].s;
 
-    return t ? t : "";
+    return customer->v[dg_entity_field_index(e, "tier")].i;
 }
 
 /* Lists and searches: restricted tiers the user does not own are left out
@@ -267,9 +266,8 @@ static void get_done(dg_job *job)
         /* Every read of a restricted customer's file is audited (DESIGN §7). */
         if (dg_perm_is_restricted(&who, tier_of(j->customer)))
             dg_h_audit_then_reply(req, entity, j->rec->id,
-                                  json_pack("{s:I,s:b}", "customer_id",
-                                            (json_int_t)j->customer->id, "dossier",
-                                            j->want_dossier));
+                                  json_pack("{s:I,s:b}", "customer_id", (json_int_t)j->customer->id,
+                                            "dossier", j->want_dossier));
         else
             dg_req_reply(req);
     }

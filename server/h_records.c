@@ -274,12 +274,11 @@ static void answer_failure(dg_req *req, const struct op *o, int rc, const char *
 
     if (rc == DG_ENOTFOUND && o->m.is_hidden) {
         /* a restricted customer's dossier: it does not exist for this user */
-        dg_h_refuse(req, DG_ENOTFOUND, dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE
-                                                          ? o->rec->kind
-                                                          : o->kind)
-                                           ->name,
-                    o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id),
-                    "restricted_tier", "no such record");
+        dg_h_refuse(
+            req, DG_ENOTFOUND,
+            dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind)->name,
+            o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id), "restricted_tier",
+            "no such record");
     } else if (rc == DG_EDENIED) {
         snprintf(path, sizeof path, "%s%s", path_prefix, o->m.field);
         dg_req_violation(req, path, o->m.why);

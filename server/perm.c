@@ -8,7 +8,9 @@
 #include "dg.h"
 
 #define R(role) (1u << (role))
-#define ALL (R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER) | R(DG_ROLE_SALES) | R(DG_ROLE_VIEWER) | R(DG_ROLE_AUDITOR))
+#define ALL                                                                                        \
+    (R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER) | R(DG_ROLE_SALES) | R(DG_ROLE_VIEWER) |                \
+     R(DG_ROLE_AUDITOR))
 #define READERS (R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER) | R(DG_ROLE_SALES) | R(DG_ROLE_VIEWER))
 #define WRITERS (R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER) | R(DG_ROLE_SALES))
 
@@ -68,28 +70,17 @@ bool dg_perm_may_manage(enum dg_role role)
     return dg_perm_sees_all(role);
 }
 
-uint32_t dg_perm_tier_bit(const char *tier)
+uint32_t dg_perm_tier_bit(int64_t tier)
 {
-    if (!tier || !tier[0] || tier[1])
-        return 0;
-    switch (tier[0]) {
-    case 'a':
-        return DG_TIER_BIT_A;
-    case 'b':
-        return DG_TIER_BIT_B;
-    case 'c':
-        return DG_TIER_BIT_C;
-    default:
-        return 0;
-    }
+    return tier >= 1 && tier <= 3 ? 1u << (tier - 1) : 0;
 }
 
-bool dg_perm_is_restricted(const dg_perm_who *who, const char *tier)
+bool dg_perm_is_restricted(const dg_perm_who *who, int64_t tier)
 {
     return (who->restricted & dg_perm_tier_bit(tier)) != 0;
 }
 
-bool dg_perm_sees(const dg_perm_who *who, int64_t owner_id, const char *tier)
+bool dg_perm_sees(const dg_perm_who *who, int64_t owner_id, int64_t tier)
 {
     if (who->role == DG_ROLE_AUDITOR || who->role <= 0)
         return false;

@@ -43,12 +43,12 @@ bool dg_perm_role_may(enum dg_role role, const char *action, const char **why);
 bool dg_perm_sees_all(enum dg_role role);
 /* Archive, restore and hand over customers: managers and admins. */
 bool dg_perm_may_manage(enum dg_role role);
-/* The bit of a stored tier name ("a", "b", "c"); 0 for none. */
-uint32_t dg_perm_tier_bit(const char *tier);
+/* The bit of a tier (a Tier enum value: 1 = A, 2 = B, 3 = C); 0 for none. */
+uint32_t dg_perm_tier_bit(int64_t tier);
 /* Is a customer of this tier restricted under `who`'s setting? */
-bool dg_perm_is_restricted(const dg_perm_who *who, const char *tier);
+bool dg_perm_is_restricted(const dg_perm_who *who, int64_t tier);
 /* May `who` see a customer (and its dossier) with this owner and tier? */
-bool dg_perm_sees(const dg_perm_who *who, int64_t owner_id, const char *tier);
+bool dg_perm_sees(const dg_perm_who *who, int64_t owner_id, int64_t tier);
 /* May `who` change the dossier of a customer with this owner? */
 bool dg_perm_may_edit(const dg_perm_who *who, int64_t owner_id);
 /* Does `who` see the sensitive fields of a customer with this owner (owner

@@ -396,7 +396,7 @@ static int check_access(dg_rec_ctx *c, const dg_record *customer, dg_mutation *m
 {
     dg_perm_who who = perm_who(c);
 
-    if (!dg_perm_sees(&who, fint(customer, "owner"), fstr(customer, "tier"))) {
+    if (!dg_perm_sees(&who, fint(customer, "owner"), fint(customer, "tier"))) {
         m->is_hidden = true;
         return DG_ENOTFOUND;
     }
@@ -835,7 +835,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
 
     memset(m, 0, sizeof *m);
     if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK ||
-        (rc = dossier_of(c, cur, &customer)) != DG_OK || (rc = check_access(c, customer, m)) != DG_OK)
+        (rc = dossier_of(c, cur, &customer)) != DG_OK ||
+        (rc = check_access(c, customer, m)) != DG_OK)
         return rc;
     if (kind == DG_KIND_CUSTOMER && !dg_perm_may_manage(c->who->role))
         return refuse(m, DG_EDENIED, "id", "only managers archive or restore customers");
@@ -856,8 +857,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->fver = fver_with(c->arena, cur, archived, 1, next->version);
     if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
-    if ((rc = dg_store_rec_update(c->tx->store, next, 0, kind == DG_KIND_CUSTOMER ? &keys : NULL)) !=
-        DG_OK)
+    if ((rc = dg_store_rec_update(c->tx->store, next, 0,
+                                  kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
         return rc;
     if (kind == DG_KIND_CUSTOMER)
         customer = next;
@@ -995,8 +996,7 @@ static int reindex_page(dg_store *st, enum dg_kind kind, int64_t *last_id, int *
     for (size_t i = 0; i < page.n && rc == DG_OK; i++) {
         dg_search_doc d;
 
-        if (!search_doc(a, page.records[i], &d) || !d.name || !d.phones || !d.address ||
-            !d.notes) {
+        if (!search_doc(a, page.records[i], &d) || !d.name || !d.phones || !d.address || !d.notes) {
             rc = DG_ENOMEM;
             break;
         }

@@ -356,8 +356,10 @@ static int rekey(dg_store *st)
         dg_log_error("server", "msg=\"cannot rebuild name sort keys\" error=\"%s\"",
                      dg_store_errmsg(st));
     else if (n)
-        dg_log_info("server", "msg=\"rebuilt name sort keys for a new collation\" icu=%s "
-                    "customers=%d", dg_collate_version(), n);
+        dg_log_info("server",
+                    "msg=\"rebuilt name sort keys for a new collation\" icu=%s "
+                    "customers=%d",
+                    dg_collate_version(), n);
     return rc;
 }
 
@@ -395,8 +397,8 @@ static int open_storage(dg_server *srv)
         dg_log_error("server", "msg=\"cannot open the database\" error=\"%s\"", err);
         return rc;
     }
-    if ((rc = rekey(st)) != DG_OK || (rc = reindex(st)) != DG_OK || (rc = load_identity(srv, st)) != DG_OK ||
-        (rc = dg_users_load(srv->users, st)) != DG_OK ||
+    if ((rc = rekey(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
+        (rc = load_identity(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);
         return rc;

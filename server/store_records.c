@@ -92,7 +92,6 @@ static void build_kind(enum dg_kind k)
     for (int i = 1; i <= n_params; i++)
         append(q->insert, "%s?%d", i > 1 ? ", " : "", i);
     append(q->insert, ")");
-
 }
 
 static void build_all(void)
@@ -458,8 +457,10 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     sqlite3_stmt *s;
     int p = 6, rc;
 
-    append(sql, "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4,"
-                " fver = ?5", e->table);
+    append(sql,
+           "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4,"
+           " fver = ?5",
+           e->table);
     for (size_t i = 0; i < e->n_fields; i++) {
         const dg_field *f = &e->fields[i];
 

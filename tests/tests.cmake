@@ -67,3 +67,7 @@ foreach(t frame text)
            COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
   set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+
+# Permissions: the policy table tests/integration/permissions.tsv, leaks, masks
+dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")

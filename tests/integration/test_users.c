@@ -89,25 +89,9 @@ static dg_reply *add_user(const char *name, Dangan__V1__Role role, const char *p
     return r;
 }
 
-/* A user with a password of its own (first-login change done). */
 static void make_user(const char *name, Dangan__V1__Role role, const char *password)
 {
-    dg_reply *r = add_user(name, role, "temporary-password-1");
-    dg_client *c;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__ChangePasswordRequest m = DANGAN__V1__CHANGE_PASSWORD_REQUEST__INIT;
-
-    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
-    dg_reply_free(r);
-    c = dgt_login(&srv, name, "temporary-password-1");
-    m.current_password = "temporary-password-1";
-    m.new_password = (char *)password;
-    req.body_case = DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD;
-    req.change_password = &m;
-    r = dgt_call(c, &req);
-    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
-    dg_reply_free(r);
-    dg_client_close(c);
+    dgt_make_user(&srv, name, role, password);
 }
 
 /* A request that needs a full session: listing customers. */

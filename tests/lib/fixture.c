@@ -448,3 +448,35 @@ void dgt_sql(const dgt_server *s, const char *sql)
     }
     sqlite3_close(db);
 }
+
+void dgt_make_user(const dgt_server *s, const char *name, int role, const char *password)
+{
+    static const char temporary[] = "temporary-password-1";
+    Dangan__V1__UserAddRequest add = DANGAN__V1__USER_ADD_REQUEST__INIT;
+    Dangan__V1__ChangePasswordRequest chpw = DANGAN__V1__CHANGE_PASSWORD_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_client *c = dgt_login(s, "admin", s->admin_password);
+    dg_reply *r;
+
+    add.username = (char *)name;
+    add.role = (Dangan__V1__Role)role;
+    add.password = (char *)temporary;
+    req.body_case = DANGAN__V1__REQUEST__BODY_USER_ADD;
+    req.user_add = &add;
+    r = dgt_call(c, &req);
+    if (dgt_code(r) != 0)
+        die("cannot add user %s: %s", name, dg_reply_response(r)->status->message);
+    dg_reply_free(r);
+    dg_client_close(c);
+
+    c = dgt_login(s, name, temporary);
+    chpw.current_password = (char *)temporary;
+    chpw.new_password = (char *)password;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD;
+    req.change_password = &chpw;
+    r = dgt_call(c, &req);
+    if (dgt_code(r) != 0)
+        die("cannot set the password of %s: %s", name, dg_reply_response(r)->status->message);
+    dg_reply_free(r);
+    dg_client_close(c);
+}

@@ -92,6 +92,11 @@ int dgt_raw_try_read_frame(dgt_raw *r, Dangan__V1__Frame **out);
 /* Packs a Request as a frame into a malloc'd buffer. */
 uint8_t *dgt_pack_request(Dangan__V1__Request *req, size_t *len);
 
+/* Adds a user as admin with a temporary password and sets `password` as
+ * the user's own (the first-login change), so it can work at once. `role`
+ * is a Dangan__V1__Role. Aborts on failure. */
+void dgt_make_user(const dgt_server *s, const char *name, int role, const char *password);
+
 /* Plain TCP: connect, send bytes, return fd. */
 int dgt_tcp_connect(int port);
 /* Reads until EOF or timeout; true if the peer closed within timeout_ms. */

@@ -1,0 +1,742 @@
+/* test_perm.c - the permission policy, table-driven, over real TLS.
+ *
+ * tests/integration/permissions.tsv holds the expected answer of every
+ * request of the Request oneof for every role and, for requests about a
+ * customer, for four customers: the sales user's own and another's, in an
+ * open tier (B) and in the restricted tier (A). Every row is run against a
+ * real server; the test fails if any request of the oneof (read from the
+ * protobuf-c descriptor) has no row. Each refusal must leave exactly one
+ * "denied" audit record, and nothing else may.
+ *
+ * The leak test: canary strings planted in the restricted customers and in
+ * the sensitive fields (bank account, contacts' personal phone and family)
+ * must never appear in any byte a sales or viewer user receives - replies,
+ * search hits, list pages, dossiers, errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#define TSV_PATH SOURCE_DIR "/tests/integration/permissions.tsv"
+#define MAX_ROWS 512
+
+static dgt_server srv;
+
+/* ------------------------------------------------------------ the cast */
+
+struct actor {
+    const char *role; /* as in the data file */
+    const char *user;
+    int pb_role;
+    const char *password;
+    dg_client *c;
+};
+
+static struct actor actors[] = {
+    {"admin", "admin", DANGAN__V1__ROLE__ROLE_ADMIN, NULL, NULL},
+    {"manager", "mgr", DANGAN__V1__ROLE__ROLE_MANAGER, "manager-password-1", NULL},
+    {"sales", "s1", DANGAN__V1__ROLE__ROLE_SALES, "sales-one-password-1", NULL},
+    {"viewer", "view", DANGAN__V1__ROLE__ROLE_VIEWER, "viewer-password-1", NULL},
+    {"auditor", "aud", DANGAN__V1__ROLE__ROLE_AUDITOR, "auditor-password-1", NULL},
+};
+
+/* The customers: name carries the restricted canary, the rest the sensitive ones. */
+struct target {
+    const char *label; /* as in the data file */
+    const char *owner;
+    Dangan__V1__Tier tier;
+    const char *name;
+    const char *bank_account;
+    const char *personal_phone;
+    const char *family;
+    int64_t id, contact_id;
+};
+
+static struct target targets[] = {
+    {"s1_b", "s1", DANGAN__V1__TIER__TIER_B, "PERMTEST-S1B 甲公司", "6222020000001111",
+     "13900001111", "家庭S1B金丝雀", 0, 0},
+    {"s2_b", "s2", DANGAN__V1__TIER__TIER_B, "PERMTEST-S2B 乙公司", "6222020000002222",
+     "13900002222", "家庭S2B金丝雀", 0, 0},
+    {"s1_a", "s1", DANGAN__V1__TIER__TIER_A, "PERMTEST-S1A 丙公司", "6222020000003333",
+     "13900003333", "家庭S1A金丝雀", 0, 0},
+    {"s2_a", "s2", DANGAN__V1__TIER__TIER_A, "PERMTEST-S2A 丁公司", "6222020000004444",
+     "13900004444", "家庭S2A金丝雀", 0, 0},
+};
+
+static struct actor *actor_of(const char *role)
+{
+    for (size_t i = 0; i < DG_ARRAY_LEN(actors); i++)
+        if (strcmp(actors[i].role, role) == 0)
+            return &actors[i];
+    return NULL;
+}
+
+static struct target *target_of(const char *label)
+{
+    for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++)
+        if (strcmp(targets[i].label, label) == 0)
+            return &targets[i];
+    return NULL;
+}
+
+static const char *password_of(const struct actor *a)
+{
+    return a->password ? a->password : srv.admin_password;
+}
+
+/* ------------------------------------------------------------ leaks */
+
+/* May `a` see target t's restricted canary (its name) / its sensitive values? */
+static bool may_see_name(const struct actor *a, const struct target *t)
+{
+    if (strcmp(a->role, "viewer") == 0)
+        return t->tier != DANGAN__V1__TIER__TIER_A;
+    if (strcmp(a->role, "sales") == 0)
+        return t->tier != DANGAN__V1__TIER__TIER_A || strcmp(t->owner, "s1") == 0;
+    return true;
+}
+
+static bool may_see_sensitive(const struct actor *a, const struct target *t)
+{
+    if (strcmp(a->role, "viewer") == 0)
+        return false;
+    if (strcmp(a->role, "sales") == 0)
+        return strcmp(t->owner, "s1") == 0;
+    return true;
+}
+
+/* Every byte of the reply, as the server sent it (the Response re-packed). */
+static void check_no_leak(const struct actor *a, const dg_reply *r, const char *what)
+{
+    const Dangan__V1__Response *resp = dg_reply_response(r);
+    size_t n = protobuf_c_message_get_packed_size(&resp->base);
+    uint8_t *bytes = malloc(n + 1);
+
+    assert_non_null(bytes);
+    protobuf_c_message_pack(&resp->base, bytes);
+    for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
+        const struct target *t = &targets[i];
+        const char *canaries[] = {t->bank_account, t->personal_phone, t->family};
+
+        if (!may_see_name(a, t) && memmem(bytes, n, "PERMTEST-", 9) &&
+            memmem(bytes, n, t->name, strlen(t->name)))
+            fail_msg("%s (%s) received the restricted customer %s in %s", a->user, a->role,
+                     t->label, what);
+        if (may_see_sensitive(a, t))
+            continue;
+        for (size_t k = 0; k < DG_ARRAY_LEN(canaries); k++)
+            if (memmem(bytes, n, canaries[k], strlen(canaries[k])))
+                fail_msg("%s (%s) received %s of %s in %s", a->user, a->role, canaries[k], t->label,
+                         what);
+    }
+    free(bytes);
+}
+
+/* dgt_call, with the leak check for the roles it applies to. */
+static dg_reply *call_as(struct actor *a, Dangan__V1__Request *req, const char *what)
+{
+    dg_reply *r = dgt_call(a->c, req);
+
+    if (strcmp(a->role, "sales") == 0 || strcmp(a->role, "viewer") == 0)
+        check_no_leak(a, r, what);
+    return r;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static dg_reply *admin_call(Dangan__V1__Request *req)
+{
+    return dgt_call(actors[0].c, req);
+}
+
+static int64_t current_version(int64_t id)
+{
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+    int64_t v;
+
+    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    g.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    r = admin_call(&req);
+    assert_int_equal(dgt_code(r), 0);
+    v = dg_reply_response(r)->get->record->customer->version;
+    dg_reply_free(r);
+    return v;
+}
+
+static void admin_archive(int64_t id, bool restore)
+{
+    Dangan__V1__ArchiveRequest a = DANGAN__V1__ARCHIVE_REQUEST__INIT;
+    Dangan__V1__RestoreRequest rs = DANGAN__V1__RESTORE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+
+    if (restore) {
+        rs.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        rs.id = id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_RESTORE;
+        req.restore = &rs;
+    } else {
+        a.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        a.id = id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_ARCHIVE;
+        req.archive = &a;
+    }
+    r = admin_call(&req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+}
+
+/* Denied audit records of a user so far. */
+static size_t denied_count(const char *user)
+{
+    Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+    size_t n;
+
+    q.username = (char *)user;
+    q.outcome = "denied";
+    q.limit = 1000;
+    req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
+    req.audit_query = &q;
+    r = admin_call(&req);
+    assert_int_equal(dgt_code(r), 0);
+    n = dg_reply_response(r)->audit_query->n_records;
+    dg_reply_free(r);
+    return n;
+}
+
+static const char *code_name(int code)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&dangan__v1__code__descriptor, code);
+
+    return v ? v->name : "?";
+}
+
+/* A fresh connection logged in as `a`; *token gets its session token. */
+static dg_client *fresh_login(const struct actor *a, char token[DG_CLIENT_TOKEN_LEN + 1])
+{
+    dg_client *c = dgt_connect(&srv);
+
+    assert_int_equal(dg_client_login(c, a->user, password_of(a), token), DG_OK);
+    return c;
+}
+
+/* Session requests on connections of their own. */
+static const char *run_session(struct actor *a, const char *rpc, int n)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    char token[DG_CLIENT_TOKEN_LEN + 1];
+    static char out[64];
+    dg_client *c;
+    dg_reply *r;
+
+    (void)n;
+    if (strcmp(rpc, "login") == 0) {
+        Dangan__V1__LoginRequest m = DANGAN__V1__LOGIN_REQUEST__INIT;
+
+        c = dgt_connect(&srv);
+        m.username = (char *)a->user;
+        m.password = (char *)password_of(a);
+        req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+        req.login = &m;
+        r = dgt_call(c, &req);
+    } else if (strcmp(rpc, "authenticate") == 0) {
+        Dangan__V1__AuthenticateRequest m = DANGAN__V1__AUTHENTICATE_REQUEST__INIT;
+
+        dg_client_close(fresh_login(a, token));
+        c = dgt_connect(&srv);
+        m.token = token;
+        req.body_case = DANGAN__V1__REQUEST__BODY_AUTHENTICATE;
+        req.authenticate = &m;
+        r = dgt_call(c, &req);
+    } else { /* logout */
+        Dangan__V1__LogoutRequest m = DANGAN__V1__LOGOUT_REQUEST__INIT;
+
+        c = fresh_login(a, token);
+        req.body_case = DANGAN__V1__REQUEST__BODY_LOGOUT;
+        req.logout = &m;
+        r = dgt_call(c, &req);
+    }
+    snprintf(out, sizeof out, "%s", code_name(dgt_code(r)));
+    dg_reply_free(r);
+    dg_client_close(c);
+    return out;
+}
+
+/* Whether customer `id` is among the results: VISIBLE / HIDDEN, or the code. */
+static const char *membership(dg_reply *r, int64_t id)
+{
+    const Dangan__V1__Response *resp = dg_reply_response(r);
+
+    if (dgt_code(r) != 0)
+        return code_name(dgt_code(r));
+    if (resp->body_case == DANGAN__V1__RESPONSE__BODY_LIST) {
+        for (size_t i = 0; i < resp->list->n_records; i++)
+            if (resp->list->records[i]->customer->id == id)
+                return "VISIBLE";
+    } else {
+        for (size_t i = 0; i < resp->search->n_hits; i++)
+            if (resp->search->hits[i]->customer->id == id)
+                return "VISIBLE";
+    }
+    return "HIDDEN";
+}
+
+/* Runs one row's request as `a`; returns what it got, in the data file's terms. */
+static const char *run_row(struct actor *a, const char *rpc, struct target *t, int n)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    Dangan__V1__Contact co = DANGAN__V1__CONTACT__INIT;
+    char name[64], phone[32], *mask[] = {"phone"};
+    static char out[64];
+    bool archived_first = false;
+    dg_reply *r;
+
+    if (!strcmp(rpc, "login") || !strcmp(rpc, "authenticate") || !strcmp(rpc, "logout"))
+        return run_session(a, rpc, n);
+    snprintf(name, sizeof name, "perm-row-%d", n);
+    snprintf(phone, sizeof phone, "010-8888%04d", n);
+    if (!strcmp(rpc, "hello")) {
+        Dangan__V1__HelloRequest m = DANGAN__V1__HELLO_REQUEST__INIT;
+
+        m.protocol_major = 1;
+        m.client_name = "test_perm";
+        req.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+        req.hello = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "ping")) {
+        Dangan__V1__PingRequest m = DANGAN__V1__PING_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_PING;
+        req.ping = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "whoami")) {
+        Dangan__V1__WhoamiRequest m = DANGAN__V1__WHOAMI_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_WHOAMI;
+        req.whoami = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "change_password")) {
+        Dangan__V1__ChangePasswordRequest m = DANGAN__V1__CHANGE_PASSWORD_REQUEST__INIT;
+
+        m.current_password = (char *)password_of(a);
+        m.new_password = "short"; /* refused by the policy: allowed to ask, nothing changes */
+        req.body_case = DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD;
+        req.change_password = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "user_add")) {
+        Dangan__V1__UserAddRequest m = DANGAN__V1__USER_ADD_REQUEST__INIT;
+
+        m.username = name;
+        m.role = DANGAN__V1__ROLE__ROLE_VIEWER;
+        req.body_case = DANGAN__V1__REQUEST__BODY_USER_ADD;
+        req.user_add = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "user_list")) {
+        Dangan__V1__UserListRequest m = DANGAN__V1__USER_LIST_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_USER_LIST;
+        req.user_list = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "user_set_role")) {
+        Dangan__V1__UserSetRoleRequest m = DANGAN__V1__USER_SET_ROLE_REQUEST__INIT;
+
+        m.username = "dummy";
+        m.role = DANGAN__V1__ROLE__ROLE_VIEWER;
+        req.body_case = DANGAN__V1__REQUEST__BODY_USER_SET_ROLE;
+        req.user_set_role = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "user_set_disabled")) {
+        Dangan__V1__UserSetDisabledRequest m = DANGAN__V1__USER_SET_DISABLED_REQUEST__INIT;
+
+        m.username = "dummy";
+        req.body_case = DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED;
+        req.user_set_disabled = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "user_reset_password")) {
+        Dangan__V1__UserResetPasswordRequest m = DANGAN__V1__USER_RESET_PASSWORD_REQUEST__INIT;
+
+        m.username = "dummy";
+        req.body_case = DANGAN__V1__REQUEST__BODY_USER_RESET_PASSWORD;
+        req.user_reset_password = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "define_field")) {
+        Dangan__V1__DefineFieldRequest m = DANGAN__V1__DEFINE_FIELD_REQUEST__INIT;
+        Dangan__V1__CustomField f = DANGAN__V1__CUSTOM_FIELD__INIT;
+
+        snprintf(name, sizeof name, "f_row_%d", n);
+        f.name = name;
+        f.type = DANGAN__V1__FIELD_TYPE__FIELD_TYPE_TEXT;
+        m.field = &f;
+        req.body_case = DANGAN__V1__REQUEST__BODY_DEFINE_FIELD;
+        req.define_field = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "list_fields")) {
+        Dangan__V1__ListFieldsRequest m = DANGAN__V1__LIST_FIELDS_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_LIST_FIELDS;
+        req.list_fields = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "audit_query")) {
+        Dangan__V1__AuditQueryRequest m = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+
+        m.limit = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
+        req.audit_query = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "audit_verify")) {
+        Dangan__V1__AuditVerifyRequest m = DANGAN__V1__AUDIT_VERIFY_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_VERIFY;
+        req.audit_verify = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "audit_head")) {
+        Dangan__V1__AuditHeadRequest m = DANGAN__V1__AUDIT_HEAD_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_HEAD;
+        req.audit_head = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "get")) {
+        Dangan__V1__GetRequest m = DANGAN__V1__GET_REQUEST__INIT;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.id = t->id;
+        m.dossier = true;
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        req.get = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "update") || !strcmp(rpc, "batch")) {
+        Dangan__V1__UpdateRequest m = DANGAN__V1__UPDATE_REQUEST__INIT;
+        Dangan__V1__BatchRequest b = DANGAN__V1__BATCH_REQUEST__INIT;
+        Dangan__V1__BatchOp op = DANGAN__V1__BATCH_OP__INIT, *ops[] = {&op};
+
+        cu.id = t->id;
+        cu.phone = phone;
+        rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        rec.customer = &cu;
+        m.record = &rec;
+        m.expected_version = current_version(t->id);
+        m.update_mask = mask;
+        m.n_update_mask = 1;
+        if (!strcmp(rpc, "update")) {
+            req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+            req.update = &m;
+        } else {
+            op.op_case = DANGAN__V1__BATCH_OP__OP_UPDATE;
+            op.update = &m;
+            b.ops = ops;
+            b.n_ops = 1;
+            req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+            req.batch = &b;
+        }
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "create")) {
+        Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+
+        co.customer_id = t->id;
+        co.name = name;
+        rec.kind_case = DANGAN__V1__RECORD__KIND_CONTACT;
+        rec.contact = &co;
+        m.record = &rec;
+        req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+        req.create = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "archive") || !strcmp(rpc, "restore")) {
+        Dangan__V1__ArchiveRequest ar = DANGAN__V1__ARCHIVE_REQUEST__INIT;
+        Dangan__V1__RestoreRequest rs = DANGAN__V1__RESTORE_REQUEST__INIT;
+
+        if (!strcmp(rpc, "archive")) {
+            ar.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+            ar.id = t->id;
+            req.body_case = DANGAN__V1__REQUEST__BODY_ARCHIVE;
+            req.archive = &ar;
+        } else {
+            admin_archive(t->id, false);
+            archived_first = true;
+            rs.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+            rs.id = t->id;
+            req.body_case = DANGAN__V1__REQUEST__BODY_RESTORE;
+            req.restore = &rs;
+        }
+        r = call_as(a, &req, rpc);
+        /* leave the customer as it was for the next row */
+        if (!strcmp(rpc, "archive") && dgt_code(r) == 0)
+            admin_archive(t->id, true);
+        if (archived_first && dgt_code(r) != 0)
+            admin_archive(t->id, true);
+    } else if (!strcmp(rpc, "list")) {
+        Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.limit = 1000;
+        req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+        req.list = &m;
+        r = call_as(a, &req, rpc);
+        snprintf(out, sizeof out, "%s", membership(r, t->id));
+        dg_reply_free(r);
+        return out;
+    } else if (!strcmp(rpc, "search")) {
+        Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
+
+        m.query = "PERMTEST";
+        m.limit = 200;
+        req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
+        req.search = &m;
+        r = call_as(a, &req, rpc);
+        snprintf(out, sizeof out, "%s", membership(r, t->id));
+        dg_reply_free(r);
+        return out;
+    } else {
+        fail_msg("permissions.tsv names a request this test cannot make: %s", rpc);
+        return "";
+    }
+    snprintf(out, sizeof out, "%s", code_name(dgt_code(r)));
+    dg_reply_free(r);
+    return out;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void make_customer(struct target *t)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    Dangan__V1__Contact co = DANGAN__V1__CONTACT__INIT;
+    Dangan__V1__UserRef owner = DANGAN__V1__USER_REF__INIT;
+    dg_reply *r;
+
+    cu.name = (char *)t->name;
+    cu.tier = t->tier;
+    cu.bank_account = (char *)t->bank_account;
+    owner.username = (char *)t->owner;
+    cu.owner = &owner;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    m.allow_duplicate = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    r = admin_call(&req);
+    if (dgt_code(r) != 0)
+        fail_msg("create %s: %s", t->label, dg_reply_response(r)->status->message);
+    t->id = dg_reply_response(r)->create->record->customer->id;
+    dg_reply_free(r);
+
+    co.customer_id = t->id;
+    co.name = "王经理";
+    co.personal_phone = (char *)t->personal_phone;
+    co.family = (char *)t->family;
+    co.birthday = "1980-05-06";
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CONTACT;
+    rec.contact = &co;
+    r = admin_call(&req);
+    if (dgt_code(r) != 0)
+        fail_msg("contact of %s: %s", t->label, dg_reply_response(r)->status->message);
+    t->contact_id = dg_reply_response(r)->create->record->contact->id;
+    dg_reply_free(r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    dgt_server_start(&srv, NULL);
+    for (size_t i = 1; i < DG_ARRAY_LEN(actors); i++)
+        dgt_make_user(&srv, actors[i].user, actors[i].pb_role, actors[i].password);
+    dgt_make_user(&srv, "s2", DANGAN__V1__ROLE__ROLE_SALES, "sales-two-password-1");
+    dgt_make_user(&srv, "dummy", DANGAN__V1__ROLE__ROLE_VIEWER, "dummy-password-123");
+    for (size_t i = 0; i < DG_ARRAY_LEN(actors); i++)
+        actors[i].c = dgt_login(&srv, actors[i].user, password_of(&actors[i]));
+    for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++)
+        make_customer(&targets[i]);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(actors); i++)
+        dg_client_close(actors[i].c);
+    dgt_server_stop(&srv);
+    return 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+struct row {
+    char rpc[48], role[16], target[16], expect[32];
+    int line;
+};
+
+static size_t load_rows(struct row *rows, size_t max)
+{
+    FILE *f = fopen(TSV_PATH, "r");
+    char line[256];
+    size_t n = 0;
+    int no = 0;
+
+    if (!f)
+        fail_msg("cannot open %s", TSV_PATH);
+    while (fgets(line, sizeof line, f)) {
+        no++;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        assert_true(n < max);
+        if (sscanf(line, "%47[^\t]\t%15[^\t]\t%15[^\t]\t%31[^\t\n]", rows[n].rpc, rows[n].role,
+                   rows[n].target, rows[n].expect) != 4)
+            fail_msg("%s:%d: not four tab-separated columns", TSV_PATH, no);
+        rows[n].line = no;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void test_every_request_has_rows_for_every_role(void **state)
+{
+    static struct row rows[MAX_ROWS];
+    const ProtobufCMessageDescriptor *d = &dangan__v1__request__descriptor;
+    size_t n = load_rows(rows, MAX_ROWS);
+
+    (void)state;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+
+        if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+            continue; /* the id */
+        for (size_t k = 0; k < DG_ARRAY_LEN(actors); k++) {
+            bool found = false;
+
+            for (size_t j = 0; j < n && !found; j++)
+                found = !strcmp(rows[j].rpc, f->name) && !strcmp(rows[j].role, actors[k].role);
+            if (!found)
+                fail_msg("permissions.tsv has no row for %s as %s", f->name, actors[k].role);
+        }
+    }
+}
+
+static void test_every_row_holds_and_each_refusal_is_audited_once(void **state)
+{
+    static struct row rows[MAX_ROWS];
+    size_t n = load_rows(rows, MAX_ROWS), failures = 0;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        struct row *w = &rows[i];
+        struct actor *a = actor_of(w->role);
+        struct target *t = strcmp(w->target, "-") ? target_of(w->target) : NULL;
+        size_t before, after, want;
+        const char *got;
+
+        if (!a || (strcmp(w->target, "-") && !t))
+            fail_msg("permissions.tsv:%d: unknown role or target", w->line);
+        before = denied_count(a->user);
+        got = run_row(a, w->rpc, t, (int)i);
+        after = denied_count(a->user);
+        want = !strcmp(w->expect, "PERMISSION_DENIED") || !strcmp(w->expect, "NOT_FOUND");
+        if (strcmp(got, w->expect) != 0) {
+            print_error("permissions.tsv:%d: %s as %s on %s: expected %s, got %s\n", w->line,
+                        w->rpc, w->role, w->target, w->expect, got);
+            failures++;
+        } else if (after - before != want) {
+            print_error("permissions.tsv:%d: %s as %s on %s: %zu denied audit records, "
+                        "expected %zu\n",
+                        w->line, w->rpc, w->role, w->target, after - before, want);
+            failures++;
+        }
+    }
+    assert_int_equal(failures, 0);
+}
+
+static void test_dossiers_and_contact_lists_do_not_leak(void **state)
+{
+    (void)state;
+    for (size_t k = 2; k <= 3; k++) { /* sales, viewer */
+        struct actor *a = &actors[k];
+
+        for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
+            Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+            Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+            Dangan__V1__ListRequest l = DANGAN__V1__LIST_REQUEST__INIT;
+            Dangan__V1__ListFilter f = DANGAN__V1__LIST_FILTER__INIT;
+            dg_reply *r;
+
+            g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+            g.id = targets[i].contact_id;
+            req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+            req.get = &g;
+            dg_reply_free(call_as(a, &req, "contact get"));
+
+            l.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+            l.limit = 100;
+            f.customer_id = targets[i].id;
+            l.filter = &f;
+            req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+            req.list = &l;
+            r = call_as(a, &req, "contact list");
+            if (!may_see_name(a, &targets[i]))
+                assert_int_equal(dg_reply_response(r)->list->n_records, 0);
+            dg_reply_free(r);
+
+            l.filter = NULL; /* every contact, every customer */
+            r = call_as(a, &req, "all contacts");
+            dg_reply_free(r);
+        }
+    }
+}
+
+static void test_masks_keep_the_shape(void **state)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    dg_reply *r;
+
+    (void)state;
+    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    g.id = targets[0].id; /* s1's: the viewer sees it, masked */
+    g.dossier = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    r = call_as(&actors[3], &req, "masked get");
+    assert_int_equal(dgt_code(r), 0);
+    assert_string_equal(dg_reply_response(r)->get->record->customer->bank_account,
+                        "622*********1111");
+    assert_string_equal(dg_reply_response(r)->get->dossier->contacts[0]->personal_phone,
+                        "139****1111");
+    assert_string_equal(dg_reply_response(r)->get->dossier->contacts[0]->birthday, "****-**-**");
+    dg_reply_free(r);
+    /* the owner sees it whole */
+    r = call_as(&actors[2], &req, "owner get");
+    assert_string_equal(dg_reply_response(r)->get->record->customer->bank_account,
+                        "6222020000001111");
+    assert_string_equal(dg_reply_response(r)->get->dossier->contacts[0]->family, "家庭S1B金丝雀");
+    dg_reply_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_request_has_rows_for_every_role),
+        cmocka_unit_test(test_every_row_holds_and_each_refusal_is_audited_once),
+        cmocka_unit_test(test_dossiers_and_contact_lists_do_not_leak),
+        cmocka_unit_test(test_masks_keep_the_shape),
+    };
+
+    return cmocka_run_group_tests_name("permissions", tests, setup, teardown);
+}
