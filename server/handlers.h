@@ -41,4 +41,7 @@ void dg_h_user_set_role(dg_req *req);
 void dg_h_user_set_disabled(dg_req *req);
 void dg_h_user_reset_password(dg_req *req);
 
+/* h_reassign.c: hand customers over (managers). */
+void dg_h_reassign(dg_req *req);
+
 #endif

@@ -206,4 +206,7 @@ void cli_show_totals(const ProtobufCMessage *const *deals, size_t n);
 /* "C-000001 北京天坛家具" for a customer message. */
 const char *cli_customer_label(const ProtobufCMessage *customer, char *buf, size_t len);
 
+/* `customer reassign` (cmd_reassign.c). */
+int cli_customer_reassign(cli *c);
+
 #endif

@@ -479,6 +479,16 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
             admin_archive(t->id, true);
         if (archived_first && dgt_code(r) != 0)
             admin_archive(t->id, true);
+    } else if (!strcmp(rpc, "reassign")) {
+        Dangan__V1__ReassignRequest m = DANGAN__V1__REASSIGN_REQUEST__INIT;
+        int64_t ids[] = {t->id};
+
+        m.customer_ids = ids;
+        m.n_customer_ids = 1;
+        m.to_user = (char *)t->owner; /* to its owner: allowed or not, nothing moves */
+        req.body_case = DANGAN__V1__REQUEST__BODY_REASSIGN;
+        req.reassign = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "list")) {
         Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
 

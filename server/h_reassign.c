@@ -1,0 +1,316 @@
+/* h_reassign.c - Reassign: hand customers over to another owner (离职交接).
+ *
+ * Managers and admins (perm.c). One write job: it picks the customers (the
+ * chosen ones, or all that from_user owns, archived ones too), changes each
+ * one's owner through dg_rec_update - so each gets its change row, its audit
+ * record and the permission checks of any update - moves their open tasks
+ * assigned to the previous owner the same way, and appends one audit record
+ * for the hand-over as a whole. All of it commits together or not at all.
+ * Loop thread, except reassign_run (writer thread).
+ */
+#include <jansson.h>
+#include <mbedtls/sha256.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dg.h"
+#include "h_common.h"
+#include "handlers.h"
+#include "records.h"
+#include "users.h"
+
+#define MAX_CUSTOMERS 10000
+#define TASKS_PAGE 1000
+#define IDEM_KEY_MAX 128
+
+struct reassign {
+    dg_job job;
+    dg_req *req;
+    dg_actor who;
+    char username[DG_USERNAME_MAX + 1];
+    char peer[DG_PEER_MAX];
+    int64_t now;
+    const int64_t *ids; /* chosen customers (in the request), or NULL */
+    size_t n_ids;
+    int64_t from_id, to_id;
+    char from_name[DG_USERNAME_MAX + 1], to_name[DG_USERNAME_MAX + 1];
+    bool keep_tasks;
+    char idem_key[IDEM_KEY_MAX + 1];
+    uint8_t req_hash[32];
+    uint32_t n_customers, n_tasks;
+    dg_mutation m; /* the failing update, for the answer */
+    struct audit_buf audit;
+    char *detail;
+};
+
+/* ------------------------------------------------------------ writer */
+
+/* Every customer from_id owns, archived ones included. */
+static int owned_by(dg_store *st, int64_t owner, dg_arena *a, int64_t **ids, size_t *n)
+{
+    dg_list_query q = {.kind = DG_KIND_CUSTOMER,
+                       .owner_id = owner,
+                       .include_archived = true,
+                       .limit = MAX_CUSTOMERS + 1};
+    dg_list_page page;
+    int rc = dg_store_rec_list(st, &q, a, &page);
+
+    if (rc != DG_OK)
+        return rc;
+    if (page.n > MAX_CUSTOMERS)
+        return DG_ETOOBIG;
+    if (!(*ids = dg_arena_calloc(a, page.n ? page.n : 1, sizeof **ids)))
+        return DG_ENOMEM;
+    for (size_t i = 0; i < page.n; i++)
+        (*ids)[i] = page.records[i]->id;
+    *n = page.n;
+    return DG_OK;
+}
+
+/* Sets one USER field of record (kind, id) to `user` through dg_rec_update. */
+static int set_user_field(dg_rec_ctx *c, enum dg_kind kind, int64_t id, const char *field,
+                          int64_t user, dg_mutation *m, bool *changed)
+{
+    const char *mask[] = {field};
+    dg_record *cur, *patch;
+    int rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur);
+
+    if (rc != DG_OK)
+        return rc;
+    if (!(patch = dg_record_new(c->arena, kind)))
+        return DG_ENOMEM;
+    patch->id = id;
+    patch->v[dg_entity_field_index(dg_entity_get(kind), field)].i = user;
+    rc = dg_rec_update(c, patch, mask, 1, cur->version, m);
+    *changed = rc == DG_OK && m->seq != 0;
+    return rc;
+}
+
+/* Open tasks of `customer` assigned to `from` move to `to`. */
+static int move_tasks(dg_rec_ctx *c, struct reassign *r, int64_t customer, int64_t from)
+{
+    dg_list_query q = {.kind = DG_KIND_TASK,
+                       .customer_id = customer,
+                       .assignee_id = from,
+                       .open_only = true,
+                       .limit = TASKS_PAGE};
+    dg_list_page page;
+    bool changed;
+    int rc;
+
+    do {
+        if ((rc = dg_store_rec_list(c->tx->store, &q, c->arena, &page)) != DG_OK)
+            return rc;
+        for (size_t i = 0; i < page.n; i++) {
+            rc = set_user_field(c, DG_KIND_TASK, page.records[i]->id, "assignee", r->to_id, &r->m,
+                                &changed);
+            if (rc != DG_OK)
+                return rc;
+            r->n_tasks += changed;
+        }
+        /* moved tasks leave the filter: the next page starts again from the top */
+    } while (page.has_more);
+    return DG_OK;
+}
+
+static int hand_over(dg_rec_ctx *c, struct reassign *r)
+{
+    const int64_t *ids = r->ids;
+    size_t n = r->n_ids;
+    int64_t *owned;
+    bool changed;
+    int rc;
+
+    if (!ids) {
+        if ((rc = owned_by(c->tx->store, r->from_id, c->arena, &owned, &n)) != DG_OK)
+            return rc;
+        ids = owned;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dg_record *cust;
+        int64_t before;
+
+        if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, ids[i], c->arena, &cust)) !=
+            DG_OK)
+            return rc;
+        before = cust->v[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "owner")].i;
+        if (cust->is_archived)
+            continue; /* archived records do not change; restore first to hand one over */
+        rc = set_user_field(c, DG_KIND_CUSTOMER, ids[i], "owner", r->to_id, &r->m, &changed);
+        if (rc != DG_OK)
+            return rc;
+        r->n_customers += changed;
+        if (!r->keep_tasks && before && before != r->to_id &&
+            (rc = move_tasks(c, r, ids[i], before)) != DG_OK)
+            return rc;
+    }
+    return DG_OK;
+}
+
+static void reassign_run(dg_job *job, void *ctx)
+{
+    struct reassign *r = (struct reassign *)job;
+    dg_wtx *tx = ctx;
+    dg_rec_ctx c = {tx, tx->collator, &r->who, r->req->arena, r->now};
+    char result[64];
+    uint8_t hash[32];
+    json_t *detail;
+    int rc;
+
+    if (r->idem_key[0]) {
+        rc = dg_store_idem_get(tx->store, r->who.user_id, r->idem_key, hash, result, sizeof result);
+        if (rc == DG_OK) {
+            unsigned nc = 0, nt = 0;
+
+            job->rc = memcmp(hash, r->req_hash, 32) ? DG_ESTATE : DG_OK;
+            if (sscanf(result, "customers=%u;tasks=%u", &nc, &nt) == 2) {
+                r->n_customers = nc;
+                r->n_tasks = nt;
+            }
+            return;
+        }
+        if (rc != DG_ENOTFOUND) {
+            job->rc = rc;
+            return;
+        }
+    }
+    if ((job->rc = hand_over(&c, r)) != DG_OK)
+        return;
+    detail = json_pack("{s:s,s:s,s:I,s:I,s:b}", "from", r->from_name, "to", r->to_name, "customers",
+                       (json_int_t)r->n_customers, "tasks", (json_int_t)r->n_tasks, "chosen",
+                       r->ids != NULL);
+    r->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    if (!r->detail) {
+        job->rc = DG_ENOMEM;
+        return;
+    }
+    r->audit.rec.detail = r->detail;
+    if ((job->rc = dg_audit_append(tx->store, tx->audit, &r->audit.rec)) != DG_OK)
+        return;
+    if (r->idem_key[0]) {
+        snprintf(result, sizeof result, "customers=%u;tasks=%u", r->n_customers, r->n_tasks);
+        job->rc =
+            dg_store_idem_put(tx->store, r->who.user_id, r->idem_key, r->req_hash, result, r->now);
+    }
+}
+
+/* ------------------------------------------------------------ loop */
+
+static void reassign_free(struct reassign *r)
+{
+    dg_h_audit_fini(&r->audit);
+    free(r->detail);
+    free(r);
+}
+
+static void reassign_done(dg_job *job)
+{
+    struct reassign *r = (struct reassign *)job;
+    dg_req *req = r->req;
+    Dangan__V1__ReassignResponse *res;
+
+    if (job->rc == DG_OK) {
+        res = dg_req_alloc(req, sizeof *res);
+        dangan__v1__reassign_response__init(res);
+        res->customers = r->n_customers;
+        res->tasks = r->n_tasks;
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_REASSIGN;
+        req->resp.reassign = res;
+        dg_req_reply(req);
+    } else if (job->rc == DG_ENOTFOUND && r->m.is_hidden) {
+        dg_h_refuse(req, DG_ENOTFOUND, "customer", 0, "restricted_tier", "no such customer");
+    } else if (job->rc == DG_ENOTFOUND) {
+        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such customer");
+    } else if (job->rc == DG_EDENIED) {
+        dg_h_deny(req, "customer", 0, "permission_denied", r->m.why);
+    } else if (job->rc == DG_ETOOBIG) {
+        dg_req_fail(req, DG_EINVAL, "too_many",
+                    "%s owns more than %d customers: hand them over in parts", r->from_name,
+                    MAX_CUSTOMERS);
+    } else if (job->rc == DG_ESTATE && !r->m.field[0]) {
+        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
+                    "this idempotency key was used for a different request");
+    } else if (r->m.field[0]) {
+        dg_req_fail(req, job->rc, "invalid_argument", "%s: %s", r->m.field, r->m.why);
+    } else {
+        dg_h_fail_job(req, job->rc);
+    }
+    reassign_free(r);
+}
+
+/* An enabled user by name, or a violation of `field`. */
+static const dg_user_info *user_named(dg_req *req, const char *field, const char *name)
+{
+    const dg_user_info *u = dg_users_by_name(req->srv->users, name);
+
+    if (!u || u->is_disabled) {
+        dg_req_violation(req, field, "no such (enabled) user");
+        return NULL;
+    }
+    return u;
+}
+
+void dg_h_reassign(dg_req *req)
+{
+    const Dangan__V1__ReassignRequest *m = req->msg->reassign;
+    const dg_session *s = dg_conn_session(req->conn);
+    const dg_user_info *from = NULL, *to = NULL;
+    struct reassign *r;
+    int rc;
+
+    if (m->n_customer_ids == 0 && !m->from_user[0])
+        dg_req_violation(req, "customer_ids", "name customers, or from_user for all they own");
+    if (m->n_customer_ids && m->from_user[0])
+        dg_req_violation(req, "from_user", "either customer_ids or from_user, not both");
+    if (m->n_customer_ids > MAX_CUSTOMERS)
+        dg_req_violation(req, "customer_ids", "at most 10000");
+    for (size_t i = 0; i < m->n_customer_ids; i++)
+        if (m->customer_ids[i] <= 0) {
+            dg_req_violation(req, "customer_ids", "ids are positive");
+            break;
+        }
+    if (m->from_user[0] && !m->n_customer_ids)
+        from = user_named(req, "from_user", m->from_user);
+    to = user_named(req, "to_user", m->to_user);
+    if (to && to->role != DG_ROLE_SALES && to->role != DG_ROLE_MANAGER && to->role != DG_ROLE_ADMIN)
+        dg_req_violation(req, "to_user", "owners are sales, managers or admins");
+    if (strlen(m->idempotency_key) > IDEM_KEY_MAX)
+        dg_req_violation(req, "idempotency_key", "at most 128 bytes");
+    if (req->status.n_field_violations) {
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s: %s",
+                    req->status.field_violations[0]->field,
+                    req->status.field_violations[0]->description);
+        return;
+    }
+    r = dg_xcalloc(1, sizeof *r);
+    r->req = req;
+    snprintf(r->username, sizeof r->username, "%s", s->username);
+    snprintf(r->peer, sizeof r->peer, "%s", dg_conn_peer(req->conn));
+    r->who = (dg_actor){s->user_id, r->username, r->peer, s->role, req->srv->restricted_tiers};
+    r->now = dg_now_ms();
+    r->ids = m->n_customer_ids ? m->customer_ids : NULL;
+    r->n_ids = m->n_customer_ids;
+    r->from_id = from ? from->id : 0;
+    snprintf(r->from_name, sizeof r->from_name, "%s", from ? from->username : "");
+    r->to_id = to->id;
+    snprintf(r->to_name, sizeof r->to_name, "%s", to->username);
+    r->keep_tasks = m->keep_tasks;
+    snprintf(r->idem_key, sizeof r->idem_key, "%s", m->idempotency_key);
+    if (r->idem_key[0]) {
+        size_t n = protobuf_c_message_get_packed_size(&m->base);
+        uint8_t *buf = dg_req_alloc(req, n ? n : 1);
+
+        protobuf_c_message_pack(&m->base, buf);
+        (void)mbedtls_sha256_ret(buf, n, r->req_hash, 0); /* cannot fail for memory input */
+    }
+    dg_h_audit_fill(&r->audit, req, s->user_id, s->username, "user", r->to_id, "ok", NULL);
+    r->job.run = reassign_run;
+    r->job.done = reassign_done;
+    if ((rc = dg_server_write(req->srv, &r->job)) != DG_OK) {
+        reassign_free(r);
+        dg_h_fail_job(req, rc);
+    }
+}
