@@ -44,4 +44,7 @@ void dg_h_user_reset_password(dg_req *req);
 /* h_reassign.c: hand customers over (managers). */
 void dg_h_reassign(dg_req *req);
 
+/* h_history.c: a record's changes from the audit log (readers). */
+void dg_h_history(dg_req *req);
+
 #endif

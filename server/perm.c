@@ -29,6 +29,7 @@ static const struct right {
     {"record.get", READERS, "auditors read the audit log, not customer records"},
     {"record.list", READERS, "auditors read the audit log, not customer records"},
     {"record.search", READERS, "auditors read the audit log, not customer records"},
+    {"record.history", READERS, "auditors read the audit log, not customer records"},
     {"record.reassign", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
      "handing customers over is for managers"},
     /* create, update, archive, restore, batch */

@@ -148,9 +148,9 @@ static const char *const migration_v2[] = {
     "  created_by INTEGER REFERENCES users(id),"
     "  updated_by INTEGER REFERENCES users(id),"
     "  last_contact_at INTEGER NOT NULL DEFAULT 0,"
-    "  fver TEXT NOT NULL DEFAULT '',"          /* field:version of changed fields */
-    "  name_key BLOB NOT NULL DEFAULT x'',"    /* ICU zh (pinyin) sort key of name */
-    "  dup_name TEXT NOT NULL DEFAULT '',"      /* duplicate-detection keys */
+    "  fver TEXT NOT NULL DEFAULT '',"      /* field:version of changed fields */
+    "  name_key BLOB NOT NULL DEFAULT x''," /* ICU zh (pinyin) sort key of name */
+    "  dup_name TEXT NOT NULL DEFAULT '',"  /* duplicate-detection keys */
     "  dup_phone TEXT NOT NULL DEFAULT '',"
     "  dup_email TEXT NOT NULL DEFAULT ''"
     ") STRICT;"
@@ -176,7 +176,7 @@ static const char *const migration_v2[] = {
     "  name TEXT NOT NULL UNIQUE,"
     "  label TEXT NOT NULL DEFAULT '',"
     "  type TEXT NOT NULL CHECK (type IN ('text','number','date','choice')),"
-    "  choices TEXT NOT NULL DEFAULT '',"       /* newline-separated */
+    "  choices TEXT NOT NULL DEFAULT ''," /* newline-separated */
     "  created_at INTEGER NOT NULL,"
     "  created_by INTEGER REFERENCES users(id)"
     ") STRICT;"
@@ -302,7 +302,7 @@ static const char *const migration_v2[] = {
     "  user_id INTEGER NOT NULL,"
     "  key TEXT NOT NULL,"
     "  request_hash BLOB NOT NULL,"
-    "  result TEXT NOT NULL,"                   /* "kind:id" of the record, or "batch:ids" */
+    "  result TEXT NOT NULL," /* "kind:id" of the record, or "batch:ids" */
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (user_id, key)"
     ") STRICT, WITHOUT ROWID;"
@@ -328,7 +328,14 @@ static const char *const migration_v3[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3};
+static const char *const migration_v4[] = {
+    /* v4: a record's history (AuditQuery by entity, HistoryRequest) without a scan. */
+    "CREATE INDEX audit_log_by_entity ON audit_log(entity, entity_id, seq);",
+    NULL,
+};
+
+static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
+                                                migration_v4};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 
@@ -806,8 +813,8 @@ int dg_store_checkpoint_restart(dg_store *st, int wait_ms)
 
 int dg_store_checkpoint(dg_store *st, int *wal_frames, int *done_frames)
 {
-    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, wal_frames,
-                                       done_frames);
+    int rc =
+        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, wal_frames, done_frames);
 
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? DG_OK : store_err(st, rc);
 }

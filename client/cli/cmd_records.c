@@ -554,6 +554,7 @@ int cmd_customer(cli *c)
         {"list", customer_list,
          "list [--tier T] [--status S] [--owner USER|me] [--sort F] [--limit N] [--all] ..."},
         {"search", customer_search, "search QUERY [--limit N] [list filters]"},
+        {"history", cli_customer_history, "history REF               who changed what, when"},
         {"reassign", cli_customer_reassign, "reassign (REF... | --from USER) --to USER"},
     };
 

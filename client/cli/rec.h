@@ -208,5 +208,7 @@ const char *cli_customer_label(const ProtobufCMessage *customer, char *buf, size
 
 /* `customer reassign` (cmd_reassign.c). */
 int cli_customer_reassign(cli *c);
+/* `customer history` (cmd_history.c). */
+int cli_customer_history(cli *c);
 
 #endif

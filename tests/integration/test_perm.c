@@ -479,6 +479,14 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
             admin_archive(t->id, true);
         if (archived_first && dgt_code(r) != 0)
             admin_archive(t->id, true);
+    } else if (!strcmp(rpc, "history")) {
+        Dangan__V1__HistoryRequest m = DANGAN__V1__HISTORY_REQUEST__INIT;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.id = t->id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_HISTORY;
+        req.history = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "reassign")) {
         Dangan__V1__ReassignRequest m = DANGAN__V1__REASSIGN_REQUEST__INIT;
         int64_t ids[] = {t->id};
@@ -739,6 +747,84 @@ static void test_masks_keep_the_shape(void **state)
     dg_reply_free(r);
 }
 
+static dg_reply *history_as(struct actor *a, int64_t id)
+{
+    Dangan__V1__HistoryRequest m = DANGAN__V1__HISTORY_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+
+    m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    m.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_HISTORY;
+    req.history = &m;
+    return call_as(a, &req, "history");
+}
+
+/* The change of `field` in the newest entry that has one. */
+static const Dangan__V1__FieldChange *change_of(const dg_reply *r, const char *field)
+{
+    const Dangan__V1__HistoryResponse *h = dg_reply_response(r)->history;
+
+    for (size_t i = 0; i < h->n_entries; i++)
+        for (size_t k = 0; k < h->entries[i]->n_changes; k++)
+            if (!strcmp(h->entries[i]->changes[k]->field, field))
+                return h->entries[i]->changes[k];
+    return NULL;
+}
+
+static void test_history_names_who_changed_what_masked_as_in_a_get(void **state)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__UpdateRequest m = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    char *mask[] = {"bank_account", "phone"};
+    const Dangan__V1__FieldChange *c;
+    dg_reply *r;
+
+    (void)state;
+    cu.id = targets[0].id; /* s1's, tier B */
+    cu.bank_account = "6222020000005555";
+    cu.phone = "010-6000-1234";
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    m.expected_version = current_version(targets[0].id);
+    m.update_mask = mask;
+    m.n_update_mask = 2;
+    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+    req.update = &m;
+    r = call_as(&actors[2], &req, "update by owner");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+
+    /* the owner sees it whole, newest first, by whom */
+    r = history_as(&actors[2], targets[0].id);
+    assert_int_equal(dgt_code(r), 0);
+    assert_string_equal(dg_reply_response(r)->history->entries[0]->username, "s1");
+    assert_string_equal(dg_reply_response(r)->history->entries[0]->action, "customer.update");
+    c = change_of(r, "bank_account");
+    assert_non_null(c);
+    assert_string_equal(c->before, "\"6222020000001111\"");
+    assert_string_equal(c->after, "\"6222020000005555\"");
+    assert_string_equal(change_of(r, "phone")->after, "\"010-6000-1234\"");
+    dg_reply_free(r);
+
+    /* the viewer: the same entries, sensitive values masked */
+    r = history_as(&actors[3], targets[0].id);
+    assert_int_equal(dgt_code(r), 0);
+    c = change_of(r, "bank_account");
+    assert_non_null(c);
+    assert_string_equal(c->before, "\"622*********1111\"");
+    assert_string_equal(c->after, "\"622*********5555\"");
+    assert_string_equal(change_of(r, "phone")->after, "\"010-6000-1234\""); /* not sensitive */
+    dg_reply_free(r);
+
+    /* a restricted customer of someone else has no history for s1 */
+    r = history_as(&actors[2], targets[3].id);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__NOT_FOUND);
+    dg_reply_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -746,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_every_row_holds_and_each_refusal_is_audited_once),
         cmocka_unit_test(test_dossiers_and_contact_lists_do_not_leak),
         cmocka_unit_test(test_masks_keep_the_shape),
+        cmocka_unit_test(test_history_names_who_changed_what_masked_as_in_a_get),
     };
 
     return cmocka_run_group_tests_name("permissions", tests, setup, teardown);

@@ -314,6 +314,17 @@ static void test_cli_reassign(void **state)
     }
     assert_string_equal(owner_of(v), "s1");
     {
+        char ref[32];
+        const char *argv[] = {"customer", "history", ref, NULL};
+
+        snprintf(ref, sizeof ref, "%lld", (long long)v);
+        dgt_cli(&run, cfg, NULL, argv);
+        assert_int_equal(run.status, 0);
+        assert_non_null(strstr(run.out, "customer.update"));
+        assert_non_null(strstr(run.out, "owner"));
+        assert_non_null(strstr(run.out, "customer.create"));
+    }
+    {
         const char *argv[] = {"customer", "reassign", "--to", "s1", NULL};
 
         dgt_cli(&run, cfg, NULL, argv);
