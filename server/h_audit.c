@@ -6,6 +6,7 @@
  * verification of a million records takes about a second there and never blocks the loop. Loop
  * thread, except the *_run functions.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 #define QUERY_MAX 1000
 #define FILTER_TEXT_MAX 128
 
-enum audit_op { OP_QUERY, OP_VERIFY, OP_HEAD };
+enum audit_op { OP_QUERY, OP_EXPORT, OP_VERIFY, OP_HEAD };
 
 struct audit_job {
     dg_job job;
@@ -45,6 +46,7 @@ static void audit_run(dg_job *job, void *ctx)
     }
     switch (j->op) {
     case OP_QUERY:
+    case OP_EXPORT:
         rc = dg_store_audit_query(st, &j->filter, j->req->arena, &j->rows, &j->n_rows);
         break;
     case OP_VERIFY:
@@ -91,20 +93,50 @@ static Dangan__V1__AuditRecord *record_pb(dg_req *req, dg_audit_row *row)
     return p;
 }
 
+/* The page's records; *next: where the next page starts (0: none). */
+static Dangan__V1__AuditRecord **records_pb(dg_req *req, struct audit_job *j, uint64_t *next)
+{
+    Dangan__V1__AuditRecord **recs = dg_req_alloc(req, (j->n_rows ? j->n_rows : 1) * sizeof *recs);
+
+    for (size_t i = 0; i < j->n_rows; i++)
+        recs[i] = record_pb(req, &j->rows[i]);
+    /* A full page may have more behind it; the next page starts below its last seq. */
+    *next = j->n_rows == j->filter.limit && j->rows[j->n_rows - 1].rec.seq > 1
+                ? (uint64_t)j->rows[j->n_rows - 1].rec.seq
+                : 0;
+    return recs;
+}
+
 static void reply_query(dg_req *req, struct audit_job *j)
 {
     Dangan__V1__AuditQueryResponse *r = dg_req_alloc(req, sizeof *r);
 
     dangan__v1__audit_query_response__init(r);
-    r->records = dg_req_alloc(req, (j->n_rows ? j->n_rows : 1) * sizeof *r->records);
-    for (size_t i = 0; i < j->n_rows; i++)
-        r->records[i] = record_pb(req, &j->rows[i]);
+    r->records = records_pb(req, j, &r->next_before_seq);
     r->n_records = j->n_rows;
-    /* A full page may have more behind it; the next page starts below its last seq. */
-    if (j->n_rows == j->filter.limit && j->rows[j->n_rows - 1].rec.seq > 1)
-        r->next_before_seq = (uint64_t)j->rows[j->n_rows - 1].rec.seq;
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_AUDIT_QUERY;
     req->resp.audit_query = r;
+}
+
+/* Sets the export page and audits it: who exported how many rows, with
+ * which filter. The reply goes once that record is committed. */
+static void reply_export(dg_req *req, struct audit_job *j)
+{
+    Dangan__V1__AuditExportResponse *r = dg_req_alloc(req, sizeof *r);
+    const dg_audit_filter *f = &j->filter;
+
+    dangan__v1__audit_export_response__init(r);
+    r->records = records_pb(req, j, &r->next_before_seq);
+    r->n_records = j->n_rows;
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_AUDIT_EXPORT;
+    req->resp.audit_export = r;
+    dg_h_audit_then_reply(req, "audit_log", 0,
+                          json_pack("{s:I,s:{s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:I}}", "rows",
+                                    (json_int_t)j->n_rows, "filter", "username", f->username,
+                                    "action", f->action, "entity", f->entity, "entity_id",
+                                    (json_int_t)f->entity_id, "since", (json_int_t)f->since,
+                                    "until", (json_int_t)f->until, "outcome", f->outcome,
+                                    "before_seq", (json_int_t)f->before_seq));
 }
 
 static void reply_verify(dg_req *req, struct audit_job *j)
@@ -136,6 +168,10 @@ static void audit_done(dg_job *job)
     case OP_QUERY:
         reply_query(req, j);
         break;
+    case OP_EXPORT:
+        reply_export(req, j);
+        free(j);
+        return; /* answered once the export's audit record is committed */
     case OP_VERIFY:
         reply_verify(req, j);
         break;
@@ -172,9 +208,8 @@ static void check_text(dg_req *req, const char *field, const char *s)
         dg_req_violation(req, field, "too long");
 }
 
-void dg_h_audit_query(dg_req *req)
+static void query_or_export(dg_req *req, const Dangan__V1__AuditQueryRequest *m, enum audit_op op)
 {
-    const Dangan__V1__AuditQueryRequest *m = req->msg->audit_query;
     struct audit_job *j;
 
     check_text(req, "username", m->username);
@@ -196,7 +231,7 @@ void dg_h_audit_query(dg_req *req)
         return;
     }
     j = dg_xcalloc(1, sizeof *j);
-    j->op = OP_QUERY;
+    j->op = op;
     j->filter = (dg_audit_filter){
         .username = m->username,
         .action = m->action,
@@ -209,6 +244,19 @@ void dg_h_audit_query(dg_req *req)
         .limit = m->limit ? m->limit : QUERY_DEFAULT,
     };
     submit(req, j);
+}
+
+void dg_h_audit_query(dg_req *req)
+{
+    query_or_export(req, req->msg->audit_query, OP_QUERY);
+}
+
+void dg_h_audit_export(dg_req *req)
+{
+    static const Dangan__V1__AuditQueryRequest all = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+    const Dangan__V1__AuditExportRequest *m = req->msg->audit_export;
+
+    query_or_export(req, m->query ? m->query : &all, OP_EXPORT);
 }
 
 void dg_h_audit_verify(dg_req *req)

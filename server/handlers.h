@@ -33,6 +33,7 @@ void dg_h_list_fields(dg_req *req);
 void dg_h_audit_query(dg_req *req);
 void dg_h_audit_verify(dg_req *req);
 void dg_h_audit_head(dg_req *req);
+void dg_h_audit_export(dg_req *req);
 
 /* h_users.c: accounts (admins). */
 void dg_h_user_add(dg_req *req);

@@ -316,6 +316,44 @@ static void test_cli_head_verify_and_list(void **state)
         json_decref(j);
     }
     {
+        char csv[320], body[65536];
+        const char *argv[] = {"audit", "export", "-o", csv, "--action", "session.", NULL};
+        FILE *f;
+        size_t n, lines = 0;
+
+        snprintf(csv, sizeof csv, "%s/audit.csv", cfg);
+        dgt_cli(&run, cfg, NULL, argv);
+        assert_int_equal(run.status, 0);
+        assert_non_null(strstr(run.out, "Exported"));
+        f = fopen(csv, "r");
+        assert_non_null(f);
+        n = fread(body, 1, sizeof body - 1, f);
+        fclose(f);
+        body[n] = '\0';
+        assert_memory_equal(body, "\xEF\xBB\xBFseq,time,user_id,", 20);
+        for (char *p = body; (p = strstr(p, "\r\n")); p += 2)
+            lines++;
+        assert_true(lines >= 4); /* header + the logins of this test group */
+        assert_non_null(strstr(body, "session.login"));
+        assert_null(strstr(body, ",audit.")); /* the filter held */
+        /* the export itself is on record, with its row count */
+        {
+            Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+            dg_client *c = dgt_login(&srv, "admin", srv.admin_password);
+            dg_reply *r;
+            char rows[32];
+
+            q.action = "audit.export";
+            q.limit = 1;
+            r = audit_query(c, &q);
+            assert_int_equal(dg_reply_response(r)->audit_query->n_records, 1);
+            snprintf(rows, sizeof rows, "\"rows\":%zu", lines - 1);
+            assert_non_null(strstr(dg_reply_response(r)->audit_query->records[0]->detail, rows));
+            dg_reply_free(r);
+            dg_client_close(c);
+        }
+    }
+    {
         const char *argv[] = {"audit", "verify", "--head", "12:nothex", NULL};
 
         dgt_cli(&run, cfg, NULL, argv);

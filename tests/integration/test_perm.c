@@ -399,6 +399,12 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
         req.audit_query = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "audit_export")) {
+        Dangan__V1__AuditExportRequest m = DANGAN__V1__AUDIT_EXPORT_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_EXPORT;
+        req.audit_export = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "audit_verify")) {
         Dangan__V1__AuditVerifyRequest m = DANGAN__V1__AUDIT_VERIFY_REQUEST__INIT;
 
