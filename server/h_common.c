@@ -4,6 +4,8 @@
 #include "h_common.h"
 
 #include <stdlib.h>
+
+#include <mbedtls/sha256.h>
 #include <string.h>
 
 #include "clock.h"
@@ -115,6 +117,15 @@ void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, con
 void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, json_t *detail)
 {
     audit_first(req, DG_OK, entity, entity_id, "ok", detail, "", "");
+}
+
+void dg_h_request_hash(dg_req *req, const ProtobufCMessage *body, uint8_t out[32])
+{
+    size_t n = protobuf_c_message_get_packed_size(body);
+    uint8_t *buf = dg_req_alloc(req, n ? n : 1);
+
+    protobuf_c_message_pack(body, buf);
+    (void)mbedtls_sha256_ret(buf, n, out, 0); /* cannot fail for memory input */
 }
 
 dg_perm_who dg_h_who(dg_req *req)

@@ -47,6 +47,9 @@ void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, con
  * the session's user, then sends req->resp as it stands; if the record cannot
  * be written the read is not answered (storage error). */
 void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, json_t *detail);
+/* SHA-256 of a packed request body, kept with an idempotency key: a reused
+ * key must carry the same request. */
+void dg_h_request_hash(dg_req *req, const ProtobufCMessage *body, uint8_t out[32]);
 /* The session's user as perm.c needs it. */
 dg_perm_who dg_h_who(dg_req *req);
 

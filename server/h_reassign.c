@@ -9,7 +9,6 @@
  * Loop thread, except reassign_run (writer thread).
  */
 #include <jansson.h>
-#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,13 +298,8 @@ void dg_h_reassign(dg_req *req)
     snprintf(r->to_name, sizeof r->to_name, "%s", to->username);
     r->keep_tasks = m->keep_tasks;
     snprintf(r->idem_key, sizeof r->idem_key, "%s", m->idempotency_key);
-    if (r->idem_key[0]) {
-        size_t n = protobuf_c_message_get_packed_size(&m->base);
-        uint8_t *buf = dg_req_alloc(req, n ? n : 1);
-
-        protobuf_c_message_pack(&m->base, buf);
-        (void)mbedtls_sha256_ret(buf, n, r->req_hash, 0); /* cannot fail for memory input */
-    }
+    if (r->idem_key[0])
+        dg_h_request_hash(req, &m->base, r->req_hash);
     dg_h_audit_fill(&r->audit, req, s->user_id, s->username, "user", r->to_id, "ok", NULL);
     r->job.run = reassign_run;
     r->job.done = reassign_done;

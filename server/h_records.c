@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
 #include "clock.h"
 #include "dg.h"
 #include "h_common.h"
@@ -345,16 +343,6 @@ static struct rec_job *new_job(dg_req *req, size_t n_ops, const char *idem_key)
     return j;
 }
 
-/* SHA-256 of the packed request body: a reused key must carry the same request. */
-static void hash_request(dg_req *req, const ProtobufCMessage *body, uint8_t out[32])
-{
-    size_t n = protobuf_c_message_get_packed_size(body);
-    uint8_t *buf = dg_req_alloc(req, n ? n : 1);
-
-    protobuf_c_message_pack(body, buf);
-    (void)mbedtls_sha256_ret(buf, n, out, 0); /* cannot fail for memory input */
-}
-
 static bool check_idem_key(dg_req *req, const char *key)
 {
     if (strlen(key) > IDEM_KEY_MAX) {
@@ -501,7 +489,7 @@ static void single(dg_req *req, const ProtobufCMessage *body, struct rec_job *j,
         return;
     }
     if (j->idem_key[0])
-        hash_request(req, body, j->req_hash);
+        dg_h_request_hash(req, body, j->req_hash);
     submit(req, j, single_done);
 }
 
@@ -648,6 +636,6 @@ void dg_h_batch(dg_req *req)
         }
     }
     if (j->idem_key[0])
-        hash_request(req, &m->base, j->req_hash);
+        dg_h_request_hash(req, &m->base, j->req_hash);
     submit(req, j, batch_done);
 }

@@ -48,4 +48,7 @@ void dg_h_reassign(dg_req *req);
 /* h_history.c: a record's changes from the audit log (readers). */
 void dg_h_history(dg_req *req);
 
+/* h_merge.c: two files of one customer become one (managers). */
+void dg_h_merge(dg_req *req);
+
 #endif

@@ -30,6 +30,7 @@ static const struct right {
     {"record.list", READERS, "auditors read the audit log, not customer records"},
     {"record.search", READERS, "auditors read the audit log, not customer records"},
     {"record.history", READERS, "auditors read the audit log, not customer records"},
+    {"record.merge", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER), "merging customers is for managers"},
     {"record.reassign", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
      "handing customers over is for managers"},
     /* create, update, archive, restore, batch */

@@ -873,6 +873,59 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
                          visibility(c->arena, customer), detail, m);
 }
 
+/* ------------------------------------------------------------ move (merge) */
+
+int dg_rec_check_customer(dg_rec_ctx *c, int64_t customer_id, dg_mutation *m)
+{
+    dg_record *customer;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    if ((rc = load_customer(c, customer_id, &customer, m)) != DG_OK)
+        return rc;
+    return check_access(c, customer, m);
+}
+
+int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_customer, dg_mutation *m)
+{
+    static const char *const moved[] = {"customer_id"};
+    dg_record *cur, *next, *from, *to;
+    json_t *detail;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    dg_assert(kind != DG_KIND_CUSTOMER);
+    if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK ||
+        (rc = dossier_of(c, cur, &from)) != DG_OK || (rc = check_access(c, from, m)) != DG_OK ||
+        (rc = load_customer(c, to_customer, &to, m)) != DG_OK ||
+        (rc = check_access(c, to, m)) != DG_OK)
+        return rc;
+    if (cur->customer_id == to_customer)
+        return DG_OK;
+    if (!(next = dg_record_copy(c->arena, cur)))
+        return DG_ENOMEM;
+    next->customer_id = to_customer;
+    next->v[field_ix(kind, "customer_id")].i = to_customer;
+    next->version = cur->version + 1;
+    next->updated_at = c->now;
+    next->updated_by = c->who->user_id;
+    if (!(next->fver = fver_with(c->arena, cur, moved, 1, next->version)))
+        return DG_ENOMEM;
+    if ((rc = dg_store_rec_update(c->tx->store, next, changed_bits(kind, moved, 1), NULL)) != DG_OK)
+        return rc;
+    /* The search documents of children carry no customer id (it is looked up
+     * from the row), so they follow the row without a rewrite. */
+    if (kind == DG_KIND_INTERACTION &&
+        (rc = dg_store_customer_touch_contact(c->tx->store, to_customer, fint(next, "at_ms"))) !=
+            DG_OK)
+        return rc;
+    detail = json_pack("{s:{s:I},s:{s:I}}", "before", "customer_id", (json_int_t)cur->customer_id,
+                       "after", "customer_id", (json_int_t)to_customer);
+    m->record = next;
+    return record_change(c, "updated", "move", next, "customer_id", visibility(c->arena, from),
+                         visibility(c->arena, to), detail, m);
+}
+
 /* ------------------------------------------------------------ bulk import */
 
 int dg_rec_import(dg_rec_ctx *c, dg_record *r)

@@ -71,6 +71,18 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
 int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask, size_t n_mask,
                   int64_t expected_version, dg_mutation *m);
 
+/* Whether the actor may change the dossier of this live customer: DG_OK,
+ * DG_ENOTFOUND (none, or hidden from the actor: m->is_hidden), DG_ESTATE
+ * (archived), DG_EDENIED (someone else's), with m->field/why set. */
+int dg_rec_check_customer(dg_rec_ctx *c, int64_t customer_id, dg_mutation *m);
+
+/* Moves a child record (contact, interaction, deal, feedback, task) to
+ * another customer's dossier (a merge): version + 1, its change row and
+ * audit record ("KIND.move", before/after customer_id). The actor must be
+ * allowed to change both dossiers. DG_OK (also when it is there already),
+ * DG_ENOTFOUND, DG_ESTATE (target archived), DG_EDENIED, or a store error. */
+int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_customer, dg_mutation *m);
+
 /* Archives (or restores) a record. expected_version 0 skips the version
  * check. Archiving an archived record (restoring a live one) is DG_ESTATE. */
 int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t expected_version,

@@ -1,5 +1,6 @@
-/* cmd_reassign.c - `dangan customer reassign`: hand customers over to
- * another owner (离职交接), with their open tasks. Managers and admins.
+/* cmd_reassign.c - `dangan customer reassign` (hand customers over to
+ * another owner, 离职交接, with their open tasks) and `dangan customer
+ * merge` (two files of one customer become one). Managers and admins.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -85,6 +86,51 @@ int cli_customer_reassign(cli *c)
     else
         printf("Handed %u customer%s and %u open task%s over to %s.\n", res->customers,
                res->customers == 1 ? "" : "s", res->tasks, res->tasks == 1 ? "" : "s", to);
+    dg_reply_free(r);
+    return EXIT_OK;
+}
+
+static const char MERGE_HELP[] =
+    "usage: dangan customer merge KEEP DROP\n"
+    "\n"
+    "Two files of one customer become one (managers and admins): every contact,\n"
+    "interaction, deal, feedback and task of DROP moves into KEEP's dossier and\n"
+    "DROP is archived (restorable; its history stays). KEEP's own fields stay as\n"
+    "they are. KEEP and DROP are ids or codes.\n";
+
+int cli_customer_merge(cli *c)
+{
+    Dangan__V1__Request *req;
+    const Dangan__V1__MergeResponse *res;
+    int64_t keep, drop;
+    dg_reply *r;
+    int rc;
+
+    if (cli_wants_help(c->argc, c->argv)) {
+        fputs(MERGE_HELP, stdout);
+        return EXIT_OK;
+    }
+    if (c->argc != 3)
+        return cli_usage(c, "customer merge takes KEEP and DROP");
+    if ((rc = cli_customer_id(c, c->argv[1], &keep)) != EXIT_OK ||
+        (rc = cli_customer_id(c, c->argv[2], &drop)) != EXIT_OK)
+        return rc;
+    req = cli_request_new();
+    req->body_case = DANGAN__V1__REQUEST__BODY_MERGE;
+    req->merge = (Dangan__V1__MergeRequest *)cli_msg_new(&dangan__v1__merge_request__descriptor);
+    req->merge->keep_id = keep;
+    req->merge->drop_id = drop;
+    rc = cli_rec_call(c, req, &r);
+    dangan__v1__request__free_unpacked(req, NULL);
+    if (rc != EXIT_OK)
+        return rc;
+    res = dg_reply_response(r)->merge;
+    if (c->is_json)
+        cli_print_json(json_pack("{s:o,s:I}", "keep", cli_pb_to_json(&res->keep->base), "moved",
+                                 (json_int_t)res->moved));
+    else
+        printf("Merged %s into %s: %u record%s moved; %s is archived.\n", c->argv[2], c->argv[1],
+               res->moved, res->moved == 1 ? "" : "s", c->argv[2]);
     dg_reply_free(r);
     return EXIT_OK;
 }

@@ -556,6 +556,7 @@ int cmd_customer(cli *c)
         {"search", customer_search, "search QUERY [--limit N] [list filters]"},
         {"history", cli_customer_history, "history REF               who changed what, when"},
         {"reassign", cli_customer_reassign, "reassign (REF... | --from USER) --to USER"},
+        {"merge", cli_customer_merge, "merge KEEP DROP           two files of one customer"},
     };
 
     return cli_subcommand(c, "customer", subs, DG_ARRAY_LEN(subs),

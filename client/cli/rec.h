@@ -208,6 +208,8 @@ const char *cli_customer_label(const ProtobufCMessage *customer, char *buf, size
 
 /* `customer reassign` (cmd_reassign.c). */
 int cli_customer_reassign(cli *c);
+/* `customer merge` (cmd_reassign.c). */
+int cli_customer_merge(cli *c);
 /* `customer history` (cmd_history.c). */
 int cli_customer_history(cli *c);
 

@@ -151,6 +151,8 @@ static dg_reply *call_as(struct actor *a, Dangan__V1__Request *req, const char *
 
 /* ------------------------------------------------------------ requests */
 
+static void make_customer(struct target *t);
+
 static dg_reply *admin_call(Dangan__V1__Request *req)
 {
     return dgt_call(actors[0].c, req);
@@ -492,6 +494,18 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         m.id = t->id;
         req.body_case = DANGAN__V1__REQUEST__BODY_HISTORY;
         req.history = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "merge")) {
+        Dangan__V1__MergeRequest m = DANGAN__V1__MERGE_REQUEST__INIT;
+        struct target extra = *t;
+
+        snprintf(name, sizeof name, "PERMTEST-MERGE-%d", n);
+        extra.name = name;
+        make_customer(&extra); /* same owner and tier, its own contact */
+        m.keep_id = t->id;
+        m.drop_id = extra.id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_MERGE;
+        req.merge = &m;
         r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "reassign")) {
         Dangan__V1__ReassignRequest m = DANGAN__V1__REASSIGN_REQUEST__INIT;

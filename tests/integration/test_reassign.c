@@ -1,10 +1,15 @@
-/* test_reassign.c - hand-over (离职交接) over real TLS: a manager gives
+/* test_reassign.c - hand-over (离职交接) and merge over real TLS.
+ *
+ * Hand-over: a manager gives
  * everything a sales user owns to a colleague in one transaction, open tasks
  * assigned to the old owner moving along (done ones and others' stay);
  * archived customers stay; chosen customers only; each changed record gets
  * its audit record, the hand-over one of its own; an idempotent retry
  * applies once; sales may not do it; bad names are refused naming the
- * field; and `dangan customer reassign`. */
+ * field; and `dangan customer reassign`.
+ * Merge: every child record of the dropped file moves into the kept one,
+ * which keeps its fields; the dropped one is archived; one audit record per
+ * moved record plus the merge's; only managers; `dangan customer merge`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +175,7 @@ static size_t audit_count(const char *action)
 
     q.action = (char *)action;
     q.username = "mgr";
+    q.outcome = "ok";
     q.limit = 1000;
     req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
     req.audit_query = &q;
@@ -333,6 +339,112 @@ static void test_cli_reassign(void **state)
     dgt_rmtree(cfg);
 }
 
+static dg_reply *merge(dg_client *c, int64_t keep, int64_t drop)
+{
+    Dangan__V1__MergeRequest m = DANGAN__V1__MERGE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+
+    m.keep_id = keep;
+    m.drop_id = drop;
+    req.body_case = DANGAN__V1__REQUEST__BODY_MERGE;
+    req.merge = &m;
+    return dgt_call(c, &req);
+}
+
+static int64_t contact_of(int64_t customer, const char *name)
+{
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Contact co = DANGAN__V1__CONTACT__INIT;
+    dg_reply *r;
+    int64_t id;
+
+    co.customer_id = customer;
+    co.name = (char *)name;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CONTACT;
+    rec.contact = &co;
+    r = create(&rec);
+    assert_int_equal(dgt_code(r), 0);
+    id = dg_reply_response(r)->create->record->contact->id;
+    dg_reply_free(r);
+    return id;
+}
+
+static void test_merge_moves_the_whole_dossier_and_archives_the_duplicate(void **state)
+{
+    int64_t keep = customer_of("合并保留公司", "s1"), drop = customer_of("合并重复公司", "s1");
+    int64_t c1 = contact_of(drop, "赵总"), c2 = contact_of(drop, "钱经理");
+    int64_t t1 = task_of(drop, "s1", false);
+    size_t moves = audit_count("contact.move") + audit_count("task.move");
+    dg_reply *r;
+
+    (void)state;
+    r = merge(mgr, keep, drop);
+    assert_int_equal(dgt_code(r), 0);
+    assert_int_equal(dg_reply_response(r)->merge->moved, 3);
+    assert_string_equal(dg_reply_response(r)->merge->keep->customer->name, "合并保留公司");
+    dg_reply_free(r);
+    r = get(DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT, c1);
+    assert_int_equal(dg_reply_response(r)->get->record->contact->customer_id, keep);
+    dg_reply_free(r);
+    r = get(DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT, c2);
+    assert_int_equal(dg_reply_response(r)->get->record->contact->customer_id, keep);
+    dg_reply_free(r);
+    r = get(DANGAN__V1__ENTITY_KIND__ENTITY_KIND_TASK, t1);
+    assert_int_equal(dg_reply_response(r)->get->record->task->customer_id, keep);
+    dg_reply_free(r);
+    r = get(DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER, drop);
+    assert_true(dg_reply_response(r)->get->record->customer->archived);
+    dg_reply_free(r);
+    assert_int_equal(audit_count("contact.move") + audit_count("task.move"), moves + 3);
+    assert_int_equal(audit_count("record.merge"), 1);
+
+    /* again: the duplicate is archived now */
+    r = merge(mgr, keep, drop);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__FAILED_PRECONDITION);
+    dg_reply_free(r);
+    /* into itself, or by a sales user: refused */
+    r = merge(mgr, keep, keep);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    dg_reply_free(r);
+    {
+        dg_client *s1 = dgt_login(&srv, "s1", "sales-one-password-1");
+        int64_t other = customer_of("合并被拒公司", "s1");
+
+        r = merge(s1, keep, other);
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__PERMISSION_DENIED);
+        dg_reply_free(r);
+        dg_client_close(s1);
+    }
+}
+
+static void test_cli_merge(void **state)
+{
+    char cfg[256], keep[24], drop[24];
+    int64_t k = customer_of("命令行合并甲", "s2"), d = customer_of("命令行合并乙", "s2");
+
+    (void)state;
+    contact_of(d, "孙经理");
+    snprintf(keep, sizeof keep, "%lld", (long long)k);
+    snprintf(drop, sizeof drop, "%lld", (long long)d);
+    dgt_tempdir(cfg, sizeof cfg);
+    {
+        const char *connect[] = {"connect", srv.addr, "--fingerprint", srv.fingerprint, NULL};
+        const char *login[] = {"login", "--user", "mgr", "--password-stdin", NULL};
+        const char *argv[] = {"customer", "merge", keep, drop, NULL};
+        const char *bad[] = {"customer", "merge", keep, NULL};
+
+        dgt_cli(&run, cfg, NULL, connect);
+        dgt_cli(&run, cfg, "manager-password-1\n", login);
+        assert_int_equal(run.status, 0);
+        dgt_cli(&run, cfg, NULL, argv);
+        assert_int_equal(run.status, 0);
+        assert_non_null(strstr(run.out, "1 record moved"));
+        dgt_cli(&run, cfg, NULL, bad);
+        assert_int_equal(run.status, 2);
+    }
+    dgt_rmtree(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_a_retry_with_the_same_key_applies_once),
         cmocka_unit_test(test_sales_may_not_and_bad_requests_name_the_field),
         cmocka_unit_test(test_cli_reassign),
+        cmocka_unit_test(test_merge_moves_the_whole_dossier_and_archives_the_duplicate),
+        cmocka_unit_test(test_cli_merge),
     };
 
     return cmocka_run_group_tests_name("reassign", tests, setup, teardown);

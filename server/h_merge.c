@@ -1,0 +1,220 @@
+/* h_merge.c - Merge: two files of one customer become one.
+ *
+ * Managers and admins (perm.c). One write job moves every child record of
+ * the dropped customer into the kept one's dossier through dg_rec_move (each
+ * with its change row and audit record), archives the dropped customer
+ * (restorable, and its history stays), and writes one audit record for the
+ * merge. All of it commits together or not at all. Loop thread, except
+ * merge_run (writer thread).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dg.h"
+#include "h_common.h"
+#include "h_record_pb.h"
+#include "handlers.h"
+#include "records.h"
+
+#define PAGE 1000
+#define IDEM_KEY_MAX 128
+
+static const enum dg_kind child_kinds[] = {DG_KIND_CONTACT, DG_KIND_INTERACTION, DG_KIND_DEAL,
+                                           DG_KIND_FEEDBACK, DG_KIND_TASK};
+
+struct merge {
+    dg_job job;
+    dg_req *req;
+    dg_actor who;
+    char username[DG_USERNAME_MAX + 1];
+    char peer[DG_PEER_MAX];
+    int64_t now;
+    int64_t keep_id, drop_id;
+    char idem_key[IDEM_KEY_MAX + 1];
+    uint8_t req_hash[32];
+    uint32_t moved;
+    dg_record *keep; /* after the merge, for the reply */
+    dg_mutation m;   /* the failing step, for the answer */
+    struct audit_buf audit;
+    char *detail;
+};
+
+/* Moves every record of `kind` from drop to keep; moved rows leave the
+ * filter, so each page starts from the top again. */
+static int move_all(dg_rec_ctx *c, struct merge *g, enum dg_kind kind)
+{
+    dg_list_query q = {
+        .kind = kind, .customer_id = g->drop_id, .include_archived = true, .limit = PAGE};
+    dg_list_page page;
+    int rc;
+
+    do {
+        if ((rc = dg_store_rec_list(c->tx->store, &q, c->arena, &page)) != DG_OK)
+            return rc;
+        for (size_t i = 0; i < page.n; i++) {
+            if ((rc = dg_rec_move(c, kind, page.records[i]->id, g->keep_id, &g->m)) != DG_OK)
+                return rc;
+            g->moved++;
+        }
+    } while (page.n > 0 && page.has_more);
+    return DG_OK;
+}
+
+static int merge_all(dg_rec_ctx *c, struct merge *g)
+{
+    dg_record *drop;
+    int rc;
+
+    /* Both must be live customers the actor may change. */
+    if ((rc = dg_rec_check_customer(c, g->keep_id, &g->m)) != DG_OK) {
+        if (g->m.field[0])
+            snprintf(g->m.field, sizeof g->m.field, "keep_id");
+        return rc;
+    }
+    if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, g->drop_id, c->arena, &drop)) !=
+        DG_OK)
+        return rc;
+    if (drop->is_archived) {
+        snprintf(g->m.field, sizeof g->m.field, "drop_id");
+        snprintf(g->m.why, sizeof g->m.why, "that customer is archived (merged already?)");
+        return DG_ESTATE;
+    }
+    for (size_t k = 0; k < DG_ARRAY_LEN(child_kinds); k++)
+        if ((rc = move_all(c, g, child_kinds[k])) != DG_OK)
+            return rc;
+    if ((rc = dg_rec_set_archived(c, DG_KIND_CUSTOMER, g->drop_id, 0, true, &g->m)) != DG_OK)
+        return rc;
+    return dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, g->keep_id, c->arena, &g->keep);
+}
+
+static void merge_run(dg_job *job, void *ctx)
+{
+    struct merge *g = (struct merge *)job;
+    dg_wtx *tx = ctx;
+    dg_rec_ctx c = {tx, tx->collator, &g->who, g->req->arena, g->now};
+    char result[64];
+    uint8_t hash[32];
+    json_t *detail;
+    int rc;
+
+    if (g->idem_key[0]) {
+        rc = dg_store_idem_get(tx->store, g->who.user_id, g->idem_key, hash, result, sizeof result);
+        if (rc == DG_OK) { /* a retry: answer with the kept record as it is now */
+            unsigned moved = 0;
+
+            job->rc = memcmp(hash, g->req_hash, 32) ? DG_ESTATE : DG_OK;
+            if (sscanf(result, "moved=%u", &moved) == 1)
+                g->moved = moved;
+            if (job->rc == DG_OK)
+                job->rc =
+                    dg_store_rec_get(tx->store, DG_KIND_CUSTOMER, g->keep_id, c.arena, &g->keep);
+            return;
+        }
+        if (rc != DG_ENOTFOUND) {
+            job->rc = rc;
+            return;
+        }
+    }
+    if ((job->rc = merge_all(&c, g)) != DG_OK)
+        return;
+    detail = json_pack("{s:I,s:I,s:I}", "keep_id", (json_int_t)g->keep_id, "drop_id",
+                       (json_int_t)g->drop_id, "moved", (json_int_t)g->moved);
+    g->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    if (!g->detail) {
+        job->rc = DG_ENOMEM;
+        return;
+    }
+    g->audit.rec.detail = g->detail;
+    if ((job->rc = dg_audit_append(tx->store, tx->audit, &g->audit.rec)) != DG_OK)
+        return;
+    if (g->idem_key[0]) {
+        snprintf(result, sizeof result, "moved=%u", g->moved);
+        job->rc =
+            dg_store_idem_put(tx->store, g->who.user_id, g->idem_key, g->req_hash, result, g->now);
+    }
+}
+
+static void merge_free(struct merge *g)
+{
+    dg_h_audit_fini(&g->audit);
+    free(g->detail);
+    free(g);
+}
+
+static void merge_done(dg_job *job)
+{
+    struct merge *g = (struct merge *)job;
+    dg_req *req = g->req;
+    Dangan__V1__MergeResponse *res;
+
+    if (job->rc == DG_OK) {
+        res = dg_req_alloc(req, sizeof *res);
+        dangan__v1__merge_response__init(res);
+        res->keep = dg_h_record_to_pb(req, g->keep);
+        res->moved = g->moved;
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_MERGE;
+        req->resp.merge = res;
+        dg_req_reply(req);
+    } else if (job->rc == DG_ENOTFOUND && g->m.is_hidden) {
+        dg_h_refuse(req, DG_ENOTFOUND, "customer", 0, "restricted_tier", "no such customer");
+    } else if (job->rc == DG_EDENIED) {
+        dg_h_deny(req, "customer", g->drop_id, "permission_denied", g->m.why);
+    } else if (job->rc == DG_ESTATE && !g->m.field[0]) {
+        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
+                    "this idempotency key was used for a different request");
+    } else if (g->m.field[0]) {
+        dg_req_violation(req, g->m.field, g->m.why);
+        dg_req_fail(req, job->rc, job->rc == DG_ESTATE ? "failed_precondition" : "not_found",
+                    "%s: %s", g->m.field, g->m.why);
+    } else if (job->rc == DG_ENOTFOUND) {
+        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such customer");
+    } else {
+        dg_h_fail_job(req, job->rc);
+    }
+    merge_free(g);
+}
+
+void dg_h_merge(dg_req *req)
+{
+    const Dangan__V1__MergeRequest *m = req->msg->merge;
+    const dg_session *s = dg_conn_session(req->conn);
+    struct merge *g;
+    int rc;
+
+    if (m->keep_id <= 0)
+        dg_req_violation(req, "keep_id", "required");
+    if (m->drop_id <= 0)
+        dg_req_violation(req, "drop_id", "required");
+    else if (m->drop_id == m->keep_id)
+        dg_req_violation(req, "drop_id", "a customer cannot be merged into itself");
+    if (strlen(m->idempotency_key) > IDEM_KEY_MAX)
+        dg_req_violation(req, "idempotency_key", "at most 128 bytes");
+    if (req->status.n_field_violations) {
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s: %s",
+                    req->status.field_violations[0]->field,
+                    req->status.field_violations[0]->description);
+        return;
+    }
+    g = dg_xcalloc(1, sizeof *g);
+    g->req = req;
+    snprintf(g->username, sizeof g->username, "%s", s->username);
+    snprintf(g->peer, sizeof g->peer, "%s", dg_conn_peer(req->conn));
+    g->who = (dg_actor){s->user_id, g->username, g->peer, s->role, req->srv->restricted_tiers};
+    g->now = dg_now_ms();
+    g->keep_id = m->keep_id;
+    g->drop_id = m->drop_id;
+    snprintf(g->idem_key, sizeof g->idem_key, "%s", m->idempotency_key);
+    if (g->idem_key[0])
+        dg_h_request_hash(req, &m->base, g->req_hash);
+    dg_h_audit_fill(&g->audit, req, s->user_id, s->username, "customer", m->keep_id, "ok", NULL);
+    g->job.run = merge_run;
+    g->job.done = merge_done;
+    if ((rc = dg_server_write(req->srv, &g->job)) != DG_OK) {
+        merge_free(g);
+        dg_h_fail_job(req, rc);
+    }
+}
