@@ -170,6 +170,31 @@ static int mask_dossier(dg_req *req, const dg_perm_who *who, int64_t owner, dg_d
     return rc;
 }
 
+/* Replies, after auditing the read when the page shows restricted customers
+ * (DESIGN §7: every read of a restricted record is on record): one audit
+ * record for the page, naming them. `dossier`: the customer whose children
+ * these are (lists of one dossier), or NULL. */
+static void reply_audited(dg_req *req, const dg_perm_who *who, const dg_record *const *recs,
+                          size_t n, const dg_record *dossier)
+{
+    json_t *ids = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        const dg_record *c = recs[i]->kind == DG_KIND_CUSTOMER ? recs[i] : dossier;
+
+        if (c && dg_perm_is_restricted(who, tier_of(c)))
+            json_array_append_new(ids, json_integer((json_int_t)recs[i]->id));
+    }
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        dg_req_reply(req);
+        return;
+    }
+    dg_h_audit_then_reply(
+        req, recs[0]->kind == DG_KIND_CUSTOMER ? "customer" : "dossier", dossier ? dossier->id : 0,
+        json_pack("{s:s,s:o}", "kind", dg_entity_get(recs[0]->kind)->name, "restricted_ids", ids));
+}
+
 static void submit_read(dg_req *req, struct read_job *j, void (*done)(dg_job *))
 {
     int rc;
@@ -516,7 +541,7 @@ static void list_done(dg_job *job)
     r->snapshot = snapshot(req, j->snapshot);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LIST;
     req->resp.list = r;
-    dg_req_reply(req);
+    reply_audited(req, &who, (const dg_record *const *)j->page.records, j->page.n, j->customer);
     free(j);
 }
 
@@ -591,7 +616,13 @@ static void search_done(dg_job *job)
     r->snapshot = snapshot(req, j->snapshot);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_SEARCH;
     req->resp.search = r;
-    dg_req_reply(req);
+    {
+        const dg_record **found = dg_req_alloc(req, (j->n_hits ? j->n_hits : 1) * sizeof *found);
+
+        for (size_t i = 0; i < j->n_hits; i++)
+            found[i] = j->hits[i].customer;
+        reply_audited(req, &who, found, j->n_hits, NULL);
+    }
     free(j);
 }
 

@@ -845,6 +845,70 @@ static void test_history_names_who_changed_what_masked_as_in_a_get(void **state)
     dg_reply_free(r);
 }
 
+/* The newest audit record of `user` for `action`, or NULL (caller frees the reply). */
+static const Dangan__V1__AuditRecord *newest(const char *user, const char *action, dg_reply **r)
+{
+    Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+
+    q.username = (char *)user;
+    q.action = (char *)action;
+    q.limit = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
+    req.audit_query = &q;
+    *r = admin_call(&req);
+    assert_int_equal(dgt_code(*r), 0);
+    return dg_reply_response(*r)->audit_query->n_records
+               ? dg_reply_response(*r)->audit_query->records[0]
+               : NULL;
+}
+
+static void test_reads_of_restricted_customers_are_audited(void **state)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ListRequest l = DANGAN__V1__LIST_REQUEST__INIT;
+    Dangan__V1__SearchRequest q = DANGAN__V1__SEARCH_REQUEST__INIT;
+    const Dangan__V1__AuditRecord *a;
+    dg_reply *r, *ar;
+    char s1a[32], s2a[32];
+
+    (void)state;
+    snprintf(s1a, sizeof s1a, "%lld", (long long)targets[2].id);
+    snprintf(s2a, sizeof s2a, "%lld", (long long)targets[3].id);
+    /* a manager's list page showing both A-tier customers: one record naming them */
+    l.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    l.limit = 1000;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+    req.list = &l;
+    dg_reply_free(call_as(&actors[1], &req, "list"));
+    a = newest("mgr", "record.list", &ar);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, "restricted_ids"));
+    assert_non_null(strstr(a->detail, s1a));
+    assert_non_null(strstr(a->detail, s2a));
+    dg_reply_free(ar);
+    /* the owner's search: only what it sees, and only the restricted one */
+    q.query = "PERMTEST";
+    q.limit = 200;
+    req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
+    req.search = &q;
+    r = call_as(&actors[2], &req, "search");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    a = newest("s1", "record.search", &ar);
+    assert_non_null(a);
+    assert_non_null(strstr(a->detail, s1a));
+    assert_null(strstr(a->detail, s2a));
+    dg_reply_free(ar);
+    /* a viewer's list shows no restricted customer: nothing to audit */
+    req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+    req.list = &l;
+    dg_reply_free(call_as(&actors[3], &req, "list"));
+    a = newest("view", "record.list", &ar);
+    assert_null(a);
+    dg_reply_free(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -853,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_dossiers_and_contact_lists_do_not_leak),
         cmocka_unit_test(test_masks_keep_the_shape),
         cmocka_unit_test(test_history_names_who_changed_what_masked_as_in_a_get),
+        cmocka_unit_test(test_reads_of_restricted_customers_are_audited),
     };
 
     return cmocka_run_group_tests_name("permissions", tests, setup, teardown);
