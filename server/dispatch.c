@@ -110,8 +110,15 @@ void dg_dispatch(dg_req *req)
     const struct route *r = find_route(req->msg->body_case);
 
     if (!r) {
-        dg_req_fail(req, DG_ENOTSUP, "unknown_request", "this server does not know request type %d",
-                    (int)req->msg->body_case);
+        /* protobuf-c leaves the oneof unset for a field it does not know */
+        if (req->msg->body_case == DANGAN__V1__REQUEST__BODY__NOT_SET)
+            dg_req_fail(req, DG_ENOTSUP, "unknown_request",
+                        "the request is empty, or of a kind this server does not know "
+                        "(is the client newer than dangand %s?)",
+                        DANGAN_VERSION);
+        else
+            dg_req_fail(req, DG_ENOTSUP, "unknown_request",
+                        "this server does not know request type %d", (int)req->msg->body_case);
         return;
     }
     req->action = r->action;

@@ -264,6 +264,7 @@ static void test_unknown_request_type_is_unimplemented(void **state)
     assert_int_equal(f->response->id, 5);
     assert_int_equal(f->response->status->code, DANGAN__V1__CODE__UNIMPLEMENTED);
     assert_string_equal(f->response->status->reason, "unknown_request");
+    assert_non_null(strstr(f->response->status->message, "client newer"));
     dangan__v1__frame__free_unpacked(f, NULL);
     dgt_raw_close(r);
 }
