@@ -135,6 +135,41 @@ dg_perm_who dg_h_who(dg_req *req)
     return (dg_perm_who){s->user_id, s->role, req->srv->restricted_tiers};
 }
 
+int dg_h_audit_append_json(dg_wtx *tx, struct audit_buf *a, json_t *detail)
+{
+    free(a->detail);
+    a->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    if (!a->detail)
+        return DG_ENOMEM;
+    a->rec.detail = a->detail;
+    return dg_audit_append(tx->store, tx->audit, &a->rec);
+}
+
+void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
+                              int64_t entity_id)
+{
+    if (rc == DG_ENOTFOUND && m->is_hidden) {
+        dg_h_refuse(req, DG_ENOTFOUND, entity, entity_id, "restricted_tier", "no such customer");
+    } else if (rc == DG_EDENIED) {
+        dg_h_deny(req, entity, entity_id, "permission_denied", m->why);
+    } else if (rc == DG_ESTATE && !m->field[0]) {
+        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
+                    "this idempotency key was used for a different request");
+    } else if (m->field[0]) {
+        dg_req_violation(req, m->field, m->why);
+        dg_req_fail(req, rc,
+                    rc == DG_ESTATE      ? "failed_precondition"
+                    : rc == DG_ENOTFOUND ? "not_found"
+                                         : "invalid_argument",
+                    "%s: %s", m->field, m->why);
+    } else if (rc == DG_ENOTFOUND) {
+        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such customer");
+    } else {
+        dg_h_fail_job(req, rc);
+    }
+}
+
 /* Answers a request whose job could not be queued or failed in the store. */
 void dg_h_fail_job(dg_req *req, int rc)
 {

@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "conn.h"
 #include "model.h"
+#include "records.h"
 #include "perm.h"
 #include "session.h"
 #include "store.h"
@@ -52,6 +53,17 @@ void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, j
 void dg_h_request_hash(dg_req *req, const ProtobufCMessage *body, uint8_t out[32]);
 /* The session's user as perm.c needs it. */
 dg_perm_who dg_h_who(dg_req *req);
+
+/* Writer thread: serialises `detail` (taken) into a->detail and appends the
+ * record. DG_OK, DG_ENOMEM or a store error. */
+int dg_h_audit_append_json(dg_wtx *tx, struct audit_buf *a, json_t *detail);
+
+/* Answers a write job that failed on its way through dg_rec_* functions:
+ * a restricted customer → NOT_FOUND (audited), DG_EDENIED → PERMISSION_DENIED
+ * (audited), a reused idempotency key, a refused value naming its field, a
+ * missing customer, or a storage error. */
+void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
+                              int64_t entity_id);
 
 /* Answers a request whose job could not be queued or failed in the store:
  * overloaded (retry), read-only after an I/O error, busy, storage error. */

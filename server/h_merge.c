@@ -39,7 +39,6 @@ struct merge {
     dg_record *keep; /* after the merge, for the reply */
     dg_mutation m;   /* the failing step, for the answer */
     struct audit_buf audit;
-    char *detail;
 };
 
 /* Moves every record of `kind` from drop to keep; moved rows leave the
@@ -122,14 +121,7 @@ static void merge_run(dg_job *job, void *ctx)
         return;
     detail = json_pack("{s:I,s:I,s:I}", "keep_id", (json_int_t)g->keep_id, "drop_id",
                        (json_int_t)g->drop_id, "moved", (json_int_t)g->moved);
-    g->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(detail);
-    if (!g->detail) {
-        job->rc = DG_ENOMEM;
-        return;
-    }
-    g->audit.rec.detail = g->detail;
-    if ((job->rc = dg_audit_append(tx->store, tx->audit, &g->audit.rec)) != DG_OK)
+    if ((job->rc = dg_h_audit_append_json(tx, &g->audit, detail)) != DG_OK)
         return;
     if (g->idem_key[0]) {
         snprintf(result, sizeof result, "moved=%u", g->moved);
@@ -141,7 +133,6 @@ static void merge_run(dg_job *job, void *ctx)
 static void merge_free(struct merge *g)
 {
     dg_h_audit_fini(&g->audit);
-    free(g->detail);
     free(g);
 }
 
@@ -159,21 +150,8 @@ static void merge_done(dg_job *job)
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_MERGE;
         req->resp.merge = res;
         dg_req_reply(req);
-    } else if (job->rc == DG_ENOTFOUND && g->m.is_hidden) {
-        dg_h_refuse(req, DG_ENOTFOUND, "customer", 0, "restricted_tier", "no such customer");
-    } else if (job->rc == DG_EDENIED) {
-        dg_h_deny(req, "customer", g->drop_id, "permission_denied", g->m.why);
-    } else if (job->rc == DG_ESTATE && !g->m.field[0]) {
-        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
-                    "this idempotency key was used for a different request");
-    } else if (g->m.field[0]) {
-        dg_req_violation(req, g->m.field, g->m.why);
-        dg_req_fail(req, job->rc, job->rc == DG_ESTATE ? "failed_precondition" : "not_found",
-                    "%s: %s", g->m.field, g->m.why);
-    } else if (job->rc == DG_ENOTFOUND) {
-        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such customer");
     } else {
-        dg_h_fail_job(req, job->rc);
+        dg_h_answer_failed_write(req, job->rc, &g->m, "customer", g->drop_id);
     }
     merge_free(g);
 }

@@ -41,7 +41,6 @@ struct reassign {
     uint32_t n_customers, n_tasks;
     dg_mutation m; /* the failing update, for the answer */
     struct audit_buf audit;
-    char *detail;
 };
 
 /* ------------------------------------------------------------ writer */
@@ -180,14 +179,7 @@ static void reassign_run(dg_job *job, void *ctx)
     detail = json_pack("{s:s,s:s,s:I,s:I,s:b}", "from", r->from_name, "to", r->to_name, "customers",
                        (json_int_t)r->n_customers, "tasks", (json_int_t)r->n_tasks, "chosen",
                        r->ids != NULL);
-    r->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(detail);
-    if (!r->detail) {
-        job->rc = DG_ENOMEM;
-        return;
-    }
-    r->audit.rec.detail = r->detail;
-    if ((job->rc = dg_audit_append(tx->store, tx->audit, &r->audit.rec)) != DG_OK)
+    if ((job->rc = dg_h_audit_append_json(tx, &r->audit, detail)) != DG_OK)
         return;
     if (r->idem_key[0]) {
         snprintf(result, sizeof result, "customers=%u;tasks=%u", r->n_customers, r->n_tasks);
@@ -201,7 +193,6 @@ static void reassign_run(dg_job *job, void *ctx)
 static void reassign_free(struct reassign *r)
 {
     dg_h_audit_fini(&r->audit);
-    free(r->detail);
     free(r);
 }
 
@@ -219,23 +210,12 @@ static void reassign_done(dg_job *job)
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_REASSIGN;
         req->resp.reassign = res;
         dg_req_reply(req);
-    } else if (job->rc == DG_ENOTFOUND && r->m.is_hidden) {
-        dg_h_refuse(req, DG_ENOTFOUND, "customer", 0, "restricted_tier", "no such customer");
-    } else if (job->rc == DG_ENOTFOUND) {
-        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such customer");
-    } else if (job->rc == DG_EDENIED) {
-        dg_h_deny(req, "customer", 0, "permission_denied", r->m.why);
     } else if (job->rc == DG_ETOOBIG) {
         dg_req_fail(req, DG_EINVAL, "too_many",
                     "%s owns more than %d customers: hand them over in parts", r->from_name,
                     MAX_CUSTOMERS);
-    } else if (job->rc == DG_ESTATE && !r->m.field[0]) {
-        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
-                    "this idempotency key was used for a different request");
-    } else if (r->m.field[0]) {
-        dg_req_fail(req, job->rc, "invalid_argument", "%s: %s", r->m.field, r->m.why);
     } else {
-        dg_h_fail_job(req, job->rc);
+        dg_h_answer_failed_write(req, job->rc, &r->m, "customer", 0);
     }
     reassign_free(r);
 }

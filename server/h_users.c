@@ -42,8 +42,7 @@ struct user_change {
     dg_user before, user; /* user: as committed */
     bool is_unchanged;
     int n_revoked;
-    struct audit_buf audit;
-    char *detail; /* audit detail, built on the writer thread */
+    struct audit_buf audit; /* its detail is built on the writer thread */
 };
 
 static void change_free(struct user_change *u)
@@ -51,7 +50,6 @@ static void change_free(struct user_change *u)
     dg_wipe(u->password, sizeof u->password);
     dg_wipe(u->hash, sizeof u->hash);
     dg_h_audit_fini(&u->audit);
-    free(u->detail);
     free(u);
 }
 
@@ -162,15 +160,8 @@ static void change_run(dg_job *job, void *ctx)
     if (job->rc != DG_OK || u->is_unchanged)
         return;
     detail = detail_of(u);
-    u->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(detail);
-    if (!u->detail) {
-        job->rc = DG_ENOMEM;
-        return;
-    }
-    u->audit.rec.detail = u->detail;
     u->audit.rec.entity_id = u->user.id;
-    job->rc = dg_audit_append(tx->store, tx->audit, &u->audit.rec);
+    job->rc = dg_h_audit_append_json(tx, &u->audit, detail);
 }
 
 /* ------------------------------------------------------------ replies */

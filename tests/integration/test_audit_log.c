@@ -76,21 +76,6 @@ static size_t count_records(const char *username, const char *action, const char
     return n;
 }
 
-/* The value after "password: " on the line of `user` in demo-data's summary. */
-static void password_of(const char *out, const char *user, char *pw, size_t len)
-{
-    char key[80];
-    const char *line, *p;
-
-    snprintf(key, sizeof key, "\n  %s ", user);
-    line = strstr(out, key);
-    assert_non_null(line);
-    p = strstr(line, "password: ");
-    assert_non_null(p);
-    p += strlen("password: ");
-    snprintf(pw, len, "%.*s", (int)strcspn(p, " \n"), p);
-}
-
 /* A server with the demo accounts: init, stop, demo-data (it needs the
  * directory to itself), start again. */
 static void start_with_demo_accounts(dgt_server *s)
@@ -102,7 +87,7 @@ static void start_with_demo_accounts(dgt_server *s)
     dgt_dangand(&run, demo);
     if (run.status != 0)
         fail_msg("demo-data failed: %s", run.err);
-    password_of(run.out, "li.na", sales_pw, sizeof sales_pw);
+    dgt_demo_password(run.out, "li.na", sales_pw, sizeof sales_pw);
     dgt_server_restart(s, NULL);
 }
 
@@ -269,16 +254,7 @@ static void test_cli_head_verify_and_list(void **state)
 
     (void)state;
     dgt_tempdir(cfg, sizeof cfg);
-    {
-        const char *connect[] = {"connect", srv.addr, "--fingerprint", srv.fingerprint, NULL};
-        const char *login[] = {"login", "--user", "admin", "--password-stdin", NULL};
-
-        dgt_cli(&run, cfg, NULL, connect);
-        assert_int_equal(run.status, 0);
-        snprintf(pw_line, sizeof pw_line, "%s\n", srv.admin_password);
-        dgt_cli(&run, cfg, pw_line, login);
-        assert_int_equal(run.status, 0);
-    }
+    dgt_cli_login(&run, cfg, &srv, "admin", srv.admin_password);
     {
         const char *argv[] = {"audit", "head", NULL};
 

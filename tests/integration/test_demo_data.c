@@ -132,21 +132,6 @@ static long query_int(const char *data, const char *sql)
     return v;
 }
 
-/* The value after `label` on the output line that starts with `user`. */
-static void password_of(const char *out, const char *user, char *pw, size_t len)
-{
-    char key[80];
-    const char *line, *p;
-
-    snprintf(key, sizeof key, "\n  %s ", user);
-    line = strstr(out, key);
-    assert_non_null(line);
-    p = strstr(line, "password: ");
-    assert_non_null(p);
-    p += strlen("password: ");
-    snprintf(pw, len, "%.*s", (int)strcspn(p, " \n"), p);
-}
-
 static dg_reply *list_customers(dg_client *c, uint32_t limit, const char *cursor)
 {
     Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
@@ -238,7 +223,7 @@ static void test_summary_names_counts_and_new_accounts(void **state)
     for (const char *u = "li.na"; u; u = strcmp(u, "li.na") == 0 ? "chen.jing" : NULL) {
         char pw[64];
 
-        password_of(load_out, u, pw, sizeof pw);
+        dgt_demo_password(load_out, u, pw, sizeof pw);
         assert_int_equal(strlen(pw), 24);
     }
     assert_non_null(strstr(load_out, "chen.jing  manager"));
@@ -300,7 +285,7 @@ static void test_demo_sales_rep_can_log_in(void **state)
     dg_reply *r;
 
     (void)state;
-    password_of(load_out, "li.na", pw, sizeof pw);
+    dgt_demo_password(load_out, "li.na", pw, sizeof pw);
     c = dgt_login(&srv, "li.na", pw);
     assert_int_equal(dg_client_whoami(c, &r), DG_OK);
     assert_int_equal(dg_reply_response(r)->whoami->session->user->role,

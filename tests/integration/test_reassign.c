@@ -296,21 +296,12 @@ static void test_sales_may_not_and_bad_requests_name_the_field(void **state)
 
 static void test_cli_reassign(void **state)
 {
-    char cfg[256], line[80];
+    char cfg[256];
     int64_t v = customer_of("命令行庚公司", "s2");
 
     (void)state;
     dgt_tempdir(cfg, sizeof cfg);
-    {
-        const char *connect[] = {"connect", srv.addr, "--fingerprint", srv.fingerprint, NULL};
-        const char *login[] = {"login", "--user", "mgr", "--password-stdin", NULL};
-
-        dgt_cli(&run, cfg, NULL, connect);
-        assert_int_equal(run.status, 0);
-        snprintf(line, sizeof line, "manager-password-1\n");
-        dgt_cli(&run, cfg, line, login);
-        assert_int_equal(run.status, 0);
-    }
+    dgt_cli_login(&run, cfg, &srv, "mgr", "manager-password-1");
     {
         const char *argv[] = {"customer", "reassign", "--from", "s2", "--to", "s1", NULL};
 
@@ -427,15 +418,11 @@ static void test_cli_merge(void **state)
     snprintf(keep, sizeof keep, "%lld", (long long)k);
     snprintf(drop, sizeof drop, "%lld", (long long)d);
     dgt_tempdir(cfg, sizeof cfg);
+    dgt_cli_login(&run, cfg, &srv, "mgr", "manager-password-1");
     {
-        const char *connect[] = {"connect", srv.addr, "--fingerprint", srv.fingerprint, NULL};
-        const char *login[] = {"login", "--user", "mgr", "--password-stdin", NULL};
         const char *argv[] = {"customer", "merge", keep, drop, NULL};
         const char *bad[] = {"customer", "merge", keep, NULL};
 
-        dgt_cli(&run, cfg, NULL, connect);
-        dgt_cli(&run, cfg, "manager-password-1\n", login);
-        assert_int_equal(run.status, 0);
         dgt_cli(&run, cfg, NULL, argv);
         assert_int_equal(run.status, 0);
         assert_non_null(strstr(run.out, "1 record moved"));

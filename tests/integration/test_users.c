@@ -397,22 +397,13 @@ static void test_only_admins_manage_users_and_refusals_are_audited(void **state)
 
 static void test_cli_user_commands(void **state)
 {
-    char cfg[256], line[80];
+    char cfg[256];
     json_t *j;
     json_error_t e;
 
     (void)state;
     dgt_tempdir(cfg, sizeof cfg);
-    {
-        const char *connect[] = {"connect", srv.addr, "--fingerprint", srv.fingerprint, NULL};
-        const char *login[] = {"login", "--user", "admin", "--password-stdin", NULL};
-
-        dgt_cli(&run, cfg, NULL, connect);
-        assert_int_equal(run.status, 0);
-        snprintf(line, sizeof line, "%s\n", srv.admin_password);
-        dgt_cli(&run, cfg, line, login);
-        assert_int_equal(run.status, 0);
-    }
+    dgt_cli_login(&run, cfg, &srv, "admin", srv.admin_password);
     {
         const char *argv[] = {"--json", "user",           "add",  "sun.li", "--role",
                               "viewer", "--display-name", "孙丽", NULL};

@@ -480,3 +480,33 @@ void dgt_make_user(const dgt_server *s, const char *name, int role, const char *
     dg_reply_free(r);
     dg_client_close(c);
 }
+
+void dgt_cli_login(dgt_run *r, const char *config_dir, const dgt_server *s, const char *user,
+                   const char *password)
+{
+    const char *connect[] = {"connect", s->addr, "--fingerprint", s->fingerprint, NULL};
+    const char *login[] = {"login", "--user", user, "--password-stdin", NULL};
+    char line[256];
+
+    dgt_cli(r, config_dir, NULL, connect);
+    if (r->status != 0)
+        die("dangan connect failed: %s", r->err);
+    snprintf(line, sizeof line, "%s\n", password);
+    dgt_cli(r, config_dir, line, login);
+    if (r->status != 0)
+        die("dangan login %s failed: %s", user, r->err);
+}
+
+void dgt_demo_password(const char *summary, const char *user, char *out, size_t len)
+{
+    char key[80];
+    const char *line, *p;
+
+    snprintf(key, sizeof key, "\n  %s ", user);
+    line = strstr(summary, key);
+    p = line ? strstr(line, "password: ") : NULL;
+    if (!p)
+        die("no password for %s in the demo-data summary", user);
+    p += strlen("password: ");
+    snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
+}

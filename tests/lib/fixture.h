@@ -111,6 +111,12 @@ typedef struct dgt_run {
 /* Runs the dangan CLI with DANGAN_CONFIG_DIR=config_dir, feeding `input` on
  * stdin (may be NULL) and no terminal. argv is NULL-terminated, without "dangan". */
 void dgt_cli(dgt_run *r, const char *config_dir, const char *input, const char *const *argv);
+/* `dangan connect` (by fingerprint) and `dangan login --password-stdin` in
+ * config_dir; aborts on failure. */
+void dgt_cli_login(dgt_run *r, const char *config_dir, const dgt_server *s, const char *user,
+                   const char *password);
+/* The password `dangand demo-data` printed for `user` in its summary. */
+void dgt_demo_password(const char *summary, const char *user, char *out, size_t len);
 /* Runs dangand with argv (NULL-terminated, without "dangand"). */
 void dgt_dangand(dgt_run *r, const char *const *argv);
 /* Runs SQL on the server's database with a connection of its own, as an
