@@ -69,5 +69,5 @@ foreach(t frame text)
 endforeach()
 
 # Permissions: the policy table tests/integration/permissions.tsv, leaks, masks
-dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
