@@ -89,3 +89,20 @@ size_t dg_utf8_fit(const char *s, size_t max_cols, size_t *cols)
     *cols = used;
     return bytes;
 }
+
+char *dg_utf8_copy(char *out, size_t out_len, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (out_len == 0)
+        return out;
+    if (n >= out_len) {
+        n = out_len - 1;
+        /* back off to the start of the character the cut fell into, if any */
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}

@@ -18,4 +18,8 @@ size_t dg_utf8_width(const char *s);
  * splitting a character; *cols gets its width. */
 size_t dg_utf8_fit(const char *s, size_t max_cols, size_t *cols);
 
+/* Copies at most out_len - 1 bytes of `s` into `out`, NUL-terminated, never
+ * splitting a character (a cut one is dropped whole). Returns out. */
+char *dg_utf8_copy(char *out, size_t out_len, const char *s);
+
 #endif

@@ -14,6 +14,7 @@
 #include "dg.h"
 #include "h_common.h"
 #include "handlers.h"
+#include "perm.h"
 
 #define QUERY_DEFAULT 50
 #define QUERY_MAX 1000
@@ -72,6 +73,44 @@ static Dangan__V1__AuditHead *head_pb(dg_req *req, const dg_audit_chain *c)
     return h;
 }
 
+/* The detail with the values of sensitive fields (in its before/after)
+ * masked, for readers who may not see them (DESIGN §6: audit details obey the
+ * same rule as replies). The record's hash covers the stored detail, so
+ * AuditVerify (on the server) is the way to check a masked page. */
+static char *masked_detail(dg_req *req, const dg_audit_rec *r)
+{
+    const dg_entity *e = dg_entity_get(dg_kind_parse(r->entity));
+    const char *sides[] = {"before", "after"};
+    json_t *d;
+    char buf[512], *text, *out;
+    bool changed = false;
+
+    if (!e || !(d = json_loads(r->detail, 0, NULL)))
+        return (char *)r->detail;
+    for (size_t k = 0; k < DG_ARRAY_LEN(sides); k++) {
+        json_t *side = json_object_get(d, sides[k]), *v;
+        const char *key;
+
+        json_object_foreach(side, key, v)
+        {
+            int fi = dg_entity_field_index(e, key);
+
+            if (fi < 0 || !(e->fields[fi].flags & DG_FF_SENSITIVE) || !json_is_string(v))
+                continue;
+            dg_perm_mask_text(json_string_value(v), e->fields[fi].type, buf, sizeof buf);
+            json_object_set_new(side, key, json_string(buf));
+            changed = true;
+        }
+    }
+    text = changed ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    if (!text)
+        return (char *)r->detail;
+    out = dg_req_strdup(req, text);
+    free(text);
+    return out;
+}
+
 static Dangan__V1__AuditRecord *record_pb(dg_req *req, dg_audit_row *row)
 {
     Dangan__V1__AuditRecord *p = dg_req_alloc(req, sizeof *p);
@@ -88,7 +127,8 @@ static Dangan__V1__AuditRecord *record_pb(dg_req *req, dg_audit_row *row)
     p->entity = (char *)r->entity;
     p->entity_id = r->entity_id;
     p->outcome = (char *)r->outcome;
-    p->detail = (char *)r->detail;
+    p->detail = dg_perm_sees_all(dg_conn_session(req->conn)->role) ? (char *)r->detail
+                                                                   : masked_detail(req, r);
     p->hash = (ProtobufCBinaryData){row->hash_len < 32 ? row->hash_len : 32, row->hash};
     return p;
 }

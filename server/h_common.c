@@ -10,12 +10,13 @@
 
 #include "clock.h"
 #include "dg.h"
+#include "utf8.h"
 
 void dg_h_audit_fill(struct audit_buf *a, dg_req *req, int64_t user_id, const char *username,
                      const char *entity, int64_t entity_id, const char *outcome, json_t *detail)
 {
     /* Names as typed may be long or odd: keep at most 64 characters' worth. */
-    snprintf(a->username, sizeof a->username, "%.*s", DG_USERNAME_MAX * 4, username);
+    dg_utf8_copy(a->username, sizeof a->username, username);
     snprintf(a->peer, sizeof a->peer, "%s", dg_conn_peer(req->conn));
     if (!detail)
         detail = json_object();
@@ -111,7 +112,9 @@ void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *r
 void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, const char *reason,
                  const char *message)
 {
-    audit_first(req, rc, entity, entity_id, "denied", dg_h_reason_detail(reason), reason, message);
+    /* The answer looks like any other miss; only the audit record says why. */
+    audit_first(req, rc, entity, entity_id, "denied", dg_h_reason_detail(reason),
+                rc == DG_ENOTFOUND ? "not_found" : reason, message);
 }
 
 void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, json_t *detail)
@@ -140,9 +143,9 @@ int dg_h_audit_append_json(dg_wtx *tx, struct audit_buf *a, json_t *detail)
     free(a->detail);
     a->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(detail);
+    a->rec.detail = a->detail;
     if (!a->detail)
         return DG_ENOMEM;
-    a->rec.detail = a->detail;
     return dg_audit_append(tx->store, tx->audit, &a->rec);
 }
 

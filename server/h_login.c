@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "store.h"
+#include "utf8.h"
 
 /* ------------------------------------------------------------ Login */
 
@@ -218,7 +219,7 @@ void dg_h_login(dg_req *req)
     if (dg_username_normalize(m->username, l->username) == DG_OK)
         snprintf(l->account, sizeof l->account, "%s", l->username);
     else /* cannot exist; still goes the whole way so it looks like any wrong name */
-        snprintf(l->account, sizeof l->account, "%.*s", DG_USERNAME_MAX * 4, m->username);
+        dg_utf8_copy(l->account, sizeof l->account, m->username);
     wait = dg_throttle_wait_ms(srv->throttle, l->account, dg_conn_peer_ip(req->conn), dg_now_ms());
     if (wait > 0) {
         l->retry_after_ms = wait;

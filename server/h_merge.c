@@ -20,6 +20,7 @@
 #include "records.h"
 
 #define PAGE 1000
+#define SCRATCH_BUDGET (64u << 20) /* one page of records and their moves */
 #define IDEM_KEY_MAX 128
 
 static const enum dg_kind child_kinds[] = {DG_KIND_CONTACT, DG_KIND_INTERACTION, DG_KIND_DEAL,
@@ -43,23 +44,24 @@ struct merge {
 
 /* Moves every record of `kind` from drop to keep; moved rows leave the
  * filter, so each page starts from the top again. */
-static int move_all(dg_rec_ctx *c, struct merge *g, enum dg_kind kind)
+static int move_all(dg_rec_ctx *job_ctx, struct merge *g, enum dg_kind kind)
 {
     dg_list_query q = {
         .kind = kind, .customer_id = g->drop_id, .include_archived = true, .limit = PAGE};
+    dg_rec_ctx c = *job_ctx;
     dg_list_page page;
     int rc;
 
-    do {
-        if ((rc = dg_store_rec_list(c->tx->store, &q, c->arena, &page)) != DG_OK)
-            return rc;
-        for (size_t i = 0; i < page.n; i++) {
-            if ((rc = dg_rec_move(c, kind, page.records[i]->id, g->keep_id, &g->m)) != DG_OK)
-                return rc;
-            g->moved++;
+    do { /* a scratch arena per page: a big dossier must not pile up its records */
+        c.arena = dg_arena_new(SCRATCH_BUDGET);
+        rc = dg_store_rec_list(c.tx->store, &q, c.arena, &page);
+        for (size_t i = 0; rc == DG_OK && i < page.n; i++) {
+            rc = dg_rec_move(&c, kind, page.records[i]->id, g->keep_id, &g->m);
+            g->moved += rc == DG_OK;
         }
-    } while (page.n > 0 && page.has_more);
-    return DG_OK;
+        dg_arena_free(c.arena); /* g->m keeps only its fixed-size texts from it */
+    } while (rc == DG_OK && page.n > 0 && page.has_more);
+    return rc;
 }
 
 static int merge_all(dg_rec_ctx *c, struct merge *g)

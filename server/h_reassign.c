@@ -23,6 +23,8 @@
 #define MAX_CUSTOMERS 10000
 #define TASKS_PAGE 1000
 #define IDEM_KEY_MAX 128
+#define LIST_BUDGET (256u << 20)   /* up to MAX_CUSTOMERS full records, briefly */
+#define SCRATCH_BUDGET (64u << 20) /* one customer and a page of its tasks */
 
 struct reassign {
     dg_job job;
@@ -46,25 +48,26 @@ struct reassign {
 /* ------------------------------------------------------------ writer */
 
 /* Every customer from_id owns, archived ones included. */
-static int owned_by(dg_store *st, int64_t owner, dg_arena *a, int64_t **ids, size_t *n)
+static int owned_by(dg_store *st, int64_t owner, int64_t **ids, size_t *n)
 {
     dg_list_query q = {.kind = DG_KIND_CUSTOMER,
                        .owner_id = owner,
                        .include_archived = true,
                        .limit = MAX_CUSTOMERS + 1};
+    dg_arena *a = dg_arena_new(LIST_BUDGET); /* the records, only until their ids are copied */
     dg_list_page page;
     int rc = dg_store_rec_list(st, &q, a, &page);
 
-    if (rc != DG_OK)
-        return rc;
-    if (page.n > MAX_CUSTOMERS)
-        return DG_ETOOBIG;
-    if (!(*ids = dg_arena_calloc(a, page.n ? page.n : 1, sizeof **ids)))
-        return DG_ENOMEM;
-    for (size_t i = 0; i < page.n; i++)
-        (*ids)[i] = page.records[i]->id;
-    *n = page.n;
-    return DG_OK;
+    if (rc == DG_OK && page.n > MAX_CUSTOMERS)
+        rc = DG_ETOOBIG;
+    if (rc == DG_OK) {
+        *ids = dg_xcalloc(page.n ? page.n : 1, sizeof **ids);
+        for (size_t i = 0; i < page.n; i++)
+            (*ids)[i] = page.records[i]->id;
+        *n = page.n;
+    }
+    dg_arena_free(a);
+    return rc;
 }
 
 /* Sets one USER field of record (kind, id) to `user` through dg_rec_update. */
@@ -113,38 +116,42 @@ static int move_tasks(dg_rec_ctx *c, struct reassign *r, int64_t customer, int64
     return DG_OK;
 }
 
-static int hand_over(dg_rec_ctx *c, struct reassign *r)
+/* One customer and its open tasks, with a scratch arena of its own: a
+ * hand-over of thousands of customers must not pile up their records. */
+static int hand_over_one(dg_rec_ctx *job_ctx, struct reassign *r, int64_t id)
 {
-    const int64_t *ids = r->ids;
-    size_t n = r->n_ids;
-    int64_t *owned;
+    dg_rec_ctx c = *job_ctx;
+    dg_record *cust;
+    int64_t before;
     bool changed;
     int rc;
 
-    if (!ids) {
-        if ((rc = owned_by(c->tx->store, r->from_id, c->arena, &owned, &n)) != DG_OK)
-            return rc;
-        ids = owned;
-    }
-    for (size_t i = 0; i < n; i++) {
-        dg_record *cust;
-        int64_t before;
-
-        if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, ids[i], c->arena, &cust)) !=
-            DG_OK)
-            return rc;
+    c.arena = dg_arena_new(SCRATCH_BUDGET);
+    rc = dg_store_rec_get(c.tx->store, DG_KIND_CUSTOMER, id, c.arena, &cust);
+    /* archived records do not change; restore one first to hand it over */
+    if (rc == DG_OK && !cust->is_archived) {
         before = cust->v[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "owner")].i;
-        if (cust->is_archived)
-            continue; /* archived records do not change; restore first to hand one over */
-        rc = set_user_field(c, DG_KIND_CUSTOMER, ids[i], "owner", r->to_id, &r->m, &changed);
-        if (rc != DG_OK)
-            return rc;
-        r->n_customers += changed;
-        if (!r->keep_tasks && before && before != r->to_id &&
-            (rc = move_tasks(c, r, ids[i], before)) != DG_OK)
-            return rc;
+        rc = set_user_field(&c, DG_KIND_CUSTOMER, id, "owner", r->to_id, &r->m, &changed);
+        r->n_customers += rc == DG_OK && changed;
+        if (rc == DG_OK && !r->keep_tasks && before && before != r->to_id)
+            rc = move_tasks(&c, r, id, before);
     }
-    return DG_OK;
+    dg_arena_free(c.arena); /* r->m keeps only its fixed-size texts from it */
+    return rc;
+}
+
+static int hand_over(dg_rec_ctx *c, struct reassign *r)
+{
+    int64_t *owned = NULL;
+    size_t n = r->n_ids;
+    int rc = DG_OK;
+
+    if (!r->ids && (rc = owned_by(c->tx->store, r->from_id, &owned, &n)) != DG_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == DG_OK; i++)
+        rc = hand_over_one(c, r, r->ids ? r->ids[i] : owned[i]);
+    free(owned);
+    return rc;
 }
 
 static void reassign_run(dg_job *job, void *ctx)
@@ -220,13 +227,15 @@ static void reassign_done(dg_job *job)
     reassign_free(r);
 }
 
-/* An enabled user by name, or a violation of `field`. */
-static const dg_user_info *user_named(dg_req *req, const char *field, const char *name)
+/* A user by name (enabled ones only, unless `may_be_disabled`), or a
+ * violation of `field`. */
+static const dg_user_info *user_named(dg_req *req, const char *field, const char *name,
+                                      bool may_be_disabled)
 {
     const dg_user_info *u = dg_users_by_name(req->srv->users, name);
 
-    if (!u || u->is_disabled) {
-        dg_req_violation(req, field, "no such (enabled) user");
+    if (!u || (u->is_disabled && !may_be_disabled)) {
+        dg_req_violation(req, field, may_be_disabled ? "no such user" : "no such (enabled) user");
         return NULL;
     }
     return u;
@@ -252,8 +261,9 @@ void dg_h_reassign(dg_req *req)
             break;
         }
     if (m->from_user[0] && !m->n_customer_ids)
-        from = user_named(req, "from_user", m->from_user);
-    to = user_named(req, "to_user", m->to_user);
+        from =
+            user_named(req, "from_user", m->from_user, true); /* a leaver is often disabled first */
+    to = user_named(req, "to_user", m->to_user, false);
     if (to && to->role != DG_ROLE_SALES && to->role != DG_ROLE_MANAGER && to->role != DG_ROLE_ADMIN)
         dg_req_violation(req, "to_user", "owners are sales, managers or admins");
     if (strlen(m->idempotency_key) > IDEM_KEY_MAX)

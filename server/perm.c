@@ -161,7 +161,7 @@ static void mask_chars(const char *in, char *out, size_t len)
 
         while ((((unsigned char)p[k]) & 0xC0) == 0x80)
             k++;
-        if (i == 0 || (i == n_chars - 1 && n_chars > 2)) {
+        if ((i == 0 && n_chars > 1) || (i == n_chars - 1 && n_chars > 2)) {
             memcpy(out + o, p, k);
             o += k;
         } else {

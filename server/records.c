@@ -559,9 +559,29 @@ static size_t given_names(dg_arena *a, const dg_record *r, const char ***out)
     }
     if (r->n_tags)
         names[n++] = "tags";
-    for (size_t i = 0; i < r->n_custom; i++)
-        names[n++] = dg_arena_printf(a, "custom.%s", r->custom[i].name);
+    for (size_t i = 0; i < r->n_custom; i++) {
+        const char *name = dg_arena_printf(a, "custom.%s", r->custom[i].name);
+
+        if (name) /* out of budget: the audit detail names fewer fields, nothing breaks */
+            names[n++] = name;
+    }
     return n;
+}
+
+/* Likely duplicates the actor may not see (a restricted tier) are left out:
+ * naming them would reveal them (DESIGN §5: within what the caller may see). */
+static void drop_hidden_dups(dg_rec_ctx *c, dg_mutation *m)
+{
+    const dg_field *tier =
+        &dg_entity_get(DG_KIND_CUSTOMER)->fields[field_ix(DG_KIND_CUSTOMER, "tier")];
+    dg_perm_who who = perm_who(c);
+    size_t kept = 0;
+
+    for (size_t i = 0; i < m->n_dups; i++)
+        if (dg_perm_sees(&who, m->dups[i].owner_id,
+                         dg_enum_value(tier->enum_desc, m->dups[i].tier)))
+            m->dups[kept++] = m->dups[i];
+    m->n_dups = kept;
 }
 
 static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m,
@@ -576,6 +596,7 @@ static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg
         rc = dg_store_find_duplicates(c->tx->store, keys, m->dups, DG_MAX_DUPS, &m->n_dups);
         if (rc != DG_OK)
             return rc;
+        drop_hidden_dups(c, m);
         if (m->n_dups)
             return refuse(m, DG_EEXIST, m->dups[0].matched_on,
                           "a customer with the same name, phone or e-mail exists");
@@ -757,6 +778,8 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
         rc = dossier_of(c, cur, &customer);
     if (rc == DG_OK)
         rc = check_access(c, customer, m);
+    if (rc == DG_OK && cur != customer && customer->is_archived)
+        rc = refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
     if (rc != DG_OK)
         return rc;
     if (cur->is_archived)
@@ -838,6 +861,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
         (rc = dossier_of(c, cur, &customer)) != DG_OK ||
         (rc = check_access(c, customer, m)) != DG_OK)
         return rc;
+    if (cur != customer && customer->is_archived)
+        return refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
     if (kind == DG_KIND_CUSTOMER && !dg_perm_may_manage(c->who->role))
         return refuse(m, DG_EDENIED, "id", "only managers archive or restore customers");
     if (cur->is_archived == archive)
@@ -854,7 +879,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;
-    next->fver = fver_with(c->arena, cur, archived, 1, next->version);
+    if (!(next->fver = fver_with(c->arena, cur, archived, 1, next->version)))
+        return DG_ENOMEM;
     if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
     if ((rc = dg_store_rec_update(c->tx->store, next, 0,

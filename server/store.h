@@ -228,6 +228,7 @@ typedef struct dg_dup {
     char code[32];
     char name[200 * 4 + 1];
     int64_t owner_id;
+    char tier[8]; /* stored tier name ("a"), for who may see it */
 } dg_dup;
 int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
                              size_t *n);

@@ -683,12 +683,15 @@ int dg_store_idem_prune(dg_store *st, int64_t before, int max)
 
 /* ------------------------------------------------------------ duplicates */
 
-static const char SQL_DUP_NAME[] = "SELECT id, code, name, coalesce(owner_id, 0) FROM customers"
-                                   " WHERE dup_name = ?1 AND archived_at IS NULL LIMIT ?2";
-static const char SQL_DUP_PHONE[] = "SELECT id, code, name, coalesce(owner_id, 0) FROM customers"
-                                    " WHERE dup_phone = ?1 AND archived_at IS NULL LIMIT ?2";
-static const char SQL_DUP_EMAIL[] = "SELECT id, code, name, coalesce(owner_id, 0) FROM customers"
-                                    " WHERE dup_email = ?1 AND archived_at IS NULL LIMIT ?2";
+static const char SQL_DUP_NAME[] =
+    "SELECT id, code, name, coalesce(owner_id, 0), tier FROM customers"
+    " WHERE dup_name = ?1 AND archived_at IS NULL LIMIT ?2";
+static const char SQL_DUP_PHONE[] =
+    "SELECT id, code, name, coalesce(owner_id, 0), tier FROM customers"
+    " WHERE dup_phone = ?1 AND archived_at IS NULL LIMIT ?2";
+static const char SQL_DUP_EMAIL[] =
+    "SELECT id, code, name, coalesce(owner_id, 0), tier FROM customers"
+    " WHERE dup_email = ?1 AND archived_at IS NULL LIMIT ?2";
 
 int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
                              size_t *n)
@@ -722,6 +725,7 @@ int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup 
                 store_col_text(s, 1, d->code, sizeof d->code);
                 store_col_text(s, 2, d->name, sizeof d->name);
                 d->owner_id = sqlite3_column_int64(s, 3);
+                store_col_text(s, 4, d->tier, sizeof d->tier);
             }
         }
         sqlite3_reset(s);

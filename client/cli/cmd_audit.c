@@ -3,10 +3,12 @@
  * the current head to check later that nothing was cut off.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "hex.h"
@@ -235,9 +237,13 @@ static const char EXPORT_HELP[] =
     "Chinese correctly). Admins and auditors; every export is itself audited with\n"
     "its row count.\n";
 
-/* One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
+/* One CSV field (RFC 4180): quoted when it holds a comma, quote or line
+ * break. Text a spreadsheet would run as a formula (=, +, -, @ first; user
+ * names are typed by anyone at the login prompt) gets a leading apostrophe. */
 static void csv_field(FILE *f, const char *s, bool last)
 {
+    if (s[0] && strchr("=+-@", s[0]))
+        fputc('\'', f);
     if (strpbrk(s, ",\"\r\n")) {
         fputc('"', f);
         for (; *s; s++) {
@@ -274,6 +280,17 @@ static void csv_record(FILE *f, const Dangan__V1__AuditRecord *r)
     csv_field(f, hash, true);
 }
 
+/* The file, created or truncated with mode 0600: it holds personal data. */
+static FILE *open_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+    if (fd >= 0 && !f)
+        close(fd);
+    return f;
+}
+
 static int audit_export(cli *c)
 {
     Dangan__V1__Request *req = cli_request_new();
@@ -298,7 +315,7 @@ static int audit_export(cli *c)
     }
     if (rc == EXIT_OK && !output)
         rc = cli_usage(c, "audit export: -o FILE.csv is required");
-    if (rc == EXIT_OK && !(f = fopen(output, "w")))
+    if (rc == EXIT_OK && !(f = open_private(output)))
         rc = cli_usage(c, "cannot write %s: %s", output, strerror(errno));
     if (rc == EXIT_OK) {
         fputs("\xEF\xBB\xBF", f); /* UTF-8 BOM */
@@ -389,6 +406,8 @@ static int audit_verify(cli *c)
                 rc = cli_usage(
                     c, "bad --head \"%s\": use SEQ:HASH as `dangan audit head` prints it", optarg);
             } else {
+                if (v->expect) /* the last --head wins */
+                    dangan__v1__audit_head__free_unpacked(v->expect, NULL);
                 v->expect =
                     (Dangan__V1__AuditHead *)cli_msg_new(&dangan__v1__audit_head__descriptor);
                 v->expect->seq = (uint64_t)seq;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -298,6 +299,13 @@ static void test_cli_head_verify_and_list(void **state)
         size_t n, lines = 0;
 
         snprintf(csv, sizeof csv, "%s/audit.csv", cfg);
+        { /* a name typed at the login prompt that a spreadsheet would run */
+            dg_client *bad = dgt_connect(&srv);
+
+            assert_int_not_equal(dg_client_login(bad, "=1+2", "not-a-password-at-all", NULL),
+                                 DG_OK);
+            dg_client_close(bad);
+        }
         dgt_cli(&run, cfg, NULL, argv);
         assert_int_equal(run.status, 0);
         assert_non_null(strstr(run.out, "Exported"));
@@ -312,6 +320,14 @@ static void test_cli_head_verify_and_list(void **state)
         assert_true(lines >= 4); /* header + the logins of this test group */
         assert_non_null(strstr(body, "session.login"));
         assert_null(strstr(body, ",audit.")); /* the filter held */
+        assert_non_null(strstr(body, ",'=1+2,"));
+        assert_null(strstr(body, ",=1+2,"));
+        {
+            struct stat st;
+
+            assert_int_equal(stat(csv, &st), 0);
+            assert_int_equal(st.st_mode & 0777, 0600); /* personal data */
+        }
         /* the export itself is on record, with its row count */
         {
             Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;

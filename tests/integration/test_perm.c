@@ -929,6 +929,86 @@ static void test_reads_of_restricted_customers_are_audited(void **state)
     dg_reply_free(ar);
 }
 
+static void test_hidden_customers_stay_hidden_everywhere(void **state)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    Dangan__V1__CreateRequest cr = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+    dg_reply *r;
+
+    (void)state;
+    /* a restricted customer's miss reads like any miss */
+    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    g.id = targets[3].id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    r = call_as(&actors[2], &req, "hidden get");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__NOT_FOUND);
+    assert_string_equal(dg_reply_response(r)->status->reason, "not_found");
+    assert_string_equal(dg_reply_response(r)->status->message, "no such customer");
+    dg_reply_free(r);
+
+    /* the duplicate check does not name it either: s2_a's name is taken, but
+     * s1 may not know, so its new customer is simply added */
+    cu.name = "permtest-s2a 丁公司"; /* s2_a's name as the duplicate check keys it */
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    cr.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &cr;
+    r = call_as(&actors[2], &req, "duplicate of a hidden customer");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    /* ...while the visible one is named as a likely duplicate */
+    cu.name = "permtest-s2b 乙公司";
+    r = call_as(&actors[2], &req, "duplicate of a visible customer");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__ALREADY_EXISTS);
+    dg_reply_free(r);
+
+    /* a contact of an archived customer cannot change until it is restored */
+    {
+        Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
+        Dangan__V1__Contact co = DANGAN__V1__CONTACT__INIT;
+        char *mask[] = {"title"};
+
+        co.id = targets[4].contact_id; /* s1_x is archived */
+        co.title = "总经理";
+        rec.kind_case = DANGAN__V1__RECORD__KIND_CONTACT;
+        rec.contact = &co;
+        u.record = &rec;
+        u.expected_version = 1;
+        u.update_mask = mask;
+        u.n_update_mask = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+        req.update = &u;
+        r = call_as(&actors[0], &req, "contact of an archived customer");
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__FAILED_PRECONDITION);
+        dg_reply_free(r);
+    }
+
+    /* the auditor reads the audit trail with sensitive values masked */
+    q.action = "customer.create";
+    q.entity = "customer";
+    q.entity_id = targets[0].id;
+    q.limit = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
+    req.audit_query = &q;
+    r = dgt_call(actors[4].c, &req);
+    assert_int_equal(dgt_code(r), 0);
+    assert_int_equal(dg_reply_response(r)->audit_query->n_records, 1);
+    assert_null(strstr(dg_reply_response(r)->audit_query->records[0]->detail, "6222020000001111"));
+    assert_non_null(
+        strstr(dg_reply_response(r)->audit_query->records[0]->detail, "622*********1111"));
+    dg_reply_free(r);
+    r = admin_call(&req); /* admins see everything */
+    assert_non_null(
+        strstr(dg_reply_response(r)->audit_query->records[0]->detail, "6222020000001111"));
+    dg_reply_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -938,6 +1018,7 @@ int main(void)
         cmocka_unit_test(test_masks_keep_the_shape),
         cmocka_unit_test(test_history_names_who_changed_what_masked_as_in_a_get),
         cmocka_unit_test(test_reads_of_restricted_customers_are_audited),
+        cmocka_unit_test(test_hidden_customers_stay_hidden_everywhere),
     };
 
     return cmocka_run_group_tests_name("permissions", tests, setup, teardown);

@@ -220,6 +220,67 @@ static void test_everything_a_leaver_owns_goes_over_with_open_tasks(void **state
     assert_int_equal(audit_count("record.reassign"), 1);
 }
 
+static void test_a_disabled_leaver_and_thousands_of_customers(void **state)
+{
+    enum { N = 5000 };
+    Dangan__V1__BatchRequest b = DANGAN__V1__BATCH_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__BatchOp *ops = calloc(N, sizeof *ops), **op_ptrs = calloc(N, sizeof *op_ptrs);
+    Dangan__V1__CreateRequest *cr = calloc(N, sizeof *cr);
+    Dangan__V1__Record *recs = calloc(N, sizeof *recs);
+    Dangan__V1__Customer *cus = calloc(N, sizeof *cus);
+    Dangan__V1__UserRef owner = DANGAN__V1__USER_REF__INIT;
+    char(*names)[32] = calloc(N, sizeof *names);
+    Dangan__V1__UserSetDisabledRequest dis = DANGAN__V1__USER_SET_DISABLED_REQUEST__INIT;
+    dg_reply *r;
+
+    (void)state;
+    dgt_make_user(&srv, "leaver", DANGAN__V1__ROLE__ROLE_SALES, "leaver-password-123");
+    owner.username = "leaver";
+    for (int i = 0; i < N; i++) {
+        dangan__v1__batch_op__init(&ops[i]);
+        dangan__v1__create_request__init(&cr[i]);
+        dangan__v1__record__init(&recs[i]);
+        dangan__v1__customer__init(&cus[i]);
+        snprintf(names[i], sizeof names[i], "交接批量公司%05d", i);
+        cus[i].name = names[i];
+        cus[i].owner = &owner;
+        recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        recs[i].customer = &cus[i];
+        cr[i].record = &recs[i];
+        cr[i].allow_duplicate = true;
+        ops[i].op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
+        ops[i].create = &cr[i];
+        op_ptrs[i] = &ops[i];
+    }
+    b.ops = op_ptrs;
+    b.n_ops = N;
+    req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+    req.batch = &b;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    /* the leaver is disabled first, as happens */
+    dis.username = "leaver";
+    dis.disabled = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED;
+    req.user_set_disabled = &dis;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+
+    r = reassign(mgr, NULL, 0, "leaver", "s1", false, NULL);
+    assert_int_equal(dgt_code(r), 0);
+    assert_int_equal(dg_reply_response(r)->reassign->customers, N);
+    dg_reply_free(r);
+    free(names);
+    free(cus);
+    free(recs);
+    free(cr);
+    free(op_ptrs);
+    free(ops);
+}
+
 static void test_chosen_customers_only_and_keep_tasks(void **state)
 {
     int64_t x = customer_of("选定丙公司", "s1"), y = customer_of("选定丁公司", "s1");
@@ -437,6 +498,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_everything_a_leaver_owns_goes_over_with_open_tasks),
         cmocka_unit_test(test_chosen_customers_only_and_keep_tasks),
+        cmocka_unit_test(test_a_disabled_leaver_and_thousands_of_customers),
         cmocka_unit_test(test_a_retry_with_the_same_key_applies_once),
         cmocka_unit_test(test_sales_may_not_and_bad_requests_name_the_field),
         cmocka_unit_test(test_cli_reassign),

@@ -190,9 +190,26 @@ static void test_utf8_fit_never_splits_a_character(void **state)
     }
 }
 
+static void test_copy_never_splits_a_character(void **state)
+{
+    char out[8];
+
+    (void)state;
+    /* "张伟明" is 9 bytes: 7 bytes of room hold two whole characters, not 2⅓ */
+    assert_string_equal(dg_utf8_copy(out, sizeof out, "张伟明"), "张伟");
+    assert_true(dg_utf8_valid(out, strlen(out)));
+    assert_string_equal(dg_utf8_copy(out, sizeof out, "abc"), "abc");
+    assert_string_equal(dg_utf8_copy(out, sizeof out, "abcdefghij"), "abcdefg");
+    assert_string_equal(dg_utf8_copy(out, 5, "a张"), "a张");
+    assert_string_equal(dg_utf8_copy(out, 4, "a张"), "a");
+    assert_string_equal(dg_utf8_copy(out, 4, "ab张"), "ab");
+    assert_string_equal(dg_utf8_copy(out, 1, "张"), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_copy_never_splits_a_character),
         cmocka_unit_test(test_utf8_valid_accepts_well_formed_text),
         cmocka_unit_test(test_utf8_valid_rejects_malformed_text),
         cmocka_unit_test(test_utf8_valid_reads_only_len_bytes),
