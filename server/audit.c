@@ -1,4 +1,11 @@
-/* audit.c - the audit hash chain: append and verify. */
+/* audit.c - the audit hash chain: append and verify (DESIGN §7).
+ *
+ * Owns nothing between calls: the chain head lives with the writer
+ * (dg_wtx.audit), verification state on the caller's stack.
+ * Invariant: record n's hash is SHA-256(hash of n-1 || canonical bytes of n),
+ * hash 0 being 32 zero bytes; seqs are 1, 2, 3... without gaps.
+ * Threads: append on the writer thread inside its transaction; verify on any
+ * thread holding a connection inside one read transaction. */
 #include "audit.h"
 
 #include <stdarg.h>

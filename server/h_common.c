@@ -1,18 +1,21 @@
 /* h_common.c - what request handlers share: audit records that own their
- * strings, answers for failed jobs, session descriptions for replies.
- * Loop thread, except dg_h_audit_only_run (writer thread). */
+ * strings, refusals that are audited before they are answered, answers for
+ * failed jobs, idempotency keys, session descriptions for replies.
+ * Loop thread, except dg_h_audit_only_run, dg_h_audit_append_json and
+ * dg_h_idem_lookup (writer thread). */
 #include "h_common.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mbedtls/sha256.h>
-#include <string.h>
 
 #include "clock.h"
 #include "dg.h"
 #include "utf8.h"
 
-void dg_h_audit_fill(struct audit_buf *a, dg_req *req, int64_t user_id, const char *username,
+void dg_h_audit_fill(struct dg_audit_buf *a, dg_req *req, int64_t user_id, const char *username,
                      const char *entity, int64_t entity_id, const char *outcome, json_t *detail)
 {
     /* Names as typed may be long or odd: keep at most 64 characters' worth. */
@@ -44,7 +47,7 @@ json_t *dg_h_reason_detail(const char *reason)
     return json_pack("{s:s}", "reason", reason);
 }
 
-void dg_h_audit_fini(struct audit_buf *a)
+void dg_h_audit_fini(struct dg_audit_buf *a)
 {
     free(a->detail);
     a->detail = NULL;
@@ -53,7 +56,7 @@ void dg_h_audit_fini(struct audit_buf *a)
 struct denial {
     dg_job job;
     dg_req *req;
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
     int rc; /* the answer: DG_EDENIED, DG_ENOTFOUND, or DG_OK to send req->resp */
     char reason[64];
     char message[256];
@@ -138,7 +141,7 @@ dg_perm_who dg_h_who(dg_req *req)
     return (dg_perm_who){s->user_id, s->role, req->srv->restricted_tiers};
 }
 
-int dg_h_audit_append_json(dg_wtx *tx, struct audit_buf *a, json_t *detail)
+int dg_h_audit_append_json(dg_wtx *tx, struct dg_audit_buf *a, json_t *detail)
 {
     free(a->detail);
     a->detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -149,6 +152,19 @@ int dg_h_audit_append_json(dg_wtx *tx, struct audit_buf *a, json_t *detail)
     return dg_audit_append(tx->store, tx->audit, &a->rec);
 }
 
+int dg_h_idem_lookup(dg_wtx *tx, int64_t user_id, const char *key, const uint8_t req_hash[32],
+                     char *result, size_t result_len, dg_mutation *m)
+{
+    uint8_t hash[32];
+    int rc = dg_store_idem_get(tx->store, user_id, key, hash, result, result_len);
+
+    if (rc == DG_OK && memcmp(hash, req_hash, 32) != 0) {
+        m->is_key_reused = true;
+        return DG_ESTATE;
+    }
+    return rc;
+}
+
 void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
                               int64_t entity_id)
 {
@@ -156,7 +172,7 @@ void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const c
         dg_h_refuse(req, DG_ENOTFOUND, entity, entity_id, "restricted_tier", "no such customer");
     } else if (rc == DG_EDENIED) {
         dg_h_deny(req, entity, entity_id, "permission_denied", m->why);
-    } else if (rc == DG_ESTATE && !m->field[0]) {
+    } else if (rc == DG_ESTATE && m->is_key_reused) {
         dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
                     "this idempotency key was used for a different request");
     } else if (m->field[0]) {
@@ -242,7 +258,7 @@ void dg_h_new_session_row(dg_session_row *row, dg_req *req, int64_t user_id,
 }
 
 /* Write job body for records that change nothing else (denials). */
-void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a)
+void dg_h_audit_only_run(dg_job *job, void *ctx, struct dg_audit_buf *a)
 {
     dg_wtx *tx = ctx;
 

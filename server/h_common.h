@@ -15,7 +15,7 @@
 
 /* An audit record with its own copies of the strings it points to, so it
  * can travel to the writer thread inside a job. */
-struct audit_buf {
+struct dg_audit_buf {
     dg_audit_rec rec;
     char username[DG_USERNAME_MAX * 4 + 1];
     char peer[DG_PEER_MAX];
@@ -25,14 +25,14 @@ struct audit_buf {
 /* Fills `a` for the request's action: who (user_id, username), the peer,
  * entity and id, outcome ("ok", "denied", "error"); takes ownership of
  * `detail` (NULL for "{}"). Time is now. */
-void dg_h_audit_fill(struct audit_buf *a, dg_req *req, int64_t user_id, const char *username,
+void dg_h_audit_fill(struct dg_audit_buf *a, dg_req *req, int64_t user_id, const char *username,
                      const char *entity, int64_t entity_id, const char *outcome, json_t *detail);
-void dg_h_audit_fini(struct audit_buf *a);
+void dg_h_audit_fini(struct dg_audit_buf *a);
 /* {"reason": reason} */
 json_t *dg_h_reason_detail(const char *reason);
 /* Write-job body for records that change nothing else (denials): appends
  * `a` to the audit chain. Writer thread. */
-void dg_h_audit_only_run(dg_job *job, void *ctx, struct audit_buf *a);
+void dg_h_audit_only_run(dg_job *job, void *ctx, struct dg_audit_buf *a);
 
 /* Refuses the request: writes a "denied" audit record for the session's user
  * (entity, entity_id, {"reason": reason}), then answers PERMISSION_DENIED
@@ -56,7 +56,14 @@ dg_perm_who dg_h_who(dg_req *req);
 
 /* Writer thread: serialises `detail` (taken) into a->detail and appends the
  * record. DG_OK, DG_ENOMEM or a store error. */
-int dg_h_audit_append_json(dg_wtx *tx, struct audit_buf *a, json_t *detail);
+int dg_h_audit_append_json(dg_wtx *tx, struct dg_audit_buf *a, json_t *detail);
+
+/* Writer thread: the stored answer for an idempotency key. DG_OK (a retry:
+ * `result` holds the first answer), DG_ENOTFOUND (a new request: go on),
+ * DG_ESTATE with m->is_key_reused (the key came with another request), or a
+ * store error. */
+int dg_h_idem_lookup(dg_wtx *tx, int64_t user_id, const char *key, const uint8_t req_hash[32],
+                     char *result, size_t result_len, dg_mutation *m);
 
 /* Answers a write job that failed on its way through dg_rec_* functions:
  * a restricted customer → NOT_FOUND (audited), DG_EDENIED → PERMISSION_DENIED

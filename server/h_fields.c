@@ -52,7 +52,7 @@ struct define_job {
     dg_job job;
     dg_req *req;
     dg_custom_field f;
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
     int64_t user_id;
 };
 

@@ -36,7 +36,7 @@ struct login {
     bool is_match;
     char token[DG_TOKEN_TEXT_LEN + 1];
     dg_session_row row;
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
     const char *fail_reason;
     int64_t retry_after_ms;
 };
@@ -255,7 +255,7 @@ struct chpw {
     char revoked_detail[48];
     int64_t retry_after_ms;
     const char *fail_reason;
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
 };
 
 static void chpw_free(struct chpw *c)

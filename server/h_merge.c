@@ -39,7 +39,7 @@ struct merge {
     uint32_t moved;
     dg_record *keep; /* after the merge, for the reply */
     dg_mutation m;   /* the failing step, for the answer */
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
 };
 
 /* Moves every record of `kind` from drop to keep; moved rows leave the
@@ -97,21 +97,18 @@ static void merge_run(dg_job *job, void *ctx)
     dg_wtx *tx = ctx;
     dg_rec_ctx c = {tx, tx->collator, &g->who, g->req->arena, g->now};
     char result[64];
-    uint8_t hash[32];
     json_t *detail;
     int rc;
 
     if (g->idem_key[0]) {
-        rc = dg_store_idem_get(tx->store, g->who.user_id, g->idem_key, hash, result, sizeof result);
+        rc = dg_h_idem_lookup(tx, g->who.user_id, g->idem_key, g->req_hash, result, sizeof result,
+                              &g->m);
         if (rc == DG_OK) { /* a retry: answer with the kept record as it is now */
             unsigned moved = 0;
 
-            job->rc = memcmp(hash, g->req_hash, 32) ? DG_ESTATE : DG_OK;
             if (sscanf(result, "moved=%u", &moved) == 1)
                 g->moved = moved;
-            if (job->rc == DG_OK)
-                job->rc =
-                    dg_store_rec_get(tx->store, DG_KIND_CUSTOMER, g->keep_id, c.arena, &g->keep);
+            job->rc = dg_store_rec_get(tx->store, DG_KIND_CUSTOMER, g->keep_id, c.arena, &g->keep);
             return;
         }
         if (rc != DG_ENOTFOUND) {

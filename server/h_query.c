@@ -48,7 +48,8 @@ struct read_job {
     bool want_dossier;
     uint32_t recent;
     dg_record *rec;
-    dg_record *customer; /* get, and lists of one customer's children: whose dossier */
+    dg_record *customer;  /* get, and lists of one customer's children: whose dossier */
+    dg_record **dossiers; /* lists of children: each record's customer (NULL: unknown) */
     dg_dossier dossier;
     /* list, search */
     dg_list_query lq;
@@ -63,6 +64,27 @@ struct read_job {
     size_t n_fields;
     int64_t snapshot;
 };
+
+/* Each listed child's customer (owner and tier decide masking and auditing),
+ * read in the list's own transaction; a page's children mostly share a few. */
+static int load_dossiers(dg_store *st, struct read_job *j, dg_arena *a)
+{
+    size_t n = j->page.n;
+    int rc = DG_OK;
+
+    if (!(j->dossiers = dg_arena_calloc(a, n ? n : 1, sizeof *j->dossiers)))
+        return DG_ENOMEM;
+    for (size_t i = 0; i < n && rc == DG_OK; i++) {
+        int64_t cid = j->page.records[i]->customer_id;
+
+        for (size_t k = 0; k < i && !j->dossiers[i]; k++)
+            if (j->dossiers[k] && j->dossiers[k]->id == cid)
+                j->dossiers[i] = j->dossiers[k];
+        if (!j->dossiers[i])
+            rc = dg_store_rec_get(st, DG_KIND_CUSTOMER, cid, a, &j->dossiers[i]);
+    }
+    return rc;
+}
 
 static void read_run(dg_job *job, void *ctx)
 {
@@ -88,9 +110,8 @@ static void read_run(dg_job *job, void *ctx)
         break;
     case Q_LIST:
         rc = dg_store_rec_list(st, &j->lq, a, &j->page);
-        if (rc == DG_OK && j->lq.customer_id &&
-            dg_store_rec_get(st, DG_KIND_CUSTOMER, j->lq.customer_id, a, &j->customer) != DG_OK)
-            j->customer = NULL; /* owner unknown: sensitive fields stay masked */
+        if (rc == DG_OK && j->lq.kind != DG_KIND_CUSTOMER)
+            rc = load_dossiers(st, j, a);
         break;
     case Q_SEARCH:
         rc = dg_store_search(st, j->expr, &j->lq, j->limit, SEARCH_MAX_SCAN, a, &j->hits,
@@ -172,15 +193,15 @@ static int mask_dossier(dg_req *req, const dg_perm_who *who, int64_t owner, dg_d
 
 /* Replies, after auditing the read when the page shows restricted customers
  * (DESIGN §7: every read of a restricted record is on record): one audit
- * record for the page, naming them. `dossier`: the customer whose children
- * these are (lists of one dossier), or NULL. */
+ * record for the page, naming them. `dossiers`: each child's customer
+ * (unused for a page of customers). */
 static void reply_audited(dg_req *req, const dg_perm_who *who, const dg_record *const *recs,
-                          size_t n, const dg_record *dossier)
+                          size_t n, dg_record *const *dossiers)
 {
     json_t *ids = json_array();
 
     for (size_t i = 0; i < n; i++) {
-        const dg_record *c = recs[i]->kind == DG_KIND_CUSTOMER ? recs[i] : dossier;
+        const dg_record *c = recs[i]->kind == DG_KIND_CUSTOMER ? recs[i] : dossiers[i];
 
         if (c && dg_perm_is_restricted(who, tier_of(c)))
             json_array_append_new(ids, json_integer((json_int_t)recs[i]->id));
@@ -191,7 +212,7 @@ static void reply_audited(dg_req *req, const dg_perm_who *who, const dg_record *
         return;
     }
     dg_h_audit_then_reply(
-        req, recs[0]->kind == DG_KIND_CUSTOMER ? "customer" : "dossier", dossier ? dossier->id : 0,
+        req, dg_entity_get(recs[0]->kind)->name, 0,
         json_pack("{s:s,s:o}", "kind", dg_entity_get(recs[0]->kind)->name, "restricted_ids", ids));
 }
 
@@ -524,7 +545,9 @@ static void list_done(dg_job *job)
     int rc = job->rc;
 
     if (rc == DG_OK)
-        rc = mask(req, &who, owner_of(j->customer), j->page.records, j->page.n);
+        for (size_t i = 0; rc == DG_OK && i < j->page.n; i++)
+            rc = mask(req, &who, j->dossiers ? owner_of(j->dossiers[i]) : -1, &j->page.records[i],
+                      1);
     if (rc != DG_OK) {
         dg_h_fail_job(req, rc);
         free(j);
@@ -541,7 +564,7 @@ static void list_done(dg_job *job)
     r->snapshot = snapshot(req, j->snapshot);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LIST;
     req->resp.list = r;
-    reply_audited(req, &who, (const dg_record *const *)j->page.records, j->page.n, j->customer);
+    reply_audited(req, &who, (const dg_record *const *)j->page.records, j->page.n, j->dossiers);
     free(j);
 }
 

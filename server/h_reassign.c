@@ -42,7 +42,7 @@ struct reassign {
     uint8_t req_hash[32];
     uint32_t n_customers, n_tasks;
     dg_mutation m; /* the failing update, for the answer */
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
 };
 
 /* ------------------------------------------------------------ writer */
@@ -160,20 +160,20 @@ static void reassign_run(dg_job *job, void *ctx)
     dg_wtx *tx = ctx;
     dg_rec_ctx c = {tx, tx->collator, &r->who, r->req->arena, r->now};
     char result[64];
-    uint8_t hash[32];
     json_t *detail;
     int rc;
 
     if (r->idem_key[0]) {
-        rc = dg_store_idem_get(tx->store, r->who.user_id, r->idem_key, hash, result, sizeof result);
-        if (rc == DG_OK) {
+        rc = dg_h_idem_lookup(tx, r->who.user_id, r->idem_key, r->req_hash, result, sizeof result,
+                              &r->m);
+        if (rc == DG_OK) { /* a retry: the first answer */
             unsigned nc = 0, nt = 0;
 
-            job->rc = memcmp(hash, r->req_hash, 32) ? DG_ESTATE : DG_OK;
             if (sscanf(result, "customers=%u;tasks=%u", &nc, &nt) == 2) {
                 r->n_customers = nc;
                 r->n_tasks = nt;
             }
+            job->rc = DG_OK;
             return;
         }
         if (rc != DG_ENOTFOUND) {

@@ -104,7 +104,7 @@ struct authn {
     const char *fail_reason;
     int64_t retry_after_ms;
     int64_t now;
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
 };
 
 static void authn_free(struct authn *a)
@@ -301,7 +301,7 @@ struct logout {
     dg_req *req;
     int64_t session_id;
     uint8_t hash[DG_TOKEN_HASH_LEN];
-    struct audit_buf audit;
+    struct dg_audit_buf audit;
 };
 
 static void logout_run(dg_job *job, void *ctx)

@@ -42,7 +42,7 @@ struct user_change {
     dg_user before, user; /* user: as committed */
     bool is_unchanged;
     int n_revoked;
-    struct audit_buf audit; /* its detail is built on the writer thread */
+    struct dg_audit_buf audit; /* its detail is built on the writer thread */
 };
 
 static void change_free(struct user_change *u)

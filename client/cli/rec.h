@@ -206,9 +206,9 @@ void cli_show_totals(const ProtobufCMessage *const *deals, size_t n);
 /* "C-000001 北京天坛家具" for a customer message. */
 const char *cli_customer_label(const ProtobufCMessage *customer, char *buf, size_t len);
 
-/* `customer reassign` (cmd_reassign.c). */
+/* `customer reassign` (cmd_handover.c). */
 int cli_customer_reassign(cli *c);
-/* `customer merge` (cmd_reassign.c). */
+/* `customer merge` (cmd_handover.c). */
 int cli_customer_merge(cli *c);
 /* `customer history` (cmd_history.c). */
 int cli_customer_history(cli *c);

@@ -1009,6 +1009,41 @@ static void test_hidden_customers_stay_hidden_everywhere(void **state)
     dg_reply_free(r);
 }
 
+static void test_lists_across_dossiers_mask_and_audit_by_each_owner(void **state)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ListRequest l = DANGAN__V1__LIST_REQUEST__INIT;
+    const Dangan__V1__AuditRecord *a;
+    dg_reply *r, *ar;
+    int seen = 0;
+
+    (void)state;
+    l.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+    l.limit = 1000;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+    req.list = &l;
+    r = call_as(&actors[2], &req, "every contact");
+    assert_int_equal(dgt_code(r), 0);
+    for (size_t i = 0; i < dg_reply_response(r)->list->n_records; i++) {
+        const Dangan__V1__Contact *c = dg_reply_response(r)->list->records[i]->contact;
+
+        if (c->id == targets[0].contact_id) { /* s1's own: whole */
+            assert_string_equal(c->personal_phone, targets[0].personal_phone);
+            seen++;
+        } else if (c->id == targets[1].contact_id) { /* s2's: masked */
+            assert_string_equal(c->personal_phone, "139****2222");
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    dg_reply_free(r);
+    /* the page showed s1_a's contact (restricted, s1's own): on record */
+    a = newest("s1", "record.list", &ar);
+    assert_non_null(a);
+    assert_true(names_id(a->detail, targets[2].contact_id));
+    dg_reply_free(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1019,6 +1054,7 @@ int main(void)
         cmocka_unit_test(test_history_names_who_changed_what_masked_as_in_a_get),
         cmocka_unit_test(test_reads_of_restricted_customers_are_audited),
         cmocka_unit_test(test_hidden_customers_stay_hidden_everywhere),
+        cmocka_unit_test(test_lists_across_dossiers_mask_and_audit_by_each_owner),
     };
 
     return cmocka_run_group_tests_name("permissions", tests, setup, teardown);

@@ -1,4 +1,4 @@
-/* cmd_reassign.c - `dangan customer reassign` (hand customers over to
+/* cmd_handover.c - `dangan customer reassign` (hand customers over to
  * another owner, 离职交接, with their open tasks) and `dangan customer
  * merge` (two files of one customer become one). Managers and admins.
  */
