@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "dg.h"
 #include "dispatch.h"
+#include "feed.h"
 #include "frame.h"
 #include "log.h"
 #include "pb.h"
@@ -69,6 +70,8 @@ static void conn_free(dg_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     srv->n_conns--;
+    if (srv->feed)
+        dg_feed_conn_gone(srv->feed, c);
     dg_conn_unbind_session(c);
     dg_buf_fini(&c->out);
     free(c);
@@ -106,6 +109,32 @@ static void send_response(dg_conn *c, Dangan__V1__Response *resp)
         conn_close(c, false);
     if (c->out.cap > 256 * 1024)
         dg_buf_fini(&c->out); /* don't keep a big scratch buffer per idle connection */
+}
+
+void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
+{
+    Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
+
+    if (!c->stream || c->is_closing)
+        return;
+    f.kind_case = DANGAN__V1__FRAME__KIND_EVENT;
+    f.event = ev;
+    dg_buf_reset(&c->out);
+    /* an event is a few hundred bytes: far below any frame limit */
+    if (dg_pb_pack_frame(&f, c->srv->cfg.max_frame_after_login, &c->out) != DG_OK)
+        return;
+    if (dg_stream_send(c->stream, dg_buf_head(&c->out), dg_buf_avail(&c->out)) != DG_OK)
+        conn_close(c, false);
+}
+
+size_t dg_conn_pending(const dg_conn *c)
+{
+    return c->stream && !c->is_closing ? dg_stream_pending(c->stream) : 0;
+}
+
+bool dg_conn_is_open(const dg_conn *c)
+{
+    return c->stream && !c->is_closing;
 }
 
 /* A reply that does not belong to a dispatched request (bad frame, frame too

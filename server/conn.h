@@ -46,6 +46,12 @@ void dg_req_retry_after(dg_req *req, int64_t ms);
 /* Reply memory: never NULL (the reply budget is far above any reply; real OOM aborts). */
 void *dg_req_alloc(dg_req *req, size_t n);
 char *dg_req_strdup(dg_req *req, const char *s);
+/* Queues one pushed event (a Frame with an Event). */
+void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev);
+/* Bytes queued for the peer and not yet written to the socket. */
+size_t dg_conn_pending(const dg_conn *c);
+/* False once the connection is closing. */
+bool dg_conn_is_open(const dg_conn *c);
 const char *dg_conn_peer(const dg_conn *c);    /* "ip:port" */
 const char *dg_conn_peer_ip(const dg_conn *c); /* "ip" */
 uint64_t dg_conn_id(const dg_conn *c);

@@ -35,6 +35,7 @@ static const struct right {
      "handing customers over is for managers"},
     /* create, update, archive, restore, batch */
     {"record.", WRITERS, "your role may not change customer records"},
+    {"feed.", READERS, "auditors read the audit log, not customer records"},
     {"field.list", READERS, "auditors read the audit log, not customer records"},
     {"field.define", R(DG_ROLE_ADMIN), "only admins define custom fields"},
     /* export is a right of its own (DESIGN §6); for the audit log the same roles */

@@ -429,15 +429,21 @@ static int check_user(dg_rec_ctx *c, const char *field, int64_t id, dg_mutation 
     return rc;
 }
 
-static int check_refs(dg_rec_ctx *c, const dg_record *r, dg_mutation *m)
+/* The users and contact a record points to exist (and users are enabled).
+ * Only what the change sets is checked: a customer of a disabled leaver
+ * stays editable until it is handed over (`prev`: the record before, or
+ * NULL for a new one). */
+static int check_refs(dg_rec_ctx *c, const dg_record *r, const dg_record *prev, dg_mutation *m)
 {
     int rc;
 
+#define CHANGED(name) (!prev || fint(prev, name) != fint(r, name))
     if (r->kind == DG_KIND_CUSTOMER)
-        return check_user(c, "owner", fint(r, "owner"), m);
-    if (r->kind == DG_KIND_TASK && (rc = check_user(c, "assignee", fint(r, "assignee"), m)))
+        return CHANGED("owner") ? check_user(c, "owner", fint(r, "owner"), m) : DG_OK;
+    if (r->kind == DG_KIND_TASK && CHANGED("assignee") &&
+        (rc = check_user(c, "assignee", fint(r, "assignee"), m)))
         return rc;
-    if (r->kind == DG_KIND_INTERACTION && fint(r, "contact_id")) {
+    if (r->kind == DG_KIND_INTERACTION && fint(r, "contact_id") && CHANGED("contact_id")) {
         dg_record *contact;
 
         rc = dg_store_rec_get(c->tx->store, DG_KIND_CONTACT, fint(r, "contact_id"), c->arena,
@@ -446,6 +452,7 @@ static int check_refs(dg_rec_ctx *c, const dg_record *r, dg_mutation *m)
             return refuse(m, DG_EINVAL, "contact_id", "no such contact of this customer");
         return rc;
     }
+#undef CHANGED
     return DG_OK;
 }
 
@@ -638,7 +645,7 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
             (rc = check_access(c, customer, m)) != DG_OK)
             return rc;
     }
-    if ((rc = check_refs(c, r, m)) != DG_OK || (rc = check_custom(c, r, m)) != DG_OK)
+    if ((rc = check_refs(c, r, NULL, m)) != DG_OK || (rc = check_custom(c, r, m)) != DG_OK)
         return rc;
     rc = dg_store_rec_insert(c->tx->store, r, r->kind == DG_KIND_CUSTOMER ? &keys : NULL);
     if (rc == DG_EEXIST)
@@ -818,7 +825,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     next->updated_by = c->who->user_id;
     if (!(next->fver = fver_with(c->arena, cur, changed, n_changed, next->version)))
         return DG_ENOMEM;
-    if ((rc = check_refs(c, next, m)) != DG_OK || (rc = check_custom(c, next, m)) != DG_OK)
+    if ((rc = check_refs(c, next, cur, m)) != DG_OK || (rc = check_custom(c, next, m)) != DG_OK)
         return rc;
     if (next->kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;

@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "dg.h"
+#include "feed.h"
 #include "init.h"
 #include "log.h"
 #include "perm.h"
@@ -79,6 +80,9 @@ static void job_done_hook(void *ud)
 
     dg_assert(srv->n_jobs > 0);
     srv->n_jobs--;
+    /* a commit may have added changes: subscriptions fetch them */
+    if (srv->feed && srv->writer)
+        dg_feed_kick(srv->feed, dg_writer_feed_head(srv->writer));
 }
 
 /* ------------------------------------------------------------ session activity */
@@ -194,8 +198,10 @@ static void finish_shutdown(dg_server *srv)
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
     srv->readers = srv->hashers = NULL;
     srv->writer = NULL;
-    dg_completions_close(srv->done);
+    dg_completions_close(srv->done); /* the last completions, fetches included */
     srv->done = NULL;
+    dg_feed_free(srv->feed);
+    srv->feed = NULL;
     uv_close((uv_handle_t *)&srv->sweep, close_cb_noop);
     uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigint, close_cb_noop);
@@ -236,6 +242,7 @@ static void start_shutdown(dg_server *srv, const char *why)
     srv->drain_started_ms = dg_mono_ms();
     uv_close((uv_handle_t *)&srv->listener, close_cb_noop);
     uv_timer_stop(&srv->sweep);
+    dg_feed_stop(srv->feed);
     dg_conn_pause_all(srv);
     uv_timer_start(&srv->drain, drain_cb, 0, DRAIN_TICK_MS);
 }
@@ -534,6 +541,7 @@ static int start(dg_server *srv)
         (rc = open_tls(srv)) != DG_OK)
         return rc;
     apply_fd_limit(srv);
+    srv->feed = dg_feed_new(srv, srv->feed_head);
     if ((rc = start_listening(srv)) != DG_OK)
         return rc;
     uv_signal_init(&srv->loop, &srv->sigint);

@@ -43,6 +43,7 @@ typedef struct dg_server {
     dg_sessions *sessions;
     dg_throttle *throttle;
     struct dg_users *users; /* account directory (users.h) */
+    struct dg_feed *feed;   /* change notifications (feed.h) */
     char server_id[40];
     uint64_t feed_epoch;
     int64_t feed_head;         /* newest committed change seq */

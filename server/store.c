@@ -913,3 +913,62 @@ int dg_store_feed_head(dg_store *st, int64_t *seq)
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
 }
+
+static const char SQL_CHANGES_AFTER[] =
+    "SELECT seq, at, coalesce(actor_id, 0), entity, entity_id, coalesce(customer_id, 0), op,"
+    " version, fields, coalesce(vis_before, ''), coalesce(vis_after, '')"
+    " FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+static const char SQL_CHANGES_OLDEST[] = "SELECT coalesce(min(seq), 0) FROM changes";
+
+static const char *col_dup(sqlite3_stmt *s, int col, dg_arena *a)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+
+    return dg_arena_strdup(a, t ? (const char *)t : "");
+}
+
+int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_arena *a,
+                           dg_change_row **out, size_t *n, int64_t *oldest)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_CHANGES_OLDEST);
+    int rc;
+
+    *n = 0;
+    if (!s)
+        return DG_EIO;
+    rc = sqlite3_step(s);
+    *oldest = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW)
+        return store_err(st, rc);
+    if (!(*out = dg_arena_calloc(a, limit ? limit : 1, sizeof **out)))
+        return DG_ENOMEM;
+    if (!(s = store_stmt(st, SQL_CHANGES_AFTER)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int64(s, 2, limit);
+    while (*n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dg_change_row *r = &(*out)[*n];
+
+        r->seq = sqlite3_column_int64(s, 0);
+        r->c = (dg_change){
+            .at = sqlite3_column_int64(s, 1),
+            .actor_id = sqlite3_column_int64(s, 2),
+            .entity = col_dup(s, 3, a),
+            .entity_id = sqlite3_column_int64(s, 4),
+            .customer_id = sqlite3_column_int64(s, 5),
+            .op = col_dup(s, 6, a),
+            .version = sqlite3_column_int64(s, 7),
+            .fields = col_dup(s, 8, a),
+            .vis_before = col_dup(s, 9, a),
+            .vis_after = col_dup(s, 10, a),
+        };
+        if (!r->c.entity || !r->c.op || !r->c.fields || !r->c.vis_before || !r->c.vis_after) {
+            sqlite3_reset(s);
+            return DG_ENOMEM;
+        }
+        (*n)++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}

@@ -212,6 +212,16 @@ typedef struct dg_change {
 } dg_change;
 int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq);
 
+/* A change row as read back for the feed. */
+typedef struct dg_change_row {
+    int64_t seq;
+    dg_change c; /* strings in the caller's arena */
+} dg_change_row;
+/* Up to `limit` change rows after `after_seq`, in seq order (strings in `a`),
+ * and the oldest seq the table still holds (0 when empty). */
+int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_arena *a,
+                           dg_change_row **out, size_t *n, int64_t *oldest);
+
 /* Idempotency keys: a retried mutation finds the first one's result. */
 int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, uint8_t hash[32],
                       char *result, size_t result_len);

@@ -9,6 +9,7 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,7 +35,8 @@ struct dg_writer {
     bool is_stopping;
     bool is_readonly; /* written by the writer thread, read by the loop under mu */
     dg_writer_stats stats;
-    int wal_restart_at; /* WAL frames; writer thread only */
+    int wal_restart_at;        /* WAL frames; writer thread only */
+    _Atomic int64_t feed_head; /* newest committed change seq: writer stores, loop loads */
 };
 
 static void fail_all(dg_job *batch, int rc)
@@ -99,6 +101,12 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         if (rc == DG_OK) {
             rc = dg_store_commit(w->store);
             is_commit_failure = rc != DG_OK;
+        }
+        if (rc == DG_OK) { /* for the change feed, before the completions go out */
+            int64_t head;
+
+            if (dg_store_feed_head(w->store, &head) == DG_OK)
+                atomic_store(&w->feed_head, head);
         }
         if (rc != DG_OK) {
             char why[256];
@@ -231,6 +239,11 @@ int dg_writer_submit(dg_writer *w, dg_job *job)
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
     return DG_OK;
+}
+
+int64_t dg_writer_feed_head(dg_writer *w)
+{
+    return atomic_load(&w->feed_head);
 }
 
 bool dg_writer_is_readonly(dg_writer *w)

@@ -42,6 +42,8 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
 /* Loop thread. DG_OK, or DG_EFULL at the queue bound (no callback then). */
 int dg_writer_submit(dg_writer *w, dg_job *job);
 bool dg_writer_is_readonly(dg_writer *w);
+/* The newest change seq committed so far (the feed's head). Any thread. */
+int64_t dg_writer_feed_head(dg_writer *w);
 void dg_writer_get_stats(dg_writer *w, dg_writer_stats *out);
 /* Runs what is queued, joins the thread and closes the store. Accepts NULL. */
 void dg_writer_free(dg_writer *w);

@@ -36,7 +36,7 @@ endforeach()
 foreach(t audit store writer tls stream pool)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign)
+foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign feed)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()

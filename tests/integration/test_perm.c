@@ -494,6 +494,35 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
             admin_archive(t->id, true);
         if (t->archived && !strcmp(rpc, "restore") && dgt_code(r) == 0)
             admin_archive(t->id, false); /* archived again, as the rows expect */
+    } else if (!strcmp(rpc, "subscribe") || !strcmp(rpc, "unsubscribe")) {
+        Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
+        Dangan__V1__UnsubscribeRequest u = DANGAN__V1__UNSUBSCRIBE_REQUEST__INIT;
+        uint64_t id = 0;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
+        req.subscribe = &m;
+        r = call_as(a, &req, rpc);
+        if (dgt_code(r) == 0)
+            id = dg_reply_response(r)->subscribe->subscription_id;
+        if (!strcmp(rpc, "unsubscribe")) {
+            if (dgt_code(r) != 0) { /* a refused subscribe was audited: not twice */
+                snprintf(out, sizeof out, "%s", code_name(dgt_code(r)));
+                dg_reply_free(r);
+                return out;
+            }
+            dg_reply_free(r);
+            u.subscription_id = id;
+            req.body_case = DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE;
+            req.unsubscribe = &u;
+            r = call_as(a, &req, rpc);
+        } else if (id) { /* one subscription per row, not piling up on the connection */
+            Dangan__V1__Request un = DANGAN__V1__REQUEST__INIT;
+
+            u.subscription_id = id;
+            un.body_case = DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE;
+            un.unsubscribe = &u;
+            dg_reply_free(dgt_call(a->c, &un));
+        }
     } else if (!strcmp(rpc, "history")) {
         Dangan__V1__HistoryRequest m = DANGAN__V1__HISTORY_REQUEST__INIT;
 

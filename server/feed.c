@@ -1,0 +1,509 @@
+/* feed.c - Subscribe, Unsubscribe and the events they bring: see feed.h.
+ *
+ * A subscription's life: Subscribe answers with its id at once; the first
+ * fetch replays the changes after `since` (a fresh subscription starts at
+ * the head and is caught up at once); when a fetch comes back short the
+ * subscription sends CaughtUp and is live; from then on every kick (a
+ * commit) starts a fetch unless one is running (then it is marked dirty and
+ * fetches again after). The tick resumes subscriptions that stopped because
+ * their connection's output was full, and sends Progress to idle ones.
+ */
+#include "feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "dg.h"
+#include "entity.h"
+#include "h_common.h"
+#include "log.h"
+#include "perm.h"
+#include "server.h"
+#include "users.h"
+
+#define FETCH_ROWS 256
+#define FETCH_BUDGET (4u << 20) /* one batch of change rows */
+#define OUTPUT_CAP (256u << 10) /* queued bytes beyond which a subscription waits */
+#define MAX_SUBS_PER_CONN 16
+#define MAX_FILTER_IDS 1000
+#define TICK_MS 200
+#define PROGRESS_MS 10000
+
+typedef struct dg_sub dg_sub;
+
+struct dg_sub {
+    dg_sub *prev, *next;
+    dg_feed *feed;
+    dg_conn *conn; /* NULL once the connection is gone or it unsubscribed */
+    uint64_t id;
+    int64_t cursor; /* every change up to here was sent or skipped */
+    int64_t *customer_ids;
+    size_t n_customer_ids;
+    bool is_mine;
+    uint32_t kinds; /* bit per dg_kind; 0: every kind */
+    bool is_live, is_fetching, is_dirty;
+    int64_t last_sent_ms; /* monotonic */
+};
+
+struct dg_feed {
+    dg_server *srv;
+    dg_sub *subs;
+    uint64_t next_id;
+    int64_t head;
+    bool is_stopping;
+    uv_timer_t tick;
+};
+
+struct fetch {
+    dg_job job;
+    dg_sub *sub;
+    dg_arena *arena;
+    int64_t after;
+    dg_change_row *rows;
+    size_t n;
+    int64_t oldest;
+};
+
+/* ------------------------------------------------------------ subscriptions */
+
+static void sub_free(dg_sub *s)
+{
+    dg_feed *f = s->feed;
+
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        f->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free(s->customer_ids);
+    free(s);
+}
+
+/* Ends a subscription: at once, or when its fetch comes back. */
+static void sub_end(dg_sub *s)
+{
+    s->conn = NULL;
+    if (!s->is_fetching)
+        sub_free(s);
+}
+
+static Dangan__V1__Cursor *cursor_at(dg_arena *a, const dg_feed *f, int64_t seq)
+{
+    Dangan__V1__Cursor *c = dg_arena_alloc(a, sizeof *c);
+
+    if (c) {
+        dangan__v1__cursor__init(c);
+        c->epoch = f->srv->feed_epoch;
+        c->seq = (uint64_t)seq;
+    }
+    return c;
+}
+
+/* An event with only its cursor set; the caller picks the body. */
+static void send_event(dg_sub *s, Dangan__V1__Event *ev, dg_arena *a, int64_t seq)
+{
+    ev->subscription_id = s->id;
+    ev->cursor = cursor_at(a, s->feed, seq);
+    if (!ev->cursor)
+        return;
+    dg_conn_send_event(s->conn, ev);
+    s->last_sent_ms = dg_mono_ms();
+}
+
+static void send_simple(dg_sub *s, Dangan__V1__Event__BodyCase body, int64_t seq,
+                        const char *reason)
+{
+    Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
+    Dangan__V1__CaughtUp cu = DANGAN__V1__CAUGHT_UP__INIT;
+    Dangan__V1__Progress pr = DANGAN__V1__PROGRESS__INIT;
+    Dangan__V1__ResyncRequired rs = DANGAN__V1__RESYNC_REQUIRED__INIT;
+    dg_arena *a = dg_arena_new(4096);
+
+    ev.body_case = body;
+    if (body == DANGAN__V1__EVENT__BODY_CAUGHT_UP)
+        ev.caught_up = &cu;
+    else if (body == DANGAN__V1__EVENT__BODY_PROGRESS)
+        ev.progress = &pr;
+    else {
+        rs.reason = (char *)reason;
+        ev.resync_required = &rs;
+    }
+    send_event(s, &ev, a, seq);
+    dg_arena_free(a);
+}
+
+/* ------------------------------------------------------------ one change, one subscriber */
+
+/* "owner=7;tier=a" → owner and Tier value; false when empty (no view). */
+static bool parse_vis(const char *vis, int64_t *owner, int64_t *tier)
+{
+    const dg_field *tf =
+        &dg_entity_get(DG_KIND_CUSTOMER)
+             ->fields[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "tier")];
+    long long o = 0;
+    char t[8] = "";
+
+    if (!vis[0] || sscanf(vis, "owner=%lld;tier=%7[a-z]", &o, t) < 1)
+        return false;
+    *owner = o;
+    *tier = t[0] ? dg_enum_value(tf->enum_desc, t) : 0;
+    return true;
+}
+
+static bool passes_filter(const dg_sub *s, const dg_change *c, enum dg_kind kind, int64_t owner)
+{
+    bool found = s->n_customer_ids == 0;
+
+    if (s->kinds && !(s->kinds & (1u << kind)))
+        return false;
+    for (size_t i = 0; i < s->n_customer_ids && !found; i++)
+        found = s->customer_ids[i] == c->customer_id;
+    if (!found)
+        return false;
+    return !s->is_mine || owner == dg_conn_session(s->conn)->user_id;
+}
+
+static Dangan__V1__UserRef *actor_ref(dg_arena *a, dg_feed *f, int64_t id)
+{
+    const dg_user_info *u = id ? dg_users_by_id(f->srv->users, id) : NULL;
+    Dangan__V1__UserRef *r;
+
+    if (!u || !(r = dg_arena_alloc(a, sizeof *r)))
+        return NULL;
+    dangan__v1__user_ref__init(r);
+    r->id = u->id;
+    r->username = dg_arena_strdup(a, u->username);
+    r->role = (Dangan__V1__Role)u->role;
+    return r->username ? r : NULL;
+}
+
+/* Sends what subscriber `s` may know of change `row`: the change, Hidden
+ * when the record left its view, or nothing. */
+static void deliver(dg_sub *s, const dg_change_row *row, dg_arena *a)
+{
+    const dg_change *c = &row->c;
+    const dg_session *sess = dg_conn_session(s->conn);
+    dg_perm_who who = {sess->user_id, sess->role, s->feed->srv->restricted_tiers};
+    enum dg_kind kind = dg_kind_parse(c->entity);
+    int64_t owner_b = 0, tier_b = 0, owner_a = 0, tier_a = 0;
+    bool sees_b =
+        parse_vis(c->vis_before, &owner_b, &tier_b) && dg_perm_sees(&who, owner_b, tier_b);
+    bool sees_a = parse_vis(c->vis_after, &owner_a, &tier_a) && dg_perm_sees(&who, owner_a, tier_a);
+    Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
+
+    if (kind == DG_KIND_NONE)
+        return;
+    if (sees_a && passes_filter(s, c, kind, owner_a)) {
+        Dangan__V1__ChangeEvent *ch = dg_arena_alloc(a, sizeof *ch);
+        char **fields;
+        size_t n = 0;
+
+        if (!ch)
+            return;
+        dangan__v1__change_event__init(ch);
+        ch->kind = (Dangan__V1__EntityKind)kind;
+        ch->id = c->entity_id;
+        ch->customer_id = c->customer_id;
+        ch->op = (char *)c->op;
+        ch->version = c->version;
+        ch->actor = actor_ref(a, s->feed, c->actor_id);
+        ch->at_ms = c->at;
+        fields = dg_arena_calloc(a, strlen(c->fields) / 2 + 2, sizeof *fields);
+        for (const char *p = c->fields; fields && *p;) {
+            size_t len = strcspn(p, ",");
+
+            if (len)
+                fields[n++] = dg_arena_strndup(a, p, len);
+            p += len + (p[len] == ',');
+        }
+        ch->fields = fields;
+        ch->n_fields = fields ? n : 0;
+        ev.body_case = DANGAN__V1__EVENT__BODY_CHANGE;
+        ev.change = ch;
+        send_event(s, &ev, a, row->seq);
+    } else if (sees_b && !sees_a && passes_filter(s, c, kind, owner_b)) {
+        Dangan__V1__Hidden *h = dg_arena_alloc(a, sizeof *h);
+
+        if (!h)
+            return;
+        dangan__v1__hidden__init(h);
+        h->kind = (Dangan__V1__EntityKind)kind;
+        h->id = c->entity_id;
+        h->customer_id = c->customer_id;
+        ev.body_case = DANGAN__V1__EVENT__BODY_HIDDEN;
+        ev.hidden = h;
+        send_event(s, &ev, a, row->seq);
+    }
+}
+
+/* Is the subscriber's session still good? A revoked or expired one ends its
+ * subscriptions without a word (the next request says why). */
+static bool session_ok(dg_sub *s)
+{
+    dg_session *sess = dg_conn_session(s->conn);
+    int64_t idle = (int64_t)s->feed->srv->cfg.session_idle_s * 1000;
+
+    return sess && !dg_session_invalid_reason(sess, dg_now_ms(), idle);
+}
+
+/* ------------------------------------------------------------ fetching */
+
+static void fetch_start(dg_sub *s);
+
+static void fetch_run(dg_job *job, void *ctx)
+{
+    struct fetch *x = (struct fetch *)job;
+    dg_store *st = ctx;
+
+    if ((job->rc = dg_store_read_begin(st)) != DG_OK)
+        return;
+    job->rc =
+        dg_store_changes_after(st, x->after, FETCH_ROWS, x->arena, &x->rows, &x->n, &x->oldest);
+    dg_store_read_end(st);
+}
+
+static void fetch_done(dg_job *job)
+{
+    struct fetch *x = (struct fetch *)job;
+    dg_sub *s = x->sub;
+
+    s->is_fetching = false;
+    if (!s->conn || !dg_conn_is_open(s->conn) || !session_ok(s)) {
+        sub_free(s);
+    } else if (job->rc != DG_OK) {
+        dg_log_warn("feed", "subscription=%llu msg=\"cannot read the change feed\" error=\"%s\"",
+                    (unsigned long long)s->id, dg_strerror(job->rc));
+        s->is_dirty = true; /* the tick tries again */
+    } else if (x->oldest > 0 && x->after + 1 < x->oldest) {
+        /* pruned past the cursor: never a silent jump */
+        send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, x->after, "cursor_too_old");
+        sub_end(s);
+    } else {
+        for (size_t i = 0; i < x->n; i++) {
+            deliver(s, &x->rows[i], x->arena);
+            s->cursor = x->rows[i].seq;
+        }
+        if (x->n == FETCH_ROWS || s->is_dirty) {
+            s->is_dirty = false;
+            fetch_start(s);
+        } else if (!s->is_live) {
+            s->is_live = true;
+            send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor, NULL);
+        }
+    }
+    dg_arena_free(x->arena);
+    free(x);
+}
+
+/* Starts a fetch after the cursor, unless one runs, the connection's output
+ * is full (the tick resumes it) or the feed is stopping. */
+static void fetch_start(dg_sub *s)
+{
+    dg_feed *f = s->feed;
+    struct fetch *x;
+
+    if (s->is_fetching) {
+        s->is_dirty = true;
+        return;
+    }
+    if (f->is_stopping || !s->conn || dg_conn_pending(s->conn) > OUTPUT_CAP) {
+        s->is_dirty = true;
+        return;
+    }
+    x = dg_xcalloc(1, sizeof *x);
+    x->sub = s;
+    x->after = s->cursor;
+    x->arena = dg_arena_new(FETCH_BUDGET);
+    x->job.run = fetch_run;
+    x->job.done = fetch_done;
+    if (dg_server_read(f->srv, &x->job) != DG_OK) {
+        dg_arena_free(x->arena);
+        free(x);
+        s->is_dirty = true; /* overloaded: the tick tries again */
+        return;
+    }
+    s->is_fetching = true;
+    s->is_dirty = false;
+}
+
+/* ------------------------------------------------------------ the feed */
+
+static void tick_cb(uv_timer_t *t)
+{
+    dg_feed *f = t->data;
+    int64_t now = dg_mono_ms();
+
+    for (dg_sub *s = f->subs, *next; s; s = next) {
+        next = s->next;
+        if (!s->conn || s->is_fetching)
+            continue;
+        if (!session_ok(s)) {
+            sub_end(s);
+        } else if (s->is_dirty || s->cursor < f->head) {
+            fetch_start(s);
+        } else if (s->is_live && now - s->last_sent_ms >= PROGRESS_MS) {
+            send_simple(s, DANGAN__V1__EVENT__BODY_PROGRESS, s->cursor, NULL);
+        }
+    }
+}
+
+dg_feed *dg_feed_new(dg_server *srv, int64_t head)
+{
+    dg_feed *f = dg_xcalloc(1, sizeof *f);
+
+    f->srv = srv;
+    f->head = head;
+    uv_timer_init(&srv->loop, &f->tick);
+    f->tick.data = f;
+    uv_timer_start(&f->tick, tick_cb, TICK_MS, TICK_MS);
+    return f;
+}
+
+void dg_feed_stop(dg_feed *f)
+{
+    if (!f)
+        return;
+    f->is_stopping = true;
+    uv_timer_stop(&f->tick);
+}
+
+static void tick_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void dg_feed_free(dg_feed *f)
+{
+    if (!f)
+        return;
+    while (f->subs) /* every fetch has completed by now */
+        sub_free(f->subs);
+    uv_close((uv_handle_t *)&f->tick, tick_closed); /* frees f */
+}
+
+void dg_feed_kick(dg_feed *f, int64_t head)
+{
+    if (head <= f->head)
+        return;
+    f->head = head;
+    for (dg_sub *s = f->subs; s; s = s->next)
+        if (s->conn && s->is_live)
+            fetch_start(s);
+}
+
+void dg_feed_conn_gone(dg_feed *f, dg_conn *c)
+{
+    for (dg_sub *s = f->subs, *next; s; s = next) {
+        next = s->next;
+        if (s->conn == c)
+            sub_end(s);
+    }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static size_t subs_of(dg_feed *f, const dg_conn *c)
+{
+    size_t n = 0;
+
+    for (dg_sub *s = f->subs; s; s = s->next)
+        n += s->conn == c;
+    return n;
+}
+
+void dg_h_subscribe(dg_req *req)
+{
+    const Dangan__V1__SubscribeRequest *m = req->msg->subscribe;
+    const Dangan__V1__SubscribeFilter *flt = m->filter;
+    dg_feed *f = req->srv->feed;
+    Dangan__V1__SubscribeResponse *r;
+    uint64_t epoch = req->srv->feed_epoch;
+    bool has_since = m->since != NULL;
+    uint64_t since_epoch = has_since ? m->since->epoch : 0;
+    int64_t since = has_since ? (int64_t)m->since->seq : 0; /* m is gone once answered */
+    dg_sub *s;
+
+    if (flt && flt->n_customer_ids > MAX_FILTER_IDS)
+        dg_req_violation(req, "filter.customer_ids", "at most 1000");
+    for (size_t i = 0; flt && i < flt->n_kinds; i++)
+        if (!dg_entity_get((enum dg_kind)flt->kinds[i]))
+            dg_req_violation(req, "filter.kinds", "not a record kind");
+    if (subs_of(f, req->conn) >= MAX_SUBS_PER_CONN)
+        dg_req_violation(req, "subscribe", "at most 16 subscriptions per connection");
+    if (req->status.n_field_violations) {
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s: %s",
+                    req->status.field_violations[0]->field,
+                    req->status.field_violations[0]->description);
+        return;
+    }
+    s = dg_xcalloc(1, sizeof *s);
+    s->feed = f;
+    s->conn = req->conn;
+    s->id = ++f->next_id;
+    s->last_sent_ms = dg_mono_ms();
+    if (flt) {
+        s->is_mine = flt->mine;
+        for (size_t i = 0; i < flt->n_kinds; i++)
+            s->kinds |= 1u << flt->kinds[i];
+        if (flt->n_customer_ids) {
+            s->customer_ids = dg_xcalloc(flt->n_customer_ids, sizeof *s->customer_ids);
+            memcpy(s->customer_ids, flt->customer_ids,
+                   flt->n_customer_ids * sizeof *s->customer_ids);
+            s->n_customer_ids = flt->n_customer_ids;
+        }
+    }
+    s->next = f->subs;
+    if (f->subs)
+        f->subs->prev = s;
+    f->subs = s;
+
+    r = dg_req_alloc(req, sizeof *r);
+    dangan__v1__subscribe_response__init(r);
+    r->subscription_id = s->id;
+    r->head = dg_req_alloc(req, sizeof *r->head);
+    dangan__v1__cursor__init(r->head);
+    r->head->epoch = req->srv->feed_epoch;
+    r->head->seq = (uint64_t)f->head;
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_SUBSCRIBE;
+    req->resp.subscribe = r;
+    dg_req_reply(req); /* the answer goes out before the first event */
+
+    if (has_since && since_epoch != epoch) {
+        send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, since, "epoch_changed");
+        sub_end(s);
+    } else if (has_since && (since < 0 || since > f->head)) {
+        send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, since, "cursor_ahead");
+        sub_end(s);
+    } else if (has_since) {
+        s->cursor = since;
+        fetch_start(s);
+    } else { /* from now: nothing to replay */
+        s->cursor = f->head;
+        s->is_live = true;
+        send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor, NULL);
+    }
+}
+
+void dg_h_unsubscribe(dg_req *req)
+{
+    uint64_t id = req->msg->unsubscribe->subscription_id;
+    Dangan__V1__UnsubscribeResponse *r;
+
+    for (dg_sub *s = req->srv->feed->subs; s; s = s->next) {
+        if (s->id == id && s->conn == req->conn) {
+            sub_end(s);
+            r = dg_req_alloc(req, sizeof *r);
+            dangan__v1__unsubscribe_response__init(r);
+            req->resp.body_case = DANGAN__V1__RESPONSE__BODY_UNSUBSCRIBE;
+            req->resp.unsubscribe = r;
+            dg_req_reply(req);
+            return;
+        }
+    }
+    dg_req_fail(req, DG_ENOTFOUND, "not_found", "no subscription %llu on this connection",
+                (unsigned long long)id);
+}

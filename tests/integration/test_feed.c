@@ -1,0 +1,360 @@
+/* test_feed.c - live change notifications over real TLS: a colleague's edit
+ * reaches a subscriber (and not one who may not see the record); a replay
+ * from a cursor brings every change after it once, in order, then CaughtUp;
+ * a cursor of another epoch gets ResyncRequired; a customer handed away
+ * from a sales user gives that user Hidden; a revoked session gets nothing
+ * more; filters by customer, kind and "mine" hold. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "fixture.h"
+
+static dgt_server srv;
+static dg_client *admin;
+
+#define MAX_SEEN 4096
+
+/* What one subscriber's connection received. */
+struct inbox {
+    size_t n;
+    Dangan__V1__Event__BodyCase body[MAX_SEEN];
+    int64_t id[MAX_SEEN], seq[MAX_SEEN];
+    char op[MAX_SEEN][16];
+    uint64_t sub;
+};
+
+static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
+{
+    struct inbox *in = user;
+
+    (void)c;
+    if (in->n == MAX_SEEN)
+        return;
+    in->body[in->n] = ev->body_case;
+    in->seq[in->n] = ev->cursor ? (int64_t)ev->cursor->seq : -1;
+    in->id[in->n] = ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE   ? ev->change->id
+                    : ev->body_case == DANGAN__V1__EVENT__BODY_HIDDEN ? ev->hidden->id
+                                                                      : 0;
+    snprintf(in->op[in->n], sizeof in->op[0], "%s",
+             ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE ? ev->change->op : "");
+    in->n++;
+}
+
+static dg_client *listener(const char *user, const char *password, struct inbox *in)
+{
+    dg_client_opts o = {
+        .server = srv.addr, .fingerprint = srv.fingerprint, .on_event = on_event, .user = in};
+    dg_client *c;
+
+    memset(in, 0, sizeof *in);
+    assert_int_equal(dg_client_open(&o, &c), DG_OK);
+    assert_int_equal(dg_client_login(c, user, password, NULL), DG_OK);
+    return c;
+}
+
+/* Subscribes; since_seq < 0: from now. Returns the reply (caller frees). */
+static dg_reply *subscribe(dg_client *c, int64_t since_seq, uint64_t epoch,
+                           const Dangan__V1__SubscribeFilter *filter)
+{
+    Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
+    Dangan__V1__Cursor since = DANGAN__V1__CURSOR__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+
+    if (since_seq >= 0) {
+        since.epoch = epoch;
+        since.seq = (uint64_t)since_seq;
+        m.since = &since;
+    }
+    m.filter = (Dangan__V1__SubscribeFilter *)filter;
+    req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &m;
+    return dgt_call(c, &req);
+}
+
+/* Polls until `pred` holds or 5 s pass. */
+static bool wait_for(dg_client *c, struct inbox *in, bool (*pred)(const struct inbox *, void *),
+                     void *arg)
+{
+    int64_t until = dg_mono_ms() + 5000;
+
+    while (!pred(in, arg) && dg_mono_ms() < until)
+        dg_client_poll(c, 50);
+    return pred(in, arg);
+}
+
+static bool has_body(const struct inbox *in, void *arg)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (in->body[i] == *(Dangan__V1__Event__BodyCase *)arg)
+            return true;
+    return false;
+}
+
+static bool has_change_of(const struct inbox *in, void *arg)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (in->body[i] == DANGAN__V1__EVENT__BODY_CHANGE && in->id[i] == *(int64_t *)arg)
+            return true;
+    return false;
+}
+
+static bool has_hidden_of(const struct inbox *in, void *arg)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (in->body[i] == DANGAN__V1__EVENT__BODY_HIDDEN && in->id[i] == *(int64_t *)arg)
+            return true;
+    return false;
+}
+
+static int64_t new_customer(const char *name, const char *owner, Dangan__V1__Tier tier)
+{
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    Dangan__V1__UserRef o = DANGAN__V1__USER_REF__INIT;
+    dg_reply *r;
+    int64_t id;
+
+    cu.name = (char *)name;
+    cu.tier = tier;
+    o.username = (char *)owner;
+    cu.owner = &o;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    m.allow_duplicate = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    id = dg_reply_response(r)->create->record->customer->id;
+    dg_reply_free(r);
+    return id;
+}
+
+static void set_phone(dg_client *c, int64_t id, const char *phone)
+{
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    char *mask[] = {"phone"};
+    dg_reply *r;
+
+    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    g.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    r = dgt_call(admin, &req);
+    u.expected_version = dg_reply_response(r)->get->record->customer->version;
+    dg_reply_free(r);
+    cu.id = id;
+    cu.phone = (char *)phone;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    u.record = &rec;
+    u.update_mask = mask;
+    u.n_update_mask = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+    req.update = &u;
+    r = dgt_call(c, &req);
+    if (dgt_code(r) != 0)
+        fail_msg("update: %s", dg_reply_response(r)->status->message);
+    dg_reply_free(r);
+}
+
+static uint64_t server_epoch(void)
+{
+    dg_reply *r = subscribe(admin, -1, 0, NULL);
+    uint64_t e = dg_reply_response(r)->subscribe->head->epoch;
+
+    dg_reply_free(r);
+    return e;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    dgt_server_start(&srv, NULL);
+    dgt_make_user(&srv, "s1", DANGAN__V1__ROLE__ROLE_SALES, "sales-one-password-1");
+    dgt_make_user(&srv, "s2", DANGAN__V1__ROLE__ROLE_SALES, "sales-two-password-1");
+    admin = dgt_login(&srv, "admin", srv.admin_password);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dg_client_close(admin);
+    dgt_server_stop(&srv);
+    return 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_an_edit_reaches_who_may_see_it_and_no_one_else(void **state)
+{
+    static struct inbox b, c;
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    dg_client *cb = listener("s1", "sales-one-password-1", &b);
+    dg_client *cc = listener("s2", "sales-two-password-1", &c);
+    int64_t open = new_customer("订阅公开公司", "s2", DANGAN__V1__TIER__TIER_B);
+    int64_t secret = new_customer("订阅机密公司", "s2", DANGAN__V1__TIER__TIER_A);
+    dg_reply *r;
+
+    (void)state;
+    dg_reply_free(subscribe(cb, -1, 0, NULL));
+    dg_reply_free(subscribe(cc, -1, 0, NULL));
+    assert_true(wait_for(cb, &b, has_body, &caught));
+    set_phone(admin, open, "010-1111-0001");
+    set_phone(admin, secret, "010-1111-0002");
+    assert_true(wait_for(cb, &b, has_change_of, &open));
+    assert_true(wait_for(cc, &c, has_change_of, &secret)); /* s2 owns it */
+    /* s1 may not see the tier-A customer of s2: give it time, then check */
+    dg_client_poll(cb, 300);
+    assert_false(has_change_of(&b, &secret));
+    /* cursors only go forward */
+    for (size_t i = 1; i < b.n; i++)
+        assert_true(b.seq[i] >= b.seq[i - 1]);
+    r = subscribe(cb, -1, 0, NULL);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    dg_client_close(cb);
+    dg_client_close(cc);
+}
+
+static void test_replay_from_a_cursor_brings_every_change_once_then_caught_up(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    uint64_t epoch = server_epoch();
+    dg_reply *r = subscribe(admin, -1, 0, NULL);
+    int64_t start = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+    int64_t ids[300];
+    dg_client *cb;
+    size_t changes = 0, caught_at = 0;
+
+    (void)state;
+    dg_reply_free(r);
+    /* more than one fetch batch (256) while nobody listens */
+    for (int i = 0; i < 300; i++) {
+        char name[64];
+
+        snprintf(name, sizeof name, "重放公司%03d", i);
+        ids[i] = new_customer(name, "s1", DANGAN__V1__TIER__TIER_C);
+    }
+    cb = listener("s1", "sales-one-password-1", &b);
+    dg_reply_free(subscribe(cb, start, epoch, NULL));
+    assert_true(wait_for(cb, &b, has_body, &caught));
+    for (size_t i = 0; i < b.n; i++) {
+        if (b.body[i] == DANGAN__V1__EVENT__BODY_CHANGE) {
+            assert_int_equal(b.id[i], ids[changes]); /* in order, each once */
+            assert_string_equal(b.op[i], "created");
+            changes++;
+        } else if (b.body[i] == DANGAN__V1__EVENT__BODY_CAUGHT_UP) {
+            caught_at = i;
+        }
+    }
+    assert_int_equal(changes, 300);
+    assert_int_equal(caught_at, b.n - 1);
+    dg_client_close(cb);
+}
+
+static void test_a_cursor_of_another_epoch_must_resync(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase resync = DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED;
+    dg_client *cb = listener("s1", "sales-one-password-1", &b);
+
+    (void)state;
+    dg_reply_free(subscribe(cb, 1, server_epoch() ^ 1, NULL));
+    assert_true(wait_for(cb, &b, has_body, &resync));
+    dg_client_close(cb);
+}
+
+static void test_handing_a_customer_away_sends_hidden(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    int64_t a = new_customer("交出去的公司", "s1", DANGAN__V1__TIER__TIER_A);
+    dg_client *cb = listener("s1", "sales-one-password-1", &b);
+    Dangan__V1__ReassignRequest m = DANGAN__V1__REASSIGN_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+
+    (void)state;
+    dg_reply_free(subscribe(cb, -1, 0, NULL));
+    assert_true(wait_for(cb, &b, has_body, &caught));
+    m.customer_ids = &a;
+    m.n_customer_ids = 1;
+    m.to_user = "s2";
+    req.body_case = DANGAN__V1__REQUEST__BODY_REASSIGN;
+    req.reassign = &m;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    assert_true(wait_for(cb, &b, has_hidden_of, &a)); /* tier A, no longer s1's */
+    assert_false(has_change_of(&b, &a));
+    dg_client_close(cb);
+}
+
+static void test_filters_and_a_revoked_session(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    Dangan__V1__SubscribeFilter f = DANGAN__V1__SUBSCRIBE_FILTER__INIT;
+    int64_t mine = new_customer("过滤我的公司", "s1", DANGAN__V1__TIER__TIER_B);
+    int64_t other = new_customer("过滤别人的公司", "s2", DANGAN__V1__TIER__TIER_B);
+    dg_client *cb = listener("s1", "sales-one-password-1", &b);
+    Dangan__V1__UserSetDisabledRequest d = DANGAN__V1__USER_SET_DISABLED_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+
+    (void)state;
+    f.mine = true;
+    dg_reply_free(subscribe(cb, -1, 0, &f));
+    assert_true(wait_for(cb, &b, has_body, &caught));
+    set_phone(admin, other, "010-2222-0001");
+    set_phone(admin, mine, "010-2222-0002");
+    assert_true(wait_for(cb, &b, has_change_of, &mine));
+    assert_false(has_change_of(&b, &other)); /* visible, but not "mine" */
+
+    /* disabled: the session is revoked, nothing more arrives */
+    d.username = "s1";
+    d.disabled = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED;
+    req.user_set_disabled = &d;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    b.n = 0;
+    set_phone(admin, mine, "010-2222-0003");
+    dg_client_poll(cb, 600);
+    assert_false(has_change_of(&b, &mine));
+    d.disabled = false;
+    r = dgt_call(admin, &req);
+    dg_reply_free(r);
+    dg_client_close(cb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_an_edit_reaches_who_may_see_it_and_no_one_else),
+        cmocka_unit_test(test_replay_from_a_cursor_brings_every_change_once_then_caught_up),
+        cmocka_unit_test(test_a_cursor_of_another_epoch_must_resync),
+        cmocka_unit_test(test_handing_a_customer_away_sends_hidden),
+        cmocka_unit_test(test_filters_and_a_revoked_session),
+    };
+
+    return cmocka_run_group_tests_name("feed", tests, setup, teardown);
+}
