@@ -48,6 +48,8 @@ int cli_connect(cli *c)
                         "%s is not a trusted server yet: run dangan connect %s", c->server,
                         c->server);
     o.server = c->server;
+    o.on_event = c->on_event;
+    o.user = c->event_user;
     if (strcmp(kind, "ca") == 0)
         o.ca_file = value;
     else

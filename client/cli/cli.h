@@ -35,6 +35,8 @@ typedef struct cli {
     char config_dir[1024];
     char server[256]; /* the server this command talks to */
     dg_client *client;
+    dg_client_event_fn on_event; /* pushed events (dangan watch), or NULL */
+    void *event_user;
     int argc; /* the command's arguments; argv[0] is the command name */
     char **argv;
 } cli;
@@ -114,5 +116,6 @@ int cmd_task(cli *c);
 int cmd_field(cli *c);
 int cmd_audit(cli *c);
 int cmd_user(cli *c);
+int cmd_watch(cli *c);
 
 #endif
