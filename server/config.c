@@ -40,6 +40,8 @@ void dg_config_defaults(dg_config *c)
     c->readers = 2;
     c->writer_queue = 100000;
     c->reader_queue = 100000;
+    c->feed_retention_days = 30;         /* DESIGN §8: 30 days or 1,000,000 changes, */
+    c->feed_retention_changes = 1000000; /* whichever keeps more */
 }
 
 struct key {
@@ -83,6 +85,8 @@ static const struct key keys[] = {
     U32("passwords", hash_threads, 0, 256),
     U32("store", readers, 1, 64),
     U32("store", writer_queue, 16, 10000000),
+    U32N("feed", "retention_days", feed_retention_days, 0, 36500),
+    U32N("feed", "retention_changes", feed_retention_changes, 0, 1000000000),
     U32("store", reader_queue, 16, 10000000),
 };
 

@@ -12,6 +12,8 @@
  *              peer_failures, peer_block_s
  *   [passwords] argon2_memory_kib, argon2_iterations, argon2_lanes, hash_threads
  *   [store]    readers, writer_queue, reader_queue
+ *   [feed]     retention_days, retention_changes (a change is pruned once it is
+ *              older than both)
  */
 #ifndef DG_CONFIG_H
 #define DG_CONFIG_H
@@ -49,6 +51,8 @@ typedef struct dg_config {
     uint32_t hash_threads; /* 0: one per core */
     uint32_t readers;
     uint32_t writer_queue;
+    uint32_t feed_retention_days;
+    uint32_t feed_retention_changes;
     uint32_t reader_queue;
 } dg_config;
 

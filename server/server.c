@@ -164,6 +164,48 @@ static void prune_idempotency_keys(dg_server *srv)
         free(p); /* the next sweep tries again */
 }
 
+/* Change-feed retention, a small batch per sweep (DESIGN §8): a client away
+ * longer than that gets ResyncRequired, never a silent jump. */
+#define PRUNE_BATCH 1000
+
+struct feed_prune {
+    dg_job job;
+    int64_t before, keep;
+    int n;
+};
+
+static void feed_prune_run(dg_job *job, void *ctx)
+{
+    struct feed_prune *p = (struct feed_prune *)job;
+    dg_wtx *tx = ctx;
+
+    job->rc = dg_store_changes_prune(tx->store, p->before, p->keep, PRUNE_BATCH, &p->n);
+}
+
+static void feed_prune_done(dg_job *job)
+{
+    struct feed_prune *p = (struct feed_prune *)job;
+
+    if (job->rc != DG_OK)
+        dg_log_warn("feed", "msg=\"cannot prune the change feed\" error=\"%s\"",
+                    dg_strerror(job->rc));
+    else if (p->n)
+        dg_log_debug("feed", "msg=\"pruned the change feed\" rows=%d", p->n);
+    free(p);
+}
+
+static void prune_feed(dg_server *srv)
+{
+    struct feed_prune *p = dg_xcalloc(1, sizeof *p);
+
+    p->before = dg_now_ms() - (int64_t)srv->cfg.feed_retention_days * 86400000;
+    p->keep = srv->cfg.feed_retention_changes;
+    p->job.run = feed_prune_run;
+    p->job.done = feed_prune_done;
+    if (dg_server_write(srv, &p->job) != DG_OK)
+        free(p); /* the next sweep tries again */
+}
+
 static void session_cb(dg_session *s, void *ud)
 {
     persist_activity(ud, s);
@@ -177,6 +219,7 @@ static void sweep_cb(uv_timer_t *t)
 
     dg_conn_sweep_all(srv);
     dg_throttle_sweep(srv->throttle, dg_now_ms());
+    prune_feed(srv);
     if (++srv->n_sweeps % (TOUCH_EVERY_MS / SWEEP_MS) == 0) {
         dg_sessions_each(srv->sessions, session_cb, srv);
         prune_idempotency_keys(srv);

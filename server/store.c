@@ -972,3 +972,24 @@ int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_a
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
 }
+
+static const char SQL_CHANGES_PRUNE[] =
+    "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at < ?1"
+    " AND seq <= (SELECT coalesce(max(seq), 0) FROM changes) - ?2 ORDER BY seq LIMIT ?3)";
+
+int dg_store_changes_prune(dg_store *st, int64_t before, int64_t keep, int max, int *n)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_CHANGES_PRUNE);
+    int rc;
+
+    *n = 0;
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, before);
+    sqlite3_bind_int64(s, 2, keep);
+    sqlite3_bind_int(s, 3, max);
+    rc = store_exec_stmt(st, s);
+    if (rc == DG_OK)
+        *n = sqlite3_changes(st->db);
+    return rc;
+}

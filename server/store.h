@@ -212,6 +212,10 @@ typedef struct dg_change {
 } dg_change;
 int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq);
 
+/* Deletes up to `max` of the oldest changes that are both older than `before`
+ * (unix ms) and not among the newest `keep` (retention); *n gets how many. */
+int dg_store_changes_prune(dg_store *st, int64_t before, int64_t keep, int max, int *n);
+
 /* A change row as read back for the feed. */
 typedef struct dg_change_row {
     int64_t seq;
