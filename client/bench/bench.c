@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "dg.h"
+#include "watcher.h"
 #include "worker.h"
 
 #define CONNECT_TIMEOUT_MS 30000 /* 64 handshakes at once on a busy 2-core machine */
@@ -47,11 +48,14 @@ void dg_bench_result_fini(dg_bench_result *r)
         dg_hist_free(r->ops[i].hist);
         r->ops[i].hist = NULL;
     }
+    dg_hist_free(r->events.hist);
+    r->events.hist = NULL;
 }
 
 /* ------------------------------------------------------------ connections */
 
-static int open_client(const dg_bench_opts *o, dg_client **out, char *err, size_t err_len)
+static int open_client(const dg_bench_opts *o, dg_client_event_fn on_event, void *user,
+                       dg_client **out, char *err, size_t err_len)
 {
     char name[64];
     dg_client_opts co = {
@@ -60,6 +64,8 @@ static int open_client(const dg_bench_opts *o, dg_client **out, char *err, size_
         .fingerprint = o->fingerprint,
         .connect_timeout_ms = CONNECT_TIMEOUT_MS,
         .client_name = name,
+        .on_event = on_event,
+        .user = user,
     };
     int rc;
 
@@ -98,7 +104,7 @@ int dg_bench_login(const dg_bench_opts *o, dg_client **out, char token[DG_CLIENT
 {
     int rc;
 
-    if ((rc = open_client(o, out, err, err_len)) != DG_OK)
+    if ((rc = open_client(o, NULL, NULL, out, err, err_len)) != DG_OK)
         return rc;
     if ((rc = dg_client_login(*out, o->user, o->password, token)) != DG_OK)
         snprintf(err, err_len, "cannot log in as %s: %s", o->user, dg_client_errmsg(*out));
@@ -114,9 +120,15 @@ int dg_bench_login(const dg_bench_opts *o, dg_client **out, char token[DG_CLIENT
 int dg_bench_resume(const dg_bench_opts *o, const char *token, dg_client **out, char *err,
                     size_t err_len)
 {
+    return dg_bench_resume_ev(o, token, NULL, NULL, out, err, err_len);
+}
+
+int dg_bench_resume_ev(const dg_bench_opts *o, const char *token, dg_client_event_fn on_event,
+                       void *user, dg_client **out, char *err, size_t err_len)
+{
     int rc;
 
-    if ((rc = open_client(o, out, err, err_len)) != DG_OK)
+    if ((rc = open_client(o, on_event, user, out, err, err_len)) != DG_OK)
         return rc;
     if ((rc = dg_client_authenticate(*out, token)) != DG_OK) {
         snprintf(err, err_len, "cannot resume the session: %s", dg_client_errmsg(*out));
@@ -241,8 +253,9 @@ struct conn {
     pthread_t thread;
     bool is_started;
     struct run *run;
-    dg_worker *worker;
-    int rc; /* setup outcome */
+    dg_worker *worker;   /* a load connection, or */
+    dg_watcher *watcher; /* a subscriber (--watchers) */
+    int rc;              /* setup outcome */
     char err[320];
 };
 
@@ -253,7 +266,10 @@ static void *conn_main(void *arg)
     dg_client *c = NULL;
     bool is_go;
 
-    cn->rc = dg_bench_resume(run->o, run->token, &c, cn->err, sizeof cn->err);
+    if (cn->watcher)
+        cn->rc = dg_watcher_open(cn->watcher, run->o, run->token, cn->err, sizeof cn->err);
+    else
+        cn->rc = dg_bench_resume(run->o, run->token, &c, cn->err, sizeof cn->err);
     pthread_mutex_lock(&run->mu);
     if (cn->rc == DG_OK)
         run->n_ready++;
@@ -264,7 +280,9 @@ static void *conn_main(void *arg)
         pthread_cond_wait(&run->cv, &run->mu);
     is_go = run->is_go && !run->is_abort;
     pthread_mutex_unlock(&run->mu);
-    if (c && is_go)
+    if (cn->watcher && cn->rc == DG_OK && is_go)
+        dg_watcher_run(cn->watcher, run->from_us, run->until_us);
+    else if (c && is_go)
         dg_worker_run(cn->worker, c, run->from_us, run->until_us);
     dg_client_close(c);
     return NULL;
@@ -362,6 +380,8 @@ static int setup(dg_bench_opts *o, struct run *run, struct customers *cs, dg_ben
  * updates customers i, i + N, i + 2N... of the listing. */
 static void make_workers(const dg_bench_opts *o, const struct customers *cs, struct conn *conns)
 {
+    for (int i = 0; i < o->watchers; i++)
+        conns[o->connections + i].watcher = dg_watcher_new();
     for (int i = 0; i < o->connections; i++) {
         dg_worker_cfg cfg = {o, cs->ids, cs->n, (uint64_t)i};
 
@@ -378,7 +398,13 @@ static void finish(struct conn *conns, int n, dg_bench_result *res)
 {
     join_threads(conns, n);
     for (int i = 0; i < n; i++) {
-        const char *lost = dg_worker_lost(conns[i].worker);
+        const char *lost;
+
+        if (conns[i].watcher) {
+            dg_watcher_merge(conns[i].watcher, &res->events);
+            continue;
+        }
+        lost = dg_worker_lost(conns[i].worker);
 
         dg_worker_merge(conns[i].worker, res);
         if (lost) {
@@ -392,21 +418,22 @@ static int run_connections(const dg_bench_opts *o, struct run *run, struct conn 
                            dg_bench_result *res)
 {
     int64_t t0 = dg_mono_us();
-    int n = start_threads(run, conns, o->connections);
+    int total = o->connections + o->watchers;
+    int n = start_threads(run, conns, total);
 
     res->connect_s = (double)(dg_mono_us() - t0) / 1e6;
-    if (n < o->connections || run->n_failed > 0) {
+    if (n < total || run->n_failed > 0) {
         for (int i = 0; i < n; i++) {
             if (conns[i].rc != DG_OK) {
                 fprintf(stderr, "dangan-bench: connection %d: %s\n", i + 1, conns[i].err);
                 break;
             }
         }
-        if (n < o->connections)
-            fprintf(stderr, "dangan-bench: cannot start thread %d of %d\n", n + 1, o->connections);
+        if (n < total)
+            fprintf(stderr, "dangan-bench: cannot start thread %d of %d\n", n + 1, total);
         release(run, false);
         join_threads(conns, n);
-        return n < o->connections ? DG_BENCH_EXIT_FAIL : DG_BENCH_EXIT_CONNECT;
+        return n < total ? DG_BENCH_EXIT_FAIL : DG_BENCH_EXIT_CONNECT;
     }
     if (!o->is_json)
         fprintf(stderr,
@@ -425,13 +452,14 @@ int dg_bench_run(dg_bench_opts *o)
     struct run run = {.o = o};
     struct customers cs = {0};
     dg_bench_result res = {0};
-    struct conn *conns = dg_xcalloc((size_t)o->connections, sizeof *conns);
+    struct conn *conns = dg_xcalloc((size_t)(o->connections + o->watchers), sizeof *conns);
     int rc;
 
     pthread_mutex_init(&run.mu, NULL);
     pthread_cond_init(&run.cv, NULL);
     for (int i = 0; i < DG_BENCH_N_OPS; i++)
         res.ops[i].hist = dg_hist_new();
+    res.events.hist = dg_hist_new();
     if ((rc = setup(o, &run, &cs, &res)) == DG_BENCH_EXIT_OK) {
         make_workers(o, &cs, conns);
         rc = run_connections(o, &run, conns, &res);
@@ -439,8 +467,10 @@ int dg_bench_run(dg_bench_opts *o)
         if (rc == DG_BENCH_EXIT_OK)
             dg_bench_report(o, &res, stdout);
     }
-    for (int i = 0; i < o->connections; i++)
+    for (int i = 0; i < o->connections + o->watchers; i++) {
         dg_worker_free(conns[i].worker);
+        dg_watcher_free(conns[i].watcher);
+    }
     free(conns);
     customers_fini(&cs);
     dg_bench_result_fini(&res);

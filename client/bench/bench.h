@@ -59,8 +59,10 @@ typedef struct dg_bench_opts {
     unsigned mix[DG_BENCH_N_OPS]; /* relative weights, sum > 0 */
     uint64_t seed;
     bool is_json;
-    bool want_dossier;                         /* gets ask for the whole dossier */
-    long populate;                             /* > 0: create this many customers and exit */
+    bool want_dossier; /* gets ask for the whole dossier */
+    long populate;     /* > 0: create this many customers and exit */
+    double rate;       /* --rate: operations per second in all, 0: as fast as they go */
+    int watchers;      /* --watchers: subscribers timing commit-to-receipt */
     const char *queries[DG_BENCH_MAX_QUERIES]; /* --query: searches pick from these */
     size_t n_queries;                          /* 0: the built-in realistic list */
 } dg_bench_opts;
@@ -76,11 +78,12 @@ typedef struct dg_bench_op_result {
 
 typedef struct dg_bench_result {
     dg_bench_op_result ops[DG_BENCH_N_OPS];
-    double window_s;    /* the measured window */
-    double connect_s;   /* connecting and authenticating every worker */
-    size_t n_customers; /* listed at setup (0 when the mix needs none) */
-    double list_s;      /* time the listing took */
-    int n_lost;         /* worker connections lost during the run */
+    double window_s;           /* the measured window */
+    double connect_s;          /* connecting and authenticating every worker */
+    size_t n_customers;        /* listed at setup (0 when the mix needs none) */
+    double list_s;             /* time the listing took */
+    int n_lost;                /* worker connections lost during the run */
+    dg_bench_op_result events; /* --watchers: change events received, commit-to-receipt */
 } dg_bench_result;
 
 /* "get", "search", "update", "create". */
@@ -99,6 +102,9 @@ int dg_bench_login(const dg_bench_opts *o, dg_client **out, char token[DG_CLIENT
                    char *err, size_t err_len);
 /* Opens a connection and resumes the session of `token` (Authenticate: no
  * password hashing on the server). Same contract as dg_bench_login. */
+/* The same with pushed events going to on_event (watchers). */
+int dg_bench_resume_ev(const dg_bench_opts *o, const char *token, dg_client_event_fn on_event,
+                       void *user, dg_client **out, char *err, size_t err_len);
 int dg_bench_resume(const dg_bench_opts *o, const char *token, dg_client **out, char *err,
                     size_t err_len);
 

@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "                    --user NAME --password-stdin\n"
             "                    [--connections N] [--duration SECONDS] [--pipeline K]\n"
             "                    [--mix get=70,search=10,update=15,create=5] [--warmup SECONDS]\n"
-            "                    [--seed S] [--dossier] [--query TEXT]... [--json]\n"
+            "                    [--seed S] [--dossier] [--query TEXT]... [--rate N]\n"
+            "                    [--watchers M] [--json]\n"
             "       dangan-bench --server ... --user NAME --password-stdin --populate N\n"
             "\n"
             "Load generator for dangand. It logs in once; each connection is a TLS\n"
@@ -41,6 +42,9 @@ static void usage(FILE *f)
             "  --mix LIST          relative weights (default get=70,search=10,update=15,create=5)\n"
             "  --seed S            random seed (default: random, printed in the report)\n"
             "  --dossier           gets ask for the whole dossier\n"
+            "  --rate N            N operations a second in all (default: as fast as they go)\n"
+            "  --watchers M        M more connections subscribe to the change feed and time\n"
+            "                      each change from its commit to its receipt (op \"event\")\n"
             "  --query TEXT        searches pick from these (repeatable, at most 64) instead\n"
             "                      of the built-in list, e.g. --query 华为 for one query\n"
             "  --json              print one JSON document: {server, connections, pipeline,\n"
@@ -165,6 +169,8 @@ enum {
     OPT_JSON,
     OPT_DOSSIER,
     OPT_QUERY,
+    OPT_WATCHERS,
+    OPT_RATE,
     OPT_POPULATE,
     OPT_VERSION
 };
@@ -184,6 +190,8 @@ static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"dossier", no_argument, NULL, OPT_DOSSIER},
     {"query", required_argument, NULL, OPT_QUERY},
+    {"watchers", required_argument, NULL, OPT_WATCHERS},
+    {"rate", required_argument, NULL, OPT_RATE},
     {"populate", required_argument, NULL, OPT_POPULATE},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, 'h'},
@@ -216,6 +224,15 @@ static int take_option(dg_bench_opts *o, int opt, const char *arg, bool *has_pw_
         break;
     case OPT_DOSSIER:
         o->want_dossier = true;
+        break;
+    case OPT_WATCHERS:
+        if (!parse_long(arg, 0, DG_BENCH_MAX_CONNECTIONS, &v))
+            return bad("--watchers must be 0 to 1000, got \"%s\"", arg);
+        o->watchers = (int)v;
+        break;
+    case OPT_RATE:
+        if (!parse_seconds(arg, 1, 1e7, &o->rate))
+            return bad("--rate must be 1 to 10000000 operations a second, got \"%s\"", arg);
         break;
     case OPT_QUERY:
         if (!*arg)

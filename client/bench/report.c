@@ -96,6 +96,12 @@ static void report_json(const dg_bench_opts *o, const dg_bench_result *r, FILE *
         errors += r->ops[i].errors;
     }
     json_object_set_new(doc, "mix", mix);
+    if (o->watchers) { /* events received by the subscribers: commit to receipt */
+        json_object_set_new(doc, "watchers", json_integer(o->watchers));
+        json_object_set_new(ops, "event", op_json(&r->events, r->window_s, false));
+    }
+    if (o->rate > 0)
+        json_object_set_new(doc, "rate", real3(o->rate));
     json_object_set_new(doc, "customers", json_integer((json_int_t)r->n_customers));
     json_object_set_new(doc, "list_s", real3(r->list_s));
     json_object_set_new(doc, "connect_s", real3(r->connect_s));
@@ -148,6 +154,17 @@ static void report_table(const dg_bench_opts *o, const dg_bench_result *r, FILE 
     }
     fprintf(out, "%-7s %10llu %10.1f %44s %7llu\n", "total", (unsigned long long)count, total, "",
             (unsigned long long)errors);
+    if (o->watchers) {
+        const dg_bench_op_result *ev = &r->events;
+
+        fprintf(out, "\n%d watcher%s, commit to receipt:\n", o->watchers,
+                o->watchers == 1 ? "" : "s");
+        fprintf(out, "%-7s %10llu %10.1f %8.3f %8.3f %8.3f %8.3f %9.3f %7llu\n", "event",
+                (unsigned long long)ev->count, ops_per_s(ev, r->window_s),
+                dg_hist_mean(ev->hist) / 1000.0, ms(dg_hist_percentile(ev->hist, 50)),
+                ms(dg_hist_percentile(ev->hist, 95)), ms(dg_hist_percentile(ev->hist, 99)),
+                ms(ev->hist->max_us), (unsigned long long)ev->errors);
+    }
     if (r->n_lost)
         fprintf(out, "\n%d connection%s lost during the run\n", r->n_lost,
                 r->n_lost == 1 ? "" : "s");

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "clock.h"
@@ -54,6 +55,8 @@ struct dg_worker {
     size_t head, n_inflight;
     int pending_op; /* chosen but not sent yet (no free customer), or -1 */
     int64_t from_us, until_us;
+    int64_t paced_from_us; /* --rate: when sending started */
+    uint64_t n_sent;       /* --rate: sends so far */
     dg_bench_op_result stats[DG_BENCH_N_OPS];
     bool is_lost;
     char lost_msg[256];
@@ -311,9 +314,29 @@ static int send_op(dg_worker *w, enum dg_bench_op op)
 
 /* Sends until `pipeline` requests are in flight, the window closes, or an
  * update must wait for a customer to come back. */
+/* --rate: this connection's share of the operations per second. Sleeps
+ * until the next send is due (never past the window's end). */
+static void pace(dg_worker *w)
+{
+    int64_t now, due;
+
+    if (w->o->rate <= 0)
+        return;
+    w->n_sent++;
+    due = w->paced_from_us + (int64_t)((double)w->n_sent * 1e6 * w->o->connections / w->o->rate);
+    now = dg_mono_us();
+    if (due > w->until_us)
+        due = w->until_us;
+    if (due > now)
+        usleep((useconds_t)(due - now));
+}
+
 static void fill(dg_worker *w)
 {
     while (w->n_inflight < (size_t)w->o->pipeline && dg_mono_us() < w->until_us) {
+        pace(w);
+        if (dg_mono_us() >= w->until_us)
+            return;
         enum dg_bench_op op = w->pending_op >= 0 ? (enum dg_bench_op)w->pending_op : pick_op(w);
         int rc = send_op(w, op);
 
@@ -463,6 +486,7 @@ void dg_worker_run(dg_worker *w, dg_client *c, int64_t from_us, int64_t until_us
     w->client = c;
     w->from_us = from_us;
     w->until_us = until_us;
+    w->paced_from_us = dg_mono_us();
     while (!w->is_lost && dg_mono_us() < until_us) {
         fill(w);
         if (w->n_inflight > 0)

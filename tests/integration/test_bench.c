@@ -247,6 +247,30 @@ static void test_searches_use_the_queries_given(void **state)
     assert_int_equal(BENCH(password_line(), "--query", ""), 2);
 }
 
+static void test_watchers_time_changes_from_commit_to_receipt(void **state)
+{
+    json_t *j, *event, *update;
+
+    (void)state;
+    assert_int_equal(BENCH(password_line(), "--connections", "2", "--duration", "1.5", "--warmup",
+                           "0.3", "--mix", "update=1", "--rate", "200", "--watchers", "3",
+                           "--json"),
+                     0);
+    j = stdout_json();
+    assert_int_equal((long)number(j, "watchers"), 3);
+    update = json_object_get(json_object_get(j, "ops"), "update");
+    event = json_object_get(json_object_get(j, "ops"), "event");
+    assert_non_null(event);
+    /* paced: about 200 a second, not as fast as they go */
+    assert_true(number(update, "ops_per_s") < 260);
+    /* every watcher sees (nearly) every update of the window */
+    assert_true(number(event, "count") >= 2 * number(update, "count"));
+    assert_true(number(event, "p99_ms") > 0);
+    assert_int_equal((long)number(event, "errors"), 0);
+    json_decref(j);
+    assert_int_equal(BENCH(password_line(), "--watchers", "2000"), 2);
+}
+
 static void test_bad_flags_exit_2_before_connecting(void **state)
 {
     (void)state;
@@ -272,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_run_of_all_four_operations_reports_them_without_errors),
         cmocka_unit_test(test_gets_with_dossier_and_table_output),
         cmocka_unit_test(test_searches_use_the_queries_given),
+        cmocka_unit_test(test_watchers_time_changes_from_commit_to_receipt),
         cmocka_unit_test(test_bad_flags_exit_2_before_connecting),
         cmocka_unit_test(test_wrong_password_exits_3),
     };
