@@ -406,45 +406,11 @@ static void test_pruning_while_away_gives_resync_not_a_jump(void **state)
 /* One batch of `n` new customers with a longish note each, as admin. */
 static void create_batch(int round, int n)
 {
-    Dangan__V1__BatchRequest batch = DANGAN__V1__BATCH_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__BatchOp *ops = calloc((size_t)n, sizeof *ops),
-                        **ptrs = calloc((size_t)n, sizeof *ptrs);
-    Dangan__V1__CreateRequest *cr = calloc((size_t)n, sizeof *cr);
-    Dangan__V1__Record *recs = calloc((size_t)n, sizeof *recs);
-    Dangan__V1__Customer *cus = calloc((size_t)n, sizeof *cus);
-    char(*names)[40] = calloc((size_t)n, sizeof *names);
-    dg_reply *r;
+    char prefix[64];
 
-    for (int i = 0; i < n; i++) {
-        dangan__v1__batch_op__init(&ops[i]);
-        dangan__v1__create_request__init(&cr[i]);
-        dangan__v1__record__init(&recs[i]);
-        dangan__v1__customer__init(&cus[i]);
-        snprintf(names[i], sizeof names[i], "慢读者公司%02d-%03d", round, i);
-        cus[i].name = names[i];
-        cus[i].notes = "一段足够长的备注，让每个事件都有些分量：联系人、报价、回访、合同。";
-        recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
-        recs[i].customer = &cus[i];
-        cr[i].record = &recs[i];
-        cr[i].allow_duplicate = true;
-        ops[i].op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
-        ops[i].create = &cr[i];
-        ptrs[i] = &ops[i];
-    }
-    batch.ops = ptrs;
-    batch.n_ops = (size_t)n;
-    req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
-    req.batch = &batch;
-    r = dgt_call(admin, &req);
-    assert_int_equal(dgt_code(r), 0);
-    dg_reply_free(r);
-    free(names);
-    free(cus);
-    free(recs);
-    free(cr);
-    free(ptrs);
-    free(ops);
+    snprintf(prefix, sizeof prefix, "慢读者公司%02d-", round);
+    dgt_create_customers(admin, n, prefix, NULL,
+                         "一段足够长的备注，让每个事件都有些分量：联系人、报价、回访、合同。");
 }
 
 /* A subscriber that stops reading, then reads again, misses nothing. The

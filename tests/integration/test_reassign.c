@@ -223,43 +223,13 @@ static void test_everything_a_leaver_owns_goes_over_with_open_tasks(void **state
 static void test_a_disabled_leaver_and_thousands_of_customers(void **state)
 {
     enum { N = 5000 };
-    Dangan__V1__BatchRequest b = DANGAN__V1__BATCH_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__BatchOp *ops = calloc(N, sizeof *ops), **op_ptrs = calloc(N, sizeof *op_ptrs);
-    Dangan__V1__CreateRequest *cr = calloc(N, sizeof *cr);
-    Dangan__V1__Record *recs = calloc(N, sizeof *recs);
-    Dangan__V1__Customer *cus = calloc(N, sizeof *cus);
-    Dangan__V1__UserRef owner = DANGAN__V1__USER_REF__INIT;
-    char(*names)[32] = calloc(N, sizeof *names);
     Dangan__V1__UserSetDisabledRequest dis = DANGAN__V1__USER_SET_DISABLED_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
     dg_reply *r;
 
     (void)state;
     dgt_make_user(&srv, "leaver", DANGAN__V1__ROLE__ROLE_SALES, "leaver-password-123");
-    owner.username = "leaver";
-    for (int i = 0; i < N; i++) {
-        dangan__v1__batch_op__init(&ops[i]);
-        dangan__v1__create_request__init(&cr[i]);
-        dangan__v1__record__init(&recs[i]);
-        dangan__v1__customer__init(&cus[i]);
-        snprintf(names[i], sizeof names[i], "交接批量公司%05d", i);
-        cus[i].name = names[i];
-        cus[i].owner = &owner;
-        recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
-        recs[i].customer = &cus[i];
-        cr[i].record = &recs[i];
-        cr[i].allow_duplicate = true;
-        ops[i].op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
-        ops[i].create = &cr[i];
-        op_ptrs[i] = &ops[i];
-    }
-    b.ops = op_ptrs;
-    b.n_ops = N;
-    req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
-    req.batch = &b;
-    r = dgt_call(admin, &req);
-    assert_int_equal(dgt_code(r), 0);
-    dg_reply_free(r);
+    dgt_create_customers(admin, N, "交接批量公司", "leaver", NULL);
     /* the leaver is disabled first, as happens */
     dis.username = "leaver";
     dis.disabled = true;
@@ -273,12 +243,6 @@ static void test_a_disabled_leaver_and_thousands_of_customers(void **state)
     assert_int_equal(dgt_code(r), 0);
     assert_int_equal(dg_reply_response(r)->reassign->customers, N);
     dg_reply_free(r);
-    free(names);
-    free(cus);
-    free(recs);
-    free(cr);
-    free(op_ptrs);
-    free(ops);
 }
 
 static void test_chosen_customers_only_and_keep_tasks(void **state)

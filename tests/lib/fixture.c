@@ -510,3 +510,55 @@ void dgt_demo_password(const char *summary, const char *user, char *out, size_t 
     p += strlen("password: ");
     snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
 }
+
+void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *owner,
+                          const char *notes)
+{
+    Dangan__V1__BatchRequest batch = DANGAN__V1__BATCH_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__UserRef who = DANGAN__V1__USER_REF__INIT;
+    Dangan__V1__BatchOp *ops = calloc((size_t)n, sizeof *ops),
+                        **ptrs = calloc((size_t)n, sizeof *ptrs);
+    Dangan__V1__CreateRequest *cr = calloc((size_t)n, sizeof *cr);
+    Dangan__V1__Record *recs = calloc((size_t)n, sizeof *recs);
+    Dangan__V1__Customer *cus = calloc((size_t)n, sizeof *cus);
+    char(*names)[96] = calloc((size_t)n, sizeof *names);
+    dg_reply *r;
+
+    if (!ops || !ptrs || !cr || !recs || !cus || !names)
+        die("out of memory");
+    who.username = (char *)owner;
+    for (int i = 0; i < n; i++) {
+        dangan__v1__batch_op__init(&ops[i]);
+        dangan__v1__create_request__init(&cr[i]);
+        dangan__v1__record__init(&recs[i]);
+        dangan__v1__customer__init(&cus[i]);
+        snprintf(names[i], sizeof names[i], "%s%05d", prefix, i);
+        cus[i].name = names[i];
+        if (owner)
+            cus[i].owner = &who;
+        if (notes)
+            cus[i].notes = (char *)notes;
+        recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        recs[i].customer = &cus[i];
+        cr[i].record = &recs[i];
+        cr[i].allow_duplicate = true;
+        ops[i].op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
+        ops[i].create = &cr[i];
+        ptrs[i] = &ops[i];
+    }
+    batch.ops = ptrs;
+    batch.n_ops = (size_t)n;
+    req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+    req.batch = &batch;
+    r = dgt_call(c, &req);
+    if (dgt_code(r) != 0)
+        die("batch of %d customers: %s", n, dg_reply_response(r)->status->message);
+    dg_reply_free(r);
+    free(names);
+    free(cus);
+    free(recs);
+    free(cr);
+    free(ptrs);
+    free(ops);
+}

@@ -97,6 +97,11 @@ uint8_t *dgt_pack_request(Dangan__V1__Request *req, size_t *len);
  * is a Dangan__V1__Role. Aborts on failure. */
 void dgt_make_user(const dgt_server *s, const char *name, int role, const char *password);
 
+/* Creates n customers "PREFIX00000".. in one Batch (allow_duplicate), owned
+ * by `owner` (NULL: the caller), with `notes` (may be NULL). Aborts on failure. */
+void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *owner,
+                          const char *notes);
+
 /* Plain TCP: connect, send bytes, return fd. */
 int dgt_tcp_connect(int port);
 /* Reads until EOF or timeout; true if the peer closed within timeout_ms. */
