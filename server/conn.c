@@ -47,6 +47,8 @@ struct dg_conn {
     int64_t accepted_ms;  /* monotonic */
     int64_t last_read_ms; /* monotonic */
     dg_buf out;           /* scratch for packing one reply */
+    dg_buf cork;          /* events packed while corked, sent at once */
+    bool is_corked;
     dg_conn *prev, *next;
 };
 
@@ -74,6 +76,7 @@ static void conn_free(dg_conn *c)
         dg_feed_conn_gone(srv->feed, c);
     dg_conn_unbind_session(c);
     dg_buf_fini(&c->out);
+    dg_buf_fini(&c->cork);
     free(c);
 }
 
@@ -111,6 +114,22 @@ static void send_response(dg_conn *c, Dangan__V1__Response *resp)
         dg_buf_fini(&c->out); /* don't keep a big scratch buffer per idle connection */
 }
 
+void dg_conn_cork(dg_conn *c)
+{
+    c->is_corked = true;
+}
+
+void dg_conn_uncork(dg_conn *c)
+{
+    c->is_corked = false;
+    if (c->stream && !c->is_closing && dg_buf_avail(&c->cork) &&
+        dg_stream_send(c->stream, dg_buf_head(&c->cork), dg_buf_avail(&c->cork)) != DG_OK)
+        conn_close(c, false);
+    dg_buf_reset(&c->cork);
+    if (c->cork.cap > 256 * 1024)
+        dg_buf_fini(&c->cork);
+}
+
 void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
 {
     Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
@@ -119,6 +138,10 @@ void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
         return;
     f.kind_case = DANGAN__V1__FRAME__KIND_EVENT;
     f.event = ev;
+    if (c->is_corked) { /* one TLS record and one write for the whole batch */
+        (void)dg_pb_pack_frame(&f, c->srv->cfg.max_frame_after_login, &c->cork);
+        return;
+    }
     dg_buf_reset(&c->out);
     /* an event is a few hundred bytes: far below any frame limit */
     if (dg_pb_pack_frame(&f, c->srv->cfg.max_frame_after_login, &c->out) != DG_OK)

@@ -46,6 +46,10 @@ void dg_req_retry_after(dg_req *req, int64_t ms);
 /* Reply memory: never NULL (the reply budget is far above any reply; real OOM aborts). */
 void *dg_req_alloc(dg_req *req, size_t n);
 char *dg_req_strdup(dg_req *req, const char *s);
+/* Between cork and uncork, events are packed into one buffer and sent
+ * together (one TLS record, one write) at uncork. */
+void dg_conn_cork(dg_conn *c);
+void dg_conn_uncork(dg_conn *c);
 /* Queues one pushed event (a Frame with an Event). */
 void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev);
 /* Bytes queued for the peer and not yet written to the socket. */

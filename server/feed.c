@@ -31,6 +31,9 @@
 #define MAX_FILTER_IDS 1000
 #define TICK_MS 200
 #define PROGRESS_MS 10000
+#define RING_ROWS 8192       /* recent changes kept for live subscriptions */
+#define LIVE_FETCH_ROWS 1024 /* one read of new changes for all of them */
+#define SERVE_BUDGET (8u << 20)
 
 typedef struct dg_sub dg_sub;
 
@@ -48,18 +51,34 @@ struct dg_sub {
     int64_t last_sent_ms; /* monotonic */
 };
 
+/* One read of new changes, kept while it is among the newest RING_ROWS. */
+struct ring_batch {
+    struct ring_batch *next;
+    dg_arena *arena;
+    dg_change_row *rows;
+    size_t n;
+};
+
 struct dg_feed {
     dg_server *srv;
     dg_sub *subs;
     uint64_t next_id;
-    int64_t head;
+    int64_t head; /* newest committed change seq */
     bool is_stopping;
     uv_timer_t tick;
+    /* The ring: every change with ring_lo < seq <= ring_hi, oldest batch
+     * first. Live subscriptions are served from it; one read per commit
+     * feeds them all. Older cursors read the table themselves. */
+    struct ring_batch *ring, *ring_tail;
+    size_t ring_n;
+    int64_t ring_lo, ring_hi;
+    bool is_ring_fetching;
 };
 
 struct fetch {
     dg_job job;
-    dg_sub *sub;
+    dg_feed *feed;
+    dg_sub *sub; /* NULL: the ring's read */
     dg_arena *arena;
     int64_t after;
     dg_change_row *rows;
@@ -253,6 +272,7 @@ static bool session_ok(dg_sub *s)
 /* ------------------------------------------------------------ fetching */
 
 static void fetch_start(dg_sub *s);
+static void ring_fetch(dg_feed *f);
 
 static void fetch_run(dg_job *job, void *ctx)
 {
@@ -261,69 +281,186 @@ static void fetch_run(dg_job *job, void *ctx)
 
     if ((job->rc = dg_store_read_begin(st)) != DG_OK)
         return;
-    job->rc =
-        dg_store_changes_after(st, x->after, FETCH_ROWS, x->arena, &x->rows, &x->n, &x->oldest);
+    job->rc = dg_store_changes_after(st, x->after, x->sub ? FETCH_ROWS : LIVE_FETCH_ROWS, x->arena,
+                                     &x->rows, &x->n, &x->oldest);
     dg_store_read_end(st);
 }
 
-static void fetch_done(dg_job *job)
+/* Sends `s` the ring's changes after its cursor, in one write. A cursor
+ * older than the ring reads the table instead; a full connection waits for
+ * the tick. */
+static void serve_from_ring(dg_sub *s)
 {
-    struct fetch *x = (struct fetch *)job;
+    dg_feed *f = s->feed;
+    dg_arena *a;
+
+    if (s->is_fetching || s->cursor >= f->ring_hi)
+        return;
+    if (s->cursor < f->ring_lo) {
+        fetch_start(s);
+        return;
+    }
+    if (dg_conn_pending(s->conn) > OUTPUT_CAP) {
+        s->is_dirty = true;
+        return;
+    }
+    a = dg_arena_new(SERVE_BUDGET);
+    dg_conn_cork(s->conn);
+    for (struct ring_batch *b = f->ring; b; b = b->next) {
+        for (size_t i = 0; i < b->n; i++) {
+            if (b->rows[i].seq <= s->cursor)
+                continue;
+            deliver(s, &b->rows[i], a);
+            s->cursor = b->rows[i].seq;
+        }
+    }
+    dg_conn_uncork(s->conn);
+    dg_arena_free(a);
+}
+
+static void sub_fetch_done(struct fetch *x)
+{
     dg_sub *s = x->sub;
 
     s->is_fetching = false;
     if (!s->conn || !dg_conn_is_open(s->conn) || !session_ok(s)) {
         sub_free(s);
-    } else if (job->rc != DG_OK) {
+        return;
+    }
+    if (x->job.rc != DG_OK) {
         dg_log_warn("feed", "subscription=%llu msg=\"cannot read the change feed\" error=\"%s\"",
-                    (unsigned long long)s->id, dg_strerror(job->rc));
+                    (unsigned long long)s->id, dg_strerror(x->job.rc));
         s->is_dirty = true; /* the tick tries again */
-    } else if (x->oldest > 0 && x->after + 1 < x->oldest) {
+        return;
+    }
+    if (x->oldest > 0 && x->after + 1 < x->oldest) {
         /* pruned past the cursor: never a silent jump */
         send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, x->after, "cursor_too_old");
         sub_end(s);
-    } else {
-        for (size_t i = 0; i < x->n; i++) {
-            deliver(s, &x->rows[i], x->arena);
-            s->cursor = x->rows[i].seq;
-        }
-        if (x->n == FETCH_ROWS || s->is_dirty) {
-            s->is_dirty = false;
-            fetch_start(s);
-        } else if (!s->is_live) {
-            s->is_live = true;
-            send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor, NULL);
-        }
+        return;
     }
-    dg_arena_free(x->arena);
+    dg_conn_cork(s->conn);
+    for (size_t i = 0; i < x->n; i++) {
+        deliver(s, &x->rows[i], x->arena);
+        s->cursor = x->rows[i].seq;
+    }
+    dg_conn_uncork(s->conn);
+    if (x->n == FETCH_ROWS) {
+        fetch_start(s);
+        return;
+    }
+    if (!s->is_live) {
+        s->is_live = true;
+        send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor, NULL);
+    }
+    s->is_dirty = false;
+    serve_from_ring(s); /* what committed while it read */
+}
+
+static void ring_drop_oldest(dg_feed *f)
+{
+    struct ring_batch *b = f->ring;
+
+    f->ring = b->next;
+    if (!f->ring)
+        f->ring_tail = NULL;
+    f->ring_n -= b->n;
+    if (b->n)
+        f->ring_lo = b->rows[b->n - 1].seq;
+    dg_arena_free(b->arena);
+    free(b);
+}
+
+static void ring_fetch_done(struct fetch *x)
+{
+    dg_feed *f = x->feed;
+    struct ring_batch *b;
+
+    f->is_ring_fetching = false;
+    if (x->job.rc != DG_OK || f->is_stopping) {
+        if (x->job.rc != DG_OK)
+            dg_log_warn("feed", "msg=\"cannot read the change feed\" error=\"%s\"",
+                        dg_strerror(x->job.rc));
+        dg_arena_free(x->arena);
+        return; /* the tick tries again */
+    }
+    if (x->n == 0) {
+        dg_arena_free(x->arena);
+        return;
+    }
+    b = dg_xcalloc(1, sizeof *b);
+    b->arena = x->arena; /* the rows live in it */
+    b->rows = x->rows;
+    b->n = x->n;
+    if (f->ring_tail)
+        f->ring_tail->next = b;
+    else
+        f->ring = b;
+    f->ring_tail = b;
+    f->ring_n += b->n;
+    f->ring_hi = b->rows[b->n - 1].seq;
+    while (f->ring && f->ring != f->ring_tail && f->ring_n > RING_ROWS)
+        ring_drop_oldest(f);
+    for (dg_sub *s = f->subs; s; s = s->next)
+        if (s->conn && s->is_live && session_ok(s))
+            serve_from_ring(s);
+    if (x->n == LIVE_FETCH_ROWS || f->ring_hi < f->head)
+        ring_fetch(f);
+}
+
+static void fetch_done(dg_job *job)
+{
+    struct fetch *x = (struct fetch *)job;
+
+    if (x->sub) {
+        sub_fetch_done(x);
+        dg_arena_free(x->arena);
+    } else {
+        ring_fetch_done(x); /* keeps or frees the arena */
+    }
     free(x);
 }
 
-/* Starts a fetch after the cursor, unless one runs, the connection's output
- * is full (the tick resumes it) or the feed is stopping. */
-static void fetch_start(dg_sub *s)
+static struct fetch *fetch_submit(dg_feed *f, dg_sub *s, int64_t after)
 {
-    dg_feed *f = s->feed;
-    struct fetch *x;
+    struct fetch *x = dg_xcalloc(1, sizeof *x);
 
-    if (s->is_fetching) {
-        s->is_dirty = true;
-        return;
-    }
-    if (f->is_stopping || !s->conn || dg_conn_pending(s->conn) > OUTPUT_CAP) {
-        s->is_dirty = true;
-        return;
-    }
-    x = dg_xcalloc(1, sizeof *x);
+    x->feed = f;
     x->sub = s;
-    x->after = s->cursor;
+    x->after = after;
     x->arena = dg_arena_new(FETCH_BUDGET);
     x->job.run = fetch_run;
     x->job.done = fetch_done;
     if (dg_server_read(f->srv, &x->job) != DG_OK) {
         dg_arena_free(x->arena);
         free(x);
-        s->is_dirty = true; /* overloaded: the tick tries again */
+        return NULL; /* overloaded: the tick tries again */
+    }
+    return x;
+}
+
+/* One read of the changes after the ring's end, for every live subscription. */
+static void ring_fetch(dg_feed *f)
+{
+    if (f->is_ring_fetching || f->is_stopping)
+        return;
+    if (fetch_submit(f, NULL, f->ring_hi))
+        f->is_ring_fetching = true;
+}
+
+/* Starts a subscription's own read after its cursor (a replay, or a cursor
+ * older than the ring), unless one runs, its connection's output is full
+ * (the tick resumes it) or the feed is stopping. */
+static void fetch_start(dg_sub *s)
+{
+    dg_feed *f = s->feed;
+
+    if (s->is_fetching || f->is_stopping || !s->conn || dg_conn_pending(s->conn) > OUTPUT_CAP) {
+        s->is_dirty = true;
+        return;
+    }
+    if (!fetch_submit(f, s, s->cursor)) {
+        s->is_dirty = true;
         return;
     }
     s->is_fetching = true;
@@ -337,15 +474,20 @@ static void tick_cb(uv_timer_t *t)
     dg_feed *f = t->data;
     int64_t now = dg_mono_ms();
 
+    if (f->ring_hi < f->head)
+        ring_fetch(f);
     for (dg_sub *s = f->subs, *next; s; s = next) {
         next = s->next;
         if (!s->conn || s->is_fetching)
             continue;
         if (!session_ok(s)) {
             sub_end(s);
-        } else if (s->is_dirty || s->cursor < f->head) {
-            fetch_start(s);
-        } else if (s->is_live && now - s->last_sent_ms >= PROGRESS_MS) {
+        } else if (!s->is_live) { /* a replay that had to wait */
+            if (s->is_dirty)
+                fetch_start(s);
+        } else if (s->cursor < f->ring_hi) { /* behind: the ring, or the table */
+            serve_from_ring(s);
+        } else if (now - s->last_sent_ms >= PROGRESS_MS) {
             send_simple(s, DANGAN__V1__EVENT__BODY_PROGRESS, s->cursor, NULL);
         }
     }
@@ -356,7 +498,7 @@ dg_feed *dg_feed_new(dg_server *srv, int64_t head)
     dg_feed *f = dg_xcalloc(1, sizeof *f);
 
     f->srv = srv;
-    f->head = head;
+    f->head = f->ring_lo = f->ring_hi = head;
     uv_timer_init(&srv->loop, &f->tick);
     f->tick.data = f;
     uv_timer_start(&f->tick, tick_cb, TICK_MS, TICK_MS);
@@ -382,6 +524,8 @@ void dg_feed_free(dg_feed *f)
         return;
     while (f->subs) /* every fetch has completed by now */
         sub_free(f->subs);
+    while (f->ring)
+        ring_drop_oldest(f);
     uv_close((uv_handle_t *)&f->tick, tick_closed); /* frees f */
 }
 
@@ -390,9 +534,7 @@ void dg_feed_kick(dg_feed *f, int64_t head)
     if (head <= f->head)
         return;
     f->head = head;
-    for (dg_sub *s = f->subs; s; s = s->next)
-        if (s->conn && s->is_live)
-            fetch_start(s);
+    ring_fetch(f);
 }
 
 void dg_feed_conn_gone(dg_feed *f, dg_conn *c)

@@ -431,7 +431,7 @@ static void test_a_subscriber_that_stops_reading_costs_bounded_memory(void **sta
 
     (void)state;
     /* the same load once without subscribers: caches and allocators grow to it */
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < 40; k++) /* more than the feed's ring of recent changes holds */
         create_batch(100 + k, PER_ROUND);
     cb = listener("admin", srv.admin_password, &b);
     r = subscribe(cb, -1, 0, NULL);
