@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -471,6 +472,107 @@ static void test_a_subscriber_that_stops_reading_costs_bounded_memory(void **sta
     dg_client_close(cb);
 }
 
+/* ------------------------------------------------------------ killed clients */
+
+struct storm {
+    int rounds;
+    volatile bool is_done;
+};
+
+static void *storm_main(void *arg)
+{
+    struct storm *st = arg;
+    dg_client *w = dgt_login(&srv, "admin", srv.admin_password);
+
+    for (int k = 0; k < st->rounds; k++) {
+        char prefix[64];
+
+        snprintf(prefix, sizeof prefix, "风暴%02d-", k);
+        dgt_create_customers(w, 100, prefix, NULL, NULL);
+        usleep(30 * 1000);
+    }
+    dg_client_close(w);
+    st->is_done = true;
+    return NULL;
+}
+
+struct tracker {
+    uint64_t epoch;
+    int64_t cursor;
+    int64_t *seqs;
+    size_t n, cap;
+    bool is_caught_up;
+};
+
+static void track_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
+{
+    struct tracker *t = user;
+
+    (void)c;
+    if (ev->body_case == DANGAN__V1__EVENT__BODY_CAUGHT_UP)
+        t->is_caught_up = true;
+    if (ev->body_case != DANGAN__V1__EVENT__BODY_CHANGE)
+        return;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 1024;
+        t->seqs = realloc(t->seqs, t->cap * sizeof *t->seqs);
+        assert_non_null(t->seqs);
+    }
+    t->seqs[t->n++] = (int64_t)ev->cursor->seq;
+    t->cursor = (int64_t)ev->cursor->seq; /* saved after every event, as a client would */
+}
+
+static void test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice(void **state)
+{
+    struct storm st = {.rounds = 40};
+    struct tracker t = {0};
+    dg_reply *r = subscribe(admin, -1, 0, NULL);
+    int64_t start, end;
+    pthread_t th;
+    unsigned seed = 12345;
+    int lives = 0;
+
+    (void)state;
+    t.epoch = dg_reply_response(r)->subscribe->head->epoch;
+    t.cursor = start = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+    dg_reply_free(r);
+    assert_int_equal(pthread_create(&th, NULL, storm_main, &st), 0);
+    /* connect, listen for a random while, drop the connection; again and again */
+    while (!st.is_done || !t.is_caught_up) {
+        dg_client_opts o = {.server = srv.addr,
+                            .fingerprint = srv.fingerprint,
+                            .on_event = track_event,
+                            .user = &t};
+        dg_client *c;
+        bool was_done = st.is_done;
+
+        assert_int_equal(dg_client_open(&o, &c), DG_OK);
+        assert_int_equal(dg_client_login(c, "admin", srv.admin_password, NULL), DG_OK);
+        t.is_caught_up = false;
+        dg_reply_free(subscribe(c, t.cursor, t.epoch, NULL));
+        for (int64_t until = dg_mono_ms() + 20 + rand_r(&seed) % 200; dg_mono_ms() < until;)
+            dg_client_poll(c, 10);
+        if (was_done) /* the storm is over: stay until caught up */
+            for (int64_t until = dg_mono_ms() + 10000; !t.is_caught_up && dg_mono_ms() < until;)
+                dg_client_poll(c, 20);
+        dg_client_close(c); /* mid-stream, events in flight are lost with it */
+        lives++;
+        assert_true(lives < 500);
+    }
+    pthread_join(th, NULL);
+    r = subscribe(admin, -1, 0, NULL);
+    end = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+    dg_reply_free(r);
+    print_message("%d connections, %zu events, seqs %lld..%lld\n", lives, t.n, (long long)start + 1,
+                  (long long)end);
+    /* the union is every change once: gap-free and duplicate-free per seq */
+    assert_int_equal(t.n, (size_t)(end - start));
+    for (size_t i = 0; i < t.n; i++)
+        assert_int_equal(t.seqs[i], start + 1 + (int64_t)i); /* also in order */
+    free(t.seqs);
+    assert_true(lives > 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_filters_and_a_revoked_session),
         cmocka_unit_test(test_pruning_while_away_gives_resync_not_a_jump),
         cmocka_unit_test(test_a_subscriber_that_stops_reading_costs_bounded_memory),
+        cmocka_unit_test(test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice),
     };
 
     return cmocka_run_group_tests_name("feed", tests, setup, teardown);
