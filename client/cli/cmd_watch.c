@@ -19,7 +19,7 @@
 #define MAX_CUSTOMERS 100
 #define RETRY_S 3
 
-enum { OPT_CUSTOMER = 256, OPT_MINE, OPT_ENTITY, OPT_SINCE };
+enum { OPT_CUSTOMER = 256, OPT_MINE, OPT_ENTITY, OPT_SINCE, OPT_ONCE };
 
 struct watch {
     cli *c;
@@ -27,11 +27,14 @@ struct watch {
     int64_t seq;       /* the saved cursor; -1: none yet */
     bool is_resync;    /* the server asked for a reload */
     uint64_t probe_id; /* learn_epoch's short subscription: its events are not shown */
+    bool is_caught_up; /* CaughtUp came: with --once, time to go */
+    bool is_once;      /* --once: what changed since the cursor, then exit */
     char cursor_path[1400];
 };
 
 static const char WATCH_HELP[] =
     "usage: dangan watch [--customer REF]... [--mine] [--entity KIND,...] [--since SEQ|now]\n"
+    "                    [--once]\n"
     "\n"
     "Prints colleagues' changes as they happen, until interrupted; --json prints one\n"
     "JSON object per line. It remembers where it stopped (in the config directory)\n"
@@ -39,7 +42,9 @@ static const char WATCH_HELP[] =
     "  --customer REF   only these customers' dossiers (repeatable)\n"
     "  --mine           only customers you own\n"
     "  --entity KINDS   only these kinds: customer,contact,interaction,deal,feedback,task\n"
-    "  --since SEQ|now  start after change SEQ, or with new changes only\n";
+    "  --since SEQ|now  start after change SEQ, or with new changes only\n"
+    "  --once           print what changed since the saved position, then exit\n"
+    "                   (for scripts; the position is saved as with a watch)\n";
 
 /* ------------------------------------------------------------ the cursor file */
 
@@ -140,7 +145,8 @@ static void on_event(dg_client *client, const Dangan__V1__Event *ev, void *user)
         print_change(w, ev);
         break;
     case DANGAN__V1__EVENT__BODY_CAUGHT_UP:
-        if (!w->c->is_json)
+        w->is_caught_up = true;
+        if (!w->c->is_json && !w->is_once)
             fprintf(stderr, "dangan watch: up to date; waiting for changes\n");
         break;
     case DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED:
@@ -239,6 +245,7 @@ int cmd_watch(cli *c)
                                          {"mine", no_argument, NULL, OPT_MINE},
                                          {"entity", required_argument, NULL, OPT_ENTITY},
                                          {"since", required_argument, NULL, OPT_SINCE},
+                                         {"once", no_argument, NULL, OPT_ONCE},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     Dangan__V1__SubscribeFilter f = DANGAN__V1__SUBSCRIBE_FILTER__INIT;
@@ -261,6 +268,8 @@ int cmd_watch(cli *c)
             rc = parse_kinds(c, optarg, &f);
         else if (opt == OPT_SINCE)
             since = optarg;
+        else if (opt == OPT_ONCE)
+            w.is_once = true;
         else if (opt == 'h')
             rc = -1;
         else
@@ -296,7 +305,7 @@ int cmd_watch(cli *c)
         rc = cli_customer_id(c, refs[i], &f.customer_ids[f.n_customer_ids++]);
     if (rc == EXIT_OK)
         rc = subscribe(&w, &f);
-    while (rc == EXIT_OK) {
+    while (rc == EXIT_OK && !(w.is_once && w.is_caught_up)) {
         if (w.is_resync)
             rc = subscribe(&w, &f); /* from now on */
         else if (dg_client_poll(c->client, 1000) == DG_ECLOSED) {

@@ -573,6 +573,47 @@ static void test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice(voi
     assert_true(lives > 3);
 }
 
+static size_t count_lines(const char *s, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void test_cli_watch_once_resumes_from_where_it_stopped(void **state)
+{
+    static dgt_run run;
+    char cfg[256];
+    const char *once[] = {"--json", "watch", "--once", NULL};
+    const char *contacts_only[] = {"--json", "watch", "--once", "--entity", "contact", NULL};
+
+    (void)state;
+    dgt_tempdir(cfg, sizeof cfg);
+    dgt_cli_login(&run, cfg, &srv, "admin", srv.admin_password);
+    dgt_cli(&run, cfg, NULL, once); /* the first time: from now, nothing to show */
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.out, "");
+
+    new_customer("命令行观察甲", "s1", DANGAN__V1__TIER__TIER_B);
+    new_customer("命令行观察乙", "s2", DANGAN__V1__TIER__TIER_B);
+    dgt_cli(&run, cfg, NULL, once);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(count_lines(run.out, "\"op\":\"created\""), 2);
+    assert_int_equal(count_lines(run.out, "\n"), 2); /* one JSON object per line */
+
+    dgt_cli(&run, cfg, NULL, once); /* nothing new since */
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.out, "");
+
+    new_customer("命令行观察丙", "s1", DANGAN__V1__TIER__TIER_B);
+    dgt_cli(&run, cfg, NULL, contacts_only); /* a customer is not a contact */
+    assert_int_equal(run.status, 0);
+    assert_string_equal(run.out, "");
+    dgt_rmtree(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_pruning_while_away_gives_resync_not_a_jump),
         cmocka_unit_test(test_a_subscriber_that_stops_reading_costs_bounded_memory),
         cmocka_unit_test(test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice),
+        cmocka_unit_test(test_cli_watch_once_resumes_from_where_it_stopped),
     };
 
     return cmocka_run_group_tests_name("feed", tests, setup, teardown);
