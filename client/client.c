@@ -29,12 +29,24 @@
 #define DEFAULT_REQUEST_MS 60000
 #define PROTOCOL_MAJOR 1
 #define PROTOCOL_MINOR 0
+#define RECONNECT_EVERY_MS 1000
 
 struct dg_reply {
     dg_reply *next;
     uint64_t id;
     dg_arena *arena; /* owns resp */
     Dangan__V1__Response *resp;
+};
+
+/* A subscription made with dg_client_subscribe: resumed after a reconnect. */
+struct sub {
+    struct sub *next;
+    uint64_t id;        /* the caller's id: the server's at the first subscribe */
+    uint64_t server_id; /* the server's, for this connection */
+    uint8_t *filter;    /* packed SubscribeFilter, or NULL */
+    size_t filter_len;
+    uint64_t epoch, seq; /* the last cursor received */
+    bool has_cursor;
 };
 
 struct dg_client {
@@ -58,6 +70,13 @@ struct dg_client {
     int last_code;
     char last_reason[64];
     char err[512];
+    /* for dg_client_reconnect */
+    char server[256];
+    char client_name[128];
+    int connect_timeout_ms;
+    char token[DG_CLIENT_TOKEN_LEN + 1]; /* the session, once logged in or authenticated */
+    struct sub *subs;
+    int64_t next_retry_ms; /* monotonic: when poll may try to reconnect again */
 };
 
 static void set_err(dg_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -157,8 +176,22 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         *tail = r;
         return DG_OK;
     }
-    if (f->kind_case == DANGAN__V1__FRAME__KIND_EVENT && c->on_event)
-        c->on_event(c, f->event, c->user);
+    if (f->kind_case == DANGAN__V1__FRAME__KIND_EVENT) {
+        for (struct sub *sb = c->subs; sb; sb = sb->next) {
+            if (sb->server_id != f->event->subscription_id)
+                continue;
+            f->event->subscription_id = sb->id; /* the id the caller knows */
+            if (f->event->cursor &&
+                f->event->body_case != DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED) {
+                sb->epoch = f->event->cursor->epoch;
+                sb->seq = f->event->cursor->seq;
+                sb->has_cursor = true;
+            }
+            break;
+        }
+        if (c->on_event)
+            c->on_event(c, f->event, c->user);
+    }
     dg_arena_free(a);
     return DG_OK;
 }
@@ -294,6 +327,12 @@ static dg_client *client_new(const dg_client_opts *o)
     c->user = o ? o->user : NULL;
     c->request_timeout_ms =
         o && o->request_timeout_ms > 0 ? o->request_timeout_ms : DEFAULT_REQUEST_MS;
+    if (o) {
+        snprintf(c->server, sizeof c->server, "%s", o->server ? o->server : "");
+        snprintf(c->client_name, sizeof c->client_name, "%s", o->client_name ? o->client_name : "");
+        c->connect_timeout_ms =
+            o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_MS;
+    }
     return c;
 }
 
@@ -414,6 +453,17 @@ int dg_client_open(const dg_client_opts *o, dg_client **out)
     return DG_OK;
 }
 
+static void subs_free(dg_client *c)
+{
+    while (c->subs) {
+        struct sub *next = c->subs->next;
+
+        free(c->subs->filter);
+        free(c->subs);
+        c->subs = next;
+    }
+}
+
 int dg_client_probe_fingerprint(const char *server, int timeout_ms,
                                 char out[DG_CLIENT_FINGERPRINT_TEXT_LEN], char *err, size_t err_len)
 {
@@ -457,6 +507,8 @@ void dg_client_close(dg_client *c)
         c->received = next;
     }
     dg_reply_free(c->hello);
+    subs_free(c);
+    dg_wipe(c->token, sizeof c->token);
     dg_tls_conf_free(c->tls);
     dg_buf_fini(&c->scratch);
     free(c);
@@ -539,8 +591,18 @@ void dg_reply_free(dg_reply *r)
 
 int dg_client_poll(dg_client *c, int timeout_ms)
 {
-    int rc = run_until(c, never, NULL, timeout_ms);
+    int rc;
 
+    /* A lost connection with subscriptions to keep comes back by itself,
+     * at most once a second. */
+    if (!c->stream && c->subs && c->token[0]) {
+        if (dg_mono_ms() < c->next_retry_ms)
+            return DG_ECLOSED;
+        c->next_retry_ms = dg_mono_ms() + RECONNECT_EVERY_MS;
+        if ((rc = dg_client_reconnect(c)) != DG_OK)
+            return DG_ECLOSED;
+    }
+    rc = run_until(c, never, NULL, timeout_ms);
     return rc == DG_ETIMEDOUT || rc == DG_EAGAIN ? DG_OK : rc;
 }
 
@@ -598,8 +660,10 @@ int dg_client_login(dg_client *c, const char *user, const char *password,
     req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
     req.login = &m;
     rc = call_checked(c, &req, &r);
-    if (rc == DG_OK)
+    if (rc == DG_OK) {
         copy_token(token, r->resp->login->token);
+        copy_token(c->token, r->resp->login->token);
+    }
     dg_reply_free(r);
     return rc;
 }
@@ -609,10 +673,14 @@ int dg_client_authenticate(dg_client *c, const char *token)
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
     Dangan__V1__AuthenticateRequest m = DANGAN__V1__AUTHENTICATE_REQUEST__INIT;
 
+    int rc;
+
     m.token = (char *)token;
     req.body_case = DANGAN__V1__REQUEST__BODY_AUTHENTICATE;
     req.authenticate = &m;
-    return call_simple(c, &req);
+    if ((rc = call_simple(c, &req)) == DG_OK && token != c->token)
+        copy_token(c->token, token);
+    return rc;
 }
 
 int dg_client_logout(dg_client *c)
@@ -670,8 +738,126 @@ int dg_client_change_password(dg_client *c, const char *current, const char *fre
     req.body_case = DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD;
     req.change_password = &m;
     rc = call_checked(c, &req, &r);
-    if (rc == DG_OK)
+    if (rc == DG_OK) {
         copy_token(token, r->resp->change_password->token);
+        copy_token(c->token, r->resp->change_password->token);
+    }
     dg_reply_free(r);
     return rc;
+}
+
+/* ------------------------------------------------------------ subscriptions */
+
+/* Sends Subscribe for `sb` (from its cursor, or from `since`, or from now)
+ * and records the server's id for it. */
+static int subscribe_one(dg_client *c, struct sub *sb, const Dangan__V1__Cursor *since)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
+    Dangan__V1__Cursor at = DANGAN__V1__CURSOR__INIT;
+    Dangan__V1__SubscribeFilter *filter = NULL;
+    dg_reply *r;
+    int rc;
+
+    if (sb->filter &&
+        !(filter = dangan__v1__subscribe_filter__unpack(NULL, sb->filter_len, sb->filter)))
+        return DG_EPROTO;
+    m.filter = filter;
+    if (sb->has_cursor) {
+        at.epoch = sb->epoch;
+        at.seq = sb->seq;
+        m.since = &at;
+    } else {
+        m.since = (Dangan__V1__Cursor *)since;
+    }
+    req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &m;
+    rc = call_checked(c, &req, &r);
+    if (filter)
+        dangan__v1__subscribe_filter__free_unpacked(filter, NULL);
+    if (rc != DG_OK)
+        return rc;
+    sb->server_id = r->resp->subscribe->subscription_id;
+    if (!sb->has_cursor && !since && r->resp->subscribe->head) { /* from now: the head */
+        sb->epoch = r->resp->subscribe->head->epoch;
+        sb->seq = r->resp->subscribe->head->seq;
+        sb->has_cursor = true;
+    }
+    dg_reply_free(r);
+    return DG_OK;
+}
+
+int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
+                        const Dangan__V1__Cursor *since, uint64_t *id)
+{
+    struct sub *sb = dg_xcalloc(1, sizeof *sb);
+    int rc;
+
+    if (filter) {
+        sb->filter_len = dangan__v1__subscribe_filter__get_packed_size(filter);
+        sb->filter = dg_xmalloc(sb->filter_len ? sb->filter_len : 1);
+        dangan__v1__subscribe_filter__pack(filter, sb->filter);
+    }
+    if ((rc = subscribe_one(c, sb, since)) != DG_OK) {
+        free(sb->filter);
+        free(sb);
+        return rc;
+    }
+    sb->id = sb->server_id;
+    sb->next = c->subs;
+    c->subs = sb;
+    if (id)
+        *id = sb->id;
+    return DG_OK;
+}
+
+int dg_client_unsubscribe(dg_client *c, uint64_t id)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__UnsubscribeRequest m = DANGAN__V1__UNSUBSCRIBE_REQUEST__INIT;
+
+    for (struct sub **p = &c->subs; *p; p = &(*p)->next) {
+        struct sub *sb = *p;
+
+        if (sb->id != id)
+            continue;
+        *p = sb->next;
+        m.subscription_id = sb->server_id;
+        free(sb->filter);
+        free(sb);
+        req.body_case = DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE;
+        req.unsubscribe = &m;
+        return c->stream ? call_simple(c, &req) : DG_OK;
+    }
+    set_err(c, "no subscription %llu", (unsigned long long)id);
+    return DG_ENOTFOUND;
+}
+
+int dg_client_reconnect(dg_client *c)
+{
+    int rc;
+
+    if (c->stream) {
+        dg_stream_close(c->stream, false);
+        while (c->stream)
+            uv_run(&c->loop, UV_RUN_ONCE);
+    }
+    while (c->received) { /* answers of the old connection */
+        dg_reply *next = c->received->next;
+
+        dg_reply_free(c->received);
+        c->received = next;
+    }
+    dg_reply_free(c->hello);
+    c->hello = NULL;
+    if ((rc = connect_stream(c, c->server, c->connect_timeout_ms)) != DG_OK ||
+        (rc = say_hello(c, c->client_name[0] ? c->client_name : NULL)) != DG_OK)
+        return rc;
+    if (c->token[0] && (rc = dg_client_authenticate(c, c->token)) != DG_OK)
+        return rc;
+    for (struct sub *sb = c->subs; sb; sb = sb->next)
+        if ((rc = subscribe_one(c, sb, NULL)) != DG_OK)
+            return rc;
+    c->err[0] = '\0';
+    return DG_OK;
 }

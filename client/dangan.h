@@ -117,7 +117,23 @@ int dg_client_change_password(dg_client *c, const char *current, const char *fre
 
 /* Runs the connection for up to timeout_ms (0: only what is ready now),
  * delivering events to on_event. DG_OK, or DG_ECLOSED when the connection
- * is gone. */
+ * is gone. With subscriptions made by dg_client_subscribe and a session,
+ * a lost connection is re-opened here (at most once a second) and every
+ * subscription resumes after the last event it delivered: nothing missed,
+ * nothing twice. */
 int dg_client_poll(dg_client *c, int timeout_ms);
+
+/* ---- change feed ---- */
+
+/* Subscribes (filter may be NULL: everything visible; since NULL: from
+ * now) and keeps the subscription: its events reach on_event with *id as
+ * subscription_id, across reconnects. */
+int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
+                        const Dangan__V1__Cursor *since, uint64_t *id);
+int dg_client_unsubscribe(dg_client *c, uint64_t id);
+/* Opens a new connection to the same server, authenticates with the
+ * session of the last login, and resumes every subscription from its last
+ * cursor. DG_OK or why not. */
+int dg_client_reconnect(dg_client *c);
 
 #endif

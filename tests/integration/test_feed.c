@@ -614,6 +614,56 @@ static void test_cli_watch_once_resumes_from_where_it_stopped(void **state)
     dgt_rmtree(cfg);
 }
 
+static void test_libdangan_resumes_its_subscriptions_after_a_server_restart(void **state)
+{
+    struct tracker t = {0};
+    dg_client_opts o = {.server = NULL, .on_event = track_event, .user = &t};
+    dgt_server own;
+    dg_client *c, *w;
+    uint64_t id;
+    int64_t start, end;
+    dg_reply *r;
+
+    (void)state;
+    dgt_server_start(&own, NULL);
+    o.server = own.addr;
+    o.fingerprint = own.fingerprint;
+    assert_int_equal(dg_client_open(&o, &c), DG_OK);
+    assert_int_equal(dg_client_login(c, "admin", own.admin_password, NULL), DG_OK);
+    assert_int_equal(dg_client_subscribe(c, NULL, NULL, &id), DG_OK);
+    w = dgt_login(&own, "admin", own.admin_password);
+    r = subscribe(w, -1, 0, NULL);
+    start = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+    dg_reply_free(r);
+    dgt_create_customers(w, 50, "重连前", NULL, NULL);
+    for (int64_t until = dg_mono_ms() + 5000; t.n < 50 && dg_mono_ms() < until;)
+        dg_client_poll(c, 20);
+    assert_int_equal(t.n, 50);
+    dg_client_close(w);
+
+    /* the server goes away; changes are made while the client is cut off */
+    assert_int_equal(dgt_server_stop_keep(&own), 0);
+    assert_int_equal(dg_client_poll(c, 100), DG_ECLOSED);
+    dgt_server_restart_same_port(&own);
+    w = dgt_login(&own, "admin", own.admin_password);
+    dgt_create_customers(w, 70, "断线时", NULL, NULL);
+    r = subscribe(w, -1, 0, NULL);
+    end = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+    dg_reply_free(r);
+
+    /* polling alone brings the connection and the subscription back */
+    for (int64_t until = dg_mono_ms() + 10000; t.n < 120 && dg_mono_ms() < until;)
+        dg_client_poll(c, 50);
+    assert_int_equal(t.n, (size_t)(end - start));
+    for (size_t i = 0; i < t.n; i++)
+        assert_int_equal(t.seqs[i], start + 1 + (int64_t)i); /* none missed, none twice */
+    assert_int_equal(dg_client_unsubscribe(c, id), DG_OK);
+    free(t.seqs);
+    dg_client_close(w);
+    dg_client_close(c);
+    dgt_server_stop(&own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_a_subscriber_that_stops_reading_costs_bounded_memory),
         cmocka_unit_test(test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice),
         cmocka_unit_test(test_cli_watch_once_resumes_from_where_it_stopped),
+        cmocka_unit_test(test_libdangan_resumes_its_subscriptions_after_a_server_restart),
     };
 
     return cmocka_run_group_tests_name("feed", tests, setup, teardown);

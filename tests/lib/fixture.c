@@ -162,9 +162,11 @@ static void spawn_serve(dgt_server *s)
         close(null);
         /* DGT_LOG_LEVEL=debug logs every request into the test's server log */
         const char *level = getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL") : "info";
+        char listen[32];
 
+        snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port); /* 0: any free port */
         execl(DANGAND_PATH, DANGAND_PATH, "serve", "--data", s->data, "--config", s->config,
-              "--listen", "127.0.0.1:0", "--log-level", level, (char *)NULL);
+              "--listen", listen, "--log-level", level, (char *)NULL);
         _exit(127);
     }
     track(s->pid, true);
@@ -216,6 +218,11 @@ void dgt_server_restart(dgt_server *s, const char *extra_ini)
     write_config(s, extra_ini);
     s->port = 0;
     spawn_serve(s);
+}
+
+void dgt_server_restart_same_port(dgt_server *s)
+{
+    spawn_serve(s); /* s->port is the one it had */
 }
 
 int dgt_server_stop_keep(dgt_server *s)

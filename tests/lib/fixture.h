@@ -35,6 +35,8 @@ typedef struct dgt_server {
 void dgt_server_start(dgt_server *s, const char *extra_ini);
 /* Starts the server again on the same data dir (after dgt_server_stop_keep). */
 void dgt_server_restart(dgt_server *s, const char *extra_ini);
+/* The same, on the port it had (clients reconnect to the same address). */
+void dgt_server_restart_same_port(dgt_server *s);
 /* SIGTERM, wait; returns the exit status (-1 if it died by a signal). Keeps the data dir. */
 int dgt_server_stop_keep(dgt_server *s);
 /* Stops, asserts exit 0 and no error lines, removes the temp dir. */
