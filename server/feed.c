@@ -52,10 +52,18 @@ struct dg_sub {
 };
 
 /* One read of new changes, kept while it is among the newest RING_ROWS. */
+/* What every subscriber's check needs of a change row, worked out once. */
+struct row_meta {
+    enum dg_kind kind;
+    bool has_before, has_after; /* a view before / after the change */
+    int64_t owner_before, tier_before, owner_after, tier_after;
+};
+
 struct ring_batch {
     struct ring_batch *next;
     dg_arena *arena;
     dg_change_row *rows;
+    struct row_meta *meta;
     size_t n;
 };
 
@@ -200,18 +208,26 @@ static Dangan__V1__UserRef *actor_ref(dg_arena *a, dg_feed *f, int64_t id)
     return r->username ? r : NULL;
 }
 
+static struct row_meta meta_of(const dg_change_row *row)
+{
+    struct row_meta m = {.kind = dg_kind_parse(row->c.entity)};
+
+    m.has_before = parse_vis(row->c.vis_before, &m.owner_before, &m.tier_before);
+    m.has_after = parse_vis(row->c.vis_after, &m.owner_after, &m.tier_after);
+    return m;
+}
+
 /* Sends what subscriber `s` may know of change `row`: the change, Hidden
  * when the record left its view, or nothing. */
-static void deliver(dg_sub *s, const dg_change_row *row, dg_arena *a)
+static void deliver(dg_sub *s, const dg_change_row *row, const struct row_meta *m, dg_arena *a)
 {
     const dg_change *c = &row->c;
     const dg_session *sess = dg_conn_session(s->conn);
     dg_perm_who who = {sess->user_id, sess->role, s->feed->srv->restricted_tiers};
-    enum dg_kind kind = dg_kind_parse(c->entity);
-    int64_t owner_b = 0, tier_b = 0, owner_a = 0, tier_a = 0;
-    bool sees_b =
-        parse_vis(c->vis_before, &owner_b, &tier_b) && dg_perm_sees(&who, owner_b, tier_b);
-    bool sees_a = parse_vis(c->vis_after, &owner_a, &tier_a) && dg_perm_sees(&who, owner_a, tier_a);
+    enum dg_kind kind = m->kind;
+    int64_t owner_b = m->owner_before, owner_a = m->owner_after;
+    bool sees_b = m->has_before && dg_perm_sees(&who, owner_b, m->tier_before);
+    bool sees_a = m->has_after && dg_perm_sees(&who, owner_a, m->tier_after);
     Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
 
     if (kind == DG_KIND_NONE)
@@ -307,10 +323,20 @@ static void serve_from_ring(dg_sub *s)
     a = dg_arena_new(SERVE_BUDGET);
     dg_conn_cork(s->conn);
     for (struct ring_batch *b = f->ring; b; b = b->next) {
-        for (size_t i = 0; i < b->n; i++) {
-            if (b->rows[i].seq <= s->cursor)
-                continue;
-            deliver(s, &b->rows[i], a);
+        size_t lo = 0, hi = b->n;
+
+        if (b->n == 0 || b->rows[b->n - 1].seq <= s->cursor)
+            continue;     /* all sent */
+        while (lo < hi) { /* the first row after the cursor */
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (b->rows[mid].seq <= s->cursor)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t i = lo; i < b->n; i++) {
+            deliver(s, &b->rows[i], &b->meta[i], a);
             s->cursor = b->rows[i].seq;
         }
     }
@@ -341,7 +367,9 @@ static void sub_fetch_done(struct fetch *x)
     }
     dg_conn_cork(s->conn);
     for (size_t i = 0; i < x->n; i++) {
-        deliver(s, &x->rows[i], x->arena);
+        struct row_meta m = meta_of(&x->rows[i]);
+
+        deliver(s, &x->rows[i], &m, x->arena);
         s->cursor = x->rows[i].seq;
     }
     dg_conn_uncork(s->conn);
@@ -368,6 +396,7 @@ static void ring_drop_oldest(dg_feed *f)
     if (b->n)
         f->ring_lo = b->rows[b->n - 1].seq;
     dg_arena_free(b->arena);
+    free(b->meta);
     free(b);
 }
 
@@ -392,6 +421,9 @@ static void ring_fetch_done(struct fetch *x)
     b->arena = x->arena; /* the rows live in it */
     b->rows = x->rows;
     b->n = x->n;
+    b->meta = dg_xcalloc(b->n, sizeof *b->meta);
+    for (size_t i = 0; i < b->n; i++)
+        b->meta[i] = meta_of(&b->rows[i]);
     if (f->ring_tail)
         f->ring_tail->next = b;
     else
