@@ -4,8 +4,10 @@
  * people, or one JSON object per line with --json). The cursor of the last
  * event is saved in the config directory after every event, so a watch
  * started again without --since resumes where the last one stopped, and a
- * dropped connection is re-opened (every few seconds) and resumed from it:
- * nothing is missed, nothing repeats. Runs until interrupted.
+ * dropped connection is re-opened and resumed from it:
+ * nothing is missed, nothing repeats (libdangan re-opens the connection and
+ * resumes the subscription). Runs until interrupted, or with --once until it
+ * is up to date.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 #include "rec.h"
 
 #define MAX_CUSTOMERS 100
-#define RETRY_S 3
+#define RETRY_MS 200 /* while the connection is down; libdangan retries once a second */
 
 enum { OPT_CUSTOMER = 256, OPT_MINE, OPT_ENTITY, OPT_SINCE, OPT_ONCE };
 
@@ -27,6 +29,7 @@ struct watch {
     int64_t seq;       /* the saved cursor; -1: none yet */
     bool is_resync;    /* the server asked for a reload */
     uint64_t probe_id; /* learn_epoch's short subscription: its events are not shown */
+    uint64_t sub_id;   /* the subscription libdangan keeps for us */
     bool is_caught_up; /* CaughtUp came: with --once, time to go */
     bool is_once;      /* --once: what changed since the cursor, then exit */
     char cursor_path[1400];
@@ -193,30 +196,25 @@ static int learn_epoch(struct watch *w)
     return rc;
 }
 
-/* Subscribes from the saved cursor (or from now); EXIT_OK or an exit code. */
+/* Subscribes from the saved cursor (or from now, after a resync). libdangan
+ * keeps the subscription: a dropped connection is re-opened by
+ * dg_client_poll and the subscription resumes after its last event.
+ * EXIT_OK or an exit code. */
 static int subscribe(struct watch *w, const Dangan__V1__SubscribeFilter *filter)
 {
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
     Dangan__V1__Cursor since = DANGAN__V1__CURSOR__INIT;
-    dg_reply *r;
+    bool from_cursor = w->seq >= 0 && !w->is_resync;
     int rc;
 
-    m.filter = (Dangan__V1__SubscribeFilter *)filter;
-    if (w->seq >= 0 && !w->is_resync && w->epoch == 0 && (rc = learn_epoch(w)) != EXIT_OK)
+    if (from_cursor && w->epoch == 0 && (rc = learn_epoch(w)) != EXIT_OK)
         return rc;
-    if (w->seq >= 0 && !w->is_resync) {
-        since.epoch = w->epoch;
-        since.seq = (uint64_t)w->seq;
-        m.since = &since;
-    }
+    if (w->sub_id) /* ended by the server (a resync): forget it here too */
+        (void)dg_client_unsubscribe(w->c->client, w->sub_id);
+    since.epoch = w->epoch;
+    since.seq = (uint64_t)w->seq;
     w->is_resync = false;
-    req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
-    req.subscribe = &m;
-    if ((rc = cli_rec_call(w->c, &req, &r)) != EXIT_OK)
-        return rc;
-    dg_reply_free(r);
-    return EXIT_OK;
+    rc = dg_client_subscribe(w->c->client, filter, from_cursor ? &since : NULL, &w->sub_id);
+    return rc == DG_OK ? EXIT_OK : cli_fail_call(w->c, rc);
 }
 
 static int parse_kinds(cli *c, const char *list, Dangan__V1__SubscribeFilter *f)
@@ -252,6 +250,7 @@ int cmd_watch(cli *c)
     static struct watch w; /* the event callback keeps a pointer to it */
     const char *refs[MAX_CUSTOMERS], *since = NULL;
     size_t n_refs = 0;
+    bool is_down = false;
     int opt, rc = EXIT_OK;
 
     memset(&w, 0, sizeof w);
@@ -306,17 +305,17 @@ int cmd_watch(cli *c)
     if (rc == EXIT_OK)
         rc = subscribe(&w, &f);
     while (rc == EXIT_OK && !(w.is_once && w.is_caught_up)) {
-        if (w.is_resync)
+        if (w.is_resync) {
             rc = subscribe(&w, &f); /* from now on */
-        else if (dg_client_poll(c->client, 1000) == DG_ECLOSED) {
-            /* the connection dropped: come back and resume from the cursor */
-            fprintf(stderr, "dangan watch: connection lost; reconnecting in %d s\n", RETRY_S);
-            dg_client_close(c->client);
-            c->client = NULL;
-            do {
-                sleep(RETRY_S);
-            } while (cli_session(c) == EXIT_CONNECT);
-            rc = c->client ? subscribe(&w, &f) : EXIT_CONNECT;
+        } else if (dg_client_poll(c->client, 1000) == DG_ECLOSED) {
+            /* libdangan re-opens the connection on a later poll and resumes */
+            if (!is_down)
+                fprintf(stderr, "dangan watch: connection lost; reconnecting\n");
+            is_down = true;
+            usleep(RETRY_MS * 1000);
+        } else if (is_down) {
+            fprintf(stderr, "dangan watch: reconnected\n");
+            is_down = false;
         }
     }
     free(f.customer_ids);
