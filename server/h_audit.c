@@ -33,7 +33,48 @@ struct audit_job {
     bool has_expect;
     dg_audit_verdict verdict;
     dg_audit_chain head;
+    bool is_masked; /* the reader may not see sensitive values */
 };
+
+/* The detail with the values of sensitive fields (in its before/after)
+ * masked, for readers who may not see them (DESIGN §6: audit details obey the
+ * same rule as replies). The record's hash covers the stored detail, so
+ * AuditVerify (on the server) is the way to check a masked page. Reader
+ * thread: a page may hold a thousand details to parse. */
+static const char *masked_detail(dg_arena *a, const dg_audit_rec *r)
+{
+    const dg_entity *e = dg_entity_get(dg_kind_parse(r->entity));
+    const char *sides[] = {"before", "after"};
+    json_t *d;
+    char buf[512], *text;
+    const char *out;
+    bool changed = false;
+
+    if (!e || !(d = json_loads(r->detail, 0, NULL)))
+        return r->detail;
+    for (size_t k = 0; k < DG_ARRAY_LEN(sides); k++) {
+        json_t *side = json_object_get(d, sides[k]), *v;
+        const char *key;
+
+        json_object_foreach(side, key, v)
+        {
+            int fi = dg_entity_field_index(e, key);
+
+            if (fi < 0 || !(e->fields[fi].flags & DG_FF_SENSITIVE) || !json_is_string(v))
+                continue;
+            dg_perm_mask_text(json_string_value(v), e->fields[fi].type, buf, sizeof buf);
+            json_object_set_new(side, key, json_string(buf));
+            changed = true;
+        }
+    }
+    text = changed ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    if (!text)
+        return r->detail;
+    out = dg_arena_strdup(a, text);
+    free(text);
+    return out ? out : "{}"; /* out of budget: nothing rather than too much */
+}
 
 static void audit_run(dg_job *job, void *ctx)
 {
@@ -49,6 +90,8 @@ static void audit_run(dg_job *job, void *ctx)
     case OP_QUERY:
     case OP_EXPORT:
         rc = dg_store_audit_query(st, &j->filter, j->req->arena, &j->rows, &j->n_rows);
+        for (size_t i = 0; rc == DG_OK && j->is_masked && i < j->n_rows; i++)
+            j->rows[i].rec.detail = masked_detail(j->req->arena, &j->rows[i].rec);
         break;
     case OP_VERIFY:
         rc = dg_audit_verify(st, j->has_expect ? &j->expect : NULL, &j->verdict);
@@ -73,44 +116,6 @@ static Dangan__V1__AuditHead *head_pb(dg_req *req, const dg_audit_chain *c)
     return h;
 }
 
-/* The detail with the values of sensitive fields (in its before/after)
- * masked, for readers who may not see them (DESIGN §6: audit details obey the
- * same rule as replies). The record's hash covers the stored detail, so
- * AuditVerify (on the server) is the way to check a masked page. */
-static char *masked_detail(dg_req *req, const dg_audit_rec *r)
-{
-    const dg_entity *e = dg_entity_get(dg_kind_parse(r->entity));
-    const char *sides[] = {"before", "after"};
-    json_t *d;
-    char buf[512], *text, *out;
-    bool changed = false;
-
-    if (!e || !(d = json_loads(r->detail, 0, NULL)))
-        return (char *)r->detail;
-    for (size_t k = 0; k < DG_ARRAY_LEN(sides); k++) {
-        json_t *side = json_object_get(d, sides[k]), *v;
-        const char *key;
-
-        json_object_foreach(side, key, v)
-        {
-            int fi = dg_entity_field_index(e, key);
-
-            if (fi < 0 || !(e->fields[fi].flags & DG_FF_SENSITIVE) || !json_is_string(v))
-                continue;
-            dg_perm_mask_text(json_string_value(v), e->fields[fi].type, buf, sizeof buf);
-            json_object_set_new(side, key, json_string(buf));
-            changed = true;
-        }
-    }
-    text = changed ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(d);
-    if (!text)
-        return (char *)r->detail;
-    out = dg_req_strdup(req, text);
-    free(text);
-    return out;
-}
-
 static Dangan__V1__AuditRecord *record_pb(dg_req *req, dg_audit_row *row)
 {
     Dangan__V1__AuditRecord *p = dg_req_alloc(req, sizeof *p);
@@ -127,8 +132,7 @@ static Dangan__V1__AuditRecord *record_pb(dg_req *req, dg_audit_row *row)
     p->entity = (char *)r->entity;
     p->entity_id = r->entity_id;
     p->outcome = (char *)r->outcome;
-    p->detail = dg_perm_sees_all(dg_conn_session(req->conn)->role) ? (char *)r->detail
-                                                                   : masked_detail(req, r);
+    p->detail = (char *)r->detail; /* masked by audit_run for who may not see all */
     p->hash = (ProtobufCBinaryData){row->hash_len < 32 ? row->hash_len : 32, row->hash};
     return p;
 }
@@ -272,6 +276,7 @@ static void query_or_export(dg_req *req, const Dangan__V1__AuditQueryRequest *m,
     }
     j = dg_xcalloc(1, sizeof *j);
     j->op = op;
+    j->is_masked = !dg_perm_sees_all(dg_conn_session(req->conn)->role);
     j->filter = (dg_audit_filter){
         .username = m->username,
         .action = m->action,
