@@ -973,23 +973,47 @@ int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_a
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
 }
 
-static const char SQL_CHANGES_PRUNE[] =
-    "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at < ?1"
-    " AND seq <= (SELECT coalesce(max(seq), 0) FROM changes) - ?2 ORDER BY seq LIMIT ?3)";
+/* Pruning removes a prefix of the feed, never rows in the middle: a cursor
+ * older than the oldest row left is told to resync, and any other cursor
+ * must find every later row still there. The oldest rows are read in seq
+ * order (the rowid: no scan of the table) up to the first one to keep. */
+static const char SQL_CHANGES_HEAD[] = "SELECT seq, at FROM changes ORDER BY seq LIMIT ?1";
+static const char SQL_CHANGES_MAX[] = "SELECT coalesce(max(seq), 0) FROM changes";
+static const char SQL_CHANGES_PRUNE[] = "DELETE FROM changes WHERE seq <= ?1";
 
 int dg_store_changes_prune(dg_store *st, int64_t before, int64_t keep, int max, int *n)
 {
-    sqlite3_stmt *s = store_stmt(st, SQL_CHANGES_PRUNE);
+    sqlite3_stmt *s = store_stmt(st, SQL_CHANGES_MAX);
+    int64_t newest, last = 0;
     int rc;
 
     *n = 0;
     if (!s)
         return DG_EIO;
-    sqlite3_bind_int64(s, 1, before);
-    sqlite3_bind_int64(s, 2, keep);
-    sqlite3_bind_int(s, 3, max);
-    rc = store_exec_stmt(st, s);
-    if (rc == DG_OK)
-        *n = sqlite3_changes(st->db);
-    return rc;
+    if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return store_err(st, rc);
+    }
+    newest = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (!(s = store_stmt(st, SQL_CHANGES_HEAD)))
+        return DG_EIO;
+    sqlite3_bind_int(s, 1, max);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(s, 0);
+
+        if (seq > newest - keep || sqlite3_column_int64(s, 1) >= before)
+            break; /* the first row to keep */
+        last = seq;
+        (*n)++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_err(st, rc);
+    if (last == 0)
+        return DG_OK;
+    if (!(s = store_stmt(st, SQL_CHANGES_PRUNE)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, last);
+    return store_exec_stmt(st, s);
 }

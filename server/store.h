@@ -213,7 +213,8 @@ typedef struct dg_change {
 int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq);
 
 /* Deletes up to `max` of the oldest changes that are both older than `before`
- * (unix ms) and not among the newest `keep` (retention); *n gets how many. */
+ * (unix ms) and not among the newest `keep` (retention): always a prefix,
+ * stopping at the first row to keep. *n gets how many. */
 int dg_store_changes_prune(dg_store *st, int64_t before, int64_t keep, int max, int *n);
 
 /* A change row as read back for the feed. */

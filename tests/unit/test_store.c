@@ -222,6 +222,73 @@ static void test_rollback_to_savepoint_undoes_only_that_part(void **state)
     dg_store_close(st);
 }
 
+/* Appends changes at the given times (unix ms) in one transaction. */
+static void append_changes(dg_store *st, const int64_t *at, size_t n)
+{
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    for (size_t i = 0; i < n; i++) {
+        dg_change c = {.at = at[i],
+                       .entity = "customer",
+                       .entity_id = 1,
+                       .customer_id = 1,
+                       .op = "updated",
+                       .version = (int64_t)i + 1,
+                       .fields = "name",
+                       .vis_before = "",
+                       .vis_after = ""};
+        int64_t seq;
+
+        assert_int_equal(dg_store_change_append(st, &c, &seq), DG_OK);
+    }
+    assert_int_equal(dg_store_commit(st), DG_OK);
+}
+
+static int64_t oldest_change(dg_store *st)
+{
+    dg_arena *a = dg_arena_new(1 << 20);
+    dg_change_row *rows;
+    size_t n;
+    int64_t oldest = -1;
+
+    assert_int_equal(dg_store_read_begin(st), DG_OK);
+    assert_int_equal(dg_store_changes_after(st, 0, 1, a, &rows, &n, &oldest), DG_OK);
+    dg_store_read_end(st);
+    dg_arena_free(a);
+    return n ? rows[0].seq : 0;
+}
+
+static int prune(dg_store *st, int64_t before, int64_t keep, int max)
+{
+    int n = -1;
+
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    assert_int_equal(dg_store_changes_prune(st, before, keep, max, &n), DG_OK);
+    assert_int_equal(dg_store_commit(st), DG_OK);
+    return n;
+}
+
+/* Retention removes a prefix of the feed, never a row in the middle (a
+ * cursor past the oldest row must find every later one), within `keep` and
+ * `max`. Seqs 1..8, times: 10 20 30 90 40 50 60 70. */
+static void test_change_pruning_removes_only_a_prefix(void **state)
+{
+    static const int64_t at[] = {10, 20, 30, 90, 40, 50, 60, 70};
+    dg_store *st = create();
+
+    (void)state;
+    append_changes(st, at, 8);
+    assert_int_equal(prune(st, 25, 0, 100), 2); /* 10, 20 */
+    assert_int_equal(oldest_change(st), 3);
+    /* 30 goes; seq 4 (at 90) stops it, though 40..70 are older than 80 */
+    assert_int_equal(prune(st, 80, 0, 100), 1);
+    assert_int_equal(oldest_change(st), 4);
+    assert_int_equal(prune(st, 80, 0, 100), 0);
+    assert_int_equal(prune(st, 1000, 3, 2), 2);   /* at most max: seqs 4, 5 */
+    assert_int_equal(prune(st, 1000, 3, 100), 0); /* the newest 3 are kept */
+    assert_int_equal(oldest_change(st), 6);
+    dg_store_close(st);
+}
+
 static void put_doc(dg_store *st, int64_t id, const char *old_name, const char *name)
 {
     dg_search_doc old = {.name = old_name}, doc = {.name = name};
@@ -398,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkpoint_restart_starts_the_wal_over, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_large_transaction_lands_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_pruning_removes_only_a_prefix, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
