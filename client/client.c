@@ -606,6 +606,11 @@ int dg_client_poll(dg_client *c, int timeout_ms)
     return rc == DG_ETIMEDOUT || rc == DG_EAGAIN ? DG_OK : rc;
 }
 
+int dg_client_fd(dg_client *c)
+{
+    return uv_backend_fd(&c->loop); /* the loop's epoll set: readable when any of it is */
+}
+
 /* Calls and turns a non-OK Status into its dg_err, remembering code and reason. */
 static int call_checked(dg_client *c, Dangan__V1__Request *req, dg_reply **out)
 {

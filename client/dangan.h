@@ -123,6 +123,13 @@ int dg_client_change_password(dg_client *c, const char *current, const char *fre
  * nothing twice. */
 int dg_client_poll(dg_client *c, int timeout_ms);
 
+/* For callers with an event loop of their own (epoll, poll, a GUI): a file
+ * descriptor that polls readable when the connection has input for
+ * dg_client_poll(c, 0). It stays the same across reconnects and is closed by
+ * dg_client_close; do not read it. Call dg_client_poll(c, 0) when it is
+ * readable, and at least once a second for keepalive and reconnects. */
+int dg_client_fd(dg_client *c);
+
 /* ---- change feed ---- */
 
 /* Subscribes (filter may be NULL: everything visible; since NULL: from

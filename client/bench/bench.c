@@ -253,9 +253,9 @@ struct conn {
     pthread_t thread;
     bool is_started;
     struct run *run;
-    dg_worker *worker;   /* a load connection, or */
-    dg_watcher *watcher; /* a subscriber (--watchers) */
-    int rc;              /* setup outcome */
+    dg_worker *worker;     /* a load connection, or */
+    dg_watchers *watchers; /* or a thread's share of the subscribers (--watchers) */
+    int rc;                /* setup outcome */
     char err[320];
 };
 
@@ -266,8 +266,8 @@ static void *conn_main(void *arg)
     dg_client *c = NULL;
     bool is_go;
 
-    if (cn->watcher)
-        cn->rc = dg_watcher_open(cn->watcher, run->o, run->token, cn->err, sizeof cn->err);
+    if (cn->watchers)
+        cn->rc = dg_watchers_open(cn->watchers, run->o, run->token, cn->err, sizeof cn->err);
     else
         cn->rc = dg_bench_resume(run->o, run->token, &c, cn->err, sizeof cn->err);
     pthread_mutex_lock(&run->mu);
@@ -280,8 +280,8 @@ static void *conn_main(void *arg)
         pthread_cond_wait(&run->cv, &run->mu);
     is_go = run->is_go && !run->is_abort;
     pthread_mutex_unlock(&run->mu);
-    if (cn->watcher && cn->rc == DG_OK && is_go)
-        dg_watcher_run(cn->watcher, run->from_us, run->until_us);
+    if (cn->watchers && cn->rc == DG_OK && is_go)
+        dg_watchers_run(cn->watchers, run->from_us, run->until_us);
     else if (c && is_go)
         dg_worker_run(cn->worker, c, run->from_us, run->until_us);
     dg_client_close(c);
@@ -376,12 +376,19 @@ static int setup(dg_bench_opts *o, struct run *run, struct customers *cs, dg_ben
     return DG_BENCH_EXIT_OK;
 }
 
+/* One per load connection, plus one per DG_WATCHERS_PER_THREAD watchers. */
+static int n_threads(const dg_bench_opts *o)
+{
+    return o->connections + (o->watchers + DG_WATCHERS_PER_THREAD - 1) / DG_WATCHERS_PER_THREAD;
+}
+
 /* Workers with disjoint shares of the customers for updates: connection i
  * updates customers i, i + N, i + 2N... of the listing. */
 static void make_workers(const dg_bench_opts *o, const struct customers *cs, struct conn *conns)
 {
-    for (int i = 0; i < o->watchers; i++)
-        conns[o->connections + i].watcher = dg_watcher_new();
+    for (int i = 0, left = o->watchers; left > 0; i++, left -= DG_WATCHERS_PER_THREAD)
+        conns[o->connections + i].watchers =
+            dg_watchers_new(left < DG_WATCHERS_PER_THREAD ? left : DG_WATCHERS_PER_THREAD);
     for (int i = 0; i < o->connections; i++) {
         dg_worker_cfg cfg = {o, cs->ids, cs->n, (uint64_t)i};
 
@@ -400,8 +407,8 @@ static void finish(struct conn *conns, int n, dg_bench_result *res)
     for (int i = 0; i < n; i++) {
         const char *lost;
 
-        if (conns[i].watcher) {
-            dg_watcher_merge(conns[i].watcher, &res->events);
+        if (conns[i].watchers) {
+            dg_watchers_merge(conns[i].watchers, &res->events);
             continue;
         }
         lost = dg_worker_lost(conns[i].worker);
@@ -418,14 +425,18 @@ static int run_connections(const dg_bench_opts *o, struct run *run, struct conn 
                            dg_bench_result *res)
 {
     int64_t t0 = dg_mono_us();
-    int total = o->connections + o->watchers;
+    int total = n_threads(o);
     int n = start_threads(run, conns, total);
 
     res->connect_s = (double)(dg_mono_us() - t0) / 1e6;
     if (n < total || run->n_failed > 0) {
         for (int i = 0; i < n; i++) {
             if (conns[i].rc != DG_OK) {
-                fprintf(stderr, "dangan-bench: connection %d: %s\n", i + 1, conns[i].err);
+                if (conns[i].watchers)
+                    fprintf(stderr, "dangan-bench: watcher thread %d: %s\n", i - o->connections + 1,
+                            conns[i].err);
+                else
+                    fprintf(stderr, "dangan-bench: connection %d: %s\n", i + 1, conns[i].err);
                 break;
             }
         }
@@ -437,8 +448,8 @@ static int run_connections(const dg_bench_opts *o, struct run *run, struct conn 
     }
     if (!o->is_json)
         fprintf(stderr,
-                "dangan-bench: %d connections ready in %.2f s; %g s warm-up, %g s measured\n", n,
-                res->connect_s, o->warmup_s, o->duration_s);
+                "dangan-bench: %d connections ready in %.2f s; %g s warm-up, %g s measured\n",
+                o->connections + o->watchers, res->connect_s, o->warmup_s, o->duration_s);
     run->from_us = dg_mono_us() + (int64_t)(o->warmup_s * 1e6);
     run->until_us = run->from_us + (int64_t)(o->duration_s * 1e6);
     release(run, true);
@@ -452,7 +463,7 @@ int dg_bench_run(dg_bench_opts *o)
     struct run run = {.o = o};
     struct customers cs = {0};
     dg_bench_result res = {0};
-    struct conn *conns = dg_xcalloc((size_t)(o->connections + o->watchers), sizeof *conns);
+    struct conn *conns = dg_xcalloc((size_t)n_threads(o), sizeof *conns);
     int rc;
 
     pthread_mutex_init(&run.mu, NULL);
@@ -467,9 +478,9 @@ int dg_bench_run(dg_bench_opts *o)
         if (rc == DG_BENCH_EXIT_OK)
             dg_bench_report(o, &res, stdout);
     }
-    for (int i = 0; i < o->connections + o->watchers; i++) {
+    for (int i = 0; i < n_threads(o); i++) {
         dg_worker_free(conns[i].worker);
-        dg_watcher_free(conns[i].watcher);
+        dg_watchers_free(conns[i].watchers);
     }
     free(conns);
     customers_fini(&cs);
