@@ -2,6 +2,7 @@
 #include "pb.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "dg.h"
 #include "frame.h"
@@ -78,6 +79,73 @@ int dg_pb_pack_frame(const Dangan__V1__Frame *f, uint32_t limit, dg_buf *out)
     dg_assert(packed == n);
     dg_buf_commit(out, DG_FRAME_HEADER_LEN + n);
     return DG_OK;
+}
+
+/* ---- one event frame around a change packed once for every subscriber ---- */
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Field keys: (number << 3) | wire type (0 varint, 1 fixed64, 2 bytes). */
+#define KEY_FRAME_EVENT ((3u << 3) | 2)
+#define KEY_EVENT_SUB_ID ((1u << 3) | 0)
+#define KEY_EVENT_CURSOR ((2u << 3) | 2)
+#define KEY_EVENT_CHANGE ((10u << 3) | 2)
+#define KEY_CURSOR_EPOCH ((1u << 3) | 1)
+#define KEY_CURSOR_SEQ ((2u << 3) | 0)
+
+void dg_pb_frame_change_event(uint64_t sub_id, uint64_t epoch, uint64_t seq, const uint8_t *change,
+                              size_t change_len, dg_buf *out)
+{
+    /* Proto3 leaves zero scalars out, as protobuf-c's packer does; an
+     * empty ChangeEvent is still sent (the oneof is set). */
+    size_t cursor_len = (epoch ? 1 + 8 : 0) + (seq ? 1 + varint_len(seq) : 0);
+    size_t event_len = (sub_id ? 1 + varint_len(sub_id) : 0) + 1 + varint_len(cursor_len) +
+                       cursor_len + 1 + varint_len(change_len) + change_len;
+    size_t frame_len = 1 + varint_len(event_len) + event_len;
+    uint8_t *p = dg_buf_reserve(out, DG_FRAME_HEADER_LEN + frame_len);
+
+    dg_frame_put_header(p, (uint32_t)frame_len);
+    p += DG_FRAME_HEADER_LEN;
+    *p++ = KEY_FRAME_EVENT;
+    p = put_varint(p, event_len);
+    if (sub_id) {
+        *p++ = KEY_EVENT_SUB_ID;
+        p = put_varint(p, sub_id);
+    }
+    *p++ = KEY_EVENT_CURSOR;
+    p = put_varint(p, cursor_len);
+    if (epoch) {
+        *p++ = KEY_CURSOR_EPOCH;
+        for (int i = 0; i < 8; i++) /* fixed64: little-endian */
+            *p++ = (uint8_t)(epoch >> (8 * i));
+    }
+    if (seq) {
+        *p++ = KEY_CURSOR_SEQ;
+        p = put_varint(p, seq);
+    }
+    *p++ = KEY_EVENT_CHANGE;
+    p = put_varint(p, change_len);
+    memcpy(p, change, change_len);
+    dg_buf_commit(out, DG_FRAME_HEADER_LEN + frame_len);
 }
 
 /* Reads a varint; false if truncated. */

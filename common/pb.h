@@ -43,5 +43,10 @@ uint64_t dg_pb_peek_request_id(const uint8_t *p, size_t len);
 /* Appends the 4-byte length prefix and the packed frame to `out`.
  * DG_ETOOBIG (nothing appended) if the packed size exceeds `limit`. */
 int dg_pb_pack_frame(const Dangan__V1__Frame *f, uint32_t limit, dg_buf *out);
+/* Appends the frame of an Event{subscription_id, cursor{epoch, seq}, change}
+ * whose ChangeEvent is already packed: a change going to many subscribers is
+ * packed once, and each gets the same bytes as dg_pb_pack_frame would give. */
+void dg_pb_frame_change_event(uint64_t sub_id, uint64_t epoch, uint64_t seq, const uint8_t *change,
+                              size_t change_len, dg_buf *out);
 
 #endif

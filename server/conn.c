@@ -150,6 +150,21 @@ void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
         conn_close(c, false);
 }
 
+void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint64_t seq,
+                               const uint8_t *change, size_t change_len)
+{
+    if (!c->stream || c->is_closing)
+        return;
+    if (c->is_corked) {
+        dg_pb_frame_change_event(sub_id, epoch, seq, change, change_len, &c->cork);
+        return;
+    }
+    dg_buf_reset(&c->out);
+    dg_pb_frame_change_event(sub_id, epoch, seq, change, change_len, &c->out);
+    if (dg_stream_send(c->stream, dg_buf_head(&c->out), dg_buf_avail(&c->out)) != DG_OK)
+        conn_close(c, false);
+}
+
 size_t dg_conn_pending(const dg_conn *c)
 {
     return c->stream && !c->is_closing ? dg_stream_pending(c->stream) : 0;

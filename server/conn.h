@@ -52,6 +52,10 @@ void dg_conn_cork(dg_conn *c);
 void dg_conn_uncork(dg_conn *c);
 /* Queues one pushed event (a Frame with an Event). */
 void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev);
+/* Queues a change event whose ChangeEvent is already packed (once, for
+ * every subscriber it goes to). */
+void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint64_t seq,
+                               const uint8_t *change, size_t change_len);
 /* Bytes queued for the peer and not yet written to the socket. */
 size_t dg_conn_pending(const dg_conn *c);
 /* False once the connection is closing. */

@@ -403,6 +403,62 @@ static void test_pb_pack_frame_accepts_frame_exactly_at_limit(void **state)
     dg_buf_fini(&out);
 }
 
+/* The feed frames a change packed once; each subscriber's bytes must be what
+ * protobuf-c would pack for the same Event, zero fields left out alike. */
+static void test_pb_frame_change_event_matches_protobuf_c_byte_for_byte(void **state)
+{
+    static const uint64_t values[] = {0, 1, 127, 128, 16383, 16384, UINT64_MAX};
+    char *fields[] = {"phone", "名称"};
+    Dangan__V1__UserRef actor = DANGAN__V1__USER_REF__INIT;
+    Dangan__V1__ChangeEvent ch = DANGAN__V1__CHANGE_EVENT__INIT;
+    uint8_t packed[256];
+    size_t packed_len;
+
+    (void)state;
+    actor.id = 7;
+    actor.username = "王芳";
+    ch.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    ch.id = 123456;
+    ch.customer_id = 123456;
+    ch.op = "updated";
+    ch.version = 9;
+    ch.actor = &actor;
+    ch.at_ms = 1795000000000;
+    ch.fields = fields;
+    ch.n_fields = 2;
+    for (int empty = 0; empty < 2; empty++) {
+        Dangan__V1__ChangeEvent none = DANGAN__V1__CHANGE_EVENT__INIT;
+        const Dangan__V1__ChangeEvent *body = empty ? &none : &ch;
+
+        packed_len = dangan__v1__change_event__pack(body, packed);
+        for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+            for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
+                Dangan__V1__Cursor cur = DANGAN__V1__CURSOR__INIT;
+                Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
+                Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
+                dg_buf want = {0}, got = {0};
+
+                cur.epoch = values[k];
+                cur.seq = values[(k + i) % (sizeof values / sizeof *values)];
+                ev.subscription_id = values[i];
+                ev.cursor = &cur;
+                ev.body_case = DANGAN__V1__EVENT__BODY_CHANGE;
+                ev.change = (Dangan__V1__ChangeEvent *)body;
+                f.kind_case = DANGAN__V1__FRAME__KIND_EVENT;
+                f.event = &ev;
+                assert_int_equal(dg_pb_pack_frame(&f, 1u << 20, &want), DG_OK);
+                dg_buf_append(&got, "x", 1); /* appends after what is there */
+                dg_pb_frame_change_event(ev.subscription_id, cur.epoch, cur.seq, packed, packed_len,
+                                         &got);
+                assert_int_equal(dg_buf_avail(&got), 1 + dg_buf_avail(&want));
+                assert_memory_equal(dg_buf_head(&got) + 1, dg_buf_head(&want), dg_buf_avail(&want));
+                dg_buf_fini(&want);
+                dg_buf_fini(&got);
+            }
+        }
+    }
+}
+
 static void test_pb_peek_request_id_finds_id_despite_invalid_utf8_username(void **state)
 {
     uint8_t wire_bytes[256];
@@ -502,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_pb_pack_frame_appends_after_existing_bytes),
         cmocka_unit_test(test_pb_pack_frame_refuses_over_limit_leaving_buffer_unchanged),
         cmocka_unit_test(test_pb_pack_frame_accepts_frame_exactly_at_limit),
+        cmocka_unit_test(test_pb_frame_change_event_matches_protobuf_c_byte_for_byte),
         cmocka_unit_test(test_pb_peek_request_id_finds_id_despite_invalid_utf8_username),
         cmocka_unit_test(test_pb_peek_request_id_finds_id_after_the_body),
         cmocka_unit_test(test_pb_peek_request_id_returns_zero_for_garbage),
