@@ -248,13 +248,14 @@ static int64_t oldest_change(dg_store *st)
     dg_arena *a = dg_arena_new(1 << 20);
     dg_change_row *rows;
     size_t n;
-    int64_t oldest = -1;
+    int64_t oldest = -1, first;
 
     assert_int_equal(dg_store_read_begin(st), DG_OK);
     assert_int_equal(dg_store_changes_after(st, 0, 1, a, &rows, &n, &oldest), DG_OK);
     dg_store_read_end(st);
+    first = n ? rows[0].seq : 0;
     dg_arena_free(a);
-    return n ? rows[0].seq : 0;
+    return first;
 }
 
 static int prune(dg_store *st, int64_t before, int64_t keep, int max)
