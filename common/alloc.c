@@ -128,6 +128,32 @@ void dg_arena_free(dg_arena *a)
     free(a);
 }
 
+void dg_arena_reset(dg_arena *a, size_t budget)
+{
+    struct chunk *c = a->head;
+
+    while (c && c->prev) { /* the first chunk is the oldest: keep it */
+        struct chunk *prev = c->prev;
+
+        free(c);
+        c = prev;
+    }
+    a->head = c;
+    a->used = 0;
+    a->budget = budget;
+    a->next_chunk = CHUNK_MIN;
+    a->n_allocs = 0;
+    if (c) {
+        c->used = 0;
+        if (c->cap > budget) { /* the budget still bounds what it holds */
+            free(c);
+            a->head = NULL;
+        } else {
+            a->next_chunk = c->cap * 2 < CHUNK_MAX ? c->cap * 2 : CHUNK_MAX;
+        }
+    }
+}
+
 static struct chunk *add_chunk(dg_arena *a, size_t need)
 {
     /* Never reserve past the budget: used + the newest chunk stays within it. */

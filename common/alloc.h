@@ -29,6 +29,9 @@ typedef struct dg_arena dg_arena;
 dg_arena *dg_arena_new(size_t budget);
 /* Frees every allocation and the arena. Accepts NULL. */
 void dg_arena_free(dg_arena *a);
+/* Forgets everything handed out, keeping its first chunk for reuse, with a
+ * new budget: one arena for many short-lived decodes. */
+void dg_arena_reset(dg_arena *a, size_t budget);
 /* `n` bytes aligned for any type, or NULL when over budget (or injected failure). */
 void *dg_arena_alloc(dg_arena *a, size_t n);
 /* Zeroed variant. */

@@ -382,6 +382,25 @@ static void test_arena_set_budget_below_usage_refuses_further_allocations(void *
     dg_arena_free(a);
 }
 
+static void test_arena_reset_forgets_usage_and_applies_the_new_budget(void **state)
+{
+    dg_arena *a = dg_arena_new(1 << 20);
+    char *p;
+
+    (void)state;
+    for (int i = 0; i < 100; i++) /* several chunks */
+        assert_non_null(dg_arena_alloc(a, 1000));
+    dg_arena_reset(a, 5000);
+    assert_int_equal(dg_arena_used(a), 0);
+    assert_non_null(p = dg_arena_alloc(a, 4096));
+    memset(p, 1, 4096);                   /* really usable (ASan checks) */
+    assert_null(dg_arena_alloc(a, 1000)); /* the new budget holds */
+    dg_arena_reset(a, 64);                /* smaller than the kept chunk: still bounded */
+    assert_null(dg_arena_alloc(a, 128));
+    assert_non_null(dg_arena_alloc(a, 64));
+    dg_arena_free(a);
+}
+
 static void test_arena_free_accepts_null(void **state)
 {
     (void)state;
@@ -460,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_arena_printf_returns_null_over_budget),
         cmocka_unit_test(test_arena_set_budget_raises_the_limit),
         cmocka_unit_test(test_arena_set_budget_below_usage_refuses_further_allocations),
+        cmocka_unit_test(test_arena_reset_forgets_usage_and_applies_the_new_budget),
         cmocka_unit_test(test_arena_free_accepts_null),
         cmocka_unit_test(test_xstrdup_and_xstrndup_copy),
         cmocka_unit_test(test_xasprintf_formats_a_new_string),
