@@ -45,6 +45,7 @@ struct sub {
     uint64_t server_id; /* the server's, for this connection */
     uint8_t *filter;    /* packed SubscribeFilter, or NULL */
     size_t filter_len;
+    bool with_records;
     uint64_t epoch, seq; /* the last cursor received */
     bool has_cursor;
 };
@@ -67,6 +68,7 @@ struct dg_client {
     uint8_t peer_fp[DG_FINGERPRINT_LEN];
     bool has_peer_fp;
     dg_buf scratch;
+    dg_arena *frame_arena; /* kept between event frames; NULL while a reply has it */
     int last_code;
     char last_reason[64];
     char err[512];
@@ -152,11 +154,16 @@ static void on_ready(dg_stream *s, void *ud)
 static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
 {
     dg_client *c = ud;
-    dg_arena *a = dg_arena_new(dg_pb_decode_budget(len));
+    dg_arena *a = c->frame_arena; /* events reuse one arena; a reply takes it */
     Dangan__V1__Frame *f;
     char why[256];
 
     DG_UNUSED(s);
+    c->frame_arena = NULL;
+    if (a)
+        dg_arena_reset(a, dg_pb_decode_budget(len));
+    else
+        a = dg_arena_new(dg_pb_decode_budget(len));
     if (dg_pb_unpack_frame(p, len, a, &f, why, sizeof why) != DG_OK) {
         dg_arena_free(a);
         set_err(c, "the server sent a bad frame: %s", why);
@@ -192,7 +199,10 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         if (c->on_event)
             c->on_event(c, f->event, c->user);
     }
-    dg_arena_free(a);
+    if (c->frame_arena) /* on_event made calls that decoded frames of their own */
+        dg_arena_free(a);
+    else
+        c->frame_arena = a;
     return DG_OK;
 }
 
@@ -507,6 +517,7 @@ void dg_client_close(dg_client *c)
         c->received = next;
     }
     dg_reply_free(c->hello);
+    dg_arena_free(c->frame_arena);
     subs_free(c);
     dg_wipe(c->token, sizeof c->token);
     dg_tls_conf_free(c->tls);
@@ -768,6 +779,7 @@ static int subscribe_one(dg_client *c, struct sub *sb, const Dangan__V1__Cursor 
         !(filter = dangan__v1__subscribe_filter__unpack(NULL, sb->filter_len, sb->filter)))
         return DG_EPROTO;
     m.filter = filter;
+    m.with_records = sb->with_records;
     if (sb->has_cursor) {
         at.epoch = sb->epoch;
         at.seq = sb->seq;
@@ -793,11 +805,12 @@ static int subscribe_one(dg_client *c, struct sub *sb, const Dangan__V1__Cursor 
 }
 
 int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
-                        const Dangan__V1__Cursor *since, uint64_t *id)
+                        const Dangan__V1__Cursor *since, bool with_records, uint64_t *id)
 {
     struct sub *sb = dg_xcalloc(1, sizeof *sb);
     int rc;
 
+    sb->with_records = with_records;
     if (filter) {
         sb->filter_len = dangan__v1__subscribe_filter__get_packed_size(filter);
         sb->filter = dg_xmalloc(sb->filter_len ? sb->filter_len : 1);

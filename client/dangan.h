@@ -134,9 +134,10 @@ int dg_client_fd(dg_client *c);
 
 /* Subscribes (filter may be NULL: everything visible; since NULL: from
  * now) and keeps the subscription: its events reach on_event with *id as
- * subscription_id, across reconnects. */
+ * subscription_id, across reconnects. with_records: each change event
+ * carries the record as it is now, masked for this user. */
 int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
-                        const Dangan__V1__Cursor *since, uint64_t *id);
+                        const Dangan__V1__Cursor *since, bool with_records, uint64_t *id);
 int dg_client_unsubscribe(dg_client *c, uint64_t id);
 /* Opens a new connection to the same server, authenticates with the
  * session of the last login, and resumes every subscription from its last

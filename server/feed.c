@@ -19,6 +19,7 @@
 #include "dg.h"
 #include "entity.h"
 #include "h_common.h"
+#include "h_record_pb.h"
 #include "log.h"
 #include "perm.h"
 #include "server.h"
@@ -26,6 +27,12 @@
 
 #define FETCH_ROWS 256
 #define FETCH_BUDGET (4u << 20) /* one batch of change rows */
+/* With records (Subscribe with_records) a batch is smaller and its memory
+ * larger: a record may hold long notes. Packing them (the record as is and
+ * masked) takes its own arena. */
+#define RECORD_FETCH_ROWS 128
+#define RECORD_FETCH_BUDGET (16u << 20)
+#define PACK_BUDGET (64u << 20)
 #define OUTPUT_CAP (256u << 10) /* queued bytes beyond which a subscription waits */
 #define MAX_SUBS_PER_CONN 16
 #define MAX_FILTER_IDS 1000
@@ -55,7 +62,8 @@ struct dg_sub {
     int64_t *customer_ids;
     size_t n_customer_ids;
     bool is_mine;
-    uint32_t kinds; /* bit per dg_kind; 0: every kind */
+    bool with_records; /* change events carry the record, masked for it */
+    uint32_t kinds;    /* bit per dg_kind; 0: every kind */
     bool is_live, is_fetching, is_dirty;
     int64_t last_sent_ms; /* monotonic */
 };
@@ -68,6 +76,12 @@ struct row_meta {
     int64_t owner_before, tier_before, owner_after, tier_after;
     uint8_t *change; /* the packed ChangeEvent, the same for every subscriber */
     size_t change_len;
+    /* with_records: the record as read (NULL: gone, or not read), and the
+     * ChangeEvent packed with it as is and masked, on first need */
+    dg_record *rec;
+    bool is_rec_packed;
+    uint8_t *change_rec, *change_masked;
+    size_t change_rec_len, change_masked_len;
 };
 
 struct ring_batch {
@@ -76,11 +90,14 @@ struct ring_batch {
     dg_change_row *rows;
     struct row_meta *meta;
     size_t n;
+    bool has_records; /* read for subscribers with_records */
+    dg_arena *pack;   /* the ChangeEvents packed with records, on first need */
 };
 
 struct dg_feed {
     dg_server *srv;
     dg_sub *subs;
+    unsigned n_record_subs; /* of them, with_records */
     uint64_t next_id;
     int64_t head; /* newest committed change seq */
     bool is_stopping;
@@ -106,6 +123,9 @@ struct fetch {
     dg_sub *sub; /* NULL: the ring's read */
     dg_arena *arena;
     int64_t after;
+    uint32_t limit;    /* rows */
+    bool with_records; /* read each row's record too */
+    dg_record **recs;  /* with_records: per row, NULL when gone */
     dg_change_row *rows;
     size_t n;
     int64_t oldest;
@@ -119,6 +139,8 @@ static void sub_free(dg_sub *s)
 
     if (f->fanout_next == s)
         f->fanout_next = s->next;
+    if (s->with_records)
+        f->n_record_subs--;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -227,9 +249,10 @@ static Dangan__V1__UserRef *actor_ref(dg_arena *a, dg_feed *f, int64_t id)
     return r->username ? r : NULL;
 }
 
-/* The ChangeEvent of `row`, packed into `a`; NULL when out of memory. */
-static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind kind, dg_arena *a,
-                            size_t *len)
+/* The ChangeEvent of `row` with `rec` (may be NULL), packed into `a`; NULL
+ * when out of memory. */
+static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind kind,
+                            const dg_record *rec, dg_arena *a, size_t *len)
 {
     const dg_change *c = &row->c;
     Dangan__V1__ChangeEvent ch = DANGAN__V1__CHANGE_EVENT__INIT;
@@ -255,6 +278,13 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
     }
     ch.fields = fields;
     ch.n_fields = n;
+    if (rec) {
+        /* the record encoder needs only an arena (PACK_BUDGET, far above
+         * a batch's records) and the users, as a request would give it */
+        dg_req builder = {.srv = f->srv, .action = "feed.event", .arena = a};
+
+        ch.record = dg_h_record_to_pb(&builder, rec);
+    }
     *len = dangan__v1__change_event__get_packed_size(&ch);
     if ((out = dg_arena_alloc(a, *len ? *len : 1)))
         dangan__v1__change_event__pack(&ch, out);
@@ -269,13 +299,50 @@ static struct row_meta meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a
     m.has_before = parse_vis(row->c.vis_before, &m.owner_before, &m.tier_before);
     m.has_after = parse_vis(row->c.vis_after, &m.owner_after, &m.tier_after);
     if (m.kind != DG_KIND_NONE)
-        m.change = pack_change(f, row, m.kind, a, &m.change_len);
+        m.change = pack_change(f, row, m.kind, NULL, a, &m.change_len);
     return m;
+}
+
+/* Packs `m`'s change with its record as read, then masked as a viewer
+ * would see it (in place: the unmasked bytes are packed first). */
+static void pack_with_record(dg_feed *f, const dg_change_row *row, struct row_meta *m, dg_arena *a)
+{
+    dg_perm_who viewer = {0, DG_ROLE_VIEWER, f->srv->restricted_tiers};
+
+    m->is_rec_packed = true;
+    m->change_rec = pack_change(f, row, m->kind, m->rec, a, &m->change_rec_len);
+    if (m->rec && dg_perm_mask_record(&viewer, m->owner_after, m->rec, a) != DG_OK)
+        return; /* no masked bytes: nothing goes to those who may not see it all */
+    m->change_masked = pack_change(f, row, m->kind, m->rec, a, &m->change_masked_len);
+}
+
+/* The packed change `s` gets, or NULL (out of memory: the event is skipped,
+ * logged once per row). */
+static const uint8_t *change_for(dg_sub *s, const dg_perm_who *who, const dg_change_row *row,
+                                 struct row_meta *m, dg_arena *pack, size_t *len)
+{
+    if (!s->with_records) {
+        *len = m->change_len;
+        return m->change;
+    }
+    if (!m->is_rec_packed) {
+        pack_with_record(s->feed, row, m, pack);
+        if (!m->change_rec || !m->change_masked)
+            dg_log_error("feed", "seq=%lld msg=\"cannot pack a change with its record\"",
+                         (long long)row->seq);
+    }
+    if (dg_perm_sees_sensitive(who, m->owner_after)) {
+        *len = m->change_rec_len;
+        return m->change_rec;
+    }
+    *len = m->change_masked_len;
+    return m->change_masked;
 }
 
 /* Sends what subscriber `s` may know of change `row`: the change, Hidden
  * when the record left its view, or nothing. */
-static void deliver(dg_sub *s, const dg_change_row *row, const struct row_meta *m, dg_arena *a)
+static void deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_arena *a,
+                    dg_arena *pack)
 {
     const dg_change *c = &row->c;
     const dg_session *sess = dg_conn_session(s->conn);
@@ -289,10 +356,13 @@ static void deliver(dg_sub *s, const dg_change_row *row, const struct row_meta *
     if (kind == DG_KIND_NONE)
         return;
     if (sees_a && passes_filter(s, c, kind, owner_a)) {
-        if (!m->change)
+        size_t len;
+        const uint8_t *bytes = change_for(s, &who, row, m, pack, &len);
+
+        if (!bytes)
             return;
         dg_conn_send_change_event(s->conn, s->id, s->feed->srv->feed_epoch, (uint64_t)row->seq,
-                                  m->change, m->change_len);
+                                  bytes, len);
         s->last_sent_ms = dg_mono_ms();
     } else if (sees_b && !sees_a && passes_filter(s, c, kind, owner_b)) {
         Dangan__V1__Hidden *h = dg_arena_alloc(a, sizeof *h);
@@ -325,6 +395,26 @@ static void fetch_start(dg_sub *s);
 static void ring_fetch(dg_feed *f);
 static void fanout_cb(uv_idle_t *h);
 
+/* Each row's record as it is now, in the same read transaction. */
+static int read_records(dg_store *st, struct fetch *x)
+{
+    if (!(x->recs = dg_arena_calloc(x->arena, x->n, sizeof *x->recs)))
+        return DG_ENOMEM;
+    for (size_t i = 0; i < x->n; i++) {
+        enum dg_kind kind = dg_kind_parse(x->rows[i].c.entity);
+        int rc;
+
+        if (kind == DG_KIND_NONE)
+            continue;
+        rc = dg_store_rec_get(st, kind, x->rows[i].c.entity_id, x->arena, &x->recs[i]);
+        if (rc == DG_ENOTFOUND)
+            x->recs[i] = NULL;
+        else if (rc != DG_OK)
+            return rc;
+    }
+    return DG_OK;
+}
+
 static void fetch_run(dg_job *job, void *ctx)
 {
     struct fetch *x = (struct fetch *)job;
@@ -332,8 +422,9 @@ static void fetch_run(dg_job *job, void *ctx)
 
     if ((job->rc = dg_store_read_begin(st)) != DG_OK)
         return;
-    job->rc = dg_store_changes_after(st, x->after, x->sub ? FETCH_ROWS : LIVE_FETCH_ROWS, x->arena,
-                                     &x->rows, &x->n, &x->oldest);
+    job->rc = dg_store_changes_after(st, x->after, x->limit, x->arena, &x->rows, &x->n, &x->oldest);
+    if (job->rc == DG_OK && x->with_records && x->n)
+        job->rc = read_records(st, x);
     dg_store_read_end(st);
 }
 
@@ -362,6 +453,10 @@ static void serve_from_ring(dg_sub *s)
         fetch_start(s);
         return;
     }
+    if (s->with_records && !f->ring_tail->has_records) {
+        fetch_start(s); /* the ring was read without records: read them itself */
+        return;
+    }
     if (dg_conn_pending(s->conn) > OUTPUT_CAP) {
         s->is_dirty = true;
         return;
@@ -379,8 +474,14 @@ static void serve_from_ring(dg_sub *s)
             else
                 hi = mid;
         }
+        if (s->with_records && !b->has_records) {
+            fetch_start(s);
+            break;
+        }
+        if (s->with_records && !b->pack)
+            b->pack = dg_arena_new(PACK_BUDGET);
         for (size_t i = lo; i < b->n; i++) {
-            deliver(s, &b->rows[i], &b->meta[i], a);
+            deliver(s, &b->rows[i], &b->meta[i], a, b->pack);
             s->cursor = b->rows[i].seq;
         }
     }
@@ -391,6 +492,7 @@ static void serve_from_ring(dg_sub *s)
 static void sub_fetch_done(struct fetch *x)
 {
     dg_sub *s = x->sub;
+    dg_arena *pack;
 
     s->is_fetching = false;
     if (!s->conn || !dg_conn_is_open(s->conn) || !session_ok(s)) {
@@ -409,15 +511,18 @@ static void sub_fetch_done(struct fetch *x)
         sub_end(s);
         return;
     }
+    pack = x->with_records ? dg_arena_new(PACK_BUDGET) : NULL;
     dg_conn_cork(s->conn);
     for (size_t i = 0; i < x->n; i++) {
         struct row_meta m = meta_of(s->feed, &x->rows[i], x->arena);
 
-        deliver(s, &x->rows[i], &m, x->arena);
+        m.rec = x->recs ? x->recs[i] : NULL;
+        deliver(s, &x->rows[i], &m, x->arena, pack);
         s->cursor = x->rows[i].seq;
     }
     dg_conn_uncork(s->conn);
-    if (x->n == FETCH_ROWS) {
+    dg_arena_free(pack);
+    if (x->n == x->limit) {
         fetch_start(s);
         return;
     }
@@ -442,6 +547,7 @@ static void ring_drop_oldest(dg_feed *f)
     if (b->n)
         f->ring_lo = b->rows[b->n - 1].seq;
     dg_arena_free(b->arena);
+    dg_arena_free(b->pack);
     free(b->meta);
     free(b);
 }
@@ -467,9 +573,12 @@ static void ring_fetch_done(struct fetch *x)
     b->arena = x->arena; /* the rows live in it */
     b->rows = x->rows;
     b->n = x->n;
+    b->has_records = x->with_records;
     b->meta = dg_xcalloc(b->n, sizeof *b->meta);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         b->meta[i] = meta_of(f, &b->rows[i], b->arena);
+        b->meta[i].rec = x->recs ? x->recs[i] : NULL;
+    }
     b->prev = f->ring_tail;
     if (f->ring_tail)
         f->ring_tail->next = b;
@@ -529,7 +638,9 @@ static struct fetch *fetch_submit(dg_feed *f, dg_sub *s, int64_t after)
     x->feed = f;
     x->sub = s;
     x->after = after;
-    x->arena = dg_arena_new(FETCH_BUDGET);
+    x->with_records = s ? s->with_records : f->n_record_subs > 0;
+    x->limit = x->with_records ? RECORD_FETCH_ROWS : s ? FETCH_ROWS : LIVE_FETCH_ROWS;
+    x->arena = dg_arena_new(x->with_records ? RECORD_FETCH_BUDGET : FETCH_BUDGET);
     x->job.run = fetch_run;
     x->job.done = fetch_done;
     if (dg_server_read(f->srv, &x->job) != DG_OK) {
@@ -715,6 +826,8 @@ void dg_h_subscribe(dg_req *req)
     s->conn = req->conn;
     s->id = ++f->next_id;
     s->last_sent_ms = dg_mono_ms();
+    s->with_records = m->with_records;
+    f->n_record_subs += s->with_records;
     if (flt) {
         s->is_mine = flt->mine;
         for (size_t i = 0; i < flt->n_kinds; i++)

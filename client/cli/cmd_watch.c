@@ -21,7 +21,7 @@
 #define MAX_CUSTOMERS 100
 #define RETRY_MS 200 /* while the connection is down; libdangan retries once a second */
 
-enum { OPT_CUSTOMER = 256, OPT_MINE, OPT_ENTITY, OPT_SINCE, OPT_ONCE };
+enum { OPT_CUSTOMER = 256, OPT_MINE, OPT_ENTITY, OPT_SINCE, OPT_ONCE, OPT_RECORDS };
 
 struct watch {
     cli *c;
@@ -32,12 +32,13 @@ struct watch {
     uint64_t sub_id;   /* the subscription libdangan keeps for us */
     bool is_caught_up; /* CaughtUp came: with --once, time to go */
     bool is_once;      /* --once: what changed since the cursor, then exit */
+    bool with_records; /* --records: each change comes with the record */
     char cursor_path[1400];
 };
 
 static const char WATCH_HELP[] =
     "usage: dangan watch [--customer REF]... [--mine] [--entity KIND,...] [--since SEQ|now]\n"
-    "                    [--once]\n"
+    "                    [--once] [--records]\n"
     "\n"
     "Prints colleagues' changes as they happen, until interrupted; --json prints one\n"
     "JSON object per line. It remembers where it stopped (in the config directory)\n"
@@ -47,7 +48,9 @@ static const char WATCH_HELP[] =
     "  --entity KINDS   only these kinds: customer,contact,interaction,deal,feedback,task\n"
     "  --since SEQ|now  start after change SEQ, or with new changes only\n"
     "  --once           print what changed since the saved position, then exit\n"
-    "                   (for scripts; the position is saved as with a watch)\n";
+    "                   (for scripts; the position is saved as with a watch)\n"
+    "  --records        with --json: each change carries the record as it is now\n"
+    "                   (\"record\"), masked as customer show would show it\n";
 
 /* ------------------------------------------------------------ the cursor file */
 
@@ -111,7 +114,11 @@ static void print_change(struct watch *w, const Dangan__V1__Event *ev)
                           "customer_id", (json_int_t)ch->customer_id, "op", ch->op, "version",
                           (json_int_t)ch->version, "actor", ch->actor ? ch->actor->username : "",
                           "fields", fields, "at_ms", (json_int_t)ch->at_ms);
-            char *line = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+            char *line;
+
+            if (o && ch->record)
+                json_object_set_new(o, "record", cli_pb_to_json(&ch->record->base));
+            line = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
             if (line)
                 printf("%s\n", line);
@@ -213,7 +220,8 @@ static int subscribe(struct watch *w, const Dangan__V1__SubscribeFilter *filter)
     since.epoch = w->epoch;
     since.seq = (uint64_t)w->seq;
     w->is_resync = false;
-    rc = dg_client_subscribe(w->c->client, filter, from_cursor ? &since : NULL, &w->sub_id);
+    rc = dg_client_subscribe(w->c->client, filter, from_cursor ? &since : NULL, w->with_records,
+                             &w->sub_id);
     return rc == DG_OK ? EXIT_OK : cli_fail_call(w->c, rc);
 }
 
@@ -244,6 +252,7 @@ int cmd_watch(cli *c)
                                          {"entity", required_argument, NULL, OPT_ENTITY},
                                          {"since", required_argument, NULL, OPT_SINCE},
                                          {"once", no_argument, NULL, OPT_ONCE},
+                                         {"records", no_argument, NULL, OPT_RECORDS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     Dangan__V1__SubscribeFilter f = DANGAN__V1__SUBSCRIBE_FILTER__INIT;
@@ -269,6 +278,8 @@ int cmd_watch(cli *c)
             since = optarg;
         else if (opt == OPT_ONCE)
             w.is_once = true;
+        else if (opt == OPT_RECORDS)
+            w.with_records = true;
         else if (opt == 'h')
             rc = -1;
         else

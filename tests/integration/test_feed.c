@@ -29,6 +29,8 @@ struct inbox {
     Dangan__V1__Event__BodyCase body[MAX_SEEN];
     int64_t id[MAX_SEEN], seq[MAX_SEEN];
     char op[MAX_SEEN][16];
+    bool has_record[MAX_SEEN];
+    char bank_account[MAX_SEEN][32]; /* of a customer record that came with it */
     uint64_t sub;
 };
 
@@ -46,6 +48,10 @@ static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
                                                                       : 0;
     snprintf(in->op[in->n], sizeof in->op[0], "%s",
              ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE ? ev->change->op : "");
+    in->has_record[in->n] = ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE && ev->change->record;
+    if (in->has_record[in->n] && ev->change->record->customer)
+        snprintf(in->bank_account[in->n], sizeof in->bank_account[0], "%s",
+                 ev->change->record->customer->bank_account);
     in->n++;
 }
 
@@ -62,8 +68,8 @@ static dg_client *listener(const char *user, const char *password, struct inbox 
 }
 
 /* Subscribes; since_seq < 0: from now. Returns the reply (caller frees). */
-static dg_reply *subscribe(dg_client *c, int64_t since_seq, uint64_t epoch,
-                           const Dangan__V1__SubscribeFilter *filter)
+static dg_reply *subscribe_as(dg_client *c, int64_t since_seq, uint64_t epoch,
+                              const Dangan__V1__SubscribeFilter *filter, bool with_records)
 {
     Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
     Dangan__V1__Cursor since = DANGAN__V1__CURSOR__INIT;
@@ -75,9 +81,16 @@ static dg_reply *subscribe(dg_client *c, int64_t since_seq, uint64_t epoch,
         m.since = &since;
     }
     m.filter = (Dangan__V1__SubscribeFilter *)filter;
+    m.with_records = with_records;
     req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
     req.subscribe = &m;
     return dgt_call(c, &req);
+}
+
+static dg_reply *subscribe(dg_client *c, int64_t since_seq, uint64_t epoch,
+                           const Dangan__V1__SubscribeFilter *filter)
+{
+    return subscribe_as(c, since_seq, epoch, filter, false);
 }
 
 /* Polls until `pred` holds or 5 s pass. */
@@ -142,14 +155,15 @@ static int64_t new_customer(const char *name, const char *owner, Dangan__V1__Tie
     return id;
 }
 
-static void set_phone(dg_client *c, int64_t id, const char *phone)
+/* Sets the customer's phone or bank_account as `c`. */
+static void set_text(dg_client *c, int64_t id, const char *field, const char *value)
 {
     Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
     Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
     Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
     Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
-    char *mask[] = {"phone"};
+    char *mask[] = {(char *)field};
     dg_reply *r;
 
     g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
@@ -160,7 +174,10 @@ static void set_phone(dg_client *c, int64_t id, const char *phone)
     u.expected_version = dg_reply_response(r)->get->record->customer->version;
     dg_reply_free(r);
     cu.id = id;
-    cu.phone = (char *)phone;
+    if (strcmp(field, "phone") == 0)
+        cu.phone = (char *)value;
+    else
+        cu.bank_account = (char *)value;
     rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
     rec.customer = &cu;
     u.record = &rec;
@@ -172,6 +189,11 @@ static void set_phone(dg_client *c, int64_t id, const char *phone)
     if (dgt_code(r) != 0)
         fail_msg("update: %s", dg_reply_response(r)->status->message);
     dg_reply_free(r);
+}
+
+static void set_phone(dg_client *c, int64_t id, const char *phone)
+{
+    set_text(c, id, "phone", phone);
 }
 
 static uint64_t server_epoch(void)
@@ -232,6 +254,65 @@ static void test_an_edit_reaches_who_may_see_it_and_no_one_else(void **state)
     dg_reply_free(r);
     dg_client_close(cb);
     dg_client_close(cc);
+}
+
+/* The index of the first change of `id` in `in`; fails the test if none. */
+static size_t change_index(const struct inbox *in, int64_t id)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (in->body[i] == DANGAN__V1__EVENT__BODY_CHANGE && in->id[i] == id)
+            return i;
+    fail_msg("no change of %lld", (long long)id);
+    return 0;
+}
+
+/* with_records: each change carries the record, masked per subscriber as a
+ * Get would be, live and in a replay; without it, no record. */
+static void test_events_carry_the_record_masked_for_each_subscriber(void **state)
+{
+    static struct inbox own, other, plain, replay;
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    const char *account = "6222020200112233445";
+    int64_t id = new_customer("带记录订阅公司", "s2", DANGAN__V1__TIER__TIER_B);
+    dg_client *c_own = listener("s2", "sales-two-password-1", &own);
+    dg_client *c_other = listener("s1", "sales-one-password-1", &other);
+    dg_client *c_plain = listener("s1", "sales-one-password-1", &plain);
+    dg_client *c_replay;
+    uint64_t epoch = server_epoch();
+    dg_reply *r = subscribe_as(c_own, -1, 0, NULL, true);
+    int64_t start = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+    size_t i;
+
+    (void)state;
+    dg_reply_free(r);
+    dg_reply_free(subscribe_as(c_other, -1, 0, NULL, true));
+    dg_reply_free(subscribe(c_plain, -1, 0, NULL));
+    assert_true(wait_for(c_other, &other, has_body, &caught));
+    assert_true(wait_for(c_plain, &plain, has_body, &caught));
+    set_text(admin, id, "bank_account", account);
+    assert_true(wait_for(c_own, &own, has_change_of, &id));
+    assert_true(wait_for(c_other, &other, has_change_of, &id));
+    assert_true(wait_for(c_plain, &plain, has_change_of, &id));
+    i = change_index(&own, id); /* the owner sees it all */
+    assert_true(own.has_record[i]);
+    assert_string_equal(own.bank_account[i], account);
+    i = change_index(&other, id); /* a colleague sees it masked */
+    assert_true(other.has_record[i]);
+    assert_non_null(strchr(other.bank_account[i], '*'));
+    assert_null(strstr(other.bank_account[i], account));
+    assert_false(plain.has_record[change_index(&plain, id)]);
+    /* a replay reads the records itself, masked alike */
+    c_replay = listener("s1", "sales-one-password-1", &replay);
+    dg_reply_free(subscribe_as(c_replay, start, epoch, NULL, true));
+    assert_true(wait_for(c_replay, &replay, has_body, &caught));
+    i = change_index(&replay, id);
+    assert_true(replay.has_record[i]);
+    assert_non_null(strchr(replay.bank_account[i], '*'));
+    assert_null(strstr(replay.bank_account[i], account));
+    dg_client_close(c_replay);
+    dg_client_close(c_own);
+    dg_client_close(c_other);
+    dg_client_close(c_plain);
 }
 
 static void test_replay_from_a_cursor_brings_every_change_once_then_caught_up(void **state)
@@ -630,7 +711,7 @@ static void test_libdangan_resumes_its_subscriptions_after_a_server_restart(void
     o.fingerprint = own.fingerprint;
     assert_int_equal(dg_client_open(&o, &c), DG_OK);
     assert_int_equal(dg_client_login(c, "admin", own.admin_password, NULL), DG_OK);
-    assert_int_equal(dg_client_subscribe(c, NULL, NULL, &id), DG_OK);
+    assert_int_equal(dg_client_subscribe(c, NULL, NULL, false, &id), DG_OK);
     w = dgt_login(&own, "admin", own.admin_password);
     r = subscribe(w, -1, 0, NULL);
     start = (int64_t)dg_reply_response(r)->subscribe->head->seq;
@@ -668,6 +749,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_an_edit_reaches_who_may_see_it_and_no_one_else),
+        cmocka_unit_test(test_events_carry_the_record_masked_for_each_subscriber),
         cmocka_unit_test(test_replay_from_a_cursor_brings_every_change_once_then_caught_up),
         cmocka_unit_test(test_a_cursor_of_another_epoch_must_resync),
         cmocka_unit_test(test_handing_a_customer_away_sends_hidden),
