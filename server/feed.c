@@ -38,8 +38,9 @@
 #define MAX_FILTER_IDS 1000
 #define TICK_MS 200
 #define PROGRESS_MS 10000
-#define RING_ROWS 8192       /* recent changes kept for live subscriptions */
-#define LIVE_FETCH_ROWS 1024 /* one read of new changes for all of them */
+#define RING_ROWS 8192         /* recent changes kept for live subscriptions */
+#define RING_BYTES (48u << 20) /* and their memory, records and packed events included */
+#define LIVE_FETCH_ROWS 1024   /* one read of new changes for all of them */
 #define SERVE_BUDGET (8u << 20)
 /* A fan-out serves every live subscriber, FANOUT_CHUNK of them per loop
  * turn so requests and commits go on in between. The next fan-out waits a
@@ -552,6 +553,17 @@ static void ring_drop_oldest(dg_feed *f)
     free(b);
 }
 
+/* Memory the ring holds: rows, records and what was packed of them. */
+static size_t ring_bytes(const dg_feed *f)
+{
+    size_t n = 0;
+
+    for (const struct ring_batch *b = f->ring; b; b = b->next)
+        n += dg_arena_used(b->arena) + (b->pack ? dg_arena_used(b->pack) : 0) +
+             b->n * sizeof *b->meta;
+    return n;
+}
+
 static void ring_fetch_done(struct fetch *x)
 {
     dg_feed *f = x->feed;
@@ -587,7 +599,8 @@ static void ring_fetch_done(struct fetch *x)
     f->ring_tail = b;
     f->ring_n += b->n;
     f->ring_hi = b->rows[b->n - 1].seq;
-    while (f->ring && f->ring != f->ring_tail && f->ring_n > RING_ROWS)
+    while (f->ring && f->ring != f->ring_tail &&
+           (f->ring_n > RING_ROWS || ring_bytes(f) > RING_BYTES))
         ring_drop_oldest(f);
     f->fanout_next = f->subs;
     f->fanout_busy_us = 0;
