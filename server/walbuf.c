@@ -10,8 +10,11 @@
  * file, and every other method, goes straight to the default VFS.
  *
  * Visibility: other connections read a frame only after the writer has
- * published it in the WAL index, which with synchronous=FULL happens after
- * the sync, so after the flush.
+ * published it in the WAL index, which happens after the commit frame is
+ * written: so the buffer is flushed when the last frame of a commit (its
+ * header's "database size after commit" is not zero) has been written,
+ * whether a sync follows (synchronous=FULL) or not (NORMAL, which the
+ * writer uses for batches that only record reads).
  *
  * Threads: a file is used by one connection at a time (SQLite's rule), so
  * its buffer needs no lock.
@@ -33,10 +36,11 @@
 typedef struct wb_file {
     sqlite3_file base; /* our methods */
     bool is_wal;
-    uint8_t *buf;          /* is_wal: the pending bytes, at file offset `off` */
+    uint8_t *buf; /* is_wal: the pending bytes, at file offset `off` */
     size_t len;
     sqlite3_int64 off;
-    sqlite3_file real[]; /* the default VFS's file object, szOsFile bytes */
+    bool is_commit_frame; /* the last write was a commit frame's header */
+    sqlite3_file real[];  /* the default VFS's file object, szOsFile bytes */
 } wb_file;
 
 static sqlite3_vfs *real_vfs;
@@ -79,13 +83,38 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
     return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, p, n, off);
 }
 
+/* SQLite writes a WAL frame as its 24-byte header, then the page; bytes 4-7
+ * of the header (big-endian) are the database size after a commit, zero in
+ * frames that do not end one. The file's own header is 32 bytes at 0. */
+#define WAL_HEADER_LEN 32
+#define FRAME_HEADER_LEN 24
+
+static bool is_commit_frame_header(const uint8_t *p, int n, sqlite3_int64 off)
+{
+    return n == FRAME_HEADER_LEN && off >= WAL_HEADER_LEN && (p[4] | p[5] | p[6] | p[7]) != 0;
+}
+
+static int buffer_write(wb_file *w, const void *p, int n, sqlite3_int64 off);
+
 static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
     wb_file *w = (wb_file *)f;
+    bool ends_commit = w->is_wal && w->is_commit_frame;
     int rc;
 
     if (!w->is_wal)
         return w->real->pMethods->xWrite(w->real, p, n, off);
+    w->is_commit_frame = is_commit_frame_header(p, n, off);
+    rc = buffer_write(w, p, n, off);
+    /* the commit's frames are all written: out they go before SQLite
+     * publishes them to readers in the WAL index */
+    return rc == SQLITE_OK && ends_commit ? flush(w) : rc;
+}
+
+static int buffer_write(wb_file *w, const void *p, int n, sqlite3_int64 off)
+{
+    int rc;
+
     if (w->len > 0 && (off != w->off + (sqlite3_int64)w->len || w->len + (size_t)n > BUF_CAP)) {
         if ((rc = flush(w)) != SQLITE_OK)
             return rc;
