@@ -98,7 +98,10 @@ static void audit_first(dg_req *req, int answer, const char *entity, int64_t ent
                     outcome, detail);
     d->job.run = denial_run;
     d->job.done = denial_done;
-    if ((rc = dg_server_write(req->srv, &d->job)) != DG_OK) {
+    /* The record of a read or a refusal: the answer waits for its commit,
+     * not for the disk (see dg_store_skip_sync). Nothing in the data
+     * changed, and a killed server keeps the record. */
+    if ((rc = dg_server_write_record_of_read(req->srv, &d->job)) != DG_OK) {
         dg_h_audit_fini(&d->audit);
         free(d);
         dg_h_fail_job(req, rc);

@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include <uv.h>
 
 typedef struct dg_job dg_job;
@@ -26,6 +28,9 @@ struct dg_job {
     void (*run)(dg_job *job, void *ctx); /* worker thread; sets rc */
     void (*done)(dg_job *job);           /* loop thread, exactly once */
     int rc;
+    /* writer: the job only records a read or a refusal (an audit record);
+     * a batch of nothing else commits without waiting for fsync */
+    bool is_record_of_read;
 };
 
 typedef struct dg_completions dg_completions;

@@ -62,16 +62,27 @@ int dg_server_hash(dg_server *srv, dg_job *job)
     return rc;
 }
 
-int dg_server_write(dg_server *srv, dg_job *job)
+static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
 {
     int rc;
 
+    job->is_record_of_read = is_record_of_read;
     if (dg_writer_is_readonly(srv->writer))
         return DG_EREADONLY;
     rc = dg_writer_submit(srv->writer, job);
     if (rc == DG_OK)
         srv->n_jobs++;
     return rc;
+}
+
+int dg_server_write(dg_server *srv, dg_job *job)
+{
+    return submit_write(srv, job, false);
+}
+
+int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
+{
+    return submit_write(srv, job, true);
 }
 
 static void job_done_hook(void *ud)

@@ -73,5 +73,8 @@ int dg_server_run(const dg_config *cfg);
 int dg_server_read(dg_server *srv, dg_job *job);
 int dg_server_hash(dg_server *srv, dg_job *job);
 int dg_server_write(dg_server *srv, dg_job *job);
+/* A write job that only records a read or a refusal (an audit record): its
+ * commit need not wait for fsync (dg_store_skip_sync). */
+int dg_server_write_record_of_read(dg_server *srv, dg_job *job);
 
 #endif

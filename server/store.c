@@ -768,6 +768,23 @@ int dg_store_commit(dg_store *st)
     return rc != DG_OK ? rc : store_exec_stmt(st, store_stmt(st, SQL_COMMIT));
 }
 
+int dg_store_skip_sync(dg_store *st, bool skip)
+{
+    int rc;
+
+    if (skip == st->is_sync_skipped)
+        return DG_OK;
+    rc = exec_sql(st, skip ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    if (rc == DG_OK)
+        st->is_sync_skipped = skip;
+    return rc;
+}
+
+bool dg_store_sync_skipped(const dg_store *st)
+{
+    return st->is_sync_skipped;
+}
+
 void dg_store_rollback(dg_store *st)
 {
     store_search_discard(st, 0);

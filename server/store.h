@@ -51,6 +51,13 @@ int dg_store_set_cache_mib(dg_store *st, int mib);
  * dg_store_commit calls first if the caller has not. */
 int dg_store_begin(dg_store *st);
 int dg_store_commit(dg_store *st);
+/* Whether the next commits skip their fsync (synchronous=NORMAL) or wait
+ * for it (FULL, the default). Only for transactions that record reads and
+ * refusals, never a change of data: a skipped commit is in the WAL (a
+ * killed process keeps it) and the next durable commit or checkpoint syncs
+ * it; a power cut may lose it. Call between transactions. */
+int dg_store_skip_sync(dg_store *st, bool skip);
+bool dg_store_sync_skipped(const dg_store *st);
 /* Writes the queued search documents into the index (still uncommitted).
  * A failure leaves the transaction to be rolled back. */
 int dg_store_search_flush(dg_store *st);

@@ -27,6 +27,7 @@ struct dg_store {
     sqlite3 *db;
     bool is_writer;
     bool is_read_tx;
+    bool is_sync_skipped; /* writer: synchronous=NORMAL for now (see dg_store_skip_sync) */
     /* Search documents written in the open transaction, applied just before
      * COMMIT: FTS5 flushes its pending terms at every SAVEPOINT, so writing
      * them per job would cut one tiny index segment per job. */

@@ -81,11 +81,16 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
     size_t n_failed = 0;
     int rc;
 
-    for (dg_job *j = batch; j; j = j->next)
+    bool is_reads_only = true;
+
+    for (dg_job *j = batch; j; j = j->next) {
         j->rc = DG_OK;
+        is_reads_only = is_reads_only && j->is_record_of_read;
+    }
     if (w->is_readonly) {
         fail_all(batch, DG_EREADONLY);
-    } else if ((rc = dg_store_begin(w->store)) != DG_OK) {
+    } else if ((rc = dg_store_skip_sync(w->store, is_reads_only)) != DG_OK ||
+               (rc = dg_store_begin(w->store)) != DG_OK) {
         fail_all(batch, rc);
         if (rc == DG_EIO || rc == DG_ECORRUPT)
             go_readonly(w, dg_store_errmsg(w->store));

@@ -79,6 +79,24 @@ static void gate_done(dg_job *job)
     ((struct gate_job *)job)->is_done = true;
 }
 
+/* Notes whether its commit will skip the fsync. */
+struct sync_job {
+    dg_job job;
+    bool is_skipped;
+    bool is_done;
+};
+
+static void sync_run(dg_job *job, void *ctx)
+{
+    ((struct sync_job *)job)->is_skipped = dg_store_sync_skipped(((dg_wtx *)ctx)->store);
+    job->rc = DG_OK;
+}
+
+static void sync_done(dg_job *job)
+{
+    ((struct sync_job *)job)->is_done = true;
+}
+
 /* Waits until the writer thread is inside the gate job (the queue is empty). */
 static void wait_gate_running(struct gate_job *g)
 {
@@ -86,6 +104,66 @@ static void wait_gate_running(struct gate_job *g)
     while (!g->is_running)
         pthread_cond_wait(&g->cond, &g->mu);
     pthread_mutex_unlock(&g->mu);
+}
+
+/* A batch of nothing but records of reads commits without waiting for the
+ * disk; one other job in it, and the whole batch waits. */
+static void test_only_a_batch_of_records_of_reads_skips_the_fsync(void **state)
+{
+    uv_loop_t loop;
+    dg_completions *done;
+    dg_writer *w;
+    dg_store *st;
+    char err[256];
+    struct gate_job gate = {.job = {.run = gate_run, .done = gate_done}};
+    struct sync_job reads[2] = {{.job = {.run = sync_run, .done = sync_done}},
+                                {.job = {.run = sync_run, .done = sync_done}}};
+    struct sync_job mixed_read = {.job = {.run = sync_run, .done = sync_done}};
+    struct user_job change = {.job = {.run = user_run, .done = user_done}, .name = "delta"};
+
+    (void)state;
+    dg_thread_set_role(DG_THREAD_LOOP);
+    dgt_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.db", dir);
+    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
+    uv_loop_init(&loop);
+    assert_int_equal(dg_completions_new(&loop, NULL, NULL, &done), DG_OK);
+    assert_int_equal(dg_writer_new(st, done, 100, &w), DG_OK);
+    pthread_mutex_init(&gate.mu, NULL);
+    pthread_cond_init(&gate.cond, NULL);
+
+    for (int round = 0; round < 2; round++) {
+        gate.is_running = gate.is_open = gate.is_done = false;
+        assert_int_equal(dg_writer_submit(w, &gate.job), DG_OK);
+        wait_gate_running(&gate);
+        if (round == 0) { /* two records of reads alone */
+            for (int i = 0; i < 2; i++) {
+                reads[i].job.is_record_of_read = true;
+                assert_int_equal(dg_writer_submit(w, &reads[i].job), DG_OK);
+            }
+        } else { /* a record of a read with a change */
+            mixed_read.job.is_record_of_read = true;
+            assert_int_equal(dg_writer_submit(w, &mixed_read.job), DG_OK);
+            assert_int_equal(dg_writer_submit(w, &change.job), DG_OK);
+        }
+        pthread_mutex_lock(&gate.mu);
+        gate.is_open = true;
+        pthread_cond_signal(&gate.cond);
+        pthread_mutex_unlock(&gate.mu);
+        while (!(gate.is_done && (round == 0 ? reads[0].is_done && reads[1].is_done
+                                             : mixed_read.is_done && change.is_done)))
+            uv_run(&loop, UV_RUN_ONCE);
+    }
+    assert_true(reads[0].is_skipped && reads[1].is_skipped);
+    assert_false(mixed_read.is_skipped);
+    assert_int_equal(change.job.rc, DG_OK);
+    dg_writer_free(w); /* closes the store */
+    dg_completions_close(done);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    pthread_mutex_destroy(&gate.mu);
+    pthread_cond_destroy(&gate.cond);
+    dgt_rmtree(dir);
 }
 
 static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **state)
@@ -216,6 +294,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_failing_job_does_not_roll_back_its_batch_neighbours),
+        cmocka_unit_test(test_only_a_batch_of_records_of_reads_skips_the_fsync),
         cmocka_unit_test(test_submissions_beyond_the_queue_bound_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
