@@ -1218,43 +1218,6 @@ static int parse_base(struct demo *d, const char *date, char *err, size_t err_le
     return DG_OK;
 }
 
-/* The lock `dangand serve` takes (server.c): holding it keeps a server off
- * the directory while we write, and a running server keeps us off. */
-static int lock_dir(const char *dir, int *fd_out, char *err, size_t err_len)
-{
-    char p[1200];
-    struct stat sb;
-    int fd;
-
-    snprintf(p, sizeof p, "%s/%s", dir, DG_DB_FILE);
-    if (stat(p, &sb) != 0) {
-        snprintf(err, err_len, "%s has no database (%s): create it with `dangand init --data %s`",
-                 dir, strerror(errno), dir);
-        return errno == ENOENT ? DG_ENOTFOUND : DG_EIO;
-    }
-    snprintf(p, sizeof p, "%s/%s", dir, DG_LOCK_FILE);
-    if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-        snprintf(err, err_len, "cannot open %s: %s", p, strerror(errno));
-        return DG_EIO;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-
-        close(fd);
-        if (e == EWOULDBLOCK) {
-            snprintf(err, err_len,
-                     "%s is in use by a running dangand (it holds %s); stop the server first, "
-                     "demo-data only works offline",
-                     dir, DG_LOCK_FILE);
-            return DG_EBUSY;
-        }
-        snprintf(err, err_len, "cannot lock %s: %s", p, strerror(e));
-        return DG_EIO;
-    }
-    *fd_out = fd;
-    return DG_OK;
-}
-
 /* Looks the demo accounts up; hashes fresh passwords for those missing
  * (slow on purpose: argon2id, before any transaction is open). */
 static int prepare_users(struct demo *d, char hashes[N_USERS][DG_PASSWORD_HASH_MAX], char *err,
@@ -1563,7 +1526,7 @@ int dg_demo_run(const dg_demo_opts *o, FILE *out, char *err, size_t err_len)
         return DG_EINVAL;
     }
     if ((rc = parse_base(&d, o->base_date, err, err_len)) != DG_OK ||
-        (rc = lock_dir(o->data_dir, &lock_fd, err, err_len)) != DG_OK)
+        (rc = dg_data_dir_lock(o->data_dir, "demo-data", &lock_fd, err, err_len)) != DG_OK)
         return rc;
     /* From here a Ctrl-C ends the run cleanly: after the current transaction,
      * with what was loaded audited (even if that is nothing yet). */

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,41 @@
 struct created {
     bool dir;
 };
+
+int dg_data_dir_lock(const char *dir, const char *what, int *fd_out, char *err, size_t err_len)
+{
+    char p[1200];
+    struct stat sb;
+    int fd;
+
+    snprintf(p, sizeof p, "%s/%s", dir, DG_DB_FILE);
+    if (stat(p, &sb) != 0) {
+        snprintf(err, err_len, "%s has no database (%s): create it with `dangand init --data %s`",
+                 dir, strerror(errno), dir);
+        return errno == ENOENT ? DG_ENOTFOUND : DG_EIO;
+    }
+    snprintf(p, sizeof p, "%s/%s", dir, DG_LOCK_FILE);
+    if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+        snprintf(err, err_len, "cannot open %s: %s", p, strerror(errno));
+        return DG_EIO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+
+        close(fd);
+        if (e == EWOULDBLOCK) {
+            snprintf(err, err_len,
+                     "%s is in use by a running dangand (it holds %s); stop the server first, "
+                     "%s only works offline",
+                     dir, DG_LOCK_FILE, what);
+            return DG_EBUSY;
+        }
+        snprintf(err, err_len, "cannot lock %s: %s", p, strerror(e));
+        return DG_EIO;
+    }
+    *fd_out = fd;
+    return DG_OK;
+}
 
 static void path_in(char *out, size_t len, const char *dir, const char *name)
 {

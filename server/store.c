@@ -780,6 +780,51 @@ int dg_store_skip_sync(dg_store *st, bool skip)
     return rc;
 }
 
+int dg_store_backup_to(dg_store *st, const char *path, char *err, size_t err_len)
+{
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b;
+    int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+
+    if (rc == SQLITE_OK && (b = sqlite3_backup_init(dst, "main", st->db, "main"))) {
+        /* one step: a consistent copy of one moment, however big */
+        rc = sqlite3_backup_step(b, -1);
+        rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc;
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_errcode(dst);
+    }
+    if (rc == SQLITE_OK) /* out of the copy's own WAL into its file, and synced */
+        rc = sqlite3_exec(dst, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        snprintf(err, err_len, "%s", dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+    if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK) {
+        snprintf(err, err_len, "cannot close the copy");
+        rc = SQLITE_IOERR;
+    }
+    return rc == SQLITE_OK ? DG_OK : DG_EIO;
+}
+
+int dg_store_quick_check(dg_store *st, char *err, size_t err_len)
+{
+    char verdict[512];
+    int rc = pragma_text(st, "PRAGMA quick_check", verdict, sizeof verdict);
+
+    if (rc != DG_OK) {
+        snprintf(err, err_len, "%s", st->err);
+        return rc;
+    }
+    if (strcmp(verdict, "ok") != 0) {
+        snprintf(err, err_len, "%s", verdict);
+        return DG_ECORRUPT;
+    }
+    return DG_OK;
+}
+
+int dg_store_schema_version(dg_store *st, int64_t *version)
+{
+    return pragma_int(st, "PRAGMA user_version", version);
+}
+
 bool dg_store_sync_skipped(const dg_store *st)
 {
     return st->is_sync_skipped;

@@ -57,6 +57,16 @@ int dg_store_commit(dg_store *st);
  * killed process keeps it) and the next durable commit or checkpoint syncs
  * it; a power cut may lose it. Call between transactions. */
 int dg_store_skip_sync(dg_store *st, bool skip);
+
+/* Backup and restore (backup.c). Copies the database as of one moment into
+ * a new file at `path` with SQLite's online backup (the server may be
+ * writing meanwhile), then syncs it. The copy is a WAL database like ours. */
+int dg_store_backup_to(dg_store *st, const char *path, char *err, size_t err_len);
+/* PRAGMA quick_check: DG_OK when the file's structure is sound, else
+ * DG_ECORRUPT with SQLite's first complaint in `err`. */
+int dg_store_quick_check(dg_store *st, char *err, size_t err_len);
+/* The schema version (PRAGMA user_version) and whether this program knows it. */
+int dg_store_schema_version(dg_store *st, int64_t *version);
 bool dg_store_sync_skipped(const dg_store *st);
 /* Writes the queued search documents into the index (still uncommitted).
  * A failure leaves the transaction to be rolled back. */

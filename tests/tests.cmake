@@ -49,6 +49,9 @@ dangan_test(test_cli_records SOURCES tests/integration/test_cli_records.c LIBS d
 # -- demo-data tests below this line
 dangan_test(test_demo_data SOURCES tests/integration/test_demo_data.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 
+# dangand backup / restore
+dangan_test(test_backup SOURCES tests/integration/test_backup.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+
 # dangan-bench
 # -- bench tests below this line
 dangan_test(test_bench SOURCES tests/integration/test_bench.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)

@@ -1,0 +1,394 @@
+/* backup.c - dangand backup and dangand restore (DESIGN §10).
+ *
+ * A backup is a consistent copy of the database of one moment, taken with
+ * SQLite's online backup while the server may be running, and verified
+ * before it gets its name: the file's structure (quick_check) and the whole
+ * audit hash chain. Its SHA-256 goes into FILE.sha256 (sha256sum's format):
+ * SQLite pages carry no checksums, so a bit flipped in a stored text later
+ * would pass every structural check. A restore runs with the server stopped
+ * (it takes the data directory's lock): it checks the SHA-256, verifies the
+ * backup as above, keeps the
+ * database it replaces in a directory of its own, puts the copy in place,
+ * and gives it a new change-feed epoch, so every client's cursor from
+ * before gets ResyncRequired instead of a silent mix of two histories. The
+ * restore is itself audited in the restored log.
+ *
+ * Owns, for one run: the store connections it opens and the lock.
+ */
+#include "backup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <mbedtls/sha256.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "dg.h"
+#include "hex.h"
+#include "init.h"
+#include "store.h"
+
+#define PATH_LEN 1200
+
+/* What a verified database holds. */
+struct verified {
+    dg_audit_chain head; /* the audit log's newest record */
+    int64_t feed_head;   /* the newest change */
+    int64_t schema;
+};
+
+/* Checks the database file at `path`: its structure, its schema version
+ * (this program must know it) and the whole audit chain. */
+static int verify_file(const char *path, struct verified *v, char *err, size_t err_len)
+{
+    dg_audit_verdict verdict;
+    char why[512];
+    dg_store *st;
+    int rc;
+
+    if ((rc = dg_store_open(path, false, &st, why, sizeof why)) != DG_OK) {
+        snprintf(err, err_len, "%s is not a dangan database: %s", path, why);
+        return rc;
+    }
+    if ((rc = dg_store_quick_check(st, why, sizeof why)) != DG_OK) {
+        snprintf(err, err_len, "%s is damaged: %s", path, why);
+    } else if ((rc = dg_store_read_begin(st)) == DG_OK) {
+        if ((rc = dg_store_schema_version(st, &v->schema)) == DG_OK &&
+            (rc = dg_audit_verify(st, NULL, &verdict)) == DG_OK &&
+            (rc = dg_store_feed_head(st, &v->feed_head)) == DG_OK) {
+            v->head = verdict.head;
+            if (!verdict.ok) {
+                snprintf(err, err_len, "the audit log in %s is broken at record %" PRId64 ": %s",
+                         path, verdict.first_bad_seq, verdict.problem);
+                rc = DG_ECORRUPT;
+            }
+        } else {
+            snprintf(err, err_len, "cannot read %s: %s", path, dg_store_errmsg(st));
+        }
+        dg_store_read_end(st);
+    } else {
+        snprintf(err, err_len, "cannot read %s: %s", path, dg_store_errmsg(st));
+    }
+    dg_store_close(st);
+    return rc;
+}
+
+static void fsync_dir_of(const char *path)
+{
+    char dir[PATH_LEN];
+    char *slash;
+    int fd;
+
+    snprintf(dir, sizeof dir, "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        (void)fsync(fd); /* the new name survives a crash; best effort beyond that */
+        close(fd);
+    }
+}
+
+/* Copies the database open in `src` into a new file `to` (mode 0600),
+ * through `to`.part so a half-made copy never carries the name. */
+static int copy_database(dg_store *src, const char *to, char *err, size_t err_len)
+{
+    char part[PATH_LEN];
+    int fd, rc;
+
+    snprintf(part, sizeof part, "%s.part", to);
+    (void)unlink(part); /* a leftover of an interrupted run */
+    if ((fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+        snprintf(err, err_len, "cannot create %s: %s", part, strerror(errno));
+        return DG_EIO;
+    }
+    close(fd);
+    if ((rc = dg_store_backup_to(src, part, err, err_len)) != DG_OK) {
+        (void)unlink(part);
+        return rc;
+    }
+    if (rename(part, to) != 0) {
+        snprintf(err, err_len, "cannot rename %s to %s: %s", part, to, strerror(errno));
+        (void)unlink(part);
+        return DG_EIO;
+    }
+    fsync_dir_of(to);
+    return DG_OK;
+}
+
+/* The SHA-256 of the file at `path`, in hex. */
+static int file_sha256(const char *path, char hex[65], char *err, size_t err_len)
+{
+    mbedtls_sha256_context ctx;
+    uint8_t buf[65536], sum[32];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int rc = DG_OK;
+
+    if (!f) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        return DG_EIO;
+    }
+    mbedtls_sha256_init(&ctx);
+    (void)mbedtls_sha256_starts_ret(&ctx, 0); /* cannot fail for SHA-256 */
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        (void)mbedtls_sha256_update_ret(&ctx, buf, n);
+    if (ferror(f)) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        rc = DG_EIO;
+    }
+    (void)mbedtls_sha256_finish_ret(&ctx, sum);
+    mbedtls_sha256_free(&ctx);
+    fclose(f);
+    dg_hex_encode(sum, sizeof sum, hex);
+    return rc;
+}
+
+/* Writes FILE.sha256 as `sha256sum FILE` would. */
+static int write_checksum(const char *path, char *err, size_t err_len)
+{
+    char hex[65], sum_path[PATH_LEN + 8];
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    FILE *f;
+    int fd, rc;
+
+    if ((rc = file_sha256(path, hex, err, err_len)) != DG_OK)
+        return rc;
+    snprintf(sum_path, sizeof sum_path, "%s.sha256", path);
+    fd = open(sum_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        snprintf(err, err_len, "cannot write %s: %s", sum_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return DG_EIO;
+    }
+    fprintf(f, "%s  %s\n", hex, base);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", sum_path, strerror(errno));
+        fclose(f);
+        return DG_EIO;
+    }
+    fclose(f);
+    return DG_OK;
+}
+
+/* Checks `path` against its FILE.sha256. */
+static int check_checksum(const char *path, char *err, size_t err_len)
+{
+    char want[80] = "", hex[65], sum_path[PATH_MAX + 8];
+    FILE *f;
+    int rc;
+
+    snprintf(sum_path, sizeof sum_path, "%s.sha256", path);
+    if (!(f = fopen(sum_path, "r"))) {
+        snprintf(err, err_len,
+                 "cannot read %s (%s): dangand backup writes it beside the backup; if you "
+                 "trust this file, make one with `sha256sum %s > %s`",
+                 sum_path, strerror(errno), path, sum_path);
+        return DG_ENOTFOUND;
+    }
+    if (fscanf(f, "%64s", want) != 1)
+        want[0] = '\0';
+    fclose(f);
+    if ((rc = file_sha256(path, hex, err, err_len)) != DG_OK)
+        return rc;
+    if (strcmp(want, hex) != 0) {
+        snprintf(err, err_len,
+                 "%s does not match its checksum in %s: it changed after the backup was taken",
+                 path, sum_path);
+        return DG_ECORRUPT;
+    }
+    return DG_OK;
+}
+
+static void print_head(FILE *out, const char *label, const struct verified *v)
+{
+    char head[DG_AUDIT_HEAD_TEXT_LEN];
+
+    dg_audit_head_format(v->head.seq, v->head.hash, head);
+    fprintf(out, "  %-22s %s\n", label, head);
+}
+
+int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, size_t err_len)
+{
+    char db[PATH_LEN];
+    struct verified v = {0};
+    struct stat sb;
+    dg_store *src;
+    int rc;
+
+    snprintf(db, sizeof db, "%s/%s", data_dir, DG_DB_FILE);
+    if (lstat(to, &sb) == 0) {
+        snprintf(err, err_len, "%s already exists; a backup never overwrites a file", to);
+        return DG_EEXIST;
+    }
+    if (access(db, R_OK) != 0) {
+        snprintf(err, err_len, "cannot read %s: %s", db, strerror(errno));
+        return DG_ENOTFOUND;
+    }
+    /* A read connection: the server goes on writing; the copy is of one moment. */
+    if ((rc = dg_store_open(db, false, &src, err, err_len)) != DG_OK)
+        return rc;
+    rc = copy_database(src, to, err, err_len);
+    dg_store_close(src);
+    if (rc != DG_OK)
+        return rc;
+    if ((rc = verify_file(to, &v, err, err_len)) != DG_OK ||
+        (rc = write_checksum(to, err, err_len)) != DG_OK) {
+        (void)unlink(to); /* not a backup anyone should rely on */
+        return rc;
+    }
+    if (stat(to, &sb) != 0)
+        sb.st_size = 0;
+    fprintf(out, "Backup written and verified: %s (%.1f MiB), its SHA-256 in %s.sha256\n", to,
+            (double)sb.st_size / (1024.0 * 1024.0), to);
+    print_head(out, "audit log intact to", &v);
+    fprintf(out, "  %-22s %" PRId64 "\n", "changes up to", v.feed_head);
+    fprintf(out, "Restore it with the server stopped: dangand restore --data %s --from %s\n",
+            data_dir, to);
+    return DG_OK;
+}
+
+/* Moves the database being replaced (and its WAL and shared-memory files)
+ * into DIR/before-restore-<time>/, whose path goes to `kept`. */
+static int keep_old_database(const char *data_dir, char *kept, size_t kept_len, char *err,
+                             size_t err_len)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char stamp[32], from[PATH_LEN], to[PATH_LEN + 16];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(kept, kept_len, "%s/before-restore-%s", data_dir, stamp);
+    if (mkdir(kept, 0700) != 0) {
+        snprintf(err, err_len, "cannot create %s: %s", kept, strerror(errno));
+        return DG_EIO;
+    }
+    for (size_t i = 0; i < DG_ARRAY_LEN(suffixes); i++) {
+        snprintf(from, sizeof from, "%s/%s%s", data_dir, DG_DB_FILE, suffixes[i]);
+        snprintf(to, sizeof to, "%s/%s%s", kept, DG_DB_FILE, suffixes[i]);
+        if (rename(from, to) != 0 && errno != ENOENT) {
+            snprintf(err, err_len, "cannot move %s aside: %s", from, strerror(errno));
+            return DG_EIO;
+        }
+    }
+    fsync_dir_of(from);
+    return DG_OK;
+}
+
+/* Gives the restored database a new change-feed epoch and records the
+ * restore in its audit log, in one transaction. */
+static int mark_restored(const char *db, const char *from, const struct verified *v,
+                         uint64_t *epoch_out, char *err, size_t err_len)
+{
+    char epoch[24], old_epoch[32] = "", head[DG_AUDIT_HEAD_TEXT_LEN];
+    char *detail;
+    uint64_t e = 0;
+    dg_audit_chain chain;
+    dg_audit_rec rec;
+    dg_store *st;
+    json_t *d;
+    int rc;
+
+    if ((rc = dg_store_open(db, true, &st, err, err_len)) != DG_OK) /* migrates an older one */
+        return rc;
+    (void)dg_store_meta_get(st, "feed_epoch", old_epoch, sizeof old_epoch);
+    while (e == 0 || strtoull(old_epoch, NULL, 10) == e)
+        dg_random(&e, sizeof e);
+    snprintf(epoch, sizeof epoch, "%" PRIu64, e);
+    dg_audit_head_format(v->head.seq, v->head.hash, head);
+    d = json_pack("{s:s,s:s,s:I,s:s,s:s}", "from", from, "backup_audit_head", head,
+                  "backup_changes", (json_int_t)v->feed_head, "previous_epoch", old_epoch, "epoch",
+                  epoch);
+    detail = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    if (!detail) { /* a path that is not UTF-8, or no memory */
+        snprintf(err, err_len, "cannot describe the restore for the audit log");
+        dg_store_close(st);
+        return DG_EINVAL;
+    }
+    rec = (dg_audit_rec){.at = dg_now_ms(),
+                         .username = "",
+                         .peer = "local",
+                         .action = "system.restore",
+                         .entity = "system",
+                         .outcome = "ok",
+                         .detail = detail};
+    if ((rc = dg_store_begin(st)) != DG_OK ||
+        (rc = dg_store_meta_put(st, "feed_epoch", epoch)) != DG_OK ||
+        (rc = dg_audit_chain_load(st, &chain)) != DG_OK ||
+        (rc = dg_audit_append(st, &chain, &rec)) != DG_OK || (rc = dg_store_commit(st)) != DG_OK) {
+        snprintf(err, err_len, "cannot mark the database restored: %s", dg_store_errmsg(st));
+        dg_store_rollback(st);
+    }
+    free(detail);
+    dg_store_close(st);
+    *epoch_out = e;
+    return rc;
+}
+
+int dg_restore_run(const char *data_dir, const char *from, FILE *out, char *err, size_t err_len)
+{
+    char db[PATH_LEN], incoming[PATH_LEN], kept[PATH_LEN], real_from[PATH_MAX];
+    struct verified v = {0};
+    dg_store *src;
+    uint64_t epoch = 0;
+    int lock_fd, rc;
+
+    snprintf(db, sizeof db, "%s/%s", data_dir, DG_DB_FILE);
+    if (!realpath(from, real_from)) {
+        snprintf(err, err_len, "cannot read %s: %s", from, strerror(errno));
+        return DG_ENOTFOUND;
+    }
+    if ((rc = dg_data_dir_lock(data_dir, "restore", &lock_fd, err, err_len)) != DG_OK)
+        return rc;
+    /* Verified before anything is touched: a bad backup leaves DIR as it was. */
+    if ((rc = check_checksum(real_from, err, err_len)) != DG_OK ||
+        (rc = verify_file(real_from, &v, err, err_len)) != DG_OK)
+        goto done;
+    if ((rc = dg_store_open(real_from, false, &src, err, err_len)) != DG_OK)
+        goto done;
+    snprintf(incoming, sizeof incoming, "%s/%s.restoring", data_dir, DG_DB_FILE);
+    (void)unlink(incoming);
+    rc = copy_database(src, incoming, err, err_len);
+    dg_store_close(src);
+    if (rc != DG_OK)
+        goto done;
+    if ((rc = keep_old_database(data_dir, kept, sizeof kept, err, err_len)) != DG_OK) {
+        (void)unlink(incoming);
+        goto done;
+    }
+    if (rename(incoming, db) != 0) {
+        snprintf(err, err_len,
+                 "cannot put the restored database in place: %s; the previous one is in %s",
+                 strerror(errno), kept);
+        rc = DG_EIO;
+        goto done;
+    }
+    fsync_dir_of(db);
+    if ((rc = mark_restored(db, real_from, &v, &epoch, err, err_len)) != DG_OK)
+        goto done;
+    fprintf(out, "Restored %s from %s\n", data_dir, real_from);
+    print_head(out, "backup's audit log to", &v);
+    fprintf(out, "  %-22s %" PRId64 "\n", "changes up to", v.feed_head);
+    fprintf(out, "  %-22s %" PRIu64 " (clients resynchronise)\n", "new feed epoch", epoch);
+    fprintf(out, "  %-22s %s\n", "previous database in", kept);
+done:
+    close(lock_fd);
+    return rc;
+}
