@@ -518,12 +518,11 @@ void dgt_demo_password(const char *summary, const char *user, char *out, size_t 
     snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
 }
 
-void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *owner,
-                          const char *notes)
+void dgt_create_customers_with(dg_client *c, int n, const char *prefix,
+                               void (*fill)(Dangan__V1__Customer *cu, int i, void *ud), void *ud)
 {
     Dangan__V1__BatchRequest batch = DANGAN__V1__BATCH_REQUEST__INIT;
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__UserRef who = DANGAN__V1__USER_REF__INIT;
     Dangan__V1__BatchOp *ops = calloc((size_t)n, sizeof *ops),
                         **ptrs = calloc((size_t)n, sizeof *ptrs);
     Dangan__V1__CreateRequest *cr = calloc((size_t)n, sizeof *cr);
@@ -534,7 +533,6 @@ void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *o
 
     if (!ops || !ptrs || !cr || !recs || !cus || !names)
         die("out of memory");
-    who.username = (char *)owner;
     for (int i = 0; i < n; i++) {
         dangan__v1__batch_op__init(&ops[i]);
         dangan__v1__create_request__init(&cr[i]);
@@ -542,10 +540,8 @@ void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *o
         dangan__v1__customer__init(&cus[i]);
         snprintf(names[i], sizeof names[i], "%s%05d", prefix, i);
         cus[i].name = names[i];
-        if (owner)
-            cus[i].owner = &who;
-        if (notes)
-            cus[i].notes = (char *)notes;
+        if (fill)
+            fill(&cus[i], i, ud);
         recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
         recs[i].customer = &cus[i];
         cr[i].record = &recs[i];
@@ -568,4 +564,28 @@ void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *o
     free(cr);
     free(ptrs);
     free(ops);
+}
+
+struct owner_notes {
+    Dangan__V1__UserRef who;
+    const char *notes;
+};
+
+static void fill_owner_notes(Dangan__V1__Customer *cu, int i, void *ud)
+{
+    struct owner_notes *on = ud;
+
+    (void)i;
+    if (on->who.username)
+        cu->owner = &on->who;
+    cu->notes = (char *)on->notes;
+}
+
+void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *owner,
+                          const char *notes)
+{
+    struct owner_notes on = {DANGAN__V1__USER_REF__INIT, notes};
+
+    on.who.username = (char *)owner;
+    dgt_create_customers_with(c, n, prefix, fill_owner_notes, &on);
 }

@@ -103,6 +103,10 @@ void dgt_make_user(const dgt_server *s, const char *name, int role, const char *
  * by `owner` (NULL: the caller), with `notes` (may be NULL). Aborts on failure. */
 void dgt_create_customers(dg_client *c, int n, const char *prefix, const char *owner,
                           const char *notes);
+/* The same, with each customer's fields beyond the name set by
+ * fill(cu, i, ud) (may be NULL). */
+void dgt_create_customers_with(dg_client *c, int n, const char *prefix,
+                               void (*fill)(Dangan__V1__Customer *cu, int i, void *ud), void *ud);
 
 /* Plain TCP: connect, send bytes, return fd. */
 int dgt_tcp_connect(int port);

@@ -106,74 +106,99 @@ static void wait_gate_running(struct gate_job *g)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* A writer on a new database, its loop, and a gate job to hold it. */
+struct rig {
+    uv_loop_t loop;
+    dg_completions *done;
+    dg_writer *w;
+    struct gate_job gate;
+};
+
+static void rig_open(struct rig *r, size_t max_queued)
+{
+    dg_store *st;
+    char err[256];
+
+    memset(r, 0, sizeof *r);
+    r->gate.job = (dg_job){.run = gate_run, .done = gate_done};
+    dg_thread_set_role(DG_THREAD_LOOP);
+    dgt_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/w.db", dir);
+    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
+    uv_loop_init(&r->loop);
+    assert_int_equal(dg_completions_new(&r->loop, NULL, NULL, &r->done), DG_OK);
+    assert_int_equal(dg_writer_new(st, r->done, max_queued, &r->w), DG_OK);
+    pthread_mutex_init(&r->gate.mu, NULL);
+    pthread_cond_init(&r->gate.cond, NULL);
+}
+
+/* Submits the gate and waits until the writer is inside it: what is
+ * submitted next queues up as one batch. */
+static void rig_hold(struct rig *r)
+{
+    r->gate.is_running = r->gate.is_open = r->gate.is_done = false;
+    assert_int_equal(dg_writer_submit(r->w, &r->gate.job), DG_OK);
+    wait_gate_running(&r->gate);
+}
+
+static void rig_release(struct rig *r)
+{
+    pthread_mutex_lock(&r->gate.mu);
+    r->gate.is_open = true;
+    pthread_cond_signal(&r->gate.cond);
+    pthread_mutex_unlock(&r->gate.mu);
+}
+
+/* Stops the writer (it closes the store); the database file stays. */
+static void rig_close(struct rig *r)
+{
+    dg_writer_free(r->w);
+    dg_completions_close(r->done);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&r->loop), 0);
+    pthread_cond_destroy(&r->gate.cond);
+    pthread_mutex_destroy(&r->gate.mu);
+}
+
 /* A batch of nothing but records of reads commits without waiting for the
  * disk; one other job in it, and the whole batch waits. */
 static void test_only_a_batch_of_records_of_reads_skips_the_fsync(void **state)
 {
-    uv_loop_t loop;
-    dg_completions *done;
-    dg_writer *w;
-    dg_store *st;
-    char err[256];
-    struct gate_job gate = {.job = {.run = gate_run, .done = gate_done}};
+    static struct rig r;
     struct sync_job reads[2] = {{.job = {.run = sync_run, .done = sync_done}},
                                 {.job = {.run = sync_run, .done = sync_done}}};
     struct sync_job mixed_read = {.job = {.run = sync_run, .done = sync_done}};
     struct user_job change = {.job = {.run = user_run, .done = user_done}, .name = "delta"};
 
     (void)state;
-    dg_thread_set_role(DG_THREAD_LOOP);
-    dgt_tempdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/w.db", dir);
-    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
-    uv_loop_init(&loop);
-    assert_int_equal(dg_completions_new(&loop, NULL, NULL, &done), DG_OK);
-    assert_int_equal(dg_writer_new(st, done, 100, &w), DG_OK);
-    pthread_mutex_init(&gate.mu, NULL);
-    pthread_cond_init(&gate.cond, NULL);
-
-    for (int round = 0; round < 2; round++) {
-        gate.is_running = gate.is_open = gate.is_done = false;
-        assert_int_equal(dg_writer_submit(w, &gate.job), DG_OK);
-        wait_gate_running(&gate);
-        if (round == 0) { /* two records of reads alone */
-            for (int i = 0; i < 2; i++) {
-                reads[i].job.is_record_of_read = true;
-                assert_int_equal(dg_writer_submit(w, &reads[i].job), DG_OK);
-            }
-        } else { /* a record of a read with a change */
-            mixed_read.job.is_record_of_read = true;
-            assert_int_equal(dg_writer_submit(w, &mixed_read.job), DG_OK);
-            assert_int_equal(dg_writer_submit(w, &change.job), DG_OK);
-        }
-        pthread_mutex_lock(&gate.mu);
-        gate.is_open = true;
-        pthread_cond_signal(&gate.cond);
-        pthread_mutex_unlock(&gate.mu);
-        while (!(gate.is_done && (round == 0 ? reads[0].is_done && reads[1].is_done
-                                             : mixed_read.is_done && change.is_done)))
-            uv_run(&loop, UV_RUN_ONCE);
+    rig_open(&r, 100);
+    rig_hold(&r); /* two records of reads alone */
+    for (int i = 0; i < 2; i++) {
+        reads[i].job.is_record_of_read = true;
+        assert_int_equal(dg_writer_submit(r.w, &reads[i].job), DG_OK);
     }
+    rig_release(&r);
+    while (!(r.gate.is_done && reads[0].is_done && reads[1].is_done))
+        uv_run(&r.loop, UV_RUN_ONCE);
+    rig_hold(&r); /* a record of a read with a change */
+    mixed_read.job.is_record_of_read = true;
+    assert_int_equal(dg_writer_submit(r.w, &mixed_read.job), DG_OK);
+    assert_int_equal(dg_writer_submit(r.w, &change.job), DG_OK);
+    rig_release(&r);
+    while (!(r.gate.is_done && mixed_read.is_done && change.is_done))
+        uv_run(&r.loop, UV_RUN_ONCE);
     assert_true(reads[0].is_skipped && reads[1].is_skipped);
     assert_false(mixed_read.is_skipped);
     assert_int_equal(change.job.rc, DG_OK);
-    dg_writer_free(w); /* closes the store */
-    dg_completions_close(done);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    pthread_mutex_destroy(&gate.mu);
-    pthread_cond_destroy(&gate.cond);
+    rig_close(&r);
     dgt_rmtree(dir);
 }
 
 static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **state)
 {
-    uv_loop_t loop;
-    dg_completions *done;
-    dg_writer *w;
+    static struct rig r;
     dg_store *st;
     char err[256];
-    struct gate_job gate = {.job = {.run = gate_run, .done = gate_done}};
     struct user_job jobs[3] = {
         {.job = {.run = user_run, .done = user_done}, .name = "alpha"},
         {.job = {.run = user_run, .done = user_done}, .name = "alpha"}, /* duplicate: fails */
@@ -184,38 +209,22 @@ static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **st
     dg_user u;
 
     (void)state;
-    dg_thread_set_role(DG_THREAD_LOOP);
-    dgt_tempdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/w.db", dir);
-    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
-    uv_loop_init(&loop);
-    assert_int_equal(dg_completions_new(&loop, NULL, NULL, &done), DG_OK);
-    assert_int_equal(dg_writer_new(st, done, 100, &w), DG_OK);
-    pthread_mutex_init(&gate.mu, NULL);
-    pthread_cond_init(&gate.cond, NULL);
-
-    assert_int_equal(dg_writer_submit(w, &gate.job), DG_OK);
-    wait_gate_running(&gate);
+    rig_open(&r, 100);
+    rig_hold(&r);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(dg_writer_submit(w, &jobs[i].job), DG_OK);
-    pthread_mutex_lock(&gate.mu);
-    gate.is_open = true;
-    pthread_cond_signal(&gate.cond);
-    pthread_mutex_unlock(&gate.mu);
-    while (!(gate.is_done && jobs[0].is_done && jobs[1].is_done && jobs[2].is_done))
-        uv_run(&loop, UV_RUN_ONCE);
+        assert_int_equal(dg_writer_submit(r.w, &jobs[i].job), DG_OK);
+    rig_release(&r);
+    while (!(r.gate.is_done && jobs[0].is_done && jobs[1].is_done && jobs[2].is_done))
+        uv_run(&r.loop, UV_RUN_ONCE);
 
     assert_int_equal(jobs[0].job.rc, DG_OK);
     assert_int_equal(jobs[1].job.rc, DG_EEXIST);
     assert_int_equal(jobs[2].job.rc, DG_OK);
-    dg_writer_get_stats(w, &stats);
+    dg_writer_get_stats(r.w, &stats);
     assert_int_equal(stats.n_batches, 2); /* the gate, then the three together */
     assert_int_equal(stats.n_jobs, 4);
     assert_int_equal(stats.n_failed_jobs, 1);
-    dg_writer_free(w); /* closes the store */
-    dg_completions_close(done);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    rig_close(&r);
 
     assert_int_equal(dg_store_open(path, true, &st, err, sizeof err), DG_OK);
     assert_int_equal(dg_store_user_by_name(st, "alpha", &u), DG_OK);
@@ -240,19 +249,12 @@ static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **st
     dg_audit_hash(h1, &second, h2);
     assert_memory_equal(chain.hash, h2, 32);
     dg_store_close(st);
-    pthread_cond_destroy(&gate.cond);
-    pthread_mutex_destroy(&gate.mu);
     dgt_rmtree(dir);
 }
 
 static void test_submissions_beyond_the_queue_bound_are_refused(void **state)
 {
-    uv_loop_t loop;
-    dg_completions *done;
-    dg_writer *w;
-    dg_store *st;
-    char err[256];
-    struct gate_job gate = {.job = {.run = gate_run, .done = gate_done}};
+    static struct rig r;
     struct user_job jobs[3] = {
         {.job = {.run = user_run, .done = user_done}, .name = "one"},
         {.job = {.run = user_run, .done = user_done}, .name = "two"},
@@ -260,33 +262,16 @@ static void test_submissions_beyond_the_queue_bound_are_refused(void **state)
     };
 
     (void)state;
-    dg_thread_set_role(DG_THREAD_LOOP);
-    dgt_tempdir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/w.db", dir);
-    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
-    uv_loop_init(&loop);
-    assert_int_equal(dg_completions_new(&loop, NULL, NULL, &done), DG_OK);
-    assert_int_equal(dg_writer_new(st, done, 2, &w), DG_OK);
-    pthread_mutex_init(&gate.mu, NULL);
-    pthread_cond_init(&gate.cond, NULL);
-    assert_int_equal(dg_writer_submit(w, &gate.job), DG_OK);
-    wait_gate_running(&gate);
-    assert_int_equal(dg_writer_submit(w, &jobs[0].job), DG_OK);
-    assert_int_equal(dg_writer_submit(w, &jobs[1].job), DG_OK);
-    assert_int_equal(dg_writer_submit(w, &jobs[2].job), DG_EFULL); /* no callback for it */
-    pthread_mutex_lock(&gate.mu);
-    gate.is_open = true;
-    pthread_cond_signal(&gate.cond);
-    pthread_mutex_unlock(&gate.mu);
-    while (!(gate.is_done && jobs[0].is_done && jobs[1].is_done))
-        uv_run(&loop, UV_RUN_ONCE);
+    rig_open(&r, 2);
+    rig_hold(&r);
+    assert_int_equal(dg_writer_submit(r.w, &jobs[0].job), DG_OK);
+    assert_int_equal(dg_writer_submit(r.w, &jobs[1].job), DG_OK);
+    assert_int_equal(dg_writer_submit(r.w, &jobs[2].job), DG_EFULL); /* no callback for it */
+    rig_release(&r);
+    while (!(r.gate.is_done && jobs[0].is_done && jobs[1].is_done))
+        uv_run(&r.loop, UV_RUN_ONCE);
     assert_false(jobs[2].is_done);
-    dg_writer_free(w);
-    dg_completions_close(done);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    pthread_cond_destroy(&gate.cond);
-    pthread_mutex_destroy(&gate.mu);
+    rig_close(&r);
     dgt_rmtree(dir);
 }
 
