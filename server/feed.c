@@ -30,7 +30,7 @@
 /* With records (Subscribe with_records) a batch is smaller and its memory
  * larger: a record may hold long notes. Packing them (the record as is and
  * masked) takes its own arena. */
-#define RECORD_FETCH_ROWS 128
+#define RECORD_FETCH_ROWS 64
 #define RECORD_FETCH_BUDGET (16u << 20)
 #define PACK_BUDGET (64u << 20)
 #define OUTPUT_CAP (256u << 10) /* queued bytes beyond which a subscription waits */
@@ -41,7 +41,6 @@
 #define RING_ROWS 8192         /* recent changes kept for live subscriptions */
 #define RING_BYTES (48u << 20) /* and their memory, records and packed events included */
 #define LIVE_FETCH_ROWS 1024   /* one read of new changes for all of them */
-#define SERVE_BUDGET (8u << 20)
 /* A fan-out serves every live subscriber, FANOUT_CHUNK of them per loop
  * turn so requests and commits go on in between. The next fan-out waits a
  * quarter of the time this one's serving took: under load each subscriber's
@@ -160,25 +159,15 @@ static void sub_end(dg_sub *s)
         sub_free(s);
 }
 
-static Dangan__V1__Cursor *cursor_at(dg_arena *a, const dg_feed *f, int64_t seq)
-{
-    Dangan__V1__Cursor *c = dg_arena_alloc(a, sizeof *c);
-
-    if (c) {
-        dangan__v1__cursor__init(c);
-        c->epoch = f->srv->feed_epoch;
-        c->seq = (uint64_t)seq;
-    }
-    return c;
-}
-
 /* An event with only its cursor set; the caller picks the body. */
-static void send_event(dg_sub *s, Dangan__V1__Event *ev, dg_arena *a, int64_t seq)
+static void send_event(dg_sub *s, Dangan__V1__Event *ev, int64_t seq)
 {
+    Dangan__V1__Cursor cursor = DANGAN__V1__CURSOR__INIT;
+
+    cursor.epoch = s->feed->srv->feed_epoch;
+    cursor.seq = (uint64_t)seq;
     ev->subscription_id = s->id;
-    ev->cursor = cursor_at(a, s->feed, seq);
-    if (!ev->cursor)
-        return;
+    ev->cursor = &cursor;
     dg_conn_send_event(s->conn, ev);
     s->last_sent_ms = dg_mono_ms();
 }
@@ -190,7 +179,6 @@ static void send_simple(dg_sub *s, Dangan__V1__Event__BodyCase body, int64_t seq
     Dangan__V1__CaughtUp cu = DANGAN__V1__CAUGHT_UP__INIT;
     Dangan__V1__Progress pr = DANGAN__V1__PROGRESS__INIT;
     Dangan__V1__ResyncRequired rs = DANGAN__V1__RESYNC_REQUIRED__INIT;
-    dg_arena *a = dg_arena_new(4096);
 
     ev.body_case = body;
     if (body == DANGAN__V1__EVENT__BODY_CAUGHT_UP)
@@ -201,8 +189,7 @@ static void send_simple(dg_sub *s, Dangan__V1__Event__BodyCase body, int64_t seq
         rs.reason = (char *)reason;
         ev.resync_required = &rs;
     }
-    send_event(s, &ev, a, seq);
-    dg_arena_free(a);
+    send_event(s, &ev, seq);
 }
 
 /* ------------------------------------------------------------ one change, one subscriber */
@@ -341,9 +328,10 @@ static const uint8_t *change_for(dg_sub *s, const dg_perm_who *who, const dg_cha
 }
 
 /* Sends what subscriber `s` may know of change `row`: the change, Hidden
- * when the record left its view, or nothing. */
-static void deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_arena *a,
-                    dg_arena *pack)
+ * when the record left its view, or nothing. False when it owes `s` an event
+ * it cannot make (out of memory): the caller must not move the cursor past
+ * it, and ends the subscription with ResyncRequired, never a silent gap. */
+static bool deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_arena *pack)
 {
     const dg_change *c = &row->c;
     const dg_session *sess = dg_conn_session(s->conn);
@@ -355,29 +343,34 @@ static void deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_
     Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
 
     if (kind == DG_KIND_NONE)
-        return;
+        return true;
     if (sees_a && passes_filter(s, c, kind, owner_a)) {
         size_t len;
         const uint8_t *bytes = change_for(s, &who, row, m, pack, &len);
 
         if (!bytes)
-            return;
+            return false;
         dg_conn_send_change_event(s->conn, s->id, s->feed->srv->feed_epoch, (uint64_t)row->seq,
                                   bytes, len);
         s->last_sent_ms = dg_mono_ms();
     } else if (sees_b && !sees_a && passes_filter(s, c, kind, owner_b)) {
-        Dangan__V1__Hidden *h = dg_arena_alloc(a, sizeof *h);
+        Dangan__V1__Hidden h = DANGAN__V1__HIDDEN__INIT;
 
-        if (!h)
-            return;
-        dangan__v1__hidden__init(h);
-        h->kind = (Dangan__V1__EntityKind)kind;
-        h->id = c->entity_id;
-        h->customer_id = c->customer_id;
+        h.kind = (Dangan__V1__EntityKind)kind;
+        h.id = c->entity_id;
+        h.customer_id = c->customer_id;
         ev.body_case = DANGAN__V1__EVENT__BODY_HIDDEN;
-        ev.hidden = h;
-        send_event(s, &ev, a, row->seq);
+        ev.hidden = &h;
+        send_event(s, &ev, row->seq);
     }
+    return true;
+}
+
+/* After deliver failed: the subscriber reloads rather than miss a change. */
+static void end_unservable(dg_sub *s)
+{
+    send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, s->cursor, "event_unavailable");
+    sub_end(s);
 }
 
 /* Is the subscriber's session still good? A revoked or expired one ends its
@@ -446,7 +439,7 @@ static struct ring_batch *first_batch_after(dg_feed *f, int64_t cursor)
 static void serve_from_ring(dg_sub *s)
 {
     dg_feed *f = s->feed;
-    dg_arena *a;
+    bool is_ok = true;
 
     if (s->is_fetching || s->cursor >= f->ring_hi)
         return;
@@ -462,9 +455,8 @@ static void serve_from_ring(dg_sub *s)
         s->is_dirty = true;
         return;
     }
-    a = dg_arena_new(SERVE_BUDGET);
     dg_conn_cork(s->conn);
-    for (struct ring_batch *b = first_batch_after(f, s->cursor); b; b = b->next) {
+    for (struct ring_batch *b = first_batch_after(f, s->cursor); b && is_ok; b = b->next) {
         size_t lo = 0, hi = b->n;
 
         while (lo < hi) { /* the first row after the cursor */
@@ -481,19 +473,20 @@ static void serve_from_ring(dg_sub *s)
         }
         if (s->with_records && !b->pack)
             b->pack = dg_arena_new(PACK_BUDGET);
-        for (size_t i = lo; i < b->n; i++) {
-            deliver(s, &b->rows[i], &b->meta[i], a, b->pack);
+        for (size_t i = lo; i < b->n && (is_ok = deliver(s, &b->rows[i], &b->meta[i], b->pack));
+             i++)
             s->cursor = b->rows[i].seq;
-        }
     }
     dg_conn_uncork(s->conn);
-    dg_arena_free(a);
+    if (!is_ok)
+        end_unservable(s);
 }
 
 static void sub_fetch_done(struct fetch *x)
 {
     dg_sub *s = x->sub;
     dg_arena *pack;
+    bool is_ok = true;
 
     s->is_fetching = false;
     if (!s->conn || !dg_conn_is_open(s->conn) || !session_ok(s)) {
@@ -514,15 +507,19 @@ static void sub_fetch_done(struct fetch *x)
     }
     pack = x->with_records ? dg_arena_new(PACK_BUDGET) : NULL;
     dg_conn_cork(s->conn);
-    for (size_t i = 0; i < x->n; i++) {
+    for (size_t i = 0; i < x->n && is_ok; i++) {
         struct row_meta m = meta_of(s->feed, &x->rows[i], x->arena);
 
         m.rec = x->recs ? x->recs[i] : NULL;
-        deliver(s, &x->rows[i], &m, x->arena, pack);
-        s->cursor = x->rows[i].seq;
+        if ((is_ok = deliver(s, &x->rows[i], &m, pack)))
+            s->cursor = x->rows[i].seq;
     }
     dg_conn_uncork(s->conn);
     dg_arena_free(pack);
+    if (!is_ok) {
+        end_unservable(s);
+        return;
+    }
     if (x->n == x->limit) {
         fetch_start(s);
         return;
