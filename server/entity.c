@@ -510,3 +510,17 @@ int dg_record_validate(const dg_record *r, bool is_create, dg_violation_fn fn, v
     }
     return n;
 }
+
+int64_t dg_customer_owner(const dg_record *customer)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+
+    return customer ? customer->v[dg_entity_field_index(e, "owner")].i : -1;
+}
+
+int64_t dg_customer_tier(const dg_record *customer)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+
+    return customer->v[dg_entity_field_index(e, "tier")].i;
+}

@@ -123,6 +123,9 @@ typedef struct dg_record {
      * (a field not listed last changed at version 1). Writer and store only. */
     const char *fver;
 } dg_record;
+/* A customer record's owner (user id; -1 for NULL) and tier (Tier value). */
+int64_t dg_customer_owner(const dg_record *customer);
+int64_t dg_customer_tier(const dg_record *customer);
 
 /* A record of `kind` with every field empty, in arena `a` (NULL over budget). */
 dg_record *dg_record_new(dg_arena *a, enum dg_kind kind);

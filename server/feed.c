@@ -76,9 +76,12 @@ struct row_meta {
     int64_t owner_before, tier_before, owner_after, tier_after;
     uint8_t *change; /* the packed ChangeEvent, the same for every subscriber */
     size_t change_len;
-    /* with_records: the record as read (NULL: gone, or not read), and the
-     * ChangeEvent packed with it as is and masked, on first need */
-    dg_record *rec;
+    /* with_records: the record and its customer as read (NULL: gone, or
+     * not read), and the ChangeEvent packed with the record as is and
+     * masked, on first need. Who may see the record, and how masked, goes
+     * by the customer as read, not as it was at the change: the record
+     * shows what it is now. */
+    dg_record *rec, *customer;
     bool is_rec_packed;
     uint8_t *change_rec, *change_masked;
     size_t change_rec_len, change_masked_len;
@@ -123,9 +126,10 @@ struct fetch {
     dg_sub *sub; /* NULL: the ring's read */
     dg_arena *arena;
     int64_t after;
-    uint32_t limit;    /* rows */
-    bool with_records; /* read each row's record too */
-    dg_record **recs;  /* with_records: per row, NULL when gone */
+    uint32_t limit;        /* rows */
+    bool with_records;     /* read each row's record and customer too */
+    dg_record **recs;      /* with_records: per row, NULL when gone */
+    dg_record **customers; /* with_records: per row, the record's customer now */
     dg_change_row *rows;
     size_t n;
     int64_t oldest;
@@ -299,7 +303,7 @@ static void pack_with_record(dg_feed *f, const dg_change_row *row, struct row_me
 
     m->is_rec_packed = true;
     m->change_rec = pack_change(f, row, m->kind, m->rec, a, &m->change_rec_len);
-    if (m->rec && dg_perm_mask_record(&viewer, m->owner_after, m->rec, a) != DG_OK)
+    if (m->rec && dg_perm_mask_record(&viewer, dg_customer_owner(m->customer), m->rec, a) != DG_OK)
         return; /* no masked bytes: nothing goes to those who may not see it all */
     m->change_masked = pack_change(f, row, m->kind, m->rec, a, &m->change_masked_len);
 }
@@ -309,7 +313,9 @@ static void pack_with_record(dg_feed *f, const dg_change_row *row, struct row_me
 static const uint8_t *change_for(dg_sub *s, const dg_perm_who *who, const dg_change_row *row,
                                  struct row_meta *m, dg_arena *pack, size_t *len)
 {
-    if (!s->with_records) {
+    if (!s->with_records || !m->rec || !m->customer ||
+        !dg_perm_sees(who, dg_customer_owner(m->customer), dg_customer_tier(m->customer))) {
+        /* no record, or one that has left this subscriber's view since */
         *len = m->change_len;
         return m->change;
     }
@@ -319,7 +325,7 @@ static const uint8_t *change_for(dg_sub *s, const dg_perm_who *who, const dg_cha
             dg_log_error("feed", "seq=%lld msg=\"cannot pack a change with its record\"",
                          (long long)row->seq);
     }
-    if (dg_perm_sees_sensitive(who, m->owner_after)) {
+    if (dg_perm_sees_sensitive(who, dg_customer_owner(m->customer))) {
         *len = m->change_rec_len;
         return m->change_rec;
     }
@@ -389,21 +395,39 @@ static void fetch_start(dg_sub *s);
 static void ring_fetch(dg_feed *f);
 static void fanout_cb(uv_idle_t *h);
 
-/* Each row's record as it is now, in the same read transaction. */
+/* Reads one record; NULL when it is gone. */
+static int read_one(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a, dg_record **out)
+{
+    int rc = dg_store_rec_get(st, kind, id, a, out);
+
+    if (rc == DG_ENOTFOUND) {
+        *out = NULL;
+        return DG_OK;
+    }
+    return rc;
+}
+
+/* Each row's record and its customer as they are now, in the same read
+ * transaction. */
 static int read_records(dg_store *st, struct fetch *x)
 {
-    if (!(x->recs = dg_arena_calloc(x->arena, x->n, sizeof *x->recs)))
+    x->recs = dg_arena_calloc(x->arena, x->n, sizeof *x->recs);
+    x->customers = dg_arena_calloc(x->arena, x->n, sizeof *x->customers);
+    if (!x->recs || !x->customers)
         return DG_ENOMEM;
     for (size_t i = 0; i < x->n; i++) {
-        enum dg_kind kind = dg_kind_parse(x->rows[i].c.entity);
-        int rc;
+        const dg_change *c = &x->rows[i].c;
+        enum dg_kind kind = dg_kind_parse(c->entity);
+        int rc = DG_OK;
 
         if (kind == DG_KIND_NONE)
             continue;
-        rc = dg_store_rec_get(st, kind, x->rows[i].c.entity_id, x->arena, &x->recs[i]);
-        if (rc == DG_ENOTFOUND)
-            x->recs[i] = NULL;
-        else if (rc != DG_OK)
+        rc = read_one(st, kind, c->entity_id, x->arena, &x->recs[i]);
+        if (rc == DG_OK && kind == DG_KIND_CUSTOMER)
+            x->customers[i] = x->recs[i];
+        else if (rc == DG_OK)
+            rc = read_one(st, DG_KIND_CUSTOMER, c->customer_id, x->arena, &x->customers[i]);
+        if (rc != DG_OK)
             return rc;
     }
     return DG_OK;
@@ -511,6 +535,7 @@ static void sub_fetch_done(struct fetch *x)
         struct row_meta m = meta_of(s->feed, &x->rows[i], x->arena);
 
         m.rec = x->recs ? x->recs[i] : NULL;
+        m.customer = x->customers ? x->customers[i] : NULL;
         if ((is_ok = deliver(s, &x->rows[i], &m, pack)))
             s->cursor = x->rows[i].seq;
     }
@@ -587,6 +612,7 @@ static void ring_fetch_done(struct fetch *x)
     for (size_t i = 0; i < b->n; i++) {
         b->meta[i] = meta_of(f, &b->rows[i], b->arena);
         b->meta[i].rec = x->recs ? x->recs[i] : NULL;
+        b->meta[i].customer = x->customers ? x->customers[i] : NULL;
     }
     b->prev = f->ring_tail;
     if (f->ring_tail)

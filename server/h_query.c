@@ -139,20 +139,6 @@ static Dangan__V1__Cursor *snapshot(dg_req *req, int64_t seq)
 
 /* ------------------------------------------------------------ permissions (perm.c) */
 
-static int64_t owner_of(const dg_record *customer)
-{
-    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
-
-    return customer ? customer->v[dg_entity_field_index(e, "owner")].i : -1;
-}
-
-static int64_t tier_of(const dg_record *customer)
-{
-    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
-
-    return customer->v[dg_entity_field_index(e, "tier")].i;
-}
-
 /* Lists and searches: restricted tiers the user does not own are left out
  * inside the query. */
 static void scope(dg_req *req, dg_list_query *q)
@@ -171,8 +157,9 @@ static int mask(dg_req *req, const dg_perm_who *who, int64_t owner, dg_record **
     int rc = DG_OK;
 
     for (size_t i = 0; i < n && rc == DG_OK; i++)
-        rc = dg_perm_mask_record(who, recs[i]->kind == DG_KIND_CUSTOMER ? owner_of(recs[i]) : owner,
-                                 recs[i], req->arena);
+        rc = dg_perm_mask_record(
+            who, recs[i]->kind == DG_KIND_CUSTOMER ? dg_customer_owner(recs[i]) : owner, recs[i],
+            req->arena);
     return rc;
 }
 
@@ -203,7 +190,7 @@ static void reply_audited(dg_req *req, const dg_perm_who *who, const dg_record *
     for (size_t i = 0; i < n; i++) {
         const dg_record *c = recs[i]->kind == DG_KIND_CUSTOMER ? recs[i] : dossiers[i];
 
-        if (c && dg_perm_is_restricted(who, tier_of(c)))
+        if (c && dg_perm_is_restricted(who, dg_customer_tier(c)))
             json_array_append_new(ids, json_integer((json_int_t)recs[i]->id));
     }
     if (json_array_size(ids) == 0) {
@@ -285,16 +272,16 @@ static void get_done(dg_job *job)
 
     if (rc == DG_OK) {
         who = dg_h_who(req);
-        if (!dg_perm_sees(&who, owner_of(j->customer), tier_of(j->customer))) {
+        if (!dg_perm_sees(&who, dg_customer_owner(j->customer), dg_customer_tier(j->customer))) {
             /* It does not exist for this user; the attempt is audited. */
             dg_h_refuse(req, DG_ENOTFOUND, entity, j->rec->id, "restricted_tier",
                         j->kind == DG_KIND_CUSTOMER ? "no such customer" : "no such record");
             free(j);
             return;
         }
-        rc = dg_perm_mask_record(&who, owner_of(j->customer), j->rec, req->arena);
+        rc = dg_perm_mask_record(&who, dg_customer_owner(j->customer), j->rec, req->arena);
         if (rc == DG_OK && j->want_dossier)
-            rc = mask_dossier(req, &who, owner_of(j->customer), &j->dossier);
+            rc = mask_dossier(req, &who, dg_customer_owner(j->customer), &j->dossier);
     }
     if (rc == DG_ENOTFOUND) {
         dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such %s", entity);
@@ -310,7 +297,7 @@ static void get_done(dg_job *job)
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_GET;
         req->resp.get = r;
         /* Every read of a restricted customer's file is audited (DESIGN §7). */
-        if (dg_perm_is_restricted(&who, tier_of(j->customer)))
+        if (dg_perm_is_restricted(&who, dg_customer_tier(j->customer)))
             dg_h_audit_then_reply(req, entity, j->rec->id,
                                   json_pack("{s:I,s:b}", "customer_id", (json_int_t)j->customer->id,
                                             "dossier", j->want_dossier));
@@ -546,8 +533,8 @@ static void list_done(dg_job *job)
 
     if (rc == DG_OK)
         for (size_t i = 0; rc == DG_OK && i < j->page.n; i++)
-            rc = mask(req, &who, j->dossiers ? owner_of(j->dossiers[i]) : -1, &j->page.records[i],
-                      1);
+            rc = mask(req, &who, j->dossiers ? dg_customer_owner(j->dossiers[i]) : -1,
+                      &j->page.records[i], 1);
     if (rc != DG_OK) {
         dg_h_fail_job(req, rc);
         free(j);
@@ -614,7 +601,7 @@ static void search_done(dg_job *job)
     }
     who = dg_h_who(req);
     for (size_t i = 0; i < j->n_hits; i++) {
-        if (dg_perm_mask_record(&who, owner_of(j->hits[i].customer), j->hits[i].customer,
+        if (dg_perm_mask_record(&who, dg_customer_owner(j->hits[i].customer), j->hits[i].customer,
                                 req->arena) != DG_OK) {
             dg_h_fail_job(req, DG_ENOMEM);
             free(j);

@@ -315,6 +315,95 @@ static void test_events_carry_the_record_masked_for_each_subscriber(void **state
     dg_client_close(c_plain);
 }
 
+static int64_t feed_head(void);
+
+static void reassign(int64_t id, const char *to)
+{
+    Dangan__V1__ReassignRequest m = DANGAN__V1__REASSIGN_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+
+    m.customer_ids = &id;
+    m.n_customer_ids = 1;
+    m.to_user = (char *)to;
+    req.body_case = DANGAN__V1__REQUEST__BODY_REASSIGN;
+    req.reassign = &m;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+}
+
+static void set_tier(int64_t id, Dangan__V1__Tier tier)
+{
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    char *mask[] = {"tier"};
+    dg_reply *r;
+
+    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    g.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    r = dgt_call(admin, &req);
+    u.expected_version = dg_reply_response(r)->get->record->customer->version;
+    dg_reply_free(r);
+    cu.id = id;
+    cu.tier = tier;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    u.record = &rec;
+    u.update_mask = mask;
+    u.n_update_mask = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+    req.update = &u;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+}
+
+/* The record an event carries is the record now, so who may see it, and
+ * masked how, goes by the customer now: a change made while s1 owned the
+ * customer, replayed after it went to s2, shows s1 the record masked; once
+ * the customer is in a restricted tier, s1 gets the change without it. */
+static void test_a_replayed_record_is_checked_against_its_customer_now(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    const char *account = "6222020200998877665";
+    uint64_t epoch = server_epoch();
+    int64_t start = feed_head();
+    int64_t id = new_customer("换了主人的公司", "s1", DANGAN__V1__TIER__TIER_B);
+    dg_client *cb;
+    size_t i;
+
+    (void)state;
+    set_text(admin, id, "bank_account", account); /* while s1 owns it */
+    reassign(id, "s2");
+    cb = listener("s1", "sales-one-password-1", &b);
+    dg_reply_free(subscribe_as(cb, start, epoch, NULL, true));
+    assert_true(wait_for(cb, &b, has_body, &caught));
+    for (i = 0; i < b.n; i++) { /* every change of it, the first ones included */
+        if (b.body[i] != DANGAN__V1__EVENT__BODY_CHANGE || b.id[i] != id)
+            continue;
+        assert_true(b.has_record[i]);
+        assert_null(strstr(b.bank_account[i], account));
+    }
+    dg_client_close(cb);
+
+    set_tier(id, DANGAN__V1__TIER__TIER_A); /* now out of s1's view */
+    cb = listener("s1", "sales-one-password-1", &b);
+    dg_reply_free(subscribe_as(cb, start, epoch, NULL, true));
+    assert_true(wait_for(cb, &b, has_body, &caught));
+    assert_true(has_change_of(&b, &id)); /* the changes s1 could see then */
+    for (i = 0; i < b.n; i++)
+        if (b.body[i] == DANGAN__V1__EVENT__BODY_CHANGE && b.id[i] == id)
+            assert_false(b.has_record[i]);
+    dg_client_close(cb);
+}
+
 static void test_replay_from_a_cursor_brings_every_change_once_then_caught_up(void **state)
 {
     static struct inbox b;
@@ -802,6 +891,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_an_edit_reaches_who_may_see_it_and_no_one_else),
         cmocka_unit_test(test_events_carry_the_record_masked_for_each_subscriber),
+        cmocka_unit_test(test_a_replayed_record_is_checked_against_its_customer_now),
         cmocka_unit_test(test_replay_from_a_cursor_brings_every_change_once_then_caught_up),
         cmocka_unit_test(test_a_cursor_of_another_epoch_must_resync),
         cmocka_unit_test(test_handing_a_customer_away_sends_hidden),
