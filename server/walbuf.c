@@ -40,6 +40,7 @@ typedef struct wb_file {
     size_t len;
     sqlite3_int64 off;
     bool is_commit_frame; /* the last write was a commit frame's header */
+    sqlite3_int64 end;    /* the end of the frames written since the WAL (re)started */
     sqlite3_file real[];  /* the default VFS's file object, szOsFile bytes */
 } wb_file;
 
@@ -99,16 +100,30 @@ static int buffer_write(wb_file *w, const void *p, int n, sqlite3_int64 off);
 static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
     wb_file *w = (wb_file *)f;
-    bool ends_commit = w->is_wal && w->is_commit_frame;
+    bool ends_commit = w->is_wal && w->is_commit_frame, is_rewrite;
     int rc;
 
     if (!w->is_wal)
         return w->real->pMethods->xWrite(w->real, p, n, off);
-    w->is_commit_frame = is_commit_frame_header(p, n, off);
+    if (off == 0) /* the WAL header: the log starts (over) here */
+        w->end = 0;
+    is_rewrite = off + n <= w->end;
+    w->is_commit_frame = is_commit_frame_header(p, n, off) && !is_rewrite;
     rc = buffer_write(w, p, n, off);
-    /* the commit's frames are all written: out they go before SQLite
-     * publishes them to readers in the WAL index */
-    return rc == SQLITE_OK && ends_commit ? flush(w) : rc;
+    if (off + n > w->end)
+        w->end = off + n;
+    if (rc != SQLITE_OK)
+        return rc;
+    /* A commit's frames are all written: out they go before SQLite
+     * publishes them in the WAL index. A commit frame's header written
+     * again (SQLite rewrites checksums when a page spilled to the WAL early
+     * changed again before the commit) is the last write of its commit: no
+     * page follows it, so it goes out at once, or a commit without a sync
+     * would leave it in memory, and a killed process would leave the WAL
+     * with a stale checksum that recovery throws the transaction away for. */
+    if (ends_commit || (is_rewrite && is_commit_frame_header(p, n, off)))
+        return flush(w);
+    return SQLITE_OK;
 }
 
 static int buffer_write(wb_file *w, const void *p, int n, sqlite3_int64 off)

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -427,6 +429,63 @@ static void test_a_commit_without_fsync_is_readable_at_once(void **state)
     dg_store_close(st);
 }
 
+/* A commit without fsync survives the process being killed right after it.
+ * The transaction is bigger than the page cache, so pages spill to the WAL
+ * early; the first one is then changed again, and SQLite rewrites frame
+ * checksums, the commit frame's header last. walbuf once kept that header
+ * in memory (no page follows it, and no sync came), and recovery then
+ * threw the whole transaction away. */
+static void test_a_commit_without_fsync_survives_a_killed_process(void **state)
+{
+    dg_store *st;
+    dg_user got;
+    char err[256];
+    pid_t pid;
+    int status;
+
+    (void)state;
+    st = create();
+    dg_store_close(st);
+    if ((pid = fork()) == 0) { /* the server, killed right after its commit */
+        dg_user first = {.role = DG_ROLE_SALES};
+
+        snprintf(first.username, sizeof first.username, "first");
+        snprintf(first.password_hash, sizeof first.password_hash, "h");
+        /* not the WAL's first transaction: that one SQLite trims the WAL
+         * after (journal_size_limit), which flushed walbuf by chance */
+        if (dg_store_open(path, true, &st, err, sizeof err) != DG_OK ||
+            dg_store_begin(st) != DG_OK || dg_store_user_insert(st, &first, 0) != DG_OK ||
+            dg_store_commit(st) != DG_OK)
+            _exit(1);
+        if (dg_store_set_cache_mib(st, 1) != DG_OK || dg_store_skip_sync(st, true) != DG_OK ||
+            dg_store_begin(st) != DG_OK)
+            _exit(2);
+        for (int i = 0; i < 20000; i++) { /* ~2 MB of rows: beyond the 1 MiB cache */
+            dg_user u = {0};
+
+            snprintf(u.username, sizeof u.username, "spill%05d", i);
+            memset(u.password_hash, 'h', sizeof u.password_hash - 1);
+            u.role = DG_ROLE_SALES;
+            if (dg_store_user_insert(st, &u, 0) != DG_OK)
+                _exit(3);
+        }
+        if (dg_store_user_by_name(st, "spill00000", &got) != DG_OK ||
+            dg_store_user_set_access(st, got.id, DG_ROLE_VIEWER, false, 1, 0) != DG_OK ||
+            dg_store_commit(st) != DG_OK)
+            _exit(4);
+        _exit(0); /* no close, no checkpoint: as if killed */
+    }
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(dg_store_open(path, false, &st, err, sizeof err), DG_OK); /* recovers */
+    assert_int_equal(dg_store_user_by_name(st, "spill19999", &got), DG_OK);
+    assert_int_equal(dg_store_user_by_name(st, "spill00000", &got), DG_OK);
+    assert_int_equal(got.role, DG_ROLE_VIEWER);
+    dg_store_close(st);
+}
+
 /* Writes to the WAL go through the walbuf VFS, which coalesces them: a
  * transaction far bigger than its buffer (and than the unix VFS's largest
  * single write) must land whole, readable by another connection and intact
@@ -495,6 +554,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_large_transaction_lands_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_commit_without_fsync_is_readable_at_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_commit_without_fsync_survives_a_killed_process,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_pruning_removes_only_a_prefix, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
