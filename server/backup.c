@@ -102,31 +102,73 @@ static void fsync_dir_of(const char *path)
     }
 }
 
-/* Copies the database open in `src` into a new file `to` (mode 0600),
- * through `to`.part so a half-made copy never carries the name. */
-static int copy_database(dg_store *src, const char *to, char *err, size_t err_len)
+/* Removes a database file and the WAL and shared-memory files beside it. */
+static void remove_database(const char *path)
 {
-    char part[PATH_LEN];
-    int fd, rc;
+    char p[PATH_LEN + 16];
 
-    snprintf(part, sizeof part, "%s.part", to);
-    (void)unlink(part); /* a leftover of an interrupted run */
-    if ((fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-        snprintf(err, err_len, "cannot create %s: %s", part, strerror(errno));
+    (void)unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    (void)unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    (void)unlink(p);
+}
+
+/* A new, empty file `path` (mode 0600); a leftover of an interrupted run
+ * is removed first. */
+static int create_private(const char *path, int *fd_out, char *err, size_t err_len)
+{
+    int fd;
+
+    remove_database(path);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+        snprintf(err, err_len, "cannot create %s: %s", path, strerror(errno));
         return DG_EIO;
     }
-    close(fd);
-    if ((rc = dg_store_backup_to(src, part, err, err_len)) != DG_OK) {
-        (void)unlink(part);
-        return rc;
+    *fd_out = fd;
+    return DG_OK;
+}
+
+/* Gives `part` the name `to`, never over an existing file. */
+static int name_new_file(const char *part, const char *to, char *err, size_t err_len)
+{
+    if (link(part, to) != 0) {
+        snprintf(err, err_len, "cannot name the copy %s: %s%s", to, strerror(errno),
+                 errno == EEXIST ? " (a backup never overwrites a file)" : "");
+        return errno == EEXIST ? DG_EEXIST : DG_EIO;
     }
-    if (rename(part, to) != 0) {
-        snprintf(err, err_len, "cannot rename %s to %s: %s", part, to, strerror(errno));
-        (void)unlink(part);
-        return DG_EIO;
-    }
+    (void)unlink(part);
     fsync_dir_of(to);
     return DG_OK;
+}
+
+/* Copies the file `from` into the new file `to` and syncs it. */
+static int copy_file(const char *from, const char *to, char *err, size_t err_len)
+{
+    uint8_t buf[65536];
+    int in = open(from, O_RDONLY | O_CLOEXEC), out, rc;
+    ssize_t n = 0;
+
+    if (in < 0) {
+        snprintf(err, err_len, "cannot read %s: %s", from, strerror(errno));
+        return DG_EIO;
+    }
+    if ((rc = create_private(to, &out, err, err_len)) != DG_OK) {
+        close(in);
+        return rc;
+    }
+    while (rc == DG_OK && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            rc = DG_EIO;
+    if (rc != DG_OK || n < 0 || fsync(out) != 0) {
+        snprintf(err, err_len, "cannot copy %s to %s: %s", from, to, strerror(errno));
+        rc = DG_EIO;
+    }
+    close(in);
+    close(out);
+    if (rc != DG_OK)
+        (void)unlink(to);
+    return rc;
 }
 
 /* The SHA-256 of the file at `path`, in hex. */
@@ -157,17 +199,18 @@ static int file_sha256(const char *path, char hex[65], char *err, size_t err_len
     return rc;
 }
 
-/* Writes FILE.sha256 as `sha256sum FILE` would. */
-static int write_checksum(const char *path, char *err, size_t err_len)
+/* Writes NAME.sha256 for the content of `path` (the copy that will be
+ * named `name`), as `sha256sum NAME` would. */
+static int write_checksum(const char *path, const char *name, char *err, size_t err_len)
 {
     char hex[65], sum_path[PATH_LEN + 8];
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     FILE *f;
     int fd, rc;
 
     if ((rc = file_sha256(path, hex, err, err_len)) != DG_OK)
         return rc;
-    snprintf(sum_path, sizeof sum_path, "%s.sha256", path);
+    snprintf(sum_path, sizeof sum_path, "%s.sha256", name);
     fd = open(sum_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || !(f = fdopen(fd, "w"))) {
         snprintf(err, err_len, "cannot write %s: %s", sum_path, strerror(errno));
@@ -224,13 +267,14 @@ static void print_head(FILE *out, const char *label, const struct verified *v)
 
 int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, size_t err_len)
 {
-    char db[PATH_LEN];
+    char db[PATH_LEN], part[PATH_LEN + 8];
     struct verified v = {0};
     struct stat sb;
     dg_store *src;
-    int rc;
+    int fd, rc;
 
     snprintf(db, sizeof db, "%s/%s", data_dir, DG_DB_FILE);
+    snprintf(part, sizeof part, "%s.part", to);
     if (lstat(to, &sb) == 0) {
         snprintf(err, err_len, "%s already exists; a backup never overwrites a file", to);
         return DG_EEXIST;
@@ -239,16 +283,21 @@ int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, si
         snprintf(err, err_len, "cannot read %s: %s", db, strerror(errno));
         return DG_ENOTFOUND;
     }
-    /* A read connection: the server goes on writing; the copy is of one moment. */
-    if ((rc = dg_store_open(db, false, &src, err, err_len)) != DG_OK)
+    /* A read connection: the server goes on writing; the copy is of one
+     * moment. It is made and checked as FILE.part; only a verified copy
+     * gets the name. */
+    if ((rc = create_private(part, &fd, err, err_len)) != DG_OK)
         return rc;
-    rc = copy_database(src, to, err, err_len);
-    dg_store_close(src);
-    if (rc != DG_OK)
-        return rc;
-    if ((rc = verify_file(to, &v, err, err_len)) != DG_OK ||
-        (rc = write_checksum(to, err, err_len)) != DG_OK) {
-        (void)unlink(to); /* not a backup anyone should rely on */
+    close(fd);
+    if ((rc = dg_store_open(db, false, &src, err, err_len)) == DG_OK) {
+        rc = dg_store_backup_to(src, part, err, err_len);
+        dg_store_close(src);
+    }
+    if (rc == DG_OK && (rc = verify_file(part, &v, err, err_len)) == DG_OK &&
+        (rc = write_checksum(part, to, err, err_len)) == DG_OK)
+        rc = name_new_file(part, to, err, err_len);
+    if (rc != DG_OK) {
+        remove_database(part); /* not a backup anyone should rely on */
         return rc;
     }
     if (stat(to, &sb) != 0)
@@ -287,7 +336,8 @@ static int keep_old_database(const char *data_dir, char *kept, size_t kept_len, 
             return DG_EIO;
         }
     }
-    fsync_dir_of(from);
+    fsync_dir_of(to);   /* the kept directory's entries */
+    fsync_dir_of(from); /* and DATA's */
     return DG_OK;
 }
 
@@ -342,52 +392,70 @@ static int mark_restored(const char *db, const char *from, const struct verified
     return rc;
 }
 
+/* Brings the copy at `path` to this program's schema (an older backup is
+ * migrated like a database at start-up). */
+static int migrate_copy(const char *from, const char *path, char *err, size_t err_len)
+{
+    char why[512];
+    dg_store *st;
+    int rc = dg_store_open(path, true, &st, why, sizeof why);
+
+    if (rc != DG_OK) {
+        snprintf(err, err_len, "%s is not a dangan database this version can restore: %s", from,
+                 why);
+        return rc;
+    }
+    dg_store_close(st); /* the last connection: its WAL goes into the file */
+    return DG_OK;
+}
+
 int dg_restore_run(const char *data_dir, const char *from, FILE *out, char *err, size_t err_len)
 {
-    char db[PATH_LEN], incoming[PATH_LEN], kept[PATH_LEN], real_from[PATH_MAX];
+    char db[PATH_LEN], incoming[PATH_LEN], kept[PATH_LEN] = "", real_from[PATH_MAX];
     struct verified v = {0};
-    dg_store *src;
+    struct stat sb;
     uint64_t epoch = 0;
+    bool has_db;
     int lock_fd, rc;
 
     snprintf(db, sizeof db, "%s/%s", data_dir, DG_DB_FILE);
+    snprintf(incoming, sizeof incoming, "%s/%s.restoring", data_dir, DG_DB_FILE);
     if (!realpath(from, real_from)) {
         snprintf(err, err_len, "cannot read %s: %s", from, strerror(errno));
         return DG_ENOTFOUND;
     }
-    if ((rc = dg_data_dir_lock(data_dir, "restore", &lock_fd, err, err_len)) != DG_OK)
+    /* the database itself may be what was lost */
+    if ((rc = dg_data_dir_lock(data_dir, "restore", false, &lock_fd, err, err_len)) != DG_OK)
         return rc;
-    /* Verified before anything is touched: a bad backup leaves DIR as it was. */
+    has_db = stat(db, &sb) == 0;
+    /* Everything happens to a copy inside DIR first: checked, copied,
+     * migrated, verified, given its new epoch. A bad backup, a failed
+     * migration or a full disk leave DIR as it was. */
     if ((rc = check_checksum(real_from, err, err_len)) != DG_OK ||
-        (rc = verify_file(real_from, &v, err, err_len)) != DG_OK)
+        (rc = copy_file(real_from, incoming, err, err_len)) != DG_OK ||
+        (rc = migrate_copy(real_from, incoming, err, err_len)) != DG_OK ||
+        (rc = verify_file(incoming, &v, err, err_len)) != DG_OK ||
+        (rc = mark_restored(incoming, real_from, &v, &epoch, err, err_len)) != DG_OK) {
+        remove_database(incoming);
         goto done;
-    if ((rc = dg_store_open(real_from, false, &src, err, err_len)) != DG_OK)
-        goto done;
-    snprintf(incoming, sizeof incoming, "%s/%s.restoring", data_dir, DG_DB_FILE);
-    (void)unlink(incoming);
-    rc = copy_database(src, incoming, err, err_len);
-    dg_store_close(src);
-    if (rc != DG_OK)
-        goto done;
-    if ((rc = keep_old_database(data_dir, kept, sizeof kept, err, err_len)) != DG_OK) {
-        (void)unlink(incoming);
+    }
+    if (has_db && (rc = keep_old_database(data_dir, kept, sizeof kept, err, err_len)) != DG_OK) {
+        remove_database(incoming);
         goto done;
     }
     if (rename(incoming, db) != 0) {
         snprintf(err, err_len,
                  "cannot put the restored database in place: %s; the previous one is in %s",
-                 strerror(errno), kept);
+                 strerror(errno), has_db ? kept : "(none)");
         rc = DG_EIO;
         goto done;
     }
     fsync_dir_of(db);
-    if ((rc = mark_restored(db, real_from, &v, &epoch, err, err_len)) != DG_OK)
-        goto done;
     fprintf(out, "Restored %s from %s\n", data_dir, real_from);
     print_head(out, "backup's audit log to", &v);
     fprintf(out, "  %-22s %" PRId64 "\n", "changes up to", v.feed_head);
     fprintf(out, "  %-22s %" PRIu64 " (clients resynchronise)\n", "new feed epoch", epoch);
-    fprintf(out, "  %-22s %s\n", "previous database in", kept);
+    fprintf(out, "  %-22s %s\n", "previous database in", has_db ? kept : "(there was none)");
 done:
     close(lock_fd);
     return rc;

@@ -1526,7 +1526,7 @@ int dg_demo_run(const dg_demo_opts *o, FILE *out, char *err, size_t err_len)
         return DG_EINVAL;
     }
     if ((rc = parse_base(&d, o->base_date, err, err_len)) != DG_OK ||
-        (rc = dg_data_dir_lock(o->data_dir, "demo-data", &lock_fd, err, err_len)) != DG_OK)
+        (rc = dg_data_dir_lock(o->data_dir, "demo-data", true, &lock_fd, err, err_len)) != DG_OK)
         return rc;
     /* From here a Ctrl-C ends the run cleanly: after the current transaction,
      * with what was loaded audited (even if that is nothing yet). */

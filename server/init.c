@@ -28,16 +28,17 @@ struct created {
     bool dir;
 };
 
-int dg_data_dir_lock(const char *dir, const char *what, int *fd_out, char *err, size_t err_len)
+int dg_data_dir_lock(const char *dir, const char *what, bool needs_db, int *fd_out, char *err,
+                     size_t err_len)
 {
     char p[1200];
     struct stat sb;
     int fd;
 
-    snprintf(p, sizeof p, "%s/%s", dir, DG_DB_FILE);
+    snprintf(p, sizeof p, "%s/%s", dir, needs_db ? DG_DB_FILE : DG_TLS_DIR);
     if (stat(p, &sb) != 0) {
-        snprintf(err, err_len, "%s has no database (%s): create it with `dangand init --data %s`",
-                 dir, strerror(errno), dir);
+        snprintf(err, err_len, "%s has no %s (%s): create it with `dangand init --data %s`", dir,
+                 needs_db ? "database" : "certificate directory", strerror(errno), dir);
         return errno == ENOENT ? DG_ENOTFOUND : DG_EIO;
     }
     snprintf(p, sizeof p, "%s/%s", dir, DG_LOCK_FILE);

@@ -10,6 +10,7 @@
 #define DG_INIT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "auth.h"
@@ -29,9 +30,11 @@ int dg_init_run(const dg_init_opts *o, FILE *out, char *err, size_t err_len);
 
 /* Takes the lock `dangand serve` holds (DG_LOCK_FILE) for an offline
  * command named `what`: a running server keeps it off, and holding it keeps
- * a server off. DIR must hold a database. DG_OK with *fd_out to close when
- * done, DG_ENOTFOUND, DG_EBUSY (a server runs) or DG_EIO; `err` explains. */
-int dg_data_dir_lock(const char *dir, const char *what, int *fd_out, char *err, size_t err_len);
+ * a server off. With `needs_db`, DIR must hold a database. DG_OK with
+ * *fd_out to close when done, DG_ENOTFOUND, DG_EBUSY (a server runs) or
+ * DG_EIO; `err` explains. */
+int dg_data_dir_lock(const char *dir, const char *what, bool needs_db, int *fd_out, char *err,
+                     size_t err_len);
 
 /* Paths inside a data directory. */
 #define DG_DB_FILE "dangan.db"

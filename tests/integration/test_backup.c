@@ -139,6 +139,7 @@ static void test_backup_restore_round_trip(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "new feed epoch"));
     assert_non_null(strstr(r.out, "before-restore-"));
+    assert_int_equal(count_in_data_dir("dangan.db.restoring"), 0); /* nothing left over */
     /* the replaced database is kept, not destroyed */
     {
         const char *p = strstr(r.out, "previous database in");
@@ -248,6 +249,29 @@ static void test_restore_refuses_a_damaged_backup(void **state)
     dg_client_close(admin);
 }
 
+/* The disaster case: the database file is gone. Restore needs no database
+ * to replace; the certificate and settings of DIR stay. */
+static void test_restore_into_a_directory_that_lost_its_database(void **state)
+{
+    static dgt_run r;
+    char db[400], lost[450];
+    dg_client *admin;
+
+    (void)state;
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    dgt_db_path(&srv, db, sizeof db);
+    snprintf(lost, sizeof lost, "%s/lost.db", srv.root);
+    assert_int_equal(rename(db, lost), 0); /* the disk it was on died */
+    run_dangand(&r, "restore", "--from", backup);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "there was none"));
+    assert_int_equal(count_in_data_dir("dangan.db.restoring"), 0);
+    dgt_server_restart_same_port(&srv);
+    admin = dgt_login(&srv, "admin", srv.admin_password);
+    assert_int_equal(count_named(admin, "备份之前公司00002"), 1);
+    dg_client_close(admin);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
     static dgt_run r;
@@ -281,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backup_restore_round_trip),
         cmocka_unit_test(test_restore_refuses_a_damaged_backup),
+        cmocka_unit_test(test_restore_into_a_directory_that_lost_its_database),
         cmocka_unit_test(test_usage_errors_exit_2),
     };
 
