@@ -155,31 +155,26 @@ static int64_t new_customer(const char *name, const char *owner, Dangan__V1__Tie
     return id;
 }
 
-/* Sets the customer's phone or bank_account as `c`. */
-static void set_text(dg_client *c, int64_t id, const char *field, const char *value)
+/* Updates `field` of customer cu->id to its value in `cu`, as `c`, at the
+ * version the customer has now. */
+static void update_customer(dg_client *c, Dangan__V1__Customer *cu, const char *field)
 {
     Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
     Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
     Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
-    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
     char *mask[] = {(char *)field};
     dg_reply *r;
 
     g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
-    g.id = id;
+    g.id = cu->id;
     req.body_case = DANGAN__V1__REQUEST__BODY_GET;
     req.get = &g;
     r = dgt_call(admin, &req);
     u.expected_version = dg_reply_response(r)->get->record->customer->version;
     dg_reply_free(r);
-    cu.id = id;
-    if (strcmp(field, "phone") == 0)
-        cu.phone = (char *)value;
-    else
-        cu.bank_account = (char *)value;
     rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
-    rec.customer = &cu;
+    rec.customer = cu;
     u.record = &rec;
     u.update_mask = mask;
     u.n_update_mask = 1;
@@ -189,6 +184,19 @@ static void set_text(dg_client *c, int64_t id, const char *field, const char *va
     if (dgt_code(r) != 0)
         fail_msg("update: %s", dg_reply_response(r)->status->message);
     dg_reply_free(r);
+}
+
+/* Sets the customer's phone or bank_account as `c`. */
+static void set_text(dg_client *c, int64_t id, const char *field, const char *value)
+{
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+
+    cu.id = id;
+    if (strcmp(field, "phone") == 0)
+        cu.phone = (char *)value;
+    else
+        cu.bank_account = (char *)value;
+    update_customer(c, &cu, field);
 }
 
 static void set_phone(dg_client *c, int64_t id, const char *phone)
@@ -335,33 +343,11 @@ static void reassign(int64_t id, const char *to)
 
 static void set_tier(int64_t id, Dangan__V1__Tier tier)
 {
-    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
-    Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
     Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
-    char *mask[] = {"tier"};
-    dg_reply *r;
 
-    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
-    g.id = id;
-    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
-    req.get = &g;
-    r = dgt_call(admin, &req);
-    u.expected_version = dg_reply_response(r)->get->record->customer->version;
-    dg_reply_free(r);
     cu.id = id;
     cu.tier = tier;
-    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
-    rec.customer = &cu;
-    u.record = &rec;
-    u.update_mask = mask;
-    u.n_update_mask = 1;
-    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
-    req.update = &u;
-    r = dgt_call(admin, &req);
-    assert_int_equal(dgt_code(r), 0);
-    dg_reply_free(r);
+    update_customer(admin, &cu, "tier");
 }
 
 /* The record an event carries is the record now, so who may see it, and
