@@ -2,6 +2,7 @@
 #include "entity.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -511,16 +512,27 @@ int dg_record_validate(const dg_record *r, bool is_create, dg_violation_fn fn, v
     return n;
 }
 
-int64_t dg_customer_owner(const dg_record *customer)
+/* Where owner and tier sit in a customer record: looked up once (a name
+ * search per call was on the hot path of lists and change events). */
+static int customer_owner_index, customer_tier_index;
+static pthread_once_t customer_indexes_once = PTHREAD_ONCE_INIT;
+
+static void find_customer_indexes(void)
 {
     const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
 
-    return customer ? customer->v[dg_entity_field_index(e, "owner")].i : -1;
+    customer_owner_index = dg_entity_field_index(e, "owner");
+    customer_tier_index = dg_entity_field_index(e, "tier");
+}
+
+int64_t dg_customer_owner(const dg_record *customer)
+{
+    pthread_once(&customer_indexes_once, find_customer_indexes);
+    return customer ? customer->v[customer_owner_index].i : -1;
 }
 
 int64_t dg_customer_tier(const dg_record *customer)
 {
-    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
-
-    return customer->v[dg_entity_field_index(e, "tier")].i;
+    pthread_once(&customer_indexes_once, find_customer_indexes);
+    return customer->v[customer_tier_index].i;
 }

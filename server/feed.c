@@ -95,6 +95,7 @@ struct ring_batch {
     size_t n;
     bool has_records; /* read for subscribers with_records */
     dg_arena *pack;   /* the ChangeEvents packed with records, on first need */
+    size_t bytes;     /* what it holds, as last charged to the ring (ring_charge) */
 };
 
 struct dg_feed {
@@ -110,6 +111,7 @@ struct dg_feed {
      * feeds them all. Older cursors read the table themselves. */
     struct ring_batch *ring, *ring_tail;
     size_t ring_n;
+    size_t ring_bytes; /* the sum of its batches' bytes */
     int64_t ring_lo, ring_hi;
     bool is_ring_fetching;
     int64_t fanout_after_us; /* monotonic: no ring read before this */
@@ -446,6 +448,17 @@ static void fetch_run(dg_job *job, void *ctx)
     dg_store_read_end(st);
 }
 
+/* Brings the ring's byte count up to date with what batch `b` holds now:
+ * rows, records, and what was packed of them. */
+static void ring_charge(dg_feed *f, struct ring_batch *b)
+{
+    size_t now =
+        dg_arena_used(b->arena) + (b->pack ? dg_arena_used(b->pack) : 0) + b->n * sizeof *b->meta;
+
+    f->ring_bytes += now - b->bytes; /* it only grows */
+    b->bytes = now;
+}
+
 /* The oldest ring batch with changes after `cursor`. A live subscriber is a
  * batch or two behind, so the search starts at the newest end. */
 static struct ring_batch *first_batch_after(dg_feed *f, int64_t cursor)
@@ -500,6 +513,8 @@ static void serve_from_ring(dg_sub *s)
         for (size_t i = lo; i < b->n && (is_ok = deliver(s, &b->rows[i], &b->meta[i], b->pack));
              i++)
             s->cursor = b->rows[i].seq;
+        if (b->pack)
+            ring_charge(f, b); /* records packed on first need */
     }
     dg_conn_uncork(s->conn);
     if (!is_ok)
@@ -567,23 +582,13 @@ static void ring_drop_oldest(dg_feed *f)
     else
         f->ring_tail = NULL;
     f->ring_n -= b->n;
+    f->ring_bytes -= b->bytes;
     if (b->n)
         f->ring_lo = b->rows[b->n - 1].seq;
     dg_arena_free(b->arena);
     dg_arena_free(b->pack);
     free(b->meta);
     free(b);
-}
-
-/* Memory the ring holds: rows, records and what was packed of them. */
-static size_t ring_bytes(const dg_feed *f)
-{
-    size_t n = 0;
-
-    for (const struct ring_batch *b = f->ring; b; b = b->next)
-        n += dg_arena_used(b->arena) + (b->pack ? dg_arena_used(b->pack) : 0) +
-             b->n * sizeof *b->meta;
-    return n;
 }
 
 static void ring_fetch_done(struct fetch *x)
@@ -621,9 +626,10 @@ static void ring_fetch_done(struct fetch *x)
         f->ring = b;
     f->ring_tail = b;
     f->ring_n += b->n;
+    ring_charge(f, b);
     f->ring_hi = b->rows[b->n - 1].seq;
     while (f->ring && f->ring != f->ring_tail &&
-           (f->ring_n > RING_ROWS || ring_bytes(f) > RING_BYTES))
+           (f->ring_n > RING_ROWS || f->ring_bytes > RING_BYTES))
         ring_drop_oldest(f);
     f->fanout_next = f->subs;
     f->fanout_busy_us = 0;

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -363,26 +362,15 @@ static int check_data_dir(const char *dir)
 /* One dangand per data directory: two writers would break group commit. */
 static int lock_data_dir(const char *dir, int *fd_out)
 {
-    char p[1200];
-    int fd;
+    char err[1400];
+    int rc = dg_data_dir_lock(dir, "serve", false, fd_out, err, sizeof err);
 
-    snprintf(p, sizeof p, "%s/%s", dir, DG_LOCK_FILE);
-    fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        dg_log_error("server", "msg=\"cannot create lock file\" path=%s error=\"%s\"", p,
-                     strerror(errno));
-        return DG_EIO;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (rc == DG_EBUSY)
         dg_log_error("server",
-                     "msg=\"another dangand is already using this data directory\" "
-                     "data=%s",
-                     dir);
-        close(fd);
-        return DG_EBUSY;
-    }
-    *fd_out = fd;
-    return DG_OK;
+                     "msg=\"another dangand is already using this data directory\" data=%s", dir);
+    else if (rc != DG_OK)
+        dg_log_error("server", "msg=\"cannot lock the data directory\" error=\"%s\"", err);
+    return rc;
 }
 
 static int load_identity(dg_server *srv, dg_store *st)
