@@ -10,6 +10,7 @@
  */
 #include "feed.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #define RING_ROWS 8192         /* recent changes kept for live subscriptions */
 #define RING_BYTES (48u << 20) /* and their memory, records and packed events included */
 #define LIVE_FETCH_ROWS 1024   /* one read of new changes for all of them */
+#define TRIM_BYTES (8u << 20)  /* the ring freed this much: return it to the system */
 /* A fan-out serves every live subscriber, FANOUT_CHUNK of them per loop
  * turn so requests and commits go on in between. The ring is read after
  * every commit, fan-out or not, so the subscribers a fan-out has yet to
@@ -115,6 +117,7 @@ struct dg_feed {
     struct ring_batch *ring, *ring_tail;
     size_t ring_n;
     size_t ring_bytes; /* the sum of its batches' bytes */
+    size_t ring_freed; /* bytes of batches dropped since the last trim */
     int64_t ring_lo, ring_hi;
     bool is_ring_fetching;
     int64_t fanout_after_us; /* monotonic: no ring read before this */
@@ -401,6 +404,8 @@ static void fetch_start(dg_sub *s);
 static void ring_fetch(dg_feed *f);
 static void fanout_cb(uv_idle_t *h);
 static void fanout_start(dg_feed *f);
+static void ring_append(dg_feed *f, dg_arena *a, dg_change_row *rows, size_t n, dg_record **recs,
+                        dg_record **customers, bool has_records);
 
 /* Reads one record; NULL when it is gone. */
 static int read_one(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a, dg_record **out)
@@ -588,6 +593,7 @@ static void ring_drop_oldest(dg_feed *f)
         f->ring_tail = NULL;
     f->ring_n -= b->n;
     f->ring_bytes -= b->bytes;
+    f->ring_freed += b->bytes;
     if (b->n)
         f->ring_lo = b->rows[b->n - 1].seq;
     dg_arena_free(b->arena);
@@ -599,7 +605,6 @@ static void ring_drop_oldest(dg_feed *f)
 static void ring_fetch_done(struct fetch *x)
 {
     dg_feed *f = x->feed;
-    struct ring_batch *b;
 
     f->is_ring_fetching = false;
     if (x->job.rc != DG_OK || f->is_stopping) {
@@ -613,16 +618,29 @@ static void ring_fetch_done(struct fetch *x)
         dg_arena_free(x->arena);
         return;
     }
-    b = dg_xcalloc(1, sizeof *b);
-    b->arena = x->arena; /* the rows live in it */
-    b->rows = x->rows;
-    b->n = x->n;
-    b->has_records = x->with_records;
+    ring_append(f, x->arena, x->rows, x->n, x->recs, x->customers, x->with_records);
+    fanout_start(f);
+    if (f->ring_hi < f->head)
+        ring_fetch(f); /* committed while it read */
+}
+
+/* Puts `n` change rows after the ring's end (they live in arena `a`, which
+ * the ring now owns), with their records when read for subscribers
+ * with_records, and drops the oldest batches past the ring's bounds. */
+static void ring_append(dg_feed *f, dg_arena *a, dg_change_row *rows, size_t n, dg_record **recs,
+                        dg_record **customers, bool has_records)
+{
+    struct ring_batch *b = dg_xcalloc(1, sizeof *b);
+
+    b->arena = a;
+    b->rows = rows;
+    b->n = n;
+    b->has_records = has_records;
     b->meta = dg_xcalloc(b->n, sizeof *b->meta);
     for (size_t i = 0; i < b->n; i++) {
         b->meta[i] = meta_of(f, &b->rows[i], b->arena);
-        b->meta[i].rec = x->recs ? x->recs[i] : NULL;
-        b->meta[i].customer = x->customers ? x->customers[i] : NULL;
+        b->meta[i].rec = recs ? recs[i] : NULL;
+        b->meta[i].customer = customers ? customers[i] : NULL;
     }
     b->prev = f->ring_tail;
     if (f->ring_tail)
@@ -636,9 +654,6 @@ static void ring_fetch_done(struct fetch *x)
     while (f->ring && f->ring != f->ring_tail &&
            (f->ring_n > RING_ROWS || f->ring_bytes > RING_BYTES))
         ring_drop_oldest(f);
-    fanout_start(f);
-    if (f->ring_hi < f->head)
-        ring_fetch(f); /* committed while it read */
 }
 
 /* One loop turn's share of a fan-out; the last starts the next fan-out,
@@ -761,6 +776,16 @@ static void tick_cb(uv_timer_t *t)
     dg_feed *f = t->data;
     int64_t now = dg_mono_ms();
 
+#ifdef __GLIBC__
+    /* glibc keeps freed memory for reuse. The ring's churn (batches of
+     * records of tens of KB, in chunks of every size) would keep tens of MB
+     * of it resident that no batch will reuse: give it back. */
+    if (f->ring_freed >= TRIM_BYTES) {
+        malloc_trim(0);
+        f->ring_freed = 0;
+    }
+#endif
+
     if (f->ring_hi < f->head)
         ring_fetch(f);
     for (dg_sub *s = f->subs, *next; s; s = next) {
@@ -829,12 +854,22 @@ void dg_feed_free(dg_feed *f)
     uv_close((uv_handle_t *)&f->fanout, handle_closed); /* the last frees f */
 }
 
-void dg_feed_kick(dg_feed *f, int64_t head)
+void dg_feed_committed(dg_feed *f, dg_committed *c)
 {
-    if (head <= f->head)
-        return;
-    f->head = head;
-    ring_fetch(f);
+    if (c->head > f->head)
+        f->head = c->head;
+    /* The rows follow on the ring's end, and no read would bring records
+     * some subscriber wants: they go straight in. Otherwise the ring reads
+     * them, with the rest of what it lacks. */
+    if (c->rows && c->after == f->ring_hi && !f->is_ring_fetching && !f->is_stopping &&
+        f->n_record_subs == 0) {
+        ring_append(f, c->arena, c->rows, c->n, NULL, NULL, false);
+        c->arena = NULL;
+        fanout_start(f);
+    } else if (f->ring_hi < f->head) {
+        ring_fetch(f);
+    }
+    dg_committed_free(c);
 }
 
 void dg_feed_conn_gone(dg_feed *f, dg_conn *c)

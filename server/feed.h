@@ -1,18 +1,18 @@
 /* feed.h - live change notifications (DESIGN §8): subscriptions and their
  * events.
  *
- * Every subscription pulls its events from the `changes` table, through a
- * read job on the reader pool, starting after its cursor: the replay after
- * a reconnect and the live stream are the same code, and nothing is held in
- * server memory but one batch per subscription at a time. A commit only
- * wakes the subscriptions up (dg_feed_kick). A subscription whose
- * connection has more than an output cap queued fetches nothing until the
- * client reads (slow consumers are demoted, not buffered). Each event is
- * checked against the subscriber's session and permissions when it is sent:
- * a record that leaves its view gives `Hidden`, a revoked session ends its
- * subscriptions.
+ * A subscription behind the newest changes (a replay after a reconnect, or
+ * a slow reader) reads the `changes` table after its cursor, through a read
+ * job on the reader pool, one batch at a time. A live one is served from
+ * the ring: the recent changes, which the writer hands over with each
+ * commit (dg_feed_committed) or, when it could not or some subscriber wants
+ * records, one read brings for all. A subscription whose connection has
+ * more than an output cap queued gets nothing until the client reads (slow
+ * consumers are demoted, not buffered). Each event is checked against the
+ * subscriber's session and permissions when it is sent: a record that
+ * leaves its view gives `Hidden`, a revoked session ends its subscriptions.
  *
- * Owns: the subscriptions, the tick timer. Loop thread only.
+ * Owns: the subscriptions, the ring, its timers. Loop thread only.
  */
 #ifndef DG_FEED_H
 #define DG_FEED_H
@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "writer.h"
 
 typedef struct dg_feed dg_feed;
 struct dg_server;
@@ -30,8 +31,9 @@ dg_feed *dg_feed_new(struct dg_server *srv, int64_t head);
 void dg_feed_stop(dg_feed *f);
 /* Frees the feed and its subscriptions, after every job has completed. */
 void dg_feed_free(dg_feed *f);
-/* The newest committed change seq is now `head`: wake the subscriptions. */
-void dg_feed_kick(dg_feed *f, int64_t head);
+/* A commit's change rows (dg_writer_take_committed): the newest committed
+ * change seq is now c->head. Takes and frees `c`. */
+void dg_feed_committed(dg_feed *f, dg_committed *c);
 /* The connection is going away: its subscriptions end. */
 void dg_feed_conn_gone(dg_feed *f, dg_conn *c);
 

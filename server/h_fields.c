@@ -73,7 +73,7 @@ static void define_run(dg_job *job, void *ctx)
                      .op = "created",
                      .version = 1,
                      .fields = "name,label,type,choices"};
-    if ((job->rc = dg_store_change_append(tx->store, &ch, &seq)) != DG_OK)
+    if ((job->rc = dg_wtx_change_append(tx, &ch, &seq)) != DG_OK)
         return;
     d->audit.rec.entity_id = d->f.id;
     job->rc = dg_audit_append(tx->store, tx->audit, &d->audit.rec);

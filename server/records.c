@@ -182,7 +182,7 @@ static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const 
     char *text;
     int rc;
 
-    if ((rc = dg_store_change_append(c->tx->store, &ch, &m->seq)) != DG_OK) {
+    if ((rc = dg_wtx_change_append(c->tx, &ch, &m->seq)) != DG_OK) {
         json_decref(detail);
         return rc;
     }

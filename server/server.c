@@ -90,9 +90,15 @@ static void job_done_hook(void *ud)
 
     dg_assert(srv->n_jobs > 0);
     srv->n_jobs--;
-    /* a commit may have added changes: subscriptions fetch them */
-    if (srv->feed && srv->writer)
-        dg_feed_kick(srv->feed, dg_writer_feed_head(srv->writer));
+    /* a commit may have added changes: the feed takes them */
+    if (srv->writer)
+        for (dg_committed *c = dg_writer_take_committed(srv->writer), *next; c; c = next) {
+            next = c->next;
+            if (srv->feed)
+                dg_feed_committed(srv->feed, c);
+            else
+                dg_committed_free(c);
+        }
 }
 
 /* ------------------------------------------------------------ session activity */

@@ -9,9 +9,9 @@
 #include "writer.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "dg.h"
@@ -21,6 +21,14 @@
 /* 64 MiB of 4 KiB pages; see bound_wal */
 #define WAL_RESTART_FRAMES 16384
 #define WAL_RESTART_WAIT_MS 20
+
+/* The open batch's change rows, kept for the feed as they are appended. */
+struct dg_wcapture {
+    dg_arena *arena;     /* their strings; handed over with the commit */
+    dg_change_row *rows; /* grows; reused from batch to batch */
+    size_t n, cap;
+    bool is_lost; /* one was not kept: the feed reads this commit's rows */
+};
 
 struct dg_writer {
     dg_store *store;
@@ -35,8 +43,10 @@ struct dg_writer {
     bool is_stopping;
     bool is_readonly; /* written by the writer thread, read by the loop under mu */
     dg_writer_stats stats;
-    int wal_restart_at;        /* WAL frames; writer thread only */
-    _Atomic int64_t feed_head; /* newest committed change seq: writer stores, loop loads */
+    int wal_restart_at; /* WAL frames; writer thread only */
+    int64_t feed_head;  /* newest committed change seq; writer thread only */
+    struct dg_wcapture capture;          /* the open batch's change rows; writer thread */
+    dg_committed *committed, **committed_end; /* for the loop, under mu */
 };
 
 static void fail_all(dg_job *batch, int rc)
@@ -57,9 +67,108 @@ static void go_readonly(dg_writer *w, const char *why)
 
 /* Runs one job inside its own savepoint. Returns false if SQLite rolled back
  * the whole transaction underneath us (after an I/O error or OOM). */
+/* ------------------------------------------------------------ change capture */
+
+#define CAPTURE_BUDGET (4u << 20)
+
+static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c)
+{
+    dg_change_row *r;
+
+    if (cap->is_lost || cap->n == DG_WRITER_CAPTURE_ROWS)
+        return false;
+    if (!cap->arena)
+        cap->arena = dg_arena_new(CAPTURE_BUDGET);
+    if (cap->n == cap->cap) {
+        cap->cap = cap->cap ? cap->cap * 2 : 64;
+        cap->rows = dg_xrealloc(cap->rows, cap->cap * sizeof *cap->rows);
+    }
+    r = &cap->rows[cap->n];
+    /* as dg_store_changes_after reads it back: no NULL strings */
+    r->seq = seq;
+    r->c = *c;
+    r->c.entity = dg_arena_strdup(cap->arena, c->entity);
+    r->c.op = dg_arena_strdup(cap->arena, c->op);
+    r->c.fields = dg_arena_strdup(cap->arena, c->fields ? c->fields : "");
+    r->c.vis_before = dg_arena_strdup(cap->arena, c->vis_before ? c->vis_before : "");
+    r->c.vis_after = dg_arena_strdup(cap->arena, c->vis_after ? c->vis_after : "");
+    if (!r->c.entity || !r->c.op || !r->c.fields || !r->c.vis_before || !r->c.vis_after)
+        return false;
+    cap->n++;
+    return true;
+}
+
+int dg_wtx_change_append(dg_wtx *tx, const dg_change *c, int64_t *seq)
+{
+    int rc = dg_store_change_append(tx->store, c, seq);
+
+    if (rc == DG_OK && tx->changes && !capture_row(tx->changes, *seq, c))
+        tx->changes->is_lost = true;
+    return rc;
+}
+
+void dg_committed_free(dg_committed *c)
+{
+    if (!c)
+        return;
+    dg_arena_free(c->arena);
+    free(c);
+}
+
+/* After a commit that took the feed from `after` to `head`: hands the
+ * batch's rows to the loop, or tells it to read them when some were not
+ * kept. The rows of (after, head] are all there when they are as many as
+ * the seqs between: a job that rolled back took its row and its seq back. */
+static void publish(dg_writer *w, int64_t after, int64_t head)
+{
+    struct dg_wcapture *cap = &w->capture;
+    dg_committed *c;
+
+    if (head == after)
+        return;
+    c = dg_xcalloc(1, sizeof *c);
+    c->after = after;
+    c->head = head;
+    if (!cap->is_lost && cap->n == (size_t)(head - after) && cap->rows[cap->n - 1].seq == head &&
+        (c->rows = dg_arena_alloc(cap->arena, cap->n * sizeof *c->rows))) {
+        memcpy(c->rows, cap->rows, cap->n * sizeof *c->rows);
+        c->n = cap->n;
+        c->arena = cap->arena;
+        cap->arena = NULL;
+    }
+    pthread_mutex_lock(&w->mu);
+    *w->committed_end = c;
+    w->committed_end = &c->next;
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void capture_reset(struct dg_wcapture *cap)
+{
+    if (cap->arena)
+        dg_arena_reset(cap->arena, CAPTURE_BUDGET);
+    cap->n = 0;
+    cap->is_lost = false;
+}
+
+dg_committed *dg_writer_take_committed(dg_writer *w)
+{
+    dg_committed *c;
+
+    DG_ASSERT_LOOP_THREAD();
+    pthread_mutex_lock(&w->mu);
+    c = w->committed;
+    w->committed = NULL;
+    w->committed_end = &w->committed;
+    pthread_mutex_unlock(&w->mu);
+    return c;
+}
+
+/* ------------------------------------------------------------ batches */
+
 static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
 {
     dg_audit_chain saved = w->chain;
+    size_t n_captured = w->capture.n;
 
     job->rc = dg_store_savepoint(w->store);
     if (job->rc != DG_OK)
@@ -71,13 +180,15 @@ static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
         job->rc = DG_EIO;
     dg_store_rollback_to(w->store);
     w->chain = saved;
+    w->capture.n = n_captured; /* its change rows are gone with it */
     return dg_store_in_transaction(w->store);
 }
 
 static void run_batch(dg_writer *w, dg_job *batch, size_t n)
 {
     dg_audit_chain before = w->chain;
-    dg_wtx tx = {.store = w->store, .audit = &w->chain, .collator = w->collator};
+    dg_wtx tx = {
+        .store = w->store, .audit = &w->chain, .collator = w->collator, .changes = &w->capture};
     size_t n_failed = 0;
     int rc;
 
@@ -110,8 +221,14 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         if (rc == DG_OK) { /* for the change feed, before the completions go out */
             int64_t head;
 
-            if (dg_store_feed_head(w->store, &head) == DG_OK)
-                atomic_store(&w->feed_head, head);
+            if (dg_store_feed_head(w->store, &head) == DG_OK) {
+                publish(w, w->feed_head, head);
+                w->feed_head = head;
+            } else {
+                /* cannot tell what it wrote: the feed reads from where it was */
+                dg_log_warn("writer", "msg=\"cannot read the change feed head\" error=\"%s\"",
+                            dg_store_errmsg(w->store));
+            }
         }
         if (rc != DG_OK) {
             char why[256];
@@ -124,6 +241,7 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
                 go_readonly(w, why);
         }
     }
+    capture_reset(&w->capture);
     while (batch) {
         dg_job *next = batch->next;
 
@@ -207,6 +325,12 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
         dg_log_error("writer", "msg=\"ICU has no zh collation data\"");
         goto fail;
     }
+    w->committed_end = &w->committed;
+    if ((rc = dg_store_feed_head(st, &w->feed_head)) != DG_OK) {
+        dg_log_error("writer", "msg=\"cannot read the change feed head\" error=\"%s\"",
+                     dg_store_errmsg(st));
+        goto fail;
+    }
     if ((rc = dg_audit_chain_load(st, &w->chain)) != DG_OK) {
         dg_log_error("writer", "msg=\"cannot read the audit chain head\" error=\"%s\"",
                      dg_store_errmsg(st));
@@ -246,11 +370,6 @@ int dg_writer_submit(dg_writer *w, dg_job *job)
     return DG_OK;
 }
 
-int64_t dg_writer_feed_head(dg_writer *w)
-{
-    return atomic_load(&w->feed_head);
-}
-
 bool dg_writer_is_readonly(dg_writer *w)
 {
     bool ro;
@@ -277,6 +396,14 @@ void dg_writer_free(dg_writer *w)
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    while (w->committed) {
+        dg_committed *next = w->committed->next;
+
+        dg_committed_free(w->committed);
+        w->committed = next;
+    }
+    dg_arena_free(w->capture.arena);
+    free(w->capture.rows);
     dg_store_close(w->store);
     dg_collator_free(w->collator);
     pthread_cond_destroy(&w->cond);

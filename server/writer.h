@@ -21,12 +21,33 @@
 #include "pool.h"
 #include "store.h"
 
+struct dg_wcapture;
+
 /* What a write job's run() gets as its context. */
 typedef struct dg_wtx {
     dg_store *store;
     dg_audit_chain *audit; /* append with dg_audit_append(tx->store, tx->audit, &rec) */
     dg_collator *collator; /* the writer's: pinyin sort keys of names */
+    struct dg_wcapture *changes; /* the batch's change rows, for the feed */
 } dg_wtx;
+
+/* Appends a change row: every change row goes through here, so the feed
+ * gets it with the commit (dg_writer_take_committed) instead of reading it
+ * back. *seq gets its seq. */
+int dg_wtx_change_append(dg_wtx *tx, const dg_change *c, int64_t *seq);
+
+/* The change rows one commit wrote, in seq order: every change with
+ * after < seq <= head, or rows NULL when they were not all kept (over
+ * DG_WRITER_CAPTURE_ROWS, or out of memory): the feed then reads them. */
+typedef struct dg_committed {
+    struct dg_committed *next; /* the next commit's */
+    int64_t after, head;
+    dg_change_row *rows; /* in `arena` */
+    size_t n;
+    dg_arena *arena;
+} dg_committed;
+#define DG_WRITER_CAPTURE_ROWS 1024
+void dg_committed_free(dg_committed *c); /* one; accepts NULL */
 
 typedef struct dg_writer dg_writer;
 
@@ -42,8 +63,10 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
 /* Loop thread. DG_OK, or DG_EFULL at the queue bound (no callback then). */
 int dg_writer_submit(dg_writer *w, dg_job *job);
 bool dg_writer_is_readonly(dg_writer *w);
-/* The newest change seq committed so far (the feed's head). Any thread. */
-int64_t dg_writer_feed_head(dg_writer *w);
+/* Loop thread: what the commits since the last call wrote, oldest first
+ * (a list through ->next; NULL if none). The caller frees each. A commit's
+ * rows are there before its jobs' completions are posted. */
+dg_committed *dg_writer_take_committed(dg_writer *w);
 void dg_writer_get_stats(dg_writer *w, dg_writer_stats *out);
 /* Runs what is queued, joins the thread and closes the store. Accepts NULL. */
 void dg_writer_free(dg_writer *w);

@@ -1,6 +1,7 @@
 /* test_writer.c - group commit: jobs queued together commit together, a
- * failing job rolls back only itself (rows and audit record), the audit
- * chain stays gap-free, results come back on the loop thread. */
+ * failing job rolls back only itself (rows, audit record and change rows
+ * handed to the feed), the audit chain stays gap-free, results come back on
+ * the loop thread. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,6 +253,129 @@ static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **st
     dgt_rmtree(dir);
 }
 
+/* Appends `n` change rows for entity `id`, then fails if told to. */
+struct change_job {
+    dg_job job;
+    int64_t id;
+    int n;
+    bool is_failing;
+    bool is_done;
+};
+
+static void change_run(dg_job *job, void *ctx)
+{
+    struct change_job *c = (struct change_job *)job;
+    dg_change ch = {.at = 1000 + c->id,
+                    .actor_id = 7,
+                    .entity = "customer",
+                    .entity_id = c->id,
+                    .customer_id = c->id,
+                    .op = "updated",
+                    .version = 2,
+                    .fields = "name,tier",
+                    .vis_before = "owner=7;tier=2",
+                    .vis_after = NULL};
+    int64_t seq;
+
+    job->rc = DG_OK;
+    for (int i = 0; i < c->n && job->rc == DG_OK; i++)
+        job->rc = dg_wtx_change_append(ctx, &ch, &seq);
+    if (job->rc == DG_OK && c->is_failing)
+        job->rc = DG_EINVAL;
+}
+
+static void change_done(dg_job *job)
+{
+    ((struct change_job *)job)->is_done = true;
+}
+
+/* Runs `jobs` as one batch and returns what the commit handed the feed. */
+static dg_committed *commit_changes(struct rig *r, struct change_job *jobs, int n)
+{
+    bool is_all_done = false;
+
+    rig_hold(r);
+    for (int i = 0; i < n; i++) {
+        jobs[i].job = (dg_job){.run = change_run, .done = change_done};
+        assert_int_equal(dg_writer_submit(r->w, &jobs[i].job), DG_OK);
+    }
+    rig_release(r);
+    while (!(r->gate.is_done && is_all_done)) {
+        uv_run(&r->loop, UV_RUN_ONCE);
+        is_all_done = true;
+        for (int i = 0; i < n; i++)
+            is_all_done = is_all_done && jobs[i].is_done;
+    }
+    return dg_writer_take_committed(r->w);
+}
+
+/* The writer hands the feed each commit's change rows as the table holds
+ * them: not a rolled-back job's, and none (the feed reads them) when a
+ * commit wrote more than it keeps. */
+static void test_a_commit_hands_the_feed_exactly_its_change_rows(void **state)
+{
+    static struct rig r;
+    struct change_job jobs[3] = {{.id = 1, .n = 2}, {.id = 2, .n = 1, .is_failing = true},
+                                 {.id = 3, .n = 1}};
+    struct change_job big = {.id = 4, .n = DG_WRITER_CAPTURE_ROWS + 1}, after_big = {.id = 5, .n = 1};
+    dg_committed *c, *c_big, *c_after;
+    dg_change_row *rows;
+    dg_store *st;
+    dg_arena *a = dg_arena_new(1u << 20);
+    size_t n;
+    int64_t oldest;
+    char err[256];
+
+    (void)state;
+    rig_open(&r, 100);
+    c = commit_changes(&r, jobs, 3);
+    assert_non_null(c);
+    assert_null(c->next);
+    assert_int_equal(jobs[1].job.rc, DG_EINVAL);
+    assert_int_equal(c->after, 0);
+    assert_int_equal(c->head, 3);
+    assert_non_null(c->rows);
+    assert_int_equal(c->n, 3);
+
+    c_big = commit_changes(&r, &big, 1);
+    assert_int_equal(c_big->after, 3);
+    assert_int_equal(c_big->head, 3 + DG_WRITER_CAPTURE_ROWS + 1);
+    assert_null(c_big->rows); /* too many: the feed reads them */
+
+    c_after = commit_changes(&r, &after_big, 1);
+    assert_int_equal(c_after->after, c_big->head);
+    assert_int_equal(c_after->n, 1);
+    assert_int_equal(c_after->rows[0].c.entity_id, 5);
+    rig_close(&r);
+
+    /* the first commit's rows are the table's, field by field */
+    assert_int_equal(dg_store_open(path, true, &st, err, sizeof err), DG_OK);
+    assert_int_equal(dg_store_changes_after(st, 0, 3, a, &rows, &n, &oldest), DG_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        const dg_change *got = &c->rows[i].c, *want = &rows[i].c;
+
+        assert_int_equal(c->rows[i].seq, rows[i].seq);
+        assert_int_equal(got->entity_id, i < 2 ? 1 : 3); /* not job 2's */
+        assert_int_equal(got->at, want->at);
+        assert_int_equal(got->actor_id, want->actor_id);
+        assert_string_equal(got->entity, want->entity);
+        assert_int_equal(got->entity_id, want->entity_id);
+        assert_int_equal(got->customer_id, want->customer_id);
+        assert_string_equal(got->op, want->op);
+        assert_int_equal(got->version, want->version);
+        assert_string_equal(got->fields, want->fields);
+        assert_string_equal(got->vis_before, want->vis_before);
+        assert_string_equal(got->vis_after, want->vis_after);
+    }
+    dg_store_close(st);
+    dg_arena_free(a);
+    dg_committed_free(c);
+    dg_committed_free(c_big);
+    dg_committed_free(c_after);
+    dgt_rmtree(dir);
+}
+
 static void test_submissions_beyond_the_queue_bound_are_refused(void **state)
 {
     static struct rig r;
@@ -281,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_a_failing_job_does_not_roll_back_its_batch_neighbours),
         cmocka_unit_test(test_only_a_batch_of_records_of_reads_skips_the_fsync),
         cmocka_unit_test(test_submissions_beyond_the_queue_bound_are_refused),
+        cmocka_unit_test(test_a_commit_hands_the_feed_exactly_its_change_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
