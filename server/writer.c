@@ -261,7 +261,8 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
  * the WAL file only starts over when a checkpoint catches up with the writer,
  * which under steady writes it never does. Past WAL_RESTART_FRAMES the
  * writer finishes the job itself, between transactions: the little the
- * checkpointer left plus one fsync of the database file. */
+ * checkpointer left plus one fsync of the database file, short because the
+ * checkpointer syncs what it copies (checkpoint.c). */
 static void bound_wal(dg_writer *w)
 {
     int frames = dg_store_wal_frames(w->store), rc;
