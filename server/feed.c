@@ -3,10 +3,12 @@
  * A subscription's life: Subscribe answers with its id at once; the first
  * fetch replays the changes after `since` (a fresh subscription starts at
  * the head and is caught up at once); when a fetch comes back short the
- * subscription sends CaughtUp and is live; from then on every kick (a
- * commit) starts a fetch unless one is running (then it is marked dirty and
- * fetches again after). The tick resumes subscriptions that stopped because
- * their connection's output was full, and sends Progress to idle ones.
+ * subscription sends CaughtUp and is live; from then on it is served from
+ * the ring: each commit's changes go onto the ring's end (handed over by
+ * the writer, or read), and a fan-out sends every live subscriber what it
+ * lacks. One that fell behind the ring reads the table again. The tick
+ * resumes subscriptions that stopped because their connection's output was
+ * full, and sends Progress to idle ones.
  */
 #include "feed.h"
 
@@ -120,8 +122,8 @@ struct dg_feed {
     size_t ring_freed; /* bytes of batches dropped since the last trim */
     int64_t ring_lo, ring_hi;
     bool is_ring_fetching;
-    int64_t fanout_after_us; /* monotonic: no ring read before this */
-    uv_timer_t pace;         /* the ring read put off until fanout_after_us */
+    int64_t fanout_after_us; /* monotonic: no fan-out starts before this */
+    uv_timer_t pace;         /* the fan-out put off until fanout_after_us */
     uv_idle_t fanout;        /* active while a fan-out is under way */
     dg_sub *fanout_next;     /* the next subscriber it serves; NULL: done */
     int64_t fanout_busy_us;  /* time spent serving in this fan-out */

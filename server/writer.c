@@ -65,8 +65,6 @@ static void go_readonly(dg_writer *w, const char *why)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* Runs one job inside its own savepoint. Returns false if SQLite rolled back
- * the whole transaction underneath us (after an I/O error or OOM). */
 /* ------------------------------------------------------------ change capture */
 
 #define CAPTURE_BUDGET (4u << 20)
@@ -165,6 +163,8 @@ dg_committed *dg_writer_take_committed(dg_writer *w)
 
 /* ------------------------------------------------------------ batches */
 
+/* Runs one job inside its own savepoint. Returns false if SQLite rolled back
+ * the whole transaction underneath us (after an I/O error or OOM). */
 static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
 {
     dg_audit_chain saved = w->chain;
