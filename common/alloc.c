@@ -265,6 +265,15 @@ size_t dg_arena_used(const dg_arena *a)
     return a->used;
 }
 
+size_t dg_arena_footprint(const dg_arena *a)
+{
+    size_t n = sizeof *a;
+
+    for (const struct chunk *c = a->head; c; c = c->prev)
+        n += sizeof *c + c->cap;
+    return n;
+}
+
 void dg_arena_set_budget(dg_arena *a, size_t budget)
 {
     a->budget = budget;

@@ -44,6 +44,9 @@ char *dg_arena_printf(dg_arena *a, const char *fmt, ...) __attribute__((format(p
 /* Bytes counted against the budget: those handed out (rounded up to
  * alignment) plus the free tails of chunks the arena has moved past. */
 size_t dg_arena_used(const dg_arena *a);
+/* Bytes it takes from the heap: every chunk whole, headers included. What
+ * a holder of many small arenas counts against a memory bound. */
+size_t dg_arena_footprint(const dg_arena *a);
 /* Changes the budget (e.g. raise it after decoding to build a reply). */
 void dg_arena_set_budget(dg_arena *a, size_t budget);
 /* Fault injection: allocation number `nth` (1-based, counted from now) and

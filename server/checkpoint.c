@@ -8,23 +8,31 @@
  * 1,000 updates/s, during which no commit went out. So after each
  * checkpoint that copied pages this thread syncs the database file itself,
  * off the writer's path, and the restart finds little left (about 30 ms in
- * all). What is durable when does not change: the WAL holds every page
- * until a restart, which syncs again.
+ * all).
  *
- * Owns: its database connection (opened read-write; it never writes rows), a
- * read-only descriptor of the database file, and the thread.
+ * This sync only moves work earlier; durability does not rest on it. A
+ * passive checkpoint records the frames it copied as done before anything
+ * is synced, so a failed sync here is not retried by SQLite: what keeps the
+ * data is the WAL, which holds every frame until the writer's restart, and
+ * the restart syncs the database file before it lets the WAL start over
+ * (and fails, keeping the WAL, when that sync fails). Linux reports a
+ * writeback error once to each open description of the file, so after a
+ * failed sync this thread checkpoints no more: its next, "complete"
+ * checkpoint would sync cleanly on a descriptor that has had its error, and
+ * let the WAL go. The writer's restarts, on their own descriptor, see it.
+ *
+ * Owns: its database connection (opened read-write; it never writes rows)
+ * and the thread. It syncs through that connection's own file handle: a
+ * second descriptor of its own, once closed, would drop SQLite's POSIX locks.
  * Runs on: its own thread; start/stop on the loop thread.
  */
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "dg.h"
@@ -35,29 +43,40 @@
 
 struct dg_checkpointer {
     dg_store *st;
-    int db_fd;       /* the database file, to sync; -1: none */
-    int done_frames; /* WAL frames copied as of the last checkpoint */
+    int wal_frames;  /* the WAL's size at the last checkpoint */
+    int done_frames; /* and how much of it was copied then */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool is_stopping;
+    bool is_failed; /* a sync failed: no more checkpoints until restart */
 };
 
 static void run_once(dg_checkpointer *c)
 {
-    int wal = 0, done = 0;
+    int wal = 0, done = 0, rc;
+    bool copied;
 
-    if (dg_store_checkpoint(c->st, &wal, &done) != DG_OK) {
-        dg_log_warn("checkpoint", "msg=\"WAL checkpoint failed\" error=\"%s\"",
-                    dg_store_errmsg(c->st));
+    if (c->is_failed)
+        return;
+    if ((rc = dg_store_checkpoint(c->st, &wal, &done)) != DG_OK) {
+        /* SQLite's own sync, ending a complete checkpoint, failed */
+        c->is_failed = rc == DG_EIO;
+        dg_log_error("checkpoint", "msg=\"WAL checkpoint failed%s\" error=\"%s\"",
+                     c->is_failed ? "; checkpoints stop until restart, the WAL keeps the data" : "",
+                     dg_store_errmsg(c->st));
         return;
     }
-    /* A failure here is not swallowed for SQLite: Linux reports a writeback
-     * error to every open description of the file, so SQLite's own sync
-     * fails too and the frames are copied again. */
-    if (done != c->done_frames && done > 0 && c->db_fd >= 0 && fdatasync(c->db_fd) != 0)
-        dg_log_error("checkpoint", "msg=\"cannot sync the database file\" error=\"%s\"",
-                     strerror(errno));
+    /* Copied something since last time: more done, or a WAL that started
+     * over (smaller) and has been copied from again. */
+    copied = done > 0 && (done != c->done_frames || wal < c->wal_frames);
+    if (copied && dg_store_sync_db_file(c->st) != DG_OK) {
+        dg_log_error("checkpoint",
+                     "msg=\"checkpoints stop until restart, the WAL keeps the data\" error=\"%s\"",
+                     dg_store_errmsg(c->st));
+        c->is_failed = true;
+    }
+    c->wal_frames = wal;
     c->done_frames = done;
 }
 
@@ -98,12 +117,9 @@ int dg_checkpointer_start(const char *db_path, dg_checkpointer **out)
         free(c);
         return rc;
     }
-    c->db_fd = open(db_path, O_RDONLY | O_CLOEXEC); /* none: the restart syncs it all */
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
     if (pthread_create(&c->thread, NULL, checkpoint_main, c) != 0) {
-        if (c->db_fd >= 0)
-            close(c->db_fd);
         dg_store_close(c->st);
         pthread_cond_destroy(&c->cond);
         pthread_mutex_destroy(&c->mu);
@@ -123,8 +139,6 @@ void dg_checkpointer_stop(dg_checkpointer *c)
     pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
-    if (c->db_fd >= 0)
-        close(c->db_fd);
     dg_store_close(c->st);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->mu);

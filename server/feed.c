@@ -461,11 +461,12 @@ static void fetch_run(dg_job *job, void *ctx)
 }
 
 /* Brings the ring's byte count up to date with what batch `b` holds now:
- * rows, records, and what was packed of them. */
+ * rows, records, and what was packed of them. Whole chunks: a commit of one
+ * change hands over an arena of a few hundred bytes used in 4 KiB. */
 static void ring_charge(dg_feed *f, struct ring_batch *b)
 {
-    size_t now =
-        dg_arena_used(b->arena) + (b->pack ? dg_arena_used(b->pack) : 0) + b->n * sizeof *b->meta;
+    size_t now = dg_arena_footprint(b->arena) + (b->pack ? dg_arena_footprint(b->pack) : 0) +
+                 b->n * sizeof *b->meta;
 
     f->ring_bytes += now - b->bytes; /* it only grows */
     b->bytes = now;
@@ -783,7 +784,11 @@ static void tick_cb(uv_timer_t *t)
      * records of tens of KB, in chunks of every size) would keep tens of MB
      * of it resident that no batch will reuse: give it back. */
     if (f->ring_freed >= TRIM_BYTES) {
+        int64_t t0 = dg_mono_us();
+
         malloc_trim(0);
+        dg_log_debug("feed", "msg=\"heap trimmed\" freed_bytes=%zu us=%lld", f->ring_freed,
+                     (long long)(dg_mono_us() - t0));
         f->ring_freed = 0;
     }
 #endif

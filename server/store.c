@@ -881,6 +881,26 @@ int dg_store_checkpoint(dg_store *st, int *wal_frames, int *done_frames)
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? DG_OK : store_err(st, rc);
 }
 
+int dg_store_sync_db_file(dg_store *st)
+{
+    sqlite3_file *f = NULL;
+    int rc = sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER, &f);
+
+    if (rc != SQLITE_OK)
+        return store_err(st, rc);
+    if (!f || !f->pMethods)
+        return DG_OK; /* not open yet: nothing written through it */
+    rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
+    if (rc != SQLITE_OK) {
+        int err = store_err(st, rc);
+
+        /* sqlite3_errmsg() knows nothing of a call made past the API */
+        snprintf(st->err, sizeof st->err, "cannot sync the database file: %s", sqlite3_errstr(rc));
+        return err;
+    }
+    return DG_OK;
+}
+
 bool dg_store_in_transaction(dg_store *st)
 {
     return !sqlite3_get_autocommit(st->db);

@@ -82,6 +82,10 @@ int dg_store_read_begin(dg_store *st);
  * WAL size and how much of it is now in the database. Any connection opened
  * as a writer (the checkpointer has its own). */
 int dg_store_checkpoint(dg_store *st, int *wal_frames, int *done_frames);
+/* Syncs the database file's data (fdatasync) through this connection's own
+ * SQLite file handle. A descriptor opened beside SQLite's would, when closed,
+ * drop every POSIX lock the process holds on the file (SQLite's included). */
+int dg_store_sync_db_file(dg_store *st);
 /* Frames in the WAL after this writer connection's last commit. */
 int dg_store_wal_frames(const dg_store *st);
 /* Copies the rest of the WAL into the database and makes the next write

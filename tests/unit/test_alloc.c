@@ -30,6 +30,23 @@ static void test_arena_allocations_succeed_exactly_up_to_budget(void **state)
     dg_arena_free(a);
 }
 
+/* A small arena takes a whole first chunk from the heap: its footprint
+ * counts that chunk, not the few bytes used, and grows with new chunks. */
+static void test_arena_footprint_counts_whole_chunks(void **state)
+{
+    dg_arena *a = dg_arena_new(1u << 20);
+    size_t empty = dg_arena_footprint(a), one;
+
+    (void)state;
+    assert_non_null(dg_arena_alloc(a, 10));
+    one = dg_arena_footprint(a);
+    assert_true(one >= empty + 4096);
+    assert_true(dg_arena_used(a) < 100);
+    assert_non_null(dg_arena_alloc(a, 8192)); /* past the first chunk */
+    assert_true(dg_arena_footprint(a) >= one + 8192);
+    dg_arena_free(a);
+}
+
 static void test_arena_single_allocation_of_whole_budget(void **state)
 {
     static const struct {
@@ -458,6 +475,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_allocations_succeed_exactly_up_to_budget),
         cmocka_unit_test(test_arena_single_allocation_of_whole_budget),
+        cmocka_unit_test(test_arena_footprint_counts_whole_chunks),
         cmocka_unit_test(test_arena_used_counts_sizes_rounded_to_alignment),
         cmocka_unit_test(test_arena_refused_allocation_leaves_usage_unchanged),
         cmocka_unit_test(test_arena_pointers_are_aligned_and_disjoint),

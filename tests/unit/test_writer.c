@@ -259,6 +259,7 @@ struct change_job {
     int64_t id;
     int n;
     bool is_failing;
+    bool is_past_capture; /* writes its rows straight to the store */
     bool is_done;
 };
 
@@ -275,11 +276,13 @@ static void change_run(dg_job *job, void *ctx)
                     .fields = "name,tier",
                     .vis_before = "owner=7;tier=2",
                     .vis_after = NULL};
+    dg_wtx *tx = ctx;
     int64_t seq;
 
     job->rc = DG_OK;
     for (int i = 0; i < c->n && job->rc == DG_OK; i++)
-        job->rc = dg_wtx_change_append(ctx, &ch, &seq);
+        job->rc = c->is_past_capture ? dg_store_change_append(tx->store, &ch, &seq)
+                                     : dg_wtx_change_append(tx, &ch, &seq);
     if (job->rc == DG_OK && c->is_failing)
         job->rc = DG_EINVAL;
 }
@@ -311,14 +314,15 @@ static dg_committed *commit_changes(struct rig *r, struct change_job *jobs, int 
 
 /* The writer hands the feed each commit's change rows as the table holds
  * them: not a rolled-back job's, and none (the feed reads them) when a
- * commit wrote more than it keeps. */
+ * commit wrote more than it keeps or a row it did not see. */
 static void test_a_commit_hands_the_feed_exactly_its_change_rows(void **state)
 {
     static struct rig r;
     struct change_job jobs[3] = {{.id = 1, .n = 2}, {.id = 2, .n = 1, .is_failing = true},
                                  {.id = 3, .n = 1}};
     struct change_job big = {.id = 4, .n = DG_WRITER_CAPTURE_ROWS + 1}, after_big = {.id = 5, .n = 1};
-    dg_committed *c, *c_big, *c_after;
+    struct change_job unseen[2] = {{.id = 6, .n = 1, .is_past_capture = true}, {.id = 7, .n = 1}};
+    dg_committed *c, *c_big, *c_after, *c_unseen;
     dg_change_row *rows;
     dg_store *st;
     dg_arena *a = dg_arena_new(1u << 20);
@@ -345,7 +349,13 @@ static void test_a_commit_hands_the_feed_exactly_its_change_rows(void **state)
     c_after = commit_changes(&r, &after_big, 1);
     assert_int_equal(c_after->after, c_big->head);
     assert_int_equal(c_after->n, 1);
+    assert_non_null(c_after->rows);
     assert_int_equal(c_after->rows[0].c.entity_id, 5);
+
+    c_unseen = commit_changes(&r, unseen, 2);
+    assert_int_equal(c_unseen->after, c_after->head);
+    assert_int_equal(c_unseen->head, c_after->head + 2);
+    assert_null(c_unseen->rows); /* the last row seen, not the first: the feed reads them */
     rig_close(&r);
 
     /* the first commit's rows are the table's, field by field */
@@ -373,6 +383,7 @@ static void test_a_commit_hands_the_feed_exactly_its_change_rows(void **state)
     dg_committed_free(c);
     dg_committed_free(c_big);
     dg_committed_free(c_after);
+    dg_committed_free(c_unseen);
     dgt_rmtree(dir);
 }
 
