@@ -36,6 +36,7 @@ enum dg_bench_op {
     DG_BENCH_SEARCH,
     DG_BENCH_UPDATE,
     DG_BENCH_CREATE,
+    DG_BENCH_PING, /* no storage: the floor of a round trip (TLS, framing, session) */
     DG_BENCH_N_OPS
 };
 

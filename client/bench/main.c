@@ -39,7 +39,8 @@ static void usage(FILE *f)
             "  --duration SECONDS  measured time (default 20)\n"
             "  --warmup SECONDS    run before measuring, not counted (default 2)\n"
             "  --pipeline K        requests in flight per connection (default 1, at most %d)\n"
-            "  --mix LIST          relative weights (default get=70,search=10,update=15,create=5)\n"
+            "  --mix LIST          relative weights (default get=70,search=10,update=15,create=5);\n"
+            "                      ping is a round trip that touches no storage\n"
             "  --seed S            random seed (default: random, printed in the report)\n"
             "  --dossier           gets ask for the whole dossier\n"
             "  --rate N            N operations a second in all (default: as fast as they go)\n"
@@ -262,7 +263,7 @@ static int take_option(dg_bench_opts *o, int opt, const char *arg, bool *has_pw_
     case OPT_MIX:
         if (!parse_mix(arg, o->mix))
             return bad("--mix must be OP=WEIGHT,... with OP one of get, search, update, "
-                       "create, each at most once, weights summing above 0; got \"%s\"",
+                       "create, ping, each at most once, weights summing above 0; got \"%s\"",
                        arg);
         break;
     case OPT_SEED:

@@ -278,6 +278,17 @@ static int send_create(dg_worker *w, struct slot *s, Dangan__V1__Request *req)
     return dg_client_send(w->client, req, &s->req_id);
 }
 
+static int send_ping(dg_worker *w, struct slot *s, Dangan__V1__Request *req)
+{
+    Dangan__V1__PingRequest m = DANGAN__V1__PING_REQUEST__INIT;
+
+    s->sent_us = dg_mono_us();
+    m.client_time_ms = s->sent_us / 1000;
+    req->body_case = DANGAN__V1__REQUEST__BODY_PING;
+    req->ping = &m;
+    return dg_client_send(w->client, req, &s->req_id);
+}
+
 /* Builds and sends one operation into the next free slot. DG_EAGAIN: an
  * update found every customer of the share busy (nothing was sent). */
 static int send_op(dg_worker *w, enum dg_bench_op op)
@@ -300,6 +311,9 @@ static int send_op(dg_worker *w, enum dg_bench_op op)
         break;
     case DG_BENCH_CREATE:
         rc = send_create(w, s, &req);
+        break;
+    case DG_BENCH_PING:
+        rc = send_ping(w, s, &req);
         break;
     case DG_BENCH_N_OPS:
         break;
@@ -412,6 +426,11 @@ static bool check_answer(dg_worker *w, const struct slot *s, const Dangan__V1__R
         if (r->body_case != DANGAN__V1__RESPONSE__BODY_CREATE ||
             !(c = customer_of(r->create->record)) || c->id <= 0)
             wrong = "no new customer in the CreateResponse";
+        break;
+    case DG_BENCH_PING:
+        if (r->body_case != DANGAN__V1__RESPONSE__BODY_PING ||
+            r->ping->client_time_ms != s->sent_us / 1000)
+            wrong = "the PingResponse does not echo the time sent";
         break;
     case DG_BENCH_N_OPS:
         wrong = "unknown operation";

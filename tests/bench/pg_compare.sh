@@ -20,7 +20,9 @@ PostgreSQL side (always run):
   --duration S            seconds per measured run                      (default 20)
   --repeat R              runs per point; the median is reported        (default 3)
   --clients LIST          comma-separated connection counts             (default 1,16,64)
-  --ops LIST              comma-separated of get,update,update1         (default get,update)
+  --ops LIST              comma-separated of get,update,update1,ping    (default get,update)
+                          ping: the floor of one round trip on each side, no table touched
+                          (pgbench 'SELECT 1' against dangan's Ping)
   --jobs J                max pgbench threads (-j = min(J, clients))    (default 2)
   --warmup S              seconds of untimed get load before measuring  (default 5; 0 = none)
   --shared-buffers SIZE   shared_buffers of the cluster                 (default 512MB)
@@ -34,7 +36,7 @@ PostgreSQL side (always run):
 dangan side (optional; interleaved run by run with PostgreSQL):
   --pg-only               run PostgreSQL only (the default when --dangan-bench is absent)
   --dangan-bench CMD      command template run (by bash -c) for the dangan side of each run;
-                          placeholders: {op} get|update, {mix} get=100|update=100,
+                          placeholders: {op} get|update|ping, {mix} get=100|update=100|ping=100,
                           {conns} connection count, {duration} seconds, {run} run label.
                           Its stdout must be dangan-bench's --json document.
   --dangan-stdin FILE     file fed to CMD's standard input (e.g. the admin password for
@@ -129,7 +131,7 @@ IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
 IFS=, read -r -a OP_LIST <<<"$OPS"
 for c in "${CLIENT_LIST[@]}"; do ((c >= 1 && c <= 200)) || die "--clients: each in 1..200"; done
 for op in "${OP_LIST[@]}"; do
-    case $op in get|update|update1) ;; *) die "--ops: unknown op '$op' (get, update, update1)";; esac
+    case $op in get|update|update1|ping) ;; *) die "--ops: unknown op '$op' (get, update, update1, ping)";; esac
 done
 if ((PG_ONLY)) && [[ -n $DANGAN_BENCH ]]; then die "--pg-only and --dangan-bench exclude each other"; fi
 [[ -z $DANGAN_BENCH ]] && PG_ONLY=1
@@ -502,6 +504,8 @@ cat >"$WORK/sql/get.sql" <<'EOF'
 \set id random(1, :nrows)
 SELECT * FROM customers WHERE id = :id;
 EOF
+# The round-trip floor: TLS, protocol and scheduling, no table (dangan's side is its Ping RPC).
+echo 'SELECT 1;' >"$WORK/sql/ping.sql"
 # One statement that locks and reads the row, updates phone/version/updated_at, and appends the
 # audit row with the before/after detail and its SHA-256 -- all in the same transaction.
 read -r -d '' UPDATE_STMT <<'EOF' || true
@@ -611,7 +615,7 @@ run_pg() {
 # run_dangan OP CLIENTS SECONDS LABEL
 run_dangan() {
     local op=$1 c=$2 secs=$3 label=$4 dop mix cmd out err tps lat errors la0 la1 rc busy
-    case $op in get) dop="get" ;; update|update1) dop="update" ;; esac
+    case $op in get) dop="get" ;; update|update1) dop="update" ;; ping) dop="ping" ;; esac
     mix="$dop=100"
     cmd=${DANGAN_BENCH//\{op\}/$dop}
     cmd=${cmd//\{mix\}/$mix}

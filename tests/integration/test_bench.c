@@ -247,6 +247,26 @@ static void test_searches_use_the_queries_given(void **state)
     assert_int_equal(BENCH(password_line(), "--query", ""), 2);
 }
 
+/* The round-trip floor: pings only, no customer listed, nothing written. */
+static void test_pings_touch_no_data(void **state)
+{
+    struct census before = census(), after;
+    json_t *j, *ops;
+
+    (void)state;
+    assert_int_equal(BENCH(password_line(), "--connections", "2", "--duration", "0.5", "--warmup",
+                           "0", "--mix", "ping=1", "--json"),
+                     0);
+    j = stdout_json();
+    ops = json_object_get(j, "ops");
+    check_op(ops, "ping", 0.5);
+    assert_null(json_object_get(ops, "get")); /* only the operations of the mix */
+    json_decref(j);
+    after = census();
+    assert_int_equal(after.n, before.n);
+    assert_int_equal(after.versions, before.versions);
+}
+
 static void test_watchers_time_changes_from_commit_to_receipt(void **state)
 {
     json_t *j, *event, *update;
@@ -296,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_run_of_all_four_operations_reports_them_without_errors),
         cmocka_unit_test(test_gets_with_dossier_and_table_output),
         cmocka_unit_test(test_searches_use_the_queries_given),
+        cmocka_unit_test(test_pings_touch_no_data),
         cmocka_unit_test(test_watchers_time_changes_from_commit_to_receipt),
         cmocka_unit_test(test_bad_flags_exit_2_before_connecting),
         cmocka_unit_test(test_wrong_password_exits_3),
