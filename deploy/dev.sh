@@ -35,10 +35,12 @@ install_deps() {
 }
 
 build() {
-  local dir=$1
+  local dir=$1 gen=(-G Ninja)
   shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  ninja -C "$dir"
+  # A build dir configured before keeps its generator: cmake refuses to switch.
+  [ -f "$dir/CMakeCache.txt" ] && gen=()
+  cmake -S . -B "$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
 }
 
 case "${1:-}" in
