@@ -560,13 +560,9 @@ int dg_client_send(dg_client *c, Dangan__V1__Request *req, uint64_t *id)
     return DG_OK;
 }
 
-int dg_client_wait(dg_client *c, uint64_t id, dg_reply **out)
+/* Unlinks the received reply to `id` into *out. */
+static int take_reply(dg_client *c, uint64_t id, dg_reply **out)
 {
-    int rc = run_until(c, has_reply, &id, c->request_timeout_ms);
-
-    *out = NULL;
-    if (rc != DG_OK)
-        return rc;
     for (dg_reply **pr = &c->received; *pr; pr = &(*pr)->next) {
         if ((*pr)->id == id) {
             *out = *pr;
@@ -576,6 +572,25 @@ int dg_client_wait(dg_client *c, uint64_t id, dg_reply **out)
         }
     }
     return DG_EPROTO; /* unreachable: has_reply said it was there */
+}
+
+int dg_client_wait(dg_client *c, uint64_t id, dg_reply **out)
+{
+    int rc = run_until(c, has_reply, &id, c->request_timeout_ms);
+
+    *out = NULL;
+    return rc == DG_OK ? take_reply(c, id, out) : rc;
+}
+
+int dg_client_take(dg_client *c, uint64_t id, dg_reply **out)
+{
+    int rc;
+
+    *out = NULL;
+    if (!has_reply(c, &id) && !c->stream)
+        return c->stream_rc != DG_OK ? c->stream_rc : DG_ECLOSED;
+    rc = run_until(c, has_reply, &id, 0);
+    return rc == DG_OK ? take_reply(c, id, out) : rc;
 }
 
 int dg_client_call(dg_client *c, Dangan__V1__Request *req, dg_reply **out)

@@ -90,6 +90,12 @@ int dg_client_send(dg_client *c, Dangan__V1__Request *req, uint64_t *id);
  * for their own waits). DG_OK (whatever the Status says), DG_ETIMEDOUT,
  * DG_ECLOSED, DG_EPROTO. Free *out with dg_reply_free. */
 int dg_client_wait(dg_client *c, uint64_t id, dg_reply **out);
+/* dg_client_wait without blocking, for a caller driving many connections
+ * from its own poll (see dg_client_fd): reads what has arrived and takes the
+ * response to `id` if it is there. It also sends what dg_client_send queued
+ * (requests go out when the connection runs), so call it once after sending.
+ * DG_OK, DG_EAGAIN (not yet), DG_ECLOSED, DG_EPROTO. */
+int dg_client_take(dg_client *c, uint64_t id, dg_reply **out);
 /* send + wait. */
 int dg_client_call(dg_client *c, Dangan__V1__Request *req, dg_reply **out);
 /* The response inside a reply (owned by the reply). */

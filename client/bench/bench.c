@@ -3,8 +3,9 @@
  *
  * Owns: the setup connection (closed before the workers start), the list of
  * customer ids, the workers and their threads, the merged result.
- * Threads: dg_bench_run runs on the main thread; each connection thread
- * opens and closes its own client and runs one worker. They meet once: every
+ * Threads: dg_bench_run runs on the main thread; each load thread opens and
+ * closes the clients of its workers (one, or with --threads several driven
+ * from one epoll set) and runs them. They meet once: every
  * thread reports ready (or failed), then the main thread fixes the window and
  * says go (or abort). Nothing else is shared except read-only data.
  */
@@ -250,11 +251,15 @@ struct run {
     int64_t from_us, until_us;
 };
 
+/* A thread: load connections (workers, each with its client), or a share of
+ * the subscribers. */
 struct conn {
     pthread_t thread;
     bool is_started;
     struct run *run;
-    dg_worker *worker;     /* a load connection, or */
+    dg_worker **workers; /* load connections (borrowed: dg_bench_run owns them) */
+    dg_client **clients; /* theirs, while the thread runs */
+    size_t n_workers;
     dg_watchers *watchers; /* or a thread's share of the subscribers (--watchers) */
     int rc;                /* setup outcome */
     char err[320];
@@ -264,13 +269,12 @@ static void *conn_main(void *arg)
 {
     struct conn *cn = arg;
     struct run *run = cn->run;
-    dg_client *c = NULL;
     bool is_go;
 
     if (cn->watchers)
         cn->rc = dg_watchers_open(cn->watchers, run->o, run->token, cn->err, sizeof cn->err);
-    else
-        cn->rc = dg_bench_resume(run->o, run->token, &c, cn->err, sizeof cn->err);
+    for (size_t i = 0; i < cn->n_workers && cn->rc == DG_OK; i++)
+        cn->rc = dg_bench_resume(run->o, run->token, &cn->clients[i], cn->err, sizeof cn->err);
     pthread_mutex_lock(&run->mu);
     if (cn->rc == DG_OK)
         run->n_ready++;
@@ -283,9 +287,12 @@ static void *conn_main(void *arg)
     pthread_mutex_unlock(&run->mu);
     if (cn->watchers && cn->rc == DG_OK && is_go)
         dg_watchers_run(cn->watchers, run->from_us, run->until_us);
-    else if (c && is_go)
-        dg_worker_run(cn->worker, c, run->from_us, run->until_us);
-    dg_client_close(c);
+    else if (cn->n_workers == 1 && cn->rc == DG_OK && is_go)
+        dg_worker_run(cn->workers[0], cn->clients[0], run->from_us, run->until_us);
+    else if (cn->n_workers > 1 && cn->rc == DG_OK && is_go)
+        dg_workers_run(cn->workers, cn->clients, cn->n_workers, run->from_us, run->until_us);
+    for (size_t i = 0; i < cn->n_workers; i++)
+        dg_client_close(cn->clients[i]);
     return NULL;
 }
 
@@ -377,44 +384,59 @@ static int setup(dg_bench_opts *o, struct run *run, struct customers *cs, dg_ben
     return DG_BENCH_EXIT_OK;
 }
 
-/* One per load connection, plus one per DG_WATCHERS_PER_THREAD watchers. */
+/* Threads for the load connections: one each, or --threads of them. */
+static int n_load_threads(const dg_bench_opts *o)
+{
+    return o->threads > 0 ? DG_MIN(o->threads, o->connections) : o->connections;
+}
+
+/* Those, plus one per DG_WATCHERS_PER_THREAD watchers. */
 static int n_threads(const dg_bench_opts *o)
 {
-    return o->connections + (o->watchers + DG_WATCHERS_PER_THREAD - 1) / DG_WATCHERS_PER_THREAD;
+    return n_load_threads(o) + (o->watchers + DG_WATCHERS_PER_THREAD - 1) / DG_WATCHERS_PER_THREAD;
 }
 
 /* Workers with disjoint shares of the customers for updates: connection i
- * updates customers i, i + N, i + 2N... of the listing. */
-static void make_workers(const dg_bench_opts *o, const struct customers *cs, struct conn *conns)
+ * updates customers i, i + N, i + 2N... of the listing. Load thread t runs
+ * connections t, t + T, t + 2T... */
+static void make_workers(const dg_bench_opts *o, const struct customers *cs, dg_worker **workers,
+                         struct conn *conns)
 {
+    int n_load = n_load_threads(o);
+
     for (int i = 0, left = o->watchers; left > 0; i++, left -= DG_WATCHERS_PER_THREAD)
-        conns[o->connections + i].watchers =
+        conns[n_load + i].watchers =
             dg_watchers_new(left < DG_WATCHERS_PER_THREAD ? left : DG_WATCHERS_PER_THREAD);
+    for (int t = 0; t < n_load; t++) {
+        size_t n = (size_t)((o->connections - t + n_load - 1) / n_load);
+
+        conns[t].workers = dg_xcalloc(n, sizeof *conns[t].workers);
+        conns[t].clients = dg_xcalloc(n, sizeof *conns[t].clients);
+    }
     for (int i = 0; i < o->connections; i++) {
         dg_worker_cfg cfg = {o, cs->ids, cs->n, (uint64_t)i};
+        struct conn *cn = &conns[i % n_load];
 
-        conns[i].worker = dg_worker_new(&cfg);
+        workers[i] = dg_worker_new(&cfg);
+        cn->workers[cn->n_workers++] = workers[i];
         for (size_t k = (size_t)i; o->mix[DG_BENCH_UPDATE] > 0 && k < cs->n;
              k += (size_t)o->connections)
-            dg_worker_add_customer(conns[i].worker, cs->ids[k], cs->versions[k],
-                                   cs->phone_hashes[k]);
+            dg_worker_add_customer(workers[i], cs->ids[k], cs->versions[k], cs->phone_hashes[k]);
     }
 }
 
-/* Waits for the workers, merges their results, reports lost connections. */
-static void finish(struct conn *conns, int n, dg_bench_result *res)
+/* Waits for the threads, merges their results, reports lost connections. */
+static void finish(const dg_bench_opts *o, dg_worker **workers, struct conn *conns, int n,
+                   dg_bench_result *res)
 {
     join_threads(conns, n);
-    for (int i = 0; i < n; i++) {
-        const char *lost;
-
-        if (conns[i].watchers) {
+    for (int i = 0; i < n; i++)
+        if (conns[i].watchers)
             dg_watchers_merge(conns[i].watchers, &res->events);
-            continue;
-        }
-        lost = dg_worker_lost(conns[i].worker);
+    for (int i = 0; i < o->connections; i++) {
+        const char *lost = dg_worker_lost(workers[i]);
 
-        dg_worker_merge(conns[i].worker, res);
+        dg_worker_merge(workers[i], res);
         if (lost) {
             res->n_lost++;
             fprintf(stderr, "dangan-bench: connection %d: %s\n", i + 1, lost);
@@ -422,8 +444,8 @@ static void finish(struct conn *conns, int n, dg_bench_result *res)
     }
 }
 
-static int run_connections(const dg_bench_opts *o, struct run *run, struct conn *conns,
-                           dg_bench_result *res)
+static int run_connections(const dg_bench_opts *o, struct run *run, dg_worker **workers,
+                           struct conn *conns, dg_bench_result *res)
 {
     int64_t t0 = dg_mono_us();
     int total = n_threads(o);
@@ -434,10 +456,10 @@ static int run_connections(const dg_bench_opts *o, struct run *run, struct conn 
         for (int i = 0; i < n; i++) {
             if (conns[i].rc != DG_OK) {
                 if (conns[i].watchers)
-                    fprintf(stderr, "dangan-bench: watcher thread %d: %s\n", i - o->connections + 1,
-                            conns[i].err);
+                    fprintf(stderr, "dangan-bench: watcher thread %d: %s\n",
+                            i - n_load_threads(o) + 1, conns[i].err);
                 else
-                    fprintf(stderr, "dangan-bench: connection %d: %s\n", i + 1, conns[i].err);
+                    fprintf(stderr, "dangan-bench: load thread %d: %s\n", i + 1, conns[i].err);
                 break;
             }
         }
@@ -454,7 +476,7 @@ static int run_connections(const dg_bench_opts *o, struct run *run, struct conn 
     run->from_us = dg_mono_us() + (int64_t)(o->warmup_s * 1e6);
     run->until_us = run->from_us + (int64_t)(o->duration_s * 1e6);
     release(run, true);
-    finish(conns, n, res);
+    finish(o, workers, conns, n, res);
     res->window_s = o->duration_s;
     return DG_BENCH_EXIT_OK;
 }
@@ -465,6 +487,7 @@ int dg_bench_run(dg_bench_opts *o)
     struct customers cs = {0};
     dg_bench_result res = {0};
     struct conn *conns = dg_xcalloc((size_t)n_threads(o), sizeof *conns);
+    dg_worker **workers = dg_xcalloc((size_t)o->connections, sizeof *workers);
     int rc;
 
     pthread_mutex_init(&run.mu, NULL);
@@ -473,16 +496,20 @@ int dg_bench_run(dg_bench_opts *o)
         res.ops[i].hist = dg_hist_new();
     res.events.hist = dg_hist_new();
     if ((rc = setup(o, &run, &cs, &res)) == DG_BENCH_EXIT_OK) {
-        make_workers(o, &cs, conns);
-        rc = run_connections(o, &run, conns, &res);
+        make_workers(o, &cs, workers, conns);
+        rc = run_connections(o, &run, workers, conns, &res);
         end_session(o, run.token);
         if (rc == DG_BENCH_EXIT_OK)
             dg_bench_report(o, &res, stdout);
     }
     for (int i = 0; i < n_threads(o); i++) {
-        dg_worker_free(conns[i].worker);
+        free(conns[i].workers);
+        free(conns[i].clients);
         dg_watchers_free(conns[i].watchers);
     }
+    for (int i = 0; i < o->connections; i++)
+        dg_worker_free(workers[i]);
+    free(workers);
     free(conns);
     customers_fini(&cs);
     dg_bench_result_fini(&res);

@@ -40,7 +40,7 @@ enum dg_bench_op {
     DG_BENCH_N_OPS
 };
 
-#define DG_BENCH_MAX_CONNECTIONS 1000 /* one thread each; the server's default connection cap */
+#define DG_BENCH_MAX_CONNECTIONS 1000 /* the server's default connection cap */
 #define DG_BENCH_MAX_PIPELINE 64      /* the server's default max_in_flight */
 #define DG_BENCH_MAX_ERRORS 5         /* error messages kept per operation */
 #define DG_BENCH_PASSWORD_MAX 1024
@@ -54,6 +54,8 @@ typedef struct dg_bench_opts {
     const char *user;
     char password[DG_BENCH_PASSWORD_MAX + 1]; /* read from stdin; wiped after login */
     int connections;
+    int threads; /* --threads: load threads, each driving its share of the
+                  * connections from one epoll set; 0: a thread per connection */
     double duration_s;
     double warmup_s;
     int pipeline;

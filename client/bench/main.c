@@ -35,7 +35,9 @@ static void usage(FILE *f)
             "  create  a new company customer (allow_duplicate)\n"
             "Customer ids and versions are listed before timing when the mix needs them.\n"
             "\n"
-            "  --connections N     connections, one thread each (default 16, at most %d)\n"
+            "  --connections N     connections (default 16, at most %d)\n"
+            "  --threads T         T threads drive the connections, each its share from one\n"
+            "                      epoll set, as pgbench -j does (default: a thread each)\n"
             "  --duration SECONDS  measured time (default 20)\n"
             "  --warmup SECONDS    run before measuring, not counted (default 2)\n"
             "  --pipeline K        requests in flight per connection (default 1, at most %d)\n"
@@ -162,6 +164,7 @@ enum {
     OPT_USER,
     OPT_PWSTDIN,
     OPT_CONNS,
+    OPT_THREADS,
     OPT_DURATION,
     OPT_PIPELINE,
     OPT_MIX,
@@ -183,6 +186,7 @@ static const struct option long_opts[] = {
     {"user", required_argument, NULL, OPT_USER},
     {"password-stdin", no_argument, NULL, OPT_PWSTDIN},
     {"connections", required_argument, NULL, OPT_CONNS},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"pipeline", required_argument, NULL, OPT_PIPELINE},
     {"mix", required_argument, NULL, OPT_MIX},
@@ -246,6 +250,11 @@ static int take_option(dg_bench_opts *o, int opt, const char *arg, bool *has_pw_
         if (!parse_long(arg, 1, DG_BENCH_MAX_CONNECTIONS, &v))
             return bad("--connections must be 1 to 1000, got \"%s\"", arg);
         o->connections = (int)v;
+        break;
+    case OPT_THREADS:
+        if (!parse_long(arg, 1, DG_BENCH_MAX_CONNECTIONS, &v))
+            return bad("--threads must be 1 to 1000, got \"%s\"", arg);
+        o->threads = (int)v;
         break;
     case OPT_PIPELINE:
         if (!parse_long(arg, 1, DG_BENCH_MAX_PIPELINE, &v))

@@ -13,17 +13,24 @@
  */
 #include "worker.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "clock.h"
 #include "dg.h"
 #include "gen.h"
+
+#define MAX_READY 64
+#define SWEEP_MS 200
+/* After the window, answers still in flight get this long to come. */
+#define DRAIN_US (30 * INT64_C(1000000))
 
 struct share {
     int64_t id;
@@ -328,42 +335,71 @@ static int send_op(dg_worker *w, enum dg_bench_op op)
 
 /* Sends until `pipeline` requests are in flight, the window closes, or an
  * update must wait for a customer to come back. */
-/* --rate: this connection's share of the operations per second. Sleeps
- * until the next send is due (never past the window's end). */
-static void pace(dg_worker *w)
+/* --rate: this connection's share of the operations per second. When its
+ * next send is due (never past the window's end); 0 without --rate. */
+static int64_t next_due(const dg_worker *w)
 {
-    int64_t now, due;
+    int64_t due;
 
     if (w->o->rate <= 0)
-        return;
-    w->n_sent++;
-    due = w->paced_from_us + (int64_t)((double)w->n_sent * 1e6 * w->o->connections / w->o->rate);
-    now = dg_mono_us();
-    if (due > w->until_us)
-        due = w->until_us;
-    if (due > now)
-        usleep((useconds_t)(due - now));
+        return 0;
+    due = w->paced_from_us +
+          (int64_t)((double)(w->n_sent + 1) * 1e6 * w->o->connections / w->o->rate);
+    return due < w->until_us ? due : w->until_us;
 }
 
+/* Picks and sends one operation. False when nothing more can be sent now:
+ * an update found every customer of the share busy, or the send failed. */
+static bool send_next(dg_worker *w)
+{
+    enum dg_bench_op op = w->pending_op >= 0 ? (enum dg_bench_op)w->pending_op : pick_op(w);
+    int rc = send_op(w, op);
+
+    w->pending_op = -1;
+    if (rc == DG_EAGAIN) {
+        w->pending_op = (int)op; /* keep the choice: skipping it would skew the mix */
+        return false;
+    }
+    if (rc != DG_OK) {
+        lose(w, "cannot send");
+        return false;
+    }
+    return true;
+}
+
+/* Sends until `pipeline` requests are in flight or the window closes,
+ * sleeping until each send is due under --rate. */
 static void fill(dg_worker *w)
 {
     while (w->n_inflight < (size_t)w->o->pipeline && dg_mono_us() < w->until_us) {
-        pace(w);
-        if (dg_mono_us() >= w->until_us)
-            return;
-        enum dg_bench_op op = w->pending_op >= 0 ? (enum dg_bench_op)w->pending_op : pick_op(w);
-        int rc = send_op(w, op);
+        int64_t due = next_due(w), now = dg_mono_us();
 
-        w->pending_op = -1;
-        if (rc == DG_EAGAIN) {
-            w->pending_op = (int)op; /* keep the choice: skipping it would skew the mix */
+        if (w->o->rate > 0)
+            w->n_sent++;
+        if (due > now)
+            usleep((useconds_t)(due - now));
+        if (dg_mono_us() >= w->until_us || !send_next(w))
             return;
-        }
-        if (rc != DG_OK) {
-            lose(w, "cannot send");
-            return;
-        }
     }
+}
+
+/* fill without sleeping, for a thread driving several connections: sends
+ * what is due now. Returns when the next send is due (INT64_MAX: when an
+ * answer comes back). */
+static int64_t fill_due(dg_worker *w, int64_t now)
+{
+    while (!w->is_lost && w->n_inflight < (size_t)w->o->pipeline && now < w->until_us) {
+        int64_t due = next_due(w);
+
+        if (due > now)
+            return due;
+        if (w->o->rate > 0)
+            w->n_sent++;
+        if (!send_next(w))
+            break;
+        now = dg_mono_us();
+    }
+    return INT64_MAX;
 }
 
 /* ------------------------------------------------------------ answers */
@@ -479,12 +515,10 @@ static void judge(dg_worker *w, const struct slot *s, const Dangan__V1__Response
     count_ok(w, s, at);
 }
 
-/* Waits for the oldest request in flight and accounts for it. */
-static void collect_oldest(dg_worker *w)
+/* Accounts for the oldest request in flight, answered (rc DG_OK) or lost. */
+static void settle_oldest(dg_worker *w, int rc, dg_reply *reply)
 {
     struct slot *s = &w->ring[w->head];
-    dg_reply *reply = NULL;
-    int rc = dg_client_wait(w->client, s->req_id, &reply);
     int64_t at = dg_mono_us();
 
     w->head = (w->head + 1) % (size_t)w->o->pipeline;
@@ -500,12 +534,50 @@ static void collect_oldest(dg_worker *w)
     dg_reply_free(reply);
 }
 
-void dg_worker_run(dg_worker *w, dg_client *c, int64_t from_us, int64_t until_us)
+/* Waits for the oldest request in flight and accounts for it. */
+static void collect_oldest(dg_worker *w)
+{
+    dg_reply *reply = NULL;
+    int rc = dg_client_wait(w->client, w->ring[w->head].req_id, &reply);
+
+    settle_oldest(w, rc, reply);
+}
+
+/* Accounts for the answers that have come, oldest first, without waiting. */
+static void collect_ready(dg_worker *w)
+{
+    while (!w->is_lost && w->n_inflight > 0) {
+        dg_reply *reply = NULL;
+        int rc = dg_client_take(w->client, w->ring[w->head].req_id, &reply);
+
+        if (rc == DG_EAGAIN)
+            return;
+        settle_oldest(w, rc, reply);
+    }
+}
+
+static void start(dg_worker *w, dg_client *c, int64_t from_us, int64_t until_us)
 {
     w->client = c;
     w->from_us = from_us;
     w->until_us = until_us;
     w->paced_from_us = dg_mono_us();
+}
+
+/* A lost connection takes its requests in flight with it: their outcome
+ * is unknown, so they are errors. */
+static void finish(dg_worker *w, const char *why)
+{
+    for (int64_t at = dg_mono_us(); w->n_inflight > 0; w->n_inflight--) {
+        count_error(w, &w->ring[w->head], at, "%s: %s", why, dg_client_errmsg(w->client));
+        w->head = (w->head + 1) % (size_t)w->o->pipeline;
+    }
+    w->client = NULL;
+}
+
+void dg_worker_run(dg_worker *w, dg_client *c, int64_t from_us, int64_t until_us)
+{
+    start(w, c, from_us, until_us);
     while (!w->is_lost && dg_mono_us() < until_us) {
         fill(w);
         if (w->n_inflight > 0)
@@ -515,11 +587,57 @@ void dg_worker_run(dg_worker *w, dg_client *c, int64_t from_us, int64_t until_us
      * closes clean and every update's outcome is known. */
     while (!w->is_lost && w->n_inflight > 0)
         collect_oldest(w);
-    /* A lost connection takes its requests in flight with it: their outcome
-     * is unknown, so they are errors. */
-    for (int64_t at = dg_mono_us(); w->n_inflight > 0; w->n_inflight--) {
-        count_error(w, &w->ring[w->head], at, "connection lost: %s", dg_client_errmsg(c));
-        w->head = (w->head + 1) % (size_t)w->o->pipeline;
+    finish(w, "connection lost");
+}
+
+void dg_workers_run(dg_worker *const *ws, dg_client *const *cs, size_t n, int64_t from_us,
+                    int64_t until_us)
+{
+    struct epoll_event ready[MAX_READY];
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    int64_t now, next_sweep = 0, give_up_us = until_us + DRAIN_US;
+
+    for (size_t i = 0; i < n; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+
+        start(ws[i], cs[i], from_us, until_us);
+        if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, dg_client_fd(cs[i]), &ev) != 0)
+            lose(ws[i], "cannot poll the connection");
     }
-    w->client = NULL;
+    while ((now = dg_mono_us()) < give_up_us) {
+        int64_t due = INT64_MAX;
+        bool is_busy = false;
+        int timeout_ms, k;
+
+        for (size_t i = 0; i < n; i++) {
+            size_t was = ws[i]->n_inflight;
+            int64_t d = fill_due(ws[i], now);
+
+            if (ws[i]->n_inflight > was)
+                collect_ready(ws[i]); /* runs the connection: what was sent goes out */
+            due = d < due ? d : due;
+            is_busy |= !ws[i]->is_lost && (ws[i]->n_inflight > 0 || now < until_us);
+        }
+        if (!is_busy)
+            break;
+        /* Wake for the next send under --rate, and at least every SWEEP_MS. */
+        timeout_ms = due == INT64_MAX ? SWEEP_MS : (int)DG_MIN((due - now + 999) / 1000, SWEEP_MS);
+        k = epoll_wait(ep, ready, MAX_READY, timeout_ms);
+        for (int r = 0; r < k; r++)
+            collect_ready(ws[ready[r].data.u64]);
+        if (k < 0 && errno != EINTR) {
+            for (size_t i = 0; i < n; i++)
+                lose(ws[i], "epoll_wait failed");
+            break;
+        }
+        if (now >= next_sweep) { /* the connections' timers (keepalive), and anything missed */
+            for (size_t i = 0; i < n; i++)
+                collect_ready(ws[i]);
+            next_sweep = now + SWEEP_MS * 1000;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        finish(ws[i], ws[i]->is_lost ? "connection lost" : "no answer after the window");
+    if (ep >= 0)
+        close(ep);
 }

@@ -42,6 +42,12 @@ uint64_t dg_worker_phone_hash(const char *phone);
  * the requests still in flight. Operations completing in [from_us, until_us)
  * are counted. Returns early if the connection fails (see dg_worker_lost). */
 void dg_worker_run(dg_worker *w, dg_client *c, int64_t from_us, int64_t until_us);
+/* dg_worker_run for n workers on one thread, each with its connection
+ * cs[i], driven from one epoll set (as pgbench -j drives its clients):
+ * a connection whose answer has come is served while the others wait
+ * for theirs. Answers still missing 30 s after the window count as errors. */
+void dg_workers_run(dg_worker *const *ws, dg_client *const *cs, size_t n, int64_t from_us,
+                    int64_t until_us);
 /* Why the connection was lost, or NULL if it was not. */
 const char *dg_worker_lost(const dg_worker *w);
 /* Adds the worker's statistics to `into` (whose histograms must exist). */

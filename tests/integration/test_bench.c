@@ -214,6 +214,45 @@ static void test_run_of_all_four_operations_reports_them_without_errors(void **s
     assert_true(after.versions - before.versions >= updates + creates);
 }
 
+/* --threads: two threads drive four connections (pgbench -j), pipelined,
+ * every operation checked as with a thread per connection; --rate holds. */
+static void test_threads_drive_several_connections_each(void **state)
+{
+    struct census before = census(), after;
+    long long updates, creates, paced;
+    json_t *j, *ops;
+
+    (void)state;
+    assert_int_equal(BENCH(password_line(), "--connections", "4", "--threads", "2", "--duration",
+                           "2", "--warmup", "0.5", "--pipeline", "2", "--mix",
+                           "get=40,search=20,update=30,create=10,ping=5", "--json"),
+                     0);
+    j = stdout_json();
+    assert_int_equal((long)number(j, "connections"), 4);
+    assert_int_equal((long)number(j, "threads"), 2);
+    ops = json_object_get(j, "ops");
+    check_op(ops, "get", 2.0);
+    check_op(ops, "search", 2.0);
+    check_op(ops, "ping", 2.0);
+    updates = check_op(ops, "update", 2.0);
+    creates = check_op(ops, "create", 2.0);
+    assert_int_equal((long)number(j, "errors"), 0);
+    assert_int_equal((long)number(j, "lost_connections"), 0);
+    json_decref(j);
+    after = census();
+    assert_true(after.n - before.n >= creates);
+    assert_true(after.versions - before.versions >= updates + creates);
+
+    /* 100 a second in all, over 2 s: the threads wait for each send's turn */
+    assert_int_equal(BENCH(password_line(), "--connections", "4", "--threads", "2", "--duration",
+                           "2", "--warmup", "0", "--rate", "100", "--mix", "get=1", "--json"),
+                     0);
+    j = stdout_json();
+    paced = check_op(json_object_get(j, "ops"), "get", 2.0);
+    json_decref(j);
+    assert_true(paced >= 150 && paced <= 210);
+}
+
 static void test_gets_with_dossier_and_table_output(void **state)
 {
     (void)state;
@@ -297,6 +336,7 @@ static void test_bad_flags_exit_2_before_connecting(void **state)
     assert_int_equal(BENCH(password_line(), "--pipeline", "0"), 2);
     assert_int_equal(BENCH(password_line(), "--mix", "get=70,delete=30"), 2);
     assert_int_equal(BENCH(password_line(), "--mix", "get=0"), 2);
+    assert_int_equal(BENCH(password_line(), "--threads", "0"), 2);
     assert_int_equal(BENCH(password_line(), "--connections", "many"), 2);
     assert_int_equal(BENCH("", "--duration", "1"), 2); /* no password */
     assert_string_equal(out, "");
@@ -314,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_populate_creates_the_customers_asked_for),
         cmocka_unit_test(test_run_of_all_four_operations_reports_them_without_errors),
+        cmocka_unit_test(test_threads_drive_several_connections_each),
         cmocka_unit_test(test_gets_with_dossier_and_table_output),
         cmocka_unit_test(test_searches_use_the_queries_given),
         cmocka_unit_test(test_pings_touch_no_data),
