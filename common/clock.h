@@ -7,6 +7,8 @@
 
 /* Unix time in ms (UTC): timestamps that are stored or sent. */
 int64_t dg_now_ms(void);
+/* Unix time in µs: instants compared across processes (commit-to-receipt). */
+int64_t dg_now_us(void);
 /* Monotonic ms: deadlines and durations. */
 int64_t dg_mono_ms(void);
 /* Monotonic µs, for latency measurements. */

@@ -272,6 +272,7 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
     ch.version = c->version;
     ch.actor = actor_ref(a, f, c->actor_id);
     ch.at_ms = c->at;
+    ch.committed_at_us = row->committed_us;
     for (const char *p = c->fields; *p;) {
         size_t flen = strcspn(p, ",");
 

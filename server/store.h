@@ -241,7 +241,9 @@ int dg_store_changes_prune(dg_store *st, int64_t before, int64_t keep, int max, 
 /* A change row as read back for the feed. */
 typedef struct dg_change_row {
     int64_t seq;
-    dg_change c; /* strings in the caller's arena */
+    dg_change c;          /* strings in the caller's arena */
+    int64_t committed_us; /* when its transaction committed (Unix µs), as the writer
+                           * hands it over; 0 when read back from the table */
 } dg_change_row;
 /* Up to `limit` change rows after `after_seq`, in seq order (strings in `a`),
  * and the oldest seq the table still holds (0 when empty). */

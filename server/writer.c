@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "dg.h"
 #include "log.h"
 
@@ -85,6 +86,7 @@ static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c
     /* as dg_store_changes_after reads it back: no NULL strings */
     r->seq = seq;
     r->c = *c;
+    r->committed_us = 0; /* publish() sets it */
     r->c.entity = dg_arena_strdup(cap->arena, c->entity);
     r->c.op = dg_arena_strdup(cap->arena, c->op);
     r->c.fields = dg_arena_strdup(cap->arena, c->fields ? c->fields : "");
@@ -129,7 +131,11 @@ static void publish(dg_writer *w, int64_t after, int64_t head)
     c->head = head;
     if (!cap->is_lost && cap->n == (size_t)(head - after) && cap->rows[cap->n - 1].seq == head &&
         (c->rows = dg_arena_alloc(cap->arena, cap->n * sizeof *c->rows))) {
+        int64_t now = dg_now_us(); /* the commit returned: durable */
+
         memcpy(c->rows, cap->rows, cap->n * sizeof *c->rows);
+        for (size_t i = 0; i < cap->n; i++)
+            c->rows[i].committed_us = now;
         c->n = cap->n;
         c->arena = cap->arena;
         cap->arena = NULL;

@@ -116,6 +116,8 @@ static void print_change(struct watch *w, const Dangan__V1__Event *ev)
                           "fields", fields, "at_ms", (json_int_t)ch->at_ms);
             char *line;
 
+            if (o && ch->committed_at_us)
+                json_object_set_new(o, "committed_at_us", json_integer(ch->committed_at_us));
             if (o && ch->record)
                 json_object_set_new(o, "record", cli_pb_to_json(&ch->record->base));
             line = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +32,7 @@ struct inbox {
     char op[MAX_SEEN][16];
     bool has_record[MAX_SEEN];
     char bank_account[MAX_SEEN][32]; /* of a customer record that came with it */
+    int64_t at_ms[MAX_SEEN], committed_us[MAX_SEEN], got_us[MAX_SEEN]; /* changes */
     uint64_t sub;
 };
 
@@ -49,6 +51,14 @@ static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
     snprintf(in->op[in->n], sizeof in->op[0], "%s",
              ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE ? ev->change->op : "");
     in->has_record[in->n] = ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE && ev->change->record;
+    if (ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        in->got_us[in->n] = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        in->at_ms[in->n] = ev->change->at_ms;
+        in->committed_us[in->n] = ev->change->committed_at_us;
+    }
     if (in->has_record[in->n] && ev->change->record->customer)
         snprintf(in->bank_account[in->n], sizeof in->bank_account[0], "%s",
                  ev->change->record->customer->bank_account);
@@ -233,6 +243,16 @@ static int teardown(void **state)
 
 /* ------------------------------------------------------------ tests */
 
+/* The index of the first change of `id` in `in`; fails the test if none. */
+static size_t change_index(const struct inbox *in, int64_t id)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (in->body[i] == DANGAN__V1__EVENT__BODY_CHANGE && in->id[i] == id)
+            return i;
+    fail_msg("no change of %lld", (long long)id);
+    return 0;
+}
+
 static void test_an_edit_reaches_who_may_see_it_and_no_one_else(void **state)
 {
     static struct inbox b, c;
@@ -242,6 +262,7 @@ static void test_an_edit_reaches_who_may_see_it_and_no_one_else(void **state)
     int64_t open = new_customer("订阅公开公司", "s2", DANGAN__V1__TIER__TIER_B);
     int64_t secret = new_customer("订阅机密公司", "s2", DANGAN__V1__TIER__TIER_A);
     dg_reply *r;
+    size_t k;
 
     (void)state;
     dg_reply_free(subscribe(cb, -1, 0, NULL));
@@ -251,6 +272,10 @@ static void test_an_edit_reaches_who_may_see_it_and_no_one_else(void **state)
     set_phone(admin, secret, "010-1111-0002");
     assert_true(wait_for(cb, &b, has_change_of, &open));
     assert_true(wait_for(cc, &c, has_change_of, &secret)); /* s2 owns it */
+    /* a live change says when it committed: after the server took it, before it arrived */
+    k = change_index(&b, open);
+    assert_true(b.committed_us[k] >= b.at_ms[k] * 1000);
+    assert_true(b.committed_us[k] <= b.got_us[k]);
     /* s1 may not see the tier-A customer of s2: give it time, then check */
     dg_client_poll(cb, 300);
     assert_false(has_change_of(&b, &secret));
@@ -264,15 +289,6 @@ static void test_an_edit_reaches_who_may_see_it_and_no_one_else(void **state)
     dg_client_close(cc);
 }
 
-/* The index of the first change of `id` in `in`; fails the test if none. */
-static size_t change_index(const struct inbox *in, int64_t id)
-{
-    for (size_t i = 0; i < in->n; i++)
-        if (in->body[i] == DANGAN__V1__EVENT__BODY_CHANGE && in->id[i] == id)
-            return i;
-    fail_msg("no change of %lld", (long long)id);
-    return 0;
-}
 
 /* with_records: each change carries the record, masked per subscriber as a
  * Get would be, live and in a replay; without it, no record. */
@@ -417,6 +433,7 @@ static void test_replay_from_a_cursor_brings_every_change_once_then_caught_up(vo
         if (b.body[i] == DANGAN__V1__EVENT__BODY_CHANGE) {
             assert_int_equal(b.id[i], ids[changes]); /* in order, each once */
             assert_string_equal(b.op[i], "created");
+            assert_int_equal(b.committed_us[i], 0); /* read back from the table */
             changes++;
         } else if (b.body[i] == DANGAN__V1__EVENT__BODY_CAUGHT_UP) {
             caught_at = i;
