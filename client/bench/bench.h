@@ -3,9 +3,10 @@
  *
  * A run: one setup connection logs in (the only password check), lists
  * every customer id and version when the mix needs them (timed, outside the
- * measurement), and hands its session token to N worker threads; each opens
- * its own TLS connection, authenticates with the token, and sends the mix of
- * operations, one at a time or K in flight. After a warm-up the workers count
+ * measurement), and hands its session token to the load threads (one per
+ * connection, or --threads T each driving its share from one epoll set);
+ * each connection is its own TLS connection, authenticates with the token,
+ * and sends the mix of operations, one at a time or K in flight. After a warm-up the workers count
  * every operation that completes inside the measured window. At the end the
  * session is logged out and one report is printed (table or JSON).
  *
