@@ -384,16 +384,10 @@ static int setup(dg_bench_opts *o, struct run *run, struct customers *cs, dg_ben
     return DG_BENCH_EXIT_OK;
 }
 
-/* Threads for the load connections: one each, or --threads of them. */
-static int n_load_threads(const dg_bench_opts *o)
-{
-    return o->threads > 0 ? DG_MIN(o->threads, o->connections) : o->connections;
-}
-
-/* Those, plus one per DG_WATCHERS_PER_THREAD watchers. */
+/* The load threads (--threads), plus one per DG_WATCHERS_PER_THREAD watchers. */
 static int n_threads(const dg_bench_opts *o)
 {
-    return n_load_threads(o) + (o->watchers + DG_WATCHERS_PER_THREAD - 1) / DG_WATCHERS_PER_THREAD;
+    return o->threads + (o->watchers + DG_WATCHERS_PER_THREAD - 1) / DG_WATCHERS_PER_THREAD;
 }
 
 /* Workers with disjoint shares of the customers for updates: connection i
@@ -402,7 +396,7 @@ static int n_threads(const dg_bench_opts *o)
 static void make_workers(const dg_bench_opts *o, const struct customers *cs, dg_worker **workers,
                          struct conn *conns)
 {
-    int n_load = n_load_threads(o);
+    int n_load = o->threads;
 
     for (int i = 0, left = o->watchers; left > 0; i++, left -= DG_WATCHERS_PER_THREAD)
         conns[n_load + i].watchers =
@@ -457,7 +451,7 @@ static int run_connections(const dg_bench_opts *o, struct run *run, dg_worker **
             if (conns[i].rc != DG_OK) {
                 if (conns[i].watchers)
                     fprintf(stderr, "dangan-bench: watcher thread %d: %s\n",
-                            i - n_load_threads(o) + 1, conns[i].err);
+                            i - o->threads + 1, conns[i].err);
                 else
                     fprintf(stderr, "dangan-bench: load thread %d: %s\n", i + 1, conns[i].err);
                 break;

@@ -56,7 +56,8 @@ typedef struct dg_bench_opts {
     char password[DG_BENCH_PASSWORD_MAX + 1]; /* read from stdin; wiped after login */
     int connections;
     int threads; /* --threads: load threads, each driving its share of the
-                  * connections from one epoll set; 0: a thread per connection */
+                  * connections from one epoll set; 1 to connections (default:
+                  * a thread per connection) */
     double duration_s;
     double warmup_s;
     int pipeline;

@@ -333,6 +333,8 @@ static int parse_args(int argc, char **argv, dg_bench_opts *o, bool *is_done)
         return bad("%s", "--user NAME is required");
     if (!has_pw_stdin)
         return bad("%s", "--password-stdin is required (the password is read from stdin)");
+    if (o->threads == 0 || o->threads > o->connections)
+        o->threads = o->connections; /* a thread each, and never an idle one */
     if (!has_seed) {
         uint32_t seed; /* 32 bits: easy to retype from the report */
 

@@ -75,9 +75,7 @@ static void report_json(const dg_bench_opts *o, const dg_bench_result *r, FILE *
     json_object_set_new(doc, "server", json_string(o->server));
     json_object_set_new(doc, "connections", json_integer(o->connections));
     json_object_set_new(doc, "pipeline", json_integer(o->pipeline));
-    json_object_set_new(doc, "threads", json_integer(o->threads > 0 && o->threads < o->connections
-                                                         ? o->threads
-                                                         : o->connections));
+    json_object_set_new(doc, "threads", json_integer(o->threads));
     json_object_set_new(doc, "duration_s", real3(o->duration_s));
     json_object_set_new(doc, "warmup_s", real3(o->warmup_s));
     json_object_set_new(doc, "seed", u64_json(o->seed));
@@ -122,13 +120,12 @@ static void report_table(const dg_bench_opts *o, const dg_bench_result *r, FILE 
     uint64_t count = 0, errors = 0;
     double total = 0;
     const char *sep = "";
-    int n_threads = o->threads > 0 && o->threads < o->connections ? o->threads : o->connections;
 
     fprintf(out,
             "dangan-bench %s: %d connection%s on %d thread%s, pipeline %d, %g s measured after "
             "%g s warm-up\n",
-            o->server, o->connections, o->connections == 1 ? "" : "s", n_threads,
-            n_threads == 1 ? "" : "s", o->pipeline, o->duration_s, o->warmup_s);
+            o->server, o->connections, o->connections == 1 ? "" : "s", o->threads,
+            o->threads == 1 ? "" : "s", o->pipeline, o->duration_s, o->warmup_s);
     fprintf(out, "mix ");
     for (int i = 0; i < DG_BENCH_N_OPS; i++) {
         if (o->mix[i]) {

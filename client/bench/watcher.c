@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -22,14 +21,6 @@ struct dg_watchers {
     bool is_counting;
 };
 
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
 {
     dg_watchers *w = user;
@@ -40,7 +31,7 @@ static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
         return;
     /* From the commit; an event without its commit time (read back from
      * the table) counts from when the server took the change: longer. */
-    lat = wall_us() - (ev->change->committed_at_us ? ev->change->committed_at_us
+    lat = dg_now_us() - (ev->change->committed_at_us ? ev->change->committed_at_us
                                                    : ev->change->at_ms * 1000);
     dg_hist_record(w->res.hist, lat > 0 ? lat : 0);
     w->res.count++;

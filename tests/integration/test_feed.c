@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -52,10 +51,7 @@ static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
              ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE ? ev->change->op : "");
     in->has_record[in->n] = ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE && ev->change->record;
     if (ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        in->got_us[in->n] = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        in->got_us[in->n] = dg_now_us();
         in->at_ms[in->n] = ev->change->at_ms;
         in->committed_us[in->n] = ev->change->committed_at_us;
     }
