@@ -830,6 +830,11 @@ dg_feed *dg_feed_new(dg_server *srv, int64_t head)
     return f;
 }
 
+int64_t dg_feed_head(const dg_feed *f)
+{
+    return f->head;
+}
+
 void dg_feed_stop(dg_feed *f)
 {
     if (!f)

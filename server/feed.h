@@ -27,6 +27,10 @@ struct dg_server;
 
 /* A feed that starts at `head` (the newest committed change seq). */
 dg_feed *dg_feed_new(struct dg_server *srv, int64_t head);
+/* The newest committed change seq. The feed is the one owner of the head:
+ * the writer hands it every commit (dg_feed_committed), whatever the commit
+ * changed (records, a merge, a reassignment). */
+int64_t dg_feed_head(const dg_feed *f);
 /* No new fetches from now on (shutdown); answers still complete. */
 void dg_feed_stop(dg_feed *f);
 /* Frees the feed and its subscriptions, after every job has completed. */

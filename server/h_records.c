@@ -298,13 +298,6 @@ static void answer_failure(dg_req *req, const struct op *o, int rc, const char *
     }
 }
 
-static void note_head(dg_req *req, const struct rec_job *j)
-{
-    for (size_t i = 0; i < j->n_ops; i++)
-        if (j->ops[i].m.seq > req->srv->feed_head)
-            req->srv->feed_head = j->ops[i].m.seq;
-}
-
 static void single_done(dg_job *job)
 {
     struct rec_job *j = (struct rec_job *)job;
@@ -312,7 +305,6 @@ static void single_done(dg_job *job)
     struct op *o = &j->ops[0];
 
     if (job->rc == DG_OK) {
-        note_head(req, j);
         set_body(req, o->op, o->m.record);
         dg_req_reply(req);
     } else if (job->rc == DG_ESTATE && j->failed == SIZE_MAX) {
@@ -552,7 +544,6 @@ static void batch_done(dg_job *job)
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_BATCH;
     req->resp.batch = b;
     if (job->rc == DG_OK) {
-        note_head(req, j);
         b->records = dg_req_alloc(req, j->n_ops * sizeof *b->records);
         for (size_t i = 0; i < j->n_ops; i++)
             b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "dg.h"
+#include "feed.h"
 #include "frame.h"
 #include "h_common.h"
 #include "handlers.h"
@@ -56,7 +57,7 @@ void dg_h_hello(dg_req *req)
     lim->ping_interval_ms = srv->cfg.ping_interval_ms;
     lim->idle_timeout_ms = srv->cfg.idle_timeout_ms;
     head->epoch = srv->feed_epoch;
-    head->seq = (uint64_t)srv->feed_head;
+    head->seq = (uint64_t)dg_feed_head(srv->feed);
     r->server_version = DANGAN_VERSION;
     r->protocol_major = PROTOCOL_MAJOR;
     r->protocol_minor = PROTOCOL_MINOR;

@@ -379,7 +379,7 @@ static int lock_data_dir(const char *dir, int *fd_out)
     return rc;
 }
 
-static int load_identity(dg_server *srv, dg_store *st)
+static int load_identity(dg_server *srv, dg_store *st, int64_t *feed_head)
 {
     char epoch[32];
     int64_t min_len, restricted;
@@ -389,7 +389,7 @@ static int load_identity(dg_server *srv, dg_store *st)
         dg_store_setting_int(st, "password_min_length", DG_PASSWORD_MIN_CHARS, &min_len) != DG_OK ||
         dg_store_setting_int(st, DG_PERM_SETTING_RESTRICTED, DG_PERM_DEFAULT_RESTRICTED,
                              &restricted) != DG_OK ||
-        dg_store_feed_head(st, &srv->feed_head) != DG_OK) {
+        dg_store_feed_head(st, feed_head) != DG_OK) {
         dg_log_error("server",
                      "msg=\"database lacks its identity; was it made by dangand init?\" "
                      "error=\"%s\"",
@@ -432,7 +432,9 @@ static int reindex(dg_store *st)
     return rc;
 }
 
-static int open_storage(dg_server *srv)
+/* Opens the database, the writer, the readers and the hashers; *feed_head
+ * gets the newest committed change seq, for the feed that owns it from then on. */
+static int open_storage(dg_server *srv, int64_t *feed_head)
 {
     char path[1200], err[512];
     unsigned n_hashers =
@@ -453,7 +455,8 @@ static int open_storage(dg_server *srv)
         return rc;
     }
     if ((rc = rekey(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
-        (rc = load_identity(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
+        (rc = load_identity(srv, st, feed_head)) != DG_OK ||
+        (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);
         return rc;
@@ -578,6 +581,7 @@ static int start(dg_server *srv)
         .peer_failures = srv->cfg.login_peer_failures,
         .peer_block_ms = (int64_t)srv->cfg.login_peer_block_s * 1000,
     };
+    int64_t feed_head = 0;
     int rc;
 
     srv->sessions = dg_sessions_new(session_cb, srv);
@@ -585,11 +589,11 @@ static int start(dg_server *srv)
     srv->throttle = dg_throttle_new(&to);
     if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK)
         return rc;
-    if ((rc = open_storage(srv)) != DG_OK || (rc = make_dummy_hash(srv)) != DG_OK ||
+    if ((rc = open_storage(srv, &feed_head)) != DG_OK || (rc = make_dummy_hash(srv)) != DG_OK ||
         (rc = open_tls(srv)) != DG_OK)
         return rc;
     apply_fd_limit(srv);
-    srv->feed = dg_feed_new(srv, srv->feed_head);
+    srv->feed = dg_feed_new(srv, feed_head);
     if ((rc = start_listening(srv)) != DG_OK)
         return rc;
     uv_signal_init(&srv->loop, &srv->sigint);

@@ -46,7 +46,6 @@ typedef struct dg_server {
     struct dg_feed *feed;   /* change notifications (feed.h) */
     char server_id[40];
     uint64_t feed_epoch;
-    int64_t feed_head;         /* newest committed change seq */
     uint32_t password_min_len; /* setting password_min_length */
     uint32_t restricted_tiers; /* setting restricted_tiers: tier bits (perm.h) */
     uint32_t max_connections;  /* cfg value capped by RLIMIT_NOFILE */

@@ -44,9 +44,10 @@ struct dg_writer {
     bool is_stopping;
     bool is_readonly; /* written by the writer thread, read by the loop under mu */
     dg_writer_stats stats;
-    int wal_restart_at; /* WAL frames; writer thread only */
-    int64_t feed_head;  /* newest committed change seq; writer thread only */
-    struct dg_wcapture capture;          /* the open batch's change rows; writer thread */
+    int wal_restart_at;         /* WAL frames; writer thread only */
+    int64_t published_seq;      /* the change seq up to which commits were handed to the
+                                 * feed (which owns the head); writer thread only */
+    struct dg_wcapture capture; /* the open batch's change rows; writer thread */
     dg_committed *committed, **committed_end; /* for the loop, under mu */
 };
 
@@ -228,8 +229,8 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
             int64_t head;
 
             if (dg_store_feed_head(w->store, &head) == DG_OK) {
-                publish(w, w->feed_head, head);
-                w->feed_head = head;
+                publish(w, w->published_seq, head);
+                w->published_seq = head;
             } else {
                 /* cannot tell what it wrote: the feed reads from where it was */
                 dg_log_warn("writer", "msg=\"cannot read the change feed head\" error=\"%s\"",
@@ -333,7 +334,7 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
         goto fail;
     }
     w->committed_end = &w->committed;
-    if ((rc = dg_store_feed_head(st, &w->feed_head)) != DG_OK) {
+    if ((rc = dg_store_feed_head(st, &w->published_seq)) != DG_OK) {
         dg_log_error("writer", "msg=\"cannot read the change feed head\" error=\"%s\"",
                      dg_store_errmsg(st));
         goto fail;

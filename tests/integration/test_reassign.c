@@ -433,6 +433,61 @@ static void test_merge_moves_the_whole_dossier_and_archives_the_duplicate(void *
     }
 }
 
+/* The change-feed position a List answer reflects: read from the database. */
+static uint64_t snapshot_seq(void)
+{
+    Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    dg_reply *r;
+    uint64_t seq;
+
+    m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    m.limit = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+    req.list = &m;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    seq = dg_reply_response(r)->list->snapshot->seq;
+    dg_reply_free(r);
+    return seq;
+}
+
+/* What a newly connected client learns from Hello. */
+static uint64_t hello_head(void)
+{
+    dg_client *c = dgt_connect(&srv);
+    uint64_t seq = dg_client_hello(c)->feed_head->seq;
+
+    dg_client_close(c);
+    return seq;
+}
+
+static void test_hello_reports_the_head_after_a_merge_and_a_reassign(void **state)
+{
+    int64_t keep = customer_of("头部保留公司", "s1"), drop = customer_of("头部重复公司", "s1");
+    int64_t ids[] = {keep};
+    uint64_t before;
+    dg_reply *r;
+
+    (void)state;
+    contact_of(drop, "孙经理");
+    before = snapshot_seq();
+    assert_int_equal(hello_head(), before);
+
+    r = merge(mgr, keep, drop);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    assert_true(snapshot_seq() > before);
+    assert_int_equal(hello_head(), snapshot_seq());
+
+    before = snapshot_seq();
+    r = reassign(mgr, ids, 1, NULL, "s2", false, NULL);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    assert_true(snapshot_seq() > before);
+    assert_int_equal(hello_head(), snapshot_seq());
+}
+
 static void test_cli_merge(void **state)
 {
     char cfg[256], keep[24], drop[24];
@@ -468,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_cli_reassign),
         cmocka_unit_test(test_merge_moves_the_whole_dossier_and_archives_the_duplicate),
         cmocka_unit_test(test_cli_merge),
+        cmocka_unit_test(test_hello_reports_the_head_after_a_merge_and_a_reassign),
     };
 
     return cmocka_run_group_tests_name("reassign", tests, setup, teardown);
