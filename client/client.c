@@ -48,6 +48,8 @@ struct sub {
     bool with_records;
     uint64_t epoch, seq; /* the last cursor received */
     bool has_cursor;
+    bool is_ended; /* the server ended it (ResyncRequired): not resumed */
+    uint64_t subscribe_req_id; /* its Subscribe awaiting an answer, or 0 */
 };
 
 struct dg_client {
@@ -151,6 +153,23 @@ static void on_ready(dg_stream *s, void *ud)
     c->has_peer_fp = dg_tls_peer_fingerprint(dg_stream_tls(s), c->peer_fp) == DG_OK;
 }
 
+/* A Subscribe answered: the subscription's server id is known from this
+ * frame on, so events that follow in the same read already find it. */
+static void note_subscribed(dg_client *c, const Dangan__V1__Response *resp)
+{
+    if (resp->body_case != DANGAN__V1__RESPONSE__BODY_SUBSCRIBE)
+        return;
+    for (struct sub *sb = c->subs; sb; sb = sb->next) {
+        if (sb->subscribe_req_id != resp->id)
+            continue;
+        sb->subscribe_req_id = 0;
+        sb->server_id = resp->subscribe->subscription_id;
+        if (!sb->id) /* a new one: the caller knows it by the first server id */
+            sb->id = sb->server_id;
+        return;
+    }
+}
+
 static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
 {
     dg_client *c = ud;
@@ -178,6 +197,7 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         r->id = f->response->id;
         r->arena = a;
         r->resp = f->response;
+        note_subscribed(c, f->response);
         while (*tail)
             tail = &(*tail)->next;
         *tail = r;
@@ -188,8 +208,10 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
             if (sb->server_id != f->event->subscription_id)
                 continue;
             f->event->subscription_id = sb->id; /* the id the caller knows */
-            if (f->event->cursor &&
-                f->event->body_case != DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED) {
+            if (f->event->body_case == DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED) {
+                sb->is_ended = true; /* no cursor: nothing to resume from */
+                sb->has_cursor = false;
+            } else if (f->event->cursor) {
                 sb->epoch = f->event->cursor->epoch;
                 sb->seq = f->event->cursor->seq;
                 sb->has_cursor = true;
@@ -637,11 +659,12 @@ int dg_client_fd(dg_client *c)
     return uv_backend_fd(&c->loop); /* the loop's epoll set: readable when any of it is */
 }
 
-/* Calls and turns a non-OK Status into its dg_err, remembering code and reason. */
-static int call_checked(dg_client *c, Dangan__V1__Request *req, dg_reply **out)
+/* Waits for the reply to request `id` and turns a non-OK Status into its
+ * dg_err, remembering code and reason (the reply is in *out whenever one came). */
+static int wait_checked(dg_client *c, uint64_t id, dg_reply **out)
 {
     const Dangan__V1__Status *st;
-    int rc = dg_client_call(c, req, out);
+    int rc = dg_client_wait(c, id, out);
 
     c->last_code = rc == DG_OK ? 0 : -1;
     c->last_reason[0] = '\0';
@@ -660,6 +683,21 @@ static int call_checked(dg_client *c, Dangan__V1__Request *req, dg_reply **out)
     }
     set_err(c, "%s", st->message[0] ? st->message : st->reason);
     return dg_client_err_from_code(st->code);
+}
+
+/* Sends `req`, then wait_checked. */
+static int call_checked(dg_client *c, Dangan__V1__Request *req, dg_reply **out)
+{
+    uint64_t id;
+    int rc = dg_client_send(c, req, &id);
+
+    *out = NULL;
+    if (rc != DG_OK) {
+        c->last_code = -1;
+        c->last_reason[0] = '\0';
+        return rc;
+    }
+    return wait_checked(c, id, out);
 }
 
 /* call_checked for requests whose reply body the caller does not need. */
@@ -787,7 +825,7 @@ static int subscribe_one(dg_client *c, struct sub *sb, const Dangan__V1__Cursor 
     Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
     Dangan__V1__Cursor at = DANGAN__V1__CURSOR__INIT;
     Dangan__V1__SubscribeFilter *filter = NULL;
-    dg_reply *r;
+    dg_reply *r = NULL;
     int rc;
 
     if (sb->filter &&
@@ -804,12 +842,17 @@ static int subscribe_one(dg_client *c, struct sub *sb, const Dangan__V1__Cursor 
     }
     req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
     req.subscribe = &m;
-    rc = call_checked(c, &req, &r);
+    sb->is_ended = false;
+    rc = dg_client_send(c, &req, &sb->subscribe_req_id);
     if (filter)
         dangan__v1__subscribe_filter__free_unpacked(filter, NULL);
-    if (rc != DG_OK)
+    if (rc == DG_OK)
+        rc = wait_checked(c, sb->subscribe_req_id, &r);
+    sb->subscribe_req_id = 0; /* answered (note_subscribed took the id) or failed */
+    if (rc != DG_OK) {
+        dg_reply_free(r);
         return rc;
-    sb->server_id = r->resp->subscribe->subscription_id;
+    }
     if (!sb->has_cursor && !since && r->resp->subscribe->head) { /* from now: the head */
         sb->epoch = r->resp->subscribe->head->epoch;
         sb->seq = r->resp->subscribe->head->seq;
@@ -831,14 +874,15 @@ int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
         sb->filter = dg_xmalloc(sb->filter_len ? sb->filter_len : 1);
         dangan__v1__subscribe_filter__pack(filter, sb->filter);
     }
+    /* listed first: events right behind the answer must find it */
+    sb->next = c->subs;
+    c->subs = sb;
     if ((rc = subscribe_one(c, sb, since)) != DG_OK) {
+        c->subs = sb->next;
         free(sb->filter);
         free(sb);
         return rc;
     }
-    sb->id = sb->server_id;
-    sb->next = c->subs;
-    c->subs = sb;
     if (id)
         *id = sb->id;
     return DG_OK;
@@ -854,13 +898,15 @@ int dg_client_unsubscribe(dg_client *c, uint64_t id)
 
         if (sb->id != id)
             continue;
+        bool is_ended = sb->is_ended;
+
         *p = sb->next;
         m.subscription_id = sb->server_id;
         free(sb->filter);
         free(sb);
         req.body_case = DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE;
         req.unsubscribe = &m;
-        return c->stream ? call_simple(c, &req) : DG_OK;
+        return c->stream && !is_ended ? call_simple(c, &req) : DG_OK;
     }
     set_err(c, "no subscription %llu", (unsigned long long)id);
     return DG_ENOTFOUND;
@@ -889,7 +935,7 @@ int dg_client_reconnect(dg_client *c)
     if (c->token[0] && (rc = dg_client_authenticate(c, c->token)) != DG_OK)
         return rc;
     for (struct sub *sb = c->subs; sb; sb = sb->next)
-        if ((rc = subscribe_one(c, sb, NULL)) != DG_OK)
+        if (!sb->is_ended && (rc = subscribe_one(c, sb, NULL)) != DG_OK)
             return rc;
     c->err[0] = '\0';
     return DG_OK;

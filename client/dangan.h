@@ -144,6 +144,9 @@ int dg_client_fd(dg_client *c);
  * carries the record as it is now, masked for this user. */
 int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
                         const Dangan__V1__Cursor *since, bool with_records, uint64_t *id);
+/* Ends a subscription and forgets it. One the server ended with
+ * ResyncRequired is not resumed after a reconnect; unsubscribing it only
+ * forgets it here. */
 int dg_client_unsubscribe(dg_client *c, uint64_t id);
 /* Opens a new connection to the same server, authenticates with the
  * session of the last login, and resumes every subscription from its last

@@ -174,7 +174,7 @@ static void sub_end(dg_sub *s)
         sub_free(s);
 }
 
-/* An event with only its cursor set; the caller picks the body. */
+/* An event at position `seq`; the caller picks the body. */
 static void send_event(dg_sub *s, Dangan__V1__Event *ev, int64_t seq)
 {
     Dangan__V1__Cursor cursor = DANGAN__V1__CURSOR__INIT;
@@ -187,24 +187,36 @@ static void send_event(dg_sub *s, Dangan__V1__Event *ev, int64_t seq)
     s->last_sent_ms = dg_mono_ms();
 }
 
-static void send_simple(dg_sub *s, Dangan__V1__Event__BodyCase body, int64_t seq,
-                        const char *reason)
+static void send_simple(dg_sub *s, Dangan__V1__Event__BodyCase body, int64_t seq)
 {
     Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
     Dangan__V1__CaughtUp cu = DANGAN__V1__CAUGHT_UP__INIT;
     Dangan__V1__Progress pr = DANGAN__V1__PROGRESS__INIT;
-    Dangan__V1__ResyncRequired rs = DANGAN__V1__RESYNC_REQUIRED__INIT;
 
     ev.body_case = body;
     if (body == DANGAN__V1__EVENT__BODY_CAUGHT_UP)
         ev.caught_up = &cu;
-    else if (body == DANGAN__V1__EVENT__BODY_PROGRESS)
+    else
         ev.progress = &pr;
-    else {
-        rs.reason = (char *)reason;
-        ev.resync_required = &rs;
-    }
     send_event(s, &ev, seq);
+}
+
+/* Ends `s` with ResyncRequired: the subscription cannot go on without a gap.
+ * The event has no cursor, so no client can save it and resume into another
+ * history; `stale_seq` (the position it could not go on from) is only for
+ * messages. */
+static void end_with_resync(dg_sub *s, int64_t stale_seq, const char *reason)
+{
+    Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
+    Dangan__V1__ResyncRequired rs = DANGAN__V1__RESYNC_REQUIRED__INIT;
+
+    rs.reason = (char *)reason;
+    rs.stale_seq = stale_seq > 0 ? (uint64_t)stale_seq : 0;
+    ev.body_case = DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED;
+    ev.resync_required = &rs;
+    ev.subscription_id = s->id;
+    dg_conn_send_event(s->conn, &ev);
+    sub_end(s);
 }
 
 /* ------------------------------------------------------------ one change, one subscriber */
@@ -387,8 +399,7 @@ static bool deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_
 /* After deliver failed: the subscriber reloads rather than miss a change. */
 static void end_unservable(dg_sub *s)
 {
-    send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, s->cursor, "event_unavailable");
-    sub_end(s);
+    end_with_resync(s, s->cursor, "event_unavailable");
 }
 
 /* Is the subscriber's session still good? A revoked or expired one ends its
@@ -554,8 +565,7 @@ static void sub_fetch_done(struct fetch *x)
     }
     if (x->oldest > 0 && x->after + 1 < x->oldest) {
         /* pruned past the cursor: never a silent jump */
-        send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, x->after, "cursor_too_old");
-        sub_end(s);
+        end_with_resync(s, x->after, "cursor_too_old");
         return;
     }
     pack = x->with_records ? dg_arena_new(PACK_BUDGET) : NULL;
@@ -580,7 +590,7 @@ static void sub_fetch_done(struct fetch *x)
     }
     if (!s->is_live) {
         s->is_live = true;
-        send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor, NULL);
+        send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor);
     }
     s->is_dirty = false;
     serve_from_ring(s); /* what committed while it read */
@@ -808,7 +818,7 @@ static void tick_cb(uv_timer_t *t)
         } else if (s->cursor < f->ring_hi) { /* behind: the ring, or the table */
             serve_from_ring(s);
         } else if (now - s->last_sent_ms >= PROGRESS_MS) {
-            send_simple(s, DANGAN__V1__EVENT__BODY_PROGRESS, s->cursor, NULL);
+            send_simple(s, DANGAN__V1__EVENT__BODY_PROGRESS, s->cursor);
         }
     }
 }
@@ -965,18 +975,16 @@ void dg_h_subscribe(dg_req *req)
     dg_req_reply(req); /* the answer goes out before the first event */
 
     if (has_since && since_epoch != epoch) {
-        send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, since, "epoch_changed");
-        sub_end(s);
+        end_with_resync(s, since, "epoch_changed");
     } else if (has_since && (since < 0 || since > f->head)) {
-        send_simple(s, DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED, since, "cursor_ahead");
-        sub_end(s);
+        end_with_resync(s, since, "cursor_ahead");
     } else if (has_since) {
         s->cursor = since;
         fetch_start(s);
     } else { /* from now: nothing to replay */
         s->cursor = f->head;
         s->is_live = true;
-        send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor, NULL);
+        send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor);
     }
 }
 

@@ -166,7 +166,7 @@ static void on_event(dg_client *client, const Dangan__V1__Event *ev, void *user)
         fprintf(stderr,
                 "dangan watch: the server cannot resume from change %llu (%s); starting from "
                 "now - reload what you show\n",
-                (unsigned long long)ev->cursor->seq, ev->resync_required->reason);
+                (unsigned long long)ev->resync_required->stale_seq, ev->resync_required->reason);
         return; /* the cursor is not a position to keep */
     default:
         break;

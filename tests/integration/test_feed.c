@@ -32,6 +32,8 @@ struct inbox {
     bool has_record[MAX_SEEN];
     char bank_account[MAX_SEEN][32]; /* of a customer record that came with it */
     int64_t at_ms[MAX_SEEN], committed_us[MAX_SEEN], got_us[MAX_SEEN]; /* changes */
+    uint64_t sub_id[MAX_SEEN];
+    int64_t stale_seq[MAX_SEEN]; /* ResyncRequired */
     uint64_t sub;
 };
 
@@ -44,6 +46,9 @@ static void on_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
         return;
     in->body[in->n] = ev->body_case;
     in->seq[in->n] = ev->cursor ? (int64_t)ev->cursor->seq : -1;
+    in->sub_id[in->n] = ev->subscription_id;
+    if (ev->body_case == DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED)
+        in->stale_seq[in->n] = (int64_t)ev->resync_required->stale_seq;
     in->id[in->n] = ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE   ? ev->change->id
                     : ev->body_case == DANGAN__V1__EVENT__BODY_HIDDEN ? ev->hidden->id
                                                                       : 0;
@@ -449,6 +454,44 @@ static void test_a_cursor_of_another_epoch_must_resync(void **state)
     (void)state;
     dg_reply_free(subscribe(cb, 1, server_epoch() ^ 1, NULL));
     assert_true(wait_for(cb, &b, has_body, &resync));
+    dg_client_close(cb);
+}
+
+/* ResyncRequired is no position to resume from: it carries no cursor (a
+ * client saving every event's cursor saves nothing), names the stale seq
+ * for messages only, and ends the subscription: nothing more comes for its
+ * id, and libdangan does not resume it after a reconnect. */
+static void test_resync_required_has_no_cursor_and_ends_the_subscription(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase resync = DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED;
+    Dangan__V1__Cursor stale = DANGAN__V1__CURSOR__INIT;
+    dg_client *cb = listener("s1", "sales-one-password-1", &b);
+    int64_t c;
+    uint64_t id;
+    size_t i, n;
+
+    (void)state;
+    stale.epoch = server_epoch() ^ 1;
+    stale.seq = 3;
+    assert_int_equal(dg_client_subscribe(cb, NULL, &stale, false, &id), DG_OK);
+    assert_true(wait_for(cb, &b, has_body, &resync));
+    for (i = 0; b.body[i] != resync; i++)
+        ;
+    assert_int_equal(b.seq[i], -1); /* no cursor */
+    assert_int_equal(b.stale_seq[i], 3);
+    assert_int_equal(b.sub_id[i], id);
+
+    /* a change it would have seen: nothing arrives for the ended subscription */
+    c = new_customer("重同步之后的公司", "s1", DANGAN__V1__TIER__TIER_B);
+    dg_client_poll(cb, 400);
+    assert_false(has_change_of(&b, &c));
+    /* a reconnect does not subscribe it again (it would be refused again) */
+    n = b.n;
+    assert_int_equal(dg_client_reconnect(cb), DG_OK);
+    dg_client_poll(cb, 400);
+    assert_int_equal(b.n, n);
+    assert_int_equal(dg_client_unsubscribe(cb, id), DG_OK); /* forgets it, asks nothing */
     dg_client_close(cb);
 }
 
@@ -893,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_a_replayed_record_is_checked_against_its_customer_now),
         cmocka_unit_test(test_replay_from_a_cursor_brings_every_change_once_then_caught_up),
         cmocka_unit_test(test_a_cursor_of_another_epoch_must_resync),
+        cmocka_unit_test(test_resync_required_has_no_cursor_and_ends_the_subscription),
         cmocka_unit_test(test_handing_a_customer_away_sends_hidden),
         cmocka_unit_test(test_filters_and_a_revoked_session),
         cmocka_unit_test(test_pruning_while_away_gives_resync_not_a_jump),
