@@ -223,6 +223,20 @@ void *dg_arena_calloc(dg_arena *a, size_t count, size_t size)
     return p;
 }
 
+void *dg_arena_calloc_overdraft(dg_arena *a, size_t n)
+{
+    size_t budget = a->budget;
+    void *p;
+
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    /* room for the rounding and for a chunk's tail left behind */
+    a->budget = a->used + n + ALIGN + CHUNK_MAX;
+    p = dg_arena_calloc(a, 1, n);
+    a->budget = DG_MAX(budget, a->used); /* spent again: the next allocation asks again */
+    return p;
+}
+
 char *dg_arena_strndup(dg_arena *a, const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

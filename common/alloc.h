@@ -47,6 +47,12 @@ size_t dg_arena_used(const dg_arena *a);
 /* Bytes it takes from the heap: every chunk whole, headers included. What
  * a holder of many small arenas counts against a memory bound. */
 size_t dg_arena_footprint(const dg_arena *a);
+/* For memory that must exist although the budget is spent (a reply half
+ * built when a read filled its arena; the caller has noted that it is over
+ * budget and will not send what it builds): `n` zeroed bytes past the
+ * budget, which grows by exactly what this allocation takes. NULL only on
+ * real OOM or an injected failure. */
+void *dg_arena_calloc_overdraft(dg_arena *a, size_t n);
 /* Changes the budget (e.g. raise it after decoding to build a reply). */
 void dg_arena_set_budget(dg_arena *a, size_t budget);
 /* Fault injection: allocation number `nth` (1-based, counted from now) and

@@ -37,6 +37,8 @@ struct dg_stream {
     uint32_t rejected_len;
     size_t write_high, write_low;
     size_t n_write_bytes;      /* bytes handed to uv_write, not yet completed */
+    size_t notify_below;       /* dg_stream_notify_below's mark, when wants_notify */
+    bool wants_notify;
     int64_t write_progress_ms; /* last time queued output moved (monotonic) */
     int n_open_handles;
     bool is_reading;
@@ -96,15 +98,29 @@ size_t dg_stream_pending(const dg_stream *s)
     return s->n_write_bytes + dg_buf_avail(dg_tls_cout(s->tls));
 }
 
-/* Output fell to the low-water mark: read again (and tell the owner). */
+/* Output fell to the low-water mark: read again (and tell the owner); or
+ * to the owner's own mark: tell it. */
 static void resume_if_drained(dg_stream *s)
 {
+    bool is_drained = false;
+
     if (s->is_paused_by_writes && dg_stream_pending(s) <= s->write_low) {
         s->is_paused_by_writes = false;
         update_reading(s);
-        if (s->cbs->on_drain && !s->is_closing)
-            s->cbs->on_drain(s, s->ud);
+        is_drained = true;
     }
+    if (s->wants_notify && dg_stream_pending(s) <= s->notify_below) {
+        s->wants_notify = false;
+        is_drained = true;
+    }
+    if (is_drained && s->cbs->on_drain && !s->is_closing)
+        s->cbs->on_drain(s, s->ud);
+}
+
+void dg_stream_notify_below(dg_stream *s, size_t bytes)
+{
+    s->notify_below = bytes;
+    s->wants_notify = true;
 }
 
 static void write_cb(uv_write_t *req, int status)

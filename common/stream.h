@@ -39,7 +39,8 @@ typedef struct dg_stream_cbs {
      * (frame over limit). Called at most once; reading has stopped; the owner
      * decides whether to close (usually at once). */
     void (*on_error)(dg_stream *s, int rc, void *ud);
-    /* Queued output fell below the low-water mark after passing the high one. May be NULL. */
+    /* Queued output fell below the low-water mark after passing the high
+     * one, or below what dg_stream_notify_below asked for. May be NULL. */
     void (*on_drain)(dg_stream *s, void *ud);
     /* Last callback; the stream is freed when it returns. */
     void (*on_closed)(dg_stream *s, void *ud);
@@ -64,6 +65,10 @@ void dg_stream_set_write_marks(dg_stream *s, size_t high, size_t low);
 int dg_stream_send(dg_stream *s, const uint8_t *p, size_t len);
 /* Bytes queued for the socket and not yet written. */
 size_t dg_stream_pending(const dg_stream *s);
+/* Calls on_drain once, from the write completion that brings queued output
+ * to `bytes` or below (never from inside this call). A later call replaces
+ * the mark. For an owner that stopped queueing because output was full. */
+void dg_stream_notify_below(dg_stream *s, size_t bytes);
 /* How long queued output has made no progress (ms, monotonic), 0 if none is queued. */
 int64_t dg_stream_write_stall_ms(const dg_stream *s, int64_t now_mono_ms);
 

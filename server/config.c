@@ -20,6 +20,7 @@ void dg_config_defaults(dg_config *c)
     c->max_in_flight = 64;
     c->write_high_water = 8u * 1024 * 1024;
     c->write_low_water = 2u * 1024 * 1024;
+    c->request_memory_mib = 64;
     c->handshake_timeout_ms = 10000;
     c->prelogin_timeout_ms = 30000;
     c->idle_timeout_ms = 45000;
@@ -66,6 +67,7 @@ static const struct key keys[] = {
     U32("limits", max_in_flight, 1, 1024),
     U32N("limits", "write_high_water", write_high_water, 65536, 1u << 30),
     U32N("limits", "write_low_water", write_low_water, 1024, 1u << 30),
+    U32("limits", request_memory_mib, 1, 4096),
     U32("limits", handshake_timeout_ms, 100, 3600000),
     U32("limits", prelogin_timeout_ms, 100, 3600000),
     U32("limits", idle_timeout_ms, 100, 86400000),

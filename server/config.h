@@ -5,7 +5,7 @@
  * INI sections and keys (values in the units their names say):
  *   [server]   listen, log_level, max_connections
  *   [limits]   max_frame_after_login, max_in_flight, write_high_water, write_low_water,
- *              handshake_timeout_ms, prelogin_timeout_ms, idle_timeout_ms,
+ *              request_memory_mib, handshake_timeout_ms, prelogin_timeout_ms, idle_timeout_ms,
  *              write_stall_timeout_ms, ping_interval_ms, shutdown_grace_ms
  *   [sessions] idle_timeout_s, absolute_timeout_s
  *   [login]    account_failures, account_window_s, account_max_delay_s,
@@ -32,6 +32,7 @@ typedef struct dg_config {
     uint32_t max_in_flight;
     uint32_t write_high_water;
     uint32_t write_low_water;
+    uint32_t request_memory_mib; /* what one request may use to read and build its reply */
     uint32_t handshake_timeout_ms;
     uint32_t prelogin_timeout_ms;
     uint32_t idle_timeout_ms;

@@ -28,7 +28,6 @@
 /* Beyond max_connections a few more are accepted so they can be told
  * "server full" in a proper reply; beyond those, accepted and closed at once. */
 #define OVERFLOW_SLOTS 64
-#define REPLY_BUDGET (64u * 1024u * 1024u)
 #define MAX_VIOLATIONS 32
 
 struct dg_conn {
@@ -85,28 +84,50 @@ static const char *user_of(const dg_conn *c)
     return c->session ? c->session->username : "-";
 }
 
-/* Packs and queues one response. A reply too big for a frame becomes an error. */
+/* Replaces what `f`'s response says with a bodiless RESOURCE_EXHAUSTED and
+ * packs that into c->out instead (a few hundred bytes: always fits). */
+static void pack_exhausted(dg_conn *c, Dangan__V1__Frame *f, Dangan__V1__Status *st,
+                           const char *reason, const char *message)
+{
+    int rc;
+
+    st->code = DANGAN__V1__CODE__RESOURCE_EXHAUSTED;
+    st->reason = (char *)reason;
+    st->message = (char *)message;
+    f->response->status = st;
+    f->response->body_case = DANGAN__V1__RESPONSE__BODY__NOT_SET;
+    dg_buf_reset(&c->out);
+    rc = dg_pb_pack_frame(f, c->srv->cfg.max_frame_after_login, &c->out);
+    dg_assert(rc == DG_OK);
+}
+
+/* Packs and queues one response. A reply too big for a frame, or one the
+ * connection's queue has no room for, becomes an error of that request. */
 static void send_response(dg_conn *c, Dangan__V1__Response *resp)
 {
     Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
-    uint32_t limit = c->srv->cfg.max_frame_after_login;
+    Dangan__V1__Status st = DANGAN__V1__STATUS__INIT;
+    const dg_config *cfg = &c->srv->cfg;
+    size_t cap = (size_t)cfg->write_high_water + cfg->max_frame_after_login;
 
     if (!c->stream || c->is_closing)
         return;
     f.kind_case = DANGAN__V1__FRAME__KIND_RESPONSE;
     f.response = resp;
     dg_buf_reset(&c->out);
-    if (dg_pb_pack_frame(&f, limit, &c->out) == DG_ETOOBIG) {
-        Dangan__V1__Status st = DANGAN__V1__STATUS__INIT;
-
-        st.code = DANGAN__V1__CODE__RESOURCE_EXHAUSTED;
-        st.reason = "response_too_large";
-        st.message = "the reply is larger than the frame limit; ask for less (a smaller page)";
-        resp->status = &st;
-        resp->body_case = DANGAN__V1__RESPONSE__BODY__NOT_SET;
-        dg_buf_reset(&c->out);
-        int rc = dg_pb_pack_frame(&f, limit, &c->out);
-        dg_assert(rc == DG_OK);
+    if (dg_pb_pack_frame(&f, cfg->max_frame_after_login, &c->out) == DG_ETOOBIG) {
+        pack_exhausted(c, &f, &st, "response_too_large",
+                       "the reply is larger than the frame limit; ask for less (a smaller page)");
+    } else if (dg_conn_pending(c) + dg_buf_avail(&c->out) > cap) {
+        /* Reading stopped at write_high_water, but the requests already in
+         * flight still answer: bound what they may queue. */
+        dg_log_warn("conn",
+                    "conn=%llu peer=%s user=%s msg=\"reply dropped: the client is not reading\" "
+                    "pending=%zu len=%zu",
+                    (unsigned long long)c->id, c->peer, user_of(c), dg_conn_pending(c),
+                    dg_buf_avail(&c->out));
+        pack_exhausted(c, &f, &st, "reply_queue_full",
+                       "too many replies are waiting for you to read them; read, then retry");
     }
     if (dg_stream_send(c->stream, dg_buf_head(&c->out), dg_buf_avail(&c->out)) != DG_OK)
         conn_close(c, false);
@@ -167,7 +188,15 @@ void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint
 
 size_t dg_conn_pending(const dg_conn *c)
 {
-    return c->stream && !c->is_closing ? dg_stream_pending(c->stream) : 0;
+    if (!c->stream || c->is_closing)
+        return 0;
+    return dg_stream_pending(c->stream) + dg_buf_avail(&c->cork);
+}
+
+void dg_conn_notify_drained(dg_conn *c, size_t bytes)
+{
+    if (c->stream && !c->is_closing)
+        dg_stream_notify_below(c->stream, bytes);
 }
 
 bool dg_conn_is_open(const dg_conn *c)
@@ -218,6 +247,15 @@ void dg_req_reply(dg_req *req)
 
     req->resp.id = req->id;
     req->resp.status = &req->status;
+    if (req->is_over_budget) {
+        /* whatever it says, it was built past the request's memory */
+        dangan__v1__status__init(&req->status);
+        req->status.code = DANGAN__V1__CODE__RESOURCE_EXHAUSTED;
+        req->status.reason = "reply_too_large";
+        req->status.message = "the reply needs more server memory than one request may use "
+                              "([limits] request_memory_mib); ask for less (a smaller page)";
+        req->has_error_body = false;
+    }
     if (req->status.code != DANGAN__V1__CODE__OK && !req->has_error_body)
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY__NOT_SET; /* no partial bodies */
     send_response(c, &req->resp);
@@ -273,8 +311,13 @@ void *dg_req_alloc(dg_req *req, size_t n)
 {
     void *p = dg_arena_calloc(req->arena, 1, n);
 
-    if (!p) {
-        /* The reply budget is 64 MiB above decoding; only real OOM gets here. */
+    if (p)
+        return p;
+    if (!req->is_over_budget)
+        dg_log_warn("conn", "action=%s msg=\"reply over the request's memory budget\" mib=%u",
+                    req->action, (unsigned)req->srv->cfg.request_memory_mib);
+    req->is_over_budget = true;
+    if (!(p = dg_arena_calloc_overdraft(req->arena, n))) {
         dg_log_error("conn", "action=%s msg=\"out of memory building a reply\" bytes=%zu",
                      req->action, n);
         abort();
@@ -282,12 +325,39 @@ void *dg_req_alloc(dg_req *req, size_t n)
     return p;
 }
 
+bool dg_req_is_over_budget(const dg_req *req)
+{
+    return req->is_over_budget;
+}
+
 char *dg_req_strdup(dg_req *req, const char *s)
 {
-    size_t n = strlen(s);
-    char *p = dg_req_alloc(req, n + 1);
+    return dg_req_strndup(req, s, strlen(s));
+}
 
-    memcpy(p, s, n + 1);
+char *dg_req_strndup(dg_req *req, const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = dg_req_alloc(req, len + 1); /* zeroed: terminated */
+
+    memcpy(p, s, len);
+    return p;
+}
+
+char *dg_req_printf(dg_req *req, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    dg_assert(n >= 0); /* our own formats */
+    p = dg_req_alloc(req, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
     return p;
 }
 
@@ -393,8 +463,8 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         dg_arena_free(a);
         return DG_OK;
     }
-    /* Decoding is done: the rest of the budget is for building the reply. */
-    dg_arena_set_budget(a, dg_arena_used(a) + REPLY_BUDGET);
+    /* Decoding is done: the rest of the budget is for reading and building the reply. */
+    dg_arena_set_budget(a, dg_arena_used(a) + (size_t)srv->cfg.request_memory_mib * 1024 * 1024);
     req = dg_xcalloc(1, sizeof *req);
     req->conn = c;
     req->srv = srv;
@@ -450,6 +520,16 @@ static void on_error(dg_stream *s, int rc, void *ud)
     }
 }
 
+/* The client read what was queued: subscriptions that stopped for it go on. */
+static void on_drain(dg_stream *s, void *ud)
+{
+    dg_conn *c = ud;
+
+    DG_UNUSED(s);
+    if (c->srv->feed)
+        dg_feed_conn_drained(c->srv->feed, c);
+}
+
 static void on_closed(dg_stream *s, void *ud)
 {
     dg_conn *c = ud;
@@ -466,7 +546,7 @@ static const dg_stream_cbs conn_cbs = {
     .on_ready = on_ready,
     .on_frame = on_frame,
     .on_error = on_error,
-    .on_drain = NULL,
+    .on_drain = on_drain,
     .on_closed = on_closed,
 };
 

@@ -29,6 +29,8 @@ typedef struct dg_req {
     bool is_close_after; /* close the connection once the reply is queued */
     bool has_error_body; /* keep resp's body although the status is not OK (conflicts,
                           * likely duplicates, the failed op of a batch) */
+    bool is_over_budget; /* the reply outgrew [limits] request_memory_mib: it will be
+                          * RESOURCE_EXHAUSTED, whatever is built */
 } dg_req;
 
 /* Accepts a pending connection from the listener. */
@@ -43,9 +45,18 @@ void dg_req_fail(dg_req *req, int rc, const char *reason, const char *fmt, ...)
 /* Adds a field violation to the status; call before dg_req_fail. */
 void dg_req_violation(dg_req *req, const char *field, const char *description);
 void dg_req_retry_after(dg_req *req, int64_t ms);
-/* Reply memory: never NULL (the reply budget is far above any reply; real OOM aborts). */
+/* Reply memory, zeroed; never NULL. Once the request's budget ([limits]
+ * request_memory_mib, which its read jobs share) is spent, it marks the
+ * request over budget and overdraws by exactly what is asked: the reply then
+ * goes out as RESOURCE_EXHAUSTED `reply_too_large` instead of its body.
+ * Handlers that convert many records stop early at dg_req_is_over_budget.
+ * Only real OOM aborts. */
 void *dg_req_alloc(dg_req *req, size_t n);
+bool dg_req_is_over_budget(const dg_req *req);
+/* Strings in reply memory, the same way: never NULL. */
 char *dg_req_strdup(dg_req *req, const char *s);
+char *dg_req_strndup(dg_req *req, const char *s, size_t n);
+char *dg_req_printf(dg_req *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Between cork and uncork, events are packed into one buffer and sent
  * together (one TLS record, one write) at uncork. */
 void dg_conn_cork(dg_conn *c);
@@ -56,8 +67,14 @@ void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev);
  * every subscriber it goes to). */
 void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint64_t seq,
                                const uint8_t *change, size_t change_len);
-/* Bytes queued for the peer and not yet written to the socket. */
+/* Bytes queued for the peer and not yet written to the socket, events
+ * packed while corked included. A response that would take this past
+ * write_high_water + max_frame_after_login is answered RESOURCE_EXHAUSTED
+ * `reply_queue_full` instead (a client that pipelines and does not read). */
 size_t dg_conn_pending(const dg_conn *c);
+/* Tells the feed (dg_feed_conn_drained) once this connection's queued
+ * output has fallen to `bytes` or below. */
+void dg_conn_notify_drained(dg_conn *c, size_t bytes);
 /* False once the connection is closing. */
 bool dg_conn_is_open(const dg_conn *c);
 const char *dg_conn_peer(const dg_conn *c);    /* "ip:port" */

@@ -300,6 +300,8 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
         dg_req builder = {.srv = f->srv, .action = "feed.event", .arena = a};
 
         ch.record = dg_h_record_to_pb(&builder, rec);
+        if (dg_req_is_over_budget(&builder))
+            return NULL; /* past PACK_BUDGET: the event cannot be made */
     }
     *len = dangan__v1__change_event__get_packed_size(&ch);
     if ((out = dg_arena_alloc(a, *len ? *len : 1)))
@@ -495,9 +497,21 @@ static struct ring_batch *first_batch_after(dg_feed *f, int64_t cursor)
     return b;
 }
 
-/* Sends `s` the ring's changes after its cursor, in one write. A cursor
- * older than the ring reads the table instead; a full connection waits for
- * the tick. */
+/* True when `s`'s connection has more than OUTPUT_CAP queued (events packed
+ * while corked included): `s` gets nothing more until the client reads, and
+ * the tick resumes it. */
+static bool output_full(dg_sub *s)
+{
+    if (dg_conn_pending(s->conn) <= OUTPUT_CAP)
+        return false;
+    s->is_dirty = true;
+    dg_conn_notify_drained(s->conn, OUTPUT_CAP / 2); /* dg_feed_conn_drained */
+    return true;
+}
+
+/* Sends `s` the ring's changes after its cursor, in one write, up to
+ * OUTPUT_CAP queued. A cursor older than the ring reads the table instead; a
+ * full connection waits for the tick. */
 static void serve_from_ring(dg_sub *s)
 {
     dg_feed *f = s->feed;
@@ -513,12 +527,12 @@ static void serve_from_ring(dg_sub *s)
         fetch_start(s); /* the ring was read without records: read them itself */
         return;
     }
-    if (dg_conn_pending(s->conn) > OUTPUT_CAP) {
-        s->is_dirty = true;
+    if (output_full(s))
         return;
-    }
+    s->is_dirty = false; /* until output_full says otherwise */
     dg_conn_cork(s->conn);
-    for (struct ring_batch *b = first_batch_after(f, s->cursor); b && is_ok; b = b->next) {
+    for (struct ring_batch *b = first_batch_after(f, s->cursor); b && is_ok && !s->is_dirty;
+         b = b->next) {
         size_t lo = 0, hi = b->n;
 
         while (lo < hi) { /* the first row after the cursor */
@@ -535,9 +549,11 @@ static void serve_from_ring(dg_sub *s)
         }
         if (s->with_records && !b->pack)
             b->pack = dg_arena_new(PACK_BUDGET);
-        for (size_t i = lo; i < b->n && (is_ok = deliver(s, &b->rows[i], &b->meta[i], b->pack));
-             i++)
+        for (size_t i = lo; i < b->n && !output_full(s); i++) {
+            if (!(is_ok = deliver(s, &b->rows[i], &b->meta[i], b->pack)))
+                break;
             s->cursor = b->rows[i].seq;
+        }
         if (b->pack)
             ring_charge(f, b); /* records packed on first need */
     }
@@ -570,13 +586,15 @@ static void sub_fetch_done(struct fetch *x)
     }
     pack = x->with_records ? dg_arena_new(PACK_BUDGET) : NULL;
     dg_conn_cork(s->conn);
-    for (size_t i = 0; i < x->n && is_ok; i++) {
+    s->is_dirty = false;
+    for (size_t i = 0; i < x->n && !output_full(s); i++) {
         struct row_meta m = meta_of(s->feed, &x->rows[i], x->arena);
 
         m.rec = x->recs ? x->recs[i] : NULL;
         m.customer = x->customers ? x->customers[i] : NULL;
-        if ((is_ok = deliver(s, &x->rows[i], &m, pack)))
-            s->cursor = x->rows[i].seq;
+        if (!(is_ok = deliver(s, &x->rows[i], &m, pack)))
+            break;
+        s->cursor = x->rows[i].seq;
     }
     dg_conn_uncork(s->conn);
     dg_arena_free(pack);
@@ -584,6 +602,8 @@ static void sub_fetch_done(struct fetch *x)
         end_unservable(s);
         return;
     }
+    if (s->is_dirty) /* full: the rest is read again once the client reads */
+        return;
     if (x->n == x->limit) {
         fetch_start(s);
         return;
@@ -901,6 +921,21 @@ void dg_feed_conn_gone(dg_feed *f, dg_conn *c)
         next = s->next;
         if (s->conn == c)
             sub_end(s);
+    }
+}
+
+void dg_feed_conn_drained(dg_feed *f, dg_conn *c)
+{
+    if (f->is_stopping)
+        return;
+    for (dg_sub *s = f->subs, *next; s; s = next) {
+        next = s->next; /* serving may end s, never another */
+        if (s->conn != c || s->is_fetching || !s->is_dirty)
+            continue;
+        if (s->is_live)
+            serve_from_ring(s);
+        else
+            fetch_start(s);
     }
 }
 

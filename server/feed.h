@@ -40,6 +40,9 @@ void dg_feed_free(dg_feed *f);
 void dg_feed_committed(dg_feed *f, dg_committed *c);
 /* The connection is going away: its subscriptions end. */
 void dg_feed_conn_gone(dg_feed *f, dg_conn *c);
+/* The connection's output drained (dg_conn_notify_drained): its
+ * subscriptions that stopped because it was full go on. */
+void dg_feed_conn_drained(dg_feed *f, dg_conn *c);
 
 /* Request handlers (dispatch.c). */
 void dg_h_subscribe(dg_req *req);

@@ -209,6 +209,11 @@ void dg_h_fail_job(dg_req *req, int rc)
         dg_req_retry_after(req, 500);
         dg_req_fail(req, rc, "busy", "the database is busy; try again");
         break;
+    case DG_ENOMEM:
+        dg_req_fail(req, rc, "too_large",
+                    "the answer needs more server memory than one request may use ([limits] "
+                    "request_memory_mib); ask for less (a smaller page)");
+        break;
     default:
         dg_req_fail(req, rc, "storage_error", "storage error: %s", dg_strerror(rc));
         break;

@@ -42,7 +42,7 @@ Dangan__V1__CustomField *dg_h_field_to_pb(dg_req *req, const dg_custom_field *f)
         const char *nl = strchr(c, '\n');
         size_t len = nl ? (size_t)(nl - c) : strlen(c);
 
-        p->choices[p->n_choices++] = dg_arena_strndup(req->arena, c, len);
+        p->choices[p->n_choices++] = dg_req_strndup(req, c, len);
         c += len + (nl ? 1 : 0);
     }
     return p;

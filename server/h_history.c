@@ -216,7 +216,7 @@ void dg_h_history(dg_req *req)
     h->kind = e->kind;
     h->id = m->id;
     h->filter = (dg_audit_filter){
-        .action = dg_arena_printf(req->arena, "%s.", e->name), /* its changes, not reads */
+        .action = dg_req_printf(req, "%s.", e->name), /* its changes, not reads */
         .entity = e->name,
         .entity_id = m->id,
         .outcome = "ok",

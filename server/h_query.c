@@ -185,8 +185,13 @@ static int mask_dossier(dg_req *req, const dg_perm_who *who, int64_t owner, dg_d
 static void reply_audited(dg_req *req, const dg_perm_who *who, const dg_record *const *recs,
                           size_t n, dg_record *const *dossiers)
 {
-    json_t *ids = json_array();
+    json_t *ids;
 
+    if (dg_req_is_over_budget(req)) { /* refused whole (dg_req_reply): nothing was read */
+        dg_req_reply(req);
+        return;
+    }
+    ids = json_array();
     for (size_t i = 0; i < n; i++) {
         const dg_record *c = recs[i]->kind == DG_KIND_CUSTOMER ? recs[i] : dossiers[i];
 
@@ -453,11 +458,11 @@ static char *cursor_encode(dg_req *req, const char *sort, bool desc, const dg_li
         dg_hex_encode(p->last_blob, p->last_blob_len, hex);
     }
     if (p->last_is_blob)
-        raw = dg_arena_printf(req->arena, "v1|%s|%d|b:%s|%lld", sort, desc ? 1 : 0, hex,
-                              (long long)p->records[p->n - 1]->id);
+        raw = dg_req_printf(req, "v1|%s|%d|b:%s|%lld", sort, desc ? 1 : 0, hex,
+                            (long long)p->records[p->n - 1]->id);
     else
-        raw = dg_arena_printf(req->arena, "v1|%s|%d|i:%lld|%lld", sort, desc ? 1 : 0,
-                              (long long)p->last_int, (long long)p->records[p->n - 1]->id);
+        raw = dg_req_printf(req, "v1|%s|%d|i:%lld|%lld", sort, desc ? 1 : 0, (long long)p->last_int,
+                            (long long)p->records[p->n - 1]->id);
     raw_len = strlen(raw);
     out = dg_req_alloc(req, raw_len * 2 + 8);
     mbedtls_base64_encode((unsigned char *)out, raw_len * 2 + 8, &out_len,
@@ -543,9 +548,11 @@ static void list_done(dg_job *job)
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__list_response__init(r);
     r->records = dg_req_alloc(req, (j->page.n ? j->page.n : 1) * sizeof *r->records);
-    for (size_t i = 0; i < j->page.n; i++)
-        r->records[i] = dg_h_record_to_pb(req, j->page.records[i]);
-    r->n_records = j->page.n;
+    /* over budget, the reply is refused whole: converting the rest is waste */
+    while (r->n_records < j->page.n && !dg_req_is_over_budget(req)) {
+        r->records[r->n_records] = dg_h_record_to_pb(req, j->page.records[r->n_records]);
+        r->n_records++;
+    }
     if (j->page.has_more && j->page.n)
         r->next_cursor = cursor_encode(req, j->sort_name, j->lq.is_desc, &j->page);
     r->snapshot = snapshot(req, j->snapshot);

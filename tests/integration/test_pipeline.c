@@ -172,12 +172,277 @@ static void test_a_client_that_stops_reading_is_paused_not_buffered(void **state
     dgt_server_stop(&s);
 }
 
+/* ------------------------------------------------------------ replies and events past the caps */
+
+/* A free-text field of 6,000 bytes (2,000 characters, not searched). */
+static void fill_6k(Dangan__V1__Customer *cu, int i, void *ud)
+{
+    static char text[2000 * 3 + 1];
+
+    (void)i;
+    (void)ud;
+    if (!text[0])
+        for (int k = 0; k < 2000; k++)
+            memcpy(text + 3 * k, "档", 3);
+    cu->sales_history = text;
+}
+
+/* Reads frames until the response to request `id`; events before it are
+ * counted in *n_events (may be NULL). The caller frees the frame. */
+static Dangan__V1__Frame *raw_reply(dgt_raw *r, uint64_t id, size_t *n_events)
+{
+    for (;;) {
+        Dangan__V1__Frame *f;
+
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE && f->response->id == id)
+            return f;
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_EVENT && n_events)
+            (*n_events)++;
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+}
+
+/* A raw TLS client, logged in as admin, that reads only when told to. */
+static dgt_raw *raw_admin(const dgt_server *s, const dgt_raw_opts *o)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__HelloRequest h = DANGAN__V1__HELLO_REQUEST__INIT;
+    Dangan__V1__LoginRequest l = DANGAN__V1__LOGIN_REQUEST__INIT;
+    Dangan__V1__Frame *f;
+    dgt_raw *r;
+
+    assert_int_equal(dgt_raw_connect(s->port, o, &r), 0);
+    h.protocol_major = 1;
+    req.id = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+    req.hello = &h;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    f = raw_reply(r, 1, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+    l.username = "admin";
+    l.password = (char *)s->admin_password;
+    req.id = 2;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    req.login = &l;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    f = raw_reply(r, 2, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+    return r;
+}
+
+static void send_list(dgt_raw *r, uint64_t id, uint32_t limit)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
+
+    m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    m.limit = limit;
+    req.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+    req.list = &m;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+}
+
+static void send_ping(dgt_raw *r, uint64_t id)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__PingRequest ping = DANGAN__V1__PING_REQUEST__INIT;
+
+    req.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+}
+
+/* 64 pipelined lists of about 600 KB each from a client that does not read:
+ * reading stops at write_high_water, but the 64 already in flight would
+ * still queue some 38 MB. What they may queue is bounded (write_high_water
+ * plus one frame): the rest are answered RESOURCE_EXHAUSTED reply_queue_full,
+ * small, and the connection goes on. */
+static void test_pipelined_big_replies_stop_at_the_queue_cap(void **state)
+{
+    enum { N = 64 };
+    dgt_raw_opts o = {.rcvbuf = 0};
+    dgt_server s;
+    dg_client *admin;
+    dgt_raw *r;
+    int ok = 0, full = 0;
+
+    (void)state;
+    dgt_server_start(&s, "[limits]\nwrite_high_water = 1048576\nwrite_low_water = 262144\n");
+    admin = dgt_login(&s, "admin", s.admin_password);
+    dgt_create_customers_with(admin, 100, "大回复公司", fill_6k, NULL);
+    r = raw_admin(&s, &o);
+    for (uint64_t i = 0; i < N; i++)
+        send_list(r, 100 + i, 100);
+    usleep(1000 * 1000); /* all answered by now, into the queue or refused */
+    for (int i = 0; i < N; i++) { /* in the order they were answered */
+        Dangan__V1__Frame *f;
+        const Dangan__V1__Status *st;
+
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        assert_int_equal(f->kind_case, DANGAN__V1__FRAME__KIND_RESPONSE);
+        st = f->response->status;
+        if (st->code == DANGAN__V1__CODE__OK) {
+            assert_int_equal(f->response->list->n_records, 100);
+            ok++;
+        } else {
+            assert_int_equal(st->code, DANGAN__V1__CODE__RESOURCE_EXHAUSTED);
+            assert_string_equal(st->reason, "reply_queue_full");
+            full++;
+        }
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+    print_message("%d answered, %d refused as reply_queue_full\n", ok, full);
+    /* the queue (1 MiB + one 4 MiB frame) and the kernel's socket buffers
+     * (at most 4 MiB on the server's side, 16 KiB on ours) hold ~17 of them */
+    assert_true(ok >= 2);
+    assert_true(full >= N / 2);
+    send_list(r, 1000, 10); /* and the connection goes on */
+    {
+        Dangan__V1__Frame *f = raw_reply(r, 1000, NULL);
+
+        assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+    dgt_raw_close(r);
+    dg_client_close(admin);
+    dgt_server_stop(&s);
+}
+
+/* A subscriber far behind that reads a little is served a slice at a time
+ * (the feed's output cap, 256 KiB), not everything it lacks at once (some
+ * 13 MB here). What the server queued is what arrives ahead of a Ping sent
+ * then: at most the slice plus the kernel's socket buffers (tcp_wmem's
+ * 4 MiB on the server's side, 16 KiB on ours: ~700 events), not the
+ * backlog of ~2,200. Events count against the connection's queue like
+ * replies do (cap here: 960 KiB + one 64 KiB frame), so the Ping is
+ * answered, not refused. Then every change arrives, in order, once. */
+static void test_a_far_behind_subscriber_is_served_in_slices(void **state)
+{
+    enum { BATCHES = 300, PER_BATCH = 8 };
+    dgt_raw_opts o = {.rcvbuf = 16384};
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__SubscribeRequest sub = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
+    dgt_server s;
+    dg_client *admin;
+    dgt_raw *r;
+    Dangan__V1__Frame *f;
+    uint64_t last = 0;
+    size_t events = 0, changes = 0;
+
+    (void)state;
+    dgt_server_start(&s, "[limits]\nwrite_high_water = 983040\nwrite_low_water = 262144\n"
+                         "max_frame_after_login = 65536\n");
+    admin = dgt_login(&s, "admin", s.admin_password);
+    r = raw_admin(&s, &o);
+    sub.with_records = true;
+    req.id = 3;
+    req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &sub;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    f = raw_reply(r, 3, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    last = f->response->subscribe->head->seq;
+    dangan__v1__frame__free_unpacked(f, NULL);
+
+    for (int k = 0; k < BATCHES; k++) { /* 2,400 changes of ~6 KB; not reading */
+        char prefix[32];
+
+        snprintf(prefix, sizeof prefix, "切片%03d-", k);
+        dgt_create_customers_with(admin, PER_BATCH, prefix, fill_6k, NULL);
+    }
+    for (int i = 0; i < 200; i++) { /* a little, then nothing for a while */
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+    usleep(700 * 1000);
+    send_ping(r, 4);
+    f = raw_reply(r, 4, &events);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+    print_message("%zu events were queued ahead of the ping\n", events);
+    assert_true(events < 1400);
+
+    /* everything, in order, once: 200 + events were read already */
+    changes = 200 + events;
+    last += changes - 1; /* the CaughtUp came first */
+    while (changes < BATCHES * PER_BATCH + 1) {
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        assert_int_equal(f->kind_case, DANGAN__V1__FRAME__KIND_EVENT);
+        assert_int_equal(f->event->body_case, DANGAN__V1__EVENT__BODY_CHANGE);
+        assert_int_equal(f->event->cursor->seq, last + 1);
+        assert_non_null(f->event->change->record);
+        last = f->event->cursor->seq;
+        changes++;
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+    dgt_raw_close(r);
+    dg_client_close(admin);
+    dgt_server_stop(&s);
+}
+
+/* A reply that needs more memory than a request may use ([limits]
+ * request_memory_mib) is RESOURCE_EXHAUSTED for that request: never an
+ * abort, whether the read or the building of the reply runs out. Pages of
+ * every size from small to far too big, and the server answers on. */
+static void test_a_reply_over_the_request_memory_is_refused_not_fatal(void **state)
+{
+    dgt_server s;
+    dg_client *admin;
+    int ok = 0, refused = 0, overdrawn = 0;
+
+    (void)state;
+    dgt_server_start(&s, "[limits]\nrequest_memory_mib = 1\n");
+    admin = dgt_login(&s, "admin", s.admin_password);
+    for (int k = 0; k < 15; k++) { /* 300, in batches whose replies fit in 1 MiB */
+        char prefix[32];
+
+        snprintf(prefix, sizeof prefix, "预算%02d-", k);
+        dgt_create_customers_with(admin, 20, prefix, fill_6k, NULL);
+    }
+    for (uint32_t limit = 5; limit <= 300; limit += 5) {
+        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
+        dg_reply *rep;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.limit = limit;
+        req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+        req.list = &m;
+        rep = dgt_call(admin, &req);
+        if (dgt_code(rep) == DANGAN__V1__CODE__OK) {
+            assert_int_equal(dg_reply_response(rep)->list->n_records, limit);
+            ok++;
+        } else {
+            assert_int_equal(dgt_code(rep), DANGAN__V1__CODE__RESOURCE_EXHAUSTED);
+            assert_true(strcmp(dgt_reason(rep), "reply_too_large") == 0 ||
+                        strcmp(dgt_reason(rep), "too_large") == 0);
+            overdrawn += strcmp(dgt_reason(rep), "reply_too_large") == 0;
+            refused++;
+        }
+        dg_reply_free(rep);
+    }
+    print_message("%d pages answered, %d refused (%d while building the reply)\n", ok, refused,
+                  overdrawn);
+    /* small pages fit; some ran out while the reply was built, others in the read */
+    assert_true(ok > 0 && overdrawn > 0 && refused > overdrawn);
+    dg_client_close(admin);
+    dgt_server_stop(&s); /* exits 0, no error logged: it never aborted */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_1000_pipelined_pings_are_all_answered),
         cmocka_unit_test(test_1000_frames_in_one_write_are_all_answered),
         cmocka_unit_test(test_a_client_that_stops_reading_is_paused_not_buffered),
+        cmocka_unit_test(test_pipelined_big_replies_stop_at_the_queue_cap),
+        cmocka_unit_test(test_a_far_behind_subscriber_is_served_in_slices),
+        cmocka_unit_test(test_a_reply_over_the_request_memory_is_refused_not_fatal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
