@@ -40,6 +40,7 @@ struct dg_conn {
     dg_session *session;     /* referenced; NULL before login */
     const char *session_end; /* why the last session ended ("session_expired"), or NULL */
     bool has_hello;
+    bool is_checking_password; /* a Login or ChangePassword is being hashed */
     bool is_closing;
     bool is_over_capacity;
     bool is_paused; /* by us: too many requests in flight, or draining */
@@ -319,6 +320,16 @@ void dg_conn_set_hello(dg_conn *c)
 bool dg_conn_is_over_capacity(const dg_conn *c)
 {
     return c->is_over_capacity;
+}
+
+bool dg_conn_is_checking_password(const dg_conn *c)
+{
+    return c->is_checking_password;
+}
+
+void dg_conn_set_checking_password(dg_conn *c, bool is_checking)
+{
+    c->is_checking_password = is_checking;
 }
 
 dg_session *dg_conn_session(dg_conn *c)

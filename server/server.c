@@ -572,11 +572,16 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static int start(dg_server *srv)
 {
     dg_throttle_opts to = {
+        .pair_failures = srv->cfg.login_pair_failures,
+        .pair_max_delay_ms = (int64_t)srv->cfg.login_pair_max_delay_s * 1000,
         .account_failures = srv->cfg.login_account_failures,
         .account_window_ms = (int64_t)srv->cfg.login_account_window_s * 1000,
         .account_max_delay_ms = (int64_t)srv->cfg.login_account_max_delay_s * 1000,
         .peer_failures = srv->cfg.login_peer_failures,
         .peer_block_ms = (int64_t)srv->cfg.login_peer_block_s * 1000,
+        .account_max_in_flight = srv->cfg.login_account_max_in_flight,
+        .peer_max_in_flight = srv->cfg.login_peer_max_in_flight,
+        .known_ms = (int64_t)srv->cfg.login_known_address_days * 86400 * 1000,
     };
     int rc;
 

@@ -32,6 +32,7 @@ endforeach()
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
 endforeach()
+target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # server/ storage and TLS, against real files in a temp dir
 foreach(t audit store writer tls stream pool)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
