@@ -26,6 +26,7 @@ void dg_config_defaults(dg_config *c)
     c->write_stall_timeout_ms = 60000;
     c->ping_interval_ms = 15000;
     c->shutdown_grace_ms = 30000;
+    c->max_unauth_per_address = 32;
     c->session_idle_s = 30 * 60;
     c->session_absolute_s = 10 * 3600;
     /* docs/security.md: OWASP's advice without account lockout */
@@ -78,6 +79,7 @@ static const struct key keys[] = {
     U32N("limits", "write_stall_timeout_ms", write_stall_timeout_ms, 100, 86400000),
     U32("limits", ping_interval_ms, 100, 3600000),
     U32("limits", shutdown_grace_ms, 0, 3600000),
+    U32N("limits", "max_unauthenticated_per_address", max_unauth_per_address, 1, 100000),
     U32N("sessions", "idle_timeout_s", session_idle_s, 1, 86400 * 30),
     U32N("sessions", "absolute_timeout_s", session_absolute_s, 1, 86400 * 365),
     U32N("login", "pair_failures", login_pair_failures, 1, 1000),

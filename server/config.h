@@ -6,7 +6,8 @@
  *   [server]   listen, log_level, max_connections
  *   [limits]   max_frame_after_login, max_in_flight, write_high_water, write_low_water,
  *              handshake_timeout_ms, prelogin_timeout_ms, idle_timeout_ms,
- *              write_stall_timeout_ms, ping_interval_ms, shutdown_grace_ms
+ *              write_stall_timeout_ms, ping_interval_ms, shutdown_grace_ms,
+ *              max_unauthenticated_per_address
  *   [sessions] idle_timeout_s, absolute_timeout_s
  *   [login]    pair_failures, pair_max_delay_s, account_failures, account_window_s,
  *              account_max_delay_s, peer_failures, peer_block_s,
@@ -40,6 +41,7 @@ typedef struct dg_config {
     uint32_t write_stall_timeout_ms;
     uint32_t ping_interval_ms;
     uint32_t shutdown_grace_ms;
+    uint32_t max_unauth_per_address; /* connections handshaking or not logged in */
     uint32_t session_idle_s;
     uint32_t session_absolute_s;
     uint32_t login_pair_failures;

@@ -31,6 +31,7 @@
 #include "feed.h"
 #include "init.h"
 #include "log.h"
+#include "peers.h"
 #include "perm.h"
 #include "store.h"
 #include "checkpoint.h"
@@ -261,6 +262,7 @@ static void finish_shutdown(dg_server *srv)
     srv->done = NULL;
     dg_feed_free(srv->feed);
     srv->feed = NULL;
+    dg_peers_report(srv->peers, dg_mono_ms(), true); /* what was left out of the log */
     uv_close((uv_handle_t *)&srv->sweep, close_cb_noop);
     uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigint, close_cb_noop);
@@ -588,6 +590,7 @@ static int start(dg_server *srv)
     srv->sessions = dg_sessions_new(session_cb, srv);
     srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
+    srv->peers = dg_peers_new(srv->cfg.max_unauth_per_address);
     if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK)
         return rc;
     if ((rc = open_storage(srv)) != DG_OK || (rc = make_dummy_hash(srv)) != DG_OK ||
@@ -655,6 +658,7 @@ int dg_server_run(const dg_config *cfg)
     dg_sessions_free(srv->sessions);
     dg_users_free(srv->users);
     dg_throttle_free(srv->throttle);
+    dg_peers_free(srv->peers);
     dg_tls_conf_free(srv->tls);
     close(lock_fd);
     free(srv);

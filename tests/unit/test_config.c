@@ -87,6 +87,7 @@ static void test_config_defaults_match_design_s11(void **state)
     assert_int_equal(c.idle_timeout_ms, 45000);
     assert_int_equal(c.session_idle_s, 30 * 60);
     assert_int_equal(c.session_absolute_s, 10 * 3600);
+    assert_int_equal(c.max_unauth_per_address, 32);
     assert_int_equal(c.login_pair_failures, 5);
     assert_int_equal(c.login_pair_max_delay_s, 15 * 60);
     assert_int_equal(c.login_account_failures, 5);
@@ -115,6 +116,7 @@ static void test_config_load_applies_values_from_every_section(void **state)
                                   "[limits]\n"
                                   "max_in_flight = 16\n"
                                   "idle_timeout_ms = 5000\n"
+                                  "max_unauthenticated_per_address = 9\n"
                                   "[sessions]\n"
                                   "idle_timeout_s = 600\n"
                                   "[login]\n"
@@ -140,6 +142,7 @@ static void test_config_load_applies_values_from_every_section(void **state)
     assert_int_equal(c.max_in_flight, 16);
     assert_int_equal(c.idle_timeout_ms, 5000);
     assert_int_equal(c.session_idle_s, 600);
+    assert_int_equal(c.max_unauth_per_address, 9);
     assert_int_equal(c.login_peer_failures, 7);
     assert_int_equal(c.login_pair_failures, 3);
     assert_int_equal(c.login_pair_max_delay_s, 120);
@@ -184,6 +187,8 @@ static const struct bad_line {
      "peer_max_in_flight"},
     {"known for ten years and a day", "[login]\nknown_address_days = 3651\n", ":2:",
      "known_address_days"},
+    {"no unauthenticated connection allowed", "[limits]\nmax_unauthenticated_per_address = 0\n",
+     ":2:", "max_unauthenticated_per_address"},
     {"above maximum", "[limits]\nmax_in_flight = 1025\n", ":2:", "max_in_flight"},
     {"below minimum", "[server]\nmax_connections = 0\n", ":2:", "max_connections"},
     {"beyond 64 bits", "[store]\nreaders = 99999999999999999999999\n", ":2:", "readers"},
@@ -343,8 +348,8 @@ static void test_config_last_duplicate_key_in_a_file_wins(void **state)
  * loading it must change nothing, and it must name the settings added last. */
 static void test_config_example_file_states_the_defaults(void **state)
 {
-    static const char *const must_name[] = {"pair_failures", "known_address_days",
-                                            "peer_max_in_flight"};
+    static const char *const must_name[] = {"max_unauthenticated_per_address", "pair_failures",
+                                            "known_address_days", "peer_max_in_flight"};
     char path[1024], err[512] = "", text[16384];
     dg_config c, d;
     size_t n;
