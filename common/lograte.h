@@ -22,12 +22,12 @@ typedef void (*dg_lograte_report_fn)(const char *key, uint64_t n_left_out, int64
                                      void *ud);
 
 typedef struct dg_lograte_opts {
-    uint32_t n_per_key;   /* lines per key per interval */
-    uint32_t n_total;     /* lines of all keys together per interval */
-    int64_t interval_ms;  /* > 0 */
-    uint32_t max_keys;    /* keys tracked at once */
+    uint32_t n_per_key;  /* lines per key per interval */
+    uint32_t n_total;    /* lines of all keys together per interval */
+    int64_t interval_ms; /* > 0 */
+    uint32_t max_keys;   /* keys tracked at once */
     dg_lograte_report_fn report;
-    void *ud;             /* passed to report */
+    void *ud; /* passed to report */
 } dg_lograte_opts;
 
 typedef struct dg_lograte dg_lograte;

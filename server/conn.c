@@ -48,7 +48,7 @@ struct dg_conn {
     bool is_over_capacity;
     bool is_unauth_counted; /* counted in srv->peers as not logged in */
     bool is_refused;        /* over its address's cap: told why after the handshake, closed */
-    bool is_paused; /* by us: too many requests in flight, or draining */
+    bool is_paused;         /* by us: too many requests in flight, or draining */
     unsigned n_inflight;
     int64_t accepted_ms;  /* monotonic */
     int64_t last_read_ms; /* monotonic */
@@ -545,7 +545,8 @@ static void refuse_connection(dg_server *srv)
         socket_peer_ip(t, ip, sizeof ip);
     uv_close((uv_handle_t *)t, refused_closed_cb);
     if (dg_peers_may_warn(srv->peers, DG_PEER_REFUSED, ip, dg_mono_ms()))
-        dg_log_warn("conn", "peer=%s action=accept msg=\"connection refused: server full\" "
+        dg_log_warn("conn",
+                    "peer=%s action=accept msg=\"connection refused: server full\" "
                     "connections=%u",
                     ip[0] ? ip : "-", (unsigned)srv->n_conns);
 }
@@ -638,8 +639,7 @@ static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
     if (!dg_stream_is_ready(c->stream)) {
         if (now_mono - c->accepted_ms > cfg->handshake_timeout_ms) {
             if (dg_peers_may_warn(c->srv->peers, DG_PEER_HANDSHAKE_FAILED, c->peer_ip, now_mono))
-                dg_log_warn("conn",
-                            "conn=%llu peer=%s action=handshake msg=\"handshake timeout\"",
+                dg_log_warn("conn", "conn=%llu peer=%s action=handshake msg=\"handshake timeout\"",
                             (unsigned long long)c->id, c->peer);
             conn_close(c, false);
         }

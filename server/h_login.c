@@ -79,7 +79,8 @@ static void fail_not_admitted(dg_req *req, const char *reason, int64_t wait_ms)
 {
     dg_req_retry_after(req, wait_ms);
     if (strcmp(reason, "throttled") == 0)
-        dg_req_fail(req, DG_EFULL, "login_throttled", "too many failed attempts; try again in %lld s",
+        dg_req_fail(req, DG_EFULL, "login_throttled",
+                    "too many failed attempts; try again in %lld s",
                     (long long)(wait_ms + 999) / 1000);
     else
         dg_req_fail(req, DG_EFULL, "login_busy",

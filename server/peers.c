@@ -17,9 +17,9 @@
 #include "map.h"
 
 #define WARN_INTERVAL_MS 60000
-#define WARN_PER_ADDRESS 5   /* lines per address per minute, per kind */
-#define WARN_TOTAL 50        /* lines of all addresses per minute, per kind */
-#define WARN_ADDRESSES 256   /* addresses tracked at once, per kind */
+#define WARN_PER_ADDRESS 5 /* lines per address per minute, per kind */
+#define WARN_TOTAL 50      /* lines of all addresses per minute, per kind */
+#define WARN_ADDRESSES 256 /* addresses tracked at once, per kind */
 
 struct report_ctx {
     enum dg_peer_warning kind;
@@ -66,8 +66,12 @@ dg_peers *dg_peers_new(uint32_t max_unauth)
     p->max_unauth = max_unauth;
     p->unauth = dg_map_new();
     for (int i = 0; i < DG_PEER_N_WARNINGS; i++) {
-        dg_lograte_opts o = {WARN_PER_ADDRESS, WARN_TOTAL, WARN_INTERVAL_MS, WARN_ADDRESSES,
-                             report_cb, &p->report_ctxs[i]};
+        dg_lograte_opts o = {.n_per_key = WARN_PER_ADDRESS,
+                             .n_total = WARN_TOTAL,
+                             .interval_ms = WARN_INTERVAL_MS,
+                             .max_keys = WARN_ADDRESSES,
+                             .report = report_cb,
+                             .ud = &p->report_ctxs[i]};
 
         p->report_ctxs[i].kind = (enum dg_peer_warning)i;
         p->warnings[i] = dg_lograte_new(&o);

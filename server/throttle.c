@@ -95,8 +95,8 @@ dg_throttle *dg_throttle_new(const dg_throttle_opts *opts)
 
     t->o = *opts;
     t->max_entries = opts->max_entries ? opts->max_entries : DEFAULT_MAX_ENTRIES;
-    t->rules[PAIR] = (struct rule){opts->pair_failures, opts->account_window_ms,
-                                   opts->pair_max_delay_ms, false};
+    t->rules[PAIR] =
+        (struct rule){opts->pair_failures, opts->account_window_ms, opts->pair_max_delay_ms, false};
     t->rules[ACCOUNT] = (struct rule){opts->account_failures, opts->account_window_ms,
                                       opts->account_max_delay_ms, false};
     t->rules[PEER] =
@@ -404,8 +404,7 @@ void dg_throttle_peer_failure(dg_throttle *t, const char *peer_ip, int64_t now_m
         count_failure(&t->rules[PEER], c, now_ms);
 }
 
-bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_ip,
-                          int64_t now_ms)
+bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
 {
     struct key k;
 

@@ -88,8 +88,7 @@ int64_t dg_throttle_peer_wait_ms(dg_throttle *t, const char *peer_ip, int64_t no
 void dg_throttle_peer_failure(dg_throttle *t, const char *peer_ip, int64_t now_ms);
 
 /* True if `peer_ip` is a known address of `account` (for tests and docs). */
-bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_ip,
-                          int64_t now_ms);
+bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms);
 /* Drops expired entries (never one with attempts in flight). */
 void dg_throttle_sweep(dg_throttle *t, int64_t now_ms);
 

@@ -542,8 +542,7 @@ static void raw_send_login(dgt_raw *r, uint64_t id, const char *user, const char
 }
 
 /* Sends a Login and returns its reply (free with dangan__v1__frame__free_unpacked). */
-static Dangan__V1__Frame *raw_login(dgt_raw *r, uint64_t id, const char *user,
-                                    const char *password)
+static Dangan__V1__Frame *raw_login(dgt_raw *r, uint64_t id, const char *user, const char *password)
 {
     Dangan__V1__Frame *f;
 
@@ -554,8 +553,8 @@ static Dangan__V1__Frame *raw_login(dgt_raw *r, uint64_t id, const char *user,
     return f;
 }
 
-static void expect_login(dgt_raw *r, uint64_t id, const char *user, const char *password,
-                         int code, const char *reason)
+static void expect_login(dgt_raw *r, uint64_t id, const char *user, const char *password, int code,
+                         const char *reason)
 {
     Dangan__V1__Frame *f = raw_login(r, id, user, password);
 
@@ -641,8 +640,8 @@ static void test_pipelined_logins_on_one_connection_are_checked_one_at_a_time(vo
         assert_int_equal(dgt_raw_read_frame(r, 30000, &f), 0);
         tally_reply(&t, f);
     }
-    print_message("checked %d, in progress %d, throttled %d, busy %d\n", t.checked,
-                  t.in_progress, t.throttled, t.busy);
+    print_message("checked %d, in progress %d, throttled %d, busy %d\n", t.checked, t.in_progress,
+                  t.throttled, t.busy);
     assert_true(t.checked >= 1 && t.checked <= 5); /* pair_failures */
     assert_true(t.in_progress > 0);
     assert_int_equal(audited_checks(&s), t.checked);
@@ -680,12 +679,11 @@ static void guess_from_connections(const dgt_server *s, bool is_spray, int n_rou
     }
     for (int i = 0; i < N_CONNS; i++)
         dgt_raw_close(conns[i]);
-    print_message("checked %d, in progress %d, throttled %d, busy %d\n", t->checked,
-                  t->in_progress, t->throttled, t->busy);
+    print_message("checked %d, in progress %d, throttled %d, busy %d\n", t->checked, t->in_progress,
+                  t->throttled, t->busy);
 }
 
-static void test_logins_from_many_connections_of_one_address_check_at_most_the_limit(
-    void **state)
+static void test_logins_from_many_connections_of_one_address_check_at_most_the_limit(void **state)
 {
     struct tally t = {0};
     dgt_server s;
@@ -699,8 +697,8 @@ static void test_logins_from_many_connections_of_one_address_check_at_most_the_l
     dgt_server_stop(&s);
 }
 
-static void test_spraying_from_many_connections_of_one_address_checks_at_most_the_limit(
-    void **state)
+static void
+test_spraying_from_many_connections_of_one_address_checks_at_most_the_limit(void **state)
 {
     struct tally t = {0};
     dgt_server s;
@@ -716,8 +714,8 @@ static void test_spraying_from_many_connections_of_one_address_checks_at_most_th
 /* Nobody can lock out an account: failures for admin from A do not stop
  * the right password from B, which logged in before; they do stop further
  * guesses from A, and an address that never logged in waits a short delay. */
-static void test_failures_from_one_address_do_not_lock_out_an_address_that_logged_in_before(
-    void **state)
+static void
+test_failures_from_one_address_do_not_lock_out_an_address_that_logged_in_before(void **state)
 {
     static const char *const A = "127.0.0.3", *const B = "127.0.0.2", *const C = "127.0.0.4";
     dgt_server s;
@@ -776,8 +774,7 @@ int main(void)
         cmocka_unit_test(test_account_throttling_delays_then_recovers),
         cmocka_unit_test(test_peer_address_is_blocked_after_many_failures),
         cmocka_unit_test(test_pipelined_logins_on_one_connection_are_checked_one_at_a_time),
-        cmocka_unit_test(
-            test_logins_from_many_connections_of_one_address_check_at_most_the_limit),
+        cmocka_unit_test(test_logins_from_many_connections_of_one_address_check_at_most_the_limit),
         cmocka_unit_test(
             test_spraying_from_many_connections_of_one_address_checks_at_most_the_limit),
         cmocka_unit_test(

@@ -130,8 +130,8 @@ static void test_throttle_sixth_attempt_waits_1000_ms_after_last_failure(void **
 static void test_throttle_pair_delay_doubles_per_failure_up_to_max(void **state)
 {
     /* delays after failure 5, 6, 7, ...: PAIR_MAX_DELAY_MS = 10 s caps the 16 s step */
-    static const int64_t want[] = {1000,           2000,           4000,          8000,
-                                   PAIR_MAX_DELAY_MS, PAIR_MAX_DELAY_MS, PAIR_MAX_DELAY_MS};
+    static const int64_t want[] = {
+        1000, 2000, 4000, 8000, PAIR_MAX_DELAY_MS, PAIR_MAX_DELAY_MS, PAIR_MAX_DELAY_MS};
     dg_throttle *t = new_throttle(1000);
     int64_t now = fail_n(t, "alice", A, T0, 4) + 1;
 
