@@ -74,6 +74,7 @@ struct dg_client {
     int last_code;
     char last_reason[64];
     char err[512];
+    char last_words[320]; /* why the server closed: its unsolicited (id 0) error, or "" */
     /* for dg_client_reconnect */
     char server[256];
     char client_name[128];
@@ -190,6 +191,16 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         dg_stream_close(c->stream, false);
         return DG_OK;
     }
+    if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE && f->response->id == 0) {
+        /* No request of ours has id 0: the server says why it is closing
+         * (login timeout, too many connections); kept for the error message. */
+        const Dangan__V1__Status *st = f->response->status;
+
+        if (st)
+            snprintf(c->last_words, sizeof c->last_words, "%s (%s)", st->message, st->reason);
+        dg_arena_free(a);
+        return DG_OK;
+    }
     if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE) {
         dg_reply *r = dg_xcalloc(1, sizeof *r);
         dg_reply **tail = &c->received;
@@ -234,7 +245,9 @@ static void on_error(dg_stream *s, int rc, void *ud)
 
     if (c->stream_rc == DG_OK) {
         c->stream_rc = rc == DG_ETOOBIG ? DG_EPROTO : rc;
-        if (rc == DG_ECLOSED)
+        if (rc == DG_ECLOSED && c->last_words[0])
+            set_err(c, "the server closed the connection: %s", c->last_words);
+        else if (rc == DG_ECLOSED)
             set_err(c, "the server closed the connection");
         else
             set_err(c, "%s", dg_stream_errmsg(s));
@@ -250,7 +263,10 @@ static void on_closed(dg_stream *s, void *ud)
     c->stream = NULL;
     if (c->stream_rc == DG_OK) {
         c->stream_rc = DG_ECLOSED;
-        set_err(c, "the connection is closed");
+        if (c->last_words[0])
+            set_err(c, "the server closed the connection: %s", c->last_words);
+        else
+            set_err(c, "the connection is closed");
     }
 }
 
@@ -398,6 +414,7 @@ static int connect_stream(dg_client *c, const char *server, int timeout_ms)
     for (struct addrinfo *a = ai; a; a = a->ai_next) {
         c->stream_rc = DG_OK;
         c->is_ready = false;
+        c->last_words[0] = '\0';
         if ((rc = dg_stream_new(&c->loop, c->tls, c->host, &client_cbs, c, &c->stream)) != DG_OK) {
             set_err(c, "%s: cannot set up TLS", server);
             break;

@@ -27,13 +27,20 @@ void dg_config_defaults(dg_config *c)
     c->write_stall_timeout_ms = 60000;
     c->ping_interval_ms = 15000;
     c->shutdown_grace_ms = 30000;
+    c->max_unauth_per_address = 32;
     c->session_idle_s = 30 * 60;
     c->session_absolute_s = 10 * 3600;
+    /* docs/security.md: OWASP's advice without account lockout */
+    c->login_pair_failures = 5;
+    c->login_pair_max_delay_s = 15 * 60;
     c->login_account_failures = 5;
     c->login_account_window_s = 15 * 60;
-    c->login_account_max_delay_s = 15 * 60;
+    c->login_account_max_delay_s = 60;
     c->login_peer_failures = 20;
     c->login_peer_block_s = 15 * 60;
+    c->login_account_max_in_flight = 4;
+    c->login_peer_max_in_flight = 8;
+    c->login_known_address_days = 30;
     c->argon2_memory_kib = 19 * 1024; /* OWASP: argon2id m=19 MiB, t=2, p=1 */
     c->argon2_iterations = 2;
     c->argon2_lanes = 1;
@@ -74,13 +81,19 @@ static const struct key keys[] = {
     U32N("limits", "write_stall_timeout_ms", write_stall_timeout_ms, 100, 86400000),
     U32("limits", ping_interval_ms, 100, 3600000),
     U32("limits", shutdown_grace_ms, 0, 3600000),
+    U32N("limits", "max_unauthenticated_per_address", max_unauth_per_address, 1, 100000),
     U32N("sessions", "idle_timeout_s", session_idle_s, 1, 86400 * 30),
     U32N("sessions", "absolute_timeout_s", session_absolute_s, 1, 86400 * 365),
+    U32N("login", "pair_failures", login_pair_failures, 1, 1000),
+    U32N("login", "pair_max_delay_s", login_pair_max_delay_s, 1, 86400),
     U32N("login", "account_failures", login_account_failures, 1, 1000),
     U32N("login", "account_window_s", login_account_window_s, 1, 86400),
     U32N("login", "account_max_delay_s", login_account_max_delay_s, 1, 86400),
     U32N("login", "peer_failures", login_peer_failures, 1, 100000),
     U32N("login", "peer_block_s", login_peer_block_s, 1, 86400),
+    U32N("login", "account_max_in_flight", login_account_max_in_flight, 1, 1000),
+    U32N("login", "peer_max_in_flight", login_peer_max_in_flight, 1, 1000),
+    U32N("login", "known_address_days", login_known_address_days, 0, 3650),
     U32("passwords", argon2_memory_kib, 8, 4u * 1024 * 1024),
     U32("passwords", argon2_iterations, 1, 100),
     U32("passwords", argon2_lanes, 1, 64),

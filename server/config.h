@@ -5,11 +5,14 @@
  * INI sections and keys (values in the units their names say):
  *   [server]   listen, log_level, max_connections
  *   [limits]   max_frame_after_login, max_in_flight, write_high_water, write_low_water,
- *              request_memory_mib, handshake_timeout_ms, prelogin_timeout_ms, idle_timeout_ms,
- *              write_stall_timeout_ms, ping_interval_ms, shutdown_grace_ms
+ *              request_memory_mib, handshake_timeout_ms, prelogin_timeout_ms,
+ *              idle_timeout_ms, write_stall_timeout_ms, ping_interval_ms,
+ *              shutdown_grace_ms, max_unauthenticated_per_address
  *   [sessions] idle_timeout_s, absolute_timeout_s
- *   [login]    account_failures, account_window_s, account_max_delay_s,
- *              peer_failures, peer_block_s
+ *   [login]    pair_failures, pair_max_delay_s, account_failures, account_window_s,
+ *              account_max_delay_s, peer_failures, peer_block_s,
+ *              account_max_in_flight, peer_max_in_flight, known_address_days
+ *              (throttle.h and docs/security.md say what each does)
  *   [passwords] argon2_memory_kib, argon2_iterations, argon2_lanes, hash_threads
  *   [store]    readers, writer_queue, reader_queue
  *   [feed]     retention_days, retention_changes (a change is pruned once it is
@@ -39,13 +42,19 @@ typedef struct dg_config {
     uint32_t write_stall_timeout_ms;
     uint32_t ping_interval_ms;
     uint32_t shutdown_grace_ms;
+    uint32_t max_unauth_per_address; /* connections handshaking or not logged in */
     uint32_t session_idle_s;
     uint32_t session_absolute_s;
+    uint32_t login_pair_failures;
+    uint32_t login_pair_max_delay_s;
     uint32_t login_account_failures;
     uint32_t login_account_window_s;
     uint32_t login_account_max_delay_s;
     uint32_t login_peer_failures;
     uint32_t login_peer_block_s;
+    uint32_t login_account_max_in_flight;
+    uint32_t login_peer_max_in_flight;
+    uint32_t login_known_address_days;
     uint32_t argon2_memory_kib;
     uint32_t argon2_iterations;
     uint32_t argon2_lanes;

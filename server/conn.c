@@ -5,7 +5,9 @@
  * Borrows: the server.
  * Invariants: freed only when the stream has closed (stream == NULL) and
  * n_inflight == 0; once is_closing is set nothing new is read or dispatched;
- * reading is paused while n_inflight >= max_in_flight.
+ * reading is paused while n_inflight >= max_in_flight; from accept to free, a
+ * connection without a session is counted in srv->peers (is_unauth_counted),
+ * which caps such connections per address (peers.h).
  * Runs on: the loop thread.
  */
 #include "conn.h"
@@ -22,6 +24,7 @@
 #include "frame.h"
 #include "log.h"
 #include "pb.h"
+#include "peers.h"
 #include "status.h"
 #include "stream.h"
 
@@ -39,9 +42,12 @@ struct dg_conn {
     dg_session *session;     /* referenced; NULL before login */
     const char *session_end; /* why the last session ended ("session_expired"), or NULL */
     bool has_hello;
+    bool is_checking_password; /* a Login or ChangePassword is being hashed */
     bool is_closing;
     bool is_over_capacity;
-    bool is_paused; /* by us: too many requests in flight, or draining */
+    bool is_unauth_counted; /* counted in srv->peers as not logged in */
+    bool is_refused;        /* over its address's cap: told why after the handshake, closed */
+    bool is_paused;         /* by us: too many requests in flight, or draining */
     unsigned n_inflight;
     int64_t accepted_ms;  /* monotonic */
     int64_t last_read_ms; /* monotonic */
@@ -74,6 +80,8 @@ static void conn_free(dg_conn *c)
     if (srv->feed)
         dg_feed_conn_gone(srv->feed, c);
     dg_conn_unbind_session(c);
+    if (c->is_unauth_counted)
+        dg_peers_remove_unauth(srv->peers, c->peer_ip);
     dg_buf_fini(&c->out);
     dg_buf_fini(&c->cork);
     free(c);
@@ -391,6 +399,16 @@ bool dg_conn_is_over_capacity(const dg_conn *c)
     return c->is_over_capacity;
 }
 
+bool dg_conn_is_checking_password(const dg_conn *c)
+{
+    return c->is_checking_password;
+}
+
+void dg_conn_set_checking_password(dg_conn *c, bool is_checking)
+{
+    c->is_checking_password = is_checking;
+}
+
 dg_session *dg_conn_session(dg_conn *c)
 {
     return c->session;
@@ -402,6 +420,10 @@ void dg_conn_bind_session(dg_conn *c, dg_session *s)
     dg_conn_unbind_session(c);
     c->session = s;
     c->session_end = NULL;
+    if (c->is_unauth_counted) {
+        dg_peers_remove_unauth(c->srv->peers, c->peer_ip);
+        c->is_unauth_counted = false;
+    }
     if (c->stream)
         dg_stream_set_frame_limit(c->stream, c->srv->cfg.max_frame_after_login);
 }
@@ -425,6 +447,11 @@ void dg_conn_unbind_session(dg_conn *c)
     c->session = NULL;
     if (c->stream)
         dg_stream_set_frame_limit(c->stream, DG_FRAME_MAX_BEFORE_LOGIN);
+    if (c->stream && !c->is_closing) {
+        /* Counted again, never refused: the cap is for new connections. */
+        (void)dg_peers_add_unauth(c->srv->peers, c->peer_ip);
+        c->is_unauth_counted = true;
+    }
 }
 
 static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
@@ -488,9 +515,23 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
 static void on_ready(dg_stream *s, void *ud)
 {
     dg_conn *c = ud;
+    uint32_t cap = c->srv->cfg.max_unauth_per_address;
+    char msg[200];
 
     dg_log_debug("conn", "conn=%llu peer=%s action=handshake msg=\"TLS established\" suite=%s",
                  (unsigned long long)c->id, c->peer, dg_tls_ciphersuite(dg_stream_tls(s)));
+    if (!c->is_refused)
+        return;
+    /* Others of the address may have logged in during the handshake. */
+    if (dg_peers_n_unauth(c->srv->peers, c->peer_ip) <= cap) {
+        c->is_refused = false;
+        return;
+    }
+    snprintf(msg, sizeof msg,
+             "too many connections from %s are not logged in (at most %u); log in on them or "
+             "close some, then try again",
+             c->peer_ip, (unsigned)cap);
+    reply_and_close(c, 0, DANGAN__V1__CODE__RESOURCE_EXHAUSTED, "too_many_unauthenticated", msg);
 }
 
 static void on_error(dg_stream *s, int rc, void *ud)
@@ -512,9 +553,12 @@ static void on_error(dg_stream *s, int rc, void *ud)
         reply_and_close(c, 0, DANGAN__V1__CODE__RESOURCE_EXHAUSTED, "frame_too_large", msg);
         break;
     default:
-        dg_log_warn("conn", "conn=%llu peer=%s user=%s action=%s msg=\"%s\"",
-                    (unsigned long long)c->id, c->peer, user_of(c),
-                    dg_stream_is_ready(s) ? "io" : "handshake", dg_stream_errmsg(s));
+        /* A scan fails one handshake per connection: those are summarised. */
+        if (dg_stream_is_ready(s) ||
+            dg_peers_may_warn(c->srv->peers, DG_PEER_HANDSHAKE_FAILED, c->peer_ip, dg_mono_ms()))
+            dg_log_warn("conn", "conn=%llu peer=%s user=%s action=%s msg=\"%s\"",
+                        (unsigned long long)c->id, c->peer, user_of(c),
+                        dg_stream_is_ready(s) ? "io" : "handshake", dg_stream_errmsg(s));
         conn_close(c, false);
         break;
     }
@@ -555,27 +599,74 @@ static void refused_closed_cb(uv_handle_t *h)
     free(h);
 }
 
+/* The address of an accepted socket, as dg_conn_peer_ip gives it ("" if unknown). */
+static void socket_peer_ip(uv_tcp_t *t, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    int n = sizeof ss;
+
+    out[0] = '\0';
+    if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &n) != 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        uv_ip4_name((struct sockaddr_in *)&ss, out, len);
+    else if (ss.ss_family == AF_INET6)
+        uv_ip6_name((struct sockaddr_in6 *)&ss, out, len);
+}
+
 /* Over the hard cap: take the connection off the backlog and drop it. */
 static void refuse_connection(dg_server *srv)
 {
     uv_tcp_t *t = dg_xmalloc(sizeof *t);
+    char ip[64] = "";
 
     uv_tcp_init(&srv->loop, t);
-    (void)uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)t); /* closing either way */
+    if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)t) == 0) /* closing either way */
+        socket_peer_ip(t, ip, sizeof ip);
     uv_close((uv_handle_t *)t, refused_closed_cb);
-    dg_log_warn("conn", "msg=\"connection refused: server full\" connections=%u",
-                (unsigned)srv->n_conns);
+    if (dg_peers_may_warn(srv->peers, DG_PEER_REFUSED, ip, dg_mono_ms()))
+        dg_log_warn("conn",
+                    "peer=%s action=accept msg=\"connection refused: server full\" "
+                    "connections=%u",
+                    ip[0] ? ip : "-", (unsigned)srv->n_conns);
 }
 
+/* "ip" from "ip:port" or "[ip6]:port". */
 static void split_peer_ip(dg_conn *c)
 {
     const char *colon = strrchr(c->peer, ':');
-    size_t n = colon ? (size_t)(colon - c->peer) : strlen(c->peer);
+    const char *start = c->peer[0] == '[' ? c->peer + 1 : c->peer;
+    const char *end = colon ? colon : c->peer + strlen(c->peer);
+    size_t n;
 
+    if (end > start && end[-1] == ']')
+        end--;
+    n = end > start ? (size_t)(end - start) : 0;
     if (n >= sizeof c->peer_ip)
         n = sizeof c->peer_ip - 1;
-    memcpy(c->peer_ip, c->peer, n);
+    memcpy(c->peer_ip, start, n);
     c->peer_ip[n] = '\0';
+}
+
+/* Counts a new connection as not logged in; false if it is to be closed at once. */
+static bool admit_unauth(dg_conn *c)
+{
+    dg_server *srv = c->srv;
+    enum dg_peer_verdict v = dg_peers_add_unauth(srv->peers, c->peer_ip);
+
+    c->is_unauth_counted = true;
+    if (v == DG_PEER_ACCEPT)
+        return true;
+    c->is_refused = true;
+    if (dg_peers_may_warn(srv->peers, DG_PEER_REFUSED, c->peer_ip, dg_mono_ms()))
+        dg_log_warn("conn",
+                    "conn=%llu peer=%s action=accept msg=\"too many connections from this "
+                    "address are not logged in; %s\" unauthenticated=%u limit=%u",
+                    (unsigned long long)c->id, c->peer,
+                    v == DG_PEER_REFUSE ? "telling it after the handshake" : "closing it now",
+                    (unsigned)dg_peers_n_unauth(srv->peers, c->peer_ip),
+                    (unsigned)srv->cfg.max_unauth_per_address);
+    return v == DG_PEER_REFUSE;
 }
 
 void dg_conn_accept(dg_server *srv)
@@ -611,6 +702,10 @@ void dg_conn_accept(dg_server *srv)
     }
     snprintf(c->peer, sizeof c->peer, "%s", dg_stream_peer(c->stream));
     split_peer_ip(c);
+    if (!admit_unauth(c)) {
+        conn_close(c, false);
+        return;
+    }
     dg_log_debug("conn", "conn=%llu peer=%s msg=\"accepted\"", (unsigned long long)c->id, c->peer);
 }
 
@@ -623,8 +718,9 @@ static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
         return;
     if (!dg_stream_is_ready(c->stream)) {
         if (now_mono - c->accepted_ms > cfg->handshake_timeout_ms) {
-            dg_log_warn("conn", "conn=%llu peer=%s action=handshake msg=\"handshake timeout\"",
-                        (unsigned long long)c->id, c->peer);
+            if (dg_peers_may_warn(c->srv->peers, DG_PEER_HANDSHAKE_FAILED, c->peer_ip, now_mono))
+                dg_log_warn("conn", "conn=%llu peer=%s action=handshake msg=\"handshake timeout\"",
+                            (unsigned long long)c->id, c->peer);
             conn_close(c, false);
         }
         return;
@@ -662,6 +758,7 @@ void dg_conn_sweep_all(dg_server *srv)
         next = c->next; /* sweep_one may close, never free: frees happen in callbacks */
         sweep_one(c, now_mono, now_ms);
     }
+    dg_peers_report(srv->peers, now_mono, false);
 }
 
 void dg_conn_pause_all(dg_server *srv)

@@ -83,6 +83,10 @@ uint64_t dg_conn_id(const dg_conn *c);
 bool dg_conn_has_hello(const dg_conn *c);
 void dg_conn_set_hello(dg_conn *c);
 bool dg_conn_is_over_capacity(const dg_conn *c);
+/* At most one password check (Login, ChangePassword) runs per connection, so
+ * pipelined guesses cannot pass the throttle together: true while one runs. */
+bool dg_conn_is_checking_password(const dg_conn *c);
+void dg_conn_set_checking_password(dg_conn *c, bool is_checking);
 /* The session bound to this connection, or NULL. */
 dg_session *dg_conn_session(dg_conn *c);
 /* Binds `s` (takes a reference, lifts the frame limit to the post-login one),

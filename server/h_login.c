@@ -8,6 +8,10 @@
  * Unknown user and wrong password take the same path (a dummy hash is
  * verified) and get the same answer; denials are audited too. Secrets are
  * wiped as soon as the hasher is done with them.
+ * Every password check is admitted by the throttle before anything runs and
+ * settled when its hash is done (struct pw_check): it counts as a failure
+ * meanwhile, and its connection runs no other check until then, so guesses
+ * sent together are counted before any of them is checked.
  * Loop thread, except the *_run functions.
  */
 #include <stdlib.h>
@@ -21,6 +25,83 @@
 #include "log.h"
 #include "store.h"
 #include "utf8.h"
+
+/* ------------------------------------------------------------ admission */
+
+/* A password check that the throttle counts and that holds its connection's
+ * one check slot, from admission until it is settled. */
+struct pw_check {
+    dg_throttle_ticket ticket;
+    bool is_admitted;
+};
+
+/* DG_OK (admitted: settle it exactly once), DG_ESTATE (this connection is
+ * already checking a password), DG_EFULL (throttled) or DG_EBUSY (too many
+ * checks in flight for the account or the address); *wait_ms for the last two. */
+static int check_admit(dg_req *req, struct pw_check *pc, const char *account, int64_t *wait_ms)
+{
+    int rc;
+
+    *wait_ms = 0;
+    if (dg_conn_is_checking_password(req->conn))
+        return DG_ESTATE;
+    rc = dg_throttle_admit(req->srv->throttle, account, dg_conn_peer_ip(req->conn), dg_now_ms(),
+                           &pc->ticket, wait_ms);
+    if (rc == DG_OK) {
+        pc->is_admitted = true;
+        dg_conn_set_checking_password(req->conn, true);
+    }
+    return rc;
+}
+
+/* Ends an admitted check (a no-op for one that was not admitted). Call it
+ * before the request is answered: the reply may free the connection. */
+static void check_settle(dg_req *req, struct pw_check *pc, const char *account,
+                         enum dg_throttle_outcome outcome)
+{
+    if (!pc->is_admitted)
+        return;
+    pc->is_admitted = false;
+    dg_conn_set_checking_password(req->conn, false);
+    dg_throttle_settle(req->srv->throttle, account, dg_conn_peer_ip(req->conn), &pc->ticket,
+                       outcome, dg_now_ms());
+}
+
+static void fail_in_progress(dg_req *req)
+{
+    dg_req_fail(req, DG_ESTATE, "login_in_progress",
+                "a password is already being checked on this connection; wait for that "
+                "answer before sending another Login or ChangePassword");
+}
+
+/* Refusal of an attempt the throttle did not admit. */
+static void fail_not_admitted(dg_req *req, const char *reason, int64_t wait_ms)
+{
+    dg_req_retry_after(req, wait_ms);
+    if (strcmp(reason, "throttled") == 0)
+        dg_req_fail(req, DG_EFULL, "login_throttled",
+                    "too many failed attempts; try again in %lld s",
+                    (long long)(wait_ms + 999) / 1000);
+    else
+        dg_req_fail(req, DG_EFULL, "login_busy",
+                    "other attempts for this account or from this address are being checked; "
+                    "try again in %lld s",
+                    (long long)(wait_ms + 999) / 1000);
+}
+
+/* False (and answered, naming `field`) if a password to check is longer than any can be. */
+static bool check_password_arg(dg_req *req, const char *password, const char *field)
+{
+    size_t n = strlen(password);
+    char why[96];
+
+    if (n <= DG_PASSWORD_MAX_BYTES)
+        return true;
+    snprintf(why, sizeof why, "at most %d bytes (this one has %zu)", DG_PASSWORD_MAX_BYTES, n);
+    dg_req_violation(req, field, why);
+    dg_req_fail(req, DG_EINVAL, "invalid_argument", "the password is too long: %s", why);
+    return false;
+}
 
 /* ------------------------------------------------------------ Login */
 
@@ -39,10 +120,12 @@ struct login {
     struct dg_audit_buf audit;
     const char *fail_reason;
     int64_t retry_after_ms;
+    struct pw_check check;
 };
 
 static void login_free(struct login *l)
 {
+    dg_assert(!l->check.is_admitted);
     dg_h_audit_fini(&l->audit);
     dg_wipe(l->password, sizeof l->password);
     dg_wipe(l->token, sizeof l->token);
@@ -59,10 +142,8 @@ static void login_denied_done(dg_job *job)
                      "action=%s msg=\"cannot write the audit record of a denied login\" "
                      "error=\"%s\"",
                      req->action, dg_strerror(job->rc));
-    if (strcmp(l->fail_reason, "throttled") == 0) {
-        dg_req_retry_after(req, l->retry_after_ms);
-        dg_req_fail(req, DG_EFULL, "login_throttled", "too many failed logins; try again in %lld s",
-                    (long long)(l->retry_after_ms + 999) / 1000);
+    if (strcmp(l->fail_reason, "throttled") == 0 || strcmp(l->fail_reason, "login_busy") == 0) {
+        fail_not_admitted(req, l->fail_reason, l->retry_after_ms);
     } else if (strcmp(l->fail_reason, "account_disabled") == 0) {
         dg_req_fail(req, DG_EAUTH, "account_disabled", "this account is disabled");
     } else {
@@ -155,11 +236,11 @@ static void login_verify_done(dg_job *job)
     int rc;
 
     if (!l->is_match || l->user.is_disabled) {
-        dg_throttle_failure(srv->throttle, l->account, dg_conn_peer_ip(req->conn), now);
+        check_settle(req, &l->check, l->account, DG_THROTTLE_FAILED);
         login_deny(l, l->is_match ? "account_disabled" : "bad_credentials");
         return;
     }
-    dg_throttle_success(srv->throttle, l->account);
+    check_settle(req, &l->check, l->account, DG_THROTTLE_SUCCEEDED);
     dg_token_new(l->token, hash);
     dg_h_new_session_row(&l->row, req, l->user.id, hash, now);
     dg_h_audit_fill(&l->audit, req, l->user.id, l->user.username, "session", 0, "ok", NULL);
@@ -192,6 +273,7 @@ static void login_read_done(dg_job *job)
         rc = dg_server_hash(req->srv, &l->job);
     }
     if (rc != DG_OK) {
+        check_settle(req, &l->check, l->account, DG_THROTTLE_ABANDONED);
         login_free(l);
         dg_h_fail_job(req, rc);
     }
@@ -207,8 +289,10 @@ void dg_h_login(dg_req *req)
 
     if (!m->username[0])
         dg_req_violation(req, "login.username", "required");
-    if (!m->password[0] || strlen(m->password) > DG_PASSWORD_MAX_BYTES)
-        dg_req_violation(req, "login.password", "required, at most 1024 bytes");
+    if (!m->password[0])
+        dg_req_violation(req, "login.password", "required");
+    if (!check_password_arg(req, m->password, "login.password"))
+        return;
     if (req->status.n_field_violations) {
         dg_req_fail(req, DG_EINVAL, "invalid_argument", "user name and password are required");
         return;
@@ -220,16 +304,22 @@ void dg_h_login(dg_req *req)
         snprintf(l->account, sizeof l->account, "%s", l->username);
     else /* cannot exist; still goes the whole way so it looks like any wrong name */
         dg_utf8_copy(l->account, sizeof l->account, m->username);
-    wait = dg_throttle_wait_ms(srv->throttle, l->account, dg_conn_peer_ip(req->conn), dg_now_ms());
-    if (wait > 0) {
+    rc = check_admit(req, &l->check, l->account, &wait);
+    if (rc == DG_ESTATE) {
+        login_free(l);
+        fail_in_progress(req);
+        return;
+    }
+    if (rc != DG_OK) {
         l->retry_after_ms = wait;
-        login_deny(l, "throttled");
+        login_deny(l, rc == DG_EFULL ? "throttled" : "login_busy");
         return;
     }
     snprintf(l->password, sizeof l->password, "%s", m->password);
     l->job.run = login_read_run;
     l->job.done = login_read_done;
     if ((rc = dg_server_read(srv, &l->job)) != DG_OK) {
+        check_settle(req, &l->check, l->account, DG_THROTTLE_ABANDONED);
         login_free(l);
         dg_h_fail_job(req, rc);
     }
@@ -256,10 +346,12 @@ struct chpw {
     int64_t retry_after_ms;
     const char *fail_reason;
     struct dg_audit_buf audit;
+    struct pw_check check;
 };
 
 static void chpw_free(struct chpw *c)
 {
+    dg_assert(!c->check.is_admitted);
     dg_wipe(c->current, sizeof c->current);
     dg_wipe(c->fresh, sizeof c->fresh);
     dg_wipe(c->token, sizeof c->token);
@@ -277,11 +369,8 @@ static void chpw_denied_done(dg_job *job)
                      "action=%s msg=\"cannot write the audit record of a denied password "
                      "change\" error=\"%s\"",
                      req->action, dg_strerror(job->rc));
-    if (strcmp(c->fail_reason, "throttled") == 0) {
-        dg_req_retry_after(req, c->retry_after_ms);
-        dg_req_fail(req, DG_EFULL, "login_throttled",
-                    "too many failed attempts; try again in %lld s",
-                    (long long)(c->retry_after_ms + 999) / 1000);
+    if (strcmp(c->fail_reason, "throttled") == 0 || strcmp(c->fail_reason, "login_busy") == 0) {
+        fail_not_admitted(req, c->fail_reason, c->retry_after_ms);
     } else {
         dg_req_violation(req, "change_password.current_password", "does not match");
         dg_req_fail(req, DG_EDENIED, "wrong_current_password", "the current password is wrong");
@@ -345,7 +434,6 @@ static void chpw_commit_done(dg_job *job)
     }
     /* Every other connection of this user loses its session at once. */
     dg_sessions_revoke_user(srv->sessions, c->user_id);
-    dg_throttle_success(srv->throttle, c->username);
     c->user.must_change_password = false;
     dg_h_session_from(&tmpl, &c->user, &c->row, dg_now_ms());
     s = dg_sessions_add(srv->sessions, &tmpl);
@@ -386,8 +474,9 @@ static void chpw_hash_done(dg_job *job)
     int64_t now = dg_now_ms();
     int rc;
 
+    check_settle(req, &c->check, c->username,
+                 c->is_match ? DG_THROTTLE_SUCCEEDED : DG_THROTTLE_FAILED);
     if (!c->is_match) {
-        dg_throttle_failure(req->srv->throttle, c->username, dg_conn_peer_ip(req->conn), now);
         chpw_deny(c, "wrong_current_password");
         return;
     }
@@ -426,6 +515,7 @@ static void chpw_read_done(dg_job *job)
         rc = dg_server_hash(req->srv, &c->job);
     }
     if (rc != DG_OK) {
+        check_settle(req, &c->check, c->username, DG_THROTTLE_ABANDONED);
         chpw_free(c);
         dg_h_fail_job(req, rc);
     }
@@ -441,7 +531,9 @@ void dg_h_change_password(dg_req *req)
     int64_t wait;
     int rc;
 
-    if (!m->current_password[0] || strlen(m->current_password) > DG_PASSWORD_MAX_BYTES)
+    if (!check_password_arg(req, m->current_password, "change_password.current_password"))
+        return;
+    if (!m->current_password[0])
         dg_req_violation(req, "change_password.current_password", "required");
     if (dg_password_check_policy(m->new_password, s->username, srv->password_min_len, why,
                                  sizeof why) != DG_OK)
@@ -458,10 +550,15 @@ void dg_h_change_password(dg_req *req)
     c->req = req;
     c->user_id = s->user_id;
     snprintf(c->username, sizeof c->username, "%s", s->username);
-    wait = dg_throttle_wait_ms(srv->throttle, c->username, dg_conn_peer_ip(req->conn), dg_now_ms());
-    if (wait > 0) {
+    rc = check_admit(req, &c->check, c->username, &wait);
+    if (rc == DG_ESTATE) {
+        chpw_free(c);
+        fail_in_progress(req);
+        return;
+    }
+    if (rc != DG_OK) {
         c->retry_after_ms = wait;
-        chpw_deny(c, "throttled");
+        chpw_deny(c, rc == DG_EFULL ? "throttled" : "login_busy");
         return;
     }
     snprintf(c->current, sizeof c->current, "%s", m->current_password);
@@ -471,6 +568,7 @@ void dg_h_change_password(dg_req *req)
     c->job.run = chpw_read_run;
     c->job.done = chpw_read_done;
     if ((rc = dg_server_read(srv, &c->job)) != DG_OK) {
+        check_settle(req, &c->check, c->username, DG_THROTTLE_ABANDONED);
         chpw_free(c);
         dg_h_fail_job(req, rc);
     }

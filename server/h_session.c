@@ -160,7 +160,7 @@ static void authn_deny(struct authn *a, const char *reason)
 
     a->fail_reason = reason;
     if (strcmp(reason, "throttled") != 0)
-        dg_throttle_failure(req->srv->throttle, NULL, dg_conn_peer_ip(req->conn), dg_now_ms());
+        dg_throttle_peer_failure(req->srv->throttle, dg_conn_peer_ip(req->conn), dg_now_ms());
     dg_h_audit_fill(&a->audit, req, a->user.id, a->user.username, "session", a->row.id, "denied",
                     dg_h_reason_detail(reason));
     a->job.run = authn_denied_run;
@@ -277,7 +277,7 @@ void dg_h_authenticate(dg_req *req)
     int rc;
 
     a->req = req;
-    wait = dg_throttle_wait_ms(srv->throttle, NULL, dg_conn_peer_ip(req->conn), dg_now_ms());
+    wait = dg_throttle_peer_wait_ms(srv->throttle, dg_conn_peer_ip(req->conn), dg_now_ms());
     if (wait > 0) {
         a->retry_after_ms = wait;
         authn_deny(a, "throttled");

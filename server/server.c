@@ -31,6 +31,7 @@
 #include "feed.h"
 #include "init.h"
 #include "log.h"
+#include "peers.h"
 #include "perm.h"
 #include "store.h"
 #include "checkpoint.h"
@@ -261,6 +262,7 @@ static void finish_shutdown(dg_server *srv)
     srv->done = NULL;
     dg_feed_free(srv->feed);
     srv->feed = NULL;
+    dg_peers_report(srv->peers, dg_mono_ms(), true); /* what was left out of the log */
     uv_close((uv_handle_t *)&srv->sweep, close_cb_noop);
     uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigint, close_cb_noop);
@@ -575,11 +577,16 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static int start(dg_server *srv)
 {
     dg_throttle_opts to = {
+        .pair_failures = srv->cfg.login_pair_failures,
+        .pair_max_delay_ms = (int64_t)srv->cfg.login_pair_max_delay_s * 1000,
         .account_failures = srv->cfg.login_account_failures,
         .account_window_ms = (int64_t)srv->cfg.login_account_window_s * 1000,
         .account_max_delay_ms = (int64_t)srv->cfg.login_account_max_delay_s * 1000,
         .peer_failures = srv->cfg.login_peer_failures,
         .peer_block_ms = (int64_t)srv->cfg.login_peer_block_s * 1000,
+        .account_max_in_flight = srv->cfg.login_account_max_in_flight,
+        .peer_max_in_flight = srv->cfg.login_peer_max_in_flight,
+        .known_ms = (int64_t)srv->cfg.login_known_address_days * 86400 * 1000,
     };
     int64_t feed_head = 0;
     int rc;
@@ -587,6 +594,7 @@ static int start(dg_server *srv)
     srv->sessions = dg_sessions_new(session_cb, srv);
     srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
+    srv->peers = dg_peers_new(srv->cfg.max_unauth_per_address);
     if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK)
         return rc;
     if ((rc = open_storage(srv, &feed_head)) != DG_OK || (rc = make_dummy_hash(srv)) != DG_OK ||
@@ -654,6 +662,7 @@ int dg_server_run(const dg_config *cfg)
     dg_sessions_free(srv->sessions);
     dg_users_free(srv->users);
     dg_throttle_free(srv->throttle);
+    dg_peers_free(srv->peers);
     dg_tls_conf_free(srv->tls);
     close(lock_fd);
     free(srv);

@@ -42,6 +42,7 @@ typedef struct dg_server {
     struct dg_checkpointer *checkpointer; /* checkpoint.h */
     dg_sessions *sessions;
     dg_throttle *throttle;
+    struct dg_peers *peers; /* per-address connection counts and log summaries (peers.h) */
     struct dg_users *users; /* account directory (users.h) */
     struct dg_feed *feed;   /* change notifications (feed.h) */
     char server_id[40];

@@ -25,13 +25,14 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame pb validate utf8 alloc buf map hex text)
+foreach(t frame pb validate utf8 alloc buf map hex text lograte)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
 # server/ policy logic without I/O
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
 endforeach()
+target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # server/ storage and TLS, against real files in a temp dir
 foreach(t audit store writer tls stream pool)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)

@@ -1,7 +1,9 @@
 /* test_login.c - logging in and out over real TLS: tokens, identical answers
  * for unknown users and wrong passwords, sessions across connections,
- * revocation, password changes, throttling, idle expiry, and the audit
- * record (hash-chained) that each of them leaves. */
+ * revocation, password changes, throttling (pipelined guesses, guesses from
+ * many connections, no lockout of an address that logged in before), idle
+ * expiry, and the audit record (hash-chained) that each of them leaves.
+ * Distinct peers are distinct loopback addresses (127.0.0.2, ...). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +23,8 @@ static dgt_server srv;
 
 /* The shared server tolerates many failures from 127.0.0.1; the throttling
  * tests start servers of their own. */
-static const char SHARED_INI[] = "[login]\npeer_failures = 100000\naccount_failures = 1000\n";
+static const char SHARED_INI[] =
+    "[login]\npeer_failures = 100000\naccount_failures = 1000\npair_failures = 1000\n";
 
 static int setup(void **state)
 {
@@ -337,6 +340,47 @@ static void read_audit(const dgt_server *s, struct audit_counts *n)
     sqlite3_close(db);
 }
 
+/* A password longer than any can be is named as such, not as "required". */
+static void test_an_overlong_password_is_refused_as_too_long(void **state)
+{
+    char *long_password = malloc(30001);
+    dg_client *c = dgt_login(&srv, "admin", srv.admin_password);
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ChangePasswordRequest chpw = DANGAN__V1__CHANGE_PASSWORD_REQUEST__INIT;
+    const Dangan__V1__Status *st;
+    dg_reply *r;
+
+    (void)state;
+    memset(long_password, 'x', 30000);
+    long_password[30000] = '\0';
+    r = login_reply(c, "admin", long_password);
+    st = dg_reply_response(r)->status;
+    assert_status(r, DANGAN__V1__CODE__INVALID_ARGUMENT, "invalid_argument");
+    assert_non_null(strstr(st->message, "too long"));
+    assert_non_null(strstr(st->message, "at most 1024 bytes"));
+    assert_int_equal(st->n_field_violations, 1);
+    assert_string_equal(st->field_violations[0]->field, "login.password");
+    assert_non_null(strstr(st->field_violations[0]->description, "30000"));
+    dg_reply_free(r);
+    chpw.current_password = long_password;
+    chpw.new_password = "a perfectly good new password";
+    req.body_case = DANGAN__V1__REQUEST__BODY_CHANGE_PASSWORD;
+    req.change_password = &chpw;
+    r = dgt_call(c, &req);
+    st = dg_reply_response(r)->status;
+    assert_status(r, DANGAN__V1__CODE__INVALID_ARGUMENT, "invalid_argument");
+    assert_non_null(strstr(st->message, "too long"));
+    assert_string_equal(st->field_violations[0]->field, "change_password.current_password");
+    dg_reply_free(r);
+    /* an empty one is still "required" */
+    r = login_reply(c, "admin", "");
+    assert_status(r, DANGAN__V1__CODE__INVALID_ARGUMENT, "invalid_argument");
+    assert_non_null(strstr(dg_reply_response(r)->status->message, "required"));
+    dg_reply_free(r);
+    free(long_password);
+    dg_client_close(c);
+}
+
 static void test_every_login_logout_and_password_change_is_audited(void **state)
 {
     struct audit_counts n;
@@ -451,6 +495,264 @@ static void test_peer_address_is_blocked_after_many_failures(void **state)
     dgt_server_stop(&s);
 }
 
+/* ------------------------------------------------------------ guessing over raw TLS */
+
+/* A raw TLS connection from `source_ip` (NULL: 127.0.0.1) that has said Hello. */
+static dgt_raw *raw_hello_from(const dgt_server *s, const char *source_ip)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__HelloRequest hello = DANGAN__V1__HELLO_REQUEST__INIT;
+    dgt_raw_opts o = {.source_ip = source_ip};
+    Dangan__V1__Frame *f;
+    dgt_raw *r;
+
+    assert_int_equal(dgt_raw_connect(s->port, &o, &r), 0);
+    hello.protocol_major = 1;
+    hello.client_name = "test_login";
+    req.id = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+    req.hello = &hello;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+    return r;
+}
+
+static uint8_t *pack_login(uint64_t id, const char *user, const char *password, size_t *len)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__LoginRequest m = DANGAN__V1__LOGIN_REQUEST__INIT;
+
+    m.username = (char *)user;
+    m.password = (char *)password;
+    req.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    req.login = &m;
+    return dgt_pack_request(&req, len);
+}
+
+static void raw_send_login(dgt_raw *r, uint64_t id, const char *user, const char *password)
+{
+    size_t n;
+    uint8_t *buf = pack_login(id, user, password, &n);
+
+    assert_int_equal(dgt_raw_write(r, buf, n), 0);
+    free(buf);
+}
+
+/* Sends a Login and returns its reply (free with dangan__v1__frame__free_unpacked). */
+static Dangan__V1__Frame *raw_login(dgt_raw *r, uint64_t id, const char *user, const char *password)
+{
+    Dangan__V1__Frame *f;
+
+    raw_send_login(r, id, user, password);
+    assert_int_equal(dgt_raw_read_frame(r, 30000, &f), 0);
+    assert_int_equal(f->kind_case, DANGAN__V1__FRAME__KIND_RESPONSE);
+    assert_int_equal(f->response->id, id);
+    return f;
+}
+
+static void expect_login(dgt_raw *r, uint64_t id, const char *user, const char *password, int code,
+                         const char *reason)
+{
+    Dangan__V1__Frame *f = raw_login(r, id, user, password);
+
+    assert_int_equal(f->response->status->code, code);
+    if (reason)
+        assert_string_equal(f->response->status->reason, reason);
+    dangan__v1__frame__free_unpacked(f, NULL);
+}
+
+/* Answers to guesses, by reason. Only bad_credentials means a password was checked. */
+struct tally {
+    int checked, in_progress, throttled, busy;
+};
+
+static void tally_reply(struct tally *t, Dangan__V1__Frame *f)
+{
+    const char *reason = f->response->status->reason;
+
+    if (strcmp(reason, "bad_credentials") == 0)
+        t->checked++;
+    else if (strcmp(reason, "login_in_progress") == 0)
+        t->in_progress++;
+    else if (strcmp(reason, "login_throttled") == 0)
+        t->throttled++;
+    else if (strcmp(reason, "login_busy") == 0)
+        t->busy++;
+    else
+        fail_msg("unexpected answer to a guess: %s", reason);
+    dangan__v1__frame__free_unpacked(f, NULL);
+}
+
+/* Denied logins the audit log says were checked (reason bad_credentials). */
+static int audited_checks(const dgt_server *s)
+{
+    char path[512];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n;
+
+    dgt_db_path(s, path, sizeof path);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM audit_log WHERE action = "
+                                        "'session.login' AND outcome = 'denied' AND "
+                                        "detail LIKE '%bad_credentials%'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* 64 wrong passwords sent in one write on one connection: only one is
+ * checked at a time, so the throttle counts each before the next; the rest
+ * are told a check is running, and the connection stays usable. */
+static void test_pipelined_logins_on_one_connection_are_checked_one_at_a_time(void **state)
+{
+    enum { N = 64 };
+    uint8_t *wire = NULL;
+    size_t wire_len = 0;
+    struct tally t = {0};
+    dgt_server s;
+    dgt_raw *r;
+    Dangan__V1__Frame *f;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    r = raw_hello_from(&s, NULL);
+    for (int i = 0; i < N; i++) {
+        size_t n;
+        uint8_t *one = pack_login(100 + (uint64_t)i, "admin", "a wrong guess", &n);
+
+        wire = realloc(wire, wire_len + n);
+        memcpy(wire + wire_len, one, n);
+        wire_len += n;
+        free(one);
+    }
+    assert_int_equal(dgt_raw_write(r, wire, wire_len), 0);
+    free(wire);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(dgt_raw_read_frame(r, 30000, &f), 0);
+        tally_reply(&t, f);
+    }
+    print_message("checked %d, in progress %d, throttled %d, busy %d\n", t.checked, t.in_progress,
+                  t.throttled, t.busy);
+    assert_true(t.checked >= 1 && t.checked <= 5); /* pair_failures */
+    assert_true(t.in_progress > 0);
+    assert_int_equal(audited_checks(&s), t.checked);
+    /* the connection goes on: the right password, asked alone, gets in */
+    expect_login(r, 1000, "admin", s.admin_password, DANGAN__V1__CODE__OK, NULL);
+    dgt_raw_close(r);
+    dgt_server_stop(&s);
+}
+
+/* Guesses from several connections of one address at once, round after
+ * round: the attempts in flight count from admission, so at most the limit
+ * is checked, for one account (pair_failures) and for many (peer_failures). */
+static void guess_from_connections(const dgt_server *s, bool is_spray, int n_rounds,
+                                   struct tally *t)
+{
+    enum { N_CONNS = 8 };
+    dgt_raw *conns[N_CONNS];
+    char name[32];
+
+    for (int i = 0; i < N_CONNS; i++)
+        conns[i] = raw_hello_from(s, NULL);
+    for (int round = 0; round < n_rounds; round++) {
+        for (int i = 0; i < N_CONNS; i++) {
+            snprintf(name, sizeof name, "spray-%d-%d", round, i);
+            raw_send_login(conns[i], 10 + (uint64_t)round, is_spray ? name : "admin",
+                           "a wrong guess");
+        }
+        for (int i = 0; i < N_CONNS; i++) {
+            Dangan__V1__Frame *f;
+
+            assert_int_equal(dgt_raw_read_frame(conns[i], 30000, &f), 0);
+            assert_int_equal(f->response->id, 10 + (uint64_t)round);
+            tally_reply(t, f);
+        }
+    }
+    for (int i = 0; i < N_CONNS; i++)
+        dgt_raw_close(conns[i]);
+    print_message("checked %d, in progress %d, throttled %d, busy %d\n", t->checked, t->in_progress,
+                  t->throttled, t->busy);
+}
+
+static void test_logins_from_many_connections_of_one_address_check_at_most_the_limit(void **state)
+{
+    struct tally t = {0};
+    dgt_server s;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    guess_from_connections(&s, false, 6, &t);
+    assert_true(t.checked >= 1 && t.checked <= 5); /* pair_failures */
+    assert_int_equal(t.checked + t.throttled + t.busy, 8 * 6);
+    assert_int_equal(audited_checks(&s), t.checked);
+    dgt_server_stop(&s);
+}
+
+static void
+test_spraying_from_many_connections_of_one_address_checks_at_most_the_limit(void **state)
+{
+    struct tally t = {0};
+    dgt_server s;
+
+    (void)state;
+    dgt_server_start(&s, "[login]\npeer_failures = 12\n");
+    guess_from_connections(&s, true, 4, &t);
+    assert_true(t.checked >= 1 && t.checked <= 12); /* peer_failures */
+    assert_int_equal(audited_checks(&s), t.checked);
+    dgt_server_stop(&s);
+}
+
+/* Nobody can lock out an account: failures for admin from A do not stop
+ * the right password from B, which logged in before; they do stop further
+ * guesses from A, and an address that never logged in waits a short delay. */
+static void
+test_failures_from_one_address_do_not_lock_out_an_address_that_logged_in_before(void **state)
+{
+    static const char *const A = "127.0.0.3", *const B = "127.0.0.2", *const C = "127.0.0.4";
+    dgt_server s;
+    dgt_raw *a, *b, *c;
+    Dangan__V1__Frame *f;
+    uint32_t wait_ms;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    b = raw_hello_from(&s, B);
+    expect_login(b, 2, "admin", s.admin_password, DANGAN__V1__CODE__OK, NULL);
+    dgt_raw_close(b);
+    a = raw_hello_from(&s, A);
+    for (int i = 0; i < 5; i++)
+        expect_login(a, 10 + (uint64_t)i, "admin", "a wrong guess",
+                     DANGAN__V1__CODE__UNAUTHENTICATED, "bad_credentials");
+    /* A is slowed down ... */
+    f = raw_login(a, 20, "admin", s.admin_password);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__RESOURCE_EXHAUSTED);
+    assert_string_equal(f->response->status->reason, "login_throttled");
+    dangan__v1__frame__free_unpacked(f, NULL);
+    /* ... an address the account never logged in from waits a short delay ... */
+    c = raw_hello_from(&s, C);
+    f = raw_login(c, 2, "admin", s.admin_password);
+    assert_string_equal(f->response->status->reason, "login_throttled");
+    wait_ms = f->response->status->retry_after_ms;
+    assert_true(wait_ms > 0 && wait_ms <= 1000);
+    dangan__v1__frame__free_unpacked(f, NULL);
+    /* ... and B, which logged in before, is not locked out. */
+    b = raw_hello_from(&s, B);
+    expect_login(b, 2, "admin", s.admin_password, DANGAN__V1__CODE__OK, NULL);
+    dgt_raw_close(a);
+    dgt_raw_close(b);
+    dgt_raw_close(c);
+    dgt_server_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest shared[] = {
@@ -463,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_bogus_tokens_are_refused),
         cmocka_unit_test(test_logout_revokes_the_token_everywhere),
         cmocka_unit_test(test_change_password_rules_and_revocation),
+        cmocka_unit_test(test_an_overlong_password_is_refused_as_too_long),
         cmocka_unit_test(test_every_login_logout_and_password_change_is_audited),
     };
     const struct CMUnitTest own[] = {
@@ -470,6 +773,12 @@ int main(void)
         cmocka_unit_test(test_session_ends_at_its_absolute_expiry_despite_activity),
         cmocka_unit_test(test_account_throttling_delays_then_recovers),
         cmocka_unit_test(test_peer_address_is_blocked_after_many_failures),
+        cmocka_unit_test(test_pipelined_logins_on_one_connection_are_checked_one_at_a_time),
+        cmocka_unit_test(test_logins_from_many_connections_of_one_address_check_at_most_the_limit),
+        cmocka_unit_test(
+            test_spraying_from_many_connections_of_one_address_checks_at_most_the_limit),
+        cmocka_unit_test(
+            test_failures_from_one_address_do_not_lock_out_an_address_that_logged_in_before),
     };
     int failed = cmocka_run_group_tests_name("shared server", shared, setup, teardown);
 

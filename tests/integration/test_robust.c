@@ -2,7 +2,8 @@
  * clear error where one can be given, while a logged-in bystander keeps
  * working: garbage instead of TLS, garbage frames inside TLS, invalid UTF-8,
  * oversized lengths, wrong frame kinds, unknown requests, timeouts, a full
- * server. */
+ * server, one address holding many connections without logging in, and a
+ * scan's failed handshakes (summarised in the log, not one line each). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,14 +50,15 @@ static void assert_bystander_fine(void)
     dg_reply_free(r);
 }
 
-static dgt_raw *raw_after_hello(int port)
+static dgt_raw *raw_after_hello_from(int port, const char *source_ip)
 {
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
     Dangan__V1__HelloRequest hello = DANGAN__V1__HELLO_REQUEST__INIT;
+    dgt_raw_opts o = {.source_ip = source_ip};
     Dangan__V1__Frame *f;
     dgt_raw *r;
 
-    assert_int_equal(dgt_raw_connect(port, NULL, &r), 0);
+    assert_int_equal(dgt_raw_connect(port, &o, &r), 0);
     hello.protocol_major = 1;
     hello.client_name = "test_robust";
     req.id = 1;
@@ -67,6 +69,11 @@ static dgt_raw *raw_after_hello(int port)
     assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
     dangan__v1__frame__free_unpacked(f, NULL);
     return r;
+}
+
+static dgt_raw *raw_after_hello(int port)
+{
+    return raw_after_hello_from(port, NULL);
 }
 
 /* Reads the error reply, checks it, and checks that the connection then closes. */
@@ -325,6 +332,141 @@ static void test_a_full_server_says_so_and_keeps_serving_the_others(void **state
     dgt_server_stop(&s);
 }
 
+static void raw_login_ok(dgt_raw *r, const char *user, const char *password)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__LoginRequest login = DANGAN__V1__LOGIN_REQUEST__INIT;
+    Dangan__V1__Frame *f;
+
+    login.username = (char *)user;
+    login.password = (char *)password;
+    req.id = 7;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    req.login = &login;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    assert_int_equal(dgt_raw_read_frame(r, 30000, &f), 0);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+}
+
+/* One address may keep only max_unauthenticated_per_address connections
+ * that are not logged in; one more is told why and closed; logged-in
+ * connections and other addresses are not affected. */
+static void test_unauthenticated_connections_per_address_are_capped(void **state)
+{
+    dgt_server s;
+    dg_client *bystander_here, *c;
+    dg_client_opts o;
+    dgt_raw *held[4], *r, *other;
+    Dangan__V1__Frame *f;
+    int64_t rtt;
+
+    (void)state;
+    dgt_server_start(&s, "[limits]\nmax_unauthenticated_per_address = 4\n");
+    bystander_here = dgt_login(&s, "admin", s.admin_password); /* logged in: not counted */
+    for (int i = 0; i < 4; i++)
+        held[i] = raw_after_hello(s.port);
+    /* once one of them logs in, there is room for another */
+    raw_login_ok(held[0], "admin", s.admin_password);
+    r = raw_after_hello(s.port);
+    dgt_raw_close(held[0]);
+    held[0] = r;
+    /* four are not logged in now: a fifth is told why, then closed */
+    assert_int_equal(dgt_raw_connect(s.port, NULL, &r), 0);
+    assert_int_equal(dgt_raw_read_frame(r, 5000, &f), 0);
+    assert_int_equal(f->response->id, 0);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__RESOURCE_EXHAUSTED);
+    assert_string_equal(f->response->status->reason, "too_many_unauthenticated");
+    assert_non_null(strstr(f->response->status->message, "127.0.0.1"));
+    assert_non_null(strstr(f->response->status->message, "at most 4"));
+    dangan__v1__frame__free_unpacked(f, NULL);
+    assert_true(dgt_raw_wait_closed(r, 5000));
+    dgt_raw_close(r);
+    /* libdangan passes the reason on */
+    memset(&o, 0, sizeof o);
+    o.server = s.addr;
+    o.fingerprint = s.fingerprint;
+    assert_int_not_equal(dg_client_open(&o, &c), DG_OK);
+    print_message("libdangan: %s\n", dg_client_errmsg(c));
+    assert_non_null(strstr(dg_client_errmsg(c), "not logged in"));
+    dg_client_close(c);
+    /* another address and the logged-in connection are not affected */
+    other = raw_after_hello_from(s.port, "127.0.0.2");
+    assert_int_equal(dg_client_ping(bystander_here, &rtt), DG_OK);
+    dgt_raw_close(other);
+    for (int i = 0; i < 4; i++)
+        dgt_raw_close(held[i]);
+    dg_client_close(bystander_here);
+    dgt_server_stop(&s);
+}
+
+/* Connections still in their handshake count too; past a few refusals the
+ * rest are closed at once, so one address holds at most cap + 4 slots. */
+static void test_handshaking_connections_count_and_the_excess_is_closed_at_once(void **state)
+{
+    enum { N = 40, CAP = 4, REFUSING = 4 };
+    int fds[N];
+    dgt_server s;
+    dg_client *bystander_here;
+    dgt_raw *other;
+    int64_t rtt;
+
+    (void)state;
+    dgt_server_start(&s, "[limits]\nmax_unauthenticated_per_address = 4\n");
+    bystander_here = dgt_login(&s, "admin", s.admin_password);
+    for (int i = 0; i < N; i++) {
+        fds[i] = dgt_tcp_connect(s.port); /* and then silence: no ClientHello */
+        assert_true(fds[i] >= 0);
+    }
+    /* accepted in order: the first CAP + REFUSING wait in their handshake */
+    for (int i = CAP + REFUSING; i < N; i++)
+        assert_true(dgt_tcp_wait_closed(fds[i], 5000));
+    for (int i = 0; i < CAP + REFUSING; i++)
+        assert_false(dgt_tcp_wait_closed(fds[i], 20));
+    other = raw_after_hello_from(s.port, "127.0.0.2");
+    assert_int_equal(dg_client_ping(bystander_here, &rtt), DG_OK);
+    /* the log names the refusals a few times, not once per connection */
+    assert_true(dgt_log_count(&s, "are not logged in;") <= 5);
+    assert_true(dgt_log_count(&s, "are not logged in;") >= 1);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    dgt_raw_close(other);
+    dg_client_close(bystander_here);
+    assert_int_equal(dgt_server_stop_keep(&s), 0);
+    assert_true(dgt_log_has(&s, "more refused connections from 127.0.0.1"));
+    assert_false(dgt_log_has(&s, " error "));
+    dgt_rmtree(s.root);
+}
+
+/* A scan: 40 connections that fail the TLS handshake. The first few are
+ * logged, the rest summarised in one line (here at shutdown, which reports
+ * what the current minute left out). */
+static void test_failed_handshakes_are_logged_a_few_times_then_summarised(void **state)
+{
+    static const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    enum { N = 40 };
+    dgt_server s;
+    int n_lines;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    for (int i = 0; i < N; i++) {
+        int fd = dgt_tcp_connect(s.port);
+
+        assert_true(fd >= 0);
+        assert_true(write(fd, junk, sizeof junk - 1) > 0);
+        assert_true(dgt_tcp_wait_closed(fd, 5000));
+        close(fd);
+    }
+    n_lines = dgt_log_count(&s, "user=- action=handshake msg=");
+    print_message("%d of %d failed handshakes logged one by one\n", n_lines, N);
+    assert_int_equal(n_lines, 5);
+    assert_int_equal(dgt_server_stop_keep(&s), 0);
+    assert_true(dgt_log_has(&s, "msg=\"35 more failed handshakes from 127.0.0.1 in the last"));
+    assert_false(dgt_log_has(&s, " error "));
+    dgt_rmtree(s.root);
+}
+
 int main(void)
 {
     const struct CMUnitTest shared[] = {
@@ -342,6 +484,9 @@ int main(void)
         cmocka_unit_test(test_silent_connections_are_closed_after_the_handshake_timeout),
         cmocka_unit_test(test_connections_without_login_are_closed_after_the_prelogin_timeout),
         cmocka_unit_test(test_a_full_server_says_so_and_keeps_serving_the_others),
+        cmocka_unit_test(test_unauthenticated_connections_per_address_are_capped),
+        cmocka_unit_test(test_handshaking_connections_count_and_the_excess_is_closed_at_once),
+        cmocka_unit_test(test_failed_handshakes_are_logged_a_few_times_then_summarised),
     };
     int failed = cmocka_run_group_tests_name("shared server", shared, setup, teardown);
 

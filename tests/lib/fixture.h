@@ -68,6 +68,8 @@ typedef struct dgt_raw_opts {
     bool without_alpn;
     int rcvbuf;               /* SO_RCVBUF before connecting, 0 = system default */
     bool allow_renegotiation; /* let this client ask for a renegotiation */
+    const char *source_ip;    /* local address to connect from ("127.0.0.2": another peer
+                               * on loopback, as Linux routes all of 127/8 there); NULL: any */
 } dgt_raw_opts;
 /* Connects and handshakes; returns 0 or the mbedTLS error; *out set on 0. */
 int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out);
@@ -110,6 +112,8 @@ void dgt_create_customers_with(dg_client *c, int n, const char *prefix,
 
 /* Plain TCP: connect, send bytes, return fd. */
 int dgt_tcp_connect(int port);
+/* The same from a given local address (NULL: any); -1 on failure. */
+int dgt_tcp_connect_from(int port, const char *source_ip);
 /* Reads until EOF or timeout; true if the peer closed within timeout_ms. */
 bool dgt_tcp_wait_closed(int fd, int timeout_ms);
 

@@ -31,6 +31,34 @@ struct dgt_raw {
 
 static const char *alpn[] = {"dangan/1", NULL};
 
+/* A TCP socket connected to 127.0.0.1:port, with SO_RCVBUF (0: default) and
+ * bound to source_ip (NULL: any) first; -1 on failure. */
+static int open_socket(int port, int rcvbuf, const char *source_ip)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0)
+        return -1;
+    if (rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (source_ip) {
+        struct sockaddr_in local = {.sin_family = AF_INET};
+
+        if (inet_pton(AF_INET, source_ip, &local.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out)
 {
     dgt_raw *r = calloc(1, sizeof *r);
@@ -44,14 +72,10 @@ int dgt_raw_connect(int port, const dgt_raw_opts *o, dgt_raw **out)
     mbedtls_entropy_init(&r->entropy);
     mbedtls_ctr_drbg_init(&r->drbg);
     snprintf(port_text, sizeof port_text, "%d", port);
-    if (o && o->rcvbuf) {
+    if (o && (o->rcvbuf || o->source_ip)) {
         /* A small receive window must be set before connect to take effect. */
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-
-        r->net.fd = socket(AF_INET, SOCK_STREAM, 0);
-        setsockopt(r->net.fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        if (connect(r->net.fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        r->net.fd = open_socket(port, o->rcvbuf, o->source_ip);
+        if (r->net.fd < 0) {
             rc = -1;
             goto fail;
         }
@@ -200,16 +224,12 @@ void dgt_raw_close(dgt_raw *r)
 
 int dgt_tcp_connect(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    return open_socket(port, 0, NULL);
+}
 
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
+int dgt_tcp_connect_from(int port, const char *source_ip)
+{
+    return open_socket(port, 0, source_ip);
 }
 
 bool dgt_tcp_wait_closed(int fd, int timeout_ms)

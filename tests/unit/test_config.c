@@ -87,11 +87,17 @@ static void test_config_defaults_match_design_s11(void **state)
     assert_int_equal(c.idle_timeout_ms, 45000);
     assert_int_equal(c.session_idle_s, 30 * 60);
     assert_int_equal(c.session_absolute_s, 10 * 3600);
+    assert_int_equal(c.max_unauth_per_address, 32);
+    assert_int_equal(c.login_pair_failures, 5);
+    assert_int_equal(c.login_pair_max_delay_s, 15 * 60);
     assert_int_equal(c.login_account_failures, 5);
     assert_int_equal(c.login_account_window_s, 15 * 60);
-    assert_int_equal(c.login_account_max_delay_s, 15 * 60);
+    assert_int_equal(c.login_account_max_delay_s, 60);
     assert_int_equal(c.login_peer_failures, 20);
     assert_int_equal(c.login_peer_block_s, 15 * 60);
+    assert_int_equal(c.login_account_max_in_flight, 4);
+    assert_int_equal(c.login_peer_max_in_flight, 8);
+    assert_int_equal(c.login_known_address_days, 30);
     assert_int_equal(c.argon2_memory_kib, 19456);
     assert_int_equal(c.argon2_iterations, 2);
     assert_int_equal(c.argon2_lanes, 1);
@@ -110,10 +116,17 @@ static void test_config_load_applies_values_from_every_section(void **state)
                                   "[limits]\n"
                                   "max_in_flight = 16\n"
                                   "idle_timeout_ms = 5000\n"
+                                  "max_unauthenticated_per_address = 9\n"
                                   "[sessions]\n"
                                   "idle_timeout_s = 600\n"
                                   "[login]\n"
                                   "peer_failures = 7\n"
+                                  "pair_failures = 3\n"
+                                  "pair_max_delay_s = 120\n"
+                                  "account_max_delay_s = 30\n"
+                                  "account_max_in_flight = 2\n"
+                                  "peer_max_in_flight = 6\n"
+                                  "known_address_days = 0\n"
                                   "[passwords]\n"
                                   "argon2_memory_kib = 65536\n"
                                   "[store]\n"
@@ -129,7 +142,14 @@ static void test_config_load_applies_values_from_every_section(void **state)
     assert_int_equal(c.max_in_flight, 16);
     assert_int_equal(c.idle_timeout_ms, 5000);
     assert_int_equal(c.session_idle_s, 600);
+    assert_int_equal(c.max_unauth_per_address, 9);
     assert_int_equal(c.login_peer_failures, 7);
+    assert_int_equal(c.login_pair_failures, 3);
+    assert_int_equal(c.login_pair_max_delay_s, 120);
+    assert_int_equal(c.login_account_max_delay_s, 30);
+    assert_int_equal(c.login_account_max_in_flight, 2);
+    assert_int_equal(c.login_peer_max_in_flight, 6);
+    assert_int_equal(c.login_known_address_days, 0);
     assert_int_equal(c.argon2_memory_kib, 65536);
     assert_int_equal(c.readers, 4);
 }
@@ -162,6 +182,12 @@ static const struct bad_line {
     {"negative", "[server]\nlisten = 127.0.0.1:1\n\n[limits]\nmax_in_flight = -1\n",
      ":5:", "max_in_flight"},
     {"negative zero", "[login]\npeer_failures = -0\n", ":2:", "peer_failures"},
+    {"no pair failures allowed", "[login]\npair_failures = 0\n", ":2:", "pair_failures"},
+    {"nothing in flight allowed", "[login]\npeer_max_in_flight = 0\n", ":2:", "peer_max_in_flight"},
+    {"known for ten years and a day", "[login]\nknown_address_days = 3651\n",
+     ":2:", "known_address_days"},
+    {"no unauthenticated connection allowed", "[limits]\nmax_unauthenticated_per_address = 0\n",
+     ":2:", "max_unauthenticated_per_address"},
     {"above maximum", "[limits]\nmax_in_flight = 1025\n", ":2:", "max_in_flight"},
     {"below minimum", "[server]\nmax_connections = 0\n", ":2:", "max_connections"},
     {"beyond 64 bits", "[store]\nreaders = 99999999999999999999999\n", ":2:", "readers"},
@@ -317,6 +343,32 @@ static void test_config_last_duplicate_key_in_a_file_wins(void **state)
     assert_int_equal(c.max_in_flight, 32);
 }
 
+/* deploy/dangand.conf.example names every setting with its default value:
+ * loading it must change nothing, and it must name the settings added last. */
+static void test_config_example_file_states_the_defaults(void **state)
+{
+    static const char *const must_name[] = {"max_unauthenticated_per_address", "pair_failures",
+                                            "known_address_days", "peer_max_in_flight"};
+    char path[1024], err[512] = "", text[16384];
+    dg_config c, d;
+    size_t n;
+    FILE *f;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/deploy/dangand.conf.example", SOURCE_DIR);
+    dg_config_defaults(&c);
+    dg_config_defaults(&d);
+    assert_int_equal(dg_config_load(&c, path, err, sizeof err), DG_OK);
+    assert_memory_equal(&c, &d, sizeof c);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (size_t i = 0; i < DG_ARRAY_LEN(must_name); i++)
+        assert_non_null(strstr(text, must_name[i]));
+}
+
 #define DIR_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup_dir, teardown_dir)
 
 int main(void)
@@ -334,6 +386,7 @@ int main(void)
         DIR_TEST(test_config_file_overrides_defaults_and_set_overrides_file),
         DIR_TEST(test_config_second_file_overrides_first),
         DIR_TEST(test_config_last_duplicate_key_in_a_file_wins),
+        cmocka_unit_test(test_config_example_file_states_the_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
