@@ -34,7 +34,7 @@ foreach(t config auth throttle)
 endforeach()
 target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # server/ storage and TLS, against real files in a temp dir
-foreach(t audit store writer tls stream pool)
+foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
 foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign feed)
