@@ -37,7 +37,7 @@ target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign feed)
+foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign feed crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()

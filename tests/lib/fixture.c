@@ -225,6 +225,18 @@ void dgt_server_restart_same_port(dgt_server *s)
     spawn_serve(s); /* s->port is the one it had */
 }
 
+void dgt_server_kill(dgt_server *s)
+{
+    int status;
+
+    if (s->pid <= 0)
+        return;
+    track(s->pid, false);
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+}
+
 int dgt_server_stop_keep(dgt_server *s)
 {
     int status;

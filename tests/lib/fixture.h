@@ -39,6 +39,8 @@ void dgt_server_restart(dgt_server *s, const char *extra_ini);
 void dgt_server_restart_same_port(dgt_server *s);
 /* SIGTERM, wait; returns the exit status (-1 if it died by a signal). Keeps the data dir. */
 int dgt_server_stop_keep(dgt_server *s);
+/* SIGKILL, as a power cut or the OOM killer would; waits for it. Keeps the data dir. */
+void dgt_server_kill(dgt_server *s);
 /* Stops, asserts exit 0 and no error lines, removes the temp dir. */
 void dgt_server_stop(dgt_server *s);
 /* True if the server log contains `needle`. */
