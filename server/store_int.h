@@ -18,7 +18,19 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
+/* Statements built at run time (list and search SQL varies with the filter's
+ * shape), cached by their text. At most STORE_DYN_STMTS idle ones are kept;
+ * the least recently used idle one makes room. A statement a caller holds
+ * (between store_stmt_text and store_stmt_release) or that is running is
+ * never finalized: eviction skips it, and the cache may exceed the bound by
+ * the statements in use at once (bounded by the callers' nesting). */
 #define STORE_DYN_STMTS 256
+
+struct dyn_stmt {
+    sqlite3_stmt *stmt;
+    struct dyn_stmt *newer, *older; /* recency list, st->dyn_newest first */
+    bool is_held;                   /* handed out and not yet released */
+};
 
 /* A search-index write waiting for the transaction's end (store_search.c). */
 struct search_op;
@@ -36,7 +48,8 @@ struct dg_store {
     size_t search_ops_mark; /* n_search_ops at the open job savepoint */
     int wal_frames;         /* frames in the WAL after the last commit (writers) */
     struct stmt_slot slots[STORE_STMT_SLOTS];
-    dg_map *dyn;       /* SQL text → sqlite3_stmt*, for statements built per request */
+    dg_map *dyn; /* SQL text → struct dyn_stmt *, for statements built per request */
+    struct dyn_stmt *dyn_newest, *dyn_oldest;
     size_t n_dyn;
     char err[256];
 };
@@ -46,9 +59,15 @@ struct dg_store {
  * (st->err says why). */
 sqlite3_stmt *store_stmt(dg_store *st, const char *sql);
 /* The cached statement for SQL text built at run time (list filters): keyed
- * by the text itself, at most STORE_DYN_STMTS kept. Reset, bindings cleared.
- * NULL on a prepare error. */
+ * by the text itself. Reset, bindings cleared, and held by the caller until
+ * store_stmt_release: the cache never finalizes it meanwhile, so the caller
+ * may run other statements (and build other texts) while stepping it. If the
+ * same text is already held (nested use), a private statement is prepared
+ * and the release finalizes it. NULL on a prepare error (st->err says why). */
 sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql);
+/* Ends the caller's hold on a statement from store_stmt_text: resets it and
+ * makes it idle (evictable). Accepts NULL. */
+void store_stmt_release(dg_store *st, sqlite3_stmt *s);
 /* Registers the "dangan" FTS5 tokenizer on a connection (store_search.c). */
 int store_search_register(dg_store *st);
 /* Drops queued search writes from index `from` on (a rollback), or all. */

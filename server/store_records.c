@@ -898,7 +898,7 @@ int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list
     bind_params(s, &ps);
     cap = q->limit ? q->limit : 1;
     if (!(out->records = dg_arena_calloc(a, cap, sizeof *out->records))) {
-        sqlite3_reset(s);
+        store_stmt_release(st, s);
         return DG_ENOMEM;
     }
     key_col = sqlite3_column_count(s) - 1;
@@ -910,7 +910,7 @@ int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list
             break;
         }
         if ((rc = read_row(s, q->kind, a, &r)) != DG_OK) {
-            sqlite3_reset(s);
+            store_stmt_release(st, s);
             return rc;
         }
         out->records[out->n++] = r;
@@ -921,7 +921,7 @@ int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list
             out->last_is_blob = true;
             out->last_blob = dg_arena_alloc(a, n ? n : 1);
             if (!out->last_blob) {
-                sqlite3_reset(s);
+                store_stmt_release(st, s);
                 return DG_ENOMEM;
             }
             memcpy(out->last_blob, sqlite3_column_blob(s, key_col), n);
@@ -931,7 +931,7 @@ int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list
             out->last_int = sqlite3_column_int64(s, key_col);
         }
     }
-    sqlite3_reset(s);
+    store_stmt_release(st, s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_err(st, rc);
     for (size_t i = 0; i < out->n; i++)

@@ -321,14 +321,14 @@ static int search_column(dg_store *st, struct search_state *ss, int col, const c
 
         ss->scanned++;
         if ((frc = doc_customer(st, sqlite3_column_int64(s, 0), &id)) != DG_OK) {
-            sqlite3_reset(s);
+            store_stmt_release(st, s);
             return frc;
         }
         if (id == 0 || was_seen(ss, id, a))
             continue;
         c = filtered(st, filter, id, a, &frc);
         if (frc != DG_OK) {
-            sqlite3_reset(s);
+            store_stmt_release(st, s);
             return frc;
         }
         if (!c)
@@ -338,10 +338,10 @@ static int search_column(dg_store *st, struct search_state *ss, int col, const c
     if (ss->n < ss->limit && ss->scanned < ss->max_scan && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         /* A malformed expression is the caller's input, not a storage fault. */
         rc = store_err(st, rc);
-        sqlite3_reset(s);
+        store_stmt_release(st, s);
         return rc == DG_EIO ? DG_EINVAL : rc;
     }
-    sqlite3_reset(s);
+    store_stmt_release(st, s);
     return DG_OK;
 }
 
