@@ -83,4 +83,40 @@ int store_bind_text(sqlite3_stmt *s, int idx, const char *text);
 /* Binds an integer, or NULL when value == 0 and the column uses NULL for "none". */
 int store_bind_id(sqlite3_stmt *s, int idx, int64_t id);
 
+/* ---- SQL built at run time (store_records.c): list queries and the search
+ * query share the filter, the select list and the reading of a record. */
+
+#define STORE_SQL_MAX 4096 /* a statement's text: the widest select list plus a filter */
+#define STORE_MAX_PARAMS 64
+
+/* The parameters of a statement whose text is being written: each
+ * store_param_* call returns the number of its ?N. Values are borrowed until
+ * the statement is released. */
+struct store_params {
+    struct store_param {
+        enum dg_key_type type;
+        int64_t i;
+        const void *p;
+        size_t len;
+    } v[STORE_MAX_PARAMS];
+    int n;
+};
+
+int store_param_int(struct store_params *ps, int64_t v);
+int store_param_text(struct store_params *ps, const char *v);
+/* A value of the storage class the key says (a sort key, from a row or a cursor). */
+int store_param_key(struct store_params *ps, const dg_sort_key *k);
+void store_params_bind(sqlite3_stmt *s, const struct store_params *ps);
+/* Appends to sql the select list of kind k, each column qualified "c.", as
+ * store_rec_read reads it from column 0 on. `sql` holds STORE_SQL_MAX bytes
+ * in all; going past it is a bug (asserted). */
+void store_rec_select(char *sql, enum dg_kind k);
+/* Appends q's filter, including the visibility of restricted tiers, as
+ * conditions " AND ..." on the row alias c, adding their parameters to ps.
+ * The same code writes the WHERE of every list. Same room as above. */
+void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q);
+/* Reads the current row of s (store_rec_select's columns from 0 on) into a
+ * new record in `a`, a customer's tags and custom values included. */
+int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out);
+
 #endif

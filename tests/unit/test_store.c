@@ -325,6 +325,55 @@ static void found(dg_store *st, const char *query, char *out, size_t cap)
     dg_arena_free(a);
 }
 
+/* The widest filter a request can carry (every list at its cap, every
+ * optional condition, restricted tiers, a text cursor) still fits the SQL
+ * text of a list and of a search. */
+static void test_the_widest_filter_fits_a_list_and_a_search(void **state)
+{
+    static const char *const eight[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    static const dg_custom_value custom[] = {
+        {"field_one", "v"}, {"field_two", "v"}, {"field_three", "v"}, {"field_four", "v"}};
+    dg_store *st = create();
+    dg_list_query q = {.kind = DG_KIND_CUSTOMER,
+                       .tiers = eight,
+                       .n_tiers = 8,
+                       .statuses = eight,
+                       .n_statuses = 8,
+                       .intentions = eight,
+                       .n_intentions = 8,
+                       .values = eight,
+                       .n_values = 8,
+                       .industry = "i",
+                       .region = "r",
+                       .tag = "t",
+                       .owner_id = 1,
+                       .custom = custom,
+                       .n_custom = 4,
+                       .restricted = {"a", "b", "c"},
+                       .n_restricted = 3,
+                       .viewer_id = 1,
+                       .sort_column = "code",
+                       .is_desc = true,
+                       .has_after = true,
+                       .after_key = {.type = DG_KEY_TEXT, .data = (const uint8_t *)"C-1", .len = 3},
+                       .after_id = 1,
+                       .limit = 10};
+    dg_arena *a = dg_arena_new(1 << 20);
+    dg_search_hit *hits;
+    dg_list_page page;
+    char expr[64];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(dg_store_rec_list(st, &q, a, &page), DG_OK);
+    assert_int_equal(page.n, 0);
+    assert_int_equal(dg_text_search_expr("长城", expr, sizeof expr), DG_OK);
+    assert_int_equal(dg_store_search(st, expr, &q, 10, 1000, a, &hits, &n), DG_OK);
+    assert_int_equal(n, 0);
+    dg_arena_free(a);
+    dg_store_close(st);
+}
+
 /* Search documents wait for the commit (one index flush per group commit),
  * so a job rolled back to its savepoint must take its documents with it. */
 static void test_search_documents_follow_savepoints_and_commit(void **state)
@@ -696,6 +745,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_search_and_lists_through_more_filter_shapes_than_the_cache_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_widest_filter_fits_a_list_and_a_search, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_search_documents_follow_savepoints_and_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restart_starts_the_wal_over, setup,
