@@ -296,13 +296,16 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
 {
     char sql[SQL_MAX + 64];
     sqlite3_stmt *s;
+    int rc;
 
     snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE code = ?1",
              sql_for(DG_KIND_CUSTOMER)->columns);
     if (!(s = store_stmt_text(st, sql)))
         return DG_EIO;
     sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-    return one_record(st, s, DG_KIND_CUSTOMER, a, out);
+    rc = one_record(st, s, DG_KIND_CUSTOMER, a, out);
+    store_stmt_release(st, s);
+    return rc;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -521,7 +524,9 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     if (new_email)
         sqlite3_bind_text(s, p++, keys->dup_email, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, p, r->id);
-    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+    rc = store_exec_stmt(st, s);
+    store_stmt_release(st, s);
+    if (rc != DG_OK)
         return rc;
     if (sqlite3_changes(st->db) != 1)
         return DG_ENOTFOUND;
@@ -994,17 +999,17 @@ static int children(dg_store *st, enum dg_kind k, int64_t customer_id, const cha
     sqlite3_bind_int64(s, 2, limit);
     *n = 0;
     if (!(*out = dg_arena_calloc(a, limit ? limit : 1, sizeof **out))) {
-        sqlite3_reset(s);
+        store_stmt_release(st, s);
         return DG_ENOMEM;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if ((rc = read_row(s, k, a, &(*out)[*n])) != DG_OK) {
-            sqlite3_reset(s);
+            store_stmt_release(st, s);
             return rc;
         }
         (*n)++;
     }
-    sqlite3_reset(s);
+    store_stmt_release(st, s);
     return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
 }
 
