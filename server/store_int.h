@@ -1,5 +1,6 @@
 /* store_int.h - private to server/store*.c: the connection struct, the
- * statement cache and the SQLite → dg_err translation. Nothing else includes it.
+ * statement cache, the SQLite → dg_err translation, and the pieces of list
+ * SQL that the search query shares. Nothing else includes it.
  */
 #ifndef DG_STORE_INT_H
 #define DG_STORE_INT_H
