@@ -5,9 +5,10 @@
  * exactly the state the answer reflects (DESIGN §8), so "read, then subscribe
  * from the snapshot" misses nothing. Records come back in the request's
  * arena and are converted to protobuf on the loop thread.
- * List pages are keyset-paginated: the cursor holds the sort key and id of
- * the last row, so a page costs the same anywhere in the list and rows
- * inserted meanwhile neither repeat nor shift others; no COUNT(*).
+ * List pages are keyset-paginated: the cursor holds the sort key (with its
+ * storage class) and id of the last row, so a page costs the same anywhere
+ * in the list and rows inserted meanwhile neither repeat nor shift others;
+ * no COUNT(*).
  * Loop thread, except the *_run functions.
  */
 #include <ctype.h>
@@ -25,6 +26,7 @@
 #include "handlers.h"
 #include "hex.h"
 #include "text.h"
+#include "utf8.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX 1000
@@ -407,21 +409,30 @@ static bool filter_from(dg_req *req, enum dg_kind kind, const Dangan__V1__ListFi
     return true;
 }
 
+/* Every sort a list accepts. `key` is the storage class of the column (the
+ * schema's: all are NOT NULL in STRICT tables); a cursor's key must have it. */
 static const struct {
     enum dg_kind kind; /* DG_KIND_NONE: every kind but customers */
     const char *name;
     const char *column;
+    enum dg_key_type key;
 } sorts[] = {
-    {DG_KIND_CUSTOMER, "name", "name_key"}, {DG_KIND_CUSTOMER, "code", "code"},
-    {DG_KIND_CUSTOMER, "created", "id"},    {DG_KIND_CUSTOMER, "updated", "updated_at"},
-    {DG_KIND_CUSTOMER, "tier", "tier"},     {DG_KIND_CUSTOMER, "last_contact", "last_contact_at"},
-    {DG_KIND_NONE, "created", "id"},        {DG_KIND_NONE, "updated", "updated_at"},
-    {DG_KIND_INTERACTION, "at", "at_ms"},   {DG_KIND_DEAL, "at", "at_ms"},
-    {DG_KIND_FEEDBACK, "at", "at_ms"},      {DG_KIND_TASK, "due", "due_at_ms"},
+    {DG_KIND_CUSTOMER, "name", "name_key", DG_KEY_BLOB},
+    {DG_KIND_CUSTOMER, "code", "code", DG_KEY_TEXT},
+    {DG_KIND_CUSTOMER, "created", "id", DG_KEY_INT},
+    {DG_KIND_CUSTOMER, "updated", "updated_at", DG_KEY_INT},
+    {DG_KIND_CUSTOMER, "tier", "tier", DG_KEY_TEXT},
+    {DG_KIND_CUSTOMER, "last_contact", "last_contact_at", DG_KEY_INT},
+    {DG_KIND_NONE, "created", "id", DG_KEY_INT},
+    {DG_KIND_NONE, "updated", "updated_at", DG_KEY_INT},
+    {DG_KIND_INTERACTION, "at", "at_ms", DG_KEY_INT},
+    {DG_KIND_DEAL, "at", "at_ms", DG_KEY_INT},
+    {DG_KIND_FEEDBACK, "at", "at_ms", DG_KEY_INT},
+    {DG_KIND_TASK, "due", "due_at_ms", DG_KEY_INT},
 };
 
 static bool sort_from(dg_req *req, enum dg_kind kind, const char *sort, dg_list_query *q,
-                      const char **name)
+                      const char **name, enum dg_key_type *key)
 {
     bool desc = sort[0] == '-';
     const char *n = desc ? sort + 1 : sort;
@@ -438,6 +449,7 @@ static bool sort_from(dg_req *req, enum dg_kind kind, const char *sort, dg_list_
             q->sort_column = sorts[i].column;
             q->is_desc = desc;
             *name = sorts[i].name;
+            *key = sorts[i].key;
             return true;
         }
     }
@@ -447,22 +459,28 @@ static bool sort_from(dg_req *req, enum dg_kind kind, const char *sort, dg_list_
     return false;
 }
 
-/* Cursor text: base64url of "v1|sort|dir|i:INT or b:HEX|ID". */
+/* Cursor text: base64url (no padding) of "v2|SORT|DIR|KEY|ID": DIR 1 for
+ * descending; KEY "i:" and a decimal integer, "t:" and the hex of UTF-8
+ * text, or "b:" and the hex of a blob: the key keeps its storage class, which
+ * decides where it falls among the rows. Version 1 had no "t:": it wrote text
+ * keys as "b:" (bound as blobs, they fell after every row), so a v1 "b:" key
+ * is read with the class of its sort's column. */
+static const char KEY_TAG[] = {[DG_KEY_INT] = 'i', [DG_KEY_TEXT] = 't', [DG_KEY_BLOB] = 'b'};
+
 static char *cursor_encode(dg_req *req, const char *sort, bool desc, const dg_list_page *p)
 {
-    char *raw, *hex = NULL, *out;
+    const dg_sort_key *k = &p->last_key;
+    char *raw, *key, *out;
     size_t raw_len, out_len;
 
-    if (p->last_is_blob) {
-        hex = dg_req_alloc(req, p->last_blob_len * 2 + 1);
-        dg_hex_encode(p->last_blob, p->last_blob_len, hex);
+    if (k->type == DG_KEY_INT) {
+        key = dg_req_printf(req, "%lld", (long long)k->i);
+    } else {
+        key = dg_req_alloc(req, k->len * 2 + 1);
+        dg_hex_encode(k->data, k->len, key);
     }
-    if (p->last_is_blob)
-        raw = dg_req_printf(req, "v1|%s|%d|b:%s|%lld", sort, desc ? 1 : 0, hex,
-                            (long long)p->records[p->n - 1]->id);
-    else
-        raw = dg_req_printf(req, "v1|%s|%d|i:%lld|%lld", sort, desc ? 1 : 0, (long long)p->last_int,
-                            (long long)p->records[p->n - 1]->id);
+    raw = dg_req_printf(req, "v2|%s|%d|%c:%s|%lld", sort, desc ? 1 : 0, KEY_TAG[k->type], key,
+                        (long long)p->records[p->n - 1]->id);
     raw_len = strlen(raw);
     out = dg_req_alloc(req, raw_len * 2 + 8);
     mbedtls_base64_encode((unsigned char *)out, raw_len * 2 + 8, &out_len,
@@ -474,12 +492,44 @@ static char *cursor_encode(dg_req *req, const char *sort, bool desc, const dg_li
     return out;
 }
 
+/* Parses KEY ("i:…", "t:…", "b:…") into q->after_key; false if malformed or
+ * not of the sort's class `want`. */
+static bool key_decode(dg_req *req, char *key, int version, enum dg_key_type want, dg_list_query *q)
+{
+    dg_sort_key *k = &q->after_key;
+    size_t hex_len;
+    uint8_t *bytes;
+    char *end;
+
+    if (strncmp(key, "i:", 2) == 0) {
+        k->type = DG_KEY_INT;
+        k->i = strtoll(key + 2, &end, 10);
+        return key[2] && !*end && want == DG_KEY_INT;
+    }
+    if (strncmp(key, "t:", 2) == 0 && version >= 2)
+        k->type = DG_KEY_TEXT;
+    else if (strncmp(key, "b:", 2) == 0)
+        k->type = version == 1 && want == DG_KEY_TEXT ? DG_KEY_TEXT : DG_KEY_BLOB;
+    else
+        return false;
+    hex_len = strlen(key + 2);
+    bytes = dg_req_alloc(req, hex_len / 2 + 1);
+    if (hex_len % 2 || dg_hex_decode(key + 2, bytes, hex_len / 2) != DG_OK)
+        return false;
+    k->data = bytes;
+    k->len = hex_len / 2;
+    if (k->type == DG_KEY_TEXT && !dg_utf8_valid((const char *)bytes, k->len))
+        return false;
+    return k->type == want;
+}
+
 static bool cursor_decode(dg_req *req, const char *text, const char *sort, bool desc,
-                          dg_list_query *q)
+                          enum dg_key_type want, dg_list_query *q)
 {
     size_t n = strlen(text), raw_len;
     char *b64 = dg_req_alloc(req, n + 4), *raw = dg_req_alloc(req, n + 4), *key, *id, *end;
-    char want[64];
+    char prefix[64];
+    int version;
 
     for (size_t i = 0; i < n; i++)
         b64[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
@@ -488,36 +538,26 @@ static bool cursor_decode(dg_req *req, const char *text, const char *sort, bool 
     if (mbedtls_base64_decode((unsigned char *)raw, n + 3, &raw_len, (unsigned char *)b64, n))
         goto bad;
     raw[raw_len] = '\0';
-    snprintf(want, sizeof want, "v1|%s|%d|", sort, desc ? 1 : 0);
-    if (strncmp(raw, want, strlen(want)) != 0) {
+    if (strncmp(raw, "v2|", 3) == 0)
+        version = 2;
+    else if (strncmp(raw, "v1|", 3) == 0)
+        version = 1;
+    else
+        goto bad;
+    snprintf(prefix, sizeof prefix, "v%d|%s|%d|", version, sort, desc ? 1 : 0);
+    if (strncmp(raw, prefix, strlen(prefix)) != 0) {
         dg_req_violation(req, "cursor", "the cursor belongs to a different sort");
         dg_req_fail(req, DG_EINVAL, "invalid_argument",
                     "cursor: it belongs to a different sort; start without one");
         return false;
     }
-    key = raw + strlen(want);
+    key = raw + strlen(prefix);
     if (!(id = strrchr(key, '|')))
         goto bad;
     *id++ = '\0';
     q->after_id = strtoll(id, &end, 10);
-    if (*end)
+    if (!*id || *end || !key_decode(req, key, version, want, q))
         goto bad;
-    if (strncmp(key, "i:", 2) == 0) {
-        q->after_int = strtoll(key + 2, &end, 10);
-        if (*end)
-            goto bad;
-    } else if (strncmp(key, "b:", 2) == 0) {
-        size_t hex_len = strlen(key + 2);
-        uint8_t *blob = dg_req_alloc(req, hex_len / 2 + 1);
-
-        if (hex_len % 2 || dg_hex_decode(key + 2, blob, hex_len / 2) != DG_OK)
-            goto bad;
-        q->after_is_blob = true;
-        q->after_blob = blob;
-        q->after_blob_len = hex_len / 2;
-    } else {
-        goto bad;
-    }
     q->has_after = true;
     return true;
 bad:
@@ -567,6 +607,7 @@ void dg_h_list(dg_req *req)
     const Dangan__V1__ListRequest *m = req->msg->list;
     struct read_job *j;
     enum dg_kind kind = (enum dg_kind)m->kind;
+    enum dg_key_type key;
 
     if (!dg_entity_get(kind)) {
         dg_req_violation(req, "kind", "required");
@@ -577,8 +618,9 @@ void dg_h_list(dg_req *req)
     j->q = Q_LIST;
     j->lq.limit = m->limit ? DG_MIN(m->limit, LIST_MAX) : LIST_DEFAULT;
     if (!filter_from(req, kind, m->filter, &j->lq) ||
-        !sort_from(req, kind, m->sort, &j->lq, &j->sort_name) ||
-        (m->cursor[0] && !cursor_decode(req, m->cursor, j->sort_name, j->lq.is_desc, &j->lq))) {
+        !sort_from(req, kind, m->sort, &j->lq, &j->sort_name, &key) ||
+        (m->cursor[0] &&
+         !cursor_decode(req, m->cursor, j->sort_name, j->lq.is_desc, key, &j->lq))) {
         free(j);
         return;
     }

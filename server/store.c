@@ -371,12 +371,16 @@ int store_err(dg_store *st, int rc)
     }
 }
 
+/* dg_map_sweep visitor for dg_store_close: every cached statement goes. */
 static bool finalize_dyn(const void *key, size_t key_len, void *value, void *ud)
 {
+    struct dyn_stmt *e = value;
+
     DG_UNUSED(key);
     DG_UNUSED(key_len);
     DG_UNUSED(ud);
-    sqlite3_finalize(value);
+    sqlite3_finalize(e->stmt);
+    free(e);
     return true;
 }
 
@@ -409,29 +413,111 @@ sqlite3_stmt *store_stmt(dg_store *st, const char *sql)
     return NULL;
 }
 
-sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql)
+static void dyn_unlink(dg_store *st, struct dyn_stmt *e)
 {
-    sqlite3_stmt *s = dg_map_get(st->dyn, sql, strlen(sql));
-    int rc;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        st->dyn_newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        st->dyn_oldest = e->newer;
+    e->newer = e->older = NULL;
+}
 
-    if (s) {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-        return s;
+static void dyn_push_newest(dg_store *st, struct dyn_stmt *e)
+{
+    e->older = st->dyn_newest;
+    e->newer = NULL;
+    if (st->dyn_newest)
+        st->dyn_newest->newer = e;
+    else
+        st->dyn_oldest = e;
+    st->dyn_newest = e;
+}
+
+/* Finalizes idle statements, least recently used first, until there is room
+ * for one more. A held or running statement is never touched: if every
+ * cached statement is in use, the cache grows past its bound until they are
+ * released. */
+static void dyn_make_room(dg_store *st)
+{
+    struct dyn_stmt *e = st->dyn_oldest;
+
+    while (st->n_dyn >= STORE_DYN_STMTS && e) {
+        struct dyn_stmt *newer = e->newer;
+
+        if (!e->is_held && !sqlite3_stmt_busy(e->stmt)) {
+            const char *sql = sqlite3_sql(e->stmt); /* the key: the text as prepared */
+
+            dg_map_remove(st->dyn, sql, strlen(sql));
+            dyn_unlink(st, e);
+            sqlite3_finalize(e->stmt);
+            free(e);
+            st->n_dyn--;
+        }
+        e = newer;
     }
-    if (st->n_dyn >= STORE_DYN_STMTS) { /* a simple bound: start over */
-        dg_map_sweep(st->dyn, finalize_dyn, NULL);
-        st->n_dyn = 0;
-    }
-    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+}
+
+static sqlite3_stmt *dyn_prepare(dg_store *st, const char *sql, unsigned flags)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, flags, &s, NULL);
+
     if (rc != SQLITE_OK) {
         store_err(st, rc);
         dg_log_error("store", "msg=\"cannot prepare statement\" error=\"%s\"", st->err);
+        sqlite3_finalize(s);
         return NULL;
     }
-    dg_map_put(st->dyn, sql, strlen(sql), s, NULL);
+    return s;
+}
+
+sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql)
+{
+    struct dyn_stmt *e = dg_map_get(st->dyn, sql, strlen(sql));
+    sqlite3_stmt *s;
+
+    if (e && e->is_held) /* nested use of the same text: a statement of its own */
+        return dyn_prepare(st, sql, 0);
+    if (e) {
+        sqlite3_reset(e->stmt);
+        sqlite3_clear_bindings(e->stmt);
+        dyn_unlink(st, e);
+        dyn_push_newest(st, e);
+        e->is_held = true;
+        return e->stmt;
+    }
+    dyn_make_room(st);
+    if (!(s = dyn_prepare(st, sql, SQLITE_PREPARE_PERSISTENT)))
+        return NULL;
+    e = dg_xcalloc(1, sizeof *e);
+    e->stmt = s;
+    e->is_held = true;
+    dg_map_put(st->dyn, sql, strlen(sql), e, NULL);
+    dyn_push_newest(st, e);
     st->n_dyn++;
     return s;
+}
+
+void store_stmt_release(dg_store *st, sqlite3_stmt *s)
+{
+    const char *sql;
+    struct dyn_stmt *e;
+
+    if (!s)
+        return;
+    sql = sqlite3_sql(s);
+    e = dg_map_get(st->dyn, sql, strlen(sql));
+    if (!e || e->stmt != s) { /* the private statement of a nested use */
+        sqlite3_finalize(s);
+        return;
+    }
+    dg_assert(e->is_held);
+    sqlite3_reset(s);
+    e->is_held = false;
 }
 
 int store_exec_stmt(dg_store *st, sqlite3_stmt *s)

@@ -273,6 +273,22 @@ int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup 
 
 /* ---- lists */
 
+/* A sort key of a keyset cursor, with its SQLite storage class: SQLite orders
+ * every integer before every text before every blob, so a key compared as
+ * another class than its column's would fall before or after every row. */
+enum dg_key_type {
+    DG_KEY_INT,
+    DG_KEY_TEXT, /* UTF-8 bytes, not NUL-terminated */
+    DG_KEY_BLOB,
+};
+
+typedef struct dg_sort_key {
+    enum dg_key_type type;
+    int64_t i;           /* DG_KEY_INT */
+    const uint8_t *data; /* DG_KEY_TEXT, DG_KEY_BLOB */
+    size_t len;
+} dg_sort_key;
+
 typedef struct dg_list_query {
     enum dg_kind kind;
     const char *const *tiers; /* stored enum names */
@@ -299,12 +315,10 @@ typedef struct dg_list_query {
     /* order: a column of the kind's table, ties broken by id */
     const char *sort_column;
     bool is_desc;
-    /* keyset cursor: rows strictly after (after_key, after_id) in this order */
+    /* keyset cursor: rows strictly after (after_key, after_id) in this order;
+     * sorted by id, after_id alone (after_key is ignored) */
     bool has_after;
-    bool after_is_blob;
-    int64_t after_int;
-    const uint8_t *after_blob; /* text and blob keys */
-    size_t after_blob_len;
+    dg_sort_key after_key; /* borrowed */
     int64_t after_id;
     uint32_t limit;
 } dg_list_query;
@@ -313,13 +327,12 @@ typedef struct dg_list_page {
     dg_record **records;
     size_t n;
     bool has_more;
-    /* the sort key of the last record, for the next cursor */
-    bool last_is_blob;
-    int64_t last_int;
-    uint8_t *last_blob;
-    size_t last_blob_len;
+    dg_sort_key last_key; /* of records[n - 1], in the arena; set when has_more */
 } dg_list_page;
 
+/* One page of q->kind's rows passing q's filter, in q's order, after q's
+ * cursor; records and last_key live in `a`. A sort column holding a value
+ * that is no integer, text or blob answers DG_ECORRUPT. */
 int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out);
 
 /* ---- search (store_search.c) */

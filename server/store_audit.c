@@ -199,11 +199,11 @@ int dg_store_audit_query(dg_store *st, const dg_audit_filter *f, dg_arena *a, dg
     while (*n < f->limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         read_row(s, &row);
         if (copy_row(a, &row, &(*out)[*n]) != DG_OK) {
-            sqlite3_reset(s);
+            store_stmt_release(st, s);
             return DG_ENOMEM;
         }
         (*n)++;
     }
-    sqlite3_reset(s);
+    store_stmt_release(st, s);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
 }

@@ -1,5 +1,6 @@
 /* store_int.h - private to server/store*.c: the connection struct, the
- * statement cache and the SQLite → dg_err translation. Nothing else includes it.
+ * statement cache, the SQLite → dg_err translation, and the pieces of list
+ * SQL that the search query shares. Nothing else includes it.
  */
 #ifndef DG_STORE_INT_H
 #define DG_STORE_INT_H
@@ -18,7 +19,19 @@ struct stmt_slot {
     sqlite3_stmt *stmt;
 };
 
+/* Statements built at run time (list and search SQL varies with the filter's
+ * shape), cached by their text. At most STORE_DYN_STMTS idle ones are kept;
+ * the least recently used idle one makes room. A statement a caller holds
+ * (between store_stmt_text and store_stmt_release) or that is running is
+ * never finalized: eviction skips it, and the cache may exceed the bound by
+ * the statements in use at once (bounded by the callers' nesting). */
 #define STORE_DYN_STMTS 256
+
+struct dyn_stmt {
+    sqlite3_stmt *stmt;
+    struct dyn_stmt *newer, *older; /* recency list, st->dyn_newest first */
+    bool is_held;                   /* handed out and not yet released */
+};
 
 /* A search-index write waiting for the transaction's end (store_search.c). */
 struct search_op;
@@ -36,7 +49,8 @@ struct dg_store {
     size_t search_ops_mark; /* n_search_ops at the open job savepoint */
     int wal_frames;         /* frames in the WAL after the last commit (writers) */
     struct stmt_slot slots[STORE_STMT_SLOTS];
-    dg_map *dyn;       /* SQL text → sqlite3_stmt*, for statements built per request */
+    dg_map *dyn; /* SQL text → struct dyn_stmt *, for statements built per request */
+    struct dyn_stmt *dyn_newest, *dyn_oldest;
     size_t n_dyn;
     char err[256];
 };
@@ -46,9 +60,15 @@ struct dg_store {
  * (st->err says why). */
 sqlite3_stmt *store_stmt(dg_store *st, const char *sql);
 /* The cached statement for SQL text built at run time (list filters): keyed
- * by the text itself, at most STORE_DYN_STMTS kept. Reset, bindings cleared.
- * NULL on a prepare error. */
+ * by the text itself. Reset, bindings cleared, and held by the caller until
+ * store_stmt_release: the cache never finalizes it meanwhile, so the caller
+ * may run other statements (and build other texts) while stepping it. If the
+ * same text is already held (nested use), a private statement is prepared
+ * and the release finalizes it. NULL on a prepare error (st->err says why). */
 sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql);
+/* Ends the caller's hold on a statement from store_stmt_text: resets it and
+ * makes it idle (evictable). Accepts NULL. */
+void store_stmt_release(dg_store *st, sqlite3_stmt *s);
 /* Registers the "dangan" FTS5 tokenizer on a connection (store_search.c). */
 int store_search_register(dg_store *st);
 /* Drops queued search writes from index `from` on (a rollback), or all. */
@@ -63,5 +83,41 @@ void store_col_text(sqlite3_stmt *s, int col, char *out, size_t out_len);
 int store_bind_text(sqlite3_stmt *s, int idx, const char *text);
 /* Binds an integer, or NULL when value == 0 and the column uses NULL for "none". */
 int store_bind_id(sqlite3_stmt *s, int idx, int64_t id);
+
+/* ---- SQL built at run time (store_records.c): list queries and the search
+ * query share the filter, the select list and the reading of a record. */
+
+#define STORE_SQL_MAX 4096 /* a statement's text: the widest select list plus a filter */
+#define STORE_MAX_PARAMS 64
+
+/* The parameters of a statement whose text is being written: each
+ * store_param_* call returns the number of its ?N. Values are borrowed until
+ * the statement is released. */
+struct store_params {
+    struct store_param {
+        enum dg_key_type type;
+        int64_t i;
+        const void *p;
+        size_t len;
+    } v[STORE_MAX_PARAMS];
+    int n;
+};
+
+int store_param_int(struct store_params *ps, int64_t v);
+int store_param_text(struct store_params *ps, const char *v);
+/* A value of the storage class the key says (a sort key, from a row or a cursor). */
+int store_param_key(struct store_params *ps, const dg_sort_key *k);
+void store_params_bind(sqlite3_stmt *s, const struct store_params *ps);
+/* Appends to sql the select list of kind k, each column qualified "c.", as
+ * store_rec_read reads it from column 0 on. `sql` holds STORE_SQL_MAX bytes
+ * in all; going past it is a bug (asserted). */
+void store_rec_select(char *sql, enum dg_kind k);
+/* Appends q's filter, including the visibility of restricted tiers, as
+ * conditions " AND ..." on the row alias c, adding their parameters to ps.
+ * The same code writes the WHERE of every list. Same room as above. */
+void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q);
+/* Reads the current row of s (store_rec_select's columns from 0 on) into a
+ * new record in `a`, a customer's tags and custom values included. */
+int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out);
 
 #endif

@@ -5,6 +5,7 @@
  * list queries, whose filters vary, are built per request and cached by text.
  * Runs on: the thread that owns the connection.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,12 +16,13 @@
 #include "log.h"
 #include "store_int.h"
 
-#define SQL_MAX 4096
+#define SQL_MAX STORE_SQL_MAX
 #define COMMON_COLS "id, version, archived_at, created_at, updated_at, created_by, updated_by, fver"
 #define N_COMMON 8
 
 struct kind_sql {
-    char columns[SQL_MAX]; /* the select list: common, extras, fields */
+    char columns[SQL_MAX];   /* the select list: common, extras, fields */
+    char columns_c[SQL_MAX]; /* the same, each qualified "c." (lists, search) */
     char get[SQL_MAX];
     char insert[SQL_MAX];
     int first_field_col; /* column index of the first field in `columns` */
@@ -58,6 +60,19 @@ static void field_columns(char *buf, const dg_field *f, const char *sep, const c
     }
 }
 
+/* Writes `cols` (a select list) to dst with each column qualified "c.". */
+static void qualify(char *dst, const char *cols)
+{
+    dst[0] = '\0';
+    for (const char *p = cols; *p;) {
+        size_t len = strcspn(p, ",");
+
+        append(dst, "%sc.%.*s", dst[0] ? ", " : "", (int)len, p);
+        p += len;
+        p += strspn(p, ", ");
+    }
+}
+
 static void build_kind(enum dg_kind k)
 {
     const dg_entity *e = dg_entity_get(k);
@@ -72,6 +87,7 @@ static void build_kind(enum dg_kind k)
     }
     for (size_t i = 0; i < e->n_fields; i++)
         field_columns(q->columns, &e->fields[i], ", ", "");
+    qualify(q->columns_c, q->columns);
     q->get[0] = '\0';
     append(q->get, "SELECT %s FROM %s WHERE id = ?1", q->columns, e->table);
 
@@ -280,13 +296,16 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
 {
     char sql[SQL_MAX + 64];
     sqlite3_stmt *s;
+    int rc;
 
     snprintf(sql, sizeof sql, "SELECT %s FROM customers WHERE code = ?1",
              sql_for(DG_KIND_CUSTOMER)->columns);
     if (!(s = store_stmt_text(st, sql)))
         return DG_EIO;
     sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-    return one_record(st, s, DG_KIND_CUSTOMER, a, out);
+    rc = one_record(st, s, DG_KIND_CUSTOMER, a, out);
+    store_stmt_release(st, s);
+    return rc;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -505,7 +524,9 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     if (new_email)
         sqlite3_bind_text(s, p++, keys->dup_email, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, p, r->id);
-    if ((rc = store_exec_stmt(st, s)) != DG_OK)
+    rc = store_exec_stmt(st, s);
+    store_stmt_release(st, s);
+    if (rc != DG_OK)
         return rc;
     if (sqlite3_changes(st->db) != 1)
         return DG_ENOTFOUND;
@@ -737,85 +758,72 @@ int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup 
 
 /* ------------------------------------------------------------ lists */
 
-/* Parameters of a list query collected while its SQL is written. */
-struct params {
-    enum { P_INT, P_TEXT, P_BLOB } type[64];
-    int64_t i[64];
-    const void *p[64];
-    size_t len[64];
-    int n;
-};
-
-static int add_int(struct params *ps, int64_t v)
+int store_param_int(struct store_params *ps, int64_t v)
 {
-    dg_assert(ps->n < 64);
-    ps->type[ps->n] = P_INT;
-    ps->i[ps->n] = v;
+    dg_assert(ps->n < STORE_MAX_PARAMS);
+    ps->v[ps->n] = (struct store_param){.type = DG_KEY_INT, .i = v};
     return ++ps->n;
 }
 
-static int add_text(struct params *ps, const char *v)
+int store_param_text(struct store_params *ps, const char *v)
 {
-    dg_assert(ps->n < 64);
-    ps->type[ps->n] = P_TEXT;
-    ps->p[ps->n] = v;
+    return store_param_key(ps, &(dg_sort_key){DG_KEY_TEXT, 0, (const uint8_t *)v, strlen(v)});
+}
+
+int store_param_key(struct store_params *ps, const dg_sort_key *k)
+{
+    dg_assert(ps->n < STORE_MAX_PARAMS);
+    dg_assert(k->len <= INT_MAX); /* keys come from rows and cursors of a 4 MiB frame */
+    ps->v[ps->n] = (struct store_param){.type = k->type, .i = k->i, .p = k->data, .len = k->len};
     return ++ps->n;
 }
 
-static int add_blob(struct params *ps, const void *v, size_t len)
-{
-    dg_assert(ps->n < 64);
-    ps->type[ps->n] = P_BLOB;
-    ps->p[ps->n] = v;
-    ps->len[ps->n] = len;
-    return ++ps->n;
-}
-
-static void bind_params(sqlite3_stmt *s, const struct params *ps)
+void store_params_bind(sqlite3_stmt *s, const struct store_params *ps)
 {
     for (int i = 0; i < ps->n; i++) {
-        if (ps->type[i] == P_INT)
-            sqlite3_bind_int64(s, i + 1, ps->i[i]);
-        else if (ps->type[i] == P_TEXT)
-            sqlite3_bind_text(s, i + 1, ps->p[i], -1, SQLITE_STATIC);
+        const struct store_param *v = &ps->v[i];
+
+        if (v->type == DG_KEY_INT)
+            sqlite3_bind_int64(s, i + 1, v->i);
+        else if (v->type == DG_KEY_TEXT)
+            sqlite3_bind_text(s, i + 1, v->p ? v->p : "", (int)v->len, SQLITE_STATIC);
         else
-            sqlite3_bind_blob(s, i + 1, ps->p[i], (int)ps->len[i], SQLITE_STATIC);
+            sqlite3_bind_blob(s, i + 1, v->p ? v->p : "", (int)v->len, SQLITE_STATIC);
     }
 }
 
-static void in_list(char *sql, struct params *ps, const char *col, const char *const *vals,
+static void in_list(char *sql, struct store_params *ps, const char *col, const char *const *vals,
                     size_t n)
 {
     if (n == 0)
         return;
     append(sql, " AND c.%s IN (", col);
     for (size_t i = 0; i < n && i < 8; i++)
-        append(sql, "%s?%d", i ? ", " : "", add_text(ps, vals[i]));
+        append(sql, "%s?%d", i ? ", " : "", store_param_text(ps, vals[i]));
     append(sql, ")");
 }
 
 /* Leaves out the customers of restricted tiers that viewer_id does not own,
  * and their dossiers: inside the query, so pages stay full and exact. */
-static void where_visible(char *sql, struct params *ps, const dg_list_query *q)
+static void where_visible(char *sql, struct store_params *ps, const dg_list_query *q)
 {
     char tiers[SQL_MAX] = ""; /* append() writes up to SQL_MAX */
 
     if (q->n_restricted == 0)
         return;
     for (size_t i = 0; i < q->n_restricted && i < 3; i++)
-        append(tiers, "%s?%d", i ? ", " : "", add_text(ps, q->restricted[i]));
+        append(tiers, "%s?%d", i ? ", " : "", store_param_text(ps, q->restricted[i]));
     if (q->kind == DG_KIND_CUSTOMER)
         append(sql, " AND (c.tier NOT IN (%s) OR c.owner_id = ?%d)", tiers,
-               add_int(ps, q->viewer_id));
+               store_param_int(ps, q->viewer_id));
     else
         append(sql,
                " AND NOT EXISTS (SELECT 1 FROM customers x WHERE x.id = c.customer_id"
                " AND x.tier IN (%s) AND coalesce(x.owner_id, 0) != ?%d)",
-               tiers, add_int(ps, q->viewer_id));
+               tiers, store_param_int(ps, q->viewer_id));
 }
 
-/* The WHERE conditions of a list filter (after "WHERE 1"). */
-static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
+void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q)
 {
     where_visible(sql, ps, q);
     if (!q->include_archived)
@@ -826,19 +834,19 @@ static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
         in_list(sql, ps, "intention", q->intentions, q->n_intentions);
         in_list(sql, ps, "value", q->values, q->n_values);
         if (q->industry)
-            append(sql, " AND c.industry = ?%d", add_text(ps, q->industry));
+            append(sql, " AND c.industry = ?%d", store_param_text(ps, q->industry));
         if (q->region)
-            append(sql, " AND c.region = ?%d", add_text(ps, q->region));
+            append(sql, " AND c.region = ?%d", store_param_text(ps, q->region));
         if (q->owner_id)
-            append(sql, " AND c.owner_id = ?%d", add_int(ps, q->owner_id));
+            append(sql, " AND c.owner_id = ?%d", store_param_int(ps, q->owner_id));
         if (q->tag)
             append(sql,
                    " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"
                    " AND t.tag = ?%d)",
-                   add_text(ps, q->tag));
+                   store_param_text(ps, q->tag));
         for (size_t i = 0; i < q->n_custom && i < 4; i++) {
-            int pn = add_text(ps, q->custom[i].name);
-            int pv = add_text(ps, q->custom[i].value);
+            int pn = store_param_text(ps, q->custom[i].name);
+            int pv = store_param_text(ps, q->custom[i].value);
 
             append(sql,
                    " AND EXISTS (SELECT 1 FROM custom_values v JOIN custom_fields f"
@@ -849,17 +857,86 @@ static void where_filter(char *sql, struct params *ps, const dg_list_query *q)
         return;
     }
     if (q->customer_id)
-        append(sql, " AND c.customer_id = ?%d", add_int(ps, q->customer_id));
+        append(sql, " AND c.customer_id = ?%d", store_param_int(ps, q->customer_id));
     if (q->kind == DG_KIND_TASK) {
         if (q->open_only)
             append(sql, " AND c.done = 0");
         if (q->assignee_id)
-            append(sql, " AND c.assignee_id = ?%d", add_int(ps, q->assignee_id));
+            append(sql, " AND c.assignee_id = ?%d", store_param_int(ps, q->assignee_id));
         if (q->due_before)
-            append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d", add_int(ps, q->due_before));
+            append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d",
+                   store_param_int(ps, q->due_before));
     }
     if (q->kind == DG_KIND_FEEDBACK && q->open_only)
         append(sql, " AND c.status IN ('', 'open', 'in_progress')");
+}
+
+void store_rec_select(char *sql, enum dg_kind k)
+{
+    append(sql, "%s", sql_for(k)->columns_c);
+}
+
+int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out)
+{
+    int rc = read_row(s, k, a, out);
+
+    return rc == DG_OK ? complete(st, *out, a) : rc;
+}
+
+/* Copies column `col` of the current row of `s` into *key, keeping its
+ * storage class. DG_ECORRUPT for a NULL or REAL: no sort column holds one. */
+static int read_key(dg_store *st, sqlite3_stmt *s, int col, dg_arena *a, dg_sort_key *key)
+{
+    int type = sqlite3_column_type(s, col);
+    const void *p;
+    uint8_t *copy;
+
+    if (type == SQLITE_INTEGER) {
+        *key = (dg_sort_key){.type = DG_KEY_INT, .i = sqlite3_column_int64(s, col)};
+        return DG_OK;
+    }
+    if (type != SQLITE_TEXT && type != SQLITE_BLOB) {
+        snprintf(st->err, sizeof st->err, "sort column %s holds a %s", sqlite3_column_name(s, col),
+                 type == SQLITE_NULL ? "NULL" : "REAL");
+        return DG_ECORRUPT;
+    }
+    p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col)
+                            : sqlite3_column_blob(s, col);
+    *key = (dg_sort_key){.type = type == SQLITE_TEXT ? DG_KEY_TEXT : DG_KEY_BLOB,
+                         .len = (size_t)sqlite3_column_bytes(s, col)};
+    if (!(copy = dg_arena_alloc(a, key->len ? key->len : 1)))
+        return DG_ENOMEM;
+    if (key->len)
+        memcpy(copy, p, key->len);
+    key->data = copy;
+    return DG_OK;
+}
+
+/* Steps the list statement `s` into out (the sort key is its last column). */
+static int list_rows(dg_store *st, sqlite3_stmt *s, const dg_list_query *q, dg_arena *a,
+                     dg_list_page *out)
+{
+    size_t cap = q->limit ? q->limit : 1;
+    int key_col = sqlite3_column_count(s) - 1;
+    int rc;
+
+    if (!(out->records = dg_arena_calloc(a, cap, sizeof *out->records)))
+        return DG_ENOMEM;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dg_record *r;
+
+        if (out->n == q->limit) {
+            out->has_more = true;
+            return DG_OK;
+        }
+        if ((rc = read_row(s, q->kind, a, &r)) != DG_OK)
+            return rc;
+        out->records[out->n++] = r;
+        /* the next cursor's key: only the full page's last row can need one */
+        if (out->n == q->limit && (rc = read_key(st, s, key_col, a, &out->last_key)) != DG_OK)
+            return rc;
+    }
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
 }
 
 int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out)
@@ -868,76 +945,38 @@ int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list
     const char *col = q->sort_column ? q->sort_column : "id";
     bool is_id = strcmp(col, "id") == 0;
     const char *cmp = q->is_desc ? "<" : ">", *dir = q->is_desc ? " DESC" : "";
-    char sql[SQL_MAX * 2] = "";
-    struct params ps = {.n = 0};
-    size_t cap;
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
     sqlite3_stmt *s;
-    int rc, limit_param, key_col;
+    int rc, limit_param;
 
     memset(out, 0, sizeof *out);
-    /* sql[] is larger than SQL_MAX; append() checks against SQL_MAX, which
-     * the select list plus filters never reach. */
-    append(sql, "SELECT %s, c.%s FROM %s c WHERE 1", sql_for(q->kind)->columns, col, e->table);
-    where_filter(sql, &ps, q);
+    append(sql, "SELECT %s, c.%s FROM %s c WHERE 1", sql_for(q->kind)->columns_c, col, e->table);
+    store_rec_filter(sql, &ps, q);
     if (q->has_after && is_id) {
-        append(sql, " AND c.id %s ?%d", cmp, add_int(&ps, q->after_id));
+        append(sql, " AND c.id %s ?%d", cmp, store_param_int(&ps, q->after_id));
     } else if (q->has_after) {
-        int pk = q->after_is_blob ? add_blob(&ps, q->after_blob, q->after_blob_len)
-                                  : add_int(&ps, q->after_int);
+        /* The key is bound with the storage class it was read with: a text
+         * key bound as a blob sorts after every text, and paging breaks. */
+        int pk = store_param_key(&ps, &q->after_key);
 
-        append(sql, " AND (c.%s, c.id) %s (?%d, ?%d)", col, cmp, pk, add_int(&ps, q->after_id));
+        append(sql, " AND (c.%s, c.id) %s (?%d, ?%d)", col, cmp, pk,
+               store_param_int(&ps, q->after_id));
     }
     if (is_id)
         append(sql, " ORDER BY c.id%s", dir);
     else
         append(sql, " ORDER BY c.%s%s, c.id%s", col, dir, dir);
-    limit_param = add_int(&ps, (int64_t)q->limit + 1); /* one more tells whether a page follows */
+    limit_param = store_param_int(&ps, (int64_t)q->limit + 1); /* one more: is there a next page */
     append(sql, " LIMIT ?%d", limit_param);
     if (!(s = store_stmt_text(st, sql)))
         return DG_EIO;
-    bind_params(s, &ps);
-    cap = q->limit ? q->limit : 1;
-    if (!(out->records = dg_arena_calloc(a, cap, sizeof *out->records))) {
-        sqlite3_reset(s);
-        return DG_ENOMEM;
-    }
-    key_col = sqlite3_column_count(s) - 1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        dg_record *r;
-
-        if (out->n == q->limit) {
-            out->has_more = true;
-            break;
-        }
-        if ((rc = read_row(s, q->kind, a, &r)) != DG_OK) {
-            sqlite3_reset(s);
-            return rc;
-        }
-        out->records[out->n++] = r;
-        if (sqlite3_column_type(s, key_col) == SQLITE_BLOB ||
-            sqlite3_column_type(s, key_col) == SQLITE_TEXT) {
-            size_t n = (size_t)sqlite3_column_bytes(s, key_col);
-
-            out->last_is_blob = true;
-            out->last_blob = dg_arena_alloc(a, n ? n : 1);
-            if (!out->last_blob) {
-                sqlite3_reset(s);
-                return DG_ENOMEM;
-            }
-            memcpy(out->last_blob, sqlite3_column_blob(s, key_col), n);
-            out->last_blob_len = n;
-        } else {
-            out->last_is_blob = false;
-            out->last_int = sqlite3_column_int64(s, key_col);
-        }
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_err(st, rc);
-    for (size_t i = 0; i < out->n; i++)
-        if ((rc = complete(st, out->records[i], a)) != DG_OK)
-            return rc;
-    return DG_OK;
+    store_params_bind(s, &ps);
+    rc = list_rows(st, s, q, a, out);
+    store_stmt_release(st, s);
+    for (size_t i = 0; i < out->n && rc == DG_OK; i++)
+        rc = complete(st, out->records[i], a);
+    return rc;
 }
 
 /* ------------------------------------------------------------ dossier */
@@ -960,17 +999,17 @@ static int children(dg_store *st, enum dg_kind k, int64_t customer_id, const cha
     sqlite3_bind_int64(s, 2, limit);
     *n = 0;
     if (!(*out = dg_arena_calloc(a, limit ? limit : 1, sizeof **out))) {
-        sqlite3_reset(s);
+        store_stmt_release(st, s);
         return DG_ENOMEM;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if ((rc = read_row(s, k, a, &(*out)[*n])) != DG_OK) {
-            sqlite3_reset(s);
+            store_stmt_release(st, s);
             return rc;
         }
         (*n)++;
     }
-    sqlite3_reset(s);
+    store_stmt_release(st, s);
     return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
 }
 

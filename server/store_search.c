@@ -7,7 +7,8 @@
  * newer records first. Each column is queried in that order with the rows
  * streamed newest first (FTS5 iterates rowid DESC without sorting), so a
  * common term costs as much as the page it fills, not as its match count.
- * Filters are checked per candidate by primary key.
+ * The list filter is part of the search query (a LEFT JOIN to customers on
+ * each document's customer): one statement per column, no query per hit.
  * Runs on: the thread that owns the connection.
  */
 #include <stdio.h>
@@ -234,34 +235,6 @@ struct search_state {
     size_t n_seen, seen_cap;
 };
 
-static const char SQL_CONTACT_CUSTOMER[] = "SELECT customer_id FROM contacts WHERE id = ?1";
-static const char SQL_INTERACTION_CUSTOMER[] =
-    "SELECT customer_id FROM interactions WHERE id = ?1";
-
-/* The customer a search document belongs to (see doc_rowid); 0 if none. */
-static int doc_customer(dg_store *st, int64_t rowid, int64_t *customer_id)
-{
-    int64_t id = rowid / 64;
-    enum dg_kind kind = (enum dg_kind)(rowid / 8 % 8);
-    sqlite3_stmt *s;
-    int rc;
-
-    *customer_id = 0;
-    if (kind == DG_KIND_CUSTOMER) {
-        *customer_id = id;
-        return DG_OK;
-    }
-    s = store_stmt(st, kind == DG_KIND_CONTACT ? SQL_CONTACT_CUSTOMER : SQL_INTERACTION_CUSTOMER);
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, id);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *customer_id = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
-}
-
 static bool was_seen(struct search_state *ss, int64_t id, dg_arena *a)
 {
     for (size_t i = 0; i < ss->n_seen; i++)
@@ -282,67 +255,79 @@ static bool was_seen(struct search_state *ss, int64_t id, dg_arena *a)
     return false;
 }
 
-/* The candidate customer if it passes the filter, else NULL (*rc DG_OK). */
-static dg_record *filtered(dg_store *st, const dg_list_query *filter, int64_t id, dg_arena *a,
-                           int *rc)
+/* The search query: every document matching `match` (one column's expression),
+ * newest first, each with the customer it belongs to (see doc_rowid) if that
+ * customer passes the filter, else with NULL columns. The filter is written
+ * by the code that writes every list's, so search and list agree on it, and
+ * the customer is read by primary key in the same statement. A LEFT JOIN
+ * keeps the index as the outer loop, streamed in rowid order, so a page
+ * costs what it scans; and every scanned document comes back, so the scan
+ * budget counts documents exactly as before the filter moved in here. */
+static void search_sql(char *sql, struct store_params *ps, const char *match,
+                       const dg_list_query *filter)
 {
     dg_list_query q = *filter;
-    dg_list_page page;
+    int p_match = store_param_text(ps, match);
 
     q.kind = DG_KIND_CUSTOMER;
-    q.sort_column = "id";
-    q.is_desc = false;
-    q.has_after = true; /* id > id - 1 and LIMIT 1: exactly this customer, if it passes */
-    q.after_id = id - 1;
-    q.limit = 1;
-    *rc = dg_store_rec_list(st, &q, a, &page);
-    if (*rc != DG_OK || page.n == 0 || page.records[0]->id != id)
-        return NULL;
-    return page.records[0];
+    strcpy(sql, "SELECT ");
+    store_rec_select(sql, DG_KIND_CUSTOMER);
+    snprintf(sql + strlen(sql), STORE_SQL_MAX - strlen(sql),
+             ", search.rowid FROM search LEFT JOIN customers c ON c.id ="
+             " CASE search.rowid / 8 %% 8 WHEN %d THEN search.rowid / 64"
+             " WHEN %d THEN (SELECT customer_id FROM contacts WHERE id = search.rowid / 64)"
+             " WHEN %d THEN (SELECT customer_id FROM interactions WHERE id = search.rowid / 64)"
+             " END",
+             DG_KIND_CUSTOMER, DG_KIND_CONTACT, DG_KIND_INTERACTION);
+    store_rec_filter(sql, ps, &q);
+    snprintf(sql + strlen(sql), STORE_SQL_MAX - strlen(sql),
+             " WHERE search MATCH ?%d ORDER BY search.rowid DESC", p_match);
+    dg_assert(strlen(sql) < STORE_SQL_MAX - 1);
 }
 
-static int search_column(dg_store *st, struct search_state *ss, int col, const char *expr,
-                         const dg_list_query *filter, dg_arena *a)
+/* Steps the search statement for one column, adding its new hits. */
+static int column_hits(dg_store *st, sqlite3_stmt *s, struct search_state *ss, int col, dg_arena *a)
 {
-    char match[1200];
-    sqlite3_stmt *s;
     int rc = SQLITE_DONE;
 
-    snprintf(match, sizeof match, "{%s} : (%s)", columns[col].column, expr);
-    if (!(s = store_stmt_text(st, "SELECT rowid FROM search WHERE search MATCH ?1"
-                                  " ORDER BY rowid DESC")))
-        return DG_EIO;
-    sqlite3_bind_text(s, 1, match, -1, SQLITE_TRANSIENT);
     while (ss->n < ss->limit && ss->scanned < ss->max_scan &&
            (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t id;
         dg_record *c;
         int frc;
 
         ss->scanned++;
-        if ((frc = doc_customer(st, sqlite3_column_int64(s, 0), &id)) != DG_OK) {
-            sqlite3_reset(s);
-            return frc;
-        }
-        if (id == 0 || was_seen(ss, id, a))
+        if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+            continue; /* no customer, or one the filter leaves out */
+        if (was_seen(ss, sqlite3_column_int64(s, 0), a))
             continue;
-        c = filtered(st, filter, id, a, &frc);
-        if (frc != DG_OK) {
-            sqlite3_reset(s);
+        if ((frc = store_rec_read(st, s, DG_KIND_CUSTOMER, a, &c)) != DG_OK)
             return frc;
-        }
-        if (!c)
-            continue;
         ss->hits[ss->n++] = (dg_search_hit){c, columns[col].score, columns[col].matched};
     }
     if (ss->n < ss->limit && ss->scanned < ss->max_scan && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         /* A malformed expression is the caller's input, not a storage fault. */
         rc = store_err(st, rc);
-        sqlite3_reset(s);
         return rc == DG_EIO ? DG_EINVAL : rc;
     }
-    sqlite3_reset(s);
     return DG_OK;
+}
+
+static int search_column(dg_store *st, struct search_state *ss, int col, const char *expr,
+                         const dg_list_query *filter, dg_arena *a)
+{
+    char match[1200], sql[STORE_SQL_MAX];
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    int rc;
+
+    snprintf(match, sizeof match, "{%s} : (%s)", columns[col].column, expr);
+    search_sql(sql, &ps, match, filter);
+    if (!(s = store_stmt_text(st, sql)))
+        return DG_EIO;
+    store_params_bind(s, &ps);
+    rc = column_hits(st, s, ss, col, a);
+    store_stmt_release(st, s);
+    return rc;
 }
 
 int dg_store_search(dg_store *st, const char *expr, const dg_list_query *filter, uint32_t limit,

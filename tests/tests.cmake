@@ -42,6 +42,10 @@ foreach(t tls_policy login robust pipeline shutdown cli records audit_log users 
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()
 
+# Lists and search through one reader: keyset paging of every sort, the CLI's
+# --all, old cursors, filter shapes beyond the statement cache
+dangan_test(test_lists SOURCES tests/integration/test_lists.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
 # Record CLI commands (customer, contact, note, deal, feedback, task, field)
 # -- cli-records tests below this line
 dangan_test(test_cli_records SOURCES tests/integration/test_cli_records.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)

@@ -315,6 +315,14 @@ int cli_list_pages(cli *c, Dangan__V1__Request *req, bool is_all, cli_pages *out
         pages_take(out, r);
         if (!is_all || !out->next_cursor[0])
             return EXIT_OK;
+        /* A cursor that does not move would page forever (a server whose
+         * cursors misorder their key did): stop with what it is. */
+        if (l->cursor && strcmp(l->cursor, out->next_cursor) == 0) {
+            cli_pages_fini(out);
+            return cli_fail(c, EXIT_SERVER, "INTERNAL", "cursor_stuck",
+                            "the server answered a page with the cursor it was asked for;"
+                            " stopping instead of paging forever");
+        }
         if (l->cursor && l->cursor != (char *)protobuf_c_empty_string)
             free(l->cursor);
         l->cursor = dg_xstrdup(out->next_cursor);

@@ -259,6 +259,17 @@ int dgt_server_stop_keep(dgt_server *s)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* cmocka leaves a failed group teardown out of its exit status, and most
+ * integration tests stop their server there: a server that exited badly or
+ * logged an error must still fail the test program. */
+static bool has_stop_failed;
+
+static void exit_if_stop_failed(void)
+{
+    if (has_stop_failed)
+        _exit(1);
+}
+
 void dgt_server_stop(dgt_server *s)
 {
     int rc = dgt_server_stop_keep(s);
@@ -267,9 +278,14 @@ void dgt_server_stop(dgt_server *s)
     if (rc != 0 || has_errors) {
         char cmd[512];
 
+        if (!has_stop_failed && atexit(exit_if_stop_failed) != 0)
+            die("atexit failed");
+        has_stop_failed = true;
         snprintf(cmd, sizeof cmd, "cat %s >&2", s->log);
         if (system(cmd) != 0)
             fprintf(stderr, "(cannot show the log)\n");
+        fprintf(stderr, "dgt_server_stop: the server exited %d%s; this test program fails\n", rc,
+                has_errors ? " and logged errors" : "");
     }
     assert_int_equal(rc, 0);
     assert_false(has_errors);

@@ -325,6 +325,55 @@ static void found(dg_store *st, const char *query, char *out, size_t cap)
     dg_arena_free(a);
 }
 
+/* The widest filter a request can carry (every list at its cap, every
+ * optional condition, restricted tiers, a text cursor) still fits the SQL
+ * text of a list and of a search. */
+static void test_the_widest_filter_fits_a_list_and_a_search(void **state)
+{
+    static const char *const eight[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    static const dg_custom_value custom[] = {
+        {"field_one", "v"}, {"field_two", "v"}, {"field_three", "v"}, {"field_four", "v"}};
+    dg_store *st = create();
+    dg_list_query q = {.kind = DG_KIND_CUSTOMER,
+                       .tiers = eight,
+                       .n_tiers = 8,
+                       .statuses = eight,
+                       .n_statuses = 8,
+                       .intentions = eight,
+                       .n_intentions = 8,
+                       .values = eight,
+                       .n_values = 8,
+                       .industry = "i",
+                       .region = "r",
+                       .tag = "t",
+                       .owner_id = 1,
+                       .custom = custom,
+                       .n_custom = 4,
+                       .restricted = {"a", "b", "c"},
+                       .n_restricted = 3,
+                       .viewer_id = 1,
+                       .sort_column = "code",
+                       .is_desc = true,
+                       .has_after = true,
+                       .after_key = {.type = DG_KEY_TEXT, .data = (const uint8_t *)"C-1", .len = 3},
+                       .after_id = 1,
+                       .limit = 10};
+    dg_arena *a = dg_arena_new(1 << 20);
+    dg_search_hit *hits;
+    dg_list_page page;
+    char expr[64];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(dg_store_rec_list(st, &q, a, &page), DG_OK);
+    assert_int_equal(page.n, 0);
+    assert_int_equal(dg_text_search_expr("长城", expr, sizeof expr), DG_OK);
+    assert_int_equal(dg_store_search(st, expr, &q, 10, 1000, a, &hits, &n), DG_OK);
+    assert_int_equal(n, 0);
+    dg_arena_free(a);
+    dg_store_close(st);
+}
+
 /* Search documents wait for the commit (one index flush per group commit),
  * so a job rolled back to its savepoint must take its documents with it. */
 static void test_search_documents_follow_savepoints_and_commit(void **state)
@@ -374,6 +423,153 @@ static void add_user(dg_store *st, const char *name)
     assert_int_equal(dg_store_begin(st), DG_OK);
     assert_int_equal(dg_store_user_insert(st, &u, 0), DG_OK);
     assert_int_equal(dg_store_commit(st), DG_OK);
+}
+
+/* ---- search while the statement cache turns over */
+
+/* The customers of the search test, and what each filter shape lets through. */
+static const struct test_customer {
+    int64_t id;
+    const char *tier, *status, *industry;
+    int64_t owner_id;
+    bool is_archived;
+} search_customers[] = {
+    {1, "a", "active", "制造", 1, false}, /* restricted tier, owned by user 1 */
+    {2, "b", "active", "制造", 0, false}, {3, "b", "lost", "物流", 0, false},
+    {4, "b", "active", "制造", 0, true},  {5, "c", "active", "物流", 0, false},
+};
+
+/* Search rank for "长城": names (newest first) 4, 2, 1; then 3 through its
+ * contact; then 5 through an interaction's notes. */
+static const int64_t search_rank[] = {4, 2, 1, 3, 5};
+
+static void make_search_data(dg_store *st)
+{
+    char sql[512];
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(search_customers); i++) {
+        const struct test_customer *c = &search_customers[i];
+
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO customers(id, version, code, name, tier, status, industry, owner_id,"
+                 " archived_at, created_at, updated_at) VALUES (%lld, 1, 'C-%lld', 'n', '%s',"
+                 " '%s', '%s', %s, %s, 0, 0)",
+                 (long long)c->id, (long long)c->id, c->tier, c->status, c->industry,
+                 c->owner_id ? "1" : "NULL", c->is_archived ? "5" : "NULL");
+        raw_exec(sql);
+    }
+    raw_exec("INSERT INTO contacts(id, version, customer_id, name, created_at, updated_at)"
+             " VALUES (1, 1, 3, '长城王五', 0, 0);"
+             "INSERT INTO interactions(id, version, customer_id, at_ms, channel, summary,"
+             " created_at, updated_at) VALUES (1, 1, 5, 0, 'visit', '长城会议', 0, 0)");
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    put_doc(st, 1, NULL, "长城贸易");
+    put_doc(st, 2, NULL, "长城电子");
+    put_doc(st, 3, NULL, "黄河物流");
+    put_doc(st, 4, NULL, "长城旧档");
+    put_doc(st, 5, NULL, "泰山");
+    assert_int_equal(
+        dg_store_search_put(st, DG_KIND_CONTACT, 1, NULL, &(dg_search_doc){.people = "长城王五"}),
+        DG_OK);
+    assert_int_equal(dg_store_search_put(st, DG_KIND_INTERACTION, 1, NULL,
+                                         &(dg_search_doc){.notes = "长城会议"}),
+                     DG_OK);
+    assert_int_equal(dg_store_commit(st), DG_OK);
+}
+
+static bool in_names(const char *v, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0)
+            return true;
+    return n == 0; /* no list: no condition */
+}
+
+static bool passes(const struct test_customer *c, const dg_list_query *q)
+{
+    if (q->n_restricted && strcmp(c->tier, "a") == 0 && c->owner_id != q->viewer_id)
+        return false;
+    if (c->is_archived && !q->include_archived)
+        return false;
+    if (q->industry && strcmp(c->industry, q->industry) != 0)
+        return false;
+    return in_names(c->tier, q->tiers, q->n_tiers) &&
+           in_names(c->status, q->statuses, q->n_statuses);
+}
+
+/* Filter shape k: the counts of listed values and the optional conditions
+ * differ, so each k below N_SHAPES writes SQL text of its own. */
+enum { N_SHAPES = 4 * 9 * 2 * 2 * 2 };
+
+static dg_list_query filter_shape(int k)
+{
+    static const char *const tiers[] = {"b", "a", "c"};
+    static const char *const statuses[] = {"active", "lost", "active", "lost",
+                                           "active", "lost", "active", "lost"};
+    dg_list_query q = {.kind = DG_KIND_CUSTOMER, .tiers = tiers, .statuses = statuses};
+
+    q.n_tiers = (size_t)(k % 4);
+    q.n_statuses = (size_t)(k / 4 % 9);
+    q.industry = k / 36 % 2 ? "制造" : NULL;
+    q.n_restricted = (size_t)(k / 72 % 2);
+    q.restricted[0] = "a";
+    q.viewer_id = k % 3 == 0 ? 1 : 2;
+    q.include_archived = k / 144 % 2;
+    return q;
+}
+
+/* A search runs its query statement while the store prepares others; the
+ * cache of statements built at run time must never finalize a statement
+ * that is running. A read connection goes through more filter shapes than
+ * the cache holds, each listed and searched, and every answer is checked. */
+static void test_search_and_lists_through_more_filter_shapes_than_the_cache_holds(void **state)
+{
+    dg_store *st = create(), *rd;
+    char err[256], expr[128];
+
+    (void)state;
+    add_user(st, "owner");
+    make_search_data(st);
+    assert_int_equal(dg_text_search_expr("长城", expr, sizeof expr), DG_OK);
+    assert_int_equal(dg_store_open(path, false, &rd, err, sizeof err), DG_OK);
+    for (int k = 0; k < N_SHAPES; k++) {
+        dg_list_query q = filter_shape(k);
+        dg_arena *a = dg_arena_new(1 << 20);
+        dg_search_hit *hits;
+        dg_list_page page;
+        size_t n, want = 0;
+
+        assert_int_equal(dg_store_read_begin(rd), DG_OK);
+        q.sort_column = "id";
+        q.limit = 10;
+        assert_int_equal(dg_store_rec_list(rd, &q, a, &page), DG_OK);
+        for (size_t i = 0; i < DG_ARRAY_LEN(search_customers); i++)
+            if (passes(&search_customers[i], &q)) {
+                if (want >= page.n || page.records[want]->id != search_customers[i].id)
+                    fail_msg("shape %d: list lacks customer %lld", k,
+                             (long long)search_customers[i].id);
+                want++;
+            }
+        assert_int_equal(page.n, want);
+
+        assert_int_equal(dg_store_search(rd, expr, &q, 10, 1000, a, &hits, &n), DG_OK);
+        want = 0;
+        for (size_t r = 0; r < DG_ARRAY_LEN(search_rank); r++) {
+            const struct test_customer *c = &search_customers[search_rank[r] - 1];
+
+            if (!passes(c, &q))
+                continue;
+            if (want >= n || hits[want].customer->id != c->id)
+                fail_msg("shape %d: search hit %zu is not customer %lld", k, want,
+                         (long long)c->id);
+            want++;
+        }
+        assert_int_equal(n, want);
+        dg_store_read_end(rd);
+        dg_arena_free(a);
+    }
+    dg_store_close(rd);
+    dg_store_close(st);
 }
 
 /* The writer bounds the WAL with a RESTART checkpoint: afterwards the next
@@ -546,6 +742,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sessions_revoke_one_or_all_of_a_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_to_savepoint_undoes_only_that_part, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_search_and_lists_through_more_filter_shapes_than_the_cache_holds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_widest_filter_fits_a_list_and_a_search, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_search_documents_follow_savepoints_and_commit, setup,
                                         teardown),
