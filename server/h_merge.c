@@ -96,18 +96,15 @@ static void merge_run(dg_job *job, void *ctx)
     struct merge *g = (struct merge *)job;
     dg_wtx *tx = ctx;
     dg_rec_ctx c = {tx, tx->collator, &g->who, g->req->arena, g->now};
-    char result[64];
+    dg_idem_result first;
     json_t *detail;
     int rc;
 
     if (g->idem_key[0]) {
-        rc = dg_h_idem_lookup(tx, g->who.user_id, g->idem_key, g->req_hash, result, sizeof result,
-                              &g->m);
+        rc = dg_h_idem_lookup(tx, g->who.user_id, g->idem_key, g->req_hash, DG_IDEM_MERGE, 0,
+                              c.arena, &first, &g->m);
         if (rc == DG_OK) { /* a retry: answer with the kept record as it is now */
-            unsigned moved = 0;
-
-            if (sscanf(result, "moved=%u", &moved) == 1)
-                g->moved = moved;
+            g->moved = first.moved;
             job->rc = dg_store_rec_get(tx->store, DG_KIND_CUSTOMER, g->keep_id, c.arena, &g->keep);
             return;
         }
@@ -123,9 +120,10 @@ static void merge_run(dg_job *job, void *ctx)
     if ((job->rc = dg_h_audit_append_json(tx, &g->audit, detail)) != DG_OK)
         return;
     if (g->idem_key[0]) {
-        snprintf(result, sizeof result, "moved=%u", g->moved);
-        job->rc =
-            dg_store_idem_put(tx->store, g->who.user_id, g->idem_key, g->req_hash, result, g->now);
+        dg_idem_result done = {.request = DG_IDEM_MERGE, .moved = g->moved};
+
+        memcpy(done.request_hash, g->req_hash, sizeof done.request_hash);
+        job->rc = dg_store_idem_put(tx->store, g->who.user_id, g->idem_key, &done, g->now);
     }
 }
 

@@ -45,7 +45,8 @@ typedef struct dg_mutation {
     char why[200];  /* ... and why */
     int64_t seq;    /* the change-feed seq written (0: nothing changed) */
     bool is_hidden; /* DG_ENOTFOUND because the actor may not see the customer (restricted tier) */
-    bool is_key_reused; /* DG_ESTATE: the idempotency key came with another request */
+    bool is_key_reused;     /* DG_ESTATE: the idempotency key came with another request */
+    bool is_result_damaged; /* DG_ECORRUPT: the idempotency key's stored answer (why says how) */
 } dg_mutation;
 
 /* The writer's tools for record changes: its collator for name sort keys. */
