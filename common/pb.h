@@ -17,8 +17,18 @@
 #include "buf.h"
 #include "dangan.pb-c.h"
 
-/* Budget for decoding a frame of `len` bytes: 16 × len, at least 64 KiB,
- * at most 64 MiB. */
+/* The most one frame may decode to (dg_validate_wire_measure's need). No
+ * request within the protocol's limits comes near it: 10,000 batch ops of
+ * full records need ~20 MiB; what passes it is a frame of empty messages,
+ * which protobuf-c would expand ~250 times. */
+#define DG_PB_DECODE_MAX (32u * 1024u * 1024u)
+/* An arena with this budget can decode every frame DG_PB_DECODE_MAX allows. */
+#define DG_PB_DECODE_BUDGET (2u * DG_PB_DECODE_MAX)
+
+/* Budget for the arena that decodes a frame of `len` bytes:
+ * DG_PB_DECODE_BUDGET for every length. The arena takes from the heap only
+ * what it hands out, and dg_pb_unpack_frame measures what the frame needs
+ * before it allocates anything, so a small frame holds little. */
 size_t dg_pb_decode_budget(size_t len);
 
 /* A ProtobufCAllocator drawing from `a` (free is a no-op; the arena frees all).
@@ -32,7 +42,9 @@ void dg_pb_alloc_init(dg_pb_alloc *pa, dg_arena *a);
 
 /* Validates then unpacks one Frame payload into `a`. On DG_OK *out lives in
  * the arena. DG_EPROTO: malformed or invalid content, `why` says which field;
- * DG_ENOMEM: the arena's budget ran out. */
+ * DG_ENOMEM: decoding would need more than DG_PB_DECODE_MAX, or more than
+ * half of what is left of the arena's budget (`why` says how much; nothing
+ * was allocated), or an injected allocation failure. */
 int dg_pb_unpack_frame(const uint8_t *p, size_t len, dg_arena *a, Dangan__V1__Frame **out,
                        char *why, size_t why_len);
 
