@@ -5,6 +5,7 @@
  * dg_h_idem_lookup (writer thread). */
 #include "h_common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,21 @@ void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, con
                 rc == DG_ENOTFOUND ? "not_found" : reason, message);
 }
 
+void dg_h_not_found(dg_req *req, bool is_hidden, const char *entity, int64_t entity_id,
+                    const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (is_hidden)
+        dg_h_refuse(req, DG_ENOTFOUND, entity, entity_id, "restricted_tier", message);
+    else
+        dg_req_fail(req, DG_ENOTFOUND, "not_found", "%s", message);
+}
+
 void dg_h_audit_then_reply(dg_req *req, const char *entity, int64_t entity_id, json_t *detail)
 {
     audit_first(req, DG_OK, entity, entity_id, "ok", detail, "", "");
@@ -212,21 +228,19 @@ bool dg_h_answer_idem_failure(dg_req *req, int rc, const dg_mutation *m)
 void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
                               int64_t entity_id)
 {
-    if (rc == DG_ENOTFOUND && m->is_hidden) {
-        dg_h_refuse(req, DG_ENOTFOUND, entity, entity_id, "restricted_tier", "no such customer");
+    if (rc == DG_ENOTFOUND && m->field[0]) {
+        dg_req_violation(req, m->field, m->why);
+        dg_h_not_found(req, m->is_hidden, entity, entity_id, "%s: %s", m->field, m->why);
+    } else if (rc == DG_ENOTFOUND) {
+        dg_h_not_found(req, m->is_hidden, entity, entity_id, "no such customer");
     } else if (rc == DG_EDENIED) {
         dg_h_deny(req, entity, entity_id, "permission_denied", m->why);
     } else if (dg_h_answer_idem_failure(req, rc, m)) {
         /* answered */
     } else if (m->field[0]) {
         dg_req_violation(req, m->field, m->why);
-        dg_req_fail(req, rc,
-                    rc == DG_ESTATE      ? "failed_precondition"
-                    : rc == DG_ENOTFOUND ? "not_found"
-                                         : "invalid_argument",
-                    "%s: %s", m->field, m->why);
-    } else if (rc == DG_ENOTFOUND) {
-        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such customer");
+        dg_req_fail(req, rc, rc == DG_ESTATE ? "failed_precondition" : "invalid_argument", "%s: %s",
+                    m->field, m->why);
     } else {
         dg_h_fail_job(req, rc);
     }

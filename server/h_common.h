@@ -44,6 +44,14 @@ void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *r
  * know exists (a restricted tier), the attempt audited as denied. */
 void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, const char *reason,
                  const char *message);
+/* Answers NOT_FOUND for something the caller named that does not exist for
+ * them, with `fmt` as the message. The reply is the same whether it does
+ * not exist or it is in a restricted customer's dossier the caller may not
+ * see (is_hidden): code, reason, message, field violations (added by the
+ * caller before) and body. Only a hidden one leaves a "denied" audit record
+ * (restricted_tier), and is answered once that is committed. Loop thread. */
+void dg_h_not_found(dg_req *req, bool is_hidden, const char *entity, int64_t entity_id,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Writes an audit record of a permitted read (a restricted customer) for
  * the session's user, then sends req->resp as it stands; if the record cannot
  * be written the read is not answered (storage error). */
@@ -73,9 +81,10 @@ int dg_h_idem_lookup(dg_wtx *tx, int64_t user_id, const char *key, const uint8_t
 bool dg_h_answer_idem_failure(dg_req *req, int rc, const dg_mutation *m);
 
 /* Answers a write job that failed on its way through dg_rec_* functions:
- * a restricted customer → NOT_FOUND (audited), DG_EDENIED → PERMISSION_DENIED
- * (audited), a reused idempotency key, a refused value naming its field, a
- * missing customer, or a storage error. */
+ * a missing customer or one hidden from the caller → NOT_FOUND, the same
+ * reply for both (the hidden one audited), DG_EDENIED → PERMISSION_DENIED
+ * (audited), a reused idempotency key or a damaged stored answer, a refused
+ * value naming its field, or a storage error. */
 void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
                               int64_t entity_id);
 

@@ -66,22 +66,21 @@ static int move_all(dg_rec_ctx *job_ctx, struct merge *g, enum dg_kind kind)
 
 static int merge_all(dg_rec_ctx *c, struct merge *g)
 {
-    dg_record *drop;
     int rc;
 
-    /* Both must be live customers the actor may change. */
+    /* Both must be live customers the actor may change; one hidden from the
+     * actor is refused as a missing one, before anything else is said of it. */
     if ((rc = dg_rec_check_customer(c, g->keep_id, &g->m)) != DG_OK) {
         if (g->m.field[0])
             snprintf(g->m.field, sizeof g->m.field, "keep_id");
         return rc;
     }
-    if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, g->drop_id, c->arena, &drop)) !=
-        DG_OK)
+    if ((rc = dg_rec_check_customer(c, g->drop_id, &g->m)) != DG_OK) {
+        if (g->m.field[0])
+            snprintf(g->m.field, sizeof g->m.field, "drop_id");
+        if (rc == DG_ESTATE)
+            snprintf(g->m.why, sizeof g->m.why, "that customer is archived (merged already?)");
         return rc;
-    if (drop->is_archived) {
-        snprintf(g->m.field, sizeof g->m.field, "drop_id");
-        snprintf(g->m.why, sizeof g->m.why, "that customer is archived (merged already?)");
-        return DG_ESTATE;
     }
     for (size_t k = 0; k < DG_ARRAY_LEN(child_kinds); k++)
         if ((rc = move_all(c, g, child_kinds[k])) != DG_OK)

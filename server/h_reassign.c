@@ -128,6 +128,16 @@ static int hand_over_one(dg_rec_ctx *job_ctx, struct reassign *r, int64_t id)
 
     c.arena = dg_arena_new(SCRATCH_BUDGET);
     rc = dg_store_rec_get(c.tx->store, DG_KIND_CUSTOMER, id, c.arena, &cust);
+    if (rc == DG_ENOTFOUND ||
+        (rc == DG_OK &&
+         !dg_perm_sees(&(dg_perm_who){r->who.user_id, r->who.role, r->who.restricted},
+                       dg_customer_owner(cust), dg_customer_tier(cust)))) {
+        /* one hidden from the actor is answered as a missing one, archived
+         * or not; only its attempt is audited */
+        memset(&r->m, 0, sizeof r->m);
+        r->m.is_hidden = rc == DG_OK;
+        rc = DG_ENOTFOUND;
+    }
     /* archived records do not change; restore one first to hand it over */
     if (rc == DG_OK && !cust->is_archived) {
         before = cust->v[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "owner")].i;

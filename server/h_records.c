@@ -270,20 +270,25 @@ static void answer_duplicates(dg_req *req, const dg_mutation *m, bool is_batch)
                 m->dups[0].matched_on, m->dups[0].code, m->dups[0].name);
 }
 
-/* Answers a failed op: conflict, duplicates, or a refusal naming its field.
- * In a batch (is_batch) the BatchResponse body set by the caller stays. */
+/* Answers a failed op: not found, conflict, duplicates, or a refusal naming
+ * its field. In a batch (is_batch) the BatchResponse body set by the caller
+ * stays. */
 static void answer_failure(dg_req *req, const struct op *o, const dg_mutation *m, int rc,
                            const char *path_prefix, bool is_batch)
 {
+    enum dg_kind kind = o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind;
+    int64_t id = o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id);
+    const char *entity = dg_entity_get(kind)->name;
     char path[160];
 
-    if (rc == DG_ENOTFOUND && m->is_hidden) {
-        /* a restricted customer's dossier: it does not exist for this user */
-        dg_h_refuse(
-            req, DG_ENOTFOUND,
-            dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind)->name,
-            o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id), "restricted_tier",
-            "no such record");
+    if (rc == DG_ENOTFOUND && m->field[0]) {
+        /* what the record names (its customer) is missing, or hidden: alike */
+        snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
+        dg_req_violation(req, path, m->why);
+        dg_h_not_found(req, m->is_hidden, entity, id, "%s: %s", m->field, m->why);
+    } else if (rc == DG_ENOTFOUND) {
+        /* the record itself is missing, or in a dossier hidden from the actor */
+        dg_h_not_found(req, m->is_hidden, entity, id, "no such %s", entity);
     } else if (rc == DG_EDENIED) {
         snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
         dg_req_violation(req, path, m->why);
@@ -296,10 +301,6 @@ static void answer_failure(dg_req *req, const struct op *o, const dg_mutation *m
         snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
         dg_req_violation(req, path, m->why);
         dg_req_fail(req, rc, reason_for(rc), "%s: %s", m->field, m->why);
-    } else if (rc == DG_ENOTFOUND) {
-        dg_req_fail(
-            req, rc, "not_found", "no such %s",
-            dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind)->name);
     } else {
         dg_h_fail_job(req, rc);
     }

@@ -370,17 +370,6 @@ static bool search_relevant(enum dg_kind k, const char *field)
 
 /* ------------------------------------------------------------ checks against the database */
 
-static int load_customer(dg_rec_ctx *c, int64_t id, dg_record **out, dg_mutation *m)
-{
-    int rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, id, c->arena, out);
-
-    if (rc == DG_ENOTFOUND)
-        return refuse(m, DG_ENOTFOUND, "customer_id", "no such customer");
-    if (rc == DG_OK && (*out)->is_archived)
-        return refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
-    return rc;
-}
-
 /* ------------------------------------------------------------ permissions (perm.c) */
 
 static dg_perm_who perm_who(const dg_rec_ctx *c)
@@ -404,6 +393,24 @@ static int check_access(dg_rec_ctx *c, const dg_record *customer, dg_mutation *m
         return refuse(m, DG_EDENIED, "owner",
                       "you may change only the dossiers of your own customers");
     return DG_OK;
+}
+
+/* The live customer a record names (its customer_id), whose dossier the
+ * actor may change. One that does not exist and one the actor may not see
+ * are refused alike (m->is_hidden tells them apart, for the audit record):
+ * visibility comes first, so nothing else - not even that it is archived -
+ * is told about a customer the actor may not see. */
+static int load_customer(dg_rec_ctx *c, int64_t id, dg_record **out, dg_mutation *m)
+{
+    int rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, id, c->arena, out);
+
+    if (rc == DG_OK)
+        rc = check_access(c, *out, m);
+    if (rc == DG_ENOTFOUND)
+        return refuse(m, DG_ENOTFOUND, "customer_id", "no such customer");
+    if (rc == DG_OK && (*out)->is_archived)
+        return refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
+    return rc;
 }
 
 /* The customer whose dossier `r` belongs to (r itself for a customer). */
@@ -641,8 +648,7 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
             return rc;
     } else {
         r->customer_id = fint(r, "customer_id");
-        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK ||
-            (rc = check_access(c, customer, m)) != DG_OK)
+        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK)
             return rc;
     }
     if ((rc = check_refs(c, r, NULL, m)) != DG_OK || (rc = check_custom(c, r, m)) != DG_OK)
@@ -911,12 +917,9 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
 int dg_rec_check_customer(dg_rec_ctx *c, int64_t customer_id, dg_mutation *m)
 {
     dg_record *customer;
-    int rc;
 
     memset(m, 0, sizeof *m);
-    if ((rc = load_customer(c, customer_id, &customer, m)) != DG_OK)
-        return rc;
-    return check_access(c, customer, m);
+    return load_customer(c, customer_id, &customer, m);
 }
 
 int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_customer, dg_mutation *m)
@@ -930,8 +933,7 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     dg_assert(kind != DG_KIND_CUSTOMER);
     if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK ||
         (rc = dossier_of(c, cur, &from)) != DG_OK || (rc = check_access(c, from, m)) != DG_OK ||
-        (rc = load_customer(c, to_customer, &to, m)) != DG_OK ||
-        (rc = check_access(c, to, m)) != DG_OK)
+        (rc = load_customer(c, to_customer, &to, m)) != DG_OK)
         return rc;
     if (cur->customer_id == to_customer)
         return DG_OK;
