@@ -403,9 +403,10 @@ static int prepare_create(dg_req *req, const Dangan__V1__CreateRequest *m, const
     if (rc != DG_OK)
         return rc;
     if (o->rec->kind != DG_KIND_CUSTOMER && o->rec->v[0].i < 0) {
-        int64_t n = -o->rec->v[0].i;
+        /* -N in unsigned arithmetic: negating INT64_MIN as an int64 is undefined */
+        uint64_t n = 0 - (uint64_t)o->rec->v[0].i;
 
-        if ((uint64_t)n > n_before) {
+        if (n > n_before) {
             snprintf(path, sizeof path, "%srecord.%s.customer_id", prefix,
                      dg_h_kind_field(o->rec->kind));
             dg_req_violation(req, path, "-N must name an earlier op of this batch");

@@ -6,6 +6,8 @@
  * served; 10,001 of any kind is refused naming the limit, and the
  * connection stays open for the next request. A frame within the frame
  * limit that would take too much memory to decode is refused the same way.
+ * A child op naming its customer as -N is checked for every N the wire can
+ * carry, INT64_MIN included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +227,44 @@ static void test_10000_restores_are_served(void **state)
     assert_one_over_is_refused(RESTORE, 4);
 }
 
+/* ------------------------------------------------------------ op references */
+
+static dg_reply *create_contact(int64_t customer_id)
+{
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Contact co = DANGAN__V1__CONTACT__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+
+    co.customer_id = customer_id;
+    co.name = "王经理";
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CONTACT;
+    rec.contact = &co;
+    m.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    return dgt_call(cli, &req);
+}
+
+/* -N names op N of a batch; a lone create has none. INT64_MIN has no
+ * positive counterpart in int64 (negating it is undefined behaviour). */
+static void test_a_negative_customer_id_out_of_range_is_refused(void **state)
+{
+    static const int64_t bad[] = {INT64_MIN, INT64_MIN + 1, -1};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dg_reply *r = create_contact(bad[i]);
+        const Dangan__V1__Status *st = dg_reply_response(r)->status;
+
+        print_message("customer_id=%lld\n", (long long)bad[i]);
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+        assert_int_equal(st->n_field_violations, 1);
+        assert_string_equal(st->field_violations[0]->field, "record.contact.customer_id");
+        dg_reply_free(r);
+    }
+}
+
 /* ------------------------------------------------------------ decoding cost */
 
 static size_t put_varint(uint8_t *p, uint64_t v)
@@ -330,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_10000_archives_are_served),
         cmocka_unit_test(test_10000_restores_are_served),
         cmocka_unit_test(test_a_frame_too_costly_to_decode_is_refused_and_the_connection_stays),
+        cmocka_unit_test(test_a_negative_customer_id_out_of_range_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
