@@ -83,8 +83,11 @@ static int merge_all(dg_rec_ctx *c, struct merge *g)
         return rc;
     }
     for (size_t k = 0; k < DG_ARRAY_LEN(child_kinds); k++)
-        if ((rc = move_all(c, g, child_kinds[k])) != DG_OK)
+        if ((rc = move_all(c, g, child_kinds[k])) != DG_OK) {
+            if (!strcmp(g->m.field, "assignee")) /* a task of the dropped one */
+                snprintf(g->m.field, sizeof g->m.field, "drop_id");
             return rc;
+        }
     if ((rc = dg_rec_set_archived(c, DG_KIND_CUSTOMER, g->drop_id, 0, true, &g->m)) != DG_OK)
         return rc;
     return dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, g->keep_id, c->arena, &g->keep);

@@ -1293,6 +1293,133 @@ static void test_hidden_children_read_as_missing_ones(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* ------------------------------------------------------------ task assignees */
+
+/* A task of `customer` assigned to `assignee`, created as `a`. */
+static dg_reply *task_for(struct actor *a, int64_t customer, const char *assignee)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Task t = DANGAN__V1__TASK__INIT;
+    Dangan__V1__UserRef u = DANGAN__V1__USER_REF__INIT;
+
+    t.customer_id = customer;
+    t.title = "回访";
+    u.username = (char *)assignee;
+    t.assignee = &u;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_TASK;
+    rec.task = &t;
+    m.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    return call_as(a, &req, "task create");
+}
+
+static dg_reply *reassign_task(struct actor *a, int64_t task, const char *assignee)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__UpdateRequest m = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Task t = DANGAN__V1__TASK__INIT;
+    Dangan__V1__UserRef u = DANGAN__V1__USER_REF__INIT;
+    char *mask[] = {"assignee"};
+
+    t.id = task;
+    u.username = (char *)assignee;
+    t.assignee = &u;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_TASK;
+    rec.task = &t;
+    m.record = &rec;
+    m.expected_version = 1;
+    m.update_mask = mask;
+    m.n_update_mask = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+    req.update = &m;
+    return call_as(a, &req, "task update");
+}
+
+/* Refused naming the assignee field, saying why and what to do instead. */
+static void assert_bad_assignee(dg_reply *r, const char *field, const char *because)
+{
+    const Dangan__V1__Status *st = dg_reply_response(r)->status;
+
+    if (st->n_field_violations != 1 || strcmp(st->field_violations[0]->field, field) ||
+        !strstr(st->message, because))
+        fail_msg("expected a refusal of %s (%s), got %s: %s", field, because, st->reason,
+                 st->message);
+    dg_reply_free(r);
+}
+
+static void test_tasks_go_only_to_users_who_can_see_and_close_them(void **state)
+{
+    struct actor *admin = &actors[0], *mgr = &actors[1];
+    struct target keep = targets[3], drop = targets[0]; /* s2's tier A; s1's tier B */
+    int64_t task;
+    dg_reply *r;
+
+    (void)state;
+    /* s1 may not see s2_a: the task would be invisible to the one who must do it */
+    r = task_for(admin, targets[3].id, "s1");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    assert_bad_assignee(r, "record.assignee", "may not see this customer");
+    /* s1 sees s2_b but may not change s2's dossier, so could not close it */
+    r = task_for(admin, targets[1].id, "s1");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    assert_bad_assignee(r, "record.assignee", "could never close");
+    r = task_for(admin, targets[1].id, "view"); /* viewers close nothing */
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    dg_reply_free(r);
+    /* its owner and a manager may */
+    r = task_for(admin, targets[3].id, "s2");
+    assert_int_equal(dgt_code(r), 0);
+    task = dg_reply_response(r)->create->record->task->id;
+    dg_reply_free(r);
+    r = task_for(admin, targets[3].id, "mgr");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    /* and handing it over later is checked the same way */
+    r = reassign_task(admin, task, "s1");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    assert_bad_assignee(r, "record.assignee", "may not see this customer");
+    r = reassign_task(admin, task, "mgr");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+
+    /* a merge would move s1's open task into a dossier s1 may not see */
+    keep.name = "PERMTEST-TASK-KEEP";
+    make_customer(&keep); /* s2's, tier A */
+    drop.name = "PERMTEST-TASK-DROP";
+    make_customer(&drop); /* s1's, tier B */
+    r = task_for(admin, drop.id, "s1");
+    assert_int_equal(dgt_code(r), 0);
+    task = dg_reply_response(r)->create->record->task->id;
+    dg_reply_free(r);
+    {
+        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__MergeRequest m = DANGAN__V1__MERGE_REQUEST__INIT;
+        Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+        char open_task[64];
+
+        m.keep_id = keep.id;
+        m.drop_id = drop.id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_MERGE;
+        req.merge = &m;
+        r = call_as(mgr, &req, "merge");
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__FAILED_PRECONDITION);
+        snprintf(open_task, sizeof open_task, "open task %lld", (long long)task);
+        assert_bad_assignee(r, "drop_id", open_task);
+        /* nothing moved */
+        g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_TASK;
+        g.id = task;
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        req.get = &g;
+        r = admin_call(&req);
+        assert_int_equal(dg_reply_response(r)->get->record->task->customer_id, drop.id);
+        dg_reply_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1305,6 +1432,7 @@ int main(void)
         cmocka_unit_test(test_hidden_customers_stay_hidden_everywhere),
         cmocka_unit_test(test_lists_across_dossiers_mask_and_audit_by_each_owner),
         cmocka_unit_test(test_hidden_children_read_as_missing_ones),
+        cmocka_unit_test(test_tasks_go_only_to_users_who_can_see_and_close_them),
     };
 
     return cmocka_run_group_tests_name("permissions", tests, setup, teardown);
