@@ -8,10 +8,19 @@
 #include "frame.h"
 #include "validate.h"
 
+#define DECODE_MIN (32u * 1024u * 1024u)
+#define DECODE_MAX (64u * 1024u * 1024u)
+
+size_t dg_pb_decode_max(size_t len)
+{
+    size_t n = len > DECODE_MAX / 16 ? DECODE_MAX : len * 16;
+
+    return n < DECODE_MIN ? DECODE_MIN : n;
+}
+
 size_t dg_pb_decode_budget(size_t len)
 {
-    DG_UNUSED(len); /* the frame's own need is measured before decoding */
-    return DG_PB_DECODE_BUDGET;
+    return 2 * dg_pb_decode_max(len);
 }
 
 static void *arena_alloc_cb(void *data, size_t size)
@@ -54,10 +63,10 @@ int dg_pb_unpack_frame(const uint8_t *p, size_t len, dg_arena *a, Dangan__V1__Fr
     /* Refused before anything is allocated. Twice the need: the chunk tails
      * the arena leaves behind are each smaller than the allocation that
      * left them, so they never add up to more than the need itself. */
-    if (need > DG_PB_DECODE_MAX || 2 * need > dg_arena_left(a)) {
+    if (need > dg_pb_decode_max(len) || 2 * need > dg_arena_left(a)) {
         snprintf(why, why_len,
                  "decoding this frame needs %zu KiB of memory, more than its budget of %zu KiB",
-                 (need + 1023) / 1024, DG_MIN(DG_PB_DECODE_MAX, dg_arena_left(a) / 2) / 1024);
+                 (need + 1023) / 1024, DG_MIN(dg_pb_decode_max(len), dg_arena_left(a) / 2) / 1024);
         return DG_ENOMEM;
     }
     dg_pb_alloc_init(&pa, a);

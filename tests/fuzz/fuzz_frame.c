@@ -69,11 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (rc != DG_OK)
             (void)dg_pb_peek_request_id(p, len);
-        if (valid == DG_OK && need <= DG_PB_DECODE_MAX)
+        if (valid == DG_OK && need <= dg_pb_decode_max(len))
             check_need(p, len, need);
         dg_assert(dg_arena_used(a) <= budget);
         /* within the limit, decoding never runs out: the need was an upper bound */
-        dg_assert(!(valid == DG_OK && need <= DG_PB_DECODE_MAX && rc == DG_ENOMEM));
+        dg_assert(!(valid == DG_OK && need <= dg_pb_decode_max(len) && rc == DG_ENOMEM));
         dg_assert(rc != DG_OK || dg_arena_used(a) <= 2 * need);
         dg_arena_free(a);
         dg_buf_consume(&in, DG_FRAME_HEADER_LEN + len);

@@ -3,7 +3,7 @@
  * bytes are DG_EPROTO, the pack header is big-endian and over-limit frames
  * leave the output untouched, the request-id peek survives invalid content,
  * the measured need bounds what protobuf-c allocates, and a frame that would
- * decode to more than DG_PB_DECODE_MAX is refused before anything is
+ * decode to more than dg_pb_decode_max allows is refused before anything is
  * allocated while a 10,000-op batch decodes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -523,6 +523,28 @@ static void test_pb_peek_request_id_returns_zero_for_garbage(void **state)
     }
 }
 
+static void test_pb_decode_max_is_16x_clamped_to_32m_and_64m(void **state)
+{
+    static const struct {
+        size_t len, max;
+    } cases[] = {
+        {0, 32u << 20},
+        {1, 32u << 20},
+        {2u << 20, 32u << 20},
+        {3u << 20, 48u << 20},
+        {4u << 20, 64u << 20},
+        {DG_FRAME_MAX_CEILING, 64u << 20},
+        {SIZE_MAX / 16 + 1, 64u << 20}, /* len * 16 would wrap */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
+        print_message("len=%zu\n", cases[i].len);
+        assert_int_equal(dg_pb_decode_max(cases[i].len), cases[i].max);
+        assert_int_equal(dg_pb_decode_budget(cases[i].len), 2 * cases[i].max);
+    }
+}
+
 /* ---- the measured need against what protobuf-c really allocates ---- */
 
 /* A heap allocator that adds up what each allocation would cost in an arena. */
@@ -659,7 +681,7 @@ static void test_pb_measured_need_bounds_what_protobuf_c_allocates(void **state)
     assert_need_bounds_unpack(w.b, w.n);
     /* a batch at the op limit: many members, member slabs, repeated strings */
     big = pack_batch_of_creates(10000, &n);
-    assert_true(assert_need_bounds_unpack(big, n) < DG_PB_DECODE_MAX);
+    assert_true(assert_need_bounds_unpack(big, n) < dg_pb_decode_max(n));
     free(big);
 }
 
@@ -746,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_pb_peek_request_id_finds_id_despite_invalid_utf8_username),
         cmocka_unit_test(test_pb_peek_request_id_finds_id_after_the_body),
         cmocka_unit_test(test_pb_peek_request_id_returns_zero_for_garbage),
+        cmocka_unit_test(test_pb_decode_max_is_16x_clamped_to_32m_and_64m),
         cmocka_unit_test(test_pb_measured_need_bounds_what_protobuf_c_allocates),
         cmocka_unit_test(test_pb_unpack_frame_decodes_a_10000_op_batch),
         cmocka_unit_test(test_pb_unpack_frame_refuses_a_frame_needing_too_much),
