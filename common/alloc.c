@@ -174,6 +174,13 @@ static struct chunk *add_chunk(dg_arena *a, size_t need)
     return c;
 }
 
+size_t dg_arena_cost(size_t n)
+{
+    if (n > SIZE_MAX - ALIGN)
+        return SIZE_MAX;
+    return n ? (n + ALIGN - 1) & ~(ALIGN - 1) : ALIGN;
+}
+
 void *dg_arena_alloc(dg_arena *a, size_t n)
 {
     struct chunk *c = a->head;
@@ -185,9 +192,7 @@ void *dg_arena_alloc(dg_arena *a, size_t n)
         return NULL;
     if (n > SIZE_MAX - ALIGN)
         return NULL;
-    rounded = (n + ALIGN - 1) & ~(ALIGN - 1);
-    if (rounded == 0)
-        rounded = ALIGN;
+    rounded = dg_arena_cost(n);
     if (a->used > a->budget || rounded > a->budget - a->used)
         return NULL;
     if (!c || c->cap - c->used < rounded) {
@@ -286,6 +291,11 @@ size_t dg_arena_footprint(const dg_arena *a)
     for (const struct chunk *c = a->head; c; c = c->prev)
         n += sizeof *c + c->cap;
     return n;
+}
+
+size_t dg_arena_left(const dg_arena *a)
+{
+    return a->used < a->budget ? a->budget - a->used : 0;
 }
 
 void dg_arena_set_budget(dg_arena *a, size_t budget)

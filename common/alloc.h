@@ -41,6 +41,9 @@ char *dg_arena_strdup(dg_arena *a, const char *s);
 char *dg_arena_strndup(dg_arena *a, const char *s, size_t n);
 /* printf into the arena; NULL when over budget. */
 char *dg_arena_printf(dg_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What one allocation of `n` bytes counts against a budget: n rounded up
+ * to the alignment (at least one unit). Pure. */
+size_t dg_arena_cost(size_t n);
 /* Bytes counted against the budget: those handed out (rounded up to
  * alignment) plus the free tails of chunks the arena has moved past. */
 size_t dg_arena_used(const dg_arena *a);
@@ -53,6 +56,8 @@ size_t dg_arena_footprint(const dg_arena *a);
  * budget, which grows by exactly what this allocation takes. NULL only on
  * real OOM or an injected failure. */
 void *dg_arena_calloc_overdraft(dg_arena *a, size_t n);
+/* What is left of the budget. */
+size_t dg_arena_left(const dg_arena *a);
 /* Changes the budget (e.g. raise it after decoding to build a reply). */
 void dg_arena_set_budget(dg_arena *a, size_t budget);
 /* Fault injection: allocation number `nth` (1-based, counted from now) and

@@ -8,14 +8,19 @@
 #include "frame.h"
 #include "validate.h"
 
-#define BUDGET_MIN (64u * 1024u)
-#define BUDGET_MAX (64u * 1024u * 1024u)
+#define DECODE_MIN (32u * 1024u * 1024u)
+#define DECODE_MAX (64u * 1024u * 1024u)
+
+size_t dg_pb_decode_max(size_t len)
+{
+    size_t n = len > DECODE_MAX / 16 ? DECODE_MAX : len * 16;
+
+    return n < DECODE_MIN ? DECODE_MIN : n;
+}
 
 size_t dg_pb_decode_budget(size_t len)
 {
-    size_t b = len > BUDGET_MAX / 16 ? BUDGET_MAX : len * 16;
-
-    return b < BUDGET_MIN ? BUDGET_MIN : b;
+    return 2 * dg_pb_decode_max(len);
 }
 
 static void *arena_alloc_cb(void *data, size_t size)
@@ -48,12 +53,22 @@ int dg_pb_unpack_frame(const uint8_t *p, size_t len, dg_arena *a, Dangan__V1__Fr
                        char *why, size_t why_len)
 {
     dg_pb_alloc pa;
+    size_t need;
     int rc;
 
     *out = NULL;
-    rc = dg_validate_wire(&dangan__v1__frame__descriptor, p, len, why, why_len);
+    rc = dg_validate_wire_measure(&dangan__v1__frame__descriptor, p, len, &need, why, why_len);
     if (rc != DG_OK)
         return rc;
+    /* Refused before anything is allocated. Twice the need: the chunk tails
+     * the arena leaves behind are each smaller than the allocation that
+     * left them, so they never add up to more than the need itself. */
+    if (need > dg_pb_decode_max(len) || 2 * need > dg_arena_left(a)) {
+        snprintf(why, why_len,
+                 "decoding this frame needs %zu KiB of memory, more than its budget of %zu KiB",
+                 (need + 1023) / 1024, DG_MIN(dg_pb_decode_max(len), dg_arena_left(a) / 2) / 1024);
+        return DG_ENOMEM;
+    }
     dg_pb_alloc_init(&pa, a);
     *out = dangan__v1__frame__unpack(&pa.pc, len, p);
     if (*out)

@@ -17,8 +17,18 @@
 #include "buf.h"
 #include "dangan.pb-c.h"
 
-/* Budget for decoding a frame of `len` bytes: 16 × len, at least 64 KiB,
- * at most 64 MiB. */
+/* The most a frame of `len` bytes may decode to (dg_validate_wire_measure's
+ * need): 16 times its length, at least 32 MiB, at most 64 MiB. Requests
+ * within the protocol's limits stay far below it (10,000 batch ops of
+ * minimal creates need ~6 MiB; records decode to 3-7 times their wire
+ * size); what reaches it is a frame of empty sub-messages, which protobuf-c
+ * expands up to ~250 times. */
+size_t dg_pb_decode_max(size_t len);
+
+/* Budget for the arena that decodes a frame of `len` bytes: twice
+ * dg_pb_decode_max(len), for the chunk tails an arena leaves behind. The
+ * arena takes from the heap only what it hands out, and dg_pb_unpack_frame
+ * measures what the frame needs before it allocates anything. */
 size_t dg_pb_decode_budget(size_t len);
 
 /* A ProtobufCAllocator drawing from `a` (free is a no-op; the arena frees all).
@@ -32,7 +42,9 @@ void dg_pb_alloc_init(dg_pb_alloc *pa, dg_arena *a);
 
 /* Validates then unpacks one Frame payload into `a`. On DG_OK *out lives in
  * the arena. DG_EPROTO: malformed or invalid content, `why` says which field;
- * DG_ENOMEM: the arena's budget ran out. */
+ * DG_ENOMEM: decoding would need more than dg_pb_decode_max(len), or more than
+ * half of what is left of the arena's budget (`why` says how much; nothing
+ * was allocated), or an injected allocation failure. */
 int dg_pb_unpack_frame(const uint8_t *p, size_t len, dg_arena *a, Dangan__V1__Frame **out,
                        char *why, size_t why_len);
 

@@ -214,6 +214,20 @@ bool dg_conn_is_open(const dg_conn *c)
 
 /* A reply that does not belong to a dispatched request (bad frame, frame too
  * big, login timeout), followed by a graceful close. */
+/* Refuses request `id` as RESOURCE_EXHAUSTED without closing. */
+static void reply_only(dg_conn *c, uint64_t id, const char *reason, const char *message)
+{
+    Dangan__V1__Response resp = DANGAN__V1__RESPONSE__INIT;
+    Dangan__V1__Status st = DANGAN__V1__STATUS__INIT;
+
+    st.code = DANGAN__V1__CODE__RESOURCE_EXHAUSTED;
+    st.reason = (char *)reason;
+    st.message = (char *)message;
+    resp.id = id;
+    resp.status = &st;
+    send_response(c, &resp);
+}
+
 static void reply_and_close(dg_conn *c, uint64_t id, Dangan__V1__Code code, const char *reason,
                             const char *message)
 {
@@ -470,6 +484,17 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         return DG_OK;
     a = dg_arena_new(dg_pb_decode_budget(len));
     rc = dg_pb_unpack_frame(p, len, a, &f, why, sizeof why);
+    if (rc == DG_ENOMEM && dg_pb_peek_request_id(p, len)) {
+        /* Well-formed but too costly to decode: the frame was read whole, so
+         * the stream is in step and only this request is refused. */
+        dg_log_warn("conn",
+                    "conn=%llu peer=%s user=%s action=read_frame msg=\"request too large\" "
+                    "len=%u why=\"%s\"",
+                    (unsigned long long)c->id, c->peer, user_of(c), len, why);
+        reply_only(c, dg_pb_peek_request_id(p, len), "request_too_large", why);
+        dg_arena_free(a);
+        return DG_OK;
+    }
     if (rc != DG_OK) {
         dg_log_warn(
             "conn",

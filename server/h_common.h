@@ -44,6 +44,14 @@ void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *r
  * know exists (a restricted tier), the attempt audited as denied. */
 void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, const char *reason,
                  const char *message);
+/* Answers NOT_FOUND for something the caller named that does not exist for
+ * them, with `fmt` as the message. The reply is the same whether it does
+ * not exist or it is in a restricted customer's dossier the caller may not
+ * see (is_hidden): code, reason, message, field violations (added by the
+ * caller before) and body. Only a hidden one leaves a "denied" audit record
+ * (restricted_tier), and is answered once that is committed. Loop thread. */
+void dg_h_not_found(dg_req *req, bool is_hidden, const char *entity, int64_t entity_id,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Writes an audit record of a permitted read (a restricted customer) for
  * the session's user, then sends req->resp as it stands; if the record cannot
  * be written the read is not answered (storage error). */
@@ -58,17 +66,25 @@ dg_perm_who dg_h_who(dg_req *req);
  * record. DG_OK, DG_ENOMEM or a store error. */
 int dg_h_audit_append_json(dg_wtx *tx, struct dg_audit_buf *a, json_t *detail);
 
-/* Writer thread: the stored answer for an idempotency key. DG_OK (a retry:
- * `result` holds the first answer), DG_ENOTFOUND (a new request: go on),
- * DG_ESTATE with m->is_key_reused (the key came with another request), or a
- * store error. */
+/* Writer thread: what the first request with this idempotency key
+ * answered. DG_OK (a retry: *out holds the first answer, its records in
+ * `a`), DG_ENOTFOUND (a new request: go on), DG_ESTATE with
+ * m->is_key_reused (the key came with another request: another body, or
+ * another kind of request), DG_ECORRUPT with m->is_result_damaged (the
+ * stored answer is damaged, or holds other than `n_records` records - the
+ * ops of this request; logged), or a store error. */
 int dg_h_idem_lookup(dg_wtx *tx, int64_t user_id, const char *key, const uint8_t req_hash[32],
-                     char *result, size_t result_len, dg_mutation *m);
+                     enum dg_idem_request request, size_t n_records, dg_arena *a,
+                     dg_idem_result *out, dg_mutation *m);
+/* Answers a failed dg_h_idem_lookup (a reused key, a damaged answer) and
+ * returns true; false when `rc` and `m` are no such failure. Loop thread. */
+bool dg_h_answer_idem_failure(dg_req *req, int rc, const dg_mutation *m);
 
 /* Answers a write job that failed on its way through dg_rec_* functions:
- * a restricted customer → NOT_FOUND (audited), DG_EDENIED → PERMISSION_DENIED
- * (audited), a reused idempotency key, a refused value naming its field, a
- * missing customer, or a storage error. */
+ * a missing customer or one hidden from the caller → NOT_FOUND, the same
+ * reply for both (the hidden one audited), DG_EDENIED → PERMISSION_DENIED
+ * (audited), a reused idempotency key or a damaged stored answer, a refused
+ * value naming its field, or a storage error. */
 void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
                               int64_t entity_id);
 

@@ -153,7 +153,7 @@ static void history_done(dg_job *job)
     bool masked;
 
     if (job->rc == DG_ENOTFOUND) {
-        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such %s", e->name);
+        dg_h_not_found(req, false, e->name, h->id, "no such %s", e->name);
         free(h);
         return;
     }
@@ -165,7 +165,7 @@ static void history_done(dg_job *job)
     who = dg_h_who(req);
     if (!dg_perm_sees(&who, customer_field(h->customer, "owner"),
                       customer_field(h->customer, "tier"))) {
-        dg_h_refuse(req, DG_ENOTFOUND, e->name, h->id, "restricted_tier", "no such record");
+        dg_h_not_found(req, true, e->name, h->id, "no such %s", e->name); /* as a missing one */
         free(h);
         return;
     }

@@ -66,26 +66,28 @@ static int move_all(dg_rec_ctx *job_ctx, struct merge *g, enum dg_kind kind)
 
 static int merge_all(dg_rec_ctx *c, struct merge *g)
 {
-    dg_record *drop;
     int rc;
 
-    /* Both must be live customers the actor may change. */
+    /* Both must be live customers the actor may change; one hidden from the
+     * actor is refused as a missing one, before anything else is said of it. */
     if ((rc = dg_rec_check_customer(c, g->keep_id, &g->m)) != DG_OK) {
         if (g->m.field[0])
             snprintf(g->m.field, sizeof g->m.field, "keep_id");
         return rc;
     }
-    if ((rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, g->drop_id, c->arena, &drop)) !=
-        DG_OK)
+    if ((rc = dg_rec_check_customer(c, g->drop_id, &g->m)) != DG_OK) {
+        if (g->m.field[0])
+            snprintf(g->m.field, sizeof g->m.field, "drop_id");
+        if (rc == DG_ESTATE)
+            snprintf(g->m.why, sizeof g->m.why, "that customer is archived (merged already?)");
         return rc;
-    if (drop->is_archived) {
-        snprintf(g->m.field, sizeof g->m.field, "drop_id");
-        snprintf(g->m.why, sizeof g->m.why, "that customer is archived (merged already?)");
-        return DG_ESTATE;
     }
     for (size_t k = 0; k < DG_ARRAY_LEN(child_kinds); k++)
-        if ((rc = move_all(c, g, child_kinds[k])) != DG_OK)
+        if ((rc = move_all(c, g, child_kinds[k])) != DG_OK) {
+            if (!strcmp(g->m.field, "assignee")) /* a task of the dropped one */
+                snprintf(g->m.field, sizeof g->m.field, "drop_id");
             return rc;
+        }
     if ((rc = dg_rec_set_archived(c, DG_KIND_CUSTOMER, g->drop_id, 0, true, &g->m)) != DG_OK)
         return rc;
     return dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, g->keep_id, c->arena, &g->keep);
@@ -96,18 +98,15 @@ static void merge_run(dg_job *job, void *ctx)
     struct merge *g = (struct merge *)job;
     dg_wtx *tx = ctx;
     dg_rec_ctx c = {tx, tx->collator, &g->who, g->req->arena, g->now};
-    char result[64];
+    dg_idem_result first;
     json_t *detail;
     int rc;
 
     if (g->idem_key[0]) {
-        rc = dg_h_idem_lookup(tx, g->who.user_id, g->idem_key, g->req_hash, result, sizeof result,
-                              &g->m);
+        rc = dg_h_idem_lookup(tx, g->who.user_id, g->idem_key, g->req_hash, DG_IDEM_MERGE, 0,
+                              c.arena, &first, &g->m);
         if (rc == DG_OK) { /* a retry: answer with the kept record as it is now */
-            unsigned moved = 0;
-
-            if (sscanf(result, "moved=%u", &moved) == 1)
-                g->moved = moved;
+            g->moved = first.moved;
             job->rc = dg_store_rec_get(tx->store, DG_KIND_CUSTOMER, g->keep_id, c.arena, &g->keep);
             return;
         }
@@ -123,9 +122,10 @@ static void merge_run(dg_job *job, void *ctx)
     if ((job->rc = dg_h_audit_append_json(tx, &g->audit, detail)) != DG_OK)
         return;
     if (g->idem_key[0]) {
-        snprintf(result, sizeof result, "moved=%u", g->moved);
-        job->rc =
-            dg_store_idem_put(tx->store, g->who.user_id, g->idem_key, g->req_hash, result, g->now);
+        dg_idem_result done = {.request = DG_IDEM_MERGE, .moved = g->moved};
+
+        memcpy(done.request_hash, g->req_hash, sizeof done.request_hash);
+        job->rc = dg_store_idem_put(tx->store, g->who.user_id, g->idem_key, &done, g->now);
     }
 }
 

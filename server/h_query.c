@@ -280,9 +280,8 @@ static void get_done(dg_job *job)
     if (rc == DG_OK) {
         who = dg_h_who(req);
         if (!dg_perm_sees(&who, dg_customer_owner(j->customer), dg_customer_tier(j->customer))) {
-            /* It does not exist for this user; the attempt is audited. */
-            dg_h_refuse(req, DG_ENOTFOUND, entity, j->rec->id, "restricted_tier",
-                        j->kind == DG_KIND_CUSTOMER ? "no such customer" : "no such record");
+            /* It does not exist for this user: answered as a missing one, audited. */
+            dg_h_not_found(req, true, entity, j->rec->id, "no such %s", entity);
             free(j);
             return;
         }
@@ -291,7 +290,7 @@ static void get_done(dg_job *job)
             rc = mask_dossier(req, &who, dg_customer_owner(j->customer), &j->dossier);
     }
     if (rc == DG_ENOTFOUND) {
-        dg_req_fail(req, DG_ENOTFOUND, "not_found", "no such %s", entity);
+        dg_h_not_found(req, false, entity, 0, "no such %s", entity);
     } else if (rc != DG_OK) {
         dg_h_fail_job(req, rc);
     } else {

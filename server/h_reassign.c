@@ -128,6 +128,16 @@ static int hand_over_one(dg_rec_ctx *job_ctx, struct reassign *r, int64_t id)
 
     c.arena = dg_arena_new(SCRATCH_BUDGET);
     rc = dg_store_rec_get(c.tx->store, DG_KIND_CUSTOMER, id, c.arena, &cust);
+    if (rc == DG_ENOTFOUND ||
+        (rc == DG_OK &&
+         !dg_perm_sees(&(dg_perm_who){r->who.user_id, r->who.role, r->who.restricted},
+                       dg_customer_owner(cust), dg_customer_tier(cust)))) {
+        /* one hidden from the actor is answered as a missing one, archived
+         * or not; only its attempt is audited */
+        memset(&r->m, 0, sizeof r->m);
+        r->m.is_hidden = rc == DG_OK;
+        rc = DG_ENOTFOUND;
+    }
     /* archived records do not change; restore one first to hand it over */
     if (rc == DG_OK && !cust->is_archived) {
         before = cust->v[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "owner")].i;
@@ -159,20 +169,16 @@ static void reassign_run(dg_job *job, void *ctx)
     struct reassign *r = (struct reassign *)job;
     dg_wtx *tx = ctx;
     dg_rec_ctx c = {tx, tx->collator, &r->who, r->req->arena, r->now};
-    char result[64];
+    dg_idem_result first;
     json_t *detail;
     int rc;
 
     if (r->idem_key[0]) {
-        rc = dg_h_idem_lookup(tx, r->who.user_id, r->idem_key, r->req_hash, result, sizeof result,
-                              &r->m);
+        rc = dg_h_idem_lookup(tx, r->who.user_id, r->idem_key, r->req_hash, DG_IDEM_REASSIGN, 0,
+                              c.arena, &first, &r->m);
         if (rc == DG_OK) { /* a retry: the first answer */
-            unsigned nc = 0, nt = 0;
-
-            if (sscanf(result, "customers=%u;tasks=%u", &nc, &nt) == 2) {
-                r->n_customers = nc;
-                r->n_tasks = nt;
-            }
+            r->n_customers = first.customers;
+            r->n_tasks = first.tasks;
             job->rc = DG_OK;
             return;
         }
@@ -189,9 +195,11 @@ static void reassign_run(dg_job *job, void *ctx)
     if ((job->rc = dg_h_audit_append_json(tx, &r->audit, detail)) != DG_OK)
         return;
     if (r->idem_key[0]) {
-        snprintf(result, sizeof result, "customers=%u;tasks=%u", r->n_customers, r->n_tasks);
-        job->rc =
-            dg_store_idem_put(tx->store, r->who.user_id, r->idem_key, r->req_hash, result, r->now);
+        dg_idem_result done = {
+            .request = DG_IDEM_REASSIGN, .customers = r->n_customers, .tasks = r->n_tasks};
+
+        memcpy(done.request_hash, r->req_hash, sizeof done.request_hash);
+        job->rc = dg_store_idem_put(tx->store, r->who.user_id, r->idem_key, &done, r->now);
     }
 }
 

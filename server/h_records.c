@@ -27,6 +27,14 @@
 
 enum rec_op { OP_CREATE, OP_UPDATE, OP_ARCHIVE, OP_RESTORE };
 
+/* What an op left behind for the answer. Small on purpose: a batch holds
+ * 10,000 ops, and the full dg_mutation (several KiB with its duplicate
+ * hints) is kept once per job, for the op that runs and the one that fails. */
+struct op_result {
+    dg_record *record; /* after the change (or, on a retry, as it is now) */
+    int64_t seq;       /* the change-feed seq it wrote, 0 if none */
+};
+
 /* One mutation as the writer runs it. */
 struct op {
     enum rec_op op;
@@ -38,7 +46,7 @@ struct op {
     enum dg_kind kind; /* archive / restore */
     int64_t id;
     int ref_op; /* batch: customer_id comes from this earlier op's record, or -1 */
-    dg_mutation m;
+    struct op_result m;
 };
 
 struct rec_job {
@@ -50,7 +58,9 @@ struct rec_job {
     int64_t now;
     struct op *ops;
     size_t n_ops;
-    size_t failed; /* index of the op that failed */
+    size_t failed; /* index of the op that failed; SIZE_MAX: the idempotency lookup did */
+    dg_mutation m; /* the op running, then the one that failed */
+    enum dg_idem_request request;
     char idem_key[IDEM_KEY_MAX + 1];
     uint8_t req_hash[32];
     bool is_replay;
@@ -61,6 +71,7 @@ struct rec_job {
 static int run_op(dg_rec_ctx *c, struct rec_job *j, size_t i)
 {
     struct op *o = &j->ops[i];
+    int rc = DG_EINVAL;
 
     if (o->ref_op >= 0) {
         const dg_record *parent = j->ops[o->ref_op].m.record;
@@ -68,53 +79,55 @@ static int run_op(dg_rec_ctx *c, struct rec_job *j, size_t i)
         o->rec->v[0].i = parent->id; /* children: field 0 is customer_id */
         o->rec->customer_id = parent->id;
     }
+    memset(&j->m, 0, sizeof j->m);
     switch (o->op) {
     case OP_CREATE:
-        return dg_rec_create(c, o->rec, o->allow_duplicate, &o->m);
+        rc = dg_rec_create(c, o->rec, o->allow_duplicate, &j->m);
+        break;
     case OP_UPDATE:
-        return dg_rec_update(c, o->rec, o->mask, o->n_mask, o->expected_version, &o->m);
+        rc = dg_rec_update(c, o->rec, o->mask, o->n_mask, o->expected_version, &j->m);
+        break;
     case OP_ARCHIVE:
     case OP_RESTORE:
-        return dg_rec_set_archived(c, o->kind, o->id, o->expected_version, o->op == OP_ARCHIVE,
-                                   &o->m);
+        rc =
+            dg_rec_set_archived(c, o->kind, o->id, o->expected_version, o->op == OP_ARCHIVE, &j->m);
+        break;
     }
-    return DG_EINVAL;
+    o->m = (struct op_result){j->m.record, j->m.seq};
+    return rc;
 }
 
-/* "customer:12,contact:40": what the ops produced, for idempotent replays. */
-static char *result_text(struct rec_job *j)
+/* Stores what the ops produced under the job's idempotency key. */
+static int remember(dg_rec_ctx *c, struct rec_job *j)
 {
-    dg_buf b = DG_BUF_INIT;
-    char item[48];
-    char *out;
+    dg_idem_result r = {.request = j->request, .n_records = j->n_ops};
+    dg_idem_ref *refs = dg_arena_calloc(c->arena, j->n_ops, sizeof *refs);
 
+    if (!refs)
+        return DG_ENOMEM;
+    for (size_t i = 0; i < j->n_ops; i++)
+        refs[i] = (dg_idem_ref){j->ops[i].m.record->kind, j->ops[i].m.record->id};
+    r.records = refs;
+    memcpy(r.request_hash, j->req_hash, sizeof r.request_hash);
+    return dg_store_idem_put(c->tx->store, j->who.user_id, j->idem_key, &r, j->now);
+}
+
+/* A retry: the records the first attempt produced, as they are now. The
+ * lookup checked that there is one per op. */
+static int replay(dg_rec_ctx *c, struct rec_job *j, const dg_idem_result *first)
+{
     for (size_t i = 0; i < j->n_ops; i++) {
-        const dg_record *r = j->ops[i].m.record;
+        int rc = dg_store_rec_get(c->tx->store, first->records[i].kind, first->records[i].id,
+                                  c->arena, &j->ops[i].m.record);
 
-        snprintf(item, sizeof item, "%s%d:%lld", i ? "," : "", r->kind, (long long)r->id);
-        dg_buf_append(&b, item, strlen(item));
-    }
-    dg_buf_append(&b, "", 1);
-    out = dg_arena_strdup(j->req->arena, (const char *)dg_buf_head(&b));
-    dg_buf_fini(&b);
-    return out;
-}
-
-/* A retry: load what the first attempt produced. */
-static int replay(dg_rec_ctx *c, struct rec_job *j, const char *result)
-{
-    const char *p = result;
-
-    for (size_t i = 0; i < j->n_ops && *p; i++) {
-        char *end;
-        long kind = strtol(p, &end, 10);
-        int64_t id = *end == ':' ? strtoll(end + 1, &end, 10) : 0;
-        int rc =
-            dg_store_rec_get(c->tx->store, (enum dg_kind)kind, id, c->arena, &j->ops[i].m.record);
-
+        if (rc == DG_ENOTFOUND) { /* records are archived, never deleted */
+            snprintf(j->m.why, sizeof j->m.why, "op %zu: %s %lld is gone", i,
+                     dg_entity_get(first->records[i].kind)->name, (long long)first->records[i].id);
+            j->m.is_result_damaged = true;
+            rc = DG_ECORRUPT;
+        }
         if (rc != DG_OK)
             return rc;
-        p = *end == ',' ? end + 1 : end;
     }
     j->is_replay = true;
     return DG_OK;
@@ -125,20 +138,15 @@ static void rec_run(dg_job *job, void *ctx)
     struct rec_job *j = (struct rec_job *)job;
     dg_wtx *tx = ctx;
     dg_rec_ctx c = {tx, tx->collator, &j->who, j->req->arena, j->now};
-    char result[256];
-    uint8_t hash[32];
+    dg_idem_result first;
     int rc = DG_OK;
 
     if (j->idem_key[0]) {
-        rc = dg_store_idem_get(tx->store, j->who.user_id, j->idem_key, hash, result, sizeof result);
-        if (rc == DG_OK) {
-            /* The same key with a different request is a client bug, not a retry. */
-            job->rc = memcmp(hash, j->req_hash, 32) ? DG_ESTATE : replay(&c, j, result);
-            j->failed = SIZE_MAX;
-            return;
-        }
+        rc = dg_h_idem_lookup(tx, j->who.user_id, j->idem_key, j->req_hash, j->request, j->n_ops,
+                              c.arena, &first, &j->m);
         if (rc != DG_ENOTFOUND) {
-            job->rc = rc;
+            job->rc = rc == DG_OK ? replay(&c, j, &first) : rc;
+            j->failed = SIZE_MAX;
             return;
         }
     }
@@ -146,8 +154,7 @@ static void rec_run(dg_job *job, void *ctx)
         if ((rc = run_op(&c, j, j->failed)) != DG_OK)
             break;
     if (rc == DG_OK && j->idem_key[0])
-        rc = dg_store_idem_put(tx->store, j->who.user_id, j->idem_key, j->req_hash, result_text(j),
-                               j->now);
+        rc = remember(&c, j);
     job->rc = rc;
 }
 
@@ -214,85 +221,86 @@ static void set_body(dg_req *req, enum rec_op op, const dg_record *r)
     }
 }
 
-static void answer_conflict(dg_req *req, const struct op *o, bool is_batch)
+static void answer_conflict(dg_req *req, const struct op *o, const dg_mutation *m, bool is_batch)
 {
     if (!is_batch)
-        set_body(req, o->op, o->m.record);
+        set_body(req, o->op, m->record);
     req->has_error_body = true;
     if (!is_batch && o->op == OP_UPDATE) {
-        req->resp.update->conflicting_fields = (char **)o->m.conflicts;
-        req->resp.update->n_conflicting_fields = o->m.n_conflicts;
+        req->resp.update->conflicting_fields = (char **)m->conflicts;
+        req->resp.update->n_conflicting_fields = m->n_conflicts;
     }
-    req->status.conflicting_fields = (char **)o->m.conflicts;
-    req->status.n_conflicting_fields = o->m.n_conflicts;
+    req->status.conflicting_fields = (char **)m->conflicts;
+    req->status.n_conflicting_fields = m->n_conflicts;
     dg_req_fail(req, DG_ECONFLICT, "version_conflict",
                 "someone else changed %s%s since the version you saw; the record is now at "
                 "version %lld: merge and retry",
-                o->m.conflicts[0], o->m.n_conflicts > 1 ? " (and more)" : "",
-                (long long)o->m.record->version);
+                m->conflicts[0], m->n_conflicts > 1 ? " (and more)" : "",
+                (long long)m->record->version);
 }
 
-static void answer_duplicates(dg_req *req, const struct op *o, bool is_batch)
+static void answer_duplicates(dg_req *req, const dg_mutation *m, bool is_batch)
 {
     Dangan__V1__CreateResponse *b;
 
     req->has_error_body = true;
     if (is_batch) {
         dg_req_fail(req, DG_EEXIST, "likely_duplicate",
-                    "a customer with the same %s exists (id %lld)", o->m.dups[0].matched_on,
-                    (long long)o->m.dups[0].customer_id);
+                    "a customer with the same %s exists (id %lld)", m->dups[0].matched_on,
+                    (long long)m->dups[0].customer_id);
         return;
     }
     set_body(req, OP_CREATE, NULL);
     b = req->resp.create;
-    b->duplicates = dg_req_alloc(req, o->m.n_dups * sizeof *b->duplicates);
-    for (size_t i = 0; i < o->m.n_dups; i++) {
+    b->duplicates = dg_req_alloc(req, m->n_dups * sizeof *b->duplicates);
+    for (size_t i = 0; i < m->n_dups; i++) {
         Dangan__V1__DuplicateHint *h = dg_req_alloc(req, sizeof *h);
 
         dangan__v1__duplicate_hint__init(h);
-        h->customer_id = o->m.dups[i].customer_id;
-        h->matched_on = (char *)o->m.dups[i].matched_on;
-        h->code = (char *)o->m.dups[i].code;
-        h->name = (char *)o->m.dups[i].name;
-        h->owner = dg_h_user_ref(req, o->m.dups[i].owner_id); /* who to talk to: 撞单 */
+        h->customer_id = m->dups[i].customer_id;
+        h->matched_on = (char *)m->dups[i].matched_on;
+        h->code = (char *)m->dups[i].code;
+        h->name = (char *)m->dups[i].name;
+        h->owner = dg_h_user_ref(req, m->dups[i].owner_id); /* who to talk to: 撞单 */
         b->duplicates[i] = h;
     }
-    b->n_duplicates = o->m.n_dups;
+    b->n_duplicates = m->n_dups;
     dg_req_fail(req, DG_EEXIST, "likely_duplicate",
                 "a customer with the same %s exists: %s %s; create anyway with allow_duplicate",
-                o->m.dups[0].matched_on, o->m.dups[0].code, o->m.dups[0].name);
+                m->dups[0].matched_on, m->dups[0].code, m->dups[0].name);
 }
 
-/* Answers a failed op: conflict, duplicates, or a refusal naming its field.
- * In a batch (is_batch) the BatchResponse body set by the caller stays. */
-static void answer_failure(dg_req *req, const struct op *o, int rc, const char *path_prefix,
-                           bool is_batch)
+/* Answers a failed op: not found, conflict, duplicates, or a refusal naming
+ * its field. In a batch (is_batch) the BatchResponse body set by the caller
+ * stays. */
+static void answer_failure(dg_req *req, const struct op *o, const dg_mutation *m, int rc,
+                           const char *path_prefix, bool is_batch)
 {
+    enum dg_kind kind = o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind;
+    int64_t id = o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id);
+    const char *entity = dg_entity_get(kind)->name;
     char path[160];
 
-    if (rc == DG_ENOTFOUND && o->m.is_hidden) {
-        /* a restricted customer's dossier: it does not exist for this user */
-        dg_h_refuse(
-            req, DG_ENOTFOUND,
-            dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind)->name,
-            o->op == OP_CREATE ? 0 : (o->op == OP_UPDATE ? o->rec->id : o->id), "restricted_tier",
-            "no such record");
-    } else if (rc == DG_EDENIED) {
-        snprintf(path, sizeof path, "%s%s", path_prefix, o->m.field);
-        dg_req_violation(req, path, o->m.why);
-        dg_h_deny(req, "record", 0, "permission_denied", o->m.why);
-    } else if (rc == DG_ECONFLICT) {
-        answer_conflict(req, o, is_batch);
-    } else if (rc == DG_EEXIST && o->m.n_dups) {
-        answer_duplicates(req, o, is_batch);
-    } else if (o->m.field[0]) {
-        snprintf(path, sizeof path, "%s%s", path_prefix, o->m.field);
-        dg_req_violation(req, path, o->m.why);
-        dg_req_fail(req, rc, reason_for(rc), "%s: %s", o->m.field, o->m.why);
+    if (rc == DG_ENOTFOUND && m->field[0]) {
+        /* what the record names (its customer) is missing, or hidden: alike */
+        snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
+        dg_req_violation(req, path, m->why);
+        dg_h_not_found(req, m->is_hidden, entity, id, "%s: %s", m->field, m->why);
     } else if (rc == DG_ENOTFOUND) {
-        dg_req_fail(
-            req, rc, "not_found", "no such %s",
-            dg_entity_get(o->op == OP_CREATE || o->op == OP_UPDATE ? o->rec->kind : o->kind)->name);
+        /* the record itself is missing, or in a dossier hidden from the actor */
+        dg_h_not_found(req, m->is_hidden, entity, id, "no such %s", entity);
+    } else if (rc == DG_EDENIED) {
+        snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
+        dg_req_violation(req, path, m->why);
+        dg_h_deny(req, "record", 0, "permission_denied", m->why);
+    } else if (rc == DG_ECONFLICT) {
+        answer_conflict(req, o, m, is_batch);
+    } else if (rc == DG_EEXIST && m->n_dups) {
+        answer_duplicates(req, m, is_batch);
+    } else if (m->field[0]) {
+        snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
+        dg_req_violation(req, path, m->why);
+        dg_req_fail(req, rc, reason_for(rc), "%s: %s", m->field, m->why);
     } else {
         dg_h_fail_job(req, rc);
     }
@@ -307,16 +315,16 @@ static void single_done(dg_job *job)
     if (job->rc == DG_OK) {
         set_body(req, o->op, o->m.record);
         dg_req_reply(req);
-    } else if (job->rc == DG_ESTATE && j->failed == SIZE_MAX) {
-        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
-                    "this idempotency key was used for a different request");
+    } else if (j->failed == SIZE_MAX && dg_h_answer_idem_failure(req, job->rc, &j->m)) {
+        /* a reused key, or a damaged stored answer */
     } else {
-        answer_failure(req, o, job->rc, "record.", false);
+        answer_failure(req, o, &j->m, job->rc, "record.", false);
     }
     free(j);
 }
 
-static struct rec_job *new_job(dg_req *req, size_t n_ops, const char *idem_key)
+static struct rec_job *new_job(dg_req *req, size_t n_ops, enum dg_idem_request request,
+                               const char *idem_key)
 {
     dg_session *s = dg_conn_session(req->conn);
     struct rec_job *j = dg_xcalloc(1, sizeof *j);
@@ -331,6 +339,7 @@ static struct rec_job *new_job(dg_req *req, size_t n_ops, const char *idem_key)
     j->who = (dg_actor){s->user_id, j->username, j->peer, s->role, req->srv->restricted_tiers};
     j->now = dg_now_ms();
     snprintf(j->idem_key, sizeof j->idem_key, "%s", idem_key ? idem_key : "");
+    j->request = request;
     j->job.run = rec_run;
     return j;
 }
@@ -386,9 +395,10 @@ static int prepare_create(dg_req *req, const Dangan__V1__CreateRequest *m, const
     if (rc != DG_OK)
         return rc;
     if (o->rec->kind != DG_KIND_CUSTOMER && o->rec->v[0].i < 0) {
-        int64_t n = -o->rec->v[0].i;
+        /* -N in unsigned arithmetic: negating INT64_MIN as an int64 is undefined */
+        uint64_t n = 0 - (uint64_t)o->rec->v[0].i;
 
-        if ((uint64_t)n > n_before) {
+        if (n > n_before) {
             snprintf(path, sizeof path, "%srecord.%s.customer_id", prefix,
                      dg_h_kind_field(o->rec->kind));
             dg_req_violation(req, path, "-N must name an earlier op of this batch");
@@ -492,7 +502,7 @@ void dg_h_create(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, m->idempotency_key);
+    j = new_job(req, 1, DG_IDEM_CREATE, m->idempotency_key);
     single(req, &m->base, j, prepare_create(req, m, "", &j->ops[0], 0));
 }
 
@@ -503,7 +513,7 @@ void dg_h_update(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, m->idempotency_key);
+    j = new_job(req, 1, DG_IDEM_UPDATE, m->idempotency_key);
     single(req, &m->base, j, prepare_update(req, m, "", &j->ops[0]));
 }
 
@@ -514,7 +524,7 @@ void dg_h_archive(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, m->idempotency_key);
+    j = new_job(req, 1, DG_IDEM_ARCHIVE, m->idempotency_key);
     single(req, &m->base, j,
            prepare_archive(req, m->kind, m->id, m->expected_version, true, "", &j->ops[0]));
 }
@@ -526,7 +536,7 @@ void dg_h_restore(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, m->idempotency_key);
+    j = new_job(req, 1, DG_IDEM_RESTORE, m->idempotency_key);
     single(req, &m->base, j,
            prepare_archive(req, m->kind, m->id, m->expected_version, false, "", &j->ops[0]));
 }
@@ -549,16 +559,15 @@ static void batch_done(dg_job *job)
             b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
         b->n_records = j->n_ops;
         dg_req_reply(req);
-    } else if (job->rc == DG_ESTATE && j->failed == SIZE_MAX) {
-        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
-                    "this idempotency key was used for a different request");
+    } else if (j->failed == SIZE_MAX && dg_h_answer_idem_failure(req, job->rc, &j->m)) {
+        /* a reused key, or a damaged stored answer */
     } else if (j->failed < j->n_ops) {
         snprintf(prefix, sizeof prefix, "ops[%zu].", j->failed);
         b->failed_op = (uint32_t)j->failed;
         dg_log_debug("records", "action=%s msg=\"batch rolled back\" failed_op=%zu", req->action,
                      j->failed);
         req->has_error_body = true;
-        answer_failure(req, &j->ops[j->failed], job->rc, prefix, true);
+        answer_failure(req, &j->ops[j->failed], &j->m, job->rc, prefix, true);
     } else {
         dg_h_fail_job(req, job->rc);
     }
@@ -609,7 +618,7 @@ void dg_h_batch(dg_req *req)
         dg_req_fail(req, DG_EINVAL, "invalid_argument", "a batch holds 1 to 10000 ops");
         return;
     }
-    j = new_job(req, m->n_ops, m->idempotency_key);
+    j = new_job(req, m->n_ops, DG_IDEM_BATCH, m->idempotency_key);
     for (size_t i = 0; i < m->n_ops; i++) {
         int rc = prepare_batch_op(req, m->ops[i], i, j->ops);
 

@@ -24,6 +24,15 @@ static int refuse(dg_mutation *m, int rc, const char *field, const char *why)
     return rc;
 }
 
+/* The same for a task's assignee, saying whom to choose instead. */
+static int refuse_assignee(dg_mutation *m, int rc, const char *field, const char *why)
+{
+    snprintf(m->field, sizeof m->field, "%s", field);
+    snprintf(m->why, sizeof m->why, "%s; assign it to the customer's owner, a manager or an admin",
+             why);
+    return rc;
+}
+
 /* ------------------------------------------------------------ field versions */
 
 int64_t dg_rec_field_version(const dg_record *r, const char *field)
@@ -370,17 +379,6 @@ static bool search_relevant(enum dg_kind k, const char *field)
 
 /* ------------------------------------------------------------ checks against the database */
 
-static int load_customer(dg_rec_ctx *c, int64_t id, dg_record **out, dg_mutation *m)
-{
-    int rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, id, c->arena, out);
-
-    if (rc == DG_ENOTFOUND)
-        return refuse(m, DG_ENOTFOUND, "customer_id", "no such customer");
-    if (rc == DG_OK && (*out)->is_archived)
-        return refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
-    return rc;
-}
-
 /* ------------------------------------------------------------ permissions (perm.c) */
 
 static dg_perm_who perm_who(const dg_rec_ctx *c)
@@ -406,6 +404,24 @@ static int check_access(dg_rec_ctx *c, const dg_record *customer, dg_mutation *m
     return DG_OK;
 }
 
+/* The live customer a record names (its customer_id), whose dossier the
+ * actor may change. One that does not exist and one the actor may not see
+ * are refused alike (m->is_hidden tells them apart, for the audit record):
+ * visibility comes first, so nothing else - not even that it is archived -
+ * is told about a customer the actor may not see. */
+static int load_customer(dg_rec_ctx *c, int64_t id, dg_record **out, dg_mutation *m)
+{
+    int rc = dg_store_rec_get(c->tx->store, DG_KIND_CUSTOMER, id, c->arena, out);
+
+    if (rc == DG_OK)
+        rc = check_access(c, *out, m);
+    if (rc == DG_ENOTFOUND)
+        return refuse(m, DG_ENOTFOUND, "customer_id", "no such customer");
+    if (rc == DG_OK && (*out)->is_archived)
+        return refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
+    return rc;
+}
+
 /* The customer whose dossier `r` belongs to (r itself for a customer). */
 static int dossier_of(dg_rec_ctx *c, const dg_record *r, dg_record **out)
 {
@@ -429,11 +445,42 @@ static int check_user(dg_rec_ctx *c, const char *field, int64_t id, dg_mutation 
     return rc;
 }
 
-/* The users and contact a record points to exist (and users are enabled).
- * Only what the change sets is checked: a customer of a disabled leaver
- * stays editable until it is handed over (`prev`: the record before, or
- * NULL for a new one). */
-static int check_refs(dg_rec_ctx *c, const dg_record *r, const dg_record *prev, dg_mutation *m)
+/* Could user `id` do a task of `customer`'s dossier - see it, and close it,
+ * which is changing the dossier (perm.c)? A task its assignee can never see
+ * or close would wait forever, unseen. DG_OK, DG_EINVAL with *why (a static
+ * text) saying which, or a store error. Asked for an actor who sees the
+ * customer, so naming its tier tells nothing new. */
+static int check_assignee(dg_rec_ctx *c, int64_t id, const dg_record *customer, const char **why)
+{
+    dg_user u;
+    dg_perm_who who;
+    int rc;
+
+    if (id == 0)
+        return DG_OK; /* nobody's yet */
+    if ((rc = dg_store_user_by_id(c->tx->store, id, &u)) != DG_OK)
+        return rc;
+    who = (dg_perm_who){u.id, u.role, c->who->restricted};
+    if (!dg_perm_sees(&who, fint(customer, "owner"), fint(customer, "tier"))) {
+        *why = "the assignee may not see this customer (a restricted tier), so could never see "
+               "or close the task";
+        return DG_EINVAL;
+    }
+    if (!dg_perm_may_edit(&who, fint(customer, "owner"))) {
+        *why = "the assignee may not change this customer's dossier, so could never close the "
+               "task";
+        return DG_EINVAL;
+    }
+    return DG_OK;
+}
+
+/* The users and contact a record points to exist (and users are enabled),
+ * and a task's assignee could do it in `customer`'s dossier. Only what the
+ * change sets is checked: a customer of a disabled leaver stays editable
+ * until it is handed over (`prev`: the record before, or NULL for a new
+ * one). */
+static int check_refs(dg_rec_ctx *c, const dg_record *r, const dg_record *prev,
+                      const dg_record *customer, dg_mutation *m)
 {
     int rc;
 
@@ -443,6 +490,12 @@ static int check_refs(dg_rec_ctx *c, const dg_record *r, const dg_record *prev, 
     if (r->kind == DG_KIND_TASK && CHANGED("assignee") &&
         (rc = check_user(c, "assignee", fint(r, "assignee"), m)))
         return rc;
+    if (r->kind == DG_KIND_TASK && CHANGED("assignee")) {
+        const char *why;
+
+        if ((rc = check_assignee(c, fint(r, "assignee"), customer, &why)) != DG_OK)
+            return rc == DG_EINVAL ? refuse_assignee(m, DG_EINVAL, "assignee", why) : rc;
+    }
     if (r->kind == DG_KIND_INTERACTION && fint(r, "contact_id") && CHANGED("contact_id")) {
         dg_record *contact;
 
@@ -641,11 +694,11 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
             return rc;
     } else {
         r->customer_id = fint(r, "customer_id");
-        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK ||
-            (rc = check_access(c, customer, m)) != DG_OK)
+        if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK)
             return rc;
     }
-    if ((rc = check_refs(c, r, NULL, m)) != DG_OK || (rc = check_custom(c, r, m)) != DG_OK)
+    if ((rc = check_refs(c, r, NULL, customer, m)) != DG_OK ||
+        (rc = check_custom(c, r, m)) != DG_OK)
         return rc;
     rc = dg_store_rec_insert(c->tx->store, r, r->kind == DG_KIND_CUSTOMER ? &keys : NULL);
     if (rc == DG_EEXIST)
@@ -825,7 +878,9 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     next->updated_by = c->who->user_id;
     if (!(next->fver = fver_with(c->arena, cur, changed, n_changed, next->version)))
         return DG_ENOMEM;
-    if ((rc = check_refs(c, next, cur, m)) != DG_OK || (rc = check_custom(c, next, m)) != DG_OK)
+    if ((rc = check_refs(c, next, cur, next->kind == DG_KIND_CUSTOMER ? next : customer, m)) !=
+            DG_OK ||
+        (rc = check_custom(c, next, m)) != DG_OK)
         return rc;
     if (next->kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
@@ -911,12 +966,9 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
 int dg_rec_check_customer(dg_rec_ctx *c, int64_t customer_id, dg_mutation *m)
 {
     dg_record *customer;
-    int rc;
 
     memset(m, 0, sizeof *m);
-    if ((rc = load_customer(c, customer_id, &customer, m)) != DG_OK)
-        return rc;
-    return check_access(c, customer, m);
+    return load_customer(c, customer_id, &customer, m);
 }
 
 int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_customer, dg_mutation *m)
@@ -930,11 +982,25 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     dg_assert(kind != DG_KIND_CUSTOMER);
     if ((rc = dg_store_rec_get(c->tx->store, kind, id, c->arena, &cur)) != DG_OK ||
         (rc = dossier_of(c, cur, &from)) != DG_OK || (rc = check_access(c, from, m)) != DG_OK ||
-        (rc = load_customer(c, to_customer, &to, m)) != DG_OK ||
-        (rc = check_access(c, to, m)) != DG_OK)
+        (rc = load_customer(c, to_customer, &to, m)) != DG_OK)
         return rc;
     if (cur->customer_id == to_customer)
         return DG_OK;
+    if (kind == DG_KIND_TASK && !fint(cur, "done")) {
+        const char *why;
+
+        /* its assignee must still be able to see and close it there */
+        if ((rc = check_assignee(c, fint(cur, "assignee"), to, &why)) == DG_EINVAL) {
+            snprintf(m->field, sizeof m->field, "assignee");
+            snprintf(m->why, sizeof m->why,
+                     "open task %lld is assigned to a user who could not see or close it in "
+                     "that dossier; reassign the task first",
+                     (long long)id);
+            return DG_ESTATE;
+        }
+        if (rc != DG_OK)
+            return rc;
+    }
     if (!(next = dg_record_copy(c->arena, cur)))
         return DG_ENOMEM;
     next->customer_id = to_customer;

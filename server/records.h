@@ -45,7 +45,8 @@ typedef struct dg_mutation {
     char why[200];  /* ... and why */
     int64_t seq;    /* the change-feed seq written (0: nothing changed) */
     bool is_hidden; /* DG_ENOTFOUND because the actor may not see the customer (restricted tier) */
-    bool is_key_reused; /* DG_ESTATE: the idempotency key came with another request */
+    bool is_key_reused;     /* DG_ESTATE: the idempotency key came with another request */
+    bool is_result_damaged; /* DG_ECORRUPT: the idempotency key's stored answer (why says how) */
 } dg_mutation;
 
 /* The writer's tools for record changes: its collator for name sort keys. */
@@ -59,16 +60,19 @@ typedef struct dg_rec_ctx {
 
 /* Creates `r` (given fields set; validated by dg_record_validate). Customers:
  * a code is generated when none is given; likely duplicates refuse the
- * create with DG_EEXIST unless allow_duplicate. Returns DG_OK, DG_EINVAL
- * (m->field/why), DG_ENOTFOUND (the customer or contact referred to),
+ * create with DG_EEXIST unless allow_duplicate. A task's assignee must be
+ * able to see and close it (see its customer, change its dossier). Returns
+ * DG_OK, DG_EINVAL (m->field/why), DG_ENOTFOUND (the customer or contact
+ * referred to, or one hidden from the actor: m->is_hidden),
  * DG_ESTATE (that customer is archived), DG_EEXIST (code taken or likely
  * duplicate), or a store error. */
 int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m);
 
 /* Applies the masked fields of `patch` (patch->id names the record). `mask`
- * holds field names, "tags", or "custom.NAME". Returns DG_OK (also when
- * nothing changed: m->seq is 0 then), DG_ENOTFOUND, DG_ESTATE (archived),
- * DG_ECONFLICT, DG_EINVAL, or a store error. */
+ * holds field names, "tags", or "custom.NAME"; a task's new assignee is
+ * checked as in dg_rec_create. Returns DG_OK (also when nothing changed:
+ * m->seq is 0 then), DG_ENOTFOUND, DG_ESTATE (archived), DG_ECONFLICT,
+ * DG_EINVAL, or a store error. */
 int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask, size_t n_mask,
                   int64_t expected_version, dg_mutation *m);
 
@@ -81,7 +85,9 @@ int dg_rec_check_customer(dg_rec_ctx *c, int64_t customer_id, dg_mutation *m);
  * another customer's dossier (a merge): version + 1, its change row and
  * audit record ("KIND.move", before/after customer_id). The actor must be
  * allowed to change both dossiers. DG_OK (also when it is there already),
- * DG_ENOTFOUND, DG_ESTATE (target archived), DG_EDENIED, or a store error. */
+ * DG_ENOTFOUND, DG_ESTATE (target archived, or an open task whose assignee
+ * could not see or close it there: m->field "assignee"), DG_EDENIED, or a
+ * store error. */
 int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_customer, dg_mutation *m);
 
 /* Archives (or restores) a record. expected_version 0 skips the version

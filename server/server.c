@@ -625,6 +625,10 @@ static void abort_start(dg_server *srv)
     dg_writer_free(srv->writer);
     if (srv->done)
         dg_completions_close(srv->done);
+    /* The feed frees itself in its handles' close callbacks: it closes them
+     * here, before the walk below closes whatever is left without one. */
+    dg_feed_free(srv->feed);
+    srv->feed = NULL;
     uv_walk(&srv->loop, close_walk_cb, NULL);
     uv_run(&srv->loop, UV_RUN_DEFAULT);
 }

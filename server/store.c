@@ -334,8 +334,68 @@ static const char *const migration_v4[] = {
     NULL,
 };
 
+static const char *const migration_v5[] = {
+    /* v5: idempotency results typed. A key's row says which request it
+     * answered and its counts; the records its ops produced are rows of
+     * their own, in op order. v4 kept one text ("1:12,2:40", "moved=3",
+     * "customers=2;tasks=5"); its rows are converted. */
+    "CREATE TABLE idempotency_v5 ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    /* NULL: converted from v4, one of create, update, archive, restore, batch */
+    "  request TEXT CHECK (request IN"
+    "    ('create','update','archive','restore','batch','merge','reassign')),"
+    "  n_records INTEGER NOT NULL DEFAULT 0," /* rows in idempotency_records */
+    "  moved INTEGER NOT NULL DEFAULT 0,"     /* merge */
+    "  customers INTEGER NOT NULL DEFAULT 0," /* reassign */
+    "  tasks INTEGER NOT NULL DEFAULT 0,"     /* reassign */
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE idempotency_records ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  op INTEGER NOT NULL,"   /* 0-based index of the op in its request */
+    "  kind INTEGER NOT NULL," /* dangan.v1.EntityKind */
+    "  id INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key, op)"
+    ") STRICT, WITHOUT ROWID;"
+    /* "K:ID,K:ID" becomes the JSON [[K,ID],[K,ID]], read in one pass. A text
+     * that is not well-formed gets no record rows, so that a retry of it
+     * answers DATA_LOSS rather than something invented. */
+    "INSERT INTO idempotency_records(user_id, key, op, kind, id)"
+    "  SELECT i.user_id, i.key, CAST(j.key AS INTEGER),"
+    "         json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
+    "  FROM (SELECT user_id, key,"
+    "          '[[' || replace(replace(result, ',', '],['), ':', ',') || ']]' AS doc"
+    "        FROM idempotency"
+    "        WHERE result GLOB '[0-9]*:[0-9]*' AND result NOT GLOB '*[^0-9:,]*') AS i,"
+    "       json_each(CASE WHEN json_valid(i.doc) THEN i.doc ELSE '[]' END) AS j"
+    "  WHERE json_type(j.value, '$[0]') = 'integer' AND json_type(j.value, '$[1]') = 'integer'"
+    "    AND json_array_length(j.value) = 2;",
+    "INSERT INTO idempotency_v5(user_id, key, request_hash, request, n_records, moved,"
+    "                           customers, tasks, created_at)"
+    "  SELECT user_id, key, request_hash,"
+    "         CASE WHEN result GLOB 'moved=*' THEN 'merge'"
+    "              WHEN result GLOB 'customers=*;tasks=*' THEN 'reassign' END,"
+    "         (SELECT count(*) FROM idempotency_records r"
+    "          WHERE r.user_id = i.user_id AND r.key = i.key),"
+    "         CASE WHEN result GLOB 'moved=*' THEN CAST(substr(result, 7) AS INTEGER) ELSE 0 END,"
+    "         CASE WHEN result GLOB 'customers=*;tasks=*'"
+    "              THEN CAST(substr(result, 11) AS INTEGER) ELSE 0 END,"
+    "         CASE WHEN result GLOB 'customers=*;tasks=*'"
+    "              THEN CAST(substr(result, instr(result, ';tasks=') + 7) AS INTEGER) ELSE 0 END,"
+    "         created_at"
+    "  FROM idempotency AS i;"
+    "DROP TABLE idempotency;"
+    "ALTER TABLE idempotency_v5 RENAME TO idempotency;"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);",
+    NULL,
+};
+
 static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
-                                                migration_v4};
+                                                migration_v4, migration_v5};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

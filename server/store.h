@@ -24,7 +24,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 4
+#define DG_SCHEMA_VERSION 5
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -250,12 +250,54 @@ typedef struct dg_change_row {
 int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_arena *a,
                            dg_change_row **out, size_t *n, int64_t *oldest);
 
-/* Idempotency keys: a retried mutation finds the first one's result. */
-int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, uint8_t hash[32],
-                      char *result, size_t result_len);
-int dg_store_idem_put(dg_store *st, int64_t user_id, const char *key, const uint8_t hash[32],
-                      const char *result, int64_t at);
-/* Deletes keys created before `before` (at most `max` rows). */
+/* Idempotency keys: a retried mutation finds what the first attempt
+ * answered, typed (a row per key and a row per record an op produced), so a
+ * retry answers the same without doing the work again. */
+enum dg_idem_request {
+    /* Only read back: a key stored before the request was recorded (schema
+     * v4); it answered one of create, update, archive, restore or batch. */
+    DG_IDEM_ANY_RECORDS = 0,
+    DG_IDEM_CREATE,
+    DG_IDEM_UPDATE,
+    DG_IDEM_ARCHIVE,
+    DG_IDEM_RESTORE,
+    DG_IDEM_BATCH,
+    DG_IDEM_MERGE,
+    DG_IDEM_REASSIGN,
+};
+/* A record an op produced: the retry answers with it as it is then. */
+typedef struct dg_idem_ref {
+    enum dg_kind kind;
+    int64_t id;
+} dg_idem_ref;
+typedef struct dg_idem_result {
+    uint8_t request_hash[32]; /* SHA-256 of the request body the key came with */
+    enum dg_idem_request request;
+    const dg_idem_ref *records; /* create .. batch: one per op, in op order */
+    size_t n_records;
+    uint32_t moved;            /* merge: child records moved */
+    uint32_t customers, tasks; /* reassign: what changed owner */
+} dg_idem_result;
+/* At most this many records per key (a batch's op limit). */
+#define DG_IDEM_MAX_RECORDS 10000
+
+/* The stored result for (user_id, key), its records in `a`. DG_OK,
+ * DG_ENOTFOUND, DG_ECORRUPT (the row and its records disagree: a count that
+ * is not the number of record rows, a gap in their order, an unknown kind
+ * or request; `dg_store_errmsg` says which), DG_ENOMEM (`a` is out of
+ * budget) or a store error. Writer connection. */
+int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, dg_arena *a,
+                      dg_idem_result *out);
+/* Stores `r` (r->request is not DG_IDEM_ANY_RECORDS; at most
+ * DG_IDEM_MAX_RECORDS records) for (user_id, key), created at `at` (unix
+ * ms). DG_EINVAL for a result that breaks those rules, DG_EEXIST if the key
+ * is stored already, or a store error. Inside the caller's transaction. */
+int dg_store_idem_put(dg_store *st, int64_t user_id, const char *key, const dg_idem_result *r,
+                      int64_t at);
+/* Deletes keys created before `before`, oldest first, with their records:
+ * at most `max` keys, and no more keys once 20,000 records are reached (at
+ * least one key goes, however many records it has) so that the writer is
+ * never held up long. */
 int dg_store_idem_prune(dg_store *st, int64_t before, int max);
 
 /* Likely duplicates of a new customer: live customers sharing a duplicate key.

@@ -89,3 +89,10 @@ set_tests_properties(fuzz_mask_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 # Permissions: the policy table tests/integration/permissions.tsv, leaks, masks
 dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# Idempotent retries: batches, merge, reassign, damaged answers, keys of schema v4
+dangan_test(test_idempotency SOURCES tests/integration/test_idempotency.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+target_compile_definitions(test_idempotency PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# Batch at the advertised limits; op references out of range
+dangan_test(test_batch SOURCES tests/integration/test_batch.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)

@@ -8,6 +8,12 @@
  * protobuf-c descriptor) has no row. Each refusal must leave exactly one
  * "denied" audit record, and nothing else may.
  *
+ * A restricted customer's record the caller may not see must read exactly
+ * as one that does not exist: for every row answered NOT_FOUND the same
+ * request is made again for an id that does not exist, and the two replies
+ * (code, reason, message, field violations, body) must be byte for byte the
+ * same; likewise for the child records (contacts) of hidden customers.
+ *
  * The leak test: canary strings planted in the restricted customers and in
  * the sensitive fields (bank account, contacts' personal phone and family)
  * must never appear in any byte a sales or viewer user receives - replies,
@@ -143,6 +149,58 @@ static void check_no_leak(const struct actor *a, const dg_reply *r, const char *
     free(bytes);
 }
 
+/* No record has this id. */
+#define MISSING_ID 987654321
+
+/* The last reply of run_row, packed with its id cleared: what a client
+ * receives apart from the id it chose. */
+static uint8_t *last_reply;
+static size_t last_reply_len;
+
+static void keep_reply(const dg_reply *r, uint8_t **out, size_t *len)
+{
+    Dangan__V1__Response resp = *dg_reply_response(r);
+
+    resp.id = 0;
+    *len = protobuf_c_message_get_packed_size(&resp.base);
+    *out = realloc(*out, *len ? *len : 1);
+    assert_non_null(*out);
+    protobuf_c_message_pack(&resp.base, *out);
+}
+
+/* "code reason: message [field: description, ...]" of packed reply bytes. */
+static void describe(const uint8_t *bytes, size_t len, char *out, size_t cap)
+{
+    Dangan__V1__Response *r = dangan__v1__response__unpack(NULL, len, bytes);
+    size_t n;
+
+    assert_non_null(r);
+    n = (size_t)snprintf(out, cap, "%d %s: %s [", r->status ? (int)r->status->code : 0,
+                         r->status ? r->status->reason : "", r->status ? r->status->message : "");
+    for (size_t i = 0; r->status && i < r->status->n_field_violations && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s: %s; ", r->status->field_violations[i]->field,
+                              r->status->field_violations[i]->description);
+    if (n < cap)
+        snprintf(out + n, cap - n, "] body %d", (int)r->body_case);
+    dangan__v1__response__free_unpacked(r, NULL);
+}
+
+/* Fails (returning false) unless the two replies are the same bytes. */
+static bool same_reply(const char *what, const uint8_t *hidden, size_t hidden_len,
+                       const uint8_t *missing, size_t missing_len)
+{
+    char h[1024], m[1024];
+
+    if (hidden_len == missing_len && !memcmp(hidden, missing, hidden_len))
+        return true;
+    describe(hidden, hidden_len, h, sizeof h);
+    describe(missing, missing_len, m, sizeof m);
+    print_error("%s: the reply for a hidden record differs from the one for a missing id:\n"
+                "  hidden:  %s\n  missing: %s\n",
+                what, h, m);
+    return false;
+}
+
 /* dgt_call, with the leak check for the roles it applies to. */
 static dg_reply *call_as(struct actor *a, Dangan__V1__Request *req, const char *what)
 {
@@ -174,6 +232,11 @@ static int64_t current_version(int64_t id)
     req.body_case = DANGAN__V1__REQUEST__BODY_GET;
     req.get = &g;
     r = admin_call(&req);
+    if (id == MISSING_ID) { /* a request for a missing record names some version */
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__NOT_FOUND);
+        dg_reply_free(r);
+        return 1;
+    }
     assert_int_equal(dgt_code(r), 0);
     v = dg_reply_response(r)->get->record->customer->version;
     dg_reply_free(r);
@@ -580,6 +643,7 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         return "";
     }
     snprintf(out, sizeof out, "%s", code_name(dgt_code(r)));
+    keep_reply(r, &last_reply, &last_reply_len);
     dg_reply_free(r);
     return out;
 }
@@ -648,6 +712,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    free(last_reply);
     for (size_t i = 0; i < DG_ARRAY_LEN(actors); i++)
         dg_client_close(actors[i].c);
     dgt_server_stop(&srv);
@@ -708,6 +773,32 @@ static void test_every_request_has_rows_for_every_role(void **state)
     }
 }
 
+/* A row answered NOT_FOUND, made again for an id that does not exist (no
+ * audit record then): the replies must be the same bytes. */
+static bool same_as_missing(const struct row *w, struct actor *a, const struct target *t, int n)
+{
+    struct target missing = *t;
+    uint8_t *hidden = malloc(last_reply_len ? last_reply_len : 1);
+    size_t hidden_len = last_reply_len, before = denied_count(a->user);
+    char what[128];
+    bool same;
+
+    assert_non_null(hidden);
+    memcpy(hidden, last_reply, hidden_len);
+    missing.id = missing.contact_id = MISSING_ID;
+    missing.archived = true; /* nothing to archive or restore around it */
+    run_row(a, w->rpc, &missing, n);
+    snprintf(what, sizeof what, "permissions.tsv:%d: %s as %s on %s", w->line, w->rpc, w->role,
+             w->target);
+    same = same_reply(what, hidden, hidden_len, last_reply, last_reply_len);
+    if (denied_count(a->user) != before) {
+        print_error("%s: a missing id left a denied audit record\n", what);
+        same = false;
+    }
+    free(hidden);
+    return same;
+}
+
 static void test_every_row_holds_and_each_refusal_is_audited_once(void **state)
 {
     static struct row rows[MAX_ROWS];
@@ -735,6 +826,8 @@ static void test_every_row_holds_and_each_refusal_is_audited_once(void **state)
             print_error("permissions.tsv:%d: %s as %s on %s: %zu denied audit records, "
                         "expected %zu\n",
                         w->line, w->rpc, w->role, w->target, after - before, want);
+            failures++;
+        } else if (t && !strcmp(got, "NOT_FOUND") && !same_as_missing(w, a, t, (int)i)) {
             failures++;
         }
     }
@@ -1073,6 +1166,260 @@ static void test_lists_across_dossiers_mask_and_audit_by_each_owner(void **state
     dg_reply_free(ar);
 }
 
+/* ------------------------------------------------------------ hidden children */
+
+enum child_op { C_GET, C_HISTORY, C_CREATE, C_UPDATE, C_ARCHIVE, C_RESTORE, C_BATCH, N_C_OPS };
+static const char *const child_op_names[] = {"get",     "history", "create", "update",
+                                             "archive", "restore", "batch"};
+
+/* The reply to one request about contact `id` (create: a contact of customer
+ * `id`), packed with its id cleared. */
+static void child_reply(struct actor *a, enum child_op op, int64_t id, uint8_t **out, size_t *len)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    Dangan__V1__HistoryRequest h = DANGAN__V1__HISTORY_REQUEST__INIT;
+    Dangan__V1__CreateRequest cr = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__ArchiveRequest ar = DANGAN__V1__ARCHIVE_REQUEST__INIT;
+    Dangan__V1__RestoreRequest rs = DANGAN__V1__RESTORE_REQUEST__INIT;
+    Dangan__V1__BatchRequest b = DANGAN__V1__BATCH_REQUEST__INIT;
+    Dangan__V1__BatchOp bop = DANGAN__V1__BATCH_OP__INIT, *bops[] = {&bop};
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Contact co = DANGAN__V1__CONTACT__INIT;
+    char *mask[] = {"title"};
+    dg_reply *r;
+
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CONTACT;
+    rec.contact = &co;
+    co.title = "总经理";
+    u.record = &rec;
+    u.expected_version = 1;
+    u.update_mask = mask;
+    u.n_update_mask = 1;
+    co.id = id;
+    switch (op) {
+    case C_GET:
+        g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+        g.id = id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        req.get = &g;
+        break;
+    case C_HISTORY:
+        h.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+        h.id = id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_HISTORY;
+        req.history = &h;
+        break;
+    case C_CREATE:
+        co.id = 0;
+        co.customer_id = id;
+        co.name = "新联系人";
+        cr.record = &rec;
+        req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+        req.create = &cr;
+        break;
+    case C_UPDATE:
+        req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+        req.update = &u;
+        break;
+    case C_ARCHIVE:
+        ar.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+        ar.id = id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_ARCHIVE;
+        req.archive = &ar;
+        break;
+    case C_RESTORE:
+        rs.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT;
+        rs.id = id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_RESTORE;
+        req.restore = &rs;
+        break;
+    default:
+        bop.op_case = DANGAN__V1__BATCH_OP__OP_UPDATE;
+        bop.update = &u;
+        b.ops = bops;
+        b.n_ops = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+        req.batch = &b;
+        break;
+    }
+    r = call_as(a, &req, child_op_names[op]);
+    keep_reply(r, out, len);
+    dg_reply_free(r);
+}
+
+/* The contacts of customers hidden from sales and viewers: every request
+ * about one reads as a request about a contact that does not exist. */
+static void test_hidden_children_read_as_missing_ones(void **state)
+{
+    uint8_t *hidden = NULL, *missing = NULL;
+    size_t hidden_len = 0, missing_len = 0, failures = 0;
+
+    (void)state;
+    for (size_t k = 2; k <= 3; k++) { /* sales, viewer */
+        struct actor *a = &actors[k];
+
+        for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
+            const struct target *t = &targets[i];
+            char what[128];
+
+            if (may_see_name(a, t))
+                continue;
+            for (int op = 0; op < N_C_OPS; op++) {
+                int64_t id = op == C_CREATE ? t->id : t->contact_id;
+
+                snprintf(what, sizeof what, "contact %s as %s of %s", child_op_names[op], a->role,
+                         t->label);
+                child_reply(a, (enum child_op)op, id, &hidden, &hidden_len);
+                child_reply(a, (enum child_op)op, MISSING_ID, &missing, &missing_len);
+                failures += !same_reply(what, hidden, hidden_len, missing, missing_len);
+            }
+        }
+    }
+    /* nor does it tell that a hidden customer is archived */
+    admin_archive(targets[3].id, false); /* s2_a */
+    for (int op = C_CREATE; op <= C_RESTORE; op++) {
+        int64_t id = op == C_CREATE ? targets[3].id : targets[3].contact_id;
+
+        child_reply(&actors[2], (enum child_op)op, id, &hidden, &hidden_len);
+        child_reply(&actors[2], (enum child_op)op, MISSING_ID, &missing, &missing_len);
+        failures += !same_reply("contact of an archived hidden customer", hidden, hidden_len,
+                                missing, missing_len);
+    }
+    admin_archive(targets[3].id, true);
+    free(hidden);
+    free(missing);
+    assert_int_equal(failures, 0);
+}
+
+/* ------------------------------------------------------------ task assignees */
+
+/* A task of `customer` assigned to `assignee`, created as `a`. */
+static dg_reply *task_for(struct actor *a, int64_t customer, const char *assignee)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Task t = DANGAN__V1__TASK__INIT;
+    Dangan__V1__UserRef u = DANGAN__V1__USER_REF__INIT;
+
+    t.customer_id = customer;
+    t.title = "回访";
+    u.username = (char *)assignee;
+    t.assignee = &u;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_TASK;
+    rec.task = &t;
+    m.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    return call_as(a, &req, "task create");
+}
+
+static dg_reply *reassign_task(struct actor *a, int64_t task, const char *assignee)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__UpdateRequest m = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Task t = DANGAN__V1__TASK__INIT;
+    Dangan__V1__UserRef u = DANGAN__V1__USER_REF__INIT;
+    char *mask[] = {"assignee"};
+
+    t.id = task;
+    u.username = (char *)assignee;
+    t.assignee = &u;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_TASK;
+    rec.task = &t;
+    m.record = &rec;
+    m.expected_version = 1;
+    m.update_mask = mask;
+    m.n_update_mask = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+    req.update = &m;
+    return call_as(a, &req, "task update");
+}
+
+/* Refused naming the assignee field, saying why and what to do instead. */
+static void assert_bad_assignee(dg_reply *r, const char *field, const char *because)
+{
+    const Dangan__V1__Status *st = dg_reply_response(r)->status;
+
+    if (st->n_field_violations != 1 || strcmp(st->field_violations[0]->field, field) ||
+        !strstr(st->message, because))
+        fail_msg("expected a refusal of %s (%s), got %s: %s", field, because, st->reason,
+                 st->message);
+    dg_reply_free(r);
+}
+
+static void test_tasks_go_only_to_users_who_can_see_and_close_them(void **state)
+{
+    struct actor *admin = &actors[0], *mgr = &actors[1];
+    struct target keep = targets[3], drop = targets[0]; /* s2's tier A; s1's tier B */
+    int64_t task;
+    dg_reply *r;
+
+    (void)state;
+    /* s1 may not see s2_a: the task would be invisible to the one who must do it */
+    r = task_for(admin, targets[3].id, "s1");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    assert_bad_assignee(r, "record.assignee", "may not see this customer");
+    /* s1 sees s2_b but may not change s2's dossier, so could not close it */
+    r = task_for(admin, targets[1].id, "s1");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    assert_bad_assignee(r, "record.assignee", "could never close");
+    r = task_for(admin, targets[1].id, "view"); /* viewers close nothing */
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    dg_reply_free(r);
+    /* its owner and a manager may */
+    r = task_for(admin, targets[3].id, "s2");
+    assert_int_equal(dgt_code(r), 0);
+    task = dg_reply_response(r)->create->record->task->id;
+    dg_reply_free(r);
+    r = task_for(admin, targets[3].id, "mgr");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    /* and handing it over later is checked the same way */
+    r = reassign_task(admin, task, "s1");
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__INVALID_ARGUMENT);
+    assert_bad_assignee(r, "record.assignee", "may not see this customer");
+    r = reassign_task(admin, task, "mgr");
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+
+    /* a merge would move s1's open task into a dossier s1 may not see */
+    keep.name = "PERMTEST-TASK-KEEP";
+    make_customer(&keep); /* s2's, tier A */
+    drop.name = "PERMTEST-TASK-DROP";
+    make_customer(&drop); /* s1's, tier B */
+    r = task_for(admin, drop.id, "s1");
+    assert_int_equal(dgt_code(r), 0);
+    task = dg_reply_response(r)->create->record->task->id;
+    dg_reply_free(r);
+    {
+        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__MergeRequest m = DANGAN__V1__MERGE_REQUEST__INIT;
+        Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+        char open_task[64];
+
+        m.keep_id = keep.id;
+        m.drop_id = drop.id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_MERGE;
+        req.merge = &m;
+        r = call_as(mgr, &req, "merge");
+        assert_int_equal(dgt_code(r), DANGAN__V1__CODE__FAILED_PRECONDITION);
+        snprintf(open_task, sizeof open_task, "open task %lld", (long long)task);
+        assert_bad_assignee(r, "drop_id", open_task);
+        /* nothing moved */
+        g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_TASK;
+        g.id = task;
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        req.get = &g;
+        r = admin_call(&req);
+        assert_int_equal(dg_reply_response(r)->get->record->task->customer_id, drop.id);
+        dg_reply_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1084,6 +1431,8 @@ int main(void)
         cmocka_unit_test(test_reads_of_restricted_customers_are_audited),
         cmocka_unit_test(test_hidden_customers_stay_hidden_everywhere),
         cmocka_unit_test(test_lists_across_dossiers_mask_and_audit_by_each_owner),
+        cmocka_unit_test(test_hidden_children_read_as_missing_ones),
+        cmocka_unit_test(test_tasks_go_only_to_users_who_can_see_and_close_them),
     };
 
     return cmocka_run_group_tests_name("permissions", tests, setup, teardown);

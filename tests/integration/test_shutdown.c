@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +152,43 @@ static void test_serve_refuses_a_data_dir_others_can_read(void **state)
     dgt_rmtree(s.root);
 }
 
+/* A start that fails late - the address is taken, after the database, the
+ * writer and the feed were set up - gives everything back: exit 1 with the
+ * reason, and (under ASan) no leak. */
+static void test_a_start_that_cannot_listen_frees_what_it_made(void **state)
+{
+    char cmd[2048];
+    dgt_server s;
+    int status;
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    assert_int_equal(dgt_server_stop_keep(&s), 0);
+    /* s.port is still the port it had; take it with a listener of our own */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)), 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    snprintf(cmd, sizeof cmd, "%s serve --data %s --listen 127.0.0.1:%d 2>%s/taken.log",
+             DANGAND_PATH, s.data, s.port, s.root);
+    status = system(cmd);
+    close(fd);
+    assert_true(WIFEXITED(status));
+    snprintf(cmd, sizeof cmd, "cat %s/taken.log >&2", s.root);
+    if (WEXITSTATUS(status) != 1)
+        assert_int_equal(system(cmd), 0);
+    assert_int_equal(WEXITSTATUS(status), 1);
+    snprintf(cmd, sizeof cmd,
+             "grep -q 'cannot listen' %s/taken.log && ! grep -q 'Sanitizer' %s/taken.log", s.root,
+             s.root);
+    assert_int_equal(system(cmd), 0);
+    dgt_rmtree(s.root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_finishes_in_flight_logins_durably),
         cmocka_unit_test(test_second_server_on_the_same_data_is_refused),
         cmocka_unit_test(test_serve_refuses_a_data_dir_others_can_read),
+        cmocka_unit_test(test_a_start_that_cannot_listen_frees_what_it_made),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

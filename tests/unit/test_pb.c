@@ -2,12 +2,15 @@
  * arena budget bounds decoding, every allocation failure is clean, malformed
  * bytes are DG_EPROTO, the pack header is big-endian and over-limit frames
  * leave the output untouched, the request-id peek survives invalid content,
- * and the decode budget is clamped. */
+ * the measured need bounds what protobuf-c allocates, and a frame that would
+ * decode to more than dg_pb_decode_max allows is refused before anything is
+ * allocated while a 10,000-op batch decodes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,6 +20,7 @@
 #include "dg.h"
 #include "frame.h"
 #include "pb.h"
+#include "validate.h"
 #include "wire.h"
 
 #define BIG_BUDGET (1024u * 1024u)
@@ -160,26 +164,28 @@ static void test_pb_unpack_frame_returns_enomem_when_budget_is_tiny(void **state
     dg_arena_free(a);
 }
 
-static void test_pb_unpack_frame_succeeds_with_budget_exactly_its_need(void **state)
+/* Twice the measured need is always enough (chunk tails); less is refused
+ * before anything is allocated. */
+static void test_pb_unpack_frame_fits_in_twice_its_measured_need(void **state)
 {
     uint8_t wire_bytes[256];
     size_t n = pack_login(42, "zhang", "s3cret", wire_bytes, sizeof wire_bytes);
-    dg_arena *probe = dg_arena_new(BIG_BUDGET);
     Dangan__V1__Frame *f = NULL;
     char why[128];
     size_t need;
 
     (void)state;
-    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, probe, &f, why, sizeof why), DG_OK);
-    need = dg_arena_used(probe);
-    dg_arena_free(probe);
-
-    dg_arena *exact = dg_arena_new(need);
-    dg_arena *short_by_one = dg_arena_new(need - 1);
-    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, exact, &f, why, sizeof why), DG_OK);
+    assert_int_equal(dg_validate_wire_measure(&dangan__v1__frame__descriptor, wire_bytes, n, &need,
+                                              why, sizeof why),
+                     DG_OK);
+    dg_arena *enough = dg_arena_new(2 * need);
+    dg_arena *short_by_one = dg_arena_new(2 * need - 1);
+    assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, enough, &f, why, sizeof why), DG_OK);
+    assert_true(dg_arena_used(enough) <= need);
     assert_int_equal(dg_pb_unpack_frame(wire_bytes, n, short_by_one, &f, why, sizeof why),
                      DG_ENOMEM);
-    dg_arena_free(exact);
+    assert_int_equal(dg_arena_used(short_by_one), 0);
+    dg_arena_free(enough);
     dg_arena_free(short_by_one);
 }
 
@@ -517,30 +523,230 @@ static void test_pb_peek_request_id_returns_zero_for_garbage(void **state)
     }
 }
 
-static void test_pb_decode_budget_is_16x_clamped_to_64k_and_64m(void **state)
+static void test_pb_decode_max_is_16x_clamped_to_32m_and_64m(void **state)
 {
     static const struct {
-        size_t len;
-        size_t budget;
+        size_t len, max;
     } cases[] = {
-        {0, 64u * 1024u},
-        {1, 64u * 1024u},
-        {4096, 64u * 1024u},
-        {4097, 16u * 4097u},
-        {64u * 1024u, 1024u * 1024u},
-        {1024u * 1024u, 16u * 1024u * 1024u},
-        {4u * 1024u * 1024u, 64u * 1024u * 1024u},
-        {4u * 1024u * 1024u + 1u, 64u * 1024u * 1024u},
-        {DG_FRAME_MAX_CEILING, 64u * 1024u * 1024u},
-        {SIZE_MAX, 64u * 1024u * 1024u},
-        {SIZE_MAX / 16 + 1, 64u * 1024u * 1024u}, /* len * 16 would wrap to 0 */
+        {0, 32u << 20},
+        {1, 32u << 20},
+        {2u << 20, 32u << 20},
+        {3u << 20, 48u << 20},
+        {4u << 20, 64u << 20},
+        {DG_FRAME_MAX_CEILING, 64u << 20},
+        {SIZE_MAX / 16 + 1, 64u << 20}, /* len * 16 would wrap */
     };
 
     (void)state;
     for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
         print_message("len=%zu\n", cases[i].len);
-        assert_int_equal(dg_pb_decode_budget(cases[i].len), cases[i].budget);
+        assert_int_equal(dg_pb_decode_max(cases[i].len), cases[i].max);
+        assert_int_equal(dg_pb_decode_budget(cases[i].len), 2 * cases[i].max);
     }
+}
+
+/* ---- the measured need against what protobuf-c really allocates ---- */
+
+/* A heap allocator that adds up what each allocation would cost in an arena. */
+struct counting {
+    ProtobufCAllocator pc;
+    size_t cost;
+};
+
+static void *counting_alloc(void *data, size_t size)
+{
+    struct counting *c = data;
+
+    c->cost += dg_arena_cost(size);
+    return malloc(size ? size : 1);
+}
+
+static void counting_free(void *data, void *p)
+{
+    (void)data;
+    free(p);
+}
+
+/* protobuf-c's own allocations for `p` never exceed the measured need. */
+static size_t assert_need_bounds_unpack(const uint8_t *p, size_t len)
+{
+    struct counting c = {{counting_alloc, counting_free, &c}, 0};
+    char why[256];
+    size_t need = 0;
+    Dangan__V1__Frame *f;
+
+    assert_int_equal(
+        dg_validate_wire_measure(&dangan__v1__frame__descriptor, p, len, &need, why, sizeof why),
+        DG_OK);
+    f = dangan__v1__frame__unpack(&c.pc, len, p);
+    assert_non_null(f);
+    dangan__v1__frame__free_unpacked(f, &c.pc);
+    print_message("len=%zu allocated=%zu need=%zu\n", len, c.cost, need);
+    assert_true(c.cost <= need);
+    return need;
+}
+
+/* A Frame holding a Batch of n ops; the caller fills the ops. Freed by batch_free. */
+struct batch_frame {
+    Dangan__V1__Frame f;
+    Dangan__V1__Request req;
+    Dangan__V1__BatchRequest batch;
+    Dangan__V1__BatchOp *ops, **ptrs;
+    Dangan__V1__CreateRequest *creates;
+    Dangan__V1__Record *recs;
+    Dangan__V1__Customer *customers;
+    char (*names)[16];
+};
+
+static uint8_t *pack_batch_of_creates(size_t n, size_t *len)
+{
+    static char *tags[] = {"重点", "vip"};
+    struct batch_frame b = {.f = DANGAN__V1__FRAME__INIT, .req = DANGAN__V1__REQUEST__INIT};
+    uint8_t *out;
+
+    dangan__v1__batch_request__init(&b.batch);
+    b.ops = calloc(n, sizeof *b.ops);
+    b.ptrs = calloc(n, sizeof *b.ptrs);
+    b.creates = calloc(n, sizeof *b.creates);
+    b.recs = calloc(n, sizeof *b.recs);
+    b.customers = calloc(n, sizeof *b.customers);
+    b.names = calloc(n, sizeof *b.names);
+    for (size_t i = 0; i < n; i++) {
+        dangan__v1__batch_op__init(&b.ops[i]);
+        dangan__v1__create_request__init(&b.creates[i]);
+        dangan__v1__record__init(&b.recs[i]);
+        dangan__v1__customer__init(&b.customers[i]);
+        snprintf(b.names[i], sizeof b.names[i], "c%zu", i);
+        b.customers[i].name = b.names[i];
+        if (i % 3 == 0) { /* some with a repeated field */
+            b.customers[i].tags = tags;
+            b.customers[i].n_tags = DG_ARRAY_LEN(tags);
+        }
+        b.recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        b.recs[i].customer = &b.customers[i];
+        b.creates[i].record = &b.recs[i];
+        b.ops[i].op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
+        b.ops[i].create = &b.creates[i];
+        b.ptrs[i] = &b.ops[i];
+    }
+    b.batch.ops = b.ptrs;
+    b.batch.n_ops = n;
+    b.req.id = 77;
+    b.req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+    b.req.batch = &b.batch;
+    b.f.kind_case = DANGAN__V1__FRAME__KIND_REQUEST;
+    b.f.request = &b.req;
+    *len = dangan__v1__frame__get_packed_size(&b.f);
+    out = malloc(*len);
+    assert_int_equal(dangan__v1__frame__pack(&b.f, out), *len);
+    free(b.ops);
+    free(b.ptrs);
+    free(b.creates);
+    free(b.recs);
+    free(b.customers);
+    free(b.names);
+    return out;
+}
+
+static void test_pb_measured_need_bounds_what_protobuf_c_allocates(void **state)
+{
+    static const int64_t ids[] = {1, 300, 70000, -1, 1LL << 40};
+    pack_fn packs[] = {pack_login_42, pack_hello, pack_login_response};
+    Dangan__V1__ReassignRequest ra = DANGAN__V1__REASSIGN_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
+    uint8_t small[512], *big;
+    size_t n;
+    wire w = {.n = 0}, inner = {.n = 0};
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(packs); i++)
+        assert_need_bounds_unpack(small, packs[i](small, sizeof small));
+    /* packed varints */
+    ra.customer_ids = (int64_t *)ids;
+    ra.n_customer_ids = DG_ARRAY_LEN(ids);
+    ra.to_user = "s1";
+    req.body_case = DANGAN__V1__REQUEST__BODY_REASSIGN;
+    req.reassign = &ra;
+    f.kind_case = DANGAN__V1__FRAME__KIND_REQUEST;
+    f.request = &req;
+    assert_need_bounds_unpack(small, pack_plain(&f, small, sizeof small));
+    /* unknown fields, kept by protobuf-c: a varint, a fixed32 and bytes */
+    wire_uint(&inner, 1, 5);
+    wire_uint(&inner, 900, 12345);
+    wire_tag(&inner, 901, WIRE_FIXED32);
+    wire_raw(&inner, "\1\2\3\4", 4);
+    wire_bytes(&inner, 902, "unknown bytes", 13);
+    wire_msg(&w, 1, &inner);
+    assert_need_bounds_unpack(w.b, w.n);
+    /* a batch at the op limit: many members, member slabs, repeated strings */
+    big = pack_batch_of_creates(10000, &n);
+    assert_true(assert_need_bounds_unpack(big, n) < dg_pb_decode_max(n));
+    free(big);
+}
+
+/* A batch of 10,000 minimal creates is within every advertised limit: its
+ * decode fits the budget a server gives any frame. */
+static void test_pb_unpack_frame_decodes_a_10000_op_batch(void **state)
+{
+    size_t n;
+    uint8_t *wire_bytes = pack_batch_of_creates(10000, &n);
+    dg_arena *a = dg_arena_new(dg_pb_decode_budget(n));
+    Dangan__V1__Frame *f = NULL;
+    char why[160] = "";
+
+    (void)state;
+    assert_true(n < DG_FRAME_MAX_AFTER_LOGIN);
+    if (dg_pb_unpack_frame(wire_bytes, n, a, &f, why, sizeof why) != DG_OK)
+        fail_msg("%s", why);
+    assert_int_equal(f->request->batch->n_ops, 10000);
+    assert_string_equal(f->request->batch->ops[9999]->create->record->customer->name, "c9999");
+    dg_arena_free(a);
+    free(wire_bytes);
+}
+
+/* A 4 MiB frame of empty ops would decode to ~100 times its size: refused
+ * with the need and the limit, before any allocation. */
+static void test_pb_unpack_frame_refuses_a_frame_needing_too_much(void **state)
+{
+    size_t n_ops = 1u << 20, len;
+    uint8_t *ops = malloc(2 * n_ops), *frame;
+    dg_arena *a = dg_arena_new(dg_pb_decode_budget(4u << 20));
+    Dangan__V1__Frame *f = NULL;
+    char why[160] = "";
+    size_t at = 0;
+
+    (void)state;
+    for (size_t i = 0; i < n_ops; i++) { /* BatchRequest.ops = 1, empty BatchOp */
+        ops[2 * i] = 0x0a;
+        ops[2 * i + 1] = 0x00;
+    }
+    /* Frame{request = 1: Request{batch: BatchRequest{ops...}}} */
+    frame = malloc(2 * n_ops + 64);
+    const ProtobufCFieldDescriptor *fb =
+        protobuf_c_message_descriptor_get_field_by_name(&dangan__v1__request__descriptor, "batch");
+    wire req = {.n = 0}, outer = {.n = 0};
+
+    assert_non_null(fb);
+    wire_tag(&req, fb->id, WIRE_LEN);
+    wire_varint(&req, 2 * n_ops);
+    wire_tag(&outer, 1, WIRE_LEN);
+    wire_varint(&outer, req.n + 2 * n_ops);
+    memcpy(frame, outer.b, outer.n);
+    at = outer.n;
+    memcpy(frame + at, req.b, req.n);
+    at += req.n;
+    memcpy(frame + at, ops, 2 * n_ops);
+    at += 2 * n_ops;
+    len = at;
+    assert_int_equal(dg_pb_unpack_frame(frame, len, a, &f, why, sizeof why), DG_ENOMEM);
+    assert_null(f);
+    assert_int_equal(dg_arena_used(a), 0);
+    assert_non_null(strstr(why, "KiB"));
+    print_message("%s\n", why);
+    dg_arena_free(a);
+    free(frame);
+    free(ops);
 }
 
 int main(void)
@@ -548,7 +754,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pb_unpack_frame_decodes_login_request),
         cmocka_unit_test(test_pb_unpack_frame_returns_enomem_when_budget_is_tiny),
-        cmocka_unit_test(test_pb_unpack_frame_succeeds_with_budget_exactly_its_need),
+        cmocka_unit_test(test_pb_unpack_frame_fits_in_twice_its_measured_need),
         cmocka_unit_test(test_pb_unpack_frame_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_pb_unpack_frame_rejects_every_truncation_with_eproto),
         cmocka_unit_test(test_pb_unpack_frame_rejects_malformed_bytes_with_eproto),
@@ -562,7 +768,10 @@ int main(void)
         cmocka_unit_test(test_pb_peek_request_id_finds_id_despite_invalid_utf8_username),
         cmocka_unit_test(test_pb_peek_request_id_finds_id_after_the_body),
         cmocka_unit_test(test_pb_peek_request_id_returns_zero_for_garbage),
-        cmocka_unit_test(test_pb_decode_budget_is_16x_clamped_to_64k_and_64m),
+        cmocka_unit_test(test_pb_decode_max_is_16x_clamped_to_32m_and_64m),
+        cmocka_unit_test(test_pb_measured_need_bounds_what_protobuf_c_allocates),
+        cmocka_unit_test(test_pb_unpack_frame_decodes_a_10000_op_batch),
+        cmocka_unit_test(test_pb_unpack_frame_refuses_a_frame_needing_too_much),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -290,6 +291,107 @@ static void test_change_pruning_removes_only_a_prefix(void **state)
     assert_int_equal(prune(st, 1000, 3, 100), 0); /* the newest 3 are kept */
     assert_int_equal(oldest_change(st), 6);
     dg_store_close(st);
+}
+
+/* Stores key `key` for user 7 at `at` with n customer records 1..n. */
+static void put_key(dg_store *st, const char *key, int64_t at, size_t n)
+{
+    dg_idem_ref *refs = calloc(n ? n : 1, sizeof *refs);
+    dg_idem_result r = {.request = DG_IDEM_BATCH, .records = refs, .n_records = n};
+
+    for (size_t i = 0; i < n; i++)
+        refs[i] = (dg_idem_ref){DG_KIND_CUSTOMER, (int64_t)i + 1};
+    memset(r.request_hash, 0xab, sizeof r.request_hash);
+    assert_int_equal(dg_store_idem_put(st, 7, key, &r, at), DG_OK);
+    free(refs);
+}
+
+static bool has_key(dg_store *st, const char *key)
+{
+    dg_arena *a = dg_arena_new(1 << 20);
+    dg_idem_result r;
+    int rc = dg_store_idem_get(st, 7, key, a, &r);
+
+    dg_arena_free(a);
+    assert_true(rc == DG_OK || rc == DG_ENOTFOUND);
+    return rc == DG_OK;
+}
+
+static void test_idempotency_results_round_trip_typed(void **state)
+{
+    static const dg_idem_ref refs[] = {{DG_KIND_CUSTOMER, 12}, {DG_KIND_CONTACT, 40}};
+    dg_idem_result in = {.request = DG_IDEM_REASSIGN, .customers = 3, .tasks = 4000000000u};
+    dg_idem_result out;
+    dg_store *st = create();
+    dg_arena *a = dg_arena_new(1 << 20);
+
+    (void)state;
+    memset(in.request_hash, 0x5a, sizeof in.request_hash);
+    assert_int_equal(dg_store_idem_put(st, 7, "handover", &in, 100), DG_OK);
+    assert_int_equal(dg_store_idem_put(st, 7, "handover", &in, 100), DG_EEXIST);
+    in = (dg_idem_result){.request = DG_IDEM_BATCH, .records = refs, .n_records = 2};
+    assert_int_equal(dg_store_idem_put(st, 7, "batch", &in, 100), DG_OK);
+    in.request = DG_IDEM_ANY_RECORDS; /* only ever read back */
+    assert_int_equal(dg_store_idem_put(st, 7, "any", &in, 100), DG_EINVAL);
+
+    assert_int_equal(dg_store_idem_get(st, 7, "handover", a, &out), DG_OK);
+    assert_int_equal(out.request, DG_IDEM_REASSIGN);
+    assert_int_equal(out.customers, 3);
+    assert_int_equal(out.tasks, 4000000000u);
+    assert_int_equal(out.n_records, 0);
+    assert_int_equal(out.request_hash[31], 0x5a);
+    assert_int_equal(dg_store_idem_get(st, 7, "batch", a, &out), DG_OK);
+    assert_int_equal(out.request, DG_IDEM_BATCH);
+    assert_int_equal(out.n_records, 2);
+    assert_int_equal(out.records[1].kind, DG_KIND_CONTACT);
+    assert_int_equal(out.records[1].id, 40);
+    assert_int_equal(dg_store_idem_get(st, 8, "batch", a, &out), DG_ENOTFOUND); /* per user */
+    dg_arena_free(a);
+    dg_store_close(st);
+}
+
+/* Expired keys go oldest first with their records, and one prune stops
+ * once the keys before the next hold 20,000 records. */
+static void test_idempotency_pruning_is_bounded_by_keys_and_records(void **state)
+{
+    dg_store *st = create();
+
+    (void)state;
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    put_key(st, "k1", 10, 8000);
+    put_key(st, "k2", 20, 8000);
+    put_key(st, "k3", 30, 5000);
+    put_key(st, "k4", 40, 1);
+    put_key(st, "k5", 50, 1);
+    put_key(st, "young", 1000, 3);
+    assert_int_equal(dg_store_commit(st), DG_OK);
+
+    /* k1..k3: before k3 there are 16,000 records, before k4 21,000 */
+    assert_int_equal(dg_store_idem_prune(st, 500, 1000), DG_OK);
+    assert_false(has_key(st, "k1"));
+    assert_false(has_key(st, "k2"));
+    assert_false(has_key(st, "k3"));
+    assert_true(has_key(st, "k4"));
+    assert_int_equal(dg_store_idem_prune(st, 500, 1), DG_OK); /* at most one key */
+    assert_false(has_key(st, "k4"));
+    assert_true(has_key(st, "k5"));
+    assert_int_equal(dg_store_idem_prune(st, 500, 1000), DG_OK);
+    assert_false(has_key(st, "k5"));
+    assert_true(has_key(st, "young"));
+    dg_store_close(st);
+
+    /* no record rows are left behind by the keys that went */
+    sqlite3 *db;
+    sqlite3_stmt *s;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM idempotency_records", -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 3);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
 }
 
 static void put_doc(dg_store *st, int64_t id, const char *old_name, const char *name)
@@ -757,6 +859,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_commit_without_fsync_survives_a_killed_process,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_pruning_removes_only_a_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_results_round_trip_typed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_pruning_is_bounded_by_keys_and_records,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -357,6 +357,70 @@ static void test_validate_truncates_why_to_its_buffer(void **state)
         assert_int_equal(buf[i], 'X');
 }
 
+/* protobuf-c merges a singular message given twice (its repeated fields
+ * are concatenated into new arrays each time: quadratic), and keeps the
+ * last of two oneof members; no encoder writes either. */
+static void test_validate_rejects_a_singular_field_or_oneof_given_twice(void **state)
+{
+    wire login = {.n = 0}, req = {.n = 0};
+    wire twice = {.n = 0}, two_members = {.n = 0}, scalar_twice = {.n = 0};
+    wire repeated = {.n = 0}, hello = {.n = 0};
+    char why[256];
+
+    (void)state;
+    wire_bytes(&login, 1, "zhang", 5);
+    /* Frame.request twice */
+    wire_uint(&req, 1, 7);
+    wire_msg(&twice, 1, &req);
+    wire_msg(&twice, 1, &req);
+    assert_int_equal(validate(twice.b, twice.n, why, sizeof why), DG_EPROTO);
+    assert_non_null(strstr(why, "more than once"));
+    /* Request.id twice */
+    req.n = 0;
+    wire_uint(&req, 1, 7);
+    wire_uint(&req, 1, 8);
+    wire_msg(&scalar_twice, 1, &req);
+    assert_int_equal(validate(scalar_twice.b, scalar_twice.n, why, sizeof why), DG_EPROTO);
+    assert_non_null(strstr(why, "request.id"));
+    /* Request.login and Request.hello: two members of the body oneof */
+    req.n = 0;
+    wire_msg(&req, 11, &login);
+    wire_msg(&req, 10, &hello);
+    wire_msg(&two_members, 1, &req);
+    assert_int_equal(validate(two_members.b, two_members.n, why, sizeof why), DG_EPROTO);
+    assert_non_null(strstr(why, "oneof"));
+    /* a repeated field may come in any number of pieces */
+    wire_bytes(&hello, 4, "feed", 4);
+    wire_bytes(&hello, 4, "audit", 5);
+    req.n = 0;
+    wire_msg(&req, 10, &hello);
+    wire_msg(&repeated, 1, &req);
+    assert_int_equal(validate(repeated.b, repeated.n, why, sizeof why), DG_OK);
+}
+
+/* The walk tracks at most 128 fields per message (validate.c, MAX_FIELDS):
+ * every message a Frame can hold must fit. */
+static size_t max_fields(const ProtobufCMessageDescriptor *d, int depth)
+{
+    size_t most = d->n_fields;
+
+    if (depth > 40)
+        return most; /* recursive types: seen already */
+    for (size_t i = 0; i < d->n_fields; i++)
+        if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE) {
+            size_t n = max_fields(d->fields[i].descriptor, depth + 1);
+
+            most = n > most ? n : most;
+        }
+    return most;
+}
+
+static void test_validate_every_message_fits_its_field_tracking(void **state)
+{
+    (void)state;
+    assert_true(max_fields(FRAME, 0) <= 128);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +439,8 @@ int main(void)
         cmocka_unit_test(test_validate_rejects_malformed_unknown_fields),
         cmocka_unit_test(test_validate_rejects_group_and_reserved_wire_types),
         cmocka_unit_test(test_validate_truncates_why_to_its_buffer),
+        cmocka_unit_test(test_validate_rejects_a_singular_field_or_oneof_given_twice),
+        cmocka_unit_test(test_validate_every_message_fits_its_field_tracking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
