@@ -309,13 +309,33 @@ ProtobufCMessage *dg_h_record_body_to_pb(dg_req *req, const dg_record *r)
     return m;
 }
 
-Dangan__V1__Record *dg_h_record_to_pb(dg_req *req, const dg_record *r)
+/* A Record holding `body` (a message of r's kind). */
+static Dangan__V1__Record *wrap(dg_req *req, const dg_record *r, ProtobufCMessage *body)
 {
     Dangan__V1__Record *pr = dg_req_alloc(req, sizeof *pr);
     const ProtobufCFieldDescriptor *fd = record_field(r->kind);
 
     dangan__v1__record__init(pr);
     pr->kind_case = (Dangan__V1__Record__KindCase)r->kind;
-    *(ProtobufCMessage **)((char *)pr + fd->offset) = dg_h_record_body_to_pb(req, r);
+    *(ProtobufCMessage **)((char *)pr + fd->offset) = body;
     return pr;
+}
+
+Dangan__V1__Record *dg_h_record_to_pb(dg_req *req, const dg_record *r)
+{
+    return wrap(req, r, dg_h_record_body_to_pb(req, r));
+}
+
+Dangan__V1__Record *dg_h_record_ref_to_pb(dg_req *req, const dg_record *r)
+{
+    const ProtobufCMessageDescriptor *d = record_field(r->kind)->descriptor;
+    ProtobufCMessage *m = dg_req_alloc(req, d->sizeof_message);
+
+    protobuf_c_message_init(d, m);
+    set_i64(m, "id", r->id);
+    set_i64(m, "version", r->version);
+    if (r->kind == DG_KIND_CUSTOMER)
+        ((Dangan__V1__Customer *)m)->code =
+            (char *)r->v[dg_entity_field_index(dg_entity_get(r->kind), "code")].s;
+    return wrap(req, r, m);
 }

@@ -18,6 +18,9 @@ int dg_h_record_from_pb(dg_req *req, const Dangan__V1__Record *pr, const char *p
 /* A protobuf Record / the kind's message for a record, in the request's arena
  * (strings are borrowed from the record, which must live as long). */
 Dangan__V1__Record *dg_h_record_to_pb(dg_req *req, const dg_record *r);
+/* The same with only the record's kind, id, version and (customers) code:
+ * a reference to it, where the whole record does not fit. */
+Dangan__V1__Record *dg_h_record_ref_to_pb(dg_req *req, const dg_record *r);
 ProtobufCMessage *dg_h_record_body_to_pb(dg_req *req, const dg_record *r);
 /* A UserRef for a user id (NULL for 0). */
 Dangan__V1__UserRef *dg_h_user_ref(dg_req *req, int64_t id);

@@ -543,6 +543,18 @@ void dg_h_restore(dg_req *req)
 
 /* ------------------------------------------------------------ batch */
 
+/* Room in a frame for what surrounds a BatchResponse (Frame, Response, Status). */
+#define BATCH_REPLY_SLACK 1024
+
+/* Replaces the records of an applied batch's reply with references: kind,
+ * id, version and (customers) code. */
+static void abridge(dg_req *req, const struct rec_job *j, Dangan__V1__BatchResponse *b)
+{
+    for (size_t i = 0; i < j->n_ops; i++)
+        b->records[i] = dg_h_record_ref_to_pb(req, j->ops[i].m.record);
+    b->records_abridged = true;
+}
+
 static void batch_done(dg_job *job)
 {
     struct rec_job *j = (struct rec_job *)job;
@@ -558,6 +570,9 @@ static void batch_done(dg_job *job)
         for (size_t i = 0; i < j->n_ops; i++)
             b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
         b->n_records = j->n_ops;
+        if (dangan__v1__batch_response__get_packed_size(b) + BATCH_REPLY_SLACK >
+            req->srv->cfg.max_frame_after_login)
+            abridge(req, j, b); /* applied: say so, rather than response_too_large */
         dg_req_reply(req);
     } else if (j->failed == SIZE_MAX && dg_h_answer_idem_failure(req, job->rc, &j->m)) {
         /* a reused key, or a damaged stored answer */

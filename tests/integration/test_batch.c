@@ -362,6 +362,87 @@ static void test_a_frame_too_costly_to_decode_is_refused_and_the_connection_stay
     free(frame);
 }
 
+/* A batch whose request fits in a frame but whose reply would not (the
+ * server adds codes, times and user references to every record) is applied,
+ * and says so: OK with each record abridged to its kind, id, version and
+ * code, not response_too_large for a batch that was written. */
+static void test_an_applied_batch_too_big_to_echo_answers_with_references(void **state)
+{
+    enum { N = 30 };
+    static char notes[700 * 3 + 1];
+    Dangan__V1__BatchRequest m = DANGAN__V1__BATCH_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__BatchOp ops[N], *ptrs[N];
+    Dangan__V1__CreateRequest cr[N];
+    Dangan__V1__Record recs[N];
+    Dangan__V1__Customer cus[N];
+    char names[N][32];
+    const Dangan__V1__BatchResponse *b;
+    dgt_server small;
+    dg_client *c;
+    dg_reply *r;
+
+    (void)state;
+    for (int k = 0; k < 700; k++)
+        memcpy(notes + 3 * k, "档", 3);
+    for (int i = 0; i < N; i++) {
+        dangan__v1__batch_op__init(&ops[i]);
+        dangan__v1__create_request__init(&cr[i]);
+        dangan__v1__record__init(&recs[i]);
+        dangan__v1__customer__init(&cus[i]);
+        snprintf(names[i], sizeof names[i], "回声公司%02d", i);
+        cus[i].name = names[i];
+        cus[i].notes = notes;
+        recs[i].kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        recs[i].customer = &cus[i];
+        cr[i].record = &recs[i];
+        cr[i].allow_duplicate = true;
+        ops[i].op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
+        ops[i].create = &cr[i];
+        ptrs[i] = &ops[i];
+    }
+    m.ops = ptrs;
+    m.n_ops = N;
+    req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+    req.batch = &m;
+    assert_true(dangan__v1__request__get_packed_size(&req) < 65536 - 64); /* it fits */
+
+    dgt_server_start(&small, "[limits]\nmax_frame_after_login = 65536\n");
+    c = dgt_login(&small, "admin", small.admin_password);
+    r = dgt_call(c, &req);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+    b = dg_reply_response(r)->batch;
+    assert_true(b->records_abridged);
+    assert_int_equal(b->n_records, N);
+    for (int i = 0; i < N; i++) {
+        const Dangan__V1__Customer *cu = b->records[i]->customer;
+
+        assert_non_null(cu);
+        assert_true(cu->id > 0);
+        assert_int_equal(cu->version, 1);
+        assert_true(strncmp(cu->code, "C-", 2) == 0);
+        assert_string_equal(cu->notes, ""); /* abridged */
+    }
+    {
+        Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+        Dangan__V1__Request gr = DANGAN__V1__REQUEST__INIT;
+        dg_reply *got;
+
+        g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        g.id = b->records[N - 1]->customer->id;
+        gr.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        gr.get = &g;
+        got = dgt_call(c, &gr);
+        assert_int_equal(dgt_code(got), DANGAN__V1__CODE__OK);
+        assert_string_equal(dg_reply_response(got)->get->record->customer->notes, notes);
+        assert_string_equal(dg_reply_response(got)->get->record->customer->name, names[N - 1]);
+        dg_reply_free(got);
+    }
+    dg_reply_free(r);
+    dg_client_close(c);
+    dgt_server_stop(&small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_10000_restores_are_served),
         cmocka_unit_test(test_a_frame_too_costly_to_decode_is_refused_and_the_connection_stays),
         cmocka_unit_test(test_a_negative_customer_id_out_of_range_is_refused),
+        cmocka_unit_test(test_an_applied_batch_too_big_to_echo_answers_with_references),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
