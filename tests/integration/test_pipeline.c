@@ -204,32 +204,35 @@ static Dangan__V1__Frame *raw_reply(dgt_raw *r, uint64_t id, size_t *n_events)
 }
 
 /* A raw TLS client, logged in as admin, that reads only when told to. */
+/* Sends `req` as request `id` and asserts that it is answered OK. */
+static void raw_call_ok(dgt_raw *r, Dangan__V1__Request *req, uint64_t id)
+{
+    Dangan__V1__Frame *f;
+
+    req->id = id;
+    assert_int_equal(dgt_raw_send_request(r, req), 0);
+    f = raw_reply(r, id, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+}
+
 static dgt_raw *raw_admin(const dgt_server *s, const dgt_raw_opts *o)
 {
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Request hello = DANGAN__V1__REQUEST__INIT, login = DANGAN__V1__REQUEST__INIT;
     Dangan__V1__HelloRequest h = DANGAN__V1__HELLO_REQUEST__INIT;
     Dangan__V1__LoginRequest l = DANGAN__V1__LOGIN_REQUEST__INIT;
-    Dangan__V1__Frame *f;
     dgt_raw *r;
 
     assert_int_equal(dgt_raw_connect(s->port, o, &r), 0);
     h.protocol_major = 1;
-    req.id = 1;
-    req.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
-    req.hello = &h;
-    assert_int_equal(dgt_raw_send_request(r, &req), 0);
-    f = raw_reply(r, 1, NULL);
-    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
-    dangan__v1__frame__free_unpacked(f, NULL);
+    hello.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+    hello.hello = &h;
+    raw_call_ok(r, &hello, 1);
     l.username = "admin";
     l.password = (char *)s->admin_password;
-    req.id = 2;
-    req.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
-    req.login = &l;
-    assert_int_equal(dgt_raw_send_request(r, &req), 0);
-    f = raw_reply(r, 2, NULL);
-    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
-    dangan__v1__frame__free_unpacked(f, NULL);
+    login.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    login.login = &l;
+    raw_call_ok(r, &login, 2);
     return r;
 }
 
