@@ -119,7 +119,7 @@ static void touch_run(dg_job *job, void *ctx)
 
 static void touch_done(dg_job *job)
 {
-    if (job->rc != DG_OK && job->rc != DG_EREADONLY)
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
         dg_log_warn("server", "msg=\"cannot record session activity\" error=\"%s\"",
                     dg_strerror(job->rc));
     free(job);
@@ -163,7 +163,7 @@ static void prune_run(dg_job *job, void *ctx)
 
 static void prune_done(dg_job *job)
 {
-    if (job->rc != DG_OK && job->rc != DG_EREADONLY)
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
         dg_log_warn("server", "msg=\"cannot prune idempotency keys\" error=\"%s\"",
                     dg_strerror(job->rc));
     free(job);
@@ -202,7 +202,7 @@ static void feed_prune_done(dg_job *job)
 {
     struct feed_prune *p = (struct feed_prune *)job;
 
-    if (job->rc != DG_OK)
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
         dg_log_warn("feed", "msg=\"cannot prune the change feed\" error=\"%s\"",
                     dg_strerror(job->rc));
     else if (p->n)

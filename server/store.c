@@ -366,7 +366,18 @@ int store_err(dg_store *st, int rc)
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
         return DG_EINVAL;
-    default: /* SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_ERROR, ... */
+    case SQLITE_FULL:
+        /* ENOSPC on a write: SQLite fails the transaction before anything of
+         * it is published, so nothing acknowledged is at risk and the same
+         * connection may write again once there is room (unlike an fsync
+         * error, after which the kernel may have dropped pages). */
+        return DG_ENOSPC;
+    case SQLITE_IOERR:
+        /* Growing the -shm file (the WAL index, rebuilt from the WAL at every
+         * start) writes to it; on a full disk that fails as SHMSIZE. The WAL
+         * index is not durable data: the same reasoning as SQLITE_FULL. */
+        return rc == SQLITE_IOERR_SHMSIZE ? DG_ENOSPC : DG_EIO;
+    default: /* SQLITE_CANTOPEN, SQLITE_ERROR, ... */
         return DG_EIO;
     }
 }
