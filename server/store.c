@@ -640,6 +640,25 @@ static int migrate(dg_store *st, char *err, size_t err_len)
     return DG_OK;
 }
 
+/* A database's identity in its own header (offset 68, PRAGMA
+ * application_id): random, never 0 once set, never changed. The WAL owner
+ * records (walbuf.c) hold it, so a WAL is tied to one database even when
+ * its owner records came along with it. Not a schema change: no migration. */
+static int ensure_app_id(dg_store *st)
+{
+    int64_t id = 0;
+    uint32_t fresh = 0;
+    char sql[64];
+    int rc = pragma_int(st, "PRAGMA application_id", &id);
+
+    if (rc != DG_OK || id != 0)
+        return rc;
+    while (fresh == 0)
+        dg_random(&fresh, sizeof fresh);
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d", (int32_t)fresh);
+    return exec_sql(st, sql);
+}
+
 /* Process-wide SQLite settings, before its first use: no memory statistics
  * (they take a global mutex on every allocation, which every connection's
  * thread then contends for), and the VFS that coalesces WAL writes. */
@@ -692,6 +711,10 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
     }
     if ((rc = migrate(st, err, err_len)) != DG_OK)
         goto fail;
+    if (is_writer && (rc = ensure_app_id(st)) != DG_OK) {
+        snprintf(err, err_len, "cannot give the database its application id: %s", st->err);
+        goto fail;
+    }
     *out = st;
     return DG_OK;
 fail:
