@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "audit_later.h"
 #include "auth.h"
 #include "clock.h"
 #include "conn.h"
@@ -132,7 +133,8 @@ static void persist_activity(dg_server *srv, dg_session *s)
 {
     struct touch_job *t;
 
-    if (s->last_active_at - s->persisted_seen_at < TOUCH_EVERY_MS || s->is_revoked)
+    /* id 0: a session that was never stored (see h_login.c) */
+    if (s->last_active_at - s->persisted_seen_at < TOUCH_EVERY_MS || s->is_revoked || s->id == 0)
         return;
     s->persisted_seen_at = s->last_active_at;
     t = dg_xcalloc(1, sizeof *t);
@@ -235,6 +237,7 @@ static void sweep_cb(uv_timer_t *t)
 
     dg_conn_sweep_all(srv);
     dg_throttle_sweep(srv->throttle, dg_now_ms());
+    dg_audit_later_flush(srv->audit_later, srv);
     prune_feed(srv);
     if (++srv->n_sweeps % (TOUCH_EVERY_MS / SWEEP_MS) == 0) {
         dg_sessions_each(srv->sessions, session_cb, srv);
@@ -299,6 +302,7 @@ static void start_shutdown(dg_server *srv, const char *why)
                 (unsigned)srv->n_conns, srv->n_requests);
     srv->is_draining = true;
     srv->drain_started_ms = dg_mono_ms();
+    dg_audit_later_flush(srv->audit_later, srv); /* a last chance; the writer runs its queue */
     uv_close((uv_handle_t *)&srv->listener, close_cb_noop);
     uv_timer_stop(&srv->sweep);
     dg_feed_stop(srv->feed);
@@ -581,6 +585,7 @@ static int start(dg_server *srv)
     int rc;
 
     srv->sessions = dg_sessions_new(session_cb, srv);
+    srv->audit_later = dg_audit_later_new();
     srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
     if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK)
@@ -648,6 +653,7 @@ int dg_server_run(const dg_config *cfg)
         exit_code = 1;
     }
     dg_sessions_free(srv->sessions);
+    dg_audit_later_free(srv->audit_later);
     dg_users_free(srv->users);
     dg_throttle_free(srv->throttle);
     dg_tls_conf_free(srv->tls);

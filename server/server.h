@@ -44,6 +44,7 @@ typedef struct dg_server {
     dg_throttle *throttle;
     struct dg_users *users; /* account directory (users.h) */
     struct dg_feed *feed;   /* change notifications (feed.h) */
+    struct dg_audit_later *audit_later; /* records waiting for writes to resume */
     char server_id[40];
     uint64_t feed_epoch;
     int64_t feed_head;         /* newest committed change seq */
