@@ -26,6 +26,7 @@
 #include "alloc.h"
 #include "audit_later.h"
 #include "auth.h"
+#include "check.h"
 #include "clock.h"
 #include "conn.h"
 #include "dg.h"
@@ -257,6 +258,8 @@ static void finish_shutdown(dg_server *srv)
     srv->checkpointer = NULL;
     dg_pool_free(srv->readers);
     dg_pool_free(srv->hashers);
+    /* After a storage error the next start must look at the database again. */
+    srv->is_storage_suspect = dg_writer_is_readonly(srv->writer);
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
     srv->readers = srv->hashers = NULL;
     srv->writer = NULL;
@@ -381,6 +384,51 @@ static int lock_data_dir(const char *dir, int *fd_out)
     else if (rc != DG_OK)
         dg_log_error("server", "msg=\"cannot lock the data directory\" error=\"%s\"", err);
     return rc;
+}
+
+/* Before anything opens the database for writing: the data directory is
+ * checked (check.h), in full after an unclean shutdown, and refused with
+ * the reason and the fix when it is not fit; nothing has been written then. */
+static int startup_check(const char *dir)
+{
+    dg_check_report r;
+    char err[512];
+    int rc = dg_check_run(dir, DG_CHECK_STARTUP, &r);
+
+    for (size_t i = 0; i < r.n_items; i++) {
+        const dg_check_item *it = &r.items[i];
+
+        if (it->status == DG_CHECK_FAIL)
+            dg_log_error("check",
+                         "msg=\"refusing to start\" check=\"%s\" problem=\"%s\" fix=\"%s\"",
+                         it->name, it->message, it->fix);
+        else if (it->status == DG_CHECK_WARN)
+            dg_log_warn("check", "msg=\"starting anyway\" check=\"%s\" problem=\"%s\" fix=\"%s\"",
+                        it->name, it->message, it->fix);
+    }
+    if (rc != DG_OK)
+        return rc;
+    dg_log_info(
+        "check", "msg=\"data directory checked\" last_shutdown=%s recover_wal=%s elapsed_ms=%lld",
+        r.was_clean ? "clean" : "unclean", r.has_wal ? "yes" : "no", (long long)r.elapsed_ms);
+    if ((rc = dg_check_unmark_clean(dir, err, sizeof err)) != DG_OK)
+        dg_log_error("check", "msg=\"cannot start\" error=\"%s\"", err);
+    return rc;
+}
+
+/* At the end of a clean shutdown, the database closed: the next start may
+ * skip the structure check. */
+static void mark_clean(const dg_server *srv)
+{
+    char err[512];
+
+    if (srv->is_storage_suspect)
+        return;
+    if (dg_check_mark_clean(srv->cfg.data_dir, err, sizeof err) != DG_OK)
+        dg_log_warn("check",
+                    "msg=\"cannot record the clean shutdown; the next start checks "
+                    "the database in full\" error=\"%s\"",
+                    err);
 }
 
 static int load_identity(dg_server *srv, dg_store *st)
@@ -642,10 +690,17 @@ int dg_server_run(const dg_config *cfg)
         free(srv);
         return 1;
     }
+    if ((rc = startup_check(cfg->data_dir)) != DG_OK) {
+        close(lock_fd);
+        uv_loop_close(&srv->loop);
+        free(srv);
+        return 1;
+    }
     if ((rc = start(srv)) != DG_OK) {
         abort_start(srv);
     } else {
         uv_run(&srv->loop, UV_RUN_DEFAULT);
+        mark_clean(srv);
         exit_code = 0;
     }
     if (uv_loop_close(&srv->loop) != 0) {

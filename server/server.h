@@ -61,6 +61,7 @@ typedef struct dg_server {
     uint64_t n_jobs;     /* jobs submitted and not yet done */
     uint64_t n_sweeps;
     bool is_draining;
+    bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
     int64_t drain_started_ms;
 } dg_server;
 

@@ -98,6 +98,8 @@ target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 dangan_test(test_walbuf SOURCES tests/unit/test_walbuf.c server/walbuf.c LIBS dgserver dgtest LABELS unit)
 target_compile_definitions(test_walbuf PRIVATE DG_WALBUF_FAULTS=1)
 
+# Damaged data directories refused before anything is written; dangand check
+dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
 # I/O fault injection through dangand-faulty
 dangan_test(test_faults SOURCES tests/integration/test_faults.c LIBS dgtest dgserver LABELS integration TIMEOUT 600)
-
