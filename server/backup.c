@@ -322,12 +322,12 @@ int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, si
     return DG_OK;
 }
 
-/* Moves the database being replaced (and its WAL and shared-memory files)
- * into DIR/before-restore-<time>/, whose path goes to `kept`. */
+/* Moves the database being replaced (and its WAL, shared-memory and WAL
+ * owner files) into DIR/before-restore-<time>/, whose path goes to `kept`. */
 static int keep_old_database(const char *data_dir, char *kept, size_t kept_len, char *err,
                              size_t err_len)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-walid"};
     char stamp[32], from[PATH_LEN], to[PATH_LEN + 16];
     time_t now = time(NULL);
     struct tm tm;
