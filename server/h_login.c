@@ -293,6 +293,9 @@ static void chpw_denied_done(dg_job *job)
     struct chpw *c = (struct chpw *)job;
     dg_req *req = c->req;
 
+    if (dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &c->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
                      "action=%s msg=\"cannot write the audit record of a denied password "
@@ -325,7 +328,10 @@ static void chpw_deny(struct chpw *c, const char *reason)
                     dg_h_reason_detail(reason));
     c->job.run = chpw_denied_run;
     c->job.done = chpw_denied_done;
-    if ((rc = dg_server_write(req->srv, &c->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &c->job)) == DG_EREADONLY) {
+        c->job.rc = rc;
+        chpw_denied_done(&c->job);
+    } else if (rc != DG_OK) {
         chpw_free(c);
         dg_h_fail_job(req, rc);
     }

@@ -132,6 +132,9 @@ static void authn_denied_done(dg_job *job)
     struct authn *a = (struct authn *)job;
     dg_req *req = a->req;
 
+    if (dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &a->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
                      "action=%s msg=\"cannot write the audit record of a denied login\" "
@@ -165,7 +168,10 @@ static void authn_deny(struct authn *a, const char *reason)
                     dg_h_reason_detail(reason));
     a->job.run = authn_denied_run;
     a->job.done = authn_denied_done;
-    if ((rc = dg_server_write(req->srv, &a->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &a->job)) == DG_EREADONLY) {
+        a->job.rc = rc;
+        authn_denied_done(&a->job);
+    } else if (rc != DG_OK) {
         authn_free(a);
         dg_h_fail_job(req, rc);
     }
