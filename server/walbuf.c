@@ -62,7 +62,6 @@ enum { OP_WAL_WRITE, OP_WAL_SYNC, OP_DB_WRITE, OP_DB_SYNC };
 typedef struct wb_file {
     sqlite3_file base; /* our methods */
     bool is_wal;
-    bool is_main_db;
     bool has_written; /* a write reached this file object (faults count its syncs) */
     const char *name; /* SQLite's, valid while open; NULL for temporary files */
     uint8_t *buf;     /* is_wal: the pending bytes, at file offset `off` */
@@ -594,7 +593,6 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flag
      * them, so SQLite calls xClose exactly when it must. */
     w->base.pMethods = w->real->pMethods ? &wb_methods : NULL;
     w->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
-    w->is_main_db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
     w->name = name;
     w->commit_header_at = w->read_at = -1;
     return rc;
