@@ -625,18 +625,18 @@ int dg_check_run(const char *data_dir, dg_check_depth depth, dg_check_report *r)
                                            "audit chain"};
 
         for (size_t i = 0; i < DG_ARRAY_LEN(rest); i++)
-            skip(&x, rest[i], "not checked: no data directory");
+            skip(&x, rest[i], "not checked: the data directory is not usable");
     } else {
         check_modes(&x);
         check_settings(&x);
-        if ((rc = dg_walbuf_inspect(x.db, &x.f.wal)) != 0) {
-            dg_check_item *it = item(&x, "database file");
+        rc = dg_walbuf_inspect(x.db, &x.f.wal);
+        check_db_file(&x);
+        if (rc != 0) {
+            dg_check_item *it = item(&x, "write-ahead log");
 
             FAIL(it, "cannot read %s-wal or %s-walid (SQLite error %d)", x.db, x.db, rc);
             FIX(it, "dangand runs as the user that owns the data directory");
-            skip(&x, "write-ahead log", "not checked: it cannot be read");
         } else {
-            check_db_file(&x);
             check_wal(&x);
         }
         r->was_clean = !failed(&x) && was_clean(&x);
