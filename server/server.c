@@ -694,7 +694,7 @@ int dg_server_run(const dg_config *cfg)
         close(lock_fd);
         uv_loop_close(&srv->loop);
         free(srv);
-        return 1;
+        return rc == DG_ECORRUPT ? DG_EXIT_REFUSED : 1;
     }
     if ((rc = start(srv)) != DG_OK) {
         abort_start(srv);

@@ -66,7 +66,10 @@ typedef struct dg_server {
 } dg_server;
 
 /* Runs the server until SIGINT/SIGTERM. Returns the process exit code: 0
- * after a clean shutdown, 1 if it could not start (the reason is logged). */
+ * after a clean shutdown, 1 if it could not start (the reason is logged),
+ * DG_EXIT_REFUSED when the start-up check found the data directory unfit
+ * (check.h; nothing was written; a restart would find the same). */
+#define DG_EXIT_REFUSED 3
 int dg_server_run(const dg_config *cfg);
 
 /* Submit a job to the reader pool / hasher pool / writer, counting it for

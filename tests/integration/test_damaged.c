@@ -295,8 +295,8 @@ static void test_each_damage_is_refused_and_nothing_is_written(void **state)
         d->apply(dir);
         snapshot(dir, &before);
 
-        /* the server refuses, naming the check, the problem and a fix */
-        assert_int_equal(serve_once(dir, err, sizeof err), 1);
+        /* the server refuses (exit 3), naming the check, the problem and a fix */
+        assert_int_equal(serve_once(dir, err, sizeof err), 3);
         snprintf(needle, sizeof needle, "check=\"%s\"", d->check);
         if (!strstr(err, needle) || !strstr(err, d->says) || !strstr(err, "fix=\""))
             fail_msg("%s: serve said:\n%s", d->name, err);
