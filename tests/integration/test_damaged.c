@@ -301,10 +301,14 @@ static void test_each_damage_is_refused_and_nothing_is_written(void **state)
         if (!strstr(err, needle) || !strstr(err, d->says) || !strstr(err, "fix=\""))
             fail_msg("%s: serve said:\n%s", d->name, err);
         assert_null(strstr(err, "msg=\"listening\""));
+        assert_null(strstr(err, "Sanitizer")); /* exit codes alone would hide it */
+        assert_null(strstr(err, "runtime error"));
 
         /* so does dangand check, in words and in JSON */
         dgt_dangand(&run, argv);
         assert_int_equal(run.status, 1);
+        assert_null(strstr(run.err, "Sanitizer"));
+        assert_null(strstr(run.err, "runtime error"));
         snprintf(needle, sizeof needle, "FAIL  %s", d->check);
         if (!strstr(run.out, needle) || !strstr(run.out, d->says) || !strstr(run.out, "fix: "))
             fail_msg("%s: check said:\n%s", d->name, run.out);
