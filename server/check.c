@@ -26,7 +26,7 @@
 #include "hex.h"
 #include "init.h"
 #include "store.h"
-#include "walbuf.h"
+#include "walid.h"
 
 #define PATH_LEN 1200
 #define SQLITE_MAGIC "SQLite format 3"
@@ -614,7 +614,7 @@ int dg_check_run(const char *data_dir, dg_check_depth depth, dg_check_report *r)
 {
     struct run x = {.dir = data_dir, .depth = depth, .r = r};
     int64_t t0 = dg_mono_ms();
-    int rc;
+    int rc, wal_errno;
 
     memset(r, 0, sizeof *r);
     snprintf(x.db, sizeof x.db, "%s/%s", data_dir, DG_DB_FILE);
@@ -629,12 +629,13 @@ int dg_check_run(const char *data_dir, dg_check_depth depth, dg_check_report *r)
     } else {
         check_modes(&x);
         check_settings(&x);
-        rc = dg_walbuf_inspect(x.db, &x.f.wal);
+        rc = dg_wal_inspect(x.db, &x.f.wal);
+        wal_errno = errno;
         check_db_file(&x);
-        if (rc != 0) {
+        if (rc != DG_OK) {
             dg_check_item *it = item(&x, "write-ahead log");
 
-            FAIL(it, "cannot read %s-wal or %s-walid (SQLite error %d)", x.db, x.db, rc);
+            FAIL(it, "cannot read %s-wal or %s-walid: %s", x.db, x.db, strerror(wal_errno));
             FIX(it, "dangand runs as the user that owns the data directory");
         } else {
             check_wal(&x);

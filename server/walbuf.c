@@ -19,10 +19,9 @@
  * Ownership: SQLite applies any WAL it finds beside a database, whatever
  * database wrote it. So whenever a WAL (re)starts, before its new header
  * reaches the file, this VFS records the header's salts and the database's
- * application id in DB-walid (owner records, see walid_write), synced. A
- * WAL whose salts are not there was not written over this database by
- * dangand (dg_walbuf_inspect; server/check.c refuses it before SQLite
- * opens anything).
+ * application id in DB-walid (walid.h), synced. A WAL whose salts are not
+ * there was not written over this database by dangand (server/check.c
+ * refuses it before SQLite opens anything).
  *
  * Fault injection (builds with DG_WALBUF_FAULTS only, never dangand
  * itself): fail the Nth write or sync of a WAL or database file, or report
@@ -46,6 +45,7 @@
 
 #include "dg.h"
 #include "log.h"
+#include "walid.h"
 
 #ifdef DG_WALBUF_FAULTS
 static int fault_hit(int op);
@@ -306,84 +306,6 @@ static const sqlite3_io_methods wb_methods = {
 
 /* ------------------------------------------------------------ WAL owner records */
 
-/* DB-walid holds two 64-byte records, at 0 and 512 (different sectors, so
- * a torn write spoils at most the one being written):
- *   0  "DGWALID1"
- *   8  generation, u64 big-endian: the record at (generation % 2) * 512
- *  16  the WAL header's salt-1 and salt-2, as they are in the header
- *  24  the database's application id (header offset 68), u32 big-endian
- *  28  the page size, u32 big-endian
- *  32  FNV-1a 64 of bytes 0..31, big-endian
- * A new generation overwrites the older record and is synced before the
- * WAL header that it names is written: whichever of the two headers a
- * crash leaves in the WAL, a record names it. */
-#define WALID_MAGIC "DGWALID1"
-#define WALID_SLOT_LEN 64
-#define WALID_STRIDE 512
-
-static uint64_t fnv1a64(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-
-/* Reads the records of `path`: n_valid of them land in out[]. */
-static int walid_read(const char *path, dg_walid out[2], int *n_valid)
-{
-    uint8_t buf[WALID_STRIDE + WALID_SLOT_LEN];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-
-    *n_valid = 0;
-    if (fd < 0)
-        return errno == ENOENT ? SQLITE_OK : SQLITE_IOERR_READ;
-    n = pread(fd, buf, sizeof buf, 0);
-    close(fd);
-    if (n < 0)
-        return SQLITE_IOERR_READ;
-    for (size_t at = 0; at + WALID_SLOT_LEN <= (size_t)n; at += WALID_STRIDE) {
-        const uint8_t *r = buf + at;
-
-        if (memcmp(r, WALID_MAGIC, 8) != 0 || get64(r + 32) != fnv1a64(r, 32))
-            continue;
-        out[*n_valid] = (dg_walid){.generation = get64(r + 8),
-                                   .salt = {get32(r + 16), get32(r + 20)},
-                                   .app_id = get32(r + 24),
-                                   .page_size = get32(r + 28)};
-        (*n_valid)++;
-    }
-    return SQLITE_OK;
-}
-
 /* The application id in the database's header, read through the default VFS:
  * closing a descriptor of our own would drop the POSIX locks SQLite holds on
  * the file, while the unix VFS keeps such a descriptor until they are gone.
@@ -401,7 +323,8 @@ static int read_app_id(const char *db_name, uint32_t *app_id)
     if (rc == SQLITE_OK) {
         rc = f->pMethods->xRead(f, hdr, sizeof hdr, 0);
         if (rc == SQLITE_OK)
-            *app_id = get32(hdr + 68);
+            *app_id = (uint32_t)hdr[68] << 24 | (uint32_t)hdr[69] << 16 | (uint32_t)hdr[70] << 8 |
+                      hdr[71];
         else if (rc == SQLITE_IOERR_SHORT_READ)
             rc = SQLITE_OK; /* fewer than 100 bytes: no header yet */
     }
@@ -411,172 +334,20 @@ static int read_app_id(const char *db_name, uint32_t *app_id)
     return rc;
 }
 
-static int errno_rc(int e)
-{
-    return e == ENOSPC || e == EDQUOT ? SQLITE_FULL : SQLITE_IOERR_WRITE;
-}
-
-/* Records the generation that `wal_header` starts, synced, before the header
- * is written. Only for WAL files SQLite named (never temporary ones). */
+/* Records the generation that `wal_header` starts (walid.h), before the
+ * header is written. Only for WAL files SQLite named (never temporary ones). */
 static int walid_write(wb_file *w, const uint8_t *wal_header)
 {
     const char *db_name;
-    char path[4096];
-    uint8_t slot[WALID_SLOT_LEN] = {0};
-    dg_walid have[2];
-    uint64_t gen = 1;
     uint32_t app_id;
-    int n_valid, fd, rc;
-    bool is_new;
+    int rc;
 
     if (!w->name || !(db_name = sqlite3_filename_database(w->name)))
         return SQLITE_OK;
-    if ((size_t)snprintf(path, sizeof path, "%sid", w->name) >= sizeof path)
-        return SQLITE_CANTOPEN;
-    if ((rc = walid_read(path, have, &n_valid)) != SQLITE_OK ||
-        (rc = read_app_id(db_name, &app_id)) != SQLITE_OK)
+    if ((rc = read_app_id(db_name, &app_id)) != SQLITE_OK)
         return rc;
-    for (int i = 0; i < n_valid; i++)
-        if (have[i].generation >= gen)
-            gen = have[i].generation + 1;
-    memcpy(slot, WALID_MAGIC, 8);
-    put64(slot + 8, gen);
-    memcpy(slot + 16, wal_header + 16, 8);
-    put32(slot + 24, app_id);
-    memcpy(slot + 28, wal_header + 8, 4);
-    put64(slot + 32, fnv1a64(slot, 32));
-    is_new = access(path, F_OK) != 0;
-    if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
-        return errno_rc(errno);
-    if (pwrite(fd, slot, sizeof slot, (off_t)(gen % 2) * WALID_STRIDE) != (ssize_t)sizeof slot ||
-        fdatasync(fd) != 0) {
-        int e = errno;
-
-        close(fd);
-        return errno_rc(e);
-    }
-    close(fd);
-    if (is_new) { /* the new name itself must survive a crash */
-        char dir[4096];
-        char *slash;
-        int dfd;
-
-        snprintf(dir, sizeof dir, "%s", path);
-        slash = strrchr(dir, '/');
-        if (slash == dir)
-            slash[1] = '\0';
-        else if (slash)
-            *slash = '\0';
-        else
-            snprintf(dir, sizeof dir, ".");
-        if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-            return SQLITE_IOERR_DIR_FSYNC;
-        rc = fsync(dfd) == 0 ? SQLITE_OK : SQLITE_IOERR_DIR_FSYNC;
-        close(dfd);
-    }
-    return rc;
-}
-
-/* ------------------------------------------------------------ inspecting a WAL */
-
-/* SQLite's WAL checksum over n bytes (a multiple of 8), continuing s[]. */
-static void wal_checksum(bool is_big_endian, const uint8_t *p, size_t n, uint32_t s[2])
-{
-    for (size_t i = 0; i + 8 <= n; i += 8) {
-        uint32_t x0, x1;
-
-        if (is_big_endian) {
-            x0 = get32(p + i);
-            x1 = get32(p + i + 4);
-        } else {
-            x0 = (uint32_t)p[i + 3] << 24 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 1] << 8 |
-                 p[i];
-            x1 = (uint32_t)p[i + 7] << 24 | (uint32_t)p[i + 6] << 16 | (uint32_t)p[i + 5] << 8 |
-                 p[i + 4];
-        }
-        s[0] += x0 + s[1];
-        s[1] += x1 + s[0];
-    }
-}
-
-/* Walks the frames as SQLite's recovery does: each must carry the header's
- * salts and continue the checksum chain; what recovery applies ends at the
- * last commit frame before the first that does not. */
-static int scan_frames(int fd, dg_wal_info *wi, bool is_big_endian, uint32_t s[2])
-{
-    size_t frame_len = FRAME_HEADER_LEN + wi->page_size;
-    uint8_t *frame = malloc(frame_len);
-    off_t at = WAL_HEADER_LEN;
-    int rc = SQLITE_OK;
-
-    if (!frame)
-        return SQLITE_NOMEM;
-    for (;;) {
-        ssize_t n = pread(fd, frame, frame_len, at);
-
-        if (n < 0) {
-            rc = SQLITE_IOERR_READ;
-            break;
-        }
-        if ((size_t)n < frame_len || get32(frame) == 0 || get32(frame + 8) != wi->salt[0] ||
-            get32(frame + 12) != wi->salt[1])
-            break;
-        wal_checksum(is_big_endian, frame, 8, s);
-        wal_checksum(is_big_endian, frame + FRAME_HEADER_LEN, wi->page_size, s);
-        if (s[0] != get32(frame + 16) || s[1] != get32(frame + 20))
-            break;
-        wi->n_frames++;
-        if (get32(frame + 4) != 0) { /* a commit frame */
-            wi->n_committed = wi->n_frames;
-            wi->n_commits++;
-        }
-        at += (off_t)frame_len;
-    }
-    free(frame);
-    return rc;
-}
-
-int dg_walbuf_inspect(const char *db_path, dg_wal_info *wi)
-{
-    char path[4096];
-    uint8_t hdr[WAL_HEADER_LEN];
-    uint32_t s[2] = {0, 0}, magic;
-    struct stat sb;
-    int fd, rc = SQLITE_OK;
-    bool is_big_endian;
-
-    memset(wi, 0, sizeof *wi);
-    if ((size_t)snprintf(path, sizeof path, "%s-walid", db_path) >= sizeof path)
-        return SQLITE_CANTOPEN;
-    if ((rc = walid_read(path, wi->owners, &wi->n_owners)) != SQLITE_OK)
-        return rc;
-    snprintf(path, sizeof path, "%s-wal", db_path);
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return errno == ENOENT ? SQLITE_OK : SQLITE_IOERR_READ;
-    wi->exists = true;
-    if (fstat(fd, &sb) != 0) {
-        close(fd);
-        return SQLITE_IOERR_FSTAT;
-    }
-    wi->size = sb.st_size;
-    if (pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
-        close(fd);
-        return SQLITE_OK; /* no header: SQLite ignores the file */
-    }
-    magic = get32(hdr);
-    is_big_endian = magic == 0x377f0683;
-    wi->page_size = get32(hdr + 8);
-    wi->salt[0] = get32(hdr + 16);
-    wi->salt[1] = get32(hdr + 20);
-    wal_checksum(is_big_endian, hdr, 24, s);
-    wi->has_header = (magic == 0x377f0682 || magic == 0x377f0683) && get32(hdr + 4) == 3007000 &&
-                     wi->page_size >= 512 && wi->page_size <= 65536 &&
-                     (wi->page_size & (wi->page_size - 1)) == 0 && s[0] == get32(hdr + 24) &&
-                     s[1] == get32(hdr + 28);
-    if (wi->has_header)
-        rc = scan_frames(fd, wi, is_big_endian, s);
-    close(fd);
-    return rc;
+    rc = dg_walid_record(w->name, wal_header, app_id);
+    return rc == DG_OK ? SQLITE_OK : rc == DG_ENOSPC ? SQLITE_FULL : SQLITE_IOERR_WRITE;
 }
 
 /* ------------------------------------------------------------ vfs methods */
@@ -613,12 +384,8 @@ static int wb_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
     rc = real_vfs->xDelete(real_vfs, name, sync_dir);
     /* The last connection deleted the WAL: its owner records go with it
      * (left behind they would only be stale, never wrong). */
-    if (rc == SQLITE_OK && ends_with(name, "-wal")) {
-        char walid[4096];
-
-        if ((size_t)snprintf(walid, sizeof walid, "%sid", name) < sizeof walid)
-            (void)unlink(walid); /* usually there; ENOENT is fine */
-    }
+    if (rc == SQLITE_OK && ends_with(name, "-wal"))
+        dg_walid_forget(name);
     return rc;
 }
 

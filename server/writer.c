@@ -269,9 +269,9 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
             dg_store_rollback(w->store);
             w->chain = before;
             fail_all(batch, rc == DG_EBUSY || rc == DG_ENOMEM || rc == DG_ENOSPC ? rc : DG_EIO);
-            /* DESIGN §11: after a failed write or fsync the kernel may have
-             * dropped pages a retry would not notice; only a full disk is
-             * known to have written nothing that could be mistaken for data. */
+            /* After a failed write or fsync the kernel may have dropped
+             * pages a retry would not notice; only a full disk is known to
+             * have written nothing that could be mistaken for data. */
             if (rc != DG_EBUSY && rc != DG_ENOSPC &&
                 (is_commit_failure || rc == DG_EIO || rc == DG_ECORRUPT))
                 go_readonly(w, why);

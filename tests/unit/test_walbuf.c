@@ -18,6 +18,7 @@
 #include "fixture.h"
 #include "store.h"
 #include "walbuf.h"
+#include "walid.h"
 
 static char dir[256], path[320];
 
@@ -180,7 +181,7 @@ static void test_owner_records_name_every_wal_generation(void **state)
 
     assert_int_equal(dg_store_open(path, true, &st, err, sizeof err), DG_OK);
     assert_int_equal(add_user(st, "one"), DG_OK);
-    assert_int_equal(dg_walbuf_inspect(path, &wi), 0);
+    assert_int_equal(dg_wal_inspect(path, &wi), 0);
     assert_true(wi.exists && wi.has_header);
     assert_true(wi.n_committed > 0);
     assert_int_equal(wi.n_commits, 1);
@@ -194,7 +195,7 @@ static void test_owner_records_name_every_wal_generation(void **state)
     /* the WAL starts over: a new generation, the previous one still named */
     assert_int_equal(dg_store_checkpoint_restart(st, 1000), DG_OK);
     assert_int_equal(add_user(st, "two"), DG_OK);
-    assert_int_equal(dg_walbuf_inspect(path, &wi), 0);
+    assert_int_equal(dg_wal_inspect(path, &wi), 0);
     assert_int_equal(wi.n_commits, 1);
     assert_true(names_salts(&wi));
     assert_int_equal(wi.n_owners, 2);
