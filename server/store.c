@@ -642,7 +642,7 @@ static int migrate(dg_store *st, char *err, size_t err_len)
 
 /* A database's identity in its own header (offset 68, PRAGMA
  * application_id): random, never 0 once set, never changed. The WAL owner
- * records (walbuf.c) hold it, so a WAL is tied to one database even when
+ * records (walid.h) hold it, so a WAL is tied to one database even when
  * its owner records came along with it. Not a schema change: no migration. */
 static int ensure_app_id(dg_store *st)
 {
@@ -671,6 +671,12 @@ static void configure_sqlite(void)
 }
 
 static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
+
+int store_configure(void)
+{
+    pthread_once(&configure_once, configure_sqlite);
+    return vfs_rc;
+}
 
 /* After each commit on a writer connection: how many frames the WAL holds. */
 static int note_wal_size(void *ud, sqlite3 *db, const char *name, int frames)
@@ -713,70 +719,6 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
         goto fail;
     if (is_writer && (rc = ensure_app_id(st)) != DG_OK) {
         snprintf(err, err_len, "cannot give the database its application id: %s", st->err);
-        goto fail;
-    }
-    *out = st;
-    return DG_OK;
-fail:
-    dg_store_close(st);
-    return rc;
-}
-
-/* "file:" + `path` percent-encoded + `query`, for SQLITE_OPEN_URI. */
-static int file_uri(const char *path, const char *query, char *out, size_t out_len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t at = 0;
-
-    at += (size_t)snprintf(out, out_len, "file:");
-    for (const unsigned char *p = (const unsigned char *)path; *p && at + 4 < out_len; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("/._-~", *p)) {
-            out[at++] = (char)*p;
-        } else {
-            out[at++] = '%';
-            out[at++] = hex[*p >> 4];
-            out[at++] = hex[*p & 15];
-        }
-    }
-    if (at + strlen(query) + 1 > out_len)
-        return DG_ETOOBIG;
-    snprintf(out + at, out_len - at, "%s", query);
-    return DG_OK;
-}
-
-int dg_store_open_inspect(const char *path, bool with_wal, dg_store **out, char *err,
-                          size_t err_len)
-{
-    dg_store *st = dg_xcalloc(1, sizeof *st);
-    char uri[4200];
-    int on = 0, rc;
-
-    *out = NULL;
-    pthread_once(&configure_once, configure_sqlite);
-    st->dyn = dg_map_new();
-    if ((rc = file_uri(path, with_wal ? "" : "?immutable=1", uri, sizeof uri)) != DG_OK) {
-        snprintf(err, err_len, "database path too long: %s", path);
-        goto fail;
-    }
-    rc = vfs_rc != SQLITE_OK ? vfs_rc
-                             : sqlite3_open_v2(uri, &st->db,
-                                               SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-                                                   SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                                               DG_WALBUF_VFS);
-    if (rc != SQLITE_OK) {
-        snprintf(err, err_len, "cannot open database %s: %s", path,
-                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
-        rc = store_err(st, rc);
-        goto fail;
-    }
-    /* A damaged or crafted file is what this connection is for: defensive,
-     * no functions from the schema, and nothing it could write. */
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
-    sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, &on);
-    if ((rc = exec_sql(st, "PRAGMA query_only=ON; PRAGMA mmap_size=0;")) != DG_OK ||
-        (rc = store_search_register(st)) != DG_OK) {
-        snprintf(err, err_len, "cannot read database %s: %s", path, st->err);
         goto fail;
     }
     *out = st;
@@ -900,62 +842,6 @@ int dg_store_backup_to(dg_store *st, const char *path, char *err, size_t err_len
         rc = SQLITE_IOERR;
     }
     return rc == SQLITE_OK ? DG_OK : DG_EIO;
-}
-
-/* Runs a check pragma: DG_OK with "ok", or DG_ECORRUPT with its first
- * complaints joined in `verdict` (its "*** in database main ***" heading
- * left out). */
-static int check_pragma(dg_store *st, const char *sql, char *verdict, size_t len)
-{
-    sqlite3_stmt *s;
-    size_t at = 0;
-    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-    verdict[0] = '\0';
-    if (rc != SQLITE_OK) {
-        rc = store_err(st, rc);
-        snprintf(verdict, len, "%s", st->err);
-        return rc;
-    }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(s, 0);
-
-        if (t && strncmp(t, "*** in database", 15) == 0) /* the heading, and its newline */
-            t = strchr(t, '\n') ? strchr(t, '\n') + 1 : "";
-        if (!t || !*t || at + 4 >= len)
-            continue;
-        at += (size_t)snprintf(verdict + at, len - at, "%s%s", at ? "; " : "", t);
-        if (at >= len)
-            at = len - 1;
-    }
-    for (char *p = verdict; *p; p++) /* one line: it goes into logs */
-        if (*p == '\n')
-            *p = ' ';
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        rc = store_err(st, rc);
-        snprintf(verdict, len, "%s", st->err);
-        return rc;
-    }
-    return strcmp(verdict, "ok") == 0 ? DG_OK : DG_ECORRUPT;
-}
-
-int dg_store_quick_check(dg_store *st, char *err, size_t err_len)
-{
-    char verdict[512];
-    int rc = check_pragma(st, "PRAGMA quick_check(10)", verdict, sizeof verdict);
-
-    snprintf(err, err_len, "%s", rc == DG_ECORRUPT ? verdict : rc != DG_OK ? st->err : "");
-    return rc;
-}
-
-int dg_store_integrity_check(dg_store *st, char *err, size_t err_len)
-{
-    char verdict[512];
-    int rc = check_pragma(st, "PRAGMA integrity_check(10)", verdict, sizeof verdict);
-
-    snprintf(err, err_len, "%s", rc == DG_ECORRUPT ? verdict : rc != DG_OK ? st->err : "");
-    return rc;
 }
 
 int dg_store_schema_version(dg_store *st, int64_t *version)

@@ -36,7 +36,7 @@ struct dg_store {
     size_t search_ops_mark; /* n_search_ops at the open job savepoint */
     int wal_frames;         /* frames in the WAL after the last commit (writers) */
     struct stmt_slot slots[STORE_STMT_SLOTS];
-    dg_map *dyn;       /* SQL text → sqlite3_stmt*, for statements built per request */
+    dg_map *dyn; /* SQL text → sqlite3_stmt*, for statements built per request */
     size_t n_dyn;
     char err[256];
 };
@@ -49,6 +49,9 @@ sqlite3_stmt *store_stmt(dg_store *st, const char *sql);
  * by the text itself, at most STORE_DYN_STMTS kept. Reset, bindings cleared.
  * NULL on a prepare error. */
 sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql);
+/* Process-wide SQLite settings and the walbuf VFS, once (store.c); the
+ * SQLite result of registering the VFS. */
+int store_configure(void);
 /* Registers the "dangan" FTS5 tokenizer on a connection (store_search.c). */
 int store_search_register(dg_store *st);
 /* Drops queued search writes from index `from` on (a rollback), or all. */
