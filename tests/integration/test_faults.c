@@ -8,7 +8,8 @@
  *     there), the writer turns read-only, reads and sign-ins go on;
  *   - a full disk (SQLITE_FULL): that request alone gets RESOURCE_EXHAUSTED
  *     disk_full and the writes after it succeed by themselves.
- * And a disk that stays full for a while: writes refused, reads, existing
+ * A failed fsync of the database file (a checkpoint) loses nothing. And a
+ * disk that stays full for a while: writes refused, reads, existing
  * sessions and new sign-ins go on (their audit records wait), then writes
  * resume with no restart and the waiting records reach the audit log. */
 #include <setjmp.h>
@@ -190,6 +191,35 @@ static void test_a_full_disk_fails_one_request_and_writes_resume(void **state)
     loop_over_n("full");
 }
 
+/* The database file's fsync fails (the checkpointer copies the WAL into it
+ * and syncs): checkpoints stop, the WAL keeps every commit, and nothing
+ * acknowledged is lost. */
+static void test_a_failed_checkpoint_sync_loses_nothing(void **state)
+{
+    static char acked[WORKLOAD][48];
+    int n_hits = dgt_log_count(&srv, "msg=\"fault injected\"");
+    dg_client *admin = dgt_login(&srv, "admin", srv.admin_password);
+    int64_t until;
+
+    (void)state;
+    set_fault("dbsync 1 0");
+    for (int i = 0; i < WORKLOAD; i++) {
+        dg_reply *r;
+
+        snprintf(acked[i], sizeof acked[i], "检查点故障%d", i);
+        r = create_one(admin, acked[i]);
+        assert_int_equal(dgt_code(r), 0);
+        dg_reply_free(r);
+    }
+    for (until = dg_mono_ms() + 10000;
+         dgt_log_count(&srv, "msg=\"fault injected\"") == n_hits && dg_mono_ms() < until;)
+        usleep(50000);
+    assert_true(dgt_log_count(&srv, "msg=\"fault injected\"") > n_hits);
+    assert_true(dgt_log_has(&srv, "checkpoints stop until restart"));
+    dg_client_close(admin);
+    assert_acked_present(acked, WORKLOAD);
+}
+
 /* The disk stays full for a while, then space comes back. */
 static void test_while_the_disk_is_full_reads_and_sign_ins_go_on(void **state)
 {
@@ -289,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_a_failed_wal_write_never_acknowledges_and_turns_read_only),
         cmocka_unit_test(test_a_failed_fsync_never_acknowledges_and_turns_read_only),
         cmocka_unit_test(test_a_full_disk_fails_one_request_and_writes_resume),
+        cmocka_unit_test(test_a_failed_checkpoint_sync_loses_nothing),
         cmocka_unit_test(test_while_the_disk_is_full_reads_and_sign_ins_go_on),
     };
 
