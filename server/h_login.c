@@ -92,7 +92,7 @@ static void login_deny(struct login *l, const char *reason)
     l->job.run = login_denied_run;
     l->job.done = login_denied_done;
     if ((rc = dg_server_write(req->srv, &l->job)) == DG_EREADONLY) {
-        l->job.rc = rc;
+        l->job.rc = rc; /* refused before it ran: answered as a failed write */
         login_denied_done(&l->job);
     } else if (rc != DG_OK) {
         login_free(l);
@@ -184,7 +184,7 @@ static void login_verify_done(dg_job *job)
     l->job.run = login_commit_run;
     l->job.done = login_commit_done;
     if ((rc = dg_server_write(srv, &l->job)) == DG_EREADONLY) {
-        l->job.rc = rc;
+        l->job.rc = rc; /* refused before it ran: answered as a failed write */
         login_commit_done(&l->job);
     } else if (rc != DG_OK) {
         login_free(l);
@@ -329,7 +329,7 @@ static void chpw_deny(struct chpw *c, const char *reason)
     c->job.run = chpw_denied_run;
     c->job.done = chpw_denied_done;
     if ((rc = dg_server_write(req->srv, &c->job)) == DG_EREADONLY) {
-        c->job.rc = rc;
+        c->job.rc = rc; /* refused before it ran: answered as a failed write */
         chpw_denied_done(&c->job);
     } else if (rc != DG_OK) {
         chpw_free(c);

@@ -169,7 +169,7 @@ static void authn_deny(struct authn *a, const char *reason)
     a->job.run = authn_denied_run;
     a->job.done = authn_denied_done;
     if ((rc = dg_server_write(req->srv, &a->job)) == DG_EREADONLY) {
-        a->job.rc = rc;
+        a->job.rc = rc; /* refused before it ran: answered as a failed write */
         authn_denied_done(&a->job);
     } else if (rc != DG_OK) {
         authn_free(a);
@@ -241,7 +241,7 @@ static void authn_commit(struct authn *a)
     a->job.run = authn_commit_run;
     a->job.done = authn_commit_done;
     if ((rc = dg_server_write(req->srv, &a->job)) == DG_EREADONLY) {
-        a->job.rc = rc;
+        a->job.rc = rc; /* refused before it ran: answered as a failed write */
         authn_commit_done(&a->job);
     } else if (rc != DG_OK) {
         authn_free(a);
@@ -369,7 +369,7 @@ void dg_h_logout(dg_req *req)
     lo->job.run = logout_run;
     lo->job.done = logout_done;
     if ((rc = dg_server_write(req->srv, &lo->job)) == DG_EREADONLY && lo->session_id == 0) {
-        lo->job.rc = rc;
+        lo->job.rc = rc; /* refused before it ran: answered as a failed write */
         logout_done(&lo->job);
     } else if (rc != DG_OK) {
         dg_h_audit_fini(&lo->audit);
