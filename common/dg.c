@@ -56,6 +56,8 @@ const char *dg_strerror(int rc)
         return "not allowed in the current state";
     case DG_ENOTSUP:
         return "not supported";
+    case DG_ENOSPC:
+        return "disk full";
     }
     return "unknown error";
 }

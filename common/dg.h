@@ -35,6 +35,7 @@ enum dg_err {
     DG_EAUTH = -19,     /* not authenticated, or bad credentials */
     DG_ESTATE = -20,    /* not allowed in the current state (FAILED_PRECONDITION) */
     DG_ENOTSUP = -21,   /* unknown or unsupported request */
+    DG_ENOSPC = -22,    /* the disk is full: nothing was written; retry when space is freed */
 };
 
 /* Short English text for a dg_err ("not found"). Never NULL. Any thread. */

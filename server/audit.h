@@ -56,5 +56,11 @@ typedef struct dg_audit_verdict {
  * that hash, which catches records cut off the end. Call inside one read
  * transaction. DG_OK (whatever the verdict) or a store error. */
 int dg_audit_verify(dg_store *st, const dg_audit_chain *expect, dg_audit_verdict *v);
+/* The same for the newest `n_tail` records only: each must chain from the
+ * one before, the first from the stored hash of its predecessor (trusted,
+ * not recomputed). Cost in proportion to n_tail, not to the log: what a
+ * crash could have left half-written is at the end. Call inside one read
+ * transaction. DG_OK (whatever the verdict) or a store error. */
+int dg_audit_verify_tail(dg_store *st, int64_t n_tail, dg_audit_verdict *v);
 
 #endif

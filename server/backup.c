@@ -47,7 +47,9 @@ struct verified {
 };
 
 /* Checks the database file at `path`: its structure, its schema version
- * (this program must know it) and the whole audit chain. */
+ * (this program must know it) and the whole audit chain. The file is ours
+ * alone and whole (no WAL: its last connection checkpointed it): it is read
+ * as an immutable file, which leaves no -wal or -shm file beside it. */
 static int verify_file(const char *path, struct verified *v, char *err, size_t err_len)
 {
     dg_audit_verdict verdict;
@@ -55,9 +57,18 @@ static int verify_file(const char *path, struct verified *v, char *err, size_t e
     dg_store *st;
     int rc;
 
-    if ((rc = dg_store_open(path, false, &st, why, sizeof why)) != DG_OK) {
+    if ((rc = dg_store_open_inspect(path, false, &st, why, sizeof why)) != DG_OK) {
         snprintf(err, err_len, "%s is not a dangan database: %s", path, why);
         return rc;
+    }
+    if ((rc = dg_store_schema_version(st, &v->schema)) != DG_OK || v->schema != DG_SCHEMA_VERSION) {
+        if (rc == DG_OK)
+            snprintf(err, err_len, "%s is not a dangan database of schema v%d (it has v%lld)", path,
+                     DG_SCHEMA_VERSION, (long long)v->schema);
+        else
+            snprintf(err, err_len, "%s is not a dangan database: %s", path, dg_store_errmsg(st));
+        dg_store_close(st);
+        return rc == DG_OK ? DG_ECORRUPT : rc;
     }
     if ((rc = dg_store_quick_check(st, why, sizeof why)) != DG_OK) {
         snprintf(err, err_len, "%s is damaged: %s", path, why);
@@ -311,12 +322,12 @@ int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, si
     return DG_OK;
 }
 
-/* Moves the database being replaced (and its WAL and shared-memory files)
- * into DIR/before-restore-<time>/, whose path goes to `kept`. */
+/* Moves the database being replaced (and its WAL, shared-memory and WAL
+ * owner files) into DIR/before-restore-<time>/, whose path goes to `kept`. */
 static int keep_old_database(const char *data_dir, char *kept, size_t kept_len, char *err,
                              size_t err_len)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-walid"};
     char stamp[32], from[PATH_LEN], to[PATH_LEN + 16];
     time_t now = time(NULL);
     struct tm tm;

@@ -49,7 +49,8 @@ struct dg_checkpointer {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool is_stopping;
-    bool is_failed; /* a sync failed: no more checkpoints until restart */
+    bool is_failed;    /* a sync failed: no more checkpoints until restart */
+    bool is_disk_full; /* the last checkpoint found no room to grow the file */
 };
 
 static void run_once(dg_checkpointer *c)
@@ -59,7 +60,16 @@ static void run_once(dg_checkpointer *c)
 
     if (c->is_failed)
         return;
-    if ((rc = dg_store_checkpoint(c->st, &wal, &done)) != DG_OK) {
+    if ((rc = dg_store_checkpoint(c->st, &wal, &done)) == DG_ENOSPC) {
+        /* The database file could not grow: nothing is lost (the WAL keeps
+         * every frame) and the next round tries again. Said once. */
+        if (!c->is_disk_full)
+            dg_log_warn("checkpoint", "msg=\"disk full: WAL checkpoints wait for space\"");
+        c->is_disk_full = true;
+        return;
+    }
+    c->is_disk_full = false;
+    if (rc != DG_OK) {
         /* SQLite's own sync, ending a complete checkpoint, failed */
         c->is_failed = rc == DG_EIO;
         dg_log_error("checkpoint", "msg=\"WAL checkpoint failed%s\" error=\"%s\"",

@@ -268,6 +268,12 @@ void dg_h_fail_job(dg_req *req, int rc)
                     "the answer needs more server memory than one request may use ([limits] "
                     "request_memory_mib); ask for less (a smaller page)");
         break;
+    case DG_ENOSPC:
+        dg_req_retry_after(req, 5000);
+        dg_req_fail(req, rc, "disk_full",
+                    "the server's disk is full; nothing was saved; writes resume by themselves "
+                    "once an administrator frees space");
+        break;
     default:
         dg_req_fail(req, rc, "storage_error", "storage error: %s", dg_strerror(rc));
         break;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_later.h"
 #include "auth.h"
 #include "clock.h"
 #include "dg.h"
@@ -137,6 +138,10 @@ static void login_denied_done(dg_job *job)
     struct login *l = (struct login *)job;
     dg_req *req = l->req;
 
+    /* A full disk or a read-only writer: the record waits (audit_later.h). */
+    if (dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &l->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
                      "action=%s msg=\"cannot write the audit record of a denied login\" "
@@ -167,7 +172,10 @@ static void login_deny(struct login *l, const char *reason)
                     "denied", dg_h_reason_detail(reason));
     l->job.run = login_denied_run;
     l->job.done = login_denied_done;
-    if ((rc = dg_server_write(req->srv, &l->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &l->job)) == DG_EREADONLY) {
+        l->job.rc = rc; /* refused before it ran: answered as a failed write */
+        login_denied_done(&l->job);
+    } else if (rc != DG_OK) {
         login_free(l);
         dg_h_fail_job(req, rc);
     }
@@ -192,6 +200,16 @@ static void login_commit_done(dg_job *job)
     Dangan__V1__LoginResponse *r;
     dg_session tmpl, *s;
 
+    /* The disk is full or the writer read-only: signing in still works, or
+     * nobody could get in to deal with it. The session is not stored (id 0:
+     * it lives in this process only, a restart ends it) and its audit record
+     * waits in memory, logged (audit_later.h); a full backlog refuses. */
+    if (dg_audit_later_may(job->rc)) {
+        l->row.id = 0;
+        l->audit.rec.entity_id = 0;
+        if (dg_audit_later_add(req->srv->audit_later, &l->audit.rec, job->rc) == DG_OK)
+            job->rc = DG_OK;
+    }
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
         login_free(l);
@@ -206,9 +224,9 @@ static void login_commit_done(dg_job *job)
     r->session = dg_h_session_info(req, s);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LOGIN;
     req->resp.login = r;
-    dg_log_info("auth", "conn=%llu peer=%s user=%s action=%s msg=\"logged in\"",
+    dg_log_info("auth", "conn=%llu peer=%s user=%s action=%s msg=\"logged in\"%s",
                 (unsigned long long)dg_conn_id(req->conn), dg_conn_peer(req->conn), s->username,
-                req->action);
+                req->action, s->id ? "" : " session=memory_only");
     dg_req_reply(req);
     login_free(l);
 }
@@ -246,7 +264,10 @@ static void login_verify_done(dg_job *job)
     dg_h_audit_fill(&l->audit, req, l->user.id, l->user.username, "session", 0, "ok", NULL);
     l->job.run = login_commit_run;
     l->job.done = login_commit_done;
-    if ((rc = dg_server_write(srv, &l->job)) != DG_OK) {
+    if ((rc = dg_server_write(srv, &l->job)) == DG_EREADONLY) {
+        l->job.rc = rc; /* refused before it ran: answered as a failed write */
+        login_commit_done(&l->job);
+    } else if (rc != DG_OK) {
         login_free(l);
         dg_h_fail_job(req, rc);
     }
@@ -364,6 +385,9 @@ static void chpw_denied_done(dg_job *job)
     struct chpw *c = (struct chpw *)job;
     dg_req *req = c->req;
 
+    if (dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &c->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
                      "action=%s msg=\"cannot write the audit record of a denied password "
@@ -393,7 +417,10 @@ static void chpw_deny(struct chpw *c, const char *reason)
                     dg_h_reason_detail(reason));
     c->job.run = chpw_denied_run;
     c->job.done = chpw_denied_done;
-    if ((rc = dg_server_write(req->srv, &c->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &c->job)) == DG_EREADONLY) {
+        c->job.rc = rc; /* refused before it ran: answered as a failed write */
+        chpw_denied_done(&c->job);
+    } else if (rc != DG_OK) {
         chpw_free(c);
         dg_h_fail_job(req, rc);
     }

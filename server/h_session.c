@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_later.h"
 #include "auth.h"
 #include "clock.h"
 #include "dg.h"
@@ -132,6 +133,9 @@ static void authn_denied_done(dg_job *job)
     struct authn *a = (struct authn *)job;
     dg_req *req = a->req;
 
+    if (dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &a->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
                      "action=%s msg=\"cannot write the audit record of a denied login\" "
@@ -165,7 +169,10 @@ static void authn_deny(struct authn *a, const char *reason)
                     dg_h_reason_detail(reason));
     a->job.run = authn_denied_run;
     a->job.done = authn_denied_done;
-    if ((rc = dg_server_write(req->srv, &a->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &a->job)) == DG_EREADONLY) {
+        a->job.rc = rc; /* refused before it ran: answered as a failed write */
+        authn_denied_done(&a->job);
+    } else if (rc != DG_OK) {
         authn_free(a);
         dg_h_fail_job(req, rc);
     }
@@ -198,6 +205,11 @@ static void authn_commit_done(dg_job *job)
     Dangan__V1__AuthenticateResponse *r;
     dg_session tmpl, *s;
 
+    /* As for Login (h_login.c): a full disk or a read-only writer does not
+     * lock a valid session out; its audit record waits (audit_later.h). */
+    if (dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &a->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
         authn_free(a);
@@ -229,7 +241,10 @@ static void authn_commit(struct authn *a)
     dg_h_audit_fill(&a->audit, req, a->user.id, a->user.username, "session", a->row.id, "ok", NULL);
     a->job.run = authn_commit_run;
     a->job.done = authn_commit_done;
-    if ((rc = dg_server_write(req->srv, &a->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &a->job)) == DG_EREADONLY) {
+        a->job.rc = rc; /* refused before it ran: answered as a failed write */
+        authn_commit_done(&a->job);
+    } else if (rc != DG_OK) {
         authn_free(a);
         dg_h_fail_job(req, rc);
     }
@@ -321,6 +336,11 @@ static void logout_done(dg_job *job)
     dg_req *req = lo->req;
     dg_session *s;
 
+    /* A session that was never stored (id 0, h_login.c) ends in memory;
+     * its record waits with the one of its sign-in. */
+    if (lo->session_id == 0 && dg_audit_later_may(job->rc) &&
+        dg_audit_later_add(req->srv->audit_later, &lo->audit.rec, job->rc) == DG_OK)
+        job->rc = DG_OK;
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
     } else {
@@ -349,7 +369,10 @@ void dg_h_logout(dg_req *req)
     dg_h_audit_fill(&lo->audit, req, s->user_id, s->username, "session", s->id, "ok", NULL);
     lo->job.run = logout_run;
     lo->job.done = logout_done;
-    if ((rc = dg_server_write(req->srv, &lo->job)) != DG_OK) {
+    if ((rc = dg_server_write(req->srv, &lo->job)) == DG_EREADONLY && lo->session_id == 0) {
+        lo->job.rc = rc; /* refused before it ran: answered as a failed write */
+        logout_done(&lo->job);
+    } else if (rc != DG_OK) {
         dg_h_audit_fini(&lo->audit);
         free(lo);
         dg_h_fail_job(req, rc);

@@ -24,7 +24,9 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "audit_later.h"
 #include "auth.h"
+#include "check.h"
 #include "clock.h"
 #include "conn.h"
 #include "dg.h"
@@ -120,7 +122,7 @@ static void touch_run(dg_job *job, void *ctx)
 
 static void touch_done(dg_job *job)
 {
-    if (job->rc != DG_OK && job->rc != DG_EREADONLY)
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
         dg_log_warn("server", "msg=\"cannot record session activity\" error=\"%s\"",
                     dg_strerror(job->rc));
     free(job);
@@ -133,7 +135,8 @@ static void persist_activity(dg_server *srv, dg_session *s)
 {
     struct touch_job *t;
 
-    if (s->last_active_at - s->persisted_seen_at < TOUCH_EVERY_MS || s->is_revoked)
+    /* id 0: a session that was never stored (see h_login.c) */
+    if (s->last_active_at - s->persisted_seen_at < TOUCH_EVERY_MS || s->is_revoked || s->id == 0)
         return;
     s->persisted_seen_at = s->last_active_at;
     t = dg_xcalloc(1, sizeof *t);
@@ -164,7 +167,7 @@ static void prune_run(dg_job *job, void *ctx)
 
 static void prune_done(dg_job *job)
 {
-    if (job->rc != DG_OK && job->rc != DG_EREADONLY)
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
         dg_log_warn("server", "msg=\"cannot prune idempotency keys\" error=\"%s\"",
                     dg_strerror(job->rc));
     free(job);
@@ -203,7 +206,7 @@ static void feed_prune_done(dg_job *job)
 {
     struct feed_prune *p = (struct feed_prune *)job;
 
-    if (job->rc != DG_OK)
+    if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
         dg_log_warn("feed", "msg=\"cannot prune the change feed\" error=\"%s\"",
                     dg_strerror(job->rc));
     else if (p->n)
@@ -236,6 +239,7 @@ static void sweep_cb(uv_timer_t *t)
 
     dg_conn_sweep_all(srv);
     dg_throttle_sweep(srv->throttle, dg_now_ms());
+    dg_audit_later_flush(srv->audit_later, srv);
     prune_feed(srv);
     if (++srv->n_sweeps % (TOUCH_EVERY_MS / SWEEP_MS) == 0) {
         dg_sessions_each(srv->sessions, session_cb, srv);
@@ -255,6 +259,8 @@ static void finish_shutdown(dg_server *srv)
     srv->checkpointer = NULL;
     dg_pool_free(srv->readers);
     dg_pool_free(srv->hashers);
+    /* After a storage error the next start must look at the database again. */
+    srv->is_storage_suspect = dg_writer_is_readonly(srv->writer);
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
     srv->readers = srv->hashers = NULL;
     srv->writer = NULL;
@@ -301,6 +307,7 @@ static void start_shutdown(dg_server *srv, const char *why)
                 (unsigned)srv->n_conns, srv->n_requests);
     srv->is_draining = true;
     srv->drain_started_ms = dg_mono_ms();
+    dg_audit_later_flush(srv->audit_later, srv); /* a last chance; the writer runs its queue */
     uv_close((uv_handle_t *)&srv->listener, close_cb_noop);
     uv_timer_stop(&srv->sweep);
     dg_feed_stop(srv->feed);
@@ -379,6 +386,51 @@ static int lock_data_dir(const char *dir, int *fd_out)
     else if (rc != DG_OK)
         dg_log_error("server", "msg=\"cannot lock the data directory\" error=\"%s\"", err);
     return rc;
+}
+
+/* Before anything opens the database for writing: the data directory is
+ * checked (check.h), in full after an unclean shutdown, and refused with
+ * the reason and the fix when it is not fit; nothing has been written then. */
+static int startup_check(const char *dir)
+{
+    dg_check_report r;
+    char err[512];
+    int rc = dg_check_run(dir, DG_CHECK_STARTUP, &r);
+
+    for (size_t i = 0; i < r.n_items; i++) {
+        const dg_check_item *it = &r.items[i];
+
+        if (it->status == DG_CHECK_FAIL)
+            dg_log_error("check",
+                         "msg=\"refusing to start\" check=\"%s\" problem=\"%s\" fix=\"%s\"",
+                         it->name, it->message, it->fix);
+        else if (it->status == DG_CHECK_WARN)
+            dg_log_warn("check", "msg=\"starting anyway\" check=\"%s\" problem=\"%s\" fix=\"%s\"",
+                        it->name, it->message, it->fix);
+    }
+    if (rc != DG_OK)
+        return rc;
+    dg_log_info(
+        "check", "msg=\"data directory checked\" last_shutdown=%s recover_wal=%s elapsed_ms=%lld",
+        r.was_clean ? "clean" : "unclean", r.has_wal ? "yes" : "no", (long long)r.elapsed_ms);
+    if ((rc = dg_check_unmark_clean(dir, err, sizeof err)) != DG_OK)
+        dg_log_error("check", "msg=\"cannot start\" error=\"%s\"", err);
+    return rc;
+}
+
+/* At the end of a clean shutdown, the database closed: the next start may
+ * skip the structure check. */
+static void mark_clean(const dg_server *srv)
+{
+    char err[512];
+
+    if (srv->is_storage_suspect)
+        return;
+    if (dg_check_mark_clean(srv->cfg.data_dir, err, sizeof err) != DG_OK)
+        dg_log_warn("check",
+                    "msg=\"cannot record the clean shutdown; the next start checks "
+                    "the database in full\" error=\"%s\"",
+                    err);
 }
 
 static int load_identity(dg_server *srv, dg_store *st, int64_t *feed_head)
@@ -592,6 +644,7 @@ static int start(dg_server *srv)
     int rc;
 
     srv->sessions = dg_sessions_new(session_cb, srv);
+    srv->audit_later = dg_audit_later_new();
     srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
     srv->peers = dg_peers_new(srv->cfg.max_unauth_per_address);
@@ -602,8 +655,6 @@ static int start(dg_server *srv)
         return rc;
     apply_fd_limit(srv);
     srv->feed = dg_feed_new(srv, feed_head);
-    if ((rc = start_listening(srv)) != DG_OK)
-        return rc;
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
     srv->sigint.data = srv->sigterm.data = srv;
@@ -613,7 +664,9 @@ static int start(dg_server *srv)
     uv_timer_init(&srv->loop, &srv->drain);
     srv->sweep.data = srv->drain.data = srv;
     uv_timer_start(&srv->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
-    return DG_OK;
+    /* Last: scripts and tests act on the "listening" line, and a SIGTERM
+     * sent then must find its handler (not end the process unclean). */
+    return start_listening(srv);
 }
 
 /* After a failed start: stop whatever started, close every handle, drain the loop. */
@@ -653,10 +706,17 @@ int dg_server_run(const dg_config *cfg)
         free(srv);
         return 1;
     }
+    if ((rc = startup_check(cfg->data_dir)) != DG_OK) {
+        close(lock_fd);
+        uv_loop_close(&srv->loop);
+        free(srv);
+        return rc == DG_ECORRUPT ? DG_EXIT_REFUSED : 1;
+    }
     if ((rc = start(srv)) != DG_OK) {
         abort_start(srv);
     } else {
         uv_run(&srv->loop, UV_RUN_DEFAULT);
+        mark_clean(srv);
         exit_code = 0;
     }
     if (uv_loop_close(&srv->loop) != 0) {
@@ -664,6 +724,7 @@ int dg_server_run(const dg_config *cfg)
         exit_code = 1;
     }
     dg_sessions_free(srv->sessions);
+    dg_audit_later_free(srv->audit_later);
     dg_users_free(srv->users);
     dg_throttle_free(srv->throttle);
     dg_peers_free(srv->peers);

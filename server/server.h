@@ -45,6 +45,7 @@ typedef struct dg_server {
     struct dg_peers *peers; /* per-address connection counts and log summaries (peers.h) */
     struct dg_users *users; /* account directory (users.h) */
     struct dg_feed *feed;   /* change notifications (feed.h) */
+    struct dg_audit_later *audit_later; /* records waiting for writes to resume */
     char server_id[40];
     uint64_t feed_epoch;
     uint32_t password_min_len; /* setting password_min_length */
@@ -60,11 +61,15 @@ typedef struct dg_server {
     uint64_t n_jobs;     /* jobs submitted and not yet done */
     uint64_t n_sweeps;
     bool is_draining;
+    bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
     int64_t drain_started_ms;
 } dg_server;
 
 /* Runs the server until SIGINT/SIGTERM. Returns the process exit code: 0
- * after a clean shutdown, 1 if it could not start (the reason is logged). */
+ * after a clean shutdown, 1 if it could not start (the reason is logged),
+ * DG_EXIT_REFUSED when the start-up check found the data directory unfit
+ * (check.h; nothing was written; a restart would find the same). */
+#define DG_EXIT_REFUSED 3
 int dg_server_run(const dg_config *cfg);
 
 /* Submit a job to the reader pool / hasher pool / writer, counting it for

@@ -14,6 +14,7 @@ Dangan__V1__Code dg_status_from_err(int rc)
     case DG_ENOMEM:
     case DG_ETOOBIG:
     case DG_EFULL:
+    case DG_ENOSPC:
         return DANGAN__V1__CODE__RESOURCE_EXHAUSTED;
     case DG_ENOTFOUND:
         return DANGAN__V1__CODE__NOT_FOUND;

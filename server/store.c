@@ -426,7 +426,18 @@ int store_err(dg_store *st, int rc)
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
         return DG_EINVAL;
-    default: /* SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_ERROR, ... */
+    case SQLITE_FULL:
+        /* ENOSPC on a write: SQLite fails the transaction before anything of
+         * it is published, so nothing acknowledged is at risk and the same
+         * connection may write again once there is room (unlike an fsync
+         * error, after which the kernel may have dropped pages). */
+        return DG_ENOSPC;
+    case SQLITE_IOERR:
+        /* Growing the -shm file (the WAL index, rebuilt from the WAL at every
+         * start) writes to it; on a full disk that fails as SHMSIZE. The WAL
+         * index is not durable data: the same reasoning as SQLITE_FULL. */
+        return rc == SQLITE_IOERR_SHMSIZE ? DG_ENOSPC : DG_EIO;
+    default: /* SQLITE_CANTOPEN, SQLITE_ERROR, ... */
         return DG_EIO;
     }
 }
@@ -775,6 +786,25 @@ static int migrate(dg_store *st, char *err, size_t err_len)
     return DG_OK;
 }
 
+/* A database's identity in its own header (offset 68, PRAGMA
+ * application_id): random, never 0 once set, never changed. The WAL owner
+ * records (walid.h) hold it, so a WAL is tied to one database even when
+ * its owner records came along with it. Not a schema change: no migration. */
+static int ensure_app_id(dg_store *st)
+{
+    int64_t id = 0;
+    uint32_t fresh = 0;
+    char sql[64];
+    int rc = pragma_int(st, "PRAGMA application_id", &id);
+
+    if (rc != DG_OK || id != 0)
+        return rc;
+    while (fresh == 0)
+        dg_random(&fresh, sizeof fresh);
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d", (int32_t)fresh);
+    return exec_sql(st, sql);
+}
+
 /* Process-wide SQLite settings, before its first use: no memory statistics
  * (they take a global mutex on every allocation, which every connection's
  * thread then contends for), and the VFS that coalesces WAL writes. */
@@ -787,6 +817,12 @@ static void configure_sqlite(void)
 }
 
 static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
+
+int store_configure(void)
+{
+    pthread_once(&configure_once, configure_sqlite);
+    return vfs_rc;
+}
 
 /* After each commit on a writer connection: how many frames the WAL holds. */
 static int note_wal_size(void *ud, sqlite3 *db, const char *name, int frames)
@@ -827,6 +863,10 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
     }
     if ((rc = migrate(st, err, err_len)) != DG_OK)
         goto fail;
+    if (is_writer && (rc = ensure_app_id(st)) != DG_OK) {
+        snprintf(err, err_len, "cannot give the database its application id: %s", st->err);
+        goto fail;
+    }
     *out = st;
     return DG_OK;
 fail:
@@ -948,22 +988,6 @@ int dg_store_backup_to(dg_store *st, const char *path, char *err, size_t err_len
         rc = SQLITE_IOERR;
     }
     return rc == SQLITE_OK ? DG_OK : DG_EIO;
-}
-
-int dg_store_quick_check(dg_store *st, char *err, size_t err_len)
-{
-    char verdict[512];
-    int rc = pragma_text(st, "PRAGMA quick_check", verdict, sizeof verdict);
-
-    if (rc != DG_OK) {
-        snprintf(err, err_len, "%s", st->err);
-        return rc;
-    }
-    if (strcmp(verdict, "ok") != 0) {
-        snprintf(err, err_len, "%s", verdict);
-        return DG_ECORRUPT;
-    }
-    return DG_OK;
 }
 
 int dg_store_schema_version(dg_store *st, int64_t *version)

@@ -65,6 +65,19 @@ int dg_store_backup_to(dg_store *st, const char *path, char *err, size_t err_len
 /* PRAGMA quick_check: DG_OK when the file's structure is sound, else
  * DG_ECORRUPT with SQLite's first complaint in `err`. */
 int dg_store_quick_check(dg_store *st, char *err, size_t err_len);
+/* PRAGMA integrity_check (also every index against its table: slower than
+ * quick_check), the same way. */
+int dg_store_integrity_check(dg_store *st, char *err, size_t err_len);
+/* Opens the database at `path` only to look at it (dangand check, the
+ * start-up check, verifying a copy), read-only, with no settings enforced
+ * and nothing migrated. `with_wal` false: as an immutable file, so SQLite
+ * reads DB alone, creates no -wal or -shm file and takes no lock (nothing
+ * may change DB meanwhile: hold the data directory's lock, or own the file).
+ * `with_wal` true: through DB-wal, whose recovery rebuilds only the -shm
+ * index; call it only for a WAL known to be this database's. DG_OK, or a
+ * store error with `err` explaining. */
+int dg_store_open_inspect(const char *path, bool with_wal, dg_store **out, char *err,
+                          size_t err_len);
 /* The schema version (PRAGMA user_version) and whether this program knows it. */
 int dg_store_schema_version(dg_store *st, int64_t *version);
 bool dg_store_sync_skipped(const dg_store *st);
@@ -145,6 +158,9 @@ typedef struct dg_audit_row {
 /* Calls fn(ctx, row) for every record in seq order, the row's strings valid
  * only during the call, until fn returns false. DG_OK or a store error. */
 int dg_store_audit_each(dg_store *st, bool (*fn)(void *ctx, const dg_audit_row *row), void *ctx);
+/* The same from record `from_seq` on (0: from the first). */
+int dg_store_audit_each_from(dg_store *st, int64_t from_seq,
+                             bool (*fn)(void *ctx, const dg_audit_row *row), void *ctx);
 
 /* Filters of dg_store_audit_query; empty strings and zeros mean any. */
 typedef struct dg_audit_filter {

@@ -18,6 +18,9 @@ static const char SQL_AUDIT_LAST[] = "SELECT seq, hash FROM audit_log ORDER BY s
 static const char SQL_AUDIT_ALL[] =
     "SELECT seq, at, user_id, username, peer, action, entity, entity_id, outcome, detail, hash"
     " FROM audit_log ORDER BY seq";
+static const char SQL_AUDIT_FROM[] =
+    "SELECT seq, at, user_id, username, peer, action, entity, entity_id, outcome, detail, hash"
+    " FROM audit_log WHERE seq >= ?1 ORDER BY seq";
 
 int dg_store_audit_insert(dg_store *st, const dg_audit_rec *r, const uint8_t hash[32])
 {
@@ -93,12 +96,20 @@ static void read_row(sqlite3_stmt *s, dg_audit_row *row)
 
 int dg_store_audit_each(dg_store *st, bool (*fn)(void *ctx, const dg_audit_row *row), void *ctx)
 {
-    sqlite3_stmt *s = store_stmt(st, SQL_AUDIT_ALL);
+    return dg_store_audit_each_from(st, 0, fn, ctx);
+}
+
+int dg_store_audit_each_from(dg_store *st, int64_t from_seq,
+                             bool (*fn)(void *ctx, const dg_audit_row *row), void *ctx)
+{
+    sqlite3_stmt *s = store_stmt(st, from_seq > 0 ? SQL_AUDIT_FROM : SQL_AUDIT_ALL);
     dg_audit_row row;
     int rc;
 
     if (!s)
         return DG_EIO;
+    if (from_seq > 0)
+        sqlite3_bind_int64(s, 1, from_seq);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         read_row(s, &row);
         if (!fn(ctx, &row)) {

@@ -16,18 +16,44 @@
  * whether a sync follows (synchronous=FULL) or not (NORMAL, which the
  * writer uses for batches that only record reads).
  *
+ * Ownership: SQLite applies any WAL it finds beside a database, whatever
+ * database wrote it. So whenever a WAL (re)starts, before its new header
+ * reaches the file, this VFS records the header's salts and the database's
+ * application id in DB-walid (walid.h), synced. A WAL whose salts are not
+ * there was not written over this database by dangand (server/check.c
+ * refuses it before SQLite opens anything).
+ *
+ * Fault injection (builds with DG_WALBUF_FAULTS only, never dangand
+ * itself): fail the Nth write or sync of a WAL or database file, or report
+ * it full (see walbuf.h).
+ *
  * Threads: a file is used by one connection at a time (SQLite's rule), so
  * its buffer needs no lock.
  */
 #include "walbuf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "dg.h"
+#include "log.h"
+#include "walid.h"
+
+#ifdef DG_WALBUF_FAULTS
+static int fault_hit(int op);
+#else
+#define fault_hit(op) SQLITE_OK
+#endif
+/* What a fault may hit (walbuf.h: DG_WALBUF_FAULTS). */
+enum { OP_WAL_WRITE, OP_WAL_SYNC, OP_DB_WRITE, OP_DB_SYNC };
 
 /* Flushed when full. The unix VFS writes at most 128 KiB - 1 per call
  * (seekAndWriteFd masks the length with 0x1ffff), so stay well below. */
@@ -36,12 +62,14 @@
 typedef struct wb_file {
     sqlite3_file base; /* our methods */
     bool is_wal;
-    uint8_t *buf; /* is_wal: the pending bytes, at file offset `off` */
+    bool has_written; /* a write reached this file object (faults count its syncs) */
+    const char *name; /* SQLite's, valid while open; NULL for temporary files */
+    uint8_t *buf;     /* is_wal: the pending bytes, at file offset `off` */
     size_t len;
     sqlite3_int64 off;
-    bool is_commit_frame; /* the last write was a commit frame's header */
-    sqlite3_int64 end;    /* the end of the frames written since the WAL (re)started */
-    sqlite3_file real[];  /* the default VFS's file object, szOsFile bytes */
+    sqlite3_int64 commit_header_at; /* a new commit frame's header was written here; or -1 */
+    sqlite3_int64 read_at;          /* the last operation read from here; or -1 */
+    sqlite3_file real[];            /* the default VFS's file object, szOsFile bytes */
 } wb_file;
 
 static sqlite3_vfs *real_vfs;
@@ -51,15 +79,23 @@ static sqlite3_file *real_of(sqlite3_file *f)
     return ((wb_file *)f)->real;
 }
 
+/* Every write that reaches the real file: where faults are injected. */
+static int real_write(wb_file *w, const void *p, int n, sqlite3_int64 off)
+{
+    int rc = fault_hit(w->is_wal ? OP_WAL_WRITE : OP_DB_WRITE);
+
+    w->has_written = true;
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xWrite(w->real, p, n, off);
+}
+
 /* Hands the pending bytes to the real file. */
 static int flush(wb_file *w)
 {
-    sqlite3_file *r = w->real;
     int rc;
 
     if (w->len == 0)
         return SQLITE_OK;
-    rc = r->pMethods->xWrite(r, w->buf, (int)w->len, w->off);
+    rc = real_write(w, w->buf, (int)w->len, w->off);
     w->len = 0; /* on failure SQLite fails the transaction; nothing to retry */
     return rc;
 }
@@ -81,6 +117,7 @@ static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
     wb_file *w = (wb_file *)f;
     int rc = flush(w);
 
+    w->read_at = off;
     return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, p, n, off);
 }
 
@@ -96,32 +133,37 @@ static bool is_commit_frame_header(const uint8_t *p, int n, sqlite3_int64 off)
 }
 
 static int buffer_write(wb_file *w, const void *p, int n, sqlite3_int64 off);
+static int walid_write(wb_file *w, const uint8_t *wal_header);
 
+/* A commit must be in the file before SQLite publishes it in the WAL index
+ * (other connections then read it) and, without a sync, before a killed
+ * process could lose it. SQLite writes a commit's last frame as its header
+ * then its page: the page goes out with everything before it. When a page
+ * that spilled to the WAL early changed again, SQLite rewrites the frame
+ * headers (checksums) of the transaction at commit, reading each frame back
+ * before writing its header: a commit frame's header written right after a
+ * read of that frame is such a rewrite, the last write of its commit, and
+ * goes out at once. Both are recognised from the write itself, never from
+ * what was written before: a transaction that failed (a full disk) leaves
+ * frames SQLite then writes over as new ones. */
 static int wb_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
     wb_file *w = (wb_file *)f;
-    bool ends_commit = w->is_wal && w->is_commit_frame, is_rewrite;
+    bool is_page_of_commit, is_header_rewrite, is_commit_header;
     int rc;
 
     if (!w->is_wal)
-        return w->real->pMethods->xWrite(w->real, p, n, off);
-    if (off == 0) /* the WAL header: the log starts (over) here */
-        w->end = 0;
-    is_rewrite = off + n <= w->end;
-    w->is_commit_frame = is_commit_frame_header(p, n, off) && !is_rewrite;
-    rc = buffer_write(w, p, n, off);
-    if (off + n > w->end)
-        w->end = off + n;
-    if (rc != SQLITE_OK)
+        return real_write(w, p, n, off);
+    if (off == 0 && n >= WAL_HEADER_LEN && (rc = walid_write(w, p)) != SQLITE_OK)
+        return rc; /* the log starts (over): its owner record first */
+    is_commit_header = is_commit_frame_header(p, n, off);
+    is_header_rewrite = n == FRAME_HEADER_LEN && off == w->read_at;
+    is_page_of_commit = w->commit_header_at >= 0 && off == w->commit_header_at + FRAME_HEADER_LEN;
+    w->read_at = -1;
+    w->commit_header_at = is_commit_header && !is_header_rewrite ? off : -1;
+    if ((rc = buffer_write(w, p, n, off)) != SQLITE_OK)
         return rc;
-    /* A commit's frames are all written: out they go before SQLite
-     * publishes them in the WAL index. A commit frame's header written
-     * again (SQLite rewrites checksums when a page spilled to the WAL early
-     * changed again before the commit) is the last write of its commit: no
-     * page follows it, so it goes out at once, or a commit without a sync
-     * would leave it in memory, and a killed process would leave the WAL
-     * with a stale checksum that recovery throws the transaction away for. */
-    if (ends_commit || (is_rewrite && is_commit_frame_header(p, n, off)))
+    if (is_page_of_commit || (is_header_rewrite && is_commit_header))
         return flush(w);
     return SQLITE_OK;
 }
@@ -135,9 +177,9 @@ static int buffer_write(wb_file *w, const void *p, int n, sqlite3_int64 off)
             return rc;
     }
     if ((size_t)n > BUF_CAP)
-        return w->real->pMethods->xWrite(w->real, p, n, off);
+        return real_write(w, p, n, off);
     if (!w->buf && !(w->buf = malloc(BUF_CAP)))
-        return w->real->pMethods->xWrite(w->real, p, n, off); /* unbuffered, still right */
+        return real_write(w, p, n, off); /* unbuffered, still right */
     if (w->len == 0)
         w->off = off;
     memcpy(w->buf + w->len, p, (size_t)n);
@@ -158,6 +200,10 @@ static int wb_sync(sqlite3_file *f, int flags)
     wb_file *w = (wb_file *)f;
     int rc = flush(w);
 
+    /* Faults count the syncs of files this connection wrote: the
+     * checkpointer also syncs the WAL it only reads. */
+    if (rc == SQLITE_OK && w->has_written)
+        rc = fault_hit(w->is_wal ? OP_WAL_SYNC : OP_DB_SYNC);
     return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
 }
 
@@ -258,6 +304,52 @@ static const sqlite3_io_methods wb_methods = {
     .xUnfetch = wb_unfetch,
 };
 
+/* ------------------------------------------------------------ WAL owner records */
+
+/* The application id in the database's header, read through the default VFS:
+ * closing a descriptor of our own would drop the POSIX locks SQLite holds on
+ * the file, while the unix VFS keeps such a descriptor until they are gone.
+ * 0 while the file is still empty (a new database). */
+static int read_app_id(const char *db_name, uint32_t *app_id)
+{
+    sqlite3_file *f = calloc(1, (size_t)real_vfs->szOsFile);
+    uint8_t hdr[100];
+    int out, rc;
+
+    *app_id = 0;
+    if (!f)
+        return SQLITE_NOMEM;
+    rc = real_vfs->xOpen(real_vfs, db_name, f, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &out);
+    if (rc == SQLITE_OK) {
+        rc = f->pMethods->xRead(f, hdr, sizeof hdr, 0);
+        if (rc == SQLITE_OK)
+            *app_id = (uint32_t)hdr[68] << 24 | (uint32_t)hdr[69] << 16 | (uint32_t)hdr[70] << 8 |
+                      hdr[71];
+        else if (rc == SQLITE_IOERR_SHORT_READ)
+            rc = SQLITE_OK; /* fewer than 100 bytes: no header yet */
+    }
+    if (f->pMethods)
+        f->pMethods->xClose(f);
+    free(f);
+    return rc;
+}
+
+/* Records the generation that `wal_header` starts (walid.h), before the
+ * header is written. Only for WAL files SQLite named (never temporary ones). */
+static int walid_write(wb_file *w, const uint8_t *wal_header)
+{
+    const char *db_name;
+    uint32_t app_id;
+    int rc;
+
+    if (!w->name || !(db_name = sqlite3_filename_database(w->name)))
+        return SQLITE_OK;
+    if ((rc = read_app_id(db_name, &app_id)) != SQLITE_OK)
+        return rc;
+    rc = dg_walid_record(w->name, wal_header, app_id);
+    return rc == DG_OK ? SQLITE_OK : rc == DG_ENOSPC ? SQLITE_FULL : SQLITE_IOERR_WRITE;
+}
+
 /* ------------------------------------------------------------ vfs methods */
 
 static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
@@ -272,13 +364,29 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flag
      * them, so SQLite calls xClose exactly when it must. */
     w->base.pMethods = w->real->pMethods ? &wb_methods : NULL;
     w->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+    w->name = name;
+    w->commit_header_at = w->read_at = -1;
     return rc;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+
+    return n >= k && strcmp(s + n - k, tail) == 0;
 }
 
 static int wb_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
 {
+    int rc;
+
     DG_UNUSED(vfs);
-    return real_vfs->xDelete(real_vfs, name, sync_dir);
+    rc = real_vfs->xDelete(real_vfs, name, sync_dir);
+    /* The last connection deleted the WAL: its owner records go with it
+     * (left behind they would only be stale, never wrong). */
+    if (rc == SQLITE_OK && ends_with(name, "-wal"))
+        dg_walid_forget(name);
+    return rc;
 }
 
 static int wb_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
@@ -337,6 +445,121 @@ static sqlite3_vfs wb_vfs = {
     .xGetLastError = wb_get_last_error,
     .xCurrentTimeInt64 = wb_current_time_int64,
 };
+
+#ifdef DG_WALBUF_FAULTS
+/* ------------------------------------------------------------ fault injection */
+
+#include <pthread.h>
+
+static const char *const fault_kinds[] = {"write", "sync", "dbwrite", "dbsync", "full", "dbfull"};
+
+static struct {
+    pthread_mutex_t mu;
+    int op;          /* OP_*, or -1: none */
+    int rc;          /* what the failing operations answer */
+    long nth, count; /* fail operations nth .. nth+count-1 (count 0: all from nth) */
+    long seen, hits;
+    struct timespec file_mtime; /* of DANGAN_FAULT_FILE when last read */
+    off_t file_size;
+    ino_t file_ino;
+    bool has_read_file;
+} faults = {PTHREAD_MUTEX_INITIALIZER, -1, SQLITE_OK, 0, 0, 0, 0, {0, 0}, 0, 0, false};
+
+/* Under faults.mu. */
+static int parse_spec(const char *spec)
+{
+    char kind[16];
+    long nth = 0, count = 1;
+    int n = sscanf(spec, "%15s %ld %ld", kind, &nth, &count);
+    size_t k;
+
+    faults.seen = faults.hits = 0;
+    if (n <= 0) { /* empty: no fault */
+        faults.op = -1;
+        return DG_OK;
+    }
+    for (k = 0; k < DG_ARRAY_LEN(fault_kinds) && strcmp(kind, fault_kinds[k]) != 0; k++)
+        ;
+    if (k == DG_ARRAY_LEN(fault_kinds) || n < 2 || nth < 1 || count < 0) {
+        faults.op = -1;
+        return DG_EINVAL;
+    }
+    faults.op = k == 4 ? OP_WAL_WRITE : k == 5 ? OP_DB_WRITE : (int)k;
+    faults.rc = k >= 4                               ? SQLITE_FULL
+                : faults.op == OP_WAL_SYNC || k == 3 ? SQLITE_IOERR_FSYNC
+                                                     : SQLITE_IOERR_WRITE;
+    faults.nth = nth;
+    faults.count = count;
+    return DG_OK;
+}
+
+int dg_walbuf_fault_set(const char *spec)
+{
+    int rc;
+
+    pthread_mutex_lock(&faults.mu);
+    rc = parse_spec(spec);
+    pthread_mutex_unlock(&faults.mu);
+    return rc;
+}
+
+long dg_walbuf_fault_hits(void)
+{
+    long n;
+
+    pthread_mutex_lock(&faults.mu);
+    n = faults.hits;
+    pthread_mutex_unlock(&faults.mu);
+    return n;
+}
+
+/* Under faults.mu: takes up a changed DANGAN_FAULT_FILE. */
+static void reload_file(void)
+{
+    const char *path = getenv("DANGAN_FAULT_FILE");
+    char spec[128] = "";
+    struct stat sb;
+    FILE *f;
+
+    if (!path || stat(path, &sb) != 0)
+        return;
+    if (faults.has_read_file && sb.st_mtim.tv_sec == faults.file_mtime.tv_sec &&
+        sb.st_mtim.tv_nsec == faults.file_mtime.tv_nsec && sb.st_size == faults.file_size &&
+        sb.st_ino == faults.file_ino)
+        return;
+    faults.has_read_file = true;
+    faults.file_mtime = sb.st_mtim;
+    faults.file_size = sb.st_size;
+    faults.file_ino = sb.st_ino;
+    if ((f = fopen(path, "r"))) {
+        if (!fgets(spec, sizeof spec, f))
+            spec[0] = '\0';
+        fclose(f);
+    }
+    if (parse_spec(spec) != DG_OK)
+        dg_log_warn("walbuf", "msg=\"bad fault spec\" spec=\"%s\"", spec);
+}
+
+static int fault_hit(int op)
+{
+    int rc = SQLITE_OK;
+
+    pthread_mutex_lock(&faults.mu);
+    reload_file();
+    if (faults.op == op) {
+        faults.seen++;
+        if (faults.seen >= faults.nth &&
+            (faults.count == 0 || faults.seen < faults.nth + faults.count)) {
+            faults.hits++;
+            rc = faults.rc;
+        }
+    }
+    pthread_mutex_unlock(&faults.mu);
+    if (rc != SQLITE_OK)
+        dg_log_warn("walbuf", "msg=\"fault injected\" op=%d rc=%d", op, rc);
+    return rc;
+}
+#endif
 
 int dg_walbuf_register(void)
 {

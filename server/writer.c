@@ -43,6 +43,7 @@ struct dg_writer {
     size_t n_queued, max_queued;
     bool is_stopping;
     bool is_readonly; /* written by the writer thread, read by the loop under mu */
+    bool is_disk_full; /* the last batch failed for want of space; writer thread only */
     dg_writer_stats stats;
     int wal_restart_at;         /* WAL frames; writer thread only */
     int64_t published_seq;      /* the change seq up to which commits were handed to the
@@ -65,6 +66,23 @@ static void go_readonly(dg_writer *w, const char *why)
     pthread_mutex_lock(&w->mu);
     w->is_readonly = true;
     pthread_mutex_unlock(&w->mu);
+}
+
+/* A full disk is not a broken disk: SQLite failed the transaction before
+ * publishing any of it, so the writer stays writable and every batch tries
+ * again; the first to succeed ends the episode. Logged once each way. */
+static void note_disk_full(dg_writer *w, bool is_full)
+{
+    if (is_full == w->is_disk_full)
+        return;
+    w->is_disk_full = is_full;
+    if (is_full) /* warn: the environment failed us; reads and sign-ins go on */
+        dg_log_warn("writer",
+                     "msg=\"disk full: writes are refused with disk_full until space is freed; "
+                     "reads go on\" error=\"%s\"",
+                     dg_store_errmsg(w->store));
+    else
+        dg_log_info("writer", "msg=\"disk space available again: writes resumed\"");
 }
 
 /* ------------------------------------------------------------ change capture */
@@ -181,10 +199,8 @@ static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
     if (job->rc != DG_OK)
         return false;
     job->run(job, tx);
-    if (job->rc == DG_OK && dg_store_release(w->store) == DG_OK)
+    if (job->rc == DG_OK && (job->rc = dg_store_release(w->store)) == DG_OK)
         return true;
-    if (job->rc == DG_OK)
-        job->rc = DG_EIO;
     dg_store_rollback_to(w->store);
     w->chain = saved;
     w->capture.n = n_captured; /* its change rows are gone with it */
@@ -214,13 +230,19 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
             go_readonly(w, dg_store_errmsg(w->store));
     } else {
         bool is_tx_alive = true;
+        dg_job *last = NULL;
 
-        for (dg_job *j = batch; j && is_tx_alive; j = j->next)
+        for (dg_job *j = batch; j && is_tx_alive; j = j->next) {
             is_tx_alive = run_job(w, j, &tx);
+            last = j;
+        }
         bool is_commit_failure = false;
 
-        /* The search index is written once for the whole batch (see store.h). */
-        rc = is_tx_alive ? dg_store_search_flush(w->store) : DG_EIO;
+        /* The search index is written once for the whole batch (see store.h).
+         * A job that lost the whole transaction says why: a full disk is
+         * the one cause that leaves the writer writable. */
+        rc = is_tx_alive ? dg_store_search_flush(w->store)
+                         : last->rc == DG_ENOSPC ? DG_ENOSPC : DG_EIO;
         if (rc == DG_OK) {
             rc = dg_store_commit(w->store);
             is_commit_failure = rc != DG_OK;
@@ -237,14 +259,22 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
                             dg_store_errmsg(w->store));
             }
         }
+        if (rc == DG_ENOSPC)
+            note_disk_full(w, true);
+        else if (rc == DG_OK)
+            note_disk_full(w, false);
         if (rc != DG_OK) {
             char why[256];
 
             snprintf(why, sizeof why, "%s", dg_store_errmsg(w->store));
             dg_store_rollback(w->store);
             w->chain = before;
-            fail_all(batch, rc == DG_EBUSY || rc == DG_ENOMEM ? rc : DG_EIO);
-            if (rc != DG_EBUSY && (is_commit_failure || rc == DG_EIO || rc == DG_ECORRUPT))
+            fail_all(batch, rc == DG_EBUSY || rc == DG_ENOMEM || rc == DG_ENOSPC ? rc : DG_EIO);
+            /* After a failed write or fsync the kernel may have dropped
+             * pages a retry would not notice; only a full disk is known to
+             * have written nothing that could be mistaken for data. */
+            if (rc != DG_EBUSY && rc != DG_ENOSPC &&
+                (is_commit_failure || rc == DG_EIO || rc == DG_ECORRUPT))
                 go_readonly(w, why);
         }
     }
@@ -280,7 +310,7 @@ static void bound_wal(dg_writer *w)
     /* Readers of an older snapshot kept it from finishing: try again after
      * a little more has been written rather than after every commit. */
     w->wal_restart_at = rc == DG_OK ? WAL_RESTART_FRAMES : frames + WAL_RESTART_FRAMES / 16;
-    if (rc != DG_OK && rc != DG_EBUSY)
+    if (rc != DG_OK && rc != DG_EBUSY && !(rc == DG_ENOSPC && w->is_disk_full))
         dg_log_warn("writer", "msg=\"WAL checkpoint failed\" error=\"%s\"",
                     dg_store_errmsg(w->store));
 }

@@ -2,13 +2,21 @@
 # dangand over real TLS), fuzz corpus replay. Included from the top CMakeLists.
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
+# dangand with I/O fault injection (server/walbuf.h, DG_WALBUF_FAULTS) for the
+# fault tests only: its walbuf.c object takes the place of the library's, and
+# the spec comes from the file named by DANGAN_FAULT_FILE. Never installed.
+add_executable(dangand-faulty server/main.c server/walbuf.c)
+target_compile_definitions(dangand-faulty PRIVATE DG_WALBUF_FAULTS=1)
+target_link_libraries(dangand-faulty PRIVATE dgserver)
+
 add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
 target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
 target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA PkgConfig::SQLITE)
 target_compile_definitions(dgtest PUBLIC DANGAND_PATH="$<TARGET_FILE:dangand>"
+                                         DANGAND_FAULTY_PATH="$<TARGET_FILE:dangand-faulty>"
                                          DANGAN_PATH="$<TARGET_FILE:dangan>"
                                          DANGAN_BENCH_PATH="$<TARGET_FILE:dangan-bench>")
-add_dependencies(dgtest dangand dangan)
+add_dependencies(dgtest dangand dangan dangand-faulty)
 add_dependencies(dgtest dangan-bench)
 
 # dangan_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s])
@@ -96,3 +104,14 @@ target_compile_definitions(test_idempotency PRIVATE SOURCE_DIR="${CMAKE_SOURCE_D
 
 # Batch at the advertised limits; op references out of range
 dangan_test(test_batch SOURCES tests/integration/test_batch.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+
+# The walbuf VFS with its fault hooks compiled in (DG_WALBUF_FAULTS): this
+# executable's walbuf.c object takes the place of the library's.
+dangan_test(test_walbuf SOURCES tests/unit/test_walbuf.c server/walbuf.c LIBS dgserver dgtest LABELS unit)
+target_compile_definitions(test_walbuf PRIVATE DG_WALBUF_FAULTS=1)
+
+# Damaged data directories refused before anything is written; dangand check
+dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# I/O fault injection through dangand-faulty
+dangan_test(test_faults SOURCES tests/integration/test_faults.c LIBS dgtest dgserver LABELS integration TIMEOUT 600)

@@ -272,6 +272,36 @@ static void test_restore_into_a_directory_that_lost_its_database(void **state)
     dg_client_close(admin);
 }
 
+/* A backup leaves exactly two files: the copy and its checksum. It once
+ * left FILE.part-wal and FILE.part-shm beside every backup (the copy was
+ * verified through a read connection, which creates them and may not
+ * remove them). */
+static void test_backup_leaves_only_the_copy_and_its_checksum(void **state)
+{
+    static dgt_run r;
+    char dir[400], file[450];
+    struct dirent *e;
+    int n = 0;
+    DIR *d;
+
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/only-two", srv.root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(file, sizeof file, "%s/b.db", dir);
+    run_dangand(&r, "backup", "--to", file);
+    assert_int_equal(r.status, 0);
+    assert_non_null(d = opendir(dir));
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (strcmp(e->d_name, "b.db") != 0 && strcmp(e->d_name, "b.db.sha256") != 0)
+            fail_msg("dangand backup left %s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    assert_int_equal(n, 2);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
     static dgt_run r;
@@ -306,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_backup_restore_round_trip),
         cmocka_unit_test(test_restore_refuses_a_damaged_backup),
         cmocka_unit_test(test_restore_into_a_directory_that_lost_its_database),
+        cmocka_unit_test(test_backup_leaves_only_the_copy_and_its_checksum),
         cmocka_unit_test(test_usage_errors_exit_2),
     };
 

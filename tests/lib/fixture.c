@@ -165,8 +165,10 @@ static void spawn_serve(dgt_server *s)
         char listen[32];
 
         snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port); /* 0: any free port */
-        execl(DANGAND_PATH, DANGAND_PATH, "serve", "--data", s->data, "--config", s->config,
-              "--listen", listen, "--log-level", level, (char *)NULL);
+        const char *prog = s->program ? s->program : DANGAND_PATH;
+
+        execl(prog, prog, "serve", "--data", s->data, "--config", s->config, "--listen", listen,
+              "--log-level", level, (char *)NULL);
         _exit(127);
     }
     track(s->pid, true);
@@ -198,10 +200,16 @@ static void spawn_serve(dgt_server *s)
 
 void dgt_server_start(dgt_server *s, const char *extra_ini)
 {
+    dgt_server_start_prog(s, extra_ini, NULL);
+}
+
+void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program)
+{
     char out[4096];
     char *const init[] = {DANGAND_PATH, "init", "--data", s->data, NULL};
 
     memset(s, 0, sizeof *s);
+    s->program = program;
     dgt_tempdir(s->root, sizeof s->root);
     snprintf(s->data, sizeof s->data, "%s/data", s->root);
     snprintf(s->log, sizeof s->log, "%s/server.log", s->root);
@@ -211,18 +219,6 @@ void dgt_server_start(dgt_server *s, const char *extra_ini)
     copy_field(out, "fingerprint:      SHA256:", s->fingerprint, sizeof s->fingerprint);
     write_config(s, extra_ini);
     spawn_serve(s);
-}
-
-void dgt_server_restart(dgt_server *s, const char *extra_ini)
-{
-    write_config(s, extra_ini);
-    s->port = 0;
-    spawn_serve(s);
-}
-
-void dgt_server_restart_same_port(dgt_server *s)
-{
-    spawn_serve(s); /* s->port is the one it had */
 }
 
 void dgt_server_kill(dgt_server *s)
@@ -235,6 +231,18 @@ void dgt_server_kill(dgt_server *s)
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &status, 0);
     s->pid = 0;
+}
+
+void dgt_server_restart(dgt_server *s, const char *extra_ini)
+{
+    write_config(s, extra_ini);
+    s->port = 0;
+    spawn_serve(s);
+}
+
+void dgt_server_restart_same_port(dgt_server *s)
+{
+    spawn_serve(s); /* s->port is the one it had */
 }
 
 int dgt_server_stop_keep(dgt_server *s)

@@ -29,18 +29,23 @@ typedef struct dgt_server {
     char admin_password[64];
     char fingerprint[128]; /* "AB:CD:..." */
     pid_t pid;
+    const char *program; /* the dangand that serves; DANGAND_PATH when NULL */
 } dgt_server;
 
 /* Starts a server; `extra_ini` (may be NULL) is written as --config. Aborts the test on failure. */
 void dgt_server_start(dgt_server *s, const char *extra_ini);
+/* The same with another dangand binary (DANGAND_FAULTY_PATH: fault injection,
+ * spec from the file named by the environment's DANGAN_FAULT_FILE); restarts
+ * use it too. */
+void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program);
+/* SIGKILL, reaped: the data dir stays as a crash leaves it. */
+void dgt_server_kill(dgt_server *s);
 /* Starts the server again on the same data dir (after dgt_server_stop_keep). */
 void dgt_server_restart(dgt_server *s, const char *extra_ini);
 /* The same, on the port it had (clients reconnect to the same address). */
 void dgt_server_restart_same_port(dgt_server *s);
 /* SIGTERM, wait; returns the exit status (-1 if it died by a signal). Keeps the data dir. */
 int dgt_server_stop_keep(dgt_server *s);
-/* SIGKILL, as a power cut or the OOM killer would; waits for it. Keeps the data dir. */
-void dgt_server_kill(dgt_server *s);
 /* Stops, asserts exit 0 and no error lines, removes the temp dir. */
 void dgt_server_stop(dgt_server *s);
 /* True if the server log contains `needle`. */

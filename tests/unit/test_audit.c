@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 #include <mbedtls/sha256.h>
+#include <sqlite3.h>
 
 #include "audit.h"
 #include "fixture.h"
@@ -178,6 +179,69 @@ static void test_append_numbers_records_and_links_them(void **state)
     dgt_rmtree(dir);
 }
 
+/* The tail check recomputes only the newest records, chaining the first
+ * from its predecessor's stored hash: a change among them is named, one
+ * before them is not looked at (the full verify finds it). */
+static void test_tail_verify_checks_only_the_newest_records(void **state)
+{
+    char dir[256], path[320], err[256];
+    dg_audit_chain chain;
+    dg_audit_verdict v;
+    dg_store *st;
+    sqlite3 *db;
+
+    (void)state;
+    dgt_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/a.db", dir);
+    assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
+    assert_int_equal(dg_audit_chain_load(st, &chain), DG_OK);
+    assert_int_equal(dg_store_begin(st), DG_OK);
+    for (int i = 0; i < 30; i++) {
+        dg_audit_rec r = sample;
+
+        assert_int_equal(dg_audit_append(st, &chain, &r), DG_OK);
+    }
+    assert_int_equal(dg_store_commit(st), DG_OK);
+    assert_int_equal(dg_audit_verify_tail(st, 10, &v), DG_OK);
+    assert_true(v.ok);
+    assert_int_equal(v.checked, 30);
+    assert_int_equal(v.head.seq, 30);
+    assert_int_equal(dg_audit_verify_tail(st, 100, &v), DG_OK); /* longer than the log */
+    assert_true(v.ok);
+    assert_int_equal(v.checked, 30);
+    dg_store_close(st);
+
+    /* as an intruder with the file would: change record 25, then record 5 */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER audit_log_no_update;"
+                                  "UPDATE audit_log SET detail = '{}' WHERE seq = 25;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(dg_store_open(path, false, &st, err, sizeof err), DG_OK);
+    assert_int_equal(dg_audit_verify_tail(st, 10, &v), DG_OK);
+    assert_false(v.ok);
+    assert_int_equal(v.first_bad_seq, 25);
+    dg_store_close(st);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE audit_log SET detail = '{\"reason\":\"x\"}' "
+                     "WHERE seq = 25; UPDATE audit_log SET detail = '{}' WHERE seq = 5;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(dg_store_open(path, false, &st, err, sizeof err), DG_OK);
+    assert_int_equal(dg_audit_verify_tail(st, 10, &v), DG_OK);
+    assert_true(v.ok);
+    assert_int_equal(dg_audit_verify(st, NULL, &v), DG_OK);
+    assert_false(v.ok);
+    assert_int_equal(v.first_bad_seq, 5);
+    dg_store_close(st);
+    dgt_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_changing_any_field_changes_the_hash),
         cmocka_unit_test(test_moving_bytes_between_fields_changes_the_hash),
         cmocka_unit_test(test_append_numbers_records_and_links_them),
+        cmocka_unit_test(test_tail_verify_checks_only_the_newest_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
