@@ -81,9 +81,11 @@ int cli_token_put(cli *c, const char *server, const char *token);
 int cli_token_delete(cli *c, const char *server);
 
 /* ---- prompts (prompt.c) ---- */
-/* Reads a secret from the terminal without echo. DG_OK or DG_EIO (no terminal). */
+/* Reads a secret from the terminal without echo. DG_OK, DG_EIO (no
+ * terminal) or DG_ETOOBIG (longer than len - 1 bytes; nothing kept). */
 int cli_read_secret(const char *prompt, char *buf, size_t len);
-/* Reads one line (without its newline) from stdin. DG_OK, DG_ENOTFOUND at EOF. */
+/* Reads one line (without its newline) from stdin. DG_OK, DG_ENOTFOUND at
+ * EOF, DG_ETOOBIG for a line longer than len - 1 bytes (read to its end, nothing kept). */
 int cli_read_line(char *buf, size_t len);
 /* Asks a yes/no question on the terminal; false when there is none. */
 bool cli_confirm(const char *prompt);

@@ -169,13 +169,14 @@ static const char LOGIN_HELP[] =
 
 static int read_password(cli *c, bool from_stdin, const char *prompt, char *buf, size_t len)
 {
-    if (from_stdin) {
-        if (cli_read_line(buf, len) != DG_OK)
-            return cli_usage(c, "no password on stdin");
-        return EXIT_OK;
-    }
-    if (cli_read_secret(prompt, buf, len) != DG_OK)
-        return cli_usage(c, "no terminal to ask for the password on: use --password-stdin");
+    int rc = from_stdin ? cli_read_line(buf, len) : cli_read_secret(prompt, buf, len);
+
+    if (rc == DG_ETOOBIG)
+        return cli_usage(c, "the password is too long (over %zu bytes)", len - 1);
+    if (rc != DG_OK)
+        return cli_usage(c, from_stdin ? "no password on stdin"
+                                       : "no terminal to ask for the password on: use "
+                                         "--password-stdin");
     return EXIT_OK;
 }
 

@@ -112,7 +112,12 @@ static int user_add(cli *c)
     if (rc == EXIT_OK && !has_role)
         rc = cli_usage(c, "user add: --role is required");
     if (rc == EXIT_OK && from_stdin) {
-        if (cli_read_line(password, sizeof password) != DG_OK || !password[0])
+        int lrc = cli_read_line(password, sizeof password);
+
+        if (lrc == DG_ETOOBIG)
+            rc = cli_usage(c, "--password-stdin: the password is too long (over %zu bytes)",
+                           sizeof password - 1);
+        else if (lrc != DG_OK || !password[0])
             rc = cli_usage(c, "--password-stdin: no password on the first line of stdin");
         else
             cli_replace_str(&m->password, password);

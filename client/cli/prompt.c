@@ -7,6 +7,28 @@
 
 #include "cli.h"
 
+/* Reads one line of `f` into buf without its newline. A line that does not
+ * fit is read to its end and refused with DG_ETOOBIG (buf then empty), never
+ * cut short: a password cut at the buffer would be a different password, and
+ * its rest would be read as the next line. */
+static int read_line(FILE *f, char *buf, size_t len)
+{
+    size_t n;
+    int ch;
+
+    if (!fgets(buf, (int)len, f))
+        return DG_ENOTFOUND;
+    n = strcspn(buf, "\r\n");
+    if (buf[n] || n + 1 < len || feof(f)) {
+        buf[n] = '\0';
+        return DG_OK;
+    }
+    while ((ch = fgetc(f)) != EOF && ch != '\n')
+        ;
+    buf[0] = '\0';
+    return DG_ETOOBIG;
+}
+
 static int read_tty(const char *prompt, char *buf, size_t len, bool echo)
 {
     FILE *tty = fopen("/dev/tty", "r+");
@@ -23,10 +45,9 @@ static int read_tty(const char *prompt, char *buf, size_t len, bool echo)
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         changed = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
     }
-    if (!fgets(buf, (int)len, tty))
+    rc = read_line(tty, buf, len);
+    if (rc == DG_ENOTFOUND)
         rc = DG_EIO;
-    else
-        buf[strcspn(buf, "\r\n")] = '\0';
     if (changed) {
         tcsetattr(fileno(tty), TCSAFLUSH, &old);
         fputc('\n', tty);
@@ -47,10 +68,7 @@ int cli_read_text(const char *prompt, char *buf, size_t len)
 
 int cli_read_line(char *buf, size_t len)
 {
-    if (!fgets(buf, (int)len, stdin))
-        return DG_ENOTFOUND;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return DG_OK;
+    return read_line(stdin, buf, len);
 }
 
 bool cli_confirm(const char *prompt)

@@ -135,6 +135,26 @@ static void test_login_without_password_source_is_a_usage_error(void **state)
     assert_non_null(strstr(run.err, "--password-stdin"));
 }
 
+/* A password longer than the CLI reads is refused as such, not cut short
+ * (a cut password would be sent as another one); one the CLI reads but the
+ * server refuses is named too long by the server. */
+static void test_an_overlong_password_is_named_too_long(void **state)
+{
+    static char input[30002];
+
+    (void)state;
+    memset(input, 'x', 30000);
+    input[30000] = '\n';
+    CLI(input, "login", "--user", "admin", "--password-stdin");
+    assert_int_equal(run.status, 2);
+    assert_non_null(strstr(run.err, "too long"));
+    input[1050] = '\n';
+    input[1051] = '\0';
+    CLI(input, "login", "--user", "admin", "--password-stdin");
+    assert_int_not_equal(run.status, 0);
+    assert_non_null(strstr(run.err, "too long: at most 1024 bytes"));
+}
+
 static void test_login_keeps_a_private_token_and_whoami_uses_it(void **state)
 {
     char input[128];
@@ -247,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_commands_before_login_exit_4),
         cmocka_unit_test(test_bad_password_exits_4_with_json_error_on_stderr),
         cmocka_unit_test(test_login_without_password_source_is_a_usage_error),
+        cmocka_unit_test(test_an_overlong_password_is_named_too_long),
         cmocka_unit_test(test_login_keeps_a_private_token_and_whoami_uses_it),
         cmocka_unit_test(test_ping_json_reports_round_trip),
         cmocka_unit_test(test_usage_errors_exit_2),
