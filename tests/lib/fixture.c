@@ -147,7 +147,9 @@ static void spawn_serve(dgt_server *s)
 {
     static const char ready[] = "msg=\"listening\" addr=127.0.0.1:";
     int64_t deadline = dg_mono_ms() + 20000;
-    int n_before = dgt_log_count(s, ready); /* a restart appends to the same log */
+    struct stat sb;
+    /* A restart appends to the same log: read what this start writes. */
+    long start = stat(s->log, &sb) == 0 ? (long)sb.st_size : 0;
     char text[65536];
 
     s->pid = fork();
@@ -174,18 +176,14 @@ static void spawn_serve(dgt_server *s)
     track(s->pid, true);
     for (;;) {
         FILE *f = fopen(s->log, "r");
-        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-        const char *p;
+        size_t n = f && fseek(f, start, SEEK_SET) == 0 ? fread(text, 1, sizeof text - 1, f) : 0;
+        const char *last;
         int status;
 
         if (f)
             fclose(f);
         text[n] = '\0';
-        const char *last = NULL;
-        int n_ready = 0;
-        for (p = text; (p = strstr(p, ready)); p++, n_ready++)
-            last = p;
-        if (n_ready > n_before) {
+        if ((last = strstr(text, ready))) {
             s->port = atoi(last + strlen(ready));
             snprintf(s->addr, sizeof s->addr, "127.0.0.1:%d", s->port);
             return;
