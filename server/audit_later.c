@@ -16,6 +16,7 @@
 #include "dg.h"
 #include "log.h"
 #include "server.h"
+#include "writer.h"
 
 struct later_rec {
     struct later_rec *next;
@@ -162,7 +163,7 @@ void dg_audit_later_flush(dg_audit_later *q, struct dg_server *srv)
 {
     struct flush_job *f;
 
-    if (!q || q->n == 0 || q->is_flushing || dg_writer_is_readonly(srv->writer))
+    if (!q || q->n == 0 || q->is_flushing || dg_server_is_read_only(srv))
         return;
     f = dg_xcalloc(1, sizeof *f);
     f->q = q;

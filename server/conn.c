@@ -6,7 +6,7 @@
  * Invariants: freed only when the stream has closed (stream == NULL) and
  * n_inflight == 0; once is_closing is set nothing new is read or dispatched;
  * reading is paused while n_inflight >= max_in_flight; from accept to free, a
- * connection without a session is counted in srv->peers (is_unauth_counted),
+ * connection without a session is counted in the server's peers (is_unauth_counted),
  * which caps such connections per address (peers.h).
  * Runs on: the loop thread.
  */
@@ -19,12 +19,11 @@
 
 #include "clock.h"
 #include "dg.h"
-#include "dispatch.h"
-#include "feed.h"
 #include "frame.h"
 #include "log.h"
 #include "pb.h"
 #include "peers.h"
+#include "server.h"
 #include "status.h"
 #include "stream.h"
 
@@ -33,7 +32,19 @@
 #define OVERFLOW_SLOTS 64
 #define MAX_VIOLATIONS 32
 
+/* The table of open connections (one per server). */
+struct dg_conns {
+    dg_server *srv;
+    uv_stream_t *listener;
+    dg_conn_hooks hooks;
+    dg_conn *list;
+    uint32_t n, max; /* open; max_connections (capped by the open-file limit) */
+    uint64_t next_id;
+    uint64_t n_requests; /* in flight, all connections */
+};
+
 struct dg_conn {
+    dg_conns *table;
     dg_server *srv;
     dg_stream *stream; /* NULL once closed */
     uint64_t id;
@@ -45,7 +56,7 @@ struct dg_conn {
     bool is_checking_password; /* a Login or ChangePassword is being hashed */
     bool is_closing;
     bool is_over_capacity;
-    bool is_unauth_counted; /* counted in srv->peers as not logged in */
+    bool is_unauth_counted; /* counted in the server's peers as not logged in */
     bool is_refused;        /* over its address's cap: told why after the handshake, closed */
     bool is_paused;         /* by us: too many requests in flight, or draining */
     unsigned n_inflight;
@@ -67,21 +78,21 @@ static void conn_close(dg_conn *c, bool graceful)
 
 static void conn_free(dg_conn *c)
 {
-    dg_server *srv = c->srv;
+    dg_conns *cs = c->table;
 
     dg_assert(!c->stream && c->n_inflight == 0);
     if (c->prev)
         c->prev->next = c->next;
     else
-        srv->conns = c->next;
+        cs->list = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv->n_conns--;
-    if (srv->feed)
-        dg_feed_conn_gone(srv->feed, c);
+    cs->n--;
+    if (cs->hooks.on_gone)
+        cs->hooks.on_gone(c, cs->hooks.ud);
     dg_conn_unbind_session(c);
     if (c->is_unauth_counted)
-        dg_peers_remove_unauth(srv->peers, c->peer_ip);
+        dg_peers_remove_unauth(dg_server_peers(c->srv), c->peer_ip);
     dg_buf_fini(&c->out);
     dg_buf_fini(&c->cork);
     free(c);
@@ -105,7 +116,7 @@ static void pack_exhausted(dg_conn *c, Dangan__V1__Frame *f, Dangan__V1__Status 
     f->response->status = st;
     f->response->body_case = DANGAN__V1__RESPONSE__BODY__NOT_SET;
     dg_buf_reset(&c->out);
-    rc = dg_pb_pack_frame(f, c->srv->cfg.max_frame_after_login, &c->out);
+    rc = dg_pb_pack_frame(f, dg_server_config(c->srv)->max_frame_after_login, &c->out);
     dg_assert(rc == DG_OK);
 }
 
@@ -115,7 +126,7 @@ static void send_response(dg_conn *c, Dangan__V1__Response *resp)
 {
     Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
     Dangan__V1__Status st = DANGAN__V1__STATUS__INIT;
-    const dg_config *cfg = &c->srv->cfg;
+    const dg_config *cfg = dg_server_config(c->srv);
     size_t cap = (size_t)cfg->write_high_water + cfg->max_frame_after_login;
 
     if (!c->stream || c->is_closing)
@@ -168,12 +179,12 @@ void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
     f.kind_case = DANGAN__V1__FRAME__KIND_EVENT;
     f.event = ev;
     if (c->is_corked) { /* one TLS record and one write for the whole batch */
-        (void)dg_pb_pack_frame(&f, c->srv->cfg.max_frame_after_login, &c->cork);
+        (void)dg_pb_pack_frame(&f, dg_server_config(c->srv)->max_frame_after_login, &c->cork);
         return;
     }
     dg_buf_reset(&c->out);
     /* an event is a few hundred bytes: far below any frame limit */
-    if (dg_pb_pack_frame(&f, c->srv->cfg.max_frame_after_login, &c->out) != DG_OK)
+    if (dg_pb_pack_frame(&f, dg_server_config(c->srv)->max_frame_after_login, &c->out) != DG_OK)
         return;
     if (dg_stream_send(c->stream, dg_buf_head(&c->out), dg_buf_avail(&c->out)) != DG_OK)
         conn_close(c, false);
@@ -249,14 +260,14 @@ static void request_finished(dg_conn *c)
 
     dg_assert(c->n_inflight > 0);
     c->n_inflight--;
-    srv->n_requests--;
+    c->table->n_requests--;
     if (!c->stream) {
         if (c->n_inflight == 0)
             conn_free(c);
         return;
     }
-    if (c->is_paused && !c->is_closing && !srv->is_draining &&
-        c->n_inflight < srv->cfg.max_in_flight) {
+    if (c->is_paused && !c->is_closing && !dg_server_is_draining(srv) &&
+        c->n_inflight < dg_server_config(srv)->max_in_flight) {
         c->is_paused = false;
         dg_stream_resume(c->stream);
     }
@@ -337,7 +348,7 @@ void *dg_req_alloc(dg_req *req, size_t n)
         return p;
     if (!req->is_over_budget)
         dg_log_warn("conn", "action=%s msg=\"reply over the request's memory budget\" mib=%u",
-                    req->action, (unsigned)req->srv->cfg.request_memory_mib);
+                    req->action, (unsigned)dg_server_config(req->srv)->request_memory_mib);
     req->is_over_budget = true;
     if (!(p = dg_arena_calloc_overdraft(req->arena, n))) {
         dg_log_error("conn", "action=%s msg=\"out of memory building a reply\" bytes=%zu",
@@ -435,11 +446,11 @@ void dg_conn_bind_session(dg_conn *c, dg_session *s)
     c->session = s;
     c->session_end = NULL;
     if (c->is_unauth_counted) {
-        dg_peers_remove_unauth(c->srv->peers, c->peer_ip);
+        dg_peers_remove_unauth(dg_server_peers(c->srv), c->peer_ip);
         c->is_unauth_counted = false;
     }
     if (c->stream)
-        dg_stream_set_frame_limit(c->stream, c->srv->cfg.max_frame_after_login);
+        dg_stream_set_frame_limit(c->stream, dg_server_config(c->srv)->max_frame_after_login);
 }
 
 void dg_conn_end_session(dg_conn *c, const char *reason)
@@ -457,13 +468,13 @@ void dg_conn_unbind_session(dg_conn *c)
 {
     if (!c->session)
         return;
-    dg_session_unref(c->srv->sessions, c->session);
+    dg_session_unref(dg_server_sessions(c->srv), c->session);
     c->session = NULL;
     if (c->stream)
         dg_stream_set_frame_limit(c->stream, DG_FRAME_MAX_BEFORE_LOGIN);
     if (c->stream && !c->is_closing) {
         /* Counted again, never refused: the cap is for new connections. */
-        (void)dg_peers_add_unauth(c->srv->peers, c->peer_ip);
+        (void)dg_peers_add_unauth(dg_server_peers(c->srv), c->peer_ip);
         c->is_unauth_counted = true;
     }
 }
@@ -472,6 +483,7 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
 {
     dg_conn *c = ud;
     dg_server *srv = c->srv;
+    const dg_config *cfg = dg_server_config(srv);
     char why[256];
     Dangan__V1__Frame *f;
     dg_req *req;
@@ -516,7 +528,7 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
         return DG_OK;
     }
     /* Decoding is done: the rest of the budget is for reading and building the reply. */
-    dg_arena_set_budget(a, dg_arena_used(a) + (size_t)srv->cfg.request_memory_mib * 1024 * 1024);
+    dg_arena_set_budget(a, dg_arena_used(a) + (size_t)cfg->request_memory_mib * 1024 * 1024);
     req = dg_xcalloc(1, sizeof *req);
     req->conn = c;
     req->srv = srv;
@@ -528,9 +540,9 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
     dangan__v1__response__init(&req->resp);
     dangan__v1__status__init(&req->status);
     c->n_inflight++;
-    srv->n_requests++;
-    dg_dispatch(req);
-    if (c->n_inflight >= srv->cfg.max_in_flight || srv->is_draining) {
+    c->table->n_requests++;
+    c->table->hooks.on_request(req, c->table->hooks.ud);
+    if (c->n_inflight >= cfg->max_in_flight || dg_server_is_draining(srv)) {
         c->is_paused = true;
         return DG_EAGAIN;
     }
@@ -540,7 +552,7 @@ static int on_frame(dg_stream *s, const uint8_t *p, uint32_t len, void *ud)
 static void on_ready(dg_stream *s, void *ud)
 {
     dg_conn *c = ud;
-    uint32_t cap = c->srv->cfg.max_unauth_per_address;
+    uint32_t cap = dg_server_config(c->srv)->max_unauth_per_address;
     char msg[200];
 
     dg_log_debug("conn", "conn=%llu peer=%s action=handshake msg=\"TLS established\" suite=%s",
@@ -548,7 +560,7 @@ static void on_ready(dg_stream *s, void *ud)
     if (!c->is_refused)
         return;
     /* Others of the address may have logged in during the handshake. */
-    if (dg_peers_n_unauth(c->srv->peers, c->peer_ip) <= cap) {
+    if (dg_peers_n_unauth(dg_server_peers(c->srv), c->peer_ip) <= cap) {
         c->is_refused = false;
         return;
     }
@@ -580,7 +592,8 @@ static void on_error(dg_stream *s, int rc, void *ud)
     default:
         /* A scan fails one handshake per connection: those are summarised. */
         if (dg_stream_is_ready(s) ||
-            dg_peers_may_warn(c->srv->peers, DG_PEER_HANDSHAKE_FAILED, c->peer_ip, dg_mono_ms()))
+            dg_peers_may_warn(dg_server_peers(c->srv), DG_PEER_HANDSHAKE_FAILED, c->peer_ip,
+                              dg_mono_ms()))
             dg_log_warn("conn", "conn=%llu peer=%s user=%s action=%s msg=\"%s\"",
                         (unsigned long long)c->id, c->peer, user_of(c),
                         dg_stream_is_ready(s) ? "io" : "handshake", dg_stream_errmsg(s));
@@ -595,8 +608,8 @@ static void on_drain(dg_stream *s, void *ud)
     dg_conn *c = ud;
 
     DG_UNUSED(s);
-    if (c->srv->feed)
-        dg_feed_conn_drained(c->srv->feed, c);
+    if (c->table->hooks.on_drained)
+        c->table->hooks.on_drained(c, c->table->hooks.ud);
 }
 
 static void on_closed(dg_stream *s, void *ud)
@@ -640,20 +653,20 @@ static void socket_peer_ip(uv_tcp_t *t, char *out, size_t len)
 }
 
 /* Over the hard cap: take the connection off the backlog and drop it. */
-static void refuse_connection(dg_server *srv)
+static void refuse_connection(dg_conns *cs)
 {
     uv_tcp_t *t = dg_xmalloc(sizeof *t);
     char ip[64] = "";
 
-    uv_tcp_init(&srv->loop, t);
-    if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)t) == 0) /* closing either way */
+    uv_tcp_init(dg_server_loop(cs->srv), t);
+    if (uv_accept(cs->listener, (uv_stream_t *)t) == 0) /* closing either way */
         socket_peer_ip(t, ip, sizeof ip);
     uv_close((uv_handle_t *)t, refused_closed_cb);
-    if (dg_peers_may_warn(srv->peers, DG_PEER_REFUSED, ip, dg_mono_ms()))
+    if (dg_peers_may_warn(dg_server_peers(cs->srv), DG_PEER_REFUSED, ip, dg_mono_ms()))
         dg_log_warn("conn",
                     "peer=%s action=accept msg=\"connection refused: server full\" "
                     "connections=%u",
-                    ip[0] ? ip : "-", (unsigned)srv->n_conns);
+                    ip[0] ? ip : "-", (unsigned)cs->n);
 }
 
 /* "ip" from "ip:port" or "[ip6]:port". */
@@ -677,50 +690,53 @@ static void split_peer_ip(dg_conn *c)
 static bool admit_unauth(dg_conn *c)
 {
     dg_server *srv = c->srv;
-    enum dg_peer_verdict v = dg_peers_add_unauth(srv->peers, c->peer_ip);
+    enum dg_peer_verdict v = dg_peers_add_unauth(dg_server_peers(srv), c->peer_ip);
 
     c->is_unauth_counted = true;
     if (v == DG_PEER_ACCEPT)
         return true;
     c->is_refused = true;
-    if (dg_peers_may_warn(srv->peers, DG_PEER_REFUSED, c->peer_ip, dg_mono_ms()))
+    if (dg_peers_may_warn(dg_server_peers(srv), DG_PEER_REFUSED, c->peer_ip, dg_mono_ms()))
         dg_log_warn("conn",
                     "conn=%llu peer=%s action=accept msg=\"too many connections from this "
                     "address are not logged in; %s\" unauthenticated=%u limit=%u",
                     (unsigned long long)c->id, c->peer,
                     v == DG_PEER_REFUSE ? "telling it after the handshake" : "closing it now",
-                    (unsigned)dg_peers_n_unauth(srv->peers, c->peer_ip),
-                    (unsigned)srv->cfg.max_unauth_per_address);
+                    (unsigned)dg_peers_n_unauth(dg_server_peers(srv), c->peer_ip),
+                    (unsigned)dg_server_config(srv)->max_unauth_per_address);
     return v == DG_PEER_REFUSE;
 }
 
-void dg_conn_accept(dg_server *srv)
+void dg_conns_accept(dg_conns *cs)
 {
+    dg_server *srv = cs->srv;
+    const dg_config *cfg = dg_server_config(srv);
     dg_conn *c;
     int rc;
 
-    if (srv->n_conns >= srv->max_connections + OVERFLOW_SLOTS) {
-        refuse_connection(srv);
+    if (cs->n >= cs->max + OVERFLOW_SLOTS) {
+        refuse_connection(cs);
         return;
     }
     c = dg_xcalloc(1, sizeof *c);
+    c->table = cs;
     c->srv = srv;
-    c->id = ++srv->next_conn_id;
+    c->id = ++cs->next_id;
     c->accepted_ms = c->last_read_ms = dg_mono_ms();
-    rc = dg_stream_new(&srv->loop, srv->tls, NULL, &conn_cbs, c, &c->stream);
+    rc = dg_stream_new(dg_server_loop(srv), dg_server_tls(srv), NULL, &conn_cbs, c, &c->stream);
     if (rc != DG_OK) {
         free(c);
-        refuse_connection(srv);
+        refuse_connection(cs);
         return;
     }
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
-    srv->n_conns++;
-    c->is_over_capacity = srv->n_conns > srv->max_connections;
-    dg_stream_set_write_marks(c->stream, srv->cfg.write_high_water, srv->cfg.write_low_water);
-    if (uv_accept((uv_stream_t *)&srv->listener, dg_stream_handle(c->stream)) != 0 ||
+    c->next = cs->list;
+    if (cs->list)
+        cs->list->prev = c;
+    cs->list = c;
+    cs->n++;
+    c->is_over_capacity = cs->n > cs->max;
+    dg_stream_set_write_marks(c->stream, cfg->write_high_water, cfg->write_low_water);
+    if (uv_accept(cs->listener, dg_stream_handle(c->stream)) != 0 ||
         dg_stream_start(c->stream) != DG_OK) {
         conn_close(c, false);
         return;
@@ -736,14 +752,15 @@ void dg_conn_accept(dg_server *srv)
 
 static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
 {
-    const dg_config *cfg = &c->srv->cfg;
+    const dg_config *cfg = dg_server_config(c->srv);
     const char *why;
 
     if (!c->stream || c->is_closing)
         return;
     if (!dg_stream_is_ready(c->stream)) {
         if (now_mono - c->accepted_ms > cfg->handshake_timeout_ms) {
-            if (dg_peers_may_warn(c->srv->peers, DG_PEER_HANDSHAKE_FAILED, c->peer_ip, now_mono))
+            if (dg_peers_may_warn(dg_server_peers(c->srv), DG_PEER_HANDSHAKE_FAILED, c->peer_ip,
+                                  now_mono))
                 dg_log_warn("conn", "conn=%llu peer=%s action=handshake msg=\"handshake timeout\"",
                             (unsigned long long)c->id, c->peer);
             conn_close(c, false);
@@ -775,20 +792,20 @@ static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
     }
 }
 
-void dg_conn_sweep_all(dg_server *srv)
+void dg_conns_sweep(dg_conns *cs)
 {
     int64_t now_mono = dg_mono_ms(), now_ms = dg_now_ms();
 
-    for (dg_conn *c = srv->conns, *next; c; c = next) {
+    for (dg_conn *c = cs->list, *next; c; c = next) {
         next = c->next; /* sweep_one may close, never free: frees happen in callbacks */
         sweep_one(c, now_mono, now_ms);
     }
-    dg_peers_report(srv->peers, now_mono, false);
+    dg_peers_report(dg_server_peers(cs->srv), now_mono, false);
 }
 
-void dg_conn_pause_all(dg_server *srv)
+void dg_conns_pause_all(dg_conns *cs)
 {
-    for (dg_conn *c = srv->conns; c; c = c->next) {
+    for (dg_conn *c = cs->list; c; c = c->next) {
         if (c->stream && !c->is_closing && !c->is_paused) {
             c->is_paused = true;
             dg_stream_pause(c->stream);
@@ -796,8 +813,39 @@ void dg_conn_pause_all(dg_server *srv)
     }
 }
 
-void dg_conn_close_all(dg_server *srv)
+void dg_conns_close_all(dg_conns *cs)
 {
-    for (dg_conn *c = srv->conns; c; c = c->next)
+    for (dg_conn *c = cs->list; c; c = c->next)
         conn_close(c, true);
+}
+
+dg_conns *dg_conns_new(dg_server *srv, uv_stream_t *listener, uint32_t max_connections,
+                       const dg_conn_hooks *hooks)
+{
+    dg_conns *cs = dg_xcalloc(1, sizeof *cs);
+
+    dg_assert(hooks->on_request);
+    cs->srv = srv;
+    cs->listener = listener;
+    cs->max = max_connections;
+    cs->hooks = *hooks;
+    return cs;
+}
+
+void dg_conns_free(dg_conns *cs)
+{
+    if (!cs)
+        return;
+    dg_assert(!cs->list);
+    free(cs);
+}
+
+uint32_t dg_conns_count(const dg_conns *cs)
+{
+    return cs->n;
+}
+
+uint64_t dg_conns_requests(const dg_conns *cs)
+{
+    return cs->n_requests;
 }

@@ -1,4 +1,9 @@
-/* conn.h - one client connection and the requests it has in flight.
+/* conn.h - client connections: bytes in, requests out; replies and events
+ * in, bytes out. The lowest layer of the server: it knows nothing of what
+ * requests mean, of handlers or of the change feed. Who does hands it hooks
+ * (dg_conn_hooks): each decoded request goes to on_request, which answers it
+ * exactly once (dg_req_reply, dg_req_fail); on_gone tells that a connection is
+ * going away, on_drained that its queued output fell to a mark asked for.
  *
  * A connection owns its stream and holds a reference on its session. It is
  * freed only when both its stream has closed and no request of it is in
@@ -11,10 +16,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "alloc.h"
 #include "dangan.pb-c.h"
-#include "server.h"
 #include "session.h"
+
+typedef struct dg_server dg_server; /* server.h: borrowed, opaque here */
+typedef struct dg_conn dg_conn;
+typedef struct dg_conns dg_conns;
 
 typedef struct dg_req {
     dg_conn *conn;
@@ -33,8 +43,35 @@ typedef struct dg_req {
                           * RESOURCE_EXHAUSTED, whatever is built */
 } dg_req;
 
+typedef struct dg_conn_hooks {
+    /* A decoded, not yet validated request (req->msg); the callee answers it
+     * exactly once. The connection may pause reading until it is. */
+    void (*on_request)(dg_req *req, void *ud);
+    /* The connection is about to be freed: let go of every pointer to it. May be NULL. */
+    void (*on_gone)(dg_conn *c, void *ud);
+    /* Its queued output fell to the mark of dg_conn_notify_drained. May be NULL. */
+    void (*on_drained)(dg_conn *c, void *ud);
+    void *ud;
+} dg_conn_hooks;
+
+/* The connections of a server: they accept from `listener` (borrowed), at
+ * most `max_connections` of them (a few more are told "server full"), and
+ * call `hooks` (copied). Free with dg_conns_free once every connection is
+ * gone (dg_conns_count is 0). */
+dg_conns *dg_conns_new(dg_server *srv, uv_stream_t *listener, uint32_t max_connections,
+                       const dg_conn_hooks *hooks);
+void dg_conns_free(dg_conns *cs);
 /* Accepts a pending connection from the listener. */
-void dg_conn_accept(dg_server *srv);
+void dg_conns_accept(dg_conns *cs);
+/* Timeouts and expiry for every connection (the 1 s sweep). */
+void dg_conns_sweep(dg_conns *cs);
+/* Shutdown: stop reading requests on every connection. */
+void dg_conns_pause_all(dg_conns *cs);
+/* Shutdown: close every connection gracefully. */
+void dg_conns_close_all(dg_conns *cs);
+/* Open connections; requests in flight on all of them. */
+uint32_t dg_conns_count(const dg_conns *cs);
+uint64_t dg_conns_requests(const dg_conns *cs);
 
 /* Sends req->resp with req->status (OK unless set) and frees the request and
  * its arena. Exactly once per request. */
@@ -72,8 +109,8 @@ void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint
  * write_high_water + max_frame_after_login is answered RESOURCE_EXHAUSTED
  * `reply_queue_full` instead (a client that pipelines and does not read). */
 size_t dg_conn_pending(const dg_conn *c);
-/* Tells the feed (dg_feed_conn_drained) once this connection's queued
- * output has fallen to `bytes` or below. */
+/* Calls the on_drained hook once this connection's queued output has fallen
+ * to `bytes` or below. */
 void dg_conn_notify_drained(dg_conn *c, size_t bytes);
 /* False once the connection is closing. */
 bool dg_conn_is_open(const dg_conn *c);
@@ -99,12 +136,5 @@ void dg_conn_unbind_session(dg_conn *c);
 void dg_conn_end_session(dg_conn *c, const char *reason);
 /* Why the connection's last session ended, or NULL (logged out / never logged in). */
 const char *dg_conn_session_end(const dg_conn *c);
-
-/* Timeouts and expiry for every connection (the 1 s sweep). */
-void dg_conn_sweep_all(dg_server *srv);
-/* Shutdown: stop reading requests on every connection. */
-void dg_conn_pause_all(dg_server *srv);
-/* Shutdown: close every connection gracefully. */
-void dg_conn_close_all(dg_server *srv);
 
 #endif

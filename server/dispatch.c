@@ -12,7 +12,7 @@
 
 #include "clock.h"
 #include "dg.h"
-#include "feed.h"
+#include "server.h"
 #include "h_common.h"
 #include "handlers.h"
 #include "log.h"
@@ -87,7 +87,8 @@ static bool check_session(dg_req *req, const struct route *r)
     const char *why;
 
     if (s) {
-        why = dg_session_invalid_reason(s, now, (int64_t)req->srv->cfg.session_idle_s * 1000);
+        why = dg_session_invalid_reason(s, now,
+                                        (int64_t)dg_server_config(req->srv)->session_idle_s * 1000);
     } else if (!(why = dg_conn_session_end(req->conn))) { /* never logged in, or logged out */
         dg_req_fail(req, DG_EAUTH, "login_required", "log in first");
         return false;
@@ -136,7 +137,7 @@ void dg_dispatch(dg_req *req)
                     "the server has reached its connection limit; try again shortly");
         return;
     }
-    if (req->srv->is_draining) {
+    if (dg_server_is_draining(req->srv)) {
         dg_req_retry_after(req, 2000);
         dg_req_fail(req, DG_EBUSY, "shutting_down", "the server is shutting down");
         return;

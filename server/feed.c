@@ -21,7 +21,6 @@
 #include "clock.h"
 #include "dg.h"
 #include "entity.h"
-#include "h_common.h"
 #include "h_record_pb.h"
 #include "log.h"
 #include "perm.h"
@@ -37,8 +36,6 @@
 #define RECORD_FETCH_BUDGET (16u << 20)
 #define PACK_BUDGET (64u << 20)
 #define OUTPUT_CAP (256u << 10) /* queued bytes beyond which a subscription waits */
-#define MAX_SUBS_PER_CONN 16
-#define MAX_FILTER_IDS 1000
 #define TICK_MS 200
 #define PROGRESS_MS 10000
 #define RING_ROWS 8192         /* recent changes kept for live subscriptions */
@@ -57,8 +54,6 @@
  * the ring read waited for the fan-out; 33-41 ms since it does not. */
 #define FANOUT_CHUNK 32
 #define FANOUT_PAUSE_DIVISOR 4
-
-typedef struct dg_sub dg_sub;
 
 struct dg_sub {
     dg_sub *prev, *next;
@@ -179,7 +174,7 @@ static void send_event(dg_sub *s, Dangan__V1__Event *ev, int64_t seq)
 {
     Dangan__V1__Cursor cursor = DANGAN__V1__CURSOR__INIT;
 
-    cursor.epoch = s->feed->srv->feed_epoch;
+    cursor.epoch = dg_server_feed_epoch(s->feed->srv);
     cursor.seq = (uint64_t)seq;
     ev->subscription_id = s->id;
     ev->cursor = &cursor;
@@ -252,7 +247,7 @@ static bool passes_filter(const dg_sub *s, const dg_change *c, enum dg_kind kind
 
 static Dangan__V1__UserRef *actor_ref(dg_arena *a, dg_feed *f, int64_t id)
 {
-    const dg_user_info *u = id ? dg_users_by_id(f->srv->users, id) : NULL;
+    const dg_user_info *u = id ? dg_users_by_id(dg_server_users(f->srv), id) : NULL;
     Dangan__V1__UserRef *r;
 
     if (!u || !(r = dg_arena_alloc(a, sizeof *r)))
@@ -325,7 +320,7 @@ static struct row_meta meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a
  * would see it (in place: the unmasked bytes are packed first). */
 static void pack_with_record(dg_feed *f, const dg_change_row *row, struct row_meta *m, dg_arena *a)
 {
-    dg_perm_who viewer = {0, DG_ROLE_VIEWER, f->srv->restricted_tiers};
+    dg_perm_who viewer = {0, DG_ROLE_VIEWER, dg_server_restricted_tiers(f->srv)};
 
     m->is_rec_packed = true;
     m->change_rec = pack_change(f, row, m->kind, m->rec, a, &m->change_rec_len);
@@ -367,7 +362,7 @@ static bool deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_
 {
     const dg_change *c = &row->c;
     const dg_session *sess = dg_conn_session(s->conn);
-    dg_perm_who who = {sess->user_id, sess->role, s->feed->srv->restricted_tiers};
+    dg_perm_who who = {sess->user_id, sess->role, dg_server_restricted_tiers(s->feed->srv)};
     enum dg_kind kind = m->kind;
     int64_t owner_b = m->owner_before, owner_a = m->owner_after;
     bool sees_b = m->has_before && dg_perm_sees(&who, owner_b, m->tier_before);
@@ -382,8 +377,8 @@ static bool deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_
 
         if (!bytes)
             return false;
-        dg_conn_send_change_event(s->conn, s->id, s->feed->srv->feed_epoch, (uint64_t)row->seq,
-                                  bytes, len);
+        dg_conn_send_change_event(s->conn, s->id, dg_server_feed_epoch(s->feed->srv),
+                                  (uint64_t)row->seq, bytes, len);
         s->last_sent_ms = dg_mono_ms();
     } else if (sees_b && !sees_a && passes_filter(s, c, kind, owner_b)) {
         Dangan__V1__Hidden h = DANGAN__V1__HIDDEN__INIT;
@@ -409,7 +404,7 @@ static void end_unservable(dg_sub *s)
 static bool session_ok(dg_sub *s)
 {
     dg_session *sess = dg_conn_session(s->conn);
-    int64_t idle = (int64_t)s->feed->srv->cfg.session_idle_s * 1000;
+    int64_t idle = (int64_t)dg_server_config(s->feed->srv)->session_idle_s * 1000;
 
     return sess && !dg_session_invalid_reason(sess, dg_now_ms(), idle);
 }
@@ -849,12 +844,12 @@ dg_feed *dg_feed_new(dg_server *srv, int64_t head)
 
     f->srv = srv;
     f->head = f->ring_lo = f->ring_hi = head;
-    uv_timer_init(&srv->loop, &f->tick);
+    uv_timer_init(dg_server_loop(srv), &f->tick);
     f->tick.data = f;
     uv_timer_start(&f->tick, tick_cb, TICK_MS, TICK_MS);
-    uv_timer_init(&srv->loop, &f->pace);
+    uv_timer_init(dg_server_loop(srv), &f->pace);
     f->pace.data = f;
-    uv_idle_init(&srv->loop, &f->fanout);
+    uv_idle_init(dg_server_loop(srv), &f->fanout);
     f->fanout.data = f;
     f->n_open_handles = 3;
     return f;
@@ -941,80 +936,54 @@ void dg_feed_conn_drained(dg_feed *f, dg_conn *c)
 
 /* ------------------------------------------------------------ requests */
 
-static size_t subs_of(dg_feed *f, const dg_conn *c)
+size_t dg_feed_subs_of(const dg_feed *f, const dg_conn *c)
 {
     size_t n = 0;
 
-    for (dg_sub *s = f->subs; s; s = s->next)
+    for (const dg_sub *s = f->subs; s; s = s->next)
         n += s->conn == c;
     return n;
 }
 
-void dg_h_subscribe(dg_req *req)
+dg_sub *dg_feed_subscribe(dg_feed *f, dg_conn *c, const dg_feed_filter *flt)
 {
-    const Dangan__V1__SubscribeRequest *m = req->msg->subscribe;
-    const Dangan__V1__SubscribeFilter *flt = m->filter;
-    dg_feed *f = req->srv->feed;
-    Dangan__V1__SubscribeResponse *r;
-    uint64_t epoch = req->srv->feed_epoch;
-    bool has_since = m->since != NULL;
-    uint64_t since_epoch = has_since ? m->since->epoch : 0;
-    int64_t since = has_since ? (int64_t)m->since->seq : 0; /* m is gone once answered */
-    dg_sub *s;
+    dg_sub *s = dg_xcalloc(1, sizeof *s);
 
-    if (flt && flt->n_customer_ids > MAX_FILTER_IDS)
-        dg_req_violation(req, "filter.customer_ids", "at most 1000");
-    for (size_t i = 0; flt && i < flt->n_kinds; i++)
-        if (!dg_entity_get((enum dg_kind)flt->kinds[i]))
-            dg_req_violation(req, "filter.kinds", "not a record kind");
-    if (subs_of(f, req->conn) >= MAX_SUBS_PER_CONN)
-        dg_req_violation(req, "subscribe", "at most 16 subscriptions per connection");
-    if (req->status.n_field_violations) {
-        dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s: %s",
-                    req->status.field_violations[0]->field,
-                    req->status.field_violations[0]->description);
-        return;
-    }
-    s = dg_xcalloc(1, sizeof *s);
     s->feed = f;
-    s->conn = req->conn;
+    s->conn = c;
     s->id = ++f->next_id;
     s->last_sent_ms = dg_mono_ms();
-    s->with_records = m->with_records;
+    s->with_records = flt->with_records;
     f->n_record_subs += s->with_records;
-    if (flt) {
-        s->is_mine = flt->mine;
-        for (size_t i = 0; i < flt->n_kinds; i++)
-            s->kinds |= 1u << flt->kinds[i];
-        if (flt->n_customer_ids) {
-            s->customer_ids = dg_xcalloc(flt->n_customer_ids, sizeof *s->customer_ids);
-            memcpy(s->customer_ids, flt->customer_ids,
-                   flt->n_customer_ids * sizeof *s->customer_ids);
-            s->n_customer_ids = flt->n_customer_ids;
-        }
+    s->is_mine = flt->is_mine;
+    s->kinds = flt->kinds;
+    if (flt->n_customer_ids) {
+        s->customer_ids = dg_xcalloc(flt->n_customer_ids, sizeof *s->customer_ids);
+        memcpy(s->customer_ids, flt->customer_ids, flt->n_customer_ids * sizeof *s->customer_ids);
+        s->n_customer_ids = flt->n_customer_ids;
     }
     s->next = f->subs;
     if (f->subs)
         f->subs->prev = s;
     f->subs = s;
+    return s;
+}
 
-    r = dg_req_alloc(req, sizeof *r);
-    dangan__v1__subscribe_response__init(r);
-    r->subscription_id = s->id;
-    r->head = dg_req_alloc(req, sizeof *r->head);
-    dangan__v1__cursor__init(r->head);
-    r->head->epoch = req->srv->feed_epoch;
-    r->head->seq = (uint64_t)f->head;
-    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_SUBSCRIBE;
-    req->resp.subscribe = r;
-    dg_req_reply(req); /* the answer goes out before the first event */
+uint64_t dg_feed_sub_id(const dg_sub *s)
+{
+    return s->id;
+}
 
-    if (has_since && since_epoch != epoch) {
-        end_with_resync(s, since, "epoch_changed");
-    } else if (has_since && (since < 0 || since > f->head)) {
-        end_with_resync(s, since, "cursor_ahead");
-    } else if (has_since) {
-        s->cursor = since;
+void dg_feed_start(dg_sub *s, const dg_feed_since *since)
+{
+    dg_feed *f = s->feed;
+
+    if (since && since->epoch != dg_server_feed_epoch(f->srv)) {
+        end_with_resync(s, since->seq, "epoch_changed");
+    } else if (since && (since->seq < 0 || since->seq > f->head)) {
+        end_with_resync(s, since->seq, "cursor_ahead");
+    } else if (since) {
+        s->cursor = since->seq;
         fetch_start(s);
     } else { /* from now: nothing to replay */
         s->cursor = f->head;
@@ -1023,22 +992,13 @@ void dg_h_subscribe(dg_req *req)
     }
 }
 
-void dg_h_unsubscribe(dg_req *req)
+int dg_feed_unsubscribe(dg_feed *f, const dg_conn *c, uint64_t id)
 {
-    uint64_t id = req->msg->unsubscribe->subscription_id;
-    Dangan__V1__UnsubscribeResponse *r;
-
-    for (dg_sub *s = req->srv->feed->subs; s; s = s->next) {
-        if (s->id == id && s->conn == req->conn) {
+    for (dg_sub *s = f->subs; s; s = s->next) {
+        if (s->id == id && s->conn == c) {
             sub_end(s);
-            r = dg_req_alloc(req, sizeof *r);
-            dangan__v1__unsubscribe_response__init(r);
-            req->resp.body_case = DANGAN__V1__RESPONSE__BODY_UNSUBSCRIBE;
-            req->resp.unsubscribe = r;
-            dg_req_reply(req);
-            return;
+            return DG_OK;
         }
     }
-    dg_req_fail(req, DG_ENOTFOUND, "not_found", "no subscription %llu on this connection",
-                (unsigned long long)id);
+    return DG_ENOTFOUND;
 }

@@ -158,7 +158,7 @@ dg_perm_who dg_h_who(dg_req *req)
 {
     const dg_session *s = dg_conn_session(req->conn);
 
-    return (dg_perm_who){s->user_id, s->role, req->srv->restricted_tiers};
+    return (dg_perm_who){s->user_id, s->role, dg_server_restricted_tiers(req->srv)};
 }
 
 int dg_h_audit_append_json(dg_wtx *tx, struct dg_audit_buf *a, json_t *detail)
@@ -293,7 +293,7 @@ Dangan__V1__SessionInfo *dg_h_session_info(dg_req *req, const dg_session *s)
     si->user = u;
     si->created_at_ms = s->created_at;
     si->expires_at_ms = s->expires_at;
-    si->idle_timeout_ms = req->srv->cfg.session_idle_s * 1000u;
+    si->idle_timeout_ms = dg_server_config(req->srv)->session_idle_s * 1000u;
     si->must_change_password = s->must_change_password;
     return si;
 }
@@ -321,7 +321,7 @@ void dg_h_new_session_row(dg_session_row *row, dg_req *req, int64_t user_id,
     memcpy(row->token_hash, hash, DG_TOKEN_HASH_LEN);
     row->user_id = user_id;
     row->created_at = now;
-    row->expires_at = now + (int64_t)req->srv->cfg.session_absolute_s * 1000;
+    row->expires_at = now + (int64_t)dg_server_config(req->srv)->session_absolute_s * 1000;
     snprintf(row->peer, sizeof row->peer, "%s", dg_conn_peer(req->conn));
 }
 

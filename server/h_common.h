@@ -9,6 +9,7 @@
 #include "model.h"
 #include "records.h"
 #include "perm.h"
+#include "server.h"
 #include "session.h"
 #include "store.h"
 #include "writer.h"

@@ -67,7 +67,7 @@ static char *value_text(dg_req *req, const dg_field *f, json_t *v, bool masked)
     if (!v)
         return dg_req_strdup(req, "");
     if (f && f->type == DG_F_USER && json_is_integer(v)) { /* a user id: by name, as in a Get */
-        const dg_user_info *u = dg_users_by_id(req->srv->users, json_integer_value(v));
+        const dg_user_info *u = dg_users_by_id(dg_server_users(req->srv), json_integer_value(v));
 
         if (u) {
             json_t *name = json_string(u->username);

@@ -25,6 +25,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "store.h"
+#include "throttle.h"
 #include "utf8.h"
 
 /* ------------------------------------------------------------ admission */
@@ -46,8 +47,8 @@ static int check_admit(dg_req *req, struct pw_check *pc, const char *account, in
     *wait_ms = 0;
     if (dg_conn_is_checking_password(req->conn))
         return DG_ESTATE;
-    rc = dg_throttle_admit(req->srv->throttle, account, dg_conn_peer_ip(req->conn), dg_now_ms(),
-                           &pc->ticket, wait_ms);
+    rc = dg_throttle_admit(dg_server_throttle(req->srv), account, dg_conn_peer_ip(req->conn),
+                           dg_now_ms(), &pc->ticket, wait_ms);
     if (rc == DG_OK) {
         pc->is_admitted = true;
         dg_conn_set_checking_password(req->conn, true);
@@ -64,8 +65,8 @@ static void check_settle(dg_req *req, struct pw_check *pc, const char *account,
         return;
     pc->is_admitted = false;
     dg_conn_set_checking_password(req->conn, false);
-    dg_throttle_settle(req->srv->throttle, account, dg_conn_peer_ip(req->conn), &pc->ticket,
-                       outcome, dg_now_ms());
+    dg_throttle_settle(dg_server_throttle(req->srv), account, dg_conn_peer_ip(req->conn),
+                       &pc->ticket, outcome, dg_now_ms());
 }
 
 static void fail_in_progress(dg_req *req)
@@ -140,7 +141,7 @@ static void login_denied_done(dg_job *job)
 
     /* A full disk or a read-only writer: the record waits (audit_later.h). */
     if (dg_audit_later_may(job->rc) &&
-        dg_audit_later_add(req->srv->audit_later, &l->audit.rec, job->rc) == DG_OK)
+        dg_audit_later_add(dg_server_audit_later(req->srv), &l->audit.rec, job->rc) == DG_OK)
         job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
@@ -207,7 +208,7 @@ static void login_commit_done(dg_job *job)
     if (dg_audit_later_may(job->rc)) {
         l->row.id = 0;
         l->audit.rec.entity_id = 0;
-        if (dg_audit_later_add(req->srv->audit_later, &l->audit.rec, job->rc) == DG_OK)
+        if (dg_audit_later_add(dg_server_audit_later(req->srv), &l->audit.rec, job->rc) == DG_OK)
             job->rc = DG_OK;
     }
     if (job->rc != DG_OK) {
@@ -216,7 +217,7 @@ static void login_commit_done(dg_job *job)
         return;
     }
     dg_h_session_from(&tmpl, &l->user, &l->row, dg_now_ms());
-    s = dg_sessions_add(req->srv->sessions, &tmpl);
+    s = dg_sessions_add(dg_server_sessions(req->srv), &tmpl);
     dg_conn_bind_session(req->conn, s);
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__login_response__init(r);
@@ -320,7 +321,7 @@ void dg_h_login(dg_req *req)
     }
     l = dg_xcalloc(1, sizeof *l);
     l->req = req;
-    l->dummy_hash = srv->dummy_hash;
+    l->dummy_hash = dg_server_dummy_hash(srv);
     if (dg_username_normalize(m->username, l->username) == DG_OK)
         snprintf(l->account, sizeof l->account, "%s", l->username);
     else /* cannot exist; still goes the whole way so it looks like any wrong name */
@@ -386,7 +387,7 @@ static void chpw_denied_done(dg_job *job)
     dg_req *req = c->req;
 
     if (dg_audit_later_may(job->rc) &&
-        dg_audit_later_add(req->srv->audit_later, &c->audit.rec, job->rc) == DG_OK)
+        dg_audit_later_add(dg_server_audit_later(req->srv), &c->audit.rec, job->rc) == DG_OK)
         job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
@@ -460,10 +461,10 @@ static void chpw_commit_done(dg_job *job)
         return;
     }
     /* Every other connection of this user loses its session at once. */
-    dg_sessions_revoke_user(srv->sessions, c->user_id);
+    dg_sessions_revoke_user(dg_server_sessions(srv), c->user_id);
     c->user.must_change_password = false;
     dg_h_session_from(&tmpl, &c->user, &c->row, dg_now_ms());
-    s = dg_sessions_add(srv->sessions, &tmpl);
+    s = dg_sessions_add(dg_server_sessions(srv), &tmpl);
     dg_conn_bind_session(req->conn, s);
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__change_password_response__init(r);
@@ -562,7 +563,7 @@ void dg_h_change_password(dg_req *req)
         return;
     if (!m->current_password[0])
         dg_req_violation(req, "change_password.current_password", "required");
-    if (dg_password_check_policy(m->new_password, s->username, srv->password_min_len, why,
+    if (dg_password_check_policy(m->new_password, s->username, dg_server_password_min_len(srv), why,
                                  sizeof why) != DG_OK)
         dg_req_violation(req, "change_password.new_password", why);
     else if (strcmp(m->new_password, m->current_password) == 0)
@@ -590,8 +591,9 @@ void dg_h_change_password(dg_req *req)
     }
     snprintf(c->current, sizeof c->current, "%s", m->current_password);
     snprintf(c->fresh, sizeof c->fresh, "%s", m->new_password);
-    c->params = (dg_argon2_params){srv->cfg.argon2_memory_kib, srv->cfg.argon2_iterations,
-                                   srv->cfg.argon2_lanes};
+    c->params = (dg_argon2_params){dg_server_config(srv)->argon2_memory_kib,
+                                   dg_server_config(srv)->argon2_iterations,
+                                   dg_server_config(srv)->argon2_lanes};
     c->job.run = chpw_read_run;
     c->job.done = chpw_read_done;
     if ((rc = dg_server_read(srv, &c->job)) != DG_OK) {

@@ -180,7 +180,8 @@ void dg_h_merge(dg_req *req)
     g->req = req;
     snprintf(g->username, sizeof g->username, "%s", s->username);
     snprintf(g->peer, sizeof g->peer, "%s", dg_conn_peer(req->conn));
-    g->who = (dg_actor){s->user_id, g->username, g->peer, s->role, req->srv->restricted_tiers};
+    g->who =
+        (dg_actor){s->user_id, g->username, g->peer, s->role, dg_server_restricted_tiers(req->srv)};
     g->now = dg_now_ms();
     g->keep_id = m->keep_id;
     g->drop_id = m->drop_id;

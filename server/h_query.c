@@ -134,7 +134,7 @@ static Dangan__V1__Cursor *snapshot(dg_req *req, int64_t seq)
     Dangan__V1__Cursor *c = dg_req_alloc(req, sizeof *c);
 
     dangan__v1__cursor__init(c);
-    c->epoch = req->srv->feed_epoch;
+    c->epoch = dg_server_feed_epoch(req->srv);
     c->seq = (uint64_t)seq;
     return c;
 }
@@ -382,8 +382,8 @@ static bool filter_from(dg_req *req, enum dg_kind kind, const Dangan__V1__ListFi
     if (f->owner[0]) {
         const dg_user_info *u =
             strcmp(f->owner, "me") == 0
-                ? dg_users_by_id(req->srv->users, dg_conn_session(req->conn)->user_id)
-                : dg_users_by_name(req->srv->users, f->owner);
+                ? dg_users_by_id(dg_server_users(req->srv), dg_conn_session(req->conn)->user_id)
+                : dg_users_by_name(dg_server_users(req->srv), f->owner);
 
         if (!u) {
             dg_req_violation(req, "filter.owner", "no such user");

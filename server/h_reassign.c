@@ -240,7 +240,7 @@ static void reassign_done(dg_job *job)
 static const dg_user_info *user_named(dg_req *req, const char *field, const char *name,
                                       bool may_be_disabled)
 {
-    const dg_user_info *u = dg_users_by_name(req->srv->users, name);
+    const dg_user_info *u = dg_users_by_name(dg_server_users(req->srv), name);
 
     if (!u || (u->is_disabled && !may_be_disabled)) {
         dg_req_violation(req, field, may_be_disabled ? "no such user" : "no such (enabled) user");
@@ -286,7 +286,8 @@ void dg_h_reassign(dg_req *req)
     r->req = req;
     snprintf(r->username, sizeof r->username, "%s", s->username);
     snprintf(r->peer, sizeof r->peer, "%s", dg_conn_peer(req->conn));
-    r->who = (dg_actor){s->user_id, r->username, r->peer, s->role, req->srv->restricted_tiers};
+    r->who =
+        (dg_actor){s->user_id, r->username, r->peer, s->role, dg_server_restricted_tiers(req->srv)};
     r->now = dg_now_ms();
     r->ids = m->n_customer_ids ? m->customer_ids : NULL;
     r->n_ids = m->n_customer_ids;

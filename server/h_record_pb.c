@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dg.h"
+#include "server.h"
 
 /* The storage of field `name` inside message `m`, and its descriptor. */
 static void *member(const ProtobufCMessage *m, const char *name,
@@ -104,11 +105,12 @@ static void read_field(struct in_ctx *c, const ProtobufCMessage *m, const dg_fie
         if (!*is_set)
             break;
         if (u->id)
-            info = dg_users_by_id(c->req->srv->users, u->id);
+            info = dg_users_by_id(dg_server_users(c->req->srv), u->id);
         else if (strcmp(u->username, "me") == 0)
-            info = dg_users_by_id(c->req->srv->users, dg_conn_session(c->req->conn)->user_id);
+            info = dg_users_by_id(dg_server_users(c->req->srv),
+                                  dg_conn_session(c->req->conn)->user_id);
         else
-            info = dg_users_by_name(c->req->srv->users, u->username);
+            info = dg_users_by_name(dg_server_users(c->req->srv), u->username);
         if (!info || info->is_disabled)
             violation(c, f->name, "no such (enabled) user");
         else
@@ -214,7 +216,7 @@ Dangan__V1__UserRef *dg_h_user_ref(dg_req *req, int64_t id)
     u = dg_req_alloc(req, sizeof *u);
     dangan__v1__user_ref__init(u);
     u->id = id;
-    info = dg_users_by_id(req->srv->users, id);
+    info = dg_users_by_id(dg_server_users(req->srv), id);
     u->username = info ? dg_req_strdup(req, info->username) : "";
     u->role = info ? (Dangan__V1__Role)info->role : DANGAN__V1__ROLE__ROLE_UNSPECIFIED;
     return u;

@@ -336,7 +336,8 @@ static struct rec_job *new_job(dg_req *req, size_t n_ops, enum dg_idem_request r
         j->ops[i].ref_op = -1;
     snprintf(j->username, sizeof j->username, "%s", s->username);
     snprintf(j->peer, sizeof j->peer, "%s", dg_conn_peer(req->conn));
-    j->who = (dg_actor){s->user_id, j->username, j->peer, s->role, req->srv->restricted_tiers};
+    j->who =
+        (dg_actor){s->user_id, j->username, j->peer, s->role, dg_server_restricted_tiers(req->srv)};
     j->now = dg_now_ms();
     snprintf(j->idem_key, sizeof j->idem_key, "%s", idem_key ? idem_key : "");
     j->request = request;
@@ -571,7 +572,7 @@ static void batch_done(dg_job *job)
             b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
         b->n_records = j->n_ops;
         if (dangan__v1__batch_response__get_packed_size(b) + BATCH_REPLY_SLACK >
-            req->srv->cfg.max_frame_after_login)
+            dg_server_config(req->srv)->max_frame_after_login)
             abridge(req, j, b); /* applied: say so, rather than response_too_large */
         dg_req_reply(req);
     } else if (j->failed == SIZE_MAX && dg_h_answer_idem_failure(req, job->rc, &j->m)) {

@@ -19,6 +19,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "store.h"
+#include "throttle.h"
 
 #define PROTOCOL_MAJOR 1
 #define PROTOCOL_MINOR 0
@@ -53,16 +54,16 @@ void dg_h_hello(dg_req *req)
     dangan__v1__limits__init(lim);
     dangan__v1__cursor__init(head);
     lim->max_frame_before_login = DG_FRAME_MAX_BEFORE_LOGIN;
-    lim->max_frame_after_login = srv->cfg.max_frame_after_login;
-    lim->max_in_flight = srv->cfg.max_in_flight;
-    lim->ping_interval_ms = srv->cfg.ping_interval_ms;
-    lim->idle_timeout_ms = srv->cfg.idle_timeout_ms;
-    head->epoch = srv->feed_epoch;
-    head->seq = (uint64_t)dg_feed_head(srv->feed);
+    lim->max_frame_after_login = dg_server_config(srv)->max_frame_after_login;
+    lim->max_in_flight = dg_server_config(srv)->max_in_flight;
+    lim->ping_interval_ms = dg_server_config(srv)->ping_interval_ms;
+    lim->idle_timeout_ms = dg_server_config(srv)->idle_timeout_ms;
+    head->epoch = dg_server_feed_epoch(srv);
+    head->seq = (uint64_t)dg_feed_head(dg_server_feed(srv));
     r->server_version = DANGAN_VERSION;
     r->protocol_major = PROTOCOL_MAJOR;
     r->protocol_minor = PROTOCOL_MINOR;
-    r->server_id = srv->server_id;
+    r->server_id = (char *)dg_server_id(srv);
     r->limits = lim;
     r->feed_head = head;
     dg_conn_set_hello(req->conn);
@@ -134,7 +135,7 @@ static void authn_denied_done(dg_job *job)
     dg_req *req = a->req;
 
     if (dg_audit_later_may(job->rc) &&
-        dg_audit_later_add(req->srv->audit_later, &a->audit.rec, job->rc) == DG_OK)
+        dg_audit_later_add(dg_server_audit_later(req->srv), &a->audit.rec, job->rc) == DG_OK)
         job->rc = DG_OK;
     if (job->rc != DG_OK)
         dg_log_error("auth",
@@ -164,7 +165,8 @@ static void authn_deny(struct authn *a, const char *reason)
 
     a->fail_reason = reason;
     if (strcmp(reason, "throttled") != 0)
-        dg_throttle_peer_failure(req->srv->throttle, dg_conn_peer_ip(req->conn), dg_now_ms());
+        dg_throttle_peer_failure(dg_server_throttle(req->srv), dg_conn_peer_ip(req->conn),
+                                 dg_now_ms());
     dg_h_audit_fill(&a->audit, req, a->user.id, a->user.username, "session", a->row.id, "denied",
                     dg_h_reason_detail(reason));
     a->job.run = authn_denied_run;
@@ -208,7 +210,7 @@ static void authn_commit_done(dg_job *job)
     /* As for Login (h_login.c): a full disk or a read-only writer does not
      * lock a valid session out; its audit record waits (audit_later.h). */
     if (dg_audit_later_may(job->rc) &&
-        dg_audit_later_add(req->srv->audit_later, &a->audit.rec, job->rc) == DG_OK)
+        dg_audit_later_add(dg_server_audit_later(req->srv), &a->audit.rec, job->rc) == DG_OK)
         job->rc = DG_OK;
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
@@ -221,7 +223,7 @@ static void authn_commit_done(dg_job *job)
         return;
     }
     dg_h_session_from(&tmpl, &a->user, &a->row, a->now);
-    s = dg_sessions_add(req->srv->sessions, &tmpl);
+    s = dg_sessions_add(dg_server_sessions(req->srv), &tmpl);
     s->last_active_at = a->now;
     dg_conn_bind_session(req->conn, s);
     r = dg_req_alloc(req, sizeof *r);
@@ -276,8 +278,8 @@ static void authn_read_done(dg_job *job)
     }
     a->now = dg_now_ms();
     if (!a->fail_reason)
-        a->fail_reason = row_invalid_reason(&a->row, &a->user, a->now,
-                                            (int64_t)req->srv->cfg.session_idle_s * 1000);
+        a->fail_reason = row_invalid_reason(
+            &a->row, &a->user, a->now, (int64_t)dg_server_config(req->srv)->session_idle_s * 1000);
     if (a->fail_reason)
         authn_deny(a, a->fail_reason);
     else
@@ -292,7 +294,8 @@ void dg_h_authenticate(dg_req *req)
     int rc;
 
     a->req = req;
-    wait = dg_throttle_peer_wait_ms(srv->throttle, dg_conn_peer_ip(req->conn), dg_now_ms());
+    wait =
+        dg_throttle_peer_wait_ms(dg_server_throttle(srv), dg_conn_peer_ip(req->conn), dg_now_ms());
     if (wait > 0) {
         a->retry_after_ms = wait;
         authn_deny(a, "throttled");
@@ -339,14 +342,14 @@ static void logout_done(dg_job *job)
     /* A session that was never stored (id 0, h_login.c) ends in memory;
      * its record waits with the one of its sign-in. */
     if (lo->session_id == 0 && dg_audit_later_may(job->rc) &&
-        dg_audit_later_add(req->srv->audit_later, &lo->audit.rec, job->rc) == DG_OK)
+        dg_audit_later_add(dg_server_audit_later(req->srv), &lo->audit.rec, job->rc) == DG_OK)
         job->rc = DG_OK;
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
     } else {
-        s = dg_sessions_find(req->srv->sessions, lo->hash);
+        s = dg_sessions_find(dg_server_sessions(req->srv), lo->hash);
         if (s)
-            dg_sessions_revoke(req->srv->sessions, s);
+            dg_sessions_revoke(dg_server_sessions(req->srv), s);
         dg_conn_unbind_session(req->conn);
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LOGOUT;
         req->resp.logout = dg_req_alloc(req, sizeof *req->resp.logout);

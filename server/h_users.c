@@ -227,10 +227,10 @@ static void change_done(dg_job *job)
     switch (job->rc) {
     case DG_OK:
         if (!u->is_unchanged) {
-            dg_users_put(srv->users, &u->user);
+            dg_users_put(dg_server_users(srv), &u->user);
             /* The registry drops them too: live connections are refused next request. */
             if (u->op != U_ADD)
-                dg_sessions_revoke_user(srv->sessions, u->user.id);
+                dg_sessions_revoke_user(dg_server_sessions(srv), u->user.id);
             dg_log_info("auth",
                         "user=%s action=%s target=%s msg=\"account changed\" "
                         "revoked_sessions=%d",
@@ -302,8 +302,9 @@ static void submit_with_password(struct user_change *u)
     dg_server *srv = u->req->srv;
     int rc;
 
-    u->params = (dg_argon2_params){srv->cfg.argon2_memory_kib, srv->cfg.argon2_iterations,
-                                   srv->cfg.argon2_lanes};
+    u->params = (dg_argon2_params){dg_server_config(srv)->argon2_memory_kib,
+                                   dg_server_config(srv)->argon2_iterations,
+                                   dg_server_config(srv)->argon2_lanes};
     u->job.run = hash_run;
     u->job.done = hash_done;
     if ((rc = dg_server_hash(srv, &u->job)) != DG_OK) {
@@ -370,8 +371,9 @@ void dg_h_user_add(dg_req *req)
     check_role(req, m->role);
     if (code_points(m->display_name) > DG_DISPLAY_NAME_MAX)
         dg_req_violation(req, "display_name", "at most 128 characters");
-    if (m->password[0] && dg_password_check_policy(m->password, name, req->srv->password_min_len,
-                                                   why, sizeof why) != DG_OK)
+    if (m->password[0] &&
+        dg_password_check_policy(m->password, name, dg_server_password_min_len(req->srv), why,
+                                 sizeof why) != DG_OK)
         dg_req_violation(req, "password", why);
     if (fail_if_violations(req))
         return;

@@ -6,13 +6,15 @@
 
 #include "conn.h"
 
-/* h_session.c */
+/* h_session.c: the session's life without a password check. */
 void dg_h_hello(dg_req *req);
-void dg_h_login(dg_req *req);
 void dg_h_authenticate(dg_req *req);
 void dg_h_logout(dg_req *req);
 void dg_h_ping(dg_req *req);
 void dg_h_whoami(dg_req *req);
+
+/* h_login.c: the requests that check a password (argon2id). */
+void dg_h_login(dg_req *req);
 void dg_h_change_password(dg_req *req);
 
 /* h_records.c */
@@ -22,12 +24,14 @@ void dg_h_archive(dg_req *req);
 void dg_h_restore(dg_req *req);
 void dg_h_batch(dg_req *req);
 
-/* h_query.c */
+/* h_query.c: reading records. */
 void dg_h_get(dg_req *req);
 void dg_h_list(dg_req *req);
 void dg_h_search(dg_req *req);
-void dg_h_define_field(dg_req *req);
 void dg_h_list_fields(dg_req *req);
+
+/* h_fields.c: custom fields (admins). */
+void dg_h_define_field(dg_req *req);
 
 /* h_audit.c: reading the audit log (admins and auditors). */
 void dg_h_audit_query(dg_req *req);
@@ -50,5 +54,9 @@ void dg_h_history(dg_req *req);
 
 /* h_merge.c: two files of one customer become one (managers). */
 void dg_h_merge(dg_req *req);
+
+/* h_feed.c: the change feed. */
+void dg_h_subscribe(dg_req *req);
+void dg_h_unsubscribe(dg_req *req);
 
 #endif

@@ -26,7 +26,7 @@
 #include "hex.h"
 #include "init.h"
 #include "log.h"
-#include "server.h"
+#include "serve.h"
 #include "store.h"
 
 #define MAX_SANS 60
@@ -181,7 +181,7 @@ static int cmd_serve(int argc, char **argv)
         return 2;
     }
     dg_log_set_level(cfg.log_level);
-    return dg_server_run(&cfg);
+    return dg_serve_run(&cfg);
 }
 
 /* A whole decimal number in [lo, hi], or false. */

@@ -1,13 +1,12 @@
-/* server.h - the running server: one libuv loop and everything it owns.
+/* server.h - what the running server shares with the code that serves
+ * requests: its settings, its services and the queues that run jobs.
  *
- * struct dg_server is the context every connection and handler borrows; it
- * is created and torn down only by dg_server_run. No mutable globals: all
- * state hangs off this struct. Fields are loop-thread data unless noted.
- *
- * Shutdown (SIGINT/SIGTERM): stop accepting; stop reading requests; let
- * in-flight requests and jobs finish (up to shutdown_grace_ms); close
- * connections gracefully; stop the pools and the writer (its queue drains);
- * close the database; exit 0.
+ * A dg_server is made and torn down by dg_serve_run (serve.h), which owns
+ * it. Everything else borrows it, opaquely: connections, the dispatcher, the
+ * handlers and the feed read what they need through the functions below and
+ * never change it. Services (sessions, users, throttle, feed...) are handed
+ * out as pointers; each has its own module and contract. Loop thread only,
+ * except where noted.
  */
 #ifndef DG_SERVER_H
 #define DG_SERVER_H
@@ -18,63 +17,40 @@
 #include <uv.h>
 
 #include "config.h"
-#include "model.h"
 #include "pool.h"
 #include "session.h"
-#include "throttle.h"
-#include "tls.h"
-#include "writer.h"
 
-typedef struct dg_conn dg_conn;
+typedef struct dg_server dg_server;
 
-typedef struct dg_server {
-    uv_loop_t loop;
-    dg_config cfg; /* frozen after start */
-    dg_tls_conf *tls;
-    uv_tcp_t listener;
-    uv_signal_t sigint, sigterm;
-    uv_timer_t sweep;     /* once a second: timeouts, throttle expiry */
-    uv_timer_t drain;     /* during shutdown: waits for in-flight work */
-    dg_completions *done; /* every job comes back through here */
-    dg_writer *writer;
-    dg_pool *readers;
-    dg_pool *hashers;
-    struct dg_checkpointer *checkpointer; /* checkpoint.h */
-    dg_sessions *sessions;
-    dg_throttle *throttle;
-    struct dg_peers *peers; /* per-address connection counts and log summaries (peers.h) */
-    struct dg_users *users; /* account directory (users.h) */
-    struct dg_feed *feed;   /* change notifications (feed.h) */
-    struct dg_audit_later *audit_later; /* records waiting for writes to resume */
-    char server_id[40];
-    uint64_t feed_epoch;
-    uint32_t password_min_len; /* setting password_min_length */
-    uint32_t restricted_tiers; /* setting restricted_tiers: tier bits (perm.h) */
-    uint32_t max_connections;  /* cfg value capped by RLIMIT_NOFILE */
-    /* Verified against when the user name is unknown, so the answer takes as
-     * long as for a wrong password. Read-only after start (hasher threads read it). */
-    char dummy_hash[DG_PASSWORD_HASH_MAX];
-    dg_conn *conns; /* all open connections (list owned by conn.c) */
-    uint32_t n_conns;
-    uint64_t next_conn_id;
-    uint64_t n_requests; /* requests in flight, all connections */
-    uint64_t n_jobs;     /* jobs submitted and not yet done */
-    uint64_t n_sweeps;
-    bool is_draining;
-    bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
-    int64_t drain_started_ms;
-} dg_server;
+/* Settings, frozen at start. */
+const dg_config *dg_server_config(const dg_server *srv);
+uv_loop_t *dg_server_loop(dg_server *srv);
+/* The server's identity and feed epoch (from the database, read at start). */
+const char *dg_server_id(const dg_server *srv);
+uint64_t dg_server_feed_epoch(const dg_server *srv);
+/* Policy settings of the database (settings table), read at start. */
+uint32_t dg_server_password_min_len(const dg_server *srv);
+uint32_t dg_server_restricted_tiers(const dg_server *srv); /* tier bits (perm.h) */
+/* A hash verified when a user name is unknown, so that answer takes as long
+ * as for a wrong password. Read-only after start; any thread. */
+const char *dg_server_dummy_hash(const dg_server *srv);
+/* True once a shutdown started: no new work is taken. */
+bool dg_server_is_draining(const dg_server *srv);
+/* True after a storage error made the writer refuse writes until restart. */
+bool dg_server_is_read_only(const dg_server *srv);
 
-/* Runs the server until SIGINT/SIGTERM. Returns the process exit code: 0
- * after a clean shutdown, 1 if it could not start (the reason is logged),
- * DG_EXIT_REFUSED when the start-up check found the data directory unfit
- * (check.h; nothing was written; a restart would find the same). */
-#define DG_EXIT_REFUSED 3
-int dg_server_run(const dg_config *cfg);
+/* Services: borrowed, valid while the server runs. */
+dg_sessions *dg_server_sessions(dg_server *srv);
+struct dg_throttle *dg_server_throttle(dg_server *srv);       /* throttle.h */
+struct dg_peers *dg_server_peers(dg_server *srv);             /* peers.h */
+struct dg_users *dg_server_users(dg_server *srv);             /* users.h */
+struct dg_feed *dg_server_feed(dg_server *srv);               /* feed.h */
+struct dg_audit_later *dg_server_audit_later(dg_server *srv); /* audit_later.h */
+struct dg_tls_conf *dg_server_tls(dg_server *srv);            /* tls.h */
 
 /* Submit a job to the reader pool / hasher pool / writer, counting it for
  * shutdown. DG_OK, DG_EFULL (queue at its bound; no callback), DG_EREADONLY
- * (writer after an I/O error). Loop thread. */
+ * (writer after an I/O error). */
 int dg_server_read(dg_server *srv, dg_job *job);
 int dg_server_hash(dg_server *srv, dg_job *job);
 int dg_server_write(dg_server *srv, dg_job *job);

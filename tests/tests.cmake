@@ -115,3 +115,9 @@ dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dg
 
 # I/O fault injection through dangand-faulty
 dangan_test(test_faults SOURCES tests/integration/test_faults.c LIBS dgtest dgserver LABELS integration TIMEOUT 600)
+
+# The layers point one way: no cycle in the module include graph
+add_test(NAME include_layers
+         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/include_cycles.py
+                 ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/common ${CMAKE_SOURCE_DIR}/client)
+set_tests_properties(include_layers PROPERTIES LABELS "unit" TIMEOUT 60)

@@ -94,9 +94,6 @@ typedef struct dg_bench_result {
 /* "get", "search", "update", "create". */
 const char *dg_bench_op_name(enum dg_bench_op op);
 
-/* Runs the benchmark and prints its report on stdout. Returns an exit code.
- * Main thread only (it starts and joins the workers). */
-int dg_bench_run(dg_bench_opts *o);
 /* --populate: creates o->populate customers in batches, prints what it did. */
 int dg_bench_populate(dg_bench_opts *o);
 

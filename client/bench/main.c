@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "run.h"
 #include "dg.h"
 
 static void usage(FILE *f)

@@ -1,0 +1,47 @@
+/* server_int.h - struct dg_server, for server.c (its accessors and job
+ * queues) and serve.c (which makes it, runs it and tears it down) only.
+ * Everything else sees the opaque type of server.h.
+ */
+#ifndef DG_SERVER_INT_H
+#define DG_SERVER_INT_H
+
+#include "auth.h"
+#include "server.h"
+#include "tls.h"
+#include "writer.h"
+
+struct dg_server {
+    uv_loop_t loop;
+    dg_config cfg; /* frozen after start */
+    dg_tls_conf *tls;
+    uv_tcp_t listener;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t sweep;     /* once a second: timeouts, throttle expiry, upkeep */
+    uv_timer_t drain;     /* during shutdown: waits for in-flight work */
+    dg_completions *done; /* every job comes back through here */
+    dg_writer *writer;
+    dg_pool *readers;
+    dg_pool *hashers;
+    struct dg_checkpointer *checkpointer; /* checkpoint.h */
+    struct dg_conns *conns;               /* the open connections (conn.h) */
+    dg_sessions *sessions;
+    struct dg_throttle *throttle;
+    struct dg_peers *peers; /* per-address connection counts and log summaries (peers.h) */
+    struct dg_users *users; /* account directory (users.h) */
+    struct dg_feed *feed;   /* change notifications (feed.h) */
+    struct dg_audit_later *audit_later; /* records waiting for writes to resume */
+    char server_id[40];
+    uint64_t feed_epoch;
+    uint32_t password_min_len; /* setting password_min_length */
+    uint32_t restricted_tiers; /* setting restricted_tiers: tier bits (perm.h) */
+    /* Verified against when the user name is unknown, so the answer takes as
+     * long as for a wrong password. Read-only after start (hasher threads read it). */
+    char dummy_hash[DG_PASSWORD_HASH_MAX];
+    uint64_t n_jobs; /* jobs submitted and not yet done */
+    uint64_t n_sweeps;
+    bool is_draining;
+    bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
+    int64_t drain_started_ms;
+};
+
+#endif
