@@ -1,8 +1,9 @@
 /* h_common.c - what request handlers share: audit records that own their
  * strings, refusals that are audited before they are answered, answers for
- * failed jobs, idempotency keys, session descriptions for replies.
- * Loop thread, except dg_h_audit_only_run, dg_h_audit_append_json and
- * dg_h_idem_lookup (writer thread). */
+ * failed jobs, request hashes for idempotency keys, session descriptions
+ * for replies. (Write jobs themselves: h_write.c.)
+ * Loop thread, except dg_h_audit_only_run and dg_h_audit_append_json
+ * (writer thread). */
 #include "h_common.h"
 
 #include <stdarg.h>
@@ -172,59 +173,6 @@ int dg_h_audit_append_json(dg_wtx *tx, struct dg_audit_buf *a, json_t *detail)
     return dg_audit_append(tx->store, tx->audit, &a->rec);
 }
 
-/* Whether a key stored for `stored` may answer `request`. */
-static bool idem_request_fits(enum dg_idem_request stored, enum dg_idem_request request)
-{
-    if (stored == DG_IDEM_ANY_RECORDS)
-        return request >= DG_IDEM_CREATE && request <= DG_IDEM_BATCH;
-    return stored == request;
-}
-
-int dg_h_idem_lookup(dg_wtx *tx, int64_t user_id, const char *key, const uint8_t req_hash[32],
-                     enum dg_idem_request request, size_t n_records, dg_arena *a,
-                     dg_idem_result *out, dg_mutation *m)
-{
-    int rc = dg_store_idem_get(tx->store, user_id, key, a, out);
-
-    if (rc == DG_OK && (memcmp(out->request_hash, req_hash, 32) != 0 ||
-                        !idem_request_fits(out->request, request))) {
-        m->is_key_reused = true;
-        return DG_ESTATE;
-    }
-    if (rc == DG_OK && out->n_records != n_records) {
-        /* The same request came with another number of ops: never made by us. */
-        snprintf(m->why, sizeof m->why, "%zu records stored for %zu ops", out->n_records,
-                 n_records);
-        rc = DG_ECORRUPT;
-    } else if (rc == DG_ECORRUPT) {
-        snprintf(m->why, sizeof m->why, "%s", dg_store_errmsg(tx->store));
-    }
-    if (rc == DG_ECORRUPT) {
-        m->is_result_damaged = true;
-        dg_log_warn("records",
-                    "msg=\"stored idempotency result is damaged\" user_id=%lld why=\"%s\"",
-                    (long long)user_id, m->why);
-    }
-    return rc;
-}
-
-bool dg_h_answer_idem_failure(dg_req *req, int rc, const dg_mutation *m)
-{
-    if (rc == DG_ESTATE && m->is_key_reused) {
-        dg_req_fail(req, DG_ESTATE, "idempotency_key_reused",
-                    "this idempotency key was used for a different request");
-        return true;
-    }
-    if (rc == DG_ECORRUPT && m->is_result_damaged) {
-        dg_req_fail(req, DG_ECORRUPT, "idempotency_result_damaged",
-                    "the stored answer to this idempotency key is damaged, so it cannot be "
-                    "replayed; the request was not applied again. An administrator should check "
-                    "the database (dangand check)");
-        return true;
-    }
-    return false;
-}
-
 void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
                               int64_t entity_id)
 {
@@ -235,8 +183,6 @@ void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const c
         dg_h_not_found(req, m->is_hidden, entity, entity_id, "no such customer");
     } else if (rc == DG_EDENIED) {
         dg_h_deny(req, entity, entity_id, "permission_denied", m->why);
-    } else if (dg_h_answer_idem_failure(req, rc, m)) {
-        /* answered */
     } else if (m->field[0]) {
         dg_req_violation(req, m->field, m->why);
         dg_req_fail(req, rc, rc == DG_ESTATE ? "failed_precondition" : "invalid_argument", "%s: %s",

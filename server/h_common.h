@@ -67,25 +67,11 @@ dg_perm_who dg_h_who(dg_req *req);
  * record. DG_OK, DG_ENOMEM or a store error. */
 int dg_h_audit_append_json(dg_wtx *tx, struct dg_audit_buf *a, json_t *detail);
 
-/* Writer thread: what the first request with this idempotency key
- * answered. DG_OK (a retry: *out holds the first answer, its records in
- * `a`), DG_ENOTFOUND (a new request: go on), DG_ESTATE with
- * m->is_key_reused (the key came with another request: another body, or
- * another kind of request), DG_ECORRUPT with m->is_result_damaged (the
- * stored answer is damaged, or holds other than `n_records` records - the
- * ops of this request; logged), or a store error. */
-int dg_h_idem_lookup(dg_wtx *tx, int64_t user_id, const char *key, const uint8_t req_hash[32],
-                     enum dg_idem_request request, size_t n_records, dg_arena *a,
-                     dg_idem_result *out, dg_mutation *m);
-/* Answers a failed dg_h_idem_lookup (a reused key, a damaged answer) and
- * returns true; false when `rc` and `m` are no such failure. Loop thread. */
-bool dg_h_answer_idem_failure(dg_req *req, int rc, const dg_mutation *m);
-
 /* Answers a write job that failed on its way through dg_rec_* functions:
  * a missing customer or one hidden from the caller → NOT_FOUND, the same
  * reply for both (the hidden one audited), DG_EDENIED → PERMISSION_DENIED
- * (audited), a reused idempotency key or a damaged stored answer, a refused
- * value naming its field, or a storage error. */
+ * (audited), a refused value naming its field, or a storage error. (The
+ * idempotency refusals are the write job's: h_write.h.) */
 void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const char *entity,
                               int64_t entity_id);
 

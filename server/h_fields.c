@@ -11,7 +11,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "dg.h"
-#include "h_common.h"
+#include "h_write.h"
 #include "handlers.h"
 #include "store.h"
 
@@ -49,59 +49,66 @@ Dangan__V1__CustomField *dg_h_field_to_pb(dg_req *req, const dg_custom_field *f)
 }
 
 struct define_job {
-    dg_job job;
-    dg_req *req;
+    dg_write_job w; /* first: the job */
     dg_custom_field f;
-    struct dg_audit_buf audit;
-    int64_t user_id;
 };
 
-static void define_run(dg_job *job, void *ctx)
+static int define_run(dg_write_job *w, dg_rec_ctx *c)
 {
-    struct define_job *d = (struct define_job *)job;
-    dg_wtx *tx = ctx;
+    struct define_job *d = (struct define_job *)w;
     dg_change ch;
     int64_t seq;
+    int rc = dg_store_field_define(c->tx->store, &d->f, w->who.user_id);
 
-    job->rc = dg_store_field_define(tx->store, &d->f, d->user_id);
-    if (job->rc != DG_OK)
-        return;
+    if (rc != DG_OK)
+        return rc;
     ch = (dg_change){.at = d->f.created_at,
-                     .actor_id = d->user_id,
+                     .actor_id = w->who.user_id,
                      .entity = "custom_field",
                      .entity_id = d->f.id,
                      .op = "created",
                      .version = 1,
                      .fields = "name,label,type,choices"};
-    if ((job->rc = dg_wtx_change_append(tx, &ch, &seq)) != DG_OK)
-        return;
-    d->audit.rec.entity_id = d->f.id;
-    job->rc = dg_audit_append(tx->store, tx->audit, &d->audit.rec);
+    w->audit.rec.entity_id = d->f.id;
+    return dg_wtx_change_append(c->tx, &ch, &seq);
 }
 
-static void define_done(dg_job *job)
+static json_t *define_detail(dg_write_job *w)
 {
-    struct define_job *d = (struct define_job *)job;
-    dg_req *req = d->req;
+    struct define_job *d = (struct define_job *)w;
 
-    if (job->rc == DG_EEXIST) {
-        dg_req_violation(req, "field.name", "already defined");
-        dg_req_fail(req, DG_EEXIST, "already_exists", "a custom field \"%s\" already exists",
-                    d->f.name);
-    } else if (job->rc != DG_OK) {
-        dg_h_fail_job(req, job->rc);
-    } else {
-        Dangan__V1__DefineFieldResponse *r = dg_req_alloc(req, sizeof *r);
-
-        dangan__v1__define_field_response__init(r);
-        r->field = dg_h_field_to_pb(req, &d->f);
-        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_DEFINE_FIELD;
-        req->resp.define_field = r;
-        dg_req_reply(req);
-    }
-    dg_h_audit_fini(&d->audit);
-    free(d);
+    return json_pack("{s:s,s:s}", "name", d->f.name, "type", d->f.type);
 }
+
+static void define_answer(dg_write_job *w)
+{
+    struct define_job *d = (struct define_job *)w;
+    Dangan__V1__DefineFieldResponse *r = dg_req_alloc(w->req, sizeof *r);
+
+    dangan__v1__define_field_response__init(r);
+    r->field = dg_h_field_to_pb(w->req, &d->f);
+    w->req->resp.body_case = DANGAN__V1__RESPONSE__BODY_DEFINE_FIELD;
+    w->req->resp.define_field = r;
+    dg_req_reply(w->req);
+}
+
+static void define_answer_failure(dg_write_job *w, int rc)
+{
+    if (rc == DG_EEXIST) {
+        dg_req_violation(w->req, "field.name", "already defined");
+        dg_req_fail(w->req, DG_EEXIST, "already_exists", "a custom field \"%s\" already exists",
+                    ((struct define_job *)w)->f.name);
+    } else {
+        dg_h_fail_job(w->req, rc);
+    }
+}
+
+static const dg_write_ops define_ops = {
+    .run = define_run,
+    .detail = define_detail,
+    .answer = define_answer,
+    .answer_failure = define_answer_failure,
+};
 
 static bool name_valid(const char *s)
 {
@@ -149,10 +156,8 @@ static char *join_choices(dg_req *req, const Dangan__V1__CustomField *f)
 void dg_h_define_field(dg_req *req)
 {
     const Dangan__V1__CustomField *f = req->msg->define_field->field;
-    dg_session *s = dg_conn_session(req->conn);
     struct define_job *d;
     char *choices;
-    int rc;
 
     if (!f || !name_valid(f->name))
         dg_req_violation(req, "field.name", "1-32 of a-z 0-9 _, starting with a letter");
@@ -168,20 +173,11 @@ void dg_h_define_field(dg_req *req)
         return;
     }
     d = dg_xcalloc(1, sizeof *d);
-    d->req = req;
-    d->user_id = s->user_id;
+    dg_write_job_init(&d->w, &define_ops, req, DG_IDEM_ANY_RECORDS, NULL, NULL, "custom_field", 0);
     d->f = (dg_custom_field){.name = f->name,
                              .label = f->label[0] ? f->label : f->name,
                              .type = type_names[f->type],
                              .choices = choices,
-                             .created_at = dg_now_ms()};
-    dg_h_audit_fill(&d->audit, req, s->user_id, s->username, "custom_field", 0, "ok",
-                    json_pack("{s:s,s:s}", "name", f->name, "type", type_names[f->type]));
-    d->job.run = define_run;
-    d->job.done = define_done;
-    if ((rc = dg_server_write(req->srv, &d->job)) != DG_OK) {
-        dg_h_audit_fini(&d->audit);
-        free(d);
-        dg_h_fail_job(req, rc);
-    }
+                             .created_at = d->w.now};
+    dg_write_job_submit(&d->w);
 }

@@ -15,34 +15,24 @@
 
 #include "clock.h"
 #include "dg.h"
-#include "h_common.h"
+#include "h_write.h"
 #include "handlers.h"
 #include "records.h"
 #include "users.h"
 
 #define MAX_CUSTOMERS 10000
 #define TASKS_PAGE 1000
-#define IDEM_KEY_MAX 128
 #define LIST_BUDGET (256u << 20)   /* up to MAX_CUSTOMERS full records, briefly */
 #define SCRATCH_BUDGET (64u << 20) /* one customer and a page of its tasks */
 
 struct reassign {
-    dg_job job;
-    dg_req *req;
-    dg_actor who;
-    char username[DG_USERNAME_MAX + 1];
-    char peer[DG_PEER_MAX];
-    int64_t now;
+    dg_write_job w;     /* first: the job */
     const int64_t *ids; /* chosen customers (in the request), or NULL */
     size_t n_ids;
     int64_t from_id, to_id;
     char from_name[DG_USERNAME_MAX + 1], to_name[DG_USERNAME_MAX + 1];
     bool keep_tasks;
-    char idem_key[IDEM_KEY_MAX + 1];
-    uint8_t req_hash[32];
     uint32_t n_customers, n_tasks;
-    dg_mutation m; /* the failing update, for the answer */
-    struct dg_audit_buf audit;
 };
 
 /* ------------------------------------------------------------ writer */
@@ -105,7 +95,7 @@ static int move_tasks(dg_rec_ctx *c, struct reassign *r, int64_t customer, int64
         if ((rc = dg_store_rec_list(c->tx->store, &q, c->arena, &page)) != DG_OK)
             return rc;
         for (size_t i = 0; i < page.n; i++) {
-            rc = set_user_field(c, DG_KIND_TASK, page.records[i]->id, "assignee", r->to_id, &r->m,
+            rc = set_user_field(c, DG_KIND_TASK, page.records[i]->id, "assignee", r->to_id, &r->w.m,
                                 &changed);
             if (rc != DG_OK)
                 return rc;
@@ -130,18 +120,18 @@ static int hand_over_one(dg_rec_ctx *job_ctx, struct reassign *r, int64_t id)
     rc = dg_store_rec_get(c.tx->store, DG_KIND_CUSTOMER, id, c.arena, &cust);
     if (rc == DG_ENOTFOUND ||
         (rc == DG_OK &&
-         !dg_perm_sees(&(dg_perm_who){r->who.user_id, r->who.role, r->who.restricted},
+         !dg_perm_sees(&(dg_perm_who){r->w.who.user_id, r->w.who.role, r->w.who.restricted},
                        dg_customer_owner(cust), dg_customer_tier(cust)))) {
         /* one hidden from the actor is answered as a missing one, archived
          * or not; only its attempt is audited */
-        memset(&r->m, 0, sizeof r->m);
-        r->m.is_hidden = rc == DG_OK;
+        memset(&r->w.m, 0, sizeof r->w.m);
+        r->w.m.is_hidden = rc == DG_OK;
         rc = DG_ENOTFOUND;
     }
     /* archived records do not change; restore one first to hand it over */
     if (rc == DG_OK && !cust->is_archived) {
         before = cust->v[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "owner")].i;
-        rc = set_user_field(&c, DG_KIND_CUSTOMER, id, "owner", r->to_id, &r->m, &changed);
+        rc = set_user_field(&c, DG_KIND_CUSTOMER, id, "owner", r->to_id, &r->w.m, &changed);
         r->n_customers += rc == DG_OK && changed;
         if (rc == DG_OK && !r->keep_tasks && before && before != r->to_id)
             rc = move_tasks(&c, r, id, before);
@@ -164,76 +154,77 @@ static int hand_over(dg_rec_ctx *c, struct reassign *r)
     return rc;
 }
 
-static void reassign_run(dg_job *job, void *ctx)
+static int reassign_run(dg_write_job *w, dg_rec_ctx *c)
 {
-    struct reassign *r = (struct reassign *)job;
-    dg_wtx *tx = ctx;
-    dg_rec_ctx c = {tx, tx->collator, &r->who, r->req->arena, r->now};
-    dg_idem_result first;
-    json_t *detail;
-    int rc;
+    return hand_over(c, (struct reassign *)w);
+}
 
-    if (r->idem_key[0]) {
-        rc = dg_h_idem_lookup(tx, r->who.user_id, r->idem_key, r->req_hash, DG_IDEM_REASSIGN, 0,
-                              c.arena, &first, &r->m);
-        if (rc == DG_OK) { /* a retry: the first answer */
-            r->n_customers = first.customers;
-            r->n_tasks = first.tasks;
-            job->rc = DG_OK;
-            return;
-        }
-        if (rc != DG_ENOTFOUND) {
-            job->rc = rc;
-            return;
-        }
-    }
-    if ((job->rc = hand_over(&c, r)) != DG_OK)
-        return;
-    detail = json_pack("{s:s,s:s,s:I,s:I,s:b}", "from", r->from_name, "to", r->to_name, "customers",
-                       (json_int_t)r->n_customers, "tasks", (json_int_t)r->n_tasks, "chosen",
-                       r->ids != NULL);
-    if ((job->rc = dg_h_audit_append_json(tx, &r->audit, detail)) != DG_OK)
-        return;
-    if (r->idem_key[0]) {
-        dg_idem_result done = {
-            .request = DG_IDEM_REASSIGN, .customers = r->n_customers, .tasks = r->n_tasks};
+/* A retry: the first answer's counts. */
+static int reassign_replay(dg_write_job *w, dg_rec_ctx *c, const dg_idem_result *first)
+{
+    struct reassign *r = (struct reassign *)w;
 
-        memcpy(done.request_hash, r->req_hash, sizeof done.request_hash);
-        job->rc = dg_store_idem_put(tx->store, r->who.user_id, r->idem_key, &done, r->now);
-    }
+    DG_UNUSED(c);
+    r->n_customers = first->customers;
+    r->n_tasks = first->tasks;
+    return DG_OK;
+}
+
+static json_t *reassign_detail(dg_write_job *w)
+{
+    struct reassign *r = (struct reassign *)w;
+
+    return json_pack("{s:s,s:s,s:I,s:I,s:b}", "from", r->from_name, "to", r->to_name, "customers",
+                     (json_int_t)r->n_customers, "tasks", (json_int_t)r->n_tasks, "chosen",
+                     r->ids != NULL);
+}
+
+static int reassign_remember(dg_write_job *w, dg_rec_ctx *c, dg_idem_result *out)
+{
+    struct reassign *r = (struct reassign *)w;
+
+    DG_UNUSED(c);
+    out->customers = r->n_customers;
+    out->tasks = r->n_tasks;
+    return DG_OK;
 }
 
 /* ------------------------------------------------------------ loop */
 
-static void reassign_free(struct reassign *r)
+static void reassign_answer(dg_write_job *w)
 {
-    dg_h_audit_fini(&r->audit);
-    free(r);
+    struct reassign *r = (struct reassign *)w;
+    dg_req *req = w->req;
+    Dangan__V1__ReassignResponse *res = dg_req_alloc(req, sizeof *res);
+
+    dangan__v1__reassign_response__init(res);
+    res->customers = r->n_customers;
+    res->tasks = r->n_tasks;
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_REASSIGN;
+    req->resp.reassign = res;
+    dg_req_reply(req);
 }
 
-static void reassign_done(dg_job *job)
+static void reassign_answer_failure(dg_write_job *w, int rc)
 {
-    struct reassign *r = (struct reassign *)job;
-    dg_req *req = r->req;
-    Dangan__V1__ReassignResponse *res;
+    struct reassign *r = (struct reassign *)w;
 
-    if (job->rc == DG_OK) {
-        res = dg_req_alloc(req, sizeof *res);
-        dangan__v1__reassign_response__init(res);
-        res->customers = r->n_customers;
-        res->tasks = r->n_tasks;
-        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_REASSIGN;
-        req->resp.reassign = res;
-        dg_req_reply(req);
-    } else if (job->rc == DG_ETOOBIG) {
-        dg_req_fail(req, DG_EINVAL, "too_many",
+    if (rc == DG_ETOOBIG)
+        dg_req_fail(w->req, DG_EINVAL, "too_many",
                     "%s owns more than %d customers: hand them over in parts", r->from_name,
                     MAX_CUSTOMERS);
-    } else {
-        dg_h_answer_failed_write(req, job->rc, &r->m, "customer", 0);
-    }
-    reassign_free(r);
+    else
+        dg_h_answer_failed_write(w->req, rc, &w->m, "customer", 0);
 }
+
+static const dg_write_ops reassign_ops = {
+    .run = reassign_run,
+    .replay = reassign_replay,
+    .detail = reassign_detail,
+    .remember = reassign_remember,
+    .answer = reassign_answer,
+    .answer_failure = reassign_answer_failure,
+};
 
 /* A user by name (enabled ones only, unless `may_be_disabled`), or a
  * violation of `field`. */
@@ -252,10 +243,8 @@ static const dg_user_info *user_named(dg_req *req, const char *field, const char
 void dg_h_reassign(dg_req *req)
 {
     const Dangan__V1__ReassignRequest *m = req->msg->reassign;
-    const dg_session *s = dg_conn_session(req->conn);
     const dg_user_info *from = NULL, *to = NULL;
     struct reassign *r;
-    int rc;
 
     if (m->n_customer_ids == 0 && !m->from_user[0])
         dg_req_violation(req, "customer_ids", "name customers, or from_user for all they own");
@@ -274,8 +263,7 @@ void dg_h_reassign(dg_req *req)
     to = user_named(req, "to_user", m->to_user, false);
     if (to && to->role != DG_ROLE_SALES && to->role != DG_ROLE_MANAGER && to->role != DG_ROLE_ADMIN)
         dg_req_violation(req, "to_user", "owners are sales, managers or admins");
-    if (strlen(m->idempotency_key) > IDEM_KEY_MAX)
-        dg_req_violation(req, "idempotency_key", "at most 128 bytes");
+    (void)dg_write_key_ok(req, m->idempotency_key); /* adds its violation */
     if (req->status.n_field_violations) {
         dg_req_fail(req, DG_EINVAL, "invalid_argument", "%s: %s",
                     req->status.field_violations[0]->field,
@@ -283,12 +271,6 @@ void dg_h_reassign(dg_req *req)
         return;
     }
     r = dg_xcalloc(1, sizeof *r);
-    r->req = req;
-    snprintf(r->username, sizeof r->username, "%s", s->username);
-    snprintf(r->peer, sizeof r->peer, "%s", dg_conn_peer(req->conn));
-    r->who =
-        (dg_actor){s->user_id, r->username, r->peer, s->role, dg_server_restricted_tiers(req->srv)};
-    r->now = dg_now_ms();
     r->ids = m->n_customer_ids ? m->customer_ids : NULL;
     r->n_ids = m->n_customer_ids;
     r->from_id = from ? from->id : 0;
@@ -296,14 +278,8 @@ void dg_h_reassign(dg_req *req)
     r->to_id = to->id;
     snprintf(r->to_name, sizeof r->to_name, "%s", to->username);
     r->keep_tasks = m->keep_tasks;
-    snprintf(r->idem_key, sizeof r->idem_key, "%s", m->idempotency_key);
-    if (r->idem_key[0])
-        dg_h_request_hash(req, &m->base, r->req_hash);
-    dg_h_audit_fill(&r->audit, req, s->user_id, s->username, "user", r->to_id, "ok", NULL);
-    r->job.run = reassign_run;
-    r->job.done = reassign_done;
-    if ((rc = dg_server_write(req->srv, &r->job)) != DG_OK) {
-        reassign_free(r);
-        dg_h_fail_job(req, rc);
-    }
+    /* the hand-over's own record names the new owner */
+    dg_write_job_init(&r->w, &reassign_ops, req, DG_IDEM_REASSIGN, &m->base, m->idempotency_key,
+                      "user", r->to_id);
+    dg_write_job_submit(&r->w);
 }

@@ -16,13 +16,12 @@
 
 #include "clock.h"
 #include "dg.h"
-#include "h_common.h"
 #include "h_record_pb.h"
+#include "h_write.h"
 #include "handlers.h"
 #include "log.h"
 #include "records.h"
 
-#define IDEM_KEY_MAX 128
 #define BATCH_MAX_OPS 10000
 
 enum rec_op { OP_CREATE, OP_UPDATE, OP_ARCHIVE, OP_RESTORE };
@@ -50,20 +49,10 @@ struct op {
 };
 
 struct rec_job {
-    dg_job job;
-    dg_req *req;
-    char username[DG_USERNAME_MAX + 1];
-    char peer[DG_PEER_MAX];
-    dg_actor who;
-    int64_t now;
+    dg_write_job w; /* first: the job; w.m is the op running, then the one that failed */
     struct op *ops;
     size_t n_ops;
-    size_t failed; /* index of the op that failed; SIZE_MAX: the idempotency lookup did */
-    dg_mutation m; /* the op running, then the one that failed */
-    enum dg_idem_request request;
-    char idem_key[IDEM_KEY_MAX + 1];
-    uint8_t req_hash[32];
-    bool is_replay;
+    size_t failed; /* index of the op that failed; SIZE_MAX: none ran (the lookup failed) */
 };
 
 /* ------------------------------------------------------------ the write job */
@@ -79,83 +68,69 @@ static int run_op(dg_rec_ctx *c, struct rec_job *j, size_t i)
         o->rec->v[0].i = parent->id; /* children: field 0 is customer_id */
         o->rec->customer_id = parent->id;
     }
-    memset(&j->m, 0, sizeof j->m);
+    memset(&j->w.m, 0, sizeof j->w.m);
     switch (o->op) {
     case OP_CREATE:
-        rc = dg_rec_create(c, o->rec, o->allow_duplicate, &j->m);
+        rc = dg_rec_create(c, o->rec, o->allow_duplicate, &j->w.m);
         break;
     case OP_UPDATE:
-        rc = dg_rec_update(c, o->rec, o->mask, o->n_mask, o->expected_version, &j->m);
+        rc = dg_rec_update(c, o->rec, o->mask, o->n_mask, o->expected_version, &j->w.m);
         break;
     case OP_ARCHIVE:
     case OP_RESTORE:
-        rc =
-            dg_rec_set_archived(c, o->kind, o->id, o->expected_version, o->op == OP_ARCHIVE, &j->m);
+        rc = dg_rec_set_archived(c, o->kind, o->id, o->expected_version, o->op == OP_ARCHIVE,
+                                 &j->w.m);
         break;
     }
-    o->m = (struct op_result){j->m.record, j->m.seq};
+    o->m = (struct op_result){j->w.m.record, j->w.m.seq};
     return rc;
 }
 
-/* Stores what the ops produced under the job's idempotency key. */
-static int remember(dg_rec_ctx *c, struct rec_job *j)
+static int rec_run(dg_write_job *w, dg_rec_ctx *c)
 {
-    dg_idem_result r = {.request = j->request, .n_records = j->n_ops};
+    struct rec_job *j = (struct rec_job *)w;
+    int rc;
+
+    for (j->failed = 0; j->failed < j->n_ops; j->failed++)
+        if ((rc = run_op(c, j, j->failed)) != DG_OK)
+            return rc;
+    return DG_OK;
+}
+
+/* What a retry gets: the records the ops produced. */
+static int rec_remember(dg_write_job *w, dg_rec_ctx *c, dg_idem_result *out)
+{
+    struct rec_job *j = (struct rec_job *)w;
     dg_idem_ref *refs = dg_arena_calloc(c->arena, j->n_ops, sizeof *refs);
 
     if (!refs)
         return DG_ENOMEM;
     for (size_t i = 0; i < j->n_ops; i++)
         refs[i] = (dg_idem_ref){j->ops[i].m.record->kind, j->ops[i].m.record->id};
-    r.records = refs;
-    memcpy(r.request_hash, j->req_hash, sizeof r.request_hash);
-    return dg_store_idem_put(c->tx->store, j->who.user_id, j->idem_key, &r, j->now);
+    out->records = refs;
+    return DG_OK;
 }
 
 /* A retry: the records the first attempt produced, as they are now. The
  * lookup checked that there is one per op. */
-static int replay(dg_rec_ctx *c, struct rec_job *j, const dg_idem_result *first)
+static int rec_replay(dg_write_job *w, dg_rec_ctx *c, const dg_idem_result *first)
 {
+    struct rec_job *j = (struct rec_job *)w;
+
     for (size_t i = 0; i < j->n_ops; i++) {
         int rc = dg_store_rec_get(c->tx->store, first->records[i].kind, first->records[i].id,
                                   c->arena, &j->ops[i].m.record);
 
         if (rc == DG_ENOTFOUND) { /* records are archived, never deleted */
-            snprintf(j->m.why, sizeof j->m.why, "op %zu: %s %lld is gone", i,
+            snprintf(w->m.why, sizeof w->m.why, "op %zu: %s %lld is gone", i,
                      dg_entity_get(first->records[i].kind)->name, (long long)first->records[i].id);
-            j->m.is_result_damaged = true;
+            w->m.is_result_damaged = true;
             rc = DG_ECORRUPT;
         }
         if (rc != DG_OK)
             return rc;
     }
-    j->is_replay = true;
     return DG_OK;
-}
-
-static void rec_run(dg_job *job, void *ctx)
-{
-    struct rec_job *j = (struct rec_job *)job;
-    dg_wtx *tx = ctx;
-    dg_rec_ctx c = {tx, tx->collator, &j->who, j->req->arena, j->now};
-    dg_idem_result first;
-    int rc = DG_OK;
-
-    if (j->idem_key[0]) {
-        rc = dg_h_idem_lookup(tx, j->who.user_id, j->idem_key, j->req_hash, j->request, j->n_ops,
-                              c.arena, &first, &j->m);
-        if (rc != DG_ENOTFOUND) {
-            job->rc = rc == DG_OK ? replay(&c, j, &first) : rc;
-            j->failed = SIZE_MAX;
-            return;
-        }
-    }
-    for (j->failed = 0; j->failed < j->n_ops; j->failed++)
-        if ((rc = run_op(&c, j, j->failed)) != DG_OK)
-            break;
-    if (rc == DG_OK && j->idem_key[0])
-        rc = remember(&c, j);
-    job->rc = rc;
 }
 
 /* ------------------------------------------------------------ answers */
@@ -306,64 +281,52 @@ static void answer_failure(dg_req *req, const struct op *o, const dg_mutation *m
     }
 }
 
-static void single_done(dg_job *job)
+static void single_answer(dg_write_job *w)
 {
-    struct rec_job *j = (struct rec_job *)job;
-    dg_req *req = j->req;
-    struct op *o = &j->ops[0];
+    struct op *o = &((struct rec_job *)w)->ops[0];
 
-    if (job->rc == DG_OK) {
-        set_body(req, o->op, o->m.record);
-        dg_req_reply(req);
-    } else if (j->failed == SIZE_MAX && dg_h_answer_idem_failure(req, job->rc, &j->m)) {
-        /* a reused key, or a damaged stored answer */
-    } else {
-        answer_failure(req, o, &j->m, job->rc, "record.", false);
-    }
-    free(j);
+    set_body(w->req, o->op, o->m.record);
+    dg_req_reply(w->req);
 }
 
-static struct rec_job *new_job(dg_req *req, size_t n_ops, enum dg_idem_request request,
+static void single_answer_failure(dg_write_job *w, int rc)
+{
+    answer_failure(w->req, &((struct rec_job *)w)->ops[0], &w->m, rc, "record.", false);
+}
+
+static const dg_write_ops single_ops = {
+    .run = rec_run,
+    .replay = rec_replay,
+    .remember = rec_remember,
+    .answer = single_answer,
+    .answer_failure = single_answer_failure,
+};
+
+/* A job of n_ops ops for `body` (its idempotency key already checked). */
+static struct rec_job *new_job(dg_req *req, const dg_write_ops *ops, size_t n_ops,
+                               enum dg_idem_request request, const ProtobufCMessage *body,
                                const char *idem_key)
 {
-    dg_session *s = dg_conn_session(req->conn);
     struct rec_job *j = dg_xcalloc(1, sizeof *j);
 
-    j->req = req;
     j->ops = dg_req_alloc(req, n_ops * sizeof *j->ops);
     j->n_ops = n_ops;
+    j->failed = SIZE_MAX;
     for (size_t i = 0; i < n_ops; i++)
         j->ops[i].ref_op = -1;
-    snprintf(j->username, sizeof j->username, "%s", s->username);
-    snprintf(j->peer, sizeof j->peer, "%s", dg_conn_peer(req->conn));
-    j->who =
-        (dg_actor){s->user_id, j->username, j->peer, s->role, dg_server_restricted_tiers(req->srv)};
-    j->now = dg_now_ms();
-    snprintf(j->idem_key, sizeof j->idem_key, "%s", idem_key ? idem_key : "");
-    j->request = request;
-    j->job.run = rec_run;
+    /* each record is audited by records.c: no record of the request itself */
+    dg_write_job_init(&j->w, ops, req, request, body, idem_key, NULL, 0);
+    j->w.n_records = n_ops;
     return j;
 }
 
 static bool check_idem_key(dg_req *req, const char *key)
 {
-    if (strlen(key) > IDEM_KEY_MAX) {
-        dg_req_violation(req, "idempotency_key", "at most 128 bytes");
+    if (!dg_write_key_ok(req, key)) {
         dg_req_fail(req, DG_EINVAL, "invalid_argument", "idempotency_key is too long");
         return false;
     }
     return true;
-}
-
-static void submit(dg_req *req, struct rec_job *j, void (*done)(dg_job *))
-{
-    int rc;
-
-    j->job.done = done;
-    if ((rc = dg_server_write(req->srv, &j->job)) != DG_OK) {
-        free(j);
-        dg_h_fail_job(req, rc);
-    }
 }
 
 /* ------------------------------------------------------------ validation */
@@ -484,16 +447,14 @@ static void refuse_invalid(dg_req *req, int rc)
 /* ------------------------------------------------------------ single-op handlers */
 
 /* Submits a prepared single-op job, or refuses the request if preparing it failed. */
-static void single(dg_req *req, const ProtobufCMessage *body, struct rec_job *j, int rc)
+static void single(dg_req *req, struct rec_job *j, int rc)
 {
     if (rc != DG_OK) {
         free(j);
         refuse_invalid(req, rc);
         return;
     }
-    if (j->idem_key[0])
-        dg_h_request_hash(req, body, j->req_hash);
-    submit(req, j, single_done);
+    dg_write_job_submit(&j->w);
 }
 
 void dg_h_create(dg_req *req)
@@ -503,8 +464,8 @@ void dg_h_create(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, DG_IDEM_CREATE, m->idempotency_key);
-    single(req, &m->base, j, prepare_create(req, m, "", &j->ops[0], 0));
+    j = new_job(req, &single_ops, 1, DG_IDEM_CREATE, &m->base, m->idempotency_key);
+    single(req, j, prepare_create(req, m, "", &j->ops[0], 0));
 }
 
 void dg_h_update(dg_req *req)
@@ -514,8 +475,8 @@ void dg_h_update(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, DG_IDEM_UPDATE, m->idempotency_key);
-    single(req, &m->base, j, prepare_update(req, m, "", &j->ops[0]));
+    j = new_job(req, &single_ops, 1, DG_IDEM_UPDATE, &m->base, m->idempotency_key);
+    single(req, j, prepare_update(req, m, "", &j->ops[0]));
 }
 
 void dg_h_archive(dg_req *req)
@@ -525,9 +486,8 @@ void dg_h_archive(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, DG_IDEM_ARCHIVE, m->idempotency_key);
-    single(req, &m->base, j,
-           prepare_archive(req, m->kind, m->id, m->expected_version, true, "", &j->ops[0]));
+    j = new_job(req, &single_ops, 1, DG_IDEM_ARCHIVE, &m->base, m->idempotency_key);
+    single(req, j, prepare_archive(req, m->kind, m->id, m->expected_version, true, "", &j->ops[0]));
 }
 
 void dg_h_restore(dg_req *req)
@@ -537,8 +497,8 @@ void dg_h_restore(dg_req *req)
 
     if (!check_idem_key(req, m->idempotency_key))
         return;
-    j = new_job(req, 1, DG_IDEM_RESTORE, m->idempotency_key);
-    single(req, &m->base, j,
+    j = new_job(req, &single_ops, 1, DG_IDEM_RESTORE, &m->base, m->idempotency_key);
+    single(req, j,
            prepare_archive(req, m->kind, m->id, m->expected_version, false, "", &j->ops[0]));
 }
 
@@ -556,39 +516,59 @@ static void abridge(dg_req *req, const struct rec_job *j, Dangan__V1__BatchRespo
     b->records_abridged = true;
 }
 
-static void batch_done(dg_job *job)
+/* The BatchResponse of `req`, empty. */
+static Dangan__V1__BatchResponse *batch_body(dg_req *req)
 {
-    struct rec_job *j = (struct rec_job *)job;
-    dg_req *req = j->req;
     Dangan__V1__BatchResponse *b = dg_req_alloc(req, sizeof *b);
-    char prefix[32];
 
     dangan__v1__batch_response__init(b);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_BATCH;
     req->resp.batch = b;
-    if (job->rc == DG_OK) {
-        b->records = dg_req_alloc(req, j->n_ops * sizeof *b->records);
-        for (size_t i = 0; i < j->n_ops; i++)
-            b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
-        b->n_records = j->n_ops;
-        if (dangan__v1__batch_response__get_packed_size(b) + BATCH_REPLY_SLACK >
-            dg_server_config(req->srv)->max_frame_after_login)
-            abridge(req, j, b); /* applied: say so, rather than response_too_large */
-        dg_req_reply(req);
-    } else if (j->failed == SIZE_MAX && dg_h_answer_idem_failure(req, job->rc, &j->m)) {
-        /* a reused key, or a damaged stored answer */
-    } else if (j->failed < j->n_ops) {
-        snprintf(prefix, sizeof prefix, "ops[%zu].", j->failed);
-        b->failed_op = (uint32_t)j->failed;
-        dg_log_debug("records", "action=%s msg=\"batch rolled back\" failed_op=%zu", req->action,
-                     j->failed);
-        req->has_error_body = true;
-        answer_failure(req, &j->ops[j->failed], &j->m, job->rc, prefix, true);
-    } else {
-        dg_h_fail_job(req, job->rc);
-    }
-    free(j);
+    return b;
 }
+
+static void batch_answer(dg_write_job *w)
+{
+    struct rec_job *j = (struct rec_job *)w;
+    dg_req *req = w->req;
+    Dangan__V1__BatchResponse *b = batch_body(req);
+
+    b->records = dg_req_alloc(req, j->n_ops * sizeof *b->records);
+    for (size_t i = 0; i < j->n_ops; i++)
+        b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
+    b->n_records = j->n_ops;
+    if (dangan__v1__batch_response__get_packed_size(b) + BATCH_REPLY_SLACK >
+        dg_server_config(req->srv)->max_frame_after_login)
+        abridge(req, j, b); /* applied: say so, rather than response_too_large */
+    dg_req_reply(req);
+}
+
+static void batch_answer_failure(dg_write_job *w, int rc)
+{
+    struct rec_job *j = (struct rec_job *)w;
+    dg_req *req = w->req;
+    Dangan__V1__BatchResponse *b = batch_body(req);
+    char prefix[32];
+
+    if (j->failed >= j->n_ops) {
+        dg_h_fail_job(req, rc);
+        return;
+    }
+    snprintf(prefix, sizeof prefix, "ops[%zu].", j->failed);
+    b->failed_op = (uint32_t)j->failed;
+    dg_log_debug("records", "action=%s msg=\"batch rolled back\" failed_op=%zu", req->action,
+                 j->failed);
+    req->has_error_body = true;
+    answer_failure(req, &j->ops[j->failed], &w->m, rc, prefix, true);
+}
+
+static const dg_write_ops batch_ops = {
+    .run = rec_run,
+    .replay = rec_replay,
+    .remember = rec_remember,
+    .answer = batch_answer,
+    .answer_failure = batch_answer_failure,
+};
 
 static int prepare_batch_op(dg_req *req, const Dangan__V1__BatchOp *b, size_t i, struct op *ops)
 {
@@ -634,24 +614,17 @@ void dg_h_batch(dg_req *req)
         dg_req_fail(req, DG_EINVAL, "invalid_argument", "a batch holds 1 to 10000 ops");
         return;
     }
-    j = new_job(req, m->n_ops, DG_IDEM_BATCH, m->idempotency_key);
+    j = new_job(req, &batch_ops, m->n_ops, DG_IDEM_BATCH, &m->base, m->idempotency_key);
     for (size_t i = 0; i < m->n_ops; i++) {
         int rc = prepare_batch_op(req, m->ops[i], i, j->ops);
 
         if (rc != DG_OK) {
-            Dangan__V1__BatchResponse *b = dg_req_alloc(req, sizeof *b);
-
             free(j);
-            dangan__v1__batch_response__init(b);
-            b->failed_op = (uint32_t)i;
-            req->resp.body_case = DANGAN__V1__RESPONSE__BODY_BATCH;
-            req->resp.batch = b;
+            batch_body(req)->failed_op = (uint32_t)i;
             req->has_error_body = true;
             refuse_invalid(req, rc);
             return;
         }
     }
-    if (j->idem_key[0])
-        dg_h_request_hash(req, &m->base, j->req_hash);
-    submit(req, j, batch_done);
+    dg_write_job_submit(&j->w);
 }

@@ -16,7 +16,7 @@
 
 #include "auth.h"
 #include "dg.h"
-#include "h_common.h"
+#include "h_write.h"
 #include "handlers.h"
 #include "log.h"
 #include "users.h"
@@ -26,11 +26,10 @@
 enum user_op { U_ADD, U_SET_ROLE, U_SET_DISABLED, U_RESET_PASSWORD };
 
 struct user_change {
-    dg_job job;
+    dg_write_job w; /* first: the job (before it, the hashing job) */
     dg_req *req;
     enum user_op op;
-    int64_t actor_id;
-    char username[DG_USERNAME_MAX + 1];
+    char username[DG_USERNAME_MAX + 1]; /* the account changed */
     char display_name[DG_DISPLAY_NAME_MAX * 4 + 1];
     enum dg_role role;
     bool is_disabled;
@@ -42,14 +41,13 @@ struct user_change {
     dg_user before, user; /* user: as committed */
     bool is_unchanged;
     int n_revoked;
-    struct dg_audit_buf audit; /* its detail is built on the writer thread */
 };
 
 static void change_free(struct user_change *u)
 {
     dg_wipe(u->password, sizeof u->password);
     dg_wipe(u->hash, sizeof u->hash);
-    dg_h_audit_fini(&u->audit);
+    dg_h_audit_fini(&u->w.audit);
     free(u);
 }
 
@@ -86,7 +84,7 @@ static json_t *access_json(const dg_user *u, enum user_op op)
 }
 
 /* Applies the change to the looked-up user; DG_OK or an error for the reply. */
-static int apply(struct user_change *u, dg_store *st, int64_t at)
+static int apply(struct user_change *u, dg_store *st, int64_t at, int64_t actor_id)
 {
     const char *reason = u->op == U_SET_ROLE       ? "role_changed"
                          : u->op == U_SET_DISABLED ? "user_disabled"
@@ -96,7 +94,7 @@ static int apply(struct user_change *u, dg_store *st, int64_t at)
 
     u->user = u->before;
     if (u->op == U_RESET_PASSWORD) {
-        rc = dg_store_user_set_password(st, u->before.id, u->hash, true, at, u->actor_id);
+        rc = dg_store_user_set_password(st, u->before.id, u->hash, true, at, actor_id);
     } else {
         if (u->op == U_SET_ROLE)
             u->user.role = u->role;
@@ -113,7 +111,7 @@ static int apply(struct user_change *u, dg_store *st, int64_t at)
                 return DG_ESTATE;
         }
         rc = dg_store_user_set_access(st, u->before.id, u->user.role, u->user.is_disabled, at,
-                                      u->actor_id);
+                                      actor_id);
     }
     if (rc == DG_OK)
         rc = dg_store_session_revoke_user(st, u->before.id, at, reason, &u->n_revoked);
@@ -136,12 +134,10 @@ static json_t *detail_of(const struct user_change *u)
     }
 }
 
-static void change_run(dg_job *job, void *ctx)
+static int change_run(dg_write_job *w, dg_rec_ctx *c)
 {
-    struct user_change *u = (struct user_change *)job;
-    dg_wtx *tx = ctx;
-    int64_t at = u->audit.rec.at;
-    json_t *detail;
+    struct user_change *u = (struct user_change *)w;
+    int rc;
 
     if (u->op == U_ADD) {
         memset(&u->user, 0, sizeof u->user);
@@ -150,18 +146,23 @@ static void change_run(dg_job *job, void *ctx)
         snprintf(u->user.password_hash, sizeof u->user.password_hash, "%s", u->hash);
         u->user.role = u->role;
         u->user.must_change_password = true;
-        u->user.created_at = at;
-        job->rc = dg_store_user_insert(tx->store, &u->user, u->actor_id);
+        u->user.created_at = w->now;
+        rc = dg_store_user_insert(c->tx->store, &u->user, w->who.user_id);
     } else {
-        job->rc = dg_store_user_by_name(tx->store, u->username, &u->before);
-        if (job->rc == DG_OK)
-            job->rc = apply(u, tx->store, at);
+        rc = dg_store_user_by_name(c->tx->store, u->username, &u->before);
+        if (rc == DG_OK)
+            rc = apply(u, c->tx->store, w->now, w->who.user_id);
     }
-    if (job->rc != DG_OK || u->is_unchanged)
-        return;
-    detail = detail_of(u);
-    u->audit.rec.entity_id = u->user.id;
-    job->rc = dg_h_audit_append_json(tx, &u->audit, detail);
+    w->audit.rec.entity_id = u->user.id;
+    return rc;
+}
+
+/* The change's audit record; none when nothing changed. */
+static json_t *change_detail(dg_write_job *w)
+{
+    struct user_change *u = (struct user_change *)w;
+
+    return u->is_unchanged ? NULL : detail_of(u);
 }
 
 /* ------------------------------------------------------------ replies */
@@ -218,27 +219,32 @@ static void reply(struct user_change *u)
     dg_req_reply(req);
 }
 
-static void change_done(dg_job *job)
+static void change_answer(dg_write_job *w)
 {
-    struct user_change *u = (struct user_change *)job;
+    struct user_change *u = (struct user_change *)w;
     dg_req *req = u->req;
     dg_server *srv = req->srv;
 
-    switch (job->rc) {
-    case DG_OK:
-        if (!u->is_unchanged) {
-            dg_users_put(dg_server_users(srv), &u->user);
-            /* The registry drops them too: live connections are refused next request. */
-            if (u->op != U_ADD)
-                dg_sessions_revoke_user(dg_server_sessions(srv), u->user.id);
-            dg_log_info("auth",
-                        "user=%s action=%s target=%s msg=\"account changed\" "
-                        "revoked_sessions=%d",
-                        dg_conn_session(req->conn) ? dg_conn_session(req->conn)->username : "-",
-                        req->action, u->user.username, u->n_revoked);
-        }
-        reply(u);
-        break;
+    if (!u->is_unchanged) {
+        dg_users_put(dg_server_users(srv), &u->user);
+        /* The registry drops them too: live connections are refused next request. */
+        if (u->op != U_ADD)
+            dg_sessions_revoke_user(dg_server_sessions(srv), u->user.id);
+        dg_log_info("auth",
+                    "user=%s action=%s target=%s msg=\"account changed\" "
+                    "revoked_sessions=%d",
+                    dg_conn_session(req->conn) ? dg_conn_session(req->conn)->username : "-",
+                    req->action, u->user.username, u->n_revoked);
+    }
+    reply(u);
+}
+
+static void change_answer_failure(dg_write_job *w, int rc)
+{
+    struct user_change *u = (struct user_change *)w;
+    dg_req *req = u->req;
+
+    switch (rc) {
     case DG_EEXIST:
         dg_req_violation(req, "username", "taken");
         dg_req_fail(req, DG_EEXIST, "user_exists", "a user named %s already exists", u->username);
@@ -251,26 +257,32 @@ static void change_done(dg_job *job)
                     "%s is the last enabled admin: add or enable another admin first", u->username);
         break;
     default:
-        dg_h_fail_job(req, job->rc);
+        dg_h_fail_job(req, rc);
         break;
     }
-    change_free(u);
 }
+
+static void change_release(dg_write_job *w)
+{
+    struct user_change *u = (struct user_change *)w;
+
+    dg_wipe(u->password, sizeof u->password);
+    dg_wipe(u->hash, sizeof u->hash);
+    free(u);
+}
+
+static const dg_write_ops change_ops = {
+    .run = change_run,
+    .detail = change_detail,
+    .answer = change_answer,
+    .answer_failure = change_answer_failure,
+    .free = change_release,
+};
 
 static void submit_change(struct user_change *u)
 {
-    dg_req *req = u->req;
-    const dg_session *s = dg_conn_session(req->conn);
-    int rc;
-
-    u->actor_id = s->user_id;
-    dg_h_audit_fill(&u->audit, req, s->user_id, s->username, "user", 0, "ok", NULL);
-    u->job.run = change_run;
-    u->job.done = change_done;
-    if ((rc = dg_server_write(req->srv, &u->job)) != DG_OK) {
-        change_free(u);
-        dg_h_fail_job(req, rc);
-    }
+    dg_write_job_init(&u->w, &change_ops, u->req, DG_IDEM_ANY_RECORDS, NULL, NULL, "user", 0);
+    dg_write_job_submit(&u->w);
 }
 
 static void hash_run(dg_job *job, void *ctx)
@@ -305,9 +317,9 @@ static void submit_with_password(struct user_change *u)
     u->params = (dg_argon2_params){dg_server_config(srv)->argon2_memory_kib,
                                    dg_server_config(srv)->argon2_iterations,
                                    dg_server_config(srv)->argon2_lanes};
-    u->job.run = hash_run;
-    u->job.done = hash_done;
-    if ((rc = dg_server_hash(srv, &u->job)) != DG_OK) {
+    u->w.job.run = hash_run;
+    u->w.job.done = hash_done;
+    if ((rc = dg_server_hash(srv, &u->w.job)) != DG_OK) {
         dg_req *req = u->req;
 
         change_free(u);
