@@ -10,7 +10,7 @@
 #include "buf.h"
 
 #define DG_FRAME_HEADER_LEN 4u
-#define DG_FRAME_MAX_BEFORE_LOGIN (64u * 1024u)         /* DESIGN §3 */
+#define DG_FRAME_MAX_BEFORE_LOGIN (64u * 1024u)         /* docs/protocol.md */
 #define DG_FRAME_MAX_AFTER_LOGIN (4u * 1024u * 1024u)   /* default, configurable */
 #define DG_FRAME_MAX_CEILING (16u * 1024u * 1024u - 1u) /* hard ceiling below 16 MiB */
 

@@ -2,7 +2,7 @@
  *
  * protobuf-c has no size limits: a 4 MiB frame of empty sub-messages can
  * cost ~240 MiB when unpacked. Every unpack here goes through a
- * ProtobufCAllocator backed by a dg_arena with a budget (DESIGN §11), after
+ * ProtobufCAllocator backed by a dg_arena with a budget (docs/security.md), after
  * dg_validate_wire has checked UTF-8, enum values and structure (protobuf-c
  * checks none of those). Any thread; an arena belongs to one thread at a time.
  */

@@ -1,5 +1,5 @@
 /* text.c - folding, duplicate keys and the FTS5 tokenizer for substring search
- * in Chinese and Latin text (DESIGN §5 "Search", "Duplicates").
+ * in Chinese and Latin text (docs/architecture.md, search and duplicates).
  *
  * Owns: no state. Every function is pure over its arguments; any thread.
  * Borrows: utf8proc's tables for normalization and general categories (we

@@ -1,5 +1,5 @@
 /* text.h - Unicode text folding, duplicate-detection keys and the search
- * tokenizer (DESIGN §5 "Search", "Duplicates"). Pure functions over UTF-8
+ * tokenizer (docs/architecture.md, search and duplicates). Pure functions over UTF-8
  * strings: no I/O, no logging, no globals; any thread. text.c explains why
  * the tokenizer finds every substring. */
 #ifndef DG_TEXT_H

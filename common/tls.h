@@ -5,7 +5,7 @@
  * descriptor. dg_tls_pull() advances the handshake and decrypts everything
  * available, so no plaintext stays parked inside mbedTLS.
  *
- * Settings (DESIGN §11), the same on both ends: TLS 1.2 only; the three
+ * Settings (docs/security.md), the same on both ends: TLS 1.2 only; the three
  * ECDHE-ECDSA AEAD suites (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305);
  * groups X25519, P-256, P-384; no renegotiation; no session tickets; ALPN
  * "dangan/1", required by the server.

@@ -1,4 +1,4 @@
-/* audit.c - the audit hash chain: append and verify (DESIGN §7).
+/* audit.c - the audit hash chain: append and verify (docs/security.md).
  *
  * Owns nothing between calls: the chain head lives with the writer
  * (dg_wtx.audit), verification state on the caller's stack.

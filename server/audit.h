@@ -1,4 +1,4 @@
-/* audit.h - canonical bytes and the hash chain of the audit log (DESIGN §7).
+/* audit.h - canonical bytes and the hash chain of the audit log (docs/security.md).
  *
  * Record n stores hash_n = SHA-256(hash_{n-1} || canonical(record n)), with
  * hash_0 = 32 zero bytes. The canonical bytes are fixed-width big-endian

@@ -17,7 +17,7 @@
 
 #define DG_TOKEN_TEXT_LEN 64
 #define DG_PASSWORD_MAX_BYTES 1024
-#define DG_PASSWORD_MIN_CHARS 15 /* DESIGN §11; admins may lower it to 8 */
+#define DG_PASSWORD_MIN_CHARS 15 /* docs/security.md; admins may lower it to 8 */
 
 typedef struct dg_argon2_params {
     uint32_t memory_kib;

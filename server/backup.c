@@ -1,4 +1,4 @@
-/* backup.c - dangand backup and dangand restore (DESIGN §10).
+/* backup.c - dangand backup and dangand restore (docs/operations.md).
  *
  * A backup is a consistent copy of the database of one moment, taken with
  * SQLite's online backup while the server may be running, and verified

@@ -48,7 +48,7 @@ void dg_config_defaults(dg_config *c)
     c->readers = 2;
     c->writer_queue = 100000;
     c->reader_queue = 100000;
-    c->feed_retention_days = 30;         /* DESIGN §8: 30 days or 1,000,000 changes, */
+    c->feed_retention_days = 30;         /* 30 days or 1,000,000 changes, */
     c->feed_retention_changes = 1000000; /* whichever keeps more */
 }
 

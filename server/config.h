@@ -66,7 +66,7 @@ typedef struct dg_config {
     uint32_t reader_queue;
 } dg_config;
 
-/* Fills in the defaults of DESIGN §11. */
+/* Fills in the defaults (deploy/dangand.conf.example lists them). */
 void dg_config_defaults(dg_config *c);
 /* Applies an INI file. DG_OK, DG_ENOTFOUND (no such file), DG_EINVAL with
  * `err` naming the file, line and key. */

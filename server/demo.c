@@ -24,9 +24,6 @@
  * (measured: 5 page writes and 5 reads per record); CACHE_MIB on this
  * connection only (a pragma, gone when it closes) halves the writes.
  *
- * Length: still past STYLE's ~800 lines: ~1100 of draws and generators and
- * ~410 of loading; the vocabulary tables live in demo_words.h. The next seam
- * is gen_dossier() (content) versus load() and below (transactions, audit).
  * Runs on: the main thread of an offline command.
  */
 #include "demo.h"
@@ -697,7 +694,7 @@ static void company_business(struct demo *d, struct cust *c, dg_record *r)
         set_s(r, "our_weaknesses", PICK(g, weaknesses));
 }
 
-/* Status, stage, tier (A 20% / B 40% / C 40%, seeds/004), intention, value, credit. */
+/* Status, stage, tier (A 20% / B 40% / C 40%, docs/customer-file.md), intention, value, credit. */
 static void classify(struct demo *d, struct cust *c, dg_record *r)
 {
     rng *g = &c->r;

@@ -259,7 +259,7 @@ static const char *const customer_notes[] = {
     "客户关注交期和售后响应速度。",         "年底有集中采购计划，提前准备方案。",
     "竞争对手正在接触该客户，需加强维护。", "客户财务审批严格，合同条款需法务审核。",
 };
-/* Contact cadence of the ABC tiers (seeds/004, 客户档案分类管理表). */
+/* Contact cadence of the ABC tiers (docs/customer-file.md, 客户档案分类管理表). */
 static const char *const tier_cadence[] = {
     "",
     "A级客户：每周电话沟通1次以上，每2个月拜访高层领导1次，专人收集客户动态。",

@@ -50,7 +50,7 @@
 
 #define PARENT REF("customer_id", DG_KIND_CUSTOMER, DG_FF_REQUIRED | DG_FF_IMMUTABLE)
 
-/* The customer file of seeds/004 (客户档案表) plus classification. */
+/* The customer file (客户档案表, docs/customer-file.md) plus classification. */
 static const dg_field customer_fields[] = {
     TEXT("code", 32, 0),
     ENUM("kind", dangan__v1__customer_kind__descriptor, 0),

@@ -1,4 +1,4 @@
-/* feed.h - live change notifications (DESIGN §8): subscriptions and their
+/* feed.h - live change notifications (docs/protocol.md): subscriptions and their
  * events.
  *
  * A subscription behind the newest changes (a replay after a reconnect, or

@@ -37,7 +37,7 @@ struct audit_job {
 };
 
 /* The detail with the values of sensitive fields (in its before/after)
- * masked, for readers who may not see them (DESIGN §6: audit details obey the
+ * masked, for readers who may not see them (docs/security.md: audit details obey the
  * same rule as replies). The record's hash covers the stored detail, so
  * AuditVerify (on the server) is the way to check a masked page. Reader
  * thread: a page may hold a thousand details to parse. */

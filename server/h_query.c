@@ -2,7 +2,7 @@
  *
  * Reads run as jobs on the reader pool, each in one read transaction that
  * also reads the change-feed head: the snapshot cursor in the reply marks
- * exactly the state the answer reflects (DESIGN §8), so "read, then subscribe
+ * exactly the state the answer reflects (docs/protocol.md), so "read, then subscribe
  * from the snapshot" misses nothing. Records come back in the request's
  * arena and are converted to protobuf on the loop thread.
  * List pages are keyset-paginated: the cursor holds the sort key (with its
@@ -181,7 +181,7 @@ static int mask_dossier(dg_req *req, const dg_perm_who *who, int64_t owner, dg_d
 }
 
 /* Replies, after auditing the read when the page shows restricted customers
- * (DESIGN §7: every read of a restricted record is on record): one audit
+ * (docs/security.md: every read of a restricted record is on record): one audit
  * record for the page, naming them. `dossiers`: each child's customer
  * (unused for a page of customers). */
 static void reply_audited(dg_req *req, const dg_perm_who *who, const dg_record *const *recs,
@@ -302,7 +302,7 @@ static void get_done(dg_job *job)
         r->snapshot = snapshot(req, j->snapshot);
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_GET;
         req->resp.get = r;
-        /* Every read of a restricted customer's file is audited (DESIGN §7). */
+        /* Every read of a restricted customer's file is audited (docs/security.md). */
         if (dg_perm_is_restricted(&who, dg_customer_tier(j->customer)))
             dg_h_audit_then_reply(req, entity, j->rec->id,
                                   json_pack("{s:I,s:b}", "customer_id", (json_int_t)j->customer->id,

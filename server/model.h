@@ -53,7 +53,7 @@ typedef struct dg_session_row {
     char peer[DG_PEER_MAX];
 } dg_session_row;
 
-/* One audit record (DESIGN §7). Strings are borrowed by whoever passes the
+/* One audit record (docs/security.md). Strings are borrowed by whoever passes the
  * record; `detail` is a JSON object. */
 typedef struct dg_audit_rec {
     int64_t seq;     /* assigned when appended */

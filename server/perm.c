@@ -38,7 +38,7 @@ static const struct right {
     {"feed.", READERS, "auditors read the audit log, not customer records"},
     {"field.list", READERS, "auditors read the audit log, not customer records"},
     {"field.define", R(DG_ROLE_ADMIN), "only admins define custom fields"},
-    /* export is a right of its own (DESIGN §6); for the audit log the same roles */
+    /* export is a right of its own (docs/security.md); for the audit log the same roles */
     {"audit.export", R(DG_ROLE_ADMIN) | R(DG_ROLE_AUDITOR),
      "only admins and auditors export the audit log"},
     {"audit.", R(DG_ROLE_ADMIN) | R(DG_ROLE_AUDITOR),

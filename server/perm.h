@@ -1,10 +1,10 @@
-/* perm.h - who may do what (DESIGN §6): the one module that decides.
+/* perm.h - who may do what (docs/security.md): the one module that decides.
  *
  * Roles: admin (users, settings, audit; sees and changes all customer data),
  * manager (all customer data, archive, hand-over), sales (reads every
  * customer outside the restricted tiers, changes only its own customers'
  * dossiers), viewer (reads, sensitive fields masked), auditor (the audit
- * log and nothing else). Restricted tiers (a setting, default A, seeds/004:
+ * log and nothing else). Restricted tiers (a setting, default A, docs/customer-file.md:
  * "A级客户资料的查询和使用需为市场营销经理级以上人员") are visible only to
  * the customer's owner, managers and admins; to anyone else such a customer
  * and everything in its dossier does not exist (NOT_FOUND, and lists and

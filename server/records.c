@@ -281,7 +281,7 @@ static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
     return DG_OK;
 }
 
-/* "owner=7;tier=a": who may see a record's dossier (DESIGN §8 visibility). */
+/* "owner=7;tier=a": who may see a record's dossier (visibility). */
 static const char *visibility(dg_arena *a, const dg_record *customer)
 {
     const dg_field *f =
@@ -308,7 +308,7 @@ static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
 
 /* The search document of a record (false: the kind is not searched).
  * Sensitive fields are never indexed, so a search cannot reveal them
- * (DESIGN §6). Deterministic: the same record gives the same document, which
+ * (docs/security.md). Deterministic: the same record gives the same document, which
  * is how an old document is removed from the contentless index. */
 static bool search_doc(dg_arena *a, const dg_record *r, dg_search_doc *out)
 {
@@ -629,7 +629,7 @@ static size_t given_names(dg_arena *a, const dg_record *r, const char ***out)
 }
 
 /* Likely duplicates the actor may not see (a restricted tier) are left out:
- * naming them would reveal them (DESIGN §5: within what the caller may see). */
+ * naming them would reveal them (within what the caller may see). */
 static void drop_hidden_dups(dg_rec_ctx *c, dg_mutation *m)
 {
     const dg_field *tier =

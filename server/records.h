@@ -4,7 +4,7 @@
  * its change-feed row and its audit record (before/after of the changed
  * fields): all of it or none of it lands.
  *
- * Conflicts (DESIGN §5): every stored record keeps the version at which each
+ * Conflicts (docs/protocol.md, update_mask): every stored record keeps the version at which each
  * field last changed. An update names its fields and the version the client
  * saw; a named field that someone else changed since then, to a value other
  * than the one requested, fails the whole update with DG_ECONFLICT and the

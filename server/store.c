@@ -99,7 +99,7 @@ static const char *const migration_v1[] = {
 };
 
 static const char *const migration_v2[] = {
-    /* v2: customer dossiers (issue 4). Column names are the field names of
+    /* v2: customer dossiers. Column names are the field names of
      * server/entity.c; MONEY fields add NAME_currency, USER fields are NAME_id. */
     "CREATE TABLE customers ("
     "  id INTEGER PRIMARY KEY,"
@@ -679,7 +679,7 @@ static int pragma_text(dg_store *st, const char *sql, char *out, size_t out_len)
     return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
 }
 
-/* DESIGN §11: acknowledged means durable, and a crafted schema cannot run
+/* Acknowledged means durable (docs/architecture.md), and a crafted schema cannot run
  * functions. Set what we need, then read it back and refuse anything weaker. */
 static int apply_and_check_settings(dg_store *st, char *err, size_t err_len)
 {

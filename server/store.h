@@ -1,6 +1,6 @@
 /* store.h - the storage seam. Everything above it works with the structs of
  * model.h and dg_err codes; no sqlite3 type, SQL text or SQLite error code
- * appears outside server/store*.c (DESIGN §4). A replicated backend could
+ * appears outside server/store*.c (docs/architecture.md). A replicated backend could
  * implement this header later.
  *
  * A dg_store is one database connection. The writer thread owns the only

@@ -7,7 +7,7 @@
  * change row through it, so all land or none does.
  *
  * After a failed COMMIT (an fsync or write error) the writer goes read-only:
- * every later job fails with DG_EREADONLY until restart (DESIGN §11: a
+ * every later job fails with DG_EREADONLY until restart (docs/operations.md: a
  * retried fsync can lie). Reads go on. A full disk (DG_ENOSPC) is different:
  * the batch fails with DG_ENOSPC, nothing of it was published, and the next
  * batch simply tries again, so writes resume by themselves once there is

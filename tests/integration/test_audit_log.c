@@ -1,6 +1,6 @@
 /* test_audit_log.c - the audit log over real TLS and on disk: admins and
  * auditors read, verify and export its head, anyone else is refused with
- * exactly one audit record per refusal; and the tamper cases of issue 5 -
+ * exactly one audit record per refusal; and the tamper cases -
  * with the server stopped and the database edited directly, a changed
  * detail, a changed user, a deleted middle row, an inserted row, swapped
  * rows, and the newest rows cut off (caught with the exported head) - each

@@ -1,6 +1,6 @@
 /* test_demo_data.c - `dangand demo-data`: a loaded directory serves its
  * customers (list, Chinese search, dossiers, the demo accounts), the load is
- * audited once and follows the ABC shares of seeds/004, the same seed gives
+ * audited once and follows the ABC shares of docs/customer-file.md, the same seed gives
  * the same data, and the command refuses a directory a server is using or
  * that was never initialised. */
 #include <setjmp.h>
@@ -353,7 +353,7 @@ static void test_tiers_follow_abc_shares(void **state)
     long companies = query_int(srv.data, "SELECT count(*) FROM customers WHERE kind = 'company'");
 
     (void)state;
-    /* seeds/004: A 20%, B 40%, C 40%; 500 draws stay well within these */
+    /* docs/customer-file.md: A 20%, B 40%, C 40%; 500 draws stay well within these */
     assert_in_range(a, 60, 140);
     assert_in_range(b, 150, 250);
     assert_in_range(N_CUSTOMERS - a - b, 150, 250);

@@ -80,7 +80,7 @@ static void test_login_returns_token_and_session(void **state)
     assert_int_equal(strlen(l->token), 64);
     assert_string_equal(l->session->user->username, "admin");
     assert_int_equal(l->session->user->role, DANGAN__V1__ROLE__ROLE_ADMIN);
-    /* absolute expiry 10 h, idle 30 min (DESIGN §11) */
+    /* absolute expiry 10 h, idle 30 min (docs/security.md) */
     assert_true(l->session->expires_at_ms > now + 10 * 3600 * 1000LL - 60000);
     assert_int_equal(l->session->idle_timeout_ms, 30 * 60 * 1000);
     dg_reply_free(r);

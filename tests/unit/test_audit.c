@@ -1,5 +1,5 @@
 /* test_audit.c - the audit record's canonical bytes and hash chain
- * (DESIGN §7). The expected bytes are built here independently, so a change
+ * (docs/security.md). The expected bytes are built here independently, so a change
  * to the format (which would break every stored chain) fails the test. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_config.c - dangand settings: the DESIGN §11 defaults, INI files in a
+/* test_config.c - dangand settings: the defaults, INI files in a
  * temp dir (values applied; a bad line names file, line and key), the
  * cross-field check, and the order defaults < file < dg_config_set. */
 #include <setjmp.h>
