@@ -7,7 +7,7 @@ pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 # the spec comes from the file named by DANGAN_FAULT_FILE. Never installed.
 add_executable(dangand-faulty server/main.c server/walbuf.c)
 target_compile_definitions(dangand-faulty PRIVATE DG_WALBUF_FAULTS=1)
-target_link_libraries(dangand-faulty PRIVATE dgserver)
+target_link_libraries(dangand-faulty PRIVATE dgserver dgdemo)
 
 add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
 target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
