@@ -115,3 +115,15 @@ dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dg
 
 # I/O fault injection through dangand-faulty
 dangan_test(test_faults SOURCES tests/integration/test_faults.c LIBS dgtest dgserver LABELS integration TIMEOUT 600)
+
+# docs/examples/client.py, the protocol guide's Python client, against a real
+# server: protoc (protobuf-compiler) generates its module at test time, and
+# Debian's python3 with python3-protobuf runs it.
+find_program(DANGAN_PROTOC protoc)
+if(NOT DANGAN_PROTOC)
+  set(DANGAN_PROTOC protoc) # the test then fails, saying to install protobuf-compiler
+endif()
+set(DANGAN_PYTHON /usr/bin/python3 CACHE FILEPATH "Python 3 with python3-protobuf, for test_example_client")
+dangan_test(test_example_client SOURCES tests/integration/test_example_client.c LIBS dgtest dgserver LABELS integration TIMEOUT 120)
+target_compile_definitions(test_example_client PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+                           PROTOC_PATH="${DANGAN_PROTOC}" PYTHON_PATH="${DANGAN_PYTHON}")
