@@ -9,15 +9,14 @@ refused as a version conflict.
 
 Generate the protobuf module first, then run it:
 
-    protoc --python_out=/tmp/dgpy -I proto proto/dangan.proto
+    mkdir -p /tmp/dgpy && protoc --python_out=/tmp/dgpy -I proto proto/dangan.proto
     echo "$PASSWORD" | PYTHONPATH=/tmp/dgpy /usr/bin/python3 docs/examples/client.py \\
         --server 127.0.0.1:7443 --fingerprint SHA256:AB:CD:... --user admin
 
 The password is read from stdin. Debian packages: python3-protobuf, protobuf-compiler.
 Exit status: 0 when every step worked, 1 when the server refused one or answered
-not as expected, 2 when
-the server could not be trusted or reached. tests/integration/test_example_client.c
-runs this against a real server.
+otherwise than expected, 2 when the server could not be trusted or reached.
+tests/integration/test_example_client.c runs it against a real server.
 """
 
 import argparse
