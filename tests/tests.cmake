@@ -116,8 +116,27 @@ dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dg
 # I/O fault injection through dangand-faulty
 dangan_test(test_faults SOURCES tests/integration/test_faults.c LIBS dgtest dgserver LABELS integration TIMEOUT 600)
 
+set(DANGAN_PYTHON /usr/bin/python3 CACHE FILEPATH "Python 3 (with python3-protobuf for test_example_client)")
+
+# Every Status.reason the server sends is in docs/protocol.md, and its tables
+# list none the server no longer sends.
+add_test(NAME docs_reasons COMMAND ${DANGAN_PYTHON} ${CMAKE_SOURCE_DIR}/tests/docs/check_reasons.py
+         ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/docs/protocol.md)
+set_tests_properties(docs_reasons PROPERTIES LABELS "docs" TIMEOUT 60)
+
+# docs/examples/client.py, the protocol guide's Python client, against a real
+# server: protoc (protobuf-compiler) generates its module at test time, and
+# Debian's python3 with python3-protobuf runs it.
+find_program(DANGAN_PROTOC protoc)
+if(NOT DANGAN_PROTOC)
+  set(DANGAN_PROTOC protoc) # the test then fails, saying to install protobuf-compiler
+endif()
+dangan_test(test_example_client SOURCES tests/integration/test_example_client.c LIBS dgtest dgserver LABELS integration TIMEOUT 120)
+target_compile_definitions(test_example_client PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+                           PROTOC_PATH="${DANGAN_PROTOC}" PYTHON_PATH="${DANGAN_PYTHON}")
+
 # The layers point one way: no cycle in the module include graph
 add_test(NAME include_layers
-         COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/include_cycles.py
+         COMMAND ${DANGAN_PYTHON} ${CMAKE_SOURCE_DIR}/tests/tools/include_cycles.py
                  ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/common ${CMAKE_SOURCE_DIR}/client)
 set_tests_properties(include_layers PROPERTIES LABELS "unit" TIMEOUT 60)

@@ -473,6 +473,11 @@ void dgt_dangand(dgt_run *r, const char *const *argv)
     run_program(r, DANGAND_PATH, NULL, NULL, argv);
 }
 
+void dgt_run_program(dgt_run *r, const char *program, const char *input, const char *const *argv)
+{
+    run_program(r, program, NULL, input, argv);
+}
+
 void dgt_sql(const dgt_server *s, const char *sql)
 {
     char path[512], *err = NULL;

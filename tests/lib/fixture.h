@@ -141,6 +141,9 @@ void dgt_cli_login(dgt_run *r, const char *config_dir, const dgt_server *s, cons
 void dgt_demo_password(const char *summary, const char *user, char *out, size_t len);
 /* Runs dangand with argv (NULL-terminated, without "dangand"). */
 void dgt_dangand(dgt_run *r, const char *const *argv);
+/* Runs any program (a path) with argv (NULL-terminated, without the program),
+ * feeding `input` on stdin (may be NULL). */
+void dgt_run_program(dgt_run *r, const char *program, const char *input, const char *const *argv);
 /* Runs SQL on the server's database with a connection of its own, as an
  * intruder with file access would (stop the server first). Aborts on error. */
 void dgt_sql(const dgt_server *s, const char *sql);

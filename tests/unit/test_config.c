@@ -348,7 +348,8 @@ static void test_config_last_duplicate_key_in_a_file_wins(void **state)
 static void test_config_example_file_states_the_defaults(void **state)
 {
     static const char *const must_name[] = {"max_unauthenticated_per_address", "pair_failures",
-                                            "known_address_days", "peer_max_in_flight"};
+                                            "known_address_days", "peer_max_in_flight",
+                                            "retention_changes"};
     char path[1024], err[512] = "", text[16384];
     dg_config c, d;
     size_t n;
