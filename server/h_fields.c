@@ -59,6 +59,7 @@ struct define_job {
 static void define_run(dg_job *job, void *ctx)
 {
     struct define_job *d = (struct define_job *)job;
+    static const char *const defined[] = {"name", "label", "type", "choices"};
     dg_wtx *tx = ctx;
     dg_change ch;
     int64_t seq;
@@ -72,7 +73,8 @@ static void define_run(dg_job *job, void *ctx)
                      .entity_id = d->f.id,
                      .op = "created",
                      .version = 1,
-                     .fields = "name,label,type,choices"};
+                     .fields = defined,
+                     .n_fields = DG_ARRAY_LEN(defined)};
     if ((job->rc = dg_wtx_change_append(tx, &ch, &seq)) != DG_OK)
         return;
     d->audit.rec.entity_id = d->f.id;
