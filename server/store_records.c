@@ -695,7 +695,9 @@ static void bind_visibility(sqlite3_stmt *s, int p, const dg_visibility *v)
         return;
     }
     n = dg_enum_name(tier->enum_desc, v->tier, name, sizeof name);
-    dg_assert(n); /* records.c takes it from a record, whose tier is valid */
+    /* from a record: the wire validator refused tiers the enum lacks, and
+     * the store reads a stored name it does not know as unspecified */
+    dg_assert(n);
     sqlite3_bind_int64(s, p, v->owner_id);
     sqlite3_bind_text(s, p + 1, n, -1, SQLITE_TRANSIENT);
 }
