@@ -119,9 +119,6 @@ typedef struct dg_record {
     dg_custom_value *custom;
     size_t n_custom;
     int64_t last_contact_at;
-    /* field versions: "name:7,phone:9" for fields changed after creation
-     * (a field not listed last changed at version 1). Writer and store only. */
-    const char *fver;
 } dg_record;
 /* A customer record's owner (user id; -1 for NULL) and tier (Tier value). */
 int64_t dg_customer_owner(const dg_record *customer);

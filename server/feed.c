@@ -216,22 +216,6 @@ static void end_with_resync(dg_sub *s, int64_t stale_seq, const char *reason)
 
 /* ------------------------------------------------------------ one change, one subscriber */
 
-/* "owner=7;tier=a" → owner and Tier value; false when empty (no view). */
-static bool parse_vis(const char *vis, int64_t *owner, int64_t *tier)
-{
-    const dg_field *tf =
-        &dg_entity_get(DG_KIND_CUSTOMER)
-             ->fields[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), "tier")];
-    long long o = 0;
-    char t[8] = "";
-
-    if (!vis[0] || sscanf(vis, "owner=%lld;tier=%7[a-z]", &o, t) < 1)
-        return false;
-    *owner = o;
-    *tier = t[0] ? dg_enum_value(tf->enum_desc, t) : 0;
-    return true;
-}
-
 static bool passes_filter(const dg_sub *s, const dg_change *c, enum dg_kind kind, int64_t owner)
 {
     bool found = s->n_customer_ids == 0;
@@ -266,12 +250,8 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
 {
     const dg_change *c = &row->c;
     Dangan__V1__ChangeEvent ch = DANGAN__V1__CHANGE_EVENT__INIT;
-    char **fields = dg_arena_calloc(a, strlen(c->fields) / 2 + 2, sizeof *fields);
-    size_t n = 0;
     uint8_t *out;
 
-    if (!fields)
-        return NULL;
     ch.kind = (Dangan__V1__EntityKind)kind;
     ch.id = c->entity_id;
     ch.customer_id = c->customer_id;
@@ -280,15 +260,8 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
     ch.actor = actor_ref(a, f, c->actor_id);
     ch.at_ms = c->at;
     ch.committed_at_us = row->committed_us;
-    for (const char *p = c->fields; *p;) {
-        size_t flen = strcspn(p, ",");
-
-        if (flen && !(fields[n++] = dg_arena_strndup(a, p, flen)))
-            return NULL;
-        p += flen + (p[flen] == ',');
-    }
-    ch.fields = fields;
-    ch.n_fields = n;
+    ch.fields = (char **)c->fields; /* only read by the packer */
+    ch.n_fields = c->n_fields;
     if (rec) {
         /* the record encoder needs only an arena (PACK_BUDGET, far above
          * a batch's records) and the users, as a request would give it */
@@ -309,8 +282,12 @@ static struct row_meta meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a
 {
     struct row_meta m = {.kind = dg_kind_parse(row->c.entity)};
 
-    m.has_before = parse_vis(row->c.vis_before, &m.owner_before, &m.tier_before);
-    m.has_after = parse_vis(row->c.vis_after, &m.owner_after, &m.tier_after);
+    m.has_before = row->c.vis_before.is_set;
+    m.owner_before = row->c.vis_before.owner_id;
+    m.tier_before = row->c.vis_before.tier;
+    m.has_after = row->c.vis_after.is_set;
+    m.owner_after = row->c.vis_after.owner_id;
+    m.tier_after = row->c.vis_after.tier;
     if (m.kind != DG_KIND_NONE)
         m.change = pack_change(f, row, m.kind, NULL, a, &m.change_len);
     return m;

@@ -56,6 +56,7 @@ struct define_job {
 static int define_run(dg_write_job *w, dg_rec_ctx *c)
 {
     struct define_job *d = (struct define_job *)w;
+    static const char *const defined[] = {"name", "label", "type", "choices"};
     dg_change ch;
     int64_t seq;
     int rc = dg_store_field_define(c->tx->store, &d->f, w->who.user_id);
@@ -68,7 +69,8 @@ static int define_run(dg_write_job *w, dg_rec_ctx *c)
                      .entity_id = d->f.id,
                      .op = "created",
                      .version = 1,
-                     .fields = "name,label,type,choices"};
+                     .fields = defined,
+                     .n_fields = DG_ARRAY_LEN(defined)};
     w->audit.rec.entity_id = d->f.id;
     return dg_wtx_change_append(c->tx, &ch, &seq);
 }

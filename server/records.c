@@ -35,56 +35,13 @@ static int refuse_assignee(dg_mutation *m, int rc, const char *field, const char
 
 /* ------------------------------------------------------------ field versions */
 
-int64_t dg_rec_field_version(const dg_record *r, const char *field)
+/* The version at which item `field` last changed, of a record's versions. */
+static int64_t field_version(const dg_field_version *fv, size_t n, const char *field)
 {
-    size_t n = strlen(field);
-
-    for (const char *p = r->fver ? r->fver : ""; *p;) {
-        const char *colon = strchr(p, ':'), *comma = strchr(p, ',');
-
-        if (!colon)
-            break;
-        if ((size_t)(colon - p) == n && strncmp(p, field, n) == 0)
-            return strtoll(colon + 1, NULL, 10);
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    return 1; /* not listed: unchanged since creation */
-}
-
-/* fver with `names` set to `version` (others kept). */
-static const char *fver_with(dg_arena *a, const dg_record *r, const char *const *names,
-                             size_t n_names, int64_t version)
-{
-    dg_buf b = DG_BUF_INIT;
-    char item[96];
-    const char *out;
-
-    for (const char *p = r->fver ? r->fver : ""; *p;) {
-        const char *colon = strchr(p, ':'), *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        bool replaced = false;
-
-        for (size_t i = 0; colon && i < n_names; i++)
-            replaced |= strlen(names[i]) == (size_t)(colon - p) &&
-                        strncmp(p, names[i], (size_t)(colon - p)) == 0;
-        if (!replaced) {
-            if (dg_buf_avail(&b))
-                dg_buf_append(&b, ",", 1);
-            dg_buf_append(&b, p, len);
-        }
-        p += len + (comma ? 1 : 0);
-    }
-    for (size_t i = 0; i < n_names; i++) {
-        snprintf(item, sizeof item, "%s%s:%lld", dg_buf_avail(&b) ? "," : "", names[i],
-                 (long long)version);
-        dg_buf_append(&b, item, strlen(item));
-    }
-    dg_buf_append(&b, "", 1);
-    out = dg_arena_strdup(a, (const char *)dg_buf_head(&b));
-    dg_buf_fini(&b);
-    return out;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fv[i].field, field) == 0)
+            return fv[i].version;
+    return 1; /* none: unchanged since creation */
 }
 
 /* ------------------------------------------------------------ audit and change rows */
@@ -153,28 +110,12 @@ static json_t *fields_json(const dg_record *r, const char *const *names, size_t 
     return o;
 }
 
-static char *join(dg_arena *a, const char *const *names, size_t n)
-{
-    size_t len = 1;
-    char *out;
-
-    for (size_t i = 0; i < n; i++)
-        len += strlen(names[i]) + 1;
-    if (!(out = dg_arena_alloc(a, len)))
-        return NULL;
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            strcat(out, ",");
-        strcat(out, names[i]);
-    }
-    return out;
-}
-
-/* The change row and the audit record of one change, in the same savepoint. */
+/* The change row and the audit record of one change, in the same savepoint:
+ * `fields` are the changed items, `vis_before` / `vis_after` the dossier's
+ * view before and after it. */
 static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const dg_record *r,
-                         const char *fields, const char *vis_before, const char *vis_after,
-                         json_t *detail, dg_mutation *m)
+                         const char *const *fields, size_t n_fields, dg_visibility vis_before,
+                         dg_visibility vis_after, json_t *detail, dg_mutation *m)
 {
     const dg_entity *e = dg_entity_get(r->kind);
     dg_change ch = {.at = c->now,
@@ -185,6 +126,7 @@ static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const 
                     .op = op,
                     .version = r->version,
                     .fields = fields,
+                    .n_fields = n_fields,
                     .vis_before = vis_before,
                     .vis_after = vis_after};
     char action[48];
@@ -281,15 +223,13 @@ static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
     return DG_OK;
 }
 
-/* "owner=7;tier=a": who may see a record's dossier (visibility). */
-static const char *visibility(dg_arena *a, const dg_record *customer)
+/* Who may see the dossier of `customer` (the change feed checks each
+ * subscriber against it). */
+static dg_visibility visibility(const dg_record *customer)
 {
-    const dg_field *f =
-        &dg_entity_get(DG_KIND_CUSTOMER)->fields[field_ix(DG_KIND_CUSTOMER, "tier")];
-    char tier[8];
-    const char *t = dg_enum_name(f->enum_desc, (int)fint(customer, "tier"), tier, sizeof tier);
-
-    return dg_arena_printf(a, "owner=%lld;tier=%s", (long long)fint(customer, "owner"), t ? t : "");
+    return (dg_visibility){.is_set = true,
+                           .owner_id = fint(customer, "owner"),
+                           .tier = (int)fint(customer, "tier")};
 }
 
 static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
@@ -684,7 +624,6 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     r->is_archived = false;
     r->created_at = r->updated_at = c->now;
     r->created_by = r->updated_by = c->who->user_id;
-    r->fver = "";
     if (r->kind == DG_KIND_CUSTOMER) {
         dg_perm_who who = perm_who(c);
 
@@ -715,8 +654,8 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     n_names = given_names(c->arena, r, &names);
     detail = json_pack("{s:o}", "after", fields_json(r, names, n_names));
     m->record = r;
-    return record_change(c, "created", "create", r, join(c->arena, names, n_names), NULL,
-                         visibility(c->arena, customer), detail, m);
+    return record_change(c, "created", "create", r, names, n_names, (dg_visibility){0},
+                         visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ update */
@@ -827,7 +766,8 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     dg_record *cur, *next, *customer;
     dg_customer_keys keys = {0};
     const char **changed, **conflicts;
-    size_t n_changed = 0, n_conflicts = 0;
+    size_t n_changed = 0, n_conflicts = 0, n_versions;
+    dg_field_version *versions;
     bool touches_search = false;
     json_t *detail;
     int rc;
@@ -846,6 +786,14 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
         return refuse(m, DG_ESTATE, "id", "the record is archived; restore it first");
     if (expected_version > cur->version)
         return refuse(m, DG_EINVAL, "expected_version", "newer than the record's version");
+    /* No item changed after the version the caller saw when that is the
+     * record's own: the versions are read only when one might have. */
+    versions = NULL;
+    n_versions = 0;
+    if (expected_version < cur->version &&
+        (rc = dg_store_rec_field_versions(c->tx->store, cur->kind, cur->id, c->arena, &versions,
+                                          &n_versions)) != DG_OK)
+        return rc;
     changed = dg_arena_calloc(c->arena, n_mask + 1, sizeof *changed);
     conflicts = dg_arena_calloc(c->arena, n_mask + 1, sizeof *conflicts);
     if (!changed || !conflicts || !(next = dg_record_copy(c->arena, cur)))
@@ -856,7 +804,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
         if (cur->kind == DG_KIND_CUSTOMER && strcmp(mask[i], "owner") == 0 &&
             !dg_perm_may_manage(c->who->role))
             return refuse(m, DG_EDENIED, "owner", "handing a customer over is for managers");
-        if (dg_rec_field_version(cur, mask[i]) > expected_version)
+        if (field_version(versions, n_versions, mask[i]) > expected_version)
             conflicts[n_conflicts++] = mask[i];
         changed[n_changed++] = mask[i];
         if ((rc = apply_item(c, next, patch, mask[i])) != DG_OK)
@@ -876,8 +824,6 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;
-    if (!(next->fver = fver_with(c->arena, cur, changed, n_changed, next->version)))
-        return DG_ENOMEM;
     if ((rc = check_refs(c, next, cur, next->kind == DG_KIND_CUSTOMER ? next : customer, m)) !=
             DG_OK ||
         (rc = check_custom(c, next, m)) != DG_OK)
@@ -885,7 +831,9 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     if (next->kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
     if ((rc = dg_store_rec_update(c->tx->store, next, changed_bits(next->kind, changed, n_changed),
-                                  next->kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
+                                  next->kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK ||
+        (rc = dg_store_rec_field_versions_put(c->tx->store, next->kind, next->id, changed,
+                                              n_changed, next->version)) != DG_OK)
         return rc;
     if (touches_search && (rc = update_search(c, cur, next)) != DG_OK)
         return rc;
@@ -902,9 +850,9 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     detail = json_pack("{s:o,s:o}", "before", fields_json(cur, changed, n_changed), "after",
                        fields_json(next, changed, n_changed));
     m->record = next;
-    return record_change(c, "updated", "update", next, join(c->arena, changed, n_changed),
-                         visibility(c->arena, next->kind == DG_KIND_CUSTOMER ? cur : customer),
-                         visibility(c->arena, customer), detail, m);
+    return record_change(c, "updated", "update", next, changed, n_changed,
+                         visibility(next->kind == DG_KIND_CUSTOMER ? cur : customer),
+                         visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ archive / restore */
@@ -941,12 +889,12 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;
-    if (!(next->fver = fver_with(c->arena, cur, archived, 1, next->version)))
-        return DG_ENOMEM;
     if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
         return rc;
     if ((rc = dg_store_rec_update(c->tx->store, next, 0,
-                                  kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK)
+                                  kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK ||
+        (rc = dg_store_rec_field_versions_put(c->tx->store, kind, id, archived, 1,
+                                              next->version)) != DG_OK)
         return rc;
     if (kind == DG_KIND_CUSTOMER)
         customer = next;
@@ -957,8 +905,7 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
                        archive);
     m->record = next;
     return record_change(c, archive ? "archived" : "restored", archive ? "archive" : "restore",
-                         next, "archived", visibility(c->arena, customer),
-                         visibility(c->arena, customer), detail, m);
+                         next, archived, 1, visibility(customer), visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ move (merge) */
@@ -1008,9 +955,10 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;
-    if (!(next->fver = fver_with(c->arena, cur, moved, 1, next->version)))
-        return DG_ENOMEM;
-    if ((rc = dg_store_rec_update(c->tx->store, next, changed_bits(kind, moved, 1), NULL)) != DG_OK)
+    if ((rc = dg_store_rec_update(c->tx->store, next, changed_bits(kind, moved, 1), NULL)) !=
+            DG_OK ||
+        (rc = dg_store_rec_field_versions_put(c->tx->store, kind, id, moved, 1, next->version)) !=
+            DG_OK)
         return rc;
     /* The search documents of children carry no customer id (it is looked up
      * from the row), so they follow the row without a rewrite. */
@@ -1021,8 +969,8 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     detail = json_pack("{s:{s:I},s:{s:I}}", "before", "customer_id", (json_int_t)cur->customer_id,
                        "after", "customer_id", (json_int_t)to_customer);
     m->record = next;
-    return record_change(c, "updated", "move", next, "customer_id", visibility(c->arena, from),
-                         visibility(c->arena, to), detail, m);
+    return record_change(c, "updated", "move", next, moved, 1, visibility(from), visibility(to),
+                         detail, m);
 }
 
 /* ------------------------------------------------------------ bulk import */
@@ -1042,7 +990,6 @@ int dg_rec_import(dg_rec_ctx *c, dg_record *r)
         r->created_by = c->who->user_id;
     if (!r->updated_by)
         r->updated_by = r->created_by;
-    r->fver = "";
     if (r->kind == DG_KIND_CUSTOMER) {
         char code[32];
 

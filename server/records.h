@@ -116,7 +116,4 @@ int dg_rec_rekey_if_needed(dg_store *st, int *n);
  * indexed (0 when nothing had to be done). */
 int dg_rec_reindex_if_needed(dg_store *st, int *n);
 
-/* The version at which `field` last changed, from a record's fver list. */
-int64_t dg_rec_field_version(const dg_record *r, const char *field);
-
 #endif

@@ -394,8 +394,89 @@ static const char *const migration_v5[] = {
     NULL,
 };
 
+static const char *const migration_v6[] = {
+    /* v6: field versions, a change's view and its changed fields typed. v5
+     * kept them as text ("name:3,phone:9" in each record table's fver,
+     * "owner=7;tier=a" in changes.vis_before / vis_after, "name,phone" in
+     * changes.fields); the text is converted and its columns dropped. */
+    "CREATE TABLE field_versions ("
+    "  kind INTEGER NOT NULL," /* dangan.v1.EntityKind */
+    "  record_id INTEGER NOT NULL,"
+    "  field TEXT NOT NULL," /* a field name, 'tags', 'custom.NAME' or 'archived' */
+    "  version INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, record_id, field)"
+    ") STRICT, WITHOUT ROWID;"
+    /* "name:3,phone:9" becomes the JSON {"name":3,"phone":9}, read in one
+     * pass. Only text made of what v5 wrote (names of a-z 0-9 _ . and
+     * versions) is read; an item named twice keeps its newest version. */
+    "INSERT INTO field_versions(kind, record_id, field, version)"
+    "  SELECT r.kind, r.id, j.key, max(j.value)"
+    "  FROM (SELECT kind, id,"
+    "          '{\"' || replace(replace(fver, ',', ',\"'), ':', '\":') || '}' AS doc"
+    "        FROM (SELECT 1 AS kind, id, fver FROM customers"
+    "              UNION ALL SELECT 2, id, fver FROM contacts"
+    "              UNION ALL SELECT 3, id, fver FROM interactions"
+    "              UNION ALL SELECT 4, id, fver FROM deals"
+    "              UNION ALL SELECT 5, id, fver FROM feedback"
+    "              UNION ALL SELECT 6, id, fver FROM tasks)"
+    "        WHERE fver != '' AND fver NOT GLOB '*[^a-z0-9_.:,]*') AS r,"
+    "       json_each(CASE WHEN json_valid(r.doc) THEN r.doc ELSE '{}' END) AS j"
+    "  WHERE j.type = 'integer' AND j.key != ''"
+    "  GROUP BY r.kind, r.id, j.key;"
+    "ALTER TABLE customers DROP COLUMN fver;"
+    "ALTER TABLE contacts DROP COLUMN fver;"
+    "ALTER TABLE interactions DROP COLUMN fver;"
+    "ALTER TABLE deals DROP COLUMN fver;"
+    "ALTER TABLE feedback DROP COLUMN fver;"
+    "ALTER TABLE tasks DROP COLUMN fver;",
+    /* A view is an owner (user id, 0: nobody's) and a tier (its stored name,
+     * as customers.tier: 'a', '' unspecified); both NULL: no view. */
+    "ALTER TABLE changes ADD COLUMN vis_before_owner INTEGER;"
+    "ALTER TABLE changes ADD COLUMN vis_before_tier TEXT"
+    "  CHECK ((vis_before_tier IS NULL) = (vis_before_owner IS NULL));"
+    "ALTER TABLE changes ADD COLUMN vis_after_owner INTEGER;"
+    "ALTER TABLE changes ADD COLUMN vis_after_tier TEXT"
+    "  CHECK ((vis_after_tier IS NULL) = (vis_after_owner IS NULL));"
+    /* v5 wrote "owner=ID;tier=NAME"; any other text was no view to the feed
+     * and stays none. */
+    "UPDATE changes"
+    "  SET vis_before_owner = CAST(substr(vis_before, 7, instr(vis_before, ';tier=') - 7)"
+    "                              AS INTEGER),"
+    "      vis_before_tier = substr(vis_before, instr(vis_before, ';tier=') + 6)"
+    "  WHERE vis_before GLOB 'owner=[0-9]*;tier=*'"
+    "    AND substr(vis_before, 7, instr(vis_before, ';tier=') - 7) NOT GLOB '*[^0-9]*'"
+    "    AND substr(vis_before, instr(vis_before, ';tier=') + 6) NOT GLOB '*[^a-z]*';"
+    "UPDATE changes"
+    "  SET vis_after_owner = CAST(substr(vis_after, 7, instr(vis_after, ';tier=') - 7)"
+    "                             AS INTEGER),"
+    "      vis_after_tier = substr(vis_after, instr(vis_after, ';tier=') + 6)"
+    "  WHERE vis_after GLOB 'owner=[0-9]*;tier=*'"
+    "    AND substr(vis_after, 7, instr(vis_after, ';tier=') - 7) NOT GLOB '*[^0-9]*'"
+    "    AND substr(vis_after, instr(vis_after, ';tier=') + 6) NOT GLOB '*[^a-z]*';",
+    /* A change's changed items, one row each in the order the change named
+     * them; they go with their change when the feed is pruned. */
+    "CREATE TABLE change_fields ("
+    "  seq INTEGER NOT NULL REFERENCES changes(seq) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL," /* 0-based */
+    "  field TEXT NOT NULL,"  /* a field name, 'tags', 'custom.NAME' or 'archived' */
+    "  PRIMARY KEY (seq, pos)"
+    ") STRICT, WITHOUT ROWID;"
+    /* "code,name" becomes the JSON ["code","name"]; only text made of names
+     * of a-z 0-9 _ . is read. */
+    "INSERT INTO change_fields(seq, pos, field)"
+    "  SELECT c.seq, j.key, j.value"
+    "  FROM (SELECT seq, '[\"' || replace(fields, ',', '\",\"') || '\"]' AS doc"
+    "        FROM changes WHERE fields != '' AND fields NOT GLOB '*[^a-z0-9_.,]*') AS c,"
+    "       json_each(CASE WHEN json_valid(c.doc) THEN c.doc ELSE '[]' END) AS j"
+    "  WHERE j.value != '';"
+    "ALTER TABLE changes DROP COLUMN fields;"
+    "ALTER TABLE changes DROP COLUMN vis_before;"
+    "ALTER TABLE changes DROP COLUMN vis_after;",
+    NULL,
+};
+
 static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
-                                                migration_v4, migration_v5};
+                                                migration_v4, migration_v5, migration_v6};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 
@@ -1168,9 +1249,11 @@ int dg_store_feed_head(dg_store *st, int64_t *seq)
 
 static const char SQL_CHANGES_AFTER[] =
     "SELECT seq, at, coalesce(actor_id, 0), entity, entity_id, coalesce(customer_id, 0), op,"
-    " version, fields, coalesce(vis_before, ''), coalesce(vis_after, '')"
+    " version, vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier"
     " FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 static const char SQL_CHANGES_OLDEST[] = "SELECT coalesce(min(seq), 0) FROM changes";
+static const char SQL_CHANGE_FIELDS[] =
+    "SELECT seq, field FROM change_fields WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq, pos";
 
 static const char *col_dup(sqlite3_stmt *s, int col, dg_arena *a)
 {
@@ -1179,9 +1262,87 @@ static const char *col_dup(sqlite3_stmt *s, int col, dg_arena *a)
     return dg_arena_strdup(a, t ? (const char *)t : "");
 }
 
+/* The view in columns owner, owner + 1 (the tier's stored name). */
+static dg_visibility col_visibility(sqlite3_stmt *s, int col)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+    const char *tier = (const char *)sqlite3_column_text(s, col + 1);
+    dg_visibility v = {0};
+    int value;
+
+    if (sqlite3_column_type(s, col) == SQLITE_NULL || !tier)
+        return v;
+    value = dg_enum_value(e->fields[dg_entity_field_index(e, "tier")].enum_desc, tier);
+    if (value < 0)
+        return v; /* not a tier this program knows: no view, so nobody new sees it */
+    v.is_set = true;
+    v.owner_id = sqlite3_column_int64(s, col);
+    v.tier = value;
+    return v;
+}
+
+/* Gives rows[0 .. n) (in seq order, no NULL fields) their changed fields
+ * from the table, in `a`. */
+static int read_change_fields(dg_store *st, dg_change_row *rows, size_t n, dg_arena *a)
+{
+    sqlite3_stmt *s;
+    size_t i = 0, cap = 0, len = 0;
+    size_t *first; /* by row: the index in `names` of its first field */
+    const char **names = NULL;
+    int rc;
+
+    if (n == 0)
+        return DG_OK;
+    if (!(first = dg_arena_calloc(a, n, sizeof *first)))
+        return DG_ENOMEM;
+    if (!(s = store_stmt(st, SQL_CHANGE_FIELDS)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, rows[0].seq);
+    sqlite3_bind_int64(s, 2, rows[n - 1].seq);
+    /* Both in seq order: each row's fields are the next run of the result,
+     * collected in one array and handed out as slices of it at the end. */
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(s, 0);
+
+        while (i < n && rows[i].seq < seq)
+            i++;
+        if (i == n || rows[i].seq != seq)
+            continue; /* cannot be: rows holds every change in the range */
+        if (len == cap) {
+            const char **grown;
+
+            cap = cap ? cap * 2 : 64;
+            if (!(grown = dg_arena_alloc(a, cap * sizeof *grown))) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            if (len)
+                memcpy(grown, names, len * sizeof *grown);
+            names = grown;
+        }
+        if (!(names[len] = col_dup(s, 1, a))) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        if (rows[i].c.n_fields++ == 0)
+            first[i] = len;
+        len++;
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_NOMEM)
+        return DG_ENOMEM; /* the arena's budget, not SQLite's memory */
+    if (rc != SQLITE_DONE)
+        return store_err(st, rc);
+    for (size_t k = 0; k < n; k++)
+        if (rows[k].c.n_fields)
+            rows[k].c.fields = &names[first[k]];
+    return DG_OK;
+}
+
 int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_arena *a,
                            dg_change_row **out, size_t *n, int64_t *oldest)
 {
+    static const char *const no_fields[1];
     sqlite3_stmt *s = store_stmt(st, SQL_CHANGES_OLDEST);
     int rc;
 
@@ -1211,18 +1372,20 @@ int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_a
             .customer_id = sqlite3_column_int64(s, 5),
             .op = col_dup(s, 6, a),
             .version = sqlite3_column_int64(s, 7),
-            .fields = col_dup(s, 8, a),
-            .vis_before = col_dup(s, 9, a),
-            .vis_after = col_dup(s, 10, a),
+            .fields = no_fields,
+            .vis_before = col_visibility(s, 8),
+            .vis_after = col_visibility(s, 10),
         };
-        if (!r->c.entity || !r->c.op || !r->c.fields || !r->c.vis_before || !r->c.vis_after) {
+        if (!r->c.entity || !r->c.op) {
             sqlite3_reset(s);
             return DG_ENOMEM;
         }
         (*n)++;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_err(st, rc);
+    return read_change_fields(st, *out, *n, a);
 }
 
 /* Pruning removes a prefix of the feed, never rows in the middle: a cursor

@@ -24,7 +24,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 5
+#define DG_SCHEMA_VERSION 6
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -200,14 +200,32 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
  * Customers: also tags and custom values (by name; DG_EINVAL if a name is
  * not defined). DG_EEXIST for a taken customer code. */
 int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys);
-/* Writes record r->id: its version, updated time and user, field versions and
- * archived state, and only the fields marked in `changed` (bit i = field i)
+/* Writes record r->id: its version, updated time and user and archived
+ * state, and only the fields marked in `changed` (bit i = field i)
  * with the customer keys derived from them (name: name_key and dup_name;
  * phone: dup_phone; email: dup_email) — so the indexes of untouched columns
  * are not rewritten. Customers' tags / custom values are replaced when
  * r->has_tags / r->has_custom. */
 int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
                         const dg_customer_keys *keys);
+/* Field versions, for conflict detection: the version at which an item of
+ * a record last changed, named as an update mask names it (a field name,
+ * "tags", "custom.NAME") or "archived". Only items changed after the
+ * record's creation have one; any other item last changed at version 1. */
+typedef struct dg_field_version {
+    const char *field;
+    int64_t version;
+} dg_field_version;
+/* The field versions of record (kind, id), in `a`, in no particular order;
+ * none (*n = 0) for a record never updated, or one that does not exist.
+ * DG_OK, DG_ENOMEM or a store error. */
+int dg_store_rec_field_versions(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a,
+                                dg_field_version **out, size_t *n);
+/* Records that `fields` of record (kind, id) changed at `version`, keeping
+ * the versions of the others: one row written per item named. Inside the
+ * caller's transaction; DG_OK or a store error. */
+int dg_store_rec_field_versions_put(dg_store *st, enum dg_kind kind, int64_t id,
+                                    const char *const *fields, size_t n, int64_t version);
 /* Calls fn(id, name) for customers with id > after_id in id order, at most
  * `limit` of them (for recomputing derived columns in batches). */
 int dg_store_customer_names(dg_store *st, int64_t after_id, int limit,
@@ -235,7 +253,16 @@ int dg_store_search_clear(dg_store *st);
  * (dg_rec_reindex_if_needed). Bump it whenever either changes. */
 #define DG_SEARCH_INDEX_VERSION "2"
 
-/* Change feed row; *seq gets its seq. `fields` is a comma-separated list. */
+/* Who may see a record's dossier at one moment: its customer's owner and
+ * tier, as perm.c takes them. */
+typedef struct dg_visibility {
+    bool is_set;      /* false: no view (before a create, or not a record) */
+    int64_t owner_id; /* user id; 0: nobody's */
+    int tier;         /* dangan.v1.Tier value; 0: unspecified */
+} dg_visibility;
+
+/* Change feed row; *seq gets its seq. The changed items are named as an
+ * update mask names them: field names, "tags", "custom.NAME", "archived". */
 typedef struct dg_change {
     int64_t at;
     int64_t actor_id;
@@ -244,9 +271,12 @@ typedef struct dg_change {
     int64_t customer_id;
     const char *op; /* "created", "updated", "archived", "restored" */
     int64_t version;
-    const char *fields;
-    const char *vis_before, *vis_after; /* "owner=ID;tier=T" */
+    const char *const *fields; /* the changed items, in the order given */
+    size_t n_fields;
+    dg_visibility vis_before, vis_after; /* the dossier's view before and after */
 } dg_change;
+/* Appends `c` and its field list and sets *seq. Inside the caller's
+ * transaction; DG_OK or a store error. */
 int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq);
 
 /* Deletes up to `max` of the oldest changes that are both older than `before`
@@ -257,12 +287,15 @@ int dg_store_changes_prune(dg_store *st, int64_t before, int64_t keep, int max, 
 /* A change row as read back for the feed. */
 typedef struct dg_change_row {
     int64_t seq;
-    dg_change c;          /* strings in the caller's arena */
+    dg_change c;          /* strings and the field list in the caller's arena */
     int64_t committed_us; /* when its transaction committed (Unix µs), as the writer
                            * hands it over; 0 when read back from the table */
 } dg_change_row;
-/* Up to `limit` change rows after `after_seq`, in seq order (strings in `a`),
- * and the oldest seq the table still holds (0 when empty). */
+/* Up to `limit` change rows after `after_seq`, in seq order (strings and
+ * field lists in `a`), and the oldest seq the table still holds (0 when
+ * empty). A view whose stored tier is not a Tier name reads as no view: the
+ * change then reaches nobody who could not see the record before. DG_OK,
+ * DG_ENOMEM (`a` is out of budget) or a store error. */
 int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_arena *a,
                            dg_change_row **out, size_t *n, int64_t *oldest);
 

@@ -17,8 +17,8 @@
 #include "store_int.h"
 
 #define SQL_MAX STORE_SQL_MAX
-#define COMMON_COLS "id, version, archived_at, created_at, updated_at, created_by, updated_by, fver"
-#define N_COMMON 8
+#define COMMON_COLS "id, version, archived_at, created_at, updated_at, created_by, updated_by"
+#define N_COMMON 7
 
 struct kind_sql {
     char columns[SQL_MAX];   /* the select list: common, extras, fields */
@@ -93,9 +93,9 @@ static void build_kind(enum dg_kind k)
 
     snprintf(q->insert, SQL_MAX,
              "INSERT INTO %s(version, archived_at, created_at, updated_at,"
-             " created_by, updated_by, fver",
+             " created_by, updated_by",
              e->table);
-    n_params = 7;
+    n_params = 6;
     for (size_t i = 0; i < e->n_fields; i++) {
         field_columns(q->insert, &e->fields[i], ", ", "");
         n_params += e->fields[i].type == DG_F_MONEY ? 2 : 1;
@@ -150,10 +150,8 @@ static int read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **ou
     r->updated_at = sqlite3_column_int64(s, 4);
     r->created_by = sqlite3_column_int64(s, 5);
     r->updated_by = sqlite3_column_int64(s, 6);
-    if (!(r->fver = col_text(s, 7, a)))
-        return DG_ENOMEM;
     if (k == DG_KIND_CUSTOMER)
-        r->last_contact_at = sqlite3_column_int64(s, 8);
+        r->last_contact_at = sqlite3_column_int64(s, N_COMMON);
     for (size_t i = 0; i < e->n_fields; i++) {
         const dg_field *f = &e->fields[i];
         dg_value *v = &r->v[i];
@@ -347,7 +345,6 @@ static void bind_common(sqlite3_stmt *s, const dg_record *r)
     sqlite3_bind_int64(s, 4, r->updated_at);
     store_bind_id(s, 5, r->created_by);
     store_bind_id(s, 6, r->updated_by);
-    sqlite3_bind_text(s, 7, r->fver ? r->fver : "", -1, SQLITE_STATIC);
 }
 
 static const char SQL_TAGS_CLEAR[] = "DELETE FROM customer_tags WHERE customer_id = ?1";
@@ -414,7 +411,7 @@ int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys
     if (!s)
         return DG_EIO;
     bind_common(s, r);
-    p = bind_fields(s, r, 8);
+    p = bind_fields(s, r, 7);
     if (r->kind == DG_KIND_CUSTOMER)
         bind_keys(s, keys, p);
     if ((rc = store_exec_stmt(st, s)) != DG_OK)
@@ -474,11 +471,9 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     bool new_email = is_customer && (changed >> i_email & 1);
     char sql[SQL_MAX] = "";
     sqlite3_stmt *s;
-    int p = 6, rc;
+    int p = 5, rc;
 
-    append(sql,
-           "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4,"
-           " fver = ?5",
+    append(sql, "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4",
            e->table);
     for (size_t i = 0; i < e->n_fields; i++) {
         const dg_field *f = &e->fields[i];
@@ -510,8 +505,7 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
         sqlite3_bind_null(s, 2);
     sqlite3_bind_int64(s, 3, r->updated_at);
     store_bind_id(s, 4, r->updated_by);
-    sqlite3_bind_text(s, 5, r->fver ? r->fver : "", -1, SQLITE_STATIC);
-    p = 6;
+    p = 5;
     for (size_t i = 0; i < e->n_fields; i++)
         if (changed >> i & 1)
             p = bind_one(s, r, i, p);
@@ -534,6 +528,69 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
         return rc;
     if (is_customer && r->has_custom && (rc = write_custom(st, r)) != DG_OK)
         return rc;
+    return DG_OK;
+}
+
+static const char SQL_FIELD_VERSIONS[] =
+    "SELECT field, version FROM field_versions WHERE kind = ?1 AND record_id = ?2";
+static const char SQL_FIELD_VERSION_PUT[] =
+    "INSERT INTO field_versions(kind, record_id, field, version) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT(kind, record_id, field) DO UPDATE SET version = excluded.version";
+
+int dg_store_rec_field_versions(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a,
+                                dg_field_version **out, size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_VERSIONS);
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int(s, 1, (int)kind);
+    sqlite3_bind_int64(s, 2, id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            dg_field_version *grown;
+
+            cap = cap ? cap * 2 : 8;
+            if (!(grown = dg_arena_alloc(a, cap * sizeof *grown))) {
+                sqlite3_reset(s);
+                return DG_ENOMEM;
+            }
+            if (*n)
+                memcpy(grown, *out, *n * sizeof *grown);
+            *out = grown;
+        }
+        (*out)[*n].version = sqlite3_column_int64(s, 1);
+        if (!((*out)[*n].field = col_text(s, 0, a))) {
+            sqlite3_reset(s);
+            return DG_ENOMEM;
+        }
+        (*n)++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
+
+int dg_store_rec_field_versions_put(dg_store *st, enum dg_kind kind, int64_t id,
+                                    const char *const *fields, size_t n, int64_t version)
+{
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s = store_stmt(st, SQL_FIELD_VERSION_PUT);
+
+        if (!s)
+            return DG_EIO;
+        sqlite3_bind_int(s, 1, (int)kind);
+        sqlite3_bind_int64(s, 2, id);
+        sqlite3_bind_text(s, 3, fields[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, version);
+        if ((rc = store_exec_stmt(st, s)) != DG_OK)
+            return rc;
+    }
     return DG_OK;
 }
 
@@ -618,8 +675,32 @@ int dg_store_next_customer_code(dg_store *st, char *out, size_t out_len)
 /* ------------------------------------------------------------ change feed, idempotency */
 
 static const char SQL_CHANGE[] =
-    "INSERT INTO changes(at, actor_id, entity, entity_id, customer_id, op, version, fields,"
-    " vis_before, vis_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO changes(at, actor_id, entity, entity_id, customer_id, op, version,"
+    " vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char SQL_CHANGE_FIELD[] =
+    "INSERT INTO change_fields(seq, pos, field) VALUES (?1, ?2, ?3)";
+
+/* Binds view `v` as an owner at `p` and a tier name at p + 1 (NULL, NULL: none). */
+static void bind_visibility(sqlite3_stmt *s, int p, const dg_visibility *v)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+    const dg_field *tier = &e->fields[dg_entity_field_index(e, "tier")];
+    char name[16];
+    const char *n;
+
+    if (!v->is_set) {
+        sqlite3_bind_null(s, p);
+        sqlite3_bind_null(s, p + 1);
+        return;
+    }
+    n = dg_enum_name(tier->enum_desc, v->tier, name, sizeof name);
+    /* from a record: the wire validator refused tiers the enum lacks, and
+     * the store reads a stored name it does not know as unspecified */
+    dg_assert(n);
+    sqlite3_bind_int64(s, p, v->owner_id);
+    sqlite3_bind_text(s, p + 1, n, -1, SQLITE_TRANSIENT);
+}
 
 int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
 {
@@ -635,12 +716,20 @@ int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
     store_bind_id(s, 5, c->customer_id);
     sqlite3_bind_text(s, 6, c->op, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, c->version);
-    sqlite3_bind_text(s, 8, c->fields ? c->fields : "", -1, SQLITE_STATIC);
-    store_bind_text(s, 9, c->vis_before);
-    store_bind_text(s, 10, c->vis_after);
+    bind_visibility(s, 8, &c->vis_before);
+    bind_visibility(s, 10, &c->vis_after);
     if ((rc = store_exec_stmt(st, s)) != DG_OK)
         return rc;
     *seq = sqlite3_last_insert_rowid(st->db);
+    for (size_t i = 0; i < c->n_fields; i++) {
+        if (!(s = store_stmt(st, SQL_CHANGE_FIELD)))
+            return DG_EIO;
+        sqlite3_bind_int64(s, 1, *seq);
+        sqlite3_bind_int64(s, 2, (int64_t)i);
+        sqlite3_bind_text(s, 3, c->fields[i], -1, SQLITE_STATIC);
+        if ((rc = store_exec_stmt(st, s)) != DG_OK)
+            return rc;
+    }
     return DG_OK;
 }
 

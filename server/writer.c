@@ -92,6 +92,7 @@ static void note_disk_full(dg_writer *w, bool is_full)
 static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c)
 {
     dg_change_row *r;
+    const char **fields;
 
     if (cap->is_lost || cap->n == DG_WRITER_CAPTURE_ROWS)
         return false;
@@ -102,17 +103,19 @@ static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c
         cap->rows = dg_xrealloc(cap->rows, cap->cap * sizeof *cap->rows);
     }
     r = &cap->rows[cap->n];
-    /* as dg_store_changes_after reads it back: no NULL strings */
+    /* as dg_store_changes_after reads it back: no NULL strings or lists */
     r->seq = seq;
     r->c = *c;
     r->committed_us = 0; /* publish() sets it */
     r->c.entity = dg_arena_strdup(cap->arena, c->entity);
     r->c.op = dg_arena_strdup(cap->arena, c->op);
-    r->c.fields = dg_arena_strdup(cap->arena, c->fields ? c->fields : "");
-    r->c.vis_before = dg_arena_strdup(cap->arena, c->vis_before ? c->vis_before : "");
-    r->c.vis_after = dg_arena_strdup(cap->arena, c->vis_after ? c->vis_after : "");
-    if (!r->c.entity || !r->c.op || !r->c.fields || !r->c.vis_before || !r->c.vis_after)
+    if (!r->c.entity || !r->c.op || !(fields = dg_arena_calloc(cap->arena, c->n_fields + 1,
+                                                               sizeof *fields)))
         return false;
+    for (size_t i = 0; i < c->n_fields; i++)
+        if (!(fields[i] = dg_arena_strdup(cap->arena, c->fields[i])))
+            return false;
+    r->c.fields = fields;
     cap->n++;
     return true;
 }

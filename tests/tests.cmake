@@ -102,6 +102,11 @@ target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 dangan_test(test_idempotency SOURCES tests/integration/test_idempotency.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 target_compile_definitions(test_idempotency PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 
+# A schema v5 database (tests/integration/data/schema_v5.sql) opened by this
+# dangand: every value of v5's text converted, and the feed and conflicts as before
+dangan_test(test_schema_v6 SOURCES tests/integration/test_schema_v6.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+target_compile_definitions(test_schema_v6 PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
 # Batch at the advertised limits; op references out of range
 dangan_test(test_batch SOURCES tests/integration/test_batch.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 

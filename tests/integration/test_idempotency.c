@@ -14,14 +14,12 @@
  *   DGT_MAKE_V4_DUMP=/path/idempotency_v4.sql ./test_idempotency
  * which runs the history on a fresh server and dumps its database.
  */
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -529,39 +527,6 @@ static void make_v4_history(const char *out)
     dgt_rmtree(srv.root);
 }
 
-/* Replaces the server's database with one made from the SQL dump `file`. */
-static void load_database(const char *file)
-{
-    char db[512], p[600];
-    FILE *f = fopen(file, "r");
-    char *sql;
-    long n;
-    int fd;
-    sqlite3 *h;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    sql = calloc(1, (size_t)n + 1);
-    assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    dgt_db_path(&srv, db, sizeof db);
-    for (const char *suffix = ""; suffix;
-         suffix = *suffix ? (suffix[1] == 'w' ? NULL : "-wal") : "-shm") {
-        snprintf(p, sizeof p, "%s%s", db, suffix);
-        unlink(p);
-    }
-    fd = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600); /* dangand wants 0600 */
-    assert_true(fd >= 0);
-    close(fd);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    free(sql);
-}
-
 static void test_keys_stored_by_schema_v4_answer_their_retries(void **state)
 {
     struct batch b;
@@ -571,7 +536,7 @@ static void test_keys_stored_by_schema_v4_answer_their_retries(void **state)
     (void)state;
     dg_client_close(mgr);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
-    load_database(SOURCE_DIR "/tests/integration/data/idempotency_v4.sql");
+    dgt_load_database(&srv, SOURCE_DIR "/tests/integration/data/idempotency_v4.sql");
     assert_int_equal(count_rows("PRAGMA user_version"), 4);
     /* keys are kept a day: made young again, so no sweep prunes them here */
     dgt_sql(&srv, "UPDATE idempotency SET created_at ="

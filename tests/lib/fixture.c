@@ -495,6 +495,41 @@ void dgt_sql(const dgt_server *s, const char *sql)
     sqlite3_close(db);
 }
 
+void dgt_load_database(const dgt_server *s, const char *file)
+{
+    char db[512], p[600];
+    FILE *f = fopen(file, "r");
+    char *sql, *err = NULL;
+    long n;
+    int fd;
+    sqlite3 *h;
+
+    if (!f)
+        die("cannot open %s", file);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    sql = calloc(1, (size_t)n + 1);
+    if (!sql || fread(sql, 1, (size_t)n, f) != (size_t)n)
+        die("cannot read %s", file);
+    fclose(f);
+    dgt_db_path(s, db, sizeof db);
+    for (const char *suffix = ""; suffix;
+         suffix = *suffix ? (suffix[1] == 'w' ? NULL : "-wal") : "-shm") {
+        snprintf(p, sizeof p, "%s%s", db, suffix);
+        unlink(p);
+    }
+    fd = open(db, O_WRONLY | O_CREAT | O_EXCL, 0600); /* dangand wants 0600 */
+    if (fd < 0)
+        die("cannot create %s", db);
+    close(fd);
+    if (sqlite3_open(db, &h) != SQLITE_OK || sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(h, "PRAGMA journal_mode = WAL", NULL, NULL, &err) != SQLITE_OK)
+        die("cannot load %s: %s", file, err ? err : sqlite3_errmsg(h));
+    sqlite3_close(h);
+    free(sql);
+}
+
 void dgt_make_user(const dgt_server *s, const char *name, int role, const char *password)
 {
     static const char temporary[] = "temporary-password-1";

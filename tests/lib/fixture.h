@@ -148,6 +148,11 @@ void dgt_run_program(dgt_run *r, const char *program, const char *input, const c
  * intruder with file access would (stop the server first). Aborts on error. */
 void dgt_sql(const dgt_server *s, const char *sql);
 
+/* Replaces the database of a stopped server with one made from the SQL
+ * dump `file` (sqlite3 .dump, with its PRAGMA user_version), in WAL mode as
+ * dangand keeps it. Aborts on failure. */
+void dgt_load_database(const dgt_server *s, const char *file);
+
 /* mkdtemp under $TMPDIR; rm -rf. */
 void dgt_tempdir(char *out, size_t len);
 void dgt_rmtree(const char *path);

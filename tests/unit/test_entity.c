@@ -38,7 +38,7 @@ static const char *const common_pb[] = {
 static const char *const customer_pb[] = {"tags", "custom", "last_contact_at_ms"};
 /* Columns the store keeps beside the fields. */
 static const char *const common_cols[] = {
-    "id", "version", "archived_at", "created_at", "updated_at", "created_by", "updated_by", "fver",
+    "id", "version", "archived_at", "created_at", "updated_at", "created_by", "updated_by",
 };
 static const char *const customer_cols[] = {"last_contact_at", "name_key", "dup_name", "dup_phone",
                                             "dup_email"};

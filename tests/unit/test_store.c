@@ -225,9 +225,12 @@ static void test_rollback_to_savepoint_undoes_only_that_part(void **state)
     dg_store_close(st);
 }
 
-/* Appends changes at the given times (unix ms) in one transaction. */
+/* Appends changes at the given times (unix ms) in one transaction, each of
+ * fields "name" and "phone". */
 static void append_changes(dg_store *st, const int64_t *at, size_t n)
 {
+    static const char *const fields[] = {"name", "phone"};
+
     assert_int_equal(dg_store_begin(st), DG_OK);
     for (size_t i = 0; i < n; i++) {
         dg_change c = {.at = at[i],
@@ -236,9 +239,8 @@ static void append_changes(dg_store *st, const int64_t *at, size_t n)
                        .customer_id = 1,
                        .op = "updated",
                        .version = (int64_t)i + 1,
-                       .fields = "name",
-                       .vis_before = "",
-                       .vis_after = ""};
+                       .fields = fields,
+                       .n_fields = DG_ARRAY_LEN(fields)};
         int64_t seq;
 
         assert_int_equal(dg_store_change_append(st, &c, &seq), DG_OK);
@@ -246,6 +248,7 @@ static void append_changes(dg_store *st, const int64_t *at, size_t n)
     assert_int_equal(dg_store_commit(st), DG_OK);
 }
 
+/* The first change's seq; every change read has its two fields. */
 static int64_t oldest_change(dg_store *st)
 {
     dg_arena *a = dg_arena_new(1 << 20);
@@ -254,11 +257,33 @@ static int64_t oldest_change(dg_store *st)
     int64_t oldest = -1, first;
 
     assert_int_equal(dg_store_read_begin(st), DG_OK);
-    assert_int_equal(dg_store_changes_after(st, 0, 1, a, &rows, &n, &oldest), DG_OK);
+    assert_int_equal(dg_store_changes_after(st, 0, 100, a, &rows, &n, &oldest), DG_OK);
     dg_store_read_end(st);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rows[i].c.n_fields, 2);
+        assert_string_equal(rows[i].c.fields[0], "name");
+        assert_string_equal(rows[i].c.fields[1], "phone");
+        assert_false(rows[i].c.vis_before.is_set || rows[i].c.vis_after.is_set);
+    }
     first = n ? rows[0].seq : 0;
     dg_arena_free(a);
     return first;
+}
+
+/* The first column of the first row of `sql` on a connection of its own. */
+static int64_t raw_int(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int64_t v;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
 }
 
 static int prune(dg_store *st, int64_t before, int64_t keep, int max)
@@ -290,6 +315,9 @@ static void test_change_pruning_removes_only_a_prefix(void **state)
     assert_int_equal(prune(st, 1000, 3, 2), 2);   /* at most max: seqs 4, 5 */
     assert_int_equal(prune(st, 1000, 3, 100), 0); /* the newest 3 are kept */
     assert_int_equal(oldest_change(st), 6);
+    /* a pruned change's fields went with it */
+    assert_int_equal(raw_int("SELECT count(*) FROM change_fields"), 3 * 2);
+    assert_int_equal(raw_int("SELECT min(seq) FROM change_fields"), 6);
     dg_store_close(st);
 }
 
