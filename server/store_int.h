@@ -78,10 +78,21 @@ int store_search_register(dg_store *st);
 void store_search_discard(dg_store *st, size_t from);
 /* Translates a SQLite result code into a dg_err, recording the message. */
 int store_err(dg_store *st, int sqlite_rc);
+/* Runs one SQL text (several statements, no cache): DG_OK or a translated
+ * error, with SQLite's message in st->err. */
+int store_exec_sql(dg_store *st, const char *sql);
+/* The integer a PRAGMA (or any one-row query) answers. */
+int store_pragma_int(dg_store *st, const char *sql, int64_t *out);
+/* Brings the schema to DG_SCHEMA_VERSION (writer connections); a reader
+ * requires it. DG_OK, DG_ENOTSUP (newer than this program), DG_ECORRUPT or a
+ * store error; `err` explains (store_schema.c). */
+int store_migrate(dg_store *st, char *err, size_t err_len);
 /* Runs a statement that returns no rows: DG_OK or a translated error. */
 int store_exec_stmt(dg_store *st, sqlite3_stmt *s);
 /* Copies column `col` as text into out (truncating to out_len - 1 bytes). */
 void store_col_text(sqlite3_stmt *s, int col, char *out, size_t out_len);
+/* Column `col` as a new string in `a` ("" for NULL); NULL over budget. */
+const char *store_col_dup(sqlite3_stmt *s, int col, dg_arena *a);
 /* Binds text, or NULL when `text` is NULL. */
 int store_bind_text(sqlite3_stmt *s, int idx, const char *text);
 /* Binds an integer, or NULL when value == 0 and the column uses NULL for "none". */
@@ -122,5 +133,14 @@ void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q
 /* Reads the current row of s (store_rec_select's columns from 0 on) into a
  * new record in `a`, a customer's tags and custom values included. */
 int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out);
+/* The same in two steps, for a caller still stepping `s`: the row alone,
+ * then (after the statement is done) its tags and custom values. */
+int store_rec_read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out);
+int store_rec_complete(dg_store *st, dg_record *r, dg_arena *a);
+/* The select list of kind k, its columns qualified "c." or not. */
+const char *store_rec_columns(enum dg_kind k, bool is_qualified);
+/* Appends printf text to `buf` (STORE_SQL_MAX bytes in all; going past it is
+ * a bug: asserted). */
+void store_sql_append(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -2,7 +2,9 @@
  * entity.c: the column of a field is its name (MONEY: NAME and
  * NAME_currency; USER: NAME_id). Enum fields are stored as their short
  * names. SQL for the hot paths (get, insert, update) is built once per kind;
- * list queries, whose filters vary, are built per request and cached by text.
+ * the filter of lists and searches, whose shape varies, is written per
+ * request here (store_rec_filter) and cached by text. Likely duplicates are
+ * found here too; pages and dossiers are store_lists.c's.
  * Runs on: the thread that owns the connection.
  */
 #include <limits.h>
@@ -31,9 +33,7 @@ struct kind_sql {
 static struct kind_sql kind_sql[DG_KIND_COUNT];
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 
-static void append(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void append(char *buf, const char *fmt, ...)
+void store_sql_append(char *buf, const char *fmt, ...)
 {
     size_t n = strlen(buf);
     va_list ap;
@@ -49,13 +49,13 @@ static void field_columns(char *buf, const dg_field *f, const char *sep, const c
 {
     switch (f->type) {
     case DG_F_MONEY:
-        append(buf, "%s%s%s%s%s_currency%s", sep, f->name, suffix, sep, f->name, suffix);
+        store_sql_append(buf, "%s%s%s%s%s_currency%s", sep, f->name, suffix, sep, f->name, suffix);
         break;
     case DG_F_USER:
-        append(buf, "%s%s_id%s", sep, f->name, suffix);
+        store_sql_append(buf, "%s%s_id%s", sep, f->name, suffix);
         break;
     default:
-        append(buf, "%s%s%s", sep, f->name, suffix);
+        store_sql_append(buf, "%s%s%s", sep, f->name, suffix);
         break;
     }
 }
@@ -67,7 +67,7 @@ static void qualify(char *dst, const char *cols)
     for (const char *p = cols; *p;) {
         size_t len = strcspn(p, ",");
 
-        append(dst, "%sc.%.*s", dst[0] ? ", " : "", (int)len, p);
+        store_sql_append(dst, "%sc.%.*s", dst[0] ? ", " : "", (int)len, p);
         p += len;
         p += strspn(p, ", ");
     }
@@ -82,14 +82,14 @@ static void build_kind(enum dg_kind k)
     snprintf(q->columns, SQL_MAX, COMMON_COLS);
     q->first_field_col = N_COMMON;
     if (k == DG_KIND_CUSTOMER) {
-        append(q->columns, ", last_contact_at");
+        store_sql_append(q->columns, ", last_contact_at");
         q->first_field_col++;
     }
     for (size_t i = 0; i < e->n_fields; i++)
         field_columns(q->columns, &e->fields[i], ", ", "");
     qualify(q->columns_c, q->columns);
     q->get[0] = '\0';
-    append(q->get, "SELECT %s FROM %s WHERE id = ?1", q->columns, e->table);
+    store_sql_append(q->get, "SELECT %s FROM %s WHERE id = ?1", q->columns, e->table);
 
     snprintf(q->insert, SQL_MAX,
              "INSERT INTO %s(version, archived_at, created_at, updated_at,"
@@ -101,13 +101,13 @@ static void build_kind(enum dg_kind k)
         n_params += e->fields[i].type == DG_F_MONEY ? 2 : 1;
     }
     if (k == DG_KIND_CUSTOMER) {
-        append(q->insert, ", name_key, dup_name, dup_phone, dup_email");
+        store_sql_append(q->insert, ", name_key, dup_name, dup_phone, dup_email");
         n_params += 4;
     }
-    append(q->insert, ") VALUES (");
+    store_sql_append(q->insert, ") VALUES (");
     for (int i = 1; i <= n_params; i++)
-        append(q->insert, "%s?%d", i > 1 ? ", " : "", i);
-    append(q->insert, ")");
+        store_sql_append(q->insert, "%s?%d", i > 1 ? ", " : "", i);
+    store_sql_append(q->insert, ")");
 }
 
 static void build_all(void)
@@ -122,20 +122,18 @@ static const struct kind_sql *sql_for(enum dg_kind k)
     return &kind_sql[k];
 }
 
-/* ------------------------------------------------------------ reading */
-
-static const char *col_text(sqlite3_stmt *s, int col, dg_arena *a)
+const char *store_rec_columns(enum dg_kind k, bool is_qualified)
 {
-    const char *t = (const char *)sqlite3_column_text(s, col);
-
-    return dg_arena_strdup(a, t ? t : "");
+    return is_qualified ? sql_for(k)->columns_c : sql_for(k)->columns;
 }
+
+/* ------------------------------------------------------------ reading */
 
 static int load_tags(dg_store *st, dg_record *r, dg_arena *a);
 static int load_custom(dg_store *st, dg_record *r, dg_arena *a);
 
 /* Reads the current row of `s` (columns as in kind_sql.columns) into a new record. */
-static int read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out)
+int store_rec_read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out)
 {
     const dg_entity *e = dg_entity_get(k);
     dg_record *r = dg_record_new(a, k);
@@ -159,7 +157,7 @@ static int read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **ou
         switch (f->type) {
         case DG_F_TEXT:
         case DG_F_DATE:
-            if (!(v->s = col_text(s, col++, a)))
+            if (!(v->s = store_col_dup(s, col++, a)))
                 return DG_ENOMEM;
             break;
         case DG_F_ENUM: {
@@ -171,7 +169,7 @@ static int read_row(sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **ou
         }
         case DG_F_MONEY:
             v->i = sqlite3_column_int64(s, col++);
-            if (!(v->s = col_text(s, col++, a)))
+            if (!(v->s = store_col_dup(s, col++, a)))
                 return DG_ENOMEM;
             break;
         default: /* INT, BOOL, TIME, USER, REF */
@@ -211,7 +209,7 @@ static int load_tags(dg_store *st, dg_record *r, dg_arena *a)
                 memcpy(grown, r->tags, r->n_tags * sizeof *grown);
             r->tags = grown;
         }
-        if (!(r->tags[r->n_tags++] = col_text(s, 0, a)))
+        if (!(r->tags[r->n_tags++] = store_col_dup(s, 0, a)))
             return DG_ENOMEM;
     }
     sqlite3_reset(s);
@@ -239,8 +237,8 @@ static int load_custom(dg_store *st, dg_record *r, dg_arena *a)
                 memcpy(grown, r->custom, r->n_custom * sizeof *grown);
             r->custom = grown;
         }
-        r->custom[r->n_custom].name = col_text(s, 0, a);
-        r->custom[r->n_custom].value = col_text(s, 1, a);
+        r->custom[r->n_custom].name = store_col_dup(s, 0, a);
+        r->custom[r->n_custom].value = store_col_dup(s, 1, a);
         if (!r->custom[r->n_custom].name || !r->custom[r->n_custom++].value)
             return DG_ENOMEM;
     }
@@ -249,7 +247,7 @@ static int load_custom(dg_store *st, dg_record *r, dg_arena *a)
 }
 
 /* Tags and custom values of a customer read from its row. */
-static int complete(dg_store *st, dg_record *r, dg_arena *a)
+int store_rec_complete(dg_store *st, dg_record *r, dg_arena *a)
 {
     int rc;
 
@@ -275,9 +273,9 @@ static int one_record(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a
         sqlite3_reset(s);
         return rc;
     }
-    rc = read_row(s, k, a, out);
+    rc = store_rec_read_row(s, k, a, out);
     sqlite3_reset(s);
-    return rc == DG_OK ? complete(st, *out, a) : rc;
+    return rc == DG_OK ? store_rec_complete(st, *out, a) : rc;
 }
 
 int dg_store_rec_get(dg_store *st, enum dg_kind kind, int64_t id, dg_arena *a, dg_record **out)
@@ -473,29 +471,30 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     sqlite3_stmt *s;
     int p = 5, rc;
 
-    append(sql, "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4",
-           e->table);
+    store_sql_append(
+        sql, "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4",
+        e->table);
     for (size_t i = 0; i < e->n_fields; i++) {
         const dg_field *f = &e->fields[i];
 
         if (!(changed >> i & 1))
             continue;
         if (f->type == DG_F_MONEY) {
-            append(sql, ", %s = ?%d, %s_currency = ?%d", f->name, p, f->name, p + 1);
+            store_sql_append(sql, ", %s = ?%d, %s_currency = ?%d", f->name, p, f->name, p + 1);
             p += 2;
         } else {
-            append(sql, ", %s%s = ?%d", f->name, f->type == DG_F_USER ? "_id" : "", p++);
+            store_sql_append(sql, ", %s%s = ?%d", f->name, f->type == DG_F_USER ? "_id" : "", p++);
         }
     }
     if (new_name) {
-        append(sql, ", name_key = ?%d, dup_name = ?%d", p, p + 1);
+        store_sql_append(sql, ", name_key = ?%d, dup_name = ?%d", p, p + 1);
         p += 2;
     }
     if (new_phone)
-        append(sql, ", dup_phone = ?%d", p++);
+        store_sql_append(sql, ", dup_phone = ?%d", p++);
     if (new_email)
-        append(sql, ", dup_email = ?%d", p++);
-    append(sql, " WHERE id = ?%d", p);
+        store_sql_append(sql, ", dup_email = ?%d", p++);
+    store_sql_append(sql, " WHERE id = ?%d", p);
     if (!(s = store_stmt_text(st, sql)))
         return DG_EIO;
     sqlite3_bind_int64(s, 1, r->version);
@@ -564,7 +563,7 @@ int dg_store_rec_field_versions(dg_store *st, enum dg_kind kind, int64_t id, dg_
             *out = grown;
         }
         (*out)[*n].version = sqlite3_column_int64(s, 1);
-        if (!((*out)[*n].field = col_text(s, 0, a))) {
+        if (!((*out)[*n].field = store_col_dup(s, 0, a))) {
             sqlite3_reset(s);
             return DG_ENOMEM;
         }
@@ -672,270 +671,6 @@ int dg_store_next_customer_code(dg_store *st, char *out, size_t out_len)
     return dg_store_setting_put_int(st, "next_customer_code", next + 1);
 }
 
-/* ------------------------------------------------------------ change feed, idempotency */
-
-static const char SQL_CHANGE[] =
-    "INSERT INTO changes(at, actor_id, entity, entity_id, customer_id, op, version,"
-    " vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-static const char SQL_CHANGE_FIELD[] =
-    "INSERT INTO change_fields(seq, pos, field) VALUES (?1, ?2, ?3)";
-
-/* Binds view `v` as an owner at `p` and a tier name at p + 1 (NULL, NULL: none). */
-static void bind_visibility(sqlite3_stmt *s, int p, const dg_visibility *v)
-{
-    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
-    const dg_field *tier = &e->fields[dg_entity_field_index(e, "tier")];
-    char name[16];
-    const char *n;
-
-    if (!v->is_set) {
-        sqlite3_bind_null(s, p);
-        sqlite3_bind_null(s, p + 1);
-        return;
-    }
-    n = dg_enum_name(tier->enum_desc, v->tier, name, sizeof name);
-    /* from a record: the wire validator refused tiers the enum lacks, and
-     * the store reads a stored name it does not know as unspecified */
-    dg_assert(n);
-    sqlite3_bind_int64(s, p, v->owner_id);
-    sqlite3_bind_text(s, p + 1, n, -1, SQLITE_TRANSIENT);
-}
-
-int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_CHANGE);
-    int rc;
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, c->at);
-    store_bind_id(s, 2, c->actor_id);
-    sqlite3_bind_text(s, 3, c->entity, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, c->entity_id);
-    store_bind_id(s, 5, c->customer_id);
-    sqlite3_bind_text(s, 6, c->op, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, c->version);
-    bind_visibility(s, 8, &c->vis_before);
-    bind_visibility(s, 10, &c->vis_after);
-    if ((rc = store_exec_stmt(st, s)) != DG_OK)
-        return rc;
-    *seq = sqlite3_last_insert_rowid(st->db);
-    for (size_t i = 0; i < c->n_fields; i++) {
-        if (!(s = store_stmt(st, SQL_CHANGE_FIELD)))
-            return DG_EIO;
-        sqlite3_bind_int64(s, 1, *seq);
-        sqlite3_bind_int64(s, 2, (int64_t)i);
-        sqlite3_bind_text(s, 3, c->fields[i], -1, SQLITE_STATIC);
-        if ((rc = store_exec_stmt(st, s)) != DG_OK)
-            return rc;
-    }
-    return DG_OK;
-}
-
-static const char *const idem_requests[] = {
-    [DG_IDEM_CREATE] = "create",     [DG_IDEM_UPDATE] = "update", [DG_IDEM_ARCHIVE] = "archive",
-    [DG_IDEM_RESTORE] = "restore",   [DG_IDEM_BATCH] = "batch",   [DG_IDEM_MERGE] = "merge",
-    [DG_IDEM_REASSIGN] = "reassign",
-};
-
-static const char SQL_IDEM_GET[] =
-    "SELECT request_hash, request, n_records, moved, customers, tasks FROM idempotency"
-    " WHERE user_id = ?1 AND key = ?2";
-static const char SQL_IDEM_GET_RECORDS[] =
-    "SELECT op, kind, id FROM idempotency_records WHERE user_id = ?1 AND key = ?2 ORDER BY op";
-static const char SQL_IDEM_PUT[] =
-    "INSERT INTO idempotency(user_id, key, request_hash, request, n_records, moved, customers,"
-    " tasks, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-static const char SQL_IDEM_PUT_RECORD[] =
-    "INSERT INTO idempotency_records(user_id, key, op, kind, id) VALUES (?1, ?2, ?3, ?4, ?5)";
-/* The oldest expired keys, at most ?2 of them, while the records of the
- * keys before each stay under ?3: the same keys for both deletes (the order
- * is total), the records first. */
-#define IDEM_PRUNE_KEYS                                                                            \
-    "SELECT user_id, key FROM (SELECT user_id, key, sum(n_records) OVER (ORDER BY created_at,"     \
-    " user_id, key ROWS UNBOUNDED PRECEDING) - n_records AS before_it FROM (SELECT user_id, key,"  \
-    " n_records, created_at FROM idempotency WHERE created_at < ?1 ORDER BY created_at, user_id,"  \
-    " key LIMIT ?2)) WHERE before_it < ?3"
-static const char SQL_IDEM_PRUNE_RECORDS[] =
-    "DELETE FROM idempotency_records WHERE (user_id, key) IN (" IDEM_PRUNE_KEYS ")";
-static const char SQL_IDEM_PRUNE[] =
-    "DELETE FROM idempotency WHERE (user_id, key) IN (" IDEM_PRUNE_KEYS ")";
-#define IDEM_PRUNE_MAX_RECORDS 20000
-
-/* Fails a read of a damaged result, saying what is wrong for the log. */
-static int idem_corrupt(dg_store *st, const char *what)
-{
-    snprintf(st->err, sizeof st->err, "idempotency result damaged: %s", what);
-    return DG_ECORRUPT;
-}
-
-static int idem_request_parse(sqlite3_stmt *s, int col, enum dg_idem_request *out)
-{
-    const char *text = (const char *)sqlite3_column_text(s, col);
-
-    if (sqlite3_column_type(s, col) == SQLITE_NULL) {
-        *out = DG_IDEM_ANY_RECORDS;
-        return DG_OK;
-    }
-    for (size_t i = 1; text && i < DG_ARRAY_LEN(idem_requests); i++)
-        if (!strcmp(text, idem_requests[i])) {
-            *out = (enum dg_idem_request)i;
-            return DG_OK;
-        }
-    return DG_ECORRUPT;
-}
-
-/* A 32-bit count read back: anything else is damage. */
-static bool idem_count(sqlite3_stmt *s, int col, uint32_t *out)
-{
-    int64_t v = sqlite3_column_int64(s, col);
-
-    *out = (uint32_t)v;
-    return sqlite3_column_type(s, col) == SQLITE_INTEGER && v >= 0 && v <= UINT32_MAX;
-}
-
-/* The key's row into *out; *n_records gets its stored count. */
-static int idem_get_row(dg_store *st, int64_t user_id, const char *key, dg_idem_result *out,
-                        int64_t *n_records)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_IDEM_GET);
-    int rc;
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return rc == SQLITE_DONE ? DG_ENOTFOUND : store_err(st, rc);
-    }
-    rc = DG_OK;
-    if (sqlite3_column_bytes(s, 0) != 32)
-        rc = idem_corrupt(st, "request hash");
-    else
-        memcpy(out->request_hash, sqlite3_column_blob(s, 0), 32);
-    if (rc == DG_OK && idem_request_parse(s, 1, &out->request) != DG_OK)
-        rc = idem_corrupt(st, "unknown request");
-    *n_records = sqlite3_column_int64(s, 2);
-    if (rc == DG_OK && (*n_records < 0 || *n_records > DG_IDEM_MAX_RECORDS))
-        rc = idem_corrupt(st, "record count");
-    if (rc == DG_OK && (!idem_count(s, 3, &out->moved) || !idem_count(s, 4, &out->customers) ||
-                        !idem_count(s, 5, &out->tasks)))
-        rc = idem_corrupt(st, "counts");
-    sqlite3_reset(s);
-    return rc;
-}
-
-/* The key's record rows: exactly n, numbered 0 .. n-1, of known kinds. */
-static int idem_get_records(dg_store *st, int64_t user_id, const char *key, size_t n, dg_arena *a,
-                            dg_idem_result *out)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_IDEM_GET_RECORDS);
-    dg_idem_ref *refs = dg_arena_calloc(a, n ? n : 1, sizeof *refs);
-    size_t i = 0;
-    int rc = DG_OK;
-
-    if (!s)
-        return DG_EIO;
-    if (!refs)
-        return DG_ENOMEM;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    while (rc == DG_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        rc = DG_OK;
-        if (i >= n || sqlite3_column_int64(s, 0) != (int64_t)i)
-            rc = idem_corrupt(st, i >= n ? "more records than its count" : "a record is missing");
-        else if (!dg_entity_get((enum dg_kind)sqlite3_column_int(s, 1)) ||
-                 sqlite3_column_int64(s, 2) <= 0)
-            rc = idem_corrupt(st, "a record's kind or id");
-        else
-            refs[i++] =
-                (dg_idem_ref){(enum dg_kind)sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2)};
-    }
-    if (rc == SQLITE_DONE)
-        rc = i == n ? DG_OK : idem_corrupt(st, "fewer records than its count");
-    else if (rc != DG_OK && rc != DG_ECORRUPT)
-        rc = store_err(st, rc);
-    sqlite3_reset(s);
-    out->records = refs;
-    out->n_records = i;
-    return rc;
-}
-
-int dg_store_idem_get(dg_store *st, int64_t user_id, const char *key, dg_arena *a,
-                      dg_idem_result *out)
-{
-    int64_t n = 0;
-    int rc;
-
-    memset(out, 0, sizeof *out);
-    if ((rc = idem_get_row(st, user_id, key, out, &n)) != DG_OK)
-        return rc;
-    return idem_get_records(st, user_id, key, (size_t)n, a, out);
-}
-
-static int idem_put_record(dg_store *st, int64_t user_id, const char *key, size_t op,
-                           const dg_idem_ref *ref)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_IDEM_PUT_RECORD);
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)op);
-    sqlite3_bind_int(s, 4, (int)ref->kind);
-    sqlite3_bind_int64(s, 5, ref->id);
-    return store_exec_stmt(st, s);
-}
-
-int dg_store_idem_put(dg_store *st, int64_t user_id, const char *key, const dg_idem_result *r,
-                      int64_t at)
-{
-    sqlite3_stmt *s;
-    int rc;
-
-    if (r->request <= DG_IDEM_ANY_RECORDS || r->request >= (int)DG_ARRAY_LEN(idem_requests) ||
-        r->n_records > DG_IDEM_MAX_RECORDS)
-        return DG_EINVAL;
-    if (!(s = store_stmt(st, SQL_IDEM_PUT)))
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, user_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, r->request_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, idem_requests[r->request], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, (int64_t)r->n_records);
-    sqlite3_bind_int64(s, 6, r->moved);
-    sqlite3_bind_int64(s, 7, r->customers);
-    sqlite3_bind_int64(s, 8, r->tasks);
-    sqlite3_bind_int64(s, 9, at);
-    rc = store_exec_stmt(st, s);
-    for (size_t i = 0; rc == DG_OK && i < r->n_records; i++)
-        rc = idem_put_record(st, user_id, key, i, &r->records[i]);
-    return rc;
-}
-
-static int idem_prune_step(dg_store *st, const char *sql, int64_t before, int max)
-{
-    sqlite3_stmt *s = store_stmt(st, sql);
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, before);
-    sqlite3_bind_int(s, 2, max);
-    sqlite3_bind_int(s, 3, IDEM_PRUNE_MAX_RECORDS);
-    return store_exec_stmt(st, s);
-}
-
-int dg_store_idem_prune(dg_store *st, int64_t before, int max)
-{
-    int rc = idem_prune_step(st, SQL_IDEM_PRUNE_RECORDS, before, max);
-
-    return rc != DG_OK ? rc : idem_prune_step(st, SQL_IDEM_PRUNE, before, max);
-}
-
 /* ------------------------------------------------------------ duplicates */
 
 static const char SQL_DUP_NAME[] =
@@ -1031,389 +766,88 @@ static void in_list(char *sql, struct store_params *ps, const char *col, const c
 {
     if (n == 0)
         return;
-    append(sql, " AND c.%s IN (", col);
+    store_sql_append(sql, " AND c.%s IN (", col);
     for (size_t i = 0; i < n && i < 8; i++)
-        append(sql, "%s?%d", i ? ", " : "", store_param_text(ps, vals[i]));
-    append(sql, ")");
+        store_sql_append(sql, "%s?%d", i ? ", " : "", store_param_text(ps, vals[i]));
+    store_sql_append(sql, ")");
 }
 
 /* Leaves out the customers of restricted tiers that viewer_id does not own,
  * and their dossiers: inside the query, so pages stay full and exact. */
 static void where_visible(char *sql, struct store_params *ps, const dg_list_query *q)
 {
-    char tiers[SQL_MAX] = ""; /* append() writes up to SQL_MAX */
+    char tiers[SQL_MAX] = ""; /* store_sql_append() writes up to SQL_MAX */
 
     if (q->n_restricted == 0)
         return;
     for (size_t i = 0; i < q->n_restricted && i < 3; i++)
-        append(tiers, "%s?%d", i ? ", " : "", store_param_text(ps, q->restricted[i]));
+        store_sql_append(tiers, "%s?%d", i ? ", " : "", store_param_text(ps, q->restricted[i]));
     if (q->kind == DG_KIND_CUSTOMER)
-        append(sql, " AND (c.tier NOT IN (%s) OR c.owner_id = ?%d)", tiers,
-               store_param_int(ps, q->viewer_id));
+        store_sql_append(sql, " AND (c.tier NOT IN (%s) OR c.owner_id = ?%d)", tiers,
+                         store_param_int(ps, q->viewer_id));
     else
-        append(sql,
-               " AND NOT EXISTS (SELECT 1 FROM customers x WHERE x.id = c.customer_id"
-               " AND x.tier IN (%s) AND coalesce(x.owner_id, 0) != ?%d)",
-               tiers, store_param_int(ps, q->viewer_id));
+        store_sql_append(sql,
+                         " AND NOT EXISTS (SELECT 1 FROM customers x WHERE x.id = c.customer_id"
+                         " AND x.tier IN (%s) AND coalesce(x.owner_id, 0) != ?%d)",
+                         tiers, store_param_int(ps, q->viewer_id));
 }
 
 void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q)
 {
     where_visible(sql, ps, q);
     if (!q->include_archived)
-        append(sql, " AND c.archived_at IS NULL");
+        store_sql_append(sql, " AND c.archived_at IS NULL");
     if (q->kind == DG_KIND_CUSTOMER) {
         in_list(sql, ps, "tier", q->tiers, q->n_tiers);
         in_list(sql, ps, "status", q->statuses, q->n_statuses);
         in_list(sql, ps, "intention", q->intentions, q->n_intentions);
         in_list(sql, ps, "value", q->values, q->n_values);
         if (q->industry)
-            append(sql, " AND c.industry = ?%d", store_param_text(ps, q->industry));
+            store_sql_append(sql, " AND c.industry = ?%d", store_param_text(ps, q->industry));
         if (q->region)
-            append(sql, " AND c.region = ?%d", store_param_text(ps, q->region));
+            store_sql_append(sql, " AND c.region = ?%d", store_param_text(ps, q->region));
         if (q->owner_id)
-            append(sql, " AND c.owner_id = ?%d", store_param_int(ps, q->owner_id));
+            store_sql_append(sql, " AND c.owner_id = ?%d", store_param_int(ps, q->owner_id));
         if (q->tag)
-            append(sql,
-                   " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"
-                   " AND t.tag = ?%d)",
-                   store_param_text(ps, q->tag));
+            store_sql_append(sql,
+                             " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"
+                             " AND t.tag = ?%d)",
+                             store_param_text(ps, q->tag));
         for (size_t i = 0; i < q->n_custom && i < 4; i++) {
             int pn = store_param_text(ps, q->custom[i].name);
             int pv = store_param_text(ps, q->custom[i].value);
 
-            append(sql,
-                   " AND EXISTS (SELECT 1 FROM custom_values v JOIN custom_fields f"
-                   " ON f.id = v.field_id WHERE v.customer_id = c.id AND f.name = ?%d"
-                   " AND v.value = ?%d)",
-                   pn, pv);
+            store_sql_append(sql,
+                             " AND EXISTS (SELECT 1 FROM custom_values v JOIN custom_fields f"
+                             " ON f.id = v.field_id WHERE v.customer_id = c.id AND f.name = ?%d"
+                             " AND v.value = ?%d)",
+                             pn, pv);
         }
         return;
     }
     if (q->customer_id)
-        append(sql, " AND c.customer_id = ?%d", store_param_int(ps, q->customer_id));
+        store_sql_append(sql, " AND c.customer_id = ?%d", store_param_int(ps, q->customer_id));
     if (q->kind == DG_KIND_TASK) {
         if (q->open_only)
-            append(sql, " AND c.done = 0");
+            store_sql_append(sql, " AND c.done = 0");
         if (q->assignee_id)
-            append(sql, " AND c.assignee_id = ?%d", store_param_int(ps, q->assignee_id));
+            store_sql_append(sql, " AND c.assignee_id = ?%d", store_param_int(ps, q->assignee_id));
         if (q->due_before)
-            append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d",
-                   store_param_int(ps, q->due_before));
+            store_sql_append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d",
+                             store_param_int(ps, q->due_before));
     }
     if (q->kind == DG_KIND_FEEDBACK && q->open_only)
-        append(sql, " AND c.status IN ('', 'open', 'in_progress')");
+        store_sql_append(sql, " AND c.status IN ('', 'open', 'in_progress')");
 }
 
 void store_rec_select(char *sql, enum dg_kind k)
 {
-    append(sql, "%s", sql_for(k)->columns_c);
+    store_sql_append(sql, "%s", store_rec_columns(k, true));
 }
 
 int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out)
 {
-    int rc = read_row(s, k, a, out);
+    int rc = store_rec_read_row(s, k, a, out);
 
-    return rc == DG_OK ? complete(st, *out, a) : rc;
-}
-
-/* Copies column `col` of the current row of `s` into *key, keeping its
- * storage class. DG_ECORRUPT for a NULL or REAL: no sort column holds one. */
-static int read_key(dg_store *st, sqlite3_stmt *s, int col, dg_arena *a, dg_sort_key *key)
-{
-    int type = sqlite3_column_type(s, col);
-    const void *p;
-    uint8_t *copy;
-
-    if (type == SQLITE_INTEGER) {
-        *key = (dg_sort_key){.type = DG_KEY_INT, .i = sqlite3_column_int64(s, col)};
-        return DG_OK;
-    }
-    if (type != SQLITE_TEXT && type != SQLITE_BLOB) {
-        snprintf(st->err, sizeof st->err, "sort column %s holds a %s", sqlite3_column_name(s, col),
-                 type == SQLITE_NULL ? "NULL" : "REAL");
-        return DG_ECORRUPT;
-    }
-    p = type == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col)
-                            : sqlite3_column_blob(s, col);
-    *key = (dg_sort_key){.type = type == SQLITE_TEXT ? DG_KEY_TEXT : DG_KEY_BLOB,
-                         .len = (size_t)sqlite3_column_bytes(s, col)};
-    if (!(copy = dg_arena_alloc(a, key->len ? key->len : 1)))
-        return DG_ENOMEM;
-    if (key->len)
-        memcpy(copy, p, key->len);
-    key->data = copy;
-    return DG_OK;
-}
-
-/* Steps the list statement `s` into out (the sort key is its last column). */
-static int list_rows(dg_store *st, sqlite3_stmt *s, const dg_list_query *q, dg_arena *a,
-                     dg_list_page *out)
-{
-    size_t cap = q->limit ? q->limit : 1;
-    int key_col = sqlite3_column_count(s) - 1;
-    int rc;
-
-    if (!(out->records = dg_arena_calloc(a, cap, sizeof *out->records)))
-        return DG_ENOMEM;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        dg_record *r;
-
-        if (out->n == q->limit) {
-            out->has_more = true;
-            return DG_OK;
-        }
-        if ((rc = read_row(s, q->kind, a, &r)) != DG_OK)
-            return rc;
-        out->records[out->n++] = r;
-        /* the next cursor's key: only the full page's last row can need one */
-        if (out->n == q->limit && (rc = read_key(st, s, key_col, a, &out->last_key)) != DG_OK)
-            return rc;
-    }
-    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
-}
-
-int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out)
-{
-    const dg_entity *e = dg_entity_get(q->kind);
-    const char *col = q->sort_column ? q->sort_column : "id";
-    bool is_id = strcmp(col, "id") == 0;
-    const char *cmp = q->is_desc ? "<" : ">", *dir = q->is_desc ? " DESC" : "";
-    char sql[SQL_MAX] = "";
-    struct store_params ps = {.n = 0};
-    sqlite3_stmt *s;
-    int rc, limit_param;
-
-    memset(out, 0, sizeof *out);
-    append(sql, "SELECT %s, c.%s FROM %s c WHERE 1", sql_for(q->kind)->columns_c, col, e->table);
-    store_rec_filter(sql, &ps, q);
-    if (q->has_after && is_id) {
-        append(sql, " AND c.id %s ?%d", cmp, store_param_int(&ps, q->after_id));
-    } else if (q->has_after) {
-        /* The key is bound with the storage class it was read with: a text
-         * key bound as a blob sorts after every text, and paging breaks. */
-        int pk = store_param_key(&ps, &q->after_key);
-
-        append(sql, " AND (c.%s, c.id) %s (?%d, ?%d)", col, cmp, pk,
-               store_param_int(&ps, q->after_id));
-    }
-    if (is_id)
-        append(sql, " ORDER BY c.id%s", dir);
-    else
-        append(sql, " ORDER BY c.%s%s, c.id%s", col, dir, dir);
-    limit_param = store_param_int(&ps, (int64_t)q->limit + 1); /* one more: is there a next page */
-    append(sql, " LIMIT ?%d", limit_param);
-    if (!(s = store_stmt_text(st, sql)))
-        return DG_EIO;
-    store_params_bind(s, &ps);
-    rc = list_rows(st, s, q, a, out);
-    store_stmt_release(st, s);
-    for (size_t i = 0; i < out->n && rc == DG_OK; i++)
-        rc = complete(st, out->records[i], a);
-    return rc;
-}
-
-/* ------------------------------------------------------------ dossier */
-
-/* Children of one customer: `where` and `order` follow "WHERE customer_id = ?1". */
-static int children(dg_store *st, enum dg_kind k, int64_t customer_id, const char *more,
-                    uint32_t limit, dg_arena *a, dg_record ***out, size_t *n)
-{
-    char sql[SQL_MAX + 512];
-    sqlite3_stmt *s;
-    int rc;
-
-    snprintf(sql, sizeof sql,
-             "SELECT %s FROM %s WHERE customer_id = ?1 AND archived_at IS NULL"
-             " %s LIMIT ?2",
-             sql_for(k)->columns, dg_entity_get(k)->table, more);
-    if (!(s = store_stmt_text(st, sql)))
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, limit);
-    *n = 0;
-    if (!(*out = dg_arena_calloc(a, limit ? limit : 1, sizeof **out))) {
-        store_stmt_release(st, s);
-        return DG_ENOMEM;
-    }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if ((rc = read_row(s, k, a, &(*out)[*n])) != DG_OK) {
-            store_stmt_release(st, s);
-            return rc;
-        }
-        (*n)++;
-    }
-    store_stmt_release(st, s);
-    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
-}
-
-static const char SQL_COUNT_INTERACTIONS[] =
-    "SELECT count(*) FROM interactions WHERE customer_id = ?1 AND archived_at IS NULL";
-static const char SQL_DEAL_TOTALS[] =
-    "SELECT amount_currency, sum(amount), count(*) FROM deals"
-    " WHERE customer_id = ?1 AND archived_at IS NULL GROUP BY amount_currency"
-    " ORDER BY amount_currency";
-static const char SQL_FEEDBACK_SUMMARY[] =
-    "SELECT count(*), coalesce(sum(status IN ('', 'open', 'in_progress')), 0),"
-    " coalesce(avg(CASE WHEN satisfaction > 0 THEN satisfaction END), 0),"
-    " coalesce(sum(kind = 'complaint'), 0), coalesce(sum(kind = 'suggestion'), 0),"
-    " coalesce(sum(kind = 'praise'), 0), coalesce(sum(kind = 'survey'), 0)"
-    " FROM feedback WHERE customer_id = ?1 AND archived_at IS NULL";
-
-static int dossier_counts(dg_store *st, int64_t id, dg_arena *a, dg_dossier *d)
-{
-    sqlite3_stmt *s;
-    size_t cap = 4;
-    int rc;
-
-    if (!(s = store_stmt(st, SQL_COUNT_INTERACTIONS)))
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, id);
-    if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        d->interaction_count = (uint32_t)sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    if (!(s = store_stmt(st, SQL_DEAL_TOTALS)))
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, id);
-    d->totals = dg_arena_calloc(a, cap, sizeof *d->totals);
-    while (d->totals && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (d->n_totals == cap) {
-            dg_money_total *grown = dg_arena_calloc(a, cap * 2, sizeof *grown);
-
-            if (!grown)
-                break;
-            memcpy(grown, d->totals, cap * sizeof *grown);
-            d->totals = grown;
-            cap *= 2;
-        }
-        d->totals[d->n_totals].currency = col_text(s, 0, a);
-        d->totals[d->n_totals].amount = sqlite3_column_int64(s, 1);
-        d->totals[d->n_totals++].count = (uint32_t)sqlite3_column_int64(s, 2);
-    }
-    sqlite3_reset(s);
-    if (!d->totals)
-        return DG_ENOMEM;
-    if (!(s = store_stmt(st, SQL_FEEDBACK_SUMMARY)))
-        return DG_EIO;
-    sqlite3_bind_int64(s, 1, id);
-    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        d->fb_total = (uint32_t)sqlite3_column_int64(s, 0);
-        d->fb_open = (uint32_t)sqlite3_column_int64(s, 1);
-        d->fb_average = sqlite3_column_double(s, 2);
-        d->fb_complaints = (uint32_t)sqlite3_column_int64(s, 3);
-        d->fb_suggestions = (uint32_t)sqlite3_column_int64(s, 4);
-        d->fb_praise = (uint32_t)sqlite3_column_int64(s, 5);
-        d->fb_surveys = (uint32_t)sqlite3_column_int64(s, 6);
-    }
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
-}
-
-int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions, dg_arena *a,
-                     dg_dossier *d)
-{
-    int rc;
-
-    memset(d, 0, sizeof *d);
-    if ((rc = children(st, DG_KIND_CONTACT, customer_id, "ORDER BY id", 200, a, &d->contacts,
-                       &d->n_contacts)) != DG_OK ||
-        (rc = children(st, DG_KIND_INTERACTION, customer_id, "ORDER BY at_ms DESC, id DESC",
-                       recent_interactions, a, &d->interactions, &d->n_interactions)) != DG_OK ||
-        (rc = children(st, DG_KIND_DEAL, customer_id, "ORDER BY at_ms DESC, id DESC", 100, a,
-                       &d->deals, &d->n_deals)) != DG_OK ||
-        (rc = children(st, DG_KIND_TASK, customer_id,
-                       "AND done = 0 ORDER BY due_at_ms = 0, due_at_ms, id", 100, a, &d->open_tasks,
-                       &d->n_open_tasks)) != DG_OK ||
-        (rc = children(st, DG_KIND_FEEDBACK, customer_id, "ORDER BY at_ms DESC, id DESC", 10, a,
-                       &d->feedback, &d->n_feedback)) != DG_OK)
-        return rc;
-    return dossier_counts(st, customer_id, a, d);
-}
-
-/* ------------------------------------------------------------ custom fields */
-
-static const char SQL_FIELD_INSERT[] =
-    "INSERT INTO custom_fields(name, label, type, choices, created_at, created_by)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char SQL_FIELD_GET[] =
-    "SELECT id, name, label, type, choices, created_at FROM custom_fields WHERE name = ?1";
-static const char SQL_FIELD_LIST[] =
-    "SELECT id, name, label, type, choices, created_at FROM custom_fields ORDER BY name";
-
-int dg_store_field_define(dg_store *st, dg_custom_field *f, int64_t by_user)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_INSERT);
-    int rc;
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_text(s, 1, f->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, f->label, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, f->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, f->choices, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, f->created_at);
-    store_bind_id(s, 6, by_user);
-    if ((rc = store_exec_stmt(st, s)) == DG_OK)
-        f->id = sqlite3_last_insert_rowid(st->db);
-    return rc;
-}
-
-static int read_field(sqlite3_stmt *s, dg_arena *a, dg_custom_field *f)
-{
-    f->id = sqlite3_column_int64(s, 0);
-    f->name = col_text(s, 1, a);
-    f->label = col_text(s, 2, a);
-    f->type = col_text(s, 3, a);
-    f->choices = col_text(s, 4, a);
-    f->created_at = sqlite3_column_int64(s, 5);
-    return f->name && f->label && f->type && f->choices ? DG_OK : DG_ENOMEM;
-}
-
-int dg_store_field_get(dg_store *st, const char *name, dg_arena *a, dg_custom_field *out)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_GET);
-    int rc;
-
-    if (!s)
-        return DG_EIO;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        rc = read_field(s, a, out);
-    else
-        rc = rc == SQLITE_DONE ? DG_ENOTFOUND : store_err(st, rc);
-    sqlite3_reset(s);
-    return rc;
-}
-
-int dg_store_field_list(dg_store *st, dg_arena *a, dg_custom_field **out, size_t *n)
-{
-    sqlite3_stmt *s = store_stmt(st, SQL_FIELD_LIST);
-    size_t cap = 16;
-    int rc;
-
-    *n = 0;
-    if (!s)
-        return DG_EIO;
-    if (!(*out = dg_arena_calloc(a, cap, sizeof **out)))
-        return DG_ENOMEM;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            dg_custom_field *grown = dg_arena_calloc(a, cap * 2, sizeof *grown);
-
-            if (!grown) {
-                sqlite3_reset(s);
-                return DG_ENOMEM;
-            }
-            memcpy(grown, *out, cap * sizeof *grown);
-            *out = grown;
-            cap *= 2;
-        }
-        if ((rc = read_field(s, a, &(*out)[(*n)++])) != DG_OK) {
-            sqlite3_reset(s);
-            return rc;
-        }
-    }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+    return rc == DG_OK ? store_rec_complete(st, *out, a) : rc;
 }

@@ -1,0 +1,515 @@
+/* store_schema.c - the schema: every migration since the first, and the
+ * step that brings a database to the current version.
+ *
+ * migrations[i] takes user_version i to i + 1, as a NULL-terminated list of
+ * SQL texts applied in one transaction. Never edit a shipped migration; add
+ * the next one (and bump DG_SCHEMA_VERSION in store.h).
+ * Runs on: the thread that opens the connection.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+
+#include "dg.h"
+#include "log.h"
+
+/* Schema migrations: migrations[i] takes user_version i to i + 1, as a
+ * NULL-terminated list of SQL texts applied in one transaction. Never edit
+ * a shipped migration; add the next one. */
+static const char *const migration_v1[] = {
+    /* v1: identity, users, sessions, audit trail, change feed. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','manager','sales','viewer','auditor')),"
+    "  password_hash TEXT NOT NULL,"
+    "  must_change_password INTEGER NOT NULL DEFAULT 0,"
+    "  is_disabled INTEGER NOT NULL DEFAULT 0,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  password_changed_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  revoked_at INTEGER,"
+    "  revoke_reason TEXT"
+    ") STRICT;"
+    "CREATE INDEX sessions_live_by_user ON sessions(user_id) WHERE revoked_at IS NULL;"
+    "CREATE TABLE audit_log ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  user_id INTEGER,"
+    "  username TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  entity_id INTEGER,"
+    "  outcome TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  hash BLOB NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX audit_log_by_user ON audit_log(user_id, seq);"
+    "CREATE INDEX audit_log_by_action ON audit_log(action, seq);"
+    /* Defence in depth: the server never updates or deletes audit rows. */
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+    "CREATE TABLE changes ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  actor_id INTEGER,"
+    "  entity TEXT NOT NULL,"
+    "  entity_id INTEGER NOT NULL,"
+    "  customer_id INTEGER,"
+    "  op TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  fields TEXT NOT NULL DEFAULT '',"
+    "  vis_before TEXT,"
+    "  vis_after TEXT"
+    ") STRICT;",
+    NULL,
+};
+
+static const char *const migration_v2[] = {
+    /* v2: customer dossiers. Column names are the field names of
+     * server/entity.c; MONEY fields add NAME_currency, USER fields are NAME_id. */
+    "CREATE TABLE customers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL DEFAULT '',"
+    "  name TEXT NOT NULL,"
+    "  short_name TEXT NOT NULL DEFAULT '',"
+    "  industry TEXT NOT NULL DEFAULT '',"
+    "  region TEXT NOT NULL DEFAULT '',"
+    "  address TEXT NOT NULL DEFAULT '',"
+    "  postcode TEXT NOT NULL DEFAULT '',"
+    "  phone TEXT NOT NULL DEFAULT '',"
+    "  fax TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  website TEXT NOT NULL DEFAULT '',"
+    "  founded_on TEXT NOT NULL DEFAULT '',"
+    "  registered_capital INTEGER NOT NULL DEFAULT 0,"
+    "  registered_capital_currency TEXT NOT NULL DEFAULT '',"
+    "  shareholders TEXT NOT NULL DEFAULT '',"
+    "  bank_name TEXT NOT NULL DEFAULT '',"
+    "  bank_account TEXT NOT NULL DEFAULT '',"
+    "  nature TEXT NOT NULL DEFAULT '',"
+    "  size TEXT NOT NULL DEFAULT '',"
+    "  staff_count INTEGER NOT NULL DEFAULT 0,"
+    "  staff_domestic INTEGER NOT NULL DEFAULT 0,"
+    "  staff_foreign INTEGER NOT NULL DEFAULT 0,"
+    "  standing TEXT NOT NULL DEFAULT '',"
+    "  main_business TEXT NOT NULL DEFAULT '',"
+    "  side_business TEXT NOT NULL DEFAULT '',"
+    "  sales_history TEXT NOT NULL DEFAULT '',"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT '',"
+    "  stage TEXT NOT NULL DEFAULT '',"
+    "  tier TEXT NOT NULL DEFAULT '',"
+    "  intention TEXT NOT NULL DEFAULT '',"
+    "  value TEXT NOT NULL DEFAULT '',"
+    "  credit_rating TEXT NOT NULL DEFAULT '',"
+    "  our_advantages TEXT NOT NULL DEFAULT '',"
+    "  our_weaknesses TEXT NOT NULL DEFAULT '',"
+    "  owner_id INTEGER REFERENCES users(id),"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  last_contact_at INTEGER NOT NULL DEFAULT 0,"
+    "  fver TEXT NOT NULL DEFAULT '',"      /* field:version of changed fields */
+    "  name_key BLOB NOT NULL DEFAULT x''," /* ICU zh (pinyin) sort key of name */
+    "  dup_name TEXT NOT NULL DEFAULT '',"  /* duplicate-detection keys */
+    "  dup_phone TEXT NOT NULL DEFAULT '',"
+    "  dup_email TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX customers_by_name ON customers(name_key, id);"
+    "CREATE INDEX customers_by_owner ON customers(owner_id, name_key, id);"
+    "CREATE INDEX customers_by_tier ON customers(tier, name_key, id);"
+    "CREATE INDEX customers_by_status ON customers(status, name_key, id);"
+    "CREATE INDEX customers_by_industry ON customers(industry, name_key, id);"
+    "CREATE INDEX customers_by_region ON customers(region, name_key, id);"
+    "CREATE INDEX customers_by_updated ON customers(updated_at, id);"
+    "CREATE INDEX customers_by_last_contact ON customers(last_contact_at, id);"
+    "CREATE INDEX customers_dup_name ON customers(dup_name) WHERE dup_name != '';"
+    "CREATE INDEX customers_dup_phone ON customers(dup_phone) WHERE dup_phone != '';"
+    "CREATE INDEX customers_dup_email ON customers(dup_email) WHERE dup_email != '';",
+    "CREATE TABLE customer_tags ("
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY (customer_id, tag)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX customer_tags_by_tag ON customer_tags(tag, customer_id);"
+    "CREATE TABLE custom_fields ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  type TEXT NOT NULL CHECK (type IN ('text','number','date','choice')),"
+    "  choices TEXT NOT NULL DEFAULT ''," /* newline-separated */
+    "  created_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id)"
+    ") STRICT;"
+    "CREATE TABLE custom_values ("
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  field_id INTEGER NOT NULL REFERENCES custom_fields(id),"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (customer_id, field_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX custom_values_by_value ON custom_values(field_id, value, customer_id);"
+    "CREATE TABLE contacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  role TEXT NOT NULL DEFAULT '',"
+    "  name TEXT NOT NULL,"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  mobile TEXT NOT NULL DEFAULT '',"
+    "  office_phone TEXT NOT NULL DEFAULT '',"
+    "  personal_phone TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  im TEXT NOT NULL DEFAULT '',"
+    "  birthday TEXT NOT NULL DEFAULT '',"
+    "  education TEXT NOT NULL DEFAULT '',"
+    "  hobbies TEXT NOT NULL DEFAULT '',"
+    "  family TEXT NOT NULL DEFAULT '',"
+    "  id_number TEXT NOT NULL DEFAULT '',"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX contacts_by_customer ON contacts(customer_id, id);"
+    "CREATE INDEX contacts_by_updated ON contacts(updated_at, id);"
+    "CREATE TABLE interactions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  contact_id INTEGER REFERENCES contacts(id),"
+    "  at_ms INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  place TEXT NOT NULL DEFAULT '',"
+    "  participants TEXT NOT NULL DEFAULT '',"
+    "  summary TEXT NOT NULL,"
+    "  content TEXT NOT NULL DEFAULT '',"
+    "  next_follow_up TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX interactions_by_customer ON interactions(customer_id, at_ms, id);"
+    "CREATE INDEX interactions_by_at ON interactions(at_ms, id);"
+    "CREATE INDEX interactions_by_follow_up ON interactions(next_follow_up)"
+    "  WHERE next_follow_up != '';",
+    "CREATE TABLE deals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  number TEXT NOT NULL DEFAULT '',"
+    "  at_ms INTEGER NOT NULL,"
+    "  place TEXT NOT NULL DEFAULT '',"
+    "  amount INTEGER NOT NULL,"
+    "  amount_currency TEXT NOT NULL,"
+    "  content TEXT NOT NULL DEFAULT '',"
+    "  person_in_charge TEXT NOT NULL DEFAULT '',"
+    "  breach INTEGER NOT NULL DEFAULT 0,"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX deals_by_customer ON deals(customer_id, at_ms, id);"
+    "CREATE INDEX deals_by_at ON deals(at_ms, id);"
+    "CREATE TABLE feedback ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  kind TEXT NOT NULL,"
+    "  satisfaction INTEGER NOT NULL DEFAULT 0,"
+    "  text TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT '',"
+    "  resolution TEXT NOT NULL DEFAULT '',"
+    "  at_ms INTEGER NOT NULL,"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX feedback_by_customer ON feedback(customer_id, at_ms, id);"
+    "CREATE INDEX feedback_by_at ON feedback(at_ms, id);"
+    "CREATE TABLE tasks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  title TEXT NOT NULL,"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  due_at_ms INTEGER NOT NULL DEFAULT 0,"
+    "  assignee_id INTEGER REFERENCES users(id),"
+    "  done INTEGER NOT NULL DEFAULT 0,"
+    "  done_at_ms INTEGER NOT NULL DEFAULT 0,"
+    "  archived_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  created_by INTEGER REFERENCES users(id),"
+    "  updated_by INTEGER REFERENCES users(id),"
+    "  fver TEXT NOT NULL DEFAULT ''"
+    ") STRICT;"
+    "CREATE INDEX tasks_by_customer ON tasks(customer_id, due_at_ms, id);"
+    "CREATE INDEX tasks_open_by_assignee ON tasks(assignee_id, due_at_ms, id) WHERE done = 0;"
+    "CREATE INDEX tasks_by_due ON tasks(due_at_ms, id);"
+    "CREATE TABLE idempotency ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  result TEXT NOT NULL," /* "kind:id" of the record, or "batch:ids" */
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);"
+    /* Search documents: one per searched column of each customer, contact
+     * and interaction (layout: store_search.c, doc_rowid). The tokenizer
+     * indexes every character position.
+     * Contentless (the text lives in the record tables; deletes give the old
+     * values) and without column sizes (no bm25): every page an update does
+     * not dirty is one the WAL does not write. */
+    "CREATE VIRTUAL TABLE search USING fts5("
+    "  name, people, phones, emails, address, notes,"
+    "  content = '', columnsize = 0, tokenize = 'dangan', prefix = '1 2');",
+    NULL,
+};
+
+/* FTS5 merges index segments once 8 of a size exist, not 4: each search
+ * term is rewritten at half as many levels, which made durable updates
+ * ~1.4x faster (dangan-bench update=100, 100k customers) with no change in
+ * search latency. */
+static const char *const migration_v3[] = {
+    "INSERT INTO search(search, rank) VALUES ('automerge', 8);",
+    NULL,
+};
+
+static const char *const migration_v4[] = {
+    /* v4: a record's history (AuditQuery by entity, HistoryRequest) without a scan. */
+    "CREATE INDEX audit_log_by_entity ON audit_log(entity, entity_id, seq);",
+    NULL,
+};
+
+static const char *const migration_v5[] = {
+    /* v5: idempotency results typed. A key's row says which request it
+     * answered and its counts; the records its ops produced are rows of
+     * their own, in op order. v4 kept one text ("1:12,2:40", "moved=3",
+     * "customers=2;tasks=5"); its rows are converted. */
+    "CREATE TABLE idempotency_v5 ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    /* NULL: converted from v4, one of create, update, archive, restore, batch */
+    "  request TEXT CHECK (request IN"
+    "    ('create','update','archive','restore','batch','merge','reassign')),"
+    "  n_records INTEGER NOT NULL DEFAULT 0," /* rows in idempotency_records */
+    "  moved INTEGER NOT NULL DEFAULT 0,"     /* merge */
+    "  customers INTEGER NOT NULL DEFAULT 0," /* reassign */
+    "  tasks INTEGER NOT NULL DEFAULT 0,"     /* reassign */
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE idempotency_records ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  op INTEGER NOT NULL,"   /* 0-based index of the op in its request */
+    "  kind INTEGER NOT NULL," /* dangan.v1.EntityKind */
+    "  id INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key, op)"
+    ") STRICT, WITHOUT ROWID;"
+    /* "K:ID,K:ID" becomes the JSON [[K,ID],[K,ID]], read in one pass. A text
+     * that is not well-formed gets no record rows, so that a retry of it
+     * answers DATA_LOSS rather than something invented. */
+    "INSERT INTO idempotency_records(user_id, key, op, kind, id)"
+    "  SELECT i.user_id, i.key, CAST(j.key AS INTEGER),"
+    "         json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
+    "  FROM (SELECT user_id, key,"
+    "          '[[' || replace(replace(result, ',', '],['), ':', ',') || ']]' AS doc"
+    "        FROM idempotency"
+    "        WHERE result GLOB '[0-9]*:[0-9]*' AND result NOT GLOB '*[^0-9:,]*') AS i,"
+    "       json_each(CASE WHEN json_valid(i.doc) THEN i.doc ELSE '[]' END) AS j"
+    "  WHERE json_type(j.value, '$[0]') = 'integer' AND json_type(j.value, '$[1]') = 'integer'"
+    "    AND json_array_length(j.value) = 2;",
+    "INSERT INTO idempotency_v5(user_id, key, request_hash, request, n_records, moved,"
+    "                           customers, tasks, created_at)"
+    "  SELECT user_id, key, request_hash,"
+    "         CASE WHEN result GLOB 'moved=*' THEN 'merge'"
+    "              WHEN result GLOB 'customers=*;tasks=*' THEN 'reassign' END,"
+    "         (SELECT count(*) FROM idempotency_records r"
+    "          WHERE r.user_id = i.user_id AND r.key = i.key),"
+    "         CASE WHEN result GLOB 'moved=*' THEN CAST(substr(result, 7) AS INTEGER) ELSE 0 END,"
+    "         CASE WHEN result GLOB 'customers=*;tasks=*'"
+    "              THEN CAST(substr(result, 11) AS INTEGER) ELSE 0 END,"
+    "         CASE WHEN result GLOB 'customers=*;tasks=*'"
+    "              THEN CAST(substr(result, instr(result, ';tasks=') + 7) AS INTEGER) ELSE 0 END,"
+    "         created_at"
+    "  FROM idempotency AS i;"
+    "DROP TABLE idempotency;"
+    "ALTER TABLE idempotency_v5 RENAME TO idempotency;"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);",
+    NULL,
+};
+
+static const char *const migration_v6[] = {
+    /* v6: field versions, a change's view and its changed fields typed. v5
+     * kept them as text ("name:3,phone:9" in each record table's fver,
+     * "owner=7;tier=a" in changes.vis_before / vis_after, "name,phone" in
+     * changes.fields); the text is converted and its columns dropped. */
+    "CREATE TABLE field_versions ("
+    "  kind INTEGER NOT NULL," /* dangan.v1.EntityKind */
+    "  record_id INTEGER NOT NULL,"
+    "  field TEXT NOT NULL," /* a field name, 'tags', 'custom.NAME' or 'archived' */
+    "  version INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, record_id, field)"
+    ") STRICT, WITHOUT ROWID;"
+    /* "name:3,phone:9" becomes the JSON {"name":3,"phone":9}, read in one
+     * pass. Only text made of what v5 wrote (names of a-z 0-9 _ . and
+     * versions) is read; an item named twice keeps its newest version. */
+    "INSERT INTO field_versions(kind, record_id, field, version)"
+    "  SELECT r.kind, r.id, j.key, max(j.value)"
+    "  FROM (SELECT kind, id,"
+    "          '{\"' || replace(replace(fver, ',', ',\"'), ':', '\":') || '}' AS doc"
+    "        FROM (SELECT 1 AS kind, id, fver FROM customers"
+    "              UNION ALL SELECT 2, id, fver FROM contacts"
+    "              UNION ALL SELECT 3, id, fver FROM interactions"
+    "              UNION ALL SELECT 4, id, fver FROM deals"
+    "              UNION ALL SELECT 5, id, fver FROM feedback"
+    "              UNION ALL SELECT 6, id, fver FROM tasks)"
+    "        WHERE fver != '' AND fver NOT GLOB '*[^a-z0-9_.:,]*') AS r,"
+    "       json_each(CASE WHEN json_valid(r.doc) THEN r.doc ELSE '{}' END) AS j"
+    "  WHERE j.type = 'integer' AND j.key != ''"
+    "  GROUP BY r.kind, r.id, j.key;"
+    "ALTER TABLE customers DROP COLUMN fver;"
+    "ALTER TABLE contacts DROP COLUMN fver;"
+    "ALTER TABLE interactions DROP COLUMN fver;"
+    "ALTER TABLE deals DROP COLUMN fver;"
+    "ALTER TABLE feedback DROP COLUMN fver;"
+    "ALTER TABLE tasks DROP COLUMN fver;",
+    /* A view is an owner (user id, 0: nobody's) and a tier (its stored name,
+     * as customers.tier: 'a', '' unspecified); both NULL: no view. */
+    "ALTER TABLE changes ADD COLUMN vis_before_owner INTEGER;"
+    "ALTER TABLE changes ADD COLUMN vis_before_tier TEXT"
+    "  CHECK ((vis_before_tier IS NULL) = (vis_before_owner IS NULL));"
+    "ALTER TABLE changes ADD COLUMN vis_after_owner INTEGER;"
+    "ALTER TABLE changes ADD COLUMN vis_after_tier TEXT"
+    "  CHECK ((vis_after_tier IS NULL) = (vis_after_owner IS NULL));"
+    /* v5 wrote "owner=ID;tier=NAME"; any other text was no view to the feed
+     * and stays none. */
+    "UPDATE changes"
+    "  SET vis_before_owner = CAST(substr(vis_before, 7, instr(vis_before, ';tier=') - 7)"
+    "                              AS INTEGER),"
+    "      vis_before_tier = substr(vis_before, instr(vis_before, ';tier=') + 6)"
+    "  WHERE vis_before GLOB 'owner=[0-9]*;tier=*'"
+    "    AND substr(vis_before, 7, instr(vis_before, ';tier=') - 7) NOT GLOB '*[^0-9]*'"
+    "    AND substr(vis_before, instr(vis_before, ';tier=') + 6) NOT GLOB '*[^a-z]*';"
+    "UPDATE changes"
+    "  SET vis_after_owner = CAST(substr(vis_after, 7, instr(vis_after, ';tier=') - 7)"
+    "                             AS INTEGER),"
+    "      vis_after_tier = substr(vis_after, instr(vis_after, ';tier=') + 6)"
+    "  WHERE vis_after GLOB 'owner=[0-9]*;tier=*'"
+    "    AND substr(vis_after, 7, instr(vis_after, ';tier=') - 7) NOT GLOB '*[^0-9]*'"
+    "    AND substr(vis_after, instr(vis_after, ';tier=') + 6) NOT GLOB '*[^a-z]*';",
+    /* A change's changed items, one row each in the order the change named
+     * them; they go with their change when the feed is pruned. */
+    "CREATE TABLE change_fields ("
+    "  seq INTEGER NOT NULL REFERENCES changes(seq) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL," /* 0-based */
+    "  field TEXT NOT NULL,"  /* a field name, 'tags', 'custom.NAME' or 'archived' */
+    "  PRIMARY KEY (seq, pos)"
+    ") STRICT, WITHOUT ROWID;"
+    /* "code,name" becomes the JSON ["code","name"]; only text made of names
+     * of a-z 0-9 _ . is read. */
+    "INSERT INTO change_fields(seq, pos, field)"
+    "  SELECT c.seq, j.key, j.value"
+    "  FROM (SELECT seq, '[\"' || replace(fields, ',', '\",\"') || '\"]' AS doc"
+    "        FROM changes WHERE fields != '' AND fields NOT GLOB '*[^a-z0-9_.,]*') AS c,"
+    "       json_each(CASE WHEN json_valid(c.doc) THEN c.doc ELSE '[]' END) AS j"
+    "  WHERE j.value != '';"
+    "ALTER TABLE changes DROP COLUMN fields;"
+    "ALTER TABLE changes DROP COLUMN vis_before;"
+    "ALTER TABLE changes DROP COLUMN vis_after;",
+    NULL,
+};
+
+static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
+                                                migration_v4, migration_v5, migration_v6};
+
+_Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
+
+int store_migrate(dg_store *st, char *err, size_t err_len)
+{
+    int64_t version = 0;
+    int rc = store_pragma_int(st, "PRAGMA user_version", &version);
+
+    if (rc != DG_OK) {
+        snprintf(err, err_len, "cannot read the schema version: %s", st->err);
+        return rc;
+    }
+    if (version > (int64_t)DG_ARRAY_LEN(migrations)) {
+        snprintf(err, err_len, "database schema v%lld is newer than this dangand (v%zu)",
+                 (long long)version, DG_ARRAY_LEN(migrations));
+        return DG_ENOTSUP;
+    }
+    if (!st->is_writer) {
+        if (version != (int64_t)DG_ARRAY_LEN(migrations)) {
+            snprintf(err, err_len, "database schema v%lld, expected v%zu", (long long)version,
+                     DG_ARRAY_LEN(migrations));
+            return DG_ECORRUPT;
+        }
+        return DG_OK;
+    }
+    for (size_t v = (size_t)version; v < DG_ARRAY_LEN(migrations); v++) {
+        char set_version[64];
+
+        snprintf(set_version, sizeof set_version, "PRAGMA user_version=%zu", v + 1);
+        rc = store_exec_sql(st, "BEGIN IMMEDIATE");
+        for (const char *const *sql = migrations[v]; rc == DG_OK && *sql; sql++)
+            rc = store_exec_sql(st, *sql);
+        if (rc == DG_OK)
+            rc = store_exec_sql(st, set_version);
+        if (rc == DG_OK)
+            rc = store_exec_sql(st, "COMMIT");
+        if (rc != DG_OK) {
+            snprintf(err, err_len, "schema migration to v%zu failed: %s", v + 1, st->err);
+            (void)store_exec_sql(st, "ROLLBACK"); /* the error above is what matters */
+            return rc;
+        }
+        dg_log_info("store", "msg=\"schema migrated\" version=%zu", v + 1);
+    }
+    return DG_OK;
+}
