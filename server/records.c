@@ -1,7 +1,8 @@
-/* records.c - create, update, archive and restore inside the writer's
+/* records.c - create, update, archive, restore and move inside the writer's
  * transaction: references and custom values checked against the database,
- * derived columns (pinyin sort key, duplicate keys, search document) kept in
- * step, and one change row plus one audit record per change.
+ * derived columns kept in step (records_derive.c), and one change row plus
+ * one audit record per change. Bulk import and index rebuilds:
+ * records_upkeep.c.
  * Runs on: the writer thread (jansson objects are local to each call).
  */
 #include "records.h"
@@ -16,6 +17,7 @@
 #include "dg.h"
 #include "perm.h"
 #include "text.h"
+#include "records_int.h"
 
 static int refuse(dg_mutation *m, int rc, const char *field, const char *why)
 {
@@ -157,166 +159,6 @@ static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const 
     return rc;
 }
 
-/* ------------------------------------------------------------ derived data */
-
-static int field_ix(enum dg_kind k, const char *name)
-{
-    int i = dg_entity_field_index(dg_entity_get(k), name);
-
-    dg_assert(i >= 0);
-    return i;
-}
-
-static const char *fstr(const dg_record *r, const char *name)
-{
-    return r->v[field_ix(r->kind, name)].s;
-}
-
-static int64_t fint(const dg_record *r, const char *name)
-{
-    return r->v[field_ix(r->kind, name)].i;
-}
-
-/* A phone's digits in national form: "+86 755-2878-0808" → "075528780808",
- * "0755 2878 0808" → "075528780808", "+86 138 1234 5678" → "13812345678".
- * Chinese landlines written after the country code lose their trunk 0; put
- * it back so every way of typing the number is a substring of one form. */
-static size_t phone_national(const char *raw, char *out, size_t cap)
-{
-    size_t n = dg_text_phone_digits(raw, out + 1, cap - 1);
-    const char *p = raw;
-
-    while (*p == ' ' || *p == '(')
-        p++;
-    if (n && (*p == '+' || strncmp(p, "00", 2) == 0) && out[1] != '0' && out[1] != '1') {
-        out[0] = '0';
-        return n + 1;
-    }
-    memmove(out, out + 1, n + 1);
-    return n;
-}
-
-static int customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
-{
-    char digits[64];
-    char *name_key, *email;
-    size_t n;
-    uint8_t *key;
-    int rc;
-
-    if ((rc = dg_collate_key(c->collator, fstr(r, "name"), c->arena, &key, &n)) != DG_OK)
-        return rc;
-    k->name_key = key;
-    k->name_key_len = n;
-    name_key = dg_text_name_key(fstr(r, "name"));
-    k->dup_name = name_key ? dg_arena_strdup(c->arena, name_key) : "";
-    free(name_key);
-    /* Duplicates compare without the trunk 0: 0592 5550101 = +86 592 555 0101. */
-    phone_national(fstr(r, "phone"), digits, sizeof digits);
-    k->dup_phone =
-        dg_arena_strdup(c->arena, strlen(digits) >= 7 ? digits + (digits[0] == '0') : "");
-    email = dg_text_fold(fstr(r, "email"), strlen(fstr(r, "email")), NULL);
-    k->dup_email = dg_arena_strdup(c->arena, email ? email : "");
-    free(email);
-    if (!k->dup_name || !k->dup_phone || !k->dup_email)
-        return DG_ENOMEM;
-    return DG_OK;
-}
-
-/* Who may see the dossier of `customer` (the change feed checks each
- * subscriber against it). */
-static dg_visibility visibility(const dg_record *customer)
-{
-    return (dg_visibility){.is_set = true,
-                           .owner_id = fint(customer, "owner"),
-                           .tier = (int)fint(customer, "tier")};
-}
-
-static const char *digits_of(dg_arena *a, const char *const *phones, size_t n)
-{
-    char all[256] = "", one[64];
-
-    for (size_t i = 0; i < n; i++) {
-        if (!phone_national(phones[i], one, sizeof one))
-            continue;
-        if (all[0])
-            strncat(all, " ", sizeof all - strlen(all) - 1);
-        strncat(all, one, sizeof all - strlen(all) - 1);
-    }
-    return dg_arena_strdup(a, all);
-}
-
-/* The search document of a record (false: the kind is not searched).
- * Sensitive fields are never indexed, so a search cannot reveal them
- * (docs/security.md). Deterministic: the same record gives the same document, which
- * is how an old document is removed from the contentless index. */
-static bool search_doc(dg_arena *a, const dg_record *r, dg_search_doc *out)
-{
-    dg_search_doc d = {"", "", "", "", "", ""};
-
-    switch (r->kind) {
-    case DG_KIND_CUSTOMER: {
-        const char *phones[] = {fstr(r, "phone"), fstr(r, "fax")};
-
-        d.name = dg_arena_printf(a, "%s\n%s", fstr(r, "name"), fstr(r, "short_name"));
-        d.phones = digits_of(a, phones, 2);
-        d.emails = fstr(r, "email");
-        d.address = dg_arena_printf(a, "%s\n%s", fstr(r, "address"), fstr(r, "region"));
-        d.notes = fstr(r, "notes");
-        break;
-    }
-    case DG_KIND_CONTACT: {
-        const char *phones[] = {fstr(r, "mobile"), fstr(r, "office_phone")};
-
-        d.people = fstr(r, "name");
-        d.phones = digits_of(a, phones, 2);
-        d.emails = fstr(r, "email");
-        d.notes = dg_arena_printf(a, "%s\n%s", fstr(r, "title"), fstr(r, "notes"));
-        break;
-    }
-    case DG_KIND_INTERACTION:
-        d.notes = dg_arena_printf(a, "%s\n%s", fstr(r, "summary"), fstr(r, "content"));
-        break;
-    default:
-        return false; /* deals, feedback and tasks are not searched */
-    }
-    *out = d;
-    return true;
-}
-
-/* Indexes `r`, replacing the document of `old` (NULL for a new record). */
-static int update_search(dg_rec_ctx *c, const dg_record *old, const dg_record *r)
-{
-    dg_search_doc before, after;
-
-    if (!search_doc(c->arena, r, &after))
-        return DG_OK;
-    if (old)
-        search_doc(c->arena, old, &before);
-    if (!after.name || !after.phones || !after.address || !after.notes ||
-        (old && (!before.name || !before.phones || !before.address || !before.notes)))
-        return DG_ENOMEM;
-    return dg_store_search_put(c->tx->store, r->kind, r->id, old ? &before : NULL, &after);
-}
-
-static bool search_relevant(enum dg_kind k, const char *field)
-{
-    static const char *const customer[] = {"name",    "short_name", "phone", "fax", "email",
-                                           "address", "region",     "notes", NULL};
-    static const char *const contact[] = {"name",  "mobile", "office_phone", "email", "title",
-                                          "notes", NULL};
-    static const char *const interaction[] = {"summary", "content", NULL};
-    const char *const *list = k == DG_KIND_CUSTOMER      ? customer
-                              : k == DG_KIND_CONTACT     ? contact
-                              : k == DG_KIND_INTERACTION ? interaction
-                                                         : NULL;
-
-    for (; list && *list; list++)
-        if (strcmp(*list, field) == 0)
-            return true;
-    return false;
-}
-
 /* ------------------------------------------------------------ checks against the database */
 
 /* ------------------------------------------------------------ permissions (perm.c) */
@@ -334,11 +176,11 @@ static int check_access(dg_rec_ctx *c, const dg_record *customer, dg_mutation *m
 {
     dg_perm_who who = perm_who(c);
 
-    if (!dg_perm_sees(&who, fint(customer, "owner"), fint(customer, "tier"))) {
+    if (!dg_perm_sees(&who, rec_fint(customer, "owner"), rec_fint(customer, "tier"))) {
         m->is_hidden = true;
         return DG_ENOTFOUND;
     }
-    if (!dg_perm_may_edit(&who, fint(customer, "owner")))
+    if (!dg_perm_may_edit(&who, rec_fint(customer, "owner")))
         return refuse(m, DG_EDENIED, "owner",
                       "you may change only the dossiers of your own customers");
     return DG_OK;
@@ -401,12 +243,12 @@ static int check_assignee(dg_rec_ctx *c, int64_t id, const dg_record *customer, 
     if ((rc = dg_store_user_by_id(c->tx->store, id, &u)) != DG_OK)
         return rc;
     who = (dg_perm_who){u.id, u.role, c->who->restricted};
-    if (!dg_perm_sees(&who, fint(customer, "owner"), fint(customer, "tier"))) {
+    if (!dg_perm_sees(&who, rec_fint(customer, "owner"), rec_fint(customer, "tier"))) {
         *why = "the assignee may not see this customer (a restricted tier), so could never see "
                "or close the task";
         return DG_EINVAL;
     }
-    if (!dg_perm_may_edit(&who, fint(customer, "owner"))) {
+    if (!dg_perm_may_edit(&who, rec_fint(customer, "owner"))) {
         *why = "the assignee may not change this customer's dossier, so could never close the "
                "task";
         return DG_EINVAL;
@@ -424,22 +266,22 @@ static int check_refs(dg_rec_ctx *c, const dg_record *r, const dg_record *prev,
 {
     int rc;
 
-#define CHANGED(name) (!prev || fint(prev, name) != fint(r, name))
+#define CHANGED(name) (!prev || rec_fint(prev, name) != rec_fint(r, name))
     if (r->kind == DG_KIND_CUSTOMER)
-        return CHANGED("owner") ? check_user(c, "owner", fint(r, "owner"), m) : DG_OK;
+        return CHANGED("owner") ? check_user(c, "owner", rec_fint(r, "owner"), m) : DG_OK;
     if (r->kind == DG_KIND_TASK && CHANGED("assignee") &&
-        (rc = check_user(c, "assignee", fint(r, "assignee"), m)))
+        (rc = check_user(c, "assignee", rec_fint(r, "assignee"), m)))
         return rc;
     if (r->kind == DG_KIND_TASK && CHANGED("assignee")) {
         const char *why;
 
-        if ((rc = check_assignee(c, fint(r, "assignee"), customer, &why)) != DG_OK)
+        if ((rc = check_assignee(c, rec_fint(r, "assignee"), customer, &why)) != DG_OK)
             return rc == DG_EINVAL ? refuse_assignee(m, DG_EINVAL, "assignee", why) : rc;
     }
-    if (r->kind == DG_KIND_INTERACTION && fint(r, "contact_id") && CHANGED("contact_id")) {
+    if (r->kind == DG_KIND_INTERACTION && rec_fint(r, "contact_id") && CHANGED("contact_id")) {
         dg_record *contact;
 
-        rc = dg_store_rec_get(c->tx->store, DG_KIND_CONTACT, fint(r, "contact_id"), c->arena,
+        rc = dg_store_rec_get(c->tx->store, DG_KIND_CONTACT, rec_fint(r, "contact_id"), c->arena,
                               &contact);
         if (rc == DG_ENOTFOUND || (rc == DG_OK && contact->customer_id != r->customer_id))
             return refuse(m, DG_EINVAL, "contact_id", "no such contact of this customer");
@@ -501,40 +343,40 @@ static int check_custom(dg_rec_ctx *c, const dg_record *r, dg_mutation *m)
 
 /* ------------------------------------------------------------ create */
 
-static void set_defaults(dg_rec_ctx *c, dg_record *r)
+void rec_set_defaults(dg_rec_ctx *c, dg_record *r)
 {
     int i;
 
     switch (r->kind) {
     case DG_KIND_CUSTOMER:
-        if (!fint(r, "kind"))
-            r->v[field_ix(r->kind, "kind")].i = 1; /* company */
-        if (!fint(r, "status"))
-            r->v[field_ix(r->kind, "status")].i = 1; /* potential */
-        if (!fint(r, "owner"))
-            r->v[field_ix(r->kind, "owner")].i = c->who->user_id;
-        i = field_ix(r->kind, "registered_capital");
+        if (!rec_fint(r, "kind"))
+            r->v[rec_field_ix(r->kind, "kind")].i = 1; /* company */
+        if (!rec_fint(r, "status"))
+            r->v[rec_field_ix(r->kind, "status")].i = 1; /* potential */
+        if (!rec_fint(r, "owner"))
+            r->v[rec_field_ix(r->kind, "owner")].i = c->who->user_id;
+        i = rec_field_ix(r->kind, "registered_capital");
         if (r->v[i].i && !r->v[i].s[0])
             r->v[i].s = "CNY";
         break;
     case DG_KIND_INTERACTION:
     case DG_KIND_FEEDBACK:
-        if (!fint(r, "at_ms"))
-            r->v[field_ix(r->kind, "at_ms")].i = c->now;
-        if (r->kind == DG_KIND_FEEDBACK && !fint(r, "status"))
-            r->v[field_ix(r->kind, "status")].i = 1; /* open */
+        if (!rec_fint(r, "at_ms"))
+            r->v[rec_field_ix(r->kind, "at_ms")].i = c->now;
+        if (r->kind == DG_KIND_FEEDBACK && !rec_fint(r, "status"))
+            r->v[rec_field_ix(r->kind, "status")].i = 1; /* open */
         break;
     case DG_KIND_DEAL:
-        if (!fint(r, "at_ms"))
-            r->v[field_ix(r->kind, "at_ms")].i = c->now;
-        if (!fstr(r, "amount")[0])
-            r->v[field_ix(r->kind, "amount")].s = "CNY";
+        if (!rec_fint(r, "at_ms"))
+            r->v[rec_field_ix(r->kind, "at_ms")].i = c->now;
+        if (!rec_fstr(r, "amount")[0])
+            r->v[rec_field_ix(r->kind, "amount")].s = "CNY";
         break;
     case DG_KIND_TASK:
-        if (!fint(r, "assignee"))
-            r->v[field_ix(r->kind, "assignee")].i = c->who->user_id;
-        if (fint(r, "done"))
-            r->v[field_ix(r->kind, "done_at_ms")].i = c->now;
+        if (!rec_fint(r, "assignee"))
+            r->v[rec_field_ix(r->kind, "assignee")].i = c->who->user_id;
+        if (rec_fint(r, "done"))
+            r->v[rec_field_ix(r->kind, "done_at_ms")].i = c->now;
         break;
     default:
         break;
@@ -573,7 +415,7 @@ static size_t given_names(dg_arena *a, const dg_record *r, const char ***out)
 static void drop_hidden_dups(dg_rec_ctx *c, dg_mutation *m)
 {
     const dg_field *tier =
-        &dg_entity_get(DG_KIND_CUSTOMER)->fields[field_ix(DG_KIND_CUSTOMER, "tier")];
+        &dg_entity_get(DG_KIND_CUSTOMER)->fields[rec_field_ix(DG_KIND_CUSTOMER, "tier")];
     dg_perm_who who = perm_who(c);
     size_t kept = 0;
 
@@ -590,7 +432,7 @@ static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg
     char code[32];
     int rc;
 
-    if ((rc = customer_keys(c, r, keys)) != DG_OK)
+    if ((rc = rec_customer_keys(c, r, keys)) != DG_OK)
         return rc;
     if (!allow_duplicate) {
         rc = dg_store_find_duplicates(c->tx->store, keys, m->dups, DG_MAX_DUPS, &m->n_dups);
@@ -601,10 +443,10 @@ static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg
             return refuse(m, DG_EEXIST, m->dups[0].matched_on,
                           "a customer with the same name, phone or e-mail exists");
     }
-    if (!fstr(r, "code")[0]) {
+    if (!rec_fstr(r, "code")[0]) {
         if ((rc = dg_store_next_customer_code(c->tx->store, code, sizeof code)) != DG_OK)
             return rc;
-        r->v[field_ix(r->kind, "code")].s = dg_arena_strdup(c->arena, code);
+        r->v[rec_field_ix(r->kind, "code")].s = dg_arena_strdup(c->arena, code);
     }
     return DG_OK;
 }
@@ -619,7 +461,7 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     int rc;
 
     memset(m, 0, sizeof *m);
-    set_defaults(c, r);
+    rec_set_defaults(c, r);
     r->version = 1;
     r->is_archived = false;
     r->created_at = r->updated_at = c->now;
@@ -627,12 +469,12 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     if (r->kind == DG_KIND_CUSTOMER) {
         dg_perm_who who = perm_who(c);
 
-        if (!dg_perm_may_edit(&who, fint(r, "owner")))
+        if (!dg_perm_may_edit(&who, rec_fint(r, "owner")))
             return refuse(m, DG_EDENIED, "owner", "you may add customers only for yourself");
         if ((rc = create_customer(c, r, allow_duplicate, m, &keys)) != DG_OK)
             return rc;
     } else {
-        r->customer_id = fint(r, "customer_id");
+        r->customer_id = rec_fint(r, "customer_id");
         if ((rc = load_customer(c, r->customer_id, &customer, m)) != DG_OK)
             return rc;
     }
@@ -647,15 +489,15 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     if (r->kind == DG_KIND_CUSTOMER)
         customer = r;
     if (r->kind == DG_KIND_INTERACTION &&
-        (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, fint(r, "at_ms"))))
+        (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, rec_fint(r, "at_ms"))))
         return rc;
-    if ((rc = update_search(c, NULL, r)) != DG_OK)
+    if ((rc = rec_update_search(c, NULL, r)) != DG_OK)
         return rc;
     n_names = given_names(c->arena, r, &names);
     detail = json_pack("{s:o}", "after", fields_json(r, names, n_names));
     m->record = r;
     return record_change(c, "created", "create", r, names, n_names, (dg_visibility){0},
-                         visibility(customer), detail, m);
+                         rec_visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ update */
@@ -748,16 +590,16 @@ static uint64_t changed_bits(enum dg_kind kind, const char *const *names, size_t
         if (f >= 0)
             bits |= 1ull << f;
     }
-    if (kind == DG_KIND_TASK && (bits >> field_ix(kind, "done") & 1))
-        bits |= 1ull << field_ix(kind, "done_at_ms");
+    if (kind == DG_KIND_TASK && (bits >> rec_field_ix(kind, "done") & 1))
+        bits |= 1ull << rec_field_ix(kind, "done_at_ms");
     return bits;
 }
 
 /* Fields derived from others: a task's completion time. */
 static void derive(dg_rec_ctx *c, dg_record *next, const dg_record *cur)
 {
-    if (next->kind == DG_KIND_TASK && fint(next, "done") != fint(cur, "done"))
-        next->v[field_ix(DG_KIND_TASK, "done_at_ms")].i = fint(next, "done") ? c->now : 0;
+    if (next->kind == DG_KIND_TASK && rec_fint(next, "done") != rec_fint(cur, "done"))
+        next->v[rec_field_ix(DG_KIND_TASK, "done_at_ms")].i = rec_fint(next, "done") ? c->now : 0;
 }
 
 int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask, size_t n_mask,
@@ -809,7 +651,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
         changed[n_changed++] = mask[i];
         if ((rc = apply_item(c, next, patch, mask[i])) != DG_OK)
             return rc;
-        touches_search |= search_relevant(cur->kind, mask[i]);
+        touches_search |= rec_search_relevant(cur->kind, mask[i]);
     }
     if (n_conflicts) {
         m->record = cur;
@@ -828,18 +670,18 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
             DG_OK ||
         (rc = check_custom(c, next, m)) != DG_OK)
         return rc;
-    if (next->kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
+    if (next->kind == DG_KIND_CUSTOMER && (rc = rec_customer_keys(c, next, &keys)) != DG_OK)
         return rc;
     if ((rc = dg_store_rec_update(c->tx->store, next, changed_bits(next->kind, changed, n_changed),
                                   next->kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK ||
         (rc = dg_store_rec_field_versions_put(c->tx->store, next->kind, next->id, changed,
                                               n_changed, next->version)) != DG_OK)
         return rc;
-    if (touches_search && (rc = update_search(c, cur, next)) != DG_OK)
+    if (touches_search && (rc = rec_update_search(c, cur, next)) != DG_OK)
         return rc;
     if (next->kind == DG_KIND_INTERACTION &&
         (rc = dg_store_customer_touch_contact(c->tx->store, next->customer_id,
-                                              fint(next, "at_ms"))) != DG_OK)
+                                              rec_fint(next, "at_ms"))) != DG_OK)
         return rc;
     if (next->kind == DG_KIND_CUSTOMER) {
         customer = next;
@@ -851,8 +693,8 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
                        fields_json(next, changed, n_changed));
     m->record = next;
     return record_change(c, "updated", "update", next, changed, n_changed,
-                         visibility(next->kind == DG_KIND_CUSTOMER ? cur : customer),
-                         visibility(customer), detail, m);
+                         rec_visibility(next->kind == DG_KIND_CUSTOMER ? cur : customer),
+                         rec_visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ archive / restore */
@@ -889,7 +731,7 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;
-    if (kind == DG_KIND_CUSTOMER && (rc = customer_keys(c, next, &keys)) != DG_OK)
+    if (kind == DG_KIND_CUSTOMER && (rc = rec_customer_keys(c, next, &keys)) != DG_OK)
         return rc;
     if ((rc = dg_store_rec_update(c->tx->store, next, 0,
                                   kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK ||
@@ -905,7 +747,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
                        archive);
     m->record = next;
     return record_change(c, archive ? "archived" : "restored", archive ? "archive" : "restore",
-                         next, archived, 1, visibility(customer), visibility(customer), detail, m);
+                         next, archived, 1, rec_visibility(customer), rec_visibility(customer),
+                         detail, m);
 }
 
 /* ------------------------------------------------------------ move (merge) */
@@ -933,11 +776,11 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
         return rc;
     if (cur->customer_id == to_customer)
         return DG_OK;
-    if (kind == DG_KIND_TASK && !fint(cur, "done")) {
+    if (kind == DG_KIND_TASK && !rec_fint(cur, "done")) {
         const char *why;
 
         /* its assignee must still be able to see and close it there */
-        if ((rc = check_assignee(c, fint(cur, "assignee"), to, &why)) == DG_EINVAL) {
+        if ((rc = check_assignee(c, rec_fint(cur, "assignee"), to, &why)) == DG_EINVAL) {
             snprintf(m->field, sizeof m->field, "assignee");
             snprintf(m->why, sizeof m->why,
                      "open task %lld is assigned to a user who could not see or close it in "
@@ -951,7 +794,7 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     if (!(next = dg_record_copy(c->arena, cur)))
         return DG_ENOMEM;
     next->customer_id = to_customer;
-    next->v[field_ix(kind, "customer_id")].i = to_customer;
+    next->v[rec_field_ix(kind, "customer_id")].i = to_customer;
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;
@@ -963,183 +806,12 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     /* The search documents of children carry no customer id (it is looked up
      * from the row), so they follow the row without a rewrite. */
     if (kind == DG_KIND_INTERACTION &&
-        (rc = dg_store_customer_touch_contact(c->tx->store, to_customer, fint(next, "at_ms"))) !=
-            DG_OK)
+        (rc = dg_store_customer_touch_contact(c->tx->store, to_customer,
+                                              rec_fint(next, "at_ms"))) != DG_OK)
         return rc;
     detail = json_pack("{s:{s:I},s:{s:I}}", "before", "customer_id", (json_int_t)cur->customer_id,
                        "after", "customer_id", (json_int_t)to_customer);
     m->record = next;
-    return record_change(c, "updated", "move", next, moved, 1, visibility(from), visibility(to),
-                         detail, m);
-}
-
-/* ------------------------------------------------------------ bulk import */
-
-int dg_rec_import(dg_rec_ctx *c, dg_record *r)
-{
-    dg_customer_keys keys = {0};
-    int rc;
-
-    set_defaults(c, r);
-    r->version = 1;
-    if (!r->created_at)
-        r->created_at = c->now;
-    if (!r->updated_at)
-        r->updated_at = r->created_at;
-    if (!r->created_by)
-        r->created_by = c->who->user_id;
-    if (!r->updated_by)
-        r->updated_by = r->created_by;
-    if (r->kind == DG_KIND_CUSTOMER) {
-        char code[32];
-
-        if ((rc = customer_keys(c, r, &keys)) != DG_OK)
-            return rc;
-        if (!fstr(r, "code")[0]) {
-            if ((rc = dg_store_next_customer_code(c->tx->store, code, sizeof code)) != DG_OK)
-                return rc;
-            r->v[field_ix(r->kind, "code")].s = dg_arena_strdup(c->arena, code);
-        }
-    } else {
-        r->customer_id = fint(r, "customer_id");
-    }
-    rc = dg_store_rec_insert(c->tx->store, r, r->kind == DG_KIND_CUSTOMER ? &keys : NULL);
-    if (rc != DG_OK)
-        return rc;
-    if (r->kind == DG_KIND_INTERACTION &&
-        (rc = dg_store_customer_touch_contact(c->tx->store, r->customer_id, fint(r, "at_ms"))))
-        return rc;
-    return update_search(c, NULL, r);
-}
-
-/* ------------------------------------------------------------ collation upgrades */
-
-struct rekey {
-    dg_store *st;
-    dg_collator *collator;
-    dg_arena *arena;
-    int64_t last_id;
-    int n;
-};
-
-static int rekey_one(int64_t id, const char *name, void *ud)
-{
-    struct rekey *k = ud;
-    uint8_t *key;
-    size_t len;
-    int rc = dg_collate_key(k->collator, name, k->arena, &key, &len);
-
-    if (rc != DG_OK)
-        return rc;
-    k->last_id = id;
-    k->n++;
-    return dg_store_customer_set_name_key(k->st, id, key, len);
-}
-
-int dg_rec_rekey_if_needed(dg_store *st, int *n)
-{
-    char stored[64] = "";
-    struct rekey k = {.st = st};
-    int rc;
-
-    *n = 0;
-    rc = dg_store_meta_get(st, "collation", stored, sizeof stored);
-    if (rc != DG_OK && rc != DG_ENOTFOUND)
-        return rc;
-    if (rc == DG_OK && strcmp(stored, dg_collate_version()) == 0)
-        return DG_OK;
-    if ((rc = dg_collator_new(&k.collator)) != DG_OK)
-        return rc;
-    for (int64_t before = -1; k.last_id != before;) {
-        before = k.last_id;
-        k.arena = dg_arena_new(64u * 1024 * 1024);
-        if ((rc = dg_store_begin(st)) == DG_OK &&
-            (rc = dg_store_customer_names(st, k.last_id, 5000, rekey_one, &k)) == DG_OK)
-            rc = dg_store_commit(st);
-        else
-            dg_store_rollback(st);
-        dg_arena_free(k.arena);
-        if (rc != DG_OK)
-            break;
-    }
-    if (rc == DG_OK)
-        rc = dg_store_meta_put(st, "collation", dg_collate_version());
-    dg_collator_free(k.collator);
-    *n = k.n;
-    return rc;
-}
-
-/* ------------------------------------------------------------ search index rebuilds */
-
-enum { REINDEX_PAGE = 2000 };
-
-/* Indexes the next page of `kind` after *last_id; *n_done += records indexed.
- * *is_end is set when no page follows. */
-static int reindex_page(dg_store *st, enum dg_kind kind, int64_t *last_id, int *n_done,
-                        bool *is_end)
-{
-    dg_arena *a = dg_arena_new(256u * 1024 * 1024);
-    dg_list_query q = {.kind = kind,
-                       .include_archived = true,
-                       .sort_column = "id",
-                       .has_after = true,
-                       .after_id = *last_id,
-                       .limit = REINDEX_PAGE};
-    dg_list_page page;
-    int rc;
-
-    if ((rc = dg_store_rec_list(st, &q, a, &page)) != DG_OK) {
-        dg_arena_free(a);
-        return rc;
-    }
-    for (size_t i = 0; i < page.n && rc == DG_OK; i++) {
-        dg_search_doc d;
-
-        if (!search_doc(a, page.records[i], &d) || !d.name || !d.phones || !d.address || !d.notes) {
-            rc = DG_ENOMEM;
-            break;
-        }
-        rc = dg_store_search_put(st, kind, page.records[i]->id, NULL, &d);
-        *last_id = page.records[i]->id;
-    }
-    *n_done += (int)page.n;
-    *is_end = !page.has_more;
-    dg_arena_free(a);
-    return rc;
-}
-
-int dg_rec_reindex_if_needed(dg_store *st, int *n)
-{
-    static const enum dg_kind kinds[] = {DG_KIND_CUSTOMER, DG_KIND_CONTACT, DG_KIND_INTERACTION};
-    char stored[32] = "";
-    int rc;
-
-    *n = 0;
-    rc = dg_store_meta_get(st, "search_index", stored, sizeof stored);
-    if (rc != DG_OK && rc != DG_ENOTFOUND)
-        return rc;
-    if (rc == DG_OK && strcmp(stored, DG_SEARCH_INDEX_VERSION) == 0)
-        return DG_OK;
-    /* Cleared and refilled a page per transaction; the version is written
-     * last, so an interrupted rebuild starts over at the next start. */
-    if ((rc = dg_store_begin(st)) != DG_OK)
-        return rc;
-    if ((rc = dg_store_search_clear(st)) != DG_OK || (rc = dg_store_commit(st)) != DG_OK) {
-        dg_store_rollback(st);
-        return rc;
-    }
-    for (size_t k = 0; k < DG_ARRAY_LEN(kinds); k++) {
-        int64_t last_id = 0;
-
-        for (bool is_end = false; !is_end;) {
-            if ((rc = dg_store_begin(st)) != DG_OK)
-                return rc;
-            if ((rc = reindex_page(st, kinds[k], &last_id, n, &is_end)) != DG_OK ||
-                (rc = dg_store_commit(st)) != DG_OK) {
-                dg_store_rollback(st);
-                return rc;
-            }
-        }
-    }
-    return dg_store_meta_put(st, "search_index", DG_SEARCH_INDEX_VERSION);
+    return record_change(c, "updated", "move", next, moved, 1, rec_visibility(from),
+                         rec_visibility(to), detail, m);
 }

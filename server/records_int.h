@@ -1,0 +1,32 @@
+/* records_int.h - private to records.c, records_derive.c and
+ * records_upkeep.c: what they share of a record's fields and derived data.
+ * Writer thread.
+ */
+#ifndef DG_RECORDS_INT_H
+#define DG_RECORDS_INT_H
+
+#include <stdbool.h>
+
+#include "records.h"
+
+/* Index of field `name` of kind k (a name of entity.c: asserted). */
+int rec_field_ix(enum dg_kind k, const char *name);
+/* A field's text and integer value by name. */
+const char *rec_fstr(const dg_record *r, const char *name);
+int64_t rec_fint(const dg_record *r, const char *name);
+/* A customer's derived columns: the name's sort key and the duplicate keys,
+ * in c->arena. DG_OK or DG_ENOMEM. */
+int rec_customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k);
+/* Who may see the dossier of `customer`: its owner and tier. */
+dg_visibility rec_visibility(const dg_record *customer);
+/* The search document of `r` in `a` (false: its kind has none, or `a` is
+ * out of budget). */
+bool rec_search_doc(dg_arena *a, const dg_record *r, dg_search_doc *out);
+/* Replaces `old`'s search document by r's (old NULL: a new record). */
+int rec_update_search(dg_rec_ctx *c, const dg_record *old, const dg_record *r);
+/* Whether changing `field` of kind k changes its search document. */
+bool rec_search_relevant(enum dg_kind k, const char *field);
+/* Fills what a new record gets when not given (code, owner, status...). */
+void rec_set_defaults(dg_rec_ctx *c, dg_record *r);
+
+#endif
