@@ -45,10 +45,14 @@ const char *dg_store_errmsg(const dg_store *st);
  * store error. */
 int dg_store_set_cache_mib(dg_store *st, int mib);
 
-/* Write transactions (writer connection only). BEGIN IMMEDIATE ... COMMIT;
+/* Write transactions (writer connection only): BEGIN IMMEDIATE ... COMMIT,
  * one level of savepoint inside for per-job rollback in a group commit.
  * Search documents are queued and written by dg_store_search_flush, which
- * dg_store_commit calls first if the caller has not. */
+ * dg_store_commit calls first if the caller has not. Each returns DG_OK, or
+ * a store error: DG_EBUSY (another writer holds the lock), DG_ENOSPC (the
+ * disk is full: nothing was written), DG_EIO (a write or fsync failed: the
+ * caller must stop writing), DG_ECORRUPT. After a failed commit the
+ * transaction may still be open: dg_store_rollback ends it. */
 int dg_store_begin(dg_store *st);
 int dg_store_commit(dg_store *st);
 /* Whether the next commits skip their fsync (synchronous=NORMAL) or wait
@@ -78,17 +82,26 @@ int dg_store_integrity_check(dg_store *st, char *err, size_t err_len);
  * store error with `err` explaining. */
 int dg_store_open_inspect(const char *path, bool with_wal, dg_store **out, char *err,
                           size_t err_len);
-/* The schema version (PRAGMA user_version) and whether this program knows it. */
+/* The schema version (PRAGMA user_version): DG_OK or a store error. */
 int dg_store_schema_version(dg_store *st, int64_t *version);
+/* Whether the open transaction skips its fsync (dg_store_skip_sync). */
 bool dg_store_sync_skipped(const dg_store *st);
 /* Writes the queued search documents into the index (still uncommitted).
- * A failure leaves the transaction to be rolled back. */
+ * DG_OK or a store error; a failure leaves the transaction to be rolled back. */
 int dg_store_search_flush(dg_store *st);
+/* Ends the open write or read transaction, dropping what it wrote and the
+ * queued search documents. Harmless when none is open. */
 void dg_store_rollback(dg_store *st);
+/* A job's savepoint inside a write transaction (one level: "SAVEPOINT job").
+ * dg_store_savepoint: DG_OK or a store error. dg_store_release keeps what
+ * the job wrote: DG_OK or a store error (then roll back the transaction).
+ * dg_store_rollback_to drops it, and the search documents it queued, and
+ * closes the savepoint; the transaction goes on. */
 int dg_store_savepoint(dg_store *st);
 int dg_store_release(dg_store *st);
 void dg_store_rollback_to(dg_store *st);
-/* Read transactions (any connection): a consistent snapshot across statements. */
+/* Read transactions (any connection): a consistent snapshot across
+ * statements until dg_store_read_end. DG_OK or a store error (DG_EBUSY). */
 int dg_store_read_begin(dg_store *st);
 /* A passive WAL checkpoint: copies committed pages into the database file
  * without blocking the writer or readers. *wal_frames / *done_frames get the
@@ -108,16 +121,23 @@ int dg_store_wal_frames(const dg_store *st);
 int dg_store_checkpoint_restart(dg_store *st, int wait_ms);
 /* False when no transaction is open (e.g. SQLite rolled it back after an I/O error). */
 bool dg_store_in_transaction(dg_store *st);
+/* Ends a read transaction of dg_store_read_begin (none open: nothing). */
 void dg_store_read_end(dg_store *st);
 
-/* meta: server identity and feed epoch. `out` gets a NUL-terminated value. */
+/* meta: server identity and feed epoch. dg_store_meta_get copies the value
+ * into `out` (NUL-terminated, cut at out_len - 1 bytes): DG_OK, DG_ENOTFOUND,
+ * or a store error. dg_store_meta_put inserts or replaces (writer): DG_OK or
+ * a store error. */
 int dg_store_meta_get(dg_store *st, const char *key, char *out, size_t out_len);
 int dg_store_meta_put(dg_store *st, const char *key, const char *value);
-/* settings: admin-tunable policy values (integers). *out = dflt when absent. */
+/* settings: admin-tunable policy values (integers). *out = dflt when absent.
+ * DG_OK or a store error; put inserts or replaces (writer). */
 int dg_store_setting_int(dg_store *st, const char *key, int64_t dflt, int64_t *out);
 int dg_store_setting_put_int(dg_store *st, const char *key, int64_t value);
 
-/* users. Lookups: DG_OK or DG_ENOTFOUND. Insert: DG_EEXIST for a taken name. */
+/* users. Lookups fill `out` (the caller's storage): DG_OK, DG_ENOTFOUND or a
+ * store error. Insert (writer) sets u->id: DG_OK, DG_EEXIST for a taken
+ * name, or a store error. */
 int dg_store_user_by_name(dg_store *st, const char *username, dg_user *out);
 int dg_store_user_by_id(dg_store *st, int64_t id, dg_user *out);
 int dg_store_user_insert(dg_store *st, dg_user *u, int64_t by_user_id);
@@ -126,17 +146,24 @@ int dg_store_user_each(dg_store *st, int (*fn)(const dg_user *u, void *ud), void
 /* Role and disabled flag (version + 1). DG_ENOTFOUND when there is no such user. */
 int dg_store_user_set_access(dg_store *st, int64_t id, enum dg_role role, bool is_disabled,
                              int64_t at, int64_t by_user_id);
-/* How many admins are enabled. */
+/* How many admins are enabled: DG_OK or a store error. */
 int dg_store_user_active_admins(dg_store *st, int64_t *n);
+/* A new password hash (PHC string, copied) and whether it must be changed at
+ * the next login; version + 1 (writer). DG_OK, DG_ENOTFOUND, or a store error. */
 int dg_store_user_set_password(dg_store *st, int64_t id, const char *hash, bool must_change,
                                int64_t at, int64_t by_user_id);
 
-/* sessions. */
+/* sessions (rows hold the token's hash, never the token). Insert (writer)
+ * sets s->id: DG_OK or a store error. By hash: fills `out`, revoked rows
+ * included (the caller checks revoked_at and expiry): DG_OK, DG_ENOTFOUND or
+ * a store error. Revoke (writer): DG_OK (also when already revoked) or a
+ * store error. Touch records the last activity (writer): DG_OK or a store
+ * error. */
 int dg_store_session_insert(dg_store *st, dg_session_row *s);
 int dg_store_session_by_hash(dg_store *st, const uint8_t hash[DG_TOKEN_HASH_LEN],
                              dg_session_row *out);
 int dg_store_session_revoke(dg_store *st, int64_t id, int64_t at, const char *reason);
-/* Revokes every live session of a user; *n gets how many. */
+/* Revokes every live session of a user; *n gets how many. DG_OK or a store error. */
 int dg_store_session_revoke_user(dg_store *st, int64_t user_id, int64_t at, const char *reason,
                                  int *n);
 int dg_store_session_touch(dg_store *st, int64_t id, int64_t at);
@@ -422,8 +449,10 @@ typedef struct dg_list_page {
 } dg_list_page;
 
 /* One page of q->kind's rows passing q's filter, in q's order, after q's
- * cursor; records and last_key live in `a`. A sort column holding a value
- * that is no integer, text or blob answers DG_ECORRUPT. */
+ * cursor (q->limit rows at most; out->has_more tells whether more follow);
+ * records and last_key live in `a`. DG_OK, DG_ENOMEM (`a` out of budget),
+ * DG_ECORRUPT (a sort column holding a value that is no integer, text or
+ * blob), or a store error. Any connection (lists/pages: store_lists.c). */
 int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out);
 
 /* ---- search (store_search.c) */
@@ -468,6 +497,11 @@ typedef struct dg_dossier {
     double fb_average;
 } dg_dossier;
 
+/* The dossier of a customer in one read: its live contacts, the newest
+ * `recent_interactions` interactions and their count, deals with totals per
+ * currency, open tasks, recent feedback and its summary; everything in `a`
+ * (the customer record itself is the caller's to read). DG_OK, DG_ENOMEM, or
+ * a store error. Any connection, inside a read transaction for one snapshot. */
 int dg_store_dossier(dg_store *st, int64_t customer_id, uint32_t recent_interactions, dg_arena *a,
                      dg_dossier *out);
 
@@ -480,8 +514,13 @@ typedef struct dg_custom_field {
     int64_t created_at;
 } dg_custom_field;
 
+/* Defines a custom field (writer; sets f->id): DG_OK, DG_EEXIST for a taken
+ * name, or a store error. */
 int dg_store_field_define(dg_store *st, dg_custom_field *f, int64_t by_user);
+/* One definition by name, its strings in `a`: DG_OK, DG_ENOTFOUND, DG_ENOMEM
+ * or a store error. */
 int dg_store_field_get(dg_store *st, const char *name, dg_arena *a, dg_custom_field *out);
+/* Every definition in name order, in `a`: DG_OK, DG_ENOMEM or a store error. */
 int dg_store_field_list(dg_store *st, dg_arena *a, dg_custom_field **out, size_t *n);
 
 #endif
