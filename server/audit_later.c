@@ -92,6 +92,7 @@ int dg_audit_later_add(dg_audit_later *q, const dg_audit_rec *r, int why)
     size_t len = 0;
     char *at;
 
+    DG_ASSERT_LOOP_THREAD();
     if (q->n >= DG_AUDIT_LATER_MAX)
         return DG_EFULL;
     for (size_t i = 0; i < DG_ARRAY_LEN(strs); i++)
@@ -122,6 +123,7 @@ int dg_audit_later_add(dg_audit_later *q, const dg_audit_rec *r, int why)
 
 size_t dg_audit_later_count(const dg_audit_later *q)
 {
+    DG_ASSERT_LOOP_THREAD();
     return q->n;
 }
 
@@ -163,6 +165,7 @@ void dg_audit_later_flush(dg_audit_later *q, struct dg_server *srv)
 {
     struct flush_job *f;
 
+    DG_ASSERT_LOOP_THREAD();
     if (!q || q->n == 0 || q->is_flushing || dg_server_is_read_only(srv))
         return;
     f = dg_xcalloc(1, sizeof *f);

@@ -156,11 +156,13 @@ static void send_response(dg_conn *c, Dangan__V1__Response *resp)
 
 void dg_conn_cork(dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     c->is_corked = true;
 }
 
 void dg_conn_uncork(dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     c->is_corked = false;
     if (c->stream && !c->is_closing && dg_buf_avail(&c->cork) &&
         dg_stream_send(c->stream, dg_buf_head(&c->cork), dg_buf_avail(&c->cork)) != DG_OK)
@@ -174,6 +176,7 @@ void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
 {
     Dangan__V1__Frame f = DANGAN__V1__FRAME__INIT;
 
+    DG_ASSERT_LOOP_THREAD();
     if (!c->stream || c->is_closing)
         return;
     f.kind_case = DANGAN__V1__FRAME__KIND_EVENT;
@@ -193,6 +196,7 @@ void dg_conn_send_event(dg_conn *c, Dangan__V1__Event *ev)
 void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint64_t seq,
                                const uint8_t *change, size_t change_len)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (!c->stream || c->is_closing)
         return;
     if (c->is_corked) {
@@ -207,6 +211,7 @@ void dg_conn_send_change_event(dg_conn *c, uint64_t sub_id, uint64_t epoch, uint
 
 size_t dg_conn_pending(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (!c->stream || c->is_closing)
         return 0;
     return dg_stream_pending(c->stream) + dg_buf_avail(&c->cork);
@@ -214,12 +219,14 @@ size_t dg_conn_pending(const dg_conn *c)
 
 void dg_conn_notify_drained(dg_conn *c, size_t bytes)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (c->stream && !c->is_closing)
         dg_stream_notify_below(c->stream, bytes);
 }
 
 bool dg_conn_is_open(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->stream && !c->is_closing;
 }
 
@@ -278,6 +285,7 @@ void dg_req_reply(dg_req *req)
     dg_conn *c = req->conn;
     int64_t took_us = dg_mono_us() - req->started_us;
 
+    DG_ASSERT_LOOP_THREAD();
     req->resp.id = req->id;
     req->resp.status = &req->status;
     if (req->is_over_budget) {
@@ -311,6 +319,7 @@ void dg_req_fail(dg_req *req, int rc, const char *reason, const char *fmt, ...)
     va_list ap;
     char msg[512];
 
+    DG_ASSERT_LOOP_THREAD();
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
@@ -324,6 +333,7 @@ void dg_req_violation(dg_req *req, const char *field, const char *description)
 {
     Dangan__V1__FieldViolation *v;
 
+    DG_ASSERT_LOOP_THREAD();
     if (!req->status.field_violations)
         req->status.field_violations = dg_req_alloc(req, MAX_VIOLATIONS * sizeof(void *));
     if (req->status.n_field_violations >= MAX_VIOLATIONS)
@@ -337,6 +347,7 @@ void dg_req_violation(dg_req *req, const char *field, const char *description)
 
 void dg_req_retry_after(dg_req *req, int64_t ms)
 {
+    DG_ASSERT_LOOP_THREAD();
     req->status.retry_after_ms = ms <= 0 ? 1 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }
 
@@ -344,6 +355,7 @@ void *dg_req_alloc(dg_req *req, size_t n)
 {
     void *p = dg_arena_calloc(req->arena, 1, n);
 
+    DG_ASSERT_LOOP_THREAD();
     if (p)
         return p;
     if (!req->is_over_budget)
@@ -360,11 +372,13 @@ void *dg_req_alloc(dg_req *req, size_t n)
 
 bool dg_req_is_over_budget(const dg_req *req)
 {
+    DG_ASSERT_LOOP_THREAD();
     return req->is_over_budget;
 }
 
 char *dg_req_strdup(dg_req *req, const char *s)
 {
+    DG_ASSERT_LOOP_THREAD();
     return dg_req_strndup(req, s, strlen(s));
 }
 
@@ -373,6 +387,7 @@ char *dg_req_strndup(dg_req *req, const char *s, size_t n)
     size_t len = strnlen(s, n);
     char *p = dg_req_alloc(req, len + 1); /* zeroed: terminated */
 
+    DG_ASSERT_LOOP_THREAD();
     memcpy(p, s, len);
     return p;
 }
@@ -383,6 +398,7 @@ char *dg_req_printf(dg_req *req, const char *fmt, ...)
     int n;
     char *p;
 
+    DG_ASSERT_LOOP_THREAD();
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
@@ -396,51 +412,61 @@ char *dg_req_printf(dg_req *req, const char *fmt, ...)
 
 const char *dg_conn_peer(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->peer;
 }
 
 const char *dg_conn_peer_ip(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->peer_ip;
 }
 
 uint64_t dg_conn_id(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->id;
 }
 
 bool dg_conn_has_hello(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->has_hello;
 }
 
 void dg_conn_set_hello(dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     c->has_hello = true;
 }
 
 bool dg_conn_is_over_capacity(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->is_over_capacity;
 }
 
 bool dg_conn_is_checking_password(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->is_checking_password;
 }
 
 void dg_conn_set_checking_password(dg_conn *c, bool is_checking)
 {
+    DG_ASSERT_LOOP_THREAD();
     c->is_checking_password = is_checking;
 }
 
 dg_session *dg_conn_session(dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->session;
 }
 
 void dg_conn_bind_session(dg_conn *c, dg_session *s)
 {
+    DG_ASSERT_LOOP_THREAD();
     dg_session_ref(s); /* first: s may be the one being replaced */
     dg_conn_unbind_session(c);
     c->session = s;
@@ -455,17 +481,20 @@ void dg_conn_bind_session(dg_conn *c, dg_session *s)
 
 void dg_conn_end_session(dg_conn *c, const char *reason)
 {
+    DG_ASSERT_LOOP_THREAD();
     dg_conn_unbind_session(c);
     c->session_end = reason;
 }
 
 const char *dg_conn_session_end(const dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     return c->session_end;
 }
 
 void dg_conn_unbind_session(dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (!c->session)
         return;
     dg_session_unref(dg_server_sessions(c->srv), c->session);
@@ -714,6 +743,7 @@ void dg_conns_accept(dg_conns *cs)
     dg_conn *c;
     int rc;
 
+    DG_ASSERT_LOOP_THREAD();
     if (cs->n >= cs->max + OVERFLOW_SLOTS) {
         refuse_connection(cs);
         return;
@@ -796,6 +826,7 @@ void dg_conns_sweep(dg_conns *cs)
 {
     int64_t now_mono = dg_mono_ms(), now_ms = dg_now_ms();
 
+    DG_ASSERT_LOOP_THREAD();
     for (dg_conn *c = cs->list, *next; c; c = next) {
         next = c->next; /* sweep_one may close, never free: frees happen in callbacks */
         sweep_one(c, now_mono, now_ms);
@@ -805,6 +836,7 @@ void dg_conns_sweep(dg_conns *cs)
 
 void dg_conns_pause_all(dg_conns *cs)
 {
+    DG_ASSERT_LOOP_THREAD();
     for (dg_conn *c = cs->list; c; c = c->next) {
         if (c->stream && !c->is_closing && !c->is_paused) {
             c->is_paused = true;
@@ -815,6 +847,7 @@ void dg_conns_pause_all(dg_conns *cs)
 
 void dg_conns_close_all(dg_conns *cs)
 {
+    DG_ASSERT_LOOP_THREAD();
     for (dg_conn *c = cs->list; c; c = c->next)
         conn_close(c, true);
 }
@@ -824,6 +857,7 @@ dg_conns *dg_conns_new(dg_server *srv, uv_stream_t *listener, uint32_t max_conne
 {
     dg_conns *cs = dg_xcalloc(1, sizeof *cs);
 
+    DG_ASSERT_LOOP_THREAD();
     dg_assert(hooks->on_request);
     cs->srv = srv;
     cs->listener = listener;
@@ -834,6 +868,7 @@ dg_conns *dg_conns_new(dg_server *srv, uv_stream_t *listener, uint32_t max_conne
 
 void dg_conns_free(dg_conns *cs)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (!cs)
         return;
     dg_assert(!cs->list);
@@ -842,10 +877,12 @@ void dg_conns_free(dg_conns *cs)
 
 uint32_t dg_conns_count(const dg_conns *cs)
 {
+    DG_ASSERT_LOOP_THREAD();
     return cs->n;
 }
 
 uint64_t dg_conns_requests(const dg_conns *cs)
 {
+    DG_ASSERT_LOOP_THREAD();
     return cs->n_requests;
 }

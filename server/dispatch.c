@@ -113,6 +113,7 @@ void dg_dispatch(dg_req *req)
 {
     const struct route *r = find_route(req->msg->body_case);
 
+    DG_ASSERT_LOOP_THREAD();
     if (!r) {
         /* protobuf-c leaves the oneof unset for a field it does not know */
         if (req->msg->body_case == DANGAN__V1__REQUEST__BODY__NOT_SET)

@@ -317,6 +317,7 @@ dg_feed *dg_feed_new(dg_server *srv, int64_t head)
 {
     dg_feed *f = dg_xcalloc(1, sizeof *f);
 
+    DG_ASSERT_LOOP_THREAD();
     f->srv = srv;
     f->head = f->ring_lo = f->ring_hi = head;
     uv_timer_init(dg_server_loop(srv), &f->tick);
@@ -332,11 +333,13 @@ dg_feed *dg_feed_new(dg_server *srv, int64_t head)
 
 int64_t dg_feed_head(const dg_feed *f)
 {
+    DG_ASSERT_LOOP_THREAD();
     return f->head;
 }
 
 void dg_feed_stop(dg_feed *f)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (!f)
         return;
     f->is_stopping = true;
@@ -356,6 +359,7 @@ static void handle_closed(uv_handle_t *h)
 
 void dg_feed_free(dg_feed *f)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (!f)
         return;
     while (f->subs) /* every fetch has completed by now */
@@ -369,6 +373,7 @@ void dg_feed_free(dg_feed *f)
 
 void dg_feed_committed(dg_feed *f, dg_committed *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (c->head > f->head)
         f->head = c->head;
     /* The rows follow on the ring's end, and no read would bring records
@@ -387,6 +392,7 @@ void dg_feed_committed(dg_feed *f, dg_committed *c)
 
 void dg_feed_conn_gone(dg_feed *f, dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     for (dg_sub *s = f->subs, *next; s; s = next) {
         next = s->next;
         if (s->conn == c)
@@ -396,6 +402,7 @@ void dg_feed_conn_gone(dg_feed *f, dg_conn *c)
 
 void dg_feed_conn_drained(dg_feed *f, dg_conn *c)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (f->is_stopping)
         return;
     for (dg_sub *s = f->subs, *next; s; s = next) {
@@ -415,6 +422,7 @@ size_t dg_feed_subs_of(const dg_feed *f, const dg_conn *c)
 {
     size_t n = 0;
 
+    DG_ASSERT_LOOP_THREAD();
     for (const dg_sub *s = f->subs; s; s = s->next)
         n += s->conn == c;
     return n;
@@ -424,6 +432,7 @@ dg_sub *dg_feed_subscribe(dg_feed *f, dg_conn *c, const dg_feed_filter *flt)
 {
     dg_sub *s = dg_xcalloc(1, sizeof *s);
 
+    DG_ASSERT_LOOP_THREAD();
     s->feed = f;
     s->conn = c;
     s->id = ++f->next_id;
@@ -446,6 +455,7 @@ dg_sub *dg_feed_subscribe(dg_feed *f, dg_conn *c, const dg_feed_filter *flt)
 
 uint64_t dg_feed_sub_id(const dg_sub *s)
 {
+    DG_ASSERT_LOOP_THREAD();
     return s->id;
 }
 
@@ -453,6 +463,7 @@ void dg_feed_start(dg_sub *s, const dg_feed_since *since)
 {
     dg_feed *f = s->feed;
 
+    DG_ASSERT_LOOP_THREAD();
     if (since && since->epoch != dg_server_feed_epoch(f->srv)) {
         feed_end_with_resync(s, since->seq, "epoch_changed");
     } else if (since && (since->seq < 0 || since->seq > f->head)) {
@@ -469,6 +480,7 @@ void dg_feed_start(dg_sub *s, const dg_feed_since *since)
 
 int dg_feed_unsubscribe(dg_feed *f, const dg_conn *c, uint64_t id)
 {
+    DG_ASSERT_LOOP_THREAD();
     for (dg_sub *s = f->subs; s; s = s->next) {
         if (s->id == id && s->conn == c) {
             feed_sub_end(s);

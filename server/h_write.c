@@ -12,6 +12,7 @@
 
 bool dg_write_key_ok(dg_req *req, const char *key)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (key && strlen(key) > DG_IDEM_KEY_MAX) {
         dg_req_violation(req, "idempotency_key", "at most 128 bytes");
         return false;
@@ -150,6 +151,7 @@ void dg_write_job_init(dg_write_job *w, const dg_write_ops *ops, dg_req *req,
 {
     const dg_session *s = dg_conn_session(req->conn);
 
+    DG_ASSERT_LOOP_THREAD();
     w->ops = ops;
     w->req = req;
     w->request = request;
@@ -174,6 +176,7 @@ void dg_write_job_submit(dg_write_job *w)
     dg_req *req = w->req;
     int rc = dg_server_write(req->srv, &w->job);
 
+    DG_ASSERT_LOOP_THREAD();
     if (rc != DG_OK) {
         write_free(w);
         dg_h_fail_job(req, rc);

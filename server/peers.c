@@ -105,6 +105,7 @@ enum dg_peer_verdict dg_peers_add_unauth(dg_peers *p, const char *ip)
     uint32_t *n = dg_map_get(p->unauth, ip, kl);
     uint32_t before = n ? *n : 0;
 
+    DG_ASSERT_LOOP_THREAD();
     if (!n) {
         n = dg_xcalloc(1, sizeof *n);
         dg_map_put(p->unauth, ip, kl, n, NULL);
@@ -120,6 +121,7 @@ void dg_peers_remove_unauth(dg_peers *p, const char *ip)
     size_t kl = strlen(ip);
     uint32_t *n = dg_map_get(p->unauth, ip, kl);
 
+    DG_ASSERT_LOOP_THREAD();
     dg_assert(n && *n > 0); /* only what was added is removed */
     if (--*n == 0)
         free(dg_map_remove(p->unauth, ip, kl));
@@ -129,16 +131,19 @@ uint32_t dg_peers_n_unauth(const dg_peers *p, const char *ip)
 {
     uint32_t *n = dg_map_get(p->unauth, ip, strlen(ip));
 
+    DG_ASSERT_LOOP_THREAD();
     return n ? *n : 0;
 }
 
 bool dg_peers_may_warn(dg_peers *p, enum dg_peer_warning w, const char *ip, int64_t now_ms)
 {
+    DG_ASSERT_LOOP_THREAD();
     return dg_lograte_hit(p->warnings[w], ip, now_ms);
 }
 
 void dg_peers_report(dg_peers *p, int64_t now_ms, bool is_final)
 {
+    DG_ASSERT_LOOP_THREAD();
     for (int i = 0; i < DG_PEER_N_WARNINGS; i++)
         dg_lograte_flush(p->warnings[i], now_ms, is_final);
 }

@@ -460,6 +460,7 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     json_t *detail;
     int rc;
 
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     memset(m, 0, sizeof *m);
     rec_set_defaults(c, r);
     r->version = 1;
@@ -614,6 +615,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     json_t *detail;
     int rc;
 
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     memset(m, 0, sizeof *m);
     rc = dg_store_rec_get(c->tx->store, patch->kind, patch->id, c->arena, &cur);
     if (rc == DG_OK)
@@ -702,6 +704,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
 int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t expected_version,
                         bool archive, dg_mutation *m)
 {
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     static const char *const archived[] = {"archived"};
     dg_record *cur, *next, *customer;
     dg_customer_keys keys = {0};
@@ -757,12 +760,14 @@ int dg_rec_check_customer(dg_rec_ctx *c, int64_t customer_id, dg_mutation *m)
 {
     dg_record *customer;
 
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     memset(m, 0, sizeof *m);
     return load_customer(c, customer_id, &customer, m);
 }
 
 int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_customer, dg_mutation *m)
 {
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     static const char *const moved[] = {"customer_id"};
     dg_record *cur, *next, *from, *to;
     json_t *detail;

@@ -20,6 +20,7 @@ int dg_rec_import(dg_rec_ctx *c, dg_record *r)
     dg_customer_keys keys = {0};
     int rc;
 
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     rec_set_defaults(c, r);
     r->version = 1;
     if (!r->created_at)

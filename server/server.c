@@ -92,6 +92,7 @@ int dg_server_read(dg_server *srv, dg_job *job)
 {
     int rc = dg_pool_submit(srv->readers, job);
 
+    DG_ASSERT_LOOP_THREAD();
     if (rc == DG_OK)
         srv->n_jobs++;
     return rc;
@@ -101,6 +102,7 @@ int dg_server_hash(dg_server *srv, dg_job *job)
 {
     int rc = dg_pool_submit(srv->hashers, job);
 
+    DG_ASSERT_LOOP_THREAD();
     if (rc == DG_OK)
         srv->n_jobs++;
     return rc;
@@ -121,10 +123,12 @@ static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
 
 int dg_server_write(dg_server *srv, dg_job *job)
 {
+    DG_ASSERT_LOOP_THREAD();
     return submit_write(srv, job, false);
 }
 
 int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
 {
+    DG_ASSERT_LOOP_THREAD();
     return submit_write(srv, job, true);
 }

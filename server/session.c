@@ -50,6 +50,7 @@ void dg_sessions_free(dg_sessions *r)
 
 dg_session *dg_sessions_find(dg_sessions *r, const uint8_t hash[DG_TOKEN_HASH_LEN])
 {
+    DG_ASSERT_LOOP_THREAD();
     return dg_map_get(r->by_hash, hash, DG_TOKEN_HASH_LEN);
 }
 
@@ -57,6 +58,7 @@ dg_session *dg_sessions_add(dg_sessions *r, const dg_session *tmpl)
 {
     dg_session *s = dg_sessions_find(r, tmpl->token_hash);
 
+    DG_ASSERT_LOOP_THREAD();
     if (s)
         return s;
     s = dg_xmalloc(sizeof *s);
@@ -69,11 +71,13 @@ dg_session *dg_sessions_add(dg_sessions *r, const dg_session *tmpl)
 
 void dg_session_ref(dg_session *s)
 {
+    DG_ASSERT_LOOP_THREAD();
     s->n_refs++;
 }
 
 void dg_session_unref(dg_sessions *r, dg_session *s)
 {
+    DG_ASSERT_LOOP_THREAD();
     dg_assert(s->n_refs > 0);
     if (--s->n_refs > 0)
         return;
@@ -87,6 +91,7 @@ void dg_session_unref(dg_sessions *r, dg_session *s)
 
 void dg_sessions_revoke(dg_sessions *r, dg_session *s)
 {
+    DG_ASSERT_LOOP_THREAD();
     if (s->is_revoked)
         return;
     s->is_revoked = true;
@@ -120,6 +125,7 @@ int dg_sessions_revoke_user(dg_sessions *r, int64_t user_id)
 {
     struct revoke_ctx rc = {.user_id = user_id};
 
+    DG_ASSERT_LOOP_THREAD();
     dg_map_sweep(r->by_hash, revoke_if_user, &rc);
     return rc.n;
 }
@@ -143,6 +149,7 @@ void dg_sessions_each(dg_sessions *r, void (*fn)(dg_session *s, void *ud), void 
 {
     struct each_ctx e = {fn, ud};
 
+    DG_ASSERT_LOOP_THREAD();
     dg_map_sweep(r->by_hash, visit, &e);
 }
 

@@ -318,6 +318,7 @@ int dg_throttle_admit(dg_throttle *t, const char *account, const char *peer_ip, 
     bool is_exempt; /* from the account rule: a known address */
     int64_t wait = 0;
 
+    DG_ASSERT_LOOP_THREAD();
     memset(ticket, 0, sizeof *ticket);
     for (int i = 0; i < N_RULES; i++) {
         make_key(&keys[i], i, account, peer_ip);
@@ -359,6 +360,7 @@ void dg_throttle_settle(dg_throttle *t, const char *account, const char *peer_ip
     struct key keys[N_RULES];
     struct counter *c[N_RULES];
 
+    DG_ASSERT_LOOP_THREAD();
     for (int i = 0; i < N_RULES; i++) {
         make_key(&keys[i], i, account, peer_ip);
         c[i] = get_counter(t, i, &keys[i]);
@@ -390,6 +392,7 @@ int64_t dg_throttle_peer_wait_ms(dg_throttle *t, const char *peer_ip, int64_t no
 {
     struct key k;
 
+    DG_ASSERT_LOOP_THREAD();
     make_key(&k, PEER, NULL, peer_ip);
     return settled_wait(&t->rules[PEER], get_counter(t, PEER, &k), now_ms);
 }
@@ -399,6 +402,7 @@ void dg_throttle_peer_failure(dg_throttle *t, const char *peer_ip, int64_t now_m
     struct key k;
     struct counter *c;
 
+    DG_ASSERT_LOOP_THREAD();
     make_key(&k, PEER, NULL, peer_ip);
     if ((c = need_counter(t, PEER, &k, now_ms)))
         count_failure(&t->rules[PEER], c, now_ms);
@@ -408,6 +412,7 @@ bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_
 {
     struct key k;
 
+    DG_ASSERT_LOOP_THREAD();
     make_key(&k, PAIR, account, peer_ip);
     return is_known(t, &k, now_ms);
 }
@@ -416,6 +421,7 @@ void dg_throttle_sweep(dg_throttle *t, int64_t now_ms)
 {
     struct expiry e = {now_ms, t->o.known_ms};
 
+    DG_ASSERT_LOOP_THREAD();
     for (int i = 0; i < N_RULES; i++)
         sweep_table(t, i, now_ms);
     dg_map_sweep(t->known, drop_unknown, &e);

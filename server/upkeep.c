@@ -44,6 +44,7 @@ void dg_upkeep_session(dg_server *srv, dg_session *s)
 {
     struct touch_job *t;
 
+    DG_ASSERT_LOOP_THREAD();
     /* id 0: a session that was never stored (see h_login.c) */
     if (s->last_active_at - s->persisted_seen_at < DG_UPKEEP_EVERY_MS || s->is_revoked ||
         s->id == 0)
@@ -87,6 +88,7 @@ void dg_upkeep_prune_idempotency_keys(dg_server *srv)
 {
     struct prune_job *p = dg_xcalloc(1, sizeof *p);
 
+    DG_ASSERT_LOOP_THREAD();
     p->before = dg_now_ms() - IDEM_KEEP_MS;
     p->job.run = prune_run;
     p->job.done = prune_done;
@@ -128,6 +130,7 @@ void dg_upkeep_prune_feed(dg_server *srv)
 {
     struct feed_prune *p = dg_xcalloc(1, sizeof *p);
 
+    DG_ASSERT_LOOP_THREAD();
     p->before = dg_now_ms() - (int64_t)dg_server_config(srv)->feed_retention_days * 86400000;
     p->keep = dg_server_config(srv)->feed_retention_changes;
     p->job.run = feed_prune_run;

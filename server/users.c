@@ -47,6 +47,7 @@ void dg_users_put(dg_users *u, const dg_user *user)
 {
     dg_user_info *info = dg_map_get(u->by_id, &user->id, sizeof user->id);
 
+    DG_ASSERT_LOOP_THREAD();
     if (info) /* the name may have changed: drop the old key */
         dg_map_remove(u->by_name, info->username, strlen(info->username));
     else
@@ -73,6 +74,7 @@ int dg_users_load(dg_users *u, dg_store *st)
 
 const dg_user_info *dg_users_by_id(const dg_users *u, int64_t id)
 {
+    DG_ASSERT_LOOP_THREAD();
     return dg_map_get(u->by_id, &id, sizeof id);
 }
 
@@ -81,6 +83,7 @@ const dg_user_info *dg_users_by_name(const dg_users *u, const char *name)
     char lower[DG_USERNAME_MAX + 1];
     size_t n = strlen(name);
 
+    DG_ASSERT_LOOP_THREAD();
     if (n > DG_USERNAME_MAX)
         return NULL;
     for (size_t i = 0; i <= n; i++)

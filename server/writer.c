@@ -124,6 +124,7 @@ int dg_wtx_change_append(dg_wtx *tx, const dg_change *c, int64_t *seq)
 {
     int rc = dg_store_change_append(tx->store, c, seq);
 
+    DG_ASSERT_THREAD(DG_THREAD_WRITER);
     if (rc == DG_OK && tx->changes && !capture_row(tx->changes, *seq, c))
         tx->changes->is_lost = true;
     return rc;
@@ -180,6 +181,7 @@ dg_committed *dg_writer_take_committed(dg_writer *w)
 {
     dg_committed *c;
 
+    DG_ASSERT_LOOP_THREAD();
     DG_ASSERT_LOOP_THREAD();
     pthread_mutex_lock(&w->mu);
     c = w->committed;
@@ -393,6 +395,7 @@ fail:
 
 int dg_writer_submit(dg_writer *w, dg_job *job)
 {
+    DG_ASSERT_LOOP_THREAD();
     DG_ASSERT_LOOP_THREAD();
     job->next = NULL;
     pthread_mutex_lock(&w->mu);

@@ -394,6 +394,8 @@ int dg_demo_run(const dg_demo_opts *o, FILE *out, char *err, size_t err_len)
     int64_t n_done = 0;
     int lock_fd = -1, rc;
 
+    /* This thread owns the only write connection: it is the writer here. */
+    dg_thread_set_role(DG_THREAD_WRITER);
     if (o->n_customers < 1 || o->n_customers > DG_DEMO_MAX_CUSTOMERS || o->seed < 0) {
         snprintf(err, err_len, "--customers must be 1-%d and --seed not negative",
                  DG_DEMO_MAX_CUSTOMERS);

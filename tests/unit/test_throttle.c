@@ -823,5 +823,7 @@ int main(void)
         cmocka_unit_test(test_throttle_free_accepts_null),
     };
 
+    /* The throttle is loop-thread state: it asserts it runs on one. */
+    dg_thread_set_role(DG_THREAD_LOOP);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
