@@ -33,7 +33,7 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame pb validate utf8 alloc buf map hex text lograte)
+foreach(t frame pb validate utf8 alloc buf map hex text lograte money)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
 # server/ policy logic without I/O

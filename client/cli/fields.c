@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "money.h"
 
 #define TEXT_MAX 1024
 
@@ -250,31 +251,19 @@ const char *cli_day_or_time(int64_t unix_ms, char *buf, size_t len)
 
 /* ------------------------------------------------------------ money */
 
-/* ISO 4217 minor units, for the currencies without two decimals. */
-static int currency_exponent(const char *code)
-{
-    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"};
-    static const char *const three[] = {"BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"};
-
-    for (size_t i = 0; i < DG_ARRAY_LEN(zero); i++)
-        if (strcmp(code, zero[i]) == 0)
-            return 0;
-    for (size_t i = 0; i < DG_ARRAY_LEN(three); i++)
-        if (strcmp(code, three[i]) == 0)
-            return 3;
-    return 2;
-}
-
+/* A currency code of `n` bytes, any case, into cur ("usd" → "USD"). */
 static bool currency_take(const char *s, size_t n, char cur[4])
 {
+    char up[4];
+
     if (n != 3)
         return false;
-    for (size_t i = 0; i < 3; i++) {
-        if (!isalpha((unsigned char)s[i]))
-            return false;
-        cur[i] = (char)toupper((unsigned char)s[i]);
-    }
-    cur[3] = '\0';
+    for (size_t i = 0; i < 3; i++)
+        up[i] = (char)toupper((unsigned char)s[i]);
+    up[3] = '\0';
+    if (!dg_currency_valid(up))
+        return false;
+    memcpy(cur, up, sizeof up);
     return true;
 }
 
@@ -284,7 +273,7 @@ static int decimal_to_minor(const char *s, size_t n, const char *cur, int64_t *o
 {
     const char *p = s, *end = s + n;
     bool is_neg = false, has_digit = false;
-    int decimals = 0, exp = currency_exponent(cur);
+    int decimals = 0, exp = dg_currency_exponent(cur);
     int64_t v = 0;
 
     if (p < end && (*p == '-' || *p == '+'))
@@ -332,7 +321,7 @@ too_big:
 int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cur[4], char *why,
                     size_t why_len)
 {
-    const char *amount = s, *space;
+    const char *amount = s, *space, *fallback = currency ? currency : "CNY";
     size_t amount_len;
     char named[4] = "";
 
@@ -362,7 +351,7 @@ int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cu
         snprintf(why, why_len, "names %s, but the currency is %s", named, currency);
         return DG_EINVAL;
     }
-    if (!named[0] && !currency_take(currency ? currency : "CNY", 3, named)) {
+    if (!named[0] && !currency_take(fallback, strlen(fallback), named)) {
         snprintf(why, why_len, "the currency must be a three-letter code such as CNY");
         return DG_EINVAL;
     }
@@ -373,7 +362,7 @@ int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cu
 const char *cli_money_text(int64_t minor, const char *currency, char *buf, size_t len)
 {
     const char *cur = currency && currency[0] ? currency : "CNY";
-    int exp = currency_exponent(cur);
+    int exp = dg_currency_exponent(cur);
     uint64_t v = minor < 0 ? 0 - (uint64_t)minor : (uint64_t)minor, unit = 1;
     char digits[32], grouped[48];
     size_t n, g = 0;
