@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "dangan.h"
+#include "dg.h"
 
 enum cli_exit {
     EXIT_OK = 0,
