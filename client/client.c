@@ -87,7 +87,7 @@ struct dg_client {
 
 /* The public codes are the internal ones under other names: every code a
  * call returns passes through unchanged. */
-#define SAME_CODE(name) _Static_assert(DG_CLIENT_##name == DG_##name, "DG_CLIENT_" #name)
+#define SAME_CODE(name) _Static_assert((int)DG_CLIENT_##name == (int)DG_##name, "DG_CLIENT_" #name)
 SAME_CODE(OK);
 SAME_CODE(EINVAL);
 SAME_CODE(ENOMEM);
