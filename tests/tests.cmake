@@ -115,3 +115,14 @@ dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dg
 
 # I/O fault injection through dangand-faulty
 dangan_test(test_faults SOURCES tests/integration/test_faults.c LIBS dgtest dgserver LABELS integration TIMEOUT 600)
+
+# Installation: `cmake --install` into a temp prefix, then a program built
+# against the installed dangan.h and libdangan.so with pkg-config
+if(DANGAN_SANITIZE)
+  set(install_test_cflags -fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+add_test(NAME install_libdangan
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/packaging/install.sh ${CMAKE_COMMAND}
+                 ${CMAKE_BINARY_DIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_C_COMPILER}
+                 ${CMAKE_SOURCE_DIR} ${install_test_cflags})
+set_tests_properties(install_libdangan PROPERTIES LABELS packaging TIMEOUT 120)
