@@ -36,6 +36,10 @@ endfunction()
 foreach(t frame pb validate utf8 alloc buf map hex text lograte money)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
+# the CLI's "did you mean" (client/cli/suggest.c, pure)
+dangan_test(test_suggest SOURCES tests/unit/test_suggest.c client/cli/suggest.c
+            LIBS libdangan PkgConfig::JANSSON LABELS unit)
+target_include_directories(test_suggest PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 # server/ policy logic without I/O
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
@@ -45,7 +49,8 @@ target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign feed crash)
+foreach(t tls_policy login robust pipeline shutdown cli cli_help records audit_log users reassign feed
+        crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()

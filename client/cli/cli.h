@@ -93,6 +93,15 @@ bool cli_confirm(const char *prompt);
 /* A terminal line with echo. DG_OK or DG_EIO. */
 int cli_read_text(const char *prompt, char *buf, size_t len);
 
+/* ---- suggestions (suggest.c) ---- */
+/* Edit distance between two names (optimal string alignment: insert,
+ * delete, change a byte or swap two neighbours, 1 each); SIZE_MAX when
+ * either is longer than 64 bytes. */
+size_t cli_edit_distance(const char *a, const char *b);
+/* The name of names[0..n) that `word` most likely misspells ("teir" →
+ * "tier", "cust" → "customer"), or NULL when none is near enough. */
+const char *cli_suggest(const char *word, const char *const *names, size_t n);
+
 /* ---- connection (cli.c) ---- */
 /* Picks the server (--server, else the current one) and connects with its
  * stored trust. Prints and returns an exit code on failure, EXIT_OK on success. */

@@ -223,6 +223,8 @@ static int list_flag(cli *c, const struct list_spec *spec, int opt, Dangan__V1__
 
     switch (opt) {
     case OPT_SORT:
+        if (cli_check_sort(c, spec->kind(), optarg) != EXIT_OK)
+            return EXIT_USAGE;
         cli_replace_str(&l->sort, optarg);
         return EXIT_OK;
     case OPT_LIMIT:
@@ -313,7 +315,7 @@ static int child_list(cli *c, const struct list_spec *spec)
 }
 
 #define LIST_FLAGS_HELP                                                                            \
-    "  --sort FIELD    created, updated (and at, or due for tasks); -FIELD reverses\n"             \
+    "  --sort KEY      created, updated; notes, deals, feedback: at; tasks: due; -KEY reverses\n"  \
     "  --limit N       rows per page (default 50); --cursor C continues; --all: every page\n"      \
     "  --archived      include archived records\n"
 

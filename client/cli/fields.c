@@ -60,20 +60,37 @@ static bool has_custom(const cli_kind *k)
     return protobuf_c_message_descriptor_get_field_by_name(k->desc, "custom") != NULL;
 }
 
-/* "name, short_name, ..., custom.NAME": for the unknown-field error. */
-static void valid_fields(const cli_kind *k, char *buf, size_t len)
+/* A name --set does not know: a usage error naming the nearest settable
+ * field ("did you mean tier?"), else every one of them. */
+static int unknown_field(cli *c, const cli_kind *k, const char *name,
+                         const ProtobufCFieldDescriptor *f)
 {
-    size_t n = 0;
+    const char **names = dg_xcalloc(k->desc->n_fields, sizeof *names);
+    const char *near;
+    char list[TEXT_MAX];
+    size_t n = 0, used = 0;
+    int rc;
 
-    buf[0] = '\0';
-    for (unsigned i = 0; i < k->desc->n_fields && n < len; i++) {
-        const ProtobufCFieldDescriptor *f = &k->desc->fields[i];
-
-        if (cli_field_is_settable(f))
-            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->name);
+    list[0] = '\0';
+    for (unsigned i = 0; i < k->desc->n_fields; i++) {
+        if (!cli_field_is_settable(&k->desc->fields[i]))
+            continue;
+        names[n++] = k->desc->fields[i].name;
+        if (used < sizeof list)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                     k->desc->fields[i].name);
     }
-    if (has_custom(k) && n < len)
-        snprintf(buf + n, len - n, ", custom.NAME");
+    if (has_custom(k) && used < sizeof list)
+        snprintf(list + used, sizeof list - used, ", custom.NAME");
+    near = f ? NULL : cli_suggest(name, names, n);
+    if (f) /* id, version...: the server keeps them */
+        rc = cli_usage(c, "field \"%s\" cannot be set; %s fields: %s", name, k->name, list);
+    else if (near)
+        rc = cli_usage(c, "unknown field \"%s\"; did you mean %s?", name, near);
+    else
+        rc = cli_usage(c, "unknown field \"%s\"; %s fields: %s", name, k->name, list);
+    free(names);
+    return rc;
 }
 
 /* ------------------------------------------------------------ enums */
@@ -622,7 +639,6 @@ static int assign(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *na
 {
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field_by_name(k->desc, name);
-    char valid[TEXT_MAX];
     int rc;
 
     if (strncmp(name, "custom.", 7) == 0 && name[7] && has_custom(k)) {
@@ -630,10 +646,8 @@ static int assign(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *na
         mask_add(mask, n_mask, name);
         return EXIT_OK;
     }
-    if (!f || !cli_field_is_settable(f)) {
-        valid_fields(k, valid, sizeof valid);
-        return cli_usage(c, "%s has no field \"%s\"; fields: %s", k->name, name, valid);
-    }
+    if (!f || !cli_field_is_settable(f))
+        return unknown_field(c, k, name, f);
     if (is_unset || !value[0]) { /* an empty value clears the field, like --unset */
         clear_field(m, f);
         rc = EXIT_OK;
