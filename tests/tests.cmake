@@ -128,6 +128,17 @@ if(DANGAN_SANITIZE)
 endif()
 add_test(NAME install_libdangan
          COMMAND sh ${CMAKE_SOURCE_DIR}/tests/packaging/install.sh ${CMAKE_COMMAND}
-                 ${CMAKE_BINARY_DIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_C_COMPILER}
-                 ${CMAKE_SOURCE_DIR} ${install_test_cflags})
-set_tests_properties(install_libdangan PROPERTIES LABELS packaging TIMEOUT 120)
+                 ${CMAKE_BINARY_DIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_INSTALL_MANDIR}
+                 ${CMAKE_INSTALL_DATADIR} ${CMAKE_C_COMPILER} ${CMAKE_SOURCE_DIR}
+                 ${install_test_cflags})
+# The manual pages render without warnings and cover every command and option
+add_test(NAME man_pages
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/man.sh $<TARGET_FILE:dangan>
+                 $<TARGET_FILE:dangand> ${CMAKE_SOURCE_DIR}/docs/man)
+# The bash completion: `dangan cust<TAB>`, and every command, option, field
+# and sort key the CLI knows
+add_test(NAME bash_completion
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/completion.sh $<TARGET_FILE:dangan>
+                 ${CMAKE_SOURCE_DIR}/client/cli/dangan.bash)
+set_tests_properties(install_libdangan man_pages bash_completion PROPERTIES
+                     LABELS packaging TIMEOUT 120)

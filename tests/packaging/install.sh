@@ -2,18 +2,19 @@
 # install.sh - `cmake --install` into a fresh prefix, then use the result as a
 # user of libdangan would: build tests/packaging/hello_libdangan.c against the
 # installed header and library with `pkg-config --cflags --libs dangan` and
-# run it. Fails if a file is missing, if the installed dangan.h needs a
+# run it. Fails if a file is missing (programs, library, headers, dangan.pc,
+# manual pages, bash completion), if the installed dangan.h needs a
 # header that is not installed (dangan's internal ones are not), if the
 # library exports more than dangan.h's API and the generated protobuf code,
 # or if the program does not behave as documented.
 #
-#   install.sh CMAKE BUILD_DIR LIBDIR CC SOURCE_DIR [CFLAGS...]
+#   install.sh CMAKE BUILD_DIR LIBDIR MANDIR DATADIR CC SOURCE_DIR [CFLAGS...]
 #
-# LIBDIR is CMAKE_INSTALL_LIBDIR; CFLAGS are added when compiling (the
-# sanitizer flags of a sanitizer build).
+# LIBDIR, MANDIR and DATADIR are CMAKE_INSTALL_LIBDIR, _MANDIR and _DATADIR;
+# CFLAGS are added when compiling (the sanitizer flags of a sanitizer build).
 set -eu
-cmake=$1 build=$2 libdir=$3 cc=$4 src=$5
-shift 5
+cmake=$1 build=$2 libdir=$3 mandir=$4 datadir=$5 cc=$6 src=$7
+shift 7
 
 fail() {
     echo "install.sh: $*" >&2
@@ -29,7 +30,8 @@ prefix=$tmp/prefix
 }
 
 for f in bin/dangan bin/dangand include/dangan/dangan.h include/dangan/dangan.pb-c.h \
-    "$libdir/libdangan.so" "$libdir/pkgconfig/dangan.pc"; do
+    "$libdir/libdangan.so" "$libdir/pkgconfig/dangan.pc" "$mandir/man1/dangan.1" \
+    "$mandir/man8/dangand.8" "$datadir/bash-completion/completions/dangan"; do
     [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 
