@@ -35,22 +35,28 @@ trap 'rm -rf "$DANGAN_CONFIG_DIR"' EXIT
 [[ $(complete -p dangan) == "complete -F _dangan dangan" ]] ||
     fail "the script does not register _dangan for dangan: $(complete -p dangan 2>&1)"
 
-# What <TAB> offers after `dangan WORDS...` (the last word is the one being
-# completed), sorted, one a line.
-offered() {
+# Completes `dangan WORDS...` as bash does (the last word is the one being
+# completed), leaving what <TAB> offers in COMPREPLY.
+complete_words() {
     COMP_WORDS=(dangan "$@")
     COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
     COMP_LINE="${COMP_WORDS[*]}"
     COMP_POINT=${#COMP_LINE}
     COMPREPLY=()
     _dangan dangan "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+}
+
+# What <TAB> offers after `dangan WORDS...`, sorted, one a line.
+offered() {
+    complete_words "$@"
     ((${#COMPREPLY[@]} == 0)) || printf '%s\n' "${COMPREPLY[@]}" | sort -u
 }
 
 # expect WANT WORDS...: what <TAB> offers after WORDS is exactly WANT (words).
 expect() {
     local want got
-    want=$(tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -u)
+    # shellcheck disable=SC2086 # WANT is words
+    want=$(printf '%s\n' $1 | sort -u)
     shift
     got=$(offered "$@")
     [[ $got == "$want" ]] || fail "dangan $* <TAB>: offered [$(flat "$got")], wanted [$(flat "$want")]"
@@ -60,16 +66,17 @@ expect() {
 includes() {
     local want=$1 got missing="" w
     shift
-    got=$'\n'$(offered "$@")$'\n'
+    complete_words "$@"
+    got=" ${COMPREPLY[*]} "
     for w in $want; do
-        [[ $got == *$'\n'"$w"$'\n'* ]] || missing+=" $w"
+        [[ $got == *" $w "* ]] || missing+=" $w"
     done
     [[ -z $missing ]] || fail "dangan $* <TAB>: does not offer$missing"
 }
 
 expect customer cust
 expect "connect contact" co
-expect "customer" cu
+expect "customer" cus
 expect "--server" --se
 
 commands=$(dangan_commands)
