@@ -40,6 +40,10 @@ endforeach()
 dangan_test(test_suggest SOURCES tests/unit/test_suggest.c client/cli/suggest.c
             LIBS libdangan PkgConfig::JANSSON LABELS unit)
 target_include_directories(test_suggest PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
+# the CLI's protobuf → JSON (client/cli/out.c), behind every --json output
+dangan_test(test_cli_json SOURCES tests/unit/test_cli_json.c client/cli/out.c
+            LIBS libdangan PkgConfig::JANSSON LABELS unit)
+target_include_directories(test_cli_json PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 # server/ policy logic without I/O
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)

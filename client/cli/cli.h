@@ -62,7 +62,8 @@ const char *cli_time(int64_t unix_ms, char *buf, size_t len);
 /* An enum value's name in lower case without its type prefix (ROLE_ADMIN → "admin"). */
 const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t len);
 /* Generic protobuf message → JSON object (field names as in the .proto;
- * enums as lower-case names without their type prefix). */
+ * enums as lower-case names without their type prefix; a fixed64 such as a
+ * cursor's epoch as a decimal string, a uint64 above INT64_MAX too). */
 json_t *cli_pb_to_json(const ProtobufCMessage *m);
 
 /* ---- config directory (settings.c) ---- */

@@ -76,7 +76,7 @@ includes() {
 
 expect customer cust
 expect "connect contact" co
-expect "customer" cus
+expect "customer" cu
 expect "--server" --se
 
 commands=$(dangan_commands)
