@@ -2,7 +2,7 @@
  * connection to the server, exit codes, output (human or --json), the config
  * directory and prompts. Single-threaded.
  *
- * Exit codes (CLI.md): 0 ok, 1 other server error, 2 usage, 3 cannot
+ * Exit codes (docs/cli.md): 0 ok, 1 other server error, 2 usage, 3 cannot
  * connect / TLS / untrusted server, 4 UNAUTHENTICATED, 5 NOT_FOUND,
  * 6 PERMISSION_DENIED, 7 ABORTED, 8 ALREADY_EXISTS, 9 INVALID_ARGUMENT or
  * FAILED_PRECONDITION.
