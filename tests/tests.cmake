@@ -135,10 +135,12 @@ add_test(NAME install_libdangan
                  ${CMAKE_BINARY_DIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_INSTALL_MANDIR}
                  ${CMAKE_INSTALL_DATADIR} ${CMAKE_C_COMPILER} ${CMAKE_SOURCE_DIR}
                  ${install_test_cflags})
-# The manual pages render without warnings and cover every command and option
+# The manual pages render without warnings; they and docs/cli.md cover every
+# command and option
 add_test(NAME man_pages
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/man.sh $<TARGET_FILE:dangan>
-                 $<TARGET_FILE:dangand> ${CMAKE_SOURCE_DIR}/docs/man)
+                 $<TARGET_FILE:dangand> ${CMAKE_SOURCE_DIR}/docs/man
+                 ${CMAKE_SOURCE_DIR}/docs/cli.md)
 # The bash completion: `dangan cust<TAB>`, and every command, option, field
 # and sort key the CLI knows
 add_test(NAME bash_completion

@@ -1,14 +1,15 @@
 #!/bin/bash
 # man.sh - the manual pages dangan(1) and dangand(8): groff and man render
 # them without a warning, and they document what the programs say they do:
-# dangan.1 every command, subcommand and option of `dangan ... --help`,
-# dangand.8 every command and option of `dangand --help`.
+# dangan.1 and docs/cli.md every command, subcommand and option of `dangan
+# ... --help`, dangand.8 every command and option of `dangand --help`.
 #
-#   man.sh DANGAN DANGAND MAN_DIR
+#   man.sh DANGAN DANGAND MAN_DIR CLI_MD
 set -u
 dangan=$1 # read by cli_help.sh
 dangand=$2
 man_dir=$3
+cli_md=$4
 here=$(dirname "$0")
 failures=0
 
@@ -40,6 +41,7 @@ for page in "$man_dir/dangan.1" "$man_dir/dangand.8"; do
 done
 
 text=$(rendered "$man_dir/dangan.1")
+md=$(<"$cli_md")
 commands=$(dangan_commands)
 [[ $(wc -l <<<"$commands") -ge 16 ]] || fail "dangan --help lists too few commands"
 for cmd in $commands; do
@@ -47,13 +49,16 @@ for cmd in $commands; do
     flags=$(dangan_help_flags "$cmd")
     if [[ -z $subs ]]; then
         grep -q -E "^$cmd( |\$)" <<<"$text" || fail "dangan.1 does not describe \"$cmd\""
+        [[ $md == *"dangan $cmd"* ]] || fail "docs/cli.md does not describe \"dangan $cmd\""
     fi
     for sub in $subs; do
         [[ $text == *"$cmd $sub"* ]] || fail "dangan.1 does not describe \"$cmd $sub\""
+        [[ $md == *"$cmd $sub"* ]] || fail "docs/cli.md does not describe \"$cmd $sub\""
         flags+=$'\n'$(dangan_help_flags "$cmd" "$sub")
     done
     for flag in $flags; do
         [[ $text == *"$flag"* ]] || fail "dangan.1 does not mention $flag of dangan $cmd"
+        [[ $md == *"$flag"* ]] || fail "docs/cli.md does not mention $flag of dangan $cmd"
     done
 done
 
