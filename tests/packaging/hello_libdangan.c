@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 /* dangan.h must not bring dangan's internal helpers into a user's namespace. */
-#if defined(DG_MIN) || defined(DG_MAX) || defined(DG_ARRAY_LEN) || defined(DG_UNUSED) ||          \
+#if defined(DG_MIN) || defined(DG_MAX) || defined(DG_ARRAY_LEN) || defined(DG_UNUSED) ||           \
     defined(dg_assert) || defined(DG_ASSERT_THREAD) || defined(DG_H)
 #error "dangan.h exposes dangan's internal header dg.h"
 #endif
