@@ -32,21 +32,12 @@ static char customer[32]; /* a customer's id, for the child lists */
 
 static int setup(void **state)
 {
-    char input[128];
     json_t *j;
 
     (void)state;
     dgt_server_start(&srv, NULL);
     dgt_tempdir(cfg, sizeof cfg);
-    CLI("connect", srv.addr, "--fingerprint", srv.fingerprint);
-    assert_int_equal(run.status, 0);
-    snprintf(input, sizeof input, "%s\n", srv.admin_password);
-    {
-        const char *argv[] = {"login", "--user", "admin", "--password-stdin", NULL};
-
-        dgt_cli(&run, cfg, input, argv);
-    }
-    assert_int_equal(run.status, 0);
+    dgt_cli_login(&run, cfg, &srv, "admin", srv.admin_password);
     CLI("--json", "customer", "add", "--name", "帮助测试有限公司");
     assert_int_equal(run.status, 0);
     j = json_loads(run.out, 0, NULL);

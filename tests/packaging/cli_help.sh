@@ -1,7 +1,29 @@
 # cli_help.sh - what the dangan CLI says about itself, read from its --help
 # output, for the tests that check documentation and completion against it
 # (sourced by man.sh and completion.sh; needs $dangan, the CLI to ask).
+# Sourcing it gives the CLI a fresh configuration directory, removed on exit.
 # shellcheck shell=bash disable=SC2154
+
+DANGAN_CONFIG_DIR=$(mktemp -d)
+export DANGAN_CONFIG_DIR
+trap 'rm -rf "$DANGAN_CONFIG_DIR"' EXIT
+failures=0
+
+# Reports one failed check (the test goes on, and fails at the end).
+fail() {
+    echo "${0##*/}: $*" >&2
+    failures=$((failures + 1))
+}
+
+# Exits 1 if a check failed, else 0 with a line saying so.
+finish() {
+    if [[ $failures -gt 0 ]]; then
+        echo "${0##*/}: $failures failure(s)" >&2
+        exit 1
+    fi
+    echo "${0##*/}: every check passed"
+    exit 0
+}
 
 # The commands `dangan --help` lists, one a line.
 dangan_commands() {

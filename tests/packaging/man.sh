@@ -11,16 +11,7 @@ dangand=$2
 man_dir=$3
 cli_md=$4
 here=$(dirname "$0")
-failures=0
 
-fail() {
-    echo "man.sh: $*" >&2
-    failures=$((failures + 1))
-}
-
-DANGAN_CONFIG_DIR=$(mktemp -d)
-export DANGAN_CONFIG_DIR
-trap 'rm -rf "$DANGAN_CONFIG_DIR"' EXIT
 # shellcheck source=tests/packaging/cli_help.sh
 . "$here/cli_help.sh"
 
@@ -72,8 +63,4 @@ while read -r flag; do
     [[ $text == *"$flag"* ]] || fail "dangand.8 does not mention $flag"
 done < <(grep -o -E -- '--[a-z][a-z-]*' <<<"$usage" | sort -u)
 
-if [[ $failures -gt 0 ]]; then
-    echo "man.sh: $failures failure(s)" >&2
-    exit 1
-fi
-echo "man.sh: every check passed"
+finish
