@@ -189,8 +189,8 @@ _dangan() {
     if _dangan_values "$cmd" "$sub" "$prev" "$cur"; then
         return 0
     fi
-    if [[ -z $cmd ]]; then
-        if [[ $cur == -* ]]; then
+    if [[ -z $cmd || $cmd == help ]]; then
+        if [[ $cur == -* && -z $cmd ]]; then
             mapfile -t COMPREPLY < <(compgen -W "--server --json --config-dir --help --version" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$_dangan_commands" -- "$cur")

@@ -127,6 +127,7 @@ expect "-name" customer list --sort -na
 expect "due" task list --sort du
 expect "tier=" customer edit 1 --set tie
 expect "add archive" help customer a
+expect "customer" help cu
 expect "add archive" customer help a
 expect "--name" customer add --set tier=a --na
 expect "--name" --json customer add --na
