@@ -19,6 +19,7 @@
 
 #include "alloc.h"
 #include "clock.h"
+#include "dg.h"
 #include "frame.h"
 #include "hex.h"
 #include "pb.h"
@@ -48,7 +49,7 @@ struct sub {
     bool with_records;
     uint64_t epoch, seq; /* the last cursor received */
     bool has_cursor;
-    bool is_ended; /* the server ended it (ResyncRequired): not resumed */
+    bool is_ended;             /* the server ended it (ResyncRequired): not resumed */
     uint64_t subscribe_req_id; /* its Subscribe awaiting an answer, or 0 */
 };
 
@@ -83,6 +84,41 @@ struct dg_client {
     struct sub *subs;
     int64_t next_retry_ms; /* monotonic: when poll may try to reconnect again */
 };
+
+/* The public codes are the internal ones under other names: every code a
+ * call returns passes through unchanged. */
+#define SAME_CODE(name) _Static_assert((int)DG_CLIENT_##name == (int)DG_##name, "DG_CLIENT_" #name)
+SAME_CODE(OK);
+SAME_CODE(EINVAL);
+SAME_CODE(ENOMEM);
+SAME_CODE(EAGAIN);
+SAME_CODE(ETOOBIG);
+SAME_CODE(EPROTO);
+SAME_CODE(ECLOSED);
+SAME_CODE(ENOTFOUND);
+SAME_CODE(ECONFLICT);
+SAME_CODE(EEXIST);
+SAME_CODE(EDENIED);
+SAME_CODE(EBUSY);
+SAME_CODE(EIO);
+SAME_CODE(EFULL);
+SAME_CODE(ECORRUPT);
+SAME_CODE(ETIMEDOUT);
+SAME_CODE(ETLS);
+SAME_CODE(ETRUST);
+SAME_CODE(EAUTH);
+SAME_CODE(ESTATE);
+SAME_CODE(ENOTSUP);
+
+const char *dg_client_strerror(int rc)
+{
+    return dg_strerror(rc);
+}
+
+const char *dg_client_version(void)
+{
+    return DANGAN_VERSION;
+}
 
 static void set_err(dg_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,5 +1,9 @@
 /* dangan.h - libdangan, the C client library of dangan. This is its only
- * public header.
+ * public header: it needs nothing from dangan's sources but itself and the
+ * protobuf-c code generated from proto/dangan.proto (dangan.pb-c.h, installed
+ * beside it). Build against the installed library with
+ *
+ *     cc app.c $(pkg-config --cflags --libs dangan)
  *
  * A dg_client is one TLS connection to dangand. It is opaque, holds no
  * global state, and belongs to one thread at a time. Calls are blocking;
@@ -7,7 +11,7 @@
  *
  *     dg_client_opts o = {.server = "127.0.0.1:7443", .fingerprint = "AB:CD:..."};
  *     dg_client *c;
- *     if (dg_client_open(&o, &c) != DG_OK) {
+ *     if (dg_client_open(&o, &c) != DG_CLIENT_OK) {
  *         fprintf(stderr, "%s\n", dg_client_errmsg(c));   // c may be NULL only on bad options
  *         dg_client_close(c);
  *     }
@@ -20,10 +24,12 @@
  * reads a server's fingerprint without trusting it, to ask a user first.
  *
  * Requests and responses are the generated protobuf-c types of
- * proto/dangan.proto (dangan.pb-c.h). Return codes are the dg_err values of
- * dg.h: DG_OK, a transport error (DG_EIO, DG_ETLS, DG_ETRUST, DG_ETIMEDOUT,
- * DG_ECLOSED), or, for the convenience calls, the error matching the
- * server's Status (DG_EAUTH for UNAUTHENTICATED, DG_EDENIED, DG_ENOTFOUND...).
+ * proto/dangan.proto (dangan.pb-c.h); docs/protocol.md describes them.
+ * Return codes are the dg_client_err values below: DG_CLIENT_OK, a transport
+ * error (DG_CLIENT_EIO, DG_CLIENT_ETLS, DG_CLIENT_ETRUST,
+ * DG_CLIENT_ETIMEDOUT, DG_CLIENT_ECLOSED), or, for the convenience calls, the
+ * error matching the server's Status (dg_client_err_from_code: DG_CLIENT_EAUTH
+ * for UNAUTHENTICATED, DG_CLIENT_EDENIED, DG_CLIENT_ENOTFOUND...).
  * dg_client_errmsg() explains the last failure; dg_client_last_status()
  * gives the server's code and reason.
  */
@@ -35,7 +41,38 @@
 #include <stdint.h>
 
 #include "dangan.pb-c.h"
-#include "dg.h"
+
+/* What libdangan's calls return: 0 or one of these negative numbers (-15
+ * and -22 are not used). The numbers are part of the ABI and never change. */
+enum dg_client_err {
+    DG_CLIENT_OK = 0,
+    DG_CLIENT_EINVAL = -1,     /* bad argument; the server's INVALID_ARGUMENT, OUT_OF_RANGE */
+    DG_CLIENT_ENOMEM = -2,     /* out of memory, or a reply over the decoding budget */
+    DG_CLIENT_EAGAIN = -3,     /* dg_client_take: the reply has not arrived yet */
+    DG_CLIENT_ETOOBIG = -4,    /* a request larger than a frame may be */
+    DG_CLIENT_EPROTO = -5,     /* the server broke the protocol */
+    DG_CLIENT_ECLOSED = -6,    /* the connection is closed */
+    DG_CLIENT_ENOTFOUND = -7,  /* NOT_FOUND */
+    DG_CLIENT_ECONFLICT = -8,  /* ABORTED: a version conflict */
+    DG_CLIENT_EEXIST = -9,     /* ALREADY_EXISTS */
+    DG_CLIENT_EDENIED = -10,   /* PERMISSION_DENIED */
+    DG_CLIENT_EBUSY = -11,     /* UNAVAILABLE: try again later */
+    DG_CLIENT_EIO = -12,       /* cannot resolve or connect; an unknown Status code */
+    DG_CLIENT_EFULL = -13,     /* RESOURCE_EXHAUSTED */
+    DG_CLIENT_ECORRUPT = -14,  /* DATA_LOSS */
+    DG_CLIENT_ETIMEDOUT = -16, /* a deadline passed; DEADLINE_EXCEEDED */
+    DG_CLIENT_ETLS = -17,      /* the TLS handshake or a TLS record failed */
+    DG_CLIENT_ETRUST = -18,    /* the server's certificate is not the one trusted */
+    DG_CLIENT_EAUTH = -19,     /* UNAUTHENTICATED: not logged in, bad credentials */
+    DG_CLIENT_ESTATE = -20,    /* FAILED_PRECONDITION */
+    DG_CLIENT_ENOTSUP = -21,   /* UNIMPLEMENTED */
+};
+
+/* Short English text for a dg_client_err ("not found"). Never NULL. */
+const char *dg_client_strerror(int rc);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *dg_client_version(void);
 
 #define DG_CLIENT_TOKEN_LEN 64
 #define DG_CLIENT_FINGERPRINT_TEXT_LEN 96 /* "AB:CD:...:EF" with NUL */
@@ -84,24 +121,25 @@ const Dangan__V1__HelloResponse *dg_client_hello(const dg_client *c);
 typedef struct dg_reply dg_reply;
 
 /* Queues a request; sets req->id (and *id) to a fresh id. At most 64 should
- * be in flight. DG_OK, DG_ECLOSED, DG_ETOOBIG. */
+ * be in flight. DG_CLIENT_OK, DG_CLIENT_ECLOSED, DG_CLIENT_ETOOBIG. */
 int dg_client_send(dg_client *c, Dangan__V1__Request *req, uint64_t *id);
 /* Blocks until the response to `id` arrives (responses to other ids are kept
- * for their own waits). DG_OK (whatever the Status says), DG_ETIMEDOUT,
- * DG_ECLOSED, DG_EPROTO. Free *out with dg_reply_free. */
+ * for their own waits). DG_CLIENT_OK (whatever the Status says),
+ * DG_CLIENT_ETIMEDOUT, DG_CLIENT_ECLOSED, DG_CLIENT_EPROTO. Free *out with
+ * dg_reply_free. */
 int dg_client_wait(dg_client *c, uint64_t id, dg_reply **out);
 /* dg_client_wait without blocking, for a caller driving many connections
  * from its own poll (see dg_client_fd): reads what has arrived and takes the
  * response to `id` if it is there. It also sends what dg_client_send queued
  * (requests go out when the connection runs), so call it once after sending.
- * DG_OK, DG_EAGAIN (not yet), DG_ECLOSED, DG_EPROTO. */
+ * DG_CLIENT_OK, DG_CLIENT_EAGAIN (not yet), DG_CLIENT_ECLOSED, DG_CLIENT_EPROTO. */
 int dg_client_take(dg_client *c, uint64_t id, dg_reply **out);
 /* send + wait. */
 int dg_client_call(dg_client *c, Dangan__V1__Request *req, dg_reply **out);
 /* The response inside a reply (owned by the reply). */
 const Dangan__V1__Response *dg_reply_response(const dg_reply *r);
 void dg_reply_free(dg_reply *r);
-/* The dg_err for a Status code (DG_OK for OK). */
+/* The dg_client_err for a Status code (DG_CLIENT_OK for OK). */
 int dg_client_err_from_code(int code);
 
 /* ---- session convenience calls ---- */
@@ -122,7 +160,7 @@ int dg_client_change_password(dg_client *c, const char *current, const char *fre
                               char token[DG_CLIENT_TOKEN_LEN + 1]);
 
 /* Runs the connection for up to timeout_ms (0: only what is ready now),
- * delivering events to on_event. DG_OK, or DG_ECLOSED when the connection
+ * delivering events to on_event. DG_CLIENT_OK, or DG_CLIENT_ECLOSED when the connection
  * is gone. With subscriptions made by dg_client_subscribe and a session,
  * a lost connection is re-opened here (at most once a second) and every
  * subscription resumes after the last event it delivered: nothing missed,
@@ -150,7 +188,7 @@ int dg_client_subscribe(dg_client *c, const Dangan__V1__SubscribeFilter *filter,
 int dg_client_unsubscribe(dg_client *c, uint64_t id);
 /* Opens a new connection to the same server, authenticates with the
  * session of the last login, and resumes every subscription from its last
- * cursor. DG_OK or why not. */
+ * cursor. DG_CLIENT_OK or why not. */
 int dg_client_reconnect(dg_client *c);
 
 #endif

@@ -20,7 +20,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   protobuf-c-compiler libprotobuf-c-dev libuv1-dev libmbedtls-dev libsqlite3-dev
   libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libicu-dev libcmocka-dev sqlite3
-  python3 python3-protobuf protobuf-compiler
+  python3 python3-protobuf protobuf-compiler man-db groff-base
 )
 
 install_deps() {

@@ -9,6 +9,7 @@
 
 #include "dangan.pb-c.h"
 #include "dg.h"
+#include "money.h"
 #include "utf8.h"
 
 #define TEXT(n, max, fl)                                                                           \
@@ -323,27 +324,6 @@ bool dg_date_valid(const char *s)
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return false;
     return true;
-}
-
-bool dg_currency_valid(const char *s)
-{
-    return strlen(s) == 3 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
-           isupper((unsigned char)s[2]);
-}
-
-int dg_currency_exponent(const char *code)
-{
-    /* ISO 4217 minor units for currencies without two decimals. */
-    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"};
-    static const char *const three[] = {"BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"};
-
-    for (size_t i = 0; i < DG_ARRAY_LEN(zero); i++)
-        if (strcmp(code, zero[i]) == 0)
-            return 0;
-    for (size_t i = 0; i < DG_ARRAY_LEN(three); i++)
-        if (strcmp(code, three[i]) == 0)
-            return 3;
-    return 2;
 }
 
 static size_t count_chars(const char *s)

@@ -144,9 +144,5 @@ int dg_record_validate(const dg_record *r, bool is_create, dg_violation_fn fn, v
 
 /* Validates "YYYY-MM-DD" (a real calendar day, years 1000-9999). */
 bool dg_date_valid(const char *s);
-/* Currency: three upper-case ASCII letters. */
-bool dg_currency_valid(const char *s);
-/* Decimal digits after the point in a currency's minor unit (CNY 2, JPY 0). */
-int dg_currency_exponent(const char *code);
 
 #endif

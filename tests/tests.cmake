@@ -33,9 +33,17 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame pb validate utf8 alloc buf map hex text lograte)
+foreach(t frame pb validate utf8 alloc buf map hex text lograte money)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
+# the CLI's "did you mean" (client/cli/suggest.c, pure)
+dangan_test(test_suggest SOURCES tests/unit/test_suggest.c client/cli/suggest.c
+            LIBS libdangan PkgConfig::JANSSON LABELS unit)
+target_include_directories(test_suggest PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
+# the CLI's protobuf → JSON (client/cli/out.c), behind every --json output
+dangan_test(test_cli_json SOURCES tests/unit/test_cli_json.c client/cli/out.c
+            LIBS libdangan PkgConfig::JANSSON LABELS unit)
+target_include_directories(test_cli_json PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 # server/ policy logic without I/O
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
@@ -45,7 +53,8 @@ target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli records audit_log users reassign feed crash)
+foreach(t tls_policy login robust pipeline shutdown cli cli_help records audit_log users reassign feed
+        crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()
@@ -145,3 +154,27 @@ add_test(NAME include_layers
          COMMAND ${DANGAN_PYTHON} ${CMAKE_SOURCE_DIR}/tests/tools/include_cycles.py
                  ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/common ${CMAKE_SOURCE_DIR}/client)
 set_tests_properties(include_layers PROPERTIES LABELS "unit" TIMEOUT 60)
+
+# Installation: `cmake --install` into a temp prefix, then a program built
+# against the installed dangan.h and libdangan.so with pkg-config
+if(DANGAN_SANITIZE)
+  set(install_test_cflags -fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+add_test(NAME install_libdangan
+         COMMAND sh ${CMAKE_SOURCE_DIR}/tests/packaging/install.sh ${CMAKE_COMMAND}
+                 ${CMAKE_BINARY_DIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_INSTALL_MANDIR}
+                 ${CMAKE_INSTALL_DATADIR} ${CMAKE_C_COMPILER} ${CMAKE_SOURCE_DIR}
+                 ${install_test_cflags})
+# The manual pages render without warnings; they and docs/cli.md cover every
+# command and option
+add_test(NAME man_pages
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/man.sh $<TARGET_FILE:dangan>
+                 $<TARGET_FILE:dangand> ${CMAKE_SOURCE_DIR}/docs/man
+                 ${CMAKE_SOURCE_DIR}/docs/cli.md)
+# The bash completion: `dangan cust<TAB>`, and every command, option, field
+# and sort key the CLI knows
+add_test(NAME bash_completion
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/packaging/completion.sh $<TARGET_FILE:dangan>
+                 ${CMAKE_SOURCE_DIR}/client/cli/dangan.bash)
+set_tests_properties(install_libdangan man_pages bash_completion PROPERTIES
+                     LABELS packaging TIMEOUT 120)

@@ -1,6 +1,6 @@
 /* report.c - dangan-bench's output: an aligned table for people, or one
- * JSON document (jansson) for scripts. The JSON shape is part of the
- * command-line contract (shared/CLI.md); tests/bench/pg_compare.sh reads
+ * JSON document (jansson) for scripts. The JSON shape is documented in
+ * docs/cli.md (scripts rely on it); tests/bench/pg_compare.sh reads
  * .ops[OP].ops_per_s and .ops[OP].latency_ms.mean.
  */
 #include "bench.h"

@@ -2,7 +2,7 @@
  * connection to the server, exit codes, output (human or --json), the config
  * directory and prompts. Single-threaded.
  *
- * Exit codes (CLI.md): 0 ok, 1 other server error, 2 usage, 3 cannot
+ * Exit codes (docs/cli.md): 0 ok, 1 other server error, 2 usage, 3 cannot
  * connect / TLS / untrusted server, 4 UNAUTHENTICATED, 5 NOT_FOUND,
  * 6 PERMISSION_DENIED, 7 ABORTED, 8 ALREADY_EXISTS, 9 INVALID_ARGUMENT or
  * FAILED_PRECONDITION.
@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "dangan.h"
+#include "dg.h"
 
 enum cli_exit {
     EXIT_OK = 0,
@@ -61,7 +62,8 @@ const char *cli_time(int64_t unix_ms, char *buf, size_t len);
 /* An enum value's name in lower case without its type prefix (ROLE_ADMIN → "admin"). */
 const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t len);
 /* Generic protobuf message → JSON object (field names as in the .proto;
- * enums as lower-case names without their type prefix). */
+ * enums as lower-case names without their type prefix; a fixed64 such as a
+ * cursor's epoch as a decimal string, a uint64 above INT64_MAX too). */
 json_t *cli_pb_to_json(const ProtobufCMessage *m);
 
 /* ---- config directory (settings.c) ---- */
@@ -91,6 +93,15 @@ int cli_read_line(char *buf, size_t len);
 bool cli_confirm(const char *prompt);
 /* A terminal line with echo. DG_OK or DG_EIO. */
 int cli_read_text(const char *prompt, char *buf, size_t len);
+
+/* ---- suggestions (suggest.c) ---- */
+/* Edit distance between two names (optimal string alignment: insert,
+ * delete, change a byte or swap two neighbours, 1 each); SIZE_MAX when
+ * either is longer than 64 bytes. */
+size_t cli_edit_distance(const char *a, const char *b);
+/* The name of names[0..n) that `word` most likely misspells ("teir" →
+ * "tier", "cust" → "customer"), or NULL when none is near enough. */
+const char *cli_suggest(const char *word, const char *const *names, size_t n);
 
 /* ---- connection (cli.c) ---- */
 /* Picks the server (--server, else the current one) and connects with its

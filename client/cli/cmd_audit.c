@@ -48,7 +48,7 @@ static const char LIST_HELP[] =
     "                  unless a zone follows)\n"
     "  --until TIME    before TIME\n"
     "  --outcome O     ok, denied or error\n"
-    "  --limit N       at most N records (default 50, 0: all)\n";
+    "  --limit N       at most N records (default 50; 0: all of them)\n";
 
 static json_t *record_json(const Dangan__V1__AuditRecord *r)
 {
@@ -149,7 +149,10 @@ static int list_options(cli *c, Dangan__V1__AuditQueryRequest *q, uint32_t *limi
                 cli_replace_str(&q->outcome, optarg);
             break;
         case OPT_LIMIT:
-            rc = cli_parse_count(c, "--limit", optarg, 100000000, limit);
+            if (strcmp(optarg, "0") == 0)
+                *limit = 0; /* all of them */
+            else
+                rc = cli_parse_count(c, "--limit", optarg, 100000000, limit);
             break;
         case 'h':
             return -1;

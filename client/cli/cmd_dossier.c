@@ -223,6 +223,8 @@ static int list_flag(cli *c, const struct list_spec *spec, int opt, Dangan__V1__
 
     switch (opt) {
     case OPT_SORT:
+        if (cli_check_sort(c, spec->kind(), optarg) != EXIT_OK)
+            return EXIT_USAGE;
         cli_replace_str(&l->sort, optarg);
         return EXIT_OK;
     case OPT_LIMIT:
@@ -313,7 +315,7 @@ static int child_list(cli *c, const struct list_spec *spec)
 }
 
 #define LIST_FLAGS_HELP                                                                            \
-    "  --sort FIELD    created, updated (and at, or due for tasks); -FIELD reverses\n"             \
+    "  --sort KEY      created, updated; notes, deals, feedback: at; tasks: due; -KEY reverses\n"  \
     "  --limit N       rows per page (default 50); --cursor C continues; --all: every page\n"      \
     "  --archived      include archived records\n"
 
@@ -567,7 +569,7 @@ static const struct flag_field feedback_add_flags[] = {
 static const struct add_spec feedback_add_spec = {
     feedback_kind,
     "usage: dangan feedback add CUSTOMER --kind complaint|suggestion|praise|survey\n"
-    "                           [--score 1-5] --text TEXT\n"
+    "                           [--score 1-5] --text TEXT [--set FIELD=VALUE]...\n"
     "\n"
     "Records what a customer said. --score is their satisfaction, 1 (low) to 5.\n"
     "  --set FIELD=VALUE  status (open, in_progress, resolved, closed), resolution, at_ms\n",
@@ -582,7 +584,8 @@ static int feedback_list(cli *c)
 {
     static const struct list_spec spec = {
         feedback_kind,
-        "usage: dangan feedback list [CUSTOMER] [--open] [--sort F] [--limit N] [--all]\n\n"
+        "usage: dangan feedback list [CUSTOMER] [--open] [--sort F] [--limit N] [--all]\n"
+        "                            [--archived]\n\n"
         "Feedback of one customer, or of all.\n"
         "  --open          only open or in-progress feedback\n" LIST_FLAGS_HELP,
         "-at",
@@ -596,7 +599,8 @@ static int feedback_list(cli *c)
 static int feedback_edit(cli *c)
 {
     return cli_cmd_edit(c, K_FEEDBACK,
-                        "usage: dangan feedback edit ID --set FIELD=VALUE... [--version N]\n\n"
+                        "usage: dangan feedback edit ID --set FIELD=VALUE... [--unset FIELD]... "
+                        "[--version N]\n\n"
                         "E.g. --set status=resolved --set resolution=\"refunded\".\n",
                         NULL);
 }
@@ -632,10 +636,12 @@ static const struct flag_field task_add_flags[] = {{OPT_DUE, "due_at_ms", "--due
 static const struct add_spec task_add_spec = {
     task_kind,
     "usage: dangan task add CUSTOMER --due DATE --title TEXT [--assignee USER]\n"
+    "                       [--set FIELD=VALUE]...\n"
     "\n"
     "A follow-up to do for a customer.\n"
     "  --due DATE        2026-11-22 (or a time: 2026-11-22T15:00)\n"
-    "  --assignee USER   who does it (default you)\n",
+    "  --assignee USER   who does it (default you)\n"
+    "  --set FIELD=VALUE notes\n",
     task_add_opts, task_add_flags, DG_ARRAY_LEN(task_add_flags)};
 
 static int task_add(cli *c)
@@ -647,7 +653,8 @@ static int task_list(cli *c)
 {
     static const struct list_spec spec = {
         task_kind,
-        "usage: dangan task list [CUSTOMER] [--mine] [--due-before DATE] [--include-done]\n\n"
+        "usage: dangan task list [CUSTOMER] [--mine] [--due-before DATE] [--include-done]\n"
+        "                        [--sort F] [--limit N] [--all] [--archived]\n\n"
         "Open tasks, soonest due first: of one customer, or of all.\n"
         "  --mine            only tasks assigned to you\n"
         "  --due-before D    only tasks due before D (2026-12-01)\n"
@@ -679,7 +686,8 @@ static int task_done(cli *c)
 static int task_edit(cli *c)
 {
     return cli_cmd_edit(c, K_TASK,
-                        "usage: dangan task edit ID --set FIELD=VALUE... [--version N]\n\n"
+                        "usage: dangan task edit ID --set FIELD=VALUE... [--unset FIELD]... "
+                        "[--version N]\n\n"
                         "E.g. --set due_at_ms=2026-12-01 --set assignee=alice.\n",
                         NULL);
 }

@@ -426,7 +426,8 @@ static int customer_list(cli *c)
     while (rc == EXIT_OK && (opt = getopt_long(c->argc, c->argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_SORT:
-            cli_replace_str(&l->sort, optarg);
+            if ((rc = cli_check_sort(c, customer_kind(), optarg)) == EXIT_OK)
+                cli_replace_str(&l->sort, optarg);
             break;
         case OPT_LIMIT:
             rc = cli_parse_count(c, "--limit", optarg, LIST_MAX, &l->limit);

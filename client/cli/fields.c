@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "money.h"
 
 #define TEXT_MAX 1024
 
@@ -59,20 +60,37 @@ static bool has_custom(const cli_kind *k)
     return protobuf_c_message_descriptor_get_field_by_name(k->desc, "custom") != NULL;
 }
 
-/* "name, short_name, ..., custom.NAME": for the unknown-field error. */
-static void valid_fields(const cli_kind *k, char *buf, size_t len)
+/* A name --set does not know: a usage error naming the nearest settable
+ * field ("did you mean tier?"), else every one of them. */
+static int unknown_field(cli *c, const cli_kind *k, const char *name,
+                         const ProtobufCFieldDescriptor *f)
 {
-    size_t n = 0;
+    const char **names = dg_xcalloc(k->desc->n_fields, sizeof *names);
+    const char *near;
+    char list[TEXT_MAX];
+    size_t n = 0, used = 0;
+    int rc;
 
-    buf[0] = '\0';
-    for (unsigned i = 0; i < k->desc->n_fields && n < len; i++) {
-        const ProtobufCFieldDescriptor *f = &k->desc->fields[i];
-
-        if (cli_field_is_settable(f))
-            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", f->name);
+    list[0] = '\0';
+    for (unsigned i = 0; i < k->desc->n_fields; i++) {
+        if (!cli_field_is_settable(&k->desc->fields[i]))
+            continue;
+        names[n++] = k->desc->fields[i].name;
+        if (used < sizeof list)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                     k->desc->fields[i].name);
     }
-    if (has_custom(k) && n < len)
-        snprintf(buf + n, len - n, ", custom.NAME");
+    if (has_custom(k) && used < sizeof list)
+        snprintf(list + used, sizeof list - used, ", custom.NAME");
+    near = f ? NULL : cli_suggest(name, names, n);
+    if (f) /* id, version...: the server keeps them */
+        rc = cli_usage(c, "field \"%s\" cannot be set; %s fields: %s", name, k->name, list);
+    else if (near)
+        rc = cli_usage(c, "unknown field \"%s\"; did you mean %s?", name, near);
+    else
+        rc = cli_usage(c, "unknown field \"%s\"; %s fields: %s", name, k->name, list);
+    free(names);
+    return rc;
 }
 
 /* ------------------------------------------------------------ enums */
@@ -250,31 +268,19 @@ const char *cli_day_or_time(int64_t unix_ms, char *buf, size_t len)
 
 /* ------------------------------------------------------------ money */
 
-/* ISO 4217 minor units, for the currencies without two decimals. */
-static int currency_exponent(const char *code)
-{
-    static const char *const zero[] = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"};
-    static const char *const three[] = {"BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"};
-
-    for (size_t i = 0; i < DG_ARRAY_LEN(zero); i++)
-        if (strcmp(code, zero[i]) == 0)
-            return 0;
-    for (size_t i = 0; i < DG_ARRAY_LEN(three); i++)
-        if (strcmp(code, three[i]) == 0)
-            return 3;
-    return 2;
-}
-
+/* A currency code of `n` bytes, any case, into cur ("usd" → "USD"). */
 static bool currency_take(const char *s, size_t n, char cur[4])
 {
+    char up[4];
+
     if (n != 3)
         return false;
-    for (size_t i = 0; i < 3; i++) {
-        if (!isalpha((unsigned char)s[i]))
-            return false;
-        cur[i] = (char)toupper((unsigned char)s[i]);
-    }
-    cur[3] = '\0';
+    for (size_t i = 0; i < 3; i++)
+        up[i] = (char)toupper((unsigned char)s[i]);
+    up[3] = '\0';
+    if (!dg_currency_valid(up))
+        return false;
+    memcpy(cur, up, sizeof up);
     return true;
 }
 
@@ -284,7 +290,7 @@ static int decimal_to_minor(const char *s, size_t n, const char *cur, int64_t *o
 {
     const char *p = s, *end = s + n;
     bool is_neg = false, has_digit = false;
-    int decimals = 0, exp = currency_exponent(cur);
+    int decimals = 0, exp = dg_currency_exponent(cur);
     int64_t v = 0;
 
     if (p < end && (*p == '-' || *p == '+'))
@@ -332,7 +338,7 @@ too_big:
 int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cur[4], char *why,
                     size_t why_len)
 {
-    const char *amount = s, *space;
+    const char *amount = s, *space, *fallback = currency ? currency : "CNY";
     size_t amount_len;
     char named[4] = "";
 
@@ -362,7 +368,7 @@ int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cu
         snprintf(why, why_len, "names %s, but the currency is %s", named, currency);
         return DG_EINVAL;
     }
-    if (!named[0] && !currency_take(currency ? currency : "CNY", 3, named)) {
+    if (!named[0] && !currency_take(fallback, strlen(fallback), named)) {
         snprintf(why, why_len, "the currency must be a three-letter code such as CNY");
         return DG_EINVAL;
     }
@@ -373,7 +379,7 @@ int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cu
 const char *cli_money_text(int64_t minor, const char *currency, char *buf, size_t len)
 {
     const char *cur = currency && currency[0] ? currency : "CNY";
-    int exp = currency_exponent(cur);
+    int exp = dg_currency_exponent(cur);
     uint64_t v = minor < 0 ? 0 - (uint64_t)minor : (uint64_t)minor, unit = 1;
     char digits[32], grouped[48];
     size_t n, g = 0;
@@ -633,7 +639,6 @@ static int assign(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *na
 {
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field_by_name(k->desc, name);
-    char valid[TEXT_MAX];
     int rc;
 
     if (strncmp(name, "custom.", 7) == 0 && name[7] && has_custom(k)) {
@@ -641,10 +646,8 @@ static int assign(cli *c, const cli_kind *k, ProtobufCMessage *m, const char *na
         mask_add(mask, n_mask, name);
         return EXIT_OK;
     }
-    if (!f || !cli_field_is_settable(f)) {
-        valid_fields(k, valid, sizeof valid);
-        return cli_usage(c, "%s has no field \"%s\"; fields: %s", k->name, name, valid);
-    }
+    if (!f || !cli_field_is_settable(f))
+        return unknown_field(c, k, name, f);
     if (is_unset || !value[0]) { /* an empty value clears the field, like --unset */
         clear_field(m, f);
         rc = EXIT_OK;

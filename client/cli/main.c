@@ -1,6 +1,7 @@
 /* main.c - the dangan CLI: global options, then one command.
  *
  *   dangan [--server HOST:PORT] [--json] [--config-dir DIR] <command> [args]
+ *   dangan help [<command> [<subcommand>]]   (the same as <command> ... --help)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +40,10 @@ static void usage(FILE *f)
                "\ncommands:\n");
     for (size_t i = 0; i < DG_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\n`dangan <command> --help` describes a command. Exit codes: 0 ok, 1 server error,\n"
-            "2 usage, 3 cannot connect or untrusted, 4 not logged in, 5 not found,\n"
-            "6 permission denied, 7 version conflict, 8 already exists, 9 invalid.\n");
+    fprintf(f, "\n`dangan help <command>` (or `dangan <command> --help`) describes a command.\n"
+               "Exit codes: 0 ok, 1 server error, 2 usage, 3 cannot connect or untrusted,\n"
+               "4 not logged in, 5 not found, 6 permission denied, 7 version conflict,\n"
+               "8 already exists, 9 invalid.\n");
 }
 
 /* Takes the global options out of argv wherever they stand (before "--"). */
@@ -80,8 +81,23 @@ static int take_globals(cli *c, int argc, char **argv, const char **config_dir, 
     return EXIT_OK;
 }
 
+/* An unknown command: a usage error naming the nearest command, if any. */
+static int unknown_command(cli *c, const char *name)
+{
+    const char *names[DG_ARRAY_LEN(commands) + 2] = {"help", "version"};
+    const char *near;
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(commands); i++)
+        names[i + 2] = commands[i].name;
+    near = cli_suggest(name, names, DG_ARRAY_LEN(names));
+    if (near)
+        return cli_usage(c, "unknown command \"%s\"; did you mean %s?", name, near);
+    return cli_usage(c, "unknown command \"%s\"", name);
+}
+
 int main(int argc, char **argv)
 {
+    static char help_flag[] = "--help";
     cli c = {0};
     const char *config_dir = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -91,6 +107,11 @@ int main(int argc, char **argv)
         return EXIT_SERVER;
     if ((rc = take_globals(&c, argc, argv, &config_dir, rest, &n_rest)) != EXIT_OK)
         goto out;
+    if (n_rest > 1 && strcmp(rest[0], "help") == 0) {
+        /* `help CMD [SUB...]` is `CMD [SUB...] --help`: the same words, one slot each */
+        memmove(rest, rest + 1, (size_t)(n_rest - 1) * sizeof *rest);
+        rest[n_rest - 1] = help_flag;
+    }
     if (n_rest == 0 || strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "-h") == 0 ||
         strcmp(rest[0], "help") == 0) {
         usage(n_rest ? stdout : stderr);
@@ -114,7 +135,7 @@ int main(int argc, char **argv)
         break;
     }
     if (rc == -1)
-        rc = cli_usage(&c, "unknown command \"%s\"", rest[0]);
+        rc = unknown_command(&c, rest[0]);
 out:
     dg_client_close(c.client);
     free(rest);

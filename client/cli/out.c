@@ -174,11 +174,14 @@ static json_t *enum_json(const ProtobufCEnumDescriptor *d, int value)
     return json_string(cli_enum_name(d, value, name, sizeof name));
 }
 
-static json_t *u64_json(uint64_t v)
+/* A uint64 is a number while it fits an int64 (seqs, counts); a fixed64 is
+ * an identifier drawn at random (the feed's epoch), always a decimal string
+ * so that its JSON type does not depend on its value. */
+static json_t *u64_json(uint64_t v, bool is_id)
 {
     char buf[24];
 
-    if (v <= INT64_MAX)
+    if (v <= INT64_MAX && !is_id)
         return json_integer((json_int_t)v);
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)v); /* JSON numbers lose precision */
     return json_string(buf);
@@ -229,7 +232,7 @@ static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p)
         return json_integer(*(const int64_t *)p);
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        return u64_json(*(const uint64_t *)p);
+        return u64_json(*(const uint64_t *)p, f->type == PROTOBUF_C_TYPE_FIXED64);
     case PROTOBUF_C_TYPE_FLOAT:
         return json_real(*(const float *)p);
     case PROTOBUF_C_TYPE_DOUBLE:

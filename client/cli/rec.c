@@ -15,14 +15,25 @@
 
 #include "alloc.h"
 
+/* The sort keys the server accepts in a ListRequest of each kind
+ * (docs/cli.md lists them; a key the server learns must be added here). */
+static const char *const customer_sorts[] = {"name", "code",         "created", "updated",
+                                             "tier", "last_contact", NULL};
+static const char *const contact_sorts[] = {"created", "updated", NULL};
+static const char *const dated_sorts[] = {"created", "updated", "at", NULL};
+static const char *const task_sorts[] = {"created", "updated", "due", NULL};
+
 static const cli_kind kinds[] = {
-    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER, "customer", &dangan__v1__customer__descriptor},
-    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT, "contact", &dangan__v1__contact__descriptor},
-    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_INTERACTION, "note",
-     &dangan__v1__interaction__descriptor},
-    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DEAL, "deal", &dangan__v1__deal__descriptor},
-    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_FEEDBACK, "feedback", &dangan__v1__feedback__descriptor},
-    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_TASK, "task", &dangan__v1__task__descriptor},
+    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER, "customer", &dangan__v1__customer__descriptor,
+     customer_sorts},
+    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT, "contact", &dangan__v1__contact__descriptor,
+     contact_sorts},
+    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_INTERACTION, "note", &dangan__v1__interaction__descriptor,
+     dated_sorts},
+    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DEAL, "deal", &dangan__v1__deal__descriptor, dated_sorts},
+    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_FEEDBACK, "feedback", &dangan__v1__feedback__descriptor,
+     dated_sorts},
+    {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_TASK, "task", &dangan__v1__task__descriptor, task_sorts},
 };
 
 const cli_kind *cli_kind_get(Dangan__V1__EntityKind kind)
@@ -31,6 +42,25 @@ const cli_kind *cli_kind_get(Dangan__V1__EntityKind kind)
         if (kinds[i].kind == kind)
             return &kinds[i];
     return NULL;
+}
+
+int cli_check_sort(cli *c, const cli_kind *k, const char *sort)
+{
+    const char *key = sort[0] == '-' ? sort + 1 : sort, *near;
+    char keys[256];
+    size_t n = 0, used = 0;
+
+    for (; k->sorts[n]; n++) {
+        if (strcmp(k->sorts[n], key) == 0)
+            return EXIT_OK;
+        used +=
+            (size_t)snprintf(keys + used, sizeof keys - used, "%s%s", n ? ", " : "", k->sorts[n]);
+    }
+    if ((near = cli_suggest(key, k->sorts, n)) != NULL)
+        return cli_usage(c, "unknown sort key \"%s\"; did you mean %s%s?", sort,
+                         key == sort ? "" : "-", near);
+    return cli_usage(c, "unknown sort key \"%s\"; %ss sort by %s (-KEY reverses)", sort, k->name,
+                     keys);
 }
 
 /* ------------------------------------------------------------ messages */
@@ -369,10 +399,36 @@ static void group_help(FILE *f, const char *group, const cli_sub *subs, size_t n
     fprintf(f, "\n`dangan %s <command> --help` describes a command.\n", group);
 }
 
+/* A subcommand the group does not have: a usage error naming the nearest. */
+static int unknown_subcommand(cli *c, const char *group, const cli_sub *subs, size_t n,
+                              const char *name)
+{
+    const char **names = dg_xcalloc(n, sizeof *names);
+    const char *near;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        names[i] = subs[i].name;
+    near = cli_suggest(name, names, n);
+    if (near)
+        rc = cli_usage(c, "%s has no command \"%s\"; did you mean %s?", group, name, near);
+    else
+        rc = cli_usage(c, "%s has no command \"%s\"", group, name);
+    free(names);
+    return rc;
+}
+
 int cli_subcommand(cli *c, const char *group, const cli_sub *subs, size_t n, const char *about)
 {
+    static char help_flag[] = "--help";
     const char *name = c->argc > 1 ? c->argv[1] : NULL;
 
+    if (name && !strcmp(name, "help") && c->argc > 2) {
+        /* `GROUP help SUB [...]` is `GROUP SUB [...] --help`: the same words, one slot each */
+        memmove(c->argv + 1, c->argv + 2, (size_t)(c->argc - 2) * sizeof *c->argv);
+        c->argv[c->argc - 1] = help_flag;
+        name = c->argv[1];
+    }
     if (!name || !strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
         group_help(name ? stdout : stderr, group, subs, n, about);
         return name ? EXIT_OK : EXIT_USAGE;
@@ -384,7 +440,7 @@ int cli_subcommand(cli *c, const char *group, const cli_sub *subs, size_t n, con
         c->argv++;
         return subs[i].fn(c);
     }
-    return cli_usage(c, "%s has no command \"%s\"", group, name);
+    return unknown_subcommand(c, group, subs, n, name);
 }
 
 /* ------------------------------------------------------------ options */

@@ -30,10 +30,14 @@ typedef struct cli_kind {
     Dangan__V1__EntityKind kind;
     const char *name;                       /* for people: "customer", "note" */
     const ProtobufCMessageDescriptor *desc; /* Customer, Interaction, ... */
+    const char *const *sorts;               /* keys its lists sort by; NULL-terminated */
 } cli_kind;
 
 /* The kind for an EntityKind; NULL for an unknown one. */
 const cli_kind *cli_kind_get(Dangan__V1__EntityKind kind);
+/* EXIT_OK if `sort` ("name", "-updated") is a sort key of kind `k`; else a
+ * usage error naming the nearest key or all of them (exit 2). */
+int cli_check_sort(cli *c, const cli_kind *k, const char *sort);
 
 /* ------------------------------------------------------------ messages (rec.c) */
 

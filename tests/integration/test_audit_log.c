@@ -293,6 +293,28 @@ static void test_cli_head_verify_and_list(void **state)
         json_decref(j);
     }
     {
+        /* --limit 0 is every record that matches, as many as a limit above them all */
+        const char *all[] = {"--json",        "audit",   "list", "--action",
+                             "session.login", "--limit", "0",    NULL};
+        const char *many[] = {"--json",        "audit",   "list",   "--action",
+                              "session.login", "--limit", "100000", NULL};
+        size_t n_all;
+
+        dgt_cli(&run, cfg, NULL, all);
+        assert_int_equal(run.status, 0);
+        j = json_loads(run.out, 0, &e);
+        assert_non_null(j);
+        n_all = json_array_size(j);
+        json_decref(j);
+        assert_true(n_all > 2);
+        dgt_cli(&run, cfg, NULL, many);
+        assert_int_equal(run.status, 0);
+        j = json_loads(run.out, 0, &e);
+        assert_non_null(j);
+        assert_int_equal(json_array_size(j), n_all);
+        json_decref(j);
+    }
+    {
         char csv[320], body[65536];
         const char *argv[] = {"audit", "export", "-o", csv, "--action", "session.", NULL};
         FILE *f;

@@ -1,6 +1,6 @@
 /* test_cli.c - the dangan CLI against a real server: trusting a server,
  * logging in and out, whoami/ping/passwd, --json output, exit codes and the
- * modes of the files it keeps (CLI.md). No terminal is attached, so every
+ * modes of the files it keeps (docs/cli.md). No terminal is attached, so every
  * prompt must fail cleanly instead of hanging. */
 #include <jansson.h>
 #include <setjmp.h>

@@ -297,6 +297,8 @@ static void test_bad_values_are_usage_errors_and_nothing_is_sent(void **state)
         {"deal", "add", "1", "--amount", "1.5", "--currency", "JPY"},
         {"deal", "add", "1", "--amount", "abc"},
         {"deal", "add", "1", "--amount", "5 USD", "--currency", "CNY"},
+        {"deal", "add", "1", "--amount", "5", "--currency", "USDX"},
+        {"deal", "add", "1", "--amount", "5", "--currency", "US"},
         {"deal", "add", "1", "--amount", "5", "--set", "breach=maybe"},
         {"deal", "add", "1"},
         {"note", "add", "1", "--channel", "fax", "--summary", "x"},

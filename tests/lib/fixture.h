@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "dangan.h"
+#include "dg.h"
 
 typedef struct dgt_server {
     char root[256]; /* temp dir holding everything below */
