@@ -247,6 +247,20 @@ static void sweep_cb(uv_timer_t *t)
     }
 }
 
+/* A test that moved the driven clock (clock.h) has the sweep run at once
+ * instead of waiting for the timer; the log line tells it the sweep is done
+ * and its jobs are queued ahead of any later write. */
+static void sweep_now_cb(uv_signal_t *h, int signum)
+{
+    dg_server *srv = h->data;
+
+    DG_UNUSED(signum);
+    if (srv->is_draining) /* the timer is stopped too: nothing more to sweep */
+        return;
+    sweep_cb(&srv->sweep);
+    dg_log_info("server", "msg=\"swept on request\"");
+}
+
 static void close_cb_noop(uv_handle_t *h)
 {
     DG_UNUSED(h);
@@ -273,6 +287,7 @@ static void finish_shutdown(dg_server *srv)
     uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigint, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigterm, close_cb_noop);
+    uv_close((uv_handle_t *)&srv->sigsweep, close_cb_noop);
     dg_log_info("server", "msg=\"stopped\"");
 }
 
@@ -657,9 +672,12 @@ static int start(dg_server *srv)
     srv->feed = dg_feed_new(srv, feed_head);
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
-    srv->sigint.data = srv->sigterm.data = srv;
+    uv_signal_init(&srv->loop, &srv->sigsweep);
+    srv->sigint.data = srv->sigterm.data = srv->sigsweep.data = srv;
     uv_signal_start(&srv->sigint, signal_cb, SIGINT);
     uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+    if (dg_clock_is_driven()) /* never in production: SIGUSR1 keeps its default there */
+        uv_signal_start(&srv->sigsweep, sweep_now_cb, SIGUSR1);
     uv_timer_init(&srv->loop, &srv->sweep);
     uv_timer_init(&srv->loop, &srv->drain);
     srv->sweep.data = srv->drain.data = srv;

@@ -33,6 +33,7 @@ typedef struct dg_server {
     dg_tls_conf *tls;
     uv_tcp_t listener;
     uv_signal_t sigint, sigterm;
+    uv_signal_t sigsweep; /* SIGUSR1 runs the sweep now; started in test builds only (clock.h) */
     uv_timer_t sweep;     /* once a second: timeouts, throttle expiry */
     uv_timer_t drain;     /* during shutdown: waits for in-flight work */
     dg_completions *done; /* every job comes back through here */

@@ -8,9 +8,11 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -161,10 +163,14 @@ static void spawn_serve(dgt_server *s)
         close(fd);
         close(null);
         /* DGT_LOG_LEVEL=debug logs every request into the test's server log */
-        const char *level = getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL") : "info";
+        const char *level = s->log_level         ? s->log_level
+                            : getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL")
+                                                      : "info";
         char listen[32];
 
         snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port); /* 0: any free port */
+        if (s->clock[0]) /* read by dangand-test only */
+            setenv("DANGAN_TEST_CLOCK", s->clock, 1);
         const char *prog = s->program ? s->program : DANGAND_PATH;
 
         execl(prog, prog, "serve", "--data", s->data, "--config", s->config, "--listen", listen,
@@ -198,18 +204,71 @@ static void spawn_serve(dgt_server *s)
     }
 }
 
+/* The driven clock's offset file: one int64, 0 to begin with. */
+static void make_clock(dgt_server *s)
+{
+    int64_t zero = 0;
+    FILE *f;
+
+    snprintf(s->clock, sizeof s->clock, "%s/clock", s->root);
+    if (!(f = fopen(s->clock, "w")) || fwrite(&zero, sizeof zero, 1, f) != 1)
+        die("cannot write %s", s->clock);
+    fclose(f);
+}
+
+void dgt_clock_advance(const dgt_server *s, int64_t ms)
+{
+    _Atomic int64_t *offset;
+    int fd;
+
+    if (!s->program || strcmp(s->program, DANGAND_TEST_PATH) != 0)
+        die("dgt_clock_advance: the server is not a dangand-test; its clock cannot be moved");
+    if ((fd = open(s->clock, O_RDWR)) < 0)
+        die("cannot open %s", s->clock);
+    offset = mmap(NULL, sizeof *offset, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (offset == MAP_FAILED)
+        die("cannot map %s", s->clock);
+    atomic_fetch_add(offset, ms);
+    munmap((void *)offset, sizeof *offset);
+}
+
+void dgt_log_wait(const dgt_server *s, const char *needle, int n)
+{
+    int64_t deadline = dg_mono_ms() + 30000;
+
+    while (dgt_log_count(s, needle) <= n) {
+        if (dg_mono_ms() > deadline)
+            die("the server did not log \"%s\" in time", needle);
+        usleep(2000);
+    }
+}
+
+void dgt_server_sweep(const dgt_server *s)
+{
+    static const char swept[] = "msg=\"swept on request\"";
+    int n = dgt_log_count(s, swept);
+
+    if (!s->program || strcmp(s->program, DANGAND_TEST_PATH) != 0)
+        die("dgt_server_sweep: the server is not a dangand-test (SIGUSR1 would end it)");
+    if (kill(s->pid, SIGUSR1) != 0)
+        die("cannot signal the server: %s", strerror(errno));
+    dgt_log_wait(s, swept, n);
+}
+
 void dgt_server_start(dgt_server *s, const char *extra_ini)
 {
     dgt_server_start_prog(s, extra_ini, NULL);
 }
 
-void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program)
+static void start(dgt_server *s, const char *extra_ini, const char *program, const char *level)
 {
     char out[4096];
     char *const init[] = {DANGAND_PATH, "init", "--data", s->data, NULL};
 
     memset(s, 0, sizeof *s);
     s->program = program;
+    s->log_level = level;
     dgt_tempdir(s->root, sizeof s->root);
     snprintf(s->data, sizeof s->data, "%s/data", s->root);
     snprintf(s->log, sizeof s->log, "%s/server.log", s->root);
@@ -218,7 +277,18 @@ void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *pro
     copy_field(out, "admin password:", s->admin_password, sizeof s->admin_password);
     copy_field(out, "fingerprint:      SHA256:", s->fingerprint, sizeof s->fingerprint);
     write_config(s, extra_ini);
+    make_clock(s);
     spawn_serve(s);
+}
+
+void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program)
+{
+    start(s, extra_ini, program, NULL);
+}
+
+void dgt_server_start_debug(dgt_server *s, const char *extra_ini, const char *program)
+{
+    start(s, extra_ini, program, "debug");
 }
 
 void dgt_server_kill(dgt_server *s)
