@@ -560,60 +560,164 @@ static void test_filters_and_a_revoked_session(void **state)
     dg_client_close(cb);
 }
 
+/* ------------------------------------------------------------ retention */
+
+/* Creates one customer through `c`; its reply comes after the commit. */
+static void create_one(dg_client *c, const char *name)
+{
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    dg_reply *r;
+
+    cu.name = (char *)name;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    m.allow_duplicate = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    r = dgt_call(c, &req);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+}
+
+/* The feed's head now, on server `s`: (epoch, seq). */
+static int64_t head_of(const dgt_server *s, uint64_t *epoch)
+{
+    dg_client *c = dgt_login(s, "admin", s->admin_password);
+    dg_reply *r = subscribe(c, -1, 0, NULL);
+    int64_t seq = (int64_t)dg_reply_response(r)->subscribe->head->seq;
+
+    *epoch = dg_reply_response(r)->subscribe->head->epoch;
+    dg_reply_free(r);
+    dg_client_close(c);
+    return seq;
+}
+
+/* Runs the sweep of dangand-test `s` now, then makes a change (a write
+ * after the sweep: its reply means the pruning the sweep queued is
+ * committed). Logs in afresh: the clock may have moved past any session. */
+static void sweep_and_write(const dgt_server *s, const char *name)
+{
+    dg_client *c;
+
+    dgt_server_sweep(s);
+    c = dgt_login(s, "admin", s->admin_password);
+    create_one(c, name);
+    dg_client_close(c);
+}
+
+static bool has_end_of_replay(const struct inbox *in, void *arg)
+{
+    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
+    Dangan__V1__Event__BodyCase resync = DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED;
+
+    (void)arg;
+    return has_body(in, &caught) || has_body(in, &resync);
+}
+
+/* Subscribes on `s` from `since` (a fresh connection) and collects what
+ * comes until CaughtUp or ResyncRequired, into `b`. */
+static void replay_on(const dgt_server *s, int64_t since, uint64_t epoch, struct inbox *b)
+{
+    dg_client_opts o = {
+        .server = s->addr, .fingerprint = s->fingerprint, .on_event = on_event, .user = b};
+    dg_client *c;
+
+    memset(b, 0, sizeof *b);
+    assert_int_equal(dg_client_open(&o, &c), DG_OK);
+    assert_int_equal(dg_client_login(c, "admin", s->admin_password, NULL), DG_OK);
+    dg_reply_free(subscribe(c, since, epoch, NULL));
+    assert_true(wait_for(c, b, has_end_of_replay, NULL));
+    dg_client_close(c);
+}
+
+static size_t n_changes(const struct inbox *b)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < b->n; i++)
+        n += b->body[i] == DANGAN__V1__EVENT__BODY_CHANGE;
+    return n;
+}
+
+/* With room for only the newest 5 changes, the sweep prunes the rest: a
+ * client away since before them gets ResyncRequired (no silent jump to the
+ * oldest kept), one whose cursor is still kept resumes. */
 static void test_pruning_while_away_gives_resync_not_a_jump(void **state)
 {
     static struct inbox b;
     Dangan__V1__Event__BodyCase resync = DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED;
     Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
     dgt_server small;
-    dg_client *a, *cb;
-    dg_client_opts o;
+    dg_client *a;
     uint64_t epoch;
-    dg_reply *r;
+    int64_t start;
 
     (void)state;
-    dgt_server_start(&small, "[feed]\nretention_days = 0\nretention_changes = 5\n");
+    dgt_server_start_prog(&small, "[feed]\nretention_days = 0\nretention_changes = 5\n",
+                          DANGAND_TEST_PATH);
+    start = head_of(&small, &epoch);
     a = dgt_login(&small, "admin", small.admin_password);
-    r = subscribe(a, -1, 0, NULL);
-    epoch = dg_reply_response(r)->subscribe->head->epoch;
-    dg_reply_free(r);
-    for (int i = 0; i < 20; i++) {
-        Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
-        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-        Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
-        Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    for (int i = 0; i < 19; i++) {
         char name[32];
 
         snprintf(name, sizeof name, "保留期公司%02d", i);
-        cu.name = name;
-        rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
-        rec.customer = &cu;
-        m.record = &rec;
-        m.allow_duplicate = true;
-        req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
-        req.create = &m;
-        r = dgt_call(a, &req);
-        assert_int_equal(dgt_code(r), 0);
-        dg_reply_free(r);
+        create_one(a, name);
     }
-    usleep(2500 * 1000); /* a sweep or two prune all but the newest 5 */
-
-    memset(&b, 0, sizeof b);
-    o = (dg_client_opts){
-        .server = small.addr, .fingerprint = small.fingerprint, .on_event = on_event, .user = &b};
-    assert_int_equal(dg_client_open(&o, &cb), DG_OK);
-    assert_int_equal(dg_client_login(cb, "admin", small.admin_password, NULL), DG_OK);
-    dg_reply_free(subscribe(cb, 1, epoch, NULL)); /* away since change 1 */
-    assert_true(wait_for(cb, &b, has_body, &resync));
-    assert_false(has_body(&b, &caught)); /* no silent jump to the oldest kept */
-    /* a recent cursor still resumes */
-    memset(&b, 0, sizeof b);
-    dg_reply_free(subscribe(cb, 18, epoch, NULL));
-    assert_true(wait_for(cb, &b, has_body, &caught));
-    assert_false(has_body(&b, &resync));
-    dg_client_close(cb);
     dg_client_close(a);
+    sweep_and_write(&small, "保留期公司19"); /* prunes all but the newest 5 of these 20 */
+
+    replay_on(&small, start + 1, epoch, &b); /* away since the first */
+    assert_true(has_body(&b, &resync));
+    assert_false(has_body(&b, &caught)); /* no silent jump to the oldest kept */
+    assert_int_equal(n_changes(&b), 0);
+    replay_on(&small, start + 17, epoch, &b); /* a recent cursor still resumes */
+    assert_true(has_body(&b, &caught));
+    assert_false(has_body(&b, &resync));
+    assert_int_equal(n_changes(&b), 3);
     dgt_server_stop(&small);
+}
+
+/* With retention_days = 1 and no count to keep, a change is pruned once it
+ * is a day old and not before: the clock moves, the sweep runs. */
+static void test_changes_older_than_the_retention_period_are_pruned(void **state)
+{
+    static struct inbox b;
+    Dangan__V1__Event__BodyCase resync = DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED;
+    const int64_t day_ms = 86400 * 1000LL, margin_ms = 60 * 1000;
+    dgt_server own;
+    dg_client *a;
+    uint64_t epoch;
+    int64_t start;
+
+    (void)state;
+    dgt_server_start_prog(&own, "[feed]\nretention_days = 1\nretention_changes = 0\n",
+                          DANGAND_TEST_PATH);
+    start = head_of(&own, &epoch);
+    a = dgt_login(&own, "admin", own.admin_password);
+    create_one(a, "一天前公司甲");
+    create_one(a, "一天前公司乙");
+    create_one(a, "一天前公司丙");
+    dg_client_close(a);
+
+    dgt_clock_advance(&own, day_ms - margin_ms); /* not yet a day old: all kept */
+    sweep_and_write(&own, "一天后公司丁");
+    replay_on(&own, start, epoch, &b);
+    assert_false(has_body(&b, &resync));
+    assert_int_equal(n_changes(&b), 4);
+
+    dgt_clock_advance(&own, 2 * margin_ms); /* the first three are a day old; the fourth not */
+    sweep_and_write(&own, "一天后公司戊");
+    replay_on(&own, start, epoch, &b);
+    assert_true(has_body(&b, &resync));
+    assert_int_equal(n_changes(&b), 0);
+    replay_on(&own, start + 3, epoch, &b);
+    assert_false(has_body(&b, &resync));
+    assert_int_equal(n_changes(&b), 2);
+    dgt_server_stop(&own);
 }
 
 /* Three long free-text fields (not indexed for search): an event carrying
@@ -940,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_handing_a_customer_away_sends_hidden),
         cmocka_unit_test(test_filters_and_a_revoked_session),
         cmocka_unit_test(test_pruning_while_away_gives_resync_not_a_jump),
+        cmocka_unit_test(test_changes_older_than_the_retention_period_are_pruned),
         cmocka_unit_test(test_a_subscriber_that_stops_reading_costs_bounded_memory),
         cmocka_unit_test(test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice),
         cmocka_unit_test(test_cli_watch_once_resumes_from_where_it_stopped),
