@@ -842,9 +842,15 @@ static void test_a_subscriber_that_stops_reading_costs_bounded_memory(void **sta
 
 /* ------------------------------------------------------------ killed clients */
 
+/* A writer thread making changes in rounds; round k starts only once the
+ * subscriber has dropped its connection k times, so the storm and the
+ * drops interleave however fast either side runs. */
 struct storm {
     int rounds;
-    volatile bool is_done;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int lives;    /* subscriber connections dropped so far; under mu */
+    bool is_done; /* every round written; under mu */
 };
 
 static void *storm_main(void *arg)
@@ -855,13 +861,36 @@ static void *storm_main(void *arg)
     for (int k = 0; k < st->rounds; k++) {
         char prefix[64];
 
+        pthread_mutex_lock(&st->mu);
+        while (st->lives < k)
+            pthread_cond_wait(&st->cond, &st->mu);
+        pthread_mutex_unlock(&st->mu);
         snprintf(prefix, sizeof prefix, "风暴%02d-", k);
         dgt_create_customers(w, 100, prefix, NULL, NULL);
-        usleep(30 * 1000);
     }
     dg_client_close(w);
+    pthread_mutex_lock(&st->mu);
     st->is_done = true;
+    pthread_mutex_unlock(&st->mu);
     return NULL;
+}
+
+static bool storm_is_done(struct storm *st)
+{
+    pthread_mutex_lock(&st->mu);
+    bool is_done = st->is_done;
+    pthread_mutex_unlock(&st->mu);
+    return is_done;
+}
+
+/* Counts a dropped connection; returns how many there have been. */
+static int storm_dropped(struct storm *st)
+{
+    pthread_mutex_lock(&st->mu);
+    int lives = ++st->lives;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->mu);
+    return lives;
 }
 
 struct tracker {
@@ -892,13 +921,16 @@ static void track_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
 
 static void test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice(void **state)
 {
-    struct storm st = {.rounds = 40};
+    struct storm st = {.rounds = 40,
+                       .mu = PTHREAD_MUTEX_INITIALIZER,
+                       .cond = PTHREAD_COND_INITIALIZER};
     struct tracker t = {0};
     dg_reply *r = subscribe(admin, -1, 0, NULL);
     int64_t start, end;
     pthread_t th;
     unsigned seed = 12345;
-    int lives = 0;
+    int lives = 0, lives_after_storm = 0;
+    bool was_done;
 
     (void)state;
     t.epoch = dg_reply_response(r)->subscribe->head->epoch;
@@ -906,27 +938,29 @@ static void test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice(voi
     dg_reply_free(r);
     assert_int_equal(pthread_create(&th, NULL, storm_main, &st), 0);
     /* connect, listen for a random while, drop the connection; again and again */
-    while (!st.is_done || !t.is_caught_up) {
+    do {
         dg_client_opts o = {.server = srv.addr,
                             .fingerprint = srv.fingerprint,
                             .on_event = track_event,
                             .user = &t};
         dg_client *c;
-        bool was_done = st.is_done;
 
+        was_done = storm_is_done(&st);
+        lives_after_storm += was_done;
         assert_int_equal(dg_client_open(&o, &c), DG_OK);
         assert_int_equal(dg_client_login(c, "admin", srv.admin_password, NULL), DG_OK);
         t.is_caught_up = false;
         dg_reply_free(subscribe(c, t.cursor, t.epoch, NULL));
         for (int64_t until = dg_mono_ms() + 20 + rand_r(&seed) % 200; dg_mono_ms() < until;)
             dg_client_poll(c, 10);
-        if (was_done) /* the storm is over: stay until caught up */
+        if (was_done) { /* the storm is over: stay until caught up */
             for (int64_t until = dg_mono_ms() + 10000; !t.is_caught_up && dg_mono_ms() < until;)
                 dg_client_poll(c, 20);
+            assert_true(t.is_caught_up);
+        }
         dg_client_close(c); /* mid-stream, events in flight are lost with it */
-        lives++;
-        assert_true(lives < 500);
-    }
+        lives = storm_dropped(&st);
+    } while (!was_done);
     pthread_join(th, NULL);
     r = subscribe(admin, -1, 0, NULL);
     end = (int64_t)dg_reply_response(r)->subscribe->head->seq;
@@ -938,7 +972,8 @@ static void test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice(voi
     for (size_t i = 0; i < t.n; i++)
         assert_int_equal(t.seqs[i], start + 1 + (int64_t)i); /* also in order */
     free(t.seqs);
-    assert_true(lives > 3);
+    assert_true(lives >= st.rounds); /* a drop between every two rounds */
+    assert_int_equal(lives_after_storm, 1);
 }
 
 static size_t count_lines(const char *s, const char *needle)
