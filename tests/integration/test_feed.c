@@ -742,23 +742,6 @@ static void create_big_batch(int round, int n)
     dgt_create_customers_with(admin, n, prefix, fill_big, NULL);
 }
 
-/* Reads `cb` until its newest change is `head`; the next expected seq
- * after it is returned. */
-static int64_t read_until(dg_client *cb, struct inbox *b, int64_t head)
-{
-    int64_t last = 0;
-
-    for (int64_t until = dg_mono_ms() + 30000; last < head && dg_mono_ms() < until;) {
-        dg_client_poll(cb, 50);
-        for (size_t i = 0; i < b->n; i++)
-            if (b->body[i] == DANGAN__V1__EVENT__BODY_CHANGE)
-                last = b->seq[i];
-        b->n = 0;
-    }
-    assert_int_equal(last, head);
-    return last;
-}
-
 /* The newest change now (a subscription's head, then unsubscribed: a
  * connection may hold only 16). */
 static int64_t feed_head(void)
@@ -780,64 +763,86 @@ static int64_t feed_head(void)
     return head;
 }
 
-/* A subscriber that stops reading while big events flow costs the server
- * no more than its output cap plus 10 MB, then reads again and misses
- * nothing. Its events carry records of about 18 KB: the 2,000 it leaves
- * unread are some 36 MB, far beyond what the kernel's socket buffers hold
- * and the bound allows, so a server that kept them would fail here. Before
- * the measurement the same load runs with the subscriber reading: the ring
- * of recent changes (bounded by RING_BYTES) and the allocators reach their
- * working size. */
-static void test_a_subscriber_that_stops_reading_costs_bounded_memory(void **state)
+#define FEED_OUTPUT_CAP (256 * 1024) /* docs/protocol.md: events sent ahead of the reader */
+#define BIG_EVENT 19000              /* a change of a fill_big customer, with its record */
+
+/* An event of a subscription with records: a change must be the next one
+ * after *last, carrying its record (CaughtUp may come too). */
+static void take_event(const Dangan__V1__Frame *f, int64_t *last, size_t *changes)
 {
-    static struct inbox b;
-    Dangan__V1__Event__BodyCase caught = DANGAN__V1__EVENT__BODY_CAUGHT_UP;
-    enum { WARM_ROUNDS = 40, ROUNDS = 20, PER_ROUND = 100 };
-    dg_client *cb;
+    assert_int_equal(f->kind_case, DANGAN__V1__FRAME__KIND_EVENT);
+    if (f->event->body_case != DANGAN__V1__EVENT__BODY_CHANGE) {
+        assert_int_equal(f->event->body_case, DANGAN__V1__EVENT__BODY_CAUGHT_UP);
+        return;
+    }
+    assert_int_equal((int64_t)f->event->cursor->seq, *last + 1);
+    assert_non_null(f->event->change->record);
+    *last = (int64_t)f->event->cursor->seq;
+    (*changes)++;
+}
+
+/* A subscriber that stops reading while big events flow (records of about
+ * 18 KB) is sent at most 256 KiB ahead of what it has read, not everything
+ * it lacks: what the server queued for it is what arrives ahead of the
+ * reply to a Ping it sends then, and that is at most the cap plus what the
+ * kernel holds (the server socket's send buffer, one 64 KiB segment over
+ * it, 32 KiB of ours). The backlog is made twice that, so a server that
+ * kept it would fail here. Then it reads again and misses nothing. */
+static void test_a_subscriber_that_stops_reading_has_no_more_than_its_cap_queued(void **state)
+{
+    const dgt_raw_opts o = {.rcvbuf = 16384};
+    const long bound = FEED_OUTPUT_CAP + dgt_tcp_wmem_max() + 65536 + 2 * o.rcvbuf + BIG_EVENT;
+    const int rounds = (int)(2 * bound / (100 * BIG_EVENT)) + 1; /* of 100 changes */
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__SubscribeRequest sub = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
+    Dangan__V1__PingRequest ping = DANGAN__V1__PING_REQUEST__INIT;
+    Dangan__V1__Frame *f;
+    size_t bytes_ahead = 0, changes = 0;
     int64_t last;
-    long rss_before, rss_after;
-    size_t changes = 0;
+    dgt_raw *r;
 
     (void)state;
-    cb = listener("admin", srv.admin_password, &b);
-    dg_reply_free(subscribe_as(cb, -1, 0, NULL, true));
-    assert_true(wait_for(cb, &b, has_body, &caught));
-    for (int k = 0; k < WARM_ROUNDS; k++) { /* reading */
-        create_big_batch(100 + k, PER_ROUND);
-        read_until(cb, &b, feed_head());
+    r = dgt_raw_admin(&srv, &o);
+    sub.with_records = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
+    req.subscribe = &sub;
+    req.id = 3;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    f = dgt_raw_reply(r, 3, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    last = (int64_t)f->response->subscribe->head->seq;
+    dangan__v1__frame__free_unpacked(f, NULL);
+
+    for (int k = 0; k < rounds; k++) /* not reading meanwhile */
+        create_big_batch(k, 100);
+    req.id = 4;
+    req.body_case = DANGAN__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
+    assert_int_equal(dgt_raw_send_request(r, &req), 0);
+    for (;;) {
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE) {
+            assert_int_equal(f->response->id, 4);
+            assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+            dangan__v1__frame__free_unpacked(f, NULL);
+            break;
+        }
+        bytes_ahead += 4 + dangan__v1__frame__get_packed_size(f);
+        take_event(f, &last, &changes);
+        dangan__v1__frame__free_unpacked(f, NULL);
     }
-    rss_before = dgt_server_rss_kib(&srv);
-    /* 2,000 changes, about 1,000 a second, while the subscriber does not read */
-    for (int k = 0; k < ROUNDS; k++) {
-        create_big_batch(k, PER_ROUND);
-        usleep(50 * 1000);
-    }
-    usleep(500 * 1000);
-    rss_after = dgt_server_rss_kib(&srv);
-    print_message("server RSS %ld -> %ld KiB while a subscriber did not read\n", rss_before,
-                  rss_after);
-#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps freed memory resident */
-    assert_true(rss_after - rss_before < 256 + 10 * 1024); /* output cap + 10 MB */
-#endif
+    print_message("%zu of %d changes (%zu bytes) were queued ahead of the ping; bound %ld\n",
+                  changes, rounds * 100, bytes_ahead, bound);
+    assert_true((long)bytes_ahead <= bound);
 
     /* it reads again: every change, in order, none twice, each with its record */
-    b.n = 0;
-    last = feed_head() - ROUNDS * PER_ROUND;
-    for (int64_t until = dg_mono_ms() + 30000;
-         changes < ROUNDS * PER_ROUND && dg_mono_ms() < until;) {
-        dg_client_poll(cb, 100);
-        for (size_t i = 0; i < b.n; i++) {
-            if (b.body[i] != DANGAN__V1__EVENT__BODY_CHANGE)
-                continue;
-            assert_int_equal(b.seq[i], last + 1);
-            assert_true(b.has_record[i]);
-            last = b.seq[i];
-            changes++;
-        }
-        b.n = 0;
+    while (changes < (size_t)rounds * 100) {
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        take_event(f, &last, &changes);
+        dangan__v1__frame__free_unpacked(f, NULL);
     }
-    assert_int_equal(changes, ROUNDS * PER_ROUND);
-    dg_client_close(cb);
+    assert_int_equal(last, feed_head());
+    dgt_raw_close(r);
 }
 
 /* ------------------------------------------------------------ killed clients */
@@ -1080,7 +1085,7 @@ int main(void)
         cmocka_unit_test(test_filters_and_a_revoked_session),
         cmocka_unit_test(test_pruning_while_away_gives_resync_not_a_jump),
         cmocka_unit_test(test_changes_older_than_the_retention_period_are_pruned),
-        cmocka_unit_test(test_a_subscriber_that_stops_reading_costs_bounded_memory),
+        cmocka_unit_test(test_a_subscriber_that_stops_reading_has_no_more_than_its_cap_queued),
         cmocka_unit_test(test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice),
         cmocka_unit_test(test_cli_watch_once_resumes_from_where_it_stopped),
         cmocka_unit_test(test_libdangan_resumes_its_subscriptions_after_a_server_restart),

@@ -404,22 +404,6 @@ int dgt_log_count(const dgt_server *s, const char *needle)
     return n;
 }
 
-long dgt_server_rss_kib(const dgt_server *s)
-{
-    char path[64], line[256];
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/status", (int)s->pid);
-    if (!(f = fopen(path, "r")))
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
 void dgt_db_path(const dgt_server *s, char *out, size_t len)
 {
     snprintf(out, len, "%s/dangan.db", s->data);
@@ -464,6 +448,62 @@ int dgt_code(const dg_reply *r)
 const char *dgt_reason(const dg_reply *r)
 {
     return dg_reply_response(r)->status->reason;
+}
+
+void dgt_raw_call_ok(dgt_raw *r, Dangan__V1__Request *req, uint64_t id)
+{
+    Dangan__V1__Frame *f;
+
+    req->id = id;
+    assert_int_equal(dgt_raw_send_request(r, req), 0);
+    f = dgt_raw_reply(r, id, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+}
+
+dgt_raw *dgt_raw_admin(const dgt_server *s, const dgt_raw_opts *o)
+{
+    Dangan__V1__Request hello = DANGAN__V1__REQUEST__INIT, login = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__HelloRequest h = DANGAN__V1__HELLO_REQUEST__INIT;
+    Dangan__V1__LoginRequest l = DANGAN__V1__LOGIN_REQUEST__INIT;
+    dgt_raw *r;
+
+    assert_int_equal(dgt_raw_connect(s->port, o, &r), 0);
+    h.protocol_major = 1;
+    hello.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+    hello.hello = &h;
+    dgt_raw_call_ok(r, &hello, 1);
+    l.username = "admin";
+    l.password = (char *)s->admin_password;
+    login.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    login.login = &l;
+    dgt_raw_call_ok(r, &login, 2);
+    return r;
+}
+
+Dangan__V1__Frame *dgt_raw_reply(dgt_raw *r, uint64_t id, size_t *n_events)
+{
+    for (;;) {
+        Dangan__V1__Frame *f;
+
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE && f->response->id == id)
+            return f;
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_EVENT && n_events)
+            (*n_events)++;
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+}
+
+long dgt_tcp_wmem_max(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+    long lo, dflt, hi;
+
+    if (!f || fscanf(f, "%ld %ld %ld", &lo, &dflt, &hi) != 3)
+        die("cannot read /proc/sys/net/ipv4/tcp_wmem");
+    fclose(f);
+    return hi;
 }
 
 /* ------------------------------------------------------------ CLI runner */

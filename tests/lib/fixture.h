@@ -74,8 +74,6 @@ void dgt_log_wait(const dgt_server *s, const char *needle, int n);
 bool dgt_log_has(const dgt_server *s, const char *needle);
 /* Counts lines of the log containing `needle`. */
 int dgt_log_count(const dgt_server *s, const char *needle);
-/* Resident set size of the server process in KiB. */
-long dgt_server_rss_kib(const dgt_server *s);
 /* Path of the database file. */
 void dgt_db_path(const dgt_server *s, char *out, size_t len);
 
@@ -124,6 +122,20 @@ int dgt_raw_try_write(dgt_raw *r, const void *p, size_t n);
 int dgt_raw_try_read_frame(dgt_raw *r, Dangan__V1__Frame **out);
 /* Packs a Request as a frame into a malloc'd buffer. */
 uint8_t *dgt_pack_request(Dangan__V1__Request *req, size_t *len);
+/* Sends `req` as request `id` and asserts that it is answered OK. */
+void dgt_raw_call_ok(dgt_raw *r, Dangan__V1__Request *req, uint64_t id);
+/* A raw TLS client (options `o`, may be NULL) that has said Hello and logged
+ * in as admin, as requests 1 and 2. */
+dgt_raw *dgt_raw_admin(const dgt_server *s, const dgt_raw_opts *o);
+/* Reads frames until the response to request `id` and returns it (free with
+ * dangan__v1__frame__free_unpacked). The events that came ahead of it are
+ * counted in *n_events (may be NULL): what the server had queued for the
+ * connection before the reply. */
+Dangan__V1__Frame *dgt_raw_reply(dgt_raw *r, uint64_t id, size_t *n_events);
+/* The most a TCP socket's send buffer grows to by itself (tcp_wmem's
+ * maximum, bytes): with a client's SO_RCVBUF, what the kernel can hold of a
+ * server's output, so what arrives beyond it was queued by the server. */
+long dgt_tcp_wmem_max(void);
 
 /* Adds a user as admin with a temporary password and sets `password` as
  * the user's own (the first-login change), so it can work at once. `role`
