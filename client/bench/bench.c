@@ -26,8 +26,8 @@
 #define LIST_PAGE 1000
 #define THREAD_STACK (1024 * 1024)
 
-static const char *const op_names[DG_BENCH_N_OPS] = {"get", "search", "update", "create",
-                                                           "ping"};
+static const char *const op_names[DG_BENCH_N_OPS] = {
+    "get", "search", "update", "create", "ping", "login_wrong", "login_unknown"};
 
 const char *dg_bench_op_name(enum dg_bench_op op)
 {
