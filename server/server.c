@@ -251,18 +251,37 @@ static void sweep_cb(uv_timer_t *t)
     }
 }
 
+/* The last job of a sweep run on request: the writer runs its queue in
+ * order, so when this one is done, whatever the sweep wrote is committed. */
+static void swept_run(dg_job *job, void *ctx)
+{
+    DG_UNUSED(ctx);
+    job->rc = DG_OK;
+}
+
+static void swept_done(dg_job *job)
+{
+    dg_log_info("server", "msg=\"swept on request\"");
+    free(job);
+}
+
 /* A test that moved the driven clock (clock.h) has the sweep run at once
- * instead of waiting for the timer; the log line tells it the sweep is done
- * and its jobs are queued ahead of any later write. */
+ * instead of waiting for the timer; the log line tells it that the sweep
+ * has run and that what it wrote (pruning, sessions' activity) is stored. */
 static void sweep_now_cb(uv_signal_t *h, int signum)
 {
     dg_server *srv = h->data;
+    dg_job *job;
 
     DG_UNUSED(signum);
     if (srv->is_draining) /* the timer is stopped too: nothing more to sweep */
         return;
     sweep_cb(&srv->sweep);
-    dg_log_info("server", "msg=\"swept on request\"");
+    job = dg_xcalloc(1, sizeof *job);
+    job->run = swept_run;
+    job->done = swept_done;
+    if (dg_server_write_record_of_read(srv, job) != DG_OK)
+        swept_done(job); /* the writer takes nothing: there is nothing to wait for */
 }
 
 static void close_cb_noop(uv_handle_t *h)

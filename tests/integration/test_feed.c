@@ -596,9 +596,9 @@ static int64_t head_of(const dgt_server *s, uint64_t *epoch)
     return seq;
 }
 
-/* Runs the sweep of dangand-test `s` now, then makes a change (a write
- * after the sweep: its reply means the pruning the sweep queued is
- * committed). Logs in afresh: the clock may have moved past any session. */
+/* Runs the sweep of dangand-test `s` now (what it prunes is gone when it
+ * returns), then makes one more change. Logs in afresh: the clock may have
+ * moved past any session. */
 static void sweep_and_write(const dgt_server *s, const char *name)
 {
     dg_client *c;

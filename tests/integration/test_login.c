@@ -601,9 +601,12 @@ static void test_account_throttling_delays_then_recovers(void **state)
     dg_client *c;
     dg_reply *r;
     uint32_t wait_ms;
+    char ini[256];
 
     (void)state;
-    dgt_server_start_prog(&s, "[login]\naccount_failures = 3\n", DANGAND_TEST_PATH);
+    /* its connection, never logged in, outlives the two minutes the waits take */
+    snprintf(ini, sizeof ini, "%s[login]\naccount_failures = 3\n", DRIVEN_INI);
+    dgt_server_start_prog(&s, ini, DANGAND_TEST_PATH);
     c = dgt_connect(&s);
     wait_ms = throttle_until(&s, c, "admin", 50000); /* ... 16 s, 32 s, then the cap */
     assert_true(wait_ms <= 60000);                   /* account_max_delay_s */

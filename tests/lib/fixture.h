@@ -64,8 +64,8 @@ void dgt_server_stop(dgt_server *s);
  * server is a dangand-test. */
 void dgt_clock_advance(const dgt_server *s, int64_t ms);
 /* Runs the sweep of a dangand-test server now (SIGUSR1) and returns when it
- * has run: what it found expired is closed or ended, and the jobs it queued
- * (pruning) are ahead of any write sent afterwards. */
+ * has run: what it found expired is closed or ended, and what it wrote
+ * (change-feed pruning, sessions' last activity) is committed. */
 void dgt_server_sweep(const dgt_server *s);
 /* Waits until the log has more than `n` lines containing `needle`; fails
  * the test if it does not within 30 s (an event awaited, not a delay). */
