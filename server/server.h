@@ -60,7 +60,7 @@ typedef struct dg_server {
     uint64_t next_conn_id;
     uint64_t n_requests; /* requests in flight, all connections */
     uint64_t n_jobs;     /* jobs submitted and not yet done */
-    int64_t touched_ms; /* dg_mono_ms when sessions' activity last went to the store */
+    int64_t touched_ms;  /* dg_mono_ms when sessions' activity last went to the store */
     bool is_draining;
     bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
     int64_t drain_started_ms;

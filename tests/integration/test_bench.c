@@ -26,8 +26,8 @@
 #define N_CUSTOMERS 300
 
 static dgt_server srv;
-static char out[1 << 20];  /* the bench's stdout: static, not on the stack */
-static int64_t bench_ms;   /* how long the last bench run took, start to exit */
+static char out[1 << 20]; /* the bench's stdout: static, not on the stack */
+static int64_t bench_ms;  /* how long the last bench run took, start to exit */
 
 struct census {
     long n;             /* customers */

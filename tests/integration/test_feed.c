@@ -926,9 +926,8 @@ static void track_event(dg_client *c, const Dangan__V1__Event *ev, void *user)
 
 static void test_clients_killed_mid_storm_miss_nothing_and_see_nothing_twice(void **state)
 {
-    struct storm st = {.rounds = 40,
-                       .mu = PTHREAD_MUTEX_INITIALIZER,
-                       .cond = PTHREAD_COND_INITIALIZER};
+    struct storm st = {
+        .rounds = 40, .mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     struct tracker t = {0};
     dg_reply *r = subscribe(admin, -1, 0, NULL);
     int64_t start, end;

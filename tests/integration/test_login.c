@@ -566,8 +566,7 @@ static void test_session_ends_at_its_absolute_expiry_despite_activity(void **sta
  * with at least `min_ms` to wait, moving the clock over each shorter wait:
  * each wait is longer than the one before (the delay doubles with every
  * failure). Returns the wait. */
-static uint32_t throttle_until(const dgt_server *s, dg_client *c, const char *user,
-                               uint32_t min_ms)
+static uint32_t throttle_until(const dgt_server *s, dg_client *c, const char *user, uint32_t min_ms)
 {
     uint32_t last = 0;
 

@@ -163,13 +163,14 @@ static void spawn_serve(dgt_server *s)
         close(fd);
         close(null);
         /* DGT_LOG_LEVEL=debug logs every request into the test's server log */
-        const char *level = s->log_level         ? s->log_level
+        const char *level = s->log_level              ? s->log_level
                             : getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL")
                                                       : "info";
         char listen[32];
 
         snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port); /* 0: any free port */
-        if (s->clock[0]) /* read by dangand-test only */
+        /* read by dangand-test only */
+        if (s->clock[0])
             setenv("DANGAN_TEST_CLOCK", s->clock, 1);
         const char *prog = s->program ? s->program : DANGAND_PATH;
 
