@@ -16,6 +16,7 @@ struct dg_server {
     dg_tls_conf *tls;
     uv_tcp_t listener;
     uv_signal_t sigint, sigterm;
+    uv_signal_t sigsweep; /* SIGUSR1 runs the sweep now; started in test builds only (clock.h) */
     uv_timer_t sweep;     /* once a second: timeouts, throttle expiry, upkeep */
     uv_timer_t drain;     /* during shutdown: waits for in-flight work */
     dg_completions *done; /* every job comes back through here */
@@ -38,7 +39,7 @@ struct dg_server {
      * long as for a wrong password. Read-only after start (hasher threads read it). */
     char dummy_hash[DG_PASSWORD_HASH_MAX];
     uint64_t n_jobs; /* jobs submitted and not yet done */
-    uint64_t n_sweeps;
+    int64_t touched_ms;  /* dg_mono_ms when sessions' activity last went to the store */
     bool is_draining;
     bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
     int64_t drain_started_ms;

@@ -9,14 +9,25 @@ add_executable(dangand-faulty server/main.c server/walbuf.c)
 target_compile_definitions(dangand-faulty PRIVATE DG_WALBUF_FAULTS=1)
 target_link_libraries(dangand-faulty PRIVATE dgserver dgdemo)
 
+# dangand whose time the tests drive (common/clock.h, DG_CLOCK_DRIVEN): its
+# clock.c object takes the place of the library's, so every reading of time is
+# shifted by the offset in the file named by DANGAN_TEST_CLOCK, and SIGUSR1 runs
+# the periodic sweep at once. Every argon2id verification is logged
+# (tests/lib/argon2_probe.c). Never installed.
+add_executable(dangand-test server/main.c common/clock.c tests/lib/argon2_probe.c)
+target_compile_definitions(dangand-test PRIVATE DG_CLOCK_DRIVEN=1)
+target_link_libraries(dangand-test PRIVATE dgserver dgdemo)
+target_link_options(dangand-test PRIVATE -Wl,--wrap=argon2id_verify)
+
 add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
 target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
 target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA PkgConfig::SQLITE)
 target_compile_definitions(dgtest PUBLIC DANGAND_PATH="$<TARGET_FILE:dangand>"
                                          DANGAND_FAULTY_PATH="$<TARGET_FILE:dangand-faulty>"
+                                         DANGAND_TEST_PATH="$<TARGET_FILE:dangand-test>"
                                          DANGAN_PATH="$<TARGET_FILE:dangan>"
                                          DANGAN_BENCH_PATH="$<TARGET_FILE:dangan-bench>")
-add_dependencies(dgtest dangand dangan dangand-faulty)
+add_dependencies(dgtest dangand dangan dangand-faulty dangand-test)
 add_dependencies(dgtest dangan-bench)
 
 # dangan_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s])

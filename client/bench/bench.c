@@ -13,7 +13,8 @@
 
 #define CONNECT_TIMEOUT_MS 30000 /* 64 handshakes at once on a busy 2-core machine */
 
-static const char *const op_names[DG_BENCH_N_OPS] = {"get", "search", "update", "create", "ping"};
+static const char *const op_names[DG_BENCH_N_OPS] = {
+    "get", "search", "update", "create", "ping", "login_wrong", "login_unknown"};
 
 const char *dg_bench_op_name(enum dg_bench_op op)
 {

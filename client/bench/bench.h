@@ -38,6 +38,11 @@ enum dg_bench_op {
     DG_BENCH_UPDATE,
     DG_BENCH_CREATE,
     DG_BENCH_PING, /* no storage: the floor of a round trip (TLS, framing, session) */
+    /* A Login that must fail as bad_credentials: the bench's user with a wrong
+     * password, or a name that does not exist. Side by side they show whether
+     * the two take the same time (one argon2id check each). */
+    DG_BENCH_LOGIN_WRONG,
+    DG_BENCH_LOGIN_UNKNOWN,
     DG_BENCH_N_OPS
 };
 
@@ -91,7 +96,7 @@ typedef struct dg_bench_result {
     dg_bench_op_result events; /* --watchers: change events received, commit-to-receipt */
 } dg_bench_result;
 
-/* "get", "search", "update", "create". */
+/* "get", "search", "update", "create", "ping", "login_wrong", "login_unknown". */
 const char *dg_bench_op_name(enum dg_bench_op op);
 
 /* --populate: creates o->populate customers in batches, prints what it did. */

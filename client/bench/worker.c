@@ -296,6 +296,22 @@ static int send_ping(dg_worker *w, struct slot *s, Dangan__V1__Request *req)
     return dg_client_send(w->client, req, &s->req_id);
 }
 
+/* A name no account has, and a password that is nobody's. */
+#define UNKNOWN_USER "dangan-bench-nobody"
+#define WRONG_PASSWORD "not the password of anyone, surely"
+
+static int send_login(dg_worker *w, struct slot *s, Dangan__V1__Request *req, const char *user)
+{
+    Dangan__V1__LoginRequest m = DANGAN__V1__LOGIN_REQUEST__INIT;
+
+    m.username = (char *)user;
+    m.password = WRONG_PASSWORD;
+    req->body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    req->login = &m;
+    s->sent_us = dg_mono_us();
+    return dg_client_send(w->client, req, &s->req_id);
+}
+
 /* Builds and sends one operation into the next free slot. DG_EAGAIN: an
  * update found every customer of the share busy (nothing was sent). */
 static int send_op(dg_worker *w, enum dg_bench_op op)
@@ -321,6 +337,12 @@ static int send_op(dg_worker *w, enum dg_bench_op op)
         break;
     case DG_BENCH_PING:
         rc = send_ping(w, s, &req);
+        break;
+    case DG_BENCH_LOGIN_WRONG:
+        rc = send_login(w, s, &req, w->o->user);
+        break;
+    case DG_BENCH_LOGIN_UNKNOWN:
+        rc = send_login(w, s, &req, UNKNOWN_USER);
         break;
     case DG_BENCH_N_OPS:
         break;
@@ -468,6 +490,10 @@ static bool check_answer(dg_worker *w, const struct slot *s, const Dangan__V1__R
             r->ping->client_time_ms != s->sent_us / 1000)
             wrong = "the PingResponse does not echo the time sent";
         break;
+    case DG_BENCH_LOGIN_WRONG:
+    case DG_BENCH_LOGIN_UNKNOWN:
+        wrong = "a login with a wrong password succeeded";
+        break;
     case DG_BENCH_N_OPS:
         wrong = "unknown operation";
         break;
@@ -489,6 +515,11 @@ static void follow_conflict(dg_worker *w, const struct slot *s, const Dangan__V1
     }
 }
 
+static bool is_login(enum dg_bench_op op)
+{
+    return op == DG_BENCH_LOGIN_WRONG || op == DG_BENCH_LOGIN_UNKNOWN;
+}
+
 static void judge(dg_worker *w, const struct slot *s, const Dangan__V1__Response *r, int64_t at)
 {
     const Dangan__V1__Status *st = r->status;
@@ -497,6 +528,11 @@ static void judge(dg_worker *w, const struct slot *s, const Dangan__V1__Response
 
     if (!st) {
         count_error(w, s, at, "wrong answer: a response without a status");
+        return;
+    }
+    if (is_login(s->op) && st->code == DANGAN__V1__CODE__UNAUTHENTICATED &&
+        strcmp(st->reason, "bad_credentials") == 0) {
+        count_ok(w, s, at); /* the answer a wrong password gets */
         return;
     }
     if (st->code != DANGAN__V1__CODE__OK) {

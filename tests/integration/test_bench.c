@@ -1,7 +1,11 @@
 /* test_bench.c - dangan-bench against a real server: --populate loads
  * customers, a short run of all four operations finishes without errors and
  * with sane percentiles in its --json report, its updates and creates really
- * changed the data, and its exit codes for usage and login failures (CLI.md). */
+ * changed the data, --rate never sends faster than asked, failed logins are
+ * timed, and its exit codes for usage and login failures.
+ * What the numbers come to on a machine (rates, latencies) is the
+ * benchmark's business (tests/bench/README.md), not this test's: it asserts
+ * only what holds however loaded the machine is. */
 #include <jansson.h>
 #include <math.h>
 #include <setjmp.h>
@@ -16,12 +20,14 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "fixture.h"
 
 #define N_CUSTOMERS 300
 
 static dgt_server srv;
 static char out[1 << 20]; /* the bench's stdout: static, not on the stack */
+static int64_t bench_ms;  /* how long the last bench run took, start to exit */
 
 struct census {
     long n;             /* customers */
@@ -43,6 +49,7 @@ static int bench(const char *input, const char *const *extra)
     args[argc] = NULL;
     assert_int_equal(pipe(in), 0);
     assert_int_equal(pipe(o), 0);
+    bench_ms = dg_mono_ms();
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -64,6 +71,7 @@ static int bench(const char *input, const char *const *extra)
     out[n] = '\0';
     close(o[0]);
     assert_int_equal(waitpid(pid, &status, 0), pid);
+    bench_ms = dg_mono_ms() - bench_ms;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -110,10 +118,15 @@ static struct census census(void)
     return cs;
 }
 
+/* Failed logins by the hundred (login_wrong, login_unknown) are not
+ * throttled; dangand-test logs each argon2id check. */
 static int setup(void **state)
 {
     (void)state;
-    dgt_server_start(&srv, NULL);
+    dgt_server_start_prog(&srv,
+                          "[login]\npair_failures = 1000\naccount_failures = 1000\n"
+                          "peer_failures = 100000\n",
+                          DANGAND_TEST_PATH);
     return 0;
 }
 
@@ -176,7 +189,7 @@ static long long check_op(const json_t *ops, const char *name, double duration_s
     assert_true(fabs(number(op, "ops_per_s") - count / duration_s) < 0.01 * count + 1);
     assert_true(p50 > 0);
     assert_true(p50 <= p95 && p95 <= p99 && p99 <= max);
-    assert_true(max < duration_s * 1000 + 60000); /* nothing waited longer than the run */
+    assert_true(max <= (double)bench_ms); /* nothing took longer than the whole run */
     assert_true(number(op, "mean_ms") > 0 && number(op, "mean_ms") <= max);
     return (long long)count;
 }
@@ -243,14 +256,15 @@ static void test_threads_drive_several_connections_each(void **state)
     assert_true(after.n - before.n >= creates);
     assert_true(after.versions - before.versions >= updates + creates);
 
-    /* 100 a second in all, over 2 s: the threads wait for each send's turn */
+    /* 100 a second in all, over 2 s: the threads wait for each send's turn,
+     * so at most 200 are sent (fewer when the machine is slow) */
     assert_int_equal(BENCH(password_line(), "--connections", "4", "--threads", "2", "--duration",
                            "2", "--warmup", "0", "--rate", "100", "--mix", "get=1", "--json"),
                      0);
     j = stdout_json();
     paced = check_op(json_object_get(j, "ops"), "get", 2.0);
     json_decref(j);
-    assert_true(paced >= 150 && paced <= 210);
+    assert_true(paced <= 200);
 }
 
 static void test_gets_with_dossier_and_table_output(void **state)
@@ -306,8 +320,11 @@ static void test_pings_touch_no_data(void **state)
     assert_int_equal(after.versions, before.versions);
 }
 
+/* Watchers receive changes and time them; each change reaches each of the
+ * three at most once, however many arrive inside the window. */
 static void test_watchers_time_changes_from_commit_to_receipt(void **state)
 {
+    struct census before = census(), after;
     json_t *j, *event, *update;
 
     (void)state;
@@ -320,14 +337,43 @@ static void test_watchers_time_changes_from_commit_to_receipt(void **state)
     update = json_object_get(json_object_get(j, "ops"), "update");
     event = json_object_get(json_object_get(j, "ops"), "event");
     assert_non_null(event);
-    /* paced: about 200 a second, not as fast as they go */
+    /* paced: 200 a second from the start of the warm-up, so at most
+     * 200 x 1.8 sends (+ 2 in flight) fall in the 1.5 s window */
     assert_true(number(update, "ops_per_s") < 260);
-    /* every watcher sees (nearly) every update of the window */
-    assert_true(number(event, "count") >= 2 * number(update, "count"));
+    assert_true(number(event, "count") >= 1);
     assert_true(number(event, "p99_ms") > 0);
     assert_int_equal((long)number(event, "errors"), 0);
+    after = census();
+    assert_true(number(event, "count") <= 3 * (double)(after.versions - before.versions));
     json_decref(j);
     assert_int_equal(BENCH(password_line(), "--watchers", "2000"), 2);
+}
+
+/* login_wrong and login_unknown are answered bad_credentials (not errors)
+ * and each costs the server one argon2id check, run after run. */
+static void test_failed_logins_are_timed_as_operations(void **state)
+{
+    static const char *const ops[] = {"login_wrong", "login_unknown"};
+    static const char verified[] = "msg=\"argon2id verification\"";
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        int n_before = dgt_log_count(&srv, verified);
+        char mix[32];
+        json_t *j, *op;
+
+        snprintf(mix, sizeof mix, "%s=1", ops[i]);
+        assert_int_equal(BENCH(password_line(), "--connections", "2", "--duration", "0.5",
+                               "--warmup", "0", "--mix", mix, "--json"),
+                         0);
+        j = stdout_json();
+        op = json_object_get(json_object_get(j, "ops"), ops[i]);
+        assert_non_null(op);
+        assert_int_equal((long)number(op, "errors"), 0);
+        /* one check for the bench's own login, one for each login counted */
+        assert_true(dgt_log_count(&srv, verified) - n_before >= 1 + (long)number(op, "count"));
+        json_decref(j);
+    }
 }
 
 static void test_bad_flags_exit_2_before_connecting(void **state)
@@ -359,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_searches_use_the_queries_given),
         cmocka_unit_test(test_pings_touch_no_data),
         cmocka_unit_test(test_watchers_time_changes_from_commit_to_receipt),
+        cmocka_unit_test(test_failed_logins_are_timed_as_operations),
         cmocka_unit_test(test_bad_flags_exit_2_before_connecting),
         cmocka_unit_test(test_wrong_password_exits_3),
     };

@@ -3,7 +3,9 @@
  *
  * Each cycle starts dangand on the same data directory, runs four writers
  * (each its own connection, eight creates and updates in flight) and kills
- * the server with SIGKILL at a random moment. After the restart a checker
+ * the server with SIGKILL at a random moment: after a random number (1 to
+ * 400) of acknowledged writes, so every cycle kills a server under load
+ * however slow the machine is. After the restart a checker
  * looks at what is on disk and what the server says:
  * - every acknowledged create is there, and every customer shows the value
  *   of its last acknowledged update, or of the one update that was in flight
@@ -18,6 +20,7 @@
  * The last cycle is followed by a full check of every record and a clean stop. */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -68,7 +71,9 @@ struct writer {
 
 static dgt_server srv;
 static struct writer writers[N_WRITERS];
-static volatile bool is_stopping;
+static atomic_bool is_stopping;     /* set by the test once the server is killed */
+static atomic_uint_fast64_t n_acks; /* acknowledged writes of all writers, this cycle */
+static atomic_bool has_refusal;     /* a writer met a reply it did not expect (its error) */
 
 /* ------------------------------------------------------------ the writers */
 
@@ -161,6 +166,7 @@ static bool take_answer(struct writer *w, struct slot *s)
         n->is_touched = true;
         snprintf(n->value, sizeof n->value, "%s", s->value);
         w->n_acked++;
+        atomic_fetch_add(&n_acks, 1);
     } else if (resp->status->code == DANGAN__V1__CODE__OK) {
         struct rec *x = &w->recs[s->rec];
 
@@ -169,14 +175,18 @@ static bool take_answer(struct writer *w, struct slot *s)
         x->has_inflight = false;
         x->is_touched = true;
         w->n_acked++;
+        atomic_fetch_add(&n_acks, 1);
     } else if (!s->is_create) {
         w->recs[s->rec].has_inflight = false; /* refused: not applied */
         if (!w->error[0])
             snprintf(w->error, sizeof w->error, "update refused: %s %s", resp->status->reason,
                      resp->status->message);
-    } else if (!w->error[0]) {
-        snprintf(w->error, sizeof w->error, "create refused: %s %s", resp->status->reason,
-                 resp->status->message);
+        atomic_store(&has_refusal, true);
+    } else {
+        if (!w->error[0])
+            snprintf(w->error, sizeof w->error, "create refused: %s %s", resp->status->reason,
+                     resp->status->message);
+        atomic_store(&has_refusal, true);
     }
     dg_reply_free(r);
     return true;
@@ -188,7 +198,7 @@ static void *writer_main(void *arg)
     struct slot slots[IN_FLIGHT];
     size_t head = 0, n = 0;
 
-    while (!is_stopping) {
+    while (!atomic_load(&is_stopping)) {
         while (n < IN_FLIGHT) {
             if (send_next(w, &slots[(head + n) % IN_FLIGHT]) != DG_OK)
                 return NULL;
@@ -357,6 +367,20 @@ static unsigned env_unsigned(const char *name, unsigned dflt)
     return v && *v ? (unsigned)strtoul(v, NULL, 10) : dflt;
 }
 
+/* Waits until the writers have had `n` writes acknowledged this cycle, or
+ * one met a refusal (reported once the writers are joined). */
+static void wait_for_acks(uint64_t n)
+{
+    int64_t guard = dg_mono_ms() + 60000;
+
+    while (atomic_load(&n_acks) < n && !atomic_load(&has_refusal)) {
+        if (dg_mono_ms() > guard)
+            fail_msg("%llu of %llu writes acknowledged in a minute",
+                     (unsigned long long)atomic_load(&n_acks), (unsigned long long)n);
+        usleep(1000);
+    }
+}
+
 static void test_kill_9_under_load_loses_nothing_acknowledged(void **state)
 {
     unsigned cycles = env_unsigned("DANGAN_CRASH_CYCLES", 20);
@@ -370,9 +394,10 @@ static void test_kill_9_under_load_loses_nothing_acknowledged(void **state)
     print_message("crash test: %u cycles, DANGAN_CRASH_SEED=%u\n", cycles, seed);
     dgt_server_start(&srv, NULL);
     for (unsigned cycle = 0; cycle < cycles; cycle++) {
-        int kill_after_ms = 20 + (int)(rand_r(&seed) % 400);
+        uint64_t kill_after = 1 + rand_r(&seed) % 400;
 
-        is_stopping = false;
+        atomic_store(&is_stopping, false);
+        atomic_store(&n_acks, 0);
         for (int i = 0; i < N_WRITERS; i++) {
             struct writer *w = &writers[i];
 
@@ -382,9 +407,9 @@ static void test_kill_9_under_load_loses_nothing_acknowledged(void **state)
             w->client = dgt_login(&srv, "admin", srv.admin_password);
             assert_int_equal(pthread_create(&w->thread, NULL, writer_main, w), 0);
         }
-        usleep((useconds_t)kill_after_ms * 1000);
+        wait_for_acks(kill_after);
         dgt_server_kill(&srv);
-        is_stopping = true;
+        atomic_store(&is_stopping, true);
         for (int i = 0; i < N_WRITERS; i++) {
             pthread_join(writers[i].thread, NULL);
             dg_client_close(writers[i].client);

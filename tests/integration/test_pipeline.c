@@ -90,15 +90,17 @@ static void test_1000_frames_in_one_write_are_all_answered(void **state)
 }
 
 /* A client that writes requests but does not read: with small water marks
- * the server must stop reading from it, so the client's writes block, and
- * the server's memory stays bounded. Then everything is answered. */
+ * the server must stop reading from it, so the client's writes block (long
+ * before 2,000,000 pings), and the replies it holds stay under its queue cap:
+ * none is refused as reply_queue_full. Then everything is answered, in
+ * order. (The server's resident memory meanwhile is not asserted: it
+ * depends on the allocator and the machine; see tests/bench/README.md.) */
 static void test_a_client_that_stops_reading_is_paused_not_buffered(void **state)
 {
     enum { MAX_REQUESTS = 2000000 };
     dgt_raw_opts o = {.rcvbuf = 16384};
     dgt_server s;
     dgt_raw *r;
-    long rss_before, rss_blocked;
     uint64_t written = 0, answered = 0;
     int64_t stuck_since = 0, deadline;
     uint8_t frame[64];
@@ -108,9 +110,9 @@ static void test_a_client_that_stops_reading_is_paused_not_buffered(void **state
     dgt_server_start(&s, "[limits]\nwrite_high_water = 65536\nwrite_low_water = 16384\n");
     assert_int_equal(dgt_raw_connect(s.port, &o, &r), 0);
     dgt_raw_set_nonblock(r);
-    rss_before = dgt_server_rss_kib(&s);
     deadline = dg_mono_ms() + 60000;
-    /* Phase 1: write, never read, until the socket stays full for a second. */
+    /* Phase 1: write, never read, until the socket stays full for a second
+     * (a server that is merely slow only ends this phase sooner). */
     for (;;) {
         Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
         Dangan__V1__PingRequest ping = DANGAN__V1__PING_REQUEST__INIT;
@@ -136,15 +138,7 @@ static void test_a_client_that_stops_reading_is_paused_not_buffered(void **state
         assert_true(dg_mono_ms() < deadline);
         usleep(1000);
     }
-    rss_blocked = dgt_server_rss_kib(&s);
-    print_message("blocked after %llu requests; server RSS %ld -> %ld KiB\n",
-                  (unsigned long long)written, rss_before, rss_blocked);
-    /* Bounded: water marks + one read chunk + TLS buffers, not the backlog.
-     * Not under ASan: its quarantine keeps freed memory resident by design
-     * (256 MB), so RSS says nothing about what the server still holds. */
-#ifndef DANGAN_SANITIZE
-    assert_true(rss_blocked - rss_before < 16 * 1024);
-#endif
+    print_message("blocked after %llu requests\n", (unsigned long long)written);
     /* Phase 2: read everything, finishing the pending write on the way. */
     bool pending = true;
     deadline = dg_mono_ms() + 120000;
@@ -160,6 +154,7 @@ static void test_a_client_that_stops_reading_is_paused_not_buffered(void **state
         if (rc == 0) {
             answered++;
             assert_int_equal(f->response->id, answered); /* in order, none missing */
+            assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
             dangan__v1__frame__free_unpacked(f, NULL);
             continue;
         }
@@ -185,55 +180,6 @@ static void fill_6k(Dangan__V1__Customer *cu, int i, void *ud)
         for (int k = 0; k < 2000; k++)
             memcpy(text + 3 * k, "档", 3);
     cu->sales_history = text;
-}
-
-/* Reads frames until the response to request `id`; events before it are
- * counted in *n_events (may be NULL). The caller frees the frame. */
-static Dangan__V1__Frame *raw_reply(dgt_raw *r, uint64_t id, size_t *n_events)
-{
-    for (;;) {
-        Dangan__V1__Frame *f;
-
-        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
-        if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE && f->response->id == id)
-            return f;
-        if (f->kind_case == DANGAN__V1__FRAME__KIND_EVENT && n_events)
-            (*n_events)++;
-        dangan__v1__frame__free_unpacked(f, NULL);
-    }
-}
-
-/* A raw TLS client, logged in as admin, that reads only when told to. */
-/* Sends `req` as request `id` and asserts that it is answered OK. */
-static void raw_call_ok(dgt_raw *r, Dangan__V1__Request *req, uint64_t id)
-{
-    Dangan__V1__Frame *f;
-
-    req->id = id;
-    assert_int_equal(dgt_raw_send_request(r, req), 0);
-    f = raw_reply(r, id, NULL);
-    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
-    dangan__v1__frame__free_unpacked(f, NULL);
-}
-
-static dgt_raw *raw_admin(const dgt_server *s, const dgt_raw_opts *o)
-{
-    Dangan__V1__Request hello = DANGAN__V1__REQUEST__INIT, login = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__HelloRequest h = DANGAN__V1__HELLO_REQUEST__INIT;
-    Dangan__V1__LoginRequest l = DANGAN__V1__LOGIN_REQUEST__INIT;
-    dgt_raw *r;
-
-    assert_int_equal(dgt_raw_connect(s->port, o, &r), 0);
-    h.protocol_major = 1;
-    hello.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
-    hello.hello = &h;
-    raw_call_ok(r, &hello, 1);
-    l.username = "admin";
-    l.password = (char *)s->admin_password;
-    login.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
-    login.login = &l;
-    raw_call_ok(r, &login, 2);
-    return r;
 }
 
 static void send_list(dgt_raw *r, uint64_t id, uint32_t limit)
@@ -275,13 +221,15 @@ static void test_pipelined_big_replies_stop_at_the_queue_cap(void **state)
     int ok = 0, full = 0;
 
     (void)state;
-    dgt_server_start(&s, "[limits]\nwrite_high_water = 1048576\nwrite_low_water = 262144\n");
+    /* the debug log has a line for every request answered */
+    dgt_server_start_debug(&s, "[limits]\nwrite_high_water = 1048576\nwrite_low_water = 262144\n",
+                           NULL);
     admin = dgt_login(&s, "admin", s.admin_password);
     dgt_create_customers_with(admin, 100, "大回复公司", fill_6k, NULL);
-    r = raw_admin(&s, &o);
+    r = dgt_raw_admin(&s, &o);
     for (uint64_t i = 0; i < N; i++)
         send_list(r, 100 + i, 100);
-    usleep(1000 * 1000); /* all answered by now, into the queue or refused */
+    dgt_log_wait(&s, "action=record.list code=", N - 1); /* all answered: queued or refused */
     for (int i = 0; i < N; i++) { /* in the order they were answered */
         Dangan__V1__Frame *f;
         const Dangan__V1__Status *st;
@@ -306,7 +254,7 @@ static void test_pipelined_big_replies_stop_at_the_queue_cap(void **state)
     assert_true(full >= N / 2);
     send_list(r, 1000, 10); /* and the connection goes on */
     {
-        Dangan__V1__Frame *f = raw_reply(r, 1000, NULL);
+        Dangan__V1__Frame *f = dgt_raw_reply(r, 1000, NULL);
 
         assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
         dangan__v1__frame__free_unpacked(f, NULL);
@@ -341,13 +289,13 @@ static void test_a_far_behind_subscriber_is_served_in_slices(void **state)
     dgt_server_start(&s, "[limits]\nwrite_high_water = 983040\nwrite_low_water = 262144\n"
                          "max_frame_after_login = 65536\n");
     admin = dgt_login(&s, "admin", s.admin_password);
-    r = raw_admin(&s, &o);
+    r = dgt_raw_admin(&s, &o);
     sub.with_records = true;
     req.id = 3;
     req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
     req.subscribe = &sub;
     assert_int_equal(dgt_raw_send_request(r, &req), 0);
-    f = raw_reply(r, 3, NULL);
+    f = dgt_raw_reply(r, 3, NULL);
     assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
     last = f->response->subscribe->head->seq;
     dangan__v1__frame__free_unpacked(f, NULL);
@@ -364,7 +312,7 @@ static void test_a_far_behind_subscriber_is_served_in_slices(void **state)
     }
     usleep(700 * 1000);
     send_ping(r, 4);
-    f = raw_reply(r, 4, &events);
+    f = dgt_raw_reply(r, 4, &events);
     assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
     dangan__v1__frame__free_unpacked(f, NULL);
     print_message("%zu events were queued ahead of the ping\n", events);

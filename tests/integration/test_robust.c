@@ -278,28 +278,57 @@ static void test_unknown_request_type_is_unimplemented(void **state)
 
 /* ------------------------------------------------------------ own servers */
 
+/* Timeouts run on dangand-test's clock, which the test moves: long ones
+ * (10 minutes), checked a minute before and a minute after, so the real time
+ * a step takes cannot matter. */
+#define TIMEOUT_MS (10 * 60 * 1000)
+#define MARGIN_MS (60 * 1000)
+
+/* A connection that never starts its TLS handshake is closed once the
+ * handshake timeout has passed, and not before. */
 static void test_silent_connections_are_closed_after_the_handshake_timeout(void **state)
 {
+    static const char accepted[] = "msg=\"accepted\"";
+    char ini[128];
     dgt_server s;
     int fd;
 
     (void)state;
-    dgt_server_start(&s, "[limits]\nhandshake_timeout_ms = 300\n");
+    snprintf(ini, sizeof ini, "[limits]\nhandshake_timeout_ms = %d\n", TIMEOUT_MS);
+    /* the debug log says when the server has accepted: its timeout starts there */
+    dgt_server_start_debug(&s, ini, DANGAND_TEST_PATH);
     fd = dgt_tcp_connect(s.port);
-    assert_true(dgt_tcp_wait_closed(fd, 5000)); /* the sweep runs once a second */
+    dgt_log_wait(&s, accepted, 0);
+    dgt_clock_advance(&s, TIMEOUT_MS - MARGIN_MS);
+    dgt_server_sweep(&s);
+    assert_false(dgt_tcp_wait_closed(fd, 0));
+    dgt_clock_advance(&s, 2 * MARGIN_MS);
+    dgt_server_sweep(&s);
+    assert_true(dgt_tcp_wait_closed(fd, 5000)); /* closed by that sweep: on its way */
     close(fd);
     assert_true(dgt_log_has(&s, "handshake timeout"));
     dgt_server_stop(&s);
 }
 
+/* A connection that said Hello but never logs in is told login_timeout and
+ * closed once the pre-login timeout has passed, and not before. */
 static void test_connections_without_login_are_closed_after_the_prelogin_timeout(void **state)
 {
+    Dangan__V1__Frame *f;
+    char ini[128];
     dgt_server s;
     dgt_raw *r;
 
     (void)state;
-    dgt_server_start(&s, "[limits]\nprelogin_timeout_ms = 500\n");
-    r = raw_after_hello(s.port);
+    snprintf(ini, sizeof ini, "[limits]\nprelogin_timeout_ms = %d\nidle_timeout_ms = %d\n",
+             TIMEOUT_MS, 2 * TIMEOUT_MS);
+    dgt_server_start_prog(&s, ini, DANGAND_TEST_PATH);
+    r = raw_after_hello(s.port); /* answered: accepted, its timeout running */
+    dgt_clock_advance(&s, TIMEOUT_MS - MARGIN_MS);
+    dgt_server_sweep(&s);
+    assert_int_equal(dgt_raw_read_frame(r, 1, &f), -2); /* nothing yet */
+    dgt_clock_advance(&s, 2 * MARGIN_MS);
+    dgt_server_sweep(&s);
     expect_error_then_close(r, 0, DANGAN__V1__CODE__UNAUTHENTICATED, "login_timeout", NULL);
     dgt_raw_close(r);
     dgt_server_stop(&s);

@@ -8,9 +8,11 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,10 +165,15 @@ static void spawn_serve(dgt_server *s)
         close(fd);
         close(null);
         /* DGT_LOG_LEVEL=debug logs every request into the test's server log */
-        const char *level = getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL") : "info";
+        const char *level = s->log_level              ? s->log_level
+                            : getenv("DGT_LOG_LEVEL") ? getenv("DGT_LOG_LEVEL")
+                                                      : "info";
         char listen[32];
 
         snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port); /* 0: any free port */
+        /* read by dangand-test only */
+        if (s->clock[0])
+            setenv("DANGAN_TEST_CLOCK", s->clock, 1);
         const char *prog = s->program ? s->program : DANGAND_PATH;
 
         execl(prog, prog, "serve", "--data", s->data, "--config", s->config, "--listen", listen,
@@ -196,18 +203,71 @@ static void spawn_serve(dgt_server *s)
     }
 }
 
+/* The driven clock's offset file: one int64, 0 to begin with. */
+static void make_clock(dgt_server *s)
+{
+    int64_t zero = 0;
+    FILE *f;
+
+    snprintf(s->clock, sizeof s->clock, "%s/clock", s->root);
+    if (!(f = fopen(s->clock, "w")) || fwrite(&zero, sizeof zero, 1, f) != 1)
+        die("cannot write %s", s->clock);
+    fclose(f);
+}
+
+void dgt_clock_advance(const dgt_server *s, int64_t ms)
+{
+    _Atomic int64_t *offset;
+    int fd;
+
+    if (!s->program || strcmp(s->program, DANGAND_TEST_PATH) != 0)
+        die("dgt_clock_advance: the server is not a dangand-test; its clock cannot be moved");
+    if ((fd = open(s->clock, O_RDWR)) < 0)
+        die("cannot open %s", s->clock);
+    offset = mmap(NULL, sizeof *offset, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (offset == MAP_FAILED)
+        die("cannot map %s", s->clock);
+    atomic_fetch_add(offset, ms);
+    munmap((void *)offset, sizeof *offset);
+}
+
+void dgt_log_wait(const dgt_server *s, const char *needle, int n)
+{
+    int64_t deadline = dg_mono_ms() + 30000;
+
+    while (dgt_log_count(s, needle) <= n) {
+        if (dg_mono_ms() > deadline)
+            die("the server did not log \"%s\" in time", needle);
+        usleep(2000);
+    }
+}
+
+void dgt_server_sweep(const dgt_server *s)
+{
+    static const char swept[] = "msg=\"swept on request\"";
+    int n = dgt_log_count(s, swept);
+
+    if (!s->program || strcmp(s->program, DANGAND_TEST_PATH) != 0)
+        die("dgt_server_sweep: the server is not a dangand-test (SIGUSR1 would end it)");
+    if (kill(s->pid, SIGUSR1) != 0)
+        die("cannot signal the server: %s", strerror(errno));
+    dgt_log_wait(s, swept, n);
+}
+
 void dgt_server_start(dgt_server *s, const char *extra_ini)
 {
     dgt_server_start_prog(s, extra_ini, NULL);
 }
 
-void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program)
+static void start(dgt_server *s, const char *extra_ini, const char *program, const char *level)
 {
     char out[4096];
     char *const init[] = {DANGAND_PATH, "init", "--data", s->data, NULL};
 
     memset(s, 0, sizeof *s);
     s->program = program;
+    s->log_level = level;
     dgt_tempdir(s->root, sizeof s->root);
     snprintf(s->data, sizeof s->data, "%s/data", s->root);
     snprintf(s->log, sizeof s->log, "%s/server.log", s->root);
@@ -216,7 +276,18 @@ void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *pro
     copy_field(out, "admin password:", s->admin_password, sizeof s->admin_password);
     copy_field(out, "fingerprint:      SHA256:", s->fingerprint, sizeof s->fingerprint);
     write_config(s, extra_ini);
+    make_clock(s);
     spawn_serve(s);
+}
+
+void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program)
+{
+    start(s, extra_ini, program, NULL);
+}
+
+void dgt_server_start_debug(dgt_server *s, const char *extra_ini, const char *program)
+{
+    start(s, extra_ini, program, "debug");
 }
 
 void dgt_server_kill(dgt_server *s)
@@ -332,22 +403,6 @@ int dgt_log_count(const dgt_server *s, const char *needle)
     return n;
 }
 
-long dgt_server_rss_kib(const dgt_server *s)
-{
-    char path[64], line[256];
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/status", (int)s->pid);
-    if (!(f = fopen(path, "r")))
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
 void dgt_db_path(const dgt_server *s, char *out, size_t len)
 {
     snprintf(out, len, "%s/dangan.db", s->data);
@@ -392,6 +447,62 @@ int dgt_code(const dg_reply *r)
 const char *dgt_reason(const dg_reply *r)
 {
     return dg_reply_response(r)->status->reason;
+}
+
+void dgt_raw_call_ok(dgt_raw *r, Dangan__V1__Request *req, uint64_t id)
+{
+    Dangan__V1__Frame *f;
+
+    req->id = id;
+    assert_int_equal(dgt_raw_send_request(r, req), 0);
+    f = dgt_raw_reply(r, id, NULL);
+    assert_int_equal(f->response->status->code, DANGAN__V1__CODE__OK);
+    dangan__v1__frame__free_unpacked(f, NULL);
+}
+
+dgt_raw *dgt_raw_admin(const dgt_server *s, const dgt_raw_opts *o)
+{
+    Dangan__V1__Request hello = DANGAN__V1__REQUEST__INIT, login = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__HelloRequest h = DANGAN__V1__HELLO_REQUEST__INIT;
+    Dangan__V1__LoginRequest l = DANGAN__V1__LOGIN_REQUEST__INIT;
+    dgt_raw *r;
+
+    assert_int_equal(dgt_raw_connect(s->port, o, &r), 0);
+    h.protocol_major = 1;
+    hello.body_case = DANGAN__V1__REQUEST__BODY_HELLO;
+    hello.hello = &h;
+    dgt_raw_call_ok(r, &hello, 1);
+    l.username = "admin";
+    l.password = (char *)s->admin_password;
+    login.body_case = DANGAN__V1__REQUEST__BODY_LOGIN;
+    login.login = &l;
+    dgt_raw_call_ok(r, &login, 2);
+    return r;
+}
+
+Dangan__V1__Frame *dgt_raw_reply(dgt_raw *r, uint64_t id, size_t *n_events)
+{
+    for (;;) {
+        Dangan__V1__Frame *f;
+
+        assert_int_equal(dgt_raw_read_frame(r, 10000, &f), 0);
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_RESPONSE && f->response->id == id)
+            return f;
+        if (f->kind_case == DANGAN__V1__FRAME__KIND_EVENT && n_events)
+            (*n_events)++;
+        dangan__v1__frame__free_unpacked(f, NULL);
+    }
+}
+
+long dgt_tcp_wmem_max(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+    long lo, dflt, hi;
+
+    if (!f || fscanf(f, "%ld %ld %ld", &lo, &dflt, &hi) != 3)
+        die("cannot read /proc/sys/net/ipv4/tcp_wmem");
+    fclose(f);
+    return hi;
 }
 
 /* ------------------------------------------------------------ CLI runner */

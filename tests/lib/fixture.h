@@ -8,6 +8,12 @@
  * "listening" line to learn the port. dgt_server_stop sends SIGTERM, waits,
  * and reports whether it exited 0 without logging an error line; then the
  * temp dir is removed.
+ *
+ * Time: a server started with DANGAND_TEST_PATH (dangand-test, whose clock the
+ * test drives: common/clock.h) runs on the real clock plus an offset that
+ * dgt_clock_advance moves forward, and dgt_server_sweep runs its once-a-second
+ * sweep (timeouts, session expiry, throttle expiry, change-feed pruning) at
+ * once. A test never sleeps until something expires: it moves the clock.
  */
 #ifndef DGT_FIXTURE_H
 #define DGT_FIXTURE_H
@@ -25,12 +31,14 @@ typedef struct dgt_server {
     char data[320]; /* data dir */
     char log[320];  /* server stderr */
     char config[320];
-    char addr[64]; /* "127.0.0.1:PORT" */
+    char clock[320]; /* the offset a dangand-test adds to its clock (DANGAN_TEST_CLOCK) */
+    char addr[64];   /* "127.0.0.1:PORT" */
     int port;
     char admin_password[64];
     char fingerprint[128]; /* "AB:CD:..." */
     pid_t pid;
-    const char *program; /* the dangand that serves; DANGAND_PATH when NULL */
+    const char *program;   /* the dangand that serves; DANGAND_PATH when NULL */
+    const char *log_level; /* --log-level; NULL: $DGT_LOG_LEVEL, or info */
 } dgt_server;
 
 /* Starts a server; `extra_ini` (may be NULL) is written as --config. Aborts the test on failure. */
@@ -39,6 +47,9 @@ void dgt_server_start(dgt_server *s, const char *extra_ini);
  * spec from the file named by the environment's DANGAN_FAULT_FILE); restarts
  * use it too. */
 void dgt_server_start_prog(dgt_server *s, const char *extra_ini, const char *program);
+/* The same with a debug log: every accept and every request is logged, so a
+ * test can wait for the server to have done something (dgt_log_wait). */
+void dgt_server_start_debug(dgt_server *s, const char *extra_ini, const char *program);
 /* SIGKILL, reaped: the data dir stays as a crash leaves it. */
 void dgt_server_kill(dgt_server *s);
 /* Starts the server again on the same data dir (after dgt_server_stop_keep). */
@@ -49,12 +60,21 @@ void dgt_server_restart_same_port(dgt_server *s);
 int dgt_server_stop_keep(dgt_server *s);
 /* Stops, asserts exit 0 and no error lines, removes the temp dir. */
 void dgt_server_stop(dgt_server *s);
+/* Moves the clock of a dangand-test server forward by `ms` (wall and
+ * monotonic alike), at once; it stays moved across restarts. Asserts that the
+ * server is a dangand-test. */
+void dgt_clock_advance(const dgt_server *s, int64_t ms);
+/* Runs the sweep of a dangand-test server now (SIGUSR1) and returns when it
+ * has run: what it found expired is closed or ended, and what it wrote
+ * (change-feed pruning, sessions' last activity) is committed. */
+void dgt_server_sweep(const dgt_server *s);
+/* Waits until the log has more than `n` lines containing `needle`; fails
+ * the test if it does not within 30 s (an event awaited, not a delay). */
+void dgt_log_wait(const dgt_server *s, const char *needle, int n);
 /* True if the server log contains `needle`. */
 bool dgt_log_has(const dgt_server *s, const char *needle);
 /* Counts lines of the log containing `needle`. */
 int dgt_log_count(const dgt_server *s, const char *needle);
-/* Resident set size of the server process in KiB. */
-long dgt_server_rss_kib(const dgt_server *s);
 /* Path of the database file. */
 void dgt_db_path(const dgt_server *s, char *out, size_t len);
 
@@ -103,6 +123,20 @@ int dgt_raw_try_write(dgt_raw *r, const void *p, size_t n);
 int dgt_raw_try_read_frame(dgt_raw *r, Dangan__V1__Frame **out);
 /* Packs a Request as a frame into a malloc'd buffer. */
 uint8_t *dgt_pack_request(Dangan__V1__Request *req, size_t *len);
+/* Sends `req` as request `id` and asserts that it is answered OK. */
+void dgt_raw_call_ok(dgt_raw *r, Dangan__V1__Request *req, uint64_t id);
+/* A raw TLS client (options `o`, may be NULL) that has said Hello and logged
+ * in as admin, as requests 1 and 2. */
+dgt_raw *dgt_raw_admin(const dgt_server *s, const dgt_raw_opts *o);
+/* Reads frames until the response to request `id` and returns it (free with
+ * dangan__v1__frame__free_unpacked). The events that came ahead of it are
+ * counted in *n_events (may be NULL): what the server had queued for the
+ * connection before the reply. */
+Dangan__V1__Frame *dgt_raw_reply(dgt_raw *r, uint64_t id, size_t *n_events);
+/* The most a TCP socket's send buffer grows to by itself (tcp_wmem's
+ * maximum, bytes): with a client's SO_RCVBUF, what the kernel can hold of a
+ * server's output, so what arrives beyond it was queued by the server. */
+long dgt_tcp_wmem_max(void);
 
 /* Adds a user as admin with a temporary password and sets `password` as
  * the user's own (the first-login change), so it can work at once. `role`
