@@ -3,7 +3,7 @@
  *
  * Errors: fallible functions return int, DG_OK (0) or one negative dg_err.
  * Foreign codes (libuv, mbedTLS, SQLite, errno) are translated where they
- * occur; a dg_err becomes a wire Status in exactly one place (server/status.c).
+ * occur; a dg_err becomes a wire Status in exactly one place (server/net/status.c).
  */
 #ifndef DG_H
 #define DG_H

@@ -2,11 +2,11 @@
 # dangand over real TLS), fuzz corpus replay. Included from the top CMakeLists.
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 
-# dangand with I/O fault injection (server/walbuf.h, DG_WALBUF_FAULTS) for the
-# fault tests only: its walbuf.c object takes the place of the library's, and
+# dangand with I/O fault injection (server/store/vfs.h, DG_VFS_FAULTS) for the
+# fault tests only: its vfs.c object takes the place of the library's, and
 # the spec comes from the file named by DANGAN_FAULT_FILE. Never installed.
-add_executable(dangand-faulty server/main.c server/walbuf.c)
-target_compile_definitions(dangand-faulty PRIVATE DG_WALBUF_FAULTS=1)
+add_executable(dangand-faulty server/main.c server/store/vfs.c)
+target_compile_definitions(dangand-faulty PRIVATE DG_VFS_FAULTS=1)
 target_link_libraries(dangand-faulty PRIVATE dgserver dgdemo)
 
 # dangand whose time the tests drive (common/clock.h, DG_CLOCK_DRIVEN): its
@@ -130,10 +130,10 @@ target_compile_definitions(test_schema_v6 PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR
 # Batch at the advertised limits; op references out of range
 dangan_test(test_batch SOURCES tests/integration/test_batch.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 
-# The walbuf VFS with its fault hooks compiled in (DG_WALBUF_FAULTS): this
-# executable's walbuf.c object takes the place of the library's.
-dangan_test(test_walbuf SOURCES tests/unit/test_walbuf.c server/walbuf.c LIBS dgserver dgtest LABELS unit)
-target_compile_definitions(test_walbuf PRIVATE DG_WALBUF_FAULTS=1)
+# The storage VFS with its fault hooks compiled in (DG_VFS_FAULTS): this
+# executable's vfs.c object takes the place of the library's.
+dangan_test(test_vfs SOURCES tests/unit/test_vfs.c server/store/vfs.c LIBS dgserver dgtest LABELS unit)
+target_compile_definitions(test_vfs PRIVATE DG_VFS_FAULTS=1)
 
 # Damaged data directories refused before anything is written; dangand check
 dangan_test(test_damaged SOURCES tests/integration/test_damaged.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
@@ -160,10 +160,11 @@ dangan_test(test_example_client SOURCES tests/integration/test_example_client.c 
 target_compile_definitions(test_example_client PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                            PROTOC_PATH="${DANGAN_PROTOC}" PYTHON_PATH="${DANGAN_PYTHON}")
 
-# The layers point one way: no cycle in the module include graph
+# The layers point one way: no cycle in the module include graph, nor among
+# server/'s folders
 add_test(NAME include_layers
          COMMAND ${DANGAN_PYTHON} ${CMAKE_SOURCE_DIR}/tests/tools/include_cycles.py
-                 ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/common ${CMAKE_SOURCE_DIR}/client)
+                 --layers ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/server ${CMAKE_SOURCE_DIR}/common ${CMAKE_SOURCE_DIR}/client)
 set_tests_properties(include_layers PROPERTIES LABELS "unit" TIMEOUT 60)
 
 # Installation: `cmake --install` into a temp prefix, then a program built

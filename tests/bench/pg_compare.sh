@@ -341,7 +341,7 @@ CREATE TABLE customers (
     created_at         timestamptz NOT NULL,
     updated_at         timestamptz NOT NULL
 );
--- Shaped like dangan's audit_log (server/store.c), detail as jsonb.
+-- Shaped like dangan's audit_log (server/store/store.c), detail as jsonb.
 CREATE TABLE audit_log (
     seq       bigserial PRIMARY KEY,
     at        timestamptz NOT NULL,

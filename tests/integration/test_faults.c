@@ -1,5 +1,5 @@
 /* test_faults.c - I/O fault injection against a real server over real TLS
- * (dangand-faulty: the walbuf VFS with its fault hooks, the spec read from
+ * (dangand-faulty: the storage VFS with its fault hooks, the spec read from
  * DANGAN_FAULT_FILE). As SQLite's ioerr tests do, each kind of fault is
  * injected at the 1st, 2nd, ... operation of a workload until one run hits
  * none:

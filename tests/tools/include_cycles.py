@@ -7,6 +7,11 @@ module B when A.c or A.h includes "B.h" (a quoted include of a header that
 exists in one of the given directories, or below them). The graph must be a
 DAG: the layers point one way. Prints every cycle found (as module names) and
 exits 1 when there is one; with --dot, prints the graph in Graphviz form.
+
+With --layers DIR, the folders directly below DIR are layers (files directly in
+DIR form the top layer, which nothing below may include): a folder depends on
+another when one of its files includes a header of the other, and that graph
+must be a DAG too, so the folder layout is the architecture.
 """
 import os
 import re
@@ -40,6 +45,35 @@ def graph(mods):
                     dep = module_of(os.path.basename(inc)) if inc.endswith(".h") else None
                     if dep and dep != m and dep in mods:
                         edges[m].add(dep)
+    return edges
+
+
+def layer_graph(top):
+    """{layer: {layer it includes}} for the folders directly below top."""
+    def layer_of(path):
+        rel = os.path.relpath(os.path.dirname(path), top)
+        return "(top)" if rel == "." else rel.split(os.sep)[0]
+
+    headers, sources = {}, []
+    for root, _, files in os.walk(top):
+        for f in files:
+            if f.endswith((".c", ".h")):
+                p = os.path.join(root, f)
+                sources.append(p)
+                if f.endswith(".h"):
+                    headers[f] = layer_of(p)
+    edges = {}
+    for p in sources:
+        me = layer_of(p)
+        edges.setdefault(me, set())
+        with open(p, encoding="utf-8") as fh:
+            for inc in INCLUDE.findall(fh.read()):
+                other = headers.get(os.path.basename(inc))
+                if other and other != me:
+                    edges[me].add(other)
+    for deps in list(edges.values()):
+        for d in deps:
+            edges.setdefault(d, set())
     return edges
 
 
@@ -79,7 +113,13 @@ def cycles(edges):
 
 def main(argv):
     dot = "--dot" in argv
-    dirs = [a for a in argv if a != "--dot"]
+    argv = [a for a in argv if a != "--dot"]
+    layers = []
+    while "--layers" in argv:
+        i = argv.index("--layers")
+        layers.append(argv[i + 1])
+        del argv[i : i + 2]
+    dirs = argv
     if not dirs:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         return 2
@@ -93,6 +133,10 @@ def main(argv):
     found = cycles(edges)
     for comp in found:
         print("cycle among modules: " + " ".join(comp))
+    for top in layers:
+        for comp in cycles(layer_graph(top)):
+            found.append(comp)
+            print("cycle among the folders of %s: %s" % (top, " ".join(comp)))
     return 1 if found else 0
 
 

@@ -1,12 +1,12 @@
-/* test_entity.c - the field tables of server/entity.c, proto/dangan.proto and
+/* test_entity.c - the field tables of server/store/entity.c, proto/dangan.proto and
  * the database schema agree, in both directions.
  *
  * entity.c names every field of every kind of record; the handlers convert to
- * and from protobuf by those names (h_record_pb.c asserts that the message
+ * and from protobuf by those names (record_pb.c asserts that the message
  * has the field) and the store reads and writes the column of the same name
  * (MONEY: NAME and NAME_currency; USER: NAME_id). So, for every kind:
  * - each field is in the kind's message with the C type its dg_ftype is read
- *   as (h_record_pb.c casts the member: INT is int32, TIME and REF int64, an
+ *   as (record_pb.c casts the member: INT is int32, TIME and REF int64, an
  *   ENUM the very enum the field names), and not repeated;
  * - each message field is an entity field or one of the few the handlers
  *   fill themselves (id, version, archived, times, users, a customer's tags,

@@ -729,7 +729,7 @@ static void test_checkpoint_restart_starts_the_wal_over(void **state)
 }
 
 /* A commit that skips its fsync (dg_store_skip_sync) is published to readers
- * at once: the walbuf VFS must have handed its frames to the file by then,
+ * at once: the storage VFS must have handed its frames to the file by then,
  * or another connection reads past the end of the WAL (an I/O error). */
 static void test_a_commit_without_fsync_is_readable_at_once(void **state)
 {
@@ -758,7 +758,7 @@ static void test_a_commit_without_fsync_is_readable_at_once(void **state)
 /* A commit without fsync survives the process being killed right after it.
  * The transaction is bigger than the page cache, so pages spill to the WAL
  * early; the first one is then changed again, and SQLite rewrites frame
- * checksums, the commit frame's header last. walbuf once kept that header
+ * checksums, the commit frame's header last. the VFS once kept that header
  * in memory (no page follows it, and no sync came), and recovery then
  * threw the whole transaction away. */
 static void test_a_commit_without_fsync_survives_a_killed_process(void **state)
@@ -778,7 +778,7 @@ static void test_a_commit_without_fsync_survives_a_killed_process(void **state)
         snprintf(first.username, sizeof first.username, "first");
         snprintf(first.password_hash, sizeof first.password_hash, "h");
         /* not the WAL's first transaction: that one SQLite trims the WAL
-         * after (journal_size_limit), which flushed walbuf by chance */
+         * after (journal_size_limit), which flushed the VFS by chance */
         if (dg_store_open(path, true, &st, err, sizeof err) != DG_OK ||
             dg_store_begin(st) != DG_OK || dg_store_user_insert(st, &first, 0) != DG_OK ||
             dg_store_commit(st) != DG_OK)
@@ -812,7 +812,7 @@ static void test_a_commit_without_fsync_survives_a_killed_process(void **state)
     dg_store_close(st);
 }
 
-/* Writes to the WAL go through the walbuf VFS, which coalesces them: a
+/* Writes to the WAL go through the storage VFS, which coalesces them: a
  * transaction far bigger than its buffer (and than the unix VFS's largest
  * single write) must land whole, readable by another connection and intact
  * after a reopen. */

@@ -14,7 +14,7 @@
 
 #include "clock.h"
 #include "dg.h"
-#include "h_record_pb.h"
+#include "record_pb.h"
 #include "h_write.h"
 #include "handlers.h"
 #include "records.h"
@@ -115,7 +115,7 @@ static void merge_answer(dg_write_job *w)
     Dangan__V1__MergeResponse *res = dg_req_alloc(req, sizeof *res);
 
     dangan__v1__merge_response__init(res);
-    res->keep = dg_h_record_to_pb(req, g->keep);
+    res->keep = dg_record_to_pb(req, g->keep);
     res->moved = g->moved;
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_MERGE;
     req->resp.merge = res;

@@ -91,7 +91,7 @@ static const char *const migration_v1[] = {
 
 static const char *const migration_v2[] = {
     /* v2: customer dossiers. Column names are the field names of
-     * server/entity.c; MONEY fields add NAME_currency, USER fields are NAME_id. */
+     * server/store/entity.c; MONEY fields add NAME_currency, USER fields are NAME_id. */
     "CREATE TABLE customers ("
     "  id INTEGER PRIMARY KEY,"
     "  version INTEGER NOT NULL,"

@@ -10,7 +10,7 @@
  *                    cut short, an SQLite database, a schema this program
  *                    knows
  *   write-ahead log  dangan.db-wal, if it holds transactions, was written over
- *                    this database (walbuf.h: owner records) and is recovered
+ *                    this database (vfs.h: owner records) and is recovered
  *   structure        PRAGMA integrity_check, or quick_check when bounded
  *   schema           version and the server's identity rows
  *   audit chain      the hash chain: whole, or its newest records when bounded

@@ -69,7 +69,7 @@ sqlite3_stmt *store_stmt_text(dg_store *st, const char *sql);
 /* Ends the caller's hold on a statement from store_stmt_text: resets it and
  * makes it idle (evictable). Accepts NULL. */
 void store_stmt_release(dg_store *st, sqlite3_stmt *s);
-/* Process-wide SQLite settings and the walbuf VFS, once (store.c); the
+/* Process-wide SQLite settings and the storage VFS, once (store.c); the
  * SQLite result of registering the VFS. */
 int store_configure(void);
 /* Registers the "dangan" FTS5 tokenizer on a connection (store_search.c). */

@@ -22,7 +22,7 @@
 #include "alloc.h"
 #include "dg.h"
 #include "log.h"
-#include "walbuf.h"
+#include "vfs.h"
 
 int store_err(dg_store *st, int rc)
 {
@@ -403,7 +403,7 @@ static int vfs_rc = SQLITE_OK;
 static void configure_sqlite(void)
 {
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* MISUSE if already initialised: fine */
-    vfs_rc = dg_walbuf_register();
+    vfs_rc = dg_vfs_register();
 }
 
 static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
@@ -436,7 +436,7 @@ static int open_conn(const char *path, bool is_writer, dg_store **out, char *err
     pthread_once(&configure_once, configure_sqlite);
     st->is_writer = is_writer;
     st->dyn = dg_map_new();
-    rc = vfs_rc != SQLITE_OK ? vfs_rc : sqlite3_open_v2(path, &st->db, flags, DG_WALBUF_VFS);
+    rc = vfs_rc != SQLITE_OK ? vfs_rc : sqlite3_open_v2(path, &st->db, flags, DG_VFS_NAME);
     if (rc != SQLITE_OK) {
         snprintf(err, err_len, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));

@@ -1,19 +1,19 @@
-/* walbuf.h - an SQLite VFS ("dangan") that writes a WAL commit to the file
+/* vfs.h - an SQLite VFS ("dangan") that writes a WAL commit to the file
  * in one system call instead of two per page, records which WAL belongs to
  * which database (walid.h), and (in test builds) injects I/O faults. See
- * walbuf.c. */
-#ifndef DG_WALBUF_H
-#define DG_WALBUF_H
+ * vfs.c. */
+#ifndef DG_VFS_H
+#define DG_VFS_H
 
-#define DG_WALBUF_VFS "dangan"
+#define DG_VFS_NAME "dangan"
 
 /* Registers the VFS (not as the default) over SQLite's default one. Once,
  * before opening connections that name it. An SQLite result code. */
-int dg_walbuf_register(void);
+int dg_vfs_register(void);
 
-#ifdef DG_WALBUF_FAULTS
-/* Test builds only (dangand-faulty, unit tests that compile walbuf.c with
- * DG_WALBUF_FAULTS): sets the fault to inject, counted from now.
+#ifdef DG_VFS_FAULTS
+/* Test builds only (dangand-faulty, unit tests that compile vfs.c with
+ * DG_VFS_FAULTS): sets the fault to inject, counted from now.
  *   "KIND N [COUNT]"   the Nth operation of KIND and the COUNT-1 after it
  *                      fail (COUNT 0: every one from the Nth on); "" clears.
  *   KIND: write, sync, full (a WAL write answers SQLITE_FULL, nothing
@@ -22,9 +22,9 @@ int dg_walbuf_register(void);
  * count only files the same connection wrote. dangand-faulty reads the spec
  * from the file named by DANGAN_FAULT_FILE whenever that file changes.
  * DG_OK or DG_EINVAL. Any thread. */
-int dg_walbuf_fault_set(const char *spec);
+int dg_vfs_fault_set(const char *spec);
 /* How many operations the current spec has failed so far. */
-long dg_walbuf_fault_hits(void);
+long dg_vfs_fault_hits(void);
 #endif
 
 #endif

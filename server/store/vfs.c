@@ -1,4 +1,4 @@
-/* walbuf.c - an SQLite VFS that coalesces writes to WAL files.
+/* vfs.c - the storage VFS: an SQLite VFS that coalesces writes to WAL files.
  *
  * SQLite appends a commit to the WAL as two pwrite()s per page (a 24-byte
  * frame header, then the page), then fsyncs. A group commit of a dozen
@@ -20,17 +20,17 @@
  * database wrote it. So whenever a WAL (re)starts, before its new header
  * reaches the file, this VFS records the header's salts and the database's
  * application id in DB-walid (walid.h), synced. A WAL whose salts are not
- * there was not written over this database by dangand (server/check.c
+ * there was not written over this database by dangand (server/admin/check.c
  * refuses it before SQLite opens anything).
  *
- * Fault injection (builds with DG_WALBUF_FAULTS only, never dangand
+ * Fault injection (builds with DG_VFS_FAULTS only, never dangand
  * itself): fail the Nth write or sync of a WAL or database file, or report
- * it full (see walbuf.h).
+ * it full (see vfs.h).
  *
  * Threads: a file is used by one connection at a time (SQLite's rule), so
  * its buffer needs no lock.
  */
-#include "walbuf.h"
+#include "vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,12 +47,12 @@
 #include "log.h"
 #include "walid.h"
 
-#ifdef DG_WALBUF_FAULTS
+#ifdef DG_VFS_FAULTS
 static int fault_hit(int op);
 #else
 #define fault_hit(op) SQLITE_OK
 #endif
-/* What a fault may hit (walbuf.h: DG_WALBUF_FAULTS). */
+/* What a fault may hit (vfs.h: DG_VFS_FAULTS). */
 enum { OP_WAL_WRITE, OP_WAL_SYNC, OP_DB_WRITE, OP_DB_SYNC };
 
 /* Flushed when full. The unix VFS writes at most 128 KiB - 1 per call
@@ -433,7 +433,7 @@ static int wb_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
 
 static sqlite3_vfs wb_vfs = {
     .iVersion = 2,
-    .zName = DG_WALBUF_VFS,
+    .zName = DG_VFS_NAME,
     .mxPathname = 0, /* set from the real VFS */
     .xOpen = wb_open,
     .xDelete = wb_delete,
@@ -446,7 +446,7 @@ static sqlite3_vfs wb_vfs = {
     .xCurrentTimeInt64 = wb_current_time_int64,
 };
 
-#ifdef DG_WALBUF_FAULTS
+#ifdef DG_VFS_FAULTS
 /* ------------------------------------------------------------ fault injection */
 
 #include <pthread.h>
@@ -493,7 +493,7 @@ static int parse_spec(const char *spec)
     return DG_OK;
 }
 
-int dg_walbuf_fault_set(const char *spec)
+int dg_vfs_fault_set(const char *spec)
 {
     int rc;
 
@@ -503,7 +503,7 @@ int dg_walbuf_fault_set(const char *spec)
     return rc;
 }
 
-long dg_walbuf_fault_hits(void)
+long dg_vfs_fault_hits(void)
 {
     long n;
 
@@ -537,7 +537,7 @@ static void reload_file(void)
         fclose(f);
     }
     if (parse_spec(spec) != DG_OK)
-        dg_log_warn("walbuf", "msg=\"bad fault spec\" spec=\"%s\"", spec);
+        dg_log_warn("vfs", "msg=\"bad fault spec\" spec=\"%s\"", spec);
 }
 
 static int fault_hit(int op)
@@ -556,12 +556,12 @@ static int fault_hit(int op)
     }
     pthread_mutex_unlock(&faults.mu);
     if (rc != SQLITE_OK)
-        dg_log_warn("walbuf", "msg=\"fault injected\" op=%d rc=%d", op, rc);
+        dg_log_warn("vfs", "msg=\"fault injected\" op=%d rc=%d", op, rc);
     return rc;
 }
 #endif
 
-int dg_walbuf_register(void)
+int dg_vfs_register(void)
 {
     if (real_vfs)
         return SQLITE_OK;

@@ -22,7 +22,7 @@
 #include "clock.h"
 #include "dg.h"
 #include "h_common.h"
-#include "h_record_pb.h"
+#include "record_pb.h"
 #include "handlers.h"
 #include "hex.h"
 #include "text.h"
@@ -236,7 +236,7 @@ static Dangan__V1__Dossier *dossier_pb(dg_req *req, const dg_dossier *d)
     do {                                                                                           \
         (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                        \
         for (size_t i_ = 0; i_ < (n_src); i_++)                                                    \
-            (dst)[i_] = (void *)dg_h_record_body_to_pb(req, (src)[i_]);                            \
+            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                            \
         (n_dst) = (n_src);                                                                         \
     } while (0)
     LIST_OF(p->contacts, p->n_contacts, d->contacts, d->n_contacts);
@@ -296,7 +296,7 @@ static void get_done(dg_job *job)
     } else {
         r = dg_req_alloc(req, sizeof *r);
         dangan__v1__get_response__init(r);
-        r->record = dg_h_record_to_pb(req, j->rec);
+        r->record = dg_record_to_pb(req, j->rec);
         if (j->want_dossier)
             r->dossier = dossier_pb(req, &j->dossier);
         r->snapshot = snapshot(req, j->snapshot);
@@ -589,7 +589,7 @@ static void list_done(dg_job *job)
     r->records = dg_req_alloc(req, (j->page.n ? j->page.n : 1) * sizeof *r->records);
     /* over budget, the reply is refused whole: converting the rest is waste */
     while (r->n_records < j->page.n && !dg_req_is_over_budget(req)) {
-        r->records[r->n_records] = dg_h_record_to_pb(req, j->page.records[r->n_records]);
+        r->records[r->n_records] = dg_record_to_pb(req, j->page.records[r->n_records]);
         r->n_records++;
     }
     if (j->page.has_more && j->page.n)
@@ -663,7 +663,7 @@ static void search_done(dg_job *job)
         Dangan__V1__SearchHit *h = dg_req_alloc(req, sizeof *h);
 
         dangan__v1__search_hit__init(h);
-        h->customer = (Dangan__V1__Customer *)dg_h_record_body_to_pb(req, j->hits[i].customer);
+        h->customer = (Dangan__V1__Customer *)dg_record_body_to_pb(req, j->hits[i].customer);
         h->score = j->hits[i].score;
         h->matched = dg_req_alloc(req, sizeof *h->matched);
         h->matched[0] = (char *)j->hits[i].matched;

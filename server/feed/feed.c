@@ -22,7 +22,7 @@
 #include "clock.h"
 #include "dg.h"
 #include "entity.h"
-#include "h_record_pb.h"
+#include "record_pb.h"
 #include "log.h"
 #include "perm.h"
 #include "server.h"
@@ -154,7 +154,7 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
          * a batch's records) and the users, as a request would give it */
         dg_req builder = {.srv = f->srv, .action = "feed.event", .arena = a};
 
-        ch.record = dg_h_record_to_pb(&builder, rec);
+        ch.record = dg_record_to_pb(&builder, rec);
         if (dg_req_is_over_budget(&builder))
             return NULL; /* past PACK_BUDGET: the event cannot be made */
     }

@@ -14,7 +14,7 @@
 
 #include "alloc.h"
 #include "dg.h"
-#include "walbuf.h"
+#include "vfs.h"
 
 /* "file:" + `path` percent-encoded + `query`, for SQLITE_OPEN_URI. */
 static int file_uri(const char *path, const char *query, char *out, size_t out_len)
@@ -57,7 +57,7 @@ int dg_store_open_inspect(const char *path, bool with_wal, dg_store **out, char 
              : sqlite3_open_v2(uri, &st->db,
                                SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX |
                                    SQLITE_OPEN_EXRESCODE,
-                               DG_WALBUF_VFS);
+                               DG_VFS_NAME);
     if (rc != SQLITE_OK) {
         snprintf(err, err_len, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));

@@ -2,10 +2,10 @@
  * DB-walid, and reading a WAL as SQLite's recovery would.
  *
  * SQLite applies any DB-wal it finds beside DB, whatever database wrote it.
- * So before a WAL generation's header reaches the file, the VFS (walbuf.c)
+ * So before a WAL generation's header reaches the file, the VFS (vfs.c)
  * records the header's salts and the database's application id here,
  * synced; a WAL whose salts no record names was not written over this
- * database by dangand, and server/check.c refuses it before SQLite opens
+ * database by dangand, and server/admin/check.c refuses it before SQLite opens
  * anything. Plain file I/O, no SQLite. Any thread; one writer at a time
  * per database (SQLite's write lock, or the data directory's lock).
  */

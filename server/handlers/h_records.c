@@ -16,7 +16,7 @@
 
 #include "clock.h"
 #include "dg.h"
-#include "h_record_pb.h"
+#include "record_pb.h"
 #include "h_write.h"
 #include "handlers.h"
 #include "log.h"
@@ -154,7 +154,7 @@ static const char *reason_for(int rc)
 /* The response body of a single-op request carrying `r`. */
 static void set_body(dg_req *req, enum rec_op op, const dg_record *r)
 {
-    Dangan__V1__Record *pr = r ? dg_h_record_to_pb(req, r) : NULL;
+    Dangan__V1__Record *pr = r ? dg_record_to_pb(req, r) : NULL;
 
     switch (op) {
     case OP_CREATE: {
@@ -236,7 +236,7 @@ static void answer_duplicates(dg_req *req, const dg_mutation *m, bool is_batch)
         h->matched_on = (char *)m->dups[i].matched_on;
         h->code = (char *)m->dups[i].code;
         h->name = (char *)m->dups[i].name;
-        h->owner = dg_h_user_ref(req, m->dups[i].owner_id); /* who to talk to: 撞单 */
+        h->owner = dg_user_ref_pb(req, m->dups[i].owner_id); /* who to talk to: 撞单 */
         b->duplicates[i] = h;
     }
     b->n_duplicates = m->n_dups;
@@ -355,7 +355,7 @@ static int prepare_create(dg_req *req, const Dangan__V1__CreateRequest *m, const
     int rc;
 
     snprintf(path, sizeof path, "%srecord", prefix);
-    rc = dg_h_record_from_pb(req, m->record, path, NULL, 0, true, &o->rec);
+    rc = dg_record_from_pb(req, m->record, path, NULL, 0, true, &o->rec);
     if (rc != DG_OK)
         return rc;
     if (o->rec->kind != DG_KIND_CUSTOMER && o->rec->v[0].i < 0) {
@@ -364,14 +364,14 @@ static int prepare_create(dg_req *req, const Dangan__V1__CreateRequest *m, const
 
         if (n > n_before) {
             snprintf(path, sizeof path, "%srecord.%s.customer_id", prefix,
-                     dg_h_kind_field(o->rec->kind));
+                     dg_kind_field(o->rec->kind));
             dg_req_violation(req, path, "-N must name an earlier op of this batch");
             return DG_EINVAL;
         }
         o->ref_op = (int)(n - 1);
         o->rec->v[0].i = 1; /* a placeholder for validation; the writer sets the real id */
     }
-    snprintf(path, sizeof path, "%srecord.%s.", prefix, dg_h_kind_field(o->rec->kind));
+    snprintf(path, sizeof path, "%srecord.%s.", prefix, dg_kind_field(o->rec->kind));
     if (dg_record_validate(o->rec, true, on_violation, &(struct vctx){req, path}))
         return DG_EINVAL;
     o->op = OP_CREATE;
@@ -396,16 +396,16 @@ static int prepare_update(dg_req *req, const Dangan__V1__UpdateRequest *m, const
         return DG_EINVAL;
     }
     snprintf(path, sizeof path, "%srecord", prefix);
-    rc = dg_h_record_from_pb(req, m->record, path, (const char *const *)m->update_mask,
+    rc = dg_record_from_pb(req, m->record, path, (const char *const *)m->update_mask,
                              m->n_update_mask, false, &o->rec);
     if (rc != DG_OK)
         return rc;
     if (o->rec->id <= 0) {
-        snprintf(path, sizeof path, "%srecord.%s.id", prefix, dg_h_kind_field(o->rec->kind));
+        snprintf(path, sizeof path, "%srecord.%s.id", prefix, dg_kind_field(o->rec->kind));
         dg_req_violation(req, path, "required");
         return DG_EINVAL;
     }
-    snprintf(path, sizeof path, "%srecord.%s.", prefix, dg_h_kind_field(o->rec->kind));
+    snprintf(path, sizeof path, "%srecord.%s.", prefix, dg_kind_field(o->rec->kind));
     if (dg_record_validate(o->rec, false, on_violation, &(struct vctx){req, path}))
         return DG_EINVAL;
     o->op = OP_UPDATE;
@@ -512,7 +512,7 @@ void dg_h_restore(dg_req *req)
 static void abridge(dg_req *req, const struct rec_job *j, Dangan__V1__BatchResponse *b)
 {
     for (size_t i = 0; i < j->n_ops; i++)
-        b->records[i] = dg_h_record_ref_to_pb(req, j->ops[i].m.record);
+        b->records[i] = dg_record_ref_to_pb(req, j->ops[i].m.record);
     b->records_abridged = true;
 }
 
@@ -535,7 +535,7 @@ static void batch_answer(dg_write_job *w)
 
     b->records = dg_req_alloc(req, j->n_ops * sizeof *b->records);
     for (size_t i = 0; i < j->n_ops; i++)
-        b->records[i] = dg_h_record_to_pb(req, j->ops[i].m.record);
+        b->records[i] = dg_record_to_pb(req, j->ops[i].m.record);
     b->n_records = j->n_ops;
     if (dangan__v1__batch_response__get_packed_size(b) + BATCH_REPLY_SLACK >
         dg_server_config(req->srv)->max_frame_after_login)

@@ -1,5 +1,5 @@
-/* test_walbuf.c - the walbuf VFS with its fault hooks compiled in
- * (DG_WALBUF_FAULTS): a commit that failed for want of space leaves the
+/* test_vfs.c - the storage VFS with its fault hooks compiled in
+ * (DG_VFS_FAULTS): a commit that failed for want of space leaves the
  * writer able to commit again, and the next commit is readable at once and
  * survives a killed process; injected write and sync errors fail the commit
  * they hit; every WAL generation is named in the owner records before its
@@ -17,7 +17,7 @@
 
 #include "fixture.h"
 #include "store.h"
-#include "walbuf.h"
+#include "vfs.h"
 #include "walid.h"
 
 static char dir[256], path[320];
@@ -33,7 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    assert_int_equal(dg_walbuf_fault_set(""), DG_OK);
+    assert_int_equal(dg_vfs_fault_set(""), DG_OK);
     dgt_rmtree(dir);
     return 0;
 }
@@ -63,7 +63,7 @@ static int add_user(dg_store *st, const char *name)
     return rc;
 }
 
-/* A full disk fails one commit; the writer keeps writing. walbuf once told
+/* A full disk fails one commit; the writer keeps writing. the VFS once told
  * a commit frame from a rewrite by the frames written before: the failed
  * transaction's frames made the next commit look like a rewrite, its last
  * page stayed in memory, and without a sync (synchronous=NORMAL) readers
@@ -78,9 +78,9 @@ static void test_after_a_full_disk_the_next_commit_is_readable_at_once(void **st
     assert_int_equal(add_user(st, "before"), DG_OK);
     assert_int_equal(dg_store_open(path, false, &rd, err, sizeof err), DG_OK);
     assert_int_equal(dg_store_skip_sync(st, true), DG_OK);
-    assert_int_equal(dg_walbuf_fault_set("full 1"), DG_OK);
+    assert_int_equal(dg_vfs_fault_set("full 1"), DG_OK);
     assert_int_equal(add_user(st, "lost"), DG_ENOSPC);
-    assert_int_equal(dg_walbuf_fault_hits(), 1);
+    assert_int_equal(dg_vfs_fault_hits(), 1);
     for (int i = 0; i < 5; i++) {
         char name[32];
 
@@ -108,7 +108,7 @@ static void test_after_a_full_disk_the_next_commit_survives_a_killed_process(voi
     if ((pid = fork()) == 0) {
         if (dg_store_open(path, true, &st, err, sizeof err) != DG_OK ||
             add_user(st, "before") != DG_OK || dg_store_skip_sync(st, true) != DG_OK ||
-            dg_walbuf_fault_set("full 1") != DG_OK || add_user(st, "lost") != DG_ENOSPC ||
+            dg_vfs_fault_set("full 1") != DG_OK || add_user(st, "lost") != DG_ENOSPC ||
             add_user(st, "kept") != DG_OK)
             _exit(1);
         _exit(0); /* no close, no checkpoint: as if killed */
@@ -134,14 +134,14 @@ static void test_injected_write_and_sync_errors_fail_the_commit(void **state)
     for (size_t i = 0; i < 2; i++) {
         st = create();
         assert_int_equal(add_user(st, "before"), DG_OK);
-        assert_int_equal(dg_walbuf_fault_set(specs[i]), DG_OK);
+        assert_int_equal(dg_vfs_fault_set(specs[i]), DG_OK);
         assert_int_equal(add_user(st, "hit"), DG_EIO);
-        assert_int_equal(dg_walbuf_fault_hits(), 1);
-        assert_int_equal(dg_walbuf_fault_set(""), DG_OK);
+        assert_int_equal(dg_vfs_fault_hits(), 1);
+        assert_int_equal(dg_vfs_fault_set(""), DG_OK);
         dg_store_close(st);
     }
-    assert_int_equal(dg_walbuf_fault_set("nonsense 1"), DG_EINVAL);
-    assert_int_equal(dg_walbuf_fault_set("write 0"), DG_EINVAL);
+    assert_int_equal(dg_vfs_fault_set("nonsense 1"), DG_EINVAL);
+    assert_int_equal(dg_vfs_fault_set("write 0"), DG_EINVAL);
 }
 
 static uint32_t app_id_of(const char *db)
@@ -217,5 +217,5 @@ int main(void)
                                         teardown),
     };
 
-    return cmocka_run_group_tests_name("walbuf", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("vfs", tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
-/* h_record_pb.c - protobuf Record <-> dg_record, generic over the six kinds:
+/* record_pb.c - protobuf Record <-> dg_record, generic over the six kinds:
  * each field of entity.c is found in the kind's message by name through the
  * protobuf-c descriptor, and read or written at its offset. Loop thread.
  */
-#include "h_record_pb.h"
+#include "record_pb.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,7 +36,7 @@ static const ProtobufCMessage *record_body(const Dangan__V1__Record *pr, enum dg
     return *(ProtobufCMessage *const *)((const char *)pr + fd->offset);
 }
 
-const char *dg_h_kind_field(enum dg_kind kind)
+const char *dg_kind_field(enum dg_kind kind)
 {
     return record_field(kind)->name;
 }
@@ -149,7 +149,7 @@ static bool mask_item_valid(const dg_entity *e, const char *item)
     return strcmp(item, "tags") == 0 || (strncmp(item, "custom.", 7) == 0 && item[7]);
 }
 
-int dg_h_record_from_pb(dg_req *req, const Dangan__V1__Record *pr, const char *prefix,
+int dg_record_from_pb(dg_req *req, const Dangan__V1__Record *pr, const char *prefix,
                         const char *const *mask, size_t n_mask, bool is_create, dg_record **out)
 {
     enum dg_kind kind;
@@ -165,7 +165,7 @@ int dg_h_record_from_pb(dg_req *req, const Dangan__V1__Record *pr, const char *p
         return DG_EINVAL;
     }
     e = dg_entity_get(kind);
-    snprintf(path, sizeof path, "%s.%s", prefix, dg_h_kind_field(kind));
+    snprintf(path, sizeof path, "%s.%s", prefix, dg_kind_field(kind));
     c.prefix = path;
     r = dg_record_new(req->arena, kind);
     if (!r)
@@ -206,7 +206,7 @@ int dg_h_record_from_pb(dg_req *req, const Dangan__V1__Record *pr, const char *p
 
 /* ------------------------------------------------------------ record → protobuf */
 
-Dangan__V1__UserRef *dg_h_user_ref(dg_req *req, int64_t id)
+Dangan__V1__UserRef *dg_user_ref_pb(dg_req *req, int64_t id)
 {
     const dg_user_info *info;
     Dangan__V1__UserRef *u;
@@ -258,7 +258,7 @@ static void write_field(dg_req *req, ProtobufCMessage *m, const dg_field *f, con
         break;
     }
     case DG_F_USER:
-        *(Dangan__V1__UserRef **)p = dg_h_user_ref(req, v->i);
+        *(Dangan__V1__UserRef **)p = dg_user_ref_pb(req, v->i);
         break;
     }
 }
@@ -289,7 +289,7 @@ static void write_customer_extras(dg_req *req, Dangan__V1__Customer *pc, const d
     pc->last_contact_at_ms = r->last_contact_at;
 }
 
-ProtobufCMessage *dg_h_record_body_to_pb(dg_req *req, const dg_record *r)
+ProtobufCMessage *dg_record_body_to_pb(dg_req *req, const dg_record *r)
 {
     const ProtobufCMessageDescriptor *d = record_field(r->kind)->descriptor;
     const dg_entity *e = dg_entity_get(r->kind);
@@ -302,8 +302,8 @@ ProtobufCMessage *dg_h_record_body_to_pb(dg_req *req, const dg_record *r)
     set_i64(m, "created_at_ms", r->created_at);
     set_i64(m, "updated_at_ms", r->updated_at);
     *(protobuf_c_boolean *)member(m, "archived", &fd) = r->is_archived;
-    *(Dangan__V1__UserRef **)member(m, "created_by", &fd) = dg_h_user_ref(req, r->created_by);
-    *(Dangan__V1__UserRef **)member(m, "updated_by", &fd) = dg_h_user_ref(req, r->updated_by);
+    *(Dangan__V1__UserRef **)member(m, "created_by", &fd) = dg_user_ref_pb(req, r->created_by);
+    *(Dangan__V1__UserRef **)member(m, "updated_by", &fd) = dg_user_ref_pb(req, r->updated_by);
     for (size_t i = 0; i < e->n_fields; i++)
         write_field(req, m, &e->fields[i], &r->v[i]);
     if (r->kind == DG_KIND_CUSTOMER)
@@ -323,12 +323,12 @@ static Dangan__V1__Record *wrap(dg_req *req, const dg_record *r, ProtobufCMessag
     return pr;
 }
 
-Dangan__V1__Record *dg_h_record_to_pb(dg_req *req, const dg_record *r)
+Dangan__V1__Record *dg_record_to_pb(dg_req *req, const dg_record *r)
 {
-    return wrap(req, r, dg_h_record_body_to_pb(req, r));
+    return wrap(req, r, dg_record_body_to_pb(req, r));
 }
 
-Dangan__V1__Record *dg_h_record_ref_to_pb(dg_req *req, const dg_record *r)
+Dangan__V1__Record *dg_record_ref_to_pb(dg_req *req, const dg_record *r)
 {
     const ProtobufCMessageDescriptor *d = record_field(r->kind)->descriptor;
     ProtobufCMessage *m = dg_req_alloc(req, d->sizeof_message);
