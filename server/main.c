@@ -66,52 +66,97 @@ static void usage(FILE *f)
                "See deploy/dangand.conf.example for every setting.\n");
 }
 
-static int cmd_init(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'}, {"listen", required_argument, NULL, 'l'},
-        {"san", required_argument, NULL, 's'},  {"admin", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
-    };
-    const char *sans[MAX_SANS];
-    dg_config defaults;
-    dg_init_opts o = {.listen = "127.0.0.1:7443", .admin = "admin", .sans = sans};
-    char err[512];
-    int c;
+/* One option of a subcommand: --NAME VALUE stores VALUE in *value (the last
+ * one given wins) or, with `list`, appends it (at most `max`); --NAME alone
+ * sets *flag. */
+struct opt {
+    const char *name;
+    const char *meta; /* the value's name in messages ("DIR"); NULL: a flag */
+    bool required;
+    const char **value;
+    bool *flag;
+    const char **list;
+    size_t *n_list, max;
+};
 
-    dg_config_defaults(&defaults);
-    o.argon2 = (dg_argon2_params){defaults.argon2_memory_kib, defaults.argon2_iterations,
-                                  defaults.argon2_lanes};
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o.data_dir = optarg;
-            break;
-        case 'l':
-            o.listen = optarg;
-            break;
-        case 'a':
-            o.admin = optarg;
-            break;
-        case 's':
-            if (o.n_sans == MAX_SANS) {
-                fprintf(stderr, "dangand init: at most %d --san\n", MAX_SANS);
-                return 2;
-            }
-            sans[o.n_sans++] = optarg;
-            break;
-        case 'h':
+/* Parses argv (argv[0] is the subcommand) against `opts`, ended by {NULL}.
+ * Returns -1 to go on, or the exit code: 0 after --help, 2 after an unknown
+ * option, a stray argument or a missing required option (each said on
+ * stderr, with every required option named). */
+static int parse_opts(int argc, char **argv, const struct opt *opts)
+{
+    struct option lopts[16];
+    size_t n = 0, n_required = 0, i;
+    int c, idx;
+
+    for (i = 0; opts[i].name; i++) {
+        dg_assert(n + 2 < sizeof lopts / sizeof lopts[0]);
+        lopts[n++] =
+            (struct option){opts[i].name, opts[i].meta ? required_argument : no_argument, NULL, 0};
+    }
+    lopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    lopts[n] = (struct option){NULL, 0, NULL, 0};
+    while ((c = getopt_long(argc, argv, "", lopts, &idx)) != -1) {
+        const struct opt *o = &opts[idx];
+
+        if (c == 'h') {
             usage(stdout);
             return 0;
-        default:
+        }
+        if (c != 0) {
             usage(stderr);
             return 2;
         }
+        if (o->flag) {
+            *o->flag = true;
+        } else if (o->list) {
+            if (*o->n_list == o->max) {
+                fprintf(stderr, "dangand %s: at most %zu --%s\n", argv[0], o->max, o->name);
+                return 2;
+            }
+            o->list[(*o->n_list)++] = optarg;
+        } else {
+            *o->value = optarg;
+        }
     }
-    if (!o.data_dir || optind != argc) {
-        fprintf(stderr, "dangand init: --data DIR is required\n");
-        return 2;
+    bool missing = optind != argc;
+    for (i = 0; opts[i].name; i++) {
+        if (opts[i].required) {
+            n_required++;
+            missing |= !*opts[i].value;
+        }
     }
+    if (!missing)
+        return -1;
+    fprintf(stderr, "dangand %s: ", argv[0]);
+    for (i = 0, n = 0; opts[i].name; i++) {
+        if (opts[i].required)
+            fprintf(stderr, "%s--%s %s", n++ ? " and " : "", opts[i].name, opts[i].meta);
+    }
+    fprintf(stderr, " %s required\n", n_required > 1 ? "are" : "is");
+    return 2;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    const char *sans[MAX_SANS];
+    dg_config defaults;
+    dg_init_opts o = {.listen = "127.0.0.1:7443", .admin = "admin", .sans = sans};
+    const struct opt opts[] = {
+        {"data", "DIR", true, .value = &o.data_dir},
+        {"listen", "HOST:PORT", .value = &o.listen},
+        {"san", "NAME", .list = sans, .n_list = &o.n_sans, .max = MAX_SANS},
+        {"admin", "NAME", .value = &o.admin},
+        {NULL},
+    };
+    char err[512];
+    int rc;
+
+    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+        return rc;
+    dg_config_defaults(&defaults);
+    o.argon2 = (dg_argon2_params){defaults.argon2_memory_kib, defaults.argon2_iterations,
+                                  defaults.argon2_lanes};
     dg_log_set_level(DG_LOG_WARN); /* init speaks in its summary, not in log lines */
     if (dg_init_run(&o, stdout, err, sizeof err) != DG_OK) {
         fprintf(stderr, "dangand init: %s\n", err);
@@ -122,42 +167,20 @@ static int cmd_init(int argc, char **argv)
 
 static int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, 'l'}, {"log-level", required_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
     const char *data = NULL, *config = NULL, *listen = NULL, *level = NULL;
+    const struct opt opts[] = {
+        {"data", "DIR", true, .value = &data},
+        {"config", "FILE", .value = &config},
+        {"listen", "HOST:PORT", .value = &listen},
+        {"log-level", "LEVEL", .value = &level},
+        {NULL},
+    };
     char path[1200], err[512];
     dg_config cfg;
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'l':
-            listen = optarg;
-            break;
-        case 'v':
-            level = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!data || optind != argc) {
-        fprintf(stderr, "dangand serve: --data DIR is required\n");
-        return 2;
-    }
+    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+        return rc;
     dg_config_defaults(&cfg);
     if (strlen(data) >= sizeof cfg.data_dir) {
         fprintf(stderr, "dangand serve: data directory path too long\n");
@@ -200,54 +223,35 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int cmd_demo_data(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'}, {"customers", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 's'}, {"base-date", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
-    };
     dg_demo_opts o = {.seed = 1, .base_date = DG_DEMO_DEFAULT_BASE_DATE};
+    const char *customers = NULL, *seed = NULL;
+    const struct opt opts[] = {
+        {"data", "DIR", true, .value = &o.data_dir},
+        {"customers", "N", true, .value = &customers},
+        {"seed", "S", .value = &seed},
+        {"base-date", "YYYY-MM-DD", .value = &o.base_date},
+        {NULL},
+    };
     dg_config defaults;
     long long v;
     char err[512];
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o.data_dir = optarg;
-            break;
-        case 'n':
-            if (!parse_int(optarg, 1, DG_DEMO_MAX_CUSTOMERS, &v)) {
-                fprintf(stderr, "dangand demo-data: --customers must be 1-%d\n",
-                        DG_DEMO_MAX_CUSTOMERS);
-                return 2;
-            }
-            o.n_customers = v;
-            break;
-        case 's':
-            if (!parse_int(optarg, 0, INT64_MAX, &v)) {
-                fprintf(stderr, "dangand demo-data: --seed must be a whole number >= 0\n");
-                return 2;
-            }
-            o.seed = v;
-            break;
-        case 'b':
-            if (!dg_date_valid(optarg)) {
-                fprintf(stderr, "dangand demo-data: --base-date must be YYYY-MM-DD\n");
-                return 2;
-            }
-            o.base_date = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
+    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+        return rc;
+    if (!parse_int(customers, 1, DG_DEMO_MAX_CUSTOMERS, &v)) {
+        fprintf(stderr, "dangand demo-data: --customers must be 1-%d\n", DG_DEMO_MAX_CUSTOMERS);
+        return 2;
     }
-    if (!o.data_dir || !o.n_customers || optind != argc) {
-        fprintf(stderr, "dangand demo-data: --data DIR and --customers N are required\n");
+    o.n_customers = v;
+    if (seed && !parse_int(seed, 0, INT64_MAX, &v)) {
+        fprintf(stderr, "dangand demo-data: --seed must be a whole number >= 0\n");
+        return 2;
+    }
+    if (seed)
+        o.seed = v;
+    if (!dg_date_valid(o.base_date)) {
+        fprintf(stderr, "dangand demo-data: --base-date must be YYYY-MM-DD\n");
         return 2;
     }
     dg_config_defaults(&defaults);
@@ -287,47 +291,25 @@ static void print_verdict(const dg_audit_verdict *v, bool json)
 
 static int cmd_audit_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"head", required_argument, NULL, 'H'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *data = NULL, *head = NULL;
+    bool json = false;
+    const struct opt opts[] = {
+        {"data", "DIR", true, .value = &data},
+        {"head", "SEQ:HASH", .value = &head},
+        {"json", .flag = &json},
+        {NULL},
     };
-    const char *data = NULL;
     dg_audit_chain expect;
-    bool has_expect = false, json = false;
     dg_audit_verdict v;
     dg_store *st = NULL;
     char path[1200], err[512];
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'H':
-            if (dg_audit_head_parse(optarg, &expect.seq, expect.hash) != DG_OK) {
-                fprintf(stderr, "dangand audit-verify: --head must be SEQ:HASH as `dangan audit "
-                                "head` prints it (64 hex digits)\n");
-                return 2;
-            }
-            has_expect = true;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!data || optind != argc) {
-        fprintf(stderr, "dangand audit-verify: --data DIR is required\n");
+    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+        return rc;
+    if (head && dg_audit_head_parse(head, &expect.seq, expect.hash) != DG_OK) {
+        fprintf(stderr, "dangand audit-verify: --head must be SEQ:HASH as `dangan audit head` "
+                        "prints it (64 hex digits)\n");
         return 2;
     }
     dg_log_set_level(DG_LOG_WARN);
@@ -343,7 +325,7 @@ static int cmd_audit_verify(int argc, char **argv)
         return 1;
     }
     if ((rc = dg_store_read_begin(st)) == DG_OK) {
-        rc = dg_audit_verify(st, has_expect ? &expect : NULL, &v);
+        rc = dg_audit_verify(st, head ? &expect : NULL, &v);
         dg_store_read_end(st);
     }
     dg_store_close(st);
@@ -357,42 +339,20 @@ static int cmd_audit_verify(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"quick", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL;
     bool json = false, quick = false;
+    const struct opt opts[] = {
+        {"data", "DIR", true, .value = &data},
+        {"quick", .flag = &quick},
+        {"json", .flag = &json},
+        {NULL},
+    };
     dg_check_report r;
     char err[1400];
-    int c, lock_fd = -1, rc;
+    int lock_fd = -1, rc;
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'q':
-            quick = true;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!data || optind != argc) {
-        fprintf(stderr, "dangand check: --data DIR is required\n");
-        return 2;
-    }
+    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+        return rc;
     dg_log_set_level(DG_LOG_WARN);
     /* Offline: a running server changes the files under the check. A
      * directory too broken to lock is still checked (and fails). */
@@ -408,38 +368,21 @@ static int cmd_check(int argc, char **argv)
     return r.ok ? 0 : 1;
 }
 
-/* backup --data DIR --to FILE and restore --data DIR --from FILE: `file_opt`
- * names the second option. */
+/* backup --data DIR --to FILE and restore --data DIR --from FILE. */
 static int cmd_backup_or_restore(int argc, char **argv, bool is_backup)
 {
-    const char *name = is_backup ? "backup" : "restore", *file_opt = is_backup ? "to" : "from";
-    const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {file_opt, required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    const char *name = is_backup ? "backup" : "restore";
     const char *data = NULL, *file = NULL;
+    const struct opt opts[] = {
+        {"data", "DIR", true, .value = &data},
+        {is_backup ? "to" : "from", "FILE", true, .value = &file},
+        {NULL},
+    };
     char err[1600];
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd') {
-            data = optarg;
-        } else if (c == 'f') {
-            file = optarg;
-        } else if (c == 'h') {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!data || !file || optind != argc) {
-        fprintf(stderr, "dangand %s: --data DIR and --%s FILE are required\n", name, file_opt);
-        return 2;
-    }
+    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+        return rc;
     dg_log_set_level(DG_LOG_WARN); /* it speaks in its summary, not in log lines */
     rc = is_backup ? dg_backup_run(data, file, stdout, err, sizeof err)
                    : dg_restore_run(data, file, stdout, err, sizeof err);

@@ -151,49 +151,33 @@ static const char *reason_for(int rc)
     }
 }
 
-/* The response body of a single-op request carrying `r`. */
+/* The response body of each single-op request: a message whose one field is
+ * `record`, in the Response's oneof at `body`. */
+static const struct {
+    const ProtobufCMessageDescriptor *desc;
+    Dangan__V1__Response__BodyCase body;
+} single_bodies[] = {
+    [OP_CREATE] = {&dangan__v1__create_response__descriptor, DANGAN__V1__RESPONSE__BODY_CREATE},
+    [OP_UPDATE] = {&dangan__v1__update_response__descriptor, DANGAN__V1__RESPONSE__BODY_UPDATE},
+    [OP_ARCHIVE] = {&dangan__v1__archive_response__descriptor, DANGAN__V1__RESPONSE__BODY_ARCHIVE},
+    [OP_RESTORE] = {&dangan__v1__restore_response__descriptor, DANGAN__V1__RESPONSE__BODY_RESTORE},
+};
+
+/* The response body of a single-op request carrying `r` (NULL: none). */
 static void set_body(dg_req *req, enum rec_op op, const dg_record *r)
 {
-    Dangan__V1__Record *pr = r ? dg_record_to_pb(req, r) : NULL;
+    const ProtobufCMessageDescriptor *d = single_bodies[op].desc;
+    const ProtobufCFieldDescriptor *rec =
+        protobuf_c_message_descriptor_get_field_by_name(d, "record");
+    const ProtobufCFieldDescriptor *body = protobuf_c_message_descriptor_get_field(
+        &dangan__v1__response__descriptor, (unsigned)single_bodies[op].body);
+    ProtobufCMessage *b = dg_req_alloc(req, d->sizeof_message);
 
-    switch (op) {
-    case OP_CREATE: {
-        Dangan__V1__CreateResponse *b = dg_req_alloc(req, sizeof *b);
-
-        dangan__v1__create_response__init(b);
-        b->record = pr;
-        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_CREATE;
-        req->resp.create = b;
-        break;
-    }
-    case OP_UPDATE: {
-        Dangan__V1__UpdateResponse *b = dg_req_alloc(req, sizeof *b);
-
-        dangan__v1__update_response__init(b);
-        b->record = pr;
-        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_UPDATE;
-        req->resp.update = b;
-        break;
-    }
-    case OP_ARCHIVE: {
-        Dangan__V1__ArchiveResponse *b = dg_req_alloc(req, sizeof *b);
-
-        dangan__v1__archive_response__init(b);
-        b->record = pr;
-        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_ARCHIVE;
-        req->resp.archive = b;
-        break;
-    }
-    case OP_RESTORE: {
-        Dangan__V1__RestoreResponse *b = dg_req_alloc(req, sizeof *b);
-
-        dangan__v1__restore_response__init(b);
-        b->record = pr;
-        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_RESTORE;
-        req->resp.restore = b;
-        break;
-    }
-    }
+    dg_assert(rec && body && rec->type == PROTOBUF_C_TYPE_MESSAGE);
+    protobuf_c_message_init(d, b);
+    *(Dangan__V1__Record **)((char *)b + rec->offset) = r ? dg_record_to_pb(req, r) : NULL;
+    req->resp.body_case = single_bodies[op].body;
+    *(ProtobufCMessage **)((char *)&req->resp + body->offset) = b;
 }
 
 static void answer_conflict(dg_req *req, const struct op *o, const dg_mutation *m, bool is_batch)
@@ -397,7 +381,7 @@ static int prepare_update(dg_req *req, const Dangan__V1__UpdateRequest *m, const
     }
     snprintf(path, sizeof path, "%srecord", prefix);
     rc = dg_record_from_pb(req, m->record, path, (const char *const *)m->update_mask,
-                             m->n_update_mask, false, &o->rec);
+                           m->n_update_mask, false, &o->rec);
     if (rc != DG_OK)
         return rc;
     if (o->rec->id <= 0) {
