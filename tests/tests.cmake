@@ -190,3 +190,10 @@ add_test(NAME bash_completion
                  ${CMAKE_SOURCE_DIR}/client/cli/dangan.bash)
 set_tests_properties(install_libdangan man_pages bash_completion PROPERTIES
                      LABELS packaging TIMEOUT 120)
+
+# Every function and file docs/architecture.md and docs/style.md name in
+# backticks exists, and is in the file they say (next to docs_reasons above)
+add_test(NAME docs_names COMMAND ${DANGAN_PYTHON} ${CMAKE_SOURCE_DIR}/tests/docs/check_names.py
+         ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/docs/architecture.md
+         ${CMAKE_SOURCE_DIR}/docs/style.md)
+set_tests_properties(docs_names PROPERTIES LABELS "docs" TIMEOUT 60)
