@@ -3,7 +3,7 @@
  * record that travels between handlers, the writer and the store.
  *
  * One table per kind drives everything generic: validation, protobuf
- * conversion (h_record.c, by field name), SQL (store_records.c, column name
+ * conversion (record_pb.c, by field name), SQL (store_records.c, column name
  * = field name), audit before/after, the change feed's field lists. A field
  * named here has the same name in proto/dangan.proto and the same column in
  * the schema; test_entity checks all three agree.
