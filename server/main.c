@@ -39,7 +39,7 @@ static void usage(FILE *f)
                "  init  --data DIR [--listen HOST:PORT] [--san NAME]... [--admin NAME]\n"
                "        create a data directory: database, TLS key and certificate, first admin\n"
                "  serve --data DIR [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
-               "        run the server in the foreground; SIGINT/SIGTERM stop it cleanly.\n"
+               "        run the server in the foreground; SIGINT/SIGTERM/SIGHUP stop it cleanly.\n"
                "        It checks DIR first and exits 3, having written nothing, when DIR\n"
                "        is not fit to serve (see dangand check)\n"
                "  demo-data --data DIR --customers N [--seed S] [--base-date YYYY-MM-DD]\n"

@@ -179,6 +179,7 @@ static void finish_shutdown(dg_server *srv)
     uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigint, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigterm, close_cb_noop);
+    uv_close((uv_handle_t *)&srv->sighup, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigsweep, close_cb_noop);
     dg_log_info("server", "msg=\"stopped\"");
 }
@@ -225,7 +226,7 @@ static void start_shutdown(dg_server *srv, const char *why)
 
 static void signal_cb(uv_signal_t *h, int signum)
 {
-    start_shutdown(h->data, signum == SIGINT ? "SIGINT" : "SIGTERM");
+    start_shutdown(h->data, signum == SIGINT ? "SIGINT" : signum == SIGHUP ? "SIGHUP" : "SIGTERM");
 }
 
 static void connection_cb(uv_stream_t *listener, int status)
@@ -565,10 +566,15 @@ static int start(dg_server *srv)
     srv->feed = dg_feed_new(srv, feed_head);
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
+    uv_signal_init(&srv->loop, &srv->sighup);
     uv_signal_init(&srv->loop, &srv->sigsweep);
-    srv->sigint.data = srv->sigterm.data = srv->sigsweep.data = srv;
+    srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv->sigsweep.data = srv;
     uv_signal_start(&srv->sigint, signal_cb, SIGINT);
     uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+    /* A hang-up (the terminal closed) stops cleanly too: dangand has no
+     * configuration to reload, and dying by the default action would leave
+     * no clean-shutdown marker (the next start checks the database). */
+    uv_signal_start(&srv->sighup, signal_cb, SIGHUP);
     if (dg_clock_is_driven()) /* never in production: SIGUSR1 keeps its default there */
         uv_signal_start(&srv->sigsweep, sweep_now_cb, SIGUSR1);
     uv_timer_init(&srv->loop, &srv->sweep);

@@ -15,7 +15,7 @@ struct dg_server {
     dg_config cfg; /* frozen after start */
     dg_tls_conf *tls;
     uv_tcp_t listener;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup; /* each stops the server cleanly */
     uv_signal_t sigsweep; /* SIGUSR1 runs the sweep now; started in test builds only (clock.h) */
     uv_timer_t sweep;     /* once a second: timeouts, throttle expiry, upkeep */
     uv_timer_t drain;     /* during shutdown: waits for in-flight work */

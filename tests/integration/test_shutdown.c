@@ -61,6 +61,24 @@ static void test_sigterm_with_idle_clients_exits_zero_and_disconnects_them(void 
     dgt_rmtree(s.root);
 }
 
+/* A hang-up (the terminal that ran `dangand serve` closed, or a stray
+ * `kill -HUP`) stops the server as SIGTERM does: cleanly, the clean-shutdown
+ * marker written, so the next start does not check the database again. */
+static void test_sighup_stops_cleanly_like_sigterm(void **state)
+{
+    dgt_server s;
+    char path[512];
+
+    (void)state;
+    dgt_server_start(&s, NULL);
+    assert_int_equal(dgt_server_stop_by(&s, SIGHUP), 0);
+    assert_true(dgt_log_has(&s, "signal=SIGHUP"));
+    assert_true(dgt_log_has(&s, "msg=\"stopped\""));
+    snprintf(path, sizeof path, "%s/dangand.clean", s.data);
+    assert_int_equal(access(path, F_OK), 0);
+    dgt_rmtree(s.root);
+}
+
 static void test_sigterm_finishes_in_flight_logins_durably(void **state)
 {
     enum { N = 8 };
@@ -195,6 +213,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigterm_with_idle_clients_exits_zero_and_disconnects_them),
+        cmocka_unit_test(test_sighup_stops_cleanly_like_sigterm),
         cmocka_unit_test(test_sigterm_finishes_in_flight_logins_durably),
         cmocka_unit_test(test_second_server_on_the_same_data_is_refused),
         cmocka_unit_test(test_serve_refuses_a_data_dir_others_can_read),

@@ -316,13 +316,18 @@ void dgt_server_restart_same_port(dgt_server *s)
 
 int dgt_server_stop_keep(dgt_server *s)
 {
+    return dgt_server_stop_by(s, SIGTERM);
+}
+
+int dgt_server_stop_by(dgt_server *s, int signum)
+{
     int status;
     int64_t deadline = dg_mono_ms() + 30000;
 
     if (s->pid <= 0)
         return 0;
     track(s->pid, false);
-    kill(s->pid, SIGTERM);
+    kill(s->pid, signum);
     while (waitpid(s->pid, &status, WNOHANG) == 0) {
         if (dg_mono_ms() > deadline) {
             kill(s->pid, SIGKILL);

@@ -58,6 +58,8 @@ void dgt_server_restart(dgt_server *s, const char *extra_ini);
 void dgt_server_restart_same_port(dgt_server *s);
 /* SIGTERM, wait; returns the exit status (-1 if it died by a signal). Keeps the data dir. */
 int dgt_server_stop_keep(dgt_server *s);
+/* The same with another signal. */
+int dgt_server_stop_by(dgt_server *s, int signum);
 /* Stops, asserts exit 0 and no error lines, removes the temp dir. */
 void dgt_server_stop(dgt_server *s);
 /* Moves the clock of a dangand-test server forward by `ms` (wall and
