@@ -114,9 +114,14 @@ target_link_libraries(fuzz_mask_replay PRIVATE dgserver)
 add_test(NAME fuzz_mask_replay COMMAND fuzz_mask_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/mask)
 set_tests_properties(fuzz_mask_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 
-# Permissions: the policy table tests/integration/permissions.tsv, leaks, masks
-dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
-target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+# Permissions, in one world of users and customers (perm_world.c): the policy
+# table tests/integration/permissions.tsv (test_perm); dossiers, masks,
+# history, hidden records and task assignees (test_perm_views); leaks in both
+foreach(t perm perm_views)
+  dangan_test(test_${t} SOURCES tests/integration/test_${t}.c tests/integration/perm_world.c
+              LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+  target_compile_definitions(test_${t} PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+endforeach()
 
 # Idempotent retries: batches, merge, reassign, damaged answers, keys of schema v4
 dangan_test(test_idempotency SOURCES tests/integration/test_idempotency.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
