@@ -65,9 +65,13 @@ foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
 foreach(t tls_policy login robust pipeline shutdown cli cli_help records audit_log users reassign feed
-        crash)
+        feed_resume crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+endforeach()
+# the change-feed tests' server, inbox and subscribing, shared by their pieces
+foreach(t feed feed_resume)
+  target_sources(test_${t} PRIVATE tests/integration/feed_world.c)
 endforeach()
 
 # Lists and search through one reader: keyset paging of every sort, the CLI's
