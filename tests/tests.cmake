@@ -64,12 +64,16 @@ target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli cli_help records audit_log users reassign feed
-        feed_resume crash)
+foreach(t tls_policy login login_expiry login_throttle robust pipeline shutdown cli cli_help records
+        audit_log users reassign feed feed_resume crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 endforeach()
-# the change-feed tests' server, inbox and subscribing, shared by their pieces
+# what the pieces of one concern share: the login requests and the servers
+# whose clock moves; the change-feed tests' server, inbox and subscribing
+foreach(t login login_expiry login_throttle)
+  target_sources(test_${t} PRIVATE tests/integration/login_calls.c)
+endforeach()
 foreach(t feed feed_resume)
   target_sources(test_${t} PRIVATE tests/integration/feed_world.c)
 endforeach()
