@@ -64,10 +64,18 @@ target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 foreach(t audit store writer tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
-foreach(t tls_policy login robust pipeline shutdown cli cli_help records audit_log users reassign feed
-        crash)
+foreach(t tls_policy login login_expiry login_throttle robust pipeline shutdown cli cli_help records
+        audit_log users reassign feed feed_resume crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
               PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+endforeach()
+# what the pieces of one concern share: the login requests and the servers
+# whose clock moves; the change-feed tests' server, inbox and subscribing
+foreach(t login login_expiry login_throttle)
+  target_sources(test_${t} PRIVATE tests/integration/login_calls.c)
+endforeach()
+foreach(t feed feed_resume)
+  target_sources(test_${t} PRIVATE tests/integration/feed_world.c)
 endforeach()
 
 # Lists and search through one reader: keyset paging of every sort, the CLI's
@@ -114,18 +122,28 @@ target_link_libraries(fuzz_mask_replay PRIVATE dgserver)
 add_test(NAME fuzz_mask_replay COMMAND fuzz_mask_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/mask)
 set_tests_properties(fuzz_mask_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 
-# Permissions: the policy table tests/integration/permissions.tsv, leaks, masks
-dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
-target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+# Permissions, in one world of users and customers (perm_world.c): the policy
+# table tests/integration/permissions.tsv (test_perm); dossiers, masks,
+# history, hidden records and task assignees (test_perm_views); leaks in both
+foreach(t perm perm_views)
+  dangan_test(test_${t} SOURCES tests/integration/test_${t}.c tests/integration/perm_world.c
+              LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+  target_compile_definitions(test_${t} PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+endforeach()
 
 # Idempotent retries: batches, merge, reassign, damaged answers, keys of schema v4
 dangan_test(test_idempotency SOURCES tests/integration/test_idempotency.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 target_compile_definitions(test_idempotency PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 
-# A schema v5 database (tests/integration/data/schema_v5.sql) opened by this
-# dangand: every value of v5's text converted, and the feed and conflicts as before
-dangan_test(test_schema_v6 SOURCES tests/integration/test_schema_v6.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
-target_compile_definitions(test_schema_v6 PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+# A schema v5 database (tests/integration/data/schema_v5.sql, read by
+# v5_database.c) opened by this dangand: every value of v5's text converted and
+# conflicts as before (test_schema_v6), the feed's replay as before
+# (test_schema_v6_feed)
+foreach(t schema_v6 schema_v6_feed)
+  dangan_test(test_${t} SOURCES tests/integration/test_${t}.c tests/integration/v5_database.c
+              LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+  target_compile_definitions(test_${t} PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+endforeach()
 
 # Batch at the advertised limits; op references out of range
 dangan_test(test_batch SOURCES tests/integration/test_batch.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
