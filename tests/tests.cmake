@@ -91,7 +91,7 @@ dangan_test(test_bench SOURCES tests/integration/test_bench.c LIBS dgtest dgserv
 
 # Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a
 # replay of the committed corpus through the same entry point.
-foreach(t frame text)
+foreach(t frame text seal)
   if(DANGAN_FUZZ)
     add_executable(fuzz_${t} tests/fuzz/fuzz_${t}.c)
     target_link_libraries(fuzz_${t} PRIVATE dgcommon)
