@@ -178,6 +178,16 @@ int dg_seal_chunk(dg_seal *s, const uint8_t *in, size_t len, bool is_last, uint8
     return DG_OK;
 }
 
+/* Compares two tags in time that does not depend on where they differ. */
+static bool same_tag(const uint8_t *a, const uint8_t *b)
+{
+    uint8_t diff = 0;
+
+    for (size_t i = 0; i < DG_SEAL_TAG_LEN; i++)
+        diff |= (uint8_t)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 int dg_unseal_new(const uint8_t *header, const uint8_t key[DG_SEAL_KEY_LEN], dg_seal **out)
 {
     dg_seal_params p;
@@ -190,17 +200,12 @@ int dg_unseal_new(const uint8_t *header, const uint8_t key[DG_SEAL_KEY_LEN], dg_
     s = seal_alloc(key);
     memcpy(s->header, header, DG_SEAL_HEADER_LEN);
     s->chunk_len = p.chunk_len;
-    /* mbedtls_gcm_auth_decrypt compares in constant time; so does this */
-    if (header_tag(s, tag) != DG_OK) {
+    rc = header_tag(s, tag);
+    if (rc == DG_OK && !same_tag(tag, header + TAGGED_LEN))
+        rc = DG_EAUTH;
+    if (rc != DG_OK) {
         dg_seal_free(s);
-        return DG_EINVAL;
-    }
-    uint8_t diff = 0;
-    for (size_t i = 0; i < DG_SEAL_TAG_LEN; i++)
-        diff |= (uint8_t)(tag[i] ^ header[TAGGED_LEN + i]);
-    if (diff) {
-        dg_seal_free(s);
-        return DG_EAUTH;
+        return rc;
     }
     *out = s;
     return DG_OK;

@@ -102,6 +102,17 @@ dg_backups *dg_backups_new(dg_server *srv)
     b = dg_xcalloc(1, sizeof *b);
     b->next_at = next_due(dg_now_ms(), cfg->backup_minute);
     note_next(srv, b->next_at);
+    if (cfg->backup_key_file[0]) { /* a key file that cannot work is said at start, not at 02:30 */
+        dg_backup_secret secret;
+        char err[1400];
+
+        if (dg_backup_secret_from_file(cfg->backup_key_file, &secret, err, sizeof err) != DG_OK)
+            dg_log_warn("backup",
+                        "msg=\"the backup key file cannot be used; the scheduled backups will "
+                        "fail until it can\" error=\"%s\"",
+                        err);
+        dg_backup_secret_wipe(&secret);
+    }
     if (access(cfg->backup_dir, W_OK) != 0)
         dg_log_warn("backup",
                     "msg=\"the backup directory is not writable now; the scheduled backups "
