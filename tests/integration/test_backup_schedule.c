@@ -4,8 +4,8 @@
  * passed it, the sweep starts a backup that is encrypted with the key file,
  * verified, audited and logged; only `keep` copies stay; a failed run is
  * audited as an error and costs no earlier copy; `dangan server stats`
- * shows the server's figures and the last backup to an admin and is
- * refused to a sales user. */
+ * shows the server's figures and the last backup to an admin (with the
+ * size of tables of documents) and is refused to a sales user. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,6 +193,24 @@ static void test_stats_refused_to_sales(void **state)
     assert_null(strstr(r.out, "connections"));
 }
 
+/* A table of documents counts in documents_bytes (its pages, by dbstat). */
+static void test_stats_counts_document_tables(void **state)
+{
+    static dgt_run r;
+    const char *p;
+
+    (void)state;
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    dgt_sql(&srv, "CREATE TABLE documents_probe(content BLOB);"
+                  "INSERT INTO documents_probe VALUES (zeroblob(300000));");
+    dgt_server_restart_same_port(&srv);
+    dgt_cli_login(&r, cfg_dir, &srv, "admin", srv.admin_password);
+    stats(&r, cfg_dir, true);
+    assert_int_equal(r.status, 0);
+    assert_non_null(p = strstr(r.out, "\"documents_bytes\": "));
+    assert_true(strtoll(p + strlen("\"documents_bytes\": "), NULL, 10) >= 300000);
+}
+
 static int setup(void **state)
 {
     char ini[1400], cmd[1000];
@@ -229,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_a_failed_run_is_audited_and_costs_no_copy),
         cmocka_unit_test(test_stats_for_an_admin),
         cmocka_unit_test(test_stats_refused_to_sales),
+        cmocka_unit_test(test_stats_counts_document_tables),
     };
 
     return cmocka_run_group_tests_name("backup_schedule", tests, setup, teardown);
