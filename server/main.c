@@ -5,8 +5,8 @@
  *   dangand demo-data --data DIR --customers N [--seed S] [--base-date YYYY-MM-DD]
  *   dangand audit-verify --data DIR [--head SEQ:HASH] [--json]
  *   dangand check --data DIR [--quick] [--json]
- *   dangand backup --data DIR --to FILE
- *   dangand restore --data DIR --from FILE
+ *   dangand backup --data DIR --to FILE [--encrypt] [--key-file KEY]
+ *   dangand restore --data DIR --from FILE [--key-file KEY]
  *   dangand --version
  */
 #include <errno.h>
@@ -54,12 +54,14 @@ static void usage(FILE *f)
                "        the database file and its WAL, integrity, the audit chain; exit 0 when\n"
                "        it is fit to serve, 1 naming what is wrong and how to fix it. --quick:\n"
                "        the bounded check the server runs after an unclean shutdown\n"
-               "  backup --data DIR --to FILE\n"
+               "  backup --data DIR --to FILE [--encrypt] [--key-file KEY]\n"
                "        copy the database into the new FILE while the server runs, and verify\n"
-               "        the copy (structure and audit chain)\n"
-               "  restore --data DIR --from FILE\n"
+               "        the copy (structure and audit chain). --encrypt: AES-256-GCM with a\n"
+               "        key from a passphrase on stdin (asked twice on a terminal) or KEY\n"
+               "  restore --data DIR --from FILE [--key-file KEY]\n"
                "        replace the database with a backup (server stopped): verified first,\n"
-               "        the replaced one kept in DIR/before-restore-*, clients resynchronise\n"
+               "        the replaced one kept in DIR/before-restore-*, clients resynchronise;\n"
+               "        an encrypted FILE is opened with a passphrase on stdin or KEY\n"
                "  --version\n"
                "\n"
                "Settings: defaults < DIR/dangand.conf < --config FILE < flags.\n"
@@ -368,24 +370,56 @@ static int cmd_check(int argc, char **argv)
     return r.ok ? 0 : 1;
 }
 
-/* backup --data DIR --to FILE and restore --data DIR --from FILE. */
+/* The secret of an encrypted backup: --key-file, or a passphrase on stdin. */
+static int read_secret(const char *name, const char *key_file, bool is_new,
+                       dg_backup_secret *secret)
+{
+    char err[1400];
+    int rc = key_file ? dg_backup_secret_from_file(key_file, secret, err, sizeof err)
+                      : dg_backup_secret_from_stdin(is_new, secret, err, sizeof err);
+
+    if (rc != DG_OK)
+        fprintf(stderr, "dangand %s: %s\n", name, err);
+    return rc;
+}
+
+/* backup --data DIR --to FILE [--encrypt] [--key-file KEY] and
+ * restore --data DIR --from FILE [--key-file KEY]. */
 static int cmd_backup_or_restore(int argc, char **argv, bool is_backup)
 {
     const char *name = is_backup ? "backup" : "restore";
-    const char *data = NULL, *file = NULL;
-    const struct opt opts[] = {
+    const char *data = NULL, *file = NULL, *key_file = NULL;
+    bool encrypt = false;
+    const struct opt backup_opts[] = {
         {"data", "DIR", true, .value = &data},
-        {is_backup ? "to" : "from", "FILE", true, .value = &file},
+        {"to", "FILE", true, .value = &file},
+        {"encrypt", .flag = &encrypt},
+        {"key-file", "KEY", .value = &key_file},
         {NULL},
     };
+    const struct opt restore_opts[] = {
+        {"data", "DIR", true, .value = &data},
+        {"from", "FILE", true, .value = &file},
+        {"key-file", "KEY", .value = &key_file},
+        {NULL},
+    };
+    dg_backup_secret secret;
+    bool with_secret;
     char err[1600];
     int rc;
 
-    if ((rc = parse_opts(argc, argv, opts)) >= 0)
+    if ((rc = parse_opts(argc, argv, is_backup ? backup_opts : restore_opts)) >= 0)
         return rc;
     dg_log_set_level(DG_LOG_WARN); /* it speaks in its summary, not in log lines */
-    rc = is_backup ? dg_backup_run(data, file, stdout, err, sizeof err)
-                   : dg_restore_run(data, file, stdout, err, sizeof err);
+    /* a key file means encryption; a restore asks only for an encrypted backup */
+    with_secret = is_backup ? encrypt || key_file : dg_backup_file_is_sealed(file);
+    if (with_secret && read_secret(name, key_file, is_backup, &secret) != DG_OK)
+        return 1;
+    const dg_backup_secret *s = with_secret ? &secret : NULL;
+    rc = is_backup ? dg_backup_run(data, file, s, NULL, stdout, err, sizeof err)
+                   : dg_restore_run(data, file, s, stdout, err, sizeof err);
+    if (with_secret)
+        dg_backup_secret_wipe(&secret);
     if (rc == DG_OK)
         return 0;
     fprintf(stderr, "dangand %s: %s\n", name, err);

@@ -31,6 +31,7 @@
 #include "alloc.h"
 #include "audit_later.h"
 #include "auth.h"
+#include "backups.h"
 #include "check.h"
 #include "clock.h"
 #include "conn.h"
@@ -111,6 +112,7 @@ static void sweep_cb(uv_timer_t *t)
     dg_throttle_sweep(srv->throttle, dg_now_ms());
     dg_audit_later_flush(srv->audit_later, srv);
     dg_upkeep_prune_feed(srv);
+    dg_backups_sweep(srv->backups, srv);
     /* By the clock, not by counting sweeps: the timer runs late under load,
      * and a driven clock (clock.h) moves between sweeps. */
     if (now - srv->touched_ms >= DG_UPKEEP_EVERY_MS) {
@@ -165,6 +167,10 @@ static void finish_shutdown(dg_server *srv)
     srv->checkpointer = NULL;
     dg_pool_free(srv->readers);
     dg_pool_free(srv->hashers);
+    dg_pool_free(srv->background);
+    srv->background = NULL;
+    dg_backups_free(srv->backups); /* no job in flight: shutdown waited for them */
+    srv->backups = NULL;
     /* After a storage error the next start must look at the database again. */
     srv->is_storage_suspect = dg_writer_is_readonly(srv->writer);
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
@@ -409,6 +415,7 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
                        .ctx_close = close_reader,
                        .ud = path};
     dg_pool_opts ho = {.name = "hasher", .n_threads = n_hashers, .max_queued = HASH_QUEUE_MAX};
+    dg_pool_opts bo = {.name = "background", .n_threads = 1, .max_queued = 1};
     dg_store *st;
     int rc;
 
@@ -425,6 +432,7 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
         return rc;
     }
     if ((rc = dg_pool_new(&ro, srv->done, &srv->readers)) != DG_OK ||
+        (rc = dg_pool_new(&bo, srv->done, &srv->background)) != DG_OK ||
         (rc = dg_checkpointer_start(path, &srv->checkpointer)) != DG_OK)
         return rc;
     return dg_pool_new(&ho, srv->done, &srv->hashers);
@@ -564,6 +572,8 @@ static int start(dg_server *srv)
         (rc = open_tls(srv)) != DG_OK)
         return rc;
     srv->feed = dg_feed_new(srv, feed_head);
+    srv->started_at = dg_now_ms();
+    srv->backups = dg_backups_new(srv);
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
     uv_signal_init(&srv->loop, &srv->sighup);
@@ -593,6 +603,8 @@ static void abort_start(dg_server *srv)
     dg_checkpointer_stop(srv->checkpointer);
     dg_pool_free(srv->readers);
     dg_pool_free(srv->hashers);
+    dg_pool_free(srv->background);
+    dg_backups_free(srv->backups);
     dg_writer_free(srv->writer);
     if (srv->done)
         dg_completions_close(srv->done);

@@ -92,6 +92,8 @@ dangan_test(test_demo_data SOURCES tests/integration/test_demo_data.c LIBS dgtes
 
 # dangand backup / restore
 dangan_test(test_backup SOURCES tests/integration/test_backup.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+dangan_test(test_backup_schedule SOURCES tests/integration/test_backup_schedule.c LIBS dgtest LABELS integration TIMEOUT 300)
+dangan_test(test_backup_encrypted SOURCES tests/integration/test_backup_encrypted.c LIBS dgtest LABELS integration TIMEOUT 300)
 
 # dangan-bench
 # -- bench tests below this line
@@ -99,7 +101,7 @@ dangan_test(test_bench SOURCES tests/integration/test_bench.c LIBS dgtest dgserv
 
 # Fuzz targets: with DANGAN_FUZZ=ON (clang) real libFuzzer binaries; always a
 # replay of the committed corpus through the same entry point.
-foreach(t frame text)
+foreach(t frame text seal)
   if(DANGAN_FUZZ)
     add_executable(fuzz_${t} tests/fuzz/fuzz_${t}.c)
     target_link_libraries(fuzz_${t} PRIVATE dgcommon)

@@ -128,6 +128,7 @@ int cmd_feedback(cli *c);
 int cmd_task(cli *c);
 int cmd_field(cli *c);
 int cmd_audit(cli *c);
+int cmd_server(cli *c);
 int cmd_user(cli *c);
 int cmd_watch(cli *c);
 

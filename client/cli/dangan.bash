@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field user watch audit help version"
+field user watch audit server help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -25,6 +25,7 @@ _dangan_subs() {
     field) _dangan_list="define list" ;;
     user) _dangan_list="add list set-role disable enable reset-password" ;;
     audit) _dangan_list="list export verify head" ;;
+    server) _dangan_list="stats" ;;
     *) _dangan_list="" ;;
     esac
 }

@@ -32,6 +32,7 @@ static const struct command commands[] = {
     {"user", cmd_user, "accounts: add, list, set-role, disable, enable, reset-password"},
     {"watch", cmd_watch, "live changes as colleagues make them (reconnects by itself)"},
     {"audit", cmd_audit, "the tamper-evident audit log (admins, auditors)"},
+    {"server", cmd_server, "the server's state: stats (admins)"},
 };
 
 static void usage(FILE *f)

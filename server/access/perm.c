@@ -43,6 +43,7 @@ static const struct right {
      "only admins and auditors export the audit log"},
     {"audit.", R(DG_ROLE_ADMIN) | R(DG_ROLE_AUDITOR),
      "only admins and auditors read the audit log"},
+    {"server.", R(DG_ROLE_ADMIN), "only admins see the server's state"},
 };
 
 static bool matches(const char *pattern, const char *action)

@@ -6,12 +6,16 @@
  * audit hash chain. Its SHA-256 goes into FILE.sha256 (sha256sum's format):
  * SQLite pages carry no checksums, so a bit flipped in a stored text later
  * would pass every structural check. A restore runs with the server stopped
- * (it takes the data directory's lock): it checks the SHA-256, verifies the
- * backup as above, keeps the
- * database it replaces in a directory of its own, puts the copy in place,
- * and gives it a new change-feed epoch, so every client's cursor from
- * before gets ResyncRequired instead of a silent mix of two histories. The
- * restore is itself audited in the restored log.
+ * (it takes the data directory's lock): it checks the SHA-256 (or, for an
+ * encrypted backup, opens it: every chunk authenticates), verifies the
+ * backup as above, keeps the database it replaces in a directory of its
+ * own, puts the copy in place, and gives it a new change-feed epoch, so
+ * every client's cursor from before gets ResyncRequired instead of a silent
+ * mix of two histories. The restore is itself audited in the restored log.
+ * An encrypted backup
+ * (backup_seal.c) is the verified copy sealed with AES-256-GCM under a key
+ * derived from a passphrase or key file; its plain copy is made inside the
+ * data directory and removed.
  *
  * Owns, for one run: the store connections it opens and the lock.
  */
@@ -31,6 +35,7 @@
 #include <mbedtls/sha256.h>
 
 #include "audit.h"
+#include "backup_seal.h"
 #include "clock.h"
 #include "dg.h"
 #include "hex.h"
@@ -116,7 +121,7 @@ static void fsync_dir_of(const char *path)
 /* Removes a database file and the WAL and shared-memory files beside it. */
 static void remove_database(const char *path)
 {
-    char p[PATH_LEN + 16];
+    char p[PATH_LEN + 64];
 
     (void)unlink(path);
     snprintf(p, sizeof p, "%s-wal", path);
@@ -276,13 +281,33 @@ static void print_head(FILE *out, const char *label, const struct verified *v)
     fprintf(out, "  %-22s %s\n", label, head);
 }
 
-int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, size_t err_len)
+/* Takes the online copy into `part` and verifies it. */
+static int copy_and_verify(const char *db, const char *part, struct verified *v, char *err,
+                           size_t err_len)
 {
-    char db[PATH_LEN], part[PATH_LEN + 8];
-    struct verified v = {0};
-    struct stat sb;
     dg_store *src;
     int fd, rc;
+
+    if ((rc = create_private(part, &fd, err, err_len)) != DG_OK)
+        return rc;
+    close(fd);
+    if ((rc = dg_store_open(db, false, &src, err, err_len)) == DG_OK) {
+        rc = dg_store_backup_to(src, part, err, err_len);
+        dg_store_close(src);
+    }
+    if (rc == DG_OK)
+        rc = verify_file(part, v, err, err_len);
+    return rc;
+}
+
+int dg_backup_run(const char *data_dir, const char *to, const dg_backup_secret *secret,
+                  dg_backup_result *res, FILE *out, char *err, size_t err_len)
+{
+    char db[PATH_LEN], part[PATH_LEN + 8], plain[PATH_LEN + 40];
+    struct verified v = {0};
+    struct stat sb;
+    uint32_t tag;
+    int rc;
 
     snprintf(db, sizeof db, "%s/%s", data_dir, DG_DB_FILE);
     snprintf(part, sizeof part, "%s.part", to);
@@ -296,16 +321,20 @@ int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, si
     }
     /* A read connection: the server goes on writing; the copy is of one
      * moment. It is made and checked as FILE.part; only a verified copy
-     * gets the name. */
-    if ((rc = create_private(part, &fd, err, err_len)) != DG_OK)
-        return rc;
-    close(fd);
-    if ((rc = dg_store_open(db, false, &src, err, err_len)) == DG_OK) {
-        rc = dg_store_backup_to(src, part, err, err_len);
-        dg_store_close(src);
+     * gets the name. An encrypted backup's plain copy stays inside DIR,
+     * which already holds the database: not a byte of it reaches the
+     * backup's medium unencrypted. */
+    dg_random(&tag, sizeof tag);
+    snprintf(plain, sizeof plain, "%s/%s.backup-%08x", data_dir, DG_DB_FILE, (unsigned)tag);
+    if (!secret) {
+        rc = copy_and_verify(db, part, &v, err, err_len);
+    } else if ((rc = copy_and_verify(db, plain, &v, err, err_len)) == DG_OK) {
+        (void)unlink(part);
+        rc = dg_backup_seal_file(plain, part, secret, err, err_len);
     }
-    if (rc == DG_OK && (rc = verify_file(part, &v, err, err_len)) == DG_OK &&
-        (rc = write_checksum(part, to, err, err_len)) == DG_OK)
+    if (secret)
+        remove_database(plain);
+    if (rc == DG_OK && (rc = write_checksum(part, to, err, err_len)) == DG_OK)
         rc = name_new_file(part, to, err, err_len);
     if (rc != DG_OK) {
         remove_database(part); /* not a backup anyone should rely on */
@@ -313,12 +342,16 @@ int dg_backup_run(const char *data_dir, const char *to, FILE *out, char *err, si
     }
     if (stat(to, &sb) != 0)
         sb.st_size = 0;
-    fprintf(out, "Backup written and verified: %s (%.1f MiB), its SHA-256 in %s.sha256\n", to,
-            (double)sb.st_size / (1024.0 * 1024.0), to);
+    if (res)
+        *res = (dg_backup_result){.bytes = sb.st_size, .feed_head = v.feed_head};
+    if (!out)
+        return DG_OK;
+    fprintf(out, "%s written and verified: %s (%.1f MiB), its SHA-256 in %s.sha256\n",
+            secret ? "Encrypted backup" : "Backup", to, (double)sb.st_size / (1024.0 * 1024.0), to);
     print_head(out, "audit log intact to", &v);
     fprintf(out, "  %-22s %" PRId64 "\n", "changes up to", v.feed_head);
-    fprintf(out, "Restore it with the server stopped: dangand restore --data %s --from %s\n",
-            data_dir, to);
+    fprintf(out, "Restore it with the server stopped: dangand restore --data %s --from %s%s\n",
+            data_dir, to, secret ? " (it asks for the passphrase, or give --key-file)" : "");
     return DG_OK;
 }
 
@@ -420,7 +453,34 @@ static int migrate_copy(const char *from, const char *path, char *err, size_t er
     return DG_OK;
 }
 
-int dg_restore_run(const char *data_dir, const char *from, FILE *out, char *err, size_t err_len)
+/* Brings the backup `from` into the new file `incoming`: an encrypted one is
+ * opened with `secret` (its own authentication is its check; a checksum
+ * file beside it is checked too when there is one), a plain one is checked
+ * against its checksum file and copied. */
+static int bring_in(const char *from, const char *incoming, const dg_backup_secret *secret,
+                    char *err, size_t err_len)
+{
+    char sum_path[PATH_MAX + 8];
+    int rc;
+
+    if (!dg_backup_file_is_sealed(from)) {
+        if ((rc = check_checksum(from, err, err_len)) != DG_OK)
+            return rc;
+        return copy_file(from, incoming, err, err_len);
+    }
+    if (!secret) {
+        snprintf(err, err_len, "%s is encrypted: give its passphrase on stdin or --key-file FILE",
+                 from);
+        return DG_EAUTH;
+    }
+    snprintf(sum_path, sizeof sum_path, "%s.sha256", from);
+    if (access(sum_path, F_OK) == 0 && (rc = check_checksum(from, err, err_len)) != DG_OK)
+        return rc;
+    return dg_backup_unseal_file(from, incoming, secret, err, err_len);
+}
+
+int dg_restore_run(const char *data_dir, const char *from, const dg_backup_secret *secret,
+                   FILE *out, char *err, size_t err_len)
 {
     char db[PATH_LEN], incoming[PATH_LEN], kept[PATH_LEN] = "", real_from[PATH_MAX];
     struct verified v = {0};
@@ -442,8 +502,7 @@ int dg_restore_run(const char *data_dir, const char *from, FILE *out, char *err,
     /* Everything happens to a copy inside DIR first: checked, copied,
      * migrated, verified, given its new epoch. A bad backup, a failed
      * migration or a full disk leave DIR as it was. */
-    if ((rc = check_checksum(real_from, err, err_len)) != DG_OK ||
-        (rc = copy_file(real_from, incoming, err, err_len)) != DG_OK ||
+    if ((rc = bring_in(real_from, incoming, secret, err, err_len)) != DG_OK ||
         (rc = migrate_copy(real_from, incoming, err, err_len)) != DG_OK ||
         (rc = verify_file(incoming, &v, err, err_len)) != DG_OK ||
         (rc = mark_restored(incoming, real_from, &v, &epoch, err, err_len)) != DG_OK) {

@@ -50,6 +50,8 @@ void dg_config_defaults(dg_config *c)
     c->reader_queue = 100000;
     c->feed_retention_days = 30;         /* 30 days or 1,000,000 changes, */
     c->feed_retention_changes = 1000000; /* whichever keeps more */
+    c->backup_minute = -1;
+    c->backup_keep = 7;
 }
 
 struct key {
@@ -103,7 +105,34 @@ static const struct key keys[] = {
     U32N("feed", "retention_days", feed_retention_days, 0, 36500),
     U32N("feed", "retention_changes", feed_retention_changes, 0, 1000000000),
     U32("store", reader_queue, 16, 10000000),
+    U32N("backup", "keep", backup_keep, 1, 10000),
 };
+
+/* [backup] time = HH:MM (24-hour). */
+static int set_backup_time(dg_config *c, const char *value, char *err, size_t err_len)
+{
+    unsigned h, m;
+    char end;
+
+    if (sscanf(value, "%2u:%2u%c", &h, &m, &end) != 2 || h > 23 || m > 59 || strlen(value) != 5) {
+        snprintf(err, err_len, "[backup] time must be HH:MM (00:00 to 23:59), got \"%s\"", value);
+        return DG_EINVAL;
+    }
+    c->backup_minute = (int32_t)(h * 60 + m);
+    return DG_OK;
+}
+
+/* [backup] dir and key_file: absolute paths. */
+static int set_path(char *field, size_t cap, const char *name, const char *value, char *err,
+                    size_t err_len)
+{
+    if (value[0] != '/' || strlen(value) >= cap) {
+        snprintf(err, err_len, "[backup] %s must be an absolute path, got \"%s\"", name, value);
+        return DG_EINVAL;
+    }
+    snprintf(field, cap, "%s", value);
+    return DG_OK;
+}
 
 int dg_config_set(dg_config *c, const char *section, const char *name, const char *value, char *err,
                   size_t err_len)
@@ -123,6 +152,12 @@ int dg_config_set(dg_config *c, const char *section, const char *name, const cha
         }
         return DG_OK;
     }
+    if (strcmp(section, "backup") == 0 && strcmp(name, "time") == 0)
+        return set_backup_time(c, value, err, err_len);
+    if (strcmp(section, "backup") == 0 && strcmp(name, "dir") == 0)
+        return set_path(c->backup_dir, sizeof c->backup_dir, name, value, err, err_len);
+    if (strcmp(section, "backup") == 0 && strcmp(name, "key_file") == 0)
+        return set_path(c->backup_key_file, sizeof c->backup_key_file, name, value, err, err_len);
     for (size_t i = 0; i < DG_ARRAY_LEN(keys); i++) {
         const struct key *k = &keys[i];
         char *end;
@@ -192,6 +227,10 @@ int dg_config_check(const dg_config *c, char *err, size_t err_len)
 {
     if (c->write_low_water >= c->write_high_water) {
         snprintf(err, err_len, "[limits] write_low_water must be below write_high_water");
+        return DG_EINVAL;
+    }
+    if ((c->backup_minute >= 0) != (c->backup_dir[0] != '\0')) {
+        snprintf(err, err_len, "[backup] time and dir go together: scheduled backups need both");
         return DG_EINVAL;
     }
     if (!c->data_dir[0]) {

@@ -17,6 +17,8 @@
  *   [store]    readers, writer_queue, reader_queue
  *   [feed]     retention_days, retention_changes (a change is pruned once it is
  *              older than both)
+ *   [backup]   time (HH:MM, the server's time zone), dir, keep, key_file: the
+ *              scheduled backups (backups.c); off unless time and dir are set
  */
 #ifndef DG_CONFIG_H
 #define DG_CONFIG_H
@@ -64,6 +66,10 @@ typedef struct dg_config {
     uint32_t feed_retention_days;
     uint32_t feed_retention_changes;
     uint32_t reader_queue;
+    int32_t backup_minute; /* of the day, server's time zone; -1: no scheduled backups */
+    uint32_t backup_keep;  /* scheduled backups kept in backup_dir */
+    char backup_dir[1024];
+    char backup_key_file[1024]; /* "": scheduled backups are not encrypted */
 } dg_config;
 
 /* Fills in the defaults (deploy/dangand.conf.example lists them). */

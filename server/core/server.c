@@ -88,6 +88,36 @@ struct dg_tls_conf *dg_server_tls(dg_server *srv)
     return srv->tls;
 }
 
+struct dg_conns *dg_server_conns(dg_server *srv)
+{
+    return srv->conns;
+}
+
+int64_t dg_server_started_at(const dg_server *srv)
+{
+    return srv->started_at;
+}
+
+const dg_backup_status *dg_server_last_backup(const dg_server *srv)
+{
+    return &srv->last_backup;
+}
+
+void dg_server_set_last_backup(dg_server *srv, const dg_backup_status *st)
+{
+    srv->last_backup = *st;
+}
+
+int dg_server_background(dg_server *srv, dg_job *job)
+{
+    int rc = dg_pool_submit(srv->background, job);
+
+    DG_ASSERT_LOOP_THREAD();
+    if (rc == DG_OK)
+        srv->n_jobs++;
+    return rc;
+}
+
 int dg_server_read(dg_server *srv, dg_job *job)
 {
     int rc = dg_pool_submit(srv->readers, job);

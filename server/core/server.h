@@ -48,6 +48,26 @@ struct dg_feed *dg_server_feed(dg_server *srv);               /* feed.h */
 struct dg_audit_later *dg_server_audit_later(dg_server *srv); /* audit_later.h */
 struct dg_tls_conf *dg_server_tls(dg_server *srv);            /* tls.h */
 
+/* Shared with the connections (conn.h: dg_conns_count), for the statistics. */
+struct dg_conns *dg_server_conns(dg_server *srv);
+/* When the server started serving (unix ms). */
+int64_t dg_server_started_at(const dg_server *srv);
+
+/* The last scheduled backup, as `dangan server stats` shows it. */
+typedef struct dg_backup_status {
+    bool is_scheduled; /* [backup] time and dir are set */
+    bool is_encrypted; /* [backup] key_file is set */
+    int64_t next_at;   /* unix ms of the next run, when scheduled */
+    int64_t at;        /* unix ms it ended; 0: none has run since the start */
+    bool is_ok;        /* written and verified (and older copies pruned) */
+    int64_t bytes;     /* the file's size when is_ok */
+    char file[1100];
+    char error[512]; /* why it failed, when !is_ok */
+} dg_backup_status;
+const dg_backup_status *dg_server_last_backup(const dg_server *srv);
+/* The scheduled backups (backups.c) report each run here. */
+void dg_server_set_last_backup(dg_server *srv, const dg_backup_status *st);
+
 /* Submit a job to the reader pool / hasher pool / writer, counting it for
  * shutdown. DG_OK, DG_EFULL (queue at its bound; no callback), DG_EREADONLY
  * (writer after an I/O error). */
@@ -57,5 +77,9 @@ int dg_server_write(dg_server *srv, dg_job *job);
 /* A write job that only records a read or a refusal (an audit record): its
  * commit need not wait for fsync (dg_store_skip_sync). */
 int dg_server_write_record_of_read(dg_server *srv, dg_job *job);
+/* Submit a long job that uses no pooled connection (a scheduled backup) to
+ * the one background thread, counting it for shutdown (which waits for it).
+ * DG_OK, DG_EFULL when one is already queued (no callback). */
+int dg_server_background(dg_server *srv, dg_job *job);
 
 #endif

@@ -23,6 +23,10 @@ struct dg_server {
     dg_writer *writer;
     dg_pool *readers;
     dg_pool *hashers;
+    dg_pool *background;        /* one thread for long jobs: scheduled backups */
+    struct dg_backups *backups; /* the backup schedule (backups.h); NULL when off */
+    dg_backup_status last_backup;
+    int64_t started_at;                   /* unix ms */
     struct dg_checkpointer *checkpointer; /* checkpoint.h */
     struct dg_conns *conns;               /* the open connections (conn.h) */
     dg_sessions *sessions;
@@ -38,8 +42,8 @@ struct dg_server {
     /* Verified against when the user name is unknown, so the answer takes as
      * long as for a wrong password. Read-only after start (hasher threads read it). */
     char dummy_hash[DG_PASSWORD_HASH_MAX];
-    uint64_t n_jobs; /* jobs submitted and not yet done */
-    int64_t touched_ms;  /* dg_mono_ms when sessions' activity last went to the store */
+    uint64_t n_jobs;    /* jobs submitted and not yet done */
+    int64_t touched_ms; /* dg_mono_ms when sessions' activity last went to the store */
     bool is_draining;
     bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
     int64_t drain_started_ms;

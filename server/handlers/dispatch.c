@@ -68,6 +68,7 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_AUDIT_VERIFY, 0, "audit.verify", dg_h_audit_verify},
     {DANGAN__V1__REQUEST__BODY_AUDIT_HEAD, 0, "audit.head", dg_h_audit_head},
     {DANGAN__V1__REQUEST__BODY_AUDIT_EXPORT, 0, "audit.export", dg_h_audit_export},
+    {DANGAN__V1__REQUEST__BODY_SERVER_STATS, 0, "server.stats", dg_h_server_stats},
 };
 
 static const struct route *find_route(Dangan__V1__Request__BodyCase body)

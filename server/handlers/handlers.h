@@ -39,6 +39,9 @@ void dg_h_audit_verify(dg_req *req);
 void dg_h_audit_head(dg_req *req);
 void dg_h_audit_export(dg_req *req);
 
+/* h_stats.c: the server's state (admins). */
+void dg_h_server_stats(dg_req *req);
+
 /* h_users.c: accounts (admins). */
 void dg_h_user_add(dg_req *req);
 void dg_h_user_list(dg_req *req);

@@ -66,6 +66,12 @@ int dg_store_skip_sync(dg_store *st, bool skip);
  * a new file at `path` with SQLite's online backup (the server may be
  * writing meanwhile), then syncs it. The copy is a WAL database like ours. */
 int dg_store_backup_to(dg_store *st, const char *path, char *err, size_t err_len);
+/* The bytes the database's pages of tables and indexes whose names begin
+ * with `prefix` take (SQLite's dbstat), in *bytes; 0 when there are none.
+ * Reads every page of them: a reader's job. DG_OK or DG_EIO. */
+int dg_store_bytes_of(dg_store *st, const char *prefix, int64_t *bytes);
+/* The sizes of the database file and its WAL (0 when there is none). */
+void dg_store_file_bytes(dg_store *st, int64_t *db_bytes, int64_t *wal_bytes);
 /* PRAGMA quick_check: DG_OK when the file's structure is sound, else
  * DG_ECORRUPT with SQLite's first complaint in `err`. */
 int dg_store_quick_check(dg_store *st, char *err, size_t err_len);

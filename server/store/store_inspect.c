@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "dg.h"
@@ -118,6 +119,40 @@ static int check_pragma(dg_store *st, const char *sql, char *verdict, size_t len
         return rc;
     }
     return strcmp(verdict, "ok") == 0 ? DG_OK : DG_ECORRUPT;
+}
+
+int dg_store_bytes_of(dg_store *st, const char *prefix, int64_t *bytes)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT coalesce(sum(pgsize), 0) FROM dbstat"
+                                " WHERE substr(name, 1, length(?1)) = ?1",
+                                -1, &s, NULL);
+
+    if (rc != SQLITE_OK)
+        return store_err(st, rc);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    *bytes = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat sb;
+
+    return path && stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+void dg_store_file_bytes(dg_store *st, int64_t *db_bytes, int64_t *wal_bytes)
+{
+    const char *db = sqlite3_db_filename(st->db, "main");
+    char wal[4200];
+
+    snprintf(wal, sizeof wal, "%s-wal", db ? db : "");
+    *db_bytes = file_size(db);
+    *wal_bytes = db ? file_size(wal) : 0;
 }
 
 int dg_store_quick_check(dg_store *st, char *err, size_t err_len)

@@ -267,6 +267,12 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_VERIFY;
         req.audit_verify = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "server_stats")) {
+        Dangan__V1__ServerStatsRequest m = DANGAN__V1__SERVER_STATS_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_SERVER_STATS;
+        req.server_stats = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "audit_head")) {
         Dangan__V1__AuditHeadRequest m = DANGAN__V1__AUDIT_HEAD_REQUEST__INIT;
 

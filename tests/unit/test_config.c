@@ -347,9 +347,12 @@ static void test_config_last_duplicate_key_in_a_file_wins(void **state)
  * loading it must change nothing, and it must name the settings added last. */
 static void test_config_example_file_states_the_defaults(void **state)
 {
-    static const char *const must_name[] = {"max_unauthenticated_per_address", "pair_failures",
-                                            "known_address_days", "peer_max_in_flight",
-                                            "retention_changes"};
+    static const char *const must_name[] = {"max_unauthenticated_per_address",
+                                            "pair_failures",
+                                            "known_address_days",
+                                            "peer_max_in_flight",
+                                            "retention_changes",
+                                            "key_file"};
     char path[1024], err[512] = "", text[16384];
     dg_config c, d;
     size_t n;
@@ -370,6 +373,31 @@ static void test_config_example_file_states_the_defaults(void **state)
         assert_non_null(strstr(text, must_name[i]));
 }
 
+/* [backup] time is HH:MM of a day, and goes with a dir. */
+static void test_config_backup_time_and_dir(void **state)
+{
+    static const char *const bad[] = {"2:30", "24:00", "02:60", "0230", "02:30x", "", "-1:00"};
+    char err[512] = "";
+    dg_config c;
+
+    (void)state;
+    dg_config_defaults(&c);
+    c.data_dir[0] = '/';
+    assert_int_equal(c.backup_minute, -1);
+    assert_int_equal(dg_config_set(&c, "backup", "time", "02:30", err, sizeof err), DG_OK);
+    assert_int_equal(c.backup_minute, 150);
+    assert_int_equal(dg_config_check(&c, err, sizeof err), DG_EINVAL); /* no dir */
+    assert_non_null(strstr(err, "time and dir"));
+    assert_int_equal(dg_config_set(&c, "backup", "dir", "backups", err, sizeof err), DG_EINVAL);
+    assert_int_equal(dg_config_set(&c, "backup", "dir", "/var/backups/dangan", err, sizeof err),
+                     DG_OK);
+    assert_int_equal(dg_config_check(&c, err, sizeof err), DG_OK);
+    for (size_t i = 0; i < DG_ARRAY_LEN(bad); i++)
+        if (dg_config_set(&c, "backup", "time", bad[i], err, sizeof err) != DG_EINVAL)
+            fail_msg("[backup] time = %s accepted", bad[i]);
+    assert_int_equal(dg_config_set(&c, "backup", "keep", "0", err, sizeof err), DG_EINVAL);
+}
+
 #define DIR_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup_dir, teardown_dir)
 
 int main(void)
@@ -388,6 +416,7 @@ int main(void)
         DIR_TEST(test_config_second_file_overrides_first),
         DIR_TEST(test_config_last_duplicate_key_in_a_file_wins),
         cmocka_unit_test(test_config_example_file_states_the_defaults),
+        cmocka_unit_test(test_config_backup_time_and_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
