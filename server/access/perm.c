@@ -35,6 +35,9 @@ static const struct right {
      "handing customers over is for managers"},
     /* create, update, archive, restore, batch */
     {"record.", WRITERS, "your role may not change customer records"},
+    /* files in and out of the customer base: rights of their own */
+    {"import.", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER), "importing files is for managers and admins"},
+    {"export.", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER), "exporting to files is for managers and admins"},
     {"feed.", READERS, "auditors read the audit log, not customer records"},
     {"field.list", READERS, "auditors read the audit log, not customer records"},
     {"field.define", R(DG_ROLE_ADMIN), "only admins define custom fields"},
