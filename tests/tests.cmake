@@ -190,3 +190,7 @@ add_test(NAME bash_completion
                  ${CMAKE_SOURCE_DIR}/client/cli/dangan.bash)
 set_tests_properties(install_libdangan man_pages bash_completion PROPERTIES
                      LABELS packaging TIMEOUT 120)
+
+# dangan import / export: spreadsheet files made by Python's csv (excel
+# dialect) and openpyxl, exported workbooks read back by openpyxl
+dangan_test(test_import_export SOURCES tests/integration/test_import_export.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)

@@ -308,7 +308,7 @@ static void reject(imp_rec *r, const imp_col *col, const char *why)
     r->state = IMP_REJECTED;
     if (col)
         snprintf(r->column, sizeof r->column, "%s (%s)", col->letter, col->header);
-    snprintf(r->why, sizeof r->why, "%s", why);
+    snprintf(r->why, sizeof r->why, "%.*s", (int)sizeof r->why - 1, why);
 }
 
 /* "A级" → "A": a tier as registers write it. */
@@ -323,6 +323,29 @@ static const char *tier_value(const char *v, char *buf, size_t len)
     return v;
 }
 
+/* Fields whose text is a calendar date (YYYY-MM-DD in the .proto). */
+static bool is_date_field(const char *field)
+{
+    return !strcmp(field, "founded_on") || !strcmp(field, "birthday");
+}
+
+/* "2001/5/20", "2001.5.20", "2001年5月20日" or "2001-05-20" (a date cell of a
+ * workbook reads so) → "2001-05-20"; false when it is no calendar date. */
+static bool normalize_date(const char *v, char *buf, size_t len)
+{
+    int y, m, d, n = 0;
+
+    if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 &&
+        sscanf(v, "%4d/%2d/%2d%n", &y, &m, &d, &n) != 3 &&
+        sscanf(v, "%4d.%2d.%2d%n", &y, &m, &d, &n) != 3 &&
+        sscanf(v, "%4d年%2d月%2d日%n", &y, &m, &d, &n) != 3)
+        return false;
+    if (v[n] && strcmp(v + n, " 00:00") != 0)
+        return false;
+    snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
+    return cli_date_valid(buf);
+}
+
 static bool set_value(cli *c, imp_rec *r, const imp_col *col, const char *v)
 {
     const cli_kind *k =
@@ -334,6 +357,14 @@ static bool set_value(cli *c, imp_rec *r, const imp_col *col, const char *v)
 
     if (!strcmp(col->field, "tier"))
         v = tier_value(v, tier, sizeof tier);
+    if (is_date_field(col->field)) {
+        if (!normalize_date(v, tier, sizeof tier)) {
+            snprintf(why, sizeof why, "not a date: \"%s\" (like 2026-11-22)", v);
+            reject(r, col, why);
+            return false;
+        }
+        v = tier;
+    }
     why[0] = '\0';
     c->usage_sink = why;
     c->usage_sink_len = sizeof why;

@@ -2,7 +2,7 @@
  * and the audit records of file imports and exports.
  *
  * Importing a file and exporting to one are rights of their own (perm.c:
- * "import." and "export.", managers and admins), checked by dispatch before
+ * "import." managers and admins, "export." sales too), checked by dispatch before
  * these handlers run; a refusal is audited there. The rows themselves travel
  * through Batch (import) and List (export), under the caller's record
  * rights, visibility and masks. Each handler is a write job that changes
