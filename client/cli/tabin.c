@@ -77,6 +77,11 @@ static int convert(const char *data, size_t len, const char *from, char **out, s
     }
     iconv_close(cd);
     *p = '\0';
+    if (!dg_utf8_valid(buf, (size_t)(p - buf))) { /* a NUL: no spreadsheet writes one */
+        snprintf(err, err_len, "the file is not text: it holds a NUL character");
+        free(buf);
+        return DG_EINVAL;
+    }
     *out = buf;
     *out_len = (size_t)(p - buf);
     return DG_OK;
