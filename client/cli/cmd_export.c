@@ -6,8 +6,9 @@
  * stays out and masked fields stay masked, exactly as `customer list` shows
  * them. Each page is written as it arrives and then freed: memory does not
  * grow with the rows (libxlsxwriter in constant-memory mode streams the
- * sheet to a temporary file). The file appears under its name only when
- * complete; the row count ends the export (ExportFinish, audited).
+ * sheet to a temporary file). The file (mode 0600: personal data) appears
+ * under its name only when complete; the row count ends the export
+ * (ExportFinish, audited).
  *
  * CSV: UTF-8 with a byte-order mark (so Excel shows Chinese), CRLF. XLSX:
  * the header row frozen, columns as wide as their widest text (a Chinese
@@ -16,11 +17,13 @@
  * as a formula gets a leading apostrophe. Single-threaded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
@@ -258,8 +261,13 @@ static int open_out(struct out *o)
     if (access(o->path, F_OK) == 0)
         return cli_usage(o->c, "%s exists; export writes a new file", o->path);
     if (!o->is_xlsx) {
-        if (!(o->csv = fopen(o->tmp, "wbx")))
+        int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+        if (fd < 0 || !(o->csv = fdopen(fd, "wb"))) {
+            if (fd >= 0)
+                close(fd);
             return cli_usage(o->c, "cannot write %s: %s", o->tmp, strerror(errno));
+        }
         fputs("\xef\xbb\xbf", o->csv);
         for (size_t i = 0; i < o->n_cols; i++)
             cli_csv_cell(o->csv, o->cols[i].header, i == 0);
@@ -300,6 +308,7 @@ static int close_out(struct out *o, bool ok)
                                  (double)(w > WIDTH_MAX ? WIDTH_MAX : w), NULL);
         }
         failed |= workbook_close(o->wb) != LXW_NO_ERROR;
+        failed |= chmod(o->tmp, 0600) != 0; /* personal data: the owner's alone */
     }
     o->csv = NULL;
     o->wb = NULL;

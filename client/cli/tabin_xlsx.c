@@ -419,13 +419,13 @@ static void put_cell(struct xlsx *x)
 
     if (!r)
         return;
-    if (x->col >= CLI_TAB_MAX_COLS) {
-        xfail(x, DG_ETOOBIG, "%s", "more than 256 columns");
+    cell_value(x, date, sizeof date, &value);
+    if (!value[0]) { /* a formatted empty cell, wherever it is, is no column of the table */
+        x->col++;
         return;
     }
-    cell_value(x, date, sizeof date, &value);
-    if (!value[0]) {
-        x->col++;
+    if (x->col >= CLI_TAB_MAX_COLS) {
+        xfail(x, DG_ETOOBIG, "%s", "more than 256 columns");
         return;
     }
     if (x->col >= r->n) {
