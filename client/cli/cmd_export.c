@@ -60,8 +60,8 @@ static const char HELP[] =
 static const char *const date_fields[] = {"founded_on", "birthday", "next_follow_up"};
 
 struct col {
-    const ProtobufCFieldDescriptor *f;
-    bool is_currency; /* the second column of a Money field */
+    const ProtobufCFieldDescriptor *f; /* NULL: a custom field (header custom.NAME) */
+    bool is_currency;                  /* the second column of a Money field */
     char header[96];
     size_t width; /* display columns of the widest text */
 };
@@ -118,8 +118,9 @@ static bool is_date_field(const ProtobufCFieldDescriptor *f)
     return false;
 }
 
-/* Every field of the kind's message but custom values, in .proto order; a
- * Money field as its amount and its currency. */
+/* Every field of the kind's message but custom values (those follow, one
+ * column each: add_custom_columns), in .proto order; a Money field as its
+ * amount and its currency. */
 static void make_columns(struct out *o)
 {
     const ProtobufCMessageDescriptor *d = o->k->desc;
@@ -141,6 +142,34 @@ static void make_columns(struct out *o)
         o->cols[i].width = dg_utf8_width(o->cols[i].header);
 }
 
+/* Customers: a column custom.NAME for each custom field defined now. */
+static int add_custom_columns(struct out *o)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ListFieldsRequest lf = DANGAN__V1__LIST_FIELDS_REQUEST__INIT;
+    const Dangan__V1__ListFieldsResponse *fields;
+    dg_reply *r;
+    int rc;
+
+    if (o->k->kind != DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER)
+        return EXIT_OK;
+    req.body_case = DANGAN__V1__REQUEST__BODY_LIST_FIELDS;
+    req.list_fields = &lf;
+    if ((rc = cli_rec_call(o->c, &req, &r)) != EXIT_OK)
+        return rc;
+    fields = dg_reply_response(r)->list_fields;
+    o->cols = dg_xrealloc(o->cols, (o->n_cols + fields->n_fields) * sizeof *o->cols);
+    for (size_t i = 0; i < fields->n_fields; i++) {
+        struct col *col = &o->cols[o->n_cols++];
+
+        *col = (struct col){.f = NULL};
+        snprintf(col->header, sizeof col->header, "custom.%s", fields->fields[i]->name);
+        col->width = dg_utf8_width(col->header);
+    }
+    dg_reply_free(r);
+    return EXIT_OK;
+}
+
 /* ------------------------------------------------------------ cells */
 
 static void note_width(struct col *col, const char *text)
@@ -155,6 +184,8 @@ static void note_width(struct col *col, const char *text)
  * its plain decimal amount. */
 static bool cell_text(const ProtobufCMessage *m, const struct col *col, char *buf, size_t len)
 {
+    if (!col->f)
+        return cli_field_text(m, col->header, buf, len);
     if (is_money(col->f)) {
         const Dangan__V1__Money *money =
             *(Dangan__V1__Money *const *)((const char *)m + col->f->offset);
@@ -197,12 +228,28 @@ static bool cell_text(const ProtobufCMessage *m, const struct col *col, char *bu
     return cli_field_text(m, col->f->name, buf, len);
 }
 
+/* A text cell; one a spreadsheet would run as a formula gets a leading '. */
+static lxw_error write_text(struct out *o, lxw_row_t row, lxw_col_t c, const char *text)
+{
+    char *safe;
+    lxw_error rc;
+
+    if (!cli_cell_is_risky(text))
+        return worksheet_write_string(o->ws, row, c, text, NULL);
+    safe = dg_xasprintf("'%s", text);
+    rc = worksheet_write_string(o->ws, row, c, safe, NULL);
+    free(safe);
+    return rc;
+}
+
 static lxw_error write_xlsx_cell(struct out *o, lxw_row_t row, lxw_col_t c, struct col *col,
                                  const ProtobufCMessage *m, const char *text)
 {
     lxw_datetime dt = {0};
     int e;
 
+    if (!col->f) /* custom fields: text as entered */
+        return write_text(o, row, c, text);
     if (is_money(col->f) && !col->is_currency) {
         const Dangan__V1__Money *money =
             *(Dangan__V1__Money *const *)((const char *)m + col->f->offset);
@@ -220,14 +267,7 @@ static lxw_error write_xlsx_cell(struct out *o, lxw_row_t row, lxw_col_t c, stru
     if ((col->f->type == PROTOBUF_C_TYPE_INT64 || col->f->type == PROTOBUF_C_TYPE_INT32) &&
         col->f->label != PROTOBUF_C_LABEL_REPEATED)
         return worksheet_write_number(o->ws, row, c, (double)cli_msg_i64(m, col->f->name), NULL);
-    if (cli_cell_is_risky(text)) {
-        char *safe = dg_xasprintf("'%s", text);
-        lxw_error rc = worksheet_write_string(o->ws, row, c, safe, NULL);
-
-        free(safe);
-        return rc;
-    }
-    return worksheet_write_string(o->ws, row, c, text, NULL);
+    return write_text(o, row, c, text);
 }
 
 static int write_record(struct out *o, const ProtobufCMessage *m)
@@ -443,7 +483,8 @@ static int run(struct out *o, Dangan__V1__Request *req, const char *customer)
     if (customer &&
         (rc = cli_customer_id(o->c, customer, &req->list->filter->customer_id)) != EXIT_OK)
         return rc;
-    if ((rc = cli_rec_session(o->c)) != EXIT_OK || (rc = begin(o, req->list->filter)) != EXIT_OK)
+    if ((rc = cli_rec_session(o->c)) != EXIT_OK || (rc = add_custom_columns(o)) != EXIT_OK ||
+        (rc = begin(o, req->list->filter)) != EXIT_OK)
         return rc;
     if ((rc = open_out(o)) != EXIT_OK) {
         close_out(o, false);

@@ -416,11 +416,14 @@ static void make_export_data(void)
     char path[300];
     json_t *sum;
 
+    EXPECT(cfg_admin, 0, "field", "define", "erp_id", "--type", "text");
     path_of(path, sizeof path, "owners.csv");
     write_csv(
         path, "utf-8",
-        "'''[[\"客户名称\", \"负责人\", \"等级\", \"银行账号\", \"备注\", \"注册资本\"],"
-        " [\"甲方一号\", \"s1\", \"B\", \"6222020200112233445\", \"自己的\", \"1234.5\"],"
+        "'''[[\"客户名称\", \"负责人\", \"等级\", \"银行账号\", \"备注\", \"注册资本\","
+        " \"custom.erp_id\"],"
+        " [\"甲方一号\", \"s1\", \"B\", \"6222020200112233445\", \"自己的\", \"1234.5\","
+        " \"ERP-1\"],"
         " [\"乙方二号\", \"s2\", \"B\", \"6222020200998877665\", \"=HYPERLINK(\\\\\"x\\\\\")\","
         "  \"JPY 5000\"],"
         " [\"丙方三号\", \"s2\", \"A\", \"6222020200111111111\", \"机密\", \"\"]]'''");
@@ -456,6 +459,7 @@ static void test_exported_xlsx_read_by_openpyxl_equals_the_data(void **state)
            " other[col['registered_capital_currency']] == 'JPY', other\n"
            "assert isinstance(own[col['created_at_ms']], datetime.datetime), own\n"
            "assert own[col['owner']] == 's1' and own[col['tier']] == 'b', own\n"
+           "assert own[col['custom.erp_id']] == 'ERP-1', own\n"
            "w = ws.column_dimensions['E'].width\n"
            "assert h[4] == 'name' and w >= 10, w  # 4 CJK characters: 8 columns and a margin\n",
            path, "");
