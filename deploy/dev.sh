@@ -21,6 +21,7 @@ PACKAGES=(
   protobuf-c-compiler libprotobuf-c-dev libuv1-dev libmbedtls-dev libsqlite3-dev
   libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libicu-dev libcmocka-dev sqlite3
   python3 python3-protobuf protobuf-compiler man-db groff-base
+  libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev python3-openpyxl
 )
 
 install_deps() {

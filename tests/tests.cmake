@@ -217,3 +217,20 @@ add_test(NAME docs_names COMMAND ${DANGAN_PYTHON} ${CMAKE_SOURCE_DIR}/tests/docs
          ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/docs/architecture.md
          ${CMAKE_SOURCE_DIR}/docs/style.md)
 set_tests_properties(docs_names PROPERTIES LABELS "docs" TIMEOUT 60)
+
+# dangan import / export: spreadsheet files made by Python's csv (excel
+# dialect) and openpyxl, exported workbooks read back by openpyxl
+dangan_test(test_import_export SOURCES tests/integration/test_import_export.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# the spreadsheet readers of dangan import (client/cli/tabin.h): CSV and XLSX
+foreach(t csv xlsx)
+  if(DANGAN_FUZZ)
+    add_executable(fuzz_${t} tests/fuzz/fuzz_${t}.c)
+    target_link_libraries(fuzz_${t} PRIVATE dgtabin)
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+  endif()
+  add_executable(fuzz_${t}_replay tests/fuzz/fuzz_${t}.c tests/fuzz/replay_main.c)
+  target_link_libraries(fuzz_${t}_replay PRIVATE dgtabin)
+  add_test(NAME fuzz_${t}_replay COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
+  set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
+endforeach()

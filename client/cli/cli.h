@@ -40,6 +40,10 @@ typedef struct cli {
     void *event_user;
     int argc; /* the command's arguments; argv[0] is the command name */
     char **argv;
+    /* When set, cli_usage writes its message here instead of printing it:
+     * import checks a file's values with the --set parsers. */
+    char *usage_sink;
+    size_t usage_sink_len;
 } cli;
 
 /* ---- output (out.c) ---- */
@@ -131,5 +135,7 @@ int cmd_audit(cli *c);
 int cmd_server(cli *c);
 int cmd_user(cli *c);
 int cmd_watch(cli *c);
+int cmd_import(cli *c); /* cmd_import.c */
+int cmd_export(cli *c); /* cmd_export.c */
 
 #endif

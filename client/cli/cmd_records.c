@@ -350,6 +350,16 @@ static int filter_flag(cli *c, int opt, const char *arg, Dangan__V1__ListFilter 
     }
 }
 
+int cli_list_filter_option(cli *c, const char *name, const char *arg, Dangan__V1__ListFilter *f)
+{
+    static const struct option opts[] = {FILTER_OPTIONS};
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(opts); i++)
+        if (!strcmp(opts[i].name, name))
+            return filter_flag(c, opts[i].val, arg, f);
+    return cli_usage(c, "unknown filter --%s", name);
+}
+
 #define FILTER_HELP                                                                                \
     "  --tier T          a, b or c (repeat or a,b for several)\n"                                  \
     "  --status S        potential, active, dormant or lost (repeat or comma-separate)\n"          \

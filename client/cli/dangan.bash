@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field user watch audit server help version"
+field user watch audit server import export help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -60,6 +60,8 @@ _dangan_options() {
     "audit list") _dangan_list="$audit" ;;
     "audit export") _dangan_list="$audit -o --output" ;;
     "audit verify") _dangan_list="--head" ;;
+    "import "*) _dangan_list="--encoding --map --on-duplicate --dry-run --batch --rejects" ;;
+    "export "*) _dangan_list="-o --output --customer --sort $filters" ;;
     *" edit") _dangan_list="$edit" ;;
     *" list") _dangan_list="$paging" ;;
     *) _dangan_list="" ;;
@@ -109,7 +111,9 @@ _dangan_values() {
             mapfile -t COMPREPLY < <(compgen -W "$(awk '{print $1}' "$dir/known_servers")" -- "$cur")
         ;;
     --config-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
-    --ca | -o | --output) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+    --ca | -o | --output | --rejects) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+    --encoding) mapfile -t COMPREPLY < <(compgen -W "auto utf-8 gb18030 gbk" -- "$cur") ;;
+    --on-duplicate) mapfile -t COMPREPLY < <(compgen -W "skip update create" -- "$cur") ;;
     --tier) mapfile -t COMPREPLY < <(compgen -W "a b c" -- "$cur") ;;
     --status) mapfile -t COMPREPLY < <(compgen -W "potential active dormant lost" -- "$cur") ;;
     --kind)
@@ -155,7 +159,7 @@ _dangan_takes_value() {
         --industry | --region | --tag | --custom | --limit | --cursor | --from | --to | \
         --summary | --at | --next-follow-up | --amount | --currency | --score | --text | --due | \
         --title | --assignee | --due-before | --choices | --label | --display-name | --action | \
-        --until | --head)
+        --until | --head | --encoding | --map | --on-duplicate | --batch | --rejects)
         return 0
         ;;
     esac
@@ -202,6 +206,12 @@ _dangan() {
     elif [[ $cur == -* ]]; then
         _dangan_options "$cmd" "$sub"
         mapfile -t COMPREPLY < <(compgen -W "$_dangan_list --json --help" -- "$cur")
+    elif [[ $cmd == import && $n_args == 0 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "customers" -- "$cur")
+    elif [[ $cmd == import && $n_args == 1 ]]; then
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    elif [[ $cmd == export && $n_args == 0 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "customers contacts notes deals feedback tasks" -- "$cur")
     elif [[ $cmd == user && $sub == set-role && $n_args == 1 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "admin manager sales viewer auditor" -- "$cur")
     fi

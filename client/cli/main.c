@@ -31,6 +31,8 @@ static const struct command commands[] = {
     {"field", cmd_field, "custom fields of the customer file"},
     {"user", cmd_user, "accounts: add, list, set-role, disable, enable, reset-password"},
     {"watch", cmd_watch, "live changes as colleagues make them (reconnects by itself)"},
+    {"import", cmd_import, "customers from a CSV or XLSX file (managers, admins)"},
+    {"export", cmd_export, "records to a CSV or XLSX file (managers, admins)"},
     {"audit", cmd_audit, "the tamper-evident audit log (admins, auditors)"},
     {"server", cmd_server, "the server's state: stats (admins)"},
 };

@@ -42,6 +42,10 @@ int cli_usage(cli *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (c->usage_sink) { /* a caller checking data, not a command line */
+        snprintf(c->usage_sink, c->usage_sink_len, "%s", msg);
+        return EXIT_USAGE;
+    }
     if (!c->is_json)
         strncat(msg, " (see dangan --help)", sizeof msg - strlen(msg) - 1);
     print_error(c, "INVALID_ARGUMENT", "usage", msg);

@@ -159,6 +159,9 @@ int cli_cmd_archive(cli *c, const cli_kind *k, bool archive, const char *usage_t
 /* Runs a ListRequest and prints it: a table (with a CUSTOMER column when
  * asked), or the records as JSON; the next cursor on stderr. */
 int cli_print_list(cli *c, Dangan__V1__Request *req, bool is_all, bool with_customer);
+/* One of `customer list`'s filter options by its long name ("tier",
+ * "archived"...) into `f`; a usage error (printed, exit 2) for a bad value. */
+int cli_list_filter_option(cli *c, const char *name, const char *arg, Dangan__V1__ListFilter *f);
 
 /* ------------------------------------------------------------ FIELD=VALUE (fields.c) */
 

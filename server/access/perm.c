@@ -35,6 +35,12 @@ static const struct right {
      "handing customers over is for managers"},
     /* create, update, archive, restore, batch */
     {"record.", WRITERS, "your role may not change customer records"},
+    /* files in and out of the customer base: rights of their own */
+    {"import.", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
+     "importing files is for managers and admins"},
+    /* an export holds what List shows the caller: restricted customers out, masks in */
+    {"export.", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER) | R(DG_ROLE_SALES),
+     "exporting to files is for sales, managers and admins"},
     {"feed.", READERS, "auditors read the audit log, not customer records"},
     {"field.list", READERS, "auditors read the audit log, not customer records"},
     {"field.define", R(DG_ROLE_ADMIN), "only admins define custom fields"},

@@ -58,6 +58,12 @@ void dg_h_history(dg_req *req);
 /* h_merge.c: two files of one customer become one (managers). */
 void dg_h_merge(dg_req *req);
 
+/* h_io.c: the rights and audit records of file imports and exports. */
+void dg_h_import_begin(dg_req *req);
+void dg_h_import_finish(dg_req *req);
+void dg_h_export_begin(dg_req *req);
+void dg_h_export_finish(dg_req *req);
+
 /* h_feed.c: the change feed. */
 void dg_h_subscribe(dg_req *req);
 void dg_h_unsubscribe(dg_req *req);

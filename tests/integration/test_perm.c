@@ -261,6 +261,38 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_EXPORT;
         req.audit_export = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "import_begin")) {
+        Dangan__V1__ImportBeginRequest m = DANGAN__V1__IMPORT_BEGIN_REQUEST__INIT;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.file_name = "perm.csv";
+        m.file_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        req.body_case = DANGAN__V1__REQUEST__BODY_IMPORT_BEGIN;
+        req.import_begin = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "import_finish")) {
+        Dangan__V1__ImportFinishRequest m = DANGAN__V1__IMPORT_FINISH_REQUEST__INIT;
+
+        m.import_id = 1;
+        m.file_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        req.body_case = DANGAN__V1__REQUEST__BODY_IMPORT_FINISH;
+        req.import_finish = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "export_begin")) {
+        Dangan__V1__ExportBeginRequest m = DANGAN__V1__EXPORT_BEGIN_REQUEST__INIT;
+
+        m.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        m.format = "csv";
+        req.body_case = DANGAN__V1__REQUEST__BODY_EXPORT_BEGIN;
+        req.export_begin = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "export_finish")) {
+        Dangan__V1__ExportFinishRequest m = DANGAN__V1__EXPORT_FINISH_REQUEST__INIT;
+
+        m.export_id = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_EXPORT_FINISH;
+        req.export_finish = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "audit_verify")) {
         Dangan__V1__AuditVerifyRequest m = DANGAN__V1__AUDIT_VERIFY_REQUEST__INIT;
 
