@@ -50,6 +50,7 @@ void dg_config_defaults(dg_config *c)
     c->reader_queue = 100000;
     c->feed_retention_days = 30;         /* 30 days or 1,000,000 changes, */
     c->feed_retention_changes = 1000000; /* whichever keeps more */
+    c->doc_max_size_mib = 100;
 }
 
 struct key {
@@ -103,6 +104,7 @@ static const struct key keys[] = {
     U32N("feed", "retention_days", feed_retention_days, 0, 36500),
     U32N("feed", "retention_changes", feed_retention_changes, 0, 1000000000),
     U32("store", reader_queue, 16, 10000000),
+    U32N("documents", "max_size_mib", doc_max_size_mib, 1, 65536),
 };
 
 int dg_config_set(dg_config *c, const char *section, const char *name, const char *value, char *err,

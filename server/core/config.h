@@ -64,6 +64,7 @@ typedef struct dg_config {
     uint32_t feed_retention_days;
     uint32_t feed_retention_changes;
     uint32_t reader_queue;
+    uint32_t doc_max_size_mib; /* [documents] max_size_mib: the largest document */
 } dg_config;
 
 /* Fills in the defaults (deploy/dangand.conf.example lists them). */
