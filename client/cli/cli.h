@@ -130,5 +130,7 @@ int cmd_field(cli *c);
 int cmd_audit(cli *c);
 int cmd_user(cli *c);
 int cmd_watch(cli *c);
+/* documents (cmd_doc.c, cmd_doc_get.c) */
+int cmd_doc(cli *c);
 
 #endif

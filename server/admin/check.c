@@ -587,7 +587,7 @@ static void note_bad_content(void *ud, int64_t content_id, const char *why)
  * (it reads every byte of every document). */
 static void check_documents(struct run *x, dg_store *st, bool is_full)
 {
-    dg_check_item *it = item(x, "documents");
+    dg_check_item *it;
     struct bad_docs b = {0};
     int64_t n = 0, v = 0;
 
@@ -595,6 +595,7 @@ static void check_documents(struct run *x, dg_store *st, bool is_full)
         skip(x, "documents", "not checked: `dangand check` reads every document");
         return;
     }
+    it = item(x, "documents");
     if (dg_store_schema_version(st, &v) == DG_OK && v < 7) {
         OK(it, "none stored (schema v%" PRId64 ")", v);
         return;
