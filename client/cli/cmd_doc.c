@@ -614,7 +614,7 @@ static int doc_list(cli *c)
 /* ------------------------------------------------------------ archive */
 
 static const char ARCHIVE_HELP[] =
-    "usage: dangan doc archive DOC_ID\n"
+    "usage: dangan doc %s DOC_ID\n"
     "\n"
     "Archives a document (`doc rm` is the same): it leaves the listing (see it with\n"
     "`doc list --archived`) and its content is kept. Audited.\n";
@@ -628,7 +628,7 @@ static int doc_archive(cli *c)
     int rc;
 
     if (cli_wants_help(c->argc, c->argv)) {
-        fputs(ARCHIVE_HELP, stdout);
+        printf(ARCHIVE_HELP, c->argv[0]);
         return EXIT_OK;
     }
     if (c->argc != 2)
