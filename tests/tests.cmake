@@ -118,7 +118,7 @@ add_test(NAME fuzz_mask_replay COMMAND fuzz_mask_replay ${CMAKE_SOURCE_DIR}/test
 set_tests_properties(fuzz_mask_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 
 # Permissions: the policy table tests/integration/permissions.tsv, leaks, masks
-dangan_test(test_perm SOURCES tests/integration/test_perm.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+dangan_test(test_perm SOURCES tests/integration/test_perm.c tests/integration/perm_docs.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 target_compile_definitions(test_perm PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 
 # Idempotent retries: batches, merge, reassign, damaged answers, keys of schema v4

@@ -30,9 +30,10 @@
 #include <jansson.h>
 
 #include "fixture.h"
+#include "perm_docs.h"
 
 #define TSV_PATH SOURCE_DIR "/tests/integration/permissions.tsv"
-#define MAX_ROWS 512
+#define MAX_ROWS 1024
 
 static dgt_server srv;
 
@@ -65,19 +66,20 @@ struct target {
     const char *family;
     bool archived;
     int64_t id, contact_id;
+    int64_t doc_id; /* a document attached to it (made before it was archived) */
 };
 
 static struct target targets[] = {
     {"s1_b", "s1", DANGAN__V1__TIER__TIER_B, "PERMTEST-S1B 甲公司", "6222020000001111",
-     "13900001111", "家庭S1B金丝雀", false, 0, 0},
+     "13900001111", "家庭S1B金丝雀", false, 0, 0, 0},
     {"s2_b", "s2", DANGAN__V1__TIER__TIER_B, "PERMTEST-S2B 乙公司", "6222020000002222",
-     "13900002222", "家庭S2B金丝雀", false, 0, 0},
+     "13900002222", "家庭S2B金丝雀", false, 0, 0, 0},
     {"s1_a", "s1", DANGAN__V1__TIER__TIER_A, "PERMTEST-S1A 丙公司", "6222020000003333",
-     "13900003333", "家庭S1A金丝雀", false, 0, 0},
+     "13900003333", "家庭S1A金丝雀", false, 0, 0, 0},
     {"s2_a", "s2", DANGAN__V1__TIER__TIER_A, "PERMTEST-S2A 丁公司", "6222020000004444",
-     "13900004444", "家庭S2A金丝雀", false, 0, 0},
+     "13900004444", "家庭S2A金丝雀", false, 0, 0, 0},
     {"s1_x", "s1", DANGAN__V1__TIER__TIER_B, "PERMTEST-S1X 戊公司", "6222020000006666",
-     "13900006666", "家庭S1X金丝雀", true, 0, 0},
+     "13900006666", "家庭S1X金丝雀", true, 0, 0, 0},
 };
 
 static struct actor *actor_of(const char *role)
@@ -638,6 +640,15 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         snprintf(out, sizeof out, "%s", membership(r, t->id));
         dg_reply_free(r);
         return out;
+    } else if (!strncmp(rpc, "doc_", 4)) {
+        bool is_role_refused = !strcmp(a->role, "viewer") || !strcmp(a->role, "auditor");
+
+        r = dgt_perm_doc_request(a->c, actors[0].c, is_role_refused, rpc, t->id, t->doc_id,
+                                 t->archived || t->id == MISSING_ID, MISSING_ID);
+        if (!r)
+            fail_msg("permissions.tsv names a request this test cannot make: %s", rpc);
+        if (strcmp(a->role, "sales") == 0 || strcmp(a->role, "viewer") == 0)
+            check_no_leak(a, r, rpc);
     } else {
         fail_msg("permissions.tsv names a request this test cannot make: %s", rpc);
         return "";
@@ -703,6 +714,7 @@ static int setup(void **state)
         actors[i].c = dgt_login(&srv, actors[i].user, password_of(&actors[i]));
     for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
         make_customer(&targets[i]);
+        targets[i].doc_id = dgt_perm_doc_upload(actors[0].c, targets[i].id);
         if (targets[i].archived)
             admin_archive(targets[i].id, false);
     }
@@ -785,7 +797,7 @@ static bool same_as_missing(const struct row *w, struct actor *a, const struct t
 
     assert_non_null(hidden);
     memcpy(hidden, last_reply, hidden_len);
-    missing.id = missing.contact_id = MISSING_ID;
+    missing.id = missing.contact_id = missing.doc_id = MISSING_ID;
     missing.archived = true; /* nothing to archive or restore around it */
     run_row(a, w->rpc, &missing, n);
     snprintf(what, sizeof what, "permissions.tsv:%d: %s as %s on %s", w->line, w->rpc, w->role,
