@@ -807,6 +807,32 @@ static void test_check_finds_a_damaged_content_row(void **state)
     admin = dgt_login(&srv, "admin", srv.admin_password);
 }
 
+/* Schema v7 adds only its own tables: a v6 database is this one without
+ * them, at user_version 6. Opened by this dangand, it is migrated and takes
+ * documents; `dangand check` passes on it before the migration. */
+static void test_a_v6_database_migrates_and_takes_documents(void **state)
+{
+    const char *argv[] = {"check", "--data", srv.data, NULL};
+    uint8_t *data = make_bytes(2 * MIB, 66);
+    int64_t cust;
+
+    (void)state;
+    cust = make_customer(admin, "迁移前的公司", NULL, DANGAN__V1__TIER__TIER_B);
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    dgt_sql(&srv, "DROP TABLE doc_uploads; DROP TABLE documents; DROP TABLE doc_chunks;"
+                  " DROP TABLE doc_contents; PRAGMA user_version = 6;");
+    dgt_dangand(&run, argv);
+    if (run.status != 0)
+        fail_msg("check of a v6 database: %s%s", run.out, run.err);
+    assert_non_null(strstr(run.out, "none stored (schema v6)"));
+    dgt_server_restart_same_port(&srv);
+    assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=7"));
+    dg_client_close(admin);
+    admin = dgt_login(&srv, "admin", srv.admin_password);
+    assert_download_is(admin, upload(admin, cust, data, 2 * MIB, NULL), data, 2 * MIB);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_uploads_and_archives_reach_the_change_feed),
         cmocka_unit_test(test_backup_and_restore_keep_every_document),
         cmocka_unit_test(test_check_finds_a_damaged_content_row),
+        cmocka_unit_test(test_a_v6_database_migrates_and_takes_documents),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
