@@ -93,7 +93,18 @@ static void begin_answer(dg_write_job *w)
     dg_req_reply(req);
 }
 
-static const dg_write_ops begin_ops = {.run = begin_run, .answer = begin_answer};
+static void begin_failure(dg_write_job *w, int rc)
+{
+    if (rc == DG_EFULL && w->m.field[0]) {
+        dg_req_violation(w->req, w->m.field, w->m.why);
+        dg_req_fail(w->req, rc, "too_many_uploads", "%s", w->m.why);
+        return;
+    }
+    dg_h_answer_failed_write(w->req, rc, &w->m, w->entity, w->entity_id);
+}
+
+static const dg_write_ops begin_ops = {
+    .run = begin_run, .answer = begin_answer, .answer_failure = begin_failure};
 
 /* The size limit: refused with its own reason, so a client can say so. */
 static bool refuse_too_large(dg_req *req, int64_t size)

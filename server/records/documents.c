@@ -110,8 +110,15 @@ int dg_doc_begin(dg_rec_ctx *c, dg_doc_upload *u, dg_mutation *m)
 
     DG_ASSERT_THREAD(DG_THREAD_WRITER);
     memset(m, 0, sizeof *m);
-    if ((rc = dossier(c, u->customer_id, &customer, m)) != DG_OK)
+    int64_t n_open;
+
+    if ((rc = dossier(c, u->customer_id, &customer, m)) != DG_OK ||
+        (rc = dg_store_doc_uploads_open(c->tx->store, c->who->user_id, &n_open)) != DG_OK)
         return rc;
+    if (n_open >= DG_DOC_MAX_OPEN_UPLOADS)
+        return refuse(m, DG_EFULL, "upload_id",
+                      "you have 32 unfinished uploads: finish them, or wait a week until the "
+                      "server drops them");
     u->user_id = c->who->user_id;
     u->created_at = c->now;
     return dg_store_doc_upload_new(c->tx->store, u);

@@ -25,10 +25,15 @@
  * envelope (a power of two, at least 16 KiB). */
 uint32_t dg_doc_chunk_size(uint32_t max_frame);
 
+/* Unfinished uploads a user may have at once: each may hold up to the size
+ * limit on disk until it is finished or abandoned (a week). */
+#define DG_DOC_MAX_OPEN_UPLOADS 32
+
 /* Begins an upload of `u` (customer_id, declared metadata, size, sha256,
  * chunk_size filled by the caller; user and time from c): checks the
  * customer, then stores it (u->id set). DG_OK, DG_ENOTFOUND, DG_EDENIED,
- * DG_ESTATE (archived customer), or a store error; m says why. */
+ * DG_ESTATE (archived customer), DG_EFULL (DG_DOC_MAX_OPEN_UPLOADS
+ * unfinished already: m->field "upload_id"), or a store error; m says why. */
 int dg_doc_begin(dg_rec_ctx *c, dg_doc_upload *u, dg_mutation *m);
 
 /* Stores `len` bytes at `offset` of upload `upload_id`: offset must be

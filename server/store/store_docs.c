@@ -37,6 +37,8 @@ static const char SQL_UPLOAD_DONE[] =
 static const char SQL_UPLOADS_STALE[] =
     "SELECT id, content_id FROM doc_uploads WHERE document_id IS NULL AND created_at < ?1"
     " ORDER BY id LIMIT ?2";
+static const char SQL_UPLOADS_OPEN[] =
+    "SELECT count(*) FROM doc_uploads WHERE user_id = ?1 AND document_id IS NULL";
 static const char SQL_CHUNKS_OF[] =
     "SELECT idx, data FROM doc_chunks WHERE content_id = ?1 ORDER BY idx";
 static const char SQL_CONTENT_BY_HASH[] = "SELECT id FROM doc_contents WHERE sha256 = ?1";
@@ -223,6 +225,20 @@ int dg_store_doc_upload_done(dg_store *st, int64_t upload_id, int64_t content_id
         store_bind_id(s, 3, document_id);
     }
     return run(st, s);
+}
+
+int dg_store_doc_uploads_open(dg_store *st, int64_t user_id, int64_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_UPLOADS_OPEN);
+    int rc;
+
+    if (s)
+        sqlite3_bind_int64(s, 1, user_id);
+    if ((rc = first_row(st, s)) != DG_OK)
+        return rc;
+    *n = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return DG_OK;
 }
 
 int dg_store_doc_uploads_prune(dg_store *st, int64_t before, int max, int *n)

@@ -74,6 +74,8 @@ int dg_store_doc_upload_discard(dg_store *st, const dg_doc_upload *u);
  * to). */
 int dg_store_doc_upload_done(dg_store *st, int64_t upload_id, int64_t content_id,
                              int64_t document_id);
+/* How many unfinished uploads `user_id` has. */
+int dg_store_doc_uploads_open(dg_store *st, int64_t user_id, int64_t *n);
 /* Uploads begun before `before` (unix ms) and not finished, at most `max`:
  * deleted with their content; *n gets how many. */
 int dg_store_doc_uploads_prune(dg_store *st, int64_t before, int max, int *n);

@@ -665,6 +665,36 @@ static void test_a_restricted_customers_documents_read_as_missing_ones(void **st
     free(data);
 }
 
+static void test_a_user_has_at_most_32_unfinished_uploads(void **state)
+{
+    dg_client *s1 = dgt_login(&srv, "s1", "sales-one-password-1");
+    int64_t own = make_customer(admin, "销售一的公司", "s1", DANGAN__V1__TIER__TIER_B), first = 0;
+    uint8_t *data = make_bytes(10, 32);
+    dg_reply *r;
+
+    (void)state;
+    for (int i = 0; i < 32; i++) {
+        r = begin(s1, own, data, 10, NULL);
+        assert_int_equal(dgt_code(r), 0);
+        first = first ? first : dg_reply_response(r)->doc_upload_begin->upload_id;
+        dg_reply_free(r);
+    }
+    r = begin(s1, own, data, 10, NULL);
+    assert_int_equal(dgt_code(r), 8 /* RESOURCE_EXHAUSTED */);
+    assert_string_equal(dgt_reason(r), "too_many_uploads");
+    dg_reply_free(r);
+    /* finishing one makes room */
+    send_rest(s1, first, data, 10, 0, MIB);
+    r = finish(s1, first);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    r = begin(s1, own, data, 10, NULL);
+    assert_int_equal(dgt_code(r), 0);
+    dg_reply_free(r);
+    dg_client_close(s1);
+    free(data);
+}
+
 static size_t audit_count(const char *action, int64_t entity_id)
 {
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
@@ -844,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_over_the_size_limit_is_refused_with_a_clear_error),
         cmocka_unit_test(test_the_same_content_is_stored_once),
         cmocka_unit_test(test_a_restricted_customers_documents_read_as_missing_ones),
+        cmocka_unit_test(test_a_user_has_at_most_32_unfinished_uploads),
         cmocka_unit_test(test_every_downloaded_chunk_is_audited),
         cmocka_unit_test(test_uploads_and_archives_reach_the_change_feed),
         cmocka_unit_test(test_backup_and_restore_keep_every_document),
