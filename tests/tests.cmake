@@ -86,7 +86,8 @@ dangan_test(test_demo_data SOURCES tests/integration/test_demo_data.c LIBS dgtes
 dangan_test(test_backup SOURCES tests/integration/test_backup.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 
 # Documents attached to a customer: transfers, resumption, limits, visibility, backup, check
-dangan_test(test_documents SOURCES tests/integration/test_documents.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 600)
+dangan_test(test_documents SOURCES tests/integration/test_documents.c tests/integration/docs_world.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 600)
+dangan_test(test_documents_cli SOURCES tests/integration/test_documents_cli.c tests/integration/docs_world.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 600)
 
 # dangan-bench
 # -- bench tests below this line

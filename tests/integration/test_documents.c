@@ -1,414 +1,37 @@
-/* test_documents.c - documents attached to a customer, against a real
- * server over real TLS: a 50 MiB file goes up and comes back byte for byte
- * through the CLI; an upload whose connection is dropped after a random
- * chunk goes on where the server stands and completes; a download resumes
- * from FILE.part; a wrong SHA-256 and a file over [documents] max_size_mib
- * are refused; the same content uploaded twice is stored once; a restricted
- * customer's documents read exactly as missing ones to others; every chunk
- * downloaded is audited; uploads and archives reach the change feed;
- * backup and restore keep every document; `dangand check` finds a damaged
- * content row. */
+/* test_documents.c - documents attached to a customer, through libdangan
+ * against a real server over real TLS: an upload whose connection is
+ * dropped after a random chunk goes on where the server stands and
+ * completes; a wrong SHA-256 and a file over [documents] max_size_mib are
+ * refused; the same content uploaded twice is stored once; a restricted
+ * customer's documents read exactly as missing ones to others; a user's
+ * unfinished uploads are bounded; every chunk downloaded is audited;
+ * uploads and archives reach the change feed; backup and restore keep every
+ * document; `dangand check` finds a damaged content row; a v6 database
+ * migrates. The CLI's side is test_documents_cli.c. */
 #include <fcntl.h>
-#include <mbedtls/sha256.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <jansson.h>
-#include <sqlite3.h>
 
 #include "clock.h"
-#include "fixture.h"
-
-#define MAX_MIB 64
-#define MIB (1u << 20)
-
-static dgt_server srv;
-static char cfg[256];
-static dgt_run run; /* big buffers: static, not on the stack */
-static dg_client *admin;
-static int64_t customer; /* tier B, admin's */
-
-/* ------------------------------------------------------------ helpers */
-
-/* Deterministic bytes of a seed: the file a test uploads. */
-static uint8_t *make_bytes(size_t n, uint32_t seed)
-{
-    uint8_t *p = malloc(n ? n : 1);
-    uint32_t x = seed * 2654435761u + 1;
-
-    assert_non_null(p);
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (uint8_t)x;
-    }
-    return p;
-}
-
-static int64_t make_customer(dg_client *c, const char *name, const char *owner, int tier)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
-    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
-    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
-    Dangan__V1__UserRef o = DANGAN__V1__USER_REF__INIT;
-    dg_reply *r;
-    int64_t id;
-
-    cu.name = (char *)name;
-    cu.tier = tier;
-    if (owner) {
-        o.username = (char *)owner;
-        cu.owner = &o;
-    }
-    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
-    rec.customer = &cu;
-    m.record = &rec;
-    m.allow_duplicate = true;
-    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
-    req.create = &m;
-    r = dgt_call(c, &req);
-    assert_int_equal(dgt_code(r), 0);
-    id = dg_reply_response(r)->create->record->customer->id;
-    dg_reply_free(r);
-    return id;
-}
-
-/* Begins an upload of n bytes with hash `sha` (NULL: the bytes' own). */
-static dg_reply *begin(dg_client *c, int64_t cust, const uint8_t *data, size_t n,
-                       const uint8_t *sha)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__DocUploadBeginRequest m = DANGAN__V1__DOC_UPLOAD_BEGIN_REQUEST__INIT;
-    uint8_t sum[32];
-
-    if (!sha)
-        assert_int_equal(mbedtls_sha256_ret(data, n, sum, 0), 0);
-    m.customer_id = cust;
-    m.kind = DANGAN__V1__DOC_KIND__DOC_KIND_CONTRACT;
-    m.title = "供货合同";
-    m.doc_date = "2026-11-03";
-    m.expires_on = "2027-11-02";
-    m.file_name = "contract.pdf";
-    m.size = (int64_t)n;
-    m.sha256.data = (uint8_t *)(sha ? sha : sum);
-    m.sha256.len = 32;
-    req.body_case = DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_BEGIN;
-    req.doc_upload_begin = &m;
-    return dgt_call(c, &req);
-}
-
-static dg_reply *chunk(dg_client *c, int64_t upload, const uint8_t *data, int64_t off, size_t len)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__DocUploadChunkRequest m = DANGAN__V1__DOC_UPLOAD_CHUNK_REQUEST__INIT;
-
-    m.upload_id = upload;
-    m.offset = off;
-    m.data.data = (uint8_t *)data + off;
-    m.data.len = len;
-    req.body_case = DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_CHUNK;
-    req.doc_upload_chunk = &m;
-    return dgt_call(c, &req);
-}
-
-static dg_reply *upload_status(dg_client *c, int64_t upload)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__DocUploadStatusRequest m = DANGAN__V1__DOC_UPLOAD_STATUS_REQUEST__INIT;
-
-    m.upload_id = upload;
-    req.body_case = DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_STATUS;
-    req.doc_upload_status = &m;
-    return dgt_call(c, &req);
-}
-
-static dg_reply *finish(dg_client *c, int64_t upload)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__DocUploadFinishRequest m = DANGAN__V1__DOC_UPLOAD_FINISH_REQUEST__INIT;
-
-    m.upload_id = upload;
-    req.body_case = DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_FINISH;
-    req.doc_upload_finish = &m;
-    return dgt_call(c, &req);
-}
-
-/* Sends the bytes from `from` on, one chunk at a time. */
-static void send_rest(dg_client *c, int64_t upload, const uint8_t *data, size_t n, int64_t from,
-                      uint32_t chunk_size)
-{
-    for (int64_t off = from; off < (int64_t)n; off += chunk_size) {
-        size_t len = n - (size_t)off < chunk_size ? n - (size_t)off : chunk_size;
-        dg_reply *r = chunk(c, upload, data, off, len);
-
-        if (dgt_code(r) != 0)
-            fail_msg("chunk at %lld: %s", (long long)off, dgt_reason(r));
-        assert_int_equal(dg_reply_response(r)->doc_upload_chunk->received, off + (int64_t)len);
-        dg_reply_free(r);
-    }
-}
-
-/* A whole upload through the API; the document's id. */
-static int64_t upload(dg_client *c, int64_t cust, const uint8_t *data, size_t n, bool *is_dedup)
-{
-    dg_reply *r = begin(c, cust, data, n, NULL);
-    int64_t up, id;
-    uint32_t cs;
-
-    if (dgt_code(r) != 0)
-        fail_msg("begin: %s", dgt_reason(r));
-    up = dg_reply_response(r)->doc_upload_begin->upload_id;
-    cs = dg_reply_response(r)->doc_upload_begin->chunk_size;
-    dg_reply_free(r);
-    send_rest(c, up, data, n, 0, cs);
-    r = finish(c, up);
-    if (dgt_code(r) != 0)
-        fail_msg("finish: %s", dgt_reason(r));
-    id = dg_reply_response(r)->doc_upload_finish->document->id;
-    if (is_dedup)
-        *is_dedup = dg_reply_response(r)->doc_upload_finish->deduplicated;
-    dg_reply_free(r);
-    return id;
-}
-
-static dg_reply *doc_get(dg_client *c, int64_t id)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__DocGetRequest m = DANGAN__V1__DOC_GET_REQUEST__INIT;
-
-    m.id = id;
-    req.body_case = DANGAN__V1__REQUEST__BODY_DOC_GET;
-    req.doc_get = &m;
-    return dgt_call(c, &req);
-}
-
-static dg_reply *read_chunk(dg_client *c, int64_t id, int64_t off)
-{
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__DocReadChunkRequest m = DANGAN__V1__DOC_READ_CHUNK_REQUEST__INIT;
-
-    m.id = id;
-    m.offset = off;
-    req.body_case = DANGAN__V1__REQUEST__BODY_DOC_READ_CHUNK;
-    req.doc_read_chunk = &m;
-    return dgt_call(c, &req);
-}
-
-/* The document's content, read chunk by chunk; *n its size. */
-static uint8_t *download(dg_client *c, int64_t id, size_t *n)
-{
-    dg_reply *r = doc_get(c, id);
-    uint32_t cs;
-    uint8_t *out;
-
-    assert_int_equal(dgt_code(r), 0);
-    *n = (size_t)dg_reply_response(r)->doc_get->document->size;
-    cs = dg_reply_response(r)->doc_get->document->chunk_size;
-    dg_reply_free(r);
-    out = malloc(*n ? *n : 1);
-    assert_non_null(out);
-    for (size_t off = 0; off < *n; off += cs) {
-        const ProtobufCBinaryData *d;
-
-        r = read_chunk(c, id, (int64_t)off);
-        assert_int_equal(dgt_code(r), 0);
-        d = &dg_reply_response(r)->doc_read_chunk->data;
-        assert_int_equal(d->len, *n - off < cs ? *n - off : cs);
-        memcpy(out + off, d->data, d->len);
-        dg_reply_free(r);
-    }
-    return out;
-}
-
-static void assert_download_is(dg_client *c, int64_t id, const uint8_t *want, size_t n)
-{
-    size_t got_n;
-    uint8_t *got = download(c, id, &got_n);
-
-    assert_int_equal(got_n, n);
-    assert_memory_equal(got, want, n);
-    free(got);
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-static uint8_t *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p;
-    long len;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = malloc(len ? (size_t)len : 1);
-    assert_non_null(p);
-    assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
-}
-
-#define CLI(input, ...)                                                                            \
-    do {                                                                                           \
-        const char *argv_[] = {__VA_ARGS__, NULL};                                                 \
-        dgt_cli(&run, cfg, input, argv_);                                                          \
-    } while (0)
-
-/* The one value of a query on the stopped server's database. */
-static int64_t db_count(const char *sql)
-{
-    char path[512];
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    int64_t v;
-
-    dgt_db_path(&srv, path, sizeof path);
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
-}
-
-/* ------------------------------------------------------------ setup */
-
-static int setup(void **state)
-{
-    char ini[128], input[128];
-
-    (void)state;
-    snprintf(ini, sizeof ini, "[documents]\nmax_size_mib = %d\n", MAX_MIB);
-    dgt_server_start(&srv, ini);
-    admin = dgt_login(&srv, "admin", srv.admin_password);
-    dgt_make_user(&srv, "s1", DANGAN__V1__ROLE__ROLE_SALES, "sales-one-password-1");
-    dgt_make_user(&srv, "s2", DANGAN__V1__ROLE__ROLE_SALES, "sales-two-password-1");
-    customer = make_customer(admin, "文档测试公司", NULL, DANGAN__V1__TIER__TIER_B);
-    dgt_tempdir(cfg, sizeof cfg);
-    CLI(NULL, "connect", srv.addr, "--fingerprint", srv.fingerprint);
-    assert_int_equal(run.status, 0);
-    snprintf(input, sizeof input, "%s\n", srv.admin_password);
-    CLI(input, "login", "--user", "admin", "--password-stdin");
-    assert_int_equal(run.status, 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    dg_client_close(admin);
-    dgt_server_stop(&srv);
-    dgt_rmtree(cfg);
-    return 0;
-}
+#include "docs_world.h"
 
 /* ------------------------------------------------------------ tests */
-
-static void test_cli_round_trip_of_50_mib_is_byte_identical(void **state)
-{
-    size_t n = 50 * MIB, got_n;
-    uint8_t *data = make_bytes(n, 50), *got;
-    char file[400], out[400], id[32];
-    json_t *doc;
-
-    (void)state;
-    snprintf(file, sizeof file, "%s/big.bin", cfg);
-    snprintf(out, sizeof out, "%s/back.bin", cfg);
-    write_file(file, data, n);
-    snprintf(id, sizeof id, "%lld", (long long)customer);
-    CLI(NULL, "--json", "doc", "upload", id, file, "--kind", "contract", "--title", "五十兆合同",
-        "--date", "2026-11-03", "--expires", "2027-11-02");
-    if (run.status != 0)
-        fail_msg("upload: exit %d: %s", run.status, run.err);
-    doc = json_loads(run.out, 0, NULL);
-    assert_non_null(doc);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "document"), "size")),
-                     (json_int_t)n);
-    snprintf(
-        id, sizeof id, "%lld",
-        (long long)json_integer_value(json_object_get(json_object_get(doc, "document"), "id")));
-    json_decref(doc);
-    CLI(NULL, "--json", "doc", "get", id, "-o", out);
-    if (run.status != 0)
-        fail_msg("get: exit %d: %s", run.status, run.err);
-    got = read_file(out, &got_n);
-    assert_int_equal(got_n, n);
-    assert_memory_equal(got, data, n);
-    free(got);
-    free(data);
-    unlink(file);
-    unlink(out);
-}
-
-static void test_cli_lists_by_kind_then_year_and_month(void **state)
-{
-    char file[400], id[32];
-    uint8_t *data = make_bytes(1000, 7);
-    const char *out;
-
-    (void)state;
-    snprintf(file, sizeof file, "%s/small.txt", cfg);
-    write_file(file, data, 1000);
-    snprintf(id, sizeof id, "%lld", (long long)make_customer(admin, "归档公司", NULL, 2));
-    CLI(NULL, "doc", "upload", id, file, "--kind", "invoice", "--title", "二月发票", "--date",
-        "2025-02-10");
-    assert_int_equal(run.status, 0);
-    CLI(NULL, "doc", "upload", id, file, "--kind", "contract", "--title", "旧合同", "--date",
-        "2024-06-01");
-    assert_int_equal(run.status, 0);
-    assert_non_null(strstr(run.out, "shared")); /* the same bytes: deduplicated */
-    CLI(NULL, "doc", "upload", id, file, "--kind", "invoice", "--title", "一月发票", "--date",
-        "2025-01-20");
-    assert_int_equal(run.status, 0);
-    CLI(NULL, "doc", "list", id);
-    assert_int_equal(run.status, 0);
-    out = run.out;
-    /* contract before invoice; within invoices 2025-01 before 2025-02 */
-    assert_non_null(strstr(out, "contract\n  2024-06\n"));
-    assert_true(strstr(out, "contract") < strstr(out, "invoice\n  2025-01\n"));
-    assert_true(strstr(out, "2025-01") < strstr(out, "  2025-02\n"));
-    assert_true(strstr(out, "一月发票") < strstr(out, "二月发票"));
-    CLI(NULL, "--json", "doc", "list", id, "--kind", "invoice", "--year", "2025");
-    assert_int_equal(run.status, 0);
-    {
-        json_t *doc = json_loads(run.out, 0, NULL);
-
-        assert_int_equal(json_array_size(json_object_get(doc, "documents")), 2);
-        json_decref(doc);
-    }
-    CLI(NULL, "doc", "list", id, "--kind", "bogus");
-    assert_int_equal(run.status, 2);
-    free(data);
-    unlink(file);
-}
 
 static void test_upload_cut_at_a_random_chunk_resumes_and_completes(void **state)
 {
     size_t n = 12 * MIB + 12345;
-    uint8_t *data = make_bytes(n, 12);
+    uint8_t *data = dgt_doc_bytes(n, 12);
     dg_client *c = dgt_login(&srv, "admin", srv.admin_password);
     unsigned seed = (unsigned)time(NULL);
-    dg_reply *r = begin(c, customer, data, n, NULL);
+    dg_reply *r = dgt_doc_begin(c, customer, data, n, NULL);
     int64_t up, received, id;
     uint32_t cs;
     size_t n_chunks, cut;
@@ -423,7 +46,7 @@ static void test_upload_cut_at_a_random_chunk_resumes_and_completes(void **state
     cut = 1 + (size_t)rand() % (n_chunks - 2); /* the last chunk is never sent before the cut */
     print_message("cutting after chunk %zu of %zu (seed %u)\n", cut, n_chunks, seed);
     /* the cut chunk is sent and the connection dropped without its answer */
-    send_rest(c, up, data, cut * cs < n ? cut * cs : n, 0, cs);
+    dgt_doc_send_rest(c, up, data, cut * cs < n ? cut * cs : n, 0, cs);
     {
         Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
         Dangan__V1__DocUploadChunkRequest m = DANGAN__V1__DOC_UPLOAD_CHUNK_REQUEST__INIT;
@@ -440,10 +63,10 @@ static void test_upload_cut_at_a_random_chunk_resumes_and_completes(void **state
 
     c = dgt_login(&srv, "admin", srv.admin_password);
     /* a finish before every byte is there is refused, and changes nothing */
-    r = finish(c, up);
+    r = dgt_doc_finish(c, up);
     assert_int_equal(dgt_code(r), 9 /* FAILED_PRECONDITION */);
     dg_reply_free(r);
-    r = upload_status(c, up);
+    r = dgt_doc_status(c, up);
     assert_int_equal(dgt_code(r), 0);
     received = dg_reply_response(r)->doc_upload_status->received;
     assert_int_equal(dg_reply_response(r)->doc_upload_status->size, (int64_t)n);
@@ -453,27 +76,27 @@ static void test_upload_cut_at_a_random_chunk_resumes_and_completes(void **state
     assert_true(received == (int64_t)(cut * cs) || received == (int64_t)((cut + 1) * cs));
     /* a chunk at another offset is refused with where to go on */
     if (received > 0) {
-        r = chunk(c, up, data, 0, cs);
+        r = dgt_doc_chunk(c, up, data, 0, cs);
         assert_int_equal(dgt_code(r), 9 /* FAILED_PRECONDITION */);
         assert_string_equal(dgt_reason(r), "upload_offset_mismatch");
         dg_reply_free(r);
     }
-    send_rest(c, up, data, n, received, cs);
-    r = finish(c, up);
+    dgt_doc_send_rest(c, up, data, n, received, cs);
+    r = dgt_doc_finish(c, up);
     assert_int_equal(dgt_code(r), 0);
     id = dg_reply_response(r)->doc_upload_finish->document->id;
     dg_reply_free(r);
     /* finishing again answers the same document */
-    r = finish(c, up);
+    r = dgt_doc_finish(c, up);
     assert_int_equal(dgt_code(r), 0);
     assert_int_equal(dg_reply_response(r)->doc_upload_finish->document->id, id);
     dg_reply_free(r);
-    assert_download_is(c, id, data, n);
+    dgt_doc_assert_download(c, id, data, n);
     /* someone else's upload does not exist for them */
     {
         dg_client *s1 = dgt_login(&srv, "s1", "sales-one-password-1");
 
-        r = upload_status(s1, up);
+        r = dgt_doc_status(s1, up);
         assert_int_equal(dgt_code(r), 5 /* NOT_FOUND */);
         dg_reply_free(r);
         dg_client_close(s1);
@@ -482,54 +105,26 @@ static void test_upload_cut_at_a_random_chunk_resumes_and_completes(void **state
     free(data);
 }
 
-static void test_cli_download_resumes_from_its_part_file(void **state)
-{
-    size_t n = 5 * MIB + 777, got_n;
-    uint8_t *data = make_bytes(n, 5), *got;
-    int64_t id = upload(admin, customer, data, n, NULL);
-    char out[400], part[420], ids[32];
-    json_t *doc;
-
-    (void)state;
-    snprintf(out, sizeof out, "%s/resumed.bin", cfg);
-    snprintf(part, sizeof part, "%s.part", out);
-    /* an interrupted download: two whole chunks and half of the third */
-    write_file(part, data, 2 * MIB + MIB / 2);
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    CLI(NULL, "--json", "doc", "get", ids, "-o", out);
-    if (run.status != 0)
-        fail_msg("get: exit %d: %s", run.status, run.err);
-    doc = json_loads(run.out, 0, NULL);
-    assert_int_equal(json_integer_value(json_object_get(doc, "resumed_from")), 2 * MIB);
-    json_decref(doc);
-    got = read_file(out, &got_n);
-    assert_int_equal(got_n, n);
-    assert_memory_equal(got, data, n);
-    assert_int_not_equal(access(part, F_OK), 0);
-    free(got);
-    free(data);
-    unlink(out);
-}
-
+/* Runs the CLI on a terminal; everything it wrote (stdout and stderr). */
 static void test_wrong_hash_is_refused_and_the_upload_dropped(void **state)
 {
     size_t n = MIB + 10;
-    uint8_t *data = make_bytes(n, 9), wrong[32];
+    uint8_t *data = dgt_doc_bytes(n, 9), wrong[32];
     dg_reply *r;
     int64_t up;
 
     (void)state;
     memset(wrong, 0xAB, sizeof wrong);
-    r = begin(admin, customer, data, n, wrong);
+    r = dgt_doc_begin(admin, customer, data, n, wrong);
     assert_int_equal(dgt_code(r), 0);
     up = dg_reply_response(r)->doc_upload_begin->upload_id;
     dg_reply_free(r);
-    send_rest(admin, up, data, n, 0, MIB);
-    r = finish(admin, up);
+    dgt_doc_send_rest(admin, up, data, n, 0, MIB);
+    r = dgt_doc_finish(admin, up);
     assert_int_equal(dgt_code(r), 3 /* INVALID_ARGUMENT */);
     assert_string_equal(dgt_reason(r), "checksum_mismatch");
     dg_reply_free(r);
-    r = upload_status(admin, up);
+    r = dgt_doc_status(admin, up);
     assert_int_equal(dgt_code(r), 5);
     dg_reply_free(r);
     free(data);
@@ -538,7 +133,7 @@ static void test_wrong_hash_is_refused_and_the_upload_dropped(void **state)
 static void test_over_the_size_limit_is_refused_with_a_clear_error(void **state)
 {
     uint8_t sha[32] = {0};
-    dg_reply *r = begin(admin, customer, NULL, (size_t)(MAX_MIB + 1) * MIB, sha);
+    dg_reply *r = dgt_doc_begin(admin, customer, NULL, (size_t)(DOCS_MAX_MIB + 1) * MIB, sha);
     char file[400], id[32];
 
     (void)state;
@@ -552,7 +147,7 @@ static void test_over_the_size_limit_is_refused_with_a_clear_error(void **state)
         int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0600);
 
         assert_true(fd >= 0);
-        assert_int_equal(ftruncate(fd, (off_t)(MAX_MIB + 1) * MIB), 0);
+        assert_int_equal(ftruncate(fd, (off_t)(DOCS_MAX_MIB + 1) * MIB), 0);
         close(fd);
     }
     snprintf(id, sizeof id, "%lld", (long long)customer);
@@ -565,31 +160,32 @@ static void test_over_the_size_limit_is_refused_with_a_clear_error(void **state)
 static void test_the_same_content_is_stored_once(void **state)
 {
     size_t n = 3 * MIB + 1;
-    uint8_t *data = make_bytes(n, 33);
-    int64_t other = make_customer(admin, "另一家公司", NULL, 2), a, b;
+    uint8_t *data = dgt_doc_bytes(n, 33);
+    int64_t other = dgt_doc_customer(admin, "另一家公司", NULL, 2), a, b;
     bool is_dedup_a, is_dedup_b;
     char sql[200];
 
     (void)state;
-    a = upload(admin, customer, data, n, &is_dedup_a);
-    b = upload(admin, other, data, n, &is_dedup_b);
+    a = dgt_doc_upload(admin, customer, data, n, &is_dedup_a);
+    b = dgt_doc_upload(admin, other, data, n, &is_dedup_b);
     assert_false(is_dedup_a);
     assert_true(is_dedup_b);
-    assert_download_is(admin, b, data, n);
+    dgt_doc_assert_download(admin, b, data, n);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
     snprintf(sql, sizeof sql,
              "SELECT count(DISTINCT content_id) FROM documents WHERE id IN (%lld, %lld)",
              (long long)a, (long long)b);
-    assert_int_equal(db_count(sql), 1);
+    assert_int_equal(dgt_doc_db_count(sql), 1);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM doc_chunks WHERE content_id = (SELECT content_id FROM "
              "documents WHERE id = %lld)",
              (long long)a);
-    assert_int_equal(db_count(sql), 4);
+    assert_int_equal(dgt_doc_db_count(sql), 4);
     /* nothing of the second upload's own bytes is left */
-    assert_int_equal(db_count("SELECT count(*) FROM doc_contents WHERE sha256 IS NULL AND id IN "
-                              "(SELECT content_id FROM doc_uploads WHERE document_id IS NOT NULL)"),
-                     0);
+    assert_int_equal(
+        dgt_doc_db_count("SELECT count(*) FROM doc_contents WHERE sha256 IS NULL AND id IN "
+                         "(SELECT content_id FROM doc_uploads WHERE document_id IS NOT NULL)"),
+        0);
     dgt_server_restart_same_port(&srv);
     dg_client_close(admin);
     admin = dgt_login(&srv, "admin", srv.admin_password);
@@ -630,15 +226,16 @@ static void test_a_restricted_customers_documents_read_as_missing_ones(void **st
 {
     dg_client *s2 = dgt_login(&srv, "s2", "sales-two-password-1");
     dg_client *s1 = dgt_login(&srv, "s1", "sales-one-password-1");
-    int64_t secret = make_customer(admin, "保密客户", "s2", DANGAN__V1__TIER__TIER_A);
-    uint8_t *data = make_bytes(1000, 77);
-    int64_t doc = upload(s2, secret, data, 1000, NULL);
+    int64_t secret = dgt_doc_customer(admin, "保密客户", "s2", DANGAN__V1__TIER__TIER_A);
+    uint8_t *data = dgt_doc_bytes(1000, 77);
+    int64_t doc = dgt_doc_upload(s2, secret, data, 1000, NULL);
     const int64_t missing = 999999;
 
     (void)state;
-    assert_download_is(s2, doc, data, 1000); /* its owner sees it */
-    assert_same_reply(doc_get(s1, doc), doc_get(s1, missing), "DocGet");
-    assert_same_reply(read_chunk(s1, doc, 0), read_chunk(s1, missing, 0), "DocReadChunk");
+    dgt_doc_assert_download(s2, doc, data, 1000); /* its owner sees it */
+    assert_same_reply(dgt_doc_get(s1, doc), dgt_doc_get(s1, missing), "DocGet");
+    assert_same_reply(dgt_doc_read_chunk(s1, doc, 0), dgt_doc_read_chunk(s1, missing, 0),
+                      "DocReadChunk");
     {
         Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
         Dangan__V1__DocListRequest m = DANGAN__V1__DOC_LIST_REQUEST__INIT;
@@ -658,8 +255,8 @@ static void test_a_restricted_customers_documents_read_as_missing_ones(void **st
         a.id = missing;
         assert_same_reply(hidden, dgt_call(s1, &req), "DocArchive");
     }
-    assert_same_reply(begin(s1, secret, data, 1000, NULL), begin(s1, missing, data, 1000, NULL),
-                      "DocUploadBegin");
+    assert_same_reply(dgt_doc_begin(s1, secret, data, 1000, NULL),
+                      dgt_doc_begin(s1, missing, data, 1000, NULL), "DocUploadBegin");
     dg_client_close(s1);
     dg_client_close(s2);
     free(data);
@@ -668,27 +265,28 @@ static void test_a_restricted_customers_documents_read_as_missing_ones(void **st
 static void test_a_user_has_at_most_32_unfinished_uploads(void **state)
 {
     dg_client *s1 = dgt_login(&srv, "s1", "sales-one-password-1");
-    int64_t own = make_customer(admin, "销售一的公司", "s1", DANGAN__V1__TIER__TIER_B), first = 0;
-    uint8_t *data = make_bytes(10, 32);
+    int64_t own = dgt_doc_customer(admin, "销售一的公司", "s1", DANGAN__V1__TIER__TIER_B),
+            first = 0;
+    uint8_t *data = dgt_doc_bytes(10, 32);
     dg_reply *r;
 
     (void)state;
     for (int i = 0; i < 32; i++) {
-        r = begin(s1, own, data, 10, NULL);
+        r = dgt_doc_begin(s1, own, data, 10, NULL);
         assert_int_equal(dgt_code(r), 0);
         first = first ? first : dg_reply_response(r)->doc_upload_begin->upload_id;
         dg_reply_free(r);
     }
-    r = begin(s1, own, data, 10, NULL);
+    r = dgt_doc_begin(s1, own, data, 10, NULL);
     assert_int_equal(dgt_code(r), 8 /* RESOURCE_EXHAUSTED */);
     assert_string_equal(dgt_reason(r), "too_many_uploads");
     dg_reply_free(r);
     /* finishing one makes room */
-    send_rest(s1, first, data, 10, 0, MIB);
-    r = finish(s1, first);
+    dgt_doc_send_rest(s1, first, data, 10, 0, MIB);
+    r = dgt_doc_finish(s1, first);
     assert_int_equal(dgt_code(r), 0);
     dg_reply_free(r);
-    r = begin(s1, own, data, 10, NULL);
+    r = dgt_doc_begin(s1, own, data, 10, NULL);
     assert_int_equal(dgt_code(r), 0);
     dg_reply_free(r);
     dg_client_close(s1);
@@ -718,13 +316,13 @@ static size_t audit_count(const char *action, int64_t entity_id)
 static void test_every_downloaded_chunk_is_audited(void **state)
 {
     size_t n = 3 * MIB + 5;
-    uint8_t *data = make_bytes(n, 3);
-    int64_t id = upload(admin, customer, data, n, NULL);
+    uint8_t *data = dgt_doc_bytes(n, 3);
+    int64_t id = dgt_doc_upload(admin, customer, data, n, NULL);
 
     (void)state;
     assert_int_equal(audit_count("document.create", id), 1);
     assert_int_equal(audit_count("document.download", id), 0);
-    assert_download_is(admin, id, data, n);
+    dgt_doc_assert_download(admin, id, data, n);
     assert_int_equal(audit_count("document.download", id), 4);
     free(data);
 }
@@ -753,7 +351,7 @@ static void test_uploads_and_archives_reach_the_change_feed(void **state)
     dg_client_opts o = {.server = srv.addr, .fingerprint = srv.fingerprint};
     Dangan__V1__SubscribeFilter f = DANGAN__V1__SUBSCRIBE_FILTER__INIT;
     Dangan__V1__EntityKind kinds[] = {DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DOCUMENT};
-    uint8_t *data = make_bytes(100, 1);
+    uint8_t *data = dgt_doc_bytes(100, 1);
     dg_client *w;
     uint64_t sub;
     char id[32];
@@ -766,7 +364,7 @@ static void test_uploads_and_archives_reach_the_change_feed(void **state)
     f.kinds = kinds;
     f.n_kinds = 1;
     assert_int_equal(dg_client_subscribe(w, &f, NULL, false, &sub), DG_OK);
-    seen.id = upload(admin, customer, data, 100, NULL);
+    seen.id = dgt_doc_upload(admin, customer, data, 100, NULL);
     snprintf(id, sizeof id, "%lld", (long long)seen.id);
     CLI(NULL, "doc", "archive", id);
     assert_int_equal(run.status, 0);
@@ -793,13 +391,13 @@ static void test_backup_and_restore_keep_every_document(void **state)
 
     (void)state;
     for (size_t i = 0; i < 4; i++) {
-        data[i] = make_bytes(sizes[i], 100 + (uint32_t)i);
-        ids[i] = upload(admin, customer, data[i], sizes[i], NULL);
+        data[i] = dgt_doc_bytes(sizes[i], 100 + (uint32_t)i);
+        ids[i] = dgt_doc_upload(admin, customer, data[i], sizes[i], NULL);
     }
     snprintf(backup, sizeof backup, "%s/docs-backup.db", srv.root);
     dgt_dangand(&run, argv_b);
     assert_int_equal(run.status, 0);
-    later = upload(admin, customer, data[3], sizes[3] - 1, NULL); /* not in the backup */
+    later = dgt_doc_upload(admin, customer, data[3], sizes[3] - 1, NULL); /* not in the backup */
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
     dgt_dangand(&run, argv_r);
     if (run.status != 0)
@@ -808,10 +406,10 @@ static void test_backup_and_restore_keep_every_document(void **state)
     dg_client_close(admin);
     admin = dgt_login(&srv, "admin", srv.admin_password);
     for (size_t i = 0; i < 4; i++) {
-        assert_download_is(admin, ids[i], data[i], sizes[i]);
+        dgt_doc_assert_download(admin, ids[i], data[i], sizes[i]);
         free(data[i]);
     }
-    r = doc_get(admin, later);
+    r = dgt_doc_get(admin, later);
     assert_int_equal(dgt_code(r), 5);
     dg_reply_free(r);
 }
@@ -843,11 +441,11 @@ static void test_check_finds_a_damaged_content_row(void **state)
 static void test_a_v6_database_migrates_and_takes_documents(void **state)
 {
     const char *argv[] = {"check", "--data", srv.data, NULL};
-    uint8_t *data = make_bytes(2 * MIB, 66);
+    uint8_t *data = dgt_doc_bytes(2 * MIB, 66);
     int64_t cust;
 
     (void)state;
-    cust = make_customer(admin, "迁移前的公司", NULL, DANGAN__V1__TIER__TIER_B);
+    cust = dgt_doc_customer(admin, "迁移前的公司", NULL, DANGAN__V1__TIER__TIER_B);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
     dgt_sql(&srv, "DROP TABLE doc_uploads; DROP TABLE documents; DROP TABLE doc_chunks;"
                   " DROP TABLE doc_contents; PRAGMA user_version = 6;");
@@ -859,17 +457,14 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
     assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=7"));
     dg_client_close(admin);
     admin = dgt_login(&srv, "admin", srv.admin_password);
-    assert_download_is(admin, upload(admin, cust, data, 2 * MIB, NULL), data, 2 * MIB);
+    dgt_doc_assert_download(admin, dgt_doc_upload(admin, cust, data, 2 * MIB, NULL), data, 2 * MIB);
     free(data);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cli_round_trip_of_50_mib_is_byte_identical),
-        cmocka_unit_test(test_cli_lists_by_kind_then_year_and_month),
         cmocka_unit_test(test_upload_cut_at_a_random_chunk_resumes_and_completes),
-        cmocka_unit_test(test_cli_download_resumes_from_its_part_file),
         cmocka_unit_test(test_wrong_hash_is_refused_and_the_upload_dropped),
         cmocka_unit_test(test_over_the_size_limit_is_refused_with_a_clear_error),
         cmocka_unit_test(test_the_same_content_is_stored_once),
@@ -882,5 +477,5 @@ int main(void)
         cmocka_unit_test(test_a_v6_database_migrates_and_takes_documents),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, dgt_docs_setup, dgt_docs_teardown);
 }
