@@ -1,12 +1,15 @@
 /* h_docs.c - uploading a document: DocUploadBegin, DocUploadChunk,
  * DocUploadStatus, DocUploadFinish (docs/protocol.md, "Documents").
  *
- * Begin and each chunk are write jobs (documents.c stores them); Status is
- * a read job. Finish is a read job that hashes the stored bytes on a reader
- * thread, one chunk at a time, so the writer is never held up by a large
- * file, then a write job that makes the document (or, when the bytes do not
- * have the declared SHA-256, drops the upload). Loop thread, except the
- * jobs' run functions (reader or writer thread).
+ * Begin and each chunk are write jobs (documents.c stores them); the writer
+ * keeps a running SHA-256 of each upload as its chunks arrive in order.
+ * Status is a read job. Finish is a write job that makes the document when
+ * that running hash covers every byte and matches; otherwise (the server
+ * restarted meanwhile, chunks were sent again, or the hash differs) a read
+ * job hashes the stored bytes on a reader thread, one chunk at a time, so
+ * the writer is never held up by a large file, and a second write job makes
+ * the document, or drops the upload when its bytes do not have the declared
+ * SHA-256. Loop thread, except the jobs' run functions (reader or writer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,7 +358,8 @@ struct finish {
     dg_write_job w; /* first: the job */
     int64_t upload_id;
     uint8_t verified[DG_DOC_SHA256_LEN];
-    bool is_discard; /* the bytes did not match: drop the upload, then refuse */
+    bool has_verified; /* verified is set (else: the writer's running hash) */
+    bool is_discard;   /* the bytes did not match: drop the upload, then refuse */
     bool is_dedup, is_replay;
     dg_doc *doc;
 };
@@ -366,7 +370,8 @@ static int finish_run(dg_write_job *w, dg_rec_ctx *c)
 
     if (f->is_discard)
         return dg_doc_discard(c, f->upload_id);
-    return dg_doc_finish(c, f->upload_id, f->verified, &f->doc, &f->is_dedup, &f->is_replay, &w->m);
+    return dg_doc_finish(c, f->upload_id, f->has_verified ? f->verified : NULL, &f->doc,
+                         &f->is_dedup, &f->is_replay, &w->m);
 }
 
 static void finish_answer(dg_write_job *w)
@@ -391,7 +396,38 @@ static void finish_answer(dg_write_job *w)
     dg_req_reply(req);
 }
 
-static const dg_write_ops finish_ops = {.run = finish_run, .answer = finish_answer};
+static void hash_run(dg_job *job, void *ctx);
+static void hash_done(dg_job *job);
+
+/* No running hash to trust: the reader hashes what is stored, then again. */
+static void finish_failure(dg_write_job *w, int rc)
+{
+    struct finish *f = (struct finish *)w;
+
+    if (rc == DG_EAGAIN && !f->has_verified)
+        upload_read_submit(upload_read_new(w->req, f->upload_id), hash_run, hash_done);
+    else
+        dg_h_answer_failed_write(w->req, rc, &w->m, w->entity, w->entity_id);
+}
+
+static const dg_write_ops finish_ops = {
+    .run = finish_run, .answer = finish_answer, .answer_failure = finish_failure};
+
+/* Queues a finish job; `verified` NULL: with the writer's running hash. */
+static void submit_finish(dg_req *req, int64_t upload_id, const uint8_t *verified, bool is_discard)
+{
+    const Dangan__V1__DocUploadFinishRequest *m = req->msg->doc_upload_finish;
+    struct finish *f = dg_xcalloc(1, sizeof *f);
+
+    f->upload_id = upload_id;
+    f->has_verified = verified != NULL;
+    if (verified)
+        memcpy(f->verified, verified, DG_DOC_SHA256_LEN);
+    f->is_discard = is_discard;
+    dg_write_job_init(&f->w, &finish_ops, req, DG_IDEM_ANY_RECORDS, &m->base, NULL, "upload",
+                      upload_id);
+    dg_write_job_submit(&f->w);
+}
 
 /* Reader thread: the upload, and unless it is finished or incomplete, the
  * SHA-256 of its stored bytes. */
@@ -418,8 +454,7 @@ static void hash_done(dg_job *job)
 {
     struct upload_read *r = (struct upload_read *)job;
     dg_req *req = r->req;
-    const Dangan__V1__DocUploadFinishRequest *m = req->msg->doc_upload_finish;
-    struct finish *f;
+    bool is_discard;
 
     if (job->rc != DG_OK) {
         if (job->rc == DG_ENOTFOUND)
@@ -429,16 +464,11 @@ static void hash_done(dg_job *job)
         free(r);
         return;
     }
-    f = dg_xcalloc(1, sizeof *f);
-    f->upload_id = r->upload_id;
-    /* incomplete or finished: the write job says so, or answers the document again */
-    memcpy(f->verified, r->is_hashed ? r->sha256 : r->u->sha256, DG_DOC_SHA256_LEN);
-    f->is_discard =
+    is_discard =
         r->is_hashed && (!r->is_intact || memcmp(r->sha256, r->u->sha256, DG_DOC_SHA256_LEN) != 0);
+    /* incomplete or finished: the write job says so, or answers the document again */
+    submit_finish(req, r->upload_id, r->is_hashed ? r->sha256 : r->u->sha256, is_discard);
     free(r);
-    dg_write_job_init(&f->w, &finish_ops, req, DG_IDEM_ANY_RECORDS, &m->base, NULL, "upload",
-                      m->upload_id);
-    dg_write_job_submit(&f->w);
 }
 
 void dg_h_doc_upload_finish(dg_req *req)
@@ -449,5 +479,5 @@ void dg_h_doc_upload_finish(dg_req *req)
         no_such_upload(req);
         return;
     }
-    upload_read_submit(upload_read_new(req, m->upload_id), hash_run, hash_done);
+    submit_finish(req, m->upload_id, NULL, false);
 }

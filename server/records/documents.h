@@ -49,7 +49,10 @@ int dg_doc_upload_of(dg_store *st, const dg_actor *who, int64_t upload_id, dg_ar
                      dg_doc_upload **out);
 
 /* Finishes upload `upload_id`, whose stored bytes hash to `verified` (the
- * caller hashed them): they must be all of it and match the declared hash.
+ * caller hashed them), or with `verified` NULL to the running hash the
+ * writer kept as they arrived (dg_store_doc_upload_hash); when it has none,
+ * or it does not match, DG_EAGAIN: hash the stored bytes and call again.
+ * They must be all of it and match the declared hash.
  * Seals the content, or shares an identical stored one (*is_dedup), makes
  * the document with its change row and audit record; *out the document.
  * A finished upload answers its document again (*is_replay). DG_OK,

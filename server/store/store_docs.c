@@ -175,6 +175,65 @@ int dg_store_doc_upload_get(dg_store *st, int64_t id, dg_arena *a, dg_doc_upload
     return rc;
 }
 
+static struct store_doc_hash *running_hash(dg_store *st, int64_t upload_id)
+{
+    for (size_t i = 0; i < DG_ARRAY_LEN(st->doc_hashes); i++)
+        if (st->doc_hashes[i].upload_id == upload_id)
+            return &st->doc_hashes[i];
+    return NULL;
+}
+
+static void forget_hash(struct store_doc_hash *h)
+{
+    if (!h)
+        return;
+    mbedtls_sha256_free(&h->ctx);
+    h->upload_id = 0;
+}
+
+/* Adds a stored chunk to the upload's running hash: one from offset 0 on
+ * starts it (in the least recently used slot), one at the next offset
+ * extends it, any other ends it. */
+static void hash_chunk(dg_store *st, const dg_doc_upload *u, const uint8_t *data, size_t len)
+{
+    struct store_doc_hash *h = running_hash(st, u->id);
+
+    if (h && h->next != u->received) {
+        forget_hash(h);
+        h = NULL;
+    }
+    if (!h && u->received == 0) {
+        h = &st->doc_hashes[0];
+        for (size_t i = 1; i < DG_ARRAY_LEN(st->doc_hashes) && h->upload_id; i++)
+            if (!st->doc_hashes[i].upload_id || st->doc_hashes[i].used < h->used)
+                h = &st->doc_hashes[i];
+        forget_hash(h->upload_id ? h : NULL);
+        h->upload_id = u->id;
+        h->next = 0;
+        mbedtls_sha256_init(&h->ctx);
+        (void)mbedtls_sha256_starts_ret(&h->ctx, 0); /* cannot fail for SHA-256 */
+    }
+    if (!h)
+        return;
+    if (len)
+        (void)mbedtls_sha256_update_ret(&h->ctx, data, len);
+    h->next += (int64_t)len;
+    h->used = ++st->doc_hash_tick;
+}
+
+int dg_store_doc_upload_hash(dg_store *st, const dg_doc_upload *u, uint8_t out[DG_DOC_SHA256_LEN])
+{
+    struct store_doc_hash *h = running_hash(st, u->id);
+    int rc = DG_ENOTFOUND;
+
+    if (h && h->next == u->size && u->received == u->size) {
+        (void)mbedtls_sha256_finish_ret(&h->ctx, out);
+        rc = DG_OK;
+    }
+    forget_hash(h);
+    return rc;
+}
+
 int dg_store_doc_upload_append(dg_store *st, const dg_doc_upload *u, int64_t idx,
                                const uint8_t *data, size_t len)
 {
@@ -192,7 +251,9 @@ int dg_store_doc_upload_append(dg_store *st, const dg_doc_upload *u, int64_t idx
         sqlite3_bind_int64(s, 1, u->id);
         sqlite3_bind_int64(s, 2, (int64_t)len);
     }
-    return run(st, s);
+    if ((rc = run(st, s)) == DG_OK)
+        hash_chunk(st, u, data, len);
+    return rc;
 }
 
 static int drop_upload(dg_store *st, int64_t upload_id, int64_t content_id)
@@ -211,6 +272,7 @@ static int drop_upload(dg_store *st, int64_t upload_id, int64_t content_id)
 
 int dg_store_doc_upload_discard(dg_store *st, const dg_doc_upload *u)
 {
+    forget_hash(running_hash(st, u->id));
     return drop_upload(st, u->id, u->content_id);
 }
 

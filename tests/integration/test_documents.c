@@ -106,6 +106,33 @@ static void test_upload_cut_at_a_random_chunk_resumes_and_completes(void **state
 }
 
 /* Runs the CLI on a terminal; everything it wrote (stdout and stderr). */
+/* The server forgets its running hash of an upload when it restarts: the
+ * finish then hashes what is stored, and the upload still completes. */
+static void test_an_upload_survives_a_server_restart(void **state)
+{
+    size_t n = 3 * MIB + 99;
+    uint8_t *data = dgt_doc_bytes(n, 31);
+    dg_reply *r = dgt_doc_begin(admin, customer, data, n, NULL);
+    int64_t up, id;
+
+    (void)state;
+    assert_int_equal(dgt_code(r), 0);
+    up = dg_reply_response(r)->doc_upload_begin->upload_id;
+    dg_reply_free(r);
+    dgt_doc_send_rest(admin, up, data, 2 * MIB, 0, MIB);
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    dgt_server_restart_same_port(&srv);
+    dg_client_close(admin);
+    admin = dgt_login(&srv, "admin", srv.admin_password);
+    dgt_doc_send_rest(admin, up, data, n, 2 * MIB, MIB);
+    r = dgt_doc_finish(admin, up);
+    assert_int_equal(dgt_code(r), 0);
+    id = dg_reply_response(r)->doc_upload_finish->document->id;
+    dg_reply_free(r);
+    dgt_doc_assert_download(admin, id, data, n);
+    free(data);
+}
+
 static void test_wrong_hash_is_refused_and_the_upload_dropped(void **state)
 {
     size_t n = MIB + 10;
@@ -465,6 +492,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upload_cut_at_a_random_chunk_resumes_and_completes),
+        cmocka_unit_test(test_an_upload_survives_a_server_restart),
         cmocka_unit_test(test_wrong_hash_is_refused_and_the_upload_dropped),
         cmocka_unit_test(test_over_the_size_limit_is_refused_with_a_clear_error),
         cmocka_unit_test(test_the_same_content_is_stored_once),
