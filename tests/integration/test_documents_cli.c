@@ -1,8 +1,10 @@
 /* test_documents_cli.c - `dangan doc` against a real server: a 50 MiB file
  * goes up and comes back byte for byte; documents are listed by kind, then
  * year and month; a download resumes from FILE.part; progress bars show on
- * a terminal and nowhere else. */
+ * a terminal and nowhere else; an upload an earlier run left unfinished goes
+ * on where the server stands. */
 #include <jansson.h>
+#include <mbedtls/sha256.h>
 #include <poll.h>
 #include <pty.h>
 #include <setjmp.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,12 +195,59 @@ static void test_progress_bars_show_on_a_terminal_only(void **state)
     free(data);
 }
 
+/* An upload an earlier run left unfinished (its id kept in CONFIG_DIR/uploads,
+ * part of its bytes on the server) goes on from where the server stands. */
+static void test_cli_upload_goes_on_with_an_upload_begun_earlier(void **state)
+{
+    size_t n = 6 * MIB + 5;
+    uint8_t *data = dgt_doc_bytes(n, 606), sha[32];
+    char file[400], path[700], hex[65], id[32];
+    dg_reply *r = dgt_doc_begin(admin, customer, data, n, NULL);
+    int64_t up;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(dgt_code(r), 0);
+    up = dg_reply_response(r)->doc_upload_begin->upload_id;
+    dg_reply_free(r);
+    dgt_doc_send_rest(admin, up, data, 2 * MIB, 0, MIB); /* the run that was interrupted */
+    assert_int_equal(mbedtls_sha256_ret(data, n, sha, 0), 0);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+    snprintf(path, sizeof path, "%s/uploads/%lld-%s", cfg, (long long)customer, hex);
+    {
+        char dir[500];
+
+        snprintf(dir, sizeof dir, "%s/uploads", cfg);
+        (void)mkdir(dir, 0700); /* there already if an upload ran before */
+    }
+    assert_non_null(f = fopen(path, "w"));
+    fprintf(f, "%s %lld\n", srv.addr, (long long)up);
+    fclose(f);
+    snprintf(file, sizeof file, "%s/earlier.bin", cfg);
+    dgt_doc_write_file(file, data, n);
+    snprintf(id, sizeof id, "%lld", (long long)customer);
+    CLI(NULL, "doc", "upload", id, file, "--kind", "other");
+    if (run.status != 0)
+        fail_msg("upload: exit %d: %s", run.status, run.err);
+    assert_non_null(strstr(run.err, "going on with the upload begun earlier, at 2.0 of 6.0 MiB"));
+    assert_int_not_equal(access(path, F_OK), 0); /* finished: forgotten */
+    r = dgt_doc_status(admin, up);
+    assert_int_equal(dgt_code(r), 0);
+    assert_true(dg_reply_response(r)->doc_upload_status->document_id > 0);
+    dgt_doc_assert_download(admin, dg_reply_response(r)->doc_upload_status->document_id, data, n);
+    dg_reply_free(r);
+    unlink(file);
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_round_trip_of_50_mib_is_byte_identical),
         cmocka_unit_test(test_cli_lists_by_kind_then_year_and_month),
         cmocka_unit_test(test_cli_download_resumes_from_its_part_file),
+        cmocka_unit_test(test_cli_upload_goes_on_with_an_upload_begun_earlier),
         cmocka_unit_test(test_progress_bars_show_on_a_terminal_only),
     };
 
