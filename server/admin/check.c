@@ -609,8 +609,8 @@ static void check_documents(struct run *x, dg_store *st, bool is_full)
         OK(it, "%" PRId64 " stored contents match their SHA-256", n);
         return;
     }
-    FAIL(it, "%" PRId64 " of %" PRId64 " stored document contents are damaged; content %" PRId64
-             ": %s",
+    FAIL(it,
+         "%" PRId64 " of %" PRId64 " stored document contents are damaged; content %" PRId64 ": %s",
          b.n, n, b.first_id, b.first_why);
     FIX(it,
         "restore the last good backup (`dangand restore --data %s --from BACKUP`), or ask the "

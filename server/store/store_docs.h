@@ -71,8 +71,7 @@ int dg_store_doc_upload_append(dg_store *st, const dg_doc_upload *u, int64_t idx
  * of each upload, for a few at a time): DG_OK, or DG_ENOTFOUND (not known:
  * hash the stored chunks, dg_store_doc_content_hash). The running hash is
  * let go either way. */
-int dg_store_doc_upload_hash(dg_store *st, const dg_doc_upload *u,
-                             uint8_t out[DG_DOC_SHA256_LEN]);
+int dg_store_doc_upload_hash(dg_store *st, const dg_doc_upload *u, uint8_t out[DG_DOC_SHA256_LEN]);
 /* Deletes the upload and its content (chunks included) unless a document
  * uses that content. */
 int dg_store_doc_upload_discard(dg_store *st, const dg_doc_upload *u);
