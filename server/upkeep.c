@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "dg.h"
+#include "documents.h"
 #include "log.h"
 #include "store.h"
 #include "writer.h"
@@ -63,23 +64,31 @@ void dg_upkeep_session(dg_server *srv, dg_session *s)
  * in small batches so the writer is never held up. */
 #define IDEM_KEEP_MS (24 * 3600 * 1000LL)
 
+/* An upload of a document not finished within a week is abandoned: its
+ * bytes go, a few uploads per sweep (docs/protocol.md, "Documents"). */
+#define UPLOAD_KEEP_MS (7 * 24 * 3600 * 1000LL)
+
 struct prune_job {
     dg_job job;
-    int64_t before;
+    int64_t before, now;
 };
 
 static void prune_run(dg_job *job, void *ctx)
 {
     struct prune_job *p = (struct prune_job *)job;
     dg_wtx *tx = ctx;
+    int n;
 
     job->rc = dg_store_idem_prune(tx->store, p->before, 1000);
+    if (job->rc == DG_OK)
+        job->rc = dg_doc_prune_uploads(tx->store, p->now, UPLOAD_KEEP_MS, 4, &n);
 }
 
 static void prune_done(dg_job *job)
 {
     if (job->rc != DG_OK && job->rc != DG_EREADONLY && job->rc != DG_ENOSPC)
-        dg_log_warn("server", "msg=\"cannot prune idempotency keys\" error=\"%s\"",
+        dg_log_warn("server",
+                    "msg=\"cannot prune idempotency keys or abandoned uploads\" error=\"%s\"",
                     dg_strerror(job->rc));
     free(job);
 }
@@ -89,7 +98,8 @@ void dg_upkeep_prune_idempotency_keys(dg_server *srv)
     struct prune_job *p = dg_xcalloc(1, sizeof *p);
 
     DG_ASSERT_LOOP_THREAD();
-    p->before = dg_now_ms() - IDEM_KEEP_MS;
+    p->now = dg_now_ms();
+    p->before = p->now - IDEM_KEEP_MS;
     p->job.run = prune_run;
     p->job.done = prune_done;
     if (dg_server_write(srv, &p->job) != DG_OK)

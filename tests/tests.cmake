@@ -95,6 +95,10 @@ dangan_test(test_backup SOURCES tests/integration/test_backup.c LIBS dgtest dgse
 dangan_test(test_backup_schedule SOURCES tests/integration/test_backup_schedule.c LIBS dgtest LABELS integration TIMEOUT 300)
 dangan_test(test_backup_encrypted SOURCES tests/integration/test_backup_encrypted.c LIBS dgtest LABELS integration TIMEOUT 300)
 
+# Documents attached to a customer: transfers, resumption, limits, visibility, backup, check
+dangan_test(test_documents SOURCES tests/integration/test_documents.c tests/integration/docs_world.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 600)
+dangan_test(test_documents_cli SOURCES tests/integration/test_documents_cli.c tests/integration/docs_world.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 600)
+
 # dangan-bench
 # -- bench tests below this line
 dangan_test(test_bench SOURCES tests/integration/test_bench.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
@@ -129,7 +133,8 @@ set_tests_properties(fuzz_mask_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 # history, hidden records and task assignees (test_perm_views); leaks in both
 foreach(t perm perm_views)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c tests/integration/perm_world.c
-              LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+              tests/integration/perm_docs.c LIBS dgtest dgserver PkgConfig::JANSSON
+              LABELS integration TIMEOUT 300)
   target_compile_definitions(test_${t} PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 endforeach()
 

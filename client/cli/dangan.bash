@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field user watch audit server import export help version"
+field doc user watch audit server import export help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -23,6 +23,7 @@ _dangan_subs() {
     feedback) _dangan_list="add list edit" ;;
     task) _dangan_list="add list done edit" ;;
     field) _dangan_list="define list" ;;
+    doc) _dangan_list="upload list get archive rm" ;;
     user) _dangan_list="add list set-role disable enable reset-password" ;;
     audit) _dangan_list="list export verify head" ;;
     server) _dangan_list="stats" ;;
@@ -56,6 +57,9 @@ _dangan_options() {
     "task add") _dangan_list="--due --title --assignee --set" ;;
     "task list") _dangan_list="$paging --mine --due-before --include-done" ;;
     "field define") _dangan_list="--type --choices --label" ;;
+    "doc upload") _dangan_list="--kind --title --date --expires --notes" ;;
+    "doc list") _dangan_list="--kind --year --archived" ;;
+    "doc get") _dangan_list="-o --output" ;;
     "user add") _dangan_list="--role --display-name --password-stdin" ;;
     "audit list") _dangan_list="$audit" ;;
     "audit export") _dangan_list="$audit -o --output" ;;
@@ -119,6 +123,8 @@ _dangan_values() {
     --kind)
         if [[ $1 == feedback ]]; then
             mapfile -t COMPREPLY < <(compgen -W "complaint suggestion praise survey" -- "$cur")
+        elif [[ $1 == doc ]]; then
+            mapfile -t COMPREPLY < <(compgen -W "contract invoice quotation correspondence licence other" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "company person" -- "$cur")
         fi
@@ -127,7 +133,7 @@ _dangan_values() {
     --type) mapfile -t COMPREPLY < <(compgen -W "text number date choice" -- "$cur") ;;
     --role) mapfile -t COMPREPLY < <(compgen -W "admin manager sales viewer auditor" -- "$cur") ;;
     --outcome) mapfile -t COMPREPLY < <(compgen -W "ok denied error" -- "$cur") ;;
-    --entity) mapfile -t COMPREPLY < <(compgen -W "customer contact interaction deal feedback task" -- "$cur") ;;
+    --entity) mapfile -t COMPREPLY < <(compgen -W "customer contact interaction deal feedback task document" -- "$cur") ;;
     --since) [[ $1 == watch ]] && mapfile -t COMPREPLY < <(compgen -W "now" -- "$cur") ;;
     --sort)
         _dangan_sort_keys "$1"
@@ -159,7 +165,7 @@ _dangan_takes_value() {
         --industry | --region | --tag | --custom | --limit | --cursor | --from | --to | \
         --summary | --at | --next-follow-up | --amount | --currency | --score | --text | --due | \
         --title | --assignee | --due-before | --choices | --label | --display-name | --action | \
-        --until | --head | --encoding | --map | --on-duplicate | --batch | --rejects)
+        --until | --head | --encoding | --map | --on-duplicate | --batch | --rejects | --date | --expires | --notes | --year)
         return 0
         ;;
     esac

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"feedback", cmd_feedback, "complaints, suggestions, praise, surveys"},
     {"task", cmd_task, "follow-ups to do"},
     {"field", cmd_field, "custom fields of the customer file"},
+    {"doc", cmd_doc, "documents attached to a customer: upload, list, get, archive"},
     {"user", cmd_user, "accounts: add, list, set-role, disable, enable, reset-password"},
     {"watch", cmd_watch, "live changes as colleagues make them (reconnects by itself)"},
     {"import", cmd_import, "customers from a CSV or XLSX file (managers, admins)"},

@@ -44,6 +44,12 @@ static const struct right {
     {"feed.", READERS, "auditors read the audit log, not customer records"},
     {"field.list", READERS, "auditors read the audit log, not customer records"},
     {"field.define", R(DG_ROLE_ADMIN), "only admins define custom fields"},
+    /* documents follow their customer's dossier: read like its records,
+     * uploaded and archived by those who may change it (documents.h) */
+    {"document.list", READERS, "auditors read the audit log, not customer records"},
+    {"document.get", READERS, "auditors read the audit log, not customer records"},
+    {"document.download", READERS, "auditors read the audit log, not customer records"},
+    {"document.", WRITERS, "your role may not change customer records"},
     /* export is a right of its own (docs/security.md); for the audit log the same roles */
     {"audit.export", R(DG_ROLE_ADMIN) | R(DG_ROLE_AUDITOR),
      "only admins and auditors export the audit log"},

@@ -26,6 +26,7 @@
 #include "hex.h"
 #include "init.h"
 #include "store.h"
+#include "store_docs.h"
 #include "walid.h"
 
 #define PATH_LEN 1200
@@ -567,9 +568,59 @@ static void check_audit(struct run *x, dg_store *st, bool is_full)
            v.checked < DG_CHECK_AUDIT_TAIL ? v.checked : DG_CHECK_AUDIT_TAIL, head);
 }
 
+struct bad_docs {
+    int64_t n, first_id;
+    char first_why[200];
+};
+
+static void note_bad_content(void *ud, int64_t content_id, const char *why)
+{
+    struct bad_docs *b = ud;
+
+    if (b->n++ == 0) {
+        b->first_id = content_id;
+        snprintf(b->first_why, sizeof b->first_why, "%s", why);
+    }
+}
+
+/* Every stored document content against its SHA-256: the full check only
+ * (it reads every byte of every document). */
+static void check_documents(struct run *x, dg_store *st, bool is_full)
+{
+    dg_check_item *it;
+    struct bad_docs b = {0};
+    int64_t n = 0, v = 0;
+
+    if (!is_full) {
+        skip(x, "documents", "not checked: `dangand check` reads every document");
+        return;
+    }
+    it = item(x, "documents");
+    if (dg_store_schema_version(st, &v) == DG_OK && v < 7) {
+        OK(it, "none stored (schema v%" PRId64 ")", v);
+        return;
+    }
+    if (dg_store_doc_verify(st, note_bad_content, &b, &n) != DG_OK) {
+        FAIL(it, "cannot read the documents: %s", dg_store_errmsg(st));
+        db_fix(it, x);
+        return;
+    }
+    if (b.n == 0) {
+        OK(it, "%" PRId64 " stored contents match their SHA-256", n);
+        return;
+    }
+    FAIL(it,
+         "%" PRId64 " of %" PRId64 " stored document contents are damaged; content %" PRId64 ": %s",
+         b.n, n, b.first_id, b.first_why);
+    FIX(it,
+        "restore the last good backup (`dangand restore --data %s --from BACKUP`), or ask the "
+        "documents' owners to upload them again",
+        x->dir);
+}
+
 static void check_with_sqlite(struct run *x, bool is_full)
 {
-    static const char *const names[] = {"structure", "schema", "audit chain"};
+    static const char *const names[] = {"structure", "schema", "audit chain", "documents"};
     dg_store *st;
     char why[600];
 
@@ -585,18 +636,23 @@ static void check_with_sqlite(struct run *x, bool is_full)
         db_fix(it, x);
         skip(x, "schema", "not checked: the database does not open");
         skip(x, "audit chain", "not checked: the database does not open");
+        skip(x, "documents", "not checked: the database does not open");
         return;
     }
     check_structure(x, st, is_full);
     if (failed(x)) {
         skip(x, "schema", "not checked: the structure is damaged");
         skip(x, "audit chain", "not checked: the structure is damaged");
+        skip(x, "documents", "not checked: the structure is damaged");
     } else if (dg_store_read_begin(st) == DG_OK) {
         check_schema(x, st);
-        if (failed(x))
+        if (failed(x)) {
             skip(x, "audit chain", "not checked: the schema is not dangan's");
-        else
+            skip(x, "documents", "not checked: the schema is not dangan's");
+        } else {
             check_audit(x, st, is_full);
+            check_documents(x, st, is_full);
+        }
         dg_store_read_end(st);
     } else {
         dg_check_item *it = item(x, "schema");
@@ -604,6 +660,7 @@ static void check_with_sqlite(struct run *x, bool is_full)
         FAIL(it, "cannot read %s: %s", x->db, dg_store_errmsg(st));
         db_fix(it, x);
         skip(x, "audit chain", "not checked: the database cannot be read");
+        skip(x, "documents", "not checked: the database cannot be read");
     }
     dg_store_close(st);
 }
@@ -622,7 +679,7 @@ int dg_check_run(const char *data_dir, dg_check_depth depth, dg_check_report *r)
     if (failed(&x)) {
         static const char *const rest[] = {"file modes",      "settings",  "database file",
                                            "write-ahead log", "structure", "schema",
-                                           "audit chain"};
+                                           "audit chain",     "documents"};
 
         for (size_t i = 0; i < DG_ARRAY_LEN(rest); i++)
             skip(&x, rest[i], "not checked: the data directory is not usable");
@@ -647,6 +704,7 @@ int dg_check_run(const char *data_dir, dg_check_depth depth, dg_check_report *r)
                  "is as it left it");
             skip(&x, "schema", "checked when the server opens the database");
             skip(&x, "audit chain", "not checked: clean shutdown");
+            skip(&x, "documents", "not checked: `dangand check` reads every document");
         } else {
             check_with_sqlite(&x, depth == DG_CHECK_FULL);
         }

@@ -14,6 +14,8 @@
  *   structure        PRAGMA integrity_check, or quick_check when bounded
  *   schema           version and the server's identity rows
  *   audit chain      the hash chain: whole, or its newest records when bounded
+ *   documents        every stored document's bytes against its SHA-256 (full
+ *                    check only)
  * Nothing here writes to a file of the data directory. The SQLite checks
  * read the database as an immutable file when there is no WAL to recover;
  * with this database's own WAL they read through it (SQLite's recovery then
@@ -53,7 +55,7 @@ typedef struct dg_check_item {
     char fix[700];     /* when failed: what an operator does about it */
 } dg_check_item;
 
-#define DG_CHECK_MAX_ITEMS 8
+#define DG_CHECK_MAX_ITEMS 9
 
 typedef enum dg_check_depth {
     DG_CHECK_FULL,    /* dangand check: integrity_check, the whole audit chain */

@@ -52,6 +52,7 @@ void dg_config_defaults(dg_config *c)
     c->feed_retention_changes = 1000000; /* whichever keeps more */
     c->backup_minute = -1;
     c->backup_keep = 7;
+    c->doc_max_size_mib = 100;
 }
 
 struct key {
@@ -106,6 +107,7 @@ static const struct key keys[] = {
     U32N("feed", "retention_changes", feed_retention_changes, 0, 1000000000),
     U32("store", reader_queue, 16, 10000000),
     U32N("backup", "keep", backup_keep, 1, 10000),
+    U32N("documents", "max_size_mib", doc_max_size_mib, 1, 65536),
 };
 
 /* [backup] time = HH:MM (24-hour). */

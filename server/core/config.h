@@ -70,6 +70,7 @@ typedef struct dg_config {
     uint32_t backup_keep;  /* scheduled backups kept in backup_dir */
     char backup_dir[1024];
     char backup_key_file[1024]; /* "": scheduled backups are not encrypted */
+    uint32_t doc_max_size_mib; /* [documents] max_size_mib: the largest document */
 } dg_config;
 
 /* Fills in the defaults (deploy/dangand.conf.example lists them). */

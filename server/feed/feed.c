@@ -164,10 +164,21 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
     return out;
 }
 
+/* The EntityKind of a change row's entity: a record kind, or a document
+ * (not a record: its events never carry one); DG_KIND_NONE for others. */
+static enum dg_kind kind_of(const char *entity)
+{
+    enum dg_kind k = dg_kind_parse(entity);
+
+    if (k == DG_KIND_NONE && strcmp(entity, "document") == 0)
+        return FEED_KIND_DOCUMENT;
+    return k;
+}
+
 /* What every subscriber's check needs of `row`, and its packed change, in `a`. */
 struct row_meta feed_meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a)
 {
-    struct row_meta m = {.kind = dg_kind_parse(row->c.entity)};
+    struct row_meta m = {.kind = kind_of(row->c.entity)};
 
     m.has_before = row->c.vis_before.is_set;
     m.owner_before = row->c.vis_before.owner_id;

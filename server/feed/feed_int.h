@@ -57,6 +57,11 @@ struct dg_sub {
     int64_t last_sent_ms; /* monotonic */
 };
 
+/* A document's changes in the feed: EntityKind ENTITY_KIND_DOCUMENT, a
+ * number past the record kinds (dg_kind), used only to name and filter
+ * events; no record is ever read for it. */
+#define FEED_KIND_DOCUMENT ((enum dg_kind)DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DOCUMENT)
+
 /* One read of new changes, kept while it is among the newest RING_ROWS. */
 /* What every subscriber's check needs of a change row, worked out once. */
 struct row_meta {

@@ -73,6 +73,16 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_AUDIT_HEAD, 0, "audit.head", dg_h_audit_head},
     {DANGAN__V1__REQUEST__BODY_AUDIT_EXPORT, 0, "audit.export", dg_h_audit_export},
     {DANGAN__V1__REQUEST__BODY_SERVER_STATS, 0, "server.stats", dg_h_server_stats},
+    {DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_BEGIN, 0, "document.upload_begin", dg_h_doc_upload_begin},
+    {DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_CHUNK, 0, "document.upload_chunk", dg_h_doc_upload_chunk},
+    {DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_STATUS, 0, "document.upload_status",
+     dg_h_doc_upload_status},
+    {DANGAN__V1__REQUEST__BODY_DOC_UPLOAD_FINISH, 0, "document.upload_finish",
+     dg_h_doc_upload_finish},
+    {DANGAN__V1__REQUEST__BODY_DOC_LIST, 0, "document.list", dg_h_doc_list},
+    {DANGAN__V1__REQUEST__BODY_DOC_GET, 0, "document.get", dg_h_doc_get},
+    {DANGAN__V1__REQUEST__BODY_DOC_READ_CHUNK, 0, "document.download", dg_h_doc_read_chunk},
+    {DANGAN__V1__REQUEST__BODY_DOC_ARCHIVE, 0, "document.archive", dg_h_doc_archive},
 };
 
 static const struct route *find_route(Dangan__V1__Request__BodyCase body)

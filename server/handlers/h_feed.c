@@ -25,8 +25,9 @@ void dg_h_subscribe(dg_req *req)
     if (flt && flt->n_customer_ids > DG_FEED_MAX_FILTER_IDS)
         dg_req_violation(req, "filter.customer_ids", "at most 1000");
     for (size_t i = 0; flt && i < flt->n_kinds; i++)
-        if (!dg_entity_get((enum dg_kind)flt->kinds[i]))
-            dg_req_violation(req, "filter.kinds", "not a record kind");
+        if (!dg_entity_get((enum dg_kind)flt->kinds[i]) &&
+            flt->kinds[i] != DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DOCUMENT)
+            dg_req_violation(req, "filter.kinds", "not a record kind or documents");
     if (dg_feed_subs_of(f, req->conn) >= DG_FEED_MAX_SUBS_PER_CONN)
         dg_req_violation(req, "subscribe", "at most 16 subscriptions per connection");
     if (req->status.n_field_violations) {

@@ -174,7 +174,8 @@ void dg_write_job_init(dg_write_job *w, const dg_write_ops *ops, dg_req *req,
 void dg_write_job_submit(dg_write_job *w)
 {
     dg_req *req = w->req;
-    int rc = dg_server_write(req->srv, &w->job);
+    int rc = w->may_skip_sync ? dg_server_write_record_of_read(req->srv, &w->job)
+                              : dg_server_write(req->srv, &w->job);
 
     DG_ASSERT_LOOP_THREAD();
     if (rc != DG_OK) {

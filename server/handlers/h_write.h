@@ -64,6 +64,10 @@ struct dg_write_job {
     struct dg_audit_buf audit; /* the request's own record (ops->detail) */
     const char *entity;        /* for a failure's answer and the audit record */
     int64_t entity_id;
+    /* Its commit need not wait for fsync (dg_server_write_record_of_read):
+     * only for writes a crash may lose because the client finds out and
+     * sends them again (a document's upload chunks, docs/protocol.md). */
+    bool may_skip_sync;
 };
 
 /* Fills the common part of `w` for `req`: the session's user, the peer, the

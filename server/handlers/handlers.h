@@ -68,4 +68,15 @@ void dg_h_export_finish(dg_req *req);
 void dg_h_subscribe(dg_req *req);
 void dg_h_unsubscribe(dg_req *req);
 
+/* h_docs.c: uploading a document attached to a customer. */
+void dg_h_doc_upload_begin(dg_req *req);
+void dg_h_doc_upload_chunk(dg_req *req);
+void dg_h_doc_upload_status(dg_req *req);
+void dg_h_doc_upload_finish(dg_req *req);
+/* h_docs_read.c: listing, reading, downloading and archiving documents. */
+void dg_h_doc_list(dg_req *req);
+void dg_h_doc_get(dg_req *req);
+void dg_h_doc_read_chunk(dg_req *req);
+void dg_h_doc_archive(dg_req *req);
+
 #endif

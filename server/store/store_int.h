@@ -5,6 +5,7 @@
 #ifndef DG_STORE_INT_H
 #define DG_STORE_INT_H
 
+#include <mbedtls/sha256.h>
 #include <sqlite3.h>
 
 #include "buf.h"
@@ -53,6 +54,17 @@ struct dg_store {
     struct dyn_stmt *dyn_newest, *dyn_oldest;
     size_t n_dyn;
     char err[256];
+    /* Writer: the running SHA-256 of the uploads being received, so that
+     * finishing one need not read it back (store_docs.c). An entry follows
+     * one upload from its first chunk on, and is dropped when a chunk comes
+     * at another offset (a retry after a failed commit). */
+    struct store_doc_hash {
+        int64_t upload_id; /* 0: free */
+        int64_t next;      /* bytes hashed: the offset the next chunk has */
+        uint64_t used;     /* st->doc_hash_tick when last used: the oldest is replaced */
+        mbedtls_sha256_context ctx;
+    } doc_hashes[8];
+    uint64_t doc_hash_tick;
 };
 
 /* The cached prepared statement for `sql` (a static string: its address is

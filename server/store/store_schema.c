@@ -466,8 +466,69 @@ static const char *const migration_v6[] = {
     NULL,
 };
 
+static const char *const migration_v7[] = {
+    /* v7: documents attached to a customer. Content is kept once per SHA-256
+     * (doc_contents) in chunks of BLOBs inside the database, so backup,
+     * restore, WAL durability and the integrity checks cover it like any
+     * other row (docs/operations.md, "Documents"). A content row with no
+     * sha256 is an upload in progress; it gets its hash when the upload is
+     * finished and verified. */
+    "CREATE TABLE doc_contents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sha256 BLOB UNIQUE CHECK (sha256 IS NULL OR length(sha256) = 32),"
+    "  size INTEGER NOT NULL CHECK (size >= 0),"
+    "  chunk_size INTEGER NOT NULL CHECK (chunk_size > 0),"
+    "  created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE doc_chunks ("
+    "  content_id INTEGER NOT NULL REFERENCES doc_contents(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL," /* offset / chunk_size */
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (content_id, idx)"
+    ") STRICT;"
+    "CREATE TABLE documents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+    "  kind TEXT NOT NULL," /* DocKind's stored name: 'contract', ... */
+    "  title TEXT NOT NULL,"
+    "  doc_date TEXT NOT NULL," /* YYYY-MM-DD */
+    "  expires_on TEXT NOT NULL DEFAULT '',"
+    "  notes TEXT NOT NULL DEFAULT '',"
+    "  file_name TEXT NOT NULL DEFAULT '',"
+    "  content_id INTEGER NOT NULL REFERENCES doc_contents(id),"
+    "  version INTEGER NOT NULL,"
+    "  archived INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by INTEGER,"
+    "  archived_at INTEGER NOT NULL DEFAULT 0,"
+    "  archived_by INTEGER"
+    ") STRICT;"
+    "CREATE INDEX documents_filed ON documents(customer_id, kind, doc_date, id);"
+    "CREATE INDEX documents_by_content ON documents(content_id);"
+    "CREATE TABLE doc_uploads ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  content_id INTEGER NOT NULL REFERENCES doc_contents(id),"
+    "  kind TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  doc_date TEXT NOT NULL,"
+    "  expires_on TEXT NOT NULL,"
+    "  notes TEXT NOT NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  sha256 BLOB NOT NULL," /* as the client declared it */
+    "  received INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  document_id INTEGER REFERENCES documents(id)" /* set once finished */
+    ") STRICT;"
+    "CREATE INDEX doc_uploads_by_content ON doc_uploads(content_id);",
+    NULL,
+};
+
 static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
-                                                migration_v4, migration_v5, migration_v6};
+                                                migration_v4, migration_v5, migration_v6,
+                                                migration_v7};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

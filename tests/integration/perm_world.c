@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "perm_docs.h"
 #include "perm_world.h"
 
 dgt_server srv;
@@ -24,15 +25,15 @@ struct actor actors[5] = {
 
 struct target targets[5] = {
     {"s1_b", "s1", DANGAN__V1__TIER__TIER_B, "PERMTEST-S1B 甲公司", "6222020000001111",
-     "13900001111", "家庭S1B金丝雀", false, 0, 0},
+     "13900001111", "家庭S1B金丝雀", false, 0, 0, 0},
     {"s2_b", "s2", DANGAN__V1__TIER__TIER_B, "PERMTEST-S2B 乙公司", "6222020000002222",
-     "13900002222", "家庭S2B金丝雀", false, 0, 0},
+     "13900002222", "家庭S2B金丝雀", false, 0, 0, 0},
     {"s1_a", "s1", DANGAN__V1__TIER__TIER_A, "PERMTEST-S1A 丙公司", "6222020000003333",
-     "13900003333", "家庭S1A金丝雀", false, 0, 0},
+     "13900003333", "家庭S1A金丝雀", false, 0, 0, 0},
     {"s2_a", "s2", DANGAN__V1__TIER__TIER_A, "PERMTEST-S2A 丁公司", "6222020000004444",
-     "13900004444", "家庭S2A金丝雀", false, 0, 0},
+     "13900004444", "家庭S2A金丝雀", false, 0, 0, 0},
     {"s1_x", "s1", DANGAN__V1__TIER__TIER_B, "PERMTEST-S1X 戊公司", "6222020000006666",
-     "13900006666", "家庭S1X金丝雀", true, 0, 0},
+     "13900006666", "家庭S1X金丝雀", true, 0, 0, 0},
 };
 
 const char *password_of(const struct actor *a)
@@ -62,7 +63,7 @@ static bool may_see_sensitive(const struct actor *a, const struct target *t)
 }
 
 /* Every byte of the reply, as the server sent it (the Response re-packed). */
-static void check_no_leak(const struct actor *a, const dg_reply *r, const char *what)
+void check_no_leak(const struct actor *a, const dg_reply *r, const char *what)
 {
     const Dangan__V1__Response *resp = dg_reply_response(r);
     size_t n = protobuf_c_message_get_packed_size(&resp->base);
@@ -248,6 +249,7 @@ int perm_world_setup(void **state)
         actors[i].c = dgt_login(&srv, actors[i].user, password_of(&actors[i]));
     for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
         make_customer(&targets[i]);
+        targets[i].doc_id = dgt_perm_doc_upload(actors[0].c, targets[i].id);
         if (targets[i].archived)
             admin_archive(targets[i].id, false);
     }

@@ -49,6 +49,7 @@ struct target {
     const char *family;
     bool archived;
     int64_t id, contact_id;
+    int64_t doc_id; /* a document attached to it (made before it was archived) */
 };
 
 /* s1_b, s2_b, s1_a, s2_a, s1_x (archived); id and contact_id set by
@@ -74,6 +75,8 @@ bool same_reply(const char *what, const uint8_t *hidden, size_t hidden_len, cons
 
 /* dgt_call as `a`, with the leak check for the roles it applies to. */
 dg_reply *call_as(struct actor *a, Dangan__V1__Request *req, const char *what);
+/* Fails the test when reply `r` to `a` carries a canary `a` may not see. */
+void check_no_leak(const struct actor *a, const dg_reply *r, const char *what);
 
 /* dgt_call as the admin. */
 dg_reply *admin_call(Dangan__V1__Request *req);

@@ -27,10 +27,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "perm_docs.h"
 #include "perm_world.h"
 
 #define TSV_PATH SOURCE_DIR "/tests/integration/permissions.tsv"
-#define MAX_ROWS 512
+#define MAX_ROWS 1024
 
 static struct actor *actor_of(const char *role)
 {
@@ -463,6 +464,15 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         snprintf(out, sizeof out, "%s", membership(r, t->id));
         dg_reply_free(r);
         return out;
+    } else if (!strncmp(rpc, "doc_", 4)) {
+        bool is_role_refused = !strcmp(a->role, "viewer") || !strcmp(a->role, "auditor");
+
+        r = dgt_perm_doc_request(a->c, actors[0].c, is_role_refused, rpc, t->id, t->doc_id,
+                                 t->archived || t->id == MISSING_ID, MISSING_ID);
+        if (!r)
+            fail_msg("permissions.tsv names a request this test cannot make: %s", rpc);
+        if (strcmp(a->role, "sales") == 0 || strcmp(a->role, "viewer") == 0)
+            check_no_leak(a, r, rpc);
     } else {
         fail_msg("permissions.tsv names a request this test cannot make: %s", rpc);
         return "";
@@ -546,7 +556,7 @@ static bool same_as_missing(const struct row *w, struct actor *a, const struct t
 
     assert_non_null(hidden);
     memcpy(hidden, last_reply, hidden_len);
-    missing.id = missing.contact_id = MISSING_ID;
+    missing.id = missing.contact_id = missing.doc_id = MISSING_ID;
     missing.archived = true; /* nothing to archive or restore around it */
     run_row(a, w->rpc, &missing, n);
     snprintf(what, sizeof what, "permissions.tsv:%d: %s as %s on %s", w->line, w->rpc, w->role,
