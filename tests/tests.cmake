@@ -44,7 +44,7 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame pb validate utf8 alloc buf map hex text lograte money)
+foreach(t frame pb validate utf8 alloc buf map hex text dupkey lograte money)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
 # the CLI's "did you mean" (client/cli/suggest.c, pure)

@@ -62,6 +62,7 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_REASSIGN, 0, "record.reassign", dg_h_reassign},
     {DANGAN__V1__REQUEST__BODY_HISTORY, 0, "record.history", dg_h_history},
     {DANGAN__V1__REQUEST__BODY_MERGE, 0, "record.merge", dg_h_merge},
+    {DANGAN__V1__REQUEST__BODY_DUPLICATES_SCAN, 0, "record.duplicates", dg_h_duplicates_scan},
     {DANGAN__V1__REQUEST__BODY_SUBSCRIBE, 0, "feed.subscribe", dg_h_subscribe},
     {DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE, 0, "feed.unsubscribe", dg_h_unsubscribe},
     {DANGAN__V1__REQUEST__BODY_AUDIT_QUERY, 0, "audit.query", dg_h_audit_query},

@@ -55,6 +55,9 @@ void dg_h_history(dg_req *req);
 /* h_merge.c: two files of one customer become one (managers). */
 void dg_h_merge(dg_req *req);
 
+/* h_duplicates.c: candidate duplicate customers in the whole base (managers). */
+void dg_h_duplicates_scan(dg_req *req);
+
 /* h_feed.c: the change feed. */
 void dg_h_subscribe(dg_req *req);
 void dg_h_unsubscribe(dg_req *req);
