@@ -280,6 +280,8 @@ static int make_pair(struct walk *w, int64_t other, dg_dup_pair *out, bool *is_r
             bits |= 1u << k;
     if (bits & ((1u << w->kind) - 1))
         return DG_OK;
+    if (bits & (1u << DG_DUP_NAME)) /* a similar name follows from the same name */
+        bits &= ~(1u << DG_DUP_STEM);
     *out = (dg_dup_pair){.found_by = w->kind, .reasons = bits, .score = score_of(bits)};
     if ((rc = side_out(&w->first, w->a, &out->keep)) != DG_OK ||
         (rc = side_out(&w->other, w->a, &out->drop)) != DG_OK)
