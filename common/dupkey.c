@@ -33,10 +33,33 @@
 /* Legal forms as they look after folding and punctuation removal ("Co., Ltd."
  * -> "coltd"). At each step the longest one that ends the name goes. */
 static const char *const legal_forms[] = {
-    "集团股份有限公司", "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司",
-    "股份公司", "总公司", "公司", "集团", "株式会社", "有限合伙", "coltd", "colimited",
-    "limited", "ltd", "inc", "incorporated", "llc", "gmbh", "corp", "corporation", "company",
-    "co", "plc", "group", "holdings",
+    "集团股份有限公司",
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "集团公司",
+    "股份公司",
+    "总公司",
+    "公司",
+    "集团",
+    "株式会社",
+    "有限合伙",
+    "coltd",
+    "colimited",
+    "limited",
+    "ltd",
+    "inc",
+    "incorporated",
+    "llc",
+    "gmbh",
+    "corp",
+    "corporation",
+    "company",
+    "co",
+    "plc",
+    "group",
+    "holdings",
 };
 
 /* A branch of a company, dropped (with the place before it) from a stem. */
@@ -47,14 +70,19 @@ static const char *const branches[] = {
 /* Words that say what a company does, not who it is: dropped from the end
  * of a stem, repeatedly ("迪金自动化设备" -> "迪金"). */
 static const char *const trade_words[] = {
-    "科技", "技术", "贸易", "商贸", "实业", "发展", "信息", "电子", "网络", "软件", "工程",
-    "咨询", "服务", "管理", "投资", "控股", "国际", "物流", "仓储", "设备", "自动化", "机械",
-    "制造", "材料", "新材料", "生物", "医药", "文化", "传媒", "广告", "建筑", "建设", "装饰",
-    "环保", "能源", "化工", "食品", "进出口", "电器", "电气", "通信", "智能", "数据", "系统",
-    "供应链", "餐饮", "酒店", "教育", "农业", "汽车", "塑料", "五金", "纺织", "服装", "印刷",
-    "包装", "模具", "精密", "光电", "照明", "家具", "工业", "产业", "企业", "经营", "销售",
-    "technology", "technologies", "tech", "trading", "international", "industries",
-    "industrial", "solutions", "services", "systems", "enterprises",
+    "科技",       "技术",         "贸易",     "商贸",    "实业",          "发展",
+    "信息",       "电子",         "网络",     "软件",    "工程",          "咨询",
+    "服务",       "管理",         "投资",     "控股",    "国际",          "物流",
+    "仓储",       "设备",         "自动化",   "机械",    "制造",          "材料",
+    "新材料",     "生物",         "医药",     "文化",    "传媒",          "广告",
+    "建筑",       "建设",         "装饰",     "环保",    "能源",          "化工",
+    "食品",       "进出口",       "电器",     "电气",    "通信",          "智能",
+    "数据",       "系统",         "供应链",   "餐饮",    "酒店",          "教育",
+    "农业",       "汽车",         "塑料",     "五金",    "纺织",          "服装",
+    "印刷",       "包装",         "模具",     "精密",    "光电",          "照明",
+    "家具",       "工业",         "产业",     "企业",    "经营",          "销售",
+    "technology", "technologies", "tech",     "trading", "international", "industries",
+    "industrial", "solutions",    "services", "systems", "enterprises",
 };
 
 /* Places: the short form each is written as in a key, then the longer forms
@@ -307,8 +335,9 @@ static void key_from_folded(const char *f, size_t f_len, bool with_brackets, str
     k->len = 0;
     while (pos < f_len) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)f + pos,
-                                              (utf8proc_ssize_t)DG_MIN(f_len - pos, (size_t)4), &cp);
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)f + pos,
+                             (utf8proc_ssize_t)DG_MIN(f_len - pos, (size_t)4), &cp);
         int br;
 
         dg_assert(n > 0); /* dg_text_fold returns valid UTF-8 */
@@ -332,15 +361,15 @@ static void key_from_folded(const char *f, size_t f_len, bool with_brackets, str
 
 /* Bytes of the longest word of `list` that k ends with (a Latin one only
  * where a word starts), 0 if none; the whole key only when `may_empty`. */
-static size_t suffix_in(const struct key *k, const char *const *list, size_t n_list,
-                        bool may_empty)
+static size_t suffix_in(const struct key *k, const char *const *list, size_t n_list, bool may_empty)
 {
     size_t best = 0;
 
     for (size_t i = 0; i < n_list; i++) {
         size_t n = strlen(list[i]);
 
-        if (n <= best || n > k->len || (n == k->len && !may_empty) || memcmp(k->b + k->len - n, list[i], n) != 0)
+        if (n <= best || n > k->len || (n == k->len && !may_empty) ||
+            memcmp(k->b + k->len - n, list[i], n) != 0)
             continue;
         if (is_ascii_alnum(list[i][0]) && !k->is_word_start[k->len - n])
             continue;
@@ -504,8 +533,8 @@ char *dg_dupkey_stem(const char *s)
  * folded: full-width forms are ASCII). */
 static size_t first_number_len(const char *f)
 {
-    static const char *const stops[] = {"转", "分机", "ext", "x", "#", "/", ",", ";", "、",
-                                        "或", "\n"};
+    static const char *const stops[] = {"转", "分机", "ext", "x",  "#", "/",
+                                        ",",  ";",    "、",  "或", "\n"};
     size_t n_digits = 0;
 
     for (size_t i = 0; f[i]; i++) {

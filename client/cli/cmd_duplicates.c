@@ -65,9 +65,10 @@ static void add_rows(cli_table *t, const Dangan__V1__DuplicatesScanResponse *pag
     }
 }
 
-/* One page into `pairs` (JSON) and `t`; *cursor becomes the next one (""
- * at the end). */
-static int fetch_page(cli *c, uint32_t limit, char **cursor, json_t *pairs, cli_table *t)
+/* One page into `pairs` (--json) or `t`, counted in *n_seen; *cursor
+ * becomes the next one ("" at the end). */
+static int fetch_page(cli *c, uint32_t limit, char **cursor, json_t *pairs, cli_table *t,
+                      size_t *n_seen)
 {
     Dangan__V1__Request *req = cli_request_new();
     Dangan__V1__DuplicatesScanRequest *m = (Dangan__V1__DuplicatesScanRequest *)cli_msg_new(
@@ -85,7 +86,7 @@ static int fetch_page(cli *c, uint32_t limit, char **cursor, json_t *pairs, cli_
     if (rc != EXIT_OK)
         return rc;
     page = dg_reply_response(r)->duplicates_scan;
-    for (size_t i = 0; i < page->n_pairs; i++) {
+    for (size_t i = 0; c->is_json && i < page->n_pairs; i++) {
         json_t *p = cli_pb_to_json(&page->pairs[i]->base);
 
         json_object_set_new(p, "merge",
@@ -93,7 +94,9 @@ static int fetch_page(cli *c, uint32_t limit, char **cursor, json_t *pairs, cli_
                                          page->pairs[i]->drop->code));
         json_array_append_new(pairs, p);
     }
-    add_rows(t, page);
+    if (!c->is_json)
+        add_rows(t, page);
+    *n_seen += page->n_pairs;
     if (page->next_cursor[0] && strcmp(page->next_cursor, *cursor) == 0) {
         dg_reply_free(r);
         return cli_fail(c, EXIT_SERVER, "INTERNAL", "cursor_stuck",
@@ -135,11 +138,12 @@ static int parse_args(cli *c, uint32_t *limit, char **cursor, bool *is_all)
 
 int cli_customer_duplicates(cli *c)
 {
-    static const char *const headers[] = {"SCORE", "REASONS", "KEEP", "DROP",
+    static const char *const headers[] = {"SCORE",     "REASONS",   "KEEP",  "DROP",
                                           "KEEP NAME", "DROP NAME", "OWNERS"};
     uint32_t limit = PAGE_DEFAULT;
     char *cursor = dg_xstrdup("");
     bool is_all = false;
+    size_t n_seen = 0;
     json_t *pairs = json_array();
     cli_table *t = cli_table_new(7, headers);
     int rc = parse_args(c, &limit, &cursor, &is_all);
@@ -147,13 +151,13 @@ int cli_customer_duplicates(cli *c)
     if (rc == -1)
         fputs(DUPLICATES_HELP, stdout);
     if (rc == EXIT_OK)
-        rc = fetch_page(c, limit, &cursor, pairs, t);
+        rc = fetch_page(c, limit, &cursor, pairs, t, &n_seen);
     while (rc == EXIT_OK && is_all && cursor[0])
-        rc = fetch_page(c, limit, &cursor, pairs, t);
+        rc = fetch_page(c, limit, &cursor, pairs, t, &n_seen);
     if (rc == EXIT_OK && c->is_json) {
         cli_print_json(json_pack("{s:o,s:s}", "pairs", pairs, "next_cursor", cursor));
         pairs = NULL;
-    } else if (rc == EXIT_OK && json_array_size(pairs) == 0) {
+    } else if (rc == EXIT_OK && n_seen == 0) {
         printf("No likely duplicates%s.\n", cursor[0] ? " on this page" : "");
     } else if (rc == EXIT_OK) {
         cli_table_flex(t, 4);

@@ -43,8 +43,7 @@ static void scan_run(dg_job *job, void *ctx)
         job->rc = rc;
         return;
     }
-    rc = dg_store_dup_scan(st, &s->from, s->limit, s->req->arena, &s->pairs, &s->n_pairs,
-                           &s->next);
+    rc = dg_store_dup_scan(st, &s->from, s->limit, s->req->arena, &s->pairs, &s->n_pairs, &s->next);
     dg_store_read_end(st);
     job->rc = rc;
 }
@@ -69,8 +68,8 @@ static int cursor_parse(dg_req *req, const char *text, dg_dup_cursor *out)
     size_t hex_len;
     char *key;
 
-    if (sscanf(text, "v1.%d.%lld.%n", &kind, &after_id, &n_read) != 2 || n_read == 0 ||
-        kind < 0 || kind >= DG_DUP_N || after_id < 0)
+    if (sscanf(text, "v1.%d.%lld.%n", &kind, &after_id, &n_read) != 2 || n_read == 0 || kind < 0 ||
+        kind >= DG_DUP_N || after_id < 0)
         return DG_EINVAL;
     hex = text + n_read;
     hex_len = strlen(hex);

@@ -293,8 +293,8 @@ static int make_pair(struct walk *w, int64_t other, dg_dup_pair *out, bool *is_r
 /* Walks kind `w->kind` from (*key, *after_id) until `limit` pairs are in
  * out (n counts them) or the index ends (*is_end). On return *key and
  * *after_id are where the next walk resumes (*key malloc'd). */
-static int walk_kind(struct walk *w, char **key, int64_t *after_id, size_t limit,
-                     dg_dup_pair *out, size_t *n, bool *is_end)
+static int walk_kind(struct walk *w, char **key, int64_t *after_id, size_t limit, dg_dup_pair *out,
+                     size_t *n, bool *is_end)
 {
     sqlite3_stmt *s = store_stmt_text(w->st, walk_sql[w->kind]);
     int rc = DG_OK, src;

@@ -323,9 +323,8 @@ static void test_create_refuses_a_hidden_twin_naming_nothing_of_it(void **state)
     CLI_EXPECT(8, cfg_s1, "--json", "customer", "add", "--name", "安荣仓储（宁波）有限公司",
                "--force");
     j = stderr_json();
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(j, "error"), "reason")),
-        "duplicate_hidden");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "reason")),
+                        "duplicate_hidden");
     assert_null(json_object_get(json_object_get(j, "error"), "duplicates"));
     json_decref(j);
     assert_names_nothing_of(run.err, secrets, DG_ARRAY_LEN(secrets));

@@ -50,8 +50,8 @@ static void test_dupkey_name_drops_places_legal_forms_and_noise(void **state)
         {"安荣仓储(宁波)有限公司", "安荣仓储"},
         {"宁波安荣仓储有限公司", "安荣仓储"},
         {"安荣仓储【宁波】有限公司", "安荣仓储"},
-        {"北京银行", "北京银行"},     /* a place stays when less than 3 characters remain */
-        {"北京市银行", "北京银行"},   /* ... in its short form */
+        {"北京银行", "北京银行"},   /* a place stays when less than 3 characters remain */
+        {"北京市银行", "北京银行"}, /* ... in its short form */
         {"上海银行股份有限公司", "上海银行"},
         {"中信集团有限公司", "中信"},
         {"中信集团公司", "中信"},
@@ -105,9 +105,9 @@ static void test_dupkey_stem_drops_branches_and_trade_words(void **state)
         {"Acme Trading Co., Ltd.", "acme"},
         {"Acme Technology International Inc.", "acme"},
         {"中国银行北京分行", "中国银行"},
-        {"科技有限公司", ""},  /* nothing but trade words and a legal form */
-        {"华科技", ""},        /* one character left: too little to be similar */
-        {"AB Trading", ""},     /* two Latin letters: too little */
+        {"科技有限公司", ""}, /* nothing but trade words and a legal form */
+        {"华科技", ""},       /* one character left: too little to be similar */
+        {"AB Trading", ""},   /* two Latin letters: too little */
         {"北京银行", "北京银行"},
     };
 
