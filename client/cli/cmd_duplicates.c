@@ -65,48 +65,123 @@ static void add_rows(cli_table *t, const Dangan__V1__DuplicatesScanResponse *pag
     }
 }
 
-/* One page into `pairs` (--json) or `t`, counted in *n_seen; *cursor
- * becomes the next one ("" at the end). */
-static int fetch_page(cli *c, uint32_t limit, char **cursor, json_t *pairs, cli_table *t,
-                      size_t *n_seen)
+static json_t *customer_json(const Dangan__V1__DuplicateCustomer *d)
+{
+    const ProtobufCEnumValue *tier =
+        protobuf_c_enum_descriptor_get_value(&dangan__v1__tier__descriptor, (int)d->tier);
+
+    return json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)d->id, "code", d->code, "name",
+                     d->name, "owner", d->owner ? d->owner->username : "", "tier",
+                     tier ? tier->name : "");
+}
+
+/* Under --json the pairs are written as they come, one per line, so that
+ * memory does not grow with the base: the document is whole once the last
+ * page is in (or the command fails, with the cursor to go on from). */
+static void print_json_pairs(const Dangan__V1__DuplicatesScanResponse *page, size_t n_before)
+{
+    for (size_t i = 0; i < page->n_pairs; i++) {
+        const Dangan__V1__DuplicatePair *p = page->pairs[i];
+        json_t *reasons = json_array(), *doc;
+
+        for (size_t k = 0; k < p->n_reasons; k++)
+            json_array_append_new(reasons, json_string(p->reasons[k]));
+        doc = json_pack("{s:o,s:o,s:o,s:I,s:o}", "keep", customer_json(p->keep), "drop",
+                        customer_json(p->drop), "reasons", reasons, "score", (json_int_t)p->score,
+                        "merge",
+                        json_sprintf("dangan customer merge %s %s", p->keep->code, p->drop->code));
+        fputs(n_before + i ? ",\n" : "\n", stdout);
+        json_dumpf(doc, stdout, JSON_COMPACT);
+        json_decref(doc);
+    }
+}
+
+/* Sends the request for the page at `cursor`; its id in *id, and in *ready
+ * its answer if that came at once (else NULL). */
+static int send_page(cli *c, uint32_t limit, const char *cursor, uint64_t *id, dg_reply **ready)
 {
     Dangan__V1__Request *req = cli_request_new();
     Dangan__V1__DuplicatesScanRequest *m = (Dangan__V1__DuplicatesScanRequest *)cli_msg_new(
         &dangan__v1__duplicates_scan_request__descriptor);
-    const Dangan__V1__DuplicatesScanResponse *page;
-    dg_reply *r;
-    int rc;
+    int rc = cli_rec_session(c);
 
+    *ready = NULL;
     req->body_case = DANGAN__V1__REQUEST__BODY_DUPLICATES_SCAN;
     req->duplicates_scan = m;
     m->limit = limit;
-    cli_replace_str(&m->cursor, *cursor);
-    rc = cli_rec_call(c, req, &r);
+    cli_replace_str(&m->cursor, cursor);
+    if (rc == EXIT_OK && (rc = dg_client_send(c->client, req, id)) != DG_CLIENT_OK)
+        rc = cli_fail(c, EXIT_SERVER, "UNAVAILABLE", "connection_lost", "%s",
+                      dg_client_errmsg(c->client));
+    else if (rc == EXIT_OK && dg_client_take(c->client, *id, ready) != DG_CLIENT_OK)
+        *ready = NULL; /* sent; the answer comes later (or its failure, to wait_page) */
     dangan__v1__request__free_unpacked(req, NULL);
-    if (rc != EXIT_OK)
-        return rc;
-    page = dg_reply_response(r)->duplicates_scan;
-    for (size_t i = 0; c->is_json && i < page->n_pairs; i++) {
-        json_t *p = cli_pb_to_json(&page->pairs[i]->base);
+    return rc;
+}
 
-        json_object_set_new(p, "merge",
-                            json_sprintf("dangan customer merge %s %s", page->pairs[i]->keep->code,
-                                         page->pairs[i]->drop->code));
-        json_array_append_new(pairs, p);
-    }
-    if (!c->is_json)
-        add_rows(t, page);
-    *n_seen += page->n_pairs;
-    if (page->next_cursor[0] && strcmp(page->next_cursor, *cursor) == 0) {
+/* The answer to page request `id` (`ready` when it came already): EXIT_OK
+ * with *out, or the failure told. */
+static int wait_page(cli *c, uint64_t id, dg_reply *ready, dg_reply **out)
+{
+    const Dangan__V1__Status *st;
+    int rc = DG_CLIENT_OK;
+
+    *out = ready;
+    if (!ready)
+        rc = dg_client_wait(c->client, id, out);
+    if (rc != DG_CLIENT_OK)
+        return cli_fail(c, EXIT_SERVER, "UNAVAILABLE", "connection_lost", "%s",
+                        dg_client_errmsg(c->client));
+    st = dg_reply_response(*out)->status;
+    if (st && st->code == DANGAN__V1__CODE__OK && dg_reply_response(*out)->duplicates_scan)
+        return EXIT_OK;
+    rc = st ? cli_fail_status(c, st, NULL)
+            : cli_fail(c, EXIT_SERVER, "INTERNAL", "protocol",
+                       "the server sent a response without a status");
+    dg_reply_free(*out);
+    *out = NULL;
+    return rc;
+}
+
+/* Every page (one without `is_all`), printed (--json) or into `t`, counted
+ * in *n_seen; *cursor becomes where the next would start ("" at the end).
+ * The next page is asked for before this one is printed, so that the
+ * server reads while the CLI writes. */
+static int fetch_pages(cli *c, uint32_t limit, bool is_all, char **cursor, cli_table *t,
+                       size_t *n_seen, bool *is_open)
+{
+    uint64_t id;
+    dg_reply *r = NULL, *ready;
+    int rc = send_page(c, limit, *cursor, &id, &ready);
+
+    while (rc == EXIT_OK && (rc = wait_page(c, id, ready, &r)) == EXIT_OK) {
+        const Dangan__V1__DuplicatesScanResponse *page = dg_reply_response(r)->duplicates_scan;
+        bool is_more = is_all && page->next_cursor[0];
+
+        if (page->next_cursor[0] && strcmp(page->next_cursor, *cursor) == 0)
+            rc = cli_fail(c, EXIT_SERVER, "INTERNAL", "cursor_stuck",
+                          "the server answered a page with the cursor it was asked for;"
+                          " stopping instead of paging forever");
+        if (rc == EXIT_OK && is_more)
+            rc = send_page(c, limit, page->next_cursor, &id, &ready);
+        if (rc == EXIT_OK) {
+            if (c->is_json && !*is_open)
+                fputs("{\"pairs\": [", stdout);
+            *is_open = c->is_json;
+            if (c->is_json)
+                print_json_pairs(page, *n_seen);
+            else
+                add_rows(t, page);
+            *n_seen += page->n_pairs;
+            free(*cursor);
+            *cursor = dg_xstrdup(page->next_cursor);
+        }
         dg_reply_free(r);
-        return cli_fail(c, EXIT_SERVER, "INTERNAL", "cursor_stuck",
-                        "the server answered a page with the cursor it was asked for;"
-                        " stopping instead of paging forever");
+        r = NULL;
+        if (!is_more)
+            break;
     }
-    free(*cursor);
-    *cursor = dg_xstrdup(page->next_cursor);
-    dg_reply_free(r);
-    return EXIT_OK;
+    return rc;
 }
 
 static int parse_args(cli *c, uint32_t *limit, char **cursor, bool *is_all)
@@ -143,20 +218,22 @@ int cli_customer_duplicates(cli *c)
     uint32_t limit = PAGE_DEFAULT;
     char *cursor = dg_xstrdup("");
     bool is_all = false;
+    bool is_open = false; /* --json: the document is started */
     size_t n_seen = 0;
-    json_t *pairs = json_array();
     cli_table *t = cli_table_new(7, headers);
     int rc = parse_args(c, &limit, &cursor, &is_all);
 
     if (rc == -1)
         fputs(DUPLICATES_HELP, stdout);
     if (rc == EXIT_OK)
-        rc = fetch_page(c, limit, &cursor, pairs, t, &n_seen);
-    while (rc == EXIT_OK && is_all && cursor[0])
-        rc = fetch_page(c, limit, &cursor, pairs, t, &n_seen);
-    if (rc == EXIT_OK && c->is_json) {
-        cli_print_json(json_pack("{s:o,s:s}", "pairs", pairs, "next_cursor", cursor));
-        pairs = NULL;
+        rc = fetch_pages(c, limit, is_all, &cursor, t, &n_seen, &is_open);
+    if (is_open) {
+        json_t *next = json_string(cursor);
+
+        fputs(n_seen ? "\n], \"next_cursor\": " : "], \"next_cursor\": ", stdout);
+        json_dumpf(next, stdout, JSON_ENCODE_ANY);
+        fputs("}\n", stdout);
+        json_decref(next);
     } else if (rc == EXIT_OK && n_seen == 0) {
         printf("No likely duplicates%s.\n", cursor[0] ? " on this page" : "");
     } else if (rc == EXIT_OK) {
@@ -167,7 +244,6 @@ int cli_customer_duplicates(cli *c)
     }
     if (rc == EXIT_OK && cursor[0] && !c->is_json)
         fprintf(stderr, "More pairs follow: dangan customer duplicates --cursor %s\n", cursor);
-    json_decref(pairs);
     cli_table_free(t);
     free(cursor);
     return rc == -1 ? EXIT_OK : rc;
