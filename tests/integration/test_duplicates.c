@@ -310,6 +310,38 @@ static void test_create_refuses_a_hidden_twin_naming_nothing_of_it(void **state)
     dg_reply_free(a);
     dg_reply_free(b);
     dg_reply_free(forced);
+
+    /* in a Batch alike: the batch is refused at that op, nothing else said */
+    {
+        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__BatchRequest bm = DANGAN__V1__BATCH_REQUEST__INIT;
+        Dangan__V1__BatchOp op = DANGAN__V1__BATCH_OP__INIT;
+        Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+        Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+        Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+        Dangan__V1__BatchOp *ops[] = {&op};
+        dg_reply *br;
+
+        cu.name = "宁波安荣仓储有限公司";
+        rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        rec.customer = &cu;
+        m.record = &rec;
+        m.allow_duplicate = true;
+        op.op_case = DANGAN__V1__BATCH_OP__OP_CREATE;
+        op.create = &m;
+        bm.ops = ops;
+        bm.n_ops = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_BATCH;
+        req.batch = &bm;
+        br = dgt_call(s1, &req);
+        assert_int_equal(dgt_code(br), DANGAN__V1__CODE__ALREADY_EXISTS);
+        assert_string_equal(dgt_reason(br), "duplicate_hidden");
+        assert_int_equal(dg_reply_response(br)->status->n_field_violations, 0);
+        assert_int_equal(dg_reply_response(br)->batch->n_records, 0);
+        assert_names_nothing_of(dg_reply_response(br)->status->message, secrets,
+                                DG_ARRAY_LEN(secrets));
+        dg_reply_free(br);
+    }
     dg_client_close(s1);
 
     /* the CLI: exit 8, the message, nothing of the twin; --force refused alike */
@@ -335,7 +367,7 @@ static void test_create_refuses_a_hidden_twin_naming_nothing_of_it(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "hits")), 1);
     json_decref(j);
     audit = hidden_refusals();
-    assert_true(json_array_size(audit) >= 6);
+    assert_true(json_array_size(audit) >= 6); /* the batch's is record.batch's */
     for (size_t i = 0; i < 6; i++) {
         json_t *d = json_array_get(audit, i);
 
