@@ -1,4 +1,4 @@
-/* text.c - folding, duplicate keys and the FTS5 tokenizer for substring search
+/* text.c - folding, phone digits and the FTS5 tokenizer for substring search
  * in Chinese and Latin text (docs/architecture.md, search and duplicates).
  *
  * Owns: no state. Every function is pure over its arguments; any thread.
@@ -231,105 +231,6 @@ size_t dg_text_phone_digits(const char *s, char *out, size_t cap)
     }
     out[n_out] = '\0';
     return n_out;
-}
-
-/* ---------------------------------------------------------------- name keys */
-
-/* Legal forms as they look after folding and punctuation removal ("Co., Ltd."
- * -> "coltd"). The longest one that matches wins, so order does not matter. */
-static const char *const legal_forms[] = {
-    "股份有限公司", "有限责任公司", "集团有限公司", "有限公司",    "集团公司", "株式会社",
-    "集团",         "公司",         "coltd",        "limited",     "ltd",      "inc",
-    "llc",          "gmbh",         "corp",         "corporation", "company",  "co",
-};
-
-/* What a name key drops: punctuation, symbols, separators, controls and
- * format characters (tab and newline are Cc, not Z*). */
-static bool is_key_noise(int32_t cp)
-{
-    switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_PC:
-    case UTF8PROC_CATEGORY_PD:
-    case UTF8PROC_CATEGORY_PS:
-    case UTF8PROC_CATEGORY_PE:
-    case UTF8PROC_CATEGORY_PI:
-    case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO:
-    case UTF8PROC_CATEGORY_SM:
-    case UTF8PROC_CATEGORY_SC:
-    case UTF8PROC_CATEGORY_SK:
-    case UTF8PROC_CATEGORY_SO:
-    case UTF8PROC_CATEGORY_ZS:
-    case UTF8PROC_CATEGORY_ZL:
-    case UTF8PROC_CATEGORY_ZP:
-    case UTF8PROC_CATEGORY_CC:
-    case UTF8PROC_CATEGORY_CF:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool is_ascii_alnum(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Bytes of the longest legal form that key[0..key_len) ends with, 0 if none.
- * A Latin form counts only where a word starts (is_word_start), so that
- * "disco" does not lose its "co"; Chinese has no word boundaries to ask for. */
-static size_t legal_form_len(const char *key, size_t key_len, const bool *is_word_start)
-{
-    size_t best = 0;
-
-    for (size_t i = 0; i < DG_ARRAY_LEN(legal_forms); i++) {
-        const char *form = legal_forms[i];
-        size_t n = strlen(form);
-
-        if (n <= best || n > key_len || memcmp(key + key_len - n, form, n) != 0)
-            continue;
-        if (is_ascii_alnum(form[0]) && !is_word_start[key_len - n])
-            continue;
-        best = n;
-    }
-    return best;
-}
-
-char *dg_text_name_key(const char *s)
-{
-    size_t f_len, key_len = 0, pos = 0, suffix_len;
-    char *folded = dg_text_fold(s, strlen(s), &f_len);
-    char *key;
-    bool *is_word_start;
-    bool is_after_noise = true;
-
-    if (!folded)
-        return NULL;
-    key = dg_xmalloc(f_len + 1);
-    is_word_start = dg_xcalloc(f_len + 1, sizeof *is_word_start);
-    while (pos < f_len) {
-        int32_t cp;
-        size_t n = decode_at(folded, f_len, pos, &cp);
-
-        dg_assert(n > 0); /* dg_text_fold returns valid UTF-8 without NUL */
-        if (is_key_noise(cp)) {
-            is_after_noise = true;
-        } else {
-            is_word_start[key_len] =
-                is_after_noise || key_len == 0 || !is_ascii_alnum(key[key_len - 1]);
-            memcpy(key + key_len, folded + pos, n);
-            key_len += n;
-            is_after_noise = false;
-        }
-        pos += n;
-    }
-    suffix_len = legal_form_len(key, key_len, is_word_start);
-    if (suffix_len < key_len) /* a name that is only a legal form keeps it */
-        key_len -= suffix_len;
-    key[key_len] = '\0';
-    free(is_word_start);
-    free(folded);
-    return key;
 }
 
 /* ---------------------------------------------------------------- tokenizer */

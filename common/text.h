@@ -1,4 +1,4 @@
-/* text.h - Unicode text folding, duplicate-detection keys and the search
+/* text.h - Unicode text folding, phone digits and the search
  * tokenizer (docs/architecture.md, search and duplicates). Pure functions over UTF-8
  * strings: no I/O, no logging, no globals; any thread. text.c explains why
  * the tokenizer finds every substring. */
@@ -31,18 +31,6 @@ char *dg_text_fold(const char *s, size_t len, size_t *out_len);
  * number of digits written. strlen(s) + 1 bytes are always enough. Bytes that
  * are not valid UTF-8 are skipped. */
 size_t dg_text_phone_digits(const char *s, char *out, size_t cap);
-
-/* Duplicate-detection key for a company name: folded, without punctuation,
- * symbols, separators or control characters, and without ONE trailing legal
- * form (longest first: 股份有限公司, 有限公司, 集团, 公司, 株式会社, "co ltd",
- * "limited", "inc", "gmbh", "co", ...). A Latin form is stripped only where a
- * word starts (after removed punctuation or space, or after a non-ASCII
- * character), so "Disco" keeps its "co". A name that is nothing but a legal
- * form keeps it ("有限公司" -> "有限公司"). "深圳市华为技术有限公司" ->
- * "深圳市华为技术", "ACME Co., Ltd." -> "acme". Returns a new string (free with
- * free()), empty when `s` has no letter, digit or mark; NULL if `s` is not
- * valid UTF-8. */
-char *dg_text_name_key(const char *s);
 
 /* Called once per token. `tok` points into the tokenizer's input at byte
  * offset `start` (borrowed for the call), tok_len == end - start > 0.

@@ -37,6 +37,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "dg.h"
+#include "dupkey.h"
 #include "feed.h"
 #include "init.h"
 #include "log.h"
@@ -387,6 +388,20 @@ static int rekey(dg_store *st)
     return rc;
 }
 
+/* Duplicate keys follow their rules (dupkey.h). */
+static int dupkeys(dg_store *st)
+{
+    int n, rc = dg_rec_dupkeys_if_needed(st, &n);
+
+    if (rc != DG_OK)
+        dg_log_error("server", "msg=\"cannot recompute duplicate keys\" error=\"%s\"",
+                     dg_store_errmsg(st));
+    else if (n)
+        dg_log_info("server", "msg=\"recomputed duplicate keys\" version=%d customers=%d",
+                    DG_DUPKEY_VERSION, n);
+    return rc;
+}
+
 /* The search index follows its document layout and tokenizer version. */
 static int reindex(dg_store *st)
 {
@@ -424,7 +439,7 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
         dg_log_error("server", "msg=\"cannot open the database\" error=\"%s\"", err);
         return rc;
     }
-    if ((rc = rekey(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
+    if ((rc = rekey(st)) != DG_OK || (rc = dupkeys(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
         (rc = load_identity(srv, st, feed_head)) != DG_OK ||
         (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {

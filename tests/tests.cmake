@@ -44,7 +44,7 @@ function(dangan_test name)
 endfunction()
 
 # common/ mechanisms
-foreach(t frame pb validate utf8 alloc buf map hex text lograte money)
+foreach(t frame pb validate utf8 alloc buf map hex text dupkey lograte money)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
 # the CLI's "did you mean" (client/cli/suggest.c, pure)
@@ -137,6 +137,10 @@ foreach(t perm perm_views)
               LABELS integration TIMEOUT 300)
   target_compile_definitions(test_${t} PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 endforeach()
+
+# Likely duplicates: on create (hidden twins too), the scan, keys of a v6 database
+dangan_test(test_duplicates SOURCES tests/integration/test_duplicates.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+target_compile_definitions(test_duplicates PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 
 # Idempotent retries: batches, merge, reassign, damaged answers, keys of schema v4
 dangan_test(test_idempotency SOURCES tests/integration/test_idempotency.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)

@@ -568,6 +568,8 @@ int cmd_customer(cli *c)
         {"history", cli_customer_history, "history REF               who changed what, when"},
         {"reassign", cli_customer_reassign, "reassign (REF... | --from USER) --to USER"},
         {"merge", cli_customer_merge, "merge KEEP DROP           two files of one customer"},
+        {"duplicates", cli_customer_duplicates,
+         "duplicates [--limit N] [--all]  likely duplicates in the whole base"},
     };
 
     return cli_subcommand(c, "customer", subs, DG_ARRAY_LEN(subs),

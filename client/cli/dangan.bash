@@ -17,7 +17,7 @@ field doc user watch audit server import export help version"
 # Subcommands of each command group ("" for the other commands).
 _dangan_subs() {
     case $1 in
-    customer) _dangan_list="add show edit archive restore list search history reassign merge" ;;
+    customer) _dangan_list="add show edit archive restore list search history reassign merge duplicates" ;;
     contact) _dangan_list="add edit rm restore list" ;;
     note | deal) _dangan_list="add list edit rm" ;;
     feedback) _dangan_list="add list edit" ;;
@@ -49,6 +49,7 @@ _dangan_options() {
     "customer search") _dangan_list="$filters --limit" ;;
     "customer history") _dangan_list="--limit" ;;
     "customer reassign") _dangan_list="--from --to --keep-tasks" ;;
+    "customer duplicates") _dangan_list="--limit --cursor --all" ;;
     "contact add") _dangan_list="--name --set" ;;
     "note add") _dangan_list="--channel --summary --at --next-follow-up --set" ;;
     "deal add") _dangan_list="--amount --currency --at --set" ;;

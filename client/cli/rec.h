@@ -217,6 +217,8 @@ const char *cli_customer_label(const ProtobufCMessage *customer, char *buf, size
 int cli_customer_reassign(cli *c);
 /* `customer merge` (cmd_handover.c). */
 int cli_customer_merge(cli *c);
+/* `customer duplicates` (cmd_duplicates.c). */
+int cli_customer_duplicates(cli *c);
 /* `customer history` (cmd_history.c). */
 int cli_customer_history(cli *c);
 

@@ -33,6 +33,8 @@ static const struct right {
     {"record.merge", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER), "merging customers is for managers"},
     {"record.reassign", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
      "handing customers over is for managers"},
+    {"record.duplicates", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
+     "scanning every customer for duplicates is for managers"},
     /* create, update, archive, restore, batch */
     {"record.", WRITERS, "your role may not change customer records"},
     /* files in and out of the customer base: rights of their own */

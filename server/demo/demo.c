@@ -349,7 +349,12 @@ static int demo_open(struct demo *d, char *err, size_t err_len)
         snprintf(err, err_len, "cannot update name sort keys: %s", dg_store_errmsg(d->st));
         return rc;
     }
-    /* Likewise the search index: documents added below use this layout. */
+    /* Likewise duplicate keys and the search index: what is added below
+     * uses these rules and this layout. */
+    if ((rc = dg_rec_dupkeys_if_needed(d->st, &n_rekeyed)) != DG_OK) {
+        snprintf(err, err_len, "cannot recompute duplicate keys: %s", dg_store_errmsg(d->st));
+        return rc;
+    }
     if ((rc = dg_rec_reindex_if_needed(d->st, &n_rekeyed)) != DG_OK) {
         snprintf(err, err_len, "cannot rebuild the search index: %s", dg_store_errmsg(d->st));
         return rc;

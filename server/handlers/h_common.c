@@ -126,6 +126,12 @@ void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, con
                 rc == DG_ENOTFOUND ? "not_found" : reason, message);
 }
 
+void dg_h_refuse_detail(dg_req *req, int rc, const char *entity, int64_t entity_id,
+                        json_t *detail, const char *reason, const char *message)
+{
+    audit_first(req, rc, entity, entity_id, "denied", detail, reason, message);
+}
+
 void dg_h_not_found(dg_req *req, bool is_hidden, const char *entity, int64_t entity_id,
                     const char *fmt, ...)
 {

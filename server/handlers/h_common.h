@@ -45,6 +45,11 @@ void dg_h_deny(dg_req *req, const char *entity, int64_t entity_id, const char *r
  * know exists (a restricted tier), the attempt audited as denied. */
 void dg_h_refuse(dg_req *req, int rc, const char *entity, int64_t entity_id, const char *reason,
                  const char *message);
+/* The same with the audit record's detail given (taken; it should hold
+ * "reason") and the answer's reason as given: code rc, `reason`, `message`
+ * and no body, once the record is committed. */
+void dg_h_refuse_detail(dg_req *req, int rc, const char *entity, int64_t entity_id,
+                        json_t *detail, const char *reason, const char *message);
 /* Answers NOT_FOUND for something the caller named that does not exist for
  * them, with `fmt` as the message. The reply is the same whether it does
  * not exist or it is in a restricted customer's dossier the caller may not

@@ -229,6 +229,24 @@ static void answer_duplicates(dg_req *req, const dg_mutation *m, bool is_batch)
                 m->dups[0].matched_on, m->dups[0].code, m->dups[0].name);
 }
 
+/* A likely twin the caller may not see: one answer whatever it is (no id,
+ * name, owner or field of it; no field violation), allow_duplicate or not;
+ * the audit record names it for the manager who resolves it. */
+static void answer_hidden_twin(dg_req *req, const struct op *o, const dg_mutation *m)
+{
+    const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+    const char *name = o->rec->v[dg_entity_field_index(e, "name")].s;
+
+    dg_h_refuse_detail(req, DG_EEXIST, "customer", m->hidden_twin_id,
+                       json_pack("{s:s,s:I,s:s,s:s,s:b}", "reason", "duplicate_hidden", "twin_id",
+                                 (json_int_t)m->hidden_twin_id, "matched_on",
+                                 m->hidden_matched_on, "name", name ? name : "",
+                                 "allow_duplicate", o->allow_duplicate),
+                       "duplicate_hidden",
+                       "a matching customer already exists that you cannot see; ask a manager "
+                       "(adding it anyway is not possible)");
+}
+
 /* Answers a failed op: not found, conflict, duplicates, or a refusal naming
  * its field. In a batch (is_batch) the BatchResponse body set by the caller
  * stays. */
@@ -254,6 +272,8 @@ static void answer_failure(dg_req *req, const struct op *o, const dg_mutation *m
         dg_h_deny(req, "record", 0, "permission_denied", m->why);
     } else if (rc == DG_ECONFLICT) {
         answer_conflict(req, o, m, is_batch);
+    } else if (rc == DG_EEXIST && m->hidden_twin_id) {
+        answer_hidden_twin(req, o, m);
     } else if (rc == DG_EEXIST && m->n_dups) {
         answer_duplicates(req, m, is_batch);
     } else if (m->field[0]) {

@@ -410,20 +410,43 @@ static size_t given_names(dg_arena *a, const dg_record *r, const char ***out)
     return n;
 }
 
-/* Likely duplicates the actor may not see (a restricted tier) are left out:
- * naming them would reveal them (within what the caller may see). */
-static void drop_hidden_dups(dg_rec_ctx *c, dg_mutation *m)
+/* Likely twins of a new customer. One the actor may not see (a restricted
+ * tier, someone else's) refuses the create whatever allow_duplicate says,
+ * with nothing of it in the answer: naming it, or answering differently by
+ * what it is, would reveal it; the handler audits the attempt with its id
+ * (m->hidden_twin_id) so that a manager can resolve it. Twins the actor sees
+ * refuse it unless allow_duplicate, named with their owners (who to talk
+ * to before two reps claim one customer). */
+static int check_twins(dg_rec_ctx *c, const dg_customer_keys *keys, bool allow_duplicate,
+                       dg_mutation *m)
 {
     const dg_field *tier =
         &dg_entity_get(DG_KIND_CUSTOMER)->fields[rec_field_ix(DG_KIND_CUSTOMER, "tier")];
     dg_perm_who who = perm_who(c);
     size_t kept = 0;
+    int rc = dg_store_find_duplicates(c->tx->store, keys, m->dups, DG_MAX_DUPS, &m->n_dups);
 
-    for (size_t i = 0; i < m->n_dups; i++)
+    if (rc != DG_OK)
+        return rc;
+    for (size_t i = 0; i < m->n_dups; i++) {
         if (dg_perm_sees(&who, m->dups[i].owner_id,
-                         dg_enum_value(tier->enum_desc, m->dups[i].tier)))
+                         dg_enum_value(tier->enum_desc, m->dups[i].tier))) {
             m->dups[kept++] = m->dups[i];
+        } else if (!m->hidden_twin_id) {
+            m->hidden_twin_id = m->dups[i].customer_id;
+            m->hidden_matched_on = m->dups[i].matched_on;
+        }
+    }
     m->n_dups = kept;
+    if (m->hidden_twin_id) {
+        m->n_dups = 0; /* the answer is the same whoever else matches */
+        return DG_EEXIST;
+    }
+    if (m->n_dups && !allow_duplicate)
+        return refuse(m, DG_EEXIST, m->dups[0].matched_on,
+                      "a customer with the same name, phone or e-mail exists");
+    m->n_dups = 0;
+    return DG_OK;
 }
 
 static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m,
@@ -432,17 +455,9 @@ static int create_customer(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg
     char code[32];
     int rc;
 
-    if ((rc = rec_customer_keys(c, r, keys)) != DG_OK)
+    if ((rc = rec_customer_keys(c, r, keys)) != DG_OK ||
+        (rc = check_twins(c, keys, allow_duplicate, m)) != DG_OK)
         return rc;
-    if (!allow_duplicate) {
-        rc = dg_store_find_duplicates(c->tx->store, keys, m->dups, DG_MAX_DUPS, &m->n_dups);
-        if (rc != DG_OK)
-            return rc;
-        drop_hidden_dups(c, m);
-        if (m->n_dups)
-            return refuse(m, DG_EEXIST, m->dups[0].matched_on,
-                          "a customer with the same name, phone or e-mail exists");
-    }
     if (!rec_fstr(r, "code")[0]) {
         if ((rc = dg_store_next_customer_code(c->tx->store, code, sizeof code)) != DG_OK)
             return rc;

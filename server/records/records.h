@@ -41,6 +41,9 @@ typedef struct dg_mutation {
     size_t n_conflicts;
     dg_dup dups[DG_MAX_DUPS]; /* DG_EEXIST: likely duplicate customers */
     size_t n_dups;
+    /* DG_EEXIST: a likely twin the actor may not see (never named to them) */
+    int64_t hidden_twin_id;
+    const char *hidden_matched_on; /* static: "name", "phone", "email" */
     char field[96]; /* when the writer refuses a value: which field ("custom.size") */
     char why[200];  /* ... and why */
     int64_t seq;    /* the change-feed seq written (0: nothing changed) */
@@ -59,8 +62,12 @@ typedef struct dg_rec_ctx {
 } dg_rec_ctx;
 
 /* Creates `r` (given fields set; validated by dg_record_validate). Customers:
- * a code is generated when none is given; likely duplicates refuse the
- * create with DG_EEXIST unless allow_duplicate. A task's assignee must be
+ * a code is generated when none is given; likely duplicates (same name,
+ * e-mail or phone key, dupkey.h) refuse the create with DG_EEXIST unless
+ * allow_duplicate (m->dups: those the actor may see); a likely twin the
+ * actor may not see refuses it even so (m->hidden_twin_id, n_dups 0). The
+ * one entry point for every way a customer is added (Create, Batch, an
+ * import). A task's assignee must be
  * able to see and close it (see its customer, change its dossier). Returns
  * DG_OK, DG_EINVAL (m->field/why), DG_ENOTFOUND (the customer or contact
  * referred to, or one hidden from the actor: m->is_hidden),
@@ -108,6 +115,13 @@ int dg_rec_import(dg_rec_ctx *c, dg_record *r);
  * at start, before serving, on the write connection; *n gets how many keys
  * were rewritten (0 when nothing had to be done). */
 int dg_rec_rekey_if_needed(dg_store *st, int *n);
+
+/* Recomputes every customer's duplicate keys when the rules that made the
+ * stored ones (meta "dup_keys") are not DG_DUPKEY_VERSION (dupkey.h):
+ * after schema v7, whose migration empties them, and after a change of
+ * the rules. Runs at start, before serving, on the write connection; *n
+ * gets how many customers were rekeyed (0 when nothing had to be done). */
+int dg_rec_dupkeys_if_needed(dg_store *st, int *n);
 
 /* Rebuilds the search index from the records when it was built by another
  * layout or tokenizer (meta "search_index" is not DG_SEARCH_INDEX_VERSION;

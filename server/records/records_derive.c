@@ -1,5 +1,5 @@
 /* records_derive.c - what the writer derives from a record: the pinyin
- * sort key and duplicate keys of a customer, who may see a dossier, and the
+ * sort key and duplicate keys (common/dupkey.c) of a customer, who may see a dossier, and the
  * search documents of customers, contacts and interactions.
  * Runs on: the writer thread.
  */
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dg.h"
+#include "dupkey.h"
 #include "records_int.h"
 #include "text.h"
 
@@ -48,31 +49,38 @@ static size_t phone_national(const char *raw, char *out, size_t cap)
     return n;
 }
 
-int rec_customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
+int rec_dup_keys(dg_arena *a, const char *name, const char *phone, const char *email,
+                 dg_customer_keys *k)
 {
     char digits[64];
-    char *name_key, *email;
-    size_t n;
+    char *name_key = dg_dupkey_name(name), *stem = dg_dupkey_stem(name);
+    char *email_key = dg_dupkey_email(email);
+
+    dg_dupkey_phone(phone, digits, sizeof digits);
+    k->dup_name = dg_arena_strdup(a, name_key ? name_key : "");
+    k->dup_stem = dg_arena_strdup(a, stem ? stem : "");
+    k->dup_email = dg_arena_strdup(a, email_key ? email_key : "");
+    k->dup_phone = dg_arena_strdup(a, digits);
+    free(name_key);
+    free(stem);
+    free(email_key);
+    if (!k->dup_name || !k->dup_stem || !k->dup_phone || !k->dup_email)
+        return DG_ENOMEM;
+    return DG_OK;
+}
+
+int rec_customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k)
+{
     uint8_t *key;
+    size_t n;
     int rc;
 
     if ((rc = dg_collate_key(c->collator, rec_fstr(r, "name"), c->arena, &key, &n)) != DG_OK)
         return rc;
     k->name_key = key;
     k->name_key_len = n;
-    name_key = dg_text_name_key(rec_fstr(r, "name"));
-    k->dup_name = name_key ? dg_arena_strdup(c->arena, name_key) : "";
-    free(name_key);
-    /* Duplicates compare without the trunk 0: 0592 5550101 = +86 592 555 0101. */
-    phone_national(rec_fstr(r, "phone"), digits, sizeof digits);
-    k->dup_phone =
-        dg_arena_strdup(c->arena, strlen(digits) >= 7 ? digits + (digits[0] == '0') : "");
-    email = dg_text_fold(rec_fstr(r, "email"), strlen(rec_fstr(r, "email")), NULL);
-    k->dup_email = dg_arena_strdup(c->arena, email ? email : "");
-    free(email);
-    if (!k->dup_name || !k->dup_phone || !k->dup_email)
-        return DG_ENOMEM;
-    return DG_OK;
+    return rec_dup_keys(c->arena, rec_fstr(r, "name"), rec_fstr(r, "phone"), rec_fstr(r, "email"),
+                        k);
 }
 
 /* Who may see the dossier of `customer` (the change feed checks each

@@ -17,6 +17,10 @@ int64_t rec_fint(const dg_record *r, const char *name);
 /* A customer's derived columns: the name's sort key and the duplicate keys,
  * in c->arena. DG_OK or DG_ENOMEM. */
 int rec_customer_keys(dg_rec_ctx *c, const dg_record *r, dg_customer_keys *k);
+/* The duplicate keys alone (dup_*), from a customer's name, phone and
+ * e-mail, in `a`. DG_OK or DG_ENOMEM. */
+int rec_dup_keys(dg_arena *a, const char *name, const char *phone, const char *email,
+                 dg_customer_keys *k);
 /* Who may see the dossier of `customer`: its owner and tier. */
 dg_visibility rec_visibility(const dg_record *customer);
 /* The search document of `r` in `a` (false: its kind has none, or `a` is

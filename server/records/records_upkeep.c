@@ -1,7 +1,7 @@
 /* records_upkeep.c - records in bulk: an offline import that writes rows,
  * derived columns and search documents without a change or audit row each
- * (dangand demo-data), and the rebuilds a new ICU collation or a new search
- * index layout needs at start-up.
+ * (dangand demo-data), and the rebuilds a new ICU collation, new duplicate
+ * key rules or a new search index layout need at start-up.
  * Runs on: the writer thread, or an offline command's main thread.
  */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "collate.h"
 #include "dg.h"
+#include "dupkey.h"
 #include "log.h"
 #include "records_int.h"
 
@@ -107,6 +108,62 @@ int dg_rec_rekey_if_needed(dg_store *st, int *n)
         rc = dg_store_meta_put(st, "collation", dg_collate_version());
     dg_collator_free(k.collator);
     *n = k.n;
+    return rc;
+}
+
+/* ------------------------------------------------------------ duplicate key rules */
+
+struct dupkey_pass {
+    dg_store *st;
+    dg_arena *arena;
+    int64_t last_id;
+    int n;
+};
+
+static int dupkey_one(const dg_dup_source *src, void *ud)
+{
+    struct dupkey_pass *p = ud;
+    dg_customer_keys k = {0};
+    int rc = rec_dup_keys(p->arena, src->name ? src->name : "", src->phone ? src->phone : "",
+                          src->email ? src->email : "", &k);
+
+    if (rc != DG_OK)
+        return rc;
+    p->last_id = src->id;
+    p->n++;
+    return dg_store_customer_set_dup_keys(p->st, src->id, &k);
+}
+
+int dg_rec_dupkeys_if_needed(dg_store *st, int *n)
+{
+    char stored[32] = "", want[32];
+    struct dupkey_pass p = {.st = st};
+    int rc;
+
+    *n = 0;
+    snprintf(want, sizeof want, "%d", DG_DUPKEY_VERSION);
+    rc = dg_store_meta_get(st, "dup_keys", stored, sizeof stored);
+    if (rc != DG_OK && rc != DG_ENOTFOUND)
+        return rc;
+    if (rc == DG_OK && strcmp(stored, want) == 0)
+        return DG_OK;
+    /* A page per transaction; the version is written last, so an
+     * interrupted pass starts over at the next start. */
+    for (int64_t before = -1; p.last_id != before;) {
+        before = p.last_id;
+        p.arena = dg_arena_new(16u * 1024 * 1024);
+        if ((rc = dg_store_begin(st)) == DG_OK &&
+            (rc = dg_store_customer_dup_sources(st, p.last_id, 5000, dupkey_one, &p)) == DG_OK)
+            rc = dg_store_commit(st);
+        else
+            dg_store_rollback(st);
+        dg_arena_free(p.arena);
+        if (rc != DG_OK)
+            break;
+    }
+    if (rc == DG_OK)
+        rc = dg_store_meta_put(st, "dup_keys", want);
+    *n = p.n;
     return rc;
 }
 

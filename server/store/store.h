@@ -24,7 +24,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 7
+#define DG_SCHEMA_VERSION 8
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -222,7 +222,8 @@ int dg_store_feed_head(dg_store *st, int64_t *seq);
 typedef struct dg_customer_keys {
     const uint8_t *name_key; /* ICU zh sort key of the name */
     size_t name_key_len;
-    const char *dup_name, *dup_phone, *dup_email;
+    /* duplicate keys (dupkey.h); "" for none */
+    const char *dup_name, *dup_phone, *dup_email, *dup_stem;
 } dg_customer_keys;
 
 /* One record by id (archived ones too). DG_OK or DG_ENOTFOUND. */
@@ -235,8 +236,8 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
 int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys);
 /* Writes record r->id: its version, updated time and user and archived
  * state, and only the fields marked in `changed` (bit i = field i)
- * with the customer keys derived from them (name: name_key and dup_name;
- * phone: dup_phone; email: dup_email) — so the indexes of untouched columns
+ * with the customer keys derived from them (name: name_key, dup_name and
+ * dup_stem; phone: dup_phone; email: dup_email) — so the indexes of untouched columns
  * are not rewritten. Customers' tags / custom values are replaced when
  * r->has_tags / r->has_custom. */
 int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
@@ -382,8 +383,17 @@ int dg_store_idem_put(dg_store *st, int64_t user_id, const char *key, const dg_i
  * never held up long. */
 int dg_store_idem_prune(dg_store *st, int64_t before, int max);
 
-/* Likely duplicates of a new customer: live customers sharing a duplicate key.
- * `out` gets up to `cap` (id, matched_on) pairs. */
+/* ---- duplicates (store_dups.c) */
+
+/* The kinds of duplicate key, in the order the scan reports a pair under
+ * (the first one it shares). */
+enum dg_dup_reason { DG_DUP_NAME, DG_DUP_EMAIL, DG_DUP_PHONE, DG_DUP_STEM, DG_DUP_N };
+/* "name", "email", "phone", "similar_name". */
+const char *dg_store_dup_reason_name(enum dg_dup_reason r);
+
+/* Likely duplicates of a new customer: live customers sharing its name,
+ * e-mail or phone key, whoever may see them. `out` gets up to `cap`, oldest
+ * first per key. */
 typedef struct dg_dup {
     int64_t customer_id;
     const char *matched_on; /* "name", "phone", "email" (static strings) */
@@ -394,6 +404,54 @@ typedef struct dg_dup {
 } dg_dup;
 int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
                              size_t *n);
+
+/* What a customer's duplicate keys are made from (strings borrowed for the
+ * callback). */
+typedef struct dg_dup_source {
+    int64_t id;
+    const char *name, *phone, *email;
+} dg_dup_source;
+/* Calls fn for up to `limit` customers after `after_id`, by id (archived
+ * ones too); a non-DG_OK return stops and is returned. */
+int dg_store_customer_dup_sources(dg_store *st, int64_t after_id, int limit,
+                                  int (*fn)(const dg_dup_source *src, void *ud), void *ud);
+/* Rewrites customer id's duplicate keys (name_key is left alone). Writer. */
+int dg_store_customer_set_dup_keys(dg_store *st, int64_t id, const dg_customer_keys *k);
+
+/* One customer of a candidate pair (strings in the scan's arena). */
+typedef struct dg_dup_customer {
+    int64_t id;
+    const char *code, *name;
+    int64_t owner_id;
+    const char *tier; /* stored tier name */
+} dg_dup_customer;
+
+typedef struct dg_dup_pair {
+    dg_dup_customer keep; /* the group's oldest customer (smallest id) */
+    dg_dup_customer drop;
+    enum dg_dup_reason found_by;
+    unsigned reasons; /* bit 1 << r for every key kind the two share */
+    int score;        /* 0..100 */
+} dg_dup_pair;
+
+/* Where a scan goes on: the key kind, and the last (key, id) walked. The
+ * start is {DG_DUP_NAME, "", 0}; kind DG_DUP_N is the end. */
+typedef struct dg_dup_cursor {
+    enum dg_dup_reason kind;
+    const char *key;
+    int64_t after_id;
+} dg_dup_cursor;
+
+/* Candidate pairs of live customers, from `from` on, at most `limit` (>= 1):
+ * each group of customers sharing a key gives (its oldest, each other one),
+ * reported once, under the first kind in enum order the two share, with
+ * every kind they share and a score. Walks each key's index once in key
+ * order (no pairwise comparison); a page ends after `limit` pairs. *next is
+ * where the following page starts (its key in `a`; kind DG_DUP_N: the scan
+ * is complete). Inside a read transaction. DG_OK, DG_ENOMEM (`a` out of
+ * budget) or a store error. */
+int dg_store_dup_scan(dg_store *st, const dg_dup_cursor *from, size_t limit, dg_arena *a,
+                      dg_dup_pair **out, size_t *n, dg_dup_cursor *next);
 
 /* ---- lists */
 

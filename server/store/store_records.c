@@ -3,8 +3,8 @@
  * NAME_currency; USER: NAME_id). Enum fields are stored as their short
  * names. SQL for the hot paths (get, insert, update) is built once per kind;
  * the filter of lists and searches, whose shape varies, is written per
- * request here (store_rec_filter) and cached by text. Likely duplicates are
- * found here too; pages and dossiers are store_lists.c's.
+ * request here (store_rec_filter) and cached by text. Pages and dossiers
+ * are store_lists.c's; duplicate keys store_dups.c's.
  * Runs on: the thread that owns the connection.
  */
 #include <limits.h>
@@ -101,8 +101,8 @@ static void build_kind(enum dg_kind k)
         n_params += e->fields[i].type == DG_F_MONEY ? 2 : 1;
     }
     if (k == DG_KIND_CUSTOMER) {
-        store_sql_append(q->insert, ", name_key, dup_name, dup_phone, dup_email");
-        n_params += 4;
+        store_sql_append(q->insert, ", name_key, dup_name, dup_phone, dup_email, dup_stem");
+        n_params += 5;
     }
     store_sql_append(q->insert, ") VALUES (");
     for (int i = 1; i <= n_params; i++)
@@ -329,7 +329,8 @@ static int bind_keys(sqlite3_stmt *s, const dg_customer_keys *k, int p)
     sqlite3_bind_text(s, p + 1, k ? k->dup_name : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(s, p + 2, k ? k->dup_phone : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(s, p + 3, k ? k->dup_email : "", -1, SQLITE_STATIC);
-    return p + 4;
+    sqlite3_bind_text(s, p + 4, k ? k->dup_stem : "", -1, SQLITE_STATIC);
+    return p + 5;
 }
 
 static void bind_common(sqlite3_stmt *s, const dg_record *r)
@@ -487,8 +488,8 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
         }
     }
     if (new_name) {
-        store_sql_append(sql, ", name_key = ?%d, dup_name = ?%d", p, p + 1);
-        p += 2;
+        store_sql_append(sql, ", name_key = ?%d, dup_name = ?%d, dup_stem = ?%d", p, p + 1, p + 2);
+        p += 3;
     }
     if (new_phone)
         store_sql_append(sql, ", dup_phone = ?%d", p++);
@@ -511,6 +512,7 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     if (new_name) {
         sqlite3_bind_blob(s, p++, keys->name_key, (int)keys->name_key_len, SQLITE_STATIC);
         sqlite3_bind_text(s, p++, keys->dup_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, p++, keys->dup_stem, -1, SQLITE_STATIC);
     }
     if (new_phone)
         sqlite3_bind_text(s, p++, keys->dup_phone, -1, SQLITE_STATIC);
@@ -669,60 +671,6 @@ int dg_store_next_customer_code(dg_store *st, char *out, size_t out_len)
     }
     snprintf(out, out_len, "%s", text);
     return dg_store_setting_put_int(st, "next_customer_code", next + 1);
-}
-
-/* ------------------------------------------------------------ duplicates */
-
-static const char SQL_DUP_NAME[] =
-    "SELECT id, code, name, coalesce(owner_id, 0), tier FROM customers"
-    " WHERE dup_name = ?1 AND archived_at IS NULL LIMIT ?2";
-static const char SQL_DUP_PHONE[] =
-    "SELECT id, code, name, coalesce(owner_id, 0), tier FROM customers"
-    " WHERE dup_phone = ?1 AND archived_at IS NULL LIMIT ?2";
-static const char SQL_DUP_EMAIL[] =
-    "SELECT id, code, name, coalesce(owner_id, 0), tier FROM customers"
-    " WHERE dup_email = ?1 AND archived_at IS NULL LIMIT ?2";
-
-int dg_store_find_duplicates(dg_store *st, const dg_customer_keys *keys, dg_dup *out, size_t cap,
-                             size_t *n)
-{
-    const char *sqls[] = {SQL_DUP_NAME, SQL_DUP_PHONE, SQL_DUP_EMAIL};
-    const char *vals[] = {keys->dup_name, keys->dup_phone, keys->dup_email};
-    const char *what[] = {"name", "phone", "email"};
-
-    *n = 0;
-    for (size_t q = 0; q < 3 && *n < cap; q++) {
-        sqlite3_stmt *s;
-        int rc;
-
-        if (!vals[q] || !vals[q][0])
-            continue;
-        if (!(s = store_stmt(st, sqls[q])))
-            return DG_EIO;
-        sqlite3_bind_text(s, 1, vals[q], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (int64_t)cap);
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap) {
-            int64_t id = sqlite3_column_int64(s, 0);
-            bool seen = false;
-
-            for (size_t i = 0; i < *n; i++)
-                seen |= out[i].customer_id == id;
-            if (!seen) {
-                dg_dup *d = &out[(*n)++];
-
-                d->customer_id = id;
-                d->matched_on = what[q];
-                store_col_text(s, 1, d->code, sizeof d->code);
-                store_col_text(s, 2, d->name, sizeof d->name);
-                d->owner_id = sqlite3_column_int64(s, 3);
-                store_col_text(s, 4, d->tier, sizeof d->tier);
-            }
-        }
-        sqlite3_reset(s);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return store_err(st, rc);
-    }
-    return DG_OK;
 }
 
 /* ------------------------------------------------------------ lists */

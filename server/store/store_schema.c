@@ -526,9 +526,34 @@ static const char *const migration_v7[] = {
     NULL,
 };
 
+static const char *const migration_v8[] = {
+    /* v8: duplicate keys by new rules (common/dupkey.c: places, brackets,
+     * legal forms, extensions) and a "similar name" key, each with an index
+     * of the live customers that have one, so that a probe on create is one
+     * lookup and the duplicate scan walks each index once. The keys are C
+     * code: the server recomputes them at start (dg_rec_dupkeys_if_needed)
+     * since meta 'dup_keys' is gone; until then they are empty, so the
+     * indexes start small. */
+    "DROP INDEX customers_dup_name;"
+    "DROP INDEX customers_dup_phone;"
+    "DROP INDEX customers_dup_email;"
+    "ALTER TABLE customers ADD COLUMN dup_stem TEXT NOT NULL DEFAULT '';"
+    "UPDATE customers SET dup_name = '', dup_phone = '', dup_email = '';"
+    "CREATE INDEX customers_dupkey_name ON customers(dup_name)"
+    "  WHERE dup_name != '' AND archived_at IS NULL;"
+    "CREATE INDEX customers_dupkey_email ON customers(dup_email)"
+    "  WHERE dup_email != '' AND archived_at IS NULL;"
+    "CREATE INDEX customers_dupkey_phone ON customers(dup_phone)"
+    "  WHERE dup_phone != '' AND archived_at IS NULL;"
+    "CREATE INDEX customers_dupkey_stem ON customers(dup_stem)"
+    "  WHERE dup_stem != '' AND archived_at IS NULL;"
+    "DELETE FROM meta WHERE key = 'dup_keys';",
+    NULL,
+};
+
 static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
                                                 migration_v4, migration_v5, migration_v6,
-                                                migration_v7};
+                                                migration_v7, migration_v8};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

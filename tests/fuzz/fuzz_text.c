@@ -6,7 +6,7 @@
  * token must be non-empty valid UTF-8 inside the input at [start,end), tokens
  * advance through the input, document mode must cover each query token's
  * start, and folding must be idempotent (queries are folded once by us and
- * again by the index). Search expressions, phone digits and name keys run
+ * again by the index). Search expressions, phone digits and duplicate keys run
  * on a NUL-terminated copy. Any crash, leak, UB or failed dg_assert is a bug. */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "dg.h"
+#include "dupkey.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -134,11 +135,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dg_assert(phone_len == strlen(digits) && phone_len <= size);
     dg_assert(strspn(digits, "0123456789") == phone_len);
 
-    key = dg_text_name_key(z);
+    key = dg_dupkey_name(z);
     if (key) {
         dg_assert(dg_utf8_valid(key, strlen(key)));
         free(key);
     }
+    key = dg_dupkey_stem(z);
+    if (key) {
+        dg_assert(dg_utf8_valid(key, strlen(key)));
+        free(key);
+    }
+    key = dg_dupkey_email(z);
+    if (key) {
+        dg_assert(dg_utf8_valid(key, strlen(key)));
+        free(key);
+    }
+    phone_len = dg_dupkey_phone(z, digits, size + 1);
+    dg_assert(phone_len == strlen(digits) && strspn(digits, "0123456789") == phone_len);
     check_search_expr(z);
     free(digits);
     free(z);

@@ -463,8 +463,9 @@ static void test_check_finds_a_damaged_content_row(void **state)
 }
 
 /* Schema v7 adds only its own tables: a v6 database is this one without
- * them, at user_version 6. Opened by this dangand, it is migrated and takes
- * documents; `dangand check` passes on it before the migration. */
+ * them and without v8's duplicate keys, at user_version 6. Opened by this
+ * dangand, it is migrated and takes documents; `dangand check` passes on it
+ * before the migration. */
 static void test_a_v6_database_migrates_and_takes_documents(void **state)
 {
     const char *argv[] = {"check", "--data", srv.data, NULL};
@@ -475,13 +476,21 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
     cust = dgt_doc_customer(admin, "迁移前的公司", NULL, DANGAN__V1__TIER__TIER_B);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
     dgt_sql(&srv, "DROP TABLE doc_uploads; DROP TABLE documents; DROP TABLE doc_chunks;"
-                  " DROP TABLE doc_contents; PRAGMA user_version = 6;");
+                  " DROP TABLE doc_contents;"
+                  " DROP INDEX customers_dupkey_name; DROP INDEX customers_dupkey_email;"
+                  " DROP INDEX customers_dupkey_phone; DROP INDEX customers_dupkey_stem;"
+                  " ALTER TABLE customers DROP COLUMN dup_stem;"
+                  " CREATE INDEX customers_dup_name ON customers(dup_name) WHERE dup_name != '';"
+                  " CREATE INDEX customers_dup_phone ON customers(dup_phone) WHERE dup_phone != '';"
+                  " CREATE INDEX customers_dup_email ON customers(dup_email) WHERE dup_email != '';"
+                  " PRAGMA user_version = 6;");
     dgt_dangand(&run, argv);
     if (run.status != 0)
         fail_msg("check of a v6 database: %s%s", run.out, run.err);
     assert_non_null(strstr(run.out, "none stored (schema v6)"));
     dgt_server_restart_same_port(&srv);
     assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=7"));
+    assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=8"));
     dg_client_close(admin);
     admin = dgt_login(&srv, "admin", srv.admin_password);
     dgt_doc_assert_download(admin, dgt_doc_upload(admin, cust, data, 2 * MIB, NULL), data, 2 * MIB);

@@ -312,6 +312,12 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_HEAD;
         req.audit_head = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "duplicates_scan")) {
+        Dangan__V1__DuplicatesScanRequest m = DANGAN__V1__DUPLICATES_SCAN_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_DUPLICATES_SCAN;
+        req.duplicates_scan = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "get")) {
         Dangan__V1__GetRequest m = DANGAN__V1__GET_REQUEST__INIT;
 

@@ -257,17 +257,23 @@ static void test_hidden_customers_stay_hidden_everywhere(void **state)
     assert_string_equal(dg_reply_response(r)->status->message, "no such customer");
     dg_reply_free(r);
 
-    /* the duplicate check does not name it either: s2_a's name is taken, but
-     * s1 may not know, so its new customer is simply added */
+    /* the duplicate check does not name it either: s2_a's name is taken, and
+     * s1 is told only that a customer it cannot see matches, even when
+     * asking to add it anyway (a manager resolves it from the audit log) */
     cu.name = "permtest-s2a 丁公司"; /* s2_a's name as the duplicate check keys it */
     rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
     rec.customer = &cu;
     cr.record = &rec;
+    cr.allow_duplicate = true;
     req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
     req.create = &cr;
     r = call_as(&actors[2], &req, "duplicate of a hidden customer");
-    assert_int_equal(dgt_code(r), 0);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__ALREADY_EXISTS);
+    assert_string_equal(dg_reply_response(r)->status->reason, "duplicate_hidden");
+    assert_int_equal(dg_reply_response(r)->body_case, DANGAN__V1__RESPONSE__BODY__NOT_SET);
+    assert_null(strstr(dg_reply_response(r)->status->message, "s2"));
     dg_reply_free(r);
+    cr.allow_duplicate = false;
     /* ...while the visible one is named as a likely duplicate */
     cu.name = "permtest-s2b 乙公司";
     r = call_as(&actors[2], &req, "duplicate of a visible customer");

@@ -1,5 +1,5 @@
 /* test_text.c - folding (full-width, case, compatibility forms), phone
- * digits, company-name keys, the two tokenizer modes with their byte
+ * digits, the two tokenizer modes with their byte
  * offsets, the substring property the search relies on (every substring of
  * a document is found by its query tokens), and FTS5 expression building. */
 #include <setjmp.h>
@@ -148,63 +148,6 @@ static void test_text_phone_digits_truncate_to_cap(void **state)
     assert_string_equal(out, "138");
     assert_int_equal(dg_text_phone_digits("138", out, 1), 0);
     assert_string_equal(out, "");
-}
-
-/* ---------------------------------------------------------------- name keys */
-
-static void test_text_name_key_strips_one_legal_form(void **state)
-{
-    static const struct str_case cases[] = {
-        {"深圳市华为技术有限公司", "深圳市华为技术"},
-        {"华为技术股份有限公司", "华为技术"},
-        {"中信集团有限公司", "中信"}, /* longer than 有限公司 */
-        {"中信集团公司", "中信"},
-        {"中信集团", "中信"},
-        {"北京某某有限责任公司", "北京某某"},
-        {"腾讯公司", "腾讯"},
-        {"トヨタ株式会社", "トヨタ"},
-        {"深圳 华为（技术）有限公司", "深圳华为技术"},
-        {"ACME Co., Ltd.", "acme"},
-        {"ACME Co.,Ltd", "acme"},
-        {"Ａｃｍｅ Inc", "acme"},
-        {"Acme, Inc.", "acme"},
-        {"Acme Limited", "acme"},
-        {"Acme LLC", "acme"},
-        {"Acme Corp.", "acme"},
-        {"Acme Corporation", "acme"},
-        {"Acme Company", "acme"},
-        {"Acme Co", "acme"},
-        {"Müller GmbH", "müller"},
-        {"华为Co.,Ltd", "华为"},                 /* a word starts where the script changes */
-        {"Acme Company Limited", "acmecompany"}, /* only one form */
-        {"Disco", "disco"},                      /* "co" inside a word stays */
-        {"Costco", "costco"},
-        {"Zinc", "zinc"},
-        {"AcmeLtd", "acmeltd"},
-        {"有限公司", "有限公司"}, /* only a legal form: keep it */
-        {"Inc.", "inc"},
-        {"Co., Ltd.", "coltd"},
-        {"  A-B  C \t", "abc"},
-        {"...", ""},
-        {"", ""},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
-        char *got;
-
-        print_message("case: %s\n", cases[i].in);
-        got = dg_text_name_key(cases[i].in);
-        assert_non_null(got);
-        assert_string_equal(got, cases[i].want);
-        free(got);
-    }
-}
-
-static void test_text_name_key_rejects_invalid_utf8(void **state)
-{
-    (void)state;
-    assert_null(dg_text_name_key("ACME\xff Ltd"));
 }
 
 /* ---------------------------------------------------------------- tokenizer */
@@ -607,8 +550,6 @@ int main(void)
         cmocka_unit_test(test_text_fold_rejects_invalid_utf8),
         cmocka_unit_test(test_text_phone_digits_drop_separators_and_country_code),
         cmocka_unit_test(test_text_phone_digits_truncate_to_cap),
-        cmocka_unit_test(test_text_name_key_strips_one_legal_form),
-        cmocka_unit_test(test_text_name_key_rejects_invalid_utf8),
         cmocka_unit_test(test_tok_document_one_token_per_character),
         cmocka_unit_test(test_tok_query_full_windows_or_whole_short_run),
         cmocka_unit_test(test_tok_stops_at_first_nonzero_emit),
