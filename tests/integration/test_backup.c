@@ -23,28 +23,6 @@
 static dgt_server srv;
 static char backup[400];
 
-/* Customers named exactly `name` (a search also finds similar names). */
-static size_t count_named(dg_client *c, const char *name)
-{
-    Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    const Dangan__V1__SearchResponse *sr;
-    dg_reply *r;
-    size_t n = 0;
-
-    m.query = (char *)name;
-    m.limit = 50;
-    req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
-    req.search = &m;
-    r = dgt_call(c, &req);
-    assert_int_equal(dgt_code(r), 0);
-    sr = dg_reply_response(r)->search;
-    for (size_t i = 0; i < sr->n_hits; i++)
-        n += sr->hits[i]->customer && strcmp(sr->hits[i]->customer->name, name) == 0;
-    dg_reply_free(r);
-    return n;
-}
-
 /* Entries of the data directory whose names start with `prefix`. */
 static int count_in_data_dir(const char *prefix)
 {
@@ -131,7 +109,7 @@ static void test_backup_restore_round_trip(void **state)
     for (int64_t until = dg_mono_ms() + 5000; seen.changes < 1 && dg_mono_ms() < until;)
         dg_client_poll(watcher, 50);
     assert_int_equal(seen.changes, 1);
-    assert_int_equal(count_named(admin, "备份之后公司00000"), 1);
+    assert_int_equal(dgt_count_named(admin, "备份之后公司00000"), 1);
     dg_client_close(admin);
 
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
@@ -160,8 +138,8 @@ static void test_backup_restore_round_trip(void **state)
 
     /* the state of the backup: before, yes; after, gone */
     admin = dgt_login(&srv, "admin", srv.admin_password);
-    assert_int_equal(count_named(admin, "备份之前公司00002"), 1);
-    assert_int_equal(count_named(admin, "备份之后公司00000"), 0);
+    assert_int_equal(dgt_count_named(admin, "备份之前公司00002"), 1);
+    assert_int_equal(dgt_count_named(admin, "备份之后公司00000"), 0);
     {
         Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
         Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
@@ -245,7 +223,7 @@ static void test_restore_refuses_a_damaged_backup(void **state)
     assert_int_equal(count_in_data_dir("dangan.db.restoring"), 0);
     dgt_server_restart_same_port(&srv);
     admin = dgt_login(&srv, "admin", srv.admin_password);
-    assert_int_equal(count_named(admin, "损坏备份后仍在公司00000"), 1);
+    assert_int_equal(dgt_count_named(admin, "损坏备份后仍在公司00000"), 1);
     dg_client_close(admin);
 }
 
@@ -268,7 +246,7 @@ static void test_restore_into_a_directory_that_lost_its_database(void **state)
     assert_int_equal(count_in_data_dir("dangan.db.restoring"), 0);
     dgt_server_restart_same_port(&srv);
     admin = dgt_login(&srv, "admin", srv.admin_password);
-    assert_int_equal(count_named(admin, "备份之前公司00002"), 1);
+    assert_int_equal(dgt_count_named(admin, "备份之前公司00002"), 1);
     dg_client_close(admin);
 }
 

@@ -90,27 +90,6 @@ static int count_in_data_dir(const char *prefix)
     return n;
 }
 
-static size_t count_named(dg_client *c, const char *name)
-{
-    Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    const Dangan__V1__SearchResponse *sr;
-    dg_reply *r;
-    size_t n = 0;
-
-    m.query = (char *)name;
-    m.limit = 50;
-    req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
-    req.search = &m;
-    r = dgt_call(c, &req);
-    assert_int_equal(dgt_code(r), 0);
-    sr = dg_reply_response(r)->search;
-    for (size_t i = 0; i < sr->n_hits; i++)
-        n += sr->hits[i]->customer && strcmp(sr->hits[i]->customer->name, name) == 0;
-    dg_reply_free(r);
-    return n;
-}
-
 /* A copy of the sealed backup at `to`, changed by `change` (may be NULL). */
 static void copy_sealed(const char *to, void (*change)(char *p, size_t *len))
 {
@@ -299,8 +278,8 @@ static void test_right_passphrase_restores(void **state)
     assert_int_equal(r.status, 0);
     dgt_server_restart_same_port(&srv);
     admin = dgt_login(&srv, "admin", srv.admin_password);
-    assert_int_equal(count_named(admin, NAME "00000"), 1);
-    assert_int_equal(count_named(admin, "加密备份之后公司00000"), 0);
+    assert_int_equal(dgt_count_named(admin, NAME "00000"), 1);
+    assert_int_equal(dgt_count_named(admin, "加密备份之后公司00000"), 0);
     dg_client_close(admin);
 }
 

@@ -340,27 +340,6 @@ static void test_each_damage_is_refused_and_nothing_is_written(void **state)
 
 /* ------------------------------------------------------------ healthy ones */
 
-static size_t count_named(dg_client *c, const char *name)
-{
-    Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    const Dangan__V1__SearchResponse *sr;
-    dg_reply *r;
-    size_t n = 0;
-
-    m.query = (char *)name;
-    m.limit = 50;
-    req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
-    req.search = &m;
-    r = dgt_call(c, &req);
-    assert_int_equal(dgt_code(r), 0);
-    sr = dg_reply_response(r)->search;
-    for (size_t i = 0; i < sr->n_hits; i++)
-        n += sr->hits[i]->customer && strcmp(sr->hits[i]->customer->name, name) == 0;
-    dg_reply_free(r);
-    return n;
-}
-
 /* The server's own WAL after kill -9: checked as its own, recovered, every
  * acknowledged write there; and the next clean restart skips the structure
  * check. */
@@ -399,7 +378,7 @@ static void test_own_wal_after_a_crash_is_recovered(void **state)
         char name[48];
 
         snprintf(name, sizeof name, "崩溃前公司%d号00002", i);
-        assert_int_equal(count_named(c, name), 1);
+        assert_int_equal(dgt_count_named(c, name), 1);
     }
     dg_client_close(c);
     assert_int_equal(dgt_server_stop_keep(&s), 0);

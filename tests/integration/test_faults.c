@@ -62,27 +62,6 @@ static dg_reply *create_one(dg_client *c, const char *name)
     return dgt_call(c, &req);
 }
 
-static size_t count_named(dg_client *c, const char *name)
-{
-    Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    const Dangan__V1__SearchResponse *sr;
-    dg_reply *r;
-    size_t n = 0;
-
-    m.query = (char *)name;
-    m.limit = 50;
-    req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
-    req.search = &m;
-    r = dgt_call(c, &req);
-    assert_int_equal(dgt_code(r), 0);
-    sr = dg_reply_response(r)->search;
-    for (size_t i = 0; i < sr->n_hits; i++)
-        n += sr->hits[i]->customer && strcmp(sr->hits[i]->customer->name, name) == 0;
-    dg_reply_free(r);
-    return n;
-}
-
 /* One run: the fault armed, WORKLOAD creates, what each got. Returns
  * whether the fault was hit; the names answered OK go to acked[]. */
 static bool run_workload(const char *kind, int nth, char acked[][48], int *n_acked)
@@ -129,9 +108,9 @@ static bool run_workload(const char *kind, int nth, char acked[][48], int *n_ack
     if (is_hit) {
         /* reads go on, on the old session and on a new one */
         if (*n_acked)
-            assert_int_equal(count_named(admin, acked[*n_acked - 1]), 1);
+            assert_int_equal(dgt_count_named(admin, acked[*n_acked - 1]), 1);
         late = dgt_login(&srv, "admin", srv.admin_password);
-        assert_int_equal(count_named(late, "no such company"), 0);
+        assert_int_equal(dgt_count_named(late, "no such company"), 0);
         dg_client_close(late);
         assert_int_equal(dgt_log_count(&srv, "refusing writes until restart") - n_readonly_before,
                          !is_full);
@@ -150,7 +129,7 @@ static void assert_acked_present(char acked[][48], int n_acked)
     dgt_server_restart(&srv, NULL);
     c = dgt_login(&srv, "admin", srv.admin_password);
     for (int i = 0; i < n_acked; i++)
-        if (count_named(c, acked[i]) != 1)
+        if (dgt_count_named(c, acked[i]) != 1)
             fail_msg("acknowledged write %s is missing after the restart", acked[i]);
     dg_client_close(c);
 }
@@ -240,11 +219,11 @@ static void test_while_the_disk_is_full_reads_and_sign_ins_go_on(void **state)
     assert_string_equal(dgt_reason(r), "disk_full");
     assert_true(dg_reply_response(r)->status->retry_after_ms > 0);
     dg_reply_free(r);
-    assert_int_equal(count_named(admin, "满盘之前00001"), 1); /* an existing session reads */
+    assert_int_equal(dgt_count_named(admin, "满盘之前00001"), 1); /* an existing session reads */
 
     /* a new sign-in works; its session lives in memory, its record waits */
     late = dgt_login(&srv, "admin", srv.admin_password);
-    assert_int_equal(count_named(late, "满盘之前00000"), 1);
+    assert_int_equal(dgt_count_named(late, "满盘之前00000"), 1);
     assert_true(dgt_log_has(&srv, "session=memory_only"));
     assert_true(dgt_log_has(&srv, "audit record kept in memory until writes resume"));
     {
@@ -267,7 +246,7 @@ static void test_while_the_disk_is_full_reads_and_sign_ins_go_on(void **state)
             usleep(50000);
     }
     assert_true(is_resumed);
-    assert_int_equal(count_named(admin, "满盘之后"), 1);
+    assert_int_equal(dgt_count_named(admin, "满盘之后"), 1);
     /* the waiting records reach the audit log (the sweep, once a second) */
     for (until = dg_mono_ms() + 10000;
          !dgt_log_has(&srv, "audit records appended after writes resumed") && dg_mono_ms() < until;)

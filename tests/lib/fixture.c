@@ -444,6 +444,27 @@ dg_reply *dgt_call(dg_client *c, Dangan__V1__Request *req)
     return r;
 }
 
+size_t dgt_count_named(dg_client *c, const char *name)
+{
+    Dangan__V1__SearchRequest m = DANGAN__V1__SEARCH_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    const Dangan__V1__SearchResponse *sr;
+    dg_reply *r;
+    size_t n = 0;
+
+    m.query = (char *)name;
+    m.limit = 50;
+    req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
+    req.search = &m;
+    r = dgt_call(c, &req);
+    assert_int_equal(dgt_code(r), 0);
+    sr = dg_reply_response(r)->search;
+    for (size_t i = 0; i < sr->n_hits; i++)
+        n += sr->hits[i]->customer && strcmp(sr->hits[i]->customer->name, name) == 0;
+    dg_reply_free(r);
+    return n;
+}
+
 int dgt_code(const dg_reply *r)
 {
     return dg_reply_response(r)->status->code;

@@ -86,6 +86,8 @@ dg_client *dgt_connect(const dgt_server *s);
 dg_client *dgt_login(const dgt_server *s, const char *user, const char *password);
 /* Sends one request and returns the reply (asserts transport success). */
 dg_reply *dgt_call(dg_client *c, Dangan__V1__Request *req);
+/* How many live customers named exactly `name` a search as `c` finds (of its first 50 hits). */
+size_t dgt_count_named(dg_client *c, const char *name);
 /* Status code and reason of a reply. */
 int dgt_code(const dg_reply *r);
 const char *dgt_reason(const dg_reply *r);
