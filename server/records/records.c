@@ -423,21 +423,27 @@ static int check_twins(dg_rec_ctx *c, const dg_customer_keys *keys, bool allow_d
     const dg_field *tier =
         &dg_entity_get(DG_KIND_CUSTOMER)->fields[rec_field_ix(DG_KIND_CUSTOMER, "tier")];
     dg_perm_who who = perm_who(c);
-    size_t kept = 0;
-    int rc = dg_store_find_duplicates(c->tx->store, keys, m->dups, DG_MAX_DUPS, &m->n_dups);
+    /* More candidates than the answer names: visible twins by one key must
+     * not crowd out a hidden one by another (the case that matters most). */
+    dg_dup *cand = dg_xmalloc(DG_DUP_PROBE_MAX * sizeof *cand);
+    size_t n_cand = 0;
+    int rc = dg_store_find_duplicates(c->tx->store, keys, cand, DG_DUP_PROBE_MAX, &n_cand);
 
-    if (rc != DG_OK)
+    if (rc != DG_OK) {
+        free(cand);
         return rc;
-    for (size_t i = 0; i < m->n_dups; i++) {
-        if (dg_perm_sees(&who, m->dups[i].owner_id,
-                         dg_enum_value(tier->enum_desc, m->dups[i].tier))) {
-            m->dups[kept++] = m->dups[i];
+    }
+    m->n_dups = 0;
+    for (size_t i = 0; i < n_cand; i++) {
+        if (dg_perm_sees(&who, cand[i].owner_id, dg_enum_value(tier->enum_desc, cand[i].tier))) {
+            if (m->n_dups < DG_MAX_DUPS)
+                m->dups[m->n_dups++] = cand[i];
         } else if (!m->hidden_twin_id) {
-            m->hidden_twin_id = m->dups[i].customer_id;
-            m->hidden_matched_on = m->dups[i].matched_on;
+            m->hidden_twin_id = cand[i].customer_id;
+            m->hidden_matched_on = cand[i].matched_on;
         }
     }
-    m->n_dups = kept;
+    free(cand);
     if (m->hidden_twin_id) {
         m->n_dups = 0; /* the answer is the same whoever else matches */
         return DG_EEXIST;

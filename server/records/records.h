@@ -34,6 +34,10 @@ typedef struct dg_actor {
 } dg_actor;
 
 #define DG_MAX_DUPS 5
+/* Likely twins a create looks at (each key's probe stops there): the visible
+ * ones beyond DG_MAX_DUPS are not named, but none hides a twin the caller
+ * may not see unless this many share its keys. */
+#define DG_DUP_PROBE_MAX 64
 
 typedef struct dg_mutation {
     dg_record *record;      /* after the change; on DG_ECONFLICT the current record */

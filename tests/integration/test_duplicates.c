@@ -265,6 +265,27 @@ static json_t *hidden_refusals(void)
     return out;
 }
 
+/* Visible twins by name do not crowd out a hidden twin by phone: however
+ * many of s1's own customers share the name, the one s1 may not see that
+ * shares the phone still refuses the create (with --force too). */
+static void test_a_hidden_twin_is_found_behind_many_visible_ones(void **state)
+{
+    char code[32];
+    dg_client *s1 = dgt_login(&srv, "s1", S1_PASSWORD);
+    dg_reply *r;
+
+    (void)state;
+    add_customer(cfg_s2, "隐藏的双胞胎贸易有限公司", "tier=a", "phone=0571-8123 4567", code,
+                 sizeof code);
+    for (int i = 0; i < 8; i++)
+        add_customer(cfg_s1, "常见名称商贸有限公司", NULL, NULL, code, sizeof code);
+    r = create_as(s1, "常见名称商贸有限公司", "0571 81234567", true);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__ALREADY_EXISTS);
+    assert_string_equal(dgt_reason(r), "duplicate_hidden");
+    dg_reply_free(r);
+    dg_client_close(s1);
+}
+
 static void test_create_refuses_a_hidden_twin_naming_nothing_of_it(void **state)
 {
     char code[32], code2[32], id_text[32];
@@ -529,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_create_refuses_a_hidden_twin_naming_nothing_of_it),
         cmocka_unit_test(test_scan_finds_seeded_pairs_with_reasons_and_merge),
         cmocka_unit_test(test_scan_is_refused_for_sales),
+        cmocka_unit_test(test_a_hidden_twin_is_found_behind_many_visible_ones),
     };
     const struct CMUnitTest v6[] = {
         cmocka_unit_test(test_v6_customers_get_their_keys),
