@@ -506,7 +506,7 @@ static uint32_t max_connections(const dg_server *srv)
 
 static int start_listening(dg_server *srv, uint32_t max_conns)
 {
-    char host[256], port[16], bound[80];
+    char host[256], port[16], bound[256 + 16]; /* "[host]:port" */
     const char *colon = strrchr(srv->cfg.listen, ':');
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
     struct sockaddr_storage ss;
