@@ -294,6 +294,39 @@ static void test_usage_errors_exit_2(void **state)
     assert_int_equal(r.status, 2);
 }
 
+/* A backup made by an older dangand (here a schema v6 database, the admin's
+ * password of that time) is migrated on the way in: restore brings the copy
+ * to this program's schema before it checks and installs it, so upgrading
+ * dangand never strands the backups taken before. */
+#define V6_ADMIN_PASSWORD "mYzRshY4Q64WjpykD37Gxqzv"
+
+static void test_a_backup_of_an_older_schema_is_migrated_on_restore(void **state)
+{
+    static dgt_run r;
+    dgt_server old;
+    char old_db[400], cmd[900];
+    dg_client *admin;
+
+    (void)state;
+    dgt_server_start(&old, NULL);
+    assert_int_equal(dgt_server_stop_keep(&old), 0);
+    dgt_load_database(&old, SOURCE_DIR "/tests/integration/data/schema_v6_dupkeys.sql");
+    dgt_db_path(&old, old_db, sizeof old_db);
+    /* its checksum, as that dangand's backup wrote it beside the copy */
+    snprintf(cmd, sizeof cmd, "sha256sum %s > %s.sha256", old_db, old_db);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    run_dangand(&r, "restore", "--from", old_db);
+    if (r.status != 0)
+        fail_msg("restore of a v6 backup: %s%s", r.out, r.err);
+    dgt_server_restart_same_port(&srv);
+    admin = dgt_login(&srv, "admin", V6_ADMIN_PASSWORD);
+    assert_int_equal(dgt_count_named(admin, "北京市迪金自动化设备有限公司"), 1);
+    assert_int_equal(dgt_count_named(admin, "备份之前公司00002"), 0); /* the old world is gone */
+    dg_client_close(admin);
+    dgt_rmtree(old.root);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -316,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_restore_into_a_directory_that_lost_its_database),
         cmocka_unit_test(test_backup_leaves_only_the_copy_and_its_checksum),
         cmocka_unit_test(test_usage_errors_exit_2),
+        cmocka_unit_test(test_a_backup_of_an_older_schema_is_migrated_on_restore),
     };
 
     return cmocka_run_group_tests_name("backup", tests, setup, teardown);
