@@ -34,6 +34,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,7 +120,8 @@ static int insert_users(struct demo *d, char hashes[N_USERS][DG_PASSWORD_HASH_MA
             continue;
         snprintf(u.username, sizeof u.username, "%s", dg_demo_users[k].name);
         snprintf(u.display_name, sizeof u.display_name, "%s", dg_demo_users[k].display);
-        snprintf(u.password_hash, sizeof u.password_hash, "%s", hashes[k]);
+        _Static_assert(sizeof u.password_hash == DG_PASSWORD_HASH_MAX, "hash sizes");
+        memcpy(u.password_hash, hashes[k], sizeof u.password_hash); /* a C string of that size */
         u.role = dg_demo_users[k].role;
         u.created_at = dg_now_ms(); /* an account's real creation time, not demo content */
         if ((rc = dg_store_user_insert(d->st, &u, 0)) != DG_OK)
