@@ -119,7 +119,7 @@ static int parse_part(struct xlsx *x, zip_t *z, const char *name, XML_Parser p, 
     zip_int64_t ix = zip_name_locate(z, name, ZIP_FL_NOCASE);
     zip_file_t *f;
     char *buf;
-    zip_int64_t got;
+    zip_int64_t got = 0;
     size_t total = 0;
 
     if (ix < 0) {
