@@ -236,28 +236,6 @@ static dg_reply *archive_or_restore(dg_client *c, int64_t customer, bool restore
     return dgt_call(c, &req);
 }
 
-/* The id of any kind of record. */
-static int64_t id_of(const Dangan__V1__Record *r)
-{
-    switch (r->kind_case) {
-    case DANGAN__V1__RECORD__KIND_CUSTOMER:
-        return r->customer->id;
-    case DANGAN__V1__RECORD__KIND_CONTACT:
-        return r->contact->id;
-    case DANGAN__V1__RECORD__KIND_INTERACTION:
-        return r->interaction->id;
-    case DANGAN__V1__RECORD__KIND_DEAL:
-        return r->deal->id;
-    case DANGAN__V1__RECORD__KIND_FEEDBACK:
-        return r->feedback->id;
-    case DANGAN__V1__RECORD__KIND_TASK:
-        return r->task->id;
-    default:
-        fail_msg("a record without a kind");
-        return 0;
-    }
-}
-
 static int64_t count_rows(const char *sql)
 {
     char path[512];
@@ -307,7 +285,7 @@ static void test_a_1000_op_batch_retried_gets_the_same_records(void **state)
     assert_int_equal(dg_reply_response(r)->batch->n_records, 1000);
     ids = calloc(1000, sizeof *ids);
     for (size_t i = 0; i < 1000; i++)
-        ids[i] = id_of(dg_reply_response(r)->batch->records[i]);
+        ids[i] = dgt_record_id(dg_reply_response(r)->batch->records[i]);
     dg_reply_free(r);
 
     r = batch_send(mgr, &b); /* the retry after a lost answer */
@@ -318,7 +296,7 @@ static void test_a_1000_op_batch_retried_gets_the_same_records(void **state)
 
         assert_int_equal(rec->kind_case, i % 2 ? DANGAN__V1__RECORD__KIND_CONTACT
                                                : DANGAN__V1__RECORD__KIND_CUSTOMER);
-        assert_int_equal(id_of(rec), ids[i]);
+        assert_int_equal(dgt_record_id(rec), ids[i]);
     }
     dg_reply_free(r);
     assert_int_equal(count_rows("SELECT count(*) FROM customers"), before + 500);
@@ -340,8 +318,8 @@ static void test_a_merge_retried_answers_as_the_first_time(void **state)
     batch_task(&b, -2, "回访", "mgr");
     r = batch_send(mgr, &b);
     assert_int_equal(dgt_code(r), 0);
-    keep = id_of(dg_reply_response(r)->batch->records[0]);
-    drop = id_of(dg_reply_response(r)->batch->records[1]);
+    keep = dgt_record_id(dg_reply_response(r)->batch->records[0]);
+    drop = dgt_record_id(dg_reply_response(r)->batch->records[1]);
     dg_reply_free(r);
     batch_fini(&b);
 
@@ -370,7 +348,7 @@ static void test_a_reassign_retried_answers_as_the_first_time(void **state)
     batch_task(&b, -1, "交接回访", "mgr");
     r = batch_send(mgr, &b);
     assert_int_equal(dgt_code(r), 0);
-    customer = id_of(dg_reply_response(r)->batch->records[0]);
+    customer = dgt_record_id(dg_reply_response(r)->batch->records[0]);
     dg_reply_free(r);
     batch_fini(&b);
 
@@ -503,7 +481,7 @@ static void make_v4_history(const char *out)
     r = batch_send(mgr, &b);
     assert_int_equal(dgt_code(r), 0);
     for (size_t i = 0; i < DG_ARRAY_LEN(v4_ids); i++)
-        assert_int_equal(id_of(dg_reply_response(r)->batch->records[i]), v4_ids[i]);
+        assert_int_equal(dgt_record_id(dg_reply_response(r)->batch->records[i]), v4_ids[i]);
     dg_reply_free(r);
     batch_fini(&b);
     r = create_customer(mgr, "迁移前丁公司", "v4-create");
@@ -558,7 +536,7 @@ static void test_keys_stored_by_schema_v4_answer_their_retries(void **state)
     assert_int_equal(dgt_code(r), 0);
     assert_int_equal(dg_reply_response(r)->batch->n_records, DG_ARRAY_LEN(v4_ids));
     for (size_t i = 0; i < DG_ARRAY_LEN(v4_ids); i++)
-        assert_int_equal(id_of(dg_reply_response(r)->batch->records[i]), v4_ids[i]);
+        assert_int_equal(dgt_record_id(dg_reply_response(r)->batch->records[i]), v4_ids[i]);
     assert_int_equal(dg_reply_response(r)->batch->records[5]->kind_case,
                      DANGAN__V1__RECORD__KIND_TASK);
     dg_reply_free(r);

@@ -46,27 +46,6 @@ static int teardown(void **state)
 
 enum { K_CUSTOMER = 1, K_CONTACT, K_INTERACTION, K_DEAL, K_FEEDBACK, K_TASK };
 
-static int64_t record_id(const Dangan__V1__Record *r)
-{
-    switch (r->kind_case) {
-    case DANGAN__V1__RECORD__KIND_CUSTOMER:
-        return r->customer->id;
-    case DANGAN__V1__RECORD__KIND_CONTACT:
-        return r->contact->id;
-    case DANGAN__V1__RECORD__KIND_INTERACTION:
-        return r->interaction->id;
-    case DANGAN__V1__RECORD__KIND_DEAL:
-        return r->deal->id;
-    case DANGAN__V1__RECORD__KIND_FEEDBACK:
-        return r->feedback->id;
-    case DANGAN__V1__RECORD__KIND_TASK:
-        return r->task->id;
-    default:
-        fail_msg("a record of no kind");
-        return 0;
-    }
-}
-
 /* Creates a record whose sort keys come from `i`: a few values each, so
  * every sort has ties (broken by id) and new rows land between old ones. */
 static int64_t create_row(int kind, int64_t customer_id, int i)
@@ -141,7 +120,7 @@ static int64_t create_row(int kind, int64_t customer_id, int i)
     r = dgt_call(cli, &req);
     if (dgt_code(r) != 0)
         fail_msg("create kind %d #%d: %s", kind, i, dg_reply_response(r)->status->message);
-    id = record_id(dg_reply_response(r)->create->record);
+    id = dgt_record_id(dg_reply_response(r)->create->record);
     dg_reply_free(r);
     return id;
 }
@@ -171,7 +150,7 @@ static size_t all_ids(int kind, int64_t *ids, size_t cap)
     assert_string_equal(l->next_cursor, "");
     assert_true(l->n_records <= cap);
     for (n = 0; n < l->n_records; n++)
-        ids[n] = record_id(l->records[n]);
+        ids[n] = dgt_record_id(l->records[n]);
     dg_reply_free(r);
     return n;
 }
@@ -237,7 +216,7 @@ static void page_through(int kind, const char *sort)
         if (++n_pages > n_before + 2)
             fail_msg("list %d by %s does not end (%zu pages)", kind, sort, n_pages);
         for (size_t i = 0; i < l->n_records; i++) {
-            int64_t id = record_id(l->records[i]);
+            int64_t id = dgt_record_id(l->records[i]);
 
             if (count_of(got, n_got, id))
                 fail_msg("list %d by %s: row %lld came back twice", kind, sort, (long long)id);
@@ -303,7 +282,7 @@ static void test_cli_all_lists_every_customer_once_for_every_sort(void **state)
     dgt_create_customers_with(cli, 24, "c", fill_cli, NULL);
     r = list_page(K_CUSTOMER, "-created", 24, NULL);
     for (size_t i = 0; i < 24; i++)
-        ids[i] = record_id(dg_reply_response(r)->list->records[i]);
+        ids[i] = dgt_record_id(dg_reply_response(r)->list->records[i]);
     dg_reply_free(r);
     for (size_t i = 0; i < 5; i++) /* last_contact_at: a few differ from 0 */
         create_row(K_INTERACTION, ids[i * 4], (int)i);
@@ -375,7 +354,7 @@ static void page_ids(dg_reply *r, char *out, size_t len)
         fail_msg("list: %s", dg_reply_response(r)->status->message);
     for (size_t i = 0; i < l->n_records; i++)
         snprintf(out + strlen(out), len - strlen(out), "%s%lld", i ? "," : "",
-                 (long long)record_id(l->records[i]));
+                 (long long)dgt_record_id(l->records[i]));
 }
 
 /* Cursors written before keys kept their type ("v1", text keys as "b:")
@@ -515,7 +494,7 @@ static void test_search_through_more_filter_shapes_than_the_reader_caches(void *
     dgt_create_customers_with(cli, 4, "x", fill_found, NULL);
     r = list_page(K_CUSTOMER, "-created", 4, NULL);
     for (int i = 0; i < 4; i++) /* newest first: 丁 丙 乙 甲 */
-        ids[3 - i] = record_id(dg_reply_response(r)->list->records[i]);
+        ids[3 - i] = dgt_record_id(dg_reply_response(r)->list->records[i]);
     dg_reply_free(r);
     {
         Dangan__V1__ArchiveRequest a = DANGAN__V1__ARCHIVE_REQUEST__INIT;
@@ -552,7 +531,7 @@ static void test_search_through_more_filter_shapes_than_the_reader_caches(void *
             bool listed = false;
 
             for (size_t i = 0; i < lr->n_records; i++)
-                listed |= record_id(lr->records[i]) == ids[c];
+                listed |= dgt_record_id(lr->records[i]) == ids[c];
             if (listed != passes(c, &f))
                 fail_msg("shape %d: customer %s %slisted", k, found[c].name, listed ? "" : "not ");
         }

@@ -32,27 +32,6 @@
 
 /* ------------------------------------------------------------ requests */
 
-static int64_t record_id(const Dangan__V1__Record *r)
-{
-    switch (r->kind_case) {
-    case DANGAN__V1__RECORD__KIND_CUSTOMER:
-        return r->customer->id;
-    case DANGAN__V1__RECORD__KIND_CONTACT:
-        return r->contact->id;
-    case DANGAN__V1__RECORD__KIND_INTERACTION:
-        return r->interaction->id;
-    case DANGAN__V1__RECORD__KIND_DEAL:
-        return r->deal->id;
-    case DANGAN__V1__RECORD__KIND_FEEDBACK:
-        return r->feedback->id;
-    case DANGAN__V1__RECORD__KIND_TASK:
-        return r->task->id;
-    default:
-        fail_msg("a reply without a record");
-        return 0;
-    }
-}
-
 static int64_t record_version(const Dangan__V1__Record *r)
 {
     switch (r->kind_case) {
@@ -89,7 +68,7 @@ static int64_t create(dg_client *c, Dangan__V1__Record *rec)
     r = dgt_call(c, &req);
     if (dgt_code(r) != 0)
         fail_msg("create: %s", dg_reply_response(r)->status->message);
-    id = record_id(dg_reply_response(r)->create->record);
+    id = dgt_record_id(dg_reply_response(r)->create->record);
     dg_reply_free(r);
     return id;
 }
@@ -134,7 +113,7 @@ static int64_t version_now(dg_client *c, int kind, int64_t id)
 /* Updates `field` of `rec` as `c` at the version it has now. */
 static void update(dg_client *c, Dangan__V1__Record *rec, const char *field)
 {
-    ok(update_seen(c, rec, field, version_now(c, (int)rec->kind_case, record_id(rec))), field);
+    ok(update_seen(c, rec, field, version_now(c, (int)rec->kind_case, dgt_record_id(rec))), field);
 }
 
 /* The record of kind `k` wrapping `msg` (a Customer, Contact, ...). */

@@ -470,6 +470,27 @@ int dgt_code(const dg_reply *r)
     return dg_reply_response(r)->status->code;
 }
 
+int64_t dgt_record_id(const Dangan__V1__Record *r)
+{
+    switch (r->kind_case) {
+    case DANGAN__V1__RECORD__KIND_CUSTOMER:
+        return r->customer->id;
+    case DANGAN__V1__RECORD__KIND_CONTACT:
+        return r->contact->id;
+    case DANGAN__V1__RECORD__KIND_INTERACTION:
+        return r->interaction->id;
+    case DANGAN__V1__RECORD__KIND_DEAL:
+        return r->deal->id;
+    case DANGAN__V1__RECORD__KIND_FEEDBACK:
+        return r->feedback->id;
+    case DANGAN__V1__RECORD__KIND_TASK:
+        return r->task->id;
+    default:
+        fail_msg("a record without a kind");
+        return 0;
+    }
+}
+
 const char *dgt_reason(const dg_reply *r)
 {
     return dg_reply_response(r)->status->reason;

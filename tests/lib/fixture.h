@@ -90,6 +90,8 @@ dg_reply *dgt_call(dg_client *c, Dangan__V1__Request *req);
 size_t dgt_count_named(dg_client *c, const char *name);
 /* Status code and reason of a reply. */
 int dgt_code(const dg_reply *r);
+/* The id of a record of any kind (fails the test for a Record without one). */
+int64_t dgt_record_id(const Dangan__V1__Record *r);
 const char *dgt_reason(const dg_reply *r);
 
 /* ---- raw TLS (mbedTLS, blocking) for hostile clients ---- */
