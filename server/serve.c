@@ -631,6 +631,13 @@ static void abort_start(dg_server *srv)
     uv_run(&srv->loop, UV_RUN_DEFAULT);
 }
 
+/* The server struct itself, once everything it held is closed. */
+static void free_server(dg_server *srv)
+{
+    uv_mutex_destroy(&srv->team_lock);
+    free(srv);
+}
+
 int dg_serve_run(const dg_config *cfg)
 {
     dg_server *srv = dg_xcalloc(1, sizeof *srv);
@@ -638,23 +645,25 @@ int dg_serve_run(const dg_config *cfg)
 
     dg_thread_set_role(DG_THREAD_LOOP);
     srv->cfg = *cfg;
+    dg_team_defaults(&srv->team);
+    uv_mutex_init(&srv->team_lock);
     /* A client closing mid-reply must not kill the server; libuv does not
      * suppress SIGPIPE for us. */
     signal(SIGPIPE, SIG_IGN);
     if (uv_loop_init(&srv->loop) != 0) {
-        free(srv);
+        free_server(srv);
         return 1;
     }
     if ((rc = check_data_dir(cfg->data_dir)) != DG_OK ||
         (rc = lock_data_dir(cfg->data_dir, &lock_fd)) != DG_OK) {
         uv_loop_close(&srv->loop);
-        free(srv);
+        free_server(srv);
         return 1;
     }
     if ((rc = startup_check(cfg->data_dir)) != DG_OK) {
         close(lock_fd);
         uv_loop_close(&srv->loop);
-        free(srv);
+        free_server(srv);
         return rc == DG_ECORRUPT ? DG_EXIT_REFUSED : 1;
     }
     if ((rc = start(srv)) != DG_OK) {
@@ -676,6 +685,6 @@ int dg_serve_run(const dg_config *cfg)
     dg_conns_free(srv->conns);
     dg_tls_conf_free(srv->tls);
     close(lock_fd);
-    free(srv);
+    free_server(srv);
     return exit_code;
 }

@@ -47,6 +47,8 @@ endfunction()
 foreach(t frame pb validate utf8 alloc buf map hex text dupkey lograte money)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgcommon LABELS unit)
 endforeach()
+# the team's time zone (common/tz.c, ICU)
+dangan_test(test_tz SOURCES tests/unit/test_tz.c LIBS dgtz LABELS unit)
 # the CLI's "did you mean" (client/cli/suggest.c, pure)
 dangan_test(test_suggest SOURCES tests/unit/test_suggest.c client/cli/suggest.c
             LIBS libdangan PkgConfig::JANSSON LABELS unit)

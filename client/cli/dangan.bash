@@ -91,14 +91,14 @@ _dangan_fields() {
         _dangan_list="code kind name short_name industry region address postcode phone fax email website
 founded_on registered_capital shareholders bank_name bank_account nature size staff_count
 staff_domestic staff_foreign standing main_business side_business sales_history source status
-stage tier intention value credit_rating our_advantages our_weaknesses owner tags notes"
+stage tier intention value credit_rating our_advantages our_weaknesses owner tags notes churn_reason"
         ;;
     contact)
         _dangan_list="role name title mobile office_phone personal_phone email im birthday education
 hobbies family id_number notes"
         ;;
     note) _dangan_list="contact_id at_ms channel place participants summary content next_follow_up" ;;
-    deal) _dangan_list="number at_ms place amount content person_in_charge breach notes" ;;
+    deal) _dangan_list="number at_ms place amount content person_in_charge breach notes stage probability expected_close_on lost_reason" ;;
     feedback) _dangan_list="kind satisfaction text status resolution at_ms" ;;
     task) _dangan_list="title notes due_at_ms assignee done" ;;
     *) _dangan_list="" ;;

@@ -1,7 +1,7 @@
 /* server.c - the server's shared state as others may see it: read-only
  * accessors, and the job queues (readers, hashers, writer) with the count of
  * jobs in flight that shutdown waits for. serve.c makes and runs the server.
- * Runs on: the loop thread.
+ * Runs on: the loop thread, except the team settings (any thread).
  */
 #include "server.h"
 
@@ -36,6 +36,20 @@ uint32_t dg_server_password_min_len(const dg_server *srv)
 uint32_t dg_server_restricted_tiers(const dg_server *srv)
 {
     return srv->restricted_tiers;
+}
+
+void dg_server_team(dg_server *srv, dg_team *out)
+{
+    uv_mutex_lock(&srv->team_lock);
+    *out = srv->team;
+    uv_mutex_unlock(&srv->team_lock);
+}
+
+void dg_server_set_team(dg_server *srv, const dg_team *team)
+{
+    uv_mutex_lock(&srv->team_lock);
+    srv->team = *team;
+    uv_mutex_unlock(&srv->team_lock);
 }
 
 const char *dg_server_dummy_hash(const dg_server *srv)

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "pool.h"
 #include "session.h"
+#include "team.h"
 
 typedef struct dg_server dg_server;
 
@@ -38,6 +39,11 @@ const char *dg_server_dummy_hash(const dg_server *srv);
 bool dg_server_is_draining(const dg_server *srv);
 /* True after a storage error made the writer refuse writes until restart. */
 bool dg_server_is_read_only(const dg_server *srv);
+
+/* The team's settings (team.h), copied out under a lock: any thread. */
+void dg_server_team(dg_server *srv, dg_team *out);
+/* Replaces them, once the store holds the new ones: any thread. */
+void dg_server_set_team(dg_server *srv, const dg_team *team);
 
 /* Services: borrowed, valid while the server runs. */
 dg_sessions *dg_server_sessions(dg_server *srv);

@@ -39,6 +39,8 @@ struct dg_server {
     uint64_t feed_epoch;
     uint32_t password_min_len; /* setting password_min_length */
     uint32_t restricted_tiers; /* setting restricted_tiers: tier bits (perm.h) */
+    uv_mutex_t team_lock;      /* guards team: handlers on any thread read it */
+    dg_team team;              /* the team's settings (team.h) */
     /* Verified against when the user name is unknown, so the answer takes as
      * long as for a wrong password. Read-only after start (hasher threads read it). */
     char dummy_hash[DG_PASSWORD_HASH_MAX];

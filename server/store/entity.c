@@ -90,6 +90,7 @@ static const dg_field customer_fields[] = {
     TEXT("our_weaknesses", 2000, 0),
     USER("owner", 0),
     TEXT("notes", 10000, 0),
+    TEXT("churn_reason", 500, 0),
 };
 
 static const dg_field contact_fields[] = {
@@ -132,6 +133,10 @@ static const dg_field deal_fields[] = {
     TEXT("person_in_charge", 100, 0),
     BOOL("breach"),
     TEXT("notes", 5000, 0),
+    TEXT("stage", 32, 0), /* a stage of the team's pipeline (team.h) */
+    INT("probability", 0, 100, 0),
+    DATE("expected_close_on", 0),
+    TEXT("lost_reason", 500, 0),
 };
 
 static const dg_field feedback_fields[] = {

@@ -551,9 +551,23 @@ static const char *const migration_v8[] = {
     NULL,
 };
 
+static const char *const migration_v9[] = {
+    /* v9: the deal pipeline and churn. A deal gets a stage of the team's
+     * pipeline (team.h), a probability, an expected close date and the
+     * reason it was lost; the deals recorded before were transactions that
+     * took place, so they are won. A customer gets the reason it was lost. */
+    "ALTER TABLE deals ADD COLUMN stage TEXT NOT NULL DEFAULT 'won';"
+    "ALTER TABLE deals ADD COLUMN probability INTEGER NOT NULL DEFAULT 100;"
+    "ALTER TABLE deals ADD COLUMN expected_close_on TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE deals ADD COLUMN lost_reason TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX deals_by_stage ON deals(stage, at_ms, id);"
+    "ALTER TABLE customers ADD COLUMN churn_reason TEXT NOT NULL DEFAULT '';",
+    NULL,
+};
+
 static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
                                                 migration_v4, migration_v5, migration_v6,
-                                                migration_v7, migration_v8};
+                                                migration_v7, migration_v8, migration_v9};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 
