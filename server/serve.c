@@ -372,6 +372,24 @@ static int load_identity(dg_server *srv, dg_store *st, int64_t *feed_head)
     return DG_OK;
 }
 
+/* The team's settings as stored (the defaults when none are). */
+static int load_team(dg_server *srv, dg_store *st)
+{
+    dg_team t;
+    dg_team_meta m;
+    int rc = dg_store_team_get(st, &t, &m);
+
+    if (rc == DG_ENOTFOUND)
+        rc = DG_OK;
+    if (rc != DG_OK) {
+        dg_log_error("server", "msg=\"cannot read the team settings\" error=\"%s\"",
+                     dg_store_errmsg(st));
+        return rc;
+    }
+    dg_server_set_team_meta(srv, &t, &m);
+    return DG_OK;
+}
+
 /* Name sort keys follow ICU's collation data; rebuild them if it changed. */
 static int rekey(dg_store *st)
 {
@@ -440,7 +458,7 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
         return rc;
     }
     if ((rc = rekey(st)) != DG_OK || (rc = dupkeys(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
-        (rc = load_identity(srv, st, feed_head)) != DG_OK ||
+        (rc = load_identity(srv, st, feed_head)) != DG_OK || (rc = load_team(srv, st)) != DG_OK ||
         (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);

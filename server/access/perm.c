@@ -58,6 +58,9 @@ static const struct right {
     {"audit.", R(DG_ROLE_ADMIN) | R(DG_ROLE_AUDITOR),
      "only admins and auditors read the audit log"},
     {"server.", R(DG_ROLE_ADMIN), "only admins see the server's state"},
+    /* the team's settings: every client needs the zone, cadence and stages */
+    {"team.settings_read", ALL, ""},
+    {"team.", R(DG_ROLE_ADMIN), "only admins change the team settings"},
 };
 
 static bool matches(const char *pattern, const char *action)

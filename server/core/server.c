@@ -52,6 +52,22 @@ void dg_server_set_team(dg_server *srv, const dg_team *team)
     uv_mutex_unlock(&srv->team_lock);
 }
 
+void dg_server_team_meta(dg_server *srv, dg_team *out, dg_team_meta *meta)
+{
+    uv_mutex_lock(&srv->team_lock);
+    *out = srv->team;
+    *meta = srv->team_meta;
+    uv_mutex_unlock(&srv->team_lock);
+}
+
+void dg_server_set_team_meta(dg_server *srv, const dg_team *team, const dg_team_meta *meta)
+{
+    uv_mutex_lock(&srv->team_lock);
+    srv->team = *team;
+    srv->team_meta = *meta;
+    uv_mutex_unlock(&srv->team_lock);
+}
+
 const char *dg_server_dummy_hash(const dg_server *srv)
 {
     return srv->dummy_hash;

@@ -44,6 +44,9 @@ bool dg_server_is_read_only(const dg_server *srv);
 void dg_server_team(dg_server *srv, dg_team *out);
 /* Replaces them, once the store holds the new ones: any thread. */
 void dg_server_set_team(dg_server *srv, const dg_team *team);
+/* The same with which change they are (GetTeamSettings, SetTeamSettings). */
+void dg_server_team_meta(dg_server *srv, dg_team *out, dg_team_meta *meta);
+void dg_server_set_team_meta(dg_server *srv, const dg_team *team, const dg_team_meta *meta);
 
 /* Services: borrowed, valid while the server runs. */
 dg_sessions *dg_server_sessions(dg_server *srv);

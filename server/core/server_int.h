@@ -41,6 +41,7 @@ struct dg_server {
     uint32_t restricted_tiers; /* setting restricted_tiers: tier bits (perm.h) */
     uv_mutex_t team_lock;      /* guards team: handlers on any thread read it */
     dg_team team;              /* the team's settings (team.h) */
+    dg_team_meta team_meta;    /* which change they are; guarded by team_lock */
     /* Verified against when the user name is unknown, so the answer takes as
      * long as for a wrong password. Read-only after start (hasher threads read it). */
     char dummy_hash[DG_PASSWORD_HASH_MAX];

@@ -49,6 +49,8 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED, 0, "user.set_disabled", dg_h_user_set_disabled},
     {DANGAN__V1__REQUEST__BODY_USER_RESET_PASSWORD, 0, "user.reset_password",
      dg_h_user_reset_password},
+    {DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS, 0, "team.settings_read", dg_h_get_team_settings},
+    {DANGAN__V1__REQUEST__BODY_SET_TEAM_SETTINGS, 0, "team.settings", dg_h_set_team_settings},
     {DANGAN__V1__REQUEST__BODY_CREATE, 0, "record.create", dg_h_create},
     {DANGAN__V1__REQUEST__BODY_GET, 0, "record.get", dg_h_get},
     {DANGAN__V1__REQUEST__BODY_UPDATE, 0, "record.update", dg_h_update},

@@ -247,6 +247,12 @@ Dangan__V1__SessionInfo *dg_h_session_info(dg_req *req, const dg_session *s)
     si->expires_at_ms = s->expires_at;
     si->idle_timeout_ms = dg_server_config(req->srv)->session_idle_s * 1000u;
     si->must_change_password = s->must_change_password;
+    {
+        dg_team t;
+
+        dg_server_team(req->srv, &t);
+        si->team_time_zone = dg_req_strdup(req, t.time_zone);
+    }
     return si;
 }
 

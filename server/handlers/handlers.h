@@ -32,6 +32,9 @@ void dg_h_list_fields(dg_req *req);
 
 /* h_fields.c: custom fields (admins). */
 void dg_h_define_field(dg_req *req);
+/* team settings (h_team.c) */
+void dg_h_get_team_settings(dg_req *req);
+void dg_h_set_team_settings(dg_req *req);
 
 /* h_audit.c: reading the audit log (admins and auditors). */
 void dg_h_audit_query(dg_req *req);

@@ -21,10 +21,11 @@
 #include "alloc.h"
 #include "entity.h"
 #include "model.h"
+#include "team.h"
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 9
+#define DG_SCHEMA_VERSION 10
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -140,6 +141,15 @@ int dg_store_meta_put(dg_store *st, const char *key, const char *value);
  * DG_OK or a store error; put inserts or replaces (writer). */
 int dg_store_setting_int(dg_store *st, const char *key, int64_t dflt, int64_t *out);
 int dg_store_setting_put_int(dg_store *st, const char *key, int64_t value);
+
+/* The team's settings (team.h, store_team.c): one stored row, or none
+ * (the defaults). get fills `t` (the defaults under what is stored) and
+ * `meta`: DG_OK, DG_ENOTFOUND (nothing stored: defaults, version 0) or a
+ * store error. put stores `t` with `meta` (writer). deals_in_stage counts the
+ * deals (archived ones too) whose stage is `stage`. */
+int dg_store_team_get(dg_store *st, dg_team *t, dg_team_meta *meta);
+int dg_store_team_put(dg_store *st, const dg_team *t, const dg_team_meta *meta);
+int dg_store_deals_in_stage(dg_store *st, const char *stage, int64_t *n);
 
 /* users. Lookups fill `out` (the caller's storage): DG_OK, DG_ENOTFOUND or a
  * store error. Insert (writer) sets u->id: DG_OK, DG_EEXIST for a taken

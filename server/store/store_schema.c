@@ -565,9 +565,25 @@ static const char *const migration_v9[] = {
     NULL,
 };
 
+static const char *const migration_v10[] = {
+    /* v10: the team's settings (team.h): one row, the settings as a JSON
+     * document (store_team.c), a version raised by every change (a change
+     * names the version it was based on), who changed them and when. No row:
+     * the defaults. */
+    "CREATE TABLE team_settings ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  body TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  updated_by INTEGER REFERENCES users(id)"
+    ") STRICT;",
+    NULL,
+};
+
 static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
                                                 migration_v4, migration_v5, migration_v6,
-                                                migration_v7, migration_v8, migration_v9};
+                                                migration_v7, migration_v8, migration_v9,
+                                                migration_v10};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -9,6 +9,7 @@
 #define DG_TEAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tz.h"
@@ -53,9 +54,26 @@ typedef struct dg_team {
     dg_stage stages[DG_STAGES_MAX]; /* in pipeline order */
 } dg_team;
 
+/* Which change of the settings a copy is: 0 until first set, raised by each
+ * change; when and by whom (user id, 0 for none). */
+typedef struct dg_team_meta {
+    int64_t version;
+    int64_t updated_at;
+    int64_t updated_by;
+} dg_team_meta;
+
 /* The defaults: Asia/Shanghai, CNY, the guide's cadence and shares, and the
  * stages lead, qualified, proposal, negotiation, won, lost. */
 void dg_team_defaults(dg_team *t);
+
+#define DG_TEAM_CADENCE_MAX 366 /* days between calls or visits */
+#define DG_TEAM_DAYS_MAX 3650   /* dormant, lost, pool return thresholds */
+
+/* True if `t` is a sound set of settings; false with the offending setting's
+ * name (as `dangan settings set` spells it: "time_zone", "call.a", "shares",
+ * "stages") in `field` and why in `why`. Deals using a removed stage are the
+ * caller's to check. */
+bool dg_team_check(const dg_team *t, char *field, size_t field_len, char *why, size_t why_len);
 
 /* The stage called `name`, or NULL. */
 const dg_stage *dg_team_stage(const dg_team *t, const char *name);

@@ -488,7 +488,7 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
                   " ALTER TABLE deals DROP COLUMN probability;"
                   " ALTER TABLE deals DROP COLUMN expected_close_on;"
                   " ALTER TABLE deals DROP COLUMN lost_reason;"
-                  " ALTER TABLE customers DROP COLUMN churn_reason;"
+                  " ALTER TABLE customers DROP COLUMN churn_reason; DROP TABLE team_settings;"
                   " PRAGMA user_version = 6;");
     dgt_dangand(&run, argv);
     if (run.status != 0)
