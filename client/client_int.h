@@ -63,6 +63,7 @@ struct dg_client {
     char client_name[128];
     int connect_timeout_ms;
     char token[DG_CLIENT_TOKEN_LEN + 1]; /* the session, once logged in or authenticated */
+    char team_zone[64]; /* SessionInfo.team_time_zone of the last session answer, or "" */
     struct sub *subs;
     int64_t next_retry_ms; /* monotonic: when poll may try to reconnect again */
 };

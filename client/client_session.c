@@ -25,6 +25,26 @@ static const char *token_of(const Dangan__V1__Response *resp)
     return NULL;
 }
 
+/* Keeps the team's time zone a session answer carries. */
+static void keep_zone(dg_client *c, const Dangan__V1__Response *resp)
+{
+    const Dangan__V1__SessionInfo *si = NULL;
+
+    if (resp->body_case == DANGAN__V1__RESPONSE__BODY_LOGIN)
+        si = resp->login->session;
+    else if (resp->body_case == DANGAN__V1__RESPONSE__BODY_AUTHENTICATE)
+        si = resp->authenticate->session;
+    else if (resp->body_case == DANGAN__V1__RESPONSE__BODY_WHOAMI)
+        si = resp->whoami->session;
+    if (si && si->team_time_zone)
+        snprintf(c->team_zone, sizeof c->team_zone, "%s", si->team_time_zone);
+}
+
+const char *dg_client_team_zone(const dg_client *c)
+{
+    return c->team_zone;
+}
+
 /* Sends a request answered with a new session token (Login,
  * ChangePassword): the token is kept for reconnecting and copied to `token`
  * (when not NULL). */
@@ -41,6 +61,7 @@ static int call_for_token(dg_client *c, Dangan__V1__Request *req,
     } else if (rc == DG_OK) {
         copy_token(token, t);
         copy_token(c->token, t);
+        keep_zone(c, r->resp);
     }
     dg_reply_free(r);
     return rc;
@@ -65,11 +86,17 @@ int dg_client_authenticate(dg_client *c, const char *token)
     Dangan__V1__AuthenticateRequest m = DANGAN__V1__AUTHENTICATE_REQUEST__INIT;
     int rc;
 
+    dg_reply *r;
+
     m.token = (char *)token;
     req.body_case = DANGAN__V1__REQUEST__BODY_AUTHENTICATE;
     req.authenticate = &m;
-    if ((rc = dgc_call_simple(c, &req)) == DG_OK && token != c->token)
-        copy_token(c->token, token);
+    if ((rc = dgc_call_checked(c, &req, &r)) == DG_OK) {
+        keep_zone(c, r->resp);
+        if (token != c->token)
+            copy_token(c->token, token);
+    }
+    dg_reply_free(r);
     return rc;
 }
 
@@ -108,6 +135,8 @@ int dg_client_whoami(dg_client *c, dg_reply **out)
     req.body_case = DANGAN__V1__REQUEST__BODY_WHOAMI;
     req.whoami = &m;
     rc = dgc_call_checked(c, &req, out);
+    if (rc == DG_OK)
+        keep_zone(c, (*out)->resp);
     if (rc != DG_OK) {
         dg_reply_free(*out);
         *out = NULL;

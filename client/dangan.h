@@ -149,6 +149,10 @@ int dg_client_login(dg_client *c, const char *user, const char *password,
                     char token[DG_CLIENT_TOKEN_LEN + 1]);
 /* Resumes a session with a token from an earlier login. */
 int dg_client_authenticate(dg_client *c, const char *token);
+/* The team's time zone ("Asia/Shanghai") as the last login, authenticate or
+ * whoami answer gave it (SessionInfo.team_time_zone); "" before one, or
+ * from a server that does not send it. */
+const char *dg_client_team_zone(const dg_client *c);
 int dg_client_logout(dg_client *c);
 /* Round trip in microseconds. */
 int dg_client_ping(dg_client *c, int64_t *rtt_us);

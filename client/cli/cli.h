@@ -32,6 +32,7 @@ enum cli_exit {
 
 typedef struct cli {
     bool is_json;
+    bool is_utc; /* --utc: times shown and read in UTC */
     const char *server_flag; /* --server, or NULL */
     char config_dir[1024];
     char server[256]; /* the server this command talks to */
@@ -61,8 +62,22 @@ int cli_fail_call(cli *c, int rc);
 int cli_fail_status(cli *c, const Dangan__V1__Status *st, json_t *extra);
 /* Prints one JSON document on stdout and releases it. */
 void cli_print_json(json_t *doc);
-/* Local time "2026-11-22 10:15" for a unix-ms instant. */
+/* ---- times (when.c): in the team's time zone, or UTC under --utc ---- */
+/* Remembers the run's cli: its --utc and the session that tells the zone. */
+void cli_when_init(cli *c);
+/* "2026-11-22 10:15" in the team's zone; "2026-11-22T02:15:00Z" under --utc. */
 const char *cli_time(int64_t unix_ms, char *buf, size_t len);
+/* The same with seconds: "2026-11-22 10:15:30". */
+const char *cli_time_seconds(int64_t unix_ms, char *buf, size_t len);
+/* "2026-11-22" when the instant is a local midnight, else cli_time. */
+const char *cli_day_or_time(int64_t unix_ms, char *buf, size_t len);
+/* Today's date in the team's zone. */
+const char *cli_today(char buf[16]);
+/* A wall time (tm, no zone) typed by the user, in the team's zone, as unix
+ * ms. Resumes the session first if none is yet (the zone comes with it).
+ * DG_OK or DG_EINVAL. */
+struct tm;
+int cli_local_to_utc(struct tm *tm, int64_t *unix_ms);
 /* An enum value's name in lower case without its type prefix (ROLE_ADMIN → "admin"). */
 const char *cli_enum_name(const ProtobufCEnumDescriptor *d, int value, char *buf, size_t len);
 /* Generic protobuf message → JSON object (field names as in the .proto;
@@ -133,6 +148,7 @@ int cmd_task(cli *c);
 int cmd_field(cli *c);
 int cmd_audit(cli *c);
 int cmd_server(cli *c);
+int cmd_settings(cli *c); /* cmd_settings.c */
 int cmd_user(cli *c);
 int cmd_watch(cli *c);
 int cmd_import(cli *c); /* cmd_import.c */

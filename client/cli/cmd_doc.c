@@ -460,7 +460,6 @@ static int doc_upload(cli *c)
     struct upload u = {.c = c, .fd = -1};
     struct stat sb;
     char today[16];
-    time_t now = time(NULL);
     int opt, rc = EXIT_OK, kind = 0;
 
     cli_getopt_reset();
@@ -499,8 +498,8 @@ static int doc_upload(cli *c)
     meta.file_name = (char *)base_name(c->argv[optind + 1]);
     if (!meta.title[0])
         meta.title = meta.file_name;
-    if (!meta.doc_date[0] && strftime(today, sizeof today, "%Y-%m-%d", localtime(&now)))
-        meta.doc_date = today;
+    if (!meta.doc_date[0])
+        meta.doc_date = (char *)cli_today(today); /* in the team's zone (when.c) */
     if ((u.fd = open(c->argv[optind + 1], O_RDONLY | O_CLOEXEC)) < 0 || fstat(u.fd, &sb) != 0 ||
         !S_ISREG(sb.st_mode) || hash_file(&u) != 0) {
         rc = cli_fail(c, EXIT_USAGE, "INVALID_ARGUMENT", "file", "cannot read %s: %s",

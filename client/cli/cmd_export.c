@@ -216,13 +216,11 @@ static bool cell_text(const ProtobufCMessage *m, const struct col *col, char *bu
     }
     if (is_instant(col->f)) {
         int64_t ms = cli_msg_i64(m, col->f->name);
-        time_t t = (time_t)(ms / 1000);
-        struct tm tm;
 
         buf[0] = '\0';
-        if (!ms || !localtime_r(&t, &tm))
+        if (!ms)
             return false;
-        strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+        cli_time_seconds(ms, buf, len); /* the team's zone (when.c) */
         return true;
     }
     return cli_field_text(m, col->f->name, buf, len);

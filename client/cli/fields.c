@@ -240,30 +240,17 @@ int cli_parse_time(const char *s, int64_t *unix_ms)
         return DG_EINVAL;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    if (is_zoned) {
-        t = timegm(&tm) - offset;
-    } else {
-        tm.tm_isdst = -1; /* the zone's own rule for that day */
-        errno = 0;
-        t = mktime(&tm);
-        if (t == (time_t)-1 && errno)
+    if (!is_zoned) { /* the team's time zone (when.c) */
+        int64_t local_ms;
+
+        if (cli_local_to_utc(&tm, &local_ms) != DG_OK)
             return DG_EINVAL;
+        *unix_ms = local_ms + ms;
+        return DG_OK;
     }
+    t = timegm(&tm) - offset;
     *unix_ms = (int64_t)t * 1000 + ms;
     return DG_OK;
-}
-
-const char *cli_day_or_time(int64_t unix_ms, char *buf, size_t len)
-{
-    time_t t = (time_t)(unix_ms / 1000);
-    struct tm tm;
-
-    localtime_r(&t, &tm);
-    if (tm.tm_hour == 0 && tm.tm_min == 0 && tm.tm_sec == 0 && unix_ms % 1000 == 0) {
-        strftime(buf, len, "%Y-%m-%d", &tm);
-        return buf;
-    }
-    return cli_time(unix_ms, buf, len);
 }
 
 /* ------------------------------------------------------------ money */

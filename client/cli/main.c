@@ -1,6 +1,6 @@
 /* main.c - the dangan CLI: global options, then one command.
  *
- *   dangan [--server HOST:PORT] [--json] [--config-dir DIR] <command> [args]
+ *   dangan [--server HOST:PORT] [--json] [--utc] [--config-dir DIR] <command> [args]
  *   dangan help [<command> [<subcommand>]]   (the same as <command> ... --help)
  */
 #include <stdio.h>
@@ -36,11 +36,12 @@ static const struct command commands[] = {
     {"export", cmd_export, "records to a CSV or XLSX file (managers, admins)"},
     {"audit", cmd_audit, "the tamper-evident audit log (admins, auditors)"},
     {"server", cmd_server, "the server's state: stats (admins)"},
+    {"settings", cmd_settings, "the team's settings: time zone, cadence, stages... (set: admins)"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dangan [--server HOST:PORT] [--json] [--config-dir DIR] <command> [args]\n"
+    fprintf(f, "usage: dangan [--server HOST:PORT] [--json] [--utc] [--config-dir DIR] <command> [args]\n"
                "\ncommands:\n");
     for (size_t i = 0; i < DG_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -69,6 +70,8 @@ static int take_globals(cli *c, int argc, char **argv, const char **config_dir, 
             rest[(*n_rest)++] = argv[i];
         } else if (strcmp(a, "--json") == 0) {
             c->is_json = true;
+        } else if (strcmp(a, "--utc") == 0) {
+            c->is_utc = true;
         } else if (strcmp(a, "--server") == 0 || strcmp(a, "--config-dir") == 0) {
             if (i + 1 >= argc)
                 return cli_usage(c, "%s needs a value", a);
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
         return EXIT_SERVER;
     if ((rc = take_globals(&c, argc, argv, &config_dir, rest, &n_rest)) != EXIT_OK)
         goto out;
+    cli_when_init(&c);
     if (n_rest > 1 && strcmp(rest[0], "help") == 0) {
         /* `help CMD [SUB...]` is `CMD [SUB...] --help`: the same words, one slot each */
         memmove(rest, rest + 1, (size_t)(n_rest - 1) * sizeof *rest);

@@ -126,16 +126,6 @@ void cli_print_json(json_t *doc)
     json_decref(doc);
 }
 
-const char *cli_time(int64_t unix_ms, char *buf, size_t len)
-{
-    time_t t = (time_t)(unix_ms / 1000);
-    struct tm tm;
-
-    localtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
-    return buf;
-}
-
 /* "CustomerStatus" → "CUSTOMER_STATUS_": the prefix proto enum values carry. */
 static void enum_prefix(const char *type_name, char *out, size_t len)
 {

@@ -181,7 +181,8 @@ bool cli_field_text(const ProtobufCMessage *m, const char *name, char *buf, size
 bool cli_field_is_settable(const ProtobufCFieldDescriptor *f);
 
 /* ISO-8601 "2026-11-22", "2026-11-22T09:30[:SS[.mmm]]" (or a space for T),
- * local time unless a zone follows: "Z", "+08:00", "+0800", "-05". Unix ms. */
+ * in the team's time zone unless a zone follows: "Z", "+08:00", "+0800",
+ * "-05" (when.c: UTC under --utc). Unix ms. */
 int cli_parse_time(const char *s, int64_t *unix_ms);
 /* A calendar date "YYYY-MM-DD" (checked, including leap years). */
 bool cli_date_valid(const char *s);
@@ -192,8 +193,6 @@ int cli_parse_money(const char *s, const char *currency, int64_t *minor, char cu
                     size_t why_len);
 /* "CNY 12,345.00" for 1234500 fen. */
 const char *cli_money_text(int64_t minor, const char *currency, char *buf, size_t len);
-/* "2026-11-22" when the instant is a local midnight, else cli_time's text. */
-const char *cli_day_or_time(int64_t unix_ms, char *buf, size_t len);
 /* Parses an enum value by its short name ("a", "active"; any case) or its
  * full name; -1 when none matches. Value 0 (unspecified) never matches. */
 int cli_enum_parse(const ProtobufCEnumDescriptor *d, const char *name);
