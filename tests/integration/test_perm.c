@@ -300,6 +300,27 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_VERIFY;
         req.audit_verify = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "get_team_settings")) {
+        Dangan__V1__GetTeamSettingsRequest m = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
+        req.get_team_settings = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "set_team_settings")) {
+        /* the settings as they stand (read by the admin), sent back unchanged */
+        Dangan__V1__GetTeamSettingsRequest g = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
+        Dangan__V1__SetTeamSettingsRequest m = DANGAN__V1__SET_TEAM_SETTINGS_REQUEST__INIT;
+        dg_reply *cur;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
+        req.get_team_settings = &g;
+        cur = dgt_call(actor_of("admin")->c, &req);
+        assert_int_equal(dgt_code(cur), 0);
+        m.settings = dg_reply_response(cur)->get_team_settings->settings;
+        req.body_case = DANGAN__V1__REQUEST__BODY_SET_TEAM_SETTINGS;
+        req.set_team_settings = &m;
+        r = call_as(a, &req, rpc);
+        dg_reply_free(cur);
     } else if (!strcmp(rpc, "server_stats")) {
         Dangan__V1__ServerStatsRequest m = DANGAN__V1__SERVER_STATS_REQUEST__INIT;
 
