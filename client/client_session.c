@@ -36,6 +36,8 @@ static void keep_zone(dg_client *c, const Dangan__V1__Response *resp)
         si = resp->authenticate->session;
     else if (resp->body_case == DANGAN__V1__RESPONSE__BODY_WHOAMI)
         si = resp->whoami->session;
+    else if (resp->body_case == DANGAN__V1__RESPONSE__BODY_CHANGE_PASSWORD)
+        si = resp->change_password->session;
     if (si && si->team_time_zone)
         snprintf(c->team_zone, sizeof c->team_zone, "%s", si->team_time_zone);
 }

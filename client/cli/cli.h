@@ -32,7 +32,8 @@ enum cli_exit {
 
 typedef struct cli {
     bool is_json;
-    bool is_utc; /* --utc: times shown and read in UTC */
+    bool is_utc;   /* --utc: times shown and read in UTC */
+    bool is_quiet; /* errors are returned, not printed (a session tried early: when.c) */
     const char *server_flag; /* --server, or NULL */
     char config_dir[1024];
     char server[256]; /* the server this command talks to */

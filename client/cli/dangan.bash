@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field doc user watch audit server import export help version"
+field doc user watch audit server settings import export help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -27,6 +27,7 @@ _dangan_subs() {
     user) _dangan_list="add list set-role disable enable reset-password" ;;
     audit) _dangan_list="list export verify head" ;;
     server) _dangan_list="stats" ;;
+    settings) _dangan_list="show set" ;;
     *) _dangan_list="" ;;
     esac
 }
@@ -203,7 +204,7 @@ _dangan() {
     fi
     if [[ -z $cmd || $cmd == help ]]; then
         if [[ $cur == -* && -z $cmd ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "--server --json --config-dir --help --version" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "--server --json --utc --config-dir --help --version" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$_dangan_commands" -- "$cur")
         fi
@@ -219,6 +220,12 @@ _dangan() {
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     elif [[ $cmd == export && $n_args == 0 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "customers contacts notes deals feedback tasks" -- "$cur")
+    elif [[ $cmd == settings && $sub == set ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "time_zone= currency= call.a= call.b= call.c= visit.a=
+            visit.b= visit.c= shares= dormant_after_days= lost_after_days= pool.max_claims=
+            pool.return_after_days= remind.task_minutes= remind.follow_up_at=
+            remind.contract_days= stages=" -- "$cur")
+        compopt -o nospace 2>/dev/null
     elif [[ $cmd == user && $sub == set-role && $n_args == 1 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "admin manager sales viewer auditor" -- "$cur")
     fi

@@ -10,6 +10,8 @@
 
 static void print_error(cli *c, const char *code, const char *reason, const char *msg)
 {
+    if (c->is_quiet)
+        return;
     if (c->is_json) {
         json_t *e =
             json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code, "reason", reason, "message", msg);
@@ -103,7 +105,7 @@ int cli_fail_status(cli *c, const Dangan__V1__Status *st, json_t *extra)
     const char *code = v ? v->name : "UNKNOWN";
     const char *msg = st->message[0] ? st->message : st->reason;
 
-    if (c->is_json && extra) {
+    if (c->is_json && extra && !c->is_quiet) {
         json_t *e = json_pack("{s:s,s:s,s:s}", "code", code, "reason", st->reason, "message", msg);
         json_t *doc;
 

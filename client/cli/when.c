@@ -42,16 +42,22 @@ static const char *zone(void)
 
 /* The same for reading a time the user typed: options are read before the
  * command talks to the server, so this resumes the session first (the one
- * the command goes on with). If that fails, its error is printed and the
- * CLI exits with its code: the command could not have run anyway. */
+ * the command goes on with), quietly: if that fails, the zone is the
+ * machine's and the command, which cannot run without the session, says why
+ * when it tries again (after any usage error of its own). */
 static const char *zone_for_input(void)
 {
     if (when.c && !when.c->is_utc && !when.c->client && !when.is_tried) {
         int rc;
 
         when.is_tried = true;
-        if ((rc = cli_rec_session(when.c)) != EXIT_OK)
-            exit(rc);
+        when.c->is_quiet = true;
+        rc = cli_rec_session(when.c);
+        when.c->is_quiet = false;
+        if (rc != EXIT_OK) {
+            dg_client_close(when.c->client);
+            when.c->client = NULL;
+        }
     }
     return zone();
 }
