@@ -156,22 +156,21 @@ static void test_defaults_round_trip_and_version(void **state)
     assert_int_equal(s->visit_every_days[3], 120);
     assert_int_equal(s->tier_share_pct[1], 20);
     assert_int_equal(s->n_stages, 6);
-    assert_int_equal(s->version, 0);
     edit_from(&e, s);
     e.call[1] = 5;
     e.s.pool_max_claims = 8;
     e.st[0].label = "潜在线索";
     w = set_settings(c, &e.s);
     assert_int_equal(dgt_code(w), 0);
-    assert_int_equal(settings_of(w)->version, 1);
+    assert_int_equal(settings_of(w)->version, s->version + 1);
     g = get_settings(c);
     assert_int_equal(settings_of(g)->call_every_days[1], 5);
     assert_int_equal(settings_of(g)->pool_max_claims, 8);
     assert_string_equal(settings_of(g)->stages[0]->label, "潜在线索");
-    assert_int_equal(settings_of(g)->version, 1);
+    assert_int_equal(settings_of(g)->version, s->version + 1);
     assert_string_equal(settings_of(g)->updated_by->username, "admin");
     dg_reply_free(g);
-    /* the same change again, based on version 0: someone else changed them */
+    /* the same change again, based on the version before: someone changed them since */
     dg_reply_free(w);
     w = set_settings(c, &e.s);
     assert_int_equal(dgt_code(w), DANGAN__V1__CODE__ABORTED);
@@ -341,6 +340,33 @@ static void test_they_survive_a_restart_and_come_with_the_session(void **state)
     dg_client_close(c);
 }
 
+/* A database of the schema before the team settings (v9): it migrates, the
+ * settings are the defaults, and they can be set. */
+static void test_a_v9_database_migrates_to_the_defaults(void **state)
+{
+    dg_client *c;
+    dg_reply *r, *w;
+    struct edit e;
+
+    (void)state;
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    dgt_sql(&srv, "DROP TABLE team_settings; PRAGMA user_version = 9;");
+    dgt_server_restart_same_port(&srv);
+    c = dgt_login(&srv, "admin", srv.admin_password);
+    r = get_settings(c);
+    assert_int_equal(settings_of(r)->version, 0);
+    assert_string_equal(settings_of(r)->time_zone, "Asia/Shanghai");
+    assert_int_equal(settings_of(r)->visit_every_days[3], 120);
+    edit_from(&e, settings_of(r));
+    e.s.lost_after_days = 200;
+    w = set_settings(c, &e.s);
+    assert_int_equal(dgt_code(w), 0);
+    assert_int_equal(settings_of(w)->version, 1);
+    dg_reply_free(w);
+    dg_reply_free(r);
+    dg_client_close(c);
+}
+
 /* ------------------------------------------------------------ the CLI */
 
 static void test_cli_shows_and_reads_times_in_the_team_zone(void **state)
@@ -419,6 +445,7 @@ static void test_cli_settings_show_and_set(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_v9_database_migrates_to_the_defaults),
         cmocka_unit_test(test_defaults_round_trip_and_version),
         cmocka_unit_test(test_every_unsound_change_is_refused_with_its_reason),
         cmocka_unit_test(test_a_stage_deals_use_cannot_be_removed),
