@@ -112,6 +112,27 @@ static size_t refusals(dg_client *c, const char *user)
     return n;
 }
 
+/* The detail of the newest "ok" audit record of action team.settings. */
+static char *last_change_detail(dg_client *c)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__AuditQueryRequest q = DANGAN__V1__AUDIT_QUERY_REQUEST__INIT;
+    dg_reply *r;
+    char *detail;
+
+    q.action = "team.settings";
+    q.outcome = "ok";
+    q.limit = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_AUDIT_QUERY;
+    req.audit_query = &q;
+    r = dgt_call(c, &req);
+    assert_int_equal(dgt_code(r), 0);
+    assert_int_equal(dg_reply_response(r)->audit_query->n_records, 1);
+    detail = strdup(dg_reply_response(r)->audit_query->records[0]->detail);
+    dg_reply_free(r);
+    return detail;
+}
+
 /* A settings value the tests edit: a copy of what the server sent. */
 struct edit {
     Dangan__V1__TeamSettings s;
@@ -144,6 +165,8 @@ static void test_defaults_round_trip_and_version(void **state)
     dg_reply *r = get_settings(c), *w, *g;
     const Dangan__V1__TeamSettings *s = settings_of(r);
     struct edit e;
+    char *detail;
+    json_t *j, *ch;
 
     (void)state;
     assert_string_equal(s->time_zone, "Asia/Shanghai");
@@ -170,6 +193,19 @@ static void test_defaults_round_trip_and_version(void **state)
     assert_int_equal(settings_of(g)->version, s->version + 1);
     assert_string_equal(settings_of(g)->updated_by->username, "admin");
     dg_reply_free(g);
+    /* audited: each changed setting before → after, nothing else */
+    detail = last_change_detail(c);
+    j = json_loads(detail, 0, NULL);
+    ch = json_object_get(j, "changes");
+    assert_int_equal(json_object_size(ch), 3);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(ch, "call.a"), 0)), 7);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(ch, "call.a"), 1)), 5);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(ch, "pool.max_claims"), 1)),
+                     8);
+    assert_non_null(strstr(json_string_value(json_array_get(json_object_get(ch, "stages"), 1)),
+                           "lead:潜在线索:10:open,"));
+    json_decref(j);
+    free(detail);
     /* the same change again, based on the version before: someone changed them since */
     dg_reply_free(w);
     w = set_settings(c, &e.s);
