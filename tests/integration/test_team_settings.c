@@ -167,6 +167,7 @@ static void test_defaults_round_trip_and_version(void **state)
     struct edit e;
     char *detail;
     json_t *j, *ch;
+    size_t n;
 
     (void)state;
     assert_string_equal(s->time_zone, "Asia/Shanghai");
@@ -208,10 +209,12 @@ static void test_defaults_round_trip_and_version(void **state)
     free(detail);
     /* the same change again, based on the version before: someone changed them since */
     dg_reply_free(w);
+    n = refusals(c, "admin");
     w = set_settings(c, &e.s);
     assert_int_equal(dgt_code(w), DANGAN__V1__CODE__ABORTED);
     assert_string_equal(dgt_reason(w), "version_conflict");
     dg_reply_free(w);
+    assert_int_equal(refusals(c, "admin"), n + 1); /* audited */
     dg_reply_free(r);
     dg_client_close(c);
 }
