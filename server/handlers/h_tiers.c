@@ -36,7 +36,7 @@ struct tiers_read {
     size_t from, limit; /* the page: ranks from+1 .. from+limit of those listed */
     bool changes_only;
     dg_tiers t;
-    dg_tier_row *page; /* points into t.rows... copies, in rank order */
+    dg_tier_row *page; /* copies of the page's rows, in rank order (request arena) */
     size_t n_page;
     dg_record **customers; /* the page's customers, for code and name */
     size_t *ranks;         /* 1-based rank of each page row */

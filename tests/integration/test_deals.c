@@ -410,10 +410,11 @@ static void test_deal_lists_filter_by_stage_and_by_the_customers_owner(void **st
 static void test_cli_moves_and_lists_deals(void **state)
 {
     int64_t id = new_deal(s1, cust_s1);
-    char ids[32], owner[] = "me";
+    char ids[32], id_json[48], owner[] = "me";
 
     (void)state;
     snprintf(ids, sizeof ids, "%lld", (long long)id);
+    snprintf(id_json, sizeof id_json, "\"id\": %lld,", (long long)id); /* as --json prints it */
     CLI(NULL, "deal", "move", ids, "lost");
     assert_int_equal(run.status, 2); /* no terminal to ask on */
     assert_non_null(strstr(run.err, "--reason"));
@@ -432,11 +433,13 @@ static void test_cli_moves_and_lists_deals(void **state)
     assert_non_null(strstr(run.out, "42"));
     CLI(NULL, "--json", "deal", "list", "--stage", "lost,won", "--owner", "me");
     assert_int_equal(run.status, 0);
-    assert_null(strstr(run.out, ids));
+    assert_non_null(strstr(run.out, "\"records\""));
+    assert_null(strstr(run.out, id_json));
     CLI(NULL, "deal", "move", ids, "lost", "--reason", "预算取消");
     assert_int_equal(run.status, 0);
     CLI(NULL, "--json", "deal", "list", "--stage", "lost", "--owner", "me");
     assert_non_null(strstr(run.out, "预算取消"));
+    assert_non_null(strstr(run.out, id_json));
     CLI(NULL, "deal", "list", "--stage", "nope");
     assert_int_equal(run.status, 9);
     assert_non_null(strstr(run.err, "lead, qualified"));
