@@ -88,6 +88,9 @@ dangan_test(test_lists SOURCES tests/integration/test_lists.c LIBS dgtest dgserv
 # -- cli-records tests below this line
 dangan_test(test_cli_records SOURCES tests/integration/test_cli_records.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 dangan_test(test_team_settings SOURCES tests/integration/test_team_settings.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+# the deal pipeline and the ABC classification
+dangan_test(test_deals SOURCES tests/integration/test_deals.c LIBS dgtest LABELS integration TIMEOUT 300)
+dangan_test(test_tiers SOURCES tests/integration/test_tiers.c LIBS dgtest LABELS integration TIMEOUT 300)
 
 # dangand demo-data
 # -- demo-data tests below this line

@@ -38,6 +38,10 @@ enum {
     OPT_MINE,
     OPT_DUE_BEFORE,
     OPT_INCLUDE_DONE,
+    OPT_STAGE,
+    OPT_PROBABILITY,
+    OPT_EXPECTED_CLOSE,
+    OPT_REASON,
 };
 
 static const cli_kind *kind_of(Dangan__V1__EntityKind k)
@@ -105,7 +109,8 @@ static int check_flag_value(cli *c, const struct flag_field *f, const char *valu
     char *end;
     long v;
 
-    if (strcmp(f->field, "next_follow_up") == 0 && value[0] && !cli_date_valid(value))
+    if ((strcmp(f->field, "next_follow_up") == 0 || strcmp(f->field, "expected_close_on") == 0) &&
+        value[0] && !cli_date_valid(value))
         return cli_usage(c, "bad value for %s: \"%s\" (a date like 2026-11-22)", f->flag, value);
     if (strstr(f->field, "_ms") && value[0] && cli_parse_time(value, &ms) != DG_OK)
         return cli_usage(c,
@@ -484,19 +489,35 @@ static const cli_kind *deal_kind(void)
     return K_DEAL;
 }
 
-static const struct option deal_add_opts[] = {{"amount", required_argument, NULL, OPT_AMOUNT},
-                                              {"currency", required_argument, NULL, OPT_CURRENCY},
-                                              {"at", required_argument, NULL, OPT_AT},
-                                              {"set", required_argument, NULL, OPT_SET},
-                                              {"help", no_argument, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
-static const struct flag_field deal_add_flags[] = {{OPT_AT, "at_ms", "--at", false}};
+static const struct option deal_add_opts[] = {
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"currency", required_argument, NULL, OPT_CURRENCY},
+    {"at", required_argument, NULL, OPT_AT},
+    {"stage", required_argument, NULL, OPT_STAGE},
+    {"probability", required_argument, NULL, OPT_PROBABILITY},
+    {"expected-close", required_argument, NULL, OPT_EXPECTED_CLOSE},
+    {"reason", required_argument, NULL, OPT_REASON},
+    {"set", required_argument, NULL, OPT_SET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+static const struct flag_field deal_add_flags[] = {
+    {OPT_AT, "at_ms", "--at", false},
+    {OPT_STAGE, "stage", "--stage", false},
+    {OPT_PROBABILITY, "probability", "--probability", false},
+    {OPT_EXPECTED_CLOSE, "expected_close_on", "--expected-close", false},
+    {OPT_REASON, "lost_reason", "--reason", false}};
 static const struct add_spec deal_add_spec = {
     deal_kind,
     "usage: dangan deal add CUSTOMER --amount DECIMAL [--currency CNY] [--at DATE]\n"
-    "                       [--set FIELD=VALUE]...\n"
+    "                       [--stage STAGE] [--probability N] [--expected-close DATE]\n"
+    "                       [--reason TEXT] [--set FIELD=VALUE]...\n"
     "\n"
-    "Records a deal or order.\n"
+    "Records a deal or order. A deal starts at the pipeline's first stage (lead)\n"
+    "unless --stage names another; its probability is the stage's unless given.\n"
+    "  --stage STAGE      a stage of the team's pipeline (won: a deal closed now)\n"
+    "  --probability N    chance to win, 1-100\n"
+    "  --expected-close DATE  when it should close\n"
+    "  --reason TEXT      why it was lost (a lost stage needs one)\n"
     "  --amount DECIMAL   e.g. 12345.67 or 12,345.67 (as many decimals as the currency\n"
     "                     has: CNY and USD 2, JPY 0)\n"
     "  --currency CODE    ISO 4217 code (default CNY)\n"
@@ -507,20 +528,6 @@ static const struct add_spec deal_add_spec = {
 static int deal_add(cli *c)
 {
     return child_add(c, &deal_add_spec);
-}
-
-static int deal_list(cli *c)
-{
-    static const struct list_spec spec = {deal_kind,
-                                          "usage: dangan deal list CUSTOMER [--sort F] [--limit N] "
-                                          "[--all] [--archived]\n\nA customer's deals, latest "
-                                          "first, with totals per currency.\n" LIST_FLAGS_HELP,
-                                          "-at",
-                                          false,
-                                          false,
-                                          false};
-
-    return child_list(c, &spec);
 }
 
 static int deal_edit(cli *c)
@@ -540,8 +547,11 @@ static int deal_rm(cli *c)
 int cmd_deal(cli *c)
 {
     static const cli_sub subs[] = {
-        {"add", deal_add, "add CUSTOMER --amount DECIMAL [--currency CNY] [--at DATE]"},
-        {"list", deal_list, "list CUSTOMER"},
+        {"add", deal_add,
+         "add CUSTOMER --amount DECIMAL [--currency CNY] [--at DATE] [--stage STAGE]"},
+        {"list", cli_deal_list, "list [CUSTOMER] [--stage S[,S]] [--owner USER|me]"},
+        {"move", cli_deal_move,
+         "move ID STAGE [--reason TEXT] [--probability N] [--expected-close DATE]"},
         {"edit", deal_edit, "edit ID --set FIELD=VALUE... [--version N]"},
         {"rm", deal_rm, "rm ID"},
     };

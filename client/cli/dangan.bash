@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field doc user watch audit server settings import export help version"
+field doc user watch audit server settings import export tiers help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -19,7 +19,8 @@ _dangan_subs() {
     case $1 in
     customer) _dangan_list="add show edit archive restore list search history reassign merge duplicates" ;;
     contact) _dangan_list="add edit rm restore list" ;;
-    note | deal) _dangan_list="add list edit rm" ;;
+    note) _dangan_list="add list edit rm" ;;
+    deal) _dangan_list="add list edit move rm" ;;
     feedback) _dangan_list="add list edit" ;;
     task) _dangan_list="add list done edit" ;;
     field) _dangan_list="define list" ;;
@@ -53,7 +54,10 @@ _dangan_options() {
     "customer duplicates") _dangan_list="--limit --cursor --all" ;;
     "contact add") _dangan_list="--name --set" ;;
     "note add") _dangan_list="--channel --summary --at --next-follow-up --set" ;;
-    "deal add") _dangan_list="--amount --currency --at --set" ;;
+    "deal add") _dangan_list="--amount --currency --at --stage --probability --expected-close --reason --set" ;;
+    "deal list") _dangan_list="$paging --stage --owner --customer" ;;
+    "deal move") _dangan_list="--reason --probability --expected-close --version" ;;
+    "tiers "*) _dangan_list="--changes-only --limit --cursor --all --yes --dry-run" ;;
     "feedback add") _dangan_list="--kind --score --text --set" ;;
     "feedback list") _dangan_list="$paging --open" ;;
     "task add") _dangan_list="--due --title --assignee --set" ;;

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"contact", cmd_contact, "a customer's people"},
     {"note", cmd_note, "the communication log (calls, visits, meetings)"},
     {"deal", cmd_deal, "deals and orders"},
+    {"tiers", cmd_tiers, "the ABC classification by revenue: show, apply (managers)"},
     {"feedback", cmd_feedback, "complaints, suggestions, praise, surveys"},
     {"task", cmd_task, "follow-ups to do"},
     {"field", cmd_field, "custom fields of the customer file"},

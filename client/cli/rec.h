@@ -218,6 +218,9 @@ int cli_customer_reassign(cli *c);
 int cli_customer_merge(cli *c);
 /* `customer duplicates` (cmd_duplicates.c). */
 int cli_customer_duplicates(cli *c);
+/* `deal move` and `deal list` (cmd_deal.c). */
+int cli_deal_move(cli *c);
+int cli_deal_list(cli *c);
 /* `customer history` (cmd_history.c). */
 int cli_customer_history(cli *c);
 

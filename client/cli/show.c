@@ -53,9 +53,13 @@ static const struct col note_cols[] = {
     {"BY", "created_by", false, false},
 };
 static const struct col deal_cols[] = {
-    {"ID", "id", true, false},           {"AT", "at_ms", false, false},
-    {"NUMBER", "number", false, true},   {"AMOUNT", "amount", true, false},
-    {"CONTENT", "content", false, true}, {"BREACH", "breach", false, false},
+    {"ID", "id", true, false},
+    {"STAGE", "stage", false, false},
+    {"PROB", "probability", true, false},
+    {"AMOUNT", "amount", true, false},
+    {"CLOSE BY", "expected_close_on", false, false},
+    {"AT", "at_ms", false, false},
+    {"NUMBER", "number", false, true},
 };
 static const struct col feedback_cols[] = {
     {"ID", "id", true, false},          {"AT", "at_ms", false, false},
@@ -106,10 +110,10 @@ static void cell_text(const ProtobufCMessage *m, const char *field, char *buf, s
         buf[0] = '\0'; /* a table shows "yes" for a true flag and nothing for false */
 }
 
-/* Customer ids → "C-000001" for one table, one Get per customer. */
+/* Customer ids → "C-000001 北京天坛家具" for one table, one Get per customer. */
 struct labels {
     int64_t id[LABEL_CACHE];
-    char code[LABEL_CACHE][32];
+    char code[LABEL_CACHE][256];
     size_t n;
 };
 
@@ -125,7 +129,7 @@ static const char *customer_code(cli *c, struct labels *l, int64_t id, char *buf
         return buf;
     /* A customer we may not see or that is gone still gets a row: quietly "#id". */
     if (cli_rec_peek(c, DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER, id, &r)) {
-        snprintf(buf, len, "%s", dg_reply_response(r)->get->record->customer->code);
+        cli_customer_label(&dg_reply_response(r)->get->record->customer->base, buf, len);
         dg_reply_free(r);
     }
     l->id[l->n] = id;

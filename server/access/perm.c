@@ -35,6 +35,13 @@ static const struct right {
      "handing customers over is for managers"},
     {"record.duplicates", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
      "scanning every customer for duplicates is for managers"},
+    /* the ABC classification ranks every customer by revenue: managers' */
+    {"record.tiers", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
+     "the ABC classification is for managers"},
+    {"record.tiers_apply", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER),
+     "the ABC classification is for managers"},
+    /* a move is an update of the deal: whose dossier is checked by the writer */
+    {"record.deal_move", WRITERS, "your role may not change customer records"},
     /* create, update, archive, restore, batch */
     {"record.", WRITERS, "your role may not change customer records"},
     /* files in and out of the customer base: rights of their own */

@@ -260,6 +260,8 @@ static int gen_deals(struct demo *d, struct cust *c)
         set_i(r, "at_ms", at);
         set_s(r, "place", chance(g, 70) ? c->reg->city : "线上签约");
         set_cny(r, "amount", yuan);
+        set_s(r, "stage", "won"); /* orders that took place: won, dated when they closed */
+        set_i(r, "probability", 100);
         set_s(r, "content",
               fmt(d, "%s：%s %u%s", p->contract, p->name, (unsigned)range(g, 1, 200), p->unit));
         set_s(r, "person_in_charge", dg_demo_users[c->owner].display);

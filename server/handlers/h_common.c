@@ -191,8 +191,11 @@ void dg_h_answer_failed_write(dg_req *req, int rc, const dg_mutation *m, const c
         dg_h_deny(req, entity, entity_id, "permission_denied", m->why);
     } else if (m->field[0]) {
         dg_req_violation(req, m->field, m->why);
-        dg_req_fail(req, rc, rc == DG_ESTATE ? "failed_precondition" : "invalid_argument", "%s: %s",
-                    m->field, m->why);
+        dg_req_fail(req, rc,
+                    m->reason                ? m->reason
+                    : rc == DG_ESTATE ? "failed_precondition"
+                                      : "invalid_argument",
+                    "%s: %s", m->field, m->why);
     } else {
         dg_h_fail_job(req, rc);
     }

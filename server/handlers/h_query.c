@@ -357,6 +357,39 @@ static const char *const *enum_names(dg_req *req, const ProtobufCEnumDescriptor 
     return out;
 }
 
+/* The deal stages of the filter: names of the team's pipeline, at most 8;
+ * false (answered) otherwise, listing the stages. */
+static bool stages_from(dg_req *req, const Dangan__V1__ListFilter *f, dg_list_query *q)
+{
+    dg_team team;
+    char list[DG_STAGES_MAX * DG_STAGE_NAME_MAX];
+    size_t n = 0;
+
+    if (f->n_stages == 0)
+        return true;
+    if (f->n_stages > 8) {
+        dg_req_violation(req, "filter.stages", "at most 8 stages");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "filter.stages: at most 8 stages");
+        return false;
+    }
+    dg_server_team(req->srv, &team);
+    for (size_t i = 0; i < f->n_stages; i++) {
+        if (dg_team_stage(&team, f->stages[i]))
+            continue;
+        list[0] = '\0';
+        for (int k = 0; k < team.n_stages; k++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", k ? ", " : "",
+                                  team.stages[k].name);
+        dg_req_violation(req, "filter.stages", "not a stage of the pipeline");
+        dg_req_fail(req, DG_EINVAL, "unknown_stage", "unknown stage \"%s\"; the stages are: %s",
+                    f->stages[i], list);
+        return false;
+    }
+    q->stages = (const char *const *)f->stages;
+    q->n_stages = f->n_stages;
+    return true;
+}
+
 /* Fills q's filter from the protobuf one; false (answered) on a bad filter. */
 static bool filter_from(dg_req *req, enum dg_kind kind, const Dangan__V1__ListFilter *f,
                         dg_list_query *q)
@@ -405,7 +438,7 @@ static bool filter_from(dg_req *req, enum dg_kind kind, const Dangan__V1__ListFi
     q->open_only = f->open_only;
     q->assignee_id = f->assignee_id;
     q->due_before = f->due_before_ms;
-    return true;
+    return stages_from(req, f, q);
 }
 
 /* Every sort a list accepts. `key` is the storage class of the column (the

@@ -86,7 +86,7 @@ static void write_run(dg_job *job, void *ctx)
 {
     dg_write_job *w = (dg_write_job *)job;
     dg_wtx *tx = ctx;
-    dg_rec_ctx c = {tx, tx->collator, &w->who, w->req->arena, w->now};
+    dg_rec_ctx c = {tx, tx->collator, &w->who, w->req->arena, w->now, &w->team};
     dg_idem_result first, done = {.request = w->request, .n_records = w->n_records};
     json_t *detail;
     int rc;
@@ -160,6 +160,7 @@ void dg_write_job_init(dg_write_job *w, const dg_write_ops *ops, dg_req *req,
     w->who =
         (dg_actor){s->user_id, w->username, w->peer, s->role, dg_server_restricted_tiers(req->srv)};
     w->now = dg_now_ms();
+    dg_server_team(req->srv, &w->team);
     snprintf(w->idem_key, sizeof w->idem_key, "%s", idem_key ? idem_key : "");
     if (w->idem_key[0])
         dg_h_request_hash(req, body, w->req_hash);

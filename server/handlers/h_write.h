@@ -55,6 +55,7 @@ struct dg_write_job {
     char username[DG_USERNAME_MAX + 1];
     char peer[DG_PEER_MAX];
     int64_t now; /* unix ms, the time of every row it writes */
+    dg_team team; /* the team's settings when the request started (the deal pipeline) */
     enum dg_idem_request request;
     size_t n_records; /* record writes: one per op; a stored answer must have as many */
     char idem_key[DG_IDEM_KEY_MAX + 1];

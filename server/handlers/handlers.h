@@ -69,6 +69,12 @@ void dg_h_export_finish(dg_req *req);
 /* h_duplicates.c: candidate duplicate customers in the whole base (managers). */
 void dg_h_duplicates_scan(dg_req *req);
 
+/* h_deal.c: a deal to another stage of the pipeline. */
+void dg_h_deal_move(dg_req *req);
+/* h_tiers.c: the ABC suggestion and applying it (managers). */
+void dg_h_tiers(dg_req *req);
+void dg_h_tiers_apply(dg_req *req);
+
 /* h_feed.c: the change feed. */
 void dg_h_subscribe(dg_req *req);
 void dg_h_unsubscribe(dg_req *req);

@@ -501,7 +501,8 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
             return rc;
     }
     if ((rc = check_refs(c, r, NULL, customer, m)) != DG_OK ||
-        (rc = check_custom(c, r, m)) != DG_OK)
+        (rc = check_custom(c, r, m)) != DG_OK ||
+        (rc = rec_deal_pipeline(c, r, NULL, NULL, 0, NULL, NULL, m)) != DG_OK)
         return rc;
     rc = dg_store_rec_insert(c->tx->store, r, r->kind == DG_KIND_CUSTOMER ? &keys : NULL);
     if (rc == DG_EEXIST)
@@ -659,7 +660,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
         (rc = dg_store_rec_field_versions(c->tx->store, cur->kind, cur->id, c->arena, &versions,
                                           &n_versions)) != DG_OK)
         return rc;
-    changed = dg_arena_calloc(c->arena, n_mask + 1, sizeof *changed);
+    changed = dg_arena_calloc(c->arena, n_mask + 3, sizeof *changed); /* + derived items */
     conflicts = dg_arena_calloc(c->arena, n_mask + 1, sizeof *conflicts);
     if (!changed || !conflicts || !(next = dg_record_copy(c->arena, cur)))
         return DG_ENOMEM;
@@ -686,6 +687,8 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     if (n_changed == 0)
         return DG_OK; /* nothing to do: no new version, no change row */
     derive(c, next, cur);
+    if ((rc = rec_deal_pipeline(c, next, cur, mask, n_mask, changed, &n_changed, m)) != DG_OK)
+        return rc;
     next->version = cur->version + 1;
     next->updated_at = c->now;
     next->updated_by = c->who->user_id;

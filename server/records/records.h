@@ -22,6 +22,7 @@
 #include "entity.h"
 #include "model.h"
 #include "store.h"
+#include "team.h"
 #include "writer.h"
 
 /* Who acts, for created_by/updated_by, the change row and the audit record. */
@@ -49,7 +50,8 @@ typedef struct dg_mutation {
     int64_t hidden_twin_id;
     const char *hidden_matched_on; /* static: "name", "phone", "email" */
     char field[96]; /* when the writer refuses a value: which field ("custom.size") */
-    char why[200];  /* ... and why */
+    char why[512];  /* ... and why (a refused stage lists the pipeline's) */
+    const char *reason; /* static: a Status reason more precise than the code's, or NULL */
     int64_t seq;    /* the change-feed seq written (0: nothing changed) */
     bool is_hidden; /* DG_ENOTFOUND because the actor may not see the customer (restricted tier) */
     bool is_key_reused;     /* DG_ESTATE: the idempotency key came with another request */
@@ -63,6 +65,9 @@ typedef struct dg_rec_ctx {
     const dg_actor *who;
     dg_arena *arena; /* for records read and built; owned by the caller */
     int64_t now;     /* unix ms, one value for the whole change */
+    /* The team's settings as the request found them (the deal pipeline);
+     * NULL for bulk loads, which apply no pipeline rules. */
+    const dg_team *team;
 } dg_rec_ctx;
 
 /* Creates `r` (given fields set; validated by dg_record_validate). Customers:
@@ -78,6 +83,13 @@ typedef struct dg_rec_ctx {
  * DG_ESTATE (that customer is archived), DG_EEXIST (code taken or likely
  * duplicate), or a store error. */
 int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation *m);
+/* Deals follow the team's pipeline (c->team, docs/protocol.md "Deal
+ * pipeline"), in dg_rec_create and dg_rec_update alike: a stage set must be
+ * one of the pipeline's (DG_EINVAL, m->reason "unknown_stage", m->why
+ * listing them); a new deal without one starts at the first stage; a stage
+ * reached brings its default probability and, a won stage, at_ms = now,
+ * unless the change sets them; a lost stage needs a lost_reason (DG_EINVAL,
+ * "lost_reason_required"). */
 
 /* Applies the masked fields of `patch` (patch->id names the record). `mask`
  * holds field names, "tags", or "custom.NAME"; a task's new assignee is

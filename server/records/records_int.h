@@ -30,6 +30,13 @@ bool rec_search_doc(dg_arena *a, const dg_record *r, dg_search_doc *out);
 int rec_update_search(dg_rec_ctx *c, const dg_record *old, const dg_record *r);
 /* Whether changing `field` of kind k changes its search document. */
 bool rec_search_relevant(enum dg_kind k, const char *field);
+/* The pipeline's rules (records.h) for deal `next`, created (cur NULL) or
+ * updated from `cur` with update mask `mask`. Derived items it changes
+ * (probability, at_ms) are appended to changed[*n_changed] (room for 2
+ * more). DG_OK, DG_ENOMEM, or DG_EINVAL with m->field/why/reason. Other kinds: DG_OK. */
+int rec_deal_pipeline(dg_rec_ctx *c, dg_record *next, const dg_record *cur,
+                      const char *const *mask, size_t n_mask, const char **changed,
+                      size_t *n_changed, dg_mutation *m);
 /* Fills what a new record gets when not given (code, owner, status...). */
 void rec_set_defaults(dg_rec_ctx *c, dg_record *r);
 

@@ -25,7 +25,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 10
+#define DG_SCHEMA_VERSION 11
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -357,6 +357,8 @@ enum dg_idem_request {
     DG_IDEM_BATCH,
     DG_IDEM_MERGE,
     DG_IDEM_REASSIGN,
+    DG_IDEM_DEAL_MOVE,   /* one record: the deal */
+    DG_IDEM_TIERS_APPLY, /* customers: changed; moved: ranked */
 };
 /* A record an op produced: the retry answers with it as it is then. */
 typedef struct dg_idem_ref {
@@ -504,6 +506,10 @@ typedef struct dg_list_query {
     bool include_archived;
     bool open_only;
     int64_t assignee_id, due_before;
+    /* deals: at one of these stages (at most 8); owner_id filters deals by
+     * their customer's owner */
+    const char *const *stages;
+    size_t n_stages;
     /* order: a column of the kind's table, ties broken by id */
     const char *sort_column;
     bool is_desc;

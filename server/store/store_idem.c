@@ -12,7 +12,8 @@
 static const char *const idem_requests[] = {
     [DG_IDEM_CREATE] = "create",     [DG_IDEM_UPDATE] = "update", [DG_IDEM_ARCHIVE] = "archive",
     [DG_IDEM_RESTORE] = "restore",   [DG_IDEM_BATCH] = "batch",   [DG_IDEM_MERGE] = "merge",
-    [DG_IDEM_REASSIGN] = "reassign",
+    [DG_IDEM_REASSIGN] = "reassign", [DG_IDEM_DEAL_MOVE] = "deal_move",
+    [DG_IDEM_TIERS_APPLY] = "tiers_apply",
 };
 
 static const char SQL_IDEM_GET[] =

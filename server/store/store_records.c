@@ -784,6 +784,14 @@ void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q
             store_sql_append(sql, " AND c.due_at_ms != 0 AND c.due_at_ms < ?%d",
                              store_param_int(ps, q->due_before));
     }
+    if (q->kind == DG_KIND_DEAL) {
+        in_list(sql, ps, "stage", q->stages, q->n_stages);
+        if (q->owner_id)
+            store_sql_append(sql,
+                             " AND c.customer_id IN (SELECT o.id FROM customers o"
+                             " WHERE o.owner_id = ?%d)",
+                             store_param_int(ps, q->owner_id));
+    }
     if (q->kind == DG_KIND_FEEDBACK && q->open_only)
         store_sql_append(sql, " AND c.status IN ('', 'open', 'in_progress')");
 }

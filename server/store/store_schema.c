@@ -580,10 +580,41 @@ static const char *const migration_v10[] = {
     NULL,
 };
 
-static const char *const *const migrations[] = {migration_v1, migration_v2, migration_v3,
-                                                migration_v4, migration_v5, migration_v6,
-                                                migration_v7, migration_v8, migration_v9,
-                                                migration_v10};
+static const char *const migration_v11[] = {
+    /* v11: the deal pipeline's moves and the ABC classification. Idempotency
+     * keys learn two more requests (the table is rebuilt for its CHECK); the
+     * classification reads every live customer and the won deals of a window
+     * through covering indexes of their own. */
+    "CREATE TABLE idempotency_v10 ("
+    "  user_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash BLOB NOT NULL,"
+    "  request TEXT CHECK (request IN ('create','update','archive','restore','batch','merge',"
+    "    'reassign','deal_move','tiers_apply')),"
+    "  n_records INTEGER NOT NULL DEFAULT 0,"
+    "  moved INTEGER NOT NULL DEFAULT 0,"     /* merge; tiers_apply: customers ranked */
+    "  customers INTEGER NOT NULL DEFAULT 0," /* reassign; tiers_apply: customers changed */
+    "  tasks INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, key)"
+    ") STRICT, WITHOUT ROWID;"
+    "INSERT INTO idempotency_v10(user_id, key, request_hash, request, n_records, moved,"
+    "                            customers, tasks, created_at)"
+    "  SELECT user_id, key, request_hash, request, n_records, moved, customers, tasks,"
+    "         created_at FROM idempotency;"
+    "DROP TABLE idempotency;"
+    "ALTER TABLE idempotency_v10 RENAME TO idempotency;"
+    "CREATE INDEX idempotency_by_age ON idempotency(created_at);"
+    "CREATE INDEX customers_live_tier ON customers(id, tier, owner_id)"
+    "  WHERE archived_at IS NULL;"
+    "CREATE INDEX deals_won ON deals(stage, amount_currency, at_ms, customer_id, amount)"
+    "  WHERE archived_at IS NULL;",
+    NULL,
+};
+
+static const char *const *const migrations[] = {
+    migration_v1, migration_v2, migration_v3, migration_v4,  migration_v5, migration_v6,
+    migration_v7, migration_v8, migration_v9, migration_v10, migration_v11};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

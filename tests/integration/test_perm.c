@@ -54,6 +54,74 @@ static struct target *target_of(const char *label)
 static uint8_t *last_reply;
 static size_t last_reply_len;
 
+/* A new deal of target t's customer, made by the admin (restoring an
+ * archived customer for the time it takes). */
+static int64_t admin_deal(const struct target *t)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Deal d = DANGAN__V1__DEAL__INIT;
+    Dangan__V1__Money amount = DANGAN__V1__MONEY__INIT;
+    dg_reply *r;
+    int64_t id;
+
+    if (t->archived)
+        admin_archive(t->id, true);
+    amount.amount_minor = 100;
+    d.customer_id = t->id;
+    d.amount = &amount;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_DEAL;
+    rec.deal = &d;
+    m.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    r = admin_call(&req);
+    assert_int_equal(dgt_code(r), 0);
+    id = dg_reply_response(r)->create->record->deal->id;
+    dg_reply_free(r);
+    if (t->archived)
+        admin_archive(t->id, false);
+    return id;
+}
+
+/* Puts each live target's tier back after a TiersApply reclassified them. */
+static void restore_tiers(void)
+{
+    for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
+        Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+        Dangan__V1__UpdateRequest u = DANGAN__V1__UPDATE_REQUEST__INIT;
+        Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+        Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+        char *mask[] = {"tier"};
+        dg_reply *r;
+
+        if (targets[i].archived)
+            continue;
+        g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        g.id = targets[i].id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        req.get = &g;
+        r = admin_call(&req);
+        assert_int_equal(dgt_code(r), 0);
+        u.expected_version = dg_reply_response(r)->get->record->customer->version;
+        dg_reply_free(r);
+        cu.id = targets[i].id;
+        cu.tier = targets[i].tier;
+        rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+        rec.customer = &cu;
+        u.record = &rec;
+        u.update_mask = mask;
+        u.n_update_mask = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+        req.update = &u;
+        r = admin_call(&req);
+        assert_int_equal(dgt_code(r), 0);
+        dg_reply_free(r);
+    }
+}
+
 /* Denied audit records of a user so far. */
 static size_t denied_count(const char *user)
 {
@@ -338,6 +406,30 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
 
         req.body_case = DANGAN__V1__REQUEST__BODY_DUPLICATES_SCAN;
         req.duplicates_scan = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "tiers")) {
+        Dangan__V1__TiersRequest m = DANGAN__V1__TIERS_REQUEST__INIT;
+
+        m.limit = 1000;
+        req.body_case = DANGAN__V1__REQUEST__BODY_TIERS;
+        req.tiers = &m;
+        r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "tiers_apply")) {
+        Dangan__V1__TiersApplyRequest m = DANGAN__V1__TIERS_APPLY_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_TIERS_APPLY;
+        req.tiers_apply = &m;
+        r = call_as(a, &req, rpc);
+        if (dgt_code(r) == 0)
+            restore_tiers(); /* the rows after this one expect the targets' tiers */
+    } else if (!strcmp(rpc, "deal_move")) {
+        Dangan__V1__DealMoveRequest m = DANGAN__V1__DEAL_MOVE_REQUEST__INIT;
+
+        m.deal_id = t->id == MISSING_ID ? MISSING_ID : admin_deal(t);
+        m.stage = "qualified";
+        m.expected_version = 1;
+        req.body_case = DANGAN__V1__REQUEST__BODY_DEAL_MOVE;
+        req.deal_move = &m;
         r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "get")) {
         Dangan__V1__GetRequest m = DANGAN__V1__GET_REQUEST__INIT;

@@ -389,7 +389,8 @@ static void test_a_v9_database_migrates_to_the_defaults(void **state)
 
     (void)state;
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
-    dgt_sql(&srv, "DROP TABLE team_settings; PRAGMA user_version = 9;");
+    dgt_sql(&srv, "DROP TABLE team_settings; DROP INDEX deals_won; DROP INDEX customers_live_tier;"
+                  " PRAGMA user_version = 9;");
     dgt_server_restart_same_port(&srv);
     c = dgt_login(&srv, "admin", srv.admin_password);
     r = get_settings(c);
