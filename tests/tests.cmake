@@ -246,3 +246,6 @@ foreach(t csv xlsx)
   add_test(NAME fuzz_${t}_replay COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
   set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+# the manager's reports on fixed data, the team in Shanghai and the tests in UTC
+dangan_test(test_reports SOURCES tests/integration/test_reports.c
+            LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)

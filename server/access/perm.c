@@ -58,6 +58,8 @@ static const struct right {
     {"audit.", R(DG_ROLE_ADMIN) | R(DG_ROLE_AUDITOR),
      "only admins and auditors read the audit log"},
     {"server.", R(DG_ROLE_ADMIN), "only admins see the server's state"},
+    /* reports count only the customers the caller may see (as List) */
+    {"report.", READERS, "auditors read the audit log, not customer records"},
 };
 
 static bool matches(const char *pattern, const char *action)
