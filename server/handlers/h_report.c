@@ -279,9 +279,10 @@ static Dangan__V1__ReportRow *rows_pb(dg_req *req, const dg_rcell *cells, size_t
         Dangan__V1__ReportCell *c = dg_req_alloc(req, sizeof *c);
 
         dangan__v1__report_cell__init(c);
-        c->text = (char *)(cells[i].text ? cells[i].text : "");
+        /* copies: cells may point into the job, freed before the audited reply is sent */
+        c->text = dg_req_strdup(req, cells[i].text ? cells[i].text : "");
         c->number = cells[i].num;
-        c->currency = (char *)(cells[i].currency ? cells[i].currency : "");
+        c->currency = dg_req_strdup(req, cells[i].currency ? cells[i].currency : "");
         c->is_empty = cells[i].is_empty;
         r->cells[i] = c;
     }
