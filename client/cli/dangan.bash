@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field doc user watch audit server import export help version"
+field doc user watch audit server import export report help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -67,6 +67,7 @@ _dangan_options() {
     "audit verify") _dangan_list="--head" ;;
     "import "*) _dangan_list="--encoding --map --on-duplicate --dry-run --batch --rejects" ;;
     "export "*) _dangan_list="-o --output --customer --sort $filters" ;;
+    "report "*) _dangan_list="--from --to --by --owner -o --output" ;;
     *" edit") _dangan_list="$edit" ;;
     *" list") _dangan_list="$paging" ;;
     *) _dangan_list="" ;;
@@ -219,6 +220,8 @@ _dangan() {
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     elif [[ $cmd == export && $n_args == 0 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "customers contacts notes deals feedback tasks" -- "$cur")
+    elif [[ $cmd == report && $n_args == 0 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "summary revenue pipeline activity churn satisfaction" -- "$cur")
     elif [[ $cmd == user && $sub == set-role && $n_args == 1 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "admin manager sales viewer auditor" -- "$cur")
     fi
