@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dg.h"
+#include "map.h"
 #include "report.h"
 #include "store_int.h"
 
@@ -207,35 +208,178 @@ static int count_section(struct rctx *x, const char *name, const char *title, co
     return DG_OK;
 }
 
-/* Enum values in their .proto order, none last. */
-#define ENUM_ORDER(col, list)                                                                      \
-    "c." col " = '', instr('," list ",', ',' || c." col " || ','), count(*) DESC"
+/* One pass over the customers for every summary section: the rows grouped
+ * by all the columns at once (in the order of the covering index
+ * customers_report, so no sort), tallied here by each column. */
+struct bucket {
+    const char *value;
+    int64_t n;
+    int rank; /* order before counts: an enum value's place; none last */
+    bool is_none;
+};
+
+struct tally {
+    dg_map *index; /* value → position + 1 */
+    struct bucket *v;
+    size_t n, cap;
+};
+
+static int tally_add(struct tally *t, dg_arena *a, const char *value, int64_t n)
+{
+    size_t len = strlen(value);
+    uintptr_t at = (uintptr_t)dg_map_get(t->index, value, len);
+
+    if (at) {
+        t->v[at - 1].n += n;
+        return DG_OK;
+    }
+    if (t->n == t->cap) {
+        size_t cap2 = t->cap ? 2 * t->cap : 64;
+        struct bucket *v2 = realloc(t->v, cap2 * sizeof *v2);
+
+        if (!v2)
+            return DG_ENOMEM;
+        t->v = v2;
+        t->cap = cap2;
+    }
+    if (!(t->v[t->n].value = dg_arena_strdup(a, value)))
+        return DG_ENOMEM;
+    t->v[t->n].n = n;
+    t->n++;
+    dg_map_put(t->index, value, len, (void *)(uintptr_t)t->n, NULL);
+    return DG_OK;
+}
+
+static int bucket_cmp(const void *pa, const void *pb)
+{
+    const struct bucket *a = pa, *b = pb;
+
+    if (a->is_none != b->is_none)
+        return a->is_none ? 1 : -1;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->value, b->value);
+}
+
+/* The place of `v` in the comma-separated `order`, or 0 when there is none. */
+static int enum_rank(const char *order, const char *v)
+{
+    size_t n = strlen(v);
+    int i = 1;
+
+    if (!order)
+        return 0;
+    for (const char *p = order;; p++, i++) {
+        size_t k = strcspn(p, ",");
+
+        if (k == n && !strncmp(p, v, n))
+            return i;
+        p += k;
+        if (!*p)
+            return 0;
+    }
+}
+
+static int tally_section(struct rctx *x, struct tally *t, const char *name, const char *title,
+                         const char *order)
+{
+    dg_rsection *sec = section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
+    int64_t total = 0;
+    dg_rcell *c;
+
+    for (size_t i = 0; i < t->n; i++) {
+        t->v[i].is_none = !t->v[i].value[0];
+        t->v[i].rank = enum_rank(order, t->v[i].value);
+        total += t->v[i].n;
+    }
+    qsort(t->v, t->n, sizeof *t->v, bucket_cmp);
+    for (size_t i = 0; i < t->n; i++) {
+        if (!(c = add_row(x, sec)))
+            return DG_ENOMEM;
+        c[0].text = t->v[i].value;
+        c[1].num = t->v[i].n;
+        c[2].num = (c[1].num * 10000 * 2 + total) / (2 * total);
+    }
+    if (!(c = add_total(x, sec)))
+        return DG_ENOMEM;
+    c[0].text = "Total";
+    c[1].num = total;
+    c[2].num = total ? 10000 : 0;
+    return DG_OK;
+}
+
+static int summary_scan(struct rctx *x, struct tally t[6])
+{
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    int rc, k;
+
+    store_sql_append(sql, "SELECT c.tier, c.status, c.intention, c.industry, c.region,"
+                          " coalesce(c.owner_id, ''), count(*) FROM customers c WHERE 1");
+    visible(sql, &ps, x->q, true);
+    store_sql_append(sql, " GROUP BY c.tier, c.owner_id, c.status, c.intention, c.industry,"
+                          " c.region");
+    if (!(s = prepare(x, sql, &ps)))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(s, 6);
+
+        for (k = 0; k < 6; k++) {
+            const unsigned char *v = sqlite3_column_text(s, k);
+
+            if (tally_add(&t[k], x->a, v ? (const char *)v : "", n) != DG_OK)
+                break;
+        }
+        if (k < 6)
+            break;
+    }
+    if ((rc = finish(x, s, rc, rc == SQLITE_ROW)) != DG_OK)
+        return rc;
+    /* owners by name */
+    if (!(s = store_stmt(x->st, "SELECT id, username FROM users")))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char id[24];
+        uintptr_t at;
+
+        snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(s, 0));
+        if ((at = (uintptr_t)dg_map_get(t[5].index, id, strlen(id))) != 0 &&
+            !(t[5].v[at - 1].value = col_text(x, s, 1)))
+            break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : rc == SQLITE_ROW ? DG_ENOMEM : store_err(x->st, rc);
+}
 
 static int summary(struct rctx *x)
 {
     static const struct {
-        const char *by, *title, *expr, *join, *group, *order;
+        const char *by, *title, *order;
     } parts[] = {
-        {"tier", "Customers by tier", "c.tier", "", "c.tier", ENUM_ORDER("tier", "a,b,c")},
-        {"status", "Customers by status", "c.status", "", "c.status",
-         ENUM_ORDER("status", "potential,active,dormant,lost")},
-        {"intention", "Customers by intention", "c.intention", "", "c.intention",
-         ENUM_ORDER("intention", "a,b,c,d,e")},
-        {"industry", "Customers by industry", "c.industry", "", "c.industry",
-         "c.industry = '', count(*) DESC, c.industry"},
-        {"region", "Customers by region", "c.region", "", "c.region",
-         "c.region = '', count(*) DESC, c.region"},
-        {"owner", "Customers by owner", "coalesce(u.username, '')",
-         "LEFT JOIN users u ON u.id = c.owner_id", "c.owner_id",
-         "c.owner_id IS NULL, count(*) DESC, 1"},
+        {"tier", "Customers by tier", "a,b,c"},
+        {"status", "Customers by status", "potential,active,dormant,lost"},
+        {"intention", "Customers by intention", "a,b,c,d,e"},
+        {"industry", "Customers by industry", NULL},
+        {"region", "Customers by region", NULL},
+        {"owner", "Customers by owner", NULL},
     };
-    int rc = DG_OK;
+    struct tally t[6];
+    int rc;
 
-    for (size_t i = 0; i < DG_ARRAY_LEN(parts) && rc == DG_OK; i++) {
-        if (x->q->by[0] && strcmp(x->q->by, parts[i].by) != 0)
-            continue;
-        rc = count_section(x, dg_arena_printf(x->a, "by_%s", parts[i].by), parts[i].title,
-                           parts[i].expr, parts[i].join, "", parts[i].group, parts[i].order);
+    memset(t, 0, sizeof t);
+    for (size_t i = 0; i < 6; i++)
+        t[i].index = dg_map_new();
+    rc = summary_scan(x, t);
+    for (size_t i = 0; i < DG_ARRAY_LEN(parts) && rc == DG_OK; i++)
+        if (!x->q->by[0] || !strcmp(x->q->by, parts[i].by))
+            rc = tally_section(x, &t[i], dg_arena_printf(x->a, "by_%s", parts[i].by),
+                               parts[i].title, parts[i].order);
+    for (size_t i = 0; i < 6; i++) {
+        dg_map_free(t[i].index);
+        free(t[i].v);
     }
     return rc;
 }
@@ -469,7 +613,7 @@ static int activity_targets(struct rctx *x, struct reps *reps)
     store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, count(*) FROM customers c"
                           " JOIN users u ON u.id = c.owner_id WHERE c.status != 'lost'");
     visible(sql, &ps, x->q, true);
-    store_sql_append(sql, " GROUP BY c.owner_id, c.tier");
+    store_sql_append(sql, " GROUP BY c.tier, c.owner_id"); /* customers_report's order */
     if (!(s = prepare(x, sql, &ps)))
         return DG_EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

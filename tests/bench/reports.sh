@@ -40,6 +40,12 @@ if [ ! -f "$data/init.txt" ]; then
   echo "making $customers demo customers in $data ..." >&2
   "$build/dangand" init --data "$data" --listen "127.0.0.1:$port" > "$work/init.txt"
   "$build/dangand" demo-data --data "$data" --customers "$customers" > "$work/demo.txt"
+  # deals the demo leaves without a stage get the default pipeline's, 60 % won
+  sqlite3 "$data/dangan.db" "UPDATE deals SET
+    stage = CASE id % 10 WHEN 6 THEN 'lead' WHEN 7 THEN 'qualified' WHEN 8 THEN 'proposal'
+            WHEN 9 THEN 'negotiation' ELSE 'won' END,
+    probability = CASE id % 10 WHEN 6 THEN 10 WHEN 7 THEN 25 WHEN 8 THEN 50 WHEN 9 THEN 75
+                  ELSE 100 END WHERE stage = ''"
   cp "$work/init.txt" "$data/init.txt"
   cp "$work/demo.txt" "$data/demo.txt"
 fi
