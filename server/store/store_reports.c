@@ -438,7 +438,7 @@ static int revenue(struct rctx *x)
 
     store_sql_append(sql,
                      "SELECT d.amount_currency, count(*), sum(d.amount), %s FROM deals d"
-                     " JOIN customers c ON c.id = d.customer_id%s"
+                     " JOIN customers c INDEXED BY customers_visibility ON c.id = d.customer_id%s"
                      " WHERE d.archived_at IS NULL AND d.stage",
                      by_owner ? "coalesce(u.username, '')" : "''",
                      by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "");
@@ -514,7 +514,7 @@ static int pipeline(struct rctx *x)
     store_sql_append(sql,
                      "SELECT d.amount_currency, count(*), sum(d.amount),"
                      " sum(d.amount * d.probability), %s FROM deals d"
-                     " JOIN customers c ON c.id = d.customer_id%s"
+                     " JOIN customers c INDEXED BY customers_visibility ON c.id = d.customer_id%s"
                      " WHERE d.archived_at IS NULL AND d.stage = ?%d",
                      by_owner ? "coalesce(u.username, '')" : "''",
                      by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "",
@@ -662,7 +662,8 @@ static int activity(struct rctx *x)
     store_sql_append(sql,
                      "SELECT i.created_by, coalesce(u.username, ''),"
                      " sum(i.channel = 'phone'), sum(i.channel IN ('visit', 'meeting'))"
-                     " FROM interactions i JOIN customers c ON c.id = i.customer_id"
+                     " FROM interactions i JOIN customers c INDEXED BY customers_visibility"
+                     " ON c.id = i.customer_id"
                      " LEFT JOIN users u ON u.id = i.created_by"
                      " WHERE i.archived_at IS NULL AND i.channel IN ('phone', 'visit', 'meeting')"
                      " AND i.at_ms >= ?%d AND i.at_ms < ?%d",
@@ -881,7 +882,8 @@ static int satisfaction(struct rctx *x)
                      "SELECT count(*), coalesce(sum(f.satisfaction > 0), 0),"
                      " coalesce(sum(f.satisfaction), 0), coalesce(sum(f.kind = 'complaint'), 0),"
                      " coalesce(sum(f.kind = 'complaint' AND f.status IN ('resolved', 'closed')),"
-                     " 0) FROM feedback f JOIN customers c ON c.id = f.customer_id"
+                     " 0) FROM feedback f JOIN customers c INDEXED BY customers_visibility"
+                     " ON c.id = f.customer_id"
                      " WHERE f.archived_at IS NULL AND f.at_ms >= ?%d AND f.at_ms < ?%d",
                      lo = store_param_int(&ps, 0), hi = store_param_int(&ps, 0));
     visible(sql, &ps, q, true);

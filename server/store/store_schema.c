@@ -575,7 +575,17 @@ static const char *const migration_v10[] = {
     "  industry, region);"
     "CREATE INDEX customers_at_risk ON customers("
     "  (CASE WHEN last_contact_at > 0 THEN last_contact_at ELSE created_at END), tier, owner_id)"
-    "  WHERE archived_at IS NULL AND status != 'lost';",
+    "  WHERE archived_at IS NULL AND status != 'lost';"
+    /* The deals, interactions and feedback of a period, and the visibility
+     * of their customers, read from indexes alone (the joins name
+     * customers_visibility: the planner would read the wide rows). */
+    "CREATE INDEX customers_visibility ON customers(id, archived_at, tier, owner_id);"
+    "CREATE INDEX deals_report ON deals(stage, at_ms, archived_at, customer_id, amount_currency,"
+    "  amount, probability);"
+    "CREATE INDEX interactions_report ON interactions(at_ms, archived_at, channel, created_by,"
+    "  customer_id);"
+    "CREATE INDEX feedback_report ON feedback(at_ms, archived_at, customer_id, kind, satisfaction,"
+    "  status);",
     NULL,
 };
 

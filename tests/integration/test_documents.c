@@ -485,6 +485,8 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
                   " CREATE INDEX customers_dup_phone ON customers(dup_phone) WHERE dup_phone != '';"
                   " CREATE INDEX customers_dup_email ON customers(dup_email) WHERE dup_email != '';"
                   " DROP INDEX customers_report; DROP INDEX customers_at_risk;"
+                  " DROP INDEX customers_visibility; DROP INDEX deals_report;"
+                  " DROP INDEX interactions_report; DROP INDEX feedback_report;"
                   " DROP INDEX deals_by_stage; ALTER TABLE deals DROP COLUMN stage;"
                   " ALTER TABLE deals DROP COLUMN probability;"
                   " ALTER TABLE deals DROP COLUMN expected_close_on;"
