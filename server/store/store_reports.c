@@ -766,7 +766,7 @@ static int at_risk(struct rctx *x)
 
     store_sql_append(sql,
                      "SELECT c.code, c.name, coalesce(u.username, ''), c.tier, c.status,"
-                     " c.last_contact_at, " SINCE " FROM customers c"
+                     " c.last_contact_at, " SINCE " FROM customers c INDEXED BY customers_at_risk"
                      " LEFT JOIN users u ON u.id = c.owner_id"
                      " WHERE c.status != 'lost' AND " SINCE " < ?%d",
                      store_param_int(&ps, q->at_risk_before));
@@ -841,7 +841,8 @@ static int churn(struct rctx *x)
                                            "CASE WHEN " SINCE " < %lld THEN 'past' ELSE"
                                            " 'nearing' END",
                                            (long long)x->q->dormant_before),
-                           "", dg_arena_strdup(x->a, risk), "1", "1 DESC");
+                           "INDEXED BY customers_at_risk", dg_arena_strdup(x->a, risk), "1",
+                           "1 DESC");
     if (rc == DG_OK)
         rc = at_risk(x);
     return rc == DG_OK ? win_back(x) : rc;
