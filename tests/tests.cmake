@@ -144,6 +144,10 @@ foreach(t perm perm_views)
               LABELS integration TIMEOUT 300)
   target_compile_definitions(test_${t} PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 endforeach()
+# ... and in every report, through the protocol, the CLI and the files it writes
+dangan_test(test_perm_reports SOURCES tests/integration/test_perm_reports.c
+            tests/integration/perm_world.c tests/integration/perm_docs.c
+            LIBS dgtest dgserver PkgConfig::JANSSON PkgConfig::LIBZIP LABELS integration TIMEOUT 300)
 
 # Likely duplicates: on create (hidden twins too), the scan, keys of a v6 database
 dangan_test(test_duplicates SOURCES tests/integration/test_duplicates.c LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
@@ -250,3 +254,6 @@ foreach(t csv xlsx)
   add_test(NAME fuzz_${t}_replay COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
   set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+# the manager's reports on fixed data, the team in Shanghai and the tests in UTC
+dangan_test(test_reports SOURCES tests/integration/test_reports.c
+            LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)

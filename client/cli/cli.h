@@ -155,6 +155,7 @@ int cmd_watch(cli *c);
 int cmd_import(cli *c); /* cmd_import.c */
 int cmd_export(cli *c); /* cmd_export.c */
 int cmd_tiers(cli *c);  /* cmd_tiers.c: the ABC classification */
+int cmd_report(cli *c); /* cmd_report.c */
 /* documents (cmd_doc.c, cmd_doc_get.c) */
 int cmd_doc(cli *c);
 

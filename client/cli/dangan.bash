@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field doc user watch audit server settings import export tiers help version"
+field doc user watch audit server settings import export tiers report help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -72,6 +72,7 @@ _dangan_options() {
     "audit verify") _dangan_list="--head" ;;
     "import "*) _dangan_list="--encoding --map --on-duplicate --dry-run --batch --rejects" ;;
     "export "*) _dangan_list="-o --output --customer --sort $filters" ;;
+    "report "*) _dangan_list="--from --to --by --owner -o --output" ;;
     *" edit") _dangan_list="$edit" ;;
     *" list") _dangan_list="$paging" ;;
     *) _dangan_list="" ;;
@@ -230,6 +231,8 @@ _dangan() {
             pool.return_after_days= remind.task_minutes= remind.follow_up_at=
             remind.contract_days= stages=" -- "$cur")
         compopt -o nospace 2>/dev/null
+    elif [[ $cmd == report && $n_args == 0 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "summary revenue pipeline activity churn satisfaction" -- "$cur")
     elif [[ $cmd == user && $sub == set-role && $n_args == 1 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "admin manager sales viewer auditor" -- "$cur")
     fi

@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"watch", cmd_watch, "live changes as colleagues make them (reconnects by itself)"},
     {"import", cmd_import, "customers from a CSV or XLSX file (managers, admins)"},
     {"export", cmd_export, "records to a CSV or XLSX file (managers, admins)"},
+    {"report", cmd_report, "the manager's reports: summary, revenue, pipeline, activity..."},
     {"audit", cmd_audit, "the tamper-evident audit log (admins, auditors)"},
     {"server", cmd_server, "the server's state: stats (admins)"},
     {"settings", cmd_settings, "the team's settings: time zone, cadence, stages... (set: admins)"},

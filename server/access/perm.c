@@ -68,6 +68,8 @@ static const struct right {
     /* the team's settings: every client needs the zone, cadence and stages */
     {"team.settings_read", ALL, ""},
     {"team.", R(DG_ROLE_ADMIN), "only admins change the team settings"},
+    /* reports count only the customers the caller may see (as List) */
+    {"report.", READERS, "auditors read the audit log, not customer records"},
 };
 
 static bool matches(const char *pattern, const char *action)

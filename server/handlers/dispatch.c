@@ -89,6 +89,7 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_DOC_GET, 0, "document.get", dg_h_doc_get},
     {DANGAN__V1__REQUEST__BODY_DOC_READ_CHUNK, 0, "document.download", dg_h_doc_read_chunk},
     {DANGAN__V1__REQUEST__BODY_DOC_ARCHIVE, 0, "document.archive", dg_h_doc_archive},
+    {DANGAN__V1__REQUEST__BODY_REPORT, 0, "report.run", dg_h_report},
 };
 
 static const struct route *find_route(Dangan__V1__Request__BodyCase body)

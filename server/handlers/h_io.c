@@ -208,11 +208,38 @@ static json_t *filter_json(const Dangan__V1__ListFilter *f)
     return o;
 }
 
+/* The reports an export may carry (Report's kinds). */
+static bool is_report(const char *s)
+{
+    static const char *const names[] = {"summary",  "revenue", "pipeline",
+                                        "activity", "churn",   "satisfaction"};
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(names); i++)
+        if (!strcmp(s, names[i]))
+            return true;
+    return false;
+}
+
 void dg_h_export_begin(dg_req *req)
 {
     const Dangan__V1__ExportBeginRequest *m = req->msg->export_begin;
     uint64_t id;
 
+    if (m->report[0]) { /* a report's tables: computed by Report, under the same visibility */
+        if (!is_report(m->report))
+            dg_req_violation(req, "report",
+                             "summary, revenue, pipeline, activity, churn or satisfaction");
+        if (m->kind || m->filter)
+            dg_req_violation(req, "kind", "a report export has no kind or filter");
+        if (strcmp(m->format, "csv") != 0 && strcmp(m->format, "xlsx") != 0)
+            dg_req_violation(req, "format", "csv or xlsx");
+        if (refuse_invalid(req))
+            return;
+        id = new_id();
+        submit(req, "export", id, DANGAN__V1__RESPONSE__BODY_EXPORT_BEGIN,
+               json_pack("{s:s,s:s}", "report", m->report, "format", m->format));
+        return;
+    }
     if (!kind_name(m->kind))
         dg_req_violation(req, "kind", "required");
     if (strcmp(m->format, "csv") != 0 && strcmp(m->format, "xlsx") != 0)

@@ -45,6 +45,9 @@ void dg_h_audit_export(dg_req *req);
 /* h_stats.c: the server's state (admins). */
 void dg_h_server_stats(dg_req *req);
 
+/* h_report.c: the manager's reports (readers; what each counts: docs/customer-file.md). */
+void dg_h_report(dg_req *req);
+
 /* h_users.c: accounts (admins). */
 void dg_h_user_add(dg_req *req);
 void dg_h_user_list(dg_req *req);

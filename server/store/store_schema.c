@@ -612,9 +612,33 @@ static const char *const migration_v11[] = {
     NULL,
 };
 
+static const char *const migration_v12[] = {
+    /* v12: the reports (store_reports.c). The summary reads every customer
+     * once in this index's order, the visibility columns included, without
+     * touching the wide rows; the at-risk count and list walk the customers
+     * not lost by when they were last in touch (the expression the queries
+     * use: their newest interaction, or their creation). */
+    "CREATE INDEX customers_report ON customers(archived_at, tier, owner_id, status, intention,"
+    "  industry, region);"
+    "CREATE INDEX customers_at_risk ON customers("
+    "  (CASE WHEN last_contact_at > 0 THEN last_contact_at ELSE created_at END), tier, owner_id)"
+    "  WHERE archived_at IS NULL AND status != 'lost';"
+    /* The deals, interactions and feedback of a period, and the visibility
+     * of their customers, read from indexes alone (the joins name
+     * customers_visibility: the planner would read the wide rows). */
+    "CREATE INDEX customers_visibility ON customers(id, archived_at, tier, owner_id);"
+    "CREATE INDEX deals_report ON deals(stage, at_ms, archived_at, customer_id, amount_currency,"
+    "  amount, probability);"
+    "CREATE INDEX interactions_report ON interactions(at_ms, archived_at, channel, created_by,"
+    "  customer_id);"
+    "CREATE INDEX feedback_report ON feedback(at_ms, archived_at, customer_id, kind, satisfaction,"
+    "  status);",
+    NULL,
+};
+
 static const char *const *const migrations[] = {
-    migration_v1, migration_v2, migration_v3, migration_v4,  migration_v5, migration_v6,
-    migration_v7, migration_v8, migration_v9, migration_v10, migration_v11};
+    migration_v1, migration_v2, migration_v3,  migration_v4,  migration_v5,  migration_v6,
+    migration_v7, migration_v8, migration_v9, migration_v10, migration_v11, migration_v12};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

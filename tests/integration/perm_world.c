@@ -71,6 +71,12 @@ void check_no_leak(const struct actor *a, const dg_reply *r, const char *what)
 
     assert_non_null(bytes);
     protobuf_c_message_pack(&resp->base, bytes);
+    check_no_leak_in(a, bytes, n, what);
+    free(bytes);
+}
+
+void check_no_leak_in(const struct actor *a, const void *bytes, size_t n, const char *what)
+{
     for (size_t i = 0; i < DG_ARRAY_LEN(targets); i++) {
         const struct target *t = &targets[i];
         const char *canaries[] = {t->bank_account, t->personal_phone, t->family};
@@ -86,7 +92,6 @@ void check_no_leak(const struct actor *a, const dg_reply *r, const char *what)
                 fail_msg("%s (%s) received %s of %s in %s", a->user, a->role, canaries[k], t->label,
                          what);
     }
-    free(bytes);
 }
 
 void keep_reply(const dg_reply *r, uint8_t **out, size_t *len)

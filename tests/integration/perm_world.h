@@ -77,6 +77,8 @@ bool same_reply(const char *what, const uint8_t *hidden, size_t hidden_len, cons
 dg_reply *call_as(struct actor *a, Dangan__V1__Request *req, const char *what);
 /* Fails the test when reply `r` to `a` carries a canary `a` may not see. */
 void check_no_leak(const struct actor *a, const dg_reply *r, const char *what);
+/* The same for any bytes `a` received (CLI output, a file written for `a`). */
+void check_no_leak_in(const struct actor *a, const void *bytes, size_t n, const char *what);
 
 /* dgt_call as the admin. */
 dg_reply *admin_call(Dangan__V1__Request *req);

@@ -561,6 +561,13 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_REASSIGN;
         req.reassign = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "report")) {
+        Dangan__V1__ReportRequest m = DANGAN__V1__REPORT_REQUEST__INIT;
+
+        m.kind = "churn"; /* lists customers by name: the leak check reads them */
+        req.body_case = DANGAN__V1__REQUEST__BODY_REPORT;
+        req.report = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "list")) {
         Dangan__V1__ListRequest m = DANGAN__V1__LIST_REQUEST__INIT;
 

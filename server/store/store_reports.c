@@ -1,0 +1,956 @@
+/* store_reports.c - the manager's reports in SQL: see report.h. Every query
+ * joins the customer as alias c and takes its WHERE from store_rec_filter, so
+ * a report counts exactly the customers (and their deals, interactions and
+ * feedback) that List shows the caller: restricted tiers left out unless
+ * owned, archived customers left out.
+ * Runs on: the thread that owns the connection (a reader).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dg.h"
+#include "map.h"
+#include "report.h"
+#include "store_int.h"
+
+#define SQL_MAX STORE_SQL_MAX
+#define CURRENCIES_MAX 16
+#define REPS_MAX 4096
+
+struct rctx {
+    dg_store *st;
+    const dg_report_query *q;
+    dg_arena *a;
+    dg_report *out;
+};
+
+/* ------------------------------------------------------------ tables */
+
+static dg_rsection *section(struct rctx *x, const char *name, const char *title,
+                            const dg_rcol *cols, size_t n_cols)
+{
+    dg_rsection *s = &x->out->sections[x->out->n_sections++];
+
+    dg_assert(x->out->n_sections <= DG_REPORT_SECTIONS_MAX);
+    *s = (dg_rsection){.name = name, .title = title, .cols = cols, .n_cols = n_cols};
+    return s;
+}
+
+/* A new zeroed row at the end of cells (n × n_cols); NULL when out of memory. */
+static dg_rcell *grow(struct rctx *x, dg_rcell **cells, size_t *n, size_t *cap, size_t n_cols)
+{
+    if (*n == *cap) {
+        size_t cap2 = *cap ? 2 * *cap : 16;
+        dg_rcell *c2 = dg_arena_calloc(x->a, cap2 * n_cols, sizeof *c2);
+
+        if (!c2)
+            return NULL;
+        if (*n)
+            memcpy(c2, *cells, *n * n_cols * sizeof *c2);
+        *cells = c2;
+        *cap = cap2;
+    }
+    return &(*cells)[(*n)++ * n_cols];
+}
+
+static dg_rcell *add_row(struct rctx *x, dg_rsection *s)
+{
+    return grow(x, &s->rows, &s->n_rows, &s->cap_rows, s->n_cols);
+}
+
+static dg_rcell *add_total(struct rctx *x, dg_rsection *s)
+{
+    return grow(x, &s->totals, &s->n_totals, &s->cap_totals, s->n_cols);
+}
+
+static const char *col_text(struct rctx *x, sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+
+    return dg_arena_strdup(x->a, t ? (const char *)t : "");
+}
+
+/* The local date of an instant in the team's zone ("" for 0). */
+static const char *local_date(struct rctx *x, int64_t ms)
+{
+    char d[DG_DATE_LEN] = "";
+
+    if (ms > 0 && dg_tz_date(x->q->team->time_zone, ms, d) != DG_OK)
+        d[0] = '\0';
+    return dg_arena_strdup(x->a, d);
+}
+
+/* ------------------------------------------------------------ queries */
+
+/* The visibility of the caller (and the owner asked for, when with_owner)
+ * on alias c: List's own filter. */
+static void visible(char *sql, struct store_params *ps, const dg_report_query *q, bool with_owner)
+{
+    dg_list_query lq = {.kind = DG_KIND_CUSTOMER,
+                        .n_restricted = q->n_restricted,
+                        .viewer_id = q->viewer_id,
+                        .owner_id = with_owner ? q->owner_id : 0};
+
+    memcpy(lq.restricted, q->restricted, sizeof lq.restricted);
+    store_rec_filter(sql, ps, &lq);
+}
+
+static sqlite3_stmt *prepare(struct rctx *x, const char *sql, const struct store_params *ps)
+{
+    sqlite3_stmt *s = store_stmt_text(x->st, sql);
+
+    if (s)
+        store_params_bind(s, ps);
+    return s;
+}
+
+/* Ends a statement stepped to rc; DG_OK when it ran to the end. */
+static int finish(struct rctx *x, sqlite3_stmt *s, int rc, bool is_oom)
+{
+    store_stmt_release(x->st, s);
+    if (is_oom)
+        return DG_ENOMEM;
+    return rc == SQLITE_DONE ? DG_OK : store_err(x->st, rc);
+}
+
+/* " IN (?n, ...)" of the team's stages of `kind`; false when there are none. */
+static bool stage_list(char *sql, struct store_params *ps, const dg_team *t, dg_stage_kind kind)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < t->n_stages; i++) {
+        if (t->stages[i].kind != kind)
+            continue;
+        store_sql_append(sql, "%s?%d", n++ ? ", " : " IN (",
+                         store_param_text(ps, t->stages[i].name));
+    }
+    if (n)
+        store_sql_append(sql, ")");
+    return n > 0;
+}
+
+/* Sums by currency (money totals are never added across currencies). */
+struct money_sums {
+    struct {
+        char currency[4];
+        int64_t n, sum, sum2;
+    } v[CURRENCIES_MAX];
+    size_t n;
+};
+
+static void money_add(struct money_sums *m, const char *cur, int64_t n, int64_t sum, int64_t sum2)
+{
+    size_t i = 0;
+
+    while (i < m->n && strcmp(m->v[i].currency, cur) != 0)
+        i++;
+    if (i == m->n) {
+        if (m->n == CURRENCIES_MAX)
+            return;
+        snprintf(m->v[m->n++].currency, sizeof m->v[0].currency, "%s", cur);
+    }
+    m->v[i].n += n;
+    m->v[i].sum += sum;
+    m->v[i].sum2 += sum2;
+}
+
+static int64_t hundredth(int64_t v)
+{
+    return v >= 0 ? (v + 50) / 100 : -((-v + 50) / 100);
+}
+
+/* ------------------------------------------------------------ summary */
+
+static const dg_rcol COUNT_COLS[] = {
+    {"value", "Value", DG_RT_TEXT},
+    {"customers", "Customers", DG_RT_INT},
+    {"share", "Share %", DG_RT_DECIMAL},
+};
+
+/* A count of customers by `expr`, rows in `order`, each with its share. */
+static int count_section(struct rctx *x, const char *name, const char *title, const char *expr,
+                         const char *join, const char *where, const char *group, const char *order)
+{
+    dg_rsection *sec = section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    int64_t total = 0;
+    dg_rcell *c;
+    int rc;
+    bool oom = false;
+
+    store_sql_append(sql, "SELECT %s, count(*) FROM customers c %s WHERE 1%s", expr, join, where);
+    visible(sql, &ps, x->q, true);
+    store_sql_append(sql, " GROUP BY %s ORDER BY %s", group, order);
+    if (!(s = prepare(x, sql, &ps)))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && !oom) {
+        if (!(c = add_row(x, sec)) || !(c[0].text = col_text(x, s, 0))) {
+            oom = true;
+            break;
+        }
+        c[1].num = sqlite3_column_int64(s, 1);
+        total += c[1].num;
+    }
+    if ((rc = finish(x, s, rc, oom)) != DG_OK)
+        return rc;
+    for (size_t i = 0; i < sec->n_rows; i++) {
+        c = &sec->rows[i * sec->n_cols];
+        c[2].num = total ? (c[1].num * 10000 * 2 + total) / (2 * total) : 0;
+    }
+    if (!(c = add_total(x, sec)))
+        return DG_ENOMEM;
+    c[0].text = "Total";
+    c[1].num = total;
+    c[2].num = total ? 10000 : 0;
+    return DG_OK;
+}
+
+/* One pass over the customers for every summary section: the rows grouped
+ * by all the columns at once (in the order of the covering index
+ * customers_report, so no sort), tallied here by each column. */
+struct bucket {
+    const char *value;
+    int64_t n;
+    int rank; /* order before counts: an enum value's place; none last */
+    bool is_none;
+};
+
+struct tally {
+    dg_map *index; /* value → position + 1 */
+    struct bucket *v;
+    size_t n, cap;
+};
+
+static int tally_add(struct tally *t, dg_arena *a, const char *value, int64_t n)
+{
+    size_t len = strlen(value);
+    uintptr_t at = (uintptr_t)dg_map_get(t->index, value, len);
+
+    if (at) {
+        t->v[at - 1].n += n;
+        return DG_OK;
+    }
+    if (t->n == t->cap) {
+        size_t cap2 = t->cap ? 2 * t->cap : 64;
+        struct bucket *v2 = realloc(t->v, cap2 * sizeof *v2);
+
+        if (!v2)
+            return DG_ENOMEM;
+        t->v = v2;
+        t->cap = cap2;
+    }
+    if (!(t->v[t->n].value = dg_arena_strdup(a, value)))
+        return DG_ENOMEM;
+    t->v[t->n].n = n;
+    t->n++;
+    dg_map_put(t->index, value, len, (void *)(uintptr_t)t->n, NULL);
+    return DG_OK;
+}
+
+static int bucket_cmp(const void *pa, const void *pb)
+{
+    const struct bucket *a = pa, *b = pb;
+
+    if (a->is_none != b->is_none)
+        return a->is_none ? 1 : -1;
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->value, b->value);
+}
+
+/* The place of `v` in the comma-separated `order`, or 0 when there is none. */
+static int enum_rank(const char *order, const char *v)
+{
+    size_t n = strlen(v);
+    int i = 1;
+
+    if (!order)
+        return 0;
+    for (const char *p = order;; p++, i++) {
+        size_t k = strcspn(p, ",");
+
+        if (k == n && !strncmp(p, v, n))
+            return i;
+        p += k;
+        if (!*p)
+            return 0;
+    }
+}
+
+static int tally_section(struct rctx *x, struct tally *t, const char *name, const char *title,
+                         const char *order)
+{
+    dg_rsection *sec = section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
+    int64_t total = 0;
+    dg_rcell *c;
+
+    for (size_t i = 0; i < t->n; i++) {
+        t->v[i].is_none = !t->v[i].value[0];
+        t->v[i].rank = enum_rank(order, t->v[i].value);
+        total += t->v[i].n;
+    }
+    qsort(t->v, t->n, sizeof *t->v, bucket_cmp);
+    for (size_t i = 0; i < t->n; i++) {
+        if (!(c = add_row(x, sec)))
+            return DG_ENOMEM;
+        c[0].text = t->v[i].value;
+        c[1].num = t->v[i].n;
+        c[2].num = (c[1].num * 10000 * 2 + total) / (2 * total);
+    }
+    if (!(c = add_total(x, sec)))
+        return DG_ENOMEM;
+    c[0].text = "Total";
+    c[1].num = total;
+    c[2].num = total ? 10000 : 0;
+    return DG_OK;
+}
+
+static int summary_scan(struct rctx *x, struct tally t[6])
+{
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    int rc, k;
+
+    store_sql_append(sql, "SELECT c.tier, c.status, c.intention, c.industry, c.region,"
+                          " coalesce(c.owner_id, ''), count(*) FROM customers c WHERE 1");
+    visible(sql, &ps, x->q, true);
+    store_sql_append(sql, " GROUP BY c.tier, c.owner_id, c.status, c.intention, c.industry,"
+                          " c.region");
+    if (!(s = prepare(x, sql, &ps)))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(s, 6);
+
+        for (k = 0; k < 6; k++) {
+            const unsigned char *v = sqlite3_column_text(s, k);
+
+            if (tally_add(&t[k], x->a, v ? (const char *)v : "", n) != DG_OK)
+                break;
+        }
+        if (k < 6)
+            break;
+    }
+    if ((rc = finish(x, s, rc, rc == SQLITE_ROW)) != DG_OK)
+        return rc;
+    /* owners by name */
+    if (!(s = store_stmt(x->st, "SELECT id, username FROM users")))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char id[24];
+        uintptr_t at;
+
+        snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(s, 0));
+        if ((at = (uintptr_t)dg_map_get(t[5].index, id, strlen(id))) != 0 &&
+            !(t[5].v[at - 1].value = col_text(x, s, 1)))
+            break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? DG_OK : rc == SQLITE_ROW ? DG_ENOMEM : store_err(x->st, rc);
+}
+
+static int summary(struct rctx *x)
+{
+    static const struct {
+        const char *by, *title, *order;
+    } parts[] = {
+        {"tier", "Customers by tier", "a,b,c"},
+        {"status", "Customers by status", "potential,active,dormant,lost"},
+        {"intention", "Customers by intention", "a,b,c,d,e"},
+        {"industry", "Customers by industry", NULL},
+        {"region", "Customers by region", NULL},
+        {"owner", "Customers by owner", NULL},
+    };
+    struct tally t[6];
+    int rc;
+
+    memset(t, 0, sizeof t);
+    for (size_t i = 0; i < 6; i++)
+        t[i].index = dg_map_new();
+    rc = summary_scan(x, t);
+    for (size_t i = 0; i < DG_ARRAY_LEN(parts) && rc == DG_OK; i++)
+        if (!x->q->by[0] || !strcmp(x->q->by, parts[i].by))
+            rc = tally_section(x, &t[i], dg_arena_printf(x->a, "by_%s", parts[i].by),
+                               parts[i].title, parts[i].order);
+    for (size_t i = 0; i < 6; i++) {
+        dg_map_free(t[i].index);
+        free(t[i].v);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ revenue */
+
+static const dg_rcol REVENUE_PERIOD_COLS[] = {
+    {"period", "Period", DG_RT_TEXT},  {"from", "From", DG_RT_DATE},
+    {"to", "To", DG_RT_DATE},          {"currency", "Currency", DG_RT_TEXT},
+    {"deals", "Deals won", DG_RT_INT}, {"amount", "Amount", DG_RT_MONEY},
+};
+static const dg_rcol REVENUE_OWNER_COLS[] = {
+    {"owner", "Owner", DG_RT_TEXT},
+    {"currency", "Currency", DG_RT_TEXT},
+    {"deals", "Deals won", DG_RT_INT},
+    {"amount", "Amount", DG_RT_MONEY},
+};
+
+/* Money totals rows: label in column 0, the sums in the last columns. */
+static int money_totals(struct rctx *x, dg_rsection *sec, const struct money_sums *m,
+                        size_t cur_col, bool has_sum2)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        dg_rcell *c = add_total(x, sec);
+
+        if (!c)
+            return DG_ENOMEM;
+        c[0].text = "Total";
+        c[cur_col].text = dg_arena_strdup(x->a, m->v[i].currency);
+        c[cur_col + 1].num = m->v[i].n;
+        c[cur_col + 2].num = m->v[i].sum;
+        c[cur_col + 2].currency = c[cur_col].text;
+        if (has_sum2) {
+            c[cur_col + 3].num = hundredth(m->v[i].sum2);
+            c[cur_col + 3].currency = c[cur_col].text;
+        }
+        if (!c[cur_col].text)
+            return DG_ENOMEM;
+    }
+    return DG_OK;
+}
+
+static int revenue(struct rctx *x)
+{
+    const dg_report_query *q = x->q;
+    bool by_owner = !strcmp(q->by, "owner");
+    dg_rsection *sec = by_owner ? section(x, "revenue", "Won deals by owner", REVENUE_OWNER_COLS,
+                                          DG_ARRAY_LEN(REVENUE_OWNER_COLS))
+                                : section(x, "revenue", "Won deals by period", REVENUE_PERIOD_COLS,
+                                          DG_ARRAY_LEN(REVENUE_PERIOD_COLS));
+    size_t cur = by_owner ? 1 : 3;
+    struct money_sums m = {.n = 0};
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    int lo, hi, rc = DG_OK;
+
+    store_sql_append(sql,
+                     "SELECT d.amount_currency, count(*), sum(d.amount), %s FROM deals d"
+                     " JOIN customers c INDEXED BY customers_visibility ON c.id = d.customer_id%s"
+                     " WHERE d.archived_at IS NULL AND d.stage",
+                     by_owner ? "coalesce(u.username, '')" : "''",
+                     by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "");
+    if (!stage_list(sql, &ps, q->team, DG_STAGE_WON))
+        store_sql_append(sql, " IN ('')");
+    lo = store_param_int(&ps, 0);
+    hi = store_param_int(&ps, 0);
+    store_sql_append(sql, " AND d.at_ms >= ?%d AND d.at_ms < ?%d", lo, hi);
+    visible(sql, &ps, q, true);
+    store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, d.amount_currency"
+                                     " ORDER BY c.owner_id IS NULL, 4, 1"
+                                   : " GROUP BY d.amount_currency ORDER BY 1");
+    for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
+        const dg_report_period *per = &q->periods[p];
+        sqlite3_stmt *s;
+        size_t before = sec->n_rows;
+        bool oom = false;
+        dg_rcell *c;
+
+        ps.v[lo - 1].i = per->lo;
+        ps.v[hi - 1].i = per->hi;
+        if (!(s = prepare(x, sql, &ps)))
+            return DG_EIO;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            if (!(c = add_row(x, sec))) {
+                oom = true;
+                break;
+            }
+            c[0].text = by_owner ? col_text(x, s, 3) : per->label;
+            c[cur].text = col_text(x, s, 0);
+            c[cur + 1].num = sqlite3_column_int64(s, 1);
+            c[cur + 2].num = sqlite3_column_int64(s, 2);
+            c[cur + 2].currency = c[cur].text;
+            money_add(&m, c[cur].text ? c[cur].text : "", c[cur + 1].num, c[cur + 2].num, 0);
+        }
+        if ((rc = finish(x, s, rc, oom)) != DG_OK)
+            return rc;
+        if (!by_owner && sec->n_rows == before) { /* a period without revenue shows as 0 */
+            if (!(c = add_row(x, sec)))
+                return DG_ENOMEM;
+            c[0].text = per->label;
+            c[cur].text = q->team->currency;
+            c[cur + 2].currency = q->team->currency;
+        }
+        for (size_t r = before; !by_owner && r < sec->n_rows; r++) {
+            sec->rows[r * sec->n_cols + 1].text = per->from;
+            sec->rows[r * sec->n_cols + 2].text = per->to;
+        }
+    }
+    return money_totals(x, sec, &m, cur, false);
+}
+
+/* ------------------------------------------------------------ pipeline */
+
+static const dg_rcol PIPELINE_COLS[] = {
+    {"stage", "Stage", DG_RT_TEXT},        {"label", "Label", DG_RT_TEXT},
+    {"owner", "Owner", DG_RT_TEXT},        {"currency", "Currency", DG_RT_TEXT},
+    {"deals", "Open deals", DG_RT_INT},    {"amount", "Amount", DG_RT_MONEY},
+    {"weighted", "Weighted", DG_RT_MONEY},
+};
+
+static int pipeline(struct rctx *x)
+{
+    const dg_report_query *q = x->q;
+    bool by_owner = !strcmp(q->by, "owner");
+    size_t n_cols = DG_ARRAY_LEN(PIPELINE_COLS);
+    dg_rsection *sec = section(x, "pipeline", "Open deals by stage", PIPELINE_COLS, n_cols);
+    struct money_sums m = {.n = 0};
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    int stage, rc = DG_OK;
+
+    store_sql_append(sql,
+                     "SELECT d.amount_currency, count(*), sum(d.amount),"
+                     " sum(d.amount * d.probability), %s FROM deals d"
+                     " JOIN customers c INDEXED BY customers_visibility ON c.id = d.customer_id%s"
+                     " WHERE d.archived_at IS NULL AND d.stage = ?%d",
+                     by_owner ? "coalesce(u.username, '')" : "''",
+                     by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "",
+                     stage = store_param_text(&ps, ""));
+    visible(sql, &ps, q, true);
+    store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, d.amount_currency"
+                                     " ORDER BY c.owner_id IS NULL, 5, 1"
+                                   : " GROUP BY d.amount_currency ORDER BY 1");
+    for (int i = 0; i < q->team->n_stages && rc == DG_OK; i++) {
+        const dg_stage *st = &q->team->stages[i];
+        size_t before = sec->n_rows;
+        sqlite3_stmt *s;
+        bool oom = false;
+        dg_rcell *c;
+
+        if (st->kind != DG_STAGE_OPEN)
+            continue;
+        ps.v[stage - 1].p = st->name;
+        ps.v[stage - 1].len = strlen(st->name);
+        if (!(s = prepare(x, sql, &ps)))
+            return DG_EIO;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            if (!(c = add_row(x, sec))) {
+                oom = true;
+                break;
+            }
+            c[2].text = col_text(x, s, 4);
+            c[3].text = col_text(x, s, 0);
+            c[4].num = sqlite3_column_int64(s, 1);
+            c[5].num = sqlite3_column_int64(s, 2);
+            c[6].num = hundredth(sqlite3_column_int64(s, 3));
+            c[5].currency = c[6].currency = c[3].text;
+            money_add(&m, c[3].text ? c[3].text : "", c[4].num, c[5].num,
+                      sqlite3_column_int64(s, 3));
+        }
+        if ((rc = finish(x, s, rc, oom)) != DG_OK)
+            return rc;
+        if (sec->n_rows == before) { /* every open stage shows, in pipeline order */
+            if (!(c = add_row(x, sec)))
+                return DG_ENOMEM;
+            c[3].text = c[5].currency = c[6].currency = q->team->currency;
+        }
+        for (size_t r = before; r < sec->n_rows; r++) {
+            sec->rows[r * n_cols].text = st->name;
+            sec->rows[r * n_cols + 1].text = st->label;
+        }
+    }
+    return money_totals(x, sec, &m, 3, true);
+}
+
+/* ------------------------------------------------------------ activity */
+
+static const dg_rcol ACTIVITY_COLS[] = {
+    {"period", "Week", DG_RT_TEXT},  {"rep", "Rep", DG_RT_TEXT},
+    {"calls", "Calls", DG_RT_INT},   {"calls_due", "Calls due", DG_RT_DECIMAL},
+    {"visits", "Visits", DG_RT_INT}, {"visits_due", "Visits due", DG_RT_DECIMAL},
+};
+
+struct rep {
+    int64_t id;
+    const char *name;
+    int64_t n_tier[DG_TIER_SLOTS]; /* customers owned, not lost, by tier */
+    int64_t calls, visits;         /* in the period being read */
+};
+
+struct reps {
+    struct rep *v;
+    size_t n;
+};
+
+static struct rep *rep_of(struct reps *r, int64_t id, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].id == id)
+            return &r->v[i];
+    if (r->n == REPS_MAX)
+        return NULL;
+    r->v[r->n] = (struct rep){.id = id, .name = name};
+    return &r->v[r->n++];
+}
+
+static int rep_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct rep *)a)->name, ((const struct rep *)b)->name);
+}
+
+/* Each rep's customers by tier: what the cadence asks for. */
+static int activity_targets(struct rctx *x, struct reps *reps)
+{
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    int rc;
+    bool oom = false;
+
+    store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, count(*) FROM customers c"
+                          " JOIN users u ON u.id = c.owner_id WHERE c.status != 'lost'");
+    visible(sql, &ps, x->q, true);
+    store_sql_append(sql, " GROUP BY c.tier, c.owner_id"); /* customers_report's order */
+    if (!(s = prepare(x, sql, &ps)))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s, 2);
+        int tier = t && t[0] >= 'a' && t[0] <= 'c' && !t[1] ? t[0] - 'a' + 1 : 0;
+        const char *name = col_text(x, s, 1);
+        struct rep *r = name ? rep_of(reps, sqlite3_column_int64(s, 0), name) : NULL;
+
+        if (!name) {
+            oom = true;
+            break;
+        }
+        if (r)
+            r->n_tier[tier] += sqlite3_column_int64(s, 3);
+    }
+    return finish(x, s, rc, oom);
+}
+
+/* Calls or visits due in `days` days for a rep's customers, in hundredths. */
+static int64_t due(const struct rep *r, const int every[DG_TIER_SLOTS], int days)
+{
+    int64_t v = 0;
+
+    for (int t = 1; t < DG_TIER_SLOTS; t++)
+        if (every[t] > 0)
+            v += (r->n_tier[t] * days * 100 + every[t] / 2) / every[t];
+    return v;
+}
+
+static int activity(struct rctx *x)
+{
+    const dg_report_query *q = x->q;
+    dg_rsection *sec = section(x, "activity", "Calls and visits against the cadence", ACTIVITY_COLS,
+                               DG_ARRAY_LEN(ACTIVITY_COLS));
+    struct reps reps = {.v = calloc(REPS_MAX, sizeof(struct rep))};
+    int64_t tot[4] = {0, 0, 0, 0};
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    int lo, hi, rc;
+    dg_rcell *c;
+
+    if (!reps.v)
+        return DG_ENOMEM;
+    if ((rc = activity_targets(x, &reps)) != DG_OK)
+        goto out;
+    store_sql_append(sql,
+                     "SELECT i.created_by, coalesce(u.username, ''),"
+                     " sum(i.channel = 'phone'), sum(i.channel IN ('visit', 'meeting'))"
+                     " FROM interactions i JOIN customers c INDEXED BY customers_visibility"
+                     " ON c.id = i.customer_id"
+                     " LEFT JOIN users u ON u.id = i.created_by"
+                     " WHERE i.archived_at IS NULL AND i.channel IN ('phone', 'visit', 'meeting')"
+                     " AND i.at_ms >= ?%d AND i.at_ms < ?%d",
+                     lo = store_param_int(&ps, 0), hi = store_param_int(&ps, 0));
+    if (q->owner_id)
+        store_sql_append(sql, " AND i.created_by = ?%d", store_param_int(&ps, q->owner_id));
+    visible(sql, &ps, q, false);
+    store_sql_append(sql, " GROUP BY i.created_by");
+    for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
+        const dg_report_period *per = &q->periods[p];
+        sqlite3_stmt *s;
+        bool oom = false;
+
+        for (size_t i = 0; i < reps.n; i++)
+            reps.v[i].calls = reps.v[i].visits = 0;
+        ps.v[lo - 1].i = per->lo;
+        ps.v[hi - 1].i = per->hi;
+        if (!(s = prepare(x, sql, &ps))) {
+            rc = DG_EIO;
+            goto out;
+        }
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *name = col_text(x, s, 1);
+            struct rep *r = name ? rep_of(&reps, sqlite3_column_int64(s, 0), name) : NULL;
+
+            if (!name) {
+                oom = true;
+                break;
+            }
+            if (r) {
+                r->calls = sqlite3_column_int64(s, 2);
+                r->visits = sqlite3_column_int64(s, 3);
+            }
+        }
+        if ((rc = finish(x, s, rc, oom)) != DG_OK)
+            goto out;
+        qsort(reps.v, reps.n, sizeof *reps.v, rep_cmp);
+        for (size_t i = 0; i < reps.n; i++) {
+            const struct rep *r = &reps.v[i];
+
+            if (!(c = add_row(x, sec))) {
+                rc = DG_ENOMEM;
+                goto out;
+            }
+            c[0].text = per->label;
+            c[1].text = r->name;
+            c[2].num = r->calls;
+            c[3].num = due(r, q->team->call_every_days, per->days);
+            c[4].num = r->visits;
+            c[5].num = due(r, q->team->visit_every_days, per->days);
+            for (int k = 0; k < 4; k++)
+                tot[k] += c[2 + k].num;
+        }
+    }
+    if (!(c = add_total(x, sec))) {
+        rc = DG_ENOMEM;
+        goto out;
+    }
+    c[0].text = "Total";
+    for (int k = 0; k < 4; k++)
+        c[2 + k].num = tot[k];
+out:
+    free(reps.v);
+    return rc;
+}
+
+/* ------------------------------------------------------------ churn */
+
+static const dg_rcol AT_RISK_COLS[] = {
+    {"code", "Code", DG_RT_TEXT},
+    {"name", "Customer", DG_RT_TEXT},
+    {"owner", "Owner", DG_RT_TEXT},
+    {"tier", "Tier", DG_RT_TEXT},
+    {"status", "Status", DG_RT_TEXT},
+    {"last_contact", "Last contact", DG_RT_DATE},
+    {"days", "Days without contact", DG_RT_INT},
+    {"state", "State", DG_RT_TEXT},
+};
+static const dg_rcol WIN_BACK_COLS[] = {
+    {"code", "Code", DG_RT_TEXT},           {"name", "Customer", DG_RT_TEXT},
+    {"owner", "Owner", DG_RT_TEXT},         {"tier", "Tier", DG_RT_TEXT},
+    {"reason", "Churn reason", DG_RT_TEXT}, {"last_contact", "Last contact", DG_RT_DATE},
+};
+
+/* When a customer was last in touch: its newest interaction, or its
+ * creation when it has none. */
+#define SINCE "(CASE WHEN c.last_contact_at > 0 THEN c.last_contact_at ELSE c.created_at END)"
+
+static int at_risk(struct rctx *x)
+{
+    const dg_report_query *q = x->q;
+    dg_rsection *sec =
+        section(x, "at_risk", "At risk: nearing or past dormancy, most overdue first", AT_RISK_COLS,
+                DG_ARRAY_LEN(AT_RISK_COLS));
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    bool oom = false;
+    int rc;
+
+    store_sql_append(sql,
+                     "SELECT c.code, c.name, coalesce(u.username, ''), c.tier, c.status,"
+                     " c.last_contact_at, " SINCE " FROM customers c INDEXED BY customers_at_risk"
+                     " LEFT JOIN users u ON u.id = c.owner_id"
+                     " WHERE c.status != 'lost' AND " SINCE " < ?%d",
+                     store_param_int(&ps, q->at_risk_before));
+    visible(sql, &ps, q, true);
+    store_sql_append(sql, " ORDER BY " SINCE ", c.id LIMIT %d", DG_REPORT_LIST_MAX);
+    if (!(s = prepare(x, sql, &ps)))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dg_rcell *c = add_row(x, sec);
+        int64_t since = sqlite3_column_int64(s, 6);
+        int days = 0;
+
+        if (!c) {
+            oom = true;
+            break;
+        }
+        for (int k = 0; k < 5; k++)
+            c[k].text = col_text(x, s, k);
+        c[5].text = local_date(x, sqlite3_column_int64(s, 5));
+        if (dg_date_diff_days(local_date(x, since), q->today, &days) != DG_OK)
+            days = 0;
+        c[6].num = days;
+        c[7].text = since < q->dormant_before ? "past" : "nearing";
+    }
+    return finish(x, s, rc, oom);
+}
+
+static int win_back(struct rctx *x)
+{
+    dg_rsection *sec = section(x, "win_back", "Win-back: lost customers, latest contact first",
+                               WIN_BACK_COLS, DG_ARRAY_LEN(WIN_BACK_COLS));
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
+    bool oom = false;
+    int rc;
+
+    store_sql_append(sql, "SELECT c.code, c.name, coalesce(u.username, ''), c.tier,"
+                          " c.churn_reason, c.last_contact_at FROM customers c"
+                          " LEFT JOIN users u ON u.id = c.owner_id WHERE c.status = 'lost'");
+    visible(sql, &ps, x->q, true);
+    store_sql_append(sql, " ORDER BY c.last_contact_at DESC, c.id LIMIT %d", DG_REPORT_LIST_MAX);
+    if (!(s = prepare(x, sql, &ps)))
+        return DG_EIO;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dg_rcell *c = add_row(x, sec);
+
+        if (!c) {
+            oom = true;
+            break;
+        }
+        for (int k = 0; k < 5; k++)
+            c[k].text = col_text(x, s, k);
+        c[5].text = local_date(x, sqlite3_column_int64(s, 5));
+    }
+    return finish(x, s, rc, oom);
+}
+
+static int churn(struct rctx *x)
+{
+    char risk[256];
+    int rc;
+
+    rc = count_section(x, "by_reason", "Lost customers by churn reason", "c.churn_reason", "",
+                       " AND c.status = 'lost'", "c.churn_reason",
+                       "c.churn_reason = '', count(*) DESC, c.churn_reason");
+    snprintf(risk, sizeof risk, " AND c.status != 'lost' AND " SINCE " < %lld",
+             (long long)x->q->at_risk_before);
+    if (rc == DG_OK)
+        rc = count_section(x, "risk", "Customers at risk",
+                           dg_arena_printf(x->a,
+                                           "CASE WHEN " SINCE " < %lld THEN 'past' ELSE"
+                                           " 'nearing' END",
+                                           (long long)x->q->dormant_before),
+                           "INDEXED BY customers_at_risk", dg_arena_strdup(x->a, risk), "1",
+                           "1 DESC");
+    if (rc == DG_OK)
+        rc = at_risk(x);
+    return rc == DG_OK ? win_back(x) : rc;
+}
+
+/* ------------------------------------------------------------ satisfaction */
+
+static const dg_rcol SATISFACTION_COLS[] = {
+    {"period", "Period", DG_RT_TEXT},
+    {"from", "From", DG_RT_DATE},
+    {"to", "To", DG_RT_DATE},
+    {"feedback", "Feedback", DG_RT_INT},
+    {"rated", "Rated", DG_RT_INT},
+    {"satisfaction", "Avg satisfaction", DG_RT_DECIMAL},
+    {"complaints", "Complaints", DG_RT_INT},
+    {"open", "Open", DG_RT_INT},
+    {"resolved", "Resolved", DG_RT_INT},
+};
+
+static void average(dg_rcell *c, int64_t sum, int64_t n)
+{
+    c->is_empty = n == 0;
+    c->num = n ? (sum * 100 * 2 + n) / (2 * n) : 0;
+}
+
+static int satisfaction(struct rctx *x)
+{
+    const dg_report_query *q = x->q;
+    dg_rsection *sec = section(x, "satisfaction", "Feedback and complaints by period",
+                               SATISFACTION_COLS, DG_ARRAY_LEN(SATISFACTION_COLS));
+    int64_t tot[6] = {0, 0, 0, 0, 0, 0}; /* feedback rated sum complaints open resolved */
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    int lo, hi, rc = DG_OK;
+    dg_rcell *c;
+
+    store_sql_append(sql,
+                     "SELECT count(*), coalesce(sum(f.satisfaction > 0), 0),"
+                     " coalesce(sum(f.satisfaction), 0), coalesce(sum(f.kind = 'complaint'), 0),"
+                     " coalesce(sum(f.kind = 'complaint' AND f.status IN ('resolved', 'closed')),"
+                     " 0) FROM feedback f JOIN customers c INDEXED BY customers_visibility"
+                     " ON c.id = f.customer_id"
+                     " WHERE f.archived_at IS NULL AND f.at_ms >= ?%d AND f.at_ms < ?%d",
+                     lo = store_param_int(&ps, 0), hi = store_param_int(&ps, 0));
+    visible(sql, &ps, q, true);
+    for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
+        const dg_report_period *per = &q->periods[p];
+        sqlite3_stmt *s;
+        int64_t v[5] = {0, 0, 0, 0, 0};
+
+        ps.v[lo - 1].i = per->lo;
+        ps.v[hi - 1].i = per->hi;
+        if (!(s = prepare(x, sql, &ps)))
+            return DG_EIO;
+        if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            for (int k = 0; k < 5; k++)
+                v[k] = sqlite3_column_int64(s, k);
+            rc = sqlite3_step(s);
+        }
+        if ((rc = finish(x, s, rc, false)) != DG_OK)
+            return rc;
+        if (!(c = add_row(x, sec)))
+            return DG_ENOMEM;
+        c[0].text = per->label;
+        c[1].text = per->from;
+        c[2].text = per->to;
+        c[3].num = v[0];
+        c[4].num = v[1];
+        average(&c[5], v[2], v[1]);
+        c[6].num = v[3];
+        c[7].num = v[3] - v[4];
+        c[8].num = v[4];
+        tot[0] += v[0], tot[1] += v[1], tot[2] += v[2], tot[3] += v[3], tot[4] += v[3] - v[4];
+        tot[5] += v[4];
+    }
+    if (!(c = add_total(x, sec)))
+        return DG_ENOMEM;
+    c[0].text = "Total";
+    c[3].num = tot[0];
+    c[4].num = tot[1];
+    average(&c[5], tot[2], tot[1]);
+    c[6].num = tot[3];
+    c[7].num = tot[4];
+    c[8].num = tot[5];
+    return DG_OK;
+}
+
+/* ------------------------------------------------------------ entry */
+
+int dg_store_report(dg_store *st, const dg_report_query *q, dg_arena *a, dg_report *out)
+{
+    struct rctx x = {.st = st, .q = q, .a = a, .out = out};
+
+    memset(out, 0, sizeof *out);
+    switch (q->kind) {
+    case DG_REPORT_SUMMARY:
+        return summary(&x);
+    case DG_REPORT_REVENUE:
+        return revenue(&x);
+    case DG_REPORT_PIPELINE:
+        return pipeline(&x);
+    case DG_REPORT_ACTIVITY:
+        return activity(&x);
+    case DG_REPORT_CHURN:
+        return churn(&x);
+    case DG_REPORT_SATISFACTION:
+        return satisfaction(&x);
+    default:
+        return DG_EINVAL;
+    }
+}
