@@ -67,6 +67,7 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_EXPORT_BEGIN, 0, "export.begin", dg_h_export_begin},
     {DANGAN__V1__REQUEST__BODY_EXPORT_FINISH, 0, "export.finish", dg_h_export_finish},
     {DANGAN__V1__REQUEST__BODY_DUPLICATES_SCAN, 0, "record.duplicates", dg_h_duplicates_scan},
+    {DANGAN__V1__REQUEST__BODY_TODAY, 0, "today.read", dg_h_today},
     {DANGAN__V1__REQUEST__BODY_SUBSCRIBE, 0, "feed.subscribe", dg_h_subscribe},
     {DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE, 0, "feed.unsubscribe", dg_h_unsubscribe},
     {DANGAN__V1__REQUEST__BODY_AUDIT_QUERY, 0, "audit.query", dg_h_audit_query},
