@@ -246,3 +246,6 @@ foreach(t csv xlsx)
   add_test(NAME fuzz_${t}_replay COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
   set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+
+# dangan today: the day's contact list, on a server whose clock the test drives
+dangan_test(test_today SOURCES tests/integration/test_today.c LIBS dgtest dgserver dgtz PkgConfig::JANSSON LABELS integration TIMEOUT 300)
