@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "dg.h"
+#include "log.h"
 #include "h_common.h"
 #include "handlers.h"
 #include "record_pb.h"
@@ -55,7 +56,17 @@ struct today {
     char contract_until[DG_DATE_LEN];
     struct list *lists;
     size_t n_lists;
+    int64_t run_us; /* the reader's time, for the debug log */
+    /* When the zone's offset was the same all through the last two years
+     * (no daylight saving: Asia/Shanghai), a local date is plain arithmetic
+     * on instants since then; else each one is asked of ICU. */
+    bool is_fixed;
+    int32_t fixed_offset;
+    int64_t fixed_since, today_index; /* today_index: days since 1970-01-01, local */
 };
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define FIXED_MONTHS 25
 
 /* ------------------------------------------------------------ the team's day */
 
@@ -66,6 +77,31 @@ static int day_start(const struct today *t, int days, int64_t *out)
     int rc = dg_date_add_days(t->today, days, date);
 
     return rc == DG_OK ? dg_tz_day_start(t->team.time_zone, date, out) : rc;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b < 0);
+}
+
+/* Samples the zone's offset monthly over the last two years and tomorrow:
+ * the same everywhere, and local dates of instants in that time are
+ * arithmetic (ICU opens a calendar per call: some 15 us each). */
+static void fixed_offset_check(struct today *t)
+{
+    int32_t off, first;
+
+    t->is_fixed = false;
+    if (dg_tz_offset_ms(t->team.time_zone, t->now_ms + DAY_MS, &first) != DG_OK)
+        return;
+    for (int k = 0; k <= FIXED_MONTHS; k++)
+        if (dg_tz_offset_ms(t->team.time_zone, t->now_ms - k * 30 * DAY_MS, &off) != DG_OK ||
+            off != first)
+            return;
+    t->is_fixed = true;
+    t->fixed_offset = first;
+    t->fixed_since = t->now_ms - FIXED_MONTHS * 30 * DAY_MS;
+    t->today_index = floor_div(t->now_ms + first, DAY_MS);
 }
 
 /* Thresholds of the query from today's date: a customer is due for a call
@@ -97,6 +133,8 @@ static int prepare_day(struct today *t)
         rc = day_start(t, 8 - tm->dormant_after_days, &q->dormant_to);
     q->today = t->today;
     q->contract_until = t->contract_until;
+    if (rc == DG_OK)
+        fixed_offset_check(t);
     return rc;
 }
 
@@ -106,6 +144,8 @@ static int days_since(const struct today *t, int64_t ms)
     char date[DG_DATE_LEN];
     int d = 0;
 
+    if (t->is_fixed && ms >= t->fixed_since && ms <= t->now_ms + DAY_MS)
+        return (int)(t->today_index - floor_div(ms + t->fixed_offset, DAY_MS));
     if (dg_tz_date(t->team.time_zone, ms, date) != DG_OK ||
         dg_date_diff_days(date, t->today, &d) != DG_OK)
         return 0;
@@ -229,7 +269,7 @@ static void today_run(dg_job *job, void *ctx)
     struct today *t = (struct today *)job;
     dg_arena *a = t->req->arena;
     dg_store *st = ctx;
-    int64_t *ids = &t->user_id;
+    int64_t *ids = &t->user_id, t0 = dg_mono_us();
     size_t n_ids = 1;
     int rc;
 
@@ -260,6 +300,7 @@ static void today_run(dg_job *job, void *ctx)
     }
     dg_store_read_end(st);
     job->rc = rc;
+    t->run_us = dg_mono_us() - t0;
 }
 
 /* ------------------------------------------------------------ the answer */
@@ -342,6 +383,8 @@ static void today_done(dg_job *job)
         }
         r->lists[r->n_lists++] = pl;
     }
+    dg_log_debug("today", "user=%lld lists=%zu read_us=%lld", (long long)t->user_id, t->n_lists,
+                 (long long)t->run_us);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_TODAY;
     req->resp.today = r;
     if (json_array_size(restricted) == 0 || dg_req_is_over_budget(req)) {
