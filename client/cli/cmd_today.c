@@ -105,7 +105,7 @@ static void print_section(const struct view *v, const Dangan__V1__TodaySection *
         k++;
     if (k == DG_ARRAY_LEN(layouts))
         return; /* a section of a newer server */
-    printf("\n%s (%u)\n", layouts[k].title, s->total);
+    printf("\n%s (%u%s)\n", layouts[k].title, s->total, s->more ? "+" : "");
     if (!s->n_items) {
         printf("  none\n");
         return;
@@ -165,7 +165,7 @@ static void print_section(const struct view *v, const Dangan__V1__TodaySection *
     cli_table_print(t, stdout, 2, cli_term_width());
     cli_table_free(t);
     if (s->total > s->n_items)
-        printf("  ... and %u more\n", (unsigned)(s->total - s->n_items));
+        printf("  ... and %u%s more\n", (unsigned)(s->total - s->n_items), s->more ? "+" : "");
 }
 
 static void print_human(const Dangan__V1__TodayResponse *r)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "dg.h"
@@ -36,6 +37,7 @@ struct section {
     dg_today_item *items;
     size_t n;
     uint32_t total;
+    bool more;                     /* more than total: the count stopped */
     int *days;                     /* per item, by the section's rule (TodayItem.days) */
     int *since_call, *since_visit; /* per item: days since the last call, visit; -1: never */
 };
@@ -56,7 +58,7 @@ struct today {
     char contract_until[DG_DATE_LEN];
     struct list *lists;
     size_t n_lists;
-    int64_t run_us; /* the reader's time, for the debug log */
+    int64_t run_us, run_cpu_us; /* the reader's time and its CPU time, for the debug log */
     /* When the zone's offset was the same all through the last two years
      * (no daylight saving: Asia/Shanghai), a local date is plain arithmetic
      * on instants since then; else each one is asked of ICU. */
@@ -264,12 +266,22 @@ static int rank(struct today *t, enum dg_today_section sec, struct section *s, d
     return DG_OK;
 }
 
+/* The calling thread's CPU time: what a read costs whatever else the
+ * machine runs. */
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void today_run(dg_job *job, void *ctx)
 {
     struct today *t = (struct today *)job;
     dg_arena *a = t->req->arena;
     dg_store *st = ctx;
-    int64_t *ids = &t->user_id, t0 = dg_mono_us();
+    int64_t *ids = &t->user_id, t0 = dg_mono_us(), cpu0 = thread_cpu_us();
     size_t n_ids = 1;
     int rc;
 
@@ -293,7 +305,7 @@ static void today_run(dg_job *job, void *ctx)
             struct section *s = &l->s[sec];
 
             rc = dg_store_today_section(st, &t->q, (enum dg_today_section)sec, a, &s->items, &s->n,
-                                        &s->total);
+                                        &s->total, &s->more);
             if (rc == DG_OK)
                 rc = rank(t, (enum dg_today_section)sec, s, a);
         }
@@ -301,6 +313,7 @@ static void today_run(dg_job *job, void *ctx)
     dg_store_read_end(st);
     job->rc = rc;
     t->run_us = dg_mono_us() - t0;
+    t->run_cpu_us = thread_cpu_us() - cpu0;
 }
 
 /* ------------------------------------------------------------ the answer */
@@ -371,6 +384,7 @@ static void today_done(dg_job *job)
             dangan__v1__today_section__init(ps);
             ps->name = (char *)dg_today_section_name((enum dg_today_section)sec);
             ps->total = s->total;
+            ps->more = s->more;
             ps->items = dg_req_alloc(req, (s->n ? s->n : 1) * sizeof *ps->items);
             for (size_t i = 0; i < s->n; i++) {
                 ps->items[i] = item_pb(req, t, (enum dg_today_section)sec, s, i);
@@ -383,8 +397,8 @@ static void today_done(dg_job *job)
         }
         r->lists[r->n_lists++] = pl;
     }
-    dg_log_debug("today", "user=%lld lists=%zu read_us=%lld", (long long)t->user_id, t->n_lists,
-                 (long long)t->run_us);
+    dg_log_debug("today", "user=%lld lists=%zu read_us=%lld read_cpu_us=%lld",
+                 (long long)t->user_id, t->n_lists, (long long)t->run_us, (long long)t->run_cpu_us);
     req->resp.body_case = DANGAN__V1__RESPONSE__BODY_TODAY;
     req->resp.today = r;
     if (json_array_size(restricted) == 0 || dg_req_is_over_budget(req)) {

@@ -45,6 +45,12 @@ const char *dg_today_section_name(enum dg_today_section s)
     "c.id, coalesce(c.owner_id, 0), c.created_at, c.code, c.name, c.tier, c.name_key,"             \
     " c.last_call_at, c.last_visit_at, c.last_contact_at"
 #define N_CUSTOMER_COLS 10
+/* A range's size, counted up to DG_TODAY_COUNT_MAX + 1: a long list costs
+ * no more than that to count. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define COUNT(where)                                                                               \
+    "SELECT count(*) FROM (SELECT 1" where " LIMIT " STR(DG_TODAY_COUNT_MAX) " + 1)"
 #define VISIBLE " AND (?5 = 0 OR c.owner_id = ?5 OR c.tier NOT IN (?6, ?7, ?8))"
 
 /* ?2 <= due < ?3 */
@@ -54,7 +60,7 @@ const char *dg_today_section_name(enum dg_today_section s)
     " AND t.archived_at IS NULL AND c.archived_at IS NULL" VISIBLE
 static const char SQL_TASKS[] = "SELECT " CUSTOMER_COLS ", t.id, t.title, t.due_at_ms" TASKS_WHERE
                                 " ORDER BY t.due_at_ms, t.id LIMIT ?4";
-static const char SQL_TASKS_COUNT[] = "SELECT count(*)" TASKS_WHERE;
+static const char SQL_TASKS_COUNT[] = COUNT(TASKS_WHERE);
 
 /* tier ?2, last < ?3 */
 #define DUE_WHERE(col)                                                                             \
@@ -62,10 +68,10 @@ static const char SQL_TASKS_COUNT[] = "SELECT count(*)" TASKS_WHERE;
     " AND c." col " < ?3" VISIBLE
 static const char SQL_CALLS[] = "SELECT " CUSTOMER_COLS DUE_WHERE(
     "last_call_at") " ORDER BY c.last_call_at, c.name_key LIMIT ?4";
-static const char SQL_CALLS_COUNT[] = "SELECT count(*)" DUE_WHERE("last_call_at");
+static const char SQL_CALLS_COUNT[] = COUNT(DUE_WHERE("last_call_at"));
 static const char SQL_VISITS[] = "SELECT " CUSTOMER_COLS DUE_WHERE(
     "last_visit_at") " ORDER BY c.last_visit_at, c.name_key LIMIT ?4";
-static const char SQL_VISITS_COUNT[] = "SELECT count(*)" DUE_WHERE("last_visit_at");
+static const char SQL_VISITS_COUNT[] = COUNT(DUE_WHERE("last_visit_at"));
 
 /* follow-up on or before ?2 */
 #define FOLLOW_UP_WHERE                                                                            \
@@ -75,7 +81,9 @@ static const char SQL_VISITS_COUNT[] = "SELECT count(*)" DUE_WHERE("last_visit_a
 static const char SQL_FOLLOW_UPS[] =
     "SELECT " CUSTOMER_COLS ", i.id, i.next_follow_up, i.summary" FOLLOW_UP_WHERE
     " ORDER BY c.follow_up_on, c.name_key LIMIT ?4";
-static const char SQL_FOLLOW_UPS_COUNT[] = "SELECT count(*)" FOLLOW_UP_WHERE;
+static const char SQL_FOLLOW_UPS_COUNT[] =
+    COUNT(" FROM customers c WHERE c.owner_id = ?1 AND c.archived_at IS NULL"
+          " AND c.follow_up_on != '' AND c.follow_up_on <= ?2" VISIBLE);
 
 /* A live contract expiring on or before ?2 that no later-expiring live
  * contract of the same customer has renewed. */
@@ -88,7 +96,7 @@ static const char SQL_FOLLOW_UPS_COUNT[] = "SELECT count(*)" FOLLOW_UP_WHERE;
 static const char SQL_CONTRACTS[] =
     "SELECT " CUSTOMER_COLS ", d.id, d.title, d.expires_on" CONTRACT_WHERE
     " ORDER BY d.expires_on, c.name_key LIMIT ?4";
-static const char SQL_CONTRACTS_COUNT[] = "SELECT count(*)" CONTRACT_WHERE;
+static const char SQL_CONTRACTS_COUNT[] = COUNT(CONTRACT_WHERE);
 
 /* last contact in [?2, ?3) */
 #define DORMANT_WHERE                                                                              \
@@ -96,7 +104,7 @@ static const char SQL_CONTRACTS_COUNT[] = "SELECT count(*)" CONTRACT_WHERE;
     " AND c.last_contact_at >= ?2 AND c.last_contact_at < ?3" VISIBLE
 static const char SQL_DORMANT[] =
     "SELECT " CUSTOMER_COLS DORMANT_WHERE " ORDER BY c.last_contact_at, c.name_key LIMIT ?4";
-static const char SQL_DORMANT_COUNT[] = "SELECT count(*)" DORMANT_WHERE;
+static const char SQL_DORMANT_COUNT[] = COUNT(DORMANT_WHERE);
 
 static const char *const tier_names[4] = {"", "a", "b", "c"};
 
@@ -146,7 +154,7 @@ static void bind_range(sqlite3_stmt *s, const dg_today_query *q, enum dg_today_s
 }
 
 static int count_range(dg_store *st, const char *sql, const dg_today_query *q,
-                       enum dg_today_section sec, int tier, uint32_t *total)
+                       enum dg_today_section sec, int tier, uint32_t *total, bool *more)
 {
     sqlite3_stmt *s = store_stmt(st, sql);
     int rc;
@@ -155,8 +163,12 @@ static int count_range(dg_store *st, const char *sql, const dg_today_query *q,
         return DG_EIO;
     bind_range(s, q, sec, tier);
     rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *total += (uint32_t)sqlite3_column_int64(s, 0);
+    if (rc == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(s, 0);
+
+        *total += (uint32_t)(n > DG_TODAY_COUNT_MAX ? DG_TODAY_COUNT_MAX : n);
+        *more |= n > DG_TODAY_COUNT_MAX;
+    }
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? DG_OK : store_err(st, rc);
 }
@@ -238,7 +250,8 @@ static int read_range(dg_store *st, const char *sql, const dg_today_query *q,
 }
 
 int dg_store_today_section(dg_store *st, const dg_today_query *q, enum dg_today_section sec,
-                           dg_arena *a, dg_today_item **items, size_t *n, uint32_t *total)
+                           dg_arena *a, dg_today_item **items, size_t *n, uint32_t *total,
+                           bool *more)
 {
     static const struct {
         const char *list, *count;
@@ -258,6 +271,7 @@ int dg_store_today_section(dg_store *st, const dg_today_query *q, enum dg_today_
     dg_assert(sec >= 0 && sec < DG_TODAY_N);
     *n = 0;
     *total = 0;
+    *more = false;
     if (!(*items = dg_arena_calloc(a, ranges * q->limit + 1, sizeof **items)))
         return DG_ENOMEM;
     for (int tier = 1; tier <= 3 && rc == DG_OK; tier++) {
@@ -266,7 +280,7 @@ int dg_store_today_section(dg_store *st, const dg_today_query *q, enum dg_today_
         if (sql[sec].by_tier &&
             !(sec == DG_TODAY_CALLS_DUE ? q->call_before[t] : q->visit_before[t]))
             continue; /* no cadence for this tier */
-        rc = count_range(st, sql[sec].count, q, sec, t, total);
+        rc = count_range(st, sql[sec].count, q, sec, t, total, more);
         if (rc == DG_OK && q->limit)
             rc = read_range(st, sql[sec].list, q, sec, t, a, *items, n);
         if (!sql[sec].by_tier)

@@ -8,6 +8,7 @@
 #ifndef DG_STORE_TODAY_H
 #define DG_STORE_TODAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,11 +61,18 @@ typedef struct dg_today_item {
     const char *expires_on;
 } dg_today_item;
 
+/* Counts stop here: a range of more items is counted as this many (and
+ * *more is set), so that counting costs no more than this many rows. */
+#define DG_TODAY_COUNT_MAX 10000
+
 /* One section of q's list: the first q->limit items in the order of its
  * index (oldest first; calls and visits: per tier, up to q->limit each), all
- * in `a`, and in *total how many there are. DG_OK, DG_ENOMEM or a store error. */
+ * in `a`, in *total how many there are (each range counted up to
+ * DG_TODAY_COUNT_MAX), and in *more whether a range had more than that.
+ * DG_OK, DG_ENOMEM or a store error. */
 int dg_store_today_section(dg_store *st, const dg_today_query *q, enum dg_today_section s,
-                           dg_arena *a, dg_today_item **items, size_t *n, uint32_t *total);
+                           dg_arena *a, dg_today_item **items, size_t *n, uint32_t *total,
+                           bool *more);
 
 /* The users with a list of their own: enabled sales, managers and admins,
  * by user name. Ids into `a`. DG_OK, DG_ENOMEM or a store error. */
