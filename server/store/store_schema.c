@@ -573,7 +573,9 @@ static const char *const migration_v9[] = {
  * archive, restore, a merge moving it, an import): each recomputes the
  * customer's three from its live interactions (interactions_by_customer).
  * The indexes serve one owner's customers due by tier, follow-ups due, the
- * dormancy window, and contracts by expiry. */
+ * dormancy window, contracts by expiry, and a user's open tasks by due time
+ * with, for counting them, whether their customer is live and who may see
+ * it (owner, tier) without reading the customer's row. */
 #define TODAY_RECOUNT(X)                                                                           \
     "UPDATE customers SET"                                                                         \
     " last_call_at = COALESCE((SELECT MAX(at_ms) FROM interactions WHERE customer_id = " X         \
@@ -609,7 +611,11 @@ static const char *const migration_v10[] = {
     "CREATE INDEX customers_today_contact ON customers(owner_id, last_contact_at)"
     "  WHERE archived_at IS NULL;"
     "CREATE INDEX documents_contract_expiry ON documents(expires_on, customer_id)"
-    "  WHERE kind = 'contract' AND archived = 0 AND expires_on != '';",
+    "  WHERE kind = 'contract' AND archived = 0 AND expires_on != '';"
+    "CREATE INDEX tasks_today_open ON tasks(assignee_id, due_at_ms, id, customer_id)"
+    "  WHERE done = 0 AND archived_at IS NULL;"
+    "CREATE INDEX customers_today_seen ON customers(id, owner_id, tier)"
+    "  WHERE archived_at IS NULL;",
     NULL,
 };
 #undef TODAY_RECOUNT

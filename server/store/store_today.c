@@ -2,7 +2,8 @@
  *
  * Every section is one range of an index (schema v10), so a user's list
  * costs a few index seeks and the count of each range, however large the
- * base: tasks by (assignee, due) (tasks_open_by_assignee); customers due for
+ * base: tasks by (assignee, due) (tasks_today_open; counted with
+ * customers_today_seen, the live customers' owner and tier by id); customers due for
  * a call or a visit by (owner, tier, last call or visit, name)
  * (customers_today_call, customers_today_visit), one range per tier since
  * each tier has its cadence; open follow-ups by (owner, date)
@@ -53,14 +54,18 @@ const char *dg_today_section_name(enum dg_today_section s)
     "SELECT count(*) FROM (SELECT 1" where " LIMIT " STR(DG_TODAY_COUNT_MAX) " + 1)"
 #define VISIBLE " AND (?5 = 0 OR c.owner_id = ?5 OR c.tier NOT IN (?6, ?7, ?8))"
 
-/* ?2 <= due < ?3 */
+/* ?2 <= due < ?3; counted without reading the rows of tasks and customers */
+#define TASKS_FROM " FROM tasks t INDEXED BY tasks_today_open JOIN customers c"
+#define TASKS_COUNT_FROM                                                                           \
+    " FROM tasks t INDEXED BY tasks_today_open JOIN customers c INDEXED BY customers_today_seen"
 #define TASKS_WHERE                                                                                \
-    " FROM tasks t JOIN customers c ON c.id = t.customer_id"                                       \
+    " ON c.id = t.customer_id"                                                                     \
     " WHERE t.assignee_id = ?1 AND t.done = 0 AND t.due_at_ms >= ?2 AND t.due_at_ms < ?3"          \
     " AND t.archived_at IS NULL AND c.archived_at IS NULL" VISIBLE
-static const char SQL_TASKS[] = "SELECT " CUSTOMER_COLS ", t.id, t.title, t.due_at_ms" TASKS_WHERE
-                                " ORDER BY t.due_at_ms, t.id LIMIT ?4";
-static const char SQL_TASKS_COUNT[] = COUNT(TASKS_WHERE);
+static const char SQL_TASKS[] =
+    "SELECT " CUSTOMER_COLS ", t.id, t.title, t.due_at_ms" TASKS_FROM TASKS_WHERE
+    " ORDER BY t.due_at_ms, t.id LIMIT ?4";
+static const char SQL_TASKS_COUNT[] = COUNT(TASKS_COUNT_FROM TASKS_WHERE);
 
 /* tier ?2, last < ?3 */
 #define DUE_WHERE(col)                                                                             \

@@ -11,7 +11,9 @@
 # chen.jing, manager; their passwords are read from DATA/demo-passwords,
 # which this script writes when it makes the base). The server runs with a
 # debug log, which times each request from its arrival to its answer: each
-# run prints the server's time (us=, the request alone) and the CLI's wall
+# run prints the server's time (us=, the request alone), the CPU time of
+# the read on its reader thread (read_cpu_us=: what the list costs whatever
+# else the machine runs) and the CLI's wall
 # time (a process, a TLS connection and a session resumed besides; `dangan
 # whoami` is timed the same way as the floor), and the medians of --runs
 # runs (default 3).
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
     --customers) n=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "today.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -76,21 +78,27 @@ bench() { # label, config dir, action, then the command's arguments
     shift 3
     : >"$work/wall"
     : >"$work/server"
+    : >"$work/cpu"
     i=1
     while [ "$i" -le "$runs" ]; do
         before=$(grep -c "action=$action " "$log" || true)
+        reads=$(grep -c " today user=" "$log" || true)
         t0=$(now)
         DANGAN_CONFIG_DIR=$cfg "$build/dangan" "$@" >"$work/out"
         t1=$(now)
         wall=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", ns / 1e6 }')
         server=$(grep "action=$action " "$log" | sed -n "$((before + 1))p" |
             sed 's/.* us=\([0-9]*\).*/\1/' | awk '{ printf "%.1f", $1 / 1000 }')
+        cpu=$(grep " today user=" "$log" | sed -n "$((reads + 1))p" |
+            sed -n 's/.* read_cpu_us=\([0-9]*\).*/\1/p' | awk '{ printf "%.1f", $1 / 1000 }')
         echo "$wall" >>"$work/wall"
         echo "$server" >>"$work/server"
+        echo "${cpu:-0}" >>"$work/cpu"
         i=$((i + 1))
     done
-    printf '%-28s server ms: %s median %s | CLI wall ms: %s median %s\n' "$label" \
-        "$(tr '\n' ' ' <"$work/server")" "$(median <"$work/server")" \
+    printf '%-26s server ms: %s median %s | read CPU ms: %s median %s | CLI wall ms: %s median %s\n' \
+        "$label" "$(tr '\n' ' ' <"$work/server")" "$(median <"$work/server")" \
+        "$(tr '\n' ' ' <"$work/cpu")" "$(median <"$work/cpu")" \
         "$(tr '\n' ' ' <"$work/wall")" "$(median <"$work/wall")"
 }
 bench "whoami (floor)" "$work/rep" session.whoami whoami
