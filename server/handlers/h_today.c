@@ -432,7 +432,11 @@ void dg_h_today(dg_req *req)
     }
     if (m->owner && m->owner[0])
         owner = dg_users_by_name(dg_server_users(req->srv), m->owner);
-    if (!dg_perm_may_read_list(&who, m->team ? 0 : owner ? owner->id : who.user_id)) {
+    /* a name that is no user's is nobody's list: refused like another's */
+    if (!dg_perm_may_read_list(&who, m->team                   ? 0
+                                     : owner                   ? owner->id
+                                     : m->owner && m->owner[0] ? -1
+                                                               : who.user_id)) {
         dg_h_deny(req, "user", owner ? owner->id : 0, "not_own_list",
                   "sales see their own day's list only");
         return;
