@@ -4,6 +4,7 @@
 # the real server and CLI. See tests/bench/README.md (the day's list).
 #
 #   tests/bench/today.sh --build DIR [--customers N] [--data DATA] [--runs N] [--port P]
+#                        [--copies K]
 #
 # Without --data a base of N customers (default 100000) is made with
 # `dangand demo-data` in a temp dir (removed at the end); with --data an
@@ -16,10 +17,13 @@
 # else the machine runs) and the CLI's wall
 # time (a process, a TLS connection and a session resumed besides; `dangan
 # whoami` is timed the same way as the floor), and the medians of --runs
-# runs (default 3).
+# runs (default 3). --copies K first adds K SQL copies of every customer
+# (another code, the same owner, tier, dates, last call, visit and
+# follow-up) and of its open tasks, to reach a base demo-data would take
+# hours to make on a loaded machine (the server must not be running on DATA).
 set -eu
 
-build= data= n=100000 runs=3 port=17556
+build= data= n=100000 runs=3 port=17556 copies=0
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
     --customers) n=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    --copies) copies=$2; shift 2 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "today.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -53,6 +58,27 @@ if [ -z "$data" ]; then
     awk '$2 == "sales" || $2 == "manager" { print $1, $6 }' "$work/demo.txt" >"$data/demo-passwords"
 fi
 pw() { awk -v u="$1" '$1 == u { print $2 }' "$data/demo-passwords"; }
+
+if [ "$copies" -gt 0 ]; then
+    db=$data/dangan.db
+    ccols=$(sqlite3 "$db" "SELECT group_concat(name) FROM pragma_table_info('customers')
+                           WHERE name NOT IN ('id', 'code')")
+    tcols=$(sqlite3 "$db" "SELECT group_concat(name) FROM pragma_table_info('tasks')
+                           WHERE name NOT IN ('id', 'customer_id')")
+    t0=$(now)
+    k=1
+    while [ "$k" -le "$copies" ]; do
+        sqlite3 "$db" "BEGIN;
+            INSERT INTO customers (code, $ccols) SELECT code || '-$k', $ccols FROM customers
+             WHERE code NOT LIKE '%-%-%';
+            INSERT INTO tasks (customer_id, $tcols) SELECT n.id, $(echo "$tcols" | sed 's/[a-z_0-9][a-z_0-9]*/t.&/g')
+              FROM tasks t JOIN customers c ON c.id = t.customer_id
+              JOIN customers n ON n.code = c.code || '-$k' WHERE t.done = 0;
+            COMMIT;"
+        k=$((k + 1))
+    done
+    echo "copies: $copies in $(secs $(($(now) - t0))) s"
+fi
 
 log=$work/dangand.log
 "$build/dangand" serve --data "$data" --listen "127.0.0.1:$port" --log-level debug >"$log" 2>&1 &
