@@ -275,7 +275,6 @@ static void test_today_across_midnight_in_shanghai(void **state)
     int64_t now = (int64_t)time(NULL) * 1000, target;
     time_t secs;
     struct tm tm;
-    char input[128];
 
     (void)state;
     /* 15:58Z (23:58 Shanghai) today or tomorrow, at least a minute away */
@@ -359,7 +358,6 @@ static void test_today_across_midnight_in_shanghai(void **state)
     assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=10"));
     CLI_OK(cfg_rep1, "--json", "today");
     expect_day_m();
-    (void)input;
     dgt_server_stop(&srv);
 }
 
