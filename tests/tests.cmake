@@ -257,3 +257,6 @@ endforeach()
 # the manager's reports on fixed data, the team in Shanghai and the tests in UTC
 dangan_test(test_reports SOURCES tests/integration/test_reports.c
             LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# dangan today: the day's contact list, on a server whose clock the test drives
+dangan_test(test_today SOURCES tests/integration/test_today.c LIBS dgtest dgserver dgtz PkgConfig::JANSSON LABELS integration TIMEOUT 300)

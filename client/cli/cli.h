@@ -158,5 +158,6 @@ int cmd_tiers(cli *c);  /* cmd_tiers.c: the ABC classification */
 int cmd_report(cli *c); /* cmd_report.c */
 /* documents (cmd_doc.c, cmd_doc_get.c) */
 int cmd_doc(cli *c);
+int cmd_today(cli *c); /* cmd_today.c */
 
 #endif

@@ -10,7 +10,7 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field doc user watch audit server settings import export tiers report help version"
+field doc user watch audit server settings import export tiers report today help version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -45,6 +45,7 @@ _dangan_options() {
     "ping "*) _dangan_list="--count" ;;
     "passwd "*) _dangan_list="--password-stdin" ;;
     "watch "*) _dangan_list="--customer --mine --entity --since --once --records" ;;
+    "today "*) _dangan_list="--team --owner --limit" ;;
     "customer add") _dangan_list="--name --kind --set --force" ;;
     "customer show") _dangan_list="--recent" ;;
     "customer list") _dangan_list="$filters --sort --limit --cursor --all" ;;

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"tiers", cmd_tiers, "the ABC classification by revenue: show, apply (managers)"},
     {"feedback", cmd_feedback, "complaints, suggestions, praise, surveys"},
     {"task", cmd_task, "follow-ups to do"},
+    {"today", cmd_today, "the day's contact list: tasks, calls and visits due, follow-ups..."},
     {"field", cmd_field, "custom fields of the customer file"},
     {"doc", cmd_doc, "documents attached to a customer: upload, list, get, archive"},
     {"user", cmd_user, "accounts: add, list, set-role, disable, enable, reset-password"},

@@ -70,6 +70,8 @@ static const struct right {
     {"team.", R(DG_ROLE_ADMIN), "only admins change the team settings"},
     /* reports count only the customers the caller may see (as List) */
     {"report.", READERS, "auditors read the audit log, not customer records"},
+    /* the day's contact list: for those who own customers and get tasks */
+    {"today.read", WRITERS, "the day's list is for sales, managers and admins"},
 };
 
 static bool matches(const char *pattern, const char *action)
@@ -134,6 +136,13 @@ bool dg_perm_may_edit(const dg_perm_who *who, int64_t owner_id)
 bool dg_perm_sees_sensitive(const dg_perm_who *who, int64_t owner_id)
 {
     return dg_perm_may_edit(who, owner_id);
+}
+
+bool dg_perm_may_read_list(const dg_perm_who *who, int64_t user_id)
+{
+    if (dg_perm_sees_all(who->role))
+        return true;
+    return who->role == DG_ROLE_SALES && user_id != 0 && user_id == who->user_id;
 }
 
 size_t dg_perm_restricted_names(uint32_t restricted, const char *out[3])

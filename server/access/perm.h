@@ -55,6 +55,9 @@ bool dg_perm_may_edit(const dg_perm_who *who, int64_t owner_id);
  * -1: unknown)? Managers and admins always, sales on their own customers,
  * viewers never. */
 bool dg_perm_sees_sensitive(const dg_perm_who *who, int64_t owner_id);
+/* May `who` read the day's list (Today) of user `user_id` (0: every
+ * user's)? Managers and admins anyone's, sales their own. */
+bool dg_perm_may_read_list(const dg_perm_who *who, int64_t user_id);
 /* Stored names of the restricted tiers into out (at most 3); how many. */
 size_t dg_perm_restricted_names(uint32_t restricted, const char *out[3]);
 

@@ -72,6 +72,7 @@ static const struct route routes[] = {
     {DANGAN__V1__REQUEST__BODY_DEAL_MOVE, 0, "record.deal_move", dg_h_deal_move},
     {DANGAN__V1__REQUEST__BODY_TIERS, 0, "record.tiers", dg_h_tiers},
     {DANGAN__V1__REQUEST__BODY_TIERS_APPLY, 0, "record.tiers_apply", dg_h_tiers_apply},
+    {DANGAN__V1__REQUEST__BODY_TODAY, 0, "today.read", dg_h_today},
     {DANGAN__V1__REQUEST__BODY_SUBSCRIBE, 0, "feed.subscribe", dg_h_subscribe},
     {DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE, 0, "feed.unsubscribe", dg_h_unsubscribe},
     {DANGAN__V1__REQUEST__BODY_AUDIT_QUERY, 0, "audit.query", dg_h_audit_query},

@@ -71,6 +71,8 @@ void dg_h_export_begin(dg_req *req);
 void dg_h_export_finish(dg_req *req);
 /* h_duplicates.c: candidate duplicate customers in the whole base (managers). */
 void dg_h_duplicates_scan(dg_req *req);
+/* h_today.c: the day's contact list of a user, or of every user. */
+void dg_h_today(dg_req *req);
 
 /* h_deal.c: a deal to another stage of the pipeline. */
 void dg_h_deal_move(dg_req *req);

@@ -636,9 +636,64 @@ static const char *const migration_v12[] = {
     NULL,
 };
 
+/* v13: what the day's list (server/store/store_today.c) reads without
+ * walking the interaction log. Each customer keeps its last call (channel
+ * phone) and last visit (visit or meeting) and its open follow-up: the
+ * next_follow_up of its newest interaction, which a later interaction
+ * answers. Triggers keep them whatever writes an interaction (create, edit,
+ * archive, restore, a merge moving it, an import): each recomputes the
+ * customer's three from its live interactions (interactions_by_customer).
+ * The indexes serve one owner's customers due by tier, follow-ups due, the
+ * dormancy window, contracts by expiry, and a user's open tasks by due time
+ * with, for counting them, whether their customer is live and who may see
+ * it (owner, tier) without reading the customer's row. */
+#define TODAY_RECOUNT(X)                                                                           \
+    "UPDATE customers SET"                                                                         \
+    " last_call_at = COALESCE((SELECT MAX(at_ms) FROM interactions WHERE customer_id = " X         \
+    " AND archived_at IS NULL AND channel = 'phone'), 0),"                                         \
+    " last_visit_at = COALESCE((SELECT MAX(at_ms) FROM interactions WHERE customer_id = " X        \
+    " AND archived_at IS NULL AND channel IN ('visit', 'meeting')), 0),"                           \
+    " follow_up_id = COALESCE((SELECT CASE WHEN next_follow_up != '' THEN id ELSE 0 END"           \
+    " FROM interactions WHERE customer_id = " X " AND archived_at IS NULL"                         \
+    " ORDER BY at_ms DESC, id DESC LIMIT 1), 0),"                                                  \
+    " follow_up_on = COALESCE((SELECT next_follow_up FROM interactions WHERE customer_id = " X     \
+    " AND archived_at IS NULL ORDER BY at_ms DESC, id DESC LIMIT 1), '')"                          \
+    " WHERE id = " X
+static const char *const migration_v13[] = {
+    "ALTER TABLE customers ADD COLUMN last_call_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN last_visit_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customers ADD COLUMN follow_up_on TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE customers ADD COLUMN follow_up_id INTEGER NOT NULL DEFAULT 0;",
+    "CREATE TRIGGER interactions_today_insert AFTER INSERT ON interactions BEGIN " TODAY_RECOUNT(
+        "NEW.customer_id") "; END;"
+    "CREATE TRIGGER interactions_today_update AFTER UPDATE OF customer_id, at_ms, channel,"
+    " next_follow_up, archived_at ON interactions BEGIN " TODAY_RECOUNT(
+        "OLD.customer_id") "; " TODAY_RECOUNT("NEW.customer_id") " AND NEW.customer_id != "
+                                                               "OLD.customer_id; END;",
+    "CREATE TRIGGER interactions_today_delete AFTER DELETE ON interactions BEGIN " TODAY_RECOUNT(
+        "OLD.customer_id") "; END;",
+    TODAY_RECOUNT("customers.id") ";",
+    "CREATE INDEX customers_today_call ON customers(owner_id, tier, last_call_at, name_key)"
+    "  WHERE archived_at IS NULL;"
+    "CREATE INDEX customers_today_visit ON customers(owner_id, tier, last_visit_at, name_key)"
+    "  WHERE archived_at IS NULL;"
+    "CREATE INDEX customers_today_follow_up ON customers(owner_id, follow_up_on)"
+    "  WHERE archived_at IS NULL AND follow_up_on != '';"
+    "CREATE INDEX customers_today_contact ON customers(owner_id, last_contact_at)"
+    "  WHERE archived_at IS NULL;"
+    "CREATE INDEX documents_contract_expiry ON documents(expires_on, customer_id)"
+    "  WHERE kind = 'contract' AND archived = 0 AND expires_on != '';"
+    "CREATE INDEX tasks_today_open ON tasks(assignee_id, due_at_ms, id, customer_id)"
+    "  WHERE done = 0 AND archived_at IS NULL;"
+    "CREATE INDEX customers_today_seen ON customers(id, owner_id, tier)"
+    "  WHERE archived_at IS NULL;",
+    NULL,
+};
+#undef TODAY_RECOUNT
+
 static const char *const *const migrations[] = {
-    migration_v1, migration_v2, migration_v3,  migration_v4,  migration_v5,  migration_v6,
-    migration_v7, migration_v8, migration_v9, migration_v10, migration_v11, migration_v12};
+    migration_v1, migration_v2, migration_v3,  migration_v4,  migration_v5,  migration_v6,  migration_v7,
+    migration_v8, migration_v9, migration_v10, migration_v11, migration_v12, migration_v13};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -493,6 +493,15 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
                   " ALTER TABLE deals DROP COLUMN expected_close_on;"
                   " ALTER TABLE deals DROP COLUMN lost_reason;"
                   " ALTER TABLE customers DROP COLUMN churn_reason; DROP TABLE team_settings;"
+                  " DROP TRIGGER interactions_today_insert; DROP TRIGGER interactions_today_update;"
+                  " DROP TRIGGER interactions_today_delete; DROP INDEX customers_today_call;"
+                  " DROP INDEX customers_today_visit; DROP INDEX customers_today_follow_up;"
+                  " DROP INDEX customers_today_contact; DROP INDEX tasks_today_open;"
+                  " DROP INDEX customers_today_seen;"
+                  " ALTER TABLE customers DROP COLUMN last_call_at;"
+                  " ALTER TABLE customers DROP COLUMN last_visit_at;"
+                  " ALTER TABLE customers DROP COLUMN follow_up_on;"
+                  " ALTER TABLE customers DROP COLUMN follow_up_id;"
                   " PRAGMA user_version = 6;");
     dgt_dangand(&run, argv);
     if (run.status != 0)

@@ -431,6 +431,15 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_DEAL_MOVE;
         req.deal_move = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "today")) {
+        /* the caller's own list ("-"), or the list of the target's owner */
+        Dangan__V1__TodayRequest m = DANGAN__V1__TODAY_REQUEST__INIT;
+
+        m.owner = t ? (char *)t->owner : "";
+        m.limit = 5;
+        req.body_case = DANGAN__V1__REQUEST__BODY_TODAY;
+        req.today = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "get")) {
         Dangan__V1__GetRequest m = DANGAN__V1__GET_REQUEST__INIT;
 

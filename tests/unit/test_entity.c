@@ -40,8 +40,10 @@ static const char *const customer_pb[] = {"tags", "custom", "last_contact_at_ms"
 static const char *const common_cols[] = {
     "id", "version", "archived_at", "created_at", "updated_at", "created_by", "updated_by",
 };
-static const char *const customer_cols[] = {"last_contact_at", "name_key", "dup_name", "dup_phone",
-                                            "dup_email", "dup_stem"};
+static const char *const customer_cols[] = {
+    "last_contact_at", "name_key", "dup_name", "dup_phone", "dup_email", "dup_stem",
+    /* the day's list (store_today.c) */
+    "last_call_at", "last_visit_at", "follow_up_on", "follow_up_id"};
 
 static bool in_list(const char *const *list, size_t n, const char *name)
 {
