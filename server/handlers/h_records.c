@@ -279,7 +279,7 @@ static void answer_failure(dg_req *req, const struct op *o, const dg_mutation *m
     } else if (m->field[0]) {
         snprintf(path, sizeof path, "%s%s", path_prefix, m->field);
         dg_req_violation(req, path, m->why);
-        dg_req_fail(req, rc, reason_for(rc), "%s: %s", m->field, m->why);
+        dg_req_fail(req, rc, m->reason ? m->reason : reason_for(rc), "%s: %s", m->field, m->why);
     } else {
         dg_h_fail_job(req, rc);
     }

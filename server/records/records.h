@@ -50,6 +50,7 @@ typedef struct dg_mutation {
     const char *hidden_matched_on; /* static: "name", "phone", "email" */
     char field[96]; /* when the writer refuses a value: which field ("custom.size") */
     char why[200];  /* ... and why */
+    const char *reason; /* a refusal's own Status.reason (static), or NULL for the generic one */
     int64_t seq;    /* the change-feed seq written (0: nothing changed) */
     bool is_hidden; /* DG_ENOTFOUND because the actor may not see the customer (restricted tier) */
     bool is_key_reused;     /* DG_ESTATE: the idempotency key came with another request */
@@ -63,6 +64,10 @@ typedef struct dg_rec_ctx {
     const dg_actor *who;
     dg_arena *arena; /* for records read and built; owned by the caller */
     int64_t now;     /* unix ms, one value for the whole change */
+    /* The pool (pool.c) decided with perm.c that the actor may set this
+     * customer's owner (a claim or a release): dg_rec_update then checks only
+     * that the actor sees the customer, and the patch names only "owner". */
+    bool owner_by_pool;
 } dg_rec_ctx;
 
 /* Creates `r` (given fields set; validated by dg_record_validate). Customers:
