@@ -139,5 +139,7 @@ int cmd_import(cli *c); /* cmd_import.c */
 int cmd_export(cli *c); /* cmd_export.c */
 /* documents (cmd_doc.c, cmd_doc_get.c) */
 int cmd_doc(cli *c);
+int cmd_pool(cli *c);      /* cmd_pool.c */
+int cmd_lifecycle(cli *c); /* cmd_lifecycle.c */
 
 #endif
