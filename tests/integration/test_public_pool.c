@@ -483,6 +483,42 @@ static void test_lifecycle_suggestions_and_apply(void **state)
     assert_null(strstr(run.out, "\"customer_id\""));
 }
 
+/* ------------------------------------------------------------ schema */
+
+/* A v9 database (this one without v10's pool columns, indexes and
+ * triggers) is migrated at start: its customers keep their owners, none
+ * counts as a pool claim, and the pool works on it. */
+static void test_a_v9_database_migrates_to_the_pool(void **state)
+{
+    dg_client *s3;
+    int64_t id = new_customer("迁移前的公海公司", DANGAN__V1__TIER__TIER_C);
+    char owner[64];
+    dg_reply *r;
+
+    (void)state;
+    assert_int_equal(release(admin, id), 0);
+    dg_client_close(admin);
+    assert_int_equal(dgt_server_stop_keep(&srv), 0);
+    dgt_sql(&srv, "DROP TRIGGER customers_owner_new; DROP TRIGGER customers_owner_changed;"
+                  " DROP TRIGGER interactions_owner_active; DROP INDEX customers_pool;"
+                  " DROP INDEX customers_pool_claims; DROP INDEX customers_owner_active;"
+                  " ALTER TABLE customers DROP COLUMN claimed_from_pool_at;"
+                  " ALTER TABLE customers DROP COLUMN owner_active_at;"
+                  " PRAGMA user_version = 9;");
+    dgt_server_restart_same_port(&srv);
+    assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=10"));
+    admin = dgt_login(&srv, "admin", srv.admin_password);
+    owner_of(id, owner, sizeof owner);
+    assert_string_equal(owner, "");
+    /* s3 held 20 pool claims before: after the upgrade they are plain owners */
+    s3 = dgt_login(&srv, "s3", "sales-three-pass-1");
+    r = claim(s3, id);
+    assert_int_equal(dgt_code(r), 0);
+    assert_int_equal(dg_reply_response(r)->pool_claim->claimed, 1);
+    dg_reply_free(r);
+    dg_client_close(s3);
+}
+
 /* ------------------------------------------------------------ setup */
 
 static int setup(void **state)
@@ -648,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_pool_as_each_role_sees_it),
         cmocka_unit_test(test_lost_needs_a_churn_reason),
         cmocka_unit_test(test_lifecycle_suggestions_and_apply),
+        cmocka_unit_test(test_a_v9_database_migrates_to_the_pool),
     };
     const struct CMUnitTest returns[] = {
         cmocka_unit_test(test_auto_return_at_the_threshold_in_the_teams_days),
