@@ -57,8 +57,8 @@ static void return_run(dg_job *job, void *ctx)
     dg_actor server = {0, "server", "", DG_ROLE_ADMIN, p->restricted};
     dg_rec_ctx c = {tx, tx->collator, &server, dg_arena_new(RETURN_ARENA), p->now, false};
 
-    job->rc = dg_pool_return_stale(&c, p->before, RETURN_BATCH, pool_notify_former_owner, NULL,
-                                   &p->n);
+    job->rc =
+        dg_pool_return_stale(&c, p->before, RETURN_BATCH, pool_notify_former_owner, NULL, &p->n);
     dg_arena_free(c.arena);
 }
 

@@ -57,8 +57,8 @@ static int fetch(cli *c, const char *owner, uint32_t limit, dg_reply **r)
 
 static void show(const Dangan__V1__LifecycleSuggestResponse *res)
 {
-    static const char *const headers[] = {"CODE", "NAME", "OWNER", "NOW", "SUGGESTED", "WHY",
-                                          "LAST CONTACT", "DAYS", "LAST WON"};
+    static const char *const headers[] = {"CODE", "NAME",         "OWNER", "NOW",     "SUGGESTED",
+                                          "WHY",  "LAST CONTACT", "DAYS",  "LAST WON"};
     cli_table *t = cli_table_new(9, headers);
 
     cli_table_flex(t, 1);

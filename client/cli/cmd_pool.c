@@ -10,8 +10,16 @@
 #include "rec.h"
 #include "table.h"
 
-enum { OPT_TIER = 256, OPT_INDUSTRY, OPT_REGION, OPT_SORT, OPT_LIMIT, OPT_CURSOR, OPT_OWNER,
-       OPT_REASON };
+enum {
+    OPT_TIER = 256,
+    OPT_INDUSTRY,
+    OPT_REGION,
+    OPT_SORT,
+    OPT_LIMIT,
+    OPT_CURSOR,
+    OPT_OWNER,
+    OPT_REASON
+};
 
 static const cli_kind *customer_kind(void)
 {

@@ -137,13 +137,15 @@ static void life_done(dg_job *job)
         s->suggested = (Dangan__V1__CustomerStatus)to;
         s->rule = (char *)rule;
         s->days_since_contact = days;
-        s->last_contact_on = dg_req_strdup(
-            req, f->last_contact_at && dg_tz_date(j->team.time_zone, f->last_contact_at, day) == DG_OK
+        s->last_contact_on =
+            dg_req_strdup(req, f->last_contact_at && dg_tz_date(j->team.time_zone,
+                                                                f->last_contact_at, day) == DG_OK
+                                   ? day
+                                   : "");
+        s->last_won_on = dg_req_strdup(
+            req, f->last_won_at && dg_tz_date(j->team.time_zone, f->last_won_at, day) == DG_OK
                      ? day
                      : "");
-        s->last_won_on = dg_req_strdup(
-            req,
-            f->last_won_at && dg_tz_date(j->team.time_zone, f->last_won_at, day) == DG_OK ? day : "");
         s->version = f->version;
         r->suggestions[r->n_suggestions++] = s;
     }

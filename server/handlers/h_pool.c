@@ -109,9 +109,9 @@ static void pool_answer_failure(dg_write_job *w, int rc)
     if (rc == DG_ESTATE && reason && strcmp(reason, "already_claimed") == 0) {
         snprintf(msg, sizeof msg, "already claimed: %s holds this customer now",
                  p->holder_name[0] ? p->holder_name : "another user");
-        dg_h_refuse_detail(w->req, DG_ESTATE, "customer", p->id,
-                           json_pack("{s:s,s:I}", "reason", reason, "holder", (json_int_t)p->holder),
-                           reason, msg);
+        dg_h_refuse_detail(
+            w->req, DG_ESTATE, "customer", p->id,
+            json_pack("{s:s,s:I}", "reason", reason, "holder", (json_int_t)p->holder), reason, msg);
     } else if (rc == DG_ESTATE && reason) {
         dg_h_refuse_detail(w->req, DG_ESTATE, "customer", p->id, dg_h_reason_detail(reason), reason,
                            w->m.why);
@@ -134,7 +134,8 @@ static void submit(dg_req *req, bool is_claim, int64_t id, const char *code)
 
     if (id <= 0 && !code[0]) {
         dg_req_violation(req, "customer_id", "name a customer by id or code");
-        dg_req_fail(req, DG_EINVAL, "invalid_argument", "customer_id: name a customer by id or code");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument",
+                    "customer_id: name a customer by id or code");
         return;
     }
     p = dg_xcalloc(1, sizeof *p);

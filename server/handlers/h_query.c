@@ -642,7 +642,8 @@ void dg_h_pool_list(dg_req *req)
 
     if (m->filter && (m->filter->owner_id || m->filter->owner[0] || m->filter->customer_id)) {
         dg_req_violation(req, "filter.owner", "pool customers have no owner");
-        dg_req_fail(req, DG_EINVAL, "invalid_argument", "filter.owner: pool customers have no owner");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument",
+                    "filter.owner: pool customers have no owner");
         return;
     }
     j = dg_xcalloc(1, sizeof *j);

@@ -681,8 +681,8 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     for (size_t i = 0; i < n_mask; i++) {
         if (item_equal(cur, patch, mask[i]))
             continue; /* already so: nothing to change, nothing to conflict with */
-        if (cur->kind == DG_KIND_CUSTOMER && strcmp(mask[i], "owner") == 0 &&
-            !c->owner_by_pool && !dg_perm_may_manage(c->who->role))
+        if (cur->kind == DG_KIND_CUSTOMER && strcmp(mask[i], "owner") == 0 && !c->owner_by_pool &&
+            !dg_perm_may_manage(c->who->role))
             return refuse(m, DG_EDENIED, "owner", "handing a customer over is for managers");
         if (field_version(versions, n_versions, mask[i]) > expected_version)
             conflicts[n_conflicts++] = mask[i];

@@ -616,7 +616,7 @@ typedef struct dg_life_fact {
     const char *code, *name;
     char status[16]; /* stored name: "potential", "active", "dormant", "lost" */
     int64_t last_contact_at, created_at, last_won_at; /* unix ms; 0: none */
-    bool recent_meeting; /* a meeting or visit since recent_since */
+    bool recent_meeting;                              /* a meeting or visit since recent_since */
 } dg_life_fact;
 
 /* The live customers (of q->owner_id) a lifecycle rule could concern, in id

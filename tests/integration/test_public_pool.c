@@ -383,9 +383,9 @@ static void test_lost_needs_a_churn_reason(void **state)
     dgt_cli(&run, dir_mgr, NULL, edit);
     assert_int_equal(run.status, 0);
     /* lost with its reason; changing other fields later needs no new reason */
-    assert_int_equal(set_status(admin, id, DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_DORMANT,
-                                NULL, false),
-                     0);
+    assert_int_equal(
+        set_status(admin, id, DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_DORMANT, NULL, false),
+        0);
     assert_int_equal(set_status(admin, id, lost, "经营不善", true), 0);
 }
 
@@ -393,8 +393,8 @@ static void test_lost_needs_a_churn_reason(void **state)
 
 static void note(const char *dir, const char *ref, const char *channel, int days_ago)
 {
-    const char *argv[] = {"note",  "add",  ref,  "--channel", channel, "--summary",
-                          "回访", "--at", NULL, NULL};
+    const char *argv[] = {"note",      "add",  ref,    "--channel", channel,
+                          "--summary", "回访", "--at", NULL,        NULL};
     char at[32];
     time_t t = time(NULL) - (time_t)days_ago * 86400;
     dgt_run run;
@@ -410,8 +410,9 @@ static void note(const char *dir, const char *ref, const char *channel, int days
 static void life_customer(const char *name, const char *status, char *out, size_t len)
 {
     char set[64];
-    const char *argv[] = {"--json", "customer", "add", "--name", name, "--set", set,
-                          "--set", "owner=s1", "--set", "churn_reason=旧因", NULL};
+    const char *argv[] = {
+        "--json", "customer",          "add", "--name", name, "--set", set, "--set", "owner=s1",
+        "--set",  "churn_reason=旧因", NULL};
     dgt_run run;
     const char *p;
 
@@ -691,5 +692,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("pool", tests, setup, teardown);
 
-    return failed + cmocka_run_group_tests_name("pool auto-return", returns, setup_return, teardown);
+    return failed +
+           cmocka_run_group_tests_name("pool auto-return", returns, setup_return, teardown);
 }
