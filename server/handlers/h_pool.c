@@ -62,8 +62,8 @@ static json_t *pool_detail(dg_write_job *w)
 {
     struct pool_job *p = (struct pool_job *)w;
 
-    if (!p->is_claim)
-        return NULL; /* the owner change's own record says it all */
+    if (!p->is_claim) /* the owner change's own record has the owner before and after */
+        return json_pack("{s:b}", "released", true);
     return json_pack("{s:I,s:I}", "claimed", (json_int_t)p->claimed, "max_claims",
                      (json_int_t)p->max_claims);
 }
