@@ -194,6 +194,12 @@ void dg_h_lifecycle_suggest(dg_req *req)
         return;
     }
     j->q.dormant_before = j->q.recent_since;
+    if (dg_date_add_days(j->today, 1 - j->team.lost_after_days, first) != DG_OK ||
+        dg_tz_day_start(j->team.time_zone, first, &j->q.lost_before) != DG_OK) {
+        free(j);
+        dg_req_fail(req, DG_EINVAL, "invalid_argument", "the team's time zone is not usable");
+        return;
+    }
     j->job.run = life_run;
     j->job.done = life_done;
     if ((rc = dg_server_read(req->srv, &j->job)) != DG_OK) {

@@ -606,6 +606,7 @@ typedef struct dg_life_query {
     int64_t owner_id;       /* 0: every owner */
     int64_t recent_since;   /* meetings/visits and contacts since this count as recent */
     int64_t dormant_before; /* active customers last contacted before this */
+    int64_t lost_before;    /* dormant customers last contacted before this */
     const char *const *won_stages;
     size_t n_won;
     size_t limit;
@@ -619,10 +620,12 @@ typedef struct dg_life_fact {
     bool recent_meeting;                              /* a meeting or visit since recent_since */
 } dg_life_fact;
 
-/* The live customers (of q->owner_id) a lifecycle rule could concern, in id
- * order: potential ones, active ones not contacted since dormant_before,
- * dormant ones, lost ones contacted since recent_since. At most limit + 1
- * into *out (in `a`), *n of them. */
+/* The live customers (of q->owner_id) a lifecycle rule applies to, in id
+ * order: potential ones with a won deal or a meeting or visit since
+ * recent_since, active ones not contacted (never: created) since
+ * dormant_before, dormant ones not contacted since lost_before or contacted
+ * since recent_since, lost ones contacted since recent_since. At most
+ * limit + 1 into *out (in `a`), *n of them. */
 int dg_store_lifecycle_facts(dg_store *st, const dg_life_query *q, dg_arena *a, dg_life_fact **out,
                              size_t *n);
 
