@@ -41,7 +41,9 @@ static const char *const common_cols[] = {
     "id", "version", "archived_at", "created_at", "updated_at", "created_by", "updated_by",
 };
 static const char *const customer_cols[] = {"last_contact_at", "name_key", "dup_name", "dup_phone",
-                                            "dup_email", "dup_stem"};
+                                            "dup_email", "dup_stem",
+                                            /* the public pool's bookkeeping (schema v10) */
+                                            "claimed_from_pool_at", "owner_active_at"};
 
 static bool in_list(const char *const *list, size_t n, const char *name)
 {
