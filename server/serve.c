@@ -48,6 +48,7 @@
 #include "records.h"
 #include "server_int.h"
 #include "throttle.h"
+#include "pool_return.h"
 #include "upkeep.h"
 #include "users.h"
 
@@ -114,6 +115,7 @@ static void sweep_cb(uv_timer_t *t)
     dg_audit_later_flush(srv->audit_later, srv);
     dg_upkeep_prune_feed(srv);
     dg_backups_sweep(srv->backups, srv);
+    dg_pool_return_sweep(srv);
     /* By the clock, not by counting sweeps: the timer runs late under load,
      * and a driven clock (clock.h) moves between sweeps. */
     if (now - srv->touched_ms >= DG_UPKEEP_EVERY_MS) {
@@ -664,6 +666,11 @@ int dg_serve_run(const dg_config *cfg)
     dg_thread_set_role(DG_THREAD_LOOP);
     srv->cfg = *cfg;
     dg_team_defaults(&srv->team);
+    /* dangand-test only (a driven clock, never in production): auto-return
+     * is off by default, and a test turns it on here until the team's
+     * settings can be changed by request */
+    if (dg_clock_is_driven() && getenv("DANGAN_TEST_POOL_RETURN_DAYS"))
+        srv->team.pool_return_after_days = atoi(getenv("DANGAN_TEST_POOL_RETURN_DAYS"));
     uv_mutex_init(&srv->team_lock);
     /* A client closing mid-reply must not kill the server; libuv does not
      * suppress SIGPIPE for us. */

@@ -100,6 +100,7 @@ dangan_test(test_demo_data SOURCES tests/integration/test_demo_data.c LIBS dgtes
 dangan_test(test_backup SOURCES tests/integration/test_backup.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
 target_compile_definitions(test_backup PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 dangan_test(test_backup_schedule SOURCES tests/integration/test_backup_schedule.c LIBS dgtest LABELS integration TIMEOUT 300)
+dangan_test(test_public_pool SOURCES tests/integration/test_public_pool.c LIBS dgtest LABELS integration TIMEOUT 300)
 dangan_test(test_backup_encrypted SOURCES tests/integration/test_backup_encrypted.c LIBS dgtest LABELS integration TIMEOUT 300)
 
 # Documents attached to a customer: transfers, resumption, limits, visibility, backup, check

@@ -159,5 +159,7 @@ int cmd_report(cli *c); /* cmd_report.c */
 /* documents (cmd_doc.c, cmd_doc_get.c) */
 int cmd_doc(cli *c);
 int cmd_today(cli *c); /* cmd_today.c */
+int cmd_pool(cli *c);      /* cmd_pool.c */
+int cmd_lifecycle(cli *c); /* cmd_lifecycle.c */
 
 #endif

@@ -32,6 +32,7 @@ enum {
     OPT_UNSET,
     OPT_VERSION,
     OPT_RECENT,
+    OPT_REASON,
 };
 
 #define FILTER_OPTIONS                                                                             \
@@ -201,6 +202,8 @@ static const char EDIT_HELP[] =
     "  --set FIELD=VALUE   new value (FIELD= with nothing clears it)\n"
     "  --unset FIELD       clear a field (tags, custom.NAME too)\n"
     "  --version N         the version your change is based on (default: the current one)\n"
+    "  --reason TEXT       the churn reason (why it was lost), required with status=lost;\n"
+    "                      asked for on a terminal when missing\n"
     "Fields: see `dangan customer add --help`; an unknown FIELD lists them all.\n";
 
 /* `KIND edit` for any kind: customer edit, contact edit, task edit... */
@@ -209,9 +212,11 @@ int cli_cmd_edit(cli *c, const cli_kind *k, const char *usage_text, const char *
     static const struct option opts[] = {{"set", required_argument, NULL, OPT_SET},
                                          {"unset", required_argument, NULL, OPT_UNSET},
                                          {"version", required_argument, NULL, OPT_VERSION},
+                                         {"reason", required_argument, NULL, OPT_REASON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     cli_edits edits = {0};
+    char *reason = NULL; /* "churn_reason=TEXT" */
     int64_t version = 0;
     int opt, rc = EXIT_OK;
 
@@ -226,8 +231,19 @@ int cli_cmd_edit(cli *c, const cli_kind *k, const char *usage_text, const char *
             if (!cli_is_id(optarg, &version))
                 rc = cli_usage(c, "--version must be a version number (1 or more)");
             break;
+        case OPT_REASON: /* customers: the churn reason of status=lost */
+            if (k->kind != DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER) {
+                rc = cli_bad_option(c);
+                break;
+            }
+            free(reason);
+            reason = dg_xmalloc(strlen(optarg) + 16);
+            sprintf(reason, "churn_reason=%s", optarg);
+            cli_edits_add(&edits, reason, false);
+            break;
         case 'h':
             cli_edits_fini(&edits);
+            free(reason);
             return help(usage_text);
         default:
             rc = cli_bad_option(c);
@@ -239,6 +255,7 @@ int cli_cmd_edit(cli *c, const cli_kind *k, const char *usage_text, const char *
     if (rc == EXIT_OK)
         rc = cli_op_edit(c, k, c->argv[optind], &edits, version, verb);
     cli_edits_fini(&edits);
+    free(reason);
     return rc;
 }
 

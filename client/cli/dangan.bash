@@ -10,7 +10,8 @@
 # field added there and not here fails the suite.
 
 _dangan_commands="connect login logout whoami ping passwd customer contact note deal feedback task
-field doc user watch audit server settings import export tiers report today help version"
+field doc user pool lifecycle watch audit server settings import export tiers report today help
+version"
 
 # The helpers below set _dangan_list (no subshell for each word typed).
 
@@ -29,6 +30,7 @@ _dangan_subs() {
     audit) _dangan_list="list export verify head" ;;
     server) _dangan_list="stats" ;;
     settings) _dangan_list="show set" ;;
+    pool) _dangan_list="list claim release" ;;
     *) _dangan_list="" ;;
     esac
 }
@@ -53,6 +55,9 @@ _dangan_options() {
     "customer history") _dangan_list="--limit" ;;
     "customer reassign") _dangan_list="--from --to --keep-tasks" ;;
     "customer duplicates") _dangan_list="--limit --cursor --all" ;;
+    "customer edit") _dangan_list="$edit --reason" ;;
+    "pool list") _dangan_list="--tier --industry --region --sort --limit --cursor" ;;
+    "lifecycle "*) _dangan_list="--owner --limit --reason" ;;
     "contact add") _dangan_list="--name --set" ;;
     "note add") _dangan_list="--channel --summary --at --next-follow-up --set" ;;
     "deal add") _dangan_list="--amount --currency --at --stage --probability --expected-close --reason --set" ;;
@@ -83,7 +88,7 @@ _dangan_options() {
 # Sort keys of a command group's list.
 _dangan_sort_keys() {
     case $1 in
-    customer) _dangan_list="name code created updated tier last_contact" ;;
+    customer | pool) _dangan_list="name code created updated tier last_contact" ;;
     contact) _dangan_list="created updated" ;;
     note | deal | feedback) _dangan_list="created updated at" ;;
     task) _dangan_list="created updated due" ;;
@@ -173,7 +178,7 @@ _dangan_takes_value() {
         --industry | --region | --tag | --custom | --limit | --cursor | --from | --to | \
         --summary | --at | --next-follow-up | --amount | --currency | --score | --text | --due | \
         --title | --assignee | --due-before | --choices | --label | --display-name | --action | \
-        --until | --head | --encoding | --map | --on-duplicate | --batch | --rejects | --date | --expires | --notes | --year)
+        --until | --head | --encoding | --map | --on-duplicate | --batch | --rejects | --date | --expires | --notes | --year | --reason)
         return 0
         ;;
     esac

@@ -33,6 +33,8 @@ static const struct command commands[] = {
     {"field", cmd_field, "custom fields of the customer file"},
     {"doc", cmd_doc, "documents attached to a customer: upload, list, get, archive"},
     {"user", cmd_user, "accounts: add, list, set-role, disable, enable, reset-password"},
+    {"pool", cmd_pool, "the public pool (公海): list, claim, release customers without an owner"},
+    {"lifecycle", cmd_lifecycle, "suggested status changes (active, dormant, lost) and apply"},
     {"watch", cmd_watch, "live changes as colleagues make them (reconnects by itself)"},
     {"import", cmd_import, "customers from a CSV or XLSX file (managers, admins)"},
     {"export", cmd_export, "records to a CSV or XLSX file (managers, admins)"},

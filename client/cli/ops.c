@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
+#include "cli.h"
 
 #define TEXT_MAX 1024
 
@@ -228,6 +230,35 @@ static void mask_text(char *const *mask, size_t n, char *buf, size_t len)
         used += (size_t)snprintf(buf + used, len - used, " %s%s", mask[i], i + 1 < n ? "," : "");
 }
 
+/* A customer set to lost needs a churn reason: asked for on a terminal
+ * when the edit gives none (the server refuses it without one). */
+static int ask_churn_reason(cli *c, const cli_kind *k, ProtobufCMessage *body, char ***mask,
+                            size_t *n_mask)
+{
+    Dangan__V1__Customer *cu = (Dangan__V1__Customer *)body;
+    char reason[512];
+    bool sets_status = false;
+
+    if (k->kind != DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER ||
+        cu->status != DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_LOST)
+        return EXIT_OK;
+    for (size_t i = 0; i < *n_mask; i++) {
+        if (strcmp((*mask)[i], "churn_reason") == 0)
+            return EXIT_OK;
+        sets_status |= strcmp((*mask)[i], "status") == 0;
+    }
+    if (!sets_status || c->is_json || !isatty(STDIN_FILENO))
+        return EXIT_OK; /* the server says churn_reason_required */
+    if (cli_read_text("Why was this customer lost (churn reason)? ", reason, sizeof reason) !=
+            DG_OK ||
+        !reason[0])
+        return cli_usage(c, "a lost customer needs a churn reason (--reason TEXT)");
+    cli_replace_str(&cu->churn_reason, reason);
+    *mask = dg_xrealloc(*mask, (*n_mask + 1) * sizeof **mask);
+    (*mask)[(*n_mask)++] = dg_xstrdup("churn_reason");
+    return EXIT_OK;
+}
+
 int cli_op_edit(cli *c, const cli_kind *k, const char *ref, const cli_edits *e, int64_t version,
                 const char *verb)
 {
@@ -248,6 +279,8 @@ int cli_op_edit(cli *c, const cli_kind *k, const char *ref, const cli_edits *e, 
         rc = cli_usage(c, "nothing to change: give --set FIELD=VALUE or --unset FIELD");
     else if ((rc = cli_edits_apply(c, k, body, e, &u->update_mask, &u->n_update_mask)) == EXIT_OK)
         rc = resolve_for_edit(c, k, ref, &id, &version);
+    if (rc == EXIT_OK)
+        rc = ask_churn_reason(c, k, body, &u->update_mask, &u->n_update_mask);
     if (rc == EXIT_OK) {
         cli_msg_set_i64(body, "id", id);
         u->expected_version = version;

@@ -50,6 +50,13 @@ static const struct right {
     /* an export holds what List shows the caller: restricted customers out, masks in */
     {"export.", R(DG_ROLE_ADMIN) | R(DG_ROLE_MANAGER) | R(DG_ROLE_SALES),
      "exporting to files is for sales, managers and admins"},
+    /* the public pool: customers without an owner, seen as any customer
+     * (restricted tiers left out); claimed and released by those who may own
+     * customers (claims.c: only its owner or a manager releases one) */
+    {"pool.list", READERS, "auditors read the audit log, not customer records"},
+    {"pool.", WRITERS, "your role may not own customers"},
+    /* suggestions for the customers the caller may change (sales: their own) */
+    {"lifecycle.suggest", WRITERS, "lifecycle suggestions are for those who change customers"},
     {"feed.", READERS, "auditors read the audit log, not customer records"},
     {"field.list", READERS, "auditors read the audit log, not customer records"},
     {"field.define", R(DG_ROLE_ADMIN), "only admins define custom fields"},

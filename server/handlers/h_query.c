@@ -56,6 +56,7 @@ struct read_job {
     /* list, search */
     dg_list_query lq;
     const char *sort_name;
+    bool is_pool; /* PoolList: answered as such */
     dg_list_page page;
     char expr[EXPR_MAX];
     uint32_t limit;
@@ -628,8 +629,13 @@ static void list_done(dg_job *job)
     if (j->page.has_more && j->page.n)
         r->next_cursor = cursor_encode(req, j->sort_name, j->lq.is_desc, &j->page);
     r->snapshot = snapshot(req, j->snapshot);
-    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LIST;
-    req->resp.list = r;
+    if (j->is_pool) {
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_POOL_LIST;
+        req->resp.pool_list = r;
+    } else {
+        req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LIST;
+        req->resp.list = r;
+    }
     reply_audited(req, &who, (const dg_record *const *)j->page.records, j->page.n, j->dossiers);
     free(j);
 }
@@ -656,6 +662,36 @@ void dg_h_list(dg_req *req)
         free(j);
         return;
     }
+    scope(req, &j->lq);
+    submit_read(req, j, list_done);
+}
+
+/* The pool: a list of customers without an owner, answered as PoolList. */
+void dg_h_pool_list(dg_req *req)
+{
+    const Dangan__V1__PoolListRequest *m = req->msg->pool_list;
+    struct read_job *j;
+    enum dg_key_type key;
+
+    if (m->filter && (m->filter->owner_id || m->filter->owner[0] || m->filter->customer_id)) {
+        dg_req_violation(req, "filter.owner", "pool customers have no owner");
+        dg_req_fail(req, DG_EINVAL, "invalid_argument",
+                    "filter.owner: pool customers have no owner");
+        return;
+    }
+    j = dg_xcalloc(1, sizeof *j);
+    j->q = Q_LIST;
+    j->is_pool = true;
+    j->lq.limit = m->limit ? DG_MIN(m->limit, LIST_MAX) : LIST_DEFAULT;
+    if (!filter_from(req, DG_KIND_CUSTOMER, m->filter, &j->lq) ||
+        !sort_from(req, DG_KIND_CUSTOMER, m->sort, &j->lq, &j->sort_name, &key) ||
+        (m->cursor[0] &&
+         !cursor_decode(req, m->cursor, j->sort_name, j->lq.is_desc, key, &j->lq))) {
+        free(j);
+        return;
+    }
+    j->lq.pool_only = true;
+    j->lq.include_archived = false;
     scope(req, &j->lq);
     submit_read(req, j, list_done);
 }

@@ -86,7 +86,7 @@ static void write_run(dg_job *job, void *ctx)
 {
     dg_write_job *w = (dg_write_job *)job;
     dg_wtx *tx = ctx;
-    dg_rec_ctx c = {tx, tx->collator, &w->who, w->req->arena, w->now, &w->team};
+    dg_rec_ctx c = {tx, tx->collator, &w->who, w->req->arena, w->now, &w->team, false};
     dg_idem_result first, done = {.request = w->request, .n_records = w->n_records};
     json_t *detail;
     int rc;

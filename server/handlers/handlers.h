@@ -64,6 +64,13 @@ void dg_h_history(dg_req *req);
 /* h_merge.c: two files of one customer become one (managers). */
 void dg_h_merge(dg_req *req);
 
+/* h_query.c: the public pool's customers (a list); h_pool.c: claims and
+ * releases; h_lifecycle.c: suggested status changes. */
+void dg_h_pool_list(dg_req *req);
+void dg_h_pool_claim(dg_req *req);
+void dg_h_pool_release(dg_req *req);
+void dg_h_lifecycle_suggest(dg_req *req);
+
 /* h_io.c: the rights and audit records of file imports and exports. */
 void dg_h_import_begin(dg_req *req);
 void dg_h_import_finish(dg_req *req);

@@ -267,6 +267,12 @@ static int check_refs(dg_rec_ctx *c, const dg_record *r, const dg_record *prev,
     int rc;
 
 #define CHANGED(name) (!prev || rec_fint(prev, name) != rec_fint(r, name))
+    if (r->kind == DG_KIND_CUSTOMER && rec_fint(r, "status") == dg_customer_status_lost() &&
+        !rec_fstr(r, "churn_reason")[0] && CHANGED("status")) {
+        m->reason = "churn_reason_required";
+        return refuse(m, DG_EINVAL, "churn_reason",
+                      "a lost customer needs a churn reason (why it was lost)");
+    }
     if (r->kind == DG_KIND_CUSTOMER)
         return CHANGED("owner") ? check_user(c, "owner", rec_fint(r, "owner"), m) : DG_OK;
     if (r->kind == DG_KIND_TASK && CHANGED("assignee") &&
@@ -642,8 +648,17 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     rc = dg_store_rec_get(c->tx->store, patch->kind, patch->id, c->arena, &cur);
     if (rc == DG_OK)
         rc = dossier_of(c, cur, &customer);
-    if (rc == DG_OK)
+    if (rc == DG_OK && c->owner_by_pool) {
+        dg_perm_who who = perm_who(c);
+
+        dg_assert(n_mask == 1 && strcmp(mask[0], "owner") == 0 && cur == customer);
+        if (!dg_perm_sees(&who, rec_fint(customer, "owner"), rec_fint(customer, "tier"))) {
+            m->is_hidden = true;
+            rc = DG_ENOTFOUND;
+        }
+    } else if (rc == DG_OK) {
         rc = check_access(c, customer, m);
+    }
     if (rc == DG_OK && cur != customer && customer->is_archived)
         rc = refuse(m, DG_ESTATE, "customer_id", "the customer is archived; restore it first");
     if (rc != DG_OK)
@@ -667,7 +682,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     for (size_t i = 0; i < n_mask; i++) {
         if (item_equal(cur, patch, mask[i]))
             continue; /* already so: nothing to change, nothing to conflict with */
-        if (cur->kind == DG_KIND_CUSTOMER && strcmp(mask[i], "owner") == 0 &&
+        if (cur->kind == DG_KIND_CUSTOMER && strcmp(mask[i], "owner") == 0 && !c->owner_by_pool &&
             !dg_perm_may_manage(c->who->role))
             return refuse(m, DG_EDENIED, "owner", "handing a customer over is for managers");
         if (field_version(versions, n_versions, mask[i]) > expected_version)

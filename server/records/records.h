@@ -68,6 +68,10 @@ typedef struct dg_rec_ctx {
     /* The team's settings as the request found them (the deal pipeline);
      * NULL for bulk loads, which apply no pipeline rules. */
     const dg_team *team;
+    /* The pool (pool.c) decided with perm.c that the actor may set this
+     * customer's owner (a claim or a release): dg_rec_update then checks only
+     * that the actor sees the customer, and the patch names only "owner". */
+    bool owner_by_pool;
 } dg_rec_ctx;
 
 /* Creates `r` (given fields set; validated by dg_record_validate). Customers:

@@ -521,3 +521,8 @@ int64_t dg_customer_tier(const dg_record *customer)
     pthread_once(&customer_indexes_once, find_customer_indexes);
     return customer->v[customer_tier_index].i;
 }
+
+int64_t dg_customer_status_lost(void)
+{
+    return DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_LOST;
+}

@@ -145,4 +145,7 @@ int dg_record_validate(const dg_record *r, bool is_create, dg_violation_fn fn, v
 /* Validates "YYYY-MM-DD" (a real calendar day, years 1000-9999). */
 bool dg_date_valid(const char *s);
 
+/* The value of the customer status "lost" (CUSTOMER_STATUS_LOST). */
+int64_t dg_customer_status_lost(void);
+
 #endif

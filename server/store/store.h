@@ -25,7 +25,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 13
+#define DG_SCHEMA_VERSION 14
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -495,6 +495,7 @@ typedef struct dg_list_query {
     size_t n_values;
     const char *industry, *region, *tag; /* NULL: no filter */
     int64_t owner_id;                    /* 0: any */
+    bool pool_only;                      /* customers without an owner (the pool) */
     const dg_custom_value *custom;
     size_t n_custom;
     int64_t customer_id; /* children of one customer; 0: any */
@@ -602,5 +603,46 @@ int dg_store_field_define(dg_store *st, dg_custom_field *f, int64_t by_user);
 int dg_store_field_get(dg_store *st, const char *name, dg_arena *a, dg_custom_field *out);
 /* Every definition in name order, in `a`: DG_OK, DG_ENOMEM or a store error. */
 int dg_store_field_list(dg_store *st, dg_arena *a, dg_custom_field **out, size_t *n);
+
+/* ---- the public pool (store_pool.c; writer connection) */
+
+/* How many live customers `user_id` holds that were claimed from the pool. */
+int dg_store_pool_claims(dg_store *st, int64_t user_id, int64_t *n);
+/* Marks a customer as claimed from the pool at `at` (after its owner was
+ * set: a new owner clears the mark, schema v10's trigger). */
+int dg_store_pool_mark_claimed(dg_store *st, int64_t customer_id, int64_t at);
+/* Live owned customers whose owner_active_at (when the owner got it or last
+ * logged an interaction on it) is before `before`, oldest first: at most
+ * `max` ids into `ids`, *n of them. */
+int dg_store_pool_stale(dg_store *st, int64_t before, int64_t *ids, size_t max, size_t *n);
+
+/* ---- lifecycle suggestions (store_life.c; any connection) */
+
+typedef struct dg_life_query {
+    int64_t owner_id;       /* 0: every owner */
+    int64_t recent_since;   /* meetings/visits and contacts since this count as recent */
+    int64_t dormant_before; /* active customers last contacted before this */
+    int64_t lost_before;    /* dormant customers last contacted before this */
+    const char *const *won_stages;
+    size_t n_won;
+    size_t limit;
+} dg_life_query;
+
+typedef struct dg_life_fact {
+    int64_t id, owner_id, version;
+    const char *code, *name;
+    char status[16]; /* stored name: "potential", "active", "dormant", "lost" */
+    int64_t last_contact_at, created_at, last_won_at; /* unix ms; 0: none */
+    bool recent_meeting;                              /* a meeting or visit since recent_since */
+} dg_life_fact;
+
+/* The live customers (of q->owner_id) a lifecycle rule applies to, in id
+ * order: potential ones with a won deal or a meeting or visit since
+ * recent_since, active ones not contacted (never: created) since
+ * dormant_before, dormant ones not contacted since lost_before or contacted
+ * since recent_since, lost ones contacted since recent_since. At most
+ * limit + 1 into *out (in `a`), *n of them. */
+int dg_store_lifecycle_facts(dg_store *st, const dg_life_query *q, dg_arena *a, dg_life_fact **out,
+                             size_t *n);
 
 #endif

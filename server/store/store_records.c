@@ -756,6 +756,8 @@ void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q
             store_sql_append(sql, " AND c.region = ?%d", store_param_text(ps, q->region));
         if (q->owner_id)
             store_sql_append(sql, " AND c.owner_id = ?%d", store_param_int(ps, q->owner_id));
+        if (q->pool_only)
+            store_sql_append(sql, " AND c.owner_id IS NULL");
         if (q->tag)
             store_sql_append(sql,
                              " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id"

@@ -691,9 +691,42 @@ static const char *const migration_v13[] = {
 };
 #undef TODAY_RECOUNT
 
+static const char *const migration_v14[] = {
+    /* v14: the public pool. claimed_from_pool_at: when the current owner
+     * claimed the customer from the pool (NULL: not a pool claim), what
+     * counts against the team's pool_max_claims. owner_active_at: when the
+     * current owner last got the customer or logged an interaction on it,
+     * which auto-return compares with the team's pool_return_after_days.
+     * Triggers keep both in every write path (records, merges, imports,
+     * demo data): a new owner starts the clock and frees the pool slot; an
+     * interaction its customer's owner creates restarts the clock. Customers
+     * owned before the upgrade start at their newest interaction by the
+     * owner, or when they were created. */
+    "ALTER TABLE customers ADD COLUMN claimed_from_pool_at INTEGER;"
+    "ALTER TABLE customers ADD COLUMN owner_active_at INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE customers SET owner_active_at = max(created_at, coalesce((SELECT max(i.created_at)"
+    "  FROM interactions i WHERE i.customer_id = customers.id"
+    "  AND i.created_by = customers.owner_id), 0)) WHERE owner_id IS NOT NULL;"
+    "CREATE INDEX customers_pool ON customers(id) WHERE owner_id IS NULL AND archived_at IS NULL;"
+    "CREATE INDEX customers_pool_claims ON customers(owner_id)"
+    "  WHERE claimed_from_pool_at IS NOT NULL AND archived_at IS NULL;"
+    "CREATE INDEX customers_owner_active ON customers(owner_active_at, id)"
+    "  WHERE owner_id IS NOT NULL AND archived_at IS NULL;"
+    "CREATE TRIGGER customers_owner_new AFTER INSERT ON customers WHEN NEW.owner_id IS NOT NULL"
+    " BEGIN UPDATE customers SET owner_active_at = NEW.created_at WHERE id = NEW.id; END;"
+    "CREATE TRIGGER customers_owner_changed AFTER UPDATE OF owner_id ON customers"
+    " WHEN NEW.owner_id IS NOT OLD.owner_id BEGIN UPDATE customers SET owner_active_at ="
+    " NEW.updated_at, claimed_from_pool_at = NULL WHERE id = NEW.id; END;"
+    "CREATE TRIGGER interactions_owner_active AFTER INSERT ON interactions BEGIN"
+    " UPDATE customers SET owner_active_at = max(owner_active_at, NEW.created_at)"
+    " WHERE id = NEW.customer_id AND owner_id = NEW.created_by; END;",
+    NULL,
+};
+
 static const char *const *const migrations[] = {
-    migration_v1, migration_v2, migration_v3,  migration_v4,  migration_v5,  migration_v6,  migration_v7,
-    migration_v8, migration_v9, migration_v10, migration_v11, migration_v12, migration_v13};
+    migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,
+    migration_v6,  migration_v7,  migration_v8,  migration_v9,  migration_v10,
+    migration_v11, migration_v12, migration_v13, migration_v14};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -126,8 +126,8 @@ static void test_help_cmd_sub_is_cmd_sub_dash_dash_help_for_every_command(void *
             n_subs_all++;
         }
     }
-    assert_int_equal(n_groups, 12); /* customer, contact, note, deal, feedback, task, field, user,
-                                       audit, server, doc, settings */
+    assert_int_equal(n_groups, 13); /* customer, contact, note, deal, feedback, task, field, user,
+                                       audit, server, doc, settings, pool */
     assert_true(n_subs_all >= 40);
 }
 

@@ -472,10 +472,10 @@ static void test_list_filters(void **state)
                  (const char *[]){"tags=flt", "tier=a", "status=active", "industry=机械",
                                   "region=华北", NULL},
                  NULL);
-    add_customer(
-        "过滤二号",
-        (const char *[]){"tags=flt", "tier=b", "status=lost", "industry=机械", "region=华南", NULL},
-        NULL);
+    add_customer("过滤二号",
+                 (const char *[]){"tags=flt", "tier=b", "status=lost", "churn_reason=价格",
+                                  "industry=机械", "region=华南", NULL},
+                 NULL);
     add_customer("过滤三号",
                  (const char *[]){"tags=flt", "tier=c", "status=active", "industry=化工",
                                   "region=华南", NULL},

@@ -463,7 +463,8 @@ static void test_check_finds_a_damaged_content_row(void **state)
 }
 
 /* Schema v7 adds only its own tables: a v6 database is this one without
- * them, without v8's duplicate keys and v9's deal and churn columns, at
+ * them, without v8's duplicate keys, v9's deal and churn columns and v10's
+ * pool columns, at
  * user_version 6. Opened by this
  * dangand, it is migrated and takes documents; `dangand check` passes on it
  * before the migration. */
@@ -502,6 +503,11 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
                   " ALTER TABLE customers DROP COLUMN last_visit_at;"
                   " ALTER TABLE customers DROP COLUMN follow_up_on;"
                   " ALTER TABLE customers DROP COLUMN follow_up_id;"
+                  " DROP TRIGGER customers_owner_new; DROP TRIGGER customers_owner_changed;"
+                  " DROP TRIGGER interactions_owner_active; DROP INDEX customers_pool;"
+                  " DROP INDEX customers_pool_claims; DROP INDEX customers_owner_active;"
+                  " ALTER TABLE customers DROP COLUMN claimed_from_pool_at;"
+                  " ALTER TABLE customers DROP COLUMN owner_active_at;"
                   " PRAGMA user_version = 6;");
     dgt_dangand(&run, argv);
     if (run.status != 0)

@@ -220,6 +220,84 @@ static const char *membership(dg_reply *r, int64_t id)
     return "HIDDEN";
 }
 
+/* As admin, returns customer `id` to the pool (the pool rows' setup), or
+ * hands it back to `owner` (their cleanup); what it answers is not the row's. */
+static void admin_pool_release(int64_t id)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__PoolReleaseRequest m = DANGAN__V1__POOL_RELEASE_REQUEST__INIT;
+
+    m.customer_id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_POOL_RELEASE;
+    req.pool_release = &m;
+    dg_reply_free(dgt_call(actors[0].c, &req));
+}
+
+static void admin_give_back(int64_t id, const char *owner)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ReassignRequest m = DANGAN__V1__REASSIGN_REQUEST__INIT;
+    int64_t ids[] = {id};
+
+    m.customer_ids = ids;
+    m.n_customer_ids = 1;
+    m.to_user = (char *)owner;
+    m.keep_tasks = true;
+    req.body_case = DANGAN__V1__REQUEST__BODY_REASSIGN;
+    req.reassign = &m;
+    dg_reply_free(dgt_call(actors[0].c, &req));
+}
+
+/* The pool's rows: pool_list and pool_claim act on the target returned to
+ * the pool first (VISIBLE / HIDDEN: among the pool's customers listed to
+ * the role), pool_release on the target as it is; the target goes back to
+ * its owner after each. NULL for another request. */
+static dg_reply *pool_row(struct actor *a, const char *rpc, struct target *t, const char **member)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__PoolListRequest l = DANGAN__V1__POOL_LIST_REQUEST__INIT;
+    Dangan__V1__PoolClaimRequest c = DANGAN__V1__POOL_CLAIM_REQUEST__INIT;
+    Dangan__V1__PoolReleaseRequest rel = DANGAN__V1__POOL_RELEASE_REQUEST__INIT;
+    Dangan__V1__LifecycleSuggestRequest ls = DANGAN__V1__LIFECYCLE_SUGGEST_REQUEST__INIT;
+    dg_reply *r;
+
+    *member = NULL;
+    if (!strcmp(rpc, "lifecycle_suggest")) {
+        req.body_case = DANGAN__V1__REQUEST__BODY_LIFECYCLE_SUGGEST;
+        req.lifecycle_suggest = &ls;
+        return dgt_call(a->c, &req);
+    }
+    if (strcmp(rpc, "pool_list") && strcmp(rpc, "pool_claim") && strcmp(rpc, "pool_release"))
+        return NULL;
+    if (strcmp(rpc, "pool_release"))
+        admin_pool_release(t->id);
+    if (!strcmp(rpc, "pool_list")) {
+        l.limit = 1000;
+        req.body_case = DANGAN__V1__REQUEST__BODY_POOL_LIST;
+        req.pool_list = &l;
+    } else if (!strcmp(rpc, "pool_claim")) {
+        c.customer_id = t->id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_POOL_CLAIM;
+        req.pool_claim = &c;
+    } else {
+        rel.customer_id = t->id;
+        req.body_case = DANGAN__V1__REQUEST__BODY_POOL_RELEASE;
+        req.pool_release = &rel;
+    }
+    r = dgt_call(a->c, &req);
+    if (!strcmp(rpc, "pool_list") && dgt_code(r) == 0) {
+        const Dangan__V1__ListResponse *lr = dg_reply_response(r)->pool_list;
+
+        *member = "HIDDEN";
+        for (size_t i = 0; i < lr->n_records; i++)
+            if (lr->records[i]->customer->id == t->id)
+                *member = "VISIBLE";
+    }
+    if (t->id != MISSING_ID)
+        admin_give_back(t->id, t->owner);
+    return r;
+}
+
 /* Runs one row's request as `a`; returns what it got, in the data file's terms. */
 static const char *run_row(struct actor *a, const char *rpc, struct target *t, int n)
 {
@@ -230,6 +308,7 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
     char name[64], phone[32], *mask[] = {"phone"};
     static char out[64];
     bool archived_first = false;
+    const char *member;
     dg_reply *r;
 
     if (!strcmp(rpc, "login") || !strcmp(rpc, "authenticate") || !strcmp(rpc, "logout"))
@@ -599,6 +678,12 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         snprintf(out, sizeof out, "%s", membership(r, t->id));
         dg_reply_free(r);
         return out;
+    } else if ((r = pool_row(a, rpc, t, &member)) != NULL) {
+        if (member) {
+            snprintf(out, sizeof out, "%s", member);
+            dg_reply_free(r);
+            return out;
+        }
     } else if (!strncmp(rpc, "doc_", 4)) {
         bool is_role_refused = !strcmp(a->role, "viewer") || !strcmp(a->role, "auditor");
 

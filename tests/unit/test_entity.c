@@ -43,7 +43,9 @@ static const char *const common_cols[] = {
 static const char *const customer_cols[] = {
     "last_contact_at", "name_key", "dup_name", "dup_phone", "dup_email", "dup_stem",
     /* the day's list (store_today.c) */
-    "last_call_at", "last_visit_at", "follow_up_on", "follow_up_id"};
+    "last_call_at", "last_visit_at", "follow_up_on", "follow_up_id",
+    /* the public pool's bookkeeping */
+    "claimed_from_pool_at", "owner_active_at"};
 
 static bool in_list(const char *const *list, size_t n, const char *name)
 {
