@@ -246,3 +246,6 @@ foreach(t csv xlsx)
   add_test(NAME fuzz_${t}_replay COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
   set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+
+# Reminders pushed through the change feed (a driven clock; restarts)
+dangan_test(test_reminders SOURCES tests/integration/test_reminders.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
