@@ -158,8 +158,8 @@ void dg_remind_committed(dg_remind *r, const dg_committed *c)
     for (size_t i = 0; i < c->n && !touched; i++) {
         const char *e = c->rows[i].c.entity;
 
-        touched = strcmp(e, "task") == 0 || strcmp(e, "interaction") == 0 ||
-                  strcmp(e, "document") == 0;
+        touched =
+            strcmp(e, "task") == 0 || strcmp(e, "interaction") == 0 || strcmp(e, "document") == 0;
     }
     if (touched)
         start_pass(r);

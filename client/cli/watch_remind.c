@@ -21,18 +21,17 @@ static const char *zoned(const char *zone, int64_t ms, char *buf, size_t len)
     return buf;
 }
 
-static void print_json(const Dangan__V1__Event *ev, const Dangan__V1__Reminder *r,
-                       const char *kind, const char *record_kind, const char *remind_at,
-                       const char *due_at)
+static void print_json(const Dangan__V1__Event *ev, const Dangan__V1__Reminder *r, const char *kind,
+                       const char *record_kind, const char *remind_at, const char *due_at)
 {
     json_t *o = json_pack(
         "{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:I,s:s,s:s,s:s}", "seq",
         (json_int_t)(ev->cursor ? ev->cursor->seq : 0), "entity", "reminder", "op", "reminder",
-        "kind", kind, "customer_id", (json_int_t)r->customer_id, "customer_code",
-        r->customer_code, "customer_name", r->customer_name, "record_kind", record_kind,
-        "record_id", (json_int_t)r->record_id, "due_at_ms", (json_int_t)r->due_at_ms, "due_on",
-        r->due_on, "title", r->title, "remind_at_ms", (json_int_t)r->remind_at_ms, "time_zone",
-        r->time_zone, "remind_at", remind_at, "due_at", due_at);
+        "kind", kind, "customer_id", (json_int_t)r->customer_id, "customer_code", r->customer_code,
+        "customer_name", r->customer_name, "record_kind", record_kind, "record_id",
+        (json_int_t)r->record_id, "due_at_ms", (json_int_t)r->due_at_ms, "due_on", r->due_on,
+        "title", r->title, "remind_at_ms", (json_int_t)r->remind_at_ms, "time_zone", r->time_zone,
+        "remind_at", remind_at, "due_at", due_at);
     char *line = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
     if (line)

@@ -50,8 +50,8 @@ static int append(dg_wtx *tx, const dg_reminder *r, int64_t customer_id, const d
     return dg_wtx_change_append(tx, &c, &seq);
 }
 
-int dg_remind_notice(dg_wtx *tx, int64_t recipient_id, int kind, int64_t customer_id,
-                     int64_t at_ms, const char *text, const char *time_zone)
+int dg_remind_notice(dg_wtx *tx, int64_t recipient_id, int kind, int64_t customer_id, int64_t at_ms,
+                     const char *text, const char *time_zone)
 {
     dg_arena *a;
     dg_reminder r = {0};
@@ -59,14 +59,13 @@ int dg_remind_notice(dg_wtx *tx, int64_t recipient_id, int kind, int64_t custome
     int rc;
 
     DG_ASSERT_THREAD(DG_THREAD_WRITER);
-    if (recipient_id <= 0 || !protobuf_c_enum_descriptor_get_value(
-                                 &dangan__v1__reminder_kind__descriptor, kind) ||
+    if (recipient_id <= 0 ||
+        !protobuf_c_enum_descriptor_get_value(&dangan__v1__reminder_kind__descriptor, kind) ||
         kind == DANGAN__V1__REMINDER_KIND__REMINDER_KIND_UNSPECIFIED)
         return DG_EINVAL;
     if (!(a = dg_arena_new(1u << 16)))
         return DG_ENOMEM;
-    rc = dg_store_customer_brief(tx->store, customer_id, a, &r.customer_code, &r.customer_name,
-                                 &v);
+    rc = dg_store_customer_brief(tx->store, customer_id, a, &r.customer_code, &r.customer_name, &v);
     if (rc == DG_OK) {
         r.recipient_id = recipient_id;
         r.kind = kind;

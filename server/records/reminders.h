@@ -27,8 +27,8 @@
  * `time_zone` the team's (dg_team.time_zone). DG_OK, DG_EINVAL (no
  * recipient, an unknown kind), DG_ENOTFOUND (no such customer), or a store
  * error. */
-int dg_remind_notice(dg_wtx *tx, int64_t recipient_id, int kind, int64_t customer_id,
-                     int64_t at_ms, const char *text, const char *time_zone);
+int dg_remind_notice(dg_wtx *tx, int64_t recipient_id, int kind, int64_t customer_id, int64_t at_ms,
+                     const char *text, const char *time_zone);
 
 /* One pass of the reminders: in. */
 typedef struct dg_remind_pass {

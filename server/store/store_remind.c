@@ -21,8 +21,8 @@ static dg_visibility view_of(sqlite3_stmt *s, int col)
 {
     const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
     const char *tier = (const char *)sqlite3_column_text(s, col + 1);
-    int value = tier ? dg_enum_value(e->fields[dg_entity_field_index(e, "tier")].enum_desc, tier)
-                     : -1;
+    int value =
+        tier ? dg_enum_value(e->fields[dg_entity_field_index(e, "tier")].enum_desc, tier) : -1;
     dg_visibility v = {.is_set = true, .owner_id = sqlite3_column_int64(s, col)};
 
     v.tier = value > 0 ? value : 0;
@@ -117,8 +117,8 @@ int dg_store_remind_follow_ups(dg_store *st, const char *from, const char *to, u
     sqlite3_bind_text(s, 1, from, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, to, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 3, limit);
-    return read_due(st, s, K_FOLLOW_UP, DANGAN__V1__ENTITY_KIND__ENTITY_KIND_INTERACTION, limit,
-                    a, out, n);
+    return read_due(st, s, K_FOLLOW_UP, DANGAN__V1__ENTITY_KIND__ENTITY_KIND_INTERACTION, limit, a,
+                    out, n);
 }
 
 static const char SQL_DUE_CONTRACTS[] =
@@ -143,8 +143,8 @@ int dg_store_remind_contracts(dg_store *st, const char *from, const char *to, ui
     sqlite3_bind_text(s, 1, from, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, to, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 3, limit);
-    return read_due(st, s, K_CONTRACT, DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DOCUMENT, limit, a,
-                    out, n);
+    return read_due(st, s, K_CONTRACT, DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DOCUMENT, limit, a, out,
+                    n);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
