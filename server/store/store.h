@@ -322,7 +322,7 @@ typedef struct dg_change {
     const char *const *fields; /* the changed items, in the order given */
     size_t n_fields;
     dg_visibility vis_before, vis_after; /* the dossier's view before and after */
-    const dg_reminder *reminder; /* entity "reminder": its payload; else NULL */
+    const dg_reminder *reminder;         /* entity "reminder": its payload; else NULL */
 } dg_change;
 /* Appends `c` and its field list and sets *seq. Inside the caller's
  * transaction; DG_OK or a store error. */

@@ -242,8 +242,7 @@ static int read_reminders(dg_store *st, dg_change_row *rows, size_t n, dg_arena 
         r->customer_code = store_col_dup(s, 9, a);
         r->customer_name = store_col_dup(s, 10, a);
         r->time_zone = store_col_dup(s, 11, a);
-        if (!r->due_on || !r->title || !r->customer_code || !r->customer_name ||
-            !r->time_zone) {
+        if (!r->due_on || !r->title || !r->customer_code || !r->customer_name || !r->time_zone) {
             rc = SQLITE_NOMEM;
             break;
         }

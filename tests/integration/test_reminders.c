@@ -219,7 +219,8 @@ static dg_reply *create(Dangan__V1__Record *rec)
 }
 
 /* A tier B customer owned by `owner`; its id and code (into code). */
-static int64_t new_customer(const char *name, const char *owner, char code[32])
+static int64_t new_customer_in(const char *name, const char *owner, Dangan__V1__Tier tier,
+                               char code[32])
 {
     Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
     Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
@@ -228,7 +229,7 @@ static int64_t new_customer(const char *name, const char *owner, char code[32])
     int64_t id;
 
     cu.name = (char *)name;
-    cu.tier = DANGAN__V1__TIER__TIER_B;
+    cu.tier = tier;
     o.username = (char *)owner;
     cu.owner = &o;
     rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
@@ -238,6 +239,48 @@ static int64_t new_customer(const char *name, const char *owner, char code[32])
     snprintf(code, 32, "%s", dg_reply_response(r)->create->record->customer->code);
     dg_reply_free(r);
     return id;
+}
+
+static int64_t new_customer(const char *name, const char *owner, char code[32])
+{
+    return new_customer_in(name, owner, DANGAN__V1__TIER__TIER_B, code);
+}
+
+/* Hands customer `id` to `owner` with an Update (its tasks keep their
+ * assignee). */
+static void set_owner(int64_t id, const char *owner)
+{
+    Dangan__V1__GetRequest g = DANGAN__V1__GET_REQUEST__INIT;
+    Dangan__V1__UpdateRequest m = DANGAN__V1__UPDATE_REQUEST__INIT;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    Dangan__V1__UserRef o = DANGAN__V1__USER_REF__INIT;
+    char *mask[1] = {"owner"};
+    dg_reply *r;
+
+    g.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+    g.id = id;
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET;
+    req.get = &g;
+    r = dgt_call(admin, &req);
+    assert_int_equal(dgt_code(r), 0);
+    m.expected_version = dg_reply_response(r)->get->record->customer->version;
+    dg_reply_free(r);
+    cu.id = id;
+    o.username = (char *)owner;
+    cu.owner = &o;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    m.update_mask = mask;
+    m.n_update_mask = 1;
+    req.body_case = DANGAN__V1__REQUEST__BODY_UPDATE;
+    req.update = &m;
+    r = dgt_call(admin, &req);
+    if (dgt_code(r) != 0)
+        fail_msg("update owner: %s: %s", dgt_reason(r), dg_reply_response(r)->status->message);
+    dg_reply_free(r);
 }
 
 static int64_t new_task(int64_t customer, const char *title, int64_t due, const char *assignee)
@@ -358,7 +401,9 @@ static int world_up(void **state)
 static int world_down(void **state)
 {
     (void)state;
-    drop(admin);
+    for (size_t i = 0; i < 8; i++) /* admin's, and those a failed test left open */
+        if (live[i])
+            drop(live[i]);
     dgt_server_stop(&srv);
     return 0;
 }
@@ -575,6 +620,39 @@ static void test_a_task_moved_is_reminded_again_at_its_new_time(void **state)
     drop(c);
 }
 
+/* A task of a customer in a restricted tier (A) whose assignee, s1, lost
+ * it (handed to s2) before the reminder time: s1 is not reminded of a
+ * customer it may no longer see, and nobody else is either. */
+static void test_no_reminder_to_an_assignee_who_may_no_longer_see_the_customer(void **state)
+{
+    static struct box b1, b2;
+    char code[32], seen[32];
+    int64_t cust, other, due;
+    int n_skipped;
+    dg_client *c1, *c2;
+
+    (void)state;
+    memset(&b1, 0, sizeof b1);
+    memset(&b2, 0, sizeof b2);
+    cust = new_customer_in("华南重点客户", "s1", DANGAN__V1__TIER__TIER_A, code);
+    other = new_customer("华南普通客户", "s1", seen);
+    c1 = listen_as("s1", PW1, &b1);
+    c2 = listen_as("s2", PW2, &b2);
+    due = srv_now() + 2 * HOUR_MS;
+    new_task(cust, "重点回访", due, "s1");
+    set_owner(cust, "s2");
+    n_skipped = dgt_log_count(&srv, "skipped=1");
+
+    advance_to(due - LEAD_MS);
+    dgt_log_wait(&srv, "skipped=1", n_skipped);
+    assert_true(wait_seq(c1, &b1, fence(other)));
+    assert_true(wait_seq(c2, &b2, fence(cust)));
+    assert_int_equal(b1.n, 0);
+    assert_int_equal(b2.n, 0);
+    drop(c1);
+    drop(c2);
+}
+
 /* ------------------------------------------------------------ dates */
 
 static int64_t new_note(int64_t customer, const char *summary, const char *follow_up)
@@ -721,6 +799,9 @@ int main(void)
                                         world_down),
         cmocka_unit_test_setup_teardown(test_a_task_moved_is_reminded_again_at_its_new_time,
                                         world_up, world_down),
+        cmocka_unit_test_setup_teardown(
+            test_no_reminder_to_an_assignee_who_may_no_longer_see_the_customer, world_up,
+            world_down),
         cmocka_unit_test_setup_teardown(test_follow_up_and_contract_reminders_at_their_local_times,
                                         world_up, world_down),
     };
