@@ -378,9 +378,13 @@ static int64_t new_note(int64_t customer, const char *summary, const char *follo
 
 /* A change every user who sees the customer gets (a note), after whatever
  * is before it in the feed: once a box's cursor reaches it, that connection
- * got all it ever will of what came before. */
+ * got all it ever will of what came before. Two notes: the first one's
+ * commit starts a reminder pass (a note may have a follow-up date), which
+ * the writer runs before the second, so a reminder written twice would be
+ * in the feed before the fence too. */
 static int64_t fence(int64_t customer)
 {
+    new_note(customer, "fence", "");
     new_note(customer, "fence", "");
     return head();
 }
