@@ -137,7 +137,9 @@ dg_remind *dg_remind_new(dg_server *srv)
     r->srv = srv;
     uv_timer_init(dg_server_loop(srv), &r->timer);
     r->timer.data = r;
-    start_pass(r);
+    /* the first pass when the loop runs, not before: a start that fails
+     * after this closes the timer and has no pass to wait for */
+    arm(r);
     return r;
 }
 
