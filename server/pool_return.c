@@ -17,8 +17,10 @@
 #include "alloc.h"
 #include "claims.h"
 #include "clock.h"
+#include "dangan.pb-c.h"
 #include "dg.h"
 #include "log.h"
+#include "reminders.h"
 #include "team.h"
 #include "writer.h"
 
@@ -28,6 +30,8 @@
 struct pool_return {
     dg_job job;
     char today[DG_DATE_LEN];
+    char time_zone[DG_TZ_NAME_MAX]; /* the team's: the notice's times are shown in it */
+    int after_days;
     int64_t before, now;
     uint32_t restricted;
     size_t n;
@@ -37,17 +41,21 @@ static char done_day[DG_DATE_LEN]; /* the team's date auto-return last completed
 static bool in_flight;
 
 /* The one place a customer's return reaches its former owner, inside the
- * returning transaction: the change event (the former owner saw the
- * customer before) and this call, where an addressed notice to
- * `former_owner` belongs. */
+ * returning transaction: besides the change event (the former owner saw the
+ * customer before, and now gets Hidden or its update), a notice addressed
+ * to them alone (reminders.h), so `dangan watch` says why it went. */
 static int pool_notify_former_owner(dg_rec_ctx *c, const dg_record *customer, int64_t former_owner,
                                     void *ud)
 {
-    DG_UNUSED(c);
-    DG_UNUSED(ud);
+    const struct pool_return *p = ud;
+    char text[160];
+
     dg_log_info("pool", "msg=\"returned to the pool\" customer_id=%lld former_owner=%lld",
                 (long long)customer->id, (long long)former_owner);
-    return DG_OK;
+    snprintf(text, sizeof text, "returned to the public pool: no interaction of yours for %d days",
+             p->after_days);
+    return dg_remind_notice(c->tx, former_owner, DANGAN__V1__REMINDER_KIND__REMINDER_KIND_POOL_RETURNED,
+                            customer->id, c->now, text, p->time_zone);
 }
 
 static void return_run(dg_job *job, void *ctx)
@@ -58,7 +66,7 @@ static void return_run(dg_job *job, void *ctx)
     dg_rec_ctx c = {tx, tx->collator, &server, dg_arena_new(RETURN_ARENA), p->now, NULL, false};
 
     job->rc =
-        dg_pool_return_stale(&c, p->before, RETURN_BATCH, pool_notify_former_owner, NULL, &p->n);
+        dg_pool_return_stale(&c, p->before, RETURN_BATCH, pool_notify_former_owner, p, &p->n);
     dg_arena_free(c.arena);
 }
 
@@ -100,6 +108,8 @@ void dg_pool_return_sweep(dg_server *srv)
         return;
     }
     p->restricted = dg_server_restricted_tiers(srv);
+    p->after_days = team.pool_return_after_days;
+    snprintf(p->time_zone, sizeof p->time_zone, "%s", team.time_zone);
     p->job.run = return_run;
     p->job.done = return_done;
     if (dg_server_write(srv, &p->job) != DG_OK) {

@@ -46,6 +46,7 @@
 #include "store.h"
 #include "checkpoint.h"
 #include "records.h"
+#include "remind.h"
 #include "server_int.h"
 #include "throttle.h"
 #include "pool_return.h"
@@ -67,6 +68,7 @@ static void job_done_hook(void *ud)
     if (srv->writer)
         for (dg_committed *c = dg_writer_take_committed(srv->writer), *next; c; c = next) {
             next = c->next;
+            dg_remind_committed(srv->remind, c);
             if (srv->feed)
                 dg_feed_committed(srv->feed, c);
             else
@@ -114,6 +116,7 @@ static void sweep_cb(uv_timer_t *t)
     dg_throttle_sweep(srv->throttle, dg_now_ms());
     dg_audit_later_flush(srv->audit_later, srv);
     dg_upkeep_prune_feed(srv);
+    dg_remind_sweep(srv->remind);
     dg_backups_sweep(srv->backups, srv);
     dg_pool_return_sweep(srv);
     /* By the clock, not by counting sweeps: the timer runs late under load,
@@ -183,6 +186,8 @@ static void finish_shutdown(dg_server *srv)
     srv->done = NULL;
     dg_feed_free(srv->feed);
     srv->feed = NULL;
+    dg_remind_free(srv->remind);
+    srv->remind = NULL;
     dg_peers_report(srv->peers, dg_mono_ms(), true); /* what was left out of the log */
     uv_close((uv_handle_t *)&srv->sweep, close_cb_noop);
     uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
@@ -229,6 +234,7 @@ static void start_shutdown(dg_server *srv, const char *why)
     uv_close((uv_handle_t *)&srv->listener, close_cb_noop);
     uv_timer_stop(&srv->sweep);
     dg_feed_stop(srv->feed);
+    dg_remind_stop(srv->remind);
     dg_conns_pause_all(srv->conns);
     uv_timer_start(&srv->drain, drain_cb, 0, DRAIN_TICK_MS);
 }
@@ -607,6 +613,7 @@ static int start(dg_server *srv)
         (rc = open_tls(srv)) != DG_OK)
         return rc;
     srv->feed = dg_feed_new(srv, feed_head);
+    srv->remind = dg_remind_new(srv);
     srv->started_at = dg_now_ms();
     srv->backups = dg_backups_new(srv);
     uv_signal_init(&srv->loop, &srv->sigint);
@@ -647,6 +654,8 @@ static void abort_start(dg_server *srv)
      * here, before the walk below closes whatever is left without one. */
     dg_feed_free(srv->feed);
     srv->feed = NULL;
+    dg_remind_free(srv->remind);
+    srv->remind = NULL;
     uv_walk(&srv->loop, close_walk_cb, NULL);
     uv_run(&srv->loop, UV_RUN_DEFAULT);
 }
@@ -666,11 +675,6 @@ int dg_serve_run(const dg_config *cfg)
     dg_thread_set_role(DG_THREAD_LOOP);
     srv->cfg = *cfg;
     dg_team_defaults(&srv->team);
-    /* dangand-test only (a driven clock, never in production): auto-return
-     * is off by default, and a test turns it on here until the team's
-     * settings can be changed by request */
-    if (dg_clock_is_driven() && getenv("DANGAN_TEST_POOL_RETURN_DAYS"))
-        srv->team.pool_return_after_days = atoi(getenv("DANGAN_TEST_POOL_RETURN_DAYS"));
     uv_mutex_init(&srv->team_lock);
     /* A client closing mid-reply must not kill the server; libuv does not
      * suppress SIGPIPE for us. */

@@ -261,3 +261,6 @@ dangan_test(test_reports SOURCES tests/integration/test_reports.c
 
 # dangan today: the day's contact list, on a server whose clock the test drives
 dangan_test(test_today SOURCES tests/integration/test_today.c LIBS dgtest dgserver dgtz PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# Reminders pushed through the change feed (a driven clock; restarts)
+dangan_test(test_reminders SOURCES tests/integration/test_reminders.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)

@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "rec.h"
+#include "watch_remind.h"
 
 #define MAX_CUSTOMERS 100
 #define RETRY_MS 200 /* while the connection is down; libdangan retries once a second */
@@ -156,6 +157,9 @@ static void on_event(dg_client *client, const Dangan__V1__Event *ev, void *user)
     case DANGAN__V1__EVENT__BODY_CHANGE:
     case DANGAN__V1__EVENT__BODY_HIDDEN:
         print_change(w, ev);
+        break;
+    case DANGAN__V1__EVENT__BODY_REMINDER:
+        cli_watch_print_reminder(w->c, ev);
         break;
     case DANGAN__V1__EVENT__BODY_CAUGHT_UP:
         w->is_caught_up = true;

@@ -34,6 +34,7 @@ struct dg_server {
     struct dg_peers *peers; /* per-address connection counts and log summaries (peers.h) */
     struct dg_users *users; /* account directory (users.h) */
     struct dg_feed *feed;   /* change notifications (feed.h) */
+    struct dg_remind *remind;           /* the reminders' timer (remind.h) */
     struct dg_audit_later *audit_later; /* records waiting for writes to resume */
     char server_id[40];
     uint64_t feed_epoch;

@@ -186,6 +186,7 @@ struct row_meta feed_meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a)
     m.has_after = row->c.vis_after.is_set;
     m.owner_after = row->c.vis_after.owner_id;
     m.tier_after = row->c.vis_after.tier;
+    m.reminder = row->c.reminder;
     if (m.kind != DG_KIND_NONE)
         m.change = pack_change(f, row, m.kind, NULL, a, &m.change_len);
     return m;
@@ -229,6 +230,37 @@ static const uint8_t *change_for(dg_sub *s, const dg_perm_who *who, const dg_cha
     return m->change_masked;
 }
 
+/* A reminder goes to its recipient's subscriptions alone (of its customer,
+ * when they name customers), while the recipient may see the customer. */
+static void deliver_reminder(dg_sub *s, const dg_perm_who *who, const dg_change_row *row,
+                             const struct row_meta *m)
+{
+    const dg_reminder *r = m->reminder;
+    Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
+    Dangan__V1__Reminder rm = DANGAN__V1__REMINDER__INIT;
+    bool found = s->n_customer_ids == 0;
+
+    for (size_t i = 0; i < s->n_customer_ids && !found; i++)
+        found = s->customer_ids[i] == row->c.customer_id;
+    if (r->recipient_id != who->user_id || !found || !m->has_after ||
+        !dg_perm_sees(who, m->owner_after, m->tier_after))
+        return;
+    rm.kind = (Dangan__V1__ReminderKind)r->kind;
+    rm.customer_id = row->c.customer_id;
+    rm.customer_code = (char *)r->customer_code;
+    rm.customer_name = (char *)r->customer_name;
+    rm.record_kind = (Dangan__V1__EntityKind)r->record_kind;
+    rm.record_id = r->record_id;
+    rm.due_at_ms = r->due_at_ms;
+    rm.due_on = (char *)r->due_on;
+    rm.title = (char *)r->title;
+    rm.remind_at_ms = r->remind_at_ms;
+    rm.time_zone = (char *)r->time_zone;
+    ev.body_case = DANGAN__V1__EVENT__BODY_REMINDER;
+    ev.reminder = &rm;
+    send_event(s, &ev, row->seq);
+}
+
 /* Sends what subscriber `s` may know of change `row`: the change, Hidden
  * when the record left its view, or nothing. False when it owes `s` an event
  * it cannot make (out of memory): the caller must not move the cursor past
@@ -244,6 +276,10 @@ bool feed_deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_ar
     bool sees_a = m->has_after && dg_perm_sees(&who, owner_a, m->tier_after);
     Dangan__V1__Event ev = DANGAN__V1__EVENT__INIT;
 
+    if (m->reminder) {
+        deliver_reminder(s, &who, row, m);
+        return true;
+    }
     if (kind == DG_KIND_NONE)
         return true;
     if (sees_a && passes_filter(s, c, kind, owner_a)) {

@@ -66,6 +66,7 @@ struct dg_sub {
 /* What every subscriber's check needs of a change row, worked out once. */
 struct row_meta {
     enum dg_kind kind;
+    const dg_reminder *reminder; /* a reminder: its payload, for its recipient alone */
     bool has_before, has_after; /* a view before / after the change */
     int64_t owner_before, tier_before, owner_after, tier_after;
     uint8_t *change; /* the packed ChangeEvent, the same for every subscriber */

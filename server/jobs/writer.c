@@ -89,6 +89,23 @@ static void note_disk_full(dg_writer *w, bool is_full)
 
 #define CAPTURE_BUDGET (4u << 20)
 
+static dg_reminder *copy_reminder(dg_arena *a, const dg_reminder *from)
+{
+    dg_reminder *r = dg_arena_alloc(a, sizeof *r);
+
+    if (!r)
+        return NULL;
+    *r = *from;
+    r->due_on = dg_arena_strdup(a, from->due_on);
+    r->title = dg_arena_strdup(a, from->title);
+    r->customer_code = dg_arena_strdup(a, from->customer_code);
+    r->customer_name = dg_arena_strdup(a, from->customer_name);
+    r->time_zone = dg_arena_strdup(a, from->time_zone);
+    if (!r->due_on || !r->title || !r->customer_code || !r->customer_name || !r->time_zone)
+        return NULL;
+    return r;
+}
+
 static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c)
 {
     dg_change_row *r;
@@ -116,6 +133,8 @@ static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c
         if (!(fields[i] = dg_arena_strdup(cap->arena, c->fields[i])))
             return false;
     r->c.fields = fields;
+    if (c->reminder && !(r->c.reminder = copy_reminder(cap->arena, c->reminder)))
+        return false;
     cap->n++;
     return true;
 }

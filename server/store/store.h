@@ -25,7 +25,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 14
+#define DG_SCHEMA_VERSION 15
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -305,6 +305,20 @@ typedef struct dg_visibility {
     int tier;         /* dangan.v1.Tier value; 0: unspecified */
 } dg_visibility;
 
+/* A reminder or notice addressed to one user (dangan.v1.Reminder): the
+ * payload of a change row whose entity is "reminder" (table reminders). */
+typedef struct dg_reminder {
+    int64_t recipient_id;
+    int kind;        /* dangan.v1.ReminderKind */
+    int record_kind; /* dangan.v1.EntityKind */
+    int64_t record_id;
+    int64_t due_at_ms, remind_at_ms;
+    const char *due_on; /* YYYY-MM-DD or "" */
+    const char *title;
+    const char *customer_code, *customer_name;
+    const char *time_zone;
+} dg_reminder;
+
 /* Change feed row; *seq gets its seq. The changed items are named as an
  * update mask names them: field names, "tags", "custom.NAME", "archived". */
 typedef struct dg_change {
@@ -318,6 +332,7 @@ typedef struct dg_change {
     const char *const *fields; /* the changed items, in the order given */
     size_t n_fields;
     dg_visibility vis_before, vis_after; /* the dossier's view before and after */
+    const dg_reminder *reminder;         /* entity "reminder": its payload; else NULL */
 } dg_change;
 /* Appends `c` and its field list and sets *seq. Inside the caller's
  * transaction; DG_OK or a store error. */
@@ -644,5 +659,43 @@ typedef struct dg_life_fact {
  * limit + 1 into *out (in `a`), *n of them. */
 int dg_store_lifecycle_facts(dg_store *st, const dg_life_query *q, dg_arena *a, dg_life_fact **out,
                              size_t *n);
+
+/* ---- reminders (store_remind.c): what comes due, what was sent */
+
+/* A reminder that may be due: what it reminds of, whom, and the customer's
+ * view now. Strings in the caller's arena. */
+typedef struct dg_remind_due {
+    int kind;        /* dangan.v1.ReminderKind */
+    int record_kind; /* dangan.v1.EntityKind */
+    int64_t record_id;
+    int64_t customer_id;
+    int64_t recipient_id; /* a task's assignee, else the customer's owner; 0: nobody */
+    int64_t due_at_ms;    /* a task's due time; 0 for a date */
+    const char *due_on;   /* a follow-up date, a contract's expiry; "" for a task */
+    const char *title, *customer_code, *customer_name;
+    dg_visibility view;
+} dg_remind_due;
+
+/* At most `limit` reminders not yet sent, live records of live customers:
+ * open tasks due in (after_ms, upto_ms]; follow-up dates of notes and
+ * expiry dates of contracts in [from, to] (YYYY-MM-DD). */
+int dg_store_remind_tasks(dg_store *st, int64_t after_ms, int64_t upto_ms, uint32_t limit,
+                          dg_arena *a, dg_remind_due **out, size_t *n);
+int dg_store_remind_follow_ups(dg_store *st, const char *from, const char *to, uint32_t limit,
+                               dg_arena *a, dg_remind_due **out, size_t *n);
+int dg_store_remind_contracts(dg_store *st, const char *from, const char *to, uint32_t limit,
+                              dg_arena *a, dg_remind_due **out, size_t *n);
+/* The key a sent reminder of `d` is kept under: a task's due time, or the
+ * UTC midnight of its date (zone-free). */
+int64_t dg_store_remind_key(const dg_remind_due *d);
+/* Marks `d` sent at `at`, inside the caller's transaction. */
+int dg_store_remind_mark(dg_store *st, const dg_remind_due *d, int64_t at);
+/* Forgets sent reminders keyed before `before` (no query looks at them). */
+int dg_store_remind_prune(dg_store *st, int64_t before, int max);
+/* The earliest due time after `after_ms` of an open, live task; 0: none. */
+int dg_store_remind_next_task(dg_store *st, int64_t after_ms, int64_t *due);
+/* A customer's code, name (in `a`) and view. DG_ENOTFOUND when missing. */
+int dg_store_customer_brief(dg_store *st, int64_t id, dg_arena *a, const char **code,
+                            const char **name, dg_visibility *view);
 
 #endif

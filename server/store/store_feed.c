@@ -31,6 +31,31 @@ static const char SQL_CHANGE[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_CHANGE_FIELD[] =
     "INSERT INTO change_fields(seq, pos, field) VALUES (?1, ?2, ?3)";
+static const char SQL_REMINDER[] =
+    "INSERT INTO reminders(seq, recipient_id, kind, record_kind, record_id, due_at_ms,"
+    " remind_at_ms, due_on, title, customer_code, customer_name, time_zone)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+static int append_reminder(dg_store *st, int64_t seq, const dg_reminder *r)
+{
+    sqlite3_stmt *s = store_stmt(st, SQL_REMINDER);
+
+    if (!s)
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, seq);
+    sqlite3_bind_int64(s, 2, r->recipient_id);
+    sqlite3_bind_int(s, 3, r->kind);
+    sqlite3_bind_int(s, 4, r->record_kind);
+    sqlite3_bind_int64(s, 5, r->record_id);
+    sqlite3_bind_int64(s, 6, r->due_at_ms);
+    sqlite3_bind_int64(s, 7, r->remind_at_ms);
+    sqlite3_bind_text(s, 8, r->due_on, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 9, r->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 10, r->customer_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, r->customer_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 12, r->time_zone, -1, SQLITE_STATIC);
+    return store_exec_stmt(st, s);
+}
 
 /* Binds view `v` as an owner at `p` and a tier name at p + 1 (NULL, NULL: none). */
 static void bind_visibility(sqlite3_stmt *s, int p, const dg_visibility *v)
@@ -72,6 +97,8 @@ int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
     if ((rc = store_exec_stmt(st, s)) != DG_OK)
         return rc;
     *seq = sqlite3_last_insert_rowid(st->db);
+    if (c->reminder && (rc = append_reminder(st, *seq, c->reminder)) != DG_OK)
+        return rc;
     for (size_t i = 0; i < c->n_fields; i++) {
         if (!(s = store_stmt(st, SQL_CHANGE_FIELD)))
             return DG_EIO;
@@ -169,6 +196,64 @@ static int read_change_fields(dg_store *st, dg_change_row *rows, size_t n, dg_ar
     return DG_OK;
 }
 
+static const char SQL_REMINDERS[] =
+    "SELECT seq, recipient_id, kind, record_kind, record_id, due_at_ms, remind_at_ms, due_on,"
+    " title, customer_code, customer_name, time_zone"
+    " FROM reminders WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq";
+
+/* Gives the reminder rows among rows[0 .. n) (in seq order) their payload;
+ * one without (it cannot be: they are written together) keeps none and
+ * reaches nobody. */
+static int read_reminders(dg_store *st, dg_change_row *rows, size_t n, dg_arena *a)
+{
+    sqlite3_stmt *s;
+    size_t i = 0;
+    bool any = false;
+    int rc;
+
+    for (size_t k = 0; k < n && !any; k++)
+        any = strcmp(rows[k].c.entity, "reminder") == 0;
+    if (!any)
+        return DG_OK;
+    if (!(s = store_stmt(st, SQL_REMINDERS)))
+        return DG_EIO;
+    sqlite3_bind_int64(s, 1, rows[0].seq);
+    sqlite3_bind_int64(s, 2, rows[n - 1].seq);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(s, 0);
+        dg_reminder *r;
+
+        while (i < n && rows[i].seq < seq)
+            i++;
+        if (i == n || rows[i].seq != seq)
+            continue;
+        if (!(r = dg_arena_calloc(a, 1, sizeof *r))) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        r->recipient_id = sqlite3_column_int64(s, 1);
+        r->kind = sqlite3_column_int(s, 2);
+        r->record_kind = sqlite3_column_int(s, 3);
+        r->record_id = sqlite3_column_int64(s, 4);
+        r->due_at_ms = sqlite3_column_int64(s, 5);
+        r->remind_at_ms = sqlite3_column_int64(s, 6);
+        r->due_on = store_col_dup(s, 7, a);
+        r->title = store_col_dup(s, 8, a);
+        r->customer_code = store_col_dup(s, 9, a);
+        r->customer_name = store_col_dup(s, 10, a);
+        r->time_zone = store_col_dup(s, 11, a);
+        if (!r->due_on || !r->title || !r->customer_code || !r->customer_name || !r->time_zone) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        rows[i].c.reminder = r;
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_NOMEM)
+        return DG_ENOMEM;
+    return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
+}
+
 int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_arena *a,
                            dg_change_row **out, size_t *n, int64_t *oldest)
 {
@@ -215,7 +300,9 @@ int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_a
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_err(st, rc);
-    return read_change_fields(st, *out, *n, a);
+    if ((rc = read_change_fields(st, *out, *n, a)) != DG_OK)
+        return rc;
+    return read_reminders(st, *out, *n, a);
 }
 
 /* Pruning removes a prefix of the feed, never rows in the middle: a cursor

@@ -723,10 +723,45 @@ static const char *const migration_v14[] = {
     NULL,
 };
 
+static const char *const migration_v15[] = {
+    /* v15: reminders. A reminder (or a notice) addressed to one user is a
+     * change row of entity 'reminder' whose payload is a row of reminders;
+     * it goes with its change when the feed is pruned. reminders_sent says
+     * which reminders were written, by what they remind of (kind, record)
+     * and the due time they were for (a task's due_at_ms; for a date, its
+     * UTC midnight): written in the transaction that writes the reminder, so
+     * none is sent twice, also across a restart. */
+    "CREATE TABLE reminders ("
+    "  seq INTEGER PRIMARY KEY REFERENCES changes(seq) ON DELETE CASCADE,"
+    "  recipient_id INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL," /* dangan.v1.ReminderKind */
+    "  record_kind INTEGER NOT NULL," /* dangan.v1.EntityKind */
+    "  record_id INTEGER NOT NULL,"
+    "  due_at_ms INTEGER NOT NULL,"
+    "  remind_at_ms INTEGER NOT NULL,"
+    "  due_on TEXT NOT NULL DEFAULT ''," /* YYYY-MM-DD */
+    "  title TEXT NOT NULL,"
+    "  customer_code TEXT NOT NULL,"
+    "  customer_name TEXT NOT NULL,"
+    "  time_zone TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE reminders_sent ("
+    "  kind INTEGER NOT NULL,"
+    "  record_id INTEGER NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  sent_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, record_id, due_ms)"
+    ") STRICT, WITHOUT ROWID;"
+    /* contracts by expiry date: the reminder's due query is a range of
+     * documents_contract_expiry (v13) */
+    "CREATE INDEX reminders_sent_by_due ON reminders_sent(due_ms);",
+    NULL,
+};
+
 static const char *const *const migrations[] = {
     migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,
     migration_v6,  migration_v7,  migration_v8,  migration_v9,  migration_v10,
-    migration_v11, migration_v12, migration_v13, migration_v14};
+    migration_v11, migration_v12, migration_v13, migration_v14, migration_v15};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -477,7 +477,8 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
     (void)state;
     cust = dgt_doc_customer(admin, "迁移前的公司", NULL, DANGAN__V1__TIER__TIER_B);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
-    dgt_sql(&srv, "DROP TABLE doc_uploads; DROP TABLE documents; DROP TABLE doc_chunks;"
+    dgt_sql(&srv, "DROP TABLE reminders; DROP TABLE reminders_sent;"
+                  " DROP TABLE doc_uploads; DROP TABLE documents; DROP TABLE doc_chunks;"
                   " DROP TABLE doc_contents;"
                   " DROP INDEX customers_dupkey_name; DROP INDEX customers_dupkey_email;"
                   " DROP INDEX customers_dupkey_phone; DROP INDEX customers_dupkey_stem;"

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,7 +529,6 @@ static int setup(void **state)
 
     (void)state;
     setenv("TZ", "UTC", 1); /* the machine's zone; the team's is Asia/Shanghai */
-    unsetenv("DANGAN_TEST_POOL_RETURN_DAYS");
     dgt_server_start_prog(&srv, NULL, DANGAND_TEST_PATH);
     dgt_make_user(&srv, "s1", DANGAN__V1__ROLE__ROLE_SALES, "sales-one-pass-1");
     dgt_make_user(&srv, "s2", DANGAN__V1__ROLE__ROLE_SALES, "sales-two-pass-1");
@@ -664,16 +664,21 @@ static void test_auto_return_at_the_threshold_in_the_teams_days(void **state)
 static int setup_return(void **state)
 {
     dgt_run run;
+    char dir_admin[PATH_MAX];
+    const char *const set[] = {"settings", "set", "pool.return_after_days=3", NULL};
 
     (void)state;
     setenv("TZ", "UTC", 1);
-    setenv("DANGAN_TEST_POOL_RETURN_DAYS", "3", 1);
     dgt_server_start_prog(&srv, NULL, DANGAND_TEST_PATH);
-    unsetenv("DANGAN_TEST_POOL_RETURN_DAYS");
     dgt_make_user(&srv, "s1", DANGAN__V1__ROLE__ROLE_SALES, "sales-one-pass-1");
     dgt_tempdir(tmp, sizeof tmp);
     snprintf(dir_s1, sizeof dir_s1, "%s/s1", tmp);
-    (void)run;
+    snprintf(dir_admin, sizeof dir_admin, "%s/admin", tmp);
+    /* auto-return is off by default: the admin turns it on, as a team would */
+    dgt_cli_login(&run, dir_admin, &srv, "admin", srv.admin_password);
+    dgt_cli(&run, dir_admin, NULL, set);
+    if (run.status != 0)
+        fail_msg("settings set: %s%s", run.out, run.err);
     return 0;
 }
 
