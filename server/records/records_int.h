@@ -30,6 +30,13 @@ bool rec_search_doc(dg_arena *a, const dg_record *r, dg_search_doc *out);
 int rec_update_search(dg_rec_ctx *c, const dg_record *old, const dg_record *r);
 /* Whether changing `field` of kind k changes its search document. */
 bool rec_search_relevant(enum dg_kind k, const char *field);
+/* The values change row items `names` keep (records_values.c): before and
+ * after an update (`before` non-NULL: *olds and *news per item), or a new
+ * record's headline fields (`before` NULL: *olds NULL, *news set for its
+ * kind's headline items only), as text in `a`; entries past
+ * DG_CHANGE_VALUES_MAX items are NULL. DG_OK or DG_ENOMEM. */
+int rec_change_values(dg_arena *a, const dg_record *before, const dg_record *after,
+                      const char *const *names, size_t n, const char ***olds, const char ***news);
 /* Fills what a new record gets when not given (code, owner, status...). */
 void rec_set_defaults(dg_rec_ctx *c, dg_record *r);
 

@@ -489,6 +489,10 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
                   " ALTER TABLE deals DROP COLUMN expected_close_on;"
                   " ALTER TABLE deals DROP COLUMN lost_reason;"
                   " ALTER TABLE customers DROP COLUMN churn_reason;"
+                  " ALTER TABLE changes DROP COLUMN customer_name;"
+                  " ALTER TABLE changes DROP COLUMN customer_code;"
+                  " ALTER TABLE change_fields DROP COLUMN old_value;"
+                  " ALTER TABLE change_fields DROP COLUMN new_value;"
                   " PRAGMA user_version = 6;");
     dgt_dangand(&run, argv);
     if (run.status != 0)
