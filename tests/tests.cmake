@@ -246,3 +246,7 @@ foreach(t csv xlsx)
   add_test(NAME fuzz_${t}_replay COMMAND fuzz_${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
   set_tests_properties(fuzz_${t}_replay PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+
+# dangan watch in sentences: what a watcher reads, masks and restricted tiers
+dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtest dgserver dgtz
+            PkgConfig::JANSSON LABELS integration TIMEOUT 300)
