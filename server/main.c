@@ -44,7 +44,8 @@ static void usage(FILE *f)
                "        is not fit to serve (see dangand check)\n"
                "  demo-data --data DIR --customers N [--seed S] [--base-date YYYY-MM-DD]\n"
                "        add N reproducible demo customers with their dossiers and the demo\n"
-               "        accounts that own them (server stopped); same seed, same data\n"
+               "        accounts that own them (server stopped); same seed and base date\n"
+               "        (default: today in Asia/Shanghai), same data\n"
                "  audit-verify --data DIR [--head SEQ:HASH] [--json]\n"
                "        recompute the audit log's hash chain (server running or not); exit 0\n"
                "        when intact, 1 naming the first bad record; --head also catches\n"
@@ -225,7 +226,8 @@ static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int cmd_demo_data(int argc, char **argv)
 {
-    dg_demo_opts o = {.seed = 1, .base_date = DG_DEMO_DEFAULT_BASE_DATE};
+    char today[DG_DATE_LEN];
+    dg_demo_opts o = {.seed = 1, .base_date = today};
     const char *customers = NULL, *seed = NULL;
     const struct opt opts[] = {
         {"data", "DIR", true, .value = &o.data_dir},
@@ -239,6 +241,7 @@ static int cmd_demo_data(int argc, char **argv)
     char err[512];
     int rc;
 
+    dg_demo_today(today);
     if ((rc = parse_opts(argc, argv, opts)) >= 0)
         return rc;
     if (!parse_int(customers, 1, DG_DEMO_MAX_CUSTOMERS, &v)) {

@@ -264,3 +264,7 @@ dangan_test(test_today SOURCES tests/integration/test_today.c LIBS dgtest dgserv
 
 # Reminders pushed through the change feed (a driven clock; restarts)
 dangan_test(test_reminders SOURCES tests/integration/test_reminders.c LIBS dgtest dgserver LABELS integration TIMEOUT 300)
+
+# dangan watch in sentences: what a watcher reads, masks and restricted tiers
+dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtest dgserver dgtz
+            PkgConfig::JANSSON LABELS integration TIMEOUT 300)

@@ -98,7 +98,7 @@ static void cursor_save(struct watch *w)
 
 static void print_change(struct watch *w, const Dangan__V1__Event *ev)
 {
-    char kind[32], when[40];
+    char kind[32];
     const char *name;
 
     if (ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE) {
@@ -118,6 +118,22 @@ static void print_change(struct watch *w, const Dangan__V1__Event *ev)
                           "fields", fields, "at_ms", (json_int_t)ch->at_ms);
             char *line;
 
+            if (o) {
+                json_t *values = json_array();
+
+                for (size_t i = 0; i < ch->n_values; i++) {
+                    const Dangan__V1__ChangedValue *v = ch->values[i];
+
+                    json_array_append_new(
+                        values, json_pack("{s:s,s:s,s:s,s:b,s:b}", "field", v->field, "old_value",
+                                          v->old_value, "new_value", v->new_value, "masked",
+                                          v->masked, "old_withheld", v->old_withheld));
+                }
+                json_object_set_new(o, "values", values);
+                json_object_set_new(o, "actor_name", json_string(ch->actor_name));
+                json_object_set_new(o, "customer_name", json_string(ch->customer_name));
+                json_object_set_new(o, "customer_code", json_string(ch->customer_code));
+            }
             if (o && ch->committed_at_us)
                 json_object_set_new(o, "committed_at_us", json_integer(ch->committed_at_us));
             if (o && ch->record)
@@ -129,11 +145,7 @@ static void print_change(struct watch *w, const Dangan__V1__Event *ev)
             free(line);
             json_decref(o);
         } else {
-            printf("%s  %-10s %s #%lld %s", cli_time(ch->at_ms, when, sizeof when),
-                   ch->actor ? ch->actor->username : "?", name, (long long)ch->id, ch->op);
-            for (size_t i = 0; i < ch->n_fields; i++)
-                printf("%s%s", i ? "," : " ", ch->fields[i]);
-            printf(" (v%lld)\n", (long long)ch->version);
+            cli_watch_say(w->c, stdout, ch);
         }
     } else { /* hidden */
         name = cli_enum_name(&dangan__v1__entity_kind__descriptor, ev->hidden->kind, kind,

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cli.h"
 
@@ -223,5 +224,16 @@ int cli_deal_move(cli *c);
 int cli_deal_list(cli *c);
 /* `customer history` (cmd_history.c). */
 int cli_customer_history(cli *c);
+
+/* ------------------------------------------------------------ watch (watch_say.c) */
+
+/* Change event `ch` as one line for people, on `out`: "2026-12-07 18:39  王伟
+ * changed 深圳华信科技 (C-000844): tier b → a". */
+void cli_watch_say(cli *c, FILE *out, const Dangan__V1__ChangeEvent *ch);
+/* A value of the event (ChangedValue text) for people, by its field's type in
+ * kind's message: instants in the team's zone, amounts grouped, yes/no,
+ * "(none)" for ""; in buf or `text` itself. */
+const char *cli_watch_value(cli *c, Dangan__V1__EntityKind kind, const char *field,
+                            const char *text, bool is_masked, char *buf, size_t len);
 
 #endif

@@ -10,8 +10,9 @@
  * from its own xoshiro256** stream seeded from (seed, i), so the same seed
  * gives the same bytes whatever N, batch size or machine, and a run of K
  * customers equals the first K of a longer one. No floating point decides
- * anything (integer draws only) and nothing reads the clock: times are
- * offsets before a fixed base day, 00:00 Asia/Shanghai. Only the demo
+ * anything (integer draws only) and nothing reads the clock but for the
+ * default base day (today, dg_demo_today): times are offsets around the
+ * base day, 00:00 Asia/Shanghai. Only the demo
  * accounts' passwords and the audit record's time are not reproducible.
  *
  * Loading: dg_rec_import (derived columns and search documents, no change or
@@ -42,6 +43,7 @@
 #include "check.h"
 #include "clock.h"
 #include "init.h"
+#include "team.h"
 
 const struct demo_user dg_demo_users[N_USERS] = {
     {"li.na", "李娜", DG_ROLE_SALES, 22},     {"wang.wei", "王伟", DG_ROLE_SALES, 20},
@@ -58,6 +60,15 @@ static volatile sig_atomic_t stop_signal;
 static void stop_handler(int sig)
 {
     stop_signal = sig;
+}
+
+void dg_demo_today(char out[DG_DATE_LEN])
+{
+    dg_team t;
+
+    dg_team_defaults(&t);
+    if (dg_tz_date(t.time_zone, dg_now_ms(), out) != DG_OK)
+        dg_tz_date("UTC", dg_now_ms(), out); /* ICU without zone data: the day in UTC */
 }
 
 static int parse_base(struct demo *d, const char *date, char *err, size_t err_len)
@@ -197,6 +208,8 @@ static int commit(struct demo *d)
     memcpy(d->n_committed, d->n, sizeof d->n);
     for (size_t k = 0; k < N_USERS; k++)
         d->owned_committed[k] = d->owners[k].n_customers;
+    d->pool_committed = d->n_pool;
+    d->docs_committed = d->n_docs;
     memcpy(d->last_code_committed, d->last_code, sizeof d->last_code);
     d->users_committed = true;
     d->in_tx = 0;
@@ -217,6 +230,9 @@ static void salvage(struct demo *d, int64_t n_done)
     memcpy(d->n, d->n_committed, sizeof d->n);
     for (size_t k = 0; k < N_USERS; k++)
         d->owners[k].n_customers = d->owned_committed[k];
+    d->n_pool = d->pool_committed;
+    d->n_docs = d->docs_committed;
+    d->contract_content = 0; /* rolled back with the transaction, if it was in it */
     memcpy(d->last_code, d->last_code_committed, sizeof d->last_code);
     if (!d->users_committed)
         return;
@@ -294,6 +310,8 @@ static void print_accounts(const struct demo *d, FILE *out)
                 w->is_new ? "password: " : "(existed; password unchanged)",
                 w->is_new ? w->password : "", dg_demo_users[k].display);
     }
+    fprintf(out, "  %-10s %-8s %9llu customers  (nobody's: the public pool)\n", "-", "-",
+            (unsigned long long)d->n_pool);
     fprintf(out, "New passwords are shown only now and stored only as hashes; each user can\n"
                  "change theirs with `dangan passwd`.\n");
 }
@@ -316,6 +334,8 @@ static void print_summary(const struct demo *d, FILE *out, int64_t n_done, int64
                 k == DG_KIND_CUSTOMER && n_done ? d->first_code : "",
                 k == DG_KIND_CUSTOMER && n_done ? " .. " : "",
                 k == DG_KIND_CUSTOMER && n_done ? d->last_code : "");
+    fprintf(out, "  %-14s %10llu   (contracts, sharing one small file)\n", "documents",
+            (unsigned long long)d->n_docs);
     fprintf(out, "  %-14s %10llu   in %.1f s, %.0f records/s\n", "records",
             (unsigned long long)total(d->n), s, s > 0 ? (double)total(d->n) / s : 0.0);
     fprintf(out, "  %-14s %10.1f MiB\n", "database", db_mib(d->o->data_dir));
@@ -401,6 +421,7 @@ int dg_demo_run(const dg_demo_opts *o, FILE *out, char *err, size_t err_len)
     int64_t n_done = 0;
     int lock_fd = -1, rc;
 
+    dg_team_defaults(&d.team);
     /* This thread owns the only write connection: it is the writer here. */
     dg_thread_set_role(DG_THREAD_WRITER);
     if (o->n_customers < 1 || o->n_customers > DG_DEMO_MAX_CUSTOMERS || o->seed < 0) {

@@ -16,18 +16,22 @@
 #include <stdio.h>
 
 #include "auth.h"
+#include "tz.h"
 
-#define DG_DEMO_DEFAULT_BASE_DATE "2026-11-23"
 #define DG_DEMO_MAX_CUSTOMERS 100000000
 
 typedef struct dg_demo_opts {
     const char *data_dir;
     int64_t n_customers;     /* 1 .. DG_DEMO_MAX_CUSTOMERS */
     int64_t seed;            /* >= 0 */
-    const char *base_date;   /* "YYYY-MM-DD", the generated "today"; NULL: the default */
+    const char *base_date;   /* "YYYY-MM-DD", the generated "today" (dg_demo_today) */
     dg_argon2_params argon2; /* for the passwords of the accounts it creates */
     FILE *progress;          /* a terminal for a progress line, or NULL */
 } dg_demo_opts;
+
+/* Today in the team's default time zone (team.h), into out: the base date
+ * when none is given, so that demo data is never stale. */
+void dg_demo_today(char out[DG_DATE_LEN]);
 
 /* Adds o->n_customers customers with their dossiers to o->data_dir, creating
  * the demo accounts (sales reps and a manager) that own them where missing,

@@ -363,6 +363,11 @@ static void company_business(struct demo *d, struct cust *c, dg_record *r)
         set_s(r, "our_weaknesses", PICK(g, weaknesses));
 }
 
+/* Why customers were lost (seed of the churn report), most common first. */
+static const char *const churn_reasons[] = {"价格因素", "转向竞争对手", "服务不满意",  "需求变化",
+                                            "经营困难", "联系人离职",   "产品质量问题"};
+static const unsigned churn_w[] = {30, 25, 15, 12, 8, 6, 4};
+
 /* Status, stage, tier (A 20% / B 40% / C 40%, docs/customer-file.md), intention, value, credit. */
 static void classify(struct demo *d, struct cust *c, dg_record *r)
 {
@@ -388,6 +393,8 @@ static void classify(struct demo *d, struct cust *c, dg_record *r)
             : c->tier == TIER_B ? (int)WEIGHTED(g, 15, 70, 15) + VALUE_HIGH
                                 : (chance(g, 25) ? VALUE_MEDIUM : VALUE_LOW);
     set_i(r, "status", c->status);
+    if (c->status == ST_LOST)
+        set_s(r, "churn_reason", churn_reasons[weighted(g, churn_w, DG_ARRAY_LEN(churn_w))]);
     set_i(r, "stage", stage);
     set_i(r, "tier", c->tier);
     set_i(r, "intention", intention);
@@ -459,6 +466,11 @@ int dg_demo_gen_customer(struct demo *d, int64_t i, struct cust *c)
     c->owner = weighted(&c->r, owner_w, N_USERS);
     if (c->tier == TIER_A && chance(&c->r, 25))
         c->owner = N_USERS - 1; /* the manager keeps some key accounts */
+    /* About 5% nobody owns: the public pool, which sales see (so never a
+     * restricted tier), mostly leads and customers gone quiet. */
+    c->is_pool = c->status != ST_ACTIVE && chance(&c->r, 9);
+    if (c->is_pool && c->tier == TIER_A)
+        c->tier = TIER_B;
     set_i(r, "kind", c->is_company ? KIND_COMPANY : KIND_PERSON);
     if (c->is_company) {
         company_identity(d, c, r);
@@ -482,7 +494,8 @@ int dg_demo_gen_customer(struct demo *d, int64_t i, struct cust *c)
     set_s(r, "region", c->reg->province);
     set_s(r, "source", PICK(&c->r, sources));
     classify(d, c, r);
-    set_i(r, "owner", d->owners[c->owner].id);
+    if (!c->is_pool)
+        set_i(r, "owner", d->owners[c->owner].id);
     tags_and_notes(d, c, r);
     created = office_time(d, &c->r, c->created_ago);
     updated = chance(&c->r, 50) ? created : office_time(d, &c->r, range(&c->r, 1, c->created_ago));
@@ -491,7 +504,10 @@ int dg_demo_gen_customer(struct demo *d, int64_t i, struct cust *c)
     r->created_by = r->updated_by = d->owners[c->owner].id;
     if ((rc = dg_demo_put(d, r, created)) != DG_OK)
         return rc;
-    d->owners[c->owner].n_customers++;
+    if (c->is_pool)
+        d->n_pool++;
+    else
+        d->owners[c->owner].n_customers++;
     c->id = r->id;
     if (!d->first_code[0])
         snprintf(d->first_code, sizeof d->first_code, "%s", r->v[fx(r, "code")].s);

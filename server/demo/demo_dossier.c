@@ -4,7 +4,10 @@
  */
 #include "demo_int.h"
 
+#include <mbedtls/sha256.h>
+
 #include "demo_words_dossier.h"
+#include "store_docs.h"
 
 /* ------------------------------------------------------------ the dossier */
 
@@ -130,21 +133,29 @@ static int gen_contacts(struct demo *d, struct cust *c)
     return DG_OK;
 }
 
-/* Day offsets (days before the base day) of n events in the customer's
- * active window, oldest first. */
-static void event_days(struct cust *c, int64_t *ago, size_t n)
+/* Sorts day offsets descending (oldest first): n <= 20, insertion sort. */
+static void sort_days(int64_t *ago, size_t n)
 {
-    int64_t window = c->created_ago < 730 ? c->created_ago : 730;
-
-    for (size_t i = 0; i < n; i++)
-        ago[i] = range(&c->r, 1, window);
-    for (size_t i = 1; i < n; i++) /* insertion sort, descending: n <= 20 */
+    for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && ago[j] > ago[j - 1]; j--) {
             int64_t t = ago[j];
 
             ago[j] = ago[j - 1];
             ago[j - 1] = t;
         }
+}
+
+/* Day offsets (days before the base day) of n events in the customer's
+ * active window, at least `min_ago` days back, oldest first. */
+static void event_days(struct cust *c, int64_t *ago, size_t n, int64_t min_ago)
+{
+    int64_t window = c->created_ago < 730 ? c->created_ago : 730;
+
+    if (window < min_ago)
+        window = min_ago;
+    for (size_t i = 0; i < n; i++)
+        ago[i] = range(&c->r, min_ago, window);
+    sort_days(ago, n);
 }
 
 /* A longer note for some interactions, fitting the channel. */
@@ -180,10 +191,56 @@ static const char *interaction_content(struct demo *d, rng *g, int ch, const cha
     }
 }
 
+/* The days (before the base day) of n interactions and their channels,
+ * oldest first. A dormant customer was last heard of past the dormancy
+ * threshold, a lost one past the lost one; an active customer's last call
+ * and visit fall within twice its tier's cadence, so that on the base day
+ * about half are due or overdue for one (team.h). */
+static void interaction_days(struct demo *d, struct cust *c, int64_t *ago, int *ch, size_t n)
+{
+    rng *g = &c->r;
+    int64_t min_ago = c->status == ST_DORMANT ? d->team.dormant_after_days
+                      : c->status == ST_LOST  ? d->team.lost_after_days
+                                              : 1;
+    int64_t last_call = range(g, 1, 2 * d->team.call_every_days[c->tier]);
+    int64_t last_visit = range(g, 1, 2 * d->team.visit_every_days[c->tier]);
+
+    if (last_call > c->created_ago)
+        last_call = c->created_ago;
+    if (last_visit > c->created_ago)
+        last_visit = c->created_ago;
+    event_days(c, ago, n, min_ago);
+    for (size_t i = 0; i < n; i++)
+        ch[i] = (int)WEIGHTED(g, 40, 20, 10, 15, 15) + CH_PHONE;
+    if (c->status != ST_ACTIVE || n == 0)
+        return;
+    /* the newest call and visit are the ones the cadence counts from */
+    for (size_t i = 0; i < n; i++)
+        if ((ch[i] == CH_PHONE && ago[i] < last_call) || (ch[i] == CH_VISIT && ago[i] < last_visit))
+            ch[i] = ch[i] == CH_PHONE ? CH_EMAIL : CH_MEETING;
+    ago[n - 1] = last_call;
+    ch[n - 1] = CH_PHONE;
+    if (n >= 2 && c->is_company) {
+        ago[n - 2] = last_visit;
+        ch[n - 2] = CH_VISIT;
+    }
+    for (size_t i = 1; i < n; i++) /* back in order, channels with their days */
+        for (size_t j = i; j > 0 && ago[j] > ago[j - 1]; j--) {
+            int64_t t = ago[j];
+            int k = ch[j];
+
+            ago[j] = ago[j - 1];
+            ago[j - 1] = t;
+            ch[j] = ch[j - 1];
+            ch[j - 1] = k;
+        }
+}
+
 static int gen_interactions(struct demo *d, struct cust *c)
 {
     static const int max_by_tier[] = {0, 20, 12, 6}, min_by_tier[] = {0, 4, 1, 0};
     int64_t ago[MAX_INTERACTIONS];
+    int chs[MAX_INTERACTIONS];
     rng *g = &c->r;
     int64_t lo = min_by_tier[c->tier], hi = max_by_tier[c->tier], n;
     int rc;
@@ -191,10 +248,12 @@ static int gen_interactions(struct demo *d, struct cust *c)
     if (c->status == ST_POTENTIAL || c->status == ST_LOST || !c->is_company)
         hi /= 2;
     n = range(g, lo < hi ? lo : hi, hi);
-    event_days(c, ago, (size_t)n);
+    if (c->status == ST_ACTIVE && n < 2)
+        n = 2; /* active: a call and a visit at least */
+    interaction_days(d, c, ago, chs, (size_t)n);
     for (int64_t i = 0; i < n; i++) {
         dg_record *r = new_record(d, DG_KIND_INTERACTION, c->id);
-        int ch = (int)WEIGHTED(g, 40, 20, 10, 15, 15) + CH_PHONE;
+        int ch = chs[i];
         size_t k = chance(g, 60) ? 0 : below(g, c->n_contacts);
         const char *summary = ch == CH_PHONE     ? PICK(g, sum_phone)
                               : ch == CH_EMAIL   ? PICK(g, sum_email)
@@ -215,6 +274,7 @@ static int gen_interactions(struct demo *d, struct cust *c)
             set_s(r, "participants",
                   fmt(d, "%s、%s", c->contact_names[k], dg_demo_users[c->owner].display));
         }
+        /* the last one often sets the next date: some passed, some to come */
         if (chance(g, i == n - 1 ? 70 : 25))
             set_s(r, "next_follow_up", date_of(d, at + range(g, 3, 30) * DAY_MS));
         stamp(r, at, d->owners[c->owner].id);
@@ -224,55 +284,94 @@ static int gen_interactions(struct demo *d, struct cust *c)
     return DG_OK;
 }
 
-static int gen_deals(struct demo *d, struct cust *c)
+/* One deal of customer c in stage `stage` at `at` (for a closed deal, when
+ * it closed), with its amount, contract number and words. */
+static int put_deal(struct demo *d, struct cust *c, const char *stage, int64_t at)
 {
     static const char *const breach_notes[] = {"客户逾期付款45天，已协商分期支付",
                                                "我方交货延迟一周，已承担运费作为补偿",
                                                "客户单方面变更规格，已签补充协议"};
     static const char *const deal_notes[] = {"已开票", "货款已结清", "含一年免费维保",
                                              "分两批交货"};
-    int64_t ago[6];
+    static const char *const lost_reasons[] = {"价格高于竞争对手",   "客户预算取消",
+                                               "选择了竞争对手",     "交期无法满足",
+                                               "技术方案不符合要求", "客户内部决策延期"};
     rng *g = &c->r;
-    int64_t n = c->status == ST_POTENTIAL ? 0
-                : c->status == ST_ACTIVE  ? range(g, c->tier == TIER_C ? 0 : 1, 7 - c->tier * 1)
-                : c->status == ST_DORMANT ? range(g, 0, 3)
-                                          : range(g, 0, 2);
+    dg_record *r = new_record(d, DG_KIND_DEAL, c->id);
+    const dg_stage *st = dg_team_stage(&d->team, stage);
+    int64_t exp = c->tier == TIER_A   ? range(g, 3, 5)
+                  : c->tier == TIER_B ? range(g, 3, 4)
+                                      : range(g, 2, 3);
+    int64_t yuan = range(g, 10, 99);
+    const char *date = date_of(d, at);
+    const struct product *p = &PICK(g, products);
+
+    if (!r)
+        return DG_ENOMEM;
+    while (exp-- > 0)
+        yuan *= 10;
+    set_s(r, "number", fmt(d, "HT%.4s%.2s-%05u", date, date + 5, (unsigned)below(g, 100000)));
+    set_i(r, "at_ms", at);
+    set_s(r, "place", chance(g, 70) ? c->reg->city : "线上签约");
+    set_cny(r, "amount", yuan);
+    set_s(r, "content",
+          fmt(d, "%s：%s %u%s", p->contract, p->name, (unsigned)range(g, 1, 200), p->unit));
+    set_s(r, "person_in_charge", dg_demo_users[c->owner].display);
+    set_s(r, "stage", stage);
+    set_i(r, "probability", st ? st->probability : 0);
+    if (st && st->kind == DG_STAGE_OPEN) /* to close around the base day */
+        set_s(r, "expected_close_on", date_of(d, d->base_ms + range(g, -10, 90) * DAY_MS));
+    if (st && st->kind == DG_STAGE_LOST)
+        set_s(r, "lost_reason", PICK(g, lost_reasons));
+    if (st && st->kind == DG_STAGE_WON && chance(g, 3)) {
+        set_i(r, "breach", 1);
+        set_s(r, "notes", PICK(g, breach_notes));
+    } else if (st && st->kind == DG_STAGE_WON && chance(g, 25)) {
+        set_s(r, "notes", PICK(g, deal_notes));
+    }
+    stamp(r, at, d->owners[c->owner].id);
+    return dg_demo_put(d, r, at);
+}
+
+/* Won deals over the last 18 months (at_ms: when they closed; older for a
+ * customer gone quiet), so trailing-12-month revenue ranks the tiers; lost
+ * ones with a reason; open ones in every stage of the pipeline, expected to
+ * close around the base day. */
+static int gen_deals(struct demo *d, struct cust *c)
+{
+    static const char *const open_stages[] = {"lead", "qualified", "proposal", "negotiation"};
+    int64_t ago[8];
+    rng *g = &c->r;
+    int64_t n_won = c->status == ST_POTENTIAL ? 0
+                    : c->status == ST_ACTIVE  ? range(g, c->tier == TIER_C ? 0 : 1, 7 - c->tier)
+                    : c->status == ST_DORMANT ? range(g, 0, 3)
+                                              : range(g, 0, 2);
+    int64_t n_lost = c->status == ST_LOST ? range(g, 1, 2) : chance(g, 8) ? 1 : 0;
+    int64_t n_open = c->status == ST_ACTIVE      ? (int64_t)WEIGHTED(g, 45, 35, 20)
+                     : c->status == ST_POTENTIAL ? (chance(g, 40) ? 1 : 0)
+                                                 : 0;
+    int64_t min_ago = c->status == ST_ACTIVE ? 1 : c->status == ST_DORMANT ? 90 : 180;
     int rc;
 
-    if (!c->is_company && n > 2)
-        n = 2;
-    event_days(c, ago, (size_t)n);
-    for (int64_t i = 0; i < n; i++) {
-        dg_record *r = new_record(d, DG_KIND_DEAL, c->id);
-        int64_t at = office_time(d, g, ago[i]);
-        int64_t exp = c->tier == TIER_A   ? range(g, 3, 5)
-                      : c->tier == TIER_B ? range(g, 3, 4)
-                                          : range(g, 2, 3);
-        int64_t yuan = range(g, 10, 99);
-        const char *date = date_of(d, at);
-        const struct product *p = &PICK(g, products);
+    if (!c->is_company && n_won > 2)
+        n_won = 2;
+    for (int64_t i = 0; i < n_won; i++)
+        ago[i] = range(g, min_ago, min_ago > 548 ? min_ago : 548);
+    sort_days(ago, (size_t)n_won);
+    for (int64_t i = 0; i < n_won; i++)
+        if ((rc = put_deal(d, c, "won", office_time(d, g, ago[i]))) != DG_OK)
+            return rc;
+    for (int64_t i = 0; i < n_lost; i++) {
+        int64_t when = range(g, min_ago, 365 + min_ago);
 
-        if (!r)
-            return DG_ENOMEM;
-        while (exp-- > 0)
-            yuan *= 10;
-        set_s(r, "number", fmt(d, "HT%.4s%.2s-%05u", date, date + 5, (unsigned)below(g, 100000)));
-        set_i(r, "at_ms", at);
-        set_s(r, "place", chance(g, 70) ? c->reg->city : "线上签约");
-        set_cny(r, "amount", yuan);
-        set_s(r, "stage", "won"); /* orders that took place: won, dated when they closed */
-        set_i(r, "probability", 100);
-        set_s(r, "content",
-              fmt(d, "%s：%s %u%s", p->contract, p->name, (unsigned)range(g, 1, 200), p->unit));
-        set_s(r, "person_in_charge", dg_demo_users[c->owner].display);
-        if (chance(g, 3)) {
-            set_i(r, "breach", 1);
-            set_s(r, "notes", PICK(g, breach_notes));
-        } else if (chance(g, 25)) {
-            set_s(r, "notes", PICK(g, deal_notes));
-        }
-        stamp(r, at, d->owners[c->owner].id);
-        if ((rc = dg_demo_put(d, r, at)) != DG_OK)
+        if ((rc = put_deal(d, c, "lost", office_time(d, g, when))) != DG_OK)
+            return rc;
+    }
+    for (int64_t i = 0; i < n_open; i++) {
+        size_t k = c->status == ST_POTENTIAL ? below(g, 2) : WEIGHTED(g, 30, 30, 25, 15);
+        int64_t opened = range(g, 1, 60);
+
+        if ((rc = put_deal(d, c, open_stages[k], office_time(d, g, opened))) != DG_OK)
             return rc;
     }
     return DG_OK;
@@ -285,6 +384,8 @@ static int gen_tasks(struct demo *d, struct cust *c)
     int64_t n = c->status == ST_LOST ? range(g, 0, 1) : range(g, c->tier == TIER_A ? 1 : 0, 3);
     int rc;
 
+    if (c->is_pool)
+        return DG_OK; /* nobody's: nobody's tasks */
     for (int64_t i = 0; i < n; i++) {
         dg_record *r = new_record(d, DG_KIND_TASK, c->id);
         int64_t due_day = range(g, -45, 30); /* days after the base day */
@@ -321,7 +422,7 @@ static int gen_feedback(struct demo *d, struct cust *c)
     size_t n = c->status == ST_POTENTIAL ? 0 : WEIGHTED(g, 70, 22, 8);
     int rc;
 
-    event_days(c, ago, n);
+    event_days(c, ago, n, 1);
     for (size_t i = 0; i < n; i++) {
         dg_record *r = new_record(d, DG_KIND_FEEDBACK, c->id);
         int kind = (int)below(g, 4) + FB_COMPLAINT;
@@ -353,6 +454,82 @@ static int gen_feedback(struct demo *d, struct cust *c)
     return DG_OK;
 }
 
+/* The content every demo contract shows: one small file stored once (as
+ * an upload that made the first contract: *upload_id, else 0), found again
+ * by its hash by later runs. */
+static int contract_content(struct demo *d, struct cust *c, const dg_doc *first, int64_t *id,
+                            int64_t *upload_id)
+{
+    static const char text[] =
+        "购销合同（演示数据）\n本文件为 dangand demo-data 生成的示例合同。\n";
+    dg_doc_upload u = {.user_id = d->owners[c->owner].id,
+                       .customer_id = c->id,
+                       .kind = first->kind,
+                       .title = first->title,
+                       .doc_date = first->doc_date,
+                       .expires_on = first->expires_on,
+                       .notes = "",
+                       .file_name = first->file_name,
+                       .size = sizeof text - 1,
+                       .chunk_size = 1u << 16,
+                       .created_at = first->created_at};
+    int rc;
+
+    (void)mbedtls_sha256_ret((const unsigned char *)text, sizeof text - 1, u.sha256, 0);
+    if ((rc = dg_store_doc_content_by_hash(d->st, u.sha256, id)) != DG_ENOTFOUND)
+        return rc; /* DG_OK: stored by an earlier run */
+    if ((rc = dg_store_doc_upload_new(d->st, &u)) != DG_OK ||
+        (rc = dg_store_doc_upload_append(d->st, &u, 0, (const uint8_t *)text, sizeof text - 1)) !=
+            DG_OK ||
+        (rc = dg_store_doc_content_seal(d->st, u.content_id, u.sha256)) != DG_OK)
+        return rc;
+    *id = u.content_id;
+    *upload_id = u.id;
+    return DG_OK;
+}
+
+/* A signed contract for some customers that buy: it expires around the
+ * base day (a month ago to four months ahead), for the renewal reminders. */
+static int gen_contract(struct demo *d, struct cust *c)
+{
+    rng *g = &c->r;
+    int64_t expires, signed_at;
+    dg_doc doc = {0};
+    int64_t upload_id = 0;
+    int rc;
+
+    if (c->status != ST_ACTIVE || !c->is_company || !chance(g, 30))
+        return DG_OK;
+    expires = d->base_ms + range(g, -30, 120) * DAY_MS;
+    signed_at = expires - 365 * DAY_MS;
+    doc = (dg_doc){.customer_id = c->id,
+                   .kind = "contract",
+                   .doc_date = date_of(d, signed_at),
+
+                   .expires_on = date_of(d, expires),
+                   .notes = "",
+                   .file_name = "contract.txt",
+                   .version = 1,
+                   .created_at = office_time(d, g, (d->base_ms - signed_at) / DAY_MS),
+                   .created_by = d->owners[c->owner].id};
+    doc.title = fmt(d, "%s（%.4s）", PICK(g, products).contract, doc.doc_date);
+    if (d->is_oom)
+        return DG_ENOMEM;
+    if (!d->contract_content &&
+        (rc = contract_content(d, c, &doc, &d->contract_content, &upload_id)) != DG_OK)
+        return rc;
+    doc.content_id = d->contract_content;
+    if ((rc = dg_store_doc_insert(d->st, &doc)) != DG_OK)
+        return rc;
+    /* the upload that stored the content made this contract: finished */
+    if (upload_id &&
+        (rc = dg_store_doc_upload_done(d->st, upload_id, doc.content_id, doc.id)) != DG_OK)
+        return rc;
+    d->n_docs++;
+    d->in_tx++;
+    return DG_OK;
+}
+
 /* Customer i and its whole dossier, in the open transaction. */
 int dg_demo_gen_dossier(struct demo *d, int64_t i)
 {
@@ -361,7 +538,8 @@ int dg_demo_gen_dossier(struct demo *d, int64_t i)
 
     if ((rc = dg_demo_gen_customer(d, i, &c)) != DG_OK || (rc = gen_contacts(d, &c)) != DG_OK ||
         (rc = gen_interactions(d, &c)) != DG_OK || (rc = gen_deals(d, &c)) != DG_OK ||
-        (rc = gen_tasks(d, &c)) != DG_OK || (rc = gen_feedback(d, &c)) != DG_OK)
+        (rc = gen_tasks(d, &c)) != DG_OK || (rc = gen_feedback(d, &c)) != DG_OK ||
+        (rc = gen_contract(d, &c)) != DG_OK)
         return rc;
     return DG_OK;
 }

@@ -23,6 +23,7 @@
 #include "entity.h"
 #include "records.h"
 #include "store.h"
+#include "team.h"
 #include "writer.h"
 
 #define TX_RECORDS 10000                  /* records per transaction */
@@ -179,6 +180,7 @@ struct owner {
 
 struct demo {
     const dg_demo_opts *o;
+    dg_team team;    /* the default settings: cadence, pipeline stages */
     int64_t base_ms; /* 00:00 of the base day, Asia/Shanghai, in unix ms */
     int base_year;
     dg_store *st;
@@ -195,7 +197,10 @@ struct demo {
     uint64_t n[DG_KIND_COUNT]; /* records written, per kind */
     uint64_t n_committed[DG_KIND_COUNT];
     uint64_t owned_committed[N_USERS];
-    uint64_t in_tx; /* records in the open transaction */
+    uint64_t n_pool, pool_committed; /* customers without an owner */
+    uint64_t n_docs, docs_committed; /* contract documents */
+    int64_t contract_content;        /* the one content every demo contract shares; 0: none yet */
+    uint64_t in_tx;                  /* records in the open transaction */
     char first_code[32], last_code[32], last_code_committed[32];
     int64_t started_ms, progress_ms; /* monotonic */
 };
@@ -208,6 +213,7 @@ struct cust {
     const char *industry;
     bool is_company, is_english;
     int tier, status;
+    bool is_pool; /* no owner: the public pool (c->owner still made its records) */
     int64_t id;
     int created_ago; /* days before the base day */
     size_t owner;    /* index into dg_demo_users */

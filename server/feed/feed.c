@@ -130,13 +130,80 @@ static Dangan__V1__UserRef *actor_ref(dg_arena *a, dg_feed *f, int64_t id)
     return r->username ? r : NULL;
 }
 
-/* The ChangeEvent of `row` with `rec` (may be NULL), packed into `a`; NULL
- * when out of memory. */
+/* Is item `name` of kind `kind` a sensitive field (perm.c masks it)? */
+static bool is_sensitive(enum dg_kind kind, const char *name)
+{
+    const dg_entity *e = dg_entity_get(kind);
+    int i = e ? dg_entity_field_index(e, name) : -1;
+
+    return i >= 0 && (e->fields[i].flags & DG_FF_SENSITIVE);
+}
+
+/* Value `v` of item `name` as a subscriber sees it, in `a`: a user field's
+ * id becomes the user's name, a sensitive one masked when `is_masked`. */
+static char *shown_value(dg_arena *a, dg_feed *f, enum dg_kind kind, const char *name,
+                         const char *v, bool is_masked)
+{
+    const dg_entity *e = dg_entity_get(kind);
+    int i = e ? dg_entity_field_index(e, name) : -1;
+    char buf[DG_CHANGE_VALUE_MAX * 2];
+
+    if (i >= 0 && e->fields[i].type == DG_F_USER && v[0]) {
+        const dg_user_info *u = dg_users_by_id(dg_server_users(f->srv), strtoll(v, NULL, 10));
+
+        return dg_arena_strdup(a, u ? u->username : v);
+    }
+    if (is_masked) {
+        dg_perm_mask_text(v, e->fields[i].type, buf, sizeof buf);
+        return dg_arena_strdup(a, buf);
+    }
+    return dg_arena_strdup(a, v);
+}
+
+/* The ChangedValues of `c` with value bits `bits`, in `a`; false when out of
+ * memory. */
+static bool field_changes(dg_feed *f, const dg_change *c, enum dg_kind kind, unsigned bits,
+                          dg_arena *a, Dangan__V1__ChangeEvent *ch)
+{
+    size_t n = 0;
+
+    if (!c->new_values || !(ch->values = dg_arena_calloc(a, c->n_fields + 1, sizeof *ch->values)))
+        return !c->new_values;
+    for (size_t i = 0; i < c->n_fields; i++) {
+        const char *old = c->old_values ? c->old_values[i] : NULL;
+        Dangan__V1__ChangedValue *fc;
+        bool is_masked;
+
+        if (!c->new_values[i])
+            continue;
+        if (!(fc = dg_arena_alloc(a, sizeof *fc)))
+            return false;
+        dangan__v1__changed_value__init(fc);
+        is_masked = (bits & VAL_MASKED) && is_sensitive(kind, c->fields[i]);
+        fc->field = (char *)c->fields[i];
+        fc->masked = is_masked && (c->new_values[i][0] || (old && old[0]));
+        fc->old_withheld = old && (bits & VAL_NO_OLD);
+        if (!(fc->new_value = shown_value(a, f, kind, c->fields[i], c->new_values[i], is_masked)))
+            return false;
+        fc->old_value = "";
+        if (old && !fc->old_withheld &&
+            !(fc->old_value = shown_value(a, f, kind, c->fields[i], old, is_masked)))
+            return false;
+        ch->values[n++] = fc;
+    }
+    ch->n_values = n;
+    return true;
+}
+
+/* The ChangeEvent of `row` with `rec` (may be NULL) and value bits `bits`,
+ * packed into `a`; NULL when out of memory. */
 static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind kind,
-                            const dg_record *rec, dg_arena *a, size_t *len)
+                            const dg_record *rec, unsigned bits, dg_arena *a, size_t *len)
 {
     const dg_change *c = &row->c;
     Dangan__V1__ChangeEvent ch = DANGAN__V1__CHANGE_EVENT__INIT;
+    const dg_user_info *actor =
+        c->actor_id ? dg_users_by_id(dg_server_users(f->srv), c->actor_id) : NULL;
     uint8_t *out;
 
     ch.kind = (Dangan__V1__EntityKind)kind;
@@ -149,6 +216,11 @@ static uint8_t *pack_change(dg_feed *f, const dg_change_row *row, enum dg_kind k
     ch.committed_at_us = row->committed_us;
     ch.fields = (char **)c->fields; /* only read by the packer */
     ch.n_fields = c->n_fields;
+    ch.actor_name = actor ? (char *)actor->display_name : "";
+    ch.customer_name = (char *)(c->customer_name ? c->customer_name : "");
+    ch.customer_code = (char *)(c->customer_code ? c->customer_code : "");
+    if (!field_changes(f, c, kind, bits, a, &ch))
+        return NULL;
     if (rec) {
         /* the record encoder needs only an arena (PACK_BUDGET, far above
          * a batch's records) and the users, as a request would give it */
@@ -175,7 +247,41 @@ static enum dg_kind kind_of(const char *entity)
     return k;
 }
 
-/* What every subscriber's check needs of `row`, and its packed change, in `a`. */
+/* The value bits that make a different event of `row` (struct row_meta). */
+static unsigned value_bits(const dg_change *c, enum dg_kind kind)
+{
+    bool has_old = false, has_sensitive = false;
+    bool is_same_view = c->vis_before.is_set && c->vis_after.is_set &&
+                        c->vis_before.owner_id == c->vis_after.owner_id &&
+                        c->vis_before.tier == c->vis_after.tier;
+
+    for (size_t i = 0; c->new_values && i < c->n_fields; i++) {
+        if (!c->new_values[i])
+            continue;
+        has_old |= c->old_values && c->old_values[i];
+        has_sensitive |= is_sensitive(kind, c->fields[i]);
+    }
+    return (has_sensitive ? VAL_MASKED : 0) | (has_old && !is_same_view ? VAL_NO_OLD : 0);
+}
+
+/* Packs `m`'s change in record mode `mode` for every value bits it has. */
+static bool pack_variants(dg_feed *f, const dg_change_row *row, struct row_meta *m, int mode,
+                          dg_arena *a)
+{
+    const dg_record *rec = mode == REC_NONE ? NULL : m->rec;
+
+    for (unsigned bits = 0; bits < VAL_VARIANTS; bits++) {
+        if ((bits & m->val_bits) != bits)
+            continue;
+        m->packed[mode][bits] =
+            pack_change(f, row, m->kind, rec, bits, a, &m->packed_len[mode][bits]);
+        if (!m->packed[mode][bits])
+            return false;
+    }
+    return true;
+}
+
+/* What every subscriber's check needs of `row`, and its packed changes, in `a`. */
 struct row_meta feed_meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a)
 {
     struct row_meta m = {.kind = kind_of(row->c.entity)};
@@ -187,8 +293,10 @@ struct row_meta feed_meta_of(dg_feed *f, const dg_change_row *row, dg_arena *a)
     m.owner_after = row->c.vis_after.owner_id;
     m.tier_after = row->c.vis_after.tier;
     m.reminder = row->c.reminder;
-    if (m.kind != DG_KIND_NONE)
-        m.change = pack_change(f, row, m.kind, NULL, a, &m.change_len);
+    if (m.kind != DG_KIND_NONE) {
+        m.val_bits = value_bits(&row->c, m.kind);
+        (void)pack_variants(f, row, &m, REC_NONE, a); /* a NULL is told at delivery */
+    }
     return m;
 }
 
@@ -199,35 +307,42 @@ static void pack_with_record(dg_feed *f, const dg_change_row *row, struct row_me
     dg_perm_who viewer = {0, DG_ROLE_VIEWER, dg_server_restricted_tiers(f->srv)};
 
     m->is_rec_packed = true;
-    m->change_rec = pack_change(f, row, m->kind, m->rec, a, &m->change_rec_len);
+    if (!pack_variants(f, row, m, REC_AS_IS, a))
+        return;
     if (m->rec && dg_perm_mask_record(&viewer, dg_customer_owner(m->customer), m->rec, a) != DG_OK)
         return; /* no masked bytes: nothing goes to those who may not see it all */
-    m->change_masked = pack_change(f, row, m->kind, m->rec, a, &m->change_masked_len);
+    (void)pack_variants(f, row, m, REC_MASKED, a);
 }
 
 /* The packed change `s` gets, or NULL (out of memory: the event is skipped,
- * logged once per row). */
+ * logged once per row). Values are masked as the record's customer's owner
+ * at the change decides (and whenever the record sent with it is masked);
+ * the values before are withheld from one who could not see it then. */
 static const uint8_t *change_for(dg_sub *s, const dg_perm_who *who, const dg_change_row *row,
-                                 struct row_meta *m, dg_arena *pack, size_t *len)
+                                 struct row_meta *m, bool sees_before, dg_arena *pack, size_t *len)
 {
-    if (!s->with_records || !m->rec || !m->customer ||
-        !dg_perm_sees(who, dg_customer_owner(m->customer), dg_customer_tier(m->customer))) {
-        /* no record, or one that has left this subscriber's view since */
-        *len = m->change_len;
-        return m->change;
+    unsigned bits = (dg_perm_sees_sensitive(who, m->owner_after) ? 0 : VAL_MASKED) |
+                    (sees_before ? 0 : VAL_NO_OLD);
+    int mode = REC_NONE;
+
+    if (s->with_records && m->rec && m->customer &&
+        dg_perm_sees(who, dg_customer_owner(m->customer), dg_customer_tier(m->customer))) {
+        if (!m->is_rec_packed) {
+            pack_with_record(s->feed, row, m, pack);
+            if (!m->packed[REC_AS_IS][0] || !m->packed[REC_MASKED][0])
+                dg_log_error("feed", "seq=%lld msg=\"cannot pack a change with its record\"",
+                             (long long)row->seq);
+        }
+        mode = REC_AS_IS;
+        if (!dg_perm_sees_sensitive(who, dg_customer_owner(m->customer))) {
+            mode = REC_MASKED;
+            bits |= VAL_MASKED;
+        }
     }
-    if (!m->is_rec_packed) {
-        pack_with_record(s->feed, row, m, pack);
-        if (!m->change_rec || !m->change_masked)
-            dg_log_error("feed", "seq=%lld msg=\"cannot pack a change with its record\"",
-                         (long long)row->seq);
-    }
-    if (dg_perm_sees_sensitive(who, dg_customer_owner(m->customer))) {
-        *len = m->change_rec_len;
-        return m->change_rec;
-    }
-    *len = m->change_masked_len;
-    return m->change_masked;
+    /* no record, or one that has left this subscriber's view since */
+    bits &= m->val_bits;
+    *len = m->packed_len[mode][bits];
+    return m->packed[mode][bits];
 }
 
 /* A reminder goes to its recipient's subscriptions alone (of its customer,
@@ -284,7 +399,7 @@ bool feed_deliver(dg_sub *s, const dg_change_row *row, struct row_meta *m, dg_ar
         return true;
     if (sees_a && passes_filter(s, c, kind, owner_a)) {
         size_t len;
-        const uint8_t *bytes = change_for(s, &who, row, m, pack, &len);
+        const uint8_t *bytes = change_for(s, &who, row, m, sees_b, pack, &len);
 
         if (!bytes)
             return false;

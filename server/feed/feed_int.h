@@ -62,26 +62,37 @@ struct dg_sub {
  * events; no record is ever read for it. */
 #define FEED_KIND_DOCUMENT ((enum dg_kind)DANGAN__V1__ENTITY_KIND__ENTITY_KIND_DOCUMENT)
 
-/* One read of new changes, kept while it is among the newest RING_ROWS. */
+/* How a ChangeEvent's values are shown to a subscriber (ChangedValue): bit
+ * VAL_MASKED, sensitive values masked; bit VAL_NO_OLD, the values before
+ * withheld (it could not see the record then). */
+enum { VAL_MASKED = 1, VAL_NO_OLD = 2, VAL_VARIANTS = 4 };
+/* The record a ChangeEvent carries: none, as read, or masked. */
+enum { REC_NONE, REC_AS_IS, REC_MASKED, REC_MODES };
+
 /* What every subscriber's check needs of a change row, worked out once. */
 struct row_meta {
     enum dg_kind kind;
     const dg_reminder *reminder; /* a reminder: its payload, for its recipient alone */
     bool has_before, has_after; /* a view before / after the change */
     int64_t owner_before, tier_before, owner_after, tier_after;
-    uint8_t *change; /* the packed ChangeEvent, the same for every subscriber */
-    size_t change_len;
+    /* Which value bits make a different event: VAL_MASKED when a sensitive
+     * value is kept, VAL_NO_OLD when values before are kept and the view
+     * changed. Others share the event without the bit. */
+    unsigned val_bits;
+    /* The packed ChangeEvents by record mode and value bits, shared by every
+     * subscriber that gets the same: without a record, packed with the row;
+     * with_records, on first need (pack_with_record). */
+    uint8_t *packed[REC_MODES][VAL_VARIANTS];
+    size_t packed_len[REC_MODES][VAL_VARIANTS];
     /* with_records: the record and its customer as read (NULL: gone, or
-     * not read), and the ChangeEvent packed with the record as is and
-     * masked, on first need. Who may see the record, and how masked, goes
-     * by the customer as read, not as it was at the change: the record
-     * shows what it is now. */
+     * not read). Who may see the record, and how masked, goes by the
+     * customer as read, not as it was at the change: the record shows what
+     * it is now. */
     dg_record *rec, *customer;
     bool is_rec_packed;
-    uint8_t *change_rec, *change_masked;
-    size_t change_rec_len, change_masked_len;
 };
 
+/* One read of new changes, kept while it is among the newest RING_ROWS. */
 struct ring_batch {
     struct ring_batch *next, *prev; /* newer, older */
     dg_arena *arena;

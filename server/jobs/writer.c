@@ -106,6 +106,30 @@ static dg_reminder *copy_reminder(dg_arena *a, const dg_reminder *from)
     return r;
 }
 
+/* A copy of `s` in `a`; NULL stays NULL. False when out of budget. */
+static bool dup_or_null(dg_arena *a, const char *s, const char **out)
+{
+    *out = s ? dg_arena_strdup(a, s) : NULL;
+    return !s || *out;
+}
+
+/* A copy of the values of `n` items, or NULL for none. */
+static bool dup_values(dg_arena *a, const char *const *in, size_t n, const char *const **out)
+{
+    const char **v;
+
+    *out = NULL;
+    if (!in)
+        return true;
+    if (!(v = dg_arena_calloc(a, n + 1, sizeof *v)))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!dup_or_null(a, in[i], &v[i]))
+            return false;
+    *out = v;
+    return true;
+}
+
 static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c)
 {
     dg_change_row *r;
@@ -133,7 +157,11 @@ static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c
         if (!(fields[i] = dg_arena_strdup(cap->arena, c->fields[i])))
             return false;
     r->c.fields = fields;
-    if (c->reminder && !(r->c.reminder = copy_reminder(cap->arena, c->reminder)))
+    if ((c->reminder && !(r->c.reminder = copy_reminder(cap->arena, c->reminder))) ||
+        !dup_values(cap->arena, c->old_values, c->n_fields, &r->c.old_values) ||
+        !dup_values(cap->arena, c->new_values, c->n_fields, &r->c.new_values) ||
+        !dup_or_null(cap->arena, c->customer_name, &r->c.customer_name) ||
+        !dup_or_null(cap->arena, c->customer_code, &r->c.customer_code))
         return false;
     cap->n++;
     return true;

@@ -45,12 +45,38 @@ static void hex(const uint8_t *p, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
+static const char *customer_text(const dg_record *customer, const char *name)
+{
+    return customer->v[dg_entity_field_index(dg_entity_get(DG_KIND_CUSTOMER), name)].s;
+}
+
+/* The values the change row keeps of document `d`'s items (as a record's,
+ * records_values.c): a new one's kind, title and expiry; archived. */
+static void doc_values(const dg_doc *d, bool is_new, const char *const *fields, size_t n,
+                       const char **olds, const char **news)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fields[i], "archived") == 0) {
+            olds[i] = is_new ? NULL : d->is_archived ? "false" : "true";
+            news[i] = d->is_archived ? "true" : "false";
+        } else if (is_new && strcmp(fields[i], "kind") == 0) {
+            news[i] = d->kind;
+        } else if (is_new && strcmp(fields[i], "title") == 0) {
+            news[i] = d->title;
+        } else if (is_new && strcmp(fields[i], "expires_on") == 0) {
+            news[i] = d->expires_on;
+        }
+    }
+}
+
 /* The document's change row and audit record ("document.VERB"), with
  * `detail` (taken) and the change's seq in it. */
 static int doc_change(dg_rec_ctx *c, const dg_doc *d, const dg_record *customer, const char *op,
                       const char *verb, const char *const *fields, size_t n_fields, json_t *detail,
                       dg_mutation *m)
 {
+    const char *olds[8] = {0}, *news[8] = {0};
+    bool is_new = strcmp(op, "created") == 0;
     dg_change ch = {.at = c->now,
                     .actor_id = c->who->user_id,
                     .entity = "document",
@@ -60,14 +86,20 @@ static int doc_change(dg_rec_ctx *c, const dg_doc *d, const dg_record *customer,
                     .version = d->version,
                     .fields = fields,
                     .n_fields = n_fields,
+                    .old_values = is_new ? NULL : olds,
+                    .new_values = news,
                     .vis_before =
                         strcmp(op, "created") ? visibility_of(customer) : (dg_visibility){0},
+                    .customer_name = customer_text(customer, "name"),
+                    .customer_code = customer_text(customer, "code"),
                     .vis_after = visibility_of(customer)};
     char action[48], *text;
     int rc;
 
     if (!detail)
         return DG_ENOMEM;
+    dg_assert(n_fields <= DG_ARRAY_LEN(news));
+    doc_values(d, is_new, fields, n_fields, olds, news);
     if ((rc = dg_wtx_change_append(c->tx, &ch, &m->seq)) != DG_OK) {
         json_decref(detail);
         return rc;

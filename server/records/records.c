@@ -113,13 +113,22 @@ static json_t *fields_json(const dg_record *r, const char *const *names, size_t 
 }
 
 /* The change row and the audit record of one change, in the same savepoint:
- * `fields` are the changed items, `vis_before` / `vis_after` the dossier's
- * view before and after it. */
+ * `fields` are the changed items, `prev` the record before (NULL: a new
+ * one), `customer` its customer after, `vis_before` / `vis_after` the
+ * dossier's view before and after it. */
 static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const dg_record *r,
+                         const dg_record *prev, const dg_record *customer,
                          const char *const *fields, size_t n_fields, dg_visibility vis_before,
                          dg_visibility vis_after, json_t *detail, dg_mutation *m)
 {
     const dg_entity *e = dg_entity_get(r->kind);
+    const char **olds, **news;
+    int rc = rec_change_values(c->arena, prev, r, fields, n_fields, &olds, &news);
+
+    if (rc != DG_OK) {
+        json_decref(detail);
+        return rc;
+    }
     dg_change ch = {.at = c->now,
                     .actor_id = c->who->user_id,
                     .entity = e->name,
@@ -129,11 +138,14 @@ static int record_change(dg_rec_ctx *c, const char *op, const char *verb, const 
                     .version = r->version,
                     .fields = fields,
                     .n_fields = n_fields,
+                    .old_values = olds,
+                    .new_values = news,
+                    .customer_name = rec_fstr(customer, "name"),
+                    .customer_code = rec_fstr(customer, "code"),
                     .vis_before = vis_before,
                     .vis_after = vis_after};
     char action[48];
     char *text;
-    int rc;
 
     if ((rc = dg_wtx_change_append(c->tx, &ch, &m->seq)) != DG_OK) {
         json_decref(detail);
@@ -525,8 +537,8 @@ int dg_rec_create(dg_rec_ctx *c, dg_record *r, bool allow_duplicate, dg_mutation
     n_names = given_names(c->arena, r, &names);
     detail = json_pack("{s:o}", "after", fields_json(r, names, n_names));
     m->record = r;
-    return record_change(c, "created", "create", r, names, n_names, (dg_visibility){0},
-                         rec_visibility(customer), detail, m);
+    return record_change(c, "created", "create", r, NULL, customer, names, n_names,
+                         (dg_visibility){0}, rec_visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ update */
@@ -733,7 +745,7 @@ int dg_rec_update(dg_rec_ctx *c, const dg_record *patch, const char *const *mask
     detail = json_pack("{s:o,s:o}", "before", fields_json(cur, changed, n_changed), "after",
                        fields_json(next, changed, n_changed));
     m->record = next;
-    return record_change(c, "updated", "update", next, changed, n_changed,
+    return record_change(c, "updated", "update", next, cur, customer, changed, n_changed,
                          rec_visibility(next->kind == DG_KIND_CUSTOMER ? cur : customer),
                          rec_visibility(customer), detail, m);
 }
@@ -789,8 +801,8 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
                        archive);
     m->record = next;
     return record_change(c, archive ? "archived" : "restored", archive ? "archive" : "restore",
-                         next, archived, 1, rec_visibility(customer), rec_visibility(customer),
-                         detail, m);
+                         next, cur, customer, archived, 1, rec_visibility(customer),
+                         rec_visibility(customer), detail, m);
 }
 
 /* ------------------------------------------------------------ move (merge) */
@@ -856,6 +868,6 @@ int dg_rec_move(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t to_custome
     detail = json_pack("{s:{s:I},s:{s:I}}", "before", "customer_id", (json_int_t)cur->customer_id,
                        "after", "customer_id", (json_int_t)to_customer);
     m->record = next;
-    return record_change(c, "updated", "move", next, moved, 1, rec_visibility(from),
+    return record_change(c, "updated", "move", next, cur, to, moved, 1, rec_visibility(from),
                          rec_visibility(to), detail, m);
 }

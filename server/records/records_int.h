@@ -37,6 +37,14 @@ bool rec_search_relevant(enum dg_kind k, const char *field);
 int rec_deal_pipeline(dg_rec_ctx *c, dg_record *next, const dg_record *cur,
                       const char *const *mask, size_t n_mask, const char **changed,
                       size_t *n_changed, dg_mutation *m);
+
+/* The values change row items `names` keep (records_values.c): before and
+ * after an update (`before` non-NULL: *olds and *news per item), or a new
+ * record's headline fields (`before` NULL: *olds NULL, *news set for its
+ * kind's headline items only), as text in `a`; entries past
+ * DG_CHANGE_VALUES_MAX items are NULL. DG_OK or DG_ENOMEM. */
+int rec_change_values(dg_arena *a, const dg_record *before, const dg_record *after,
+                      const char *const *names, size_t n, const char ***olds, const char ***news);
 /* Fills what a new record gets when not given (code, owner, status...). */
 void rec_set_defaults(dg_rec_ctx *c, dg_record *r);
 

@@ -25,7 +25,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 15
+#define DG_SCHEMA_VERSION 16
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -331,9 +331,18 @@ typedef struct dg_change {
     int64_t version;
     const char *const *fields; /* the changed items, in the order given */
     size_t n_fields;
-    dg_visibility vis_before, vis_after; /* the dossier's view before and after */
-    const dg_reminder *reminder;         /* entity "reminder": its payload; else NULL */
+    /* Per changed item, its value before and after as text (the form
+     * `--set` takes, cut to DG_CHANGE_VALUE_MAX bytes; user fields as the
+     * user's id): NULL arrays, or NULL entries, where no value is kept. */
+    const char *const *old_values, *const *new_values;
+    const char *customer_name, *customer_code; /* at the change; NULL: none */
+    dg_visibility vis_before, vis_after;       /* the dossier's view before and after */
+    const dg_reminder *reminder;               /* entity "reminder": its payload; else NULL */
 } dg_change;
+/* Longest value text a change keeps, in bytes (then "…": 3 more), and how
+ * many of its items get values: enough to say what changed in a line. */
+#define DG_CHANGE_VALUE_MAX 160
+#define DG_CHANGE_VALUES_MAX 16
 /* Appends `c` and its field list and sets *seq. Inside the caller's
  * transaction; DG_OK or a store error. */
 int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq);

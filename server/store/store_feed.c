@@ -27,10 +27,10 @@ int dg_store_feed_head(dg_store *st, int64_t *seq)
 
 static const char SQL_CHANGE[] =
     "INSERT INTO changes(at, actor_id, entity, entity_id, customer_id, op, version,"
-    " vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    " vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier, customer_name,"
+    " customer_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 static const char SQL_CHANGE_FIELD[] =
-    "INSERT INTO change_fields(seq, pos, field) VALUES (?1, ?2, ?3)";
+    "INSERT INTO change_fields(seq, pos, field, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_REMINDER[] =
     "INSERT INTO reminders(seq, recipient_id, kind, record_kind, record_id, due_at_ms,"
     " remind_at_ms, due_on, title, customer_code, customer_name, time_zone)"
@@ -94,6 +94,8 @@ int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
     sqlite3_bind_int64(s, 7, c->version);
     bind_visibility(s, 8, &c->vis_before);
     bind_visibility(s, 10, &c->vis_after);
+    store_bind_text(s, 12, c->customer_name);
+    store_bind_text(s, 13, c->customer_code);
     if ((rc = store_exec_stmt(st, s)) != DG_OK)
         return rc;
     *seq = sqlite3_last_insert_rowid(st->db);
@@ -105,6 +107,8 @@ int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
         sqlite3_bind_int64(s, 1, *seq);
         sqlite3_bind_int64(s, 2, (int64_t)i);
         sqlite3_bind_text(s, 3, c->fields[i], -1, SQLITE_STATIC);
+        store_bind_text(s, 4, c->old_values ? c->old_values[i] : NULL);
+        store_bind_text(s, 5, c->new_values ? c->new_values[i] : NULL);
         if ((rc = store_exec_stmt(st, s)) != DG_OK)
             return rc;
     }
@@ -113,11 +117,12 @@ int dg_store_change_append(dg_store *st, const dg_change *c, int64_t *seq)
 
 static const char SQL_CHANGES_AFTER[] =
     "SELECT seq, at, coalesce(actor_id, 0), entity, entity_id, coalesce(customer_id, 0), op,"
-    " version, vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier"
-    " FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+    " version, vis_before_owner, vis_before_tier, vis_after_owner, vis_after_tier,"
+    " customer_name, customer_code FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 static const char SQL_CHANGES_OLDEST[] = "SELECT coalesce(min(seq), 0) FROM changes";
 static const char SQL_CHANGE_FIELDS[] =
-    "SELECT seq, field FROM change_fields WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq, pos";
+    "SELECT seq, field, old_value, new_value FROM change_fields WHERE seq >= ?1 AND seq <= ?2 "
+    "ORDER BY seq, pos";
 
 /* The view in columns owner, owner + 1 (the tier's stored name). */
 static dg_visibility col_visibility(sqlite3_stmt *s, int col)
@@ -138,14 +143,55 @@ static dg_visibility col_visibility(sqlite3_stmt *s, int col)
     return v;
 }
 
+/* Column `col` as a new string in `a`, NULL for NULL; *is_oom when over budget. */
+static const char *col_dup_or_null(sqlite3_stmt *s, int col, dg_arena *a, bool *is_oom)
+{
+    const char *t;
+
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return NULL;
+    if (!(t = store_col_dup(s, col, a)))
+        *is_oom = true;
+    return t;
+}
+
+/* The changed items of a range of rows, in one array each (names, values
+ * before and after) handed out to the rows as slices. */
+struct items {
+    const char **names, **olds, **news;
+    size_t len, cap;
+};
+
+static bool items_grow(struct items *it, dg_arena *a)
+{
+    const char **arrays[3] = {it->names, it->olds, it->news};
+    size_t cap = it->cap ? it->cap * 2 : 64;
+
+    for (int k = 0; k < 3; k++) {
+        const char **grown = dg_arena_calloc(a, cap, sizeof *grown);
+
+        if (!grown)
+            return false;
+        if (it->len)
+            memcpy(grown, arrays[k], it->len * sizeof *grown);
+        arrays[k] = grown;
+    }
+    it->names = arrays[0];
+    it->olds = arrays[1];
+    it->news = arrays[2];
+    it->cap = cap;
+    return true;
+}
+
 /* Gives rows[0 .. n) (in seq order, no NULL fields) their changed fields
- * from the table, in `a`. */
+ * and values from the table, in `a`. */
 static int read_change_fields(dg_store *st, dg_change_row *rows, size_t n, dg_arena *a)
 {
     sqlite3_stmt *s;
-    size_t i = 0, cap = 0, len = 0;
-    size_t *first; /* by row: the index in `names` of its first field */
-    const char **names = NULL;
+    size_t i = 0;
+    size_t *first; /* by row: the index in `it` of its first field */
+    struct items it = {0};
+    bool is_oom = false;
     int rc;
 
     if (n == 0)
@@ -156,8 +202,7 @@ static int read_change_fields(dg_store *st, dg_change_row *rows, size_t n, dg_ar
         return DG_EIO;
     sqlite3_bind_int64(s, 1, rows[0].seq);
     sqlite3_bind_int64(s, 2, rows[n - 1].seq);
-    /* Both in seq order: each row's fields are the next run of the result,
-     * collected in one array and handed out as slices of it at the end. */
+    /* Both in seq order: each row's fields are the next run of the result. */
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(s, 0);
 
@@ -165,34 +210,33 @@ static int read_change_fields(dg_store *st, dg_change_row *rows, size_t n, dg_ar
             i++;
         if (i == n || rows[i].seq != seq)
             continue; /* cannot be: rows holds every change in the range */
-        if (len == cap) {
-            const char **grown;
-
-            cap = cap ? cap * 2 : 64;
-            if (!(grown = dg_arena_alloc(a, cap * sizeof *grown))) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            if (len)
-                memcpy(grown, names, len * sizeof *grown);
-            names = grown;
+        if (it.len == it.cap && !items_grow(&it, a)) {
+            rc = SQLITE_NOMEM;
+            break;
         }
-        if (!(names[len] = store_col_dup(s, 1, a))) {
+        it.names[it.len] = store_col_dup(s, 1, a);
+        it.olds[it.len] = col_dup_or_null(s, 2, a, &is_oom);
+        it.news[it.len] = col_dup_or_null(s, 3, a, &is_oom);
+        if (!it.names[it.len] || is_oom) {
             rc = SQLITE_NOMEM;
             break;
         }
         if (rows[i].c.n_fields++ == 0)
-            first[i] = len;
-        len++;
+            first[i] = it.len;
+        it.len++;
     }
     sqlite3_reset(s);
     if (rc == SQLITE_NOMEM)
         return DG_ENOMEM; /* the arena's budget, not SQLite's memory */
     if (rc != SQLITE_DONE)
         return store_err(st, rc);
-    for (size_t k = 0; k < n; k++)
-        if (rows[k].c.n_fields)
-            rows[k].c.fields = &names[first[k]];
+    for (size_t k = 0; k < n; k++) {
+        if (!rows[k].c.n_fields)
+            continue;
+        rows[k].c.fields = &it.names[first[k]];
+        rows[k].c.old_values = &it.olds[first[k]];
+        rows[k].c.new_values = &it.news[first[k]];
+    }
     return DG_OK;
 }
 
@@ -259,6 +303,7 @@ int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_a
 {
     static const char *const no_fields[1];
     sqlite3_stmt *s = store_stmt(st, SQL_CHANGES_OLDEST);
+    bool is_oom = false;
     int rc;
 
     *n = 0;
@@ -291,7 +336,9 @@ int dg_store_changes_after(dg_store *st, int64_t after_seq, uint32_t limit, dg_a
             .vis_before = col_visibility(s, 8),
             .vis_after = col_visibility(s, 10),
         };
-        if (!r->c.entity || !r->c.op) {
+        r->c.customer_name = col_dup_or_null(s, 12, a, &is_oom);
+        r->c.customer_code = col_dup_or_null(s, 13, a, &is_oom);
+        if (!r->c.entity || !r->c.op || is_oom) {
             sqlite3_reset(s);
             return DG_ENOMEM;
         }

@@ -758,10 +758,21 @@ static const char *const migration_v15[] = {
     NULL,
 };
 
+static const char *const migration_v16[] = {
+    /* v16: change events as sentences. A change keeps its customer's name
+     * and code at the time, and each changed item its value before and
+     * after as text (NULL: not kept; rows written before have none). */
+    "ALTER TABLE changes ADD COLUMN customer_name TEXT;"
+    "ALTER TABLE changes ADD COLUMN customer_code TEXT;"
+    "ALTER TABLE change_fields ADD COLUMN old_value TEXT;"
+    "ALTER TABLE change_fields ADD COLUMN new_value TEXT;",
+    NULL,
+};
+
 static const char *const *const migrations[] = {
-    migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,
-    migration_v6,  migration_v7,  migration_v8,  migration_v9,  migration_v10,
-    migration_v11, migration_v12, migration_v13, migration_v14, migration_v15};
+    migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,  migration_v6,
+    migration_v7,  migration_v8,  migration_v9,  migration_v10, migration_v11, migration_v12,
+    migration_v13, migration_v14, migration_v15, migration_v16};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "fixture.h"
+#include "tz.h"
 
 #define N_CUSTOMERS 500
 
@@ -89,7 +90,8 @@ static void init_and_load(const char *root, const char *name, const char *seed, 
 {
     static char out[65536], err[65536];
     const char *init[] = {"init", "--data", data, NULL};
-    const char *demo[] = {"demo-data", "--data", data, "--customers", n, "--seed", seed, NULL};
+    const char *demo[] = {"demo-data", "--data", data,          "--customers", n,
+                          "--seed",    seed,     "--base-date", "2026-11-23",  NULL};
 
     snprintf(data, data_len, "%s/%s", root, name);
     assert_int_equal(run_dangand(init, out, sizeof out, err, sizeof err), 0);
@@ -378,6 +380,114 @@ static void test_tiers_follow_abc_shares(void **state)
     assert_in_range(companies, 380, 470); /* ~85% */
 }
 
+/* The base day the group's load used: its summary says. */
+static void base_day(char out[DG_DATE_LEN])
+{
+    const char *p = strstr(load_out, "base day ");
+
+    assert_non_null(p);
+    snprintf(out, DG_DATE_LEN, "%.10s", p + strlen("base day "));
+}
+
+static void test_base_date_defaults_to_today_in_shanghai(void **state)
+{
+    char base[DG_DATE_LEN], today[DG_DATE_LEN], earlier[DG_DATE_LEN];
+
+    (void)state;
+    base_day(base);
+    /* the machine runs in UTC; the day is Shanghai's (the load ran minutes ago) */
+    assert_int_equal(dg_tz_date("Asia/Shanghai", dg_now_ms(), today), DG_OK);
+    assert_int_equal(dg_tz_date("Asia/Shanghai", dg_now_ms() - 15 * 60000, earlier), DG_OK);
+    if (strcmp(base, today) != 0 && strcmp(base, earlier) != 0)
+        fail_msg("base day %s, today in Shanghai %s", base, today);
+}
+
+/* SQL with every "BASE" replaced by the group's base day, as an integer. */
+static long query_on_base(const char *sql)
+{
+    char base[DG_DATE_LEN], text[2048];
+    const char *p;
+    size_t n = 0;
+
+    base_day(base);
+    while ((p = strstr(sql, "BASE"))) {
+        n += (size_t)snprintf(text + n, sizeof text - n, "%.*s'%s'", (int)(p - sql), sql, base);
+        sql = p + 4;
+    }
+    snprintf(text + n, sizeof text - n, "%s", sql);
+    return query_int(srv.data, text);
+}
+
+#define BASE_MS "((unixepoch(BASE) - 8 * 3600) * 1000)" /* 00:00 of the base day, Shanghai */
+#define DAYS(n) "(" #n " * 86400000)"
+
+static void test_data_for_the_teams_day(void **state)
+{
+    static const char *const open_stages[] = {"lead", "qualified", "proposal", "negotiation"};
+    long n_pool = query_int(srv.data, "SELECT count(*) FROM customers WHERE owner_id IS NULL");
+
+    (void)state;
+    /* lost customers, and only they, say why */
+    assert_true(query_int(srv.data, "SELECT count(*) FROM customers WHERE status = 'lost'") > 10);
+    assert_int_equal(query_int(srv.data, "SELECT count(*) FROM customers WHERE (status = 'lost')"
+                                         " != (churn_reason != '')"),
+                     0);
+    /* the public pool: about 5%, never a restricted tier, nobody's tasks */
+    assert_in_range(n_pool, 10, 45);
+    assert_int_equal(query_int(srv.data, "SELECT count(*) FROM customers WHERE owner_id IS NULL"
+                                         " AND tier = 'a'"),
+                     0);
+    assert_int_equal(query_int(srv.data, "SELECT count(*) FROM tasks t JOIN customers c"
+                                         " ON c.id = t.customer_id WHERE c.owner_id IS NULL"),
+                     0);
+    /* open deals in every open stage, expected to close around the base day */
+    for (size_t i = 0; i < DG_ARRAY_LEN(open_stages); i++) {
+        char sql[256];
+
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM deals WHERE stage = '%s' AND probability > 0"
+                 " AND probability < 100",
+                 open_stages[i]);
+        assert_true(query_int(srv.data, sql) > 0);
+    }
+    assert_int_equal(query_on_base("SELECT count(*) FROM deals WHERE stage NOT IN ('won', 'lost')"
+                                   " AND (expected_close_on < date(BASE, '-10 days')"
+                                   " OR expected_close_on > date(BASE, '+90 days'))"),
+                     0);
+    /* won deals close within the last 18 months; lost ones have a reason */
+    assert_true(query_int(srv.data, "SELECT count(*) FROM deals WHERE stage = 'won'") > 100);
+    assert_int_equal(query_on_base("SELECT count(*) FROM deals WHERE stage = 'won' AND"
+                                   " (at_ms < " BASE_MS " - " DAYS(549) " OR at_ms > " BASE_MS ")"),
+                     0);
+    assert_int_equal(query_int(srv.data, "SELECT count(*) FROM deals WHERE stage = 'lost'"
+                                         " AND lost_reason = ''"),
+                     0);
+    /* active customers: some called within a week, some due (two weeks and more) */
+    assert_true(query_on_base("SELECT count(*) FROM customers c WHERE status = 'active' AND"
+                              " (SELECT max(at_ms) FROM interactions i WHERE i.customer_id = c.id"
+                              " AND channel = 'phone') >= " BASE_MS " - " DAYS(7)) > 10);
+    assert_true(query_on_base("SELECT count(*) FROM customers c WHERE status = 'active' AND"
+                              " (SELECT max(at_ms) FROM interactions i WHERE i.customer_id = c.id"
+                              " AND channel = 'phone') < " BASE_MS " - " DAYS(14)) > 10);
+    /* dormant customers were last heard of at least 90 days ago */
+    assert_int_equal(query_on_base("SELECT count(*) FROM interactions i JOIN customers c"
+                                   " ON c.id = i.customer_id WHERE c.status = 'dormant'"
+                                   " AND i.at_ms > " BASE_MS " - " DAYS(89)),
+                     0);
+    /* open tasks due before, on and after the base day */
+    assert_true(
+        query_on_base("SELECT count(*) FROM tasks WHERE done = 0 AND due_at_ms < " BASE_MS) > 0);
+    assert_true(query_on_base("SELECT count(*) FROM tasks WHERE done = 0 AND due_at_ms >= " BASE_MS
+                              " AND due_at_ms < " BASE_MS " + " DAYS(1)) > 0);
+    assert_true(query_on_base("SELECT count(*) FROM tasks WHERE done = 0 AND due_at_ms >= " BASE_MS
+                              " + " DAYS(1)) > 0);
+    /* contracts expiring around the base day, sharing one stored file */
+    assert_true(query_on_base("SELECT count(*) FROM documents WHERE kind = 'contract'"
+                              " AND expires_on BETWEEN date(BASE, '-30 days')"
+                              " AND date(BASE, '+120 days')") > 10);
+    assert_int_equal(query_int(srv.data, "SELECT count(DISTINCT content_id) FROM documents"), 1);
+}
+
 /* ------------------------------------------------------------ tests of their own */
 
 static void test_same_seed_gives_same_data(void **state)
@@ -503,6 +613,8 @@ int main(void)
         cmocka_unit_test(test_demo_sales_rep_can_log_in),
         cmocka_unit_test(test_load_is_audited_once_with_counts_and_seed),
         cmocka_unit_test(test_tiers_follow_abc_shares),
+        cmocka_unit_test(test_base_date_defaults_to_today_in_shanghai),
+        cmocka_unit_test(test_data_for_the_teams_day),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_same_seed_gives_same_data),

@@ -462,12 +462,10 @@ static void test_check_finds_a_damaged_content_row(void **state)
     admin = dgt_login(&srv, "admin", srv.admin_password);
 }
 
-/* Schema v7 adds only its own tables: a v6 database is this one without
- * them, without v8's duplicate keys, v9's deal and churn columns and v10's
- * pool columns, at
- * user_version 6. Opened by this
- * dangand, it is migrated and takes documents; `dangand check` passes on it
- * before the migration. */
+/* Schema v7 adds only its own tables: a v6 database is this one with every
+ * later migration undone (dgt_schema_back_to). Opened by this dangand, it is
+ * migrated and takes documents; `dangand check` passes on it before the
+ * migration. */
 static void test_a_v6_database_migrates_and_takes_documents(void **state)
 {
     const char *argv[] = {"check", "--data", srv.data, NULL};
@@ -477,39 +475,7 @@ static void test_a_v6_database_migrates_and_takes_documents(void **state)
     (void)state;
     cust = dgt_doc_customer(admin, "迁移前的公司", NULL, DANGAN__V1__TIER__TIER_B);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
-    dgt_sql(&srv, "DROP TABLE reminders; DROP TABLE reminders_sent;"
-                  " DROP TABLE doc_uploads; DROP TABLE documents; DROP TABLE doc_chunks;"
-                  " DROP TABLE doc_contents;"
-                  " DROP INDEX customers_dupkey_name; DROP INDEX customers_dupkey_email;"
-                  " DROP INDEX customers_dupkey_phone; DROP INDEX customers_dupkey_stem;"
-                  " ALTER TABLE customers DROP COLUMN dup_stem;"
-                  " CREATE INDEX customers_dup_name ON customers(dup_name) WHERE dup_name != '';"
-                  " CREATE INDEX customers_dup_phone ON customers(dup_phone) WHERE dup_phone != '';"
-                  " CREATE INDEX customers_dup_email ON customers(dup_email) WHERE dup_email != '';"
-                  " DROP INDEX deals_won; DROP INDEX customers_live_tier;"
-                  " DROP INDEX customers_report; DROP INDEX customers_at_risk;"
-                  " DROP INDEX customers_visibility; DROP INDEX deals_report;"
-                  " DROP INDEX interactions_report; DROP INDEX feedback_report;"
-                  " DROP INDEX deals_by_stage; ALTER TABLE deals DROP COLUMN stage;"
-                  " ALTER TABLE deals DROP COLUMN probability;"
-                  " ALTER TABLE deals DROP COLUMN expected_close_on;"
-                  " ALTER TABLE deals DROP COLUMN lost_reason;"
-                  " ALTER TABLE customers DROP COLUMN churn_reason; DROP TABLE team_settings;"
-                  " DROP TRIGGER interactions_today_insert; DROP TRIGGER interactions_today_update;"
-                  " DROP TRIGGER interactions_today_delete; DROP INDEX customers_today_call;"
-                  " DROP INDEX customers_today_visit; DROP INDEX customers_today_follow_up;"
-                  " DROP INDEX customers_today_contact; DROP INDEX tasks_today_open;"
-                  " DROP INDEX customers_today_seen;"
-                  " ALTER TABLE customers DROP COLUMN last_call_at;"
-                  " ALTER TABLE customers DROP COLUMN last_visit_at;"
-                  " ALTER TABLE customers DROP COLUMN follow_up_on;"
-                  " ALTER TABLE customers DROP COLUMN follow_up_id;"
-                  " DROP TRIGGER customers_owner_new; DROP TRIGGER customers_owner_changed;"
-                  " DROP TRIGGER interactions_owner_active; DROP INDEX customers_pool;"
-                  " DROP INDEX customers_pool_claims; DROP INDEX customers_owner_active;"
-                  " ALTER TABLE customers DROP COLUMN claimed_from_pool_at;"
-                  " ALTER TABLE customers DROP COLUMN owner_active_at;"
-                  " PRAGMA user_version = 6;");
+    dgt_schema_back_to(&srv, 6);
     dgt_dangand(&run, argv);
     if (run.status != 0)
         fail_msg("check of a v6 database: %s%s", run.out, run.err);

@@ -487,10 +487,10 @@ static void test_lifecycle_suggestions_and_apply(void **state)
 
 /* ------------------------------------------------------------ schema */
 
-/* A v9 database (this one without v10's pool columns, indexes and
+/* A v13 database (this one without v14's pool columns, indexes and
  * triggers) is migrated at start: its customers keep their owners, none
  * counts as a pool claim, and the pool works on it. */
-static void test_a_v9_database_migrates_to_the_pool(void **state)
+static void test_a_v13_database_migrates_to_the_pool(void **state)
 {
     dg_client *s3;
     int64_t id = new_customer("迁移前的公海公司", DANGAN__V1__TIER__TIER_C);
@@ -501,14 +501,9 @@ static void test_a_v9_database_migrates_to_the_pool(void **state)
     assert_int_equal(release(admin, id), 0);
     dg_client_close(admin);
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
-    dgt_sql(&srv, "DROP TRIGGER customers_owner_new; DROP TRIGGER customers_owner_changed;"
-                  " DROP TRIGGER interactions_owner_active; DROP INDEX customers_pool;"
-                  " DROP INDEX customers_pool_claims; DROP INDEX customers_owner_active;"
-                  " ALTER TABLE customers DROP COLUMN claimed_from_pool_at;"
-                  " ALTER TABLE customers DROP COLUMN owner_active_at;"
-                  " PRAGMA user_version = 9;");
+    dgt_schema_back_to(&srv, 13);
     dgt_server_restart_same_port(&srv);
-    assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=10"));
+    assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=14"));
     admin = dgt_login(&srv, "admin", srv.admin_password);
     owner_of(id, owner, sizeof owner);
     assert_string_equal(owner, "");
@@ -690,7 +685,7 @@ int main(void)
         cmocka_unit_test(test_pool_as_each_role_sees_it),
         cmocka_unit_test(test_lost_needs_a_churn_reason),
         cmocka_unit_test(test_lifecycle_suggestions_and_apply),
-        cmocka_unit_test(test_a_v9_database_migrates_to_the_pool),
+        cmocka_unit_test(test_a_v13_database_migrates_to_the_pool),
     };
     const struct CMUnitTest returns[] = {
         cmocka_unit_test(test_auto_return_at_the_threshold_in_the_teams_days),

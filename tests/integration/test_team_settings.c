@@ -389,11 +389,7 @@ static void test_a_v9_database_migrates_to_the_defaults(void **state)
 
     (void)state;
     assert_int_equal(dgt_server_stop_keep(&srv), 0);
-    dgt_sql(&srv, "DROP TABLE team_settings; DROP INDEX deals_won; DROP INDEX customers_live_tier;"
-                  " DROP INDEX customers_report; DROP INDEX customers_at_risk;"
-                  " DROP INDEX customers_visibility; DROP INDEX deals_report;"
-                  " DROP INDEX interactions_report; DROP INDEX feedback_report;"
-                  " PRAGMA user_version = 9;");
+    dgt_schema_back_to(&srv, 9);
     dgt_server_restart_same_port(&srv);
     c = dgt_login(&srv, "admin", srv.admin_password);
     r = get_settings(c);

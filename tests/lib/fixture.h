@@ -188,6 +188,10 @@ void dgt_run_program(dgt_run *r, const char *program, const char *input, const c
 /* Runs SQL on the server's database with a connection of its own, as an
  * intruder with file access would (stop the server first). Aborts on error. */
 void dgt_sql(const dgt_server *s, const char *sql);
+/* Takes the database of a stopped server back to schema `version` (6 or
+ * later) by undoing each later migration, as if an older dangand had made
+ * it: the next start migrates it forward again. */
+void dgt_schema_back_to(const dgt_server *s, int version);
 
 /* Replaces the database of a stopped server with one made from the SQL
  * dump `file` (sqlite3 .dump, with its PRAGMA user_version), in WAL mode as
