@@ -304,5 +304,6 @@ void dg_h_tiers_apply(dg_req *req)
     a = dg_xcalloc(1, sizeof *a);
     dg_write_job_init(&a->w, &apply_ops, req, DG_IDEM_TIERS_APPLY, &m->base, m->idempotency_key,
                       "customer", 0);
+    a->w.job.is_alone = true; /* it may change every customer: a transaction of its own */
     dg_write_job_submit(&a->w);
 }

@@ -31,6 +31,11 @@ struct dg_job {
     /* writer: the job only records a read or a refusal (an audit record);
      * a batch of nothing else commits without waiting for fsync */
     bool is_record_of_read;
+    /* writer: the job changes thousands of records (TiersApply): it runs in
+     * a transaction of its own, without a savepoint, since SQLite's
+     * in-memory statement journal makes each statement inside a savepoint
+     * cost in proportion to everything the savepoint changed so far */
+    bool is_alone;
 };
 
 typedef struct dg_completions dg_completions;

@@ -240,13 +240,25 @@ dg_committed *dg_writer_take_committed(dg_writer *w)
 
 /* ------------------------------------------------------------ batches */
 
-/* Runs one job inside its own savepoint. Returns false if SQLite rolled back
- * the whole transaction underneath us (after an I/O error or OOM). */
+/* Runs one job inside its own savepoint, or a job alone in its batch
+ * (is_alone, writer_main) in the transaction itself: failed, it is rolled
+ * back whole and an empty transaction takes its place. Returns false if
+ * SQLite rolled back the whole transaction underneath us (after an I/O
+ * error or OOM). */
 static bool run_job(dg_writer *w, dg_job *job, dg_wtx *tx)
 {
     dg_audit_chain saved = w->chain;
     size_t n_captured = w->capture.n;
 
+    if (job->is_alone) {
+        job->run(job, tx);
+        if (job->rc == DG_OK)
+            return true;
+        dg_store_rollback(w->store);
+        w->chain = saved;
+        w->capture.n = n_captured;
+        return dg_store_begin(w->store) == DG_OK;
+    }
     job->rc = dg_store_savepoint(w->store);
     if (job->rc != DG_OK)
         return false;
@@ -384,9 +396,10 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&w->mu);
             return NULL;
         }
-        /* Take everything pending, up to MAX_BATCH: one fsync for all of it. */
+        /* Take everything pending, up to MAX_BATCH: one fsync for all of it;
+         * a job that must be alone is a batch of its own. */
         batch = last = w->head;
-        for (n = 1; last->next && n < MAX_BATCH; n++)
+        for (n = 1; !batch->is_alone && last->next && !last->next->is_alone && n < MAX_BATCH; n++)
             last = last->next;
         w->head = last->next;
         if (!w->head)
