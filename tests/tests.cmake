@@ -19,7 +19,7 @@ target_compile_definitions(dangand-test PRIVATE DG_CLOCK_DRIVEN=1)
 target_link_libraries(dangand-test PRIVATE dgserver dgdemo)
 target_link_options(dangand-test PRIVATE -Wl,--wrap=argon2id_verify)
 
-add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c)
+add_library(dgtest STATIC tests/lib/fixture.c tests/lib/rawtls.c tests/lib/schema_undo.c)
 target_include_directories(dgtest PUBLIC ${CMAKE_SOURCE_DIR}/tests/lib)
 target_link_libraries(dgtest PUBLIC libdangan PkgConfig::CMOCKA PkgConfig::SQLITE)
 target_compile_definitions(dgtest PUBLIC DANGAND_PATH="$<TARGET_FILE:dangand>"

@@ -13,22 +13,15 @@
 #include "map.h"
 #include "report.h"
 #include "store_int.h"
+#include "store_reports_int.h"
 
-#define SQL_MAX STORE_SQL_MAX
 #define CURRENCIES_MAX 16
 #define REPS_MAX 4096
 
-struct rctx {
-    dg_store *st;
-    const dg_report_query *q;
-    dg_arena *a;
-    dg_report *out;
-};
-
 /* ------------------------------------------------------------ tables */
 
-static dg_rsection *section(struct rctx *x, const char *name, const char *title,
-                            const dg_rcol *cols, size_t n_cols)
+dg_rsection *rpt_section(struct rctx *x, const char *name, const char *title, const dg_rcol *cols,
+                         size_t n_cols)
 {
     dg_rsection *s = &x->out->sections[x->out->n_sections++];
 
@@ -54,17 +47,17 @@ static dg_rcell *grow(struct rctx *x, dg_rcell **cells, size_t *n, size_t *cap, 
     return &(*cells)[(*n)++ * n_cols];
 }
 
-static dg_rcell *add_row(struct rctx *x, dg_rsection *s)
+dg_rcell *rpt_add_row(struct rctx *x, dg_rsection *s)
 {
     return grow(x, &s->rows, &s->n_rows, &s->cap_rows, s->n_cols);
 }
 
-static dg_rcell *add_total(struct rctx *x, dg_rsection *s)
+dg_rcell *rpt_add_total(struct rctx *x, dg_rsection *s)
 {
     return grow(x, &s->totals, &s->n_totals, &s->cap_totals, s->n_cols);
 }
 
-static const char *col_text(struct rctx *x, sqlite3_stmt *s, int col)
+const char *rpt_col_text(struct rctx *x, sqlite3_stmt *s, int col)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
 
@@ -72,7 +65,7 @@ static const char *col_text(struct rctx *x, sqlite3_stmt *s, int col)
 }
 
 /* The local date of an instant in the team's zone ("" for 0). */
-static const char *local_date(struct rctx *x, int64_t ms)
+const char *rpt_local_date(struct rctx *x, int64_t ms)
 {
     char d[DG_DATE_LEN] = "";
 
@@ -85,7 +78,7 @@ static const char *local_date(struct rctx *x, int64_t ms)
 
 /* The visibility of the caller (and the owner asked for, when with_owner)
  * on alias c: List's own filter. */
-static void visible(char *sql, struct store_params *ps, const dg_report_query *q, bool with_owner)
+void rpt_visible(char *sql, struct store_params *ps, const dg_report_query *q, bool with_owner)
 {
     dg_list_query lq = {.kind = DG_KIND_CUSTOMER,
                         .n_restricted = q->n_restricted,
@@ -96,7 +89,7 @@ static void visible(char *sql, struct store_params *ps, const dg_report_query *q
     store_rec_filter(sql, ps, &lq);
 }
 
-static sqlite3_stmt *prepare(struct rctx *x, const char *sql, const struct store_params *ps)
+sqlite3_stmt *rpt_prepare(struct rctx *x, const char *sql, const struct store_params *ps)
 {
     sqlite3_stmt *s = store_stmt_text(x->st, sql);
 
@@ -106,7 +99,7 @@ static sqlite3_stmt *prepare(struct rctx *x, const char *sql, const struct store
 }
 
 /* Ends a statement stepped to rc; DG_OK when it ran to the end. */
-static int finish(struct rctx *x, sqlite3_stmt *s, int rc, bool is_oom)
+int rpt_finish(struct rctx *x, sqlite3_stmt *s, int rc, bool is_oom)
 {
     store_stmt_release(x->st, s);
     if (is_oom)
@@ -169,10 +162,10 @@ static const dg_rcol COUNT_COLS[] = {
 };
 
 /* A count of customers by `expr`, rows in `order`, each with its share. */
-static int count_section(struct rctx *x, const char *name, const char *title, const char *expr,
-                         const char *join, const char *where, const char *group, const char *order)
+int rpt_count_section(struct rctx *x, const char *name, const char *title, const char *expr,
+                      const char *join, const char *where, const char *group, const char *order)
 {
-    dg_rsection *sec = section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
+    dg_rsection *sec = rpt_section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
     char sql[SQL_MAX] = "";
     struct store_params ps = {.n = 0};
     sqlite3_stmt *s;
@@ -182,25 +175,25 @@ static int count_section(struct rctx *x, const char *name, const char *title, co
     bool oom = false;
 
     store_sql_append(sql, "SELECT %s, count(*) FROM customers c %s WHERE 1%s", expr, join, where);
-    visible(sql, &ps, x->q, true);
+    rpt_visible(sql, &ps, x->q, true);
     store_sql_append(sql, " GROUP BY %s ORDER BY %s", group, order);
-    if (!(s = prepare(x, sql, &ps)))
+    if (!(s = rpt_prepare(x, sql, &ps)))
         return DG_EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && !oom) {
-        if (!(c = add_row(x, sec)) || !(c[0].text = col_text(x, s, 0))) {
+        if (!(c = rpt_add_row(x, sec)) || !(c[0].text = rpt_col_text(x, s, 0))) {
             oom = true;
             break;
         }
         c[1].num = sqlite3_column_int64(s, 1);
         total += c[1].num;
     }
-    if ((rc = finish(x, s, rc, oom)) != DG_OK)
+    if ((rc = rpt_finish(x, s, rc, oom)) != DG_OK)
         return rc;
     for (size_t i = 0; i < sec->n_rows; i++) {
         c = &sec->rows[i * sec->n_cols];
         c[2].num = total ? (c[1].num * 10000 * 2 + total) / (2 * total) : 0;
     }
-    if (!(c = add_total(x, sec)))
+    if (!(c = rpt_add_total(x, sec)))
         return DG_ENOMEM;
     c[0].text = "Total";
     c[1].num = total;
@@ -285,7 +278,7 @@ static int enum_rank(const char *order, const char *v)
 static int tally_section(struct rctx *x, struct tally *t, const char *name, const char *title,
                          const char *order)
 {
-    dg_rsection *sec = section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
+    dg_rsection *sec = rpt_section(x, name, title, COUNT_COLS, DG_ARRAY_LEN(COUNT_COLS));
     int64_t total = 0;
     dg_rcell *c;
 
@@ -296,13 +289,13 @@ static int tally_section(struct rctx *x, struct tally *t, const char *name, cons
     }
     qsort(t->v, t->n, sizeof *t->v, bucket_cmp);
     for (size_t i = 0; i < t->n; i++) {
-        if (!(c = add_row(x, sec)))
+        if (!(c = rpt_add_row(x, sec)))
             return DG_ENOMEM;
         c[0].text = t->v[i].value;
         c[1].num = t->v[i].n;
         c[2].num = (c[1].num * 10000 * 2 + total) / (2 * total);
     }
-    if (!(c = add_total(x, sec)))
+    if (!(c = rpt_add_total(x, sec)))
         return DG_ENOMEM;
     c[0].text = "Total";
     c[1].num = total;
@@ -319,10 +312,10 @@ static int summary_scan(struct rctx *x, struct tally t[6])
 
     store_sql_append(sql, "SELECT c.tier, c.status, c.intention, c.industry, c.region,"
                           " coalesce(c.owner_id, ''), count(*) FROM customers c WHERE 1");
-    visible(sql, &ps, x->q, true);
+    rpt_visible(sql, &ps, x->q, true);
     store_sql_append(sql, " GROUP BY c.tier, c.owner_id, c.status, c.intention, c.industry,"
                           " c.region");
-    if (!(s = prepare(x, sql, &ps)))
+    if (!(s = rpt_prepare(x, sql, &ps)))
         return DG_EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int64_t n = sqlite3_column_int64(s, 6);
@@ -336,7 +329,7 @@ static int summary_scan(struct rctx *x, struct tally t[6])
         if (k < 6)
             break;
     }
-    if ((rc = finish(x, s, rc, rc == SQLITE_ROW)) != DG_OK)
+    if ((rc = rpt_finish(x, s, rc, rc == SQLITE_ROW)) != DG_OK)
         return rc;
     /* owners by name */
     if (!(s = store_stmt(x->st, "SELECT id, username FROM users")))
@@ -347,7 +340,7 @@ static int summary_scan(struct rctx *x, struct tally t[6])
 
         snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(s, 0));
         if ((at = (uintptr_t)dg_map_get(t[5].index, id, strlen(id))) != 0 &&
-            !(t[5].v[at - 1].value = col_text(x, s, 1)))
+            !(t[5].v[at - 1].value = rpt_col_text(x, s, 1)))
             break;
     }
     sqlite3_reset(s);
@@ -403,7 +396,7 @@ static int money_totals(struct rctx *x, dg_rsection *sec, const struct money_sum
                         size_t cur_col, bool has_sum2)
 {
     for (size_t i = 0; i < m->n; i++) {
-        dg_rcell *c = add_total(x, sec);
+        dg_rcell *c = rpt_add_total(x, sec);
 
         if (!c)
             return DG_ENOMEM;
@@ -426,10 +419,11 @@ static int revenue(struct rctx *x)
 {
     const dg_report_query *q = x->q;
     bool by_owner = !strcmp(q->by, "owner");
-    dg_rsection *sec = by_owner ? section(x, "revenue", "Won deals by owner", REVENUE_OWNER_COLS,
-                                          DG_ARRAY_LEN(REVENUE_OWNER_COLS))
-                                : section(x, "revenue", "Won deals by period", REVENUE_PERIOD_COLS,
-                                          DG_ARRAY_LEN(REVENUE_PERIOD_COLS));
+    dg_rsection *sec = by_owner
+                           ? rpt_section(x, "revenue", "Won deals by owner", REVENUE_OWNER_COLS,
+                                         DG_ARRAY_LEN(REVENUE_OWNER_COLS))
+                           : rpt_section(x, "revenue", "Won deals by period", REVENUE_PERIOD_COLS,
+                                         DG_ARRAY_LEN(REVENUE_PERIOD_COLS));
     size_t cur = by_owner ? 1 : 3;
     struct money_sums m = {.n = 0};
     char sql[SQL_MAX] = "";
@@ -447,7 +441,7 @@ static int revenue(struct rctx *x)
     lo = store_param_int(&ps, 0);
     hi = store_param_int(&ps, 0);
     store_sql_append(sql, " AND d.at_ms >= ?%d AND d.at_ms < ?%d", lo, hi);
-    visible(sql, &ps, q, true);
+    rpt_visible(sql, &ps, q, true);
     store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, d.amount_currency"
                                      " ORDER BY c.owner_id IS NULL, 4, 1"
                                    : " GROUP BY d.amount_currency ORDER BY 1");
@@ -460,24 +454,24 @@ static int revenue(struct rctx *x)
 
         ps.v[lo - 1].i = per->lo;
         ps.v[hi - 1].i = per->hi;
-        if (!(s = prepare(x, sql, &ps)))
+        if (!(s = rpt_prepare(x, sql, &ps)))
             return DG_EIO;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            if (!(c = add_row(x, sec))) {
+            if (!(c = rpt_add_row(x, sec))) {
                 oom = true;
                 break;
             }
-            c[0].text = by_owner ? col_text(x, s, 3) : per->label;
-            c[cur].text = col_text(x, s, 0);
+            c[0].text = by_owner ? rpt_col_text(x, s, 3) : per->label;
+            c[cur].text = rpt_col_text(x, s, 0);
             c[cur + 1].num = sqlite3_column_int64(s, 1);
             c[cur + 2].num = sqlite3_column_int64(s, 2);
             c[cur + 2].currency = c[cur].text;
             money_add(&m, c[cur].text ? c[cur].text : "", c[cur + 1].num, c[cur + 2].num, 0);
         }
-        if ((rc = finish(x, s, rc, oom)) != DG_OK)
+        if ((rc = rpt_finish(x, s, rc, oom)) != DG_OK)
             return rc;
         if (!by_owner && sec->n_rows == before) { /* a period without revenue shows as 0 */
-            if (!(c = add_row(x, sec)))
+            if (!(c = rpt_add_row(x, sec)))
                 return DG_ENOMEM;
             c[0].text = per->label;
             c[cur].text = q->team->currency;
@@ -505,7 +499,7 @@ static int pipeline(struct rctx *x)
     const dg_report_query *q = x->q;
     bool by_owner = !strcmp(q->by, "owner");
     size_t n_cols = DG_ARRAY_LEN(PIPELINE_COLS);
-    dg_rsection *sec = section(x, "pipeline", "Open deals by stage", PIPELINE_COLS, n_cols);
+    dg_rsection *sec = rpt_section(x, "pipeline", "Open deals by stage", PIPELINE_COLS, n_cols);
     struct money_sums m = {.n = 0};
     char sql[SQL_MAX] = "";
     struct store_params ps = {.n = 0};
@@ -519,7 +513,7 @@ static int pipeline(struct rctx *x)
                      by_owner ? "coalesce(u.username, '')" : "''",
                      by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "",
                      stage = store_param_text(&ps, ""));
-    visible(sql, &ps, q, true);
+    rpt_visible(sql, &ps, q, true);
     store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, d.amount_currency"
                                      " ORDER BY c.owner_id IS NULL, 5, 1"
                                    : " GROUP BY d.amount_currency ORDER BY 1");
@@ -534,15 +528,15 @@ static int pipeline(struct rctx *x)
             continue;
         ps.v[stage - 1].p = st->name;
         ps.v[stage - 1].len = strlen(st->name);
-        if (!(s = prepare(x, sql, &ps)))
+        if (!(s = rpt_prepare(x, sql, &ps)))
             return DG_EIO;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            if (!(c = add_row(x, sec))) {
+            if (!(c = rpt_add_row(x, sec))) {
                 oom = true;
                 break;
             }
-            c[2].text = col_text(x, s, 4);
-            c[3].text = col_text(x, s, 0);
+            c[2].text = rpt_col_text(x, s, 4);
+            c[3].text = rpt_col_text(x, s, 0);
             c[4].num = sqlite3_column_int64(s, 1);
             c[5].num = sqlite3_column_int64(s, 2);
             c[6].num = hundredth(sqlite3_column_int64(s, 3));
@@ -550,10 +544,10 @@ static int pipeline(struct rctx *x)
             money_add(&m, c[3].text ? c[3].text : "", c[4].num, c[5].num,
                       sqlite3_column_int64(s, 3));
         }
-        if ((rc = finish(x, s, rc, oom)) != DG_OK)
+        if ((rc = rpt_finish(x, s, rc, oom)) != DG_OK)
             return rc;
         if (sec->n_rows == before) { /* every open stage shows, in pipeline order */
-            if (!(c = add_row(x, sec)))
+            if (!(c = rpt_add_row(x, sec)))
                 return DG_ENOMEM;
             c[3].text = c[5].currency = c[6].currency = q->team->currency;
         }
@@ -612,14 +606,14 @@ static int activity_targets(struct rctx *x, struct reps *reps)
 
     store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, count(*) FROM customers c"
                           " JOIN users u ON u.id = c.owner_id WHERE c.status != 'lost'");
-    visible(sql, &ps, x->q, true);
+    rpt_visible(sql, &ps, x->q, true);
     store_sql_append(sql, " GROUP BY c.tier, c.owner_id"); /* customers_report's order */
-    if (!(s = prepare(x, sql, &ps)))
+    if (!(s = rpt_prepare(x, sql, &ps)))
         return DG_EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(s, 2);
         int tier = t && t[0] >= 'a' && t[0] <= 'c' && !t[1] ? t[0] - 'a' + 1 : 0;
-        const char *name = col_text(x, s, 1);
+        const char *name = rpt_col_text(x, s, 1);
         struct rep *r = name ? rep_of(reps, sqlite3_column_int64(s, 0), name) : NULL;
 
         if (!name) {
@@ -629,7 +623,7 @@ static int activity_targets(struct rctx *x, struct reps *reps)
         if (r)
             r->n_tier[tier] += sqlite3_column_int64(s, 3);
     }
-    return finish(x, s, rc, oom);
+    return rpt_finish(x, s, rc, oom);
 }
 
 /* Calls or visits due in `days` days for a rep's customers, in hundredths. */
@@ -646,8 +640,8 @@ static int64_t due(const struct rep *r, const int every[DG_TIER_SLOTS], int days
 static int activity(struct rctx *x)
 {
     const dg_report_query *q = x->q;
-    dg_rsection *sec = section(x, "activity", "Calls and visits against the cadence", ACTIVITY_COLS,
-                               DG_ARRAY_LEN(ACTIVITY_COLS));
+    dg_rsection *sec = rpt_section(x, "activity", "Calls and visits against the cadence",
+                                   ACTIVITY_COLS, DG_ARRAY_LEN(ACTIVITY_COLS));
     struct reps reps = {.v = calloc(REPS_MAX, sizeof(struct rep))};
     int64_t tot[4] = {0, 0, 0, 0};
     char sql[SQL_MAX] = "";
@@ -670,7 +664,7 @@ static int activity(struct rctx *x)
                      lo = store_param_int(&ps, 0), hi = store_param_int(&ps, 0));
     if (q->owner_id)
         store_sql_append(sql, " AND i.created_by = ?%d", store_param_int(&ps, q->owner_id));
-    visible(sql, &ps, q, false);
+    rpt_visible(sql, &ps, q, false);
     store_sql_append(sql, " GROUP BY i.created_by");
     for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
         const dg_report_period *per = &q->periods[p];
@@ -681,12 +675,12 @@ static int activity(struct rctx *x)
             reps.v[i].calls = reps.v[i].visits = 0;
         ps.v[lo - 1].i = per->lo;
         ps.v[hi - 1].i = per->hi;
-        if (!(s = prepare(x, sql, &ps))) {
+        if (!(s = rpt_prepare(x, sql, &ps))) {
             rc = DG_EIO;
             goto out;
         }
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            const char *name = col_text(x, s, 1);
+            const char *name = rpt_col_text(x, s, 1);
             struct rep *r = name ? rep_of(&reps, sqlite3_column_int64(s, 0), name) : NULL;
 
             if (!name) {
@@ -698,13 +692,13 @@ static int activity(struct rctx *x)
                 r->visits = sqlite3_column_int64(s, 3);
             }
         }
-        if ((rc = finish(x, s, rc, oom)) != DG_OK)
+        if ((rc = rpt_finish(x, s, rc, oom)) != DG_OK)
             goto out;
         qsort(reps.v, reps.n, sizeof *reps.v, rep_cmp);
         for (size_t i = 0; i < reps.n; i++) {
             const struct rep *r = &reps.v[i];
 
-            if (!(c = add_row(x, sec))) {
+            if (!(c = rpt_add_row(x, sec))) {
                 rc = DG_ENOMEM;
                 goto out;
             }
@@ -718,7 +712,7 @@ static int activity(struct rctx *x)
                 tot[k] += c[2 + k].num;
         }
     }
-    if (!(c = add_total(x, sec))) {
+    if (!(c = rpt_add_total(x, sec))) {
         rc = DG_ENOMEM;
         goto out;
     }
@@ -728,206 +722,6 @@ static int activity(struct rctx *x)
 out:
     free(reps.v);
     return rc;
-}
-
-/* ------------------------------------------------------------ churn */
-
-static const dg_rcol AT_RISK_COLS[] = {
-    {"code", "Code", DG_RT_TEXT},
-    {"name", "Customer", DG_RT_TEXT},
-    {"owner", "Owner", DG_RT_TEXT},
-    {"tier", "Tier", DG_RT_TEXT},
-    {"status", "Status", DG_RT_TEXT},
-    {"last_contact", "Last contact", DG_RT_DATE},
-    {"days", "Days without contact", DG_RT_INT},
-    {"state", "State", DG_RT_TEXT},
-};
-static const dg_rcol WIN_BACK_COLS[] = {
-    {"code", "Code", DG_RT_TEXT},           {"name", "Customer", DG_RT_TEXT},
-    {"owner", "Owner", DG_RT_TEXT},         {"tier", "Tier", DG_RT_TEXT},
-    {"reason", "Churn reason", DG_RT_TEXT}, {"last_contact", "Last contact", DG_RT_DATE},
-};
-
-/* When a customer was last in touch: its newest interaction, or its
- * creation when it has none. */
-#define SINCE "(CASE WHEN c.last_contact_at > 0 THEN c.last_contact_at ELSE c.created_at END)"
-
-static int at_risk(struct rctx *x)
-{
-    const dg_report_query *q = x->q;
-    dg_rsection *sec =
-        section(x, "at_risk", "At risk: nearing or past dormancy, most overdue first", AT_RISK_COLS,
-                DG_ARRAY_LEN(AT_RISK_COLS));
-    char sql[SQL_MAX] = "";
-    struct store_params ps = {.n = 0};
-    sqlite3_stmt *s;
-    bool oom = false;
-    int rc;
-
-    store_sql_append(sql,
-                     "SELECT c.code, c.name, coalesce(u.username, ''), c.tier, c.status,"
-                     " c.last_contact_at, " SINCE " FROM customers c INDEXED BY customers_at_risk"
-                     " LEFT JOIN users u ON u.id = c.owner_id"
-                     " WHERE c.status != 'lost' AND " SINCE " < ?%d",
-                     store_param_int(&ps, q->at_risk_before));
-    visible(sql, &ps, q, true);
-    store_sql_append(sql, " ORDER BY " SINCE ", c.id LIMIT %d", DG_REPORT_LIST_MAX);
-    if (!(s = prepare(x, sql, &ps)))
-        return DG_EIO;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        dg_rcell *c = add_row(x, sec);
-        int64_t since = sqlite3_column_int64(s, 6);
-        int days = 0;
-
-        if (!c) {
-            oom = true;
-            break;
-        }
-        for (int k = 0; k < 5; k++)
-            c[k].text = col_text(x, s, k);
-        c[5].text = local_date(x, sqlite3_column_int64(s, 5));
-        if (dg_date_diff_days(local_date(x, since), q->today, &days) != DG_OK)
-            days = 0;
-        c[6].num = days;
-        c[7].text = since < q->dormant_before ? "past" : "nearing";
-    }
-    return finish(x, s, rc, oom);
-}
-
-static int win_back(struct rctx *x)
-{
-    dg_rsection *sec = section(x, "win_back", "Win-back: lost customers, latest contact first",
-                               WIN_BACK_COLS, DG_ARRAY_LEN(WIN_BACK_COLS));
-    char sql[SQL_MAX] = "";
-    struct store_params ps = {.n = 0};
-    sqlite3_stmt *s;
-    bool oom = false;
-    int rc;
-
-    store_sql_append(sql, "SELECT c.code, c.name, coalesce(u.username, ''), c.tier,"
-                          " c.churn_reason, c.last_contact_at FROM customers c"
-                          " LEFT JOIN users u ON u.id = c.owner_id WHERE c.status = 'lost'");
-    visible(sql, &ps, x->q, true);
-    store_sql_append(sql, " ORDER BY c.last_contact_at DESC, c.id LIMIT %d", DG_REPORT_LIST_MAX);
-    if (!(s = prepare(x, sql, &ps)))
-        return DG_EIO;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        dg_rcell *c = add_row(x, sec);
-
-        if (!c) {
-            oom = true;
-            break;
-        }
-        for (int k = 0; k < 5; k++)
-            c[k].text = col_text(x, s, k);
-        c[5].text = local_date(x, sqlite3_column_int64(s, 5));
-    }
-    return finish(x, s, rc, oom);
-}
-
-static int churn(struct rctx *x)
-{
-    char risk[256];
-    int rc;
-
-    rc = count_section(x, "by_reason", "Lost customers by churn reason", "c.churn_reason", "",
-                       " AND c.status = 'lost'", "c.churn_reason",
-                       "c.churn_reason = '', count(*) DESC, c.churn_reason");
-    snprintf(risk, sizeof risk, " AND c.status != 'lost' AND " SINCE " < %lld",
-             (long long)x->q->at_risk_before);
-    if (rc == DG_OK)
-        rc = count_section(x, "risk", "Customers at risk",
-                           dg_arena_printf(x->a,
-                                           "CASE WHEN " SINCE " < %lld THEN 'past' ELSE"
-                                           " 'nearing' END",
-                                           (long long)x->q->dormant_before),
-                           "INDEXED BY customers_at_risk", dg_arena_strdup(x->a, risk), "1",
-                           "1 DESC");
-    if (rc == DG_OK)
-        rc = at_risk(x);
-    return rc == DG_OK ? win_back(x) : rc;
-}
-
-/* ------------------------------------------------------------ satisfaction */
-
-static const dg_rcol SATISFACTION_COLS[] = {
-    {"period", "Period", DG_RT_TEXT},
-    {"from", "From", DG_RT_DATE},
-    {"to", "To", DG_RT_DATE},
-    {"feedback", "Feedback", DG_RT_INT},
-    {"rated", "Rated", DG_RT_INT},
-    {"satisfaction", "Avg satisfaction", DG_RT_DECIMAL},
-    {"complaints", "Complaints", DG_RT_INT},
-    {"open", "Open", DG_RT_INT},
-    {"resolved", "Resolved", DG_RT_INT},
-};
-
-static void average(dg_rcell *c, int64_t sum, int64_t n)
-{
-    c->is_empty = n == 0;
-    c->num = n ? (sum * 100 * 2 + n) / (2 * n) : 0;
-}
-
-static int satisfaction(struct rctx *x)
-{
-    const dg_report_query *q = x->q;
-    dg_rsection *sec = section(x, "satisfaction", "Feedback and complaints by period",
-                               SATISFACTION_COLS, DG_ARRAY_LEN(SATISFACTION_COLS));
-    int64_t tot[6] = {0, 0, 0, 0, 0, 0}; /* feedback rated sum complaints open resolved */
-    char sql[SQL_MAX] = "";
-    struct store_params ps = {.n = 0};
-    int lo, hi, rc = DG_OK;
-    dg_rcell *c;
-
-    store_sql_append(sql,
-                     "SELECT count(*), coalesce(sum(f.satisfaction > 0), 0),"
-                     " coalesce(sum(f.satisfaction), 0), coalesce(sum(f.kind = 'complaint'), 0),"
-                     " coalesce(sum(f.kind = 'complaint' AND f.status IN ('resolved', 'closed')),"
-                     " 0) FROM feedback f JOIN customers c INDEXED BY customers_visibility"
-                     " ON c.id = f.customer_id"
-                     " WHERE f.archived_at IS NULL AND f.at_ms >= ?%d AND f.at_ms < ?%d",
-                     lo = store_param_int(&ps, 0), hi = store_param_int(&ps, 0));
-    visible(sql, &ps, q, true);
-    for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
-        const dg_report_period *per = &q->periods[p];
-        sqlite3_stmt *s;
-        int64_t v[5] = {0, 0, 0, 0, 0};
-
-        ps.v[lo - 1].i = per->lo;
-        ps.v[hi - 1].i = per->hi;
-        if (!(s = prepare(x, sql, &ps)))
-            return DG_EIO;
-        if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            for (int k = 0; k < 5; k++)
-                v[k] = sqlite3_column_int64(s, k);
-            rc = sqlite3_step(s);
-        }
-        if ((rc = finish(x, s, rc, false)) != DG_OK)
-            return rc;
-        if (!(c = add_row(x, sec)))
-            return DG_ENOMEM;
-        c[0].text = per->label;
-        c[1].text = per->from;
-        c[2].text = per->to;
-        c[3].num = v[0];
-        c[4].num = v[1];
-        average(&c[5], v[2], v[1]);
-        c[6].num = v[3];
-        c[7].num = v[3] - v[4];
-        c[8].num = v[4];
-        tot[0] += v[0], tot[1] += v[1], tot[2] += v[2], tot[3] += v[3], tot[4] += v[3] - v[4];
-        tot[5] += v[4];
-    }
-    if (!(c = add_total(x, sec)))
-        return DG_ENOMEM;
-    c[0].text = "Total";
-    c[3].num = tot[0];
-    c[4].num = tot[1];
-    average(&c[5], tot[2], tot[1]);
-    c[6].num = tot[3];
-    c[7].num = tot[4];
-    c[8].num = tot[5];
-    return DG_OK;
 }
 
 /* ------------------------------------------------------------ entry */
@@ -947,9 +741,9 @@ int dg_store_report(dg_store *st, const dg_report_query *q, dg_arena *a, dg_repo
     case DG_REPORT_ACTIVITY:
         return activity(&x);
     case DG_REPORT_CHURN:
-        return churn(&x);
+        return rpt_churn(&x);
     case DG_REPORT_SATISFACTION:
-        return satisfaction(&x);
+        return rpt_satisfaction(&x);
     default:
         return DG_EINVAL;
     }
