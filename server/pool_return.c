@@ -1,7 +1,7 @@
 /* pool_return.c - the daily auto-return to the pool. See pool_return.h.
  *
  * "Logged no interaction" is measured by customers.owner_active_at (schema
- * v10, kept by triggers): when the current owner got the customer, or the
+ * v14, kept by triggers): when the current owner got the customer, or the
  * newest interaction on it that the owner created, whichever is later.
  * Counted in whole days of the team's zone: last activity on local day L,
  * threshold N, the customer returns on day L + N (not before), i.e. once

@@ -633,7 +633,7 @@ int dg_store_field_list(dg_store *st, dg_arena *a, dg_custom_field **out, size_t
 /* How many live customers `user_id` holds that were claimed from the pool. */
 int dg_store_pool_claims(dg_store *st, int64_t user_id, int64_t *n);
 /* Marks a customer as claimed from the pool at `at` (after its owner was
- * set: a new owner clears the mark, schema v10's trigger). */
+ * set: a new owner clears the mark, schema v14's trigger). */
 int dg_store_pool_mark_claimed(dg_store *st, int64_t customer_id, int64_t at);
 /* Live owned customers whose owner_active_at (when the owner got it or last
  * logged an interaction on it) is before `before`, oldest first: at most

@@ -1,4 +1,4 @@
-/* store_pool.c - the public pool's bookkeeping columns (schema v10): who
+/* store_pool.c - the public pool's bookkeeping columns (schema v14): who
  * holds how many pool claims, the mark of a claim, the customers whose owner
  * logged nothing for too long. Writer connection, inside its transaction,
  * except where said.

@@ -1,6 +1,6 @@
 /* store_today.c - the rows of the day's contact list (store_today.h).
  *
- * Every section is one range of an index (schema v10), so a user's list
+ * Every section is one range of an index (schema v13), so a user's list
  * costs a few index seeks and the count of each range, however large the
  * base: tasks by (assignee, due) (tasks_today_open; counted with
  * customers_today_seen, the live customers' owner and tier by id); customers due for
@@ -10,7 +10,7 @@
  * (customers_today_follow_up); the dormancy window by (owner, last contact)
  * (customers_today_contact); contracts by expiry (documents_contract_expiry).
  * The customers' last call, last visit and open follow-up are kept by
- * triggers on interactions (store_schema.c, v10).
+ * triggers on interactions (store_schema.c, v13).
  *
  * Parameters shared by every statement: ?1 the user, ?4 the limit, ?5-?8 the
  * visibility (perm.c decides; see dg_today_query): ?5 the viewer (0: sees
