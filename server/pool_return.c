@@ -52,7 +52,7 @@ static int pool_notify_former_owner(dg_rec_ctx *c, const dg_record *customer, in
 
     dg_log_info("pool", "msg=\"returned to the pool\" customer_id=%lld former_owner=%lld",
                 (long long)customer->id, (long long)former_owner);
-    snprintf(text, sizeof text, "returned to the public pool: no interaction of yours for %d days",
+    snprintf(text, sizeof text, "no interaction of yours for %d days",
              p->after_days);
     return dg_remind_notice(c->tx, former_owner, DANGAN__V1__REMINDER_KIND__REMINDER_KIND_POOL_RETURNED,
                             customer->id, c->now, text, p->time_zone);

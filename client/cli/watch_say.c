@@ -21,7 +21,8 @@ static const char *actor_of(const Dangan__V1__ChangeEvent *ch)
 {
     if (ch->actor_name && ch->actor_name[0])
         return ch->actor_name;
-    return ch->actor && ch->actor->username[0] ? ch->actor->username : "someone";
+    /* a change no user made is the server's own (the pool's auto-return) */
+    return ch->actor && ch->actor->username[0] ? ch->actor->username : "the server";
 }
 
 static const char *kind_name(Dangan__V1__EntityKind kind)

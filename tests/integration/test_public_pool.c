@@ -584,6 +584,7 @@ static void test_auto_return_at_the_threshold_in_the_teams_days(void **state)
     int64_t x, y;
     char owner[64], ref[32];
     const char *argv[] = {"note", "add", ref, "--channel", "phone", "--summary", "还在跟进", NULL};
+    const char *watch[] = {"watch", "--once", NULL};
     dgt_run run;
     dg_reply *r;
 
@@ -610,6 +611,8 @@ static void test_auto_return_at_the_threshold_in_the_teams_days(void **state)
     dgt_clock_advance(&srv, DAY_MS);
     snprintf(ref, sizeof ref, "%lld", (long long)y);
     dgt_cli_login(&run, dir_s1, &srv, "s1", "sales-one-pass-1");
+    dgt_cli(&run, dir_s1, NULL, watch); /* from here on, s1's watch says what happened */
+    assert_int_equal(run.status, 0);
     dgt_cli(&run, dir_s1, NULL, argv);
     assert_int_equal(run.status, 0);
     sweep();
@@ -629,6 +632,16 @@ static void test_auto_return_at_the_threshold_in_the_teams_days(void **state)
     owner_now(y, owner, sizeof owner);
     assert_string_equal(owner, "s1");
     assert_int_equal(dgt_log_count(&srv, "msg=\"returned to the pool\""), 1);
+    /* the former owner is told, by a notice addressed to them (the session
+     * lapsed while the clock moved: logging in again keeps the saved cursor) */
+    dgt_cli_login(&run, dir_s1, &srv, "s1", "sales-one-pass-1");
+    dgt_cli(&run, dir_s1, NULL, watch);
+    assert_int_equal(run.status, 0);
+    if (!strstr(run.out, "自动回收甲公司") ||
+        !strstr(run.out, "went back to the pool: no interaction of yours for 3 days") ||
+        !strstr(run.out, "the server changed 自动回收甲公司 (C-000001): owner s1 → (none)") ||
+        strstr(run.out, "自动回收乙公司 (C-000002) went back"))
+        fail_msg("s1's watch:\nout: %s\nerr: %s", run.out, run.err);
     /* its history names the server as who returned it */
     {
         Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
