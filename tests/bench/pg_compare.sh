@@ -302,7 +302,7 @@ cat >"$WORK/sql/schema.sql" <<'EOF'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_prewarm;
 SET ROLE bench;
--- Shaped like dangan's customer record (field names from shared/CLI.md).
+-- Shaped like dangan's customer record (field names as docs/cli.md lists them).
 CREATE TABLE customers (
     id                 bigint PRIMARY KEY,
     code               text NOT NULL UNIQUE,
