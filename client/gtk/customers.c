@@ -138,6 +138,17 @@ static void add_column(page *pg, const char *title, size_t offset, bool is_name)
     g_object_unref(col);
 }
 
+/* Scrolling within two screens of the end of what is loaded asks for more. */
+static void scrolled(GtkAdjustment *adj, gpointer data)
+{
+    page *pg = data;
+    double left = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_value(adj) -
+                  gtk_adjustment_get_page_size(adj);
+
+    if (left <= 2 * gtk_adjustment_get_page_size(adj))
+        dg_pager_need_more(pg->pager);
+}
+
 static void row_activated(GtkColumnView *v, guint pos, gpointer data)
 {
     page *pg = data;
@@ -215,6 +226,8 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
     scroll = gtk_scrolled_window_new();
     gtk_widget_set_vexpand(scroll, TRUE);
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), pg->view);
+    g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroll)),
+                     "value-changed", G_CALLBACK(scrolled), pg);
     gtk_box_append(GTK_BOX(box), scroll);
 
     pg->status_line = gtk_label_new("");

@@ -35,7 +35,6 @@ static GtkWidget *fact_row(GtkWidget *group, const char *name, GtkWidget **value
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
     *value = gtk_label_new("");
     gtk_label_set_selectable(GTK_LABEL(*value), TRUE);
-    dg_gtk_a11y_name(*value, name);
     adw_action_row_add_suffix(ADW_ACTION_ROW(row), *value);
     adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
     return row;

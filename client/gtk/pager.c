@@ -5,8 +5,9 @@
  * Invariants: at most one request in flight per generation; items are only
  * appended within a generation, so a view's positions stay valid; a reply
  * whose generation is not the current one changes nothing.
- * Paging: when the view asks for a row within PREFETCH of the end, the next
- * page is requested from an idle (a model must not change inside get_item).
+ * Paging: the view calls dg_pager_need_more when its scrolling comes near
+ * the end of what is loaded (a list view asks the model for more rows than
+ * it shows, so get_item is no measure of what the user sees).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,6 @@
 #include "pager.h"
 
 #define PAGE_ROWS 100   /* per List request: about three screens of rows */
-#define PREFETCH 40     /* rows before the end that start the next page */
 #define SEARCH_HITS 200 /* Search's maximum (docs/protocol.md) */
 
 /* ---------------------------------------------------------------- DgCustomer */
@@ -101,7 +101,6 @@ struct _DgPager {
     char *next_cursor; /* NULL: no page follows */
     guint generation;
     bool is_loading;
-    guint idle_id; /* the next page's idle, 0 when none */
     dg_pager_status_fn status;
     gpointer status_user;
 };
@@ -219,16 +218,6 @@ static void fetch(DgPager *p)
     dg_gtk_call(p->conn, &req, G_OBJECT(p), replied, GUINT_TO_POINTER(p->generation));
 }
 
-static gboolean next_page_idle(gpointer data)
-{
-    DgPager *p = data;
-
-    p->idle_id = 0;
-    if (!p->is_loading && p->next_cursor)
-        fetch(p);
-    return G_SOURCE_REMOVE;
-}
-
 static GType get_item_type(GListModel *m)
 {
     (void)m;
@@ -244,11 +233,7 @@ static gpointer get_item(GListModel *m, guint pos)
 {
     DgPager *p = DG_PAGER(m);
 
-    if (pos >= p->rows->len)
-        return NULL;
-    if (pos + PREFETCH >= p->rows->len && p->next_cursor && !p->is_loading && !p->idle_id)
-        p->idle_id = g_idle_add(next_page_idle, p);
-    return g_object_ref(g_ptr_array_index(p->rows, pos));
+    return pos < p->rows->len ? g_object_ref(g_ptr_array_index(p->rows, pos)) : NULL;
 }
 
 static void list_model_init(GListModelInterface *iface)
@@ -262,9 +247,6 @@ static void dg_pager_dispose(GObject *o)
 {
     DgPager *p = DG_PAGER(o);
 
-    if (p->idle_id)
-        g_source_remove(p->idle_id);
-    p->idle_id = 0;
     g_clear_object(&p->conn);
     G_OBJECT_CLASS(dg_pager_parent_class)->dispose(o);
 }
@@ -310,9 +292,6 @@ void dg_pager_set_query(DgPager *p, const char *query, const dg_pager_filter *fi
     p->query = g_strdup(query ? query : "");
     p->filter = *filter;
     g_clear_pointer(&p->next_cursor, g_free);
-    if (p->idle_id)
-        g_source_remove(p->idle_id);
-    p->idle_id = 0;
     g_ptr_array_set_size(p->rows, 0);
     if (removed)
         g_list_model_items_changed(G_LIST_MODEL(p), 0, removed, 0);
@@ -322,4 +301,10 @@ void dg_pager_set_query(DgPager *p, const char *query, const dg_pager_filter *fi
 bool dg_pager_has_more(DgPager *p)
 {
     return p->next_cursor != NULL;
+}
+
+void dg_pager_need_more(DgPager *p)
+{
+    if (p->next_cursor && !p->is_loading)
+        fetch(p);
 }

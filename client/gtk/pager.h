@@ -52,6 +52,8 @@ DgPager *dg_pager_new(DgGtkConn *conn, dg_pager_status_fn status, gpointer user)
 void dg_pager_set_query(DgPager *p, const char *query, const dg_pager_filter *filter);
 /* Whether more pages may follow what is loaded. */
 bool dg_pager_has_more(DgPager *p);
+/* Requests the next page, unless one is on its way or none follows. */
+void dg_pager_need_more(DgPager *p);
 
 G_END_DECLS
 

@@ -25,6 +25,7 @@ except ImportError:  # a missing package is a failure, never a skip
     pyatspi = None
 
 DEFAULT_TIMEOUT = 15.0
+_t0 = time.monotonic()
 
 
 class Fail(Exception):
@@ -55,6 +56,8 @@ def poll(what, fn, timeout=DEFAULT_TIMEOUT):
         except Exception:  # the tree changes under us while the app works
             got = None
         if got:
+            if os.environ.get("DGUI_VERBOSE"):
+                print("%6.2f s  %s" % (time.monotonic() - _t0, what), flush=True)
             return got
         if time.monotonic() > deadline:
             raise Fail("timed out waiting for " + what)
@@ -135,34 +138,32 @@ class App:
                 return a
         return None
 
-    def find(self, role, name, timeout=DEFAULT_TIMEOUT, exact=True):
+    def find(self, role, name, timeout=DEFAULT_TIMEOUT, exact=True, within=None):
         """The first widget of `role` (pyatspi.ROLE_*, or None: any) whose
-        name is `name` (or contains it when exact is False)."""
+        name is `name` (or contains it when exact is False), searched
+        breadth first under `within` (default: the application). Tables
+        (the column views) are entered only when they are `within`: each
+        of their cells is a round trip on the bus."""
         def match(a):
-            if a is None or (role is not None and a.getRole() != role):
+            if role is not None and a.getRole() != role:
                 return False
             return a.name == name if exact else name in (a.name or "")
 
-        return poll("%s %r" % (pyatspi.Atspi.role_get_name(role) if role is not None else
-                                "widget", name),
-                    lambda: pyatspi.findDescendant(self.acc, match), timeout)
-
-    def find_all(self, role, pred):
-        return pyatspi.findAllDescendants(self.acc, lambda a: a is not None and
-                                          a.getRole() == role and pred(a))
+        what = "%s %r" % (pyatspi.Atspi.role_get_name(role) if role is not None else
+                          "widget", name)
+        return poll(what, lambda: search(within or self.acc, match), timeout)
 
     def exists(self, role, name):
-        return pyatspi.findDescendant(
-            self.acc, lambda a: a is not None and a.getRole() == role and a.name == name)
+        return search(self.acc, lambda a: a.getRole() == role and a.name == name)
 
     def entry(self, name, timeout=DEFAULT_TIMEOUT):
         """An editable text field by accessible name (entries, password fields)."""
         def match(a):
-            return (a is not None and a.name == name and
+            return (a.name == name and
                     a.getRole() in (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY,
                                     pyatspi.ROLE_PASSWORD_TEXT))
 
-        return poll("entry %r" % name, lambda: pyatspi.findDescendant(self.acc, match), timeout)
+        return poll("entry %r" % name, lambda: search(self.acc, match), timeout)
 
     def type(self, name, text):
         e = self.entry(name)
@@ -171,7 +172,9 @@ class App:
              e.getRole() == pyatspi.ROLE_PASSWORD_TEXT)
 
     def click(self, name, role=pyatspi.ROLE_PUSH_BUTTON if pyatspi else None):
-        b = self.find(role, name)
+        """Clicks the button named `name`, or the accessible `name` itself."""
+        b = self.find(role, name) if isinstance(name, str) else name
+        name = b.name
         poll("%r to be enabled" % name,
              lambda: b.getState().contains(pyatspi.STATE_SENSITIVE))
         act = b.queryAction()
@@ -192,6 +195,26 @@ class App:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+_TABLES = ("ROLE_TABLE", "ROLE_TREE_TABLE")
+
+
+def search(top, match):
+    """Breadth-first search under `top` (included) for an accessible that
+    `match`es; tables below `top` are not entered."""
+    tables = {getattr(pyatspi, r) for r in _TABLES}
+    queue = [top]
+    while queue:
+        a = queue.pop(0)
+        if a is None:
+            continue
+        if match(a):
+            return a
+        if a is not top and a.getRole() in tables:
+            continue
+        queue.extend(a.getChildAtIndex(i) for i in range(a.childCount))
+    return None
 
 
 def text_of(acc):
