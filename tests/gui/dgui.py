@@ -187,6 +187,12 @@ class App:
     def wait_label(self, text, exact=True, timeout=DEFAULT_TIMEOUT):
         return self.find(pyatspi.ROLE_LABEL, text, timeout, exact)
 
+    def wait_label_re(self, pattern, timeout=DEFAULT_TIMEOUT):
+        """A label whose whole text matches the regular expression `pattern`."""
+        return poll("a label matching %r" % pattern, lambda: search(
+            self.acc, lambda a: a.getRole() == pyatspi.ROLE_LABEL and
+            re.fullmatch(pattern, a.name or "")), timeout)
+
     def quit(self):
         if self.proc.poll() is None:
             self.proc.terminate()

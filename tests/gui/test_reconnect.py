@@ -1,0 +1,36 @@
+"""Losing the server: the banner says the connection is lost and that it is
+reconnecting; when the server is back on the same address the window
+reconnects by itself (a toast says so) and works again with the same
+session: a search answers."""
+import os
+import subprocess
+
+import dgui
+
+
+def test(build, root):
+    srv = dgui.Server(build, root, customers=60)
+    dgui.at_end(srv.stop)
+    config = os.path.join(root, "config")
+    env = dict(os.environ, DANGAN_CONFIG_DIR=config)
+    cli = os.path.join(build, "dangan")
+    subprocess.run([cli, "connect", srv.addr, "--fingerprint", "SHA256:" + srv.fingerprint],
+                   env=env, check=True, capture_output=True)
+    subprocess.run([cli, "login", "--user", "li.na", "--password-stdin"], env=env, check=True,
+                   input=srv.passwords["li.na"], text=True, capture_output=True)
+    app = dgui.App(build, config)
+    dgui.at_end(app.quit)
+    before = app.wait_label_re(r"[1-9]\d* customers?").name
+
+    port = int(srv.addr.rsplit(":", 1)[1])
+    srv.stop()
+    banner = app.wait_label("Reconnecting", exact=False)
+    assert srv.addr in banner.name, banner.name
+    srv.start(port)
+    app.wait_label("Connected again.")
+    app.type("Search customers", "科技")
+    found = app.wait_label_re(r"[1-9]\d* customers?")
+    dgui.poll("the search's answer", lambda: found.name != before)
+
+
+dgui.run(test, "gui_reconnect")
