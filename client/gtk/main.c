@@ -18,21 +18,26 @@ void dg_gtk_a11y_name(GtkWidget *w, const char *name)
 }
 
 /* Translations: next to the binary in a build tree (build/locale, made by
- * msgfmt), else where cmake --install put them. */
+ * msgfmt), else beside an installed tree wherever --prefix put it
+ * (bin/../share/locale), else where the configured prefix says. */
 static void setup_gettext(void)
 {
     char *exe = g_file_read_link("/proc/self/exe", NULL);
     char *dir = exe ? g_path_get_dirname(exe) : NULL;
-    char *local = dir ? g_build_filename(dir, "locale", NULL) : NULL;
+    char *in_build = dir ? g_build_filename(dir, "locale", NULL) : NULL;
+    char *in_prefix = dir ? g_build_filename(dir, "..", "share", "locale", NULL) : NULL;
 
     setlocale(LC_ALL, "");
-    if (local && g_file_test(local, G_FILE_TEST_IS_DIR))
-        bindtextdomain("dangan", local);
+    if (in_build && g_file_test(in_build, G_FILE_TEST_IS_DIR))
+        bindtextdomain("dangan", in_build);
+    else if (in_prefix && g_file_test(in_prefix, G_FILE_TEST_IS_DIR))
+        bindtextdomain("dangan", in_prefix);
     else
         bindtextdomain("dangan", DG_GTK_LOCALEDIR);
     bind_textdomain_codeset("dangan", "UTF-8");
     textdomain("dangan");
-    g_free(local);
+    g_free(in_prefix);
+    g_free(in_build);
     g_free(dir);
     g_free(exe);
 }
