@@ -237,8 +237,10 @@ static gpointer worker_main(gpointer p)
             if (g_atomic_int_get(&w->is_quitting))
                 break;
         }
+        /* A broken connection's fd is not watched: it may stay readable,
+         * and the retry comes from the timeout anyway. */
         struct pollfd fds[2] = {{.fd = w->wake[0], .events = POLLIN},
-                                {.fd = c ? dg_client_fd(c) : -1, .events = POLLIN}};
+                                {.fd = is_up ? dg_client_fd(c) : -1, .events = POLLIN}};
         /* At least once a second: libdangan's keepalive, and the retries. */
         (void)poll(fds, 2, RETRY_EVERY_MS);
         drain_wake(w);

@@ -5,6 +5,8 @@
  * Invariants: at most one request in flight per generation; items are only
  * appended within a generation, so a view's positions stay valid; a reply
  * whose generation is not the current one changes nothing.
+ * A request that failed (the connection was lost) is sent again when the
+ * connection is back.
  * Paging: the view calls dg_pager_need_more when its scrolling comes near
  * the end of what is loaded (a list view asks the model for more rows than
  * it shows, so get_item is no measure of what the user sees).
@@ -101,6 +103,7 @@ struct _DgPager {
     char *next_cursor; /* NULL: no page follows */
     guint generation;
     bool is_loading;
+    bool has_failed; /* the last request failed: a reconnect should reload */
     dg_pager_status_fn status;
     gpointer status_user;
 };
@@ -163,16 +166,19 @@ static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, co
     if (GPOINTER_TO_UINT(user) != p->generation)
         return;
     p->is_loading = false;
-    g_clear_pointer(&p->next_cursor, g_free);
+    p->has_failed = false;
     if (rc != DG_CLIENT_OK || !resp->status || resp->status->code != DANGAN__V1__CODE__OK) {
         char text[400];
 
+        /* the cursor stays: the same page can be asked for again */
+        p->has_failed = true;
         snprintf(text, sizeof text, _("The list could not be loaded: %s"),
                  rc != DG_CLIENT_OK ? (errmsg && *errmsg ? errmsg : dg_client_strerror(rc))
                                     : resp->status->message);
         say(p, text);
         return;
     }
+    g_clear_pointer(&p->next_cursor, g_free);
     if (resp->body_case == DANGAN__V1__RESPONSE__BODY_LIST && resp->list) {
         for (size_t i = 0; i < resp->list->n_records; i++)
             append_customer(p, resp->list->records[i]->customer);
@@ -273,11 +279,22 @@ static void dg_pager_init(DgPager *p)
     p->query = g_strdup("");
 }
 
+/* Back from a lost connection: what failed meanwhile is asked for again. */
+static void conn_state(DgGtkConn *conn, guint state, gpointer data)
+{
+    DgPager *p = data;
+
+    (void)conn;
+    if (state == DG_GTK_CONNECTED && p->has_failed && !p->is_loading)
+        fetch(p);
+}
+
 DgPager *dg_pager_new(DgGtkConn *conn, dg_pager_status_fn status, gpointer user)
 {
     DgPager *p = g_object_new(DG_TYPE_PAGER, NULL);
 
     p->conn = g_object_ref(conn);
+    g_signal_connect_object(conn, "state-changed", G_CALLBACK(conn_state), p, 0);
     p->status = status;
     p->status_user = user;
     return p;

@@ -1,7 +1,7 @@
 """Losing the server: the banner says the connection is lost and that it is
 reconnecting; when the server is back on the same address the window
-reconnects by itself (a toast says so) and works again with the same
-session: a search answers."""
+reconnects by itself (a toast says so) with the same session, and a
+search typed while it was away is answered then without typing it again."""
 import os
 import subprocess
 
@@ -26,11 +26,13 @@ def test(build, root):
     srv.stop()
     banner = app.wait_label("Reconnecting", exact=False)
     assert srv.addr in banner.name, banner.name
+    # a search typed while the server is away fails, and is not lost
+    app.type("Search customers", "科技")
+    app.wait_label("The list could not be loaded", exact=False)
     srv.start(port)
     app.wait_label("Connected again.")
-    app.type("Search customers", "科技")
+    # back: the failed search is sent again by itself
     found = app.wait_label_re(r"[1-9]\d* customers?")
     dgui.poll("the search's answer", lambda: found.name != before)
-
 
 dgui.run(test, "gui_reconnect")
