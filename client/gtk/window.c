@@ -20,6 +20,7 @@ typedef struct mainwin {
     GtkWidget *sidebar, *banner, *banner_label, *customers, *dossier, *who;
     AdwToastOverlay *toasts;
     gulong state_handler;
+    bool is_subscribed;
 } mainwin;
 
 static mainwin M;
@@ -56,6 +57,51 @@ static void state_changed(DgGtkConn *conn, guint state, gpointer data)
     }
     gtk_label_set_text(GTK_LABEL(M.banner_label), text);
     gtk_revealer_set_reveal_child(GTK_REVEALER(M.banner), TRUE);
+}
+
+/* A colleague's change, as a toast naming who changed what. The pages that
+ * show records connect to the connection's "event" signal themselves. */
+static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
+{
+    const Dangan__V1__Event *ev = p;
+    const Dangan__V1__ChangeEvent *ch = ev->change;
+    const char *who, *what;
+    char text[600];
+
+    (void)conn;
+    (void)data;
+    if (ev->body_case != DANGAN__V1__EVENT__BODY_CHANGE || !ch ||
+        (ch->actor && ch->actor->id == M.a->user_id))
+        return;
+    who = ch->actor_name[0] ? ch->actor_name : ch->actor ? ch->actor->username : "";
+    what = ch->customer_name[0] ? ch->customer_name : ch->customer_code;
+    if (!who[0] || !what[0])
+        return;
+    if (strcmp(ch->op, "created") == 0 && ch->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER)
+        snprintf(text, sizeof text, _("%s added %s"), who, what);
+    else if (strcmp(ch->op, "created") == 0)
+        snprintf(text, sizeof text, _("%s added to %s"), who, what);
+    else if (strcmp(ch->op, "archived") == 0)
+        snprintf(text, sizeof text, _("%s archived %s"), who, what);
+    else if (strcmp(ch->op, "restored") == 0)
+        snprintf(text, sizeof text, _("%s restored %s"), who, what);
+    else
+        snprintf(text, sizeof text, _("%s changed %s"), who, what);
+    dg_gtk_toast(M.a, text);
+}
+
+static void subscribed(GObject *owner, int rc, uint64_t id, gpointer data)
+{
+    char text[300];
+
+    (void)owner;
+    (void)id;
+    (void)data;
+    M.is_subscribed = rc == DG_CLIENT_OK;
+    if (rc == DG_CLIENT_OK)
+        return;
+    snprintf(text, sizeof text, _("Colleagues' changes will not show: %s"), dg_client_strerror(rc));
+    dg_gtk_toast(M.a, text);
 }
 
 /* ---------------------------------------------------------------- navigation */
@@ -250,5 +296,12 @@ void dg_gtk_main_show(dg_gtk_app *a)
     if (M.state_handler)
         g_signal_handler_disconnect(a->conn, M.state_handler);
     M.state_handler = g_signal_connect(a->conn, "state-changed", G_CALLBACK(state_changed), NULL);
+    if (!M.is_subscribed) {
+        /* one subscription per connection, for every page; libdangan resumes
+         * it after a reconnect */
+        g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), NULL);
+        dg_gtk_conn_subscribe(a->conn, NULL, false, NULL, subscribed, NULL);
+        M.is_subscribed = true;
+    }
     gtk_stack_set_visible_child_name(a->stack, "main");
 }
