@@ -278,6 +278,6 @@ if(TARGET dangan-gtk)
              COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --
                      /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/gui/test_${t}.py
                      ${CMAKE_BINARY_DIR})
-    set_tests_properties(gui_${t} PROPERTIES LABELS gui TIMEOUT 180)
+    set_tests_properties(gui_${t} PROPERTIES LABELS gui TIMEOUT 300)
   endforeach()
 endif()

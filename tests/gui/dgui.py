@@ -24,7 +24,7 @@ try:
 except ImportError:  # a missing package is a failure, never a skip
     pyatspi = None
 
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 30.0  # generous: a loaded machine, a sanitizer build
 _t0 = time.monotonic()
 
 
@@ -126,7 +126,7 @@ class App:
         env["LC_ALL"] = lang
         env.pop("GTK_A11Y", None)
         self.proc = subprocess.Popen([os.path.join(build, "dangan-gtk")], env=env)
-        self.acc = poll("dangan-gtk in the accessibility tree", self._find_app, 20)
+        self.acc = poll("dangan-gtk in the accessibility tree", self._find_app, 60)
 
     def _find_app(self):
         if self.proc.poll() is not None:
