@@ -22,6 +22,7 @@ PACKAGES=(
   libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libicu-dev libcmocka-dev sqlite3
   python3 python3-protobuf protobuf-compiler man-db groff-base
   libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev python3-openpyxl
+  libglib2.0-dev
 )
 
 install_deps() {
