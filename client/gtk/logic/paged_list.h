@@ -28,6 +28,8 @@
  *   cursor. So a list of N rows holds at most max_resident * page_size
  *   items plus 2 items and one cursor per page (100,000 customers in pages
  *   of 200, 8 resident: 1,600 rows and 500 cursors).
+ *   max_resident must cover the rows on screen plus a page either side, or
+ *   pages the view shows are dropped and reloaded in turn.
  *   A page reloaded after changes may show a record twice or miss one at
  *   its edges, as keyset paging does for records whose sort key changes.
  *
