@@ -57,6 +57,12 @@ target_include_directories(test_suggest PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 dangan_test(test_cli_json SOURCES tests/unit/test_cli_json.c client/cli/out.c
             LIBS libdangan PkgConfig::JANSSON LABELS unit)
 target_include_directories(test_cli_json PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
+# the graphical client's logic (client/gtk/logic/: GLib, no GTK, no display)
+if(TARGET dggui)
+  foreach(t gui_form gui_merge gui_list)
+    dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dggui LABELS unit)
+  endforeach()
+endif()
 # server/ policy logic without I/O
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
