@@ -1,10 +1,10 @@
 /* settings.c - the CLI's config directory: --config-dir or the one shared
- * with dangan-gtk (client/config.h has the files and their format). */
+ * with dangan-gtk (client/config_dir.h has the files and their format). */
 #include <errno.h>
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
+#include "config_dir.h"
 
 int cli_settings_init(cli *c, const char *flag_dir)
 {

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "gtk_conn.h"
 
 typedef struct dg_gtk_app {
     AdwApplication *app;
@@ -52,7 +52,7 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
 GtkWidget *dg_gtk_dossier_new(dg_gtk_app *a, void (*back)(dg_gtk_app *a));
 void dg_gtk_dossier_load(GtkWidget *page, int64_t id);
 
-/* session.c: the session's jobs, run on the connection's worker, with the
+/* gtk_session.c: the session's jobs, run on the connection's worker, with the
  * config files written there too (no disk wait on the main thread). */
 typedef void (*dg_gtk_session_fn)(dg_gtk_app *a, int rc, bool must_change, const char *errmsg);
 /* Resumes the stored session of a->server. */

@@ -2,7 +2,7 @@
  * fingerprint shown for comparison and trusted on confirmation, the login,
  * and the password change the server requires (a new account, or one an
  * admin reset). What they keep (trust, token, default server and user) goes
- * to the config directory shared with the CLI (session.c).
+ * to the config directory shared with the CLI (gtk_session.c).
  *
  * Owns: the pages (built once, on first use) and, between the login and the
  * required change, the password just typed (wiped when used).

@@ -1,7 +1,7 @@
 # dangan-gtk, the graphical client (docs/gtk.md). Included by the top
 # CMakeLists.txt when pkg-config finds gtk4 >= 4.8 and libadwaita-1 >= 1.2.
 add_executable(dangan-gtk
-  client/gtk/main.c client/gtk/conn.c client/gtk/session.c client/gtk/firstrun.c
+  client/gtk/main.c client/gtk/gtk_conn.c client/gtk/gtk_session.c client/gtk/firstrun.c
   client/gtk/window.c client/gtk/customers.c client/gtk/pager.c client/gtk/dossier.c)
 target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf PkgConfig::GTK4)
 target_compile_definitions(dangan-gtk PRIVATE

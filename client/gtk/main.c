@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "config.h"
+#include "config_dir.h"
 #include "dg.h"
 
 static dg_gtk_app app_state;

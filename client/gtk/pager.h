@@ -5,7 +5,7 @@
  *
  * Items are DgCustomer objects. A new query or filter drops what was loaded
  * and starts again; replies to an older one are ignored (a generation count).
- * Threads: the main thread; the requests go through the connection (conn.h).
+ * Threads: the main thread; the requests go through the connection (gtk_conn.h).
  */
 #ifndef DG_GTK_PAGER_H
 #define DG_GTK_PAGER_H
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "gtk_conn.h"
 
 G_BEGIN_DECLS
 

@@ -1,4 +1,4 @@
-/* config.c - the config directory shared by dangan and dangan-gtk; the
+/* config_dir.c - the config directory shared by dangan and dangan-gtk; the
  * files and their format are in config.h. */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_dir.h"
 #include "dg.h"
 
 #define LINE_MAX_LEN 2048

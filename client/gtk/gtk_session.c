@@ -1,4 +1,4 @@
-/* session.c - trusting a server, logging in, resuming the stored session and
+/* gtk_session.c - trusting a server, logging in, resuming the stored session and
  * changing the password, as jobs on the connection's worker (conn.h).
  *
  * The token and the trusted fingerprint go to the config directory the CLI
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "config.h"
+#include "config_dir.h"
 #include "dg.h"
 
 typedef struct sess {

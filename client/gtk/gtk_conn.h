@@ -1,4 +1,4 @@
-/* conn.h - dangan-gtk's connection to dangand: one libdangan client driven
+/* gtk_conn.h - dangan-gtk's connection to dangand: one libdangan client driven
  * by one worker thread, with every result delivered on the GTK main thread.
  *
  * Why a worker thread (docs/gtk.md has the longer story): libdangan's
@@ -19,8 +19,8 @@
  * Threads: every function here is called on the main thread; a DgGtkJobFn
  * runs on the worker.
  */
-#ifndef DG_GTK_CONN_H
-#define DG_GTK_CONN_H
+#ifndef DG_GTK_GTK_CONN_H
+#define DG_GTK_GTK_CONN_H
 
 #include <glib-object.h>
 

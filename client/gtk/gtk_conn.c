@@ -1,5 +1,5 @@
-/* conn.c - the connection's worker thread and the hand-over of its results
- * to the main thread (the contract and the reason for a thread: conn.h).
+/* gtk_conn.c - the connection's worker thread and the hand-over of its results
+ * to the main thread (the contract and the reason for a thread: gtk_conn.h).
  *
  * Owns: the worker (struct worker), shared by the DgGtkConn, the thread and
  * every result on its way to the main context, freed by the last of them
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "gtk_conn.h"
 
 #define RETRY_EVERY_MS 1000 /* how often a lost connection is tried again */
 #define ERRMSG_LEN 256

@@ -1,4 +1,4 @@
-/* config.h - the config directory that dangan's clients share: the CLI
+/* config_dir.h - the config directory that dangan's clients share: the CLI
  * (dangan) and the graphical client (dangan-gtk) read and write the same
  * files, so a server trusted and a session opened by one serve the other.
  *
@@ -12,15 +12,15 @@
  * No state: any thread may call any function; two processes writing the same
  * file at once keep one writer's file whole (rename), not both changes.
  */
-#ifndef DG_CONFIG_H
-#define DG_CONFIG_H
+#ifndef DG_CONFIG_DIR_H
+#define DG_CONFIG_DIR_H
 
 #include <stddef.h>
 
 #include "dangan.h"
 
 /* Resolves the config directory into `out`: flag_dir (may be NULL), else
- * $DANGAN_CONFIG_DIR, else $XDG_CONFIG_HOME/dangan, else ~/.config/dangan;
+ * $DANGAN_CONFIG_DIR, else $XDG_CONFIG_DIR_HOME/dangan, else ~/.config/dangan;
  * and creates it (mode 0700) with its parents. DG_OK, DG_EINVAL when none
  * of these is set (no HOME), DG_EIO when it cannot be created (errno says
  * why). */
