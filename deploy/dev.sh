@@ -22,6 +22,10 @@ PACKAGES=(
   libargon2-dev libinih-dev libjansson-dev libutf8proc-dev libicu-dev libcmocka-dev sqlite3
   python3 python3-protobuf protobuf-compiler man-db groff-base
   libcsv-dev libzip-dev libexpat1-dev libxlsxwriter-dev python3-openpyxl
+  # dangan-gtk and its tests (under Xvfb, driven over AT-SPI, Chinese in the screenshots)
+  libgtk-4-dev libadwaita-1-dev gettext xvfb xauth dbus at-spi2-core python3-pyatspi
+  gir1.2-atspi-2.0 fonts-noto-cjk imagemagick python3-dogtail
+  libglib2.0-dev
 )
 
 install_deps() {

@@ -57,6 +57,12 @@ target_include_directories(test_suggest PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 dangan_test(test_cli_json SOURCES tests/unit/test_cli_json.c client/cli/out.c
             LIBS libdangan PkgConfig::JANSSON LABELS unit)
 target_include_directories(test_cli_json PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
+# the graphical client's logic (client/gtk/logic/: GLib, no GTK, no display)
+if(TARGET dggui)
+  foreach(t gui_form gui_merge gui_list)
+    dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dggui LABELS unit)
+  endforeach()
+endif()
 # server/ policy logic without I/O
 foreach(t config auth throttle)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver LABELS unit)
@@ -268,3 +274,16 @@ dangan_test(test_reminders SOURCES tests/integration/test_reminders.c LIBS dgtes
 # dangan watch in sentences: what a watcher reads, masks and restricted tiers
 dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtest dgserver dgtz
             PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# dangan-gtk end to end (tests/gui/, docs/gtk.md): the real window under Xvfb
+# with its own session bus, driven over AT-SPI against a real dangand with
+# demo data. A missing tool fails the test (it names it), never skips it.
+if(TARGET dangan-gtk)
+  foreach(t first_run search_open reconnect translation live)
+    add_test(NAME gui_${t}
+             COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --
+                     /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/gui/test_${t}.py
+                     ${CMAKE_BINARY_DIR})
+    set_tests_properties(gui_${t} PROPERTIES LABELS gui TIMEOUT 300)
+  endforeach()
+endif()

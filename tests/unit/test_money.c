@@ -1,10 +1,12 @@
 /* test_money.c - currency codes and their minor units, as the server checks
  * amounts and the CLI reads and prints them: the exponent of every currency
- * without two decimals, the default of two, and which codes are valid. */
+ * without two decimals, the default of two, which codes are valid, and amounts
+ * read from and written as text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -46,11 +48,62 @@ static void test_valid_codes_are_three_upper_case_letters(void **state)
             fail_msg("\"%s\" accepted", bad[i]);
 }
 
+/* Amounts as people type them, read as the CLI and the graphical client read them. */
+static void test_parse_reads_amounts_as_typed(void **state)
+{
+    static const struct {
+        const char *text, *currency;
+        int rc;
+        int64_t minor;
+        const char *cur, *why;
+    } cases[] = {
+        {"12.34", NULL, DG_OK, 1234, "CNY", ""},
+        {" 1,234.5 ", NULL, DG_OK, 123450, "CNY", ""},
+        {"12.34 usd", NULL, DG_OK, 1234, "USD", ""},
+        {"USD 12.34", NULL, DG_OK, 1234, "USD", ""},
+        {"-5", "JPY", DG_OK, -5, "JPY", ""},
+        {"1.5", "JPY", DG_EINVAL, 0, "", "JPY amounts are whole numbers"},
+        {"1.2345 KWD", NULL, DG_EINVAL, 0, "", "KWD amounts have at most 3 decimals"},
+        {"12.34 USD", "CNY", DG_EINVAL, 0, "", "names USD, but the currency is CNY"},
+        {"twelve", NULL, DG_EINVAL, 0, "", "not an amount (like 1234.56)"},
+        {"12 dollars", NULL, DG_EINVAL, 0, "", "not an amount with a currency (like 12.34 USD)"},
+        {"99999999999999999999", NULL, DG_EINVAL, 0, "", "too large"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < DG_ARRAY_LEN(cases); i++) {
+        char cur[4] = "", why[128] = "";
+        int64_t minor = 0;
+        int rc = dg_money_parse(cases[i].text, cases[i].currency, &minor, cur, why, sizeof why);
+
+        if (rc != cases[i].rc || strcmp(why, cases[i].why) != 0 ||
+            (rc == DG_OK && (minor != cases[i].minor || strcmp(cur, cases[i].cur) != 0)))
+            fail_msg("\"%s\": rc %d minor %lld %s why \"%s\"", cases[i].text, rc, (long long)minor,
+                     cur, why);
+    }
+}
+
+static void test_format_groups_digits_by_the_currency(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    assert_string_equal(dg_money_format(1234500, "CNY", buf, sizeof buf), "CNY 12,345.00");
+    assert_string_equal(dg_money_format(-1050, "USD", buf, sizeof buf), "USD -10.50");
+    assert_string_equal(dg_money_format(1234567, "JPY", buf, sizeof buf), "JPY 1,234,567");
+    assert_string_equal(dg_money_format(5, "KWD", buf, sizeof buf), "KWD 0.005");
+    assert_string_equal(dg_money_format(7, NULL, buf, sizeof buf), "CNY 0.07");
+    assert_string_equal(dg_money_format(INT64_MIN, "CNY", buf, sizeof buf),
+                        "CNY -92,233,720,368,547,758.08");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exponent_follows_iso_4217_minor_units),
         cmocka_unit_test(test_valid_codes_are_three_upper_case_letters),
+        cmocka_unit_test(test_parse_reads_amounts_as_typed),
+        cmocka_unit_test(test_format_groups_digits_by_the_currency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* entity.c - the field tables of the six record kinds, and record helpers. */
+/* entity.c - the field tables of the six record kinds, and record helpers (see entity.h). */
 #include "entity.h"
 
 #include <ctype.h>

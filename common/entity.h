@@ -12,6 +12,11 @@
  * their value names (stored in the database as lower-case names: "a",
  * "active"): the one place below the handlers where generated code is used,
  * and only for names. Immutable after start; any thread.
+ *
+ * Policy in common/, the one exception to its rule: the server checks every
+ * write with dg_record_validate and the graphical client checks its forms
+ * with the same function before sending, so both give the same answers in
+ * the same words. It includes nothing from server/.
  */
 #ifndef DG_ENTITY_H
 #define DG_ENTITY_H
