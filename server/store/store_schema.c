@@ -779,29 +779,35 @@ static const char *const migration_v16[] = {
 #define CONTRACT_LIVE(X)                                                                           \
     " FROM documents WHERE customer_id = " X " AND kind = 'contract' AND archived = 0"             \
     " AND expires_on != ''"
+#define CONTRACT_UNTIL(X) "COALESCE((SELECT MAX(expires_on)" CONTRACT_LIVE(X) "), '')"
+#define CONTRACT_N(X) "(SELECT count(*)" CONTRACT_LIVE(X) " AND expires_on = " CONTRACT_UNTIL(X) ")"
 #define CONTRACT_RECOUNT(X)                                                                        \
-    "UPDATE customers SET contract_until = COALESCE((SELECT MAX(expires_on)" CONTRACT_LIVE(X)      \
-    "), ''), contract_n = (SELECT count(*)" CONTRACT_LIVE(X) " AND expires_on = (SELECT"          \
-    " MAX(expires_on)" CONTRACT_LIVE(X) ")) WHERE id = " X
+    "UPDATE customers SET contract_until = " CONTRACT_UNTIL(X) ", contract_n = " CONTRACT_N(       \
+        X) " WHERE id = " X
+#define CONTRACT_TRIGGER(NAME, EVENT, X)                                                           \
+    "CREATE TRIGGER " NAME " AFTER " EVENT " ON documents BEGIN " CONTRACT_RECOUNT(X) "; END;"
+#define CONTRACT_MOVED                                                                             \
+    "CREATE TRIGGER documents_today_update AFTER UPDATE OF customer_id, kind, archived,"           \
+    " expires_on ON documents BEGIN " CONTRACT_RECOUNT("OLD.customer_id") "; " CONTRACT_RECOUNT(   \
+        "NEW.customer_id") " AND NEW.customer_id != OLD.customer_id; END;"
 #define TASK_CUSTOMER(X)                                                                           \
     "UPDATE tasks SET (customer_owner_id, customer_tier, customer_live) = (SELECT owner_id,"       \
     " tier, archived_at IS NULL FROM customers WHERE id = " X ".customer_id) WHERE id = " X ".id"
+#define TASK_TRIGGER(NAME, EVENT, WHEN)                                                            \
+    "CREATE TRIGGER " NAME " AFTER " EVENT " ON tasks" WHEN " BEGIN " TASK_CUSTOMER("NEW") "; "    \
+                                                                                           "END;"
 static const char *const migration_v17[] = {
     "ALTER TABLE customers ADD COLUMN contract_until TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE customers ADD COLUMN contract_n INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE tasks ADD COLUMN customer_owner_id INTEGER;"
     "ALTER TABLE tasks ADD COLUMN customer_tier TEXT;"
     "ALTER TABLE tasks ADD COLUMN customer_live INTEGER NOT NULL DEFAULT 0;",
-    "CREATE TRIGGER documents_today_insert AFTER INSERT ON documents BEGIN " CONTRACT_RECOUNT(
-        "NEW.customer_id") "; END;"
-    "CREATE TRIGGER documents_today_update AFTER UPDATE OF customer_id, kind, archived,"
-    " expires_on ON documents BEGIN " CONTRACT_RECOUNT("OLD.customer_id") "; " CONTRACT_RECOUNT(
-        "NEW.customer_id") " AND NEW.customer_id != OLD.customer_id; END;"
-    "CREATE TRIGGER documents_today_delete AFTER DELETE ON documents BEGIN " CONTRACT_RECOUNT(
-        "OLD.customer_id") "; END;"
-    "CREATE TRIGGER tasks_today_insert AFTER INSERT ON tasks BEGIN " TASK_CUSTOMER("NEW") "; END;"
-    "CREATE TRIGGER tasks_today_moved AFTER UPDATE OF customer_id ON tasks"
-    " WHEN NEW.customer_id != OLD.customer_id BEGIN " TASK_CUSTOMER("NEW") "; END;"
+    CONTRACT_TRIGGER("documents_today_insert", "INSERT", "NEW.customer_id"),
+    CONTRACT_MOVED,
+    CONTRACT_TRIGGER("documents_today_delete", "DELETE", "OLD.customer_id"),
+    TASK_TRIGGER("tasks_today_insert", "INSERT", ""),
+    TASK_TRIGGER("tasks_today_moved", "UPDATE OF customer_id",
+                 " WHEN NEW.customer_id != OLD.customer_id"),
     "CREATE TRIGGER customers_today_tasks AFTER UPDATE OF owner_id, tier, archived_at"
     " ON customers WHEN NEW.owner_id IS NOT OLD.owner_id OR NEW.tier IS NOT OLD.tier"
     " OR (NEW.archived_at IS NULL) != (OLD.archived_at IS NULL) BEGIN UPDATE tasks SET"
@@ -819,9 +825,14 @@ static const char *const migration_v17[] = {
     "DROP INDEX customers_today_seen;",
     NULL,
 };
-#undef CONTRACT_RECOUNT
 #undef CONTRACT_LIVE
+#undef CONTRACT_UNTIL
+#undef CONTRACT_N
+#undef CONTRACT_RECOUNT
+#undef CONTRACT_TRIGGER
+#undef CONTRACT_MOVED
 #undef TASK_CUSTOMER
+#undef TASK_TRIGGER
 
 static const char *const *const migrations[] = {
     migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,  migration_v6,
