@@ -30,6 +30,7 @@ struct watch {
     int64_t seq;       /* the saved cursor; -1: none yet */
     bool is_resync;    /* the server asked for a reload */
     uint64_t probe_id; /* learn_epoch's short subscription: its events are not shown */
+    bool is_probing;   /* learn_epoch runs: its events may come before its id */
     uint64_t sub_id;   /* the subscription libdangan keeps for us */
     bool is_caught_up; /* CaughtUp came: with --once, time to go */
     bool is_once;      /* --once: what changed since the cursor, then exit */
@@ -163,7 +164,10 @@ static void on_event(dg_client *client, const Dangan__V1__Event *ev, void *user)
     struct watch *w = user;
 
     (void)client;
-    if (w->probe_id && ev->subscription_id == w->probe_id)
+    /* The probe's CaughtUp comes right behind its answer, often in the same
+     * read, before its id is known here: it would move the cursor to the
+     * head and skip what --since asked for. */
+    if (w->is_probing || (w->probe_id && ev->subscription_id == w->probe_id))
         return;
     switch (ev->body_case) {
     case DANGAN__V1__EVENT__BODY_CHANGE:
@@ -206,19 +210,24 @@ static int learn_epoch(struct watch *w)
     Dangan__V1__SubscribeRequest m = DANGAN__V1__SUBSCRIBE_REQUEST__INIT;
     Dangan__V1__UnsubscribeRequest u = DANGAN__V1__UNSUBSCRIBE_REQUEST__INIT;
     dg_reply *r;
+    uint64_t epoch;
     int rc;
 
     req.body_case = DANGAN__V1__REQUEST__BODY_SUBSCRIBE;
     req.subscribe = &m;
-    if ((rc = cli_rec_call(w->c, &req, &r)) != EXIT_OK)
+    w->is_probing = true;
+    rc = cli_rec_call(w->c, &req, &r);
+    w->is_probing = false;
+    if (rc != EXIT_OK)
         return rc;
-    w->epoch = dg_reply_response(r)->subscribe->head->epoch;
+    epoch = dg_reply_response(r)->subscribe->head->epoch;
     u.subscription_id = w->probe_id = dg_reply_response(r)->subscribe->subscription_id;
     dg_reply_free(r);
     req.body_case = DANGAN__V1__REQUEST__BODY_UNSUBSCRIBE;
     req.unsubscribe = &u;
     if ((rc = cli_rec_call(w->c, &req, &r)) == EXIT_OK)
         dg_reply_free(r);
+    w->epoch = epoch;
     return rc;
 }
 

@@ -769,10 +769,75 @@ static const char *const migration_v16[] = {
     NULL,
 };
 
+/* v17: the day's list at a million customers without a seek per row. Each
+ * customer keeps the latest expiry of its live contracts (contract_until)
+ * and how many expire that day (contract_n): a contract no later one
+ * renewed, by owner and date from one index. Each task keeps its customer's
+ * owner, tier and whether it is live, so that a user's open tasks are
+ * counted, visibility included, from one index. Triggers keep both whatever
+ * writes a document, a task or a customer. */
+#define CONTRACT_LIVE(X)                                                                           \
+    " FROM documents WHERE customer_id = " X " AND kind = 'contract' AND archived = 0"             \
+    " AND expires_on != ''"
+#define CONTRACT_UNTIL(X) "COALESCE((SELECT MAX(expires_on)" CONTRACT_LIVE(X) "), '')"
+#define CONTRACT_N(X) "(SELECT count(*)" CONTRACT_LIVE(X) " AND expires_on = " CONTRACT_UNTIL(X) ")"
+#define CONTRACT_RECOUNT(X)                                                                        \
+    "UPDATE customers SET contract_until = " CONTRACT_UNTIL(X) ", contract_n = " CONTRACT_N(       \
+        X) " WHERE id = " X
+#define CONTRACT_TRIGGER(NAME, EVENT, X)                                                           \
+    "CREATE TRIGGER " NAME " AFTER " EVENT " ON documents BEGIN " CONTRACT_RECOUNT(X) "; END;"
+#define CONTRACT_MOVED                                                                             \
+    "CREATE TRIGGER documents_today_update AFTER UPDATE OF customer_id, kind, archived,"           \
+    " expires_on ON documents BEGIN " CONTRACT_RECOUNT("OLD.customer_id") "; " CONTRACT_RECOUNT(   \
+        "NEW.customer_id") " AND NEW.customer_id != OLD.customer_id; END;"
+#define TASK_CUSTOMER(X)                                                                           \
+    "UPDATE tasks SET (customer_owner_id, customer_tier, customer_live) = (SELECT owner_id,"       \
+    " tier, archived_at IS NULL FROM customers WHERE id = " X ".customer_id) WHERE id = " X ".id"
+#define TASK_TRIGGER(NAME, EVENT, WHEN)                                                            \
+    "CREATE TRIGGER " NAME " AFTER " EVENT " ON tasks" WHEN " BEGIN " TASK_CUSTOMER("NEW") "; "    \
+                                                                                           "END;"
+static const char *const migration_v17[] = {
+    "ALTER TABLE customers ADD COLUMN contract_until TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE customers ADD COLUMN contract_n INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tasks ADD COLUMN customer_owner_id INTEGER;"
+    "ALTER TABLE tasks ADD COLUMN customer_tier TEXT;"
+    "ALTER TABLE tasks ADD COLUMN customer_live INTEGER NOT NULL DEFAULT 0;",
+    CONTRACT_TRIGGER("documents_today_insert", "INSERT", "NEW.customer_id"),
+    CONTRACT_MOVED,
+    CONTRACT_TRIGGER("documents_today_delete", "DELETE", "OLD.customer_id"),
+    TASK_TRIGGER("tasks_today_insert", "INSERT", ""),
+    TASK_TRIGGER("tasks_today_moved", "UPDATE OF customer_id",
+                 " WHEN NEW.customer_id != OLD.customer_id"),
+    "CREATE TRIGGER customers_today_tasks AFTER UPDATE OF owner_id, tier, archived_at"
+    " ON customers WHEN NEW.owner_id IS NOT OLD.owner_id OR NEW.tier IS NOT OLD.tier"
+    " OR (NEW.archived_at IS NULL) != (OLD.archived_at IS NULL) BEGIN UPDATE tasks SET"
+    " customer_owner_id = NEW.owner_id, customer_tier = NEW.tier,"
+    " customer_live = NEW.archived_at IS NULL WHERE customer_id = NEW.id; END;",
+    CONTRACT_RECOUNT("customers.id") " AND id IN (SELECT customer_id FROM documents"
+                                     " WHERE kind = 'contract');",
+    "UPDATE tasks SET (customer_owner_id, customer_tier, customer_live) = (SELECT owner_id, tier,"
+    " archived_at IS NULL FROM customers WHERE id = tasks.customer_id);",
+    "CREATE INDEX customers_today_contract ON customers(owner_id, contract_until, name_key, tier,"
+    "  contract_n) WHERE archived_at IS NULL AND contract_until != '';"
+    "CREATE INDEX tasks_today_due ON tasks(assignee_id, due_at_ms, id, customer_owner_id,"
+    "  customer_tier) WHERE done = 0 AND archived_at IS NULL AND customer_live = 1;"
+    "DROP INDEX tasks_today_open;"
+    "DROP INDEX customers_today_seen;",
+    NULL,
+};
+#undef CONTRACT_LIVE
+#undef CONTRACT_UNTIL
+#undef CONTRACT_N
+#undef CONTRACT_RECOUNT
+#undef CONTRACT_TRIGGER
+#undef CONTRACT_MOVED
+#undef TASK_CUSTOMER
+#undef TASK_TRIGGER
+
 static const char *const *const migrations[] = {
     migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,  migration_v6,
     migration_v7,  migration_v8,  migration_v9,  migration_v10, migration_v11, migration_v12,
-    migration_v13, migration_v14, migration_v15, migration_v16};
+    migration_v13, migration_v14, migration_v15, migration_v16, migration_v17};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -2,15 +2,16 @@
  *
  * Every section is one range of an index (schema v13), so a user's list
  * costs a few index seeks and the count of each range, however large the
- * base: tasks by (assignee, due) (tasks_today_open; counted with
- * customers_today_seen, the live customers' owner and tier by id); customers due for
+ * base: tasks by (assignee, due) (tasks_today_due, which has the
+ * customer's owner and tier and leaves out dead customers); customers due for
  * a call or a visit by (owner, tier, last call or visit, name)
  * (customers_today_call, customers_today_visit), one range per tier since
  * each tier has its cadence; open follow-ups by (owner, date)
  * (customers_today_follow_up); the dormancy window by (owner, last contact)
- * (customers_today_contact); contracts by expiry (documents_contract_expiry).
- * The customers' last call, last visit and open follow-up are kept by
- * triggers on interactions (store_schema.c, v13).
+ * (customers_today_contact); contracts by (owner, expiry)
+ * (customers_today_contract). The customers' last call, last visit and open
+ * follow-up are kept by triggers on interactions (store_schema.c, v13), their
+ * contracts' expiry and the tasks' customer by triggers of v17.
  *
  * Parameters shared by every statement: ?1 the user, ?4 the limit, ?5-?8 the
  * visibility (perm.c decides; see dg_today_query): ?5 the viewer (0: sees
@@ -54,18 +55,17 @@ const char *dg_today_section_name(enum dg_today_section s)
     "SELECT count(*) FROM (SELECT 1" where " LIMIT " STR(DG_TODAY_COUNT_MAX) " + 1)"
 #define VISIBLE " AND (?5 = 0 OR c.owner_id = ?5 OR c.tier NOT IN (?6, ?7, ?8))"
 
-/* ?2 <= due < ?3; counted without reading the rows of tasks and customers */
-#define TASKS_FROM " FROM tasks t INDEXED BY tasks_today_open JOIN customers c"
-#define TASKS_COUNT_FROM                                                                           \
-    " FROM tasks t INDEXED BY tasks_today_open JOIN customers c INDEXED BY customers_today_seen"
+/* ?2 <= due < ?3; counted from the index alone (the task keeps its
+ * customer's owner, tier and whether it is live) */
 #define TASKS_WHERE                                                                                \
-    " ON c.id = t.customer_id"                                                                     \
-    " WHERE t.assignee_id = ?1 AND t.done = 0 AND t.due_at_ms >= ?2 AND t.due_at_ms < ?3"          \
-    " AND t.archived_at IS NULL AND c.archived_at IS NULL" VISIBLE
+    " WHERE t.assignee_id = ?1 AND t.done = 0 AND t.archived_at IS NULL AND t.customer_live = 1"   \
+    " AND t.due_at_ms >= ?2 AND t.due_at_ms < ?3 AND (?5 = 0 OR t.customer_owner_id = ?5"          \
+    " OR t.customer_tier NOT IN (?6, ?7, ?8))"
 static const char SQL_TASKS[] =
-    "SELECT " CUSTOMER_COLS ", t.id, t.title, t.due_at_ms" TASKS_FROM TASKS_WHERE
+    "SELECT " CUSTOMER_COLS ", t.id, t.title, t.due_at_ms"
+    " FROM tasks t INDEXED BY tasks_today_due JOIN customers c ON c.id = t.customer_id" TASKS_WHERE
     " ORDER BY t.due_at_ms, t.id LIMIT ?4";
-static const char SQL_TASKS_COUNT[] = COUNT(TASKS_COUNT_FROM TASKS_WHERE);
+static const char SQL_TASKS_COUNT[] = COUNT(" FROM tasks t INDEXED BY tasks_today_due" TASKS_WHERE);
 
 /* tier ?2, last < ?3 */
 #define DUE_WHERE(col)                                                                             \
@@ -91,17 +91,21 @@ static const char SQL_FOLLOW_UPS_COUNT[] =
           " AND c.follow_up_on != '' AND c.follow_up_on <= ?2" VISIBLE);
 
 /* A live contract expiring on or before ?2 that no later-expiring live
- * contract of the same customer has renewed. */
+ * contract of the same customer has renewed: the customer's contract_until
+ * (and contract_n of them expire that day, counted from the index alone). */
 #define CONTRACT_WHERE                                                                             \
-    " FROM documents d CROSS JOIN customers c ON c.id = d.customer_id"                             \
-    " WHERE d.kind = 'contract' AND d.archived = 0 AND d.expires_on != ''"                         \
-    " AND d.expires_on <= ?2 AND c.owner_id = ?1 AND c.archived_at IS NULL" VISIBLE                \
-    " AND NOT EXISTS (SELECT 1 FROM documents n WHERE n.customer_id = d.customer_id"               \
-    " AND n.kind = 'contract' AND n.archived = 0 AND n.expires_on > d.expires_on)"
+    " WHERE c.owner_id = ?1 AND c.archived_at IS NULL AND c.contract_until != ''"                  \
+    " AND c.contract_until <= ?2" VISIBLE
 static const char SQL_CONTRACTS[] =
-    "SELECT " CUSTOMER_COLS ", d.id, d.title, d.expires_on" CONTRACT_WHERE
-    " ORDER BY d.expires_on, c.name_key LIMIT ?4";
-static const char SQL_CONTRACTS_COUNT[] = COUNT(CONTRACT_WHERE);
+    "SELECT " CUSTOMER_COLS ", d.id, d.title, d.expires_on"
+    " FROM customers c INDEXED BY customers_today_contract JOIN documents d"
+    " ON d.customer_id = c.id AND d.kind = 'contract' AND d.archived = 0"
+    " AND d.expires_on = c.contract_until" CONTRACT_WHERE
+    " ORDER BY c.contract_until, c.name_key, d.id LIMIT ?4";
+static const char SQL_CONTRACTS_COUNT[] =
+    "SELECT coalesce(sum(n), 0) FROM (SELECT c.contract_n AS n"
+    " FROM customers c INDEXED BY customers_today_contract" CONTRACT_WHERE
+    " LIMIT " STR(DG_TODAY_COUNT_MAX) " + 1)";
 
 /* last contact in [?2, ?3) */
 #define DORMANT_WHERE                                                                              \

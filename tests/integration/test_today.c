@@ -28,6 +28,7 @@ static dgt_server srv;
 static char cfg_admin[256], cfg_rep1[256], cfg_rep2[256], cfg_mgr[256];
 static dgt_run run;               /* big buffers: static, not on the stack */
 static char today_l[DG_DATE_LEN]; /* the Shanghai date at 23:58 (L) */
+static char a_due_code[32];       /* A-due's code: rep1's tasks are on it */
 
 #define CLI(cfg, ...)                                                                              \
     do {                                                                                           \
@@ -128,6 +129,43 @@ static void contract(const char *code, const char *expires)
     CLI_OK(cfg_admin, "doc", "upload", code, path, "--kind", "contract", "--expires", expires);
 }
 
+/* A contract of `code` (file `tag`) expiring on `expires`; its id. */
+static long long contract_tagged(const char *code, const char *tag, const char *expires)
+{
+    char path[512];
+    long long id = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/contract-%s-%s.txt", srv.root, code, tag);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "contract %s of %s until %s\n", tag, code, expires);
+    fclose(f);
+    CLI_OK(cfg_admin, "doc", "upload", code, path, "--kind", "contract", "--expires", expires);
+    assert_int_equal(sscanf(run.out, "Uploaded document %lld", &id), 1);
+    return id;
+}
+
+/* The total of one section of rep1's list in a `today --json` output. */
+static long long section_total(const char *out, const char *name)
+{
+    json_t *j = json_loads(out, 0, NULL), *l, *s;
+    long long total = -1;
+    size_t i, k;
+
+    assert_non_null(j);
+    json_array_foreach(json_object_get(j, "lists"), i, l)
+    {
+        json_array_foreach(json_object_get(l, "sections"), k, s)
+        {
+            if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0)
+                total = (long long)json_integer_value(json_object_get(s, "total"));
+        }
+    }
+    json_decref(j);
+    return total;
+}
+
 /* "name:days,name:days" of one section of list `list` (by user name) of a
  * `dangan today --json` output. */
 static char *section(const char *out, const char *user, const char *name)
@@ -198,8 +236,10 @@ static void make_data(void)
     for (size_t i = 0; i < 3; i++) {
         snprintf(name, sizeof name, "%c-due", 'A' + (int)i);
         customer(name, tiers[i].tier, "rep1", code);
-        if (i == 0)
+        if (i == 0) {
             snprintf(a_due, sizeof a_due, "%s", code);
+            snprintf(a_due_code, sizeof a_due_code, "%s", code);
+        }
         note(code, "phone", at(-tiers[i].call, "12:00"), NULL);
         note(code, "visit", at(-tiers[i].visit, "12:00"), NULL);
         note(code, "email", at(-1, "12:00"), NULL);
@@ -350,6 +390,31 @@ static void test_today_across_midnight_in_shanghai(void **state)
     assert_true(dgt_log_has(&srv, "msg=\"schema migrated\" version=13"));
     CLI_OK(cfg_rep1, "--json", "today");
     expect_day_m();
+
+    /* what the list keeps beside the records follows their writes: two
+     * contracts expiring the same day are both listed, one archived leaves
+     * the other; an archived customer's tasks leave the list and its count */
+    {
+        char tie[32], id[32];
+
+        customer("K-tie", "", "rep1", tie);
+        contract_tagged(tie, "one", day(20));
+        snprintf(id, sizeof id, "%lld", contract_tagged(tie, "two", day(20)));
+        CLI_OK(cfg_rep1, "--json", "today");
+        SECTION_IS("rep1", "contracts", "K-expired:-4,K-soon:9,K-tie:19,K-tie:19,K-far:30");
+        assert_int_equal(section_total(run.out, "contracts"), 5);
+        CLI_OK(cfg_admin, "doc", "archive", id);
+        CLI_OK(cfg_rep1, "--json", "today");
+        SECTION_IS("rep1", "contracts", "K-expired:-4,K-soon:9,K-tie:19,K-far:30");
+        assert_int_equal(section_total(run.out, "contracts"), 4);
+        assert_int_equal(section_total(run.out, "overdue_tasks"), 2);
+        CLI_OK(cfg_admin, "customer", "archive", a_due_code);
+        CLI_OK(cfg_rep1, "--json", "today");
+        SECTION_IS("rep1", "overdue_tasks", "");
+        SECTION_IS("rep1", "tasks_today", "");
+        assert_int_equal(section_total(run.out, "overdue_tasks"), 0);
+        assert_int_equal(section_total(run.out, "tasks_today"), 0);
+    }
     dgt_server_stop(&srv);
 }
 

@@ -5,7 +5,7 @@
  * sensitive field masked before and after, its owner sees it as is; and a
  * restricted customer's values never reach a sales watcher, also not as the
  * values before the change that took the customer out of the restricted
- * tier. */
+ * tier; a first watch with --since SEQ replays from SEQ. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -283,12 +283,57 @@ static void test_a_restricted_customers_values_never_reach_a_sales_watcher(void 
     dgt_rmtree(ww);
 }
 
+/* A first watch with --since SEQ (no position saved yet) prints what came
+ * after SEQ: the short subscription that learns the server's epoch does not
+ * move the position to the head. */
+static void test_a_first_watch_since_seq_replays_from_there(void **state)
+{
+    char adm[256], fresh[256], ww[256], code[32], line[4096], since[32];
+    const char *sets[] = {"tier=c", NULL};
+    const char *edit[] = {"customer", "edit", code, "--set", "tier=b", NULL};
+    const char *from[] = {"--json", "watch", "--once", "--since", since, NULL};
+    json_t *ev;
+    json_int_t first, second;
+
+    (void)state;
+    session(adm, sizeof adm, "admin");
+    session(ww, sizeof ww, "wang.wei");
+    watch_once(adm, true); /* from now */
+    add_customer(ww, "成都远景商贸", sets, code, sizeof code);
+    ok(ww, edit);
+    watch_once(adm, true);
+    assert_int_equal(count_lines(run.out), 2);
+    line_of(run.out, 0, line, sizeof line);
+    assert_non_null(ev = json_loads(line, 0, NULL));
+    first = json_integer_value(json_object_get(ev, "seq"));
+    json_decref(ev);
+    line_of(run.out, 1, line, sizeof line);
+    assert_non_null(ev = json_loads(line, 0, NULL));
+    second = json_integer_value(json_object_get(ev, "seq"));
+    json_decref(ev);
+    assert_true(first > 0 && second > first);
+
+    session(fresh, sizeof fresh, "admin"); /* no saved position */
+    snprintf(since, sizeof since, "%lld", (long long)first);
+    ok(fresh, from);
+    assert_int_equal(count_lines(run.out), 1);
+    line_of(run.out, 0, line, sizeof line);
+    assert_non_null(ev = json_loads(line, 0, NULL));
+    assert_int_equal(json_integer_value(json_object_get(ev, "seq")), second);
+    assert_string_equal(json_string_value(json_object_get(ev, "customer_code")), code);
+    json_decref(ev);
+    dgt_rmtree(adm);
+    dgt_rmtree(fresh);
+    dgt_rmtree(ww);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_watcher_reads_each_change_as_a_sentence),
         cmocka_unit_test(test_a_sales_watcher_sees_a_colleagues_sensitive_field_masked),
         cmocka_unit_test(test_a_restricted_customers_values_never_reach_a_sales_watcher),
+        cmocka_unit_test(test_a_first_watch_since_seq_replays_from_there),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

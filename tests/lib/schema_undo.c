@@ -56,6 +56,19 @@ static const char *const undo[] = {
            " ALTER TABLE changes DROP COLUMN customer_code;"
            " ALTER TABLE change_fields DROP COLUMN old_value;"
            " ALTER TABLE change_fields DROP COLUMN new_value;",
+    [17] = "DROP TRIGGER documents_today_insert; DROP TRIGGER documents_today_update;"
+           " DROP TRIGGER documents_today_delete; DROP TRIGGER tasks_today_insert;"
+           " DROP TRIGGER tasks_today_moved; DROP TRIGGER customers_today_tasks;"
+           " DROP INDEX customers_today_contract; DROP INDEX tasks_today_due;"
+           " ALTER TABLE customers DROP COLUMN contract_until;"
+           " ALTER TABLE customers DROP COLUMN contract_n;"
+           " ALTER TABLE tasks DROP COLUMN customer_owner_id;"
+           " ALTER TABLE tasks DROP COLUMN customer_tier;"
+           " ALTER TABLE tasks DROP COLUMN customer_live;"
+           " CREATE INDEX tasks_today_open ON tasks(assignee_id, due_at_ms, id, customer_id)"
+           "  WHERE done = 0 AND archived_at IS NULL;"
+           " CREATE INDEX customers_today_seen ON customers(id, owner_id, tier)"
+           "  WHERE archived_at IS NULL;",
 };
 
 /* The database's schema version (PRAGMA user_version). */
