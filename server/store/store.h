@@ -119,6 +119,16 @@ int dg_store_checkpoint(dg_store *st, int *wal_frames, int *done_frames);
  * SQLite file handle. A descriptor opened beside SQLite's would, when closed,
  * drop every POSIX lock the process holds on the file (SQLite's included). */
 int dg_store_sync_db_file(dg_store *st);
+/* The write connection's WAL as SQLite's own file object, for
+ * dg_store_sync_wal on another thread; NULL while no WAL is open (before
+ * the first transaction). Writer thread. */
+typedef struct sqlite3_file dg_wal_file;
+dg_wal_file *dg_store_wal_file(dg_store *st);
+/* Syncs (fdatasync) that WAL from any thread while the writer goes on
+ * writing: when it returns DG_OK, every commit that returned before the call
+ * is on disk. Once a sync of that WAL failed (this or one SQLite made on the
+ * writer's thread), every later one fails: DG_EIO. `why` gets the error. */
+int dg_store_sync_wal(dg_wal_file *wal, char *why, size_t why_len);
 /* Frames in the WAL after this writer connection's last commit. */
 int dg_store_wal_frames(const dg_store *st);
 /* Copies the rest of the WAL into the database and makes the next write
