@@ -254,14 +254,16 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
  * Customers: also tags and custom values (by name; DG_EINVAL if a name is
  * not defined). DG_EEXIST for a taken customer code. */
 int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys);
-/* Writes record r->id: its version, updated time and user and archived
- * state, and only the fields marked in `changed` (bit i = field i)
+/* Writes record r->id: its version, updated time and user, its archived
+ * state when `changed` has DG_REC_ARCHIVED_CHANGED, and only the fields
+ * marked in `changed` (bit i = field i)
  * with the customer keys derived from them (name: name_key, dup_name and
  * dup_stem; phone: dup_phone; email: dup_email) — so the indexes of untouched columns
  * are not rewritten. Customers' tags / custom values are replaced when
  * r->has_tags / r->has_custom. */
 int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
                         const dg_customer_keys *keys);
+#define DG_REC_ARCHIVED_CHANGED (UINT64_C(1) << 63)
 /* Field versions, for conflict detection: the version at which an item of
  * a record last changed, named as an update mask names it (a field name,
  * "tags", "custom.NAME") or "archived". Only items changed after the
