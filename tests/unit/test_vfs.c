@@ -154,6 +154,7 @@ static void test_after_a_failed_wal_sync_every_later_one_fails(void **state)
 {
     dg_store *st = create();
     dg_wal_file *wal;
+    dg_wal_info wi;
     char why[128];
 
     (void)state;
@@ -175,6 +176,9 @@ static void test_after_a_failed_wal_sync_every_later_one_fails(void **state)
     assert_int_equal(dg_vfs_fault_set("sync 1"), DG_OK);
     assert_int_equal(dg_store_checkpoint_restart(st, 100), DG_EIO);
     assert_int_equal(dg_vfs_fault_hits(), 1);
+    /* and the WAL did not start over: the unsynced commit is still in it */
+    assert_int_equal(dg_wal_inspect(path, &wi), 0);
+    assert_true(wi.exists && wi.n_commits >= 1);
     assert_int_equal(dg_vfs_fault_set(""), DG_OK);
     assert_int_equal(dg_store_sync_wal(wal, why, sizeof why), DG_EIO);
     assert_int_equal(dg_store_sync_wal(wal, why, sizeof why), DG_EIO);
