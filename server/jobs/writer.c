@@ -1,10 +1,20 @@
-/* writer.c - group commit on a dedicated thread.
+/* writer.c - group commit on a dedicated thread, its fsync on another.
+ *
+ * The writer commits each batch with synchronous=NORMAL (the commit is in
+ * the WAL file, not yet on disk) and hands it to the syncer thread, which
+ * fdatasyncs the WAL through SQLite's own file object (dg_store_sync_wal)
+ * while the writer runs the next batch. A batch's change rows and replies
+ * are released only after a sync that began after its commit returned, in
+ * commit order; one sync releases every batch committed before it began.
+ * A failed sync fails the jobs of every batch it would have released (and
+ * of all later ones) with DG_EIO and turns the writer read-only.
  *
  * Owns: the write connection (dg_store), the audit chain head, the pending
- * queue (mutex + condvar) and the thread.
- * Invariants: only the writer thread touches the store after dg_writer_new;
- * chain reflects exactly the committed rows plus those of the open
- * transaction's released savepoints.
+ * queue (mutex + condvar), the queue of committed batches waiting for their
+ * sync, and the two threads.
+ * Invariants: only the writer thread touches the store after dg_writer_new,
+ * except the WAL sync of the syncer thread; chain reflects exactly the
+ * committed rows plus those of the open transaction's released savepoints.
  */
 #include "writer.h"
 
@@ -31,6 +41,15 @@ struct dg_wcapture {
     bool is_lost; /* one was not kept: the feed reads this commit's rows */
 };
 
+/* A batch done on the writer thread, waiting for the syncer to release it. */
+struct dg_wsync {
+    struct dg_wsync *next; /* the next batch committed */
+    dg_job *jobs;
+    dg_committed *committed; /* its change rows for the feed; or NULL */
+    dg_wal_file *wal;        /* the WAL to sync before it goes out */
+    bool needs_sync;         /* it committed writes (not only records of reads) */
+};
+
 struct dg_writer {
     dg_store *store;
     dg_collator *collator;
@@ -42,14 +61,19 @@ struct dg_writer {
     dg_job *head, *tail;
     size_t n_queued, max_queued;
     bool is_stopping;
-    bool is_readonly; /* written by the writer thread, read by the loop under mu */
+    bool is_readonly;  /* under mu: set by the writer or the syncer, read by all */
     bool is_disk_full; /* the last batch failed for want of space; writer thread only */
     dg_writer_stats stats;
     int wal_restart_at;         /* WAL frames; writer thread only */
-    int64_t published_seq;      /* the change seq up to which commits were handed to the
+    int64_t published_seq;      /* the change seq up to which commits were taken for the
                                  * feed (which owns the head); writer thread only */
     struct dg_wcapture capture; /* the open batch's change rows; writer thread */
     dg_committed *committed, **committed_end; /* for the loop, under mu */
+    pthread_t syncer;
+    pthread_cond_t sync_cond;                /* under mu: a batch to release, or stop */
+    struct dg_wsync *sync_head, **sync_tail; /* under mu: committed, not yet released */
+    bool is_sync_stopping;                   /* under mu */
+    bool is_sync_failed;                     /* syncer thread: a sync failed, none is OK */
 };
 
 static void fail_all(dg_job *batch, int rc)
@@ -78,9 +102,9 @@ static void note_disk_full(dg_writer *w, bool is_full)
     w->is_disk_full = is_full;
     if (is_full) /* warn: the environment failed us; reads and sign-ins go on */
         dg_log_warn("writer",
-                     "msg=\"disk full: writes are refused with disk_full until space is freed; "
-                     "reads go on\" error=\"%s\"",
-                     dg_store_errmsg(w->store));
+                    "msg=\"disk full: writes are refused with disk_full until space is freed; "
+                    "reads go on\" error=\"%s\"",
+                    dg_store_errmsg(w->store));
     else
         dg_log_info("writer", "msg=\"disk space available again: writes resumed\"");
 }
@@ -147,11 +171,11 @@ static bool capture_row(struct dg_wcapture *cap, int64_t seq, const dg_change *c
     /* as dg_store_changes_after reads it back: no NULL strings or lists */
     r->seq = seq;
     r->c = *c;
-    r->committed_us = 0; /* publish() sets it */
+    r->committed_us = 0; /* release() sets it */
     r->c.entity = dg_arena_strdup(cap->arena, c->entity);
     r->c.op = dg_arena_strdup(cap->arena, c->op);
-    if (!r->c.entity || !r->c.op || !(fields = dg_arena_calloc(cap->arena, c->n_fields + 1,
-                                                               sizeof *fields)))
+    if (!r->c.entity || !r->c.op ||
+        !(fields = dg_arena_calloc(cap->arena, c->n_fields + 1, sizeof *fields)))
         return false;
     for (size_t i = 0; i < c->n_fields; i++)
         if (!(fields[i] = dg_arena_strdup(cap->arena, c->fields[i])))
@@ -185,35 +209,30 @@ void dg_committed_free(dg_committed *c)
     free(c);
 }
 
-/* After a commit that took the feed from `after` to `head`: hands the
- * batch's rows to the loop, or tells it to read them when some were not
- * kept. The rows of (after, head] are all there when they are as many as
- * the seqs between: a job that rolled back took its row and its seq back. */
-static void publish(dg_writer *w, int64_t after, int64_t head)
+/* After a commit that took the feed from `after` to `head`: the batch's
+ * rows for the loop, or none (rows NULL) to tell it to read them when some
+ * were not kept. The rows of (after, head] are all there when they are as
+ * many as the seqs between: a job that rolled back took its row and its seq
+ * back. NULL when the commit wrote no change row. The syncer stamps them
+ * and hands them over after the sync (release). */
+static dg_committed *take_captured(dg_writer *w, int64_t after, int64_t head)
 {
     struct dg_wcapture *cap = &w->capture;
     dg_committed *c;
 
     if (head == after)
-        return;
+        return NULL;
     c = dg_xcalloc(1, sizeof *c);
     c->after = after;
     c->head = head;
     if (!cap->is_lost && cap->n == (size_t)(head - after) && cap->rows[cap->n - 1].seq == head &&
         (c->rows = dg_arena_alloc(cap->arena, cap->n * sizeof *c->rows))) {
-        int64_t now = dg_now_us(); /* the commit returned: durable */
-
         memcpy(c->rows, cap->rows, cap->n * sizeof *c->rows);
-        for (size_t i = 0; i < cap->n; i++)
-            c->rows[i].committed_us = now;
         c->n = cap->n;
         c->arena = cap->arena;
         cap->arena = NULL;
     }
-    pthread_mutex_lock(&w->mu);
-    *w->committed_end = c;
-    w->committed_end = &c->next;
-    pthread_mutex_unlock(&w->mu);
+    return c;
 }
 
 static void capture_reset(struct dg_wcapture *cap)
@@ -276,7 +295,7 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
     dg_audit_chain before = w->chain;
     dg_wtx tx = {
         .store = w->store, .audit = &w->chain, .collator = w->collator, .changes = &w->capture};
-    size_t n_failed = 0;
+    struct dg_wsync *sync = dg_xcalloc(1, sizeof *sync);
     int rc;
 
     bool is_reads_only = true;
@@ -285,9 +304,12 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         j->rc = DG_OK;
         is_reads_only = is_reads_only && j->is_record_of_read;
     }
-    if (w->is_readonly) {
+    pthread_mutex_lock(&w->mu);
+    bool is_readonly = w->is_readonly;
+    pthread_mutex_unlock(&w->mu);
+    if (is_readonly) {
         fail_all(batch, DG_EREADONLY);
-    } else if ((rc = dg_store_skip_sync(w->store, is_reads_only)) != DG_OK ||
+    } else if ((rc = dg_store_skip_sync(w->store, true)) != DG_OK ||
                (rc = dg_store_begin(w->store)) != DG_OK) {
         fail_all(batch, rc);
         if (rc == DG_EIO || rc == DG_ECORRUPT)
@@ -305,8 +327,9 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         /* The search index is written once for the whole batch (see store.h).
          * A job that lost the whole transaction says why: a full disk is
          * the one cause that leaves the writer writable. */
-        rc = is_tx_alive ? dg_store_search_flush(w->store)
-                         : last->rc == DG_ENOSPC ? DG_ENOSPC : DG_EIO;
+        rc = is_tx_alive             ? dg_store_search_flush(w->store)
+             : last->rc == DG_ENOSPC ? DG_ENOSPC
+                                     : DG_EIO;
         if (rc == DG_OK) {
             rc = dg_store_commit(w->store);
             is_commit_failure = rc != DG_OK;
@@ -314,8 +337,13 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         if (rc == DG_OK) { /* for the change feed, before the completions go out */
             int64_t head;
 
+            /* Synced before anything of it is answered, unless it only
+             * recorded reads: their answers wait for the commit, not the
+             * disk (dg_server_write_record_of_read). */
+            sync->needs_sync = !is_reads_only;
+            sync->wal = dg_store_wal_file(w->store);
             if (dg_store_feed_head(w->store, &head) == DG_OK) {
-                publish(w, w->published_seq, head);
+                sync->committed = take_captured(w, w->published_seq, head);
                 w->published_seq = head;
             } else {
                 /* cannot tell what it wrote: the feed reads from where it was */
@@ -343,7 +371,42 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         }
     }
     capture_reset(&w->capture);
-    while (batch) {
+    sync->jobs = batch;
+    pthread_mutex_lock(&w->mu);
+    *w->sync_tail = sync;
+    w->sync_tail = &sync->next;
+    pthread_cond_signal(&w->sync_cond);
+    w->stats.n_batches++;
+    w->stats.n_jobs += n;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ------------------------------------------------------------ the syncer */
+
+/* Hands one batch to the loop: its change rows, then its replies. `rc`: how
+ * the sync that covers it ended (DG_OK when it needed none). */
+static void release(dg_writer *w, struct dg_wsync *b, int rc)
+{
+    dg_committed *c = b->committed;
+    size_t n_failed = 0;
+
+    if (rc != DG_OK) {
+        fail_all(b->jobs, rc); /* committed, never synced: not one is OK */
+        dg_committed_free(c);  /* no event for what its writers were told failed */
+        c = NULL;
+    } else if (c) {
+        int64_t now = dg_now_us(); /* the commit is durable now */
+
+        for (size_t i = 0; i < c->n; i++)
+            c->rows[i].committed_us = now;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (c) {
+        *w->committed_end = c;
+        w->committed_end = &c->next;
+    }
+    pthread_mutex_unlock(&w->mu);
+    for (dg_job *batch = b->jobs; batch;) {
         dg_job *next = batch->next;
 
         if (batch->rc != DG_OK)
@@ -352,10 +415,57 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         batch = next;
     }
     pthread_mutex_lock(&w->mu);
-    w->stats.n_batches++;
-    w->stats.n_jobs += n;
     w->stats.n_failed_jobs += n_failed;
     pthread_mutex_unlock(&w->mu);
+    free(b);
+}
+
+/* Takes every batch committed so far; one fdatasync of the WAL covers them
+ * all (each commit was in the file when it returned), then releases them
+ * in commit order. After a failed sync none needing one is released OK. */
+static void *syncer_main(void *arg)
+{
+    dg_writer *w = arg;
+
+    dg_thread_set_role(DG_THREAD_WORKER);
+    pthread_setname_np(pthread_self(), "dg-syncer");
+    for (;;) {
+        struct dg_wsync *list;
+        dg_wal_file *wal = NULL;
+
+        pthread_mutex_lock(&w->mu);
+        while (!w->sync_head && !w->is_sync_stopping)
+            pthread_cond_wait(&w->sync_cond, &w->mu);
+        list = w->sync_head;
+        w->sync_head = NULL;
+        w->sync_tail = &w->sync_head;
+        pthread_mutex_unlock(&w->mu);
+        if (!list)
+            return NULL; /* stopping, and nothing left */
+        bool needs_sync = false;
+
+        for (struct dg_wsync *b = list; b; b = b->next) {
+            needs_sync = needs_sync || b->needs_sync;
+            wal = b->wal ? b->wal : wal;
+        }
+        if (needs_sync && !w->is_sync_failed) {
+            char why[256] = "no WAL to sync";
+
+            if (!wal || dg_store_sync_wal(wal, why, sizeof why) != DG_OK) {
+                w->is_sync_failed = true;
+                go_readonly(w, why);
+            }
+            pthread_mutex_lock(&w->mu);
+            w->stats.n_syncs++;
+            pthread_mutex_unlock(&w->mu);
+        }
+        while (list) {
+            struct dg_wsync *next = list->next;
+
+            release(w, list, list->needs_sync && w->is_sync_failed ? DG_EIO : DG_OK);
+            list = next;
+        }
+    }
 }
 
 /* The checkpointer copies the WAL into the database in the background, but
@@ -412,6 +522,16 @@ static void *writer_main(void *arg)
     }
 }
 
+/* Releases what is left (the writer has stopped) and joins the syncer. */
+static void stop_syncer(dg_writer *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->is_sync_stopping = true;
+    pthread_cond_signal(&w->sync_cond);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->syncer, NULL);
+}
+
 int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writer **out)
 {
     dg_writer *w = dg_xcalloc(1, sizeof *w);
@@ -429,6 +549,8 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
         goto fail;
     }
     w->committed_end = &w->committed;
+    w->sync_tail = &w->sync_head;
+    pthread_cond_init(&w->sync_cond, NULL);
     if ((rc = dg_store_feed_head(st, &w->published_seq)) != DG_OK) {
         dg_log_error("writer", "msg=\"cannot read the change feed head\" error=\"%s\"",
                      dg_store_errmsg(st));
@@ -439,7 +561,12 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
                      dg_store_errmsg(st));
         goto fail;
     }
+    if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0) {
+        rc = DG_EIO;
+        goto fail;
+    }
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        stop_syncer(w);
         rc = DG_EIO;
         goto fail;
     }
@@ -447,6 +574,7 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
     return DG_OK;
 fail:
     dg_collator_free(w->collator);
+    pthread_cond_destroy(&w->sync_cond);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->mu);
     free(w); /* the store stays with the caller when we fail */
@@ -500,6 +628,7 @@ void dg_writer_free(dg_writer *w)
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    stop_syncer(w); /* before the store closes: it syncs the store's WAL */
     while (w->committed) {
         dg_committed *next = w->committed->next;
 
@@ -510,6 +639,7 @@ void dg_writer_free(dg_writer *w)
     free(w->capture.rows);
     dg_store_close(w->store);
     dg_collator_free(w->collator);
+    pthread_cond_destroy(&w->sync_cond);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->mu);
     free(w);

@@ -2,11 +2,20 @@
  *
  * It takes every pending write job, runs them in one transaction with a
  * SAVEPOINT each (one job's failure rolls back only that job), commits once
- * (fsync: synchronous=FULL), then posts the jobs back to the loop. A job's
- * `run` receives a dg_wtx and must write its rows, its audit record and its
- * change row through it, so all land or none does.
+ * with synchronous=NORMAL, and runs the next batch while its syncer thread
+ * fdatasyncs the WAL; the jobs go back to the loop (and their change rows to
+ * the feed) only after that sync returned, in commit order. Other
+ * connections may read a committed batch during its sync. A batch of
+ * nothing but records of reads (dg_job.is_record_of_read) needs no sync: it
+ * goes back after its commit, still in order. A job's `run` receives a
+ * dg_wtx and must write its rows, its audit record and its change row
+ * through it, so all land or none does.
  *
- * After a failed COMMIT (an fsync or write error) the writer goes read-only:
+ * After a failed COMMIT (a write error) or a failed sync of the WAL the writer
+ * goes read-only; the jobs of every batch that sync would have released
+ * fail with DG_EIO although SQLite committed them (readers may have seen
+ * them; a restart may or may not find them), and their change rows never
+ * reach the feed's subscribers live:
  * every later job fails with DG_EREADONLY until restart (docs/operations.md: a
  * retried fsync can lie). Reads go on. A full disk (DG_ENOSPC) is different:
  * the batch fails with DG_ENOSPC, nothing of it was published, and the next
@@ -29,8 +38,8 @@ struct dg_wcapture;
 /* What a write job's run() gets as its context. */
 typedef struct dg_wtx {
     dg_store *store;
-    dg_audit_chain *audit; /* append with dg_audit_append(tx->store, tx->audit, &rec) */
-    dg_collator *collator; /* the writer's: pinyin sort keys of names */
+    dg_audit_chain *audit;       /* append with dg_audit_append(tx->store, tx->audit, &rec) */
+    dg_collator *collator;       /* the writer's: pinyin sort keys of names */
     struct dg_wcapture *changes; /* the batch's change rows, for the feed */
 } dg_wtx;
 
@@ -58,6 +67,7 @@ typedef struct dg_writer_stats {
     uint64_t n_batches;
     uint64_t n_jobs;
     uint64_t n_failed_jobs;
+    uint64_t n_syncs; /* WAL syncs by the syncer (one may release many batches) */
 } dg_writer_stats;
 
 /* Takes ownership of `st` (the write connection) and starts the thread.

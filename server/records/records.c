@@ -787,7 +787,7 @@ int dg_rec_set_archived(dg_rec_ctx *c, enum dg_kind kind, int64_t id, int64_t ex
     next->updated_by = c->who->user_id;
     if (kind == DG_KIND_CUSTOMER && (rc = rec_customer_keys(c, next, &keys)) != DG_OK)
         return rc;
-    if ((rc = dg_store_rec_update(c->tx->store, next, 0,
+    if ((rc = dg_store_rec_update(c->tx->store, next, DG_REC_ARCHIVED_CHANGED,
                                   kind == DG_KIND_CUSTOMER ? &keys : NULL)) != DG_OK ||
         (rc = dg_store_rec_field_versions_put(c->tx->store, kind, id, archived, 1,
                                               next->version)) != DG_OK)

@@ -616,6 +616,26 @@ void dg_store_rollback_to(dg_store *st)
     (void)store_exec_stmt(st, store_stmt(st, SQL_RELEASE));
 }
 
+dg_wal_file *dg_store_wal_file(dg_store *st)
+{
+    sqlite3_file *f = NULL;
+
+    dg_assert(st->is_writer);
+    if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK)
+        return NULL;
+    return f && f->pMethods ? f : NULL;
+}
+
+int dg_store_sync_wal(dg_wal_file *wal, char *why, size_t why_len)
+{
+    int rc = dg_vfs_wal_sync(wal);
+
+    if (rc == SQLITE_OK)
+        return DG_OK;
+    snprintf(why, why_len, "cannot sync the WAL: %s", sqlite3_errstr(rc));
+    return DG_EIO;
+}
+
 int dg_store_wal_frames(const dg_store *st)
 {
     return st->wal_frames;

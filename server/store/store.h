@@ -119,6 +119,16 @@ int dg_store_checkpoint(dg_store *st, int *wal_frames, int *done_frames);
  * SQLite file handle. A descriptor opened beside SQLite's would, when closed,
  * drop every POSIX lock the process holds on the file (SQLite's included). */
 int dg_store_sync_db_file(dg_store *st);
+/* The write connection's WAL as SQLite's own file object, for
+ * dg_store_sync_wal on another thread; NULL while no WAL is open (before
+ * the first transaction). Writer thread. */
+typedef struct sqlite3_file dg_wal_file;
+dg_wal_file *dg_store_wal_file(dg_store *st);
+/* Syncs (fdatasync) that WAL from any thread while the writer goes on
+ * writing: when it returns DG_OK, every commit that returned before the call
+ * is on disk. Once a sync of that WAL failed (this or one SQLite made on the
+ * writer's thread), every later one fails: DG_EIO. `why` gets the error. */
+int dg_store_sync_wal(dg_wal_file *wal, char *why, size_t why_len);
 /* Frames in the WAL after this writer connection's last commit. */
 int dg_store_wal_frames(const dg_store *st);
 /* Copies the rest of the WAL into the database and makes the next write
@@ -244,14 +254,16 @@ int dg_store_customer_by_code(dg_store *st, const char *code, dg_arena *a, dg_re
  * Customers: also tags and custom values (by name; DG_EINVAL if a name is
  * not defined). DG_EEXIST for a taken customer code. */
 int dg_store_rec_insert(dg_store *st, dg_record *r, const dg_customer_keys *keys);
-/* Writes record r->id: its version, updated time and user and archived
- * state, and only the fields marked in `changed` (bit i = field i)
+/* Writes record r->id: its version, updated time and user, its archived
+ * state when `changed` has DG_REC_ARCHIVED_CHANGED, and only the fields
+ * marked in `changed` (bit i = field i)
  * with the customer keys derived from them (name: name_key, dup_name and
  * dup_stem; phone: dup_phone; email: dup_email) — so the indexes of untouched columns
  * are not rewritten. Customers' tags / custom values are replaced when
  * r->has_tags / r->has_custom. */
 int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
                         const dg_customer_keys *keys);
+#define DG_REC_ARCHIVED_CHANGED (UINT64_C(1) << 63)
 /* Field versions, for conflict detection: the version at which an item of
  * a record last changed, named as an update mask names it (a field name,
  * "tags", "custom.NAME") or "archived". Only items changed after the

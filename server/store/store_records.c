@@ -472,9 +472,12 @@ int dg_store_rec_update(dg_store *st, const dg_record *r, uint64_t changed,
     sqlite3_stmt *s;
     int p = 5, rc;
 
-    store_sql_append(
-        sql, "UPDATE %s SET version = ?1, archived_at = ?2, updated_at = ?3, updated_by = ?4",
-        e->table);
+    dg_assert(e->n_fields < 63); /* bit 63 is DG_REC_ARCHIVED_CHANGED */
+    /* archived_at only when it changes: a dozen partial indexes name it
+     * (WHERE archived_at IS NULL), and SQLite rewrites the entry of every
+     * index that names a column the statement sets, changed or not. */
+    store_sql_append(sql, "UPDATE %s SET version = ?1, updated_at = ?3, updated_by = ?4%s",
+                     e->table, changed & DG_REC_ARCHIVED_CHANGED ? ", archived_at = ?2" : "");
     for (size_t i = 0; i < e->n_fields; i++) {
         const dg_field *f = &e->fields[i];
 

@@ -28,12 +28,23 @@
  * it full (see vfs.h).
  *
  * Threads: a file is used by one connection at a time (SQLite's rule), so
- * its buffer needs no lock.
+ * its buffer needs no lock. The one exception is dg_vfs_wal_sync: the
+ * writer's syncer thread syncs the writer's WAL while the writer appends
+ * the next commit. It never touches the buffer (a commit is in the file
+ * before SQLite publishes it, see wb_write), only the real file's sync, and
+ * every sync of a WAL file object takes that object's sync_mu: Linux
+ * reports a writeback error once per open file description, so whichever
+ * sync of the description sees it marks the file (is_sync_failed) under
+ * the lock, and every later sync of it fails too. Otherwise a sync SQLite
+ * made on the writer's thread (the WAL header when the log starts over, a
+ * checkpoint) could take the error and the syncer's next one succeed over
+ * frames that never reached the disk.
  */
 #include "vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +80,8 @@ typedef struct wb_file {
     sqlite3_int64 off;
     sqlite3_int64 commit_header_at; /* a new commit frame's header was written here; or -1 */
     sqlite3_int64 read_at;          /* the last operation read from here; or -1 */
+    pthread_mutex_t sync_mu;        /* is_wal: around every sync of the real file */
+    bool is_sync_failed;            /* is_wal, under sync_mu: a sync failed; all later ones do */
     sqlite3_file real[];            /* the default VFS's file object, szOsFile bytes */
 } wb_file;
 
@@ -109,6 +122,8 @@ static int wb_close(sqlite3_file *f)
 
     free(w->buf);
     w->buf = NULL;
+    if (w->is_wal)
+        pthread_mutex_destroy(&w->sync_mu);
     return rc != SQLITE_OK ? rc : rc2;
 }
 
@@ -195,16 +210,38 @@ static int wb_truncate(sqlite3_file *f, sqlite3_int64 size)
     return rc != SQLITE_OK ? rc : w->real->pMethods->xTruncate(w->real, size);
 }
 
+/* A WAL's sync, on any thread: under sync_mu, failing for good once one
+ * failed. `is_counted`: a fault may hit it. */
+static int wal_sync(wb_file *w, int flags, bool is_counted)
+{
+    int rc;
+
+    pthread_mutex_lock(&w->sync_mu);
+    rc = is_counted ? fault_hit(OP_WAL_SYNC) : SQLITE_OK;
+    if (rc == SQLITE_OK)
+        rc = w->real->pMethods->xSync(w->real, flags);
+    if (rc != SQLITE_OK)
+        w->is_sync_failed = true;
+    else if (w->is_sync_failed)
+        rc = SQLITE_IOERR_FSYNC;
+    pthread_mutex_unlock(&w->sync_mu);
+    return rc;
+}
+
 static int wb_sync(sqlite3_file *f, int flags)
 {
     wb_file *w = (wb_file *)f;
     int rc = flush(w);
 
+    if (rc != SQLITE_OK)
+        return rc;
     /* Faults count the syncs of files this connection wrote: the
      * checkpointer also syncs the WAL it only reads. */
-    if (rc == SQLITE_OK && w->has_written)
-        rc = fault_hit(w->is_wal ? OP_WAL_SYNC : OP_DB_SYNC);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
+    if (w->is_wal)
+        return wal_sync(w, flags, w->has_written);
+    if (w->has_written && (rc = fault_hit(OP_DB_SYNC)) != SQLITE_OK)
+        return rc;
+    return w->real->pMethods->xSync(w->real, flags);
 }
 
 static int wb_file_size(sqlite3_file *f, sqlite3_int64 *size)
@@ -304,6 +341,16 @@ static const sqlite3_io_methods wb_methods = {
     .xUnfetch = wb_unfetch,
 };
 
+int dg_vfs_wal_sync(sqlite3_file *f)
+{
+    if (!f || !f->pMethods)
+        return SQLITE_OK; /* no WAL open: nothing written to sync */
+    if (f->pMethods != &wb_methods || !((wb_file *)f)->is_wal)
+        return SQLITE_MISUSE;
+    /* Only the writer's WAL is synced this way: it has written. */
+    return wal_sync((wb_file *)f, SQLITE_SYNC_NORMAL, true);
+}
+
 /* ------------------------------------------------------------ WAL owner records */
 
 /* The application id in the database's header, read through the default VFS:
@@ -366,6 +413,8 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flag
     w->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
     w->name = name;
     w->commit_header_at = w->read_at = -1;
+    if (w->is_wal)
+        pthread_mutex_init(&w->sync_mu, NULL);
     return rc;
 }
 

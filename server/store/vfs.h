@@ -11,6 +11,14 @@
  * before opening connections that name it. An SQLite result code. */
 int dg_vfs_register(void);
 
+typedef struct sqlite3_file sqlite3_file;
+/* Syncs (fdatasync) a WAL file object of this VFS, as SQLite's own sync of
+ * it would, from any thread, while its connection goes on writing: every
+ * byte of the commits that returned before the call is on disk when it
+ * returns SQLITE_OK. Once a sync of that file object failed (this one or
+ * one SQLite made), every later one fails. An SQLite result code. */
+int dg_vfs_wal_sync(sqlite3_file *f);
+
 #ifdef DG_VFS_FAULTS
 /* Test builds only (dangand-faulty, unit tests that compile vfs.c with
  * DG_VFS_FAULTS): sets the fault to inject, counted from now.

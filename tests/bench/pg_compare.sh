@@ -29,6 +29,8 @@ PostgreSQL side (always run):
   --workdir DIR           parent of the temp dir holding the cluster    (default $TMPDIR or /tmp)
   --pg-bindir DIR         PostgreSQL 15 binaries              (default /usr/lib/postgresql/15/bin)
   --fsync-test            also run pg_test_fsync in the work dir and report it
+  --p99                   also report p99 latency: pgbench logs every transaction (-l) and
+                          dangan-bench's .ops[OP].latency_ms.p99 is read
   --keep                  leave the cluster running and its dir in place at exit
   --json-out FILE         also write the JSON summary to FILE
   --json                  stdout carries only the JSON summary (table goes to stderr)
@@ -72,6 +74,7 @@ SHARED_BUFFERS=512MB
 WORKDIR_PARENT=${TMPDIR:-/tmp}
 PG_BINDIR=/usr/lib/postgresql/15/bin
 FSYNC_TEST=0
+P99=0
 KEEP=0
 JSON_OUT=
 JSON_ONLY=0
@@ -106,6 +109,7 @@ while [[ $# -gt 0 ]]; do
         --workdir)        need_arg "$@"; WORKDIR_PARENT=$2; shift 2 ;;
         --pg-bindir)      need_arg "$@"; PG_BINDIR=$2; shift 2 ;;
         --fsync-test)     FSYNC_TEST=1; shift ;;
+        --p99)            P99=1; shift ;;
         --keep)           KEEP=1; shift ;;
         --json-out)       need_arg "$@"; JSON_OUT=$2; shift 2 ;;
         --json)           JSON_ONLY=1; shift ;;
@@ -593,8 +597,10 @@ run_pg() {
     busy=$(others_busy)
     [[ $label == warmup ]] || warn_busy "$busy"
     la0=$(loadavg)
+    local logargs=() p99=null
+    ((P99)) && [[ $label != warmup ]] && logargs=(-l --log-prefix="$WORK/out/pglog-$label")
     if ! "$PG_BINDIR/pgbench" -n -M prepared -c "$c" -j "$j" -T "$secs" -D nrows="$CUSTOMERS" \
-            -f "$WORK/sql/$op.sql" >"$out" 2>&1; then
+            "${logargs[@]}" -f "$WORK/sql/$op.sql" >"$out" 2>&1; then
         tail -n 20 "$out" >&2
         die "pgbench failed ($op, $c clients)"
     fi
@@ -604,17 +610,22 @@ run_pg() {
     failed=$(awk '/^number of failed transactions:/ {print $5; exit}' "$out")
     [[ -n $tps && -n $lat ]] || { cat "$out" >&2; die "cannot parse pgbench output ($out)"; }
     [[ $label == warmup ]] && return 0
+    if ((P99)); then # per-transaction log: field 3 is the latency in microseconds
+        p99=$(cat "$WORK/out/pglog-$label".* | awk '{print $3}' | sort -n \
+            | awk '{a[NR] = $1} END {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", a[i] / 1000}')
+        rm -f "$WORK/out/pglog-$label".*
+    fi
     jq -nc --arg op "$op" --argjson c "$c" --arg run "$label" --argjson tps "$tps" --argjson lat "$lat" \
         --argjson failed "${failed:-0}" --argjson la0 "$la0" --argjson la1 "$la1" --argjson j "$j" \
-        --argjson busy "$busy" \
-        '{side: "pg", op: $op, clients: $c, run: $run, tps: $tps, lat_ms: $lat, failed: $failed,
+        --argjson busy "$busy" --argjson p99 "$p99" \
+        '{side: "pg", op: $op, clients: $c, run: $run, tps: $tps, lat_ms: $lat, p99_ms: $p99, failed: $failed,
           threads: $j, others_runnable_before: $busy, loadavg_before: $la0, loadavg_after: $la1}' >>"$RUNS"
     log "  pg      $op c=$c: $(printf '%10.1f' "$tps") tps  $(printf '%8.3f' "$lat") ms  (load $la0 -> $la1, others $busy)"
 }
 
 # run_dangan OP CLIENTS SECONDS LABEL
 run_dangan() {
-    local op=$1 c=$2 secs=$3 label=$4 dop mix cmd out err tps lat errors la0 la1 rc busy
+    local op=$1 c=$2 secs=$3 label=$4 dop mix cmd out err tps lat errors la0 la1 rc busy p99
     case $op in get) dop="get" ;; update|update1) dop="update" ;; ping) dop="ping" ;; esac
     mix="$dop=100"
     cmd=${DANGAN_BENCH//\{op\}/$dop}
@@ -641,12 +652,14 @@ run_dangan() {
                                     | map(select(type == "number")) | first // 0' "$out" 2>/dev/null || echo 0)
     [[ $tps =~ ^[0-9.eE+-]+$ ]] || { head -c 2000 "$out" >&2; die "no ops/s for '$dop' in dangan-bench JSON; set --dangan-tps-jq"; }
     [[ $lat =~ ^[0-9.eE+-]+$ ]] || lat=null
+    p99=$(jq -r --arg op "$dop" 'try .ops[$op].latency_ms.p99 catch null' "$out")
+    [[ $p99 =~ ^[0-9.eE+-]+$ ]] || p99=null
     [[ $label == warmup ]] && return 0
     ((${errors%.*} > 0)) && log "  warning: dangan-bench reported $errors errors ($op, $c connections)"
     jq -nc --arg op "$op" --argjson c "$c" --arg run "$label" --argjson tps "$tps" --argjson lat "$lat" \
         --argjson errors "$errors" --argjson la0 "$la0" --argjson la1 "$la1" --arg cmd "$cmd" \
-        --argjson busy "$busy" \
-        '{side: "dangan", op: $op, clients: $c, run: $run, tps: $tps, lat_ms: $lat, failed: $errors,
+        --argjson busy "$busy" --argjson p99 "$p99" \
+        '{side: "dangan", op: $op, clients: $c, run: $run, tps: $tps, lat_ms: $lat, p99_ms: $p99, failed: $errors,
           others_runnable_before: $busy, loadavg_before: $la0, loadavg_after: $la1, command: $cmd}' >>"$RUNS"
     log "  dangan  $op c=$c: $(printf '%10.1f' "$tps") ops/s $( [[ $lat == null ]] && echo '    ?   ' || printf '%8.3f' "$lat") ms  (load $la0 -> $la1, others $busy)"
 }
@@ -686,6 +699,7 @@ SUMMARY=$(jq -s \
     def side($rows): if ($rows | length) == 0 then null else
         { tps_median: ([$rows[].tps] | median | r1),
           lat_ms_median: ([$rows[].lat_ms | select(. != null)] | median | r3),
+          p99_ms_median: ([$rows[].p99_ms | select(. != null)] | median | r3),
           tps_runs: [$rows[].tps | r1], lat_ms_runs: [$rows[].lat_ms | r3],
           others_runnable_before: [$rows[].others_runnable_before],
           failed: ([$rows[].failed] | add) } end;

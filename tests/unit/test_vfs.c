@@ -144,6 +144,47 @@ static void test_injected_write_and_sync_errors_fail_the_commit(void **state)
     assert_int_equal(dg_vfs_fault_set("write 0"), DG_EINVAL);
 }
 
+/* The writer's syncer syncs the WAL through SQLite's own file object
+ * (dg_store_sync_wal) while the writer goes on. Linux reports a writeback
+ * error once per open file: when a sync SQLite itself made on that file (a
+ * checkpoint's) failed, every later sync of it must fail too, or the
+ * syncer's next one would succeed over frames that never reached the
+ * disk. */
+static void test_after_a_failed_wal_sync_every_later_one_fails(void **state)
+{
+    dg_store *st = create();
+    dg_wal_file *wal;
+    dg_wal_info wi;
+    char why[128];
+
+    (void)state;
+    assert_int_equal(dg_store_skip_sync(st, true), DG_OK);
+    assert_int_equal(add_user(st, "unsynced"), DG_OK);
+    assert_non_null(wal = dg_store_wal_file(st));
+    assert_int_equal(dg_store_sync_wal(wal, why, sizeof why), DG_OK);
+    assert_int_equal(dg_vfs_fault_set("sync 1"), DG_OK); /* the syncer's own sync */
+    assert_int_equal(dg_store_sync_wal(wal, why, sizeof why), DG_EIO);
+    assert_non_null(strstr(why, "cannot sync the WAL"));
+    assert_int_equal(dg_vfs_fault_hits(), 1);
+    dg_store_close(st);
+
+    st = create();
+    assert_int_equal(dg_store_skip_sync(st, true), DG_OK);
+    assert_int_equal(add_user(st, "unsynced"), DG_OK);
+    assert_non_null(wal = dg_store_wal_file(st));
+    /* a checkpoint on the writer's thread syncs the WAL first: it fails */
+    assert_int_equal(dg_vfs_fault_set("sync 1"), DG_OK);
+    assert_int_equal(dg_store_checkpoint_restart(st, 100), DG_EIO);
+    assert_int_equal(dg_vfs_fault_hits(), 1);
+    /* and the WAL did not start over: the unsynced commit is still in it */
+    assert_int_equal(dg_wal_inspect(path, &wi), 0);
+    assert_true(wi.exists && wi.n_commits >= 1);
+    assert_int_equal(dg_vfs_fault_set(""), DG_OK);
+    assert_int_equal(dg_store_sync_wal(wal, why, sizeof why), DG_EIO);
+    assert_int_equal(dg_store_sync_wal(wal, why, sizeof why), DG_EIO);
+    dg_store_close(st);
+}
+
 static uint32_t app_id_of(const char *db)
 {
     unsigned char h[100];
@@ -211,6 +252,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_after_a_full_disk_the_next_commit_survives_a_killed_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_after_a_failed_wal_sync_every_later_one_fails, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_injected_write_and_sync_errors_fail_the_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_owner_records_name_every_wal_generation, setup,
