@@ -190,18 +190,29 @@ int dg_server_read_here(dg_server *srv, dg_job *job)
     return DG_OK;
 }
 
-int dg_server_write(dg_server *srv, dg_job *job)
+static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
 {
     int rc;
 
-    DG_ASSERT_LOOP_THREAD();
-    job->is_record_of_read = false;
+    job->is_record_of_read = is_record_of_read;
     if (dg_writer_is_readonly(srv->writer))
         return DG_EREADONLY;
     rc = dg_writer_submit(srv->writer, job);
     if (rc == DG_OK)
         srv->n_jobs++;
     return rc;
+}
+
+int dg_server_write(dg_server *srv, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    return submit_write(srv, job, false);
+}
+
+int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    return submit_write(srv, job, true);
 }
 
 /* ------------------------------------------------------------ records of reads, batched */
@@ -215,7 +226,8 @@ struct read_records {
 };
 
 /* Writer thread: every record in the job's one savepoint; the first that
- * fails fails the job, and the savepoint takes the others with it. */
+ * fails (only the storage can fail an audit record) fails the job, and the
+ * savepoint takes the others with it. */
 static void records_run(dg_job *job, void *ctx)
 {
     struct read_records *b = (struct read_records *)job;
@@ -273,7 +285,7 @@ static void records_idle_cb(uv_idle_t *h)
     DG_UNUSED(h); /* only there so that the poll does not block while a batch is open */
 }
 
-int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
+int dg_server_write_audit_only(dg_server *srv, dg_job *job)
 {
     struct read_records *b = srv->records;
 
