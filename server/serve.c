@@ -177,6 +177,9 @@ static void finish_shutdown(dg_server *srv)
     srv->background = NULL;
     dg_backups_free(srv->backups); /* no job in flight: shutdown waited for them */
     srv->backups = NULL;
+    dg_server_records_close(srv);
+    dg_store_close(srv->loop_store);
+    srv->loop_store = NULL;
     /* After a storage error the next start must look at the database again. */
     srv->is_storage_suspect = dg_writer_is_readonly(srv->writer);
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
@@ -264,6 +267,17 @@ static int open_reader(void *ud, void **ctx)
 
     if (rc != DG_OK)
         dg_log_error("server", "msg=\"cannot open a read connection\" error=\"%s\"", err);
+    return rc;
+}
+
+/* The loop's own read connection, for the reads it runs itself
+ * (dg_server_read_here): it never sleeps on a lock. */
+static int open_loop_store(dg_server *srv, char *path)
+{
+    int rc = open_reader(path, (void **)&srv->loop_store);
+
+    if (rc == DG_OK)
+        dg_store_never_wait(srv->loop_store);
     return rc;
 }
 
@@ -473,6 +487,7 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
         return rc;
     }
     if ((rc = dg_pool_new(&ro, srv->done, &srv->readers)) != DG_OK ||
+        (rc = open_loop_store(srv, path)) != DG_OK ||
         (rc = dg_pool_new(&bo, srv->done, &srv->background)) != DG_OK ||
         (rc = dg_checkpointer_start(path, &srv->checkpointer)) != DG_OK)
         return rc;
@@ -607,7 +622,8 @@ static int start(dg_server *srv)
     srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
     srv->peers = dg_peers_new(srv->cfg.max_unauth_per_address);
-    if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK)
+    if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK ||
+        (rc = dg_server_records_init(srv)) != DG_OK)
         return rc;
     if ((rc = open_storage(srv, &feed_head)) != DG_OK || (rc = make_dummy_hash(srv)) != DG_OK ||
         (rc = open_tls(srv)) != DG_OK)
@@ -647,6 +663,7 @@ static void abort_start(dg_server *srv)
     dg_pool_free(srv->hashers);
     dg_pool_free(srv->background);
     dg_backups_free(srv->backups);
+    dg_store_close(srv->loop_store);
     dg_writer_free(srv->writer);
     if (srv->done)
         dg_completions_close(srv->done);

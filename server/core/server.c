@@ -1,12 +1,21 @@
 /* server.c - the server's shared state as others may see it: read-only
  * accessors, and the job queues (readers, hashers, writer) with the count of
- * jobs in flight that shutdown waits for. serve.c makes and runs the server.
- * Runs on: the loop thread, except the team settings (any thread).
+ * jobs in flight that shutdown waits for; cheap reads run on the loop's own
+ * connection, and records of reads go to the writer a loop iteration's worth
+ * at a time. serve.c makes and runs the server.
+ * Runs on: the loop thread, except the team settings (any thread) and
+ * records_run (the writer).
  */
 #include "server.h"
 
+#include <stdlib.h>
+
+#include "alloc.h"
 #include "dg.h"
 #include "server_int.h"
+#include "store.h"
+
+#define RECORDS_MAX 256 /* records of reads in one writer job */
 
 const dg_config *dg_server_config(const dg_server *srv)
 {
@@ -168,6 +177,19 @@ int dg_server_hash(dg_server *srv, dg_job *job)
     return rc;
 }
 
+int dg_server_read_here(dg_server *srv, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    if (!srv->loop_store)
+        return dg_server_read(srv, job);
+    job->rc = DG_OK;
+    job->run(job, srv->loop_store);
+    if (job->rc == DG_EBUSY) /* a reader may wait for the lock; the loop does not */
+        return dg_server_read(srv, job);
+    job->done(job); /* may free the job */
+    return DG_OK;
+}
+
 static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
 {
     int rc;
@@ -191,4 +213,123 @@ int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
 {
     DG_ASSERT_LOOP_THREAD();
     return submit_write(srv, job, true);
+}
+
+/* ------------------------------------------------------------ records of reads, batched */
+
+/* One writer job carrying the records of reads taken in one loop iteration,
+ * linked through their own `next`. */
+struct read_records {
+    dg_job job;
+    dg_job *head, *tail;
+    size_t n;
+};
+
+/* Writer thread: every record in the job's one savepoint; the first that
+ * fails (only the storage can fail an audit record) fails the job, and the
+ * savepoint takes the others with it. */
+static void records_run(dg_job *job, void *ctx)
+{
+    struct read_records *b = (struct read_records *)job;
+
+    job->rc = DG_OK;
+    for (dg_job *j = b->head; j && job->rc == DG_OK; j = j->next) {
+        j->rc = DG_OK;
+        j->run(j, ctx);
+        job->rc = j->rc;
+    }
+}
+
+static void records_done(dg_job *job)
+{
+    struct read_records *b = (struct read_records *)job;
+    dg_job *j = b->head;
+    int rc = job->rc;
+
+    free(b);
+    while (j) {
+        dg_job *next = j->next;
+
+        if (rc != DG_OK) /* rolled back with the batch, or never written */
+            j->rc = rc;
+        j->done(j); /* may free the job */
+        j = next;
+    }
+}
+
+static void records_flush(dg_server *srv)
+{
+    struct read_records *b = srv->records;
+    int rc;
+
+    if (!b)
+        return;
+    srv->records = NULL;
+    uv_check_stop(&srv->records_check);
+    uv_idle_stop(&srv->records_idle);
+    rc = dg_writer_is_readonly(srv->writer) ? DG_EREADONLY : dg_writer_submit(srv->writer, &b->job);
+    if (rc != DG_OK) {
+        srv->n_jobs--;
+        b->job.rc = rc;
+        records_done(&b->job);
+    }
+}
+
+static void records_check_cb(uv_check_t *h)
+{
+    records_flush(h->data);
+}
+
+static void records_idle_cb(uv_idle_t *h)
+{
+    DG_UNUSED(h); /* only there so that the poll does not block while a batch is open */
+}
+
+int dg_server_write_audit_only(dg_server *srv, dg_job *job)
+{
+    struct read_records *b = srv->records;
+
+    DG_ASSERT_LOOP_THREAD();
+    job->is_record_of_read = true;
+    job->next = NULL;
+    if (dg_writer_is_readonly(srv->writer))
+        return DG_EREADONLY;
+    if (!b) {
+        b = srv->records = dg_xcalloc(1, sizeof *b);
+        b->job.run = records_run;
+        b->job.done = records_done;
+        b->job.is_record_of_read = true;
+        srv->n_jobs++; /* shutdown waits for it from now on */
+        uv_check_start(&srv->records_check, records_check_cb);
+        uv_idle_start(&srv->records_idle, records_idle_cb);
+    }
+    if (b->tail)
+        b->tail->next = job;
+    else
+        b->head = job;
+    b->tail = job;
+    if (++b->n >= RECORDS_MAX)
+        records_flush(srv);
+    return DG_OK;
+}
+
+int dg_server_records_init(dg_server *srv)
+{
+    if (uv_check_init(&srv->loop, &srv->records_check) != 0 ||
+        uv_idle_init(&srv->loop, &srv->records_idle) != 0)
+        return DG_EIO;
+    srv->records_check.data = srv->records_idle.data = srv;
+    return DG_OK;
+}
+
+static void records_closed_cb(uv_handle_t *h)
+{
+    DG_UNUSED(h);
+}
+
+void dg_server_records_close(dg_server *srv)
+{
+    records_flush(srv); /* none is open once no job is left; keeps the contract if one is */
+    uv_close((uv_handle_t *)&srv->records_check, records_closed_cb);
+    uv_close((uv_handle_t *)&srv->records_idle, records_closed_cb);
 }

@@ -81,11 +81,25 @@ void dg_server_set_last_backup(dg_server *srv, const dg_backup_status *st);
  * shutdown. DG_OK, DG_EFULL (queue at its bound; no callback), DG_EREADONLY
  * (writer after an I/O error). */
 int dg_server_read(dg_server *srv, dg_job *job);
+/* A read whose work the request bounds (a record by id or code, a dossier,
+ * a page of history) runs at once, on the loop thread and the loop's own
+ * read-only connection: `run`, then `done`, before this returns DG_OK. A
+ * read that would have to wait for a lock (DG_EBUSY: the loop never waits)
+ * goes to the reader pool instead, as dg_server_read. Long or unbounded
+ * reads (search, lists, export, audit verify) use dg_server_read. */
+int dg_server_read_here(dg_server *srv, dg_job *job);
 int dg_server_hash(dg_server *srv, dg_job *job);
 int dg_server_write(dg_server *srv, dg_job *job);
 /* A write job that only records a read or a refusal (an audit record): its
  * commit need not wait for fsync (dg_store_skip_sync). */
 int dg_server_write_record_of_read(dg_server *srv, dg_job *job);
+/* The same for a job whose `run` only appends audit records (a read of a
+ * restricted customer, a refusal), so that only the storage can fail it. The
+ * jobs taken in one loop iteration reach the writer together, as one job
+ * run in one savepoint (at most 256 a job): a burst of restricted reads
+ * wakes the writer once. Each job's `done` runs once the batch is committed;
+ * if the batch fails, every job in it gets the batch's error. */
+int dg_server_write_audit_only(dg_server *srv, dg_job *job);
 /* Submit a long job that uses no pooled connection (a scheduled backup) to
  * the one background thread, counting it for shutdown (which waits for it).
  * DG_OK, DG_EFULL when one is already queued (no callback). */

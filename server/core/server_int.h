@@ -22,6 +22,15 @@ struct dg_server {
     dg_completions *done; /* every job comes back through here */
     dg_writer *writer;
     dg_pool *readers;
+    /* The loop's own read-only connection: cheap reads run on it, on the
+     * loop (dg_server_read_here). It never waits on a lock. */
+    struct dg_store *loop_store;
+    /* Records of reads and refusals taken during this loop iteration, sent
+     * to the writer as one job when the iteration's I/O is done
+     * (dg_server_write_record_of_read); NULL when none is open. */
+    struct read_records *records;
+    uv_check_t records_check; /* sends the open batch after the poll phase */
+    uv_idle_t records_idle;   /* while a batch is open: the poll does not block */
     dg_pool *hashers;
     dg_pool *background;        /* one thread for long jobs: scheduled backups */
     struct dg_backups *backups; /* the backup schedule (backups.h); NULL when off */
@@ -52,5 +61,10 @@ struct dg_server {
     bool is_storage_suspect; /* the writer was read-only at shutdown: no clean marker */
     int64_t drain_started_ms;
 };
+
+/* The loop's handles for the batches of records (serve.c: at start, and
+ * after the last job at shutdown). */
+int dg_server_records_init(dg_server *srv);
+void dg_server_records_close(dg_server *srv);
 
 #endif

@@ -104,7 +104,7 @@ static void audit_first(dg_req *req, int answer, const char *entity, int64_t ent
     /* The record of a read or a refusal: the answer waits for its commit,
      * not for the disk (see dg_store_skip_sync). Nothing in the data
      * changed, and a killed server keeps the record. */
-    if ((rc = dg_server_write_record_of_read(req->srv, &d->job)) != DG_OK) {
+    if ((rc = dg_server_write_audit_only(req->srv, &d->job)) != DG_OK) {
         dg_h_audit_fini(&d->audit);
         free(d);
         dg_h_fail_job(req, rc);

@@ -5,7 +5,7 @@
  * restricted tier the user may not see is not found (and the attempt
  * audited), and sensitive fields are masked as in a Get. One read job: the
  * record, its customer and a page of its audit records, newest first.
- * Loop thread, except history_run.
+ * Loop thread; history_run too (dg_server_read_here), or a reader.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -225,7 +225,8 @@ void dg_h_history(dg_req *req)
     };
     h->job.run = history_run;
     h->job.done = history_done;
-    if ((rc = dg_server_read(req->srv, &h->job)) != DG_OK) {
+    /* A page of at most HISTORY_MAX rows through an index: the loop reads it itself. */
+    if ((rc = dg_server_read_here(req->srv, &h->job)) != DG_OK) {
         free(h);
         dg_h_fail_job(req, rc);
     }

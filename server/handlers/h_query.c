@@ -1,15 +1,16 @@
 /* h_query.c - Get (with the whole dossier), List, Search, and custom fields.
  *
- * Reads run as jobs on the reader pool, each in one read transaction that
- * also reads the change-feed head: the snapshot cursor in the reply marks
- * exactly the state the answer reflects (docs/protocol.md), so "read, then subscribe
- * from the snapshot" misses nothing. Records come back in the request's
+ * Reads run as jobs: a Get on the loop's own connection
+ * (dg_server_read_here), the others on the reader pool; each in one read
+ * transaction that also reads the change-feed head: the snapshot cursor in
+ * the reply marks exactly the state the answer reflects (docs/protocol.md),
+ * so "read, then subscribe from the snapshot" misses nothing. Records come back in the request's
  * arena and are converted to protobuf on the loop thread.
  * List pages are keyset-paginated: the cursor holds the sort key (with its
  * storage class) and id of the last row, so a page costs the same anywhere
  * in the list and rows inserted meanwhile neither repeat nor shift others;
  * no COUNT(*).
- * Loop thread, except the *_run functions.
+ * Loop thread; the *_run functions on a reader, or on the loop for a Get.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -218,7 +219,10 @@ static void submit_read(dg_req *req, struct read_job *j, void (*done)(dg_job *))
     j->req = req;
     j->job.run = read_run;
     j->job.done = done;
-    if ((rc = dg_server_read(req->srv, &j->job)) != DG_OK) {
+    /* A get (with its dossier) is bounded by the request: the loop runs it
+     * itself; lists and searches go to the reader pool. */
+    rc = j->q == Q_GET ? dg_server_read_here(req->srv, &j->job) : dg_server_read(req->srv, &j->job);
+    if (rc != DG_OK) {
         free(j);
         dg_h_fail_job(req, rc);
     }

@@ -523,6 +523,11 @@ int dg_store_set_cache_mib(dg_store *st, int mib)
     return store_exec_sql(st, sql);
 }
 
+void dg_store_never_wait(dg_store *st)
+{
+    sqlite3_busy_timeout(st->db, 0);
+}
+
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";

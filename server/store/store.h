@@ -45,6 +45,10 @@ const char *dg_store_errmsg(const dg_store *st);
  * halves the pages written. Durability settings are not touched. DG_OK or a
  * store error. */
 int dg_store_set_cache_mib(dg_store *st, int mib);
+/* A read connection that never sleeps on a lock (busy timeout 0): a lock it
+ * would have waited for is DG_EBUSY at once. For the loop thread's own
+ * connection, which must not stall the connections it serves. */
+void dg_store_never_wait(dg_store *st);
 
 /* Write transactions (writer connection only): BEGIN IMMEDIATE ... COMMIT,
  * one level of savepoint inside for per-job rollback in a group commit.

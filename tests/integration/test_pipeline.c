@@ -385,11 +385,128 @@ static void test_a_reply_over_the_request_memory_is_refused_not_fatal(void **sta
     dgt_server_stop(&s); /* exits 0, no error logged: it never aborted */
 }
 
+#define N_RESTRICTED_GETS 200
+
+/* A burst of reads of a restricted (tier A) customer: each answer waits for
+ * its audit record, and the records of one loop iteration reach the writer
+ * as one job. With the writer's queue at its smallest (16 jobs), 200
+ * pipelined gets would overrun it one job each; as one batch each is
+ * answered, after its record. */
+static void test_a_burst_of_restricted_reads_is_one_writer_job(void **state)
+{
+    dgt_server s;
+    dg_client *c;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    uint64_t ids[N_RESTRICTED_GETS];
+    dg_reply *r;
+    int64_t id;
+
+    (void)state;
+    dgt_server_start(&s, "[store]\nwriter_queue = 16\n[limits]\nmax_in_flight = 1024\n");
+    c = dgt_login(&s, "admin", s.admin_password);
+    cu.name = "受限客户 甲公司";
+    cu.tier = DANGAN__V1__TIER__TIER_A; /* restricted by default */
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    r = dgt_call(c, &req);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+    id = dg_reply_response(r)->create->record->customer->id;
+    dg_reply_free(r);
+    for (int i = 0; i < N_RESTRICTED_GETS; i++) {
+        Dangan__V1__Request g = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__GetRequest get = DANGAN__V1__GET_REQUEST__INIT;
+
+        get.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        get.id = id;
+        g.body_case = DANGAN__V1__REQUEST__BODY_GET;
+        g.get = &get;
+        assert_int_equal(dg_client_send(c, &g, &ids[i]), DG_OK);
+    }
+    for (int i = 0; i < N_RESTRICTED_GETS; i++) {
+        assert_int_equal(dg_client_wait(c, ids[i], &r), DG_OK);
+        if (dgt_code(r) != DANGAN__V1__CODE__OK)
+            fail_msg("get %d: %s", i, dg_reply_response(r)->status->reason);
+        assert_int_equal(dg_reply_response(r)->get->record->customer->id, id);
+        dg_reply_free(r);
+    }
+    dg_client_close(c);
+    dgt_server_stop(&s);
+}
+
+/* Gets and History pages are bounded by the request: the loop answers them
+ * on its own connection. With one reader and its queue at its smallest (16
+ * jobs), 200 pipelined ones would overrun the reader pool; none reaches it. */
+static void test_a_burst_of_gets_and_history_pages_is_read_on_the_loop(void **state)
+{
+    dgt_server s;
+    dg_client *c;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__CreateRequest m = DANGAN__V1__CREATE_REQUEST__INIT;
+    Dangan__V1__Record rec = DANGAN__V1__RECORD__INIT;
+    Dangan__V1__Customer cu = DANGAN__V1__CUSTOMER__INIT;
+    uint64_t ids[N_RESTRICTED_GETS];
+    dg_reply *r;
+    int64_t id;
+
+    (void)state;
+    dgt_server_start(&s, "[store]\nreaders = 1\nreader_queue = 16\n"
+                         "[limits]\nmax_in_flight = 1024\n");
+    c = dgt_login(&s, "admin", s.admin_password);
+    cu.name = "普通客户 乙公司";
+    cu.tier = DANGAN__V1__TIER__TIER_B;
+    rec.kind_case = DANGAN__V1__RECORD__KIND_CUSTOMER;
+    rec.customer = &cu;
+    m.record = &rec;
+    req.body_case = DANGAN__V1__REQUEST__BODY_CREATE;
+    req.create = &m;
+    r = dgt_call(c, &req);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+    id = dg_reply_response(r)->create->record->customer->id;
+    dg_reply_free(r);
+    for (int i = 0; i < N_RESTRICTED_GETS; i++) {
+        Dangan__V1__Request g = DANGAN__V1__REQUEST__INIT;
+        Dangan__V1__GetRequest get = DANGAN__V1__GET_REQUEST__INIT;
+        Dangan__V1__HistoryRequest h = DANGAN__V1__HISTORY_REQUEST__INIT;
+
+        if (i % 2) {
+            h.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+            h.id = id;
+            g.body_case = DANGAN__V1__REQUEST__BODY_HISTORY;
+            g.history = &h;
+        } else {
+            get.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+            get.id = id;
+            get.dossier = true;
+            g.body_case = DANGAN__V1__REQUEST__BODY_GET;
+            g.get = &get;
+        }
+        assert_int_equal(dg_client_send(c, &g, &ids[i]), DG_OK);
+    }
+    for (int i = 0; i < N_RESTRICTED_GETS; i++) {
+        assert_int_equal(dg_client_wait(c, ids[i], &r), DG_OK);
+        if (dgt_code(r) != DANGAN__V1__CODE__OK)
+            fail_msg("request %d: %s", i, dg_reply_response(r)->status->reason);
+        if (i % 2 == 0)
+            assert_int_equal(dg_reply_response(r)->get->record->customer->id, id);
+        dg_reply_free(r);
+    }
+    dg_client_close(c);
+    dgt_server_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_1000_pipelined_pings_are_all_answered),
         cmocka_unit_test(test_1000_frames_in_one_write_are_all_answered),
+        cmocka_unit_test(test_a_burst_of_restricted_reads_is_one_writer_job),
+        cmocka_unit_test(test_a_burst_of_gets_and_history_pages_is_read_on_the_loop),
         cmocka_unit_test(test_a_client_that_stops_reading_is_paused_not_buffered),
         cmocka_unit_test(test_pipelined_big_replies_stop_at_the_queue_cap),
         cmocka_unit_test(test_a_far_behind_subscriber_is_served_in_slices),
