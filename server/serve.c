@@ -456,6 +456,20 @@ static int reindex(dg_store *st)
     return rc;
 }
 
+/* Indexes a bulk load (dangand demo-data) set aside and, cut off, did not
+ * make again (store_bulk.c). */
+static int bulk_indexes(dg_store *st)
+{
+    int n, rc = dg_store_bulk_indexes_restore(st, &n);
+
+    if (rc != DG_OK)
+        dg_log_error("server", "msg=\"cannot make the indexes a bulk load left out\" error=\"%s\"",
+                     dg_store_errmsg(st));
+    else if (n)
+        dg_log_info("server", "msg=\"made the indexes a bulk load left out\" indexes=%d", n);
+    return rc;
+}
+
 /* Opens the database, the writer, the readers and the hashers; *feed_head
  * gets the newest committed change seq, for the feed that owns it from then on. */
 static int open_storage(dg_server *srv, int64_t *feed_head)
@@ -480,8 +494,8 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
         return rc;
     }
     if ((rc = rekey(st)) != DG_OK || (rc = dupkeys(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
-        (rc = load_identity(srv, st, feed_head)) != DG_OK || (rc = load_team(srv, st)) != DG_OK ||
-        (rc = dg_users_load(srv->users, st)) != DG_OK ||
+        (rc = bulk_indexes(st)) != DG_OK || (rc = load_identity(srv, st, feed_head)) != DG_OK ||
+        (rc = load_team(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
         (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
         dg_store_close(st);
         return rc;

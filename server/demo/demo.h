@@ -36,14 +36,16 @@ void dg_demo_today(char out[DG_DATE_LEN]);
 /* Adds o->n_customers customers with their dossiers to o->data_dir, creating
  * the demo accounts (sales reps and a manager) that own them where missing,
  * and prints a summary (counts, rate, accounts with their one-time
- * passwords) to `out`. Records are committed in transactions of a few
- * thousand; the last one also holds the run's audit record
- * (system.demo_data). SIGINT/SIGTERM stop it after the current transaction
- * (still audited). Returns DG_OK, DG_EINVAL (bad options), DG_EBUSY (a
- * server or another command holds the directory), DG_ENOTFOUND (not an
- * initialised data directory), or a store error; `err` explains, including
- * how many customers were committed before a failure. Main thread of an
- * offline command. */
+ * passwords) to `out`. Records are committed in transactions of tens of
+ * thousands; the last one also holds the run's audit record
+ * (system.demo_data). The secondary indexes a load would fill in random
+ * order are set aside for it and made again at its end (store_bulk.c).
+ * SIGINT/SIGTERM stop it after the current transaction (still audited).
+ * Returns DG_OK, DG_EINVAL (bad options), DG_EBUSY (a server or another
+ * command holds the directory), DG_ENOTFOUND (not an initialised data
+ * directory), or a store error; `err` explains, including how many
+ * customers were committed before a failure. Main thread of an offline
+ * command. */
 int dg_demo_run(const dg_demo_opts *o, FILE *out, char *err, size_t err_len);
 
 #endif

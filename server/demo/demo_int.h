@@ -26,9 +26,9 @@
 #include "team.h"
 #include "writer.h"
 
-#define TX_RECORDS 10000                  /* records per transaction */
+#define TX_RECORDS 40000                  /* records per transaction */
 #define CACHE_MIB 256                     /* page cache of the write connection */
-#define ARENA_BUDGET (512u * 1024 * 1024) /* per transaction; ~10 MiB are used */
+#define ARENA_BUDGET (512u * 1024 * 1024) /* per transaction; ~40 MiB are used */
 #define DAY_MS 86400000LL
 #define HOUR_MS 3600000LL
 #define CST_MS (8 * HOUR_MS) /* Asia/Shanghai: UTC+8, no daylight saving */
@@ -201,6 +201,7 @@ struct demo {
     uint64_t n_docs, docs_committed; /* contract documents */
     int64_t contract_content;        /* the one content every demo contract shares; 0: none yet */
     uint64_t in_tx;                  /* records in the open transaction */
+    int n_indexes;                   /* set aside for the load, made again after it */
     char first_code[32], last_code[32], last_code_committed[32];
     int64_t started_ms, progress_ms; /* monotonic */
 };

@@ -50,6 +50,17 @@ int dg_store_set_cache_mib(dg_store *st, int mib);
  * connection, which must not stall the connections it serves. */
 void dg_store_never_wait(dg_store *st);
 
+/* Bulk loads (store_bulk.c): dg_store_bulk_indexes_drop, inside the
+ * caller's write transaction, drops the secondary indexes of the record
+ * tables that a load would fill in random key order, keeping their SQL in
+ * meta; *n gets how many. dg_store_bulk_indexes_restore, outside any
+ * transaction, makes again whatever such a list names and is missing (one
+ * transaction each; a load that was interrupted leaves its list), then
+ * removes the list; *n gets how many it made. Writer only. DG_OK or a
+ * store error. */
+int dg_store_bulk_indexes_drop(dg_store *st, int *n);
+int dg_store_bulk_indexes_restore(dg_store *st, int *n);
+
 /* Write transactions (writer connection only): BEGIN IMMEDIATE ... COMMIT,
  * one level of savepoint inside for per-job rollback in a group commit.
  * Search documents are queued and written by dg_store_search_flush, which
