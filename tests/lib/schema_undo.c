@@ -56,6 +56,15 @@ static const char *const undo[] = {
            " ALTER TABLE changes DROP COLUMN customer_code;"
            " ALTER TABLE change_fields DROP COLUMN old_value;"
            " ALTER TABLE change_fields DROP COLUMN new_value;",
+    [17] = "DROP TRIGGER deal_totals_insert; DROP TRIGGER deal_totals_delete;"
+           " DROP TRIGGER deal_totals_update; DROP TRIGGER interaction_totals_insert;"
+           " DROP TRIGGER interaction_totals_delete; DROP TRIGGER interaction_totals_update;"
+           " DROP TRIGGER customers_totals; DROP TABLE deal_totals; DROP TABLE interaction_totals;"
+           " DROP INDEX customers_at_risk_by_id; DROP INDEX customers_lost_by_reason;"
+           " DROP INDEX customers_lost_by_contact;"
+           " CREATE INDEX customers_at_risk ON customers("
+           " (CASE WHEN last_contact_at > 0 THEN last_contact_at ELSE created_at END), tier,"
+           " owner_id) WHERE archived_at IS NULL AND status != 'lost';",
 };
 
 /* The database's schema version (PRAGMA user_version). */
