@@ -268,3 +268,7 @@ dangan_test(test_reminders SOURCES tests/integration/test_reminders.c LIBS dgtes
 # dangan watch in sentences: what a watcher reads, masks and restricted tiers
 dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtest dgserver dgtz
             PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# the reports' running totals and indexes against a full recomputation over random changes
+dangan_test(test_report_totals SOURCES tests/unit/test_report_totals.c LIBS dgserver dgtest dgtz
+            LABELS unit TIMEOUT 300)
