@@ -664,7 +664,8 @@ static int rep_cmp(const void *a, const void *b)
     return strcmp(((const struct rep *)a)->name, ((const struct rep *)b)->name);
 }
 
-/* Each rep's customers by tier: what the cadence asks for. */
+/* Each rep's customers by tier (live, not lost; from customer_totals): what
+ * the cadence asks for. */
 static int activity_targets(struct rctx *x, struct reps *reps)
 {
     char sql[SQL_MAX] = "";
@@ -673,10 +674,10 @@ static int activity_targets(struct rctx *x, struct reps *reps)
     int rc;
     bool oom = false;
 
-    store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, count(*) FROM customers c"
+    store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, sum(c.n) FROM customer_totals c"
                           " JOIN users u ON u.id = c.owner_id WHERE c.status != 'lost'");
-    rpt_visible(sql, &ps, x->q, true);
-    store_sql_append(sql, " GROUP BY c.tier, c.owner_id"); /* customers_report's order */
+    visible_totals(sql, &ps, x->q, true);
+    store_sql_append(sql, " GROUP BY c.tier, c.owner_id HAVING sum(c.n) > 0");
     if (!(s = rpt_prepare(x, sql, &ps)))
         return DG_EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -16,9 +16,10 @@
  * rebuild. Triggers keep them whatever writes: a deal or interaction
  * created, edited, archived, restored, moved by a merge or deleted, and a
  * customer whose tier, owner or archival changes moves its records' share.
- * The churn report gets partial indexes over the lost customers (by reason;
- * by last contact, latest first) and the at-risk index orders by id after
- * the last contact, so its list stops after the rows it shows. */
+ * customer_totals: live customers by tier, owner and status (the activity
+ * report's cadence targets). The churn report gets partial indexes over the lost customers (by
+ * reason; by last contact, latest first) and the at-risk index orders by id after the last contact,
+ * so its list stops after the rows it shows. */
 #define UTC_DAY(MS) "(" MS " / 86400000 - (" MS " % 86400000 < 0))"
 #define DEAL_TOTAL(D, S)                                                                           \
     "INSERT INTO deal_totals(stage, day, tier, owner_id, currency, n, amount, weighted)"           \
@@ -40,6 +41,10 @@
                    "UPDATE SET"                                                                    \
                    " n = n + excluded.n, amount = amount + excluded.amount, weighted = weighted "  \
                    "+ excluded.weighted;"
+#define CUSTOMER_TOTAL(C, S)                                                                       \
+    "INSERT INTO customer_totals(tier, owner_id, status, n) SELECT " C ".tier,"                    \
+    " coalesce(" C ".owner_id, 0), " C ".status, " S "1 WHERE " C ".archived_at IS NULL"           \
+    " ON CONFLICT DO UPDATE SET n = n + excluded.n;"
 #define CALL "channel = 'phone'"
 #define VISIT "channel IN ('visit', 'meeting')"
 #define INTERACTION_TOTAL(I, S)                                                                    \
@@ -76,6 +81,15 @@ const char *const store_migration_totals[] = {
     "  weighted INTEGER NOT NULL,"
     "  PRIMARY KEY (stage, day, tier, owner_id, currency)"
     ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE customer_totals ("
+    "  tier TEXT NOT NULL,"
+    "  owner_id INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  PRIMARY KEY (tier, owner_id, status)"
+    ") STRICT, WITHOUT ROWID;"
+    "INSERT INTO customer_totals(tier, owner_id, status, n) SELECT tier, coalesce(owner_id, 0),"
+    " status, count(*) FROM customers WHERE archived_at IS NULL GROUP BY 1, 2, 3;"
     "CREATE TABLE interaction_totals ("
     "  day INTEGER NOT NULL,"
     "  created_by INTEGER NOT NULL,"
@@ -112,6 +126,14 @@ const char *const store_migration_totals[] = {
     "CREATE TRIGGER interaction_totals_update AFTER UPDATE OF customer_id, at_ms, channel,"
     " created_by, archived_at ON interactions BEGIN " INTERACTION_TOTAL("OLD", "-")
         INTERACTION_TOTAL("NEW", "") " END;",
+    "CREATE TRIGGER customer_totals_insert AFTER INSERT ON customers BEGIN " CUSTOMER_TOTAL(
+        "NEW", "") " END;",
+    "CREATE TRIGGER customer_totals_delete AFTER DELETE ON customers BEGIN " CUSTOMER_TOTAL(
+        "OLD", "-") " END;",
+    "CREATE TRIGGER customer_totals_update AFTER UPDATE OF tier, owner_id, status, archived_at"
+    " ON customers WHEN OLD.tier IS NOT NEW.tier OR OLD.owner_id IS NOT NEW.owner_id"
+    " OR OLD.status IS NOT NEW.status OR (OLD.archived_at IS NULL) != (NEW.archived_at IS NULL)"
+    " BEGIN " CUSTOMER_TOTAL("OLD", "-") CUSTOMER_TOTAL("NEW", "") " END;",
     "CREATE TRIGGER customers_totals AFTER UPDATE OF tier, owner_id, archived_at ON customers"
     " WHEN OLD.tier IS NOT NEW.tier OR OLD.owner_id IS NOT NEW.owner_id"
     " OR (OLD.archived_at IS NULL) != (NEW.archived_at IS NULL) BEGIN " DEALS_OF("OLD", "-")
@@ -129,6 +151,7 @@ const char *const store_migration_totals[] = {
 #undef UTC_DAY
 #undef DEAL_TOTAL
 #undef DEALS_OF
+#undef CUSTOMER_TOTAL
 #undef CALL
 #undef VISIT
 #undef INTERACTION_TOTAL

@@ -60,6 +60,8 @@ static const char *const undo[] = {
            " DROP TRIGGER deal_totals_update; DROP TRIGGER interaction_totals_insert;"
            " DROP TRIGGER interaction_totals_delete; DROP TRIGGER interaction_totals_update;"
            " DROP TRIGGER customers_totals; DROP TABLE deal_totals; DROP TABLE interaction_totals;"
+           " DROP TRIGGER customer_totals_insert; DROP TRIGGER customer_totals_delete;"
+           " DROP TRIGGER customer_totals_update; DROP TABLE customer_totals;"
            " DROP INDEX customers_at_risk_by_id; DROP INDEX customers_lost_by_reason;"
            " DROP INDEX customers_lost_by_contact;"
            " CREATE INDEX customers_at_risk ON customers("

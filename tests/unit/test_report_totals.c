@@ -544,6 +544,13 @@ static void totals_match_the_records(void)
             " AND i.channel IN ('phone', 'visit', 'meeting') GROUP BY 1, 2, 3, 4"
             " ORDER BY 1, 2, 3, 4");
     assert_string_equal(kept, again);
+    kept[0] = again[0] = '\0';
+    rows_of(kept, sizeof kept,
+            "SELECT tier, owner_id, status, n FROM customer_totals WHERE n != 0 ORDER BY 1, 2, 3");
+    rows_of(again, sizeof again,
+            "SELECT tier, coalesce(owner_id, 0), status, count(*) FROM customers"
+            " WHERE archived_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3");
+    assert_string_equal(kept, again);
 }
 
 static void test_reports_equal_a_recomputation_through_random_changes(void **state)
