@@ -287,3 +287,7 @@ if(TARGET dangan-gtk)
     set_tests_properties(gui_${t} PROPERTIES LABELS gui TIMEOUT 300)
   endforeach()
 endif()
+
+# the reports' running totals and indexes against a full recomputation over random changes
+dangan_test(test_report_totals SOURCES tests/unit/test_report_totals.c LIBS dgserver dgtest dgtz
+            LABELS unit TIMEOUT 300)

@@ -142,6 +142,25 @@ static void print_rows(cli_table *t, const Dangan__V1__ReportSection *s,
     free(bufs);
 }
 
+/* How many customers a list section (churn's at_risk, win_back) leaves
+ * out: the count section over the same customers (risk, by_reason) totals
+ * them; 0 for other sections. */
+static int64_t list_more(const Dangan__V1__ReportResponse *r, const Dangan__V1__ReportSection *s)
+{
+    const char *counted = !strcmp(s->name, "at_risk")    ? "risk"
+                          : !strcmp(s->name, "win_back") ? "by_reason"
+                                                         : NULL;
+
+    for (size_t i = 0; counted && i < r->n_sections; i++) {
+        const Dangan__V1__ReportSection *c = r->sections[i];
+
+        if (!strcmp(c->name, counted) && c->n_totals && c->totals[0]->n_cells > 1 &&
+            c->totals[0]->cells[1]->number > (int64_t)s->n_rows)
+            return c->totals[0]->cells[1]->number - (int64_t)s->n_rows;
+    }
+    return 0;
+}
+
 static void print_human(const Dangan__V1__ReportResponse *r)
 {
     printf("Report %s", r->kind);
@@ -170,6 +189,9 @@ static void print_human(const Dangan__V1__ReportResponse *r)
             printf("  (none)\n");
         else
             cli_table_print(t, stdout, 2, cli_term_width());
+        if (list_more(r, s))
+            printf("  ... and %lld more (the first %zu shown)\n", (long long)list_more(r, s),
+                   s->n_rows);
         cli_table_free(t);
         free(headers);
     }
@@ -224,10 +246,13 @@ static json_t *report_json(const Dangan__V1__ReportResponse *r)
                                             s->columns[k]->label, "type",
                                             cli_enum_name(&dangan__v1__report_type__descriptor,
                                                           s->columns[k]->type, type, sizeof type)));
-        json_array_append_new(secs,
-                              json_pack("{s:s,s:s,s:o,s:o,s:o}", "name", s->name, "title", s->title,
-                                        "columns", cols, "rows", rows_json(s, s->rows, s->n_rows),
-                                        "totals", rows_json(s, s->totals, s->n_totals)));
+        json_t *sec = json_pack("{s:s,s:s,s:o,s:o,s:o}", "name", s->name, "title", s->title,
+                                "columns", cols, "rows", rows_json(s, s->rows, s->n_rows), "totals",
+                                rows_json(s, s->totals, s->n_totals));
+
+        if (!strcmp(s->name, "at_risk") || !strcmp(s->name, "win_back"))
+            json_object_set_new(sec, "more", json_integer(list_more(r, s)));
+        json_array_append_new(secs, sec);
     }
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "kind", r->kind, "from", r->from, "to", r->to,
                      "by", r->by, "time_zone", r->time_zone, "today", r->today, "sections", secs);

@@ -25,7 +25,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 17
+#define DG_SCHEMA_VERSION 18
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */

@@ -142,6 +142,10 @@ void store_rec_select(char *sql, enum dg_kind k);
  * conditions " AND ..." on the row alias c, adding their parameters to ps.
  * The same code writes the WHERE of every list. Same room as above. */
 void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q);
+
+/* Schema v18, the reports' running totals (store_schema_totals.c): its
+ * statements, NULL-terminated, as each migration of store_schema.c. */
+extern const char *const store_migration_totals[];
 /* Reads the current row of s (store_rec_select's columns from 0 on) into a
  * new record in `a`, a customer's tags and custom values included. */
 int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out);

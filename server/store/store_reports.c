@@ -78,15 +78,67 @@ const char *rpt_local_date(struct rctx *x, int64_t ms)
 
 /* The visibility of the caller (and the owner asked for, when with_owner)
  * on alias c: List's own filter. */
-void rpt_visible(char *sql, struct store_params *ps, const dg_report_query *q, bool with_owner)
+static void visible(char *sql, struct store_params *ps, const dg_report_query *q, bool with_owner,
+                    bool is_totals)
 {
     dg_list_query lq = {.kind = DG_KIND_CUSTOMER,
                         .n_restricted = q->n_restricted,
                         .viewer_id = q->viewer_id,
-                        .owner_id = with_owner ? q->owner_id : 0};
+                        .owner_id = with_owner ? q->owner_id : 0,
+                        .include_archived = is_totals};
 
     memcpy(lq.restricted, q->restricted, sizeof lq.restricted);
     store_rec_filter(sql, ps, &lq);
+}
+
+void rpt_visible(char *sql, struct store_params *ps, const dg_report_query *q, bool with_owner)
+{
+    visible(sql, ps, q, with_owner, false);
+}
+
+/* The same on a row of running totals as alias c (deal_totals,
+ * interaction_totals): its tier and owner (0: none, which no viewer or
+ * owner asked for is) are its customers'; they count live customers only. */
+static void visible_totals(char *sql, struct store_params *ps, const dg_report_query *q,
+                           bool with_owner)
+{
+    visible(sql, ps, q, with_owner, true);
+}
+
+/* ------------------------------------------------------------ spans */
+
+/* A period [lo, hi) is read as the whole UTC days inside it, from the
+ * running totals (keyed by UTC day), and the partial days at its edges,
+ * [lo, e0) and [e1, hi), from the records: exact in any zone. The numbers
+ * of the parameters each part of a query takes. */
+#define DAY_MS INT64_C(86400000)
+
+struct span {
+    int d0, d1; /* totals: day >= ?d0 AND day < ?d1 */
+    int lo, e0; /* records: at_ms >= ?lo AND at_ms < ?e0 */
+    int e1, hi; /* records: at_ms >= ?e1 AND at_ms < ?hi */
+};
+
+static int64_t day_of(int64_t ms)
+{
+    return ms / DAY_MS - (ms % DAY_MS < 0);
+}
+
+static void span_set(struct store_params *ps, const struct span *sp, int64_t lo, int64_t hi)
+{
+    int64_t d0 = day_of(lo) + (lo % DAY_MS != 0), d1 = day_of(hi);
+    int64_t e0 = d0 * DAY_MS, e1 = d1 * DAY_MS;
+
+    if (d1 <= d0) { /* no whole day: all of it from the records */
+        d1 = d0;
+        e0 = e1 = hi;
+    }
+    ps->v[sp->d0 - 1].i = d0;
+    ps->v[sp->d1 - 1].i = d1;
+    ps->v[sp->lo - 1].i = lo;
+    ps->v[sp->e0 - 1].i = e0;
+    ps->v[sp->e1 - 1].i = e1;
+    ps->v[sp->hi - 1].i = hi;
 }
 
 sqlite3_stmt *rpt_prepare(struct rctx *x, const char *sql, const struct store_params *ps)
@@ -121,6 +173,13 @@ static bool stage_list(char *sql, struct store_params *ps, const dg_team *t, dg_
     if (n)
         store_sql_append(sql, ")");
     return n > 0;
+}
+
+/* The team's won stages as " IN (...)" (" IN ('')" when there are none). */
+static void won_stages(char *sql, struct store_params *ps, const dg_team *t)
+{
+    if (!stage_list(sql, ps, t, DG_STAGE_WON))
+        store_sql_append(sql, " IN ('')");
 }
 
 /* Sums by currency (money totals are never added across currencies). */
@@ -428,23 +487,36 @@ static int revenue(struct rctx *x)
     struct money_sums m = {.n = 0};
     char sql[SQL_MAX] = "";
     struct store_params ps = {.n = 0};
-    int lo, hi, rc = DG_OK;
+    struct span sp;
+    int rc = DG_OK;
 
     store_sql_append(sql,
-                     "SELECT d.amount_currency, count(*), sum(d.amount), %s FROM deals d"
-                     " JOIN customers c INDEXED BY customers_visibility ON c.id = d.customer_id%s"
-                     " WHERE d.archived_at IS NULL AND d.stage",
-                     by_owner ? "coalesce(u.username, '')" : "''",
-                     by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "");
-    if (!stage_list(sql, &ps, q->team, DG_STAGE_WON))
-        store_sql_append(sql, " IN ('')");
-    lo = store_param_int(&ps, 0);
-    hi = store_param_int(&ps, 0);
-    store_sql_append(sql, " AND d.at_ms >= ?%d AND d.at_ms < ?%d", lo, hi);
-    rpt_visible(sql, &ps, q, true);
-    store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, d.amount_currency"
-                                     " ORDER BY c.owner_id IS NULL, 4, 1"
-                                   : " GROUP BY d.amount_currency ORDER BY 1");
+                     "SELECT x.cur, sum(x.n), sum(x.amount), %s FROM (SELECT c.currency AS cur,"
+                     " c.n AS n, c.amount AS amount, c.owner_id AS owner FROM deal_totals c"
+                     " WHERE c.stage",
+                     by_owner ? "coalesce(u.username, '')" : "''");
+    won_stages(sql, &ps, q->team);
+    store_sql_append(sql, " AND c.day >= ?%d AND c.day < ?%d", sp.d0 = store_param_int(&ps, 0),
+                     sp.d1 = store_param_int(&ps, 0));
+    visible_totals(sql, &ps, q, true);
+    for (int edge = 0; edge < 2; edge++) {
+        int a = store_param_int(&ps, 0), b = store_param_int(&ps, 0);
+
+        store_sql_append(sql,
+                         " UNION ALL SELECT d.amount_currency, 1, d.amount, coalesce(c.owner_id, 0)"
+                         " FROM deals d INDEXED BY deals_report JOIN customers c"
+                         " INDEXED BY customers_visibility ON c.id = d.customer_id"
+                         " WHERE d.archived_at IS NULL AND d.stage");
+        won_stages(sql, &ps, q->team);
+        store_sql_append(sql, " AND d.at_ms >= ?%d AND d.at_ms < ?%d", a, b);
+        visible(sql, &ps, q, true, false);
+        *(edge ? &sp.e1 : &sp.lo) = a;
+        *(edge ? &sp.hi : &sp.e0) = b;
+    }
+    store_sql_append(sql, ") x%s", by_owner ? " LEFT JOIN users u ON u.id = x.owner" : "");
+    store_sql_append(sql, by_owner ? " GROUP BY x.owner, x.cur HAVING sum(x.n) > 0"
+                                     " ORDER BY x.owner = 0, 4, 1"
+                                   : " GROUP BY x.cur HAVING sum(x.n) > 0 ORDER BY 1");
     for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
         const dg_report_period *per = &q->periods[p];
         sqlite3_stmt *s;
@@ -452,8 +524,7 @@ static int revenue(struct rctx *x)
         bool oom = false;
         dg_rcell *c;
 
-        ps.v[lo - 1].i = per->lo;
-        ps.v[hi - 1].i = per->hi;
+        span_set(&ps, &sp, per->lo, per->hi);
         if (!(s = rpt_prepare(x, sql, &ps)))
             return DG_EIO;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -506,17 +577,15 @@ static int pipeline(struct rctx *x)
     int stage, rc = DG_OK;
 
     store_sql_append(sql,
-                     "SELECT d.amount_currency, count(*), sum(d.amount),"
-                     " sum(d.amount * d.probability), %s FROM deals d"
-                     " JOIN customers c INDEXED BY customers_visibility ON c.id = d.customer_id%s"
-                     " WHERE d.archived_at IS NULL AND d.stage = ?%d",
+                     "SELECT c.currency, sum(c.n), sum(c.amount), sum(c.weighted), %s"
+                     " FROM deal_totals c%s WHERE c.stage = ?%d",
                      by_owner ? "coalesce(u.username, '')" : "''",
                      by_owner ? " LEFT JOIN users u ON u.id = c.owner_id" : "",
                      stage = store_param_text(&ps, ""));
-    rpt_visible(sql, &ps, q, true);
-    store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, d.amount_currency"
-                                     " ORDER BY c.owner_id IS NULL, 5, 1"
-                                   : " GROUP BY d.amount_currency ORDER BY 1");
+    visible_totals(sql, &ps, q, true);
+    store_sql_append(sql, by_owner ? " GROUP BY c.owner_id, c.currency HAVING sum(c.n) > 0"
+                                     " ORDER BY c.owner_id = 0, 5, 1"
+                                   : " GROUP BY c.currency HAVING sum(c.n) > 0 ORDER BY 1");
     for (int i = 0; i < q->team->n_stages && rc == DG_OK; i++) {
         const dg_stage *st = &q->team->stages[i];
         size_t before = sec->n_rows;
@@ -595,7 +664,8 @@ static int rep_cmp(const void *a, const void *b)
     return strcmp(((const struct rep *)a)->name, ((const struct rep *)b)->name);
 }
 
-/* Each rep's customers by tier: what the cadence asks for. */
+/* Each rep's customers by tier (live, not lost; from customer_totals): what
+ * the cadence asks for. */
 static int activity_targets(struct rctx *x, struct reps *reps)
 {
     char sql[SQL_MAX] = "";
@@ -604,10 +674,10 @@ static int activity_targets(struct rctx *x, struct reps *reps)
     int rc;
     bool oom = false;
 
-    store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, count(*) FROM customers c"
+    store_sql_append(sql, "SELECT c.owner_id, u.username, c.tier, sum(c.n) FROM customer_totals c"
                           " JOIN users u ON u.id = c.owner_id WHERE c.status != 'lost'");
-    rpt_visible(sql, &ps, x->q, true);
-    store_sql_append(sql, " GROUP BY c.tier, c.owner_id"); /* customers_report's order */
+    visible_totals(sql, &ps, x->q, true);
+    store_sql_append(sql, " GROUP BY c.tier, c.owner_id HAVING sum(c.n) > 0");
     if (!(s = rpt_prepare(x, sql, &ps)))
         return DG_EIO;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -646,26 +716,40 @@ static int activity(struct rctx *x)
     int64_t tot[4] = {0, 0, 0, 0};
     char sql[SQL_MAX] = "";
     struct store_params ps = {.n = 0};
-    int lo, hi, rc;
+    struct span sp;
+    int rc;
     dg_rcell *c;
 
     if (!reps.v)
         return DG_ENOMEM;
     if ((rc = activity_targets(x, &reps)) != DG_OK)
         goto out;
-    store_sql_append(sql,
-                     "SELECT i.created_by, coalesce(u.username, ''),"
-                     " sum(i.channel = 'phone'), sum(i.channel IN ('visit', 'meeting'))"
-                     " FROM interactions i JOIN customers c INDEXED BY customers_visibility"
-                     " ON c.id = i.customer_id"
-                     " LEFT JOIN users u ON u.id = i.created_by"
-                     " WHERE i.archived_at IS NULL AND i.channel IN ('phone', 'visit', 'meeting')"
-                     " AND i.at_ms >= ?%d AND i.at_ms < ?%d",
-                     lo = store_param_int(&ps, 0), hi = store_param_int(&ps, 0));
+    store_sql_append(sql, "SELECT x.rep, coalesce(u.username, ''), sum(x.calls), sum(x.visits)"
+                          " FROM (SELECT c.created_by AS rep, c.calls AS calls, c.visits AS visits"
+                          " FROM interaction_totals c WHERE c.day >= ?%d AND c.day < ?%d",
+                     sp.d0 = store_param_int(&ps, 0), sp.d1 = store_param_int(&ps, 0));
     if (q->owner_id)
-        store_sql_append(sql, " AND i.created_by = ?%d", store_param_int(&ps, q->owner_id));
-    rpt_visible(sql, &ps, q, false);
-    store_sql_append(sql, " GROUP BY i.created_by");
+        store_sql_append(sql, " AND c.created_by = ?%d", store_param_int(&ps, q->owner_id));
+    visible_totals(sql, &ps, q, false);
+    for (int edge = 0; edge < 2; edge++) {
+        int a = store_param_int(&ps, 0), b = store_param_int(&ps, 0);
+
+        store_sql_append(sql,
+                         " UNION ALL SELECT coalesce(i.created_by, 0), i.channel = 'phone',"
+                         " i.channel IN ('visit', 'meeting') FROM interactions i"
+                         " INDEXED BY interactions_report JOIN customers c"
+                         " INDEXED BY customers_visibility ON c.id = i.customer_id"
+                         " WHERE i.archived_at IS NULL AND i.channel IN ('phone', 'visit', 'meeting')"
+                         " AND i.at_ms >= ?%d AND i.at_ms < ?%d",
+                         a, b);
+        if (q->owner_id)
+            store_sql_append(sql, " AND i.created_by = ?%d", store_param_int(&ps, q->owner_id));
+        rpt_visible(sql, &ps, q, false);
+        *(edge ? &sp.e1 : &sp.lo) = a;
+        *(edge ? &sp.hi : &sp.e0) = b;
+    }
+    store_sql_append(sql, ") x LEFT JOIN users u ON u.id = x.rep GROUP BY x.rep"
+                          " HAVING sum(x.calls) + sum(x.visits) > 0");
     for (size_t p = 0; p < q->n_periods && rc == DG_OK; p++) {
         const dg_report_period *per = &q->periods[p];
         sqlite3_stmt *s;
@@ -673,8 +757,7 @@ static int activity(struct rctx *x)
 
         for (size_t i = 0; i < reps.n; i++)
             reps.v[i].calls = reps.v[i].visits = 0;
-        ps.v[lo - 1].i = per->lo;
-        ps.v[hi - 1].i = per->hi;
+        span_set(&ps, &sp, per->lo, per->hi);
         if (!(s = rpt_prepare(x, sql, &ps))) {
             rc = DG_EIO;
             goto out;

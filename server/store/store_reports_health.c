@@ -47,7 +47,7 @@ static int at_risk(struct rctx *x)
 
     store_sql_append(sql,
                      "SELECT c.code, c.name, coalesce(u.username, ''), c.tier, c.status,"
-                     " c.last_contact_at, " SINCE " FROM customers c INDEXED BY customers_at_risk"
+                     " c.last_contact_at, " SINCE " FROM customers c INDEXED BY customers_at_risk_by_id"
                      " LEFT JOIN users u ON u.id = c.owner_id"
                      " WHERE c.status != 'lost' AND " SINCE " < ?%d",
                      store_param_int(&ps, q->at_risk_before));
@@ -87,6 +87,7 @@ static int win_back(struct rctx *x)
 
     store_sql_append(sql, "SELECT c.code, c.name, coalesce(u.username, ''), c.tier,"
                           " c.churn_reason, c.last_contact_at FROM customers c"
+                          " INDEXED BY customers_lost_by_contact"
                           " LEFT JOIN users u ON u.id = c.owner_id WHERE c.status = 'lost'");
     rpt_visible(sql, &ps, x->q, true);
     store_sql_append(sql, " ORDER BY c.last_contact_at DESC, c.id LIMIT %d", DG_REPORT_LIST_MAX);
@@ -106,24 +107,81 @@ static int win_back(struct rctx *x)
     return rpt_finish(x, s, rc, oom);
 }
 
-int rpt_churn(struct rctx *x)
+/* How many customers the caller may see are not lost and were last in
+ * touch before `before`: a count of customers_at_risk_by_id's entries alone
+ * (the customers' rows are not read). */
+static int count_since(struct rctx *x, int64_t before, int64_t *n)
 {
-    char risk[256];
+    char sql[SQL_MAX] = "";
+    struct store_params ps = {.n = 0};
+    sqlite3_stmt *s;
     int rc;
 
-    rc = rpt_count_section(x, "by_reason", "Lost customers by churn reason", "c.churn_reason", "",
-                           " AND c.status = 'lost'", "c.churn_reason",
-                           "c.churn_reason = '', count(*) DESC, c.churn_reason");
-    snprintf(risk, sizeof risk, " AND c.status != 'lost' AND " SINCE " < %lld",
-             (long long)x->q->at_risk_before);
+    store_sql_append(sql,
+                     "SELECT count(*) FROM customers c INDEXED BY customers_at_risk_by_id"
+                     " WHERE c.status != 'lost' AND " SINCE " < ?%d",
+                     store_param_int(&ps, before));
+    rpt_visible(sql, &ps, x->q, true);
+    if (!(s = rpt_prepare(x, sql, &ps)))
+        return DG_EIO;
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *n = sqlite3_column_int64(s, 0);
+        rc = sqlite3_step(s);
+    }
+    return rpt_finish(x, s, rc, false);
+}
+
+static const dg_rcol RISK_COLS[] = {
+    {"value", "Value", DG_RT_TEXT},
+    {"customers", "Customers", DG_RT_INT},
+    {"share", "Share %", DG_RT_DECIMAL},
+};
+
+/* Customers at risk: past the dormancy threshold, then nearing it (a row
+ * only where there are some), each with its share. */
+static int risk(struct rctx *x)
+{
+    dg_rsection *sec = rpt_section(x, "risk", "Customers at risk", RISK_COLS,
+                                   DG_ARRAY_LEN(RISK_COLS));
+    const dg_report_query *q = x->q;
+    int64_t all = 0, past = 0, v[2];
+    const char *names[2] = {"past", "nearing"};
+    dg_rcell *c;
+    int rc;
+
+    if ((rc = count_since(x, q->at_risk_before, &all)) != DG_OK ||
+        (rc = count_since(x, q->dormant_before < q->at_risk_before ? q->dormant_before
+                                                                    : q->at_risk_before,
+                          &past)) != DG_OK)
+        return rc;
+    v[0] = past;
+    v[1] = all - past;
+    for (int k = 0; k < 2; k++) {
+        if (v[k] == 0)
+            continue;
+        if (!(c = rpt_add_row(x, sec)))
+            return DG_ENOMEM;
+        c[0].text = names[k];
+        c[1].num = v[k];
+        c[2].num = (v[k] * 10000 * 2 + all) / (2 * all);
+    }
+    if (!(c = rpt_add_total(x, sec)))
+        return DG_ENOMEM;
+    c[0].text = "Total";
+    c[1].num = all;
+    c[2].num = all ? 10000 : 0;
+    return DG_OK;
+}
+
+int rpt_churn(struct rctx *x)
+{
+    int rc;
+
+    rc = rpt_count_section(x, "by_reason", "Lost customers by churn reason", "c.churn_reason",
+                           "INDEXED BY customers_lost_by_reason", " AND c.status = 'lost'",
+                           "c.churn_reason", "c.churn_reason = '', count(*) DESC, c.churn_reason");
     if (rc == DG_OK)
-        rc = rpt_count_section(x, "risk", "Customers at risk",
-                               dg_arena_printf(x->a,
-                                               "CASE WHEN " SINCE " < %lld THEN 'past' ELSE"
-                                               " 'nearing' END",
-                                               (long long)x->q->dormant_before),
-                               "INDEXED BY customers_at_risk", dg_arena_strdup(x->a, risk), "1",
-                               "1 DESC");
+        rc = risk(x);
     if (rc == DG_OK)
         rc = at_risk(x);
     return rc == DG_OK ? win_back(x) : rc;

@@ -492,6 +492,22 @@ static void test_cli_shows_tables_json_and_refuses_bad_input(void **state)
     cli(&run, cfg_s1, (const char *const[]){"--json", "report", "churn", NULL});
     assert_int_equal(run.status, 0);
     assert_null(strstr(run.out, "SECRET"));
+    { /* the lists say how many they leave out: none here */
+        json_t *doc = json_loads(run.out, 0, NULL), *secs = json_object_get(doc, "sections");
+
+        assert_non_null(doc);
+        for (size_t i = 0; i < json_array_size(secs); i++) {
+            const char *name = json_string_value(json_object_get(json_array_get(secs, i), "name"));
+
+            if (!strcmp(name, "at_risk") || !strcmp(name, "win_back"))
+                assert_int_equal(
+                    json_integer_value(json_object_get(json_array_get(secs, i), "more")), 0);
+            else
+                assert_null(json_object_get(json_array_get(secs, i), "more"));
+        }
+        assert_non_null(strstr(run.out, "\"more\": 0"));
+        json_decref(doc);
+    }
     cli(&run, cfg_s1, (const char *const[]){"report", "summary", "--by", "industry", NULL});
     assert_int_equal(run.status, 0);
     assert_null(strstr(run.out, "金融业"));

@@ -69,6 +69,17 @@ static const char *const undo[] = {
            "  WHERE done = 0 AND archived_at IS NULL;"
            " CREATE INDEX customers_today_seen ON customers(id, owner_id, tier)"
            "  WHERE archived_at IS NULL;",
+    [18] = "DROP TRIGGER deal_totals_insert; DROP TRIGGER deal_totals_delete;"
+           " DROP TRIGGER deal_totals_update; DROP TRIGGER interaction_totals_insert;"
+           " DROP TRIGGER interaction_totals_delete; DROP TRIGGER interaction_totals_update;"
+           " DROP TRIGGER customers_totals; DROP TABLE deal_totals; DROP TABLE interaction_totals;"
+           " DROP TRIGGER customer_totals_insert; DROP TRIGGER customer_totals_delete;"
+           " DROP TRIGGER customer_totals_update; DROP TABLE customer_totals;"
+           " DROP INDEX customers_at_risk_by_id; DROP INDEX customers_lost_by_reason;"
+           " DROP INDEX customers_lost_by_contact;"
+           " CREATE INDEX customers_at_risk ON customers("
+           " (CASE WHEN last_contact_at > 0 THEN last_contact_at ELSE created_at END), tier,"
+           " owner_id) WHERE archived_at IS NULL AND status != 'lost';",
 };
 
 /* The database's schema version (PRAGMA user_version). */
