@@ -374,12 +374,10 @@ static void show_feedback(dg_dossier *d, const Dangan__V1__Dossier *ds)
         empty_row(g, _("No feedback yet."));
 }
 
-static void done_toggled(GtkCheckButton *b, gpointer data)
+static void done_clicked(GtkButton *b, gpointer data)
 {
     dg_dossier *d = data;
 
-    if (!gtk_check_button_get_active(b))
-        return;
     gtk_widget_set_sensitive(GTK_WIDGET(b), FALSE);
     dg_dossier_task_done(d, GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(b), "task-id")),
                          GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(b), "task-version")));
@@ -401,15 +399,22 @@ static void show_tasks(dg_dossier *d, const Dangan__V1__ListResponse *l)
         snprintf(sub, sizeof sub, _("due %s · %s%s"), due[0] ? due : "—", who(t->assignee),
                  t->done ? _(" · done") : "");
         r = row(g, t->title, sub, NULL);
-        check = gtk_check_button_new();
-        gtk_check_button_set_active(GTK_CHECK_BUTTON(check), t->done);
-        gtk_widget_set_sensitive(check, !t->done);
+        if (t->done) {
+            adw_action_row_add_prefix(ADW_ACTION_ROW(r),
+                                      gtk_image_new_from_icon_name("emblem-ok-symbolic"));
+            continue;
+        }
+        /* one click: a button (GTK 4.8's check buttons cannot be clicked
+         * by screen readers) */
+        check = gtk_button_new_from_icon_name("emblem-ok-symbolic");
+        gtk_widget_add_css_class(check, "flat");
+        gtk_widget_set_valign(check, GTK_ALIGN_CENTER);
         snprintf(name, sizeof name, _("Done: %s"), t->title);
         dg_gtk_a11y_name(check, name);
         gtk_widget_set_tooltip_text(check, _("Mark done"));
         g_object_set_data(G_OBJECT(check), "task-id", GSIZE_TO_POINTER((gsize)t->id));
         g_object_set_data(G_OBJECT(check), "task-version", GSIZE_TO_POINTER((gsize)t->version));
-        g_signal_connect(check, "toggled", G_CALLBACK(done_toggled), d);
+        g_signal_connect(check, "clicked", G_CALLBACK(done_clicked), d);
         adw_action_row_add_prefix(ADW_ACTION_ROW(r), check);
     }
     if (!l || l->n_records == 0)

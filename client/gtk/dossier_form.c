@@ -448,7 +448,7 @@ static void free_conflict(gpointer p)
     g_free(c);
 }
 
-static void pick_toggled(GtkCheckButton *b, gpointer data)
+static void pick_toggled(GtkToggleButton *b, gpointer data)
 {
     conflict *c = data;
 
@@ -456,9 +456,9 @@ static void pick_toggled(GtkCheckButton *b, gpointer data)
     for (int k = 0; k < c->n; k++) {
         int i = c->idx[k];
 
-        if (gtk_check_button_get_active(GTK_CHECK_BUTTON(c->keep_mine[k])))
+        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(c->keep_mine[k])))
             dg_merge_choose(&c->m, i, DG_MERGE_KEEP_MINE);
-        else if (gtk_check_button_get_active(GTK_CHECK_BUTTON(c->keep_theirs[k])))
+        else if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(c->keep_theirs[k])))
             dg_merge_choose(&c->m, i, DG_MERGE_KEEP_THEIRS);
     }
     gtk_widget_set_sensitive(c->save, dg_merge_is_decided(&c->m));
@@ -471,7 +471,11 @@ static GtkWidget *choice(conflict *c, const char *side, const char *value, const
     GtkWidget *b;
 
     snprintf(text, sizeof text, "%s: %s", side, value[0] ? value : "—");
-    b = gtk_check_button_new_with_label(text);
+    /* toggle buttons: screen readers (AT-SPI) can click them, GTK 4.8's
+     * check buttons have no action */
+    b = gtk_toggle_button_new_with_label(text);
+    gtk_label_set_wrap(GTK_LABEL(gtk_button_get_child(GTK_BUTTON(b))), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(gtk_button_get_child(GTK_BUTTON(b))), 0);
     snprintf(name, sizeof name, "%s: %s", keep, label);
     dg_gtk_a11y_name(b, name);
     g_signal_connect(b, "toggled", G_CALLBACK(pick_toggled), c);
@@ -509,8 +513,8 @@ static void show_conflicts(conflict *c)
         adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(g), label);
         c->keep_theirs[k] = choice(c, _("Theirs"), theirs, _("Keep theirs"), label);
         c->keep_mine[k] = choice(c, _("Yours"), mine, _("Keep mine"), label);
-        gtk_check_button_set_group(GTK_CHECK_BUTTON(c->keep_mine[k]),
-                                   GTK_CHECK_BUTTON(c->keep_theirs[k]));
+        gtk_toggle_button_set_group(GTK_TOGGLE_BUTTON(c->keep_mine[k]),
+                                    GTK_TOGGLE_BUTTON(c->keep_theirs[k]));
         gtk_box_append(GTK_BOX(box), c->keep_theirs[k]);
         gtk_box_append(GTK_BOX(box), c->keep_mine[k]);
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(g), box);
