@@ -536,7 +536,18 @@ static void got(GObject *owner, int rc, const Dangan__V1__Response *resp, const 
     gtk_widget_set_visible(d->error, FALSE);
     gtk_stack_set_visible_child_name(d->stack, "content");
     gtk_label_set_text(GTK_LABEL(d->title), c->name);
-    snprintf(sub, sizeof sub, "%s · %s", c->code, who(c->owner));
+    {
+        const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
+        char tier[32], status[32], phone[64];
+
+        dg_form_format(&d->ctx, &e->fields[dg_entity_field_index(e, "tier")],
+                       &d->cust->v[dg_entity_field_index(e, "tier")], tier, sizeof tier);
+        dg_form_format(&d->ctx, &e->fields[dg_entity_field_index(e, "status")],
+                       &d->cust->v[dg_entity_field_index(e, "status")], status, sizeof status);
+        dg_form_phone(c->phone, phone, sizeof phone);
+        snprintf(sub, sizeof sub, _("%s · owner %s · tier %s · %s · %s"), c->code, who(c->owner),
+                 tier[0] ? tier : "—", status[0] ? status : "—", phone[0] ? phone : "—");
+    }
     gtk_label_set_text(GTK_LABEL(d->subtitle), sub);
     show_company(d, c);
     if (resp->get->dossier) {
@@ -821,9 +832,12 @@ GtkWidget *dg_gtk_dossier_new(dg_gtk_app *a, void (*back)(dg_gtk_app *a))
     gtk_box_append(GTK_BOX(box), d->error);
     gtk_box_append(GTK_BOX(box), actions(d));
 
-    for (int s = 0; s < N_SECS; s++) {
-        d->secs[s] = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
-        gtk_box_append(GTK_BOX(box), d->secs[s]);
+    /* what changes daily first, the long file of facts after it */
+    static const int order[N_SECS] = {SEC_TIMELINE, SEC_TASKS, SEC_PEOPLE, SEC_DEALS,
+                                      SEC_FEEDBACK, SEC_COMPANY, SEC_HISTORY};
+    for (int k = 0; k < N_SECS; k++) {
+        d->secs[order[k]] = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
+        gtk_box_append(GTK_BOX(box), d->secs[order[k]]);
     }
     d->more_history = gtk_button_new_with_label(_("Older changes"));
     dg_gtk_a11y_name(d->more_history, _("Older changes"));

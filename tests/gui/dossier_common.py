@@ -41,6 +41,7 @@ def setup(build, root, customers=40):
     cli = Cli(build, srv, mine, "li.na")
     cust = cli.json("customer", "list", "--owner", "me", "--limit", "1")["records"][0]["customer"]
     app = dgui.App(build, mine)
+    app.build = build  # for the screenshots taken on the way
     dgui.at_end(app.quit)
     return srv, cli, app, cust
 

@@ -31,6 +31,7 @@ def test(build, root):
     app.wait_label("due 2030-01-15 10:00 · li.na", exact=False)
     app.click("Done: 寄样品给客户")
     app.wait_label(" · done", exact=False)
+    dgui.screenshot(app.build, "gui_dossier_actions-timeline")
 
     # a colleague's change shows in the open dossier
     colleague.run("customer", "edit", cust["code"], "--set", "website=https://live.example")

@@ -16,6 +16,7 @@ def conflict(app, cli, cust, theirs, mine, keep):
     app.click("Save")
     app.wait_label("Theirs: " + theirs, exact=False)
     app.wait_label("Yours: " + mine, exact=False)
+    dgui.screenshot(app.build, "gui_dossier_conflict-dialog-" + keep.split()[-1])
     app.click(app.find(None, keep + ": Region"))
     app.click("Save")
     want = mine if keep == "Keep mine" else theirs
