@@ -259,24 +259,36 @@ static void show_company(dg_dossier *d, const Dangan__V1__Customer *c)
 static const char *channel_icon(int ch)
 {
     switch (ch) {
-    case DANGAN__V1__CHANNEL__CHANNEL_PHONE: return "call-start-symbolic";
-    case DANGAN__V1__CHANNEL__CHANNEL_EMAIL: return "mail-send-symbolic";
-    case DANGAN__V1__CHANNEL__CHANNEL_MEETING: return "system-users-symbolic";
-    case DANGAN__V1__CHANNEL__CHANNEL_VISIT: return "mark-location-symbolic";
-    case DANGAN__V1__CHANNEL__CHANNEL_IM: return "chat-message-new-symbolic";
-    default: return "document-edit-symbolic";
+    case DANGAN__V1__CHANNEL__CHANNEL_PHONE:
+        return "call-start-symbolic";
+    case DANGAN__V1__CHANNEL__CHANNEL_EMAIL:
+        return "mail-send-symbolic";
+    case DANGAN__V1__CHANNEL__CHANNEL_MEETING:
+        return "system-users-symbolic";
+    case DANGAN__V1__CHANNEL__CHANNEL_VISIT:
+        return "mark-location-symbolic";
+    case DANGAN__V1__CHANNEL__CHANNEL_IM:
+        return "chat-message-new-symbolic";
+    default:
+        return "document-edit-symbolic";
     }
 }
 
 static const char *channel_text(int ch)
 {
     switch (ch) {
-    case DANGAN__V1__CHANNEL__CHANNEL_PHONE: return _("Call");
-    case DANGAN__V1__CHANNEL__CHANNEL_EMAIL: return _("E-mail");
-    case DANGAN__V1__CHANNEL__CHANNEL_MEETING: return _("Meeting");
-    case DANGAN__V1__CHANNEL__CHANNEL_VISIT: return _("Visit");
-    case DANGAN__V1__CHANNEL__CHANNEL_IM: return _("Message");
-    default: return _("Other");
+    case DANGAN__V1__CHANNEL__CHANNEL_PHONE:
+        return _("Call");
+    case DANGAN__V1__CHANNEL__CHANNEL_EMAIL:
+        return _("E-mail");
+    case DANGAN__V1__CHANNEL__CHANNEL_MEETING:
+        return _("Meeting");
+    case DANGAN__V1__CHANNEL__CHANNEL_VISIT:
+        return _("Visit");
+    case DANGAN__V1__CHANNEL__CHANNEL_IM:
+        return _("Message");
+    default:
+        return _("Other");
     }
 }
 
@@ -311,8 +323,8 @@ static void show_timeline(dg_dossier *d, const Dangan__V1__Dossier *ds)
         const Dangan__V1__Interaction *it = ds->recent_interactions[i];
 
         when(d, it->at_ms, at, sizeof at);
-        snprintf(sub, sizeof sub, "%s · %s · %s%s%s", channel_text(it->channel), who(it->created_by),
-                 at, it->content[0] ? "\n" : "", it->content);
+        snprintf(sub, sizeof sub, "%s · %s · %s%s%s", channel_text(it->channel),
+                 who(it->created_by), at, it->content[0] ? "\n" : "", it->content);
         row(g, it->summary, sub, channel_icon(it->channel));
     }
     if (ds->n_recent_interactions == 0)
@@ -339,9 +351,8 @@ static void show_deals(dg_dossier *d, const Dangan__V1__Dossier *ds)
               amount, sizeof amount);
         snprintf(title, sizeof title, "%s%s%s", dl->number, dl->number[0] ? " · " : "",
                  dl->content[0] ? dl->content : amount);
-        snprintf(sub, sizeof sub, _("%s · %s · expected close %s"),
-                 dl->stage[0] ? dl->stage : "—", amount,
-                 dl->expected_close_on[0] ? dl->expected_close_on : "—");
+        snprintf(sub, sizeof sub, _("%s · %s · expected close %s"), dl->stage[0] ? dl->stage : "—",
+                 amount, dl->expected_close_on[0] ? dl->expected_close_on : "—");
         row(g, title, sub, "emblem-documents-symbolic");
     }
     if (ds->n_deals == 0)
@@ -696,7 +707,8 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
     }
     if (ev->body_case != DANGAN__V1__EVENT__BODY_CHANGE || !ch || ch->customer_id != d->id)
         return;
-    if (ch->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER && strcmp(ch->op, "archived") == 0) {
+    if (ch->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER &&
+        strcmp(ch->op, "archived") == 0) {
         char why[300];
 
         snprintf(why, sizeof why, _("it was deleted (archived) by %s"),
@@ -833,7 +845,7 @@ GtkWidget *dg_gtk_dossier_new(dg_gtk_app *a, void (*back)(dg_gtk_app *a))
     gtk_box_append(GTK_BOX(box), actions(d));
 
     /* what changes daily first, the long file of facts after it */
-    static const int order[N_SECS] = {SEC_TIMELINE, SEC_TASKS, SEC_PEOPLE, SEC_DEALS,
+    static const int order[N_SECS] = {SEC_TIMELINE, SEC_TASKS,   SEC_PEOPLE, SEC_DEALS,
                                       SEC_FEEDBACK, SEC_COMPANY, SEC_HISTORY};
     for (int k = 0; k < N_SECS; k++) {
         d->secs[order[k]] = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);

@@ -26,21 +26,21 @@ enum dg_quick { Q_CALL, Q_VISIT, Q_CONTACT, Q_DEAL, Q_TASK, N_QUICK };
 typedef struct dg_dossier {
     dg_gtk_app *a;
     void (*back)(dg_gtk_app *a);
-    GtkWidget *page;                  /* the page (its "dossier" data is this) */
-    GtkStack *stack;                  /* "content", "message" */
-    GtkWidget *message;               /* AdwStatusPage: refused, or closed and why */
+    GtkWidget *page;    /* the page (its "dossier" data is this) */
+    GtkStack *stack;    /* "content", "message" */
+    GtkWidget *message; /* AdwStatusPage: refused, or closed and why */
     GtkWidget *title, *subtitle, *error, *more_history;
-    GtkWidget *secs[N_SECS];          /* each holds one AdwPreferencesGroup, rebuilt */
-    int64_t id;                       /* the customer shown (0: none) */
-    unsigned gen;                     /* load generation: older replies are dropped */
-    dg_arena *arena;                  /* holds cust */
-    dg_record *cust;                  /* the customer as shown: an edit's base */
-    char zone[64], currency[8];       /* the team's */
+    GtkWidget *secs[N_SECS];    /* each holds one AdwPreferencesGroup, rebuilt */
+    int64_t id;                 /* the customer shown (0: none) */
+    unsigned gen;               /* load generation: older replies are dropped */
+    dg_arena *arena;            /* holds cust */
+    dg_record *cust;            /* the customer as shown: an edit's base */
+    char zone[64], currency[8]; /* the team's */
     dg_form_ctx ctx;
-    GHashTable *users;                /* user id -> username (seen in replies) */
-    uint64_t history_before;          /* the next History page (0: none) */
+    GHashTable *users;       /* user id -> username (seen in replies) */
+    uint64_t history_before; /* the next History page (0: none) */
     guint reload_source;
-    GtkWidget *form;                  /* the open form or dialog, if any */
+    GtkWidget *form; /* the open form or dialog, if any */
 } dg_dossier;
 
 /* The user-facing name of field `name` ("Phone"), its own name when unknown. */

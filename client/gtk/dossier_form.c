@@ -236,10 +236,10 @@ static void saved(GObject *owner, int rc, const Dangan__V1__Response *resp, cons
         return;
     }
     for (size_t k = 0; k < st->n_field_violations; k++)
-        is_shown |= show_problem(f, st->field_violations[k]->field,
-                                 st->field_violations[k]->description);
-    say(f->status, is_shown && st->n_field_violations == 1 ? _("Check the field marked.")
-                                                          : st->message);
+        is_shown |=
+            show_problem(f, st->field_violations[k]->field, st->field_violations[k]->description);
+    say(f->status,
+        is_shown && st->n_field_violations == 1 ? _("Check the field marked.") : st->message);
 }
 
 static void save_clicked(GtkButton *b, gpointer data)
@@ -366,7 +366,8 @@ static const struct {
                 N_("Deal added."),
                 0,
                 {"amount", "stage", "probability", "expected_close_on", "content", "number"}},
-    [Q_TASK] = {DG_KIND_TASK, N_("Add a task"), N_("Task added."), 0, {"title", "due_at_ms", "notes"}},
+    [Q_TASK] =
+        {DG_KIND_TASK, N_("Add a task"), N_("Task added."), 0, {"title", "due_at_ms", "notes"}},
 };
 
 void dg_dossier_quick(dg_dossier *d, enum dg_quick q)
@@ -488,11 +489,9 @@ static void show_conflicts(conflict *c)
     const dg_entity *e = dg_entity_get(c->m.kind);
     GtkWidget *old;
     char theirs[1024], mine[1024], intro[600];
-    const Dangan__V1__UserRef *by = NULL;
 
     while ((old = gtk_widget_get_first_child(c->list)))
         gtk_box_remove(GTK_BOX(c->list), old);
-    (void)by;
     snprintf(intro, sizeof intro,
              _("Someone else changed %d of the fields you edited since you opened the form "
                "(now version %lld). For each, keep their value or yours."),

@@ -45,8 +45,8 @@ static void shown(dg_arena *a, const dg_record *r, const char *texts[DG_MAX_FIEL
     char buf[512];
 
     for (size_t i = 0; i < e->n_fields; i++)
-        texts[i] = dg_arena_strdup(a, dg_form_format(&CTX, &e->fields[i], &r->v[i], buf,
-                                                     sizeof buf));
+        texts[i] =
+            dg_arena_strdup(a, dg_form_format(&CTX, &e->fields[i], &r->v[i], buf, sizeof buf));
 }
 
 static void test_untouched_form_sends_nothing(void **state)
