@@ -262,6 +262,9 @@ static void save_clicked(GtkButton *b, gpointer data)
         return;
     }
     if (e.n_problems > 0) {
+        int first = dg_entity_field_index(f->e, e.problems[0].field);
+
+        say(f->status, _("Check the field marked."));
         for (int k = 0; k < e.n_problems; k++)
             if (!show_problem(f, e.problems[k].field, e.problems[k].problem)) {
                 char text[600];
@@ -269,6 +272,8 @@ static void save_clicked(GtkButton *b, gpointer data)
                 snprintf(text, sizeof text, "%s: %s", e.problems[k].field, e.problems[k].problem);
                 say(f->status, text);
             }
+        if (first >= 0 && f->input[first]) /* scrolls the form to it */
+            gtk_widget_grab_focus(f->input[first]);
         return;
     }
     if (f->is_create) {
