@@ -59,7 +59,7 @@ dangan_test(test_cli_json SOURCES tests/unit/test_cli_json.c client/cli/out.c
 target_include_directories(test_cli_json PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 # the graphical client's logic (client/gtk/logic/: GLib, no GTK, no display)
 if(TARGET dggui)
-  foreach(t gui_form gui_merge gui_list)
+  foreach(t gui_form gui_merge gui_list gui_edit)
     dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dggui LABELS unit)
   endforeach()
 endif()
@@ -279,7 +279,8 @@ dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtes
 # with its own session bus, driven over AT-SPI against a real dangand with
 # demo data. A missing tool fails the test (it names it), never skips it.
 if(TARGET dangan-gtk)
-  foreach(t first_run search_open reconnect translation live)
+  foreach(t first_run search_open reconnect translation live
+          dossier_edit dossier_conflict dossier_actions)
     add_test(NAME gui_${t}
              COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --
                      /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/gui/test_${t}.py

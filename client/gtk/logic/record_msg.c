@@ -331,3 +331,34 @@ int dg_recmsg_update(dg_arena *a, const dg_record *r, uint64_t fields,
     *out = u;
     return DG_OK;
 }
+
+int dg_recmsg_create(dg_arena *a, const dg_record *r, Dangan__V1__Record **out)
+{
+    const dg_entity *e = dg_entity_get(r->kind);
+    const ProtobufCFieldDescriptor *member;
+    Dangan__V1__Record *rec;
+    ProtobufCMessage *body;
+    int rc;
+
+    *out = NULL;
+    if (!e)
+        return DG_EINVAL;
+    member =
+        protobuf_c_message_descriptor_get_field(&dangan__v1__record__descriptor, (unsigned)r->kind);
+    rec = (Dangan__V1__Record *)new_msg(a, &dangan__v1__record__descriptor);
+    body = new_msg(a, dg_recmsg_descriptor(r->kind));
+    if (!rec || !body)
+        return DG_ENOMEM;
+    for (size_t i = 0; i < e->n_fields && i < 64; i++) {
+        if (!(r->given & (1ull << i)) || (e->fields[i].flags & DG_FF_SERVER))
+            continue;
+        if ((rc = write_value(a, body, &e->fields[i], &r->v[i])) != DG_OK)
+            return rc;
+    }
+    if (r->kind == DG_KIND_CUSTOMER && r->has_tags && (rc = write_tags(body, r)) != DG_OK)
+        return rc;
+    *(ProtobufCMessage **)((char *)rec + member->offset) = body;
+    *(uint32_t *)((char *)rec + member->quantifier_offset) = (uint32_t)r->kind;
+    *out = rec;
+    return DG_OK;
+}

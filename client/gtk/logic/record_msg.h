@@ -49,4 +49,10 @@ int dg_recmsg_to_record(dg_arena *a, enum dg_kind kind, const ProtobufCMessage *
 int dg_recmsg_update(dg_arena *a, const dg_record *r, uint64_t fields,
                      Dangan__V1__UpdateRequest **out);
 
+/* A Record for a CreateRequest: r's kind with the fields given in r
+ * (r->given; immutable ones such as a record's customer included, the
+ * server-set ones never). Allocated in `a` like dg_recmsg_update's.
+ * DG_OK; DG_EINVAL (unknown kind); DG_ENOMEM. */
+int dg_recmsg_create(dg_arena *a, const dg_record *r, Dangan__V1__Record **out);
+
 #endif
