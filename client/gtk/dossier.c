@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "pager.h"
+#include "customer_text.h"
 
 enum { F_CODE, F_TIER, F_STATUS, F_OWNER, F_PHONE, N_FACTS };
 

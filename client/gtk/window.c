@@ -300,7 +300,7 @@ void dg_gtk_main_show(dg_gtk_app *a)
         /* one subscription per connection, for every page; libdangan resumes
          * it after a reconnect */
         g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), NULL);
-        dg_gtk_conn_subscribe(a->conn, NULL, false, NULL, subscribed, NULL);
+        dg_gtk_conn_subscribe(a->conn, NULL, true, NULL, subscribed, NULL);
         M.is_subscribed = true;
     }
     gtk_stack_set_visible_child_name(a->stack, "main");
