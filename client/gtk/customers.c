@@ -275,6 +275,11 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
 
             dg_paged_list_upsert(pg->list, it);
             dg_paged_list_upsert(pg->hits, it);
+            /* when the row changed, on the system's monotonic clock (G_MESSAGES_DEBUG=dangan-live)
+             */
+            g_log("dangan-live", G_LOG_LEVEL_DEBUG,
+                  "customer %" G_GINT64_FORMAT " %s at %" G_GINT64_FORMAT " us",
+                  dg_customer_item_get_id(it), ch->op, g_get_monotonic_time());
             g_object_unref(it);
         } else { /* gone from the user's view */
             dg_paged_list_remove(pg->list, ch->id);
