@@ -61,12 +61,11 @@ static const char *value_text(void *ud, Dangan__V1__EntityKind kind, const char 
     return text;
 }
 
-static void row_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+static void change_clicked(GtkButton *b, gpointer data)
 {
     activity *ac = data;
-    gint64 id = *(gint64 *)g_object_get_data(G_OBJECT(row), "customer-id");
+    gint64 id = *(gint64 *)g_object_get_data(G_OBJECT(b), "customer-id");
 
-    (void)box;
     if (id > 0)
         ac->open(ac->a, id);
 }
@@ -77,7 +76,7 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
     const Dangan__V1__ChangeEvent *ch = ev->change;
     activity *ac = data;
     dg_say_fmt fmt = {kind_name, value_text, NULL};
-    GtkWidget *row, *label;
+    GtkWidget *row, *label, *button;
     GDateTime *t;
     char *sentence = NULL, *when, *text;
     size_t size = 0;
@@ -105,13 +104,19 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
     gtk_widget_set_margin_end(label, 12);
     gtk_widget_set_margin_top(label, 8);
     gtk_widget_set_margin_bottom(label, 8);
-    row = gtk_list_box_row_new();
-    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), label);
-    dg_gtk_a11y_name(row, sentence);
-    gtk_widget_set_tooltip_text(row, _("Open the customer's dossier"));
+    /* a flat button: a click (or an assistive technology's) opens the dossier */
+    button = gtk_button_new();
+    gtk_button_set_child(GTK_BUTTON(button), label);
+    gtk_widget_add_css_class(button, "flat");
+    dg_gtk_a11y_name(button, sentence);
+    gtk_widget_set_tooltip_text(button, _("Open the customer's dossier"));
     id = g_new(gint64, 1);
     *id = ch->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER ? ch->id : ch->customer_id;
-    g_object_set_data_full(G_OBJECT(row), "customer-id", id, g_free);
+    g_object_set_data_full(G_OBJECT(button), "customer-id", id, g_free);
+    g_signal_connect(button, "clicked", G_CALLBACK(change_clicked), ac);
+    row = gtk_list_box_row_new();
+    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), button);
+    dg_gtk_a11y_name(row, sentence);
     gtk_list_box_prepend(GTK_LIST_BOX(ac->list), row); /* newest on top */
     if (++ac->n > ACTIVITY_ROWS) {
         gtk_list_box_remove(GTK_LIST_BOX(ac->list), GTK_WIDGET(gtk_list_box_get_row_at_index(
@@ -142,9 +147,7 @@ GtkWidget *dg_gtk_activity_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_
     ac->list = gtk_list_box_new();
     gtk_widget_add_css_class(ac->list, "boxed-list");
     gtk_list_box_set_selection_mode(GTK_LIST_BOX(ac->list), GTK_SELECTION_NONE);
-    gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(ac->list), TRUE);
     dg_gtk_a11y_name(ac->list, _("Colleagues' changes"));
-    g_signal_connect(ac->list, "row-activated", G_CALLBACK(row_activated), ac);
     gtk_widget_set_valign(ac->list, GTK_ALIGN_START);
     gtk_widget_set_vexpand(scroll, TRUE);
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), ac->list);

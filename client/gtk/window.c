@@ -132,6 +132,13 @@ static void sidebar_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data
     show_content(gtk_widget_get_name(GTK_WIDGET(row)));
 }
 
+/* Selected (keyboard, assistive technologies' selection): shown too. */
+static void sidebar_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+    if (row)
+        sidebar_activated(box, row, data);
+}
+
 static void leaflet_back_clicked(GtkButton *b, gpointer data)
 {
     (void)b;
@@ -199,6 +206,7 @@ static GtkWidget *build_sidebar(void)
     gtk_widget_add_css_class(M.sidebar, "navigation-sidebar");
     dg_gtk_a11y_name(M.sidebar, _("Sections"));
     g_signal_connect(M.sidebar, "row-activated", G_CALLBACK(sidebar_activated), NULL);
+    g_signal_connect(M.sidebar, "row-selected", G_CALLBACK(sidebar_selected), NULL);
     gtk_widget_set_vexpand(scroll, TRUE);
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), M.sidebar);
     gtk_box_append(GTK_BOX(box), scroll);
