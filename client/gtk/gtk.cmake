@@ -3,7 +3,7 @@
 add_executable(dangan-gtk
   client/gtk/main.c client/gtk/gtk_conn.c client/gtk/gtk_session.c client/gtk/firstrun.c
   client/gtk/window.c client/gtk/customers.c client/gtk/customer_text.c client/gtk/dossier.c
-  client/gtk/activity.c)
+  client/gtk/activity.c client/gtk/tasks.c)
 target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf dggui PkgConfig::GTK4)
 target_compile_definitions(dangan-gtk PRIVATE
   DG_GTK_LOCALEDIR="${CMAKE_INSTALL_FULL_LOCALEDIR}" GETTEXT_PACKAGE="dangan")

@@ -269,7 +269,7 @@ static void build(dg_gtk_app *a)
     M.customers = dg_gtk_customers_new(a, open_customer);
     M.dossier = dg_gtk_dossier_new(a, back_to_list);
     add_page("customers", _("Customers"), true, M.customers);
-    add_page("tasks", _("Tasks"), true, NULL);
+    add_page("tasks", _("Tasks"), true, dg_gtk_tasks_new(a, open_customer));
     add_page("activity", _("Activity"), true, dg_gtk_activity_new(a, open_customer));
     if (is_overseer) {
         add_page("audit", _("Audit"), true, NULL);
