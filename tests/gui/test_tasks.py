@@ -47,6 +47,7 @@ def test(build, root):
     run("task", "done", str(other["id"]))
     app.wait_label("%d open tasks" % (len(before) - 2))
 
+    dgui.screenshot(build, "gui_tasks-page")  # the page itself; the end shows the dossier
     # the customer of a task
     app.click(app.find(pyatspi.ROLE_PUSH_BUTTON, "Open the task's customer"))
     app.wait_label_re(r"C-\d{6}")
