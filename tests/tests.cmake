@@ -279,7 +279,7 @@ dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtes
 # with its own session bus, driven over AT-SPI against a real dangand with
 # demo data. A missing tool fails the test (it names it), never skips it.
 if(TARGET dangan-gtk)
-  foreach(t first_run search_open reconnect translation live
+  foreach(t first_run search_open reconnect translation live list_live activity tasks
           dossier_edit dossier_conflict dossier_actions)
     add_test(NAME gui_${t}
              COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --

@@ -48,6 +48,14 @@ void dg_gtk_toast(dg_gtk_app *a, const char *text);
  * when a row is activated. */
 GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id));
 
+/* activity.c: the Activity page (colleagues' changes, live); `open` is
+ * called with a customer's id when a change is activated. */
+GtkWidget *dg_gtk_activity_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id));
+
+/* tasks.c: the Tasks page (my open tasks, mark done); `open` is called
+ * with a task's customer id. */
+GtkWidget *dg_gtk_tasks_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id));
+
 /* dossier.c: the read-only dossier page; dg_gtk_dossier_load shows one customer. */
 GtkWidget *dg_gtk_dossier_new(dg_gtk_app *a, void (*back)(dg_gtk_app *a));
 void dg_gtk_dossier_load(GtkWidget *page, int64_t id);

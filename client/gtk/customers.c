@@ -1,40 +1,427 @@
 /* customers.c - the Customers page: a search entry that searches as you type
  * (debounced), filters by tier, status and owner, and a GtkColumnView over
- * the paging model (pager.h). A row's name is a button that opens the
- * dossier, and so does activating the row (Enter, double click).
+ * dggui's DgPagedList (paged_list.h): List pages with the server's keyset
+ * cursor while the view scrolls (never everything), Search's best hits when
+ * something is typed. A row's name is a button that opens the dossier, and
+ * so does activating the row (Enter, double click).
  *
- * Owns: the page's widgets and its DgPager (through the column view's
- * selection model). Threads: the main thread.
+ * Live: colleagues' changes (the connection's "event" signal, records
+ * included) replace a row in place, put a new customer where the sort puts
+ * it, and take out a customer that left the query or the user's view.
+ * The List is sorted newest customer first ("-code"), an order the client
+ * follows exactly; a Search's hits keep the server's ranking (changed hits
+ * are replaced in place, new customers are not guessed into it).
+ *
+ * Owns: the page's widgets, its two DgPagedLists (List and Search; the
+ * selection shows one) and the owners' names seen in replies.
+ * Threads: the main thread; requests go through the connection (gtk_conn.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app.h"
-#include "pager.h"
+#include "customer_text.h"
+#include "paged_list.h"
 
 #define SEARCH_DELAY_MS 150 /* typing pauses shorter than this send nothing */
+#define PAGE_ROWS 100       /* per List request: about three screens of rows */
+#define RESIDENT_PAGES 8    /* the screen plus pages either side */
+#define SEARCH_HITS 200     /* Search's maximum (docs/protocol.md) */
 
 typedef struct page {
     dg_gtk_app *a;
     void (*open)(dg_gtk_app *a, int64_t id);
-    DgPager *pager;
-    GtkWidget *search, *tier, *status, *mine, *view, *status_line;
+    DgPagedList *list, *hits, *shown; /* shown: list or hits */
+    GtkSingleSelection *sel;
+    GHashTable *owners; /* owner id -> user name, from the replies */
+    dg_form_ctx ctx;
+    char *query;
+    int tier, status; /* Dangan__V1__Tier / CustomerStatus, 0: any */
+    bool is_mine, has_failed;
+    GtkWidget *search, *tier_dd, *status_dd, *mine, *view, *status_line;
 } page;
+
+/* The raw values the filters test, kept on each item (its properties are display text). */
+#define Q_TIER "dg-tier"
+#define Q_STATUS "dg-status"
 
 static void page_free(gpointer p)
 {
-    g_free(p);
+    page *pg = p;
+
+    g_hash_table_unref(pg->owners);
+    g_free(pg->query);
+    g_free(pg);
+}
+
+static const char *owner_name(void *ud, int64_t id)
+{
+    return g_hash_table_lookup(((page *)ud)->owners, &id);
+}
+
+static DgCustomerItem *item_from_pb(page *pg, const Dangan__V1__Customer *c)
+{
+    DgCustomerItem *it;
+
+    if (c->owner && c->owner->username[0]) {
+        gint64 *key = g_new(gint64, 1);
+
+        *key = c->owner->id;
+        g_hash_table_replace(pg->owners, key, g_strdup(c->owner->username));
+    }
+    it = dg_customer_item_new_from_pb(c, &pg->ctx);
+    g_object_set_data(G_OBJECT(it), Q_TIER, GINT_TO_POINTER(c->tier));
+    g_object_set_data(G_OBJECT(it), Q_STATUS, GINT_TO_POINTER(c->status));
+    return it;
+}
+
+/* ---------------------------------------------------------------- the count */
+
+static void say_count(page *pg)
+{
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(pg->shown));
+    char text[128];
+
+    if (pg->has_failed)
+        return; /* the error stays until a request succeeds */
+    if (dg_paged_list_is_loading(pg->shown) && n == 0)
+        snprintf(text, sizeof text, "%s", _("Loading…"));
+    else if (n == 0)
+        snprintf(text, sizeof text, "%s", _("No customers match."));
+    else if (!dg_paged_list_is_complete(pg->shown))
+        snprintf(text, sizeof text, _("%u customers shown; more load as you scroll"), n);
+    else
+        snprintf(text, sizeof text, g_dngettext(NULL, "%u customer", "%u customers", n), n);
+    gtk_label_set_text(GTK_LABEL(pg->status_line), text);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static void fill_filter(page *pg, Dangan__V1__ListFilter *f, Dangan__V1__Tier *tier,
+                        Dangan__V1__CustomerStatus *status)
+{
+    if (pg->tier) {
+        *tier = pg->tier;
+        f->n_tiers = 1;
+        f->tiers = tier;
+    }
+    if (pg->status) {
+        *status = pg->status;
+        f->n_statuses = 1;
+        f->statuses = status;
+    }
+    if (pg->is_mine)
+        f->owner = "me";
+}
+
+typedef struct fetch_ctx {
+    page *pg;
+    guint64 generation;
+} fetch_ctx;
+
+static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, const char *errmsg,
+                    gpointer user)
+{
+    DgPagedList *list = DG_PAGED_LIST(owner);
+    fetch_ctx *fc = user;
+    page *pg = fc->pg;
+    guint64 gen = fc->generation;
+    GPtrArray *items;
+    const char *next = "";
+
+    g_free(fc);
+    if (rc != DG_CLIENT_OK || !resp->status || resp->status->code != DANGAN__V1__CODE__OK) {
+        char text[400];
+
+        if (!dg_paged_list_fail(list, gen))
+            return; /* an older query's */
+        pg->has_failed = true;
+        snprintf(text, sizeof text, _("The list could not be loaded: %s"),
+                 rc != DG_CLIENT_OK ? (errmsg && *errmsg ? errmsg : dg_client_strerror(rc))
+                                    : resp->status->message);
+        gtk_label_set_text(GTK_LABEL(pg->status_line), text);
+        return;
+    }
+    items = g_ptr_array_new_with_free_func(g_object_unref);
+    if (resp->body_case == DANGAN__V1__RESPONSE__BODY_LIST && resp->list) {
+        for (size_t i = 0; i < resp->list->n_records; i++)
+            if (resp->list->records[i]->customer)
+                g_ptr_array_add(items, item_from_pb(pg, resp->list->records[i]->customer));
+        next = resp->list->next_cursor;
+    } else if (resp->body_case == DANGAN__V1__RESPONSE__BODY_SEARCH && resp->search) {
+        for (size_t i = 0; i < resp->search->n_hits; i++)
+            if (resp->search->hits[i]->customer)
+                g_ptr_array_add(items, item_from_pb(pg, resp->search->hits[i]->customer));
+    }
+    if (dg_paged_list_deliver(list, gen, (DgCustomerItem **)items->pdata, items->len, next)) {
+        pg->has_failed = false;
+        if (list == pg->shown)
+            say_count(pg);
+    }
+    g_ptr_array_unref(items);
+}
+
+/* DgPagedListFetch of both lists: List pages, or the Search. */
+static void fetch(DgPagedList *list, guint64 generation, const char *cursor, guint limit,
+                  gpointer user)
+{
+    page *pg = user;
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ListRequest lr = DANGAN__V1__LIST_REQUEST__INIT;
+    Dangan__V1__SearchRequest sr = DANGAN__V1__SEARCH_REQUEST__INIT;
+    Dangan__V1__ListFilter f = DANGAN__V1__LIST_FILTER__INIT;
+    Dangan__V1__Tier tier;
+    Dangan__V1__CustomerStatus status;
+    fetch_ctx *fc = g_new(fetch_ctx, 1);
+
+    fill_filter(pg, &f, &tier, &status);
+    if (list == pg->hits) {
+        sr.query = pg->query;
+        sr.filter = &f;
+        sr.limit = SEARCH_HITS;
+        req.body_case = DANGAN__V1__REQUEST__BODY_SEARCH;
+        req.search = &sr;
+    } else {
+        lr.kind = DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER;
+        lr.filter = &f;
+        lr.sort = "-code";
+        lr.limit = limit;
+        lr.cursor = (char *)cursor;
+        req.body_case = DANGAN__V1__REQUEST__BODY_LIST;
+        req.list = &lr;
+    }
+    fc->pg = pg;
+    fc->generation = generation;
+    dg_gtk_call(pg->a->conn, &req, G_OBJECT(list), replied, fc);
+}
+
+/* Whether a customer passes the filters (DgPagedListBelongs). A Search's
+ * hits are the server's to choose: only those already shown stay. */
+static gboolean belongs(DgCustomerItem *it, gpointer user)
+{
+    page *pg = user;
+
+    if (pg->tier && GPOINTER_TO_INT(g_object_get_data(G_OBJECT(it), Q_TIER)) != pg->tier)
+        return FALSE;
+    if (pg->status && GPOINTER_TO_INT(g_object_get_data(G_OBJECT(it), Q_STATUS)) != pg->status)
+        return FALSE;
+    if (pg->is_mine && dg_customer_item_get_owner_id(it) != pg->a->user_id)
+        return FALSE;
+    {
+        gboolean is_archived = FALSE;
+
+        g_object_get(it, "archived", &is_archived, NULL);
+        if (is_archived)
+            return FALSE;
+    }
+    return pg->shown != pg->hits || dg_paged_list_find(pg->hits, dg_customer_item_get_id(it)) >= 0;
+}
+
+/* Newest customer first: codes C-000123 by length, then text; ties by id (the List's "-code"). */
+static gint newest_first(gconstpointer a, gconstpointer b, gpointer user)
+{
+    const char *ca = dg_customer_item_get_code((DgCustomerItem *)a);
+    const char *cb = dg_customer_item_get_code((DgCustomerItem *)b);
+    size_t la = strlen(ca), lb = strlen(cb);
+    gint64 ia = dg_customer_item_get_id((DgCustomerItem *)a);
+    gint64 ib = dg_customer_item_get_id((DgCustomerItem *)b);
+    int c;
+
+    (void)user;
+    if (la != lb)
+        return la > lb ? -1 : 1;
+    c = strcmp(ca, cb);
+    if (c)
+        return -c;
+    return ia > ib ? -1 : ia < ib;
 }
 
 static void refresh(page *pg)
 {
-    dg_pager_filter f = {0};
+    const char *q = gtk_editable_get_text(GTK_EDITABLE(pg->search));
 
-    /* the drop-downs list "any" first, then the enum values in order */
-    f.tier = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->tier));
-    f.status = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->status));
-    f.is_mine = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(pg->mine));
-    dg_pager_set_query(pg->pager, gtk_editable_get_text(GTK_EDITABLE(pg->search)), &f);
+    pg->tier = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->tier_dd));
+    pg->status = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->status_dd));
+    pg->is_mine = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(pg->mine));
+    g_free(pg->query);
+    pg->query = g_strstrip(g_strdup(q));
+    pg->shown = pg->query[0] ? pg->hits : pg->list;
+    pg->has_failed = false;
+    if (gtk_single_selection_get_model(pg->sel) != G_LIST_MODEL(pg->shown))
+        gtk_single_selection_set_model(pg->sel, G_LIST_MODEL(pg->shown));
+    dg_paged_list_reset(pg->shown);
+    say_count(pg);
 }
+
+/* ---------------------------------------------------------------- live */
+
+static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
+{
+    const Dangan__V1__Event *ev = p;
+    page *pg = data;
+    const Dangan__V1__ChangeEvent *ch = ev->change;
+
+    (void)conn;
+    if (ev->body_case == DANGAN__V1__EVENT__BODY_HIDDEN && ev->hidden &&
+        ev->hidden->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER) {
+        dg_paged_list_remove(pg->list, ev->hidden->id);
+        dg_paged_list_remove(pg->hits, ev->hidden->id);
+    } else if (ev->body_case == DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED) {
+        dg_paged_list_reset(pg->shown); /* the feed has a gap: reload what is shown */
+    } else if (ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE && ch &&
+               ch->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER) {
+        if (ch->record && ch->record->customer) {
+            DgCustomerItem *it = item_from_pb(pg, ch->record->customer);
+
+            dg_paged_list_upsert(pg->list, it);
+            dg_paged_list_upsert(pg->hits, it);
+            /* when the row changed, on the system's monotonic clock (G_MESSAGES_DEBUG=dangan-live)
+             */
+            g_log("dangan-live", G_LOG_LEVEL_DEBUG,
+                  "customer %" G_GINT64_FORMAT " %s at %" G_GINT64_FORMAT " us",
+                  dg_customer_item_get_id(it), ch->op, g_get_monotonic_time());
+            g_object_unref(it);
+        } else { /* gone from the user's view */
+            dg_paged_list_remove(pg->list, ch->id);
+            dg_paged_list_remove(pg->hits, ch->id);
+        }
+    } else {
+        return;
+    }
+    say_count(pg);
+}
+
+/* Back from a lost connection: what failed meanwhile is asked for again
+ * (the subscription resumes by itself, with the changes missed meanwhile). */
+static void conn_state(DgGtkConn *conn, guint state, gpointer data)
+{
+    page *pg = data;
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(pg->shown));
+
+    (void)conn;
+    if (state == DG_GTK_CONNECTED && pg->has_failed && !dg_paged_list_is_loading(pg->shown))
+        dg_paged_list_need(pg->shown, n ? n - 1 : 0);
+}
+
+/* ---------------------------------------------------------------- cells */
+
+static void name_clicked(GtkButton *b, gpointer data)
+{
+    page *pg = data;
+    DgCustomerItem *c = g_object_get_data(G_OBJECT(b), "customer");
+
+    if (c && !dg_customer_item_is_placeholder(c))
+        pg->open(pg->a, dg_customer_item_get_id(c));
+}
+
+static void name_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    GtkWidget *b = gtk_button_new(), *l = gtk_label_new("");
+
+    (void)f;
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+    gtk_button_set_child(GTK_BUTTON(b), l);
+    gtk_widget_add_css_class(b, "flat");
+    g_signal_connect(b, "clicked", G_CALLBACK(name_clicked), data);
+    gtk_list_item_set_child(item, b);
+}
+
+static void name_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    GtkWidget *b = gtk_list_item_get_child(item);
+    DgCustomerItem *c = gtk_list_item_get_item(item);
+    const char *name = dg_customer_item_get_name(c);
+
+    (void)f;
+    (void)data;
+    gtk_label_set_text(GTK_LABEL(gtk_button_get_child(GTK_BUTTON(b))), name);
+    dg_gtk_a11y_name(b, dg_customer_item_is_placeholder(c) ? _("Loading…") : name);
+    g_object_set_data_full(G_OBJECT(b), "customer", g_object_ref(c), g_object_unref);
+}
+
+static void text_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    GtkWidget *l = gtk_label_new("");
+
+    (void)f;
+    (void)data;
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+    gtk_list_item_set_child(item, l);
+}
+
+/* `data` is the item's property shown (tier and status from the raw values). */
+static void text_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    GObject *c = gtk_list_item_get_item(item);
+    const char *prop = data;
+    char *text = NULL;
+
+    (void)f;
+    if (strcmp(prop, "tier") == 0) {
+        gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)),
+                           dg_customer_tier_text(GPOINTER_TO_INT(g_object_get_data(c, Q_TIER))));
+        return;
+    }
+    if (strcmp(prop, "status") == 0) {
+        gtk_label_set_text(
+            GTK_LABEL(gtk_list_item_get_child(item)),
+            dg_customer_status_text(GPOINTER_TO_INT(g_object_get_data(c, Q_STATUS))));
+        return;
+    }
+    g_object_get(c, prop, &text, NULL);
+    gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)), text ? text : "");
+    g_free(text);
+}
+
+static void add_column(page *pg, const char *title, const char *prop, bool is_name)
+{
+    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+    GtkColumnViewColumn *col;
+
+    if (is_name) {
+        g_signal_connect(f, "setup", G_CALLBACK(name_setup), pg);
+        g_signal_connect(f, "bind", G_CALLBACK(name_bind), pg);
+    } else {
+        g_signal_connect(f, "setup", G_CALLBACK(text_setup), NULL);
+        g_signal_connect(f, "bind", G_CALLBACK(text_bind), (gpointer)prop);
+    }
+    col = gtk_column_view_column_new(title, f);
+    gtk_column_view_column_set_resizable(col, TRUE);
+    gtk_column_view_column_set_expand(col, is_name);
+    gtk_column_view_append_column(GTK_COLUMN_VIEW(pg->view), col);
+    g_object_unref(col);
+}
+
+/* Scrolling within two screens of the end of what is loaded asks for the
+ * next page (the view asks the model for more rows than it shows, so its
+ * get_item is no measure of what the user sees). */
+static void scrolled(GtkAdjustment *adj, gpointer data)
+{
+    page *pg = data;
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(pg->shown));
+    double left = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_value(adj) -
+                  gtk_adjustment_get_page_size(adj);
+
+    if (n && left <= 2 * gtk_adjustment_get_page_size(adj))
+        dg_paged_list_need(pg->shown, n - 1);
+}
+
+static void row_activated(GtkColumnView *v, guint pos, gpointer data)
+{
+    page *pg = data;
+    GListModel *m = G_LIST_MODEL(gtk_column_view_get_model(v));
+    DgCustomerItem *c = g_list_model_get_item(m, pos);
+
+    if (c) {
+        if (!dg_customer_item_is_placeholder(c))
+            pg->open(pg->a, dg_customer_item_get_id(c));
+        g_object_unref(c);
+    }
+}
+
+/* ---------------------------------------------------------------- building */
 
 static void search_changed(GtkSearchEntry *e, gpointer data)
 {
@@ -55,114 +442,6 @@ static void mine_toggled(GtkToggleButton *b, gpointer data)
     refresh(data);
 }
 
-static void status_line(const char *text, gpointer data)
-{
-    page *pg = data;
-
-    gtk_label_set_text(GTK_LABEL(pg->status_line), text);
-}
-
-/* ---------------------------------------------------------------- cells */
-
-static void name_clicked(GtkButton *b, gpointer data)
-{
-    page *pg = data;
-    DgCustomer *c = g_object_get_data(G_OBJECT(b), "customer");
-
-    if (c)
-        pg->open(pg->a, c->id);
-}
-
-static void name_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
-{
-    GtkWidget *b = gtk_button_new(), *l = gtk_label_new("");
-
-    (void)f;
-    gtk_label_set_xalign(GTK_LABEL(l), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
-    gtk_button_set_child(GTK_BUTTON(b), l);
-    gtk_widget_add_css_class(b, "flat");
-    g_signal_connect(b, "clicked", G_CALLBACK(name_clicked), data);
-    gtk_list_item_set_child(item, b);
-}
-
-static void name_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
-{
-    GtkWidget *b = gtk_list_item_get_child(item);
-    DgCustomer *c = gtk_list_item_get_item(item);
-
-    (void)f;
-    (void)data;
-    gtk_label_set_text(GTK_LABEL(gtk_button_get_child(GTK_BUTTON(b))), c->name);
-    dg_gtk_a11y_name(b, c->name);
-    g_object_set_data_full(G_OBJECT(b), "customer", g_object_ref(c), g_object_unref);
-}
-
-static void text_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
-{
-    GtkWidget *l = gtk_label_new("");
-
-    (void)f;
-    (void)data;
-    gtk_label_set_xalign(GTK_LABEL(l), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
-    gtk_list_item_set_child(item, l);
-}
-
-/* `data` is the offset of the string in DgCustomer. */
-static void text_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
-{
-    DgCustomer *c = gtk_list_item_get_item(item);
-    const char *text = *(char **)((char *)c + GPOINTER_TO_SIZE(data));
-
-    (void)f;
-    gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)), text);
-}
-
-static void add_column(page *pg, const char *title, size_t offset, bool is_name)
-{
-    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
-    GtkColumnViewColumn *col;
-
-    if (is_name) {
-        g_signal_connect(f, "setup", G_CALLBACK(name_setup), pg);
-        g_signal_connect(f, "bind", G_CALLBACK(name_bind), pg);
-    } else {
-        g_signal_connect(f, "setup", G_CALLBACK(text_setup), NULL);
-        g_signal_connect(f, "bind", G_CALLBACK(text_bind), GSIZE_TO_POINTER(offset));
-    }
-    col = gtk_column_view_column_new(title, f);
-    gtk_column_view_column_set_resizable(col, TRUE);
-    gtk_column_view_column_set_expand(col, is_name);
-    gtk_column_view_append_column(GTK_COLUMN_VIEW(pg->view), col);
-    g_object_unref(col);
-}
-
-/* Scrolling within two screens of the end of what is loaded asks for more. */
-static void scrolled(GtkAdjustment *adj, gpointer data)
-{
-    page *pg = data;
-    double left = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_value(adj) -
-                  gtk_adjustment_get_page_size(adj);
-
-    if (left <= 2 * gtk_adjustment_get_page_size(adj))
-        dg_pager_need_more(pg->pager);
-}
-
-static void row_activated(GtkColumnView *v, guint pos, gpointer data)
-{
-    page *pg = data;
-    GListModel *m = G_LIST_MODEL(gtk_column_view_get_model(v));
-    DgCustomer *c = g_list_model_get_item(m, pos);
-
-    if (c) {
-        pg->open(pg->a, c->id);
-        g_object_unref(c);
-    }
-}
-
-/* ---------------------------------------------------------------- building */
-
 static GtkWidget *drop_down(const char *name, const char *const *items)
 {
     GtkWidget *d = gtk_drop_down_new_from_strings(items);
@@ -172,23 +451,12 @@ static GtkWidget *drop_down(const char *name, const char *const *items)
     return d;
 }
 
-GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id))
+static void build_bar(page *pg, GtkWidget *box)
 {
-    page *pg = g_new0(page, 1);
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-    GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6), *scroll;
+    GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     const char *tiers[] = {_("Any tier"), _("Tier A"), _("Tier B"), _("Tier C"), NULL};
     const char *statuses[] = {_("Any status"), _("Potential"), _("Active"),
                               _("Dormant"),    _("Lost"),      NULL};
-    GtkSingleSelection *sel;
-
-    pg->a = a;
-    pg->open = open;
-    g_object_set_data_full(G_OBJECT(box), "page", pg, page_free);
-    gtk_widget_set_margin_start(box, 12);
-    gtk_widget_set_margin_end(box, 12);
-    gtk_widget_set_margin_top(box, 6);
-    gtk_widget_set_margin_bottom(box, 6);
 
     pg->search = gtk_search_entry_new();
     gtk_widget_set_hexpand(pg->search, TRUE);
@@ -197,31 +465,56 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
     dg_gtk_a11y_name(pg->search, _("Search customers"));
     g_signal_connect(pg->search, "search-changed", G_CALLBACK(search_changed), pg);
     gtk_box_append(GTK_BOX(bar), pg->search);
-    pg->tier = drop_down(_("Tier filter"), tiers);
-    g_signal_connect(pg->tier, "notify::selected", G_CALLBACK(filter_changed), pg);
-    gtk_box_append(GTK_BOX(bar), pg->tier);
-    pg->status = drop_down(_("Status filter"), statuses);
-    g_signal_connect(pg->status, "notify::selected", G_CALLBACK(filter_changed), pg);
-    gtk_box_append(GTK_BOX(bar), pg->status);
+    /* the drop-downs list "any" first, then the enum values in order */
+    pg->tier_dd = drop_down(_("Tier filter"), tiers);
+    g_signal_connect(pg->tier_dd, "notify::selected", G_CALLBACK(filter_changed), pg);
+    gtk_box_append(GTK_BOX(bar), pg->tier_dd);
+    pg->status_dd = drop_down(_("Status filter"), statuses);
+    g_signal_connect(pg->status_dd, "notify::selected", G_CALLBACK(filter_changed), pg);
+    gtk_box_append(GTK_BOX(bar), pg->status_dd);
     pg->mine = gtk_toggle_button_new_with_label(_("Mine"));
     dg_gtk_a11y_name(pg->mine, _("Only my customers"));
     gtk_widget_set_tooltip_text(pg->mine, _("Only my customers"));
     g_signal_connect(pg->mine, "toggled", G_CALLBACK(mine_toggled), pg);
     gtk_box_append(GTK_BOX(bar), pg->mine);
     gtk_box_append(GTK_BOX(box), bar);
+}
 
-    pg->pager = dg_pager_new(a->conn, status_line, pg);
-    sel = gtk_single_selection_new(G_LIST_MODEL(pg->pager)); /* takes the pager */
-    gtk_single_selection_set_autoselect(sel, FALSE);
-    pg->view = gtk_column_view_new(GTK_SELECTION_MODEL(sel)); /* takes sel */
+GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id))
+{
+    page *pg = g_new0(page, 1);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *scroll;
+
+    pg->a = a;
+    pg->open = open;
+    pg->owners = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    pg->ctx.user_name = owner_name;
+    pg->ctx.ud = pg;
+    pg->query = g_strdup("");
+    g_object_set_data_full(G_OBJECT(box), "page", pg, page_free);
+    gtk_widget_set_margin_start(box, 12);
+    gtk_widget_set_margin_end(box, 12);
+    gtk_widget_set_margin_top(box, 6);
+    gtk_widget_set_margin_bottom(box, 6);
+    build_bar(pg, box);
+
+    pg->list = dg_paged_list_new(PAGE_ROWS, RESIDENT_PAGES, fetch, belongs, newest_first, pg, NULL);
+    pg->hits = dg_paged_list_new(SEARCH_HITS, 2, fetch, belongs, NULL, pg, NULL);
+    dg_paged_list_set_next_on_get(pg->list, FALSE);
+    g_object_set_data_full(G_OBJECT(box), "list", pg->list, g_object_unref);
+    g_object_set_data_full(G_OBJECT(box), "hits", pg->hits, g_object_unref);
+    pg->shown = pg->list;
+    pg->sel = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(pg->list)));
+    gtk_single_selection_set_autoselect(pg->sel, FALSE);
+    pg->view = gtk_column_view_new(GTK_SELECTION_MODEL(pg->sel)); /* takes sel */
     dg_gtk_a11y_name(pg->view, _("Customers"));
     gtk_column_view_set_show_row_separators(GTK_COLUMN_VIEW(pg->view), TRUE);
-    add_column(pg, _("Name"), 0, true);
-    add_column(pg, _("Code"), G_STRUCT_OFFSET(DgCustomer, code), false);
-    add_column(pg, _("Tier"), G_STRUCT_OFFSET(DgCustomer, tier), false);
-    add_column(pg, _("Status"), G_STRUCT_OFFSET(DgCustomer, status), false);
-    add_column(pg, _("Owner"), G_STRUCT_OFFSET(DgCustomer, owner), false);
-    add_column(pg, _("Phone"), G_STRUCT_OFFSET(DgCustomer, phone), false);
+    add_column(pg, _("Name"), "name", true);
+    add_column(pg, _("Code"), "code", false);
+    add_column(pg, _("Tier"), "tier", false);
+    add_column(pg, _("Status"), "status", false);
+    add_column(pg, _("Owner"), "owner", false);
+    add_column(pg, _("Phone"), "phone", false);
     g_signal_connect(pg->view, "activate", G_CALLBACK(row_activated), pg);
     scroll = gtk_scrolled_window_new();
     gtk_widget_set_vexpand(scroll, TRUE);
@@ -235,6 +528,9 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
     gtk_widget_add_css_class(pg->status_line, "dim-label");
     gtk_box_append(GTK_BOX(box), pg->status_line);
     g_object_set_data(G_OBJECT(box), "search", pg->search);
+    /* the page lives as long as the window, and the window as the connection */
+    g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), pg);
+    g_signal_connect(a->conn, "state-changed", G_CALLBACK(conn_state), pg);
     refresh(pg);
     return box;
 }

@@ -2,11 +2,11 @@
 # CMakeLists.txt when pkg-config finds gtk4 >= 4.8 and libadwaita-1 >= 1.2.
 add_executable(dangan-gtk
   client/gtk/main.c client/gtk/gtk_conn.c client/gtk/gtk_session.c client/gtk/firstrun.c
-  client/gtk/window.c client/gtk/customers.c client/gtk/pager.c client/gtk/dossier.c)
-target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf PkgConfig::GTK4)
+  client/gtk/window.c client/gtk/customers.c client/gtk/customer_text.c client/gtk/dossier.c
+  client/gtk/activity.c client/gtk/tasks.c)
+target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf dggui PkgConfig::GTK4)
 # the dossier's forms and conflict dialog
 target_sources(dangan-gtk PRIVATE client/gtk/dossier_form.c)
-target_link_libraries(dangan-gtk PRIVATE dggui)
 target_compile_definitions(dangan-gtk PRIVATE
   DG_GTK_LOCALEDIR="${CMAKE_INSTALL_FULL_LOCALEDIR}" GETTEXT_PACKAGE="dangan")
 # GTK's and GLib's headers are not -Wpedantic / -Wstrict-prototypes clean

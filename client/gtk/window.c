@@ -132,6 +132,13 @@ static void sidebar_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data
     show_content(gtk_widget_get_name(GTK_WIDGET(row)));
 }
 
+/* Selected (keyboard, assistive technologies' selection): shown too. */
+static void sidebar_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
+{
+    if (row)
+        sidebar_activated(box, row, data);
+}
+
 static void leaflet_back_clicked(GtkButton *b, gpointer data)
 {
     (void)b;
@@ -199,6 +206,7 @@ static GtkWidget *build_sidebar(void)
     gtk_widget_add_css_class(M.sidebar, "navigation-sidebar");
     dg_gtk_a11y_name(M.sidebar, _("Sections"));
     g_signal_connect(M.sidebar, "row-activated", G_CALLBACK(sidebar_activated), NULL);
+    g_signal_connect(M.sidebar, "row-selected", G_CALLBACK(sidebar_selected), NULL);
     gtk_widget_set_vexpand(scroll, TRUE);
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), M.sidebar);
     gtk_box_append(GTK_BOX(box), scroll);
@@ -261,8 +269,8 @@ static void build(dg_gtk_app *a)
     M.customers = dg_gtk_customers_new(a, open_customer);
     M.dossier = dg_gtk_dossier_new(a, back_to_list);
     add_page("customers", _("Customers"), true, M.customers);
-    add_page("tasks", _("Tasks"), true, NULL);
-    add_page("activity", _("Activity"), true, NULL);
+    add_page("tasks", _("Tasks"), true, dg_gtk_tasks_new(a, open_customer));
+    add_page("activity", _("Activity"), true, dg_gtk_activity_new(a, open_customer));
     if (is_overseer) {
         add_page("audit", _("Audit"), true, NULL);
         add_page("users", _("Users"), true, NULL);
@@ -300,7 +308,7 @@ void dg_gtk_main_show(dg_gtk_app *a)
         /* one subscription per connection, for every page; libdangan resumes
          * it after a reconnect */
         g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), NULL);
-        dg_gtk_conn_subscribe(a->conn, NULL, false, NULL, subscribed, NULL);
+        dg_gtk_conn_subscribe(a->conn, NULL, true, NULL, subscribed, NULL);
         M.is_subscribed = true;
     }
     gtk_stack_set_visible_child_name(a->stack, "main");

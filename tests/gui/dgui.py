@@ -119,13 +119,16 @@ class Server:
 class App:
     """dangan-gtk with its own config dir, found over AT-SPI by its pid."""
 
-    def __init__(self, build, config_dir, lang="C.UTF-8"):
+    def __init__(self, build, config_dir, lang="C.UTF-8", stderr=None, debug=None):
+        """stderr: a file for its output (stdout too: GLib prints debug there)."""
         env = dict(os.environ)
         env["DANGAN_CONFIG_DIR"] = config_dir
         env["LANG"] = lang
         env["LC_ALL"] = lang
         env.pop("GTK_A11Y", None)
-        self.proc = subprocess.Popen([os.path.join(build, "dangan-gtk")], env=env)
+        if debug:  # GLib log domains to print (G_MESSAGES_DEBUG)
+            env["G_MESSAGES_DEBUG"] = debug
+        self.proc = subprocess.Popen([os.path.join(build, "dangan-gtk")], env=env, stdout=stderr, stderr=stderr)
         self.acc = poll("dangan-gtk in the accessibility tree", self._find_app, 60)
 
     def _find_app(self):

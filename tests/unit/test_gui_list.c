@@ -178,6 +178,27 @@ static void test_next_page_when_the_view_nears_the_end_once(void **state)
     g_object_unref(list);
 }
 
+/* With next-on-get off (a column view asks for rows it does not show), a
+ * row asked for near the end fetches nothing; the app's need does. */
+static void test_next_on_get_off_leaves_paging_to_need(void **state)
+{
+    struct net net = {0};
+    DgPagedList *list = new_list(&net, 50, 4);
+    DgCustomerItem *it;
+
+    (void)state;
+    dg_paged_list_set_next_on_get(list, FALSE);
+    dg_paged_list_reset(list);
+    answer(list, &net, 1, 50, "c1");
+    it = g_list_model_get_item(G_LIST_MODEL(list), 49);
+    g_object_unref(it);
+    assert_int_equal(net.n_fetch, 1);
+    dg_paged_list_need(list, 49);
+    assert_int_equal(net.n_fetch, 2);
+    assert_string_equal(net.cursor, "c1");
+    g_object_unref(list);
+}
+
 static void test_a_reply_to_an_old_query_is_dropped(void **state)
 {
     struct net net = {0};
@@ -429,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_item_columns_are_display_text),
         cmocka_unit_test(test_reset_asks_for_the_first_page),
         cmocka_unit_test(test_next_page_when_the_view_nears_the_end_once),
+        cmocka_unit_test(test_next_on_get_off_leaves_paging_to_need),
         cmocka_unit_test(test_a_reply_to_an_old_query_is_dropped),
         cmocka_unit_test(test_the_last_page_ends_the_list),
         cmocka_unit_test(test_a_stuck_cursor_ends_the_list),

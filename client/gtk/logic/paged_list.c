@@ -32,6 +32,7 @@ struct _DgPagedList {
     gint inflight;         /* page index being fetched, or -1 */
     guint last_need;       /* the row the view asked for last */
     guint64 generation;
+    gboolean is_next_on_get; /* get_item near the end fetches the next page */
 };
 
 static void list_model_init(GListModelInterface *iface);
@@ -107,7 +108,8 @@ static gpointer get_item(GListModel *model, guint position)
 
     if (!pg)
         return NULL;
-    dg_paged_list_need(self, position);
+    if (!pg->rows || self->is_next_on_get)
+        dg_paged_list_need(self, position);
     if (pg->rows)
         return g_object_ref(g_ptr_array_index(pg->rows, index));
     return dg_customer_item_new_placeholder();
@@ -153,6 +155,7 @@ static void dg_paged_list_init(DgPagedList *self)
 {
     self->pages = g_ptr_array_new_with_free_func(page_free);
     self->inflight = -1;
+    self->is_next_on_get = TRUE;
 }
 
 DgPagedList *dg_paged_list_new(guint page_size, guint max_resident, DgPagedListFetch fetch,
@@ -182,6 +185,11 @@ static void request(DgPagedList *self, gint page_index, const char *cursor)
     g_free(self->inflight_cursor);
     self->inflight_cursor = g_strdup(cursor);
     self->fetch(self, self->generation, cursor, self->page_size, self->user_data);
+}
+
+void dg_paged_list_set_next_on_get(DgPagedList *self, gboolean is_next_on_get)
+{
+    self->is_next_on_get = is_next_on_get;
 }
 
 guint64 dg_paged_list_reset(DgPagedList *self)

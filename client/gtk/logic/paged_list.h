@@ -63,6 +63,13 @@ DgPagedList *dg_paged_list_new(guint page_size, guint max_resident, DgPagedListF
                                DgPagedListBelongs belongs, GCompareDataFunc compare,
                                gpointer user_data, GDestroyNotify destroy);
 
+/* Whether the view asking for a row near the end (get_item) fetches the next
+ * page (TRUE, the default). A GtkColumnView asks for more rows than it
+ * shows (and the accessibility tree for all of them), so the app may turn
+ * this off and call dg_paged_list_need when its scrolling nears the end;
+ * get_item still reloads a dropped page. */
+void dg_paged_list_set_next_on_get(DgPagedList *self, gboolean is_next_on_get);
+
 /* Drops every row (items-changed), starts a new generation and fetches the
  * first page. Returns the new generation. */
 guint64 dg_paged_list_reset(DgPagedList *self);
