@@ -4,6 +4,10 @@ add_executable(dangan-gtk
   client/gtk/main.c client/gtk/gtk_conn.c client/gtk/gtk_session.c client/gtk/firstrun.c
   client/gtk/window.c client/gtk/customers.c client/gtk/pager.c client/gtk/dossier.c)
 target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf PkgConfig::GTK4)
+# the Today, Audit and Users pages, the New customer dialog, the bench hooks
+target_sources(dangan-gtk PRIVATE client/gtk/today.c client/gtk/audit.c client/gtk/users.c
+  client/gtk/newcust.c client/gtk/bench.c)
+target_link_libraries(dangan-gtk PRIVATE dggui)
 target_compile_definitions(dangan-gtk PRIVATE
   DG_GTK_LOCALEDIR="${CMAKE_INSTALL_FULL_LOCALEDIR}" GETTEXT_PACKAGE="dangan")
 # GTK's and GLib's headers are not -Wpedantic / -Wstrict-prototypes clean
