@@ -98,7 +98,7 @@ static void query(GtkWidget *pagew, bool is_first)
     g_strlcpy(action, gtk_editable_get_text(GTK_EDITABLE(au->action)), sizeof action);
     q.username = g_strstrip(user);
     q.action = g_strstrip(action);
-    q.outcome = gtk_check_button_get_active(GTK_CHECK_BUTTON(au->refusals)) ? "denied" : "";
+    q.outcome = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(au->refusals)) ? "denied" : "";
     q.limit = AUDIT_PAGE;
     if (is_first) {
         while ((c = gtk_widget_get_first_child(au->list)))
@@ -208,7 +208,7 @@ GtkWidget *dg_gtk_audit_new(dg_gtk_app *a)
     gtk_widget_set_margin_bottom(page, 6);
     au->user = filter_entry(bar, _("User"), _("Audit user filter"), page);
     au->action = filter_entry(bar, _("Action (or prefix.)"), _("Audit action filter"), page);
-    au->refusals = gtk_check_button_new_with_label(_("Refusals only"));
+    au->refusals = gtk_toggle_button_new_with_label(_("Refusals only"));
     dg_gtk_a11y_name(au->refusals, _("Refusals only"));
     g_signal_connect(au->refusals, "toggled", G_CALLBACK(filter_changed), page);
     gtk_box_append(GTK_BOX(bar), au->refusals);

@@ -9,6 +9,7 @@ import pyatspi
 import dgui
 
 FRESH = "a much longer pass phrase 客户档案"
+FIRST = "the first pass phrase of a new user"
 
 
 class Cli:
