@@ -2,8 +2,8 @@
  * (UserList). Admins add a user (the server's password policy message shows
  * when it refuses the password; left empty, the server generates one and
  * the page shows it once), change a role, disable or enable, and reset a
- * password; each of those asks for confirmation first, since it ends the
- * user's sessions. Auditors see the list read-only (the server decides: a
+ * password; each of those asks for confirmation first (a bar above the
+ * list: Cancel or the action), since it ends the user's sessions. Auditors see the list read-only (the server decides: a
  * refusal shows as the page's status).
  *
  * Owns: the page's widgets. Threads: the main thread.
@@ -15,7 +15,9 @@
 typedef struct users {
     dg_gtk_app *a;
     GtkWidget *page, *list, *status, *name, *display, *role, *password, *add;
+    GtkWidget *confirm, *question, *apply; /* the confirmation bar */
     bool is_admin;
+    struct change *pending;
 } users;
 
 /* The roles in the order of the drop-downs (proto Role 1..5). */
@@ -85,17 +87,21 @@ typedef struct change {
     int role;
 } change;
 
-static void confirmed(AdwMessageDialog *d, const char *response, gpointer data)
+static void answered(users *u, bool is_yes)
 {
-    change *ch = data;
+    change *ch = u->pending;
     Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
     Dangan__V1__UserSetRoleRequest sr = DANGAN__V1__USER_SET_ROLE_REQUEST__INIT;
     Dangan__V1__UserSetDisabledRequest sd = DANGAN__V1__USER_SET_DISABLED_REQUEST__INIT;
     Dangan__V1__UserResetPasswordRequest rp = DANGAN__V1__USER_RESET_PASSWORD_REQUEST__INIT;
 
-    (void)d;
-    if (strcmp(response, "apply") != 0) {
-        reload(ch->u); /* puts a role drop-down back */
+    if (!ch)
+        return;
+    u->pending = NULL;
+    gtk_widget_set_visible(u->confirm, FALSE);
+    if (!is_yes) {
+        g_free(ch);
+        reload(u); /* puts a role drop-down back */
         return;
     }
     if (ch->what == 0) {
@@ -113,21 +119,27 @@ static void confirmed(AdwMessageDialog *d, const char *response, gpointer data)
         req.body_case = DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED;
         req.user_set_disabled = &sd;
     }
-    dg_gtk_call(ch->u->a->conn, &req, G_OBJECT(ch->u->page), changed, NULL);
+    dg_gtk_call(u->a->conn, &req, G_OBJECT(u->page), changed, NULL);
+    g_free(ch);
 }
 
-static void change_free(gpointer data, GClosure *closure)
+static void yes_clicked(GtkButton *b, gpointer data)
 {
-    (void)closure;
-    g_free(data);
+    (void)b;
+    answered(data, true);
+}
+
+static void no_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    answered(data, false);
 }
 
 static void ask(users *u, const char *username, int what, int role)
 {
-    change *ch = g_new0(change, 1);
-    char body[400];
+    struct change *ch = g_new0(struct change, 1);
+    char body[400], question[600];
     const char *heading, *verb;
-    GtkWidget *d;
 
     ch->u = u;
     g_strlcpy(ch->username, username, sizeof ch->username);
@@ -159,15 +171,20 @@ static void ask(users *u, const char *username, int what, int role)
                    "change it at the next login."),
                  username);
     }
-    d = adw_message_dialog_new(u->a->window, heading, body);
-    adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(d), "cancel", _("Cancel"), "apply", verb,
-                                     NULL);
-    adw_message_dialog_set_response_appearance(
-        ADW_MESSAGE_DIALOG(d), "apply",
-        what == 2 ? ADW_RESPONSE_SUGGESTED : ADW_RESPONSE_DESTRUCTIVE);
-    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(d), "cancel");
-    g_signal_connect_data(d, "response", G_CALLBACK(confirmed), ch, change_free, 0);
-    gtk_window_present(GTK_WINDOW(d));
+    snprintf(question, sizeof question, "%s %s", heading, body);
+    g_free(u->pending); /* an unanswered question is dropped */
+    u->pending = ch;
+    gtk_label_set_text(GTK_LABEL(u->question), question);
+    gtk_button_set_label(GTK_BUTTON(u->apply), verb);
+    dg_gtk_a11y_name(u->apply, verb);
+    if (what == 2) {
+        gtk_widget_remove_css_class(u->apply, "destructive-action");
+        gtk_widget_add_css_class(u->apply, "suggested-action");
+    } else {
+        gtk_widget_remove_css_class(u->apply, "suggested-action");
+        gtk_widget_add_css_class(u->apply, "destructive-action");
+    }
+    gtk_widget_set_visible(u->confirm, TRUE);
 }
 
 static void role_chosen(GObject *o, GParamSpec *ps, gpointer data)
@@ -313,6 +330,14 @@ static GtkWidget *entry(GtkWidget *bar, const char *name, bool is_secret)
     return e;
 }
 
+static void users_free(gpointer data)
+{
+    users *u = data;
+
+    g_free(u->pending);
+    g_free(u);
+}
+
 GtkWidget *dg_gtk_users_new(dg_gtk_app *a)
 {
     users *u = g_new0(users, 1);
@@ -321,7 +346,7 @@ GtkWidget *dg_gtk_users_new(dg_gtk_app *a)
     u->a = a;
     u->page = page;
     u->is_admin = a->role == DANGAN__V1__ROLE__ROLE_ADMIN;
-    g_object_set_data_full(G_OBJECT(page), "users", u, g_free);
+    g_object_set_data_full(G_OBJECT(page), "users", u, users_free);
     gtk_widget_set_margin_start(page, 12);
     gtk_widget_set_margin_end(page, 12);
     gtk_widget_set_margin_top(page, 6);
@@ -343,6 +368,25 @@ GtkWidget *dg_gtk_users_new(dg_gtk_app *a)
         gtk_box_append(GTK_BOX(bar), u->add);
         gtk_box_append(GTK_BOX(page), bar);
     }
+    u->confirm = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    u->question = gtk_label_new("");
+    gtk_label_set_wrap(GTK_LABEL(u->question), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(u->question), 0);
+    gtk_widget_set_hexpand(u->question, TRUE);
+    gtk_box_append(GTK_BOX(u->confirm), u->question);
+    {
+        GtkWidget *no = gtk_button_new_with_label(_("Cancel"));
+
+        dg_gtk_a11y_name(no, _("Cancel"));
+        g_signal_connect(no, "clicked", G_CALLBACK(no_clicked), u);
+        gtk_box_append(GTK_BOX(u->confirm), no);
+    }
+    u->apply = gtk_button_new_with_label("");
+    g_signal_connect(u->apply, "clicked", G_CALLBACK(yes_clicked), u);
+    gtk_box_append(GTK_BOX(u->confirm), u->apply);
+    gtk_widget_add_css_class(u->confirm, "card");
+    gtk_widget_set_visible(u->confirm, FALSE);
+    gtk_box_append(GTK_BOX(page), u->confirm);
     u->status = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(u->status), 0);
     gtk_label_set_wrap(GTK_LABEL(u->status), TRUE);
