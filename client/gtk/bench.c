@@ -11,8 +11,9 @@
  *   bench frame MS          with DANGAN_GTK_BENCH=scroll: the interval between
  *                           frames (GdkFrameClock frame times) while the list
  *                           is scrolled down a screen a frame to its end
- *   bench rss-kb N          the resident set before and after that scroll
- *   bench rows N            rows in the list when the scroll ended
+ *   bench rss-kb N          the resident set before that scroll, every 600
+ *                           frames during it and after it
+ *   bench rows N            rows in the list every 600 frames and at the end
  *
  * Owns nothing beyond a static state. Threads: the main thread.
  */
@@ -29,6 +30,7 @@ static struct {
     int64_t key_at, last_frame;
     double last_upper;
     int still; /* frames the end of the list did not move */
+    long n_frames;
 } B;
 
 static long rss_kb(void)
@@ -128,6 +130,9 @@ static void after_paint(GdkFrameClock *clock, gpointer data)
     if (B.scrolling) {
         if (B.last_frame)
             fprintf(stderr, "bench frame %.2f\n", (frame - B.last_frame) / 1000.0);
+        if (++B.n_frames % 600 == 0) /* about every 10 s: memory and progress */
+            fprintf(stderr, "bench rss-kb %ld\nbench rows %u\n", rss_kb(),
+                    g_list_model_get_n_items(B.model));
         B.last_frame = frame;
         scroll_step();
         gtk_widget_queue_draw(B.view);
