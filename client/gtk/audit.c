@@ -78,8 +78,8 @@ static void got_page(GObject *owner, int rc, const Dangan__V1__Response *resp, c
     gtk_widget_set_sensitive(au->older, au->next_before != 0);
     for (GtkWidget *c = gtk_widget_get_first_child(au->list); c; c = gtk_widget_get_next_sibling(c))
         shown++;
-    snprintf(line, sizeof line,
-             g_dngettext(NULL, "%d record shown", "%d records shown", shown), shown);
+    snprintf(line, sizeof line, g_dngettext(NULL, "%d record shown", "%d records shown", shown),
+             shown);
     if (au->next_before)
         g_strlcat(line, _("; older ones with Older"), sizeof line);
     gtk_label_set_text(GTK_LABEL(au->status), line);
@@ -125,8 +125,8 @@ static void got_settings(GObject *owner, int rc, const Dangan__V1__Response *res
     query(GTK_WIDGET(owner), true);
 }
 
-static void got_verify(GObject *owner, int rc, const Dangan__V1__Response *resp,
-                       const char *errmsg, gpointer user)
+static void got_verify(GObject *owner, int rc, const Dangan__V1__Response *resp, const char *errmsg,
+                       gpointer user)
 {
     audit *au = g_object_get_data(owner, "audit");
     const Dangan__V1__AuditVerifyResponse *v;
@@ -142,8 +142,7 @@ static void got_verify(GObject *owner, int rc, const Dangan__V1__Response *resp,
         gtk_widget_add_css_class(au->verdict, "error");
     } else if ((v = resp->audit_verify)->ok) {
         snprintf(text, sizeof text, _("Chain intact: %llu records checked, up to #%llu."),
-                 (unsigned long long)v->checked,
-                 (unsigned long long)(v->head ? v->head->seq : 0));
+                 (unsigned long long)v->checked, (unsigned long long)(v->head ? v->head->seq : 0));
         gtk_widget_add_css_class(au->verdict, "success");
     } else {
         snprintf(text, sizeof text, _("Chain broken at #%llu: %s"),

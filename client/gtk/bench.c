@@ -108,8 +108,8 @@ static void after_paint(GdkFrameClock *clock, gpointer data)
     int64_t now = g_get_monotonic_time(), frame = gdk_frame_clock_get_frame_time(clock);
 
     (void)data;
-    if (!B.model && B.view && (B.model = G_LIST_MODEL(gtk_column_view_get_model(
-                                   GTK_COLUMN_VIEW(B.view))))) {
+    if (!B.model && B.view &&
+        (B.model = G_LIST_MODEL(gtk_column_view_get_model(GTK_COLUMN_VIEW(B.view))))) {
         g_signal_connect(B.model, "items-changed", G_CALLBACK(items_changed), NULL);
         B.adj = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(B.view));
     }

@@ -91,8 +91,7 @@ static void submit(newcust *n, bool allow_duplicate)
 
         if (!trimmed[0] && i != T_NAME)
             continue;
-        if (dg_form_parse(ar, &ctx, &e->fields[fi], trimmed, &r->v[fi], why, sizeof why) !=
-            DG_OK) {
+        if (dg_form_parse(ar, &ctx, &e->fields[fi], trimmed, &r->v[fi], why, sizeof why) != DG_OK) {
             char text[400];
 
             snprintf(text, sizeof text, "%s: %s", text_field[i], why);
@@ -116,8 +115,7 @@ static void submit(newcust *n, bool allow_duplicate)
         GString *s = g_string_new("");
 
         for (int i = 0; i < np && i < (int)G_N_ELEMENTS(probs); i++)
-            g_string_append_printf(s, "%s%s: %s", i ? "\n" : "", probs[i].field,
-                                   probs[i].problem);
+            g_string_append_printf(s, "%s%s: %s", i ? "\n" : "", probs[i].field, probs[i].problem);
         if (np < 0)
             g_string_append(s, _("out of memory"));
         show_error(n, s->str);

@@ -28,9 +28,12 @@ static const char *section_title(const char *name)
     static const struct {
         const char *name, *title;
     } t[] = {
-        {"overdue_tasks", N_("Overdue tasks")},     {"tasks_today", N_("Tasks due today")},
-        {"calls_due", N_("Calls due")},             {"visits_due", N_("Visits due")},
-        {"follow_ups", N_("Follow-ups")},           {"contracts", N_("Contracts expiring")},
+        {"overdue_tasks", N_("Overdue tasks")},
+        {"tasks_today", N_("Tasks due today")},
+        {"calls_due", N_("Calls due")},
+        {"visits_due", N_("Visits due")},
+        {"follow_ups", N_("Follow-ups")},
+        {"contracts", N_("Contracts expiring")},
         {"turning_dormant", N_("Turning dormant")},
     };
 
@@ -114,8 +117,8 @@ static void describe(const char *zone, const char *section, const Dangan__V1__To
     } else {
         day_of(zone, it->last_contact_at_ms, when, sizeof when);
         snprintf(buf, len,
-                 g_dngettext(NULL, "%d day left · last contact %s", "%d days left · last contact %s",
-                             it->days),
+                 g_dngettext(NULL, "%d day left · last contact %s",
+                             "%d days left · last contact %s", it->days),
                  it->days, when);
     }
 }
@@ -202,7 +205,8 @@ static void got(GObject *owner, int rc, const Dangan__V1__Response *resp, const 
     if (GPOINTER_TO_UINT(user) != t->asked)
         return;
     if (rc != DG_CLIENT_OK || resp->status->code != DANGAN__V1__CODE__OK) {
-        gtk_label_set_text(GTK_LABEL(t->status), rc != DG_CLIENT_OK ? errmsg : resp->status->message);
+        gtk_label_set_text(GTK_LABEL(t->status),
+                           rc != DG_CLIENT_OK ? errmsg : resp->status->message);
         return;
     }
     if (!(r = resp->today))

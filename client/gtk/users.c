@@ -3,8 +3,8 @@
  * when it refuses the password; left empty, the server generates one and
  * the page shows it once), change a role, disable or enable, and reset a
  * password; each of those asks for confirmation first (a bar above the
- * list: Cancel or the action), since it ends the user's sessions. Auditors see the list read-only (the server decides: a
- * refusal shows as the page's status).
+ * list: Cancel or the action), since it ends the user's sessions. Auditors see the list read-only
+ * (the server decides: a refusal shows as the page's status).
  *
  * Owns: the page's widgets. Threads: the main thread.
  */
