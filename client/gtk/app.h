@@ -60,6 +60,18 @@ GtkWidget *dg_gtk_tasks_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t i
 GtkWidget *dg_gtk_dossier_new(dg_gtk_app *a, void (*back)(dg_gtk_app *a));
 void dg_gtk_dossier_load(GtkWidget *page, int64_t id);
 
+/* today.c: the Today page; activating a line calls `open` with its customer. */
+GtkWidget *dg_gtk_today_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id));
+void dg_gtk_today_refresh(GtkWidget *page);
+/* audit.c: the Audit page (admins, auditors). */
+GtkWidget *dg_gtk_audit_new(dg_gtk_app *a);
+/* users.c: the Users page (admins; auditors read it). */
+GtkWidget *dg_gtk_users_new(dg_gtk_app *a);
+/* newcust.c: the New customer dialog; `open` gets the created customer. */
+void dg_gtk_new_customer(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id));
+/* bench.c: measuring points for tests/bench/gtk.sh (DANGAN_GTK_BENCH). */
+void dg_gtk_bench_attach(GtkWidget *window, GtkWidget *customers);
+
 /* gtk_session.c: the session's jobs, run on the connection's worker, with the
  * config files written there too (no disk wait on the main thread). */
 typedef void (*dg_gtk_session_fn)(dg_gtk_app *a, int rc, bool must_change, const char *errmsg);

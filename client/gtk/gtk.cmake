@@ -7,6 +7,9 @@ add_executable(dangan-gtk
 target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf dggui PkgConfig::GTK4)
 # the dossier's forms and conflict dialog
 target_sources(dangan-gtk PRIVATE client/gtk/dossier_form.c)
+# the Today, Audit and Users pages, the New customer dialog, the bench hooks
+target_sources(dangan-gtk PRIVATE client/gtk/today.c client/gtk/audit.c client/gtk/users.c
+  client/gtk/newcust.c client/gtk/bench.c)
 target_compile_definitions(dangan-gtk PRIVATE
   DG_GTK_LOCALEDIR="${CMAKE_INSTALL_FULL_LOCALEDIR}" GETTEXT_PACKAGE="dangan")
 # GTK's and GLib's headers are not -Wpedantic / -Wstrict-prototypes clean

@@ -132,10 +132,11 @@ static void sidebar_activated(GtkListBox *box, GtkListBoxRow *row, gpointer data
     show_content(gtk_widget_get_name(GTK_WIDGET(row)));
 }
 
-/* Selected (keyboard, assistive technologies' selection): shown too. */
+/* Selecting a row (arrow keys, assistive technologies) shows its page too. */
 static void sidebar_selected(GtkListBox *box, GtkListBoxRow *row, gpointer data)
 {
-    if (row)
+    if (row && strcmp(gtk_widget_get_name(GTK_WIDGET(row)),
+                      gtk_stack_get_visible_child_name(M.content)) != 0)
         sidebar_activated(box, row, data);
 }
 
@@ -168,6 +169,15 @@ static gboolean escape_shortcut(GtkWidget *w, GVariant *args, gpointer data)
         return TRUE;
     }
     return FALSE;
+}
+
+static gboolean new_customer_shortcut(GtkWidget *w, GVariant *args, gpointer data)
+{
+    (void)w;
+    (void)args;
+    (void)data;
+    dg_gtk_new_customer(M.a, open_customer);
+    return TRUE;
 }
 
 /* ---------------------------------------------------------------- building */
@@ -268,15 +278,20 @@ static void build(dg_gtk_app *a)
 
     M.customers = dg_gtk_customers_new(a, open_customer);
     M.dossier = dg_gtk_dossier_new(a, back_to_list);
+    add_page("today", _("Today"), true, dg_gtk_today_new(a, open_customer));
     add_page("customers", _("Customers"), true, M.customers);
     add_page("tasks", _("Tasks"), true, dg_gtk_tasks_new(a, open_customer));
     add_page("activity", _("Activity"), true, dg_gtk_activity_new(a, open_customer));
     if (is_overseer) {
-        add_page("audit", _("Audit"), true, NULL);
-        add_page("users", _("Users"), true, NULL);
+        add_page("audit", _("Audit"), true, dg_gtk_audit_new(a));
+        add_page("users", _("Users"), true, dg_gtk_users_new(a));
     }
     add_page("dossier", _("Dossier"), false, M.dossier);
     gtk_stack_set_visible_child_name(M.content, "customers");
+    for (GtkWidget *r = gtk_widget_get_first_child(M.sidebar); r; r = gtk_widget_get_next_sibling(r))
+        if (strcmp(gtk_widget_get_name(r), "customers") == 0)
+            gtk_list_box_select_row(GTK_LIST_BOX(M.sidebar), GTK_LIST_BOX_ROW(r));
+    g_signal_connect(M.sidebar, "row-selected", G_CALLBACK(sidebar_selected), NULL);
 
     gtk_shortcut_controller_set_scope(GTK_SHORTCUT_CONTROLLER(keys), GTK_SHORTCUT_SCOPE_GLOBAL);
     gtk_shortcut_controller_add_shortcut(
@@ -287,7 +302,12 @@ static void build(dg_gtk_app *a)
         GTK_SHORTCUT_CONTROLLER(keys),
         gtk_shortcut_new(gtk_shortcut_trigger_parse_string("Escape"),
                          gtk_callback_action_new(escape_shortcut, NULL, NULL)));
+    gtk_shortcut_controller_add_shortcut(
+        GTK_SHORTCUT_CONTROLLER(keys),
+        gtk_shortcut_new(gtk_shortcut_trigger_parse_string("<Control>n"),
+                         gtk_callback_action_new(new_customer_shortcut, NULL, NULL)));
     gtk_widget_add_controller(GTK_WIDGET(M.leaflet), keys);
+    dg_gtk_bench_attach(GTK_WIDGET(a->window), M.customers);
 
     gtk_stack_add_named(a->stack, GTK_WIDGET(M.leaflet), "main");
     a->is_main_built = true;
