@@ -47,6 +47,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <utf8proc.h>
 
@@ -466,4 +467,18 @@ int dg_text_search_expr(const char *query, char *out, size_t cap)
     if (rc != DG_OK && cap > 0)
         out[0] = '\0';
     return rc;
+}
+
+int dg_text_yes_no(const char *s, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "1", "y", "on"};
+    static const char *const no[] = {"no", "false", "0", "n", "off"};
+
+    for (size_t i = 0; i < DG_ARRAY_LEN(yes); i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = 1, DG_OK;
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = 0, DG_OK;
+    }
+    return DG_EINVAL;
 }

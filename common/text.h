@@ -32,6 +32,11 @@ char *dg_text_fold(const char *s, size_t len, size_t *out_len);
  * are not valid UTF-8 are skipped. */
 size_t dg_text_phone_digits(const char *s, char *out, size_t cap);
 
+/* A yes/no typed by a person: "yes", "true", "1", "y", "on" give 1 and "no",
+ * "false", "0", "n", "off" give 0 (any case) in *out: DG_OK; anything else
+ * DG_EINVAL. */
+int dg_text_yes_no(const char *s, int *out);
+
 /* Called once per token. `tok` points into the tokenizer's input at byte
  * offset `start` (borrowed for the call), tok_len == end - start > 0.
  * Returning non-zero stops tokenizing; the tokenizer returns that value. */

@@ -278,9 +278,10 @@ dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtes
 # dangan-gtk end to end (tests/gui/, docs/gtk.md): the real window under Xvfb
 # with its own session bus, driven over AT-SPI against a real dangand with
 # demo data. A missing tool fails the test (it names it), never skips it.
+# (tests/gui/pages.py: the pages' tests open their sessions with the CLI.)
 if(TARGET dangan-gtk)
   foreach(t first_run search_open reconnect translation live list_live activity tasks
-          dossier_edit dossier_conflict dossier_actions)
+          dossier_edit dossier_conflict dossier_actions today audit users new_customer)
     add_test(NAME gui_${t}
              COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --
                      /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/gui/test_${t}.py
@@ -292,15 +293,3 @@ endif()
 # the reports' running totals and indexes against a full recomputation over random changes
 dangan_test(test_report_totals SOURCES tests/unit/test_report_totals.c LIBS dgserver dgtest dgtz
             LABELS unit TIMEOUT 300)
-
-# dangan-gtk's Today, Audit and Users pages and the New customer dialog
-# (tests/gui/pages.py: sessions opened with the CLI)
-if(TARGET dangan-gtk)
-  foreach(t today audit users new_customer)
-    add_test(NAME gui_${t}
-             COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --
-                     /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/gui/test_${t}.py
-                     ${CMAKE_BINARY_DIR})
-    set_tests_properties(gui_${t} PROPERTIES LABELS gui TIMEOUT 300)
-  endforeach()
-endif()

@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "money.h"
+#include "text.h"
 
 #define TEXT_MAX 1024
 
@@ -356,18 +357,15 @@ static int bad_value(cli *c, const char *name, const char *value, const char *wh
     return cli_usage(c, "bad value for %s: \"%s\" (%s)", name, value, why);
 }
 
+/* dg_text_yes_no into a protobuf_c_boolean. */
 static int parse_bool(const char *s, protobuf_c_boolean *out)
 {
-    static const char *const yes[] = {"yes", "true", "1", "y", "on"};
-    static const char *const no[] = {"no", "false", "0", "n", "off"};
+    int v;
+    int rc = dg_text_yes_no(s, &v);
 
-    for (size_t i = 0; i < DG_ARRAY_LEN(yes); i++) {
-        if (strcasecmp(s, yes[i]) == 0)
-            return *out = 1, DG_OK;
-        if (strcasecmp(s, no[i]) == 0)
-            return *out = 0, DG_OK;
-    }
-    return DG_EINVAL;
+    if (rc == DG_OK)
+        *out = v;
+    return rc;
 }
 
 static int set_integer(cli *c, const ProtobufCFieldDescriptor *f, void *p, const char *value)

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "dg.h"
+#include "text.h"
 #include "money.h"
 #include "tz.h"
 
@@ -39,18 +40,15 @@ static int parse_int(const char *s, int64_t *out)
     return DG_OK;
 }
 
+/* dg_text_yes_no into a int64_t. */
 static int parse_bool(const char *s, int64_t *out)
 {
-    static const char *const yes[] = {"yes", "true", "1", "y", "on"};
-    static const char *const no[] = {"no", "false", "0", "n", "off"};
+    int v;
+    int rc = dg_text_yes_no(s, &v);
 
-    for (size_t i = 0; i < DG_ARRAY_LEN(yes); i++) {
-        if (strcasecmp(s, yes[i]) == 0)
-            return *out = 1, DG_OK;
-        if (strcasecmp(s, no[i]) == 0)
-            return *out = 0, DG_OK;
-    }
-    return DG_EINVAL;
+    if (rc == DG_OK)
+        *out = v;
+    return rc;
 }
 
 /* "YYYY-MM-DD[ HH:MM]" in `zone` to unix ms. The local minute is placed by
