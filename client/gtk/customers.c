@@ -23,7 +23,7 @@
 #include "customer_text.h"
 #include "paged_list.h"
 
-#define SEARCH_DELAY_MS 150 /* typing pauses shorter than this send nothing */
+#define SEARCH_DELAY_MS 50 /* typing pauses shorter than this send nothing */
 #define PAGE_ROWS 100       /* per List request: about three screens of rows */
 #define RESIDENT_PAGES 8    /* the screen plus pages either side */
 #define SEARCH_HITS 200     /* Search's maximum (docs/protocol.md) */

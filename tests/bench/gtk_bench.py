@@ -132,7 +132,7 @@ for i in range(TRIALS):
     time.sleep(0.5)
 stop(p)
 if lat:
-    print("keystroke-to-drawn ms (search \"13\", %d trials, includes the 150 ms debounce): "
+    print("keystroke-to-drawn ms (search \"13\", %d trials, includes the 50 ms typing delay): "
           "median %.1f p95 %.1f min %.1f" % (len(lat), statistics.median(lat), pct(lat, 0.95),
                                              min(lat)))
 else:
