@@ -12,8 +12,12 @@
 #include "dg.h"
 #include "store_int.h"
 
+/* INDEXED BY: without statistics the planner takes customers_report
+ * (archived_at first) and sorts every live customer by id (1.0 s at a
+ * million); the partial index is already in id order (0.15 s). */
 static const char SQL_LIVE_CUSTOMERS[] =
-    "SELECT id, coalesce(owner_id, 0), tier FROM customers WHERE archived_at IS NULL ORDER BY id";
+    "SELECT id, coalesce(owner_id, 0), tier FROM customers INDEXED BY customers_live_tier"
+    " WHERE archived_at IS NULL ORDER BY id";
 
 /* The Tier value of a stored tier name; -1 for none of them. */
 static int tier_value(const char *s)
