@@ -113,6 +113,24 @@ void dg_gtk_session_resume(dg_gtk_app *a, dg_gtk_session_fn done)
 
 /* ---------------------------------------------------------------- login */
 
+/* Saves the session's token (and, after a login, the current server and
+ * user) in the config directory, wipes the token, then asks who we are. */
+static int keep_session(dg_client *c, sess *s, char *token, bool is_login, char *errmsg)
+{
+    int rc = dg_config_token_put(s->config_dir, s->server, token) == DG_OK &&
+                     (!is_login ||
+                      dg_config_current_put(s->config_dir, s->server, s->user) == DG_OK)
+                 ? DG_CLIENT_OK
+                 : DG_CLIENT_EIO;
+
+    dg_wipe(token, DG_CLIENT_TOKEN_LEN + 1);
+    if (rc != DG_CLIENT_OK) {
+        snprintf(errmsg, 256, "cannot save the session in %.180s", s->config_dir);
+        return rc;
+    }
+    return who(c, s, errmsg);
+}
+
 static int login_run(dg_client *c, gpointer p, char *errmsg)
 {
     sess *s = p;
@@ -126,16 +144,7 @@ static int login_run(dg_client *c, gpointer p, char *errmsg)
         snprintf(errmsg, 256, "%s", dg_client_errmsg(c));
         return rc;
     }
-    rc = dg_config_token_put(s->config_dir, s->server, token) == DG_OK &&
-                 dg_config_current_put(s->config_dir, s->server, s->user) == DG_OK
-             ? DG_CLIENT_OK
-             : DG_CLIENT_EIO;
-    dg_wipe(token, sizeof token);
-    if (rc != DG_CLIENT_OK) {
-        snprintf(errmsg, 256, "cannot save the session in %.180s", s->config_dir);
-        return rc;
-    }
-    return who(c, s, errmsg);
+    return keep_session(c, s, token, true, errmsg);
 }
 
 void dg_gtk_session_login(dg_gtk_app *a, const char *user, const char *password,
@@ -163,14 +172,7 @@ static int passwd_run(dg_client *c, gpointer p, char *errmsg)
         snprintf(errmsg, 256, "%s", dg_client_errmsg(c));
         return rc;
     }
-    rc = dg_config_token_put(s->config_dir, s->server, token) == DG_OK ? DG_CLIENT_OK
-                                                                       : DG_CLIENT_EIO;
-    dg_wipe(token, sizeof token);
-    if (rc != DG_CLIENT_OK) {
-        snprintf(errmsg, 256, "cannot save the session in %.180s", s->config_dir);
-        return rc;
-    }
-    return who(c, s, errmsg);
+    return keep_session(c, s, token, false, errmsg);
 }
 
 void dg_gtk_session_passwd(dg_gtk_app *a, const char *current, const char *fresh,
