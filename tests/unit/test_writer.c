@@ -203,6 +203,67 @@ static void test_only_a_batch_of_records_of_reads_skips_the_fsync(void **state)
     dgt_rmtree(dir);
 }
 
+/* Records the order in which replies come back. */
+static int n_replies;
+
+struct order_job {
+    dg_job job;
+    const char *name;
+    int reply_no; /* 1-based; 0 until it came back */
+};
+
+static void order_done(dg_job *job)
+{
+    ((struct order_job *)job)->reply_no = ++n_replies;
+}
+
+static void order_user_run(dg_job *job, void *ctx)
+{
+    struct order_job *o = (struct order_job *)job;
+    dg_wtx *tx = ctx;
+    dg_user user = {0};
+
+    snprintf(user.username, sizeof user.username, "%s", o->name);
+    snprintf(user.password_hash, sizeof user.password_hash, "h");
+    user.role = DG_ROLE_SALES;
+    job->rc = dg_store_user_insert(tx->store, &user, 0);
+}
+
+/* A batch of records of reads needs no sync, yet it never comes back before
+ * a change committed ahead of it whose sync is still running: replies leave
+ * in commit order. Each round commits a change, then (batches of their own)
+ * two records of reads; the writer finishes those long before the change's
+ * fdatasync returns. */
+static void test_records_of_reads_never_overtake_an_unsynced_change(void **state)
+{
+    static struct rig r;
+    enum { ROUNDS = 20 };
+
+    (void)state;
+    rig_open(&r, 100);
+    for (int round = 0; round < ROUNDS; round++) {
+        char name[32];
+        struct order_job change = {.job = {.run = order_user_run, .done = order_done}, .name = name};
+        struct order_job reads[2] = {{.job = {.run = nothing_run, .done = order_done}},
+                                     {.job = {.run = nothing_run, .done = order_done}}};
+
+        snprintf(name, sizeof name, "u%d", round);
+        assert_int_equal(dg_writer_submit(r.w, &change.job), DG_OK);
+        for (int i = 0; i < 2; i++) {
+            reads[i].job.is_record_of_read = true;
+            reads[i].job.is_alone = true; /* a batch of its own, after the change's */
+            assert_int_equal(dg_writer_submit(r.w, &reads[i].job), DG_OK);
+        }
+        while (!(change.reply_no && reads[0].reply_no && reads[1].reply_no))
+            uv_run(&r.loop, UV_RUN_ONCE);
+        assert_int_equal(change.job.rc, DG_OK);
+        assert_true(change.reply_no < reads[0].reply_no);
+        assert_true(reads[0].reply_no < reads[1].reply_no);
+    }
+    rig_close(&r);
+    dgt_rmtree(dir);
+}
+
 static void test_a_failing_job_does_not_roll_back_its_batch_neighbours(void **state)
 {
     static struct rig r;
@@ -431,6 +492,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_failing_job_does_not_roll_back_its_batch_neighbours),
         cmocka_unit_test(test_only_a_batch_of_records_of_reads_skips_the_fsync),
+        cmocka_unit_test(test_records_of_reads_never_overtake_an_unsynced_change),
         cmocka_unit_test(test_submissions_beyond_the_queue_bound_are_refused),
         cmocka_unit_test(test_a_commit_hands_the_feed_exactly_its_change_rows),
     };
