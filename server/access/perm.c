@@ -74,6 +74,8 @@ static const struct right {
     {"server.", R(DG_ROLE_ADMIN), "only admins see the server's state"},
     /* the team's settings: every client needs the zone, cadence and stages */
     {"team.settings_read", ALL, ""},
+    /* colleagues' names, to pick an owner or filter by one */
+    {"team.colleagues", READERS, "auditors read the audit log, not customer records"},
     {"team.", R(DG_ROLE_ADMIN), "only admins change the team settings"},
     /* reports count only the customers the caller may see (as List) */
     {"report.", READERS, "auditors read the audit log, not customer records"},

@@ -45,6 +45,7 @@ static const struct route routes[] = {
      dg_h_change_password},
     {DANGAN__V1__REQUEST__BODY_USER_ADD, 0, "user.add", dg_h_user_add},
     {DANGAN__V1__REQUEST__BODY_USER_LIST, 0, "user.list", dg_h_user_list},
+    {DANGAN__V1__REQUEST__BODY_COLLEAGUES, 0, "team.colleagues", dg_h_colleagues},
     {DANGAN__V1__REQUEST__BODY_USER_SET_ROLE, 0, "user.set_role", dg_h_user_set_role},
     {DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED, 0, "user.set_disabled", dg_h_user_set_disabled},
     {DANGAN__V1__REQUEST__BODY_USER_RESET_PASSWORD, 0, "user.reset_password",

@@ -1,5 +1,6 @@
 /* h_users.c - UserAdd, UserList, UserSetRole, UserSetDisabled,
- * UserResetPassword: the accounts, managed by admins.
+ * UserResetPassword: the accounts, managed by admins; and Colleagues, the
+ * enabled users' names for everyone who reads customers.
  *
  * Path of a change: the loop validates; a new password (given or generated)
  * is hashed on a hasher thread; the writer applies the change, revokes the
@@ -456,6 +457,7 @@ struct user_list {
     dg_req *req;
     dg_user *users;
     size_t n, cap;
+    bool is_colleagues; /* ColleaguesRequest: enabled users' names only */
 };
 
 static int collect(const dg_user *user, void *ud)
@@ -483,6 +485,37 @@ static void list_run(dg_job *job, void *ctx)
     dg_store_read_end(st);
 }
 
+static int by_username(const void *a, const void *b)
+{
+    return strcmp(((const dg_user *)a)->username, ((const dg_user *)b)->username);
+}
+
+/* The enabled users' ids and names, by user name. */
+static void colleagues_reply(dg_req *req, struct user_list *l)
+{
+    Dangan__V1__ColleaguesResponse *r = dg_req_alloc(req, sizeof *r);
+
+    dangan__v1__colleagues_response__init(r);
+    qsort(l->users, l->n, sizeof *l->users, by_username);
+    r->colleagues = dg_req_alloc(req, (l->n ? l->n : 1) * sizeof *r->colleagues);
+    for (size_t i = 0; i < l->n; i++) {
+        const dg_user *u = &l->users[i];
+        Dangan__V1__Colleague *c;
+
+        if (u->is_disabled)
+            continue;
+        c = dg_req_alloc(req, sizeof *c);
+        dangan__v1__colleague__init(c);
+        c->id = u->id;
+        c->username = dg_req_strdup(req, u->username);
+        c->display_name = dg_req_strdup(req, u->display_name);
+        r->colleagues[r->n_colleagues++] = c;
+    }
+    req->resp.body_case = DANGAN__V1__RESPONSE__BODY_COLLEAGUES;
+    req->resp.colleagues = r;
+    dg_req_reply(req);
+}
+
 static void list_done(dg_job *job)
 {
     struct user_list *l = (struct user_list *)job;
@@ -491,6 +524,8 @@ static void list_done(dg_job *job)
 
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
+    } else if (l->is_colleagues) {
+        colleagues_reply(req, l);
     } else {
         r = dg_req_alloc(req, sizeof *r);
         dangan__v1__user_list_response__init(r);
@@ -506,17 +541,28 @@ static void list_done(dg_job *job)
     free(l);
 }
 
-void dg_h_user_list(dg_req *req)
+static void start_list(dg_req *req, bool is_colleagues)
 {
     struct user_list *l;
     int rc;
 
     l = dg_xcalloc(1, sizeof *l);
     l->req = req;
+    l->is_colleagues = is_colleagues;
     l->job.run = list_run;
     l->job.done = list_done;
     if ((rc = dg_server_read(req->srv, &l->job)) != DG_OK) {
         free(l);
         dg_h_fail_job(req, rc);
     }
+}
+
+void dg_h_user_list(dg_req *req)
+{
+    start_list(req, false);
+}
+
+void dg_h_colleagues(dg_req *req)
+{
+    start_list(req, true);
 }

@@ -51,6 +51,7 @@ void dg_h_report(dg_req *req);
 /* h_users.c: accounts (admins). */
 void dg_h_user_add(dg_req *req);
 void dg_h_user_list(dg_req *req);
+void dg_h_colleagues(dg_req *req);
 void dg_h_user_set_role(dg_req *req);
 void dg_h_user_set_disabled(dg_req *req);
 void dg_h_user_reset_password(dg_req *req);

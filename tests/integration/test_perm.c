@@ -351,6 +351,12 @@ static const char *run_row(struct actor *a, const char *rpc, struct target *t, i
         req.body_case = DANGAN__V1__REQUEST__BODY_USER_ADD;
         req.user_add = &m;
         r = call_as(a, &req, rpc);
+    } else if (!strcmp(rpc, "colleagues")) {
+        Dangan__V1__ColleaguesRequest m = DANGAN__V1__COLLEAGUES_REQUEST__INIT;
+
+        req.body_case = DANGAN__V1__REQUEST__BODY_COLLEAGUES;
+        req.colleagues = &m;
+        r = call_as(a, &req, rpc);
     } else if (!strcmp(rpc, "user_list")) {
         Dangan__V1__UserListRequest m = DANGAN__V1__USER_LIST_REQUEST__INIT;
 

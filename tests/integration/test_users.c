@@ -62,6 +62,9 @@ static dg_reply *call(dg_client *c, Dangan__V1__Request__BodyCase body, void *ms
     case DANGAN__V1__REQUEST__BODY_LIST:
         req.list = msg;
         break;
+    case DANGAN__V1__REQUEST__BODY_COLLEAGUES:
+        req.colleagues = msg;
+        break;
     default:
         fail_msg("no such body in this test");
     }
@@ -351,6 +354,47 @@ static void test_the_last_enabled_admin_stays(void **state)
     dg_client_close(a);
 }
 
+/* Colleagues: a sales user learns the enabled users' ids and names (to pick
+ * an owner to filter by), by user name, and nothing of a disabled one. */
+static void test_colleagues_are_the_enabled_users_by_name(void **state)
+{
+    Dangan__V1__UserSetDisabledRequest off = DANGAN__V1__USER_SET_DISABLED_REQUEST__INIT;
+    Dangan__V1__ColleaguesRequest m = DANGAN__V1__COLLEAGUES_REQUEST__INIT;
+    const Dangan__V1__ColleaguesResponse *cl;
+    dg_client *c, *a;
+    dg_reply *r;
+    bool seen_gone = false, seen_zhou = false;
+
+    (void)state;
+    make_user("zhou.min", DANGAN__V1__ROLE__ROLE_SALES, "zhou-min-password-1");
+    make_user("gone.user", DANGAN__V1__ROLE__ROLE_VIEWER, "gone-user-password-1");
+    a = admin();
+    off.username = "gone.user";
+    off.disabled = true;
+    r = call(a, DANGAN__V1__REQUEST__BODY_USER_SET_DISABLED, &off);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+    dg_reply_free(r);
+    dg_client_close(a);
+
+    c = dgt_login(&srv, "zhou.min", "zhou-min-password-1");
+    r = call(c, DANGAN__V1__REQUEST__BODY_COLLEAGUES, &m);
+    assert_int_equal(dgt_code(r), DANGAN__V1__CODE__OK);
+    cl = dg_reply_response(r)->colleagues;
+    assert_non_null(cl);
+    assert_true(cl->n_colleagues >= 2); /* admin and zhou.min at least */
+    for (size_t i = 0; i < cl->n_colleagues; i++) {
+        assert_true(cl->colleagues[i]->id > 0);
+        if (i > 0)
+            assert_true(strcmp(cl->colleagues[i - 1]->username, cl->colleagues[i]->username) < 0);
+        seen_gone = seen_gone || !strcmp(cl->colleagues[i]->username, "gone.user");
+        seen_zhou = seen_zhou || !strcmp(cl->colleagues[i]->username, "zhou.min");
+    }
+    assert_true(seen_zhou);
+    assert_false(seen_gone);
+    dg_reply_free(r);
+    dg_client_close(c);
+}
+
 static void test_only_admins_manage_users_and_refusals_are_audited(void **state)
 {
     Dangan__V1__UserAddRequest add = DANGAN__V1__USER_ADD_REQUEST__INIT;
@@ -485,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_reset_password_replaces_it_and_forces_a_change),
         cmocka_unit_test(test_the_last_enabled_admin_stays),
         cmocka_unit_test(test_only_admins_manage_users_and_refusals_are_audited),
+        cmocka_unit_test(test_colleagues_are_the_enabled_users_by_name),
         cmocka_unit_test(test_cli_user_commands),
     };
 
