@@ -24,9 +24,9 @@
 #include "paged_list.h"
 
 #define SEARCH_DELAY_MS 50 /* typing pauses shorter than this send nothing */
-#define PAGE_ROWS 100       /* per List request: about three screens of rows */
-#define RESIDENT_PAGES 8    /* the screen plus pages either side */
-#define SEARCH_HITS 200     /* Search's maximum (docs/protocol.md) */
+#define PAGE_ROWS 100      /* per List request: about three screens of rows */
+#define RESIDENT_PAGES 8   /* the screen plus pages either side */
+#define SEARCH_HITS 200    /* Search's maximum (docs/protocol.md) */
 
 typedef struct page {
     dg_gtk_app *a;
@@ -36,9 +36,11 @@ typedef struct page {
     GHashTable *owners; /* owner id -> user name, from the replies */
     dg_form_ctx ctx;
     char *query;
-    int tier, status; /* Dangan__V1__Tier / CustomerStatus, 0: any */
-    bool is_mine, has_failed;
-    GtkWidget *search, *tier_dd, *status_dd, *mine, *view, *status_line;
+    int tier, status;  /* Dangan__V1__Tier / CustomerStatus, 0: any */
+    int64_t owner_id;  /* the owner filter: 0 anyone */
+    GArray *owner_ids; /* gint64, the id of each item of owner_dd (0: anyone) */
+    bool has_failed;
+    GtkWidget *search, *tier_dd, *status_dd, *owner_dd, *view, *status_line;
 } page;
 
 /* The raw values the filters test, kept on each item (its properties are display text). */
@@ -50,6 +52,7 @@ static void page_free(gpointer p)
     page *pg = p;
 
     g_hash_table_unref(pg->owners);
+    g_array_unref(pg->owner_ids);
     g_free(pg->query);
     g_free(pg);
 }
@@ -110,8 +113,7 @@ static void fill_filter(page *pg, Dangan__V1__ListFilter *f, Dangan__V1__Tier *t
         f->n_statuses = 1;
         f->statuses = status;
     }
-    if (pg->is_mine)
-        f->owner = "me";
+    f->owner_id = pg->owner_id;
 }
 
 typedef struct fetch_ctx {
@@ -205,7 +207,7 @@ static gboolean belongs(DgCustomerItem *it, gpointer user)
         return FALSE;
     if (pg->status && GPOINTER_TO_INT(g_object_get_data(G_OBJECT(it), Q_STATUS)) != pg->status)
         return FALSE;
-    if (pg->is_mine && dg_customer_item_get_owner_id(it) != pg->a->user_id)
+    if (pg->owner_id && dg_customer_item_get_owner_id(it) != pg->owner_id)
         return FALSE;
     {
         gboolean is_archived = FALSE;
@@ -242,7 +244,11 @@ static void refresh(page *pg)
 
     pg->tier = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->tier_dd));
     pg->status = (int)gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->status_dd));
-    pg->is_mine = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(pg->mine));
+    {
+        guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(pg->owner_dd));
+
+        pg->owner_id = i < pg->owner_ids->len ? g_array_index(pg->owner_ids, gint64, i) : 0;
+    }
     g_free(pg->query);
     pg->query = g_strstrip(g_strdup(q));
     pg->shown = pg->query[0] ? pg->hits : pg->list;
@@ -436,10 +442,76 @@ static void filter_changed(GObject *o, GParamSpec *ps, gpointer data)
     refresh(data);
 }
 
-static void mine_toggled(GtkToggleButton *b, gpointer data)
+/* The owner drop-down: "Anyone", "Me", then the colleagues the server names
+ * (Colleagues), each "显示名 (user.name)". Until they come, or from a server
+ * without them, the first two. */
+static void owners_set(page *pg, GtkStringList *names, GArray *ids)
 {
-    (void)b;
-    refresh(data);
+    gint64 chosen = pg->owner_id;
+    guint at = 0;
+
+    for (guint i = 0; i < ids->len; i++)
+        if (g_array_index(ids, gint64, i) == chosen)
+            at = i;
+    g_array_unref(pg->owner_ids);
+    pg->owner_ids = ids;
+    g_signal_handlers_block_matched(pg->owner_dd, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, pg);
+    gtk_drop_down_set_model(GTK_DROP_DOWN(pg->owner_dd), G_LIST_MODEL(names));
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(pg->owner_dd), at);
+    g_signal_handlers_unblock_matched(pg->owner_dd, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, pg);
+    g_object_unref(names);
+}
+
+static void owners_first(page *pg, GtkStringList **names, GArray **ids)
+{
+    gint64 anyone = 0, me = pg->a->user_id;
+
+    *names = gtk_string_list_new(NULL);
+    *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    gtk_string_list_append(*names, _("Anyone's"));
+    g_array_append_val(*ids, anyone);
+    gtk_string_list_append(*names, _("Mine"));
+    g_array_append_val(*ids, me);
+}
+
+static void colleagues_replied(GObject *dd, int rc, const Dangan__V1__Response *resp,
+                               const char *errmsg, gpointer user)
+{
+    page *pg = user;
+    GtkStringList *names;
+    GArray *ids;
+
+    (void)dd;
+    (void)errmsg;
+    if (rc != DG_CLIENT_OK || !resp->status || resp->status->code != DANGAN__V1__CODE__OK ||
+        resp->body_case != DANGAN__V1__RESPONSE__BODY_COLLEAGUES || !resp->colleagues)
+        return; /* an older server: anyone's or mine */
+    owners_first(pg, &names, &ids);
+    for (size_t i = 0; i < resp->colleagues->n_colleagues; i++) {
+        const Dangan__V1__Colleague *c = resp->colleagues->colleagues[i];
+        gint64 id = c->id;
+        char *label;
+
+        if (id == pg->a->user_id)
+            continue;
+        label = c->display_name && c->display_name[0]
+                    ? g_strdup_printf("%s (%s)", c->display_name, c->username)
+                    : g_strdup(c->username);
+        gtk_string_list_append(names, label);
+        g_array_append_val(ids, id);
+        g_free(label);
+    }
+    owners_set(pg, names, ids);
+}
+
+static void ask_colleagues(page *pg)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__ColleaguesRequest cr = DANGAN__V1__COLLEAGUES_REQUEST__INIT;
+
+    req.body_case = DANGAN__V1__REQUEST__BODY_COLLEAGUES;
+    req.colleagues = &cr;
+    dg_gtk_call(pg->a->conn, &req, G_OBJECT(pg->owner_dd), colleagues_replied, pg);
 }
 
 static GtkWidget *drop_down(const char *name, const char *const *items)
@@ -472,11 +544,19 @@ static void build_bar(page *pg, GtkWidget *box)
     pg->status_dd = drop_down(_("Status filter"), statuses);
     g_signal_connect(pg->status_dd, "notify::selected", G_CALLBACK(filter_changed), pg);
     gtk_box_append(GTK_BOX(bar), pg->status_dd);
-    pg->mine = gtk_toggle_button_new_with_label(_("Mine"));
-    dg_gtk_a11y_name(pg->mine, _("Only my customers"));
-    gtk_widget_set_tooltip_text(pg->mine, _("Only my customers"));
-    g_signal_connect(pg->mine, "toggled", G_CALLBACK(mine_toggled), pg);
-    gtk_box_append(GTK_BOX(bar), pg->mine);
+    {
+        GtkStringList *names;
+        GArray *ids;
+
+        pg->owner_dd = gtk_drop_down_new(NULL, NULL);
+        dg_gtk_a11y_name(pg->owner_dd, _("Owner filter"));
+        gtk_widget_set_tooltip_text(pg->owner_dd, _("Whose customers"));
+        pg->owner_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+        owners_first(pg, &names, &ids);
+        owners_set(pg, names, ids);
+        g_signal_connect(pg->owner_dd, "notify::selected", G_CALLBACK(filter_changed), pg);
+        gtk_box_append(GTK_BOX(bar), pg->owner_dd);
+    }
     gtk_box_append(GTK_BOX(box), bar);
 }
 
@@ -532,5 +612,6 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
     g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), pg);
     g_signal_connect(a->conn, "state-changed", G_CALLBACK(conn_state), pg);
     refresh(pg);
+    ask_colleagues(pg);
     return box;
 }
