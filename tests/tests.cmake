@@ -69,7 +69,7 @@ foreach(t config auth throttle)
 endforeach()
 target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 # server/ storage and TLS, against real files in a temp dir
-foreach(t audit store writer tls stream pool entity)
+foreach(t audit store writer checkpoint tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
 foreach(t tls_policy login login_expiry login_throttle robust pipeline shutdown cli cli_help records

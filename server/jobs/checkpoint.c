@@ -1,4 +1,5 @@
-/* checkpoint.c - a thread that runs passive WAL checkpoints four times a second.
+/* checkpoint.c - a thread that runs passive WAL checkpoints four times a
+ * second, and starts the WAL over when it has grown past RESTART_FRAMES.
  *
  * A passive checkpoint that does not catch up with the writer (under steady
  * writes, none does) copies pages into the database file but leaves them to
@@ -30,7 +31,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -40,6 +43,13 @@
 #include "store.h"
 
 #define PERIOD_MS 250
+/* The WAL starts over (next commit from its beginning) past this many frames
+ * (64 MiB of 4 KiB pages), once passes have left at most RESTART_LAG_FRAMES
+ * to copy; the writer's own restart (writer.c) is the backstop, further on. */
+#define RESTART_FRAMES 16384
+#define RESTART_LAG_FRAMES 512
+#define RESTART_PASSES 8
+#define RESTART_WAIT_MS 20 /* for the writer's lock, then for readers of the old log */
 
 struct dg_checkpointer {
     dg_store *st;
@@ -49,24 +59,26 @@ struct dg_checkpointer {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool is_stopping;
-    bool is_failed;    /* a sync failed: no more checkpoints until restart */
-    bool is_disk_full; /* the last checkpoint found no room to grow the file */
+    bool is_failed;           /* a sync failed: no more checkpoints until restart */
+    bool is_disk_full;        /* the last checkpoint found no room to grow the file */
+    atomic_uint n_restarts;   /* WAL restarts made here (dg_checkpointer_restarts) */
+    uint64_t n_asked, n_done; /* under mu: rounds asked for (dg_checkpointer_round), done */
 };
 
-static void run_once(dg_checkpointer *c)
+/* One passive checkpoint and, when it copied pages, a sync of the database
+ * file. False when checkpoints must wait (disk full) or stop (failed). */
+static bool pass(dg_checkpointer *c, int *wal, int *done)
 {
-    int wal = 0, done = 0, rc;
+    int rc;
     bool copied;
 
-    if (c->is_failed)
-        return;
-    if ((rc = dg_store_checkpoint(c->st, &wal, &done)) == DG_ENOSPC) {
+    if ((rc = dg_store_checkpoint(c->st, wal, done)) == DG_ENOSPC) {
         /* The database file could not grow: nothing is lost (the WAL keeps
          * every frame) and the next round tries again. Said once. */
         if (!c->is_disk_full)
             dg_log_warn("checkpoint", "msg=\"disk full: WAL checkpoints wait for space\"");
         c->is_disk_full = true;
-        return;
+        return false;
     }
     c->is_disk_full = false;
     if (rc != DG_OK) {
@@ -75,19 +87,46 @@ static void run_once(dg_checkpointer *c)
         dg_log_error("checkpoint", "msg=\"WAL checkpoint failed%s\" error=\"%s\"",
                      c->is_failed ? "; checkpoints stop until restart, the WAL keeps the data" : "",
                      dg_store_errmsg(c->st));
-        return;
+        return false;
     }
     /* Copied something since last time: more done, or a WAL that started
      * over (smaller) and has been copied from again. */
-    copied = done > 0 && (done != c->done_frames || wal < c->wal_frames);
+    copied = *done > 0 && (*done != c->done_frames || *wal < c->wal_frames);
     if (copied && dg_store_sync_db_file(c->st) != DG_OK) {
         dg_log_error("checkpoint",
                      "msg=\"checkpoints stop until restart, the WAL keeps the data\" error=\"%s\"",
                      dg_store_errmsg(c->st));
         c->is_failed = true;
     }
-    c->wal_frames = wal;
-    c->done_frames = done;
+    c->wal_frames = *wal;
+    c->done_frames = *done;
+    return !c->is_failed;
+}
+
+/* A WAL past RESTART_FRAMES starts over here, off the writer's path: passes
+ * until what is left to copy is small (each copies what the writer added
+ * during the one before, so they shrink), then a RESTART checkpoint, which
+ * holds the writer's lock only for that little copy and a short sync. */
+static void run_once(dg_checkpointer *c)
+{
+    int wal = 0, done = 0, rc;
+
+    if (c->is_failed || !pass(c, &wal, &done) || wal < RESTART_FRAMES)
+        return;
+    for (int i = 0; i < RESTART_PASSES && wal - done > RESTART_LAG_FRAMES; i++)
+        if (!pass(c, &wal, &done))
+            return;
+    if (wal - done > RESTART_LAG_FRAMES)
+        return; /* the writer outruns the copying: its own restart bounds the WAL */
+    rc = dg_store_checkpoint_restart(c->st, RESTART_WAIT_MS);
+    if (rc == DG_OK) {
+        c->wal_frames = c->done_frames = 0;
+        atomic_fetch_add(&c->n_restarts, 1);
+    } else if (rc == DG_EIO)
+        c->is_failed = true; /* as a failed sync: the writer's restarts see it */
+    if (rc != DG_OK && rc != DG_EBUSY && rc != DG_ENOSPC)
+        dg_log_error("checkpoint", "msg=\"WAL restart failed\" error=\"%s\"",
+                     dg_store_errmsg(c->st));
 }
 
 static void *checkpoint_main(void *arg)
@@ -99,20 +138,38 @@ static void *checkpoint_main(void *arg)
     pthread_mutex_lock(&c->mu);
     while (!c->is_stopping) {
         struct timespec until;
+        int rc = 0;
 
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += PERIOD_MS * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        if (pthread_cond_timedwait(&c->cond, &c->mu, &until) == ETIMEDOUT) {
-            pthread_mutex_unlock(&c->mu);
-            run_once(c);
-            pthread_mutex_lock(&c->mu);
-        }
+        while (!c->is_stopping && c->n_asked == c->n_done && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&c->cond, &c->mu, &until);
+        if (c->is_stopping)
+            break;
+        uint64_t asked = c->n_asked;
+
+        pthread_mutex_unlock(&c->mu);
+        run_once(c);
+        pthread_mutex_lock(&c->mu);
+        c->n_done = asked;
+        pthread_cond_broadcast(&c->cond);
     }
     pthread_mutex_unlock(&c->mu);
     run_once(c);
     return NULL;
+}
+
+void dg_checkpointer_round(dg_checkpointer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint64_t want = ++c->n_asked;
+
+    pthread_cond_broadcast(&c->cond);
+    while (c->n_done < want && !c->is_stopping)
+        pthread_cond_wait(&c->cond, &c->mu);
+    pthread_mutex_unlock(&c->mu);
 }
 
 int dg_checkpointer_start(const char *db_path, dg_checkpointer **out)
@@ -153,4 +210,9 @@ void dg_checkpointer_stop(dg_checkpointer *c)
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->mu);
     free(c);
+}
+
+unsigned dg_checkpointer_restarts(dg_checkpointer *c)
+{
+    return atomic_load(&c->n_restarts);
 }

@@ -31,8 +31,9 @@
 #include "log.h"
 
 #define MAX_BATCH 1024
-/* 64 MiB of 4 KiB pages; see bound_wal */
-#define WAL_RESTART_FRAMES 16384
+/* 128 MiB of 4 KiB pages; see bound_wal: twice the checkpointer's own
+ * restart point (checkpoint.c), which normally starts the WAL over first */
+#define WAL_RESTART_FRAMES 32768
 #define WAL_RESTART_WAIT_MS 20
 
 /* The open batch's change rows, kept for the feed as they are appended. */

@@ -49,6 +49,8 @@ struct dg_store {
     size_t n_search_ops, cap_search_ops;
     size_t search_ops_mark; /* n_search_ops at the open job savepoint */
     int wal_frames;         /* frames in the WAL after the last commit (writers) */
+    int busy_wait_ms;       /* how long a statement waits for a lock (store_busy) */
+    int64_t busy_until_us;  /* the running wait's end */
     struct stmt_slot slots[STORE_STMT_SLOTS];
     dg_map *dyn; /* SQL text → struct dyn_stmt *, for statements built per request */
     struct dyn_stmt *dyn_newest, *dyn_oldest;
