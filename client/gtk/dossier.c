@@ -314,21 +314,26 @@ static void show_people(dg_dossier *d, const Dangan__V1__Dossier *ds)
 
 static void show_timeline(dg_dossier *d, const Dangan__V1__Dossier *ds)
 {
-    char title[64], sub[600], at[64];
+    char title[64];
     GtkWidget *g;
 
     snprintf(title, sizeof title, _("Interactions (%u)"), ds->interaction_count);
     g = new_group(d, SEC_TIMELINE, title, _("Newest first"));
-    for (size_t i = 0; i < ds->n_recent_interactions; i++) {
-        const Dangan__V1__Interaction *it = ds->recent_interactions[i];
-
-        when(d, it->at_ms, at, sizeof at);
-        snprintf(sub, sizeof sub, "%s · %s · %s%s%s", channel_text(it->channel),
-                 who(it->created_by), at, it->content[0] ? "\n" : "", it->content);
-        row(g, it->summary, sub, channel_icon(it->channel));
-    }
+    for (size_t i = 0; i < ds->n_recent_interactions; i++)
+        dg_dossier_interaction_row(d, g, ds->recent_interactions[i]);
     if (ds->n_recent_interactions == 0)
         empty_row(g, _("No interactions yet."));
+    dg_dossier_timeline_begin(d, g, ds);
+}
+
+void dg_dossier_interaction_row(dg_dossier *d, GtkWidget *group, const Dangan__V1__Interaction *it)
+{
+    char sub[600], at[64];
+
+    when(d, it->at_ms, at, sizeof at);
+    snprintf(sub, sizeof sub, "%s · %s · %s%s%s", channel_text(it->channel), who(it->created_by),
+             at, it->content[0] ? "\n" : "", it->content);
+    row(group, it->summary, sub, channel_icon(it->channel));
 }
 
 static void show_deals(dg_dossier *d, const Dangan__V1__Dossier *ds)
@@ -757,6 +762,7 @@ static void free_dossier(gpointer p)
     g_signal_handlers_disconnect_by_data(d->a->conn, d);
     dg_arena_free(d->arena);
     g_hash_table_unref(d->users);
+    dg_dossier_timeline_free(d);
     g_free(d);
 }
 

@@ -41,10 +41,23 @@ typedef struct dg_dossier {
     uint64_t history_before; /* the next History page (0: none) */
     guint reload_source;
     GtkWidget *form; /* the open form or dialog, if any */
+    /* The timeline beyond the Get's newest interactions (dossier_timeline.c). */
+    GtkWidget *timeline, *more_timeline; /* its group, its "Earlier interactions" */
+    GHashTable *timeline_ids;            /* interaction ids shown */
+    char *timeline_cursor;               /* the next List page ("": from the start) */
+    unsigned timeline_total;             /* the customer's interactions */
 } dg_dossier;
 
 /* The user-facing name of field `name` ("Phone"), its own name when unknown. */
 const char *dg_dossier_field_label(const char *name);
+
+/* One interaction's row in the timeline `group` (dossier.c). */
+void dg_dossier_interaction_row(dg_dossier *d, GtkWidget *group, const Dangan__V1__Interaction *it);
+/* dossier_timeline.c: after the timeline group was filled with the Get's
+ * newest interactions, offers the earlier ones a page at a time. */
+void dg_dossier_timeline_begin(dg_dossier *d, GtkWidget *group, const Dangan__V1__Dossier *ds);
+/* Frees what the timeline's paging keeps (the page is going away). */
+void dg_dossier_timeline_free(dg_dossier *d);
 
 /* Reloads everything shown (after a save, or a colleague's change). */
 void dg_dossier_reload(dg_dossier *d);

@@ -6,7 +6,7 @@ add_executable(dangan-gtk
   client/gtk/activity.c client/gtk/tasks.c)
 target_link_libraries(dangan-gtk PRIVATE libdangan dgclientconf dggui PkgConfig::GTK4)
 # the dossier's forms and conflict dialog
-target_sources(dangan-gtk PRIVATE client/gtk/dossier_form.c)
+target_sources(dangan-gtk PRIVATE client/gtk/dossier_form.c client/gtk/dossier_timeline.c)
 # the Today, Audit and Users pages, the New customer dialog, the bench hooks
 target_sources(dangan-gtk PRIVATE client/gtk/today.c client/gtk/audit.c client/gtk/users.c
   client/gtk/newcust.c client/gtk/bench.c)
