@@ -2,6 +2,8 @@
 130 more logged calls shows the newest 50, and "Earlier interactions" brings
 the older ones a page at a time, in order, until the oldest is shown and the
 button goes away."""
+import os
+
 import pyatspi
 
 import dgui
@@ -29,12 +31,20 @@ def shown_notes(app):
 
 
 def test(build, root):
-    srv, cli, app, cust = dc.setup(build, root)
+    # the notes are logged before the window opens: their change events
+    # would otherwise reload the open dossier while it pages
+    srv = dgui.Server(build, root, customers=40)
+    dgui.at_end(srv.stop)
+    mine = os.path.join(root, "li.na")
+    cli = dc.Cli(build, srv, mine, "li.na")
+    cust = cli.json("customer", "list", "--owner", "me", "--limit", "1")["records"][0]["customer"]
     # oldest first, a minute apart, all older than the demo's own notes
     for i in range(N_NOTES):
         cli.run("note", "add", cust["code"], "--channel", "phone", "--summary",
                 "第%03d次电话回访" % i, "--at",
                 "2020-01-%02dT08:%02d:00" % (1 + i // 60, i % 60))
+    app = dgui.App(build, mine)
+    dgui.at_end(app.quit)
     total = cli.json("customer", "show", cust["code"])["dossier"]["interaction_count"]
     assert total >= N_NOTES, total
     oldest, every = "第000次电话回访", {"第%03d次电话回访" % i for i in range(N_NOTES)}
@@ -54,7 +64,11 @@ def test(build, root):
             shown_notes(app)))
     assert shown == every, sorted(every - shown)[:5]
     assert clicks == 2, clicks  # 50 from the Get, then 50 and the last 39
-    dgui.poll("the button to go", lambda: not more.getState().contains(pyatspi.STATE_VISIBLE))
+    # nothing left to ask for: the button is gone from the window
+    dgui.poll("the button to go", lambda: not dgui.search(app.acc, lambda a: (
+        a.getRole() == pyatspi.ROLE_PUSH_BUTTON and
+        (a.name or "").startswith("Earlier interactions") and
+        a.getState().contains(pyatspi.STATE_VISIBLE))))
 
 
 dgui.run(test, "gui_dossier_timeline")
