@@ -24,9 +24,10 @@
 #include "paged_list.h"
 
 #define SEARCH_DELAY_MS 50 /* typing pauses shorter than this send nothing */
-#define PAGE_ROWS 100       /* per List request: about three screens of rows */
-#define RESIDENT_PAGES 8    /* the screen plus pages either side */
-#define SEARCH_HITS 200     /* Search's maximum (docs/protocol.md) */
+#define PAGE_ROWS 200      /* per List request: several screens of rows */
+#define AHEAD_ROWS 400     /* the next page is asked for this many rows before the end */
+#define RESIDENT_PAGES 8   /* the screen, the page ahead and those behind */
+#define SEARCH_HITS 200    /* Search's maximum (docs/protocol.md) */
 
 typedef struct page {
     dg_gtk_app *a;
@@ -394,18 +395,22 @@ static void add_column(page *pg, const char *title, const char *prop, bool is_na
     g_object_unref(col);
 }
 
-/* Scrolling within two screens of the end of what is loaded asks for the
- * next page (the view asks the model for more rows than it shows, so its
- * get_item is no measure of what the user sees). */
+/* The rows on screen, from the scrolling (rows are of one height), go to
+ * the list: it loads what they lack and the next page two pages before the
+ * end (the view asks the model for more rows than it shows, so its get_item
+ * is no measure of what the user sees). */
 static void scrolled(GtkAdjustment *adj, gpointer data)
 {
     page *pg = data;
     guint n = g_list_model_get_n_items(G_LIST_MODEL(pg->shown));
-    double left = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_value(adj) -
-                  gtk_adjustment_get_page_size(adj);
+    double upper = gtk_adjustment_get_upper(adj), value = gtk_adjustment_get_value(adj);
+    double first, last;
 
-    if (n && left <= 2 * gtk_adjustment_get_page_size(adj))
-        dg_paged_list_need(pg->shown, n - 1);
+    if (!n || upper <= 0)
+        return;
+    first = value / upper * n;
+    last = (value + gtk_adjustment_get_page_size(adj)) / upper * n;
+    dg_paged_list_show(pg->shown, (guint)MIN(first, n - 1), (guint)MIN(last, n - 1), AHEAD_ROWS);
 }
 
 static void row_activated(GtkColumnView *v, guint pos, gpointer data)
@@ -500,7 +505,9 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
 
     pg->list = dg_paged_list_new(PAGE_ROWS, RESIDENT_PAGES, fetch, belongs, newest_first, pg, NULL);
     pg->hits = dg_paged_list_new(SEARCH_HITS, 2, fetch, belongs, NULL, pg, NULL);
-    dg_paged_list_set_next_on_get(pg->list, FALSE);
+    /* the scrolling drives the loading (scrolled) */
+    dg_paged_list_show(pg->list, 0, 0, AHEAD_ROWS);
+    dg_paged_list_show(pg->hits, 0, 0, AHEAD_ROWS);
     g_object_set_data_full(G_OBJECT(box), "list", pg->list, g_object_unref);
     g_object_set_data_full(G_OBJECT(box), "hits", pg->hits, g_object_unref);
     pg->shown = pg->list;
