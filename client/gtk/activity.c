@@ -1,7 +1,7 @@
 /* activity.c - the Activity page: colleagues' changes, live, newest on top,
  * as the sentences `dangan watch` prints (client/change_say.c), with the
- * time in the local zone. At most ACTIVITY_ROWS are kept; activating one
- * opens that customer's dossier.
+ * time in the team's zone (GetTeamSettings, as the dossier). At most ACTIVITY_ROWS are kept;
+ * activating one opens that customer's dossier.
  *
  * Owns: the page's widgets. Threads: the main thread (the connection's
  * "event" signal is emitted there).
@@ -12,6 +12,8 @@
 
 #include "app.h"
 #include "change_say.h"
+#include "dg.h"
+#include "tz.h"
 
 #define ACTIVITY_ROWS 200
 
@@ -20,6 +22,7 @@ typedef struct activity {
     void (*open)(dg_gtk_app *a, int64_t id);
     GtkWidget *list, *empty;
     guint n;
+    char zone[64]; /* the team's, once GetTeamSettings answered */
 } activity;
 
 static const char *kind_name(Dangan__V1__EntityKind kind)
@@ -36,28 +39,20 @@ static const char *kind_name(Dangan__V1__EntityKind kind)
     return (size_t)kind < G_N_ELEMENTS(names) ? names[kind] : NULL;
 }
 
-/* Values as the server sends them; instants (…_ms) in the local zone, booleans yes/no. */
+/* Values as the server sends them; instants (…_ms) in the team's zone, booleans yes/no. */
 static const char *value_text(void *ud, Dangan__V1__EntityKind kind, const char *field,
                               const char *text, bool is_masked, char *buf, size_t len)
 {
     size_t n = strlen(field);
 
-    (void)ud;
+    activity *ac = ud;
+
     (void)kind;
     if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)
         return text[0] == 't' ? "yes" : "no";
-    if (!is_masked && n > 3 && strcmp(field + n - 3, "_ms") == 0) {
-        GDateTime *t = g_date_time_new_from_unix_local(strtoll(text, NULL, 10) / 1000);
-
-        if (t) {
-            char *s = g_date_time_format(t, "%Y-%m-%d %H:%M");
-
-            snprintf(buf, len, "%s", s);
-            g_free(s);
-            g_date_time_unref(t);
-            return buf;
-        }
-    }
+    if (!is_masked && n > 3 && strcmp(field + n - 3, "_ms") == 0 &&
+        dg_tz_format(ac->zone[0] ? ac->zone : "UTC", strtoll(text, NULL, 10), buf, len) == DG_OK)
+        return buf;
     return text;
 }
 
@@ -75,10 +70,9 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
     const Dangan__V1__Event *ev = p;
     const Dangan__V1__ChangeEvent *ch = ev->change;
     activity *ac = data;
-    dg_say_fmt fmt = {kind_name, value_text, NULL};
+    dg_say_fmt fmt = {kind_name, value_text, ac};
     GtkWidget *row, *label, *button;
-    GDateTime *t;
-    char *sentence = NULL, *when, *text;
+    char *sentence = NULL, when[64], *text;
     size_t size = 0;
     FILE *out;
     gint64 *id;
@@ -92,10 +86,8 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
         return;
     dg_say_change(out, ch, &fmt);
     fclose(out);
-    t = g_date_time_new_from_unix_local(ch->at_ms / 1000);
-    when = t ? g_date_time_format(t, "%Y-%m-%d %H:%M") : g_strdup("");
-    if (t)
-        g_date_time_unref(t);
+    if (dg_tz_format(ac->zone[0] ? ac->zone : "UTC", ch->at_ms, when, sizeof when) != DG_OK)
+        when[0] = '\0';
     text = g_strdup_printf("%s  %s", when, sentence);
     label = gtk_label_new(text);
     gtk_label_set_xalign(GTK_LABEL(label), 0);
@@ -125,14 +117,27 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
     }
     gtk_widget_set_visible(ac->empty, FALSE);
     g_free(text);
-    g_free(when);
     free(sentence);
+}
+
+static void got_settings(GObject *owner, int rc, const Dangan__V1__Response *resp,
+                         const char *errmsg, gpointer user)
+{
+    activity *ac = user;
+
+    (void)owner;
+    (void)errmsg;
+    if (rc == DG_CLIENT_OK && resp->status && resp->status->code == DANGAN__V1__CODE__OK &&
+        resp->get_team_settings && resp->get_team_settings->settings)
+        g_strlcpy(ac->zone, resp->get_team_settings->settings->time_zone, sizeof ac->zone);
 }
 
 GtkWidget *dg_gtk_activity_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id))
 {
     activity *ac = g_new0(activity, 1);
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *scroll = gtk_scrolled_window_new();
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__GetTeamSettingsRequest gs = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
 
     ac->a = a;
     ac->open = open;
@@ -154,5 +159,8 @@ GtkWidget *dg_gtk_activity_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_
     gtk_box_append(GTK_BOX(box), scroll);
     /* the page lives as long as the window, and the window as the connection */
     g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), ac);
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
+    req.get_team_settings = &gs;
+    dg_gtk_call(a->conn, &req, G_OBJECT(box), got_settings, ac);
     return box;
 }

@@ -17,6 +17,7 @@
  * Threads: the main thread; requests go through the connection (gtk_conn.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -24,23 +25,32 @@
 #include "paged_list.h"
 
 #define SEARCH_DELAY_MS 50 /* typing pauses shorter than this send nothing */
-#define PAGE_ROWS 100      /* per List request: about three screens of rows */
-#define RESIDENT_PAGES 8   /* the screen plus pages either side */
+#define PAGE_ROWS 200      /* per List request: several screens of rows */
+#define AHEAD_ROWS 400     /* the next page is asked for this many rows before the end */
+#define RESIDENT_PAGES 8   /* the screen, the page ahead and those behind */
 #define SEARCH_HITS 200    /* Search's maximum (docs/protocol.md) */
+#define HITS_CHUNK 40      /* hits handed to the view at a time: a screen and more */
 
 typedef struct page {
     dg_gtk_app *a;
     void (*open)(dg_gtk_app *a, int64_t id);
     DgPagedList *list, *hits, *shown; /* shown: list or hits */
-    GtkSingleSelection *sel;
-    GHashTable *owners; /* owner id -> user name, from the replies */
+    GtkWidget *list_pane, *hits_pane; /* a column view each: one is shown */
+    GHashTable *owners;               /* owner id -> user name, from the replies */
+    GPtrArray *hits_got; /* the last Search's hits, handed to `hits` a chunk at a time */
     dg_form_ctx ctx;
     char *query;
     int tier, status;  /* Dangan__V1__Tier / CustomerStatus, 0: any */
     int64_t owner_id;  /* the owner filter: 0 anyone */
     GArray *owner_ids; /* gint64, the id of each item of owner_dd (0: anyone) */
     bool has_failed;
-    GtkWidget *search, *tier_dd, *status_dd, *owner_dd, *view, *status_line;
+    /* the filters the whole list was loaded for; is_list_kept: it is whole
+     * for them (live changes applied, no gap, no failure), so coming back
+     * from a search shows it as it is, no request */
+    int list_tier, list_status;
+    int64_t list_owner_id;
+    bool is_list_kept;
+    GtkWidget *search, *tier_dd, *status_dd, *owner_dd, *status_line;
 } page;
 
 /* The raw values the filters test, kept on each item (its properties are display text). */
@@ -53,6 +63,8 @@ static void page_free(gpointer p)
 
     g_hash_table_unref(pg->owners);
     g_array_unref(pg->owner_ids);
+    if (pg->hits_got)
+        g_ptr_array_unref(pg->hits_got);
     g_free(pg->query);
     g_free(pg);
 }
@@ -130,14 +142,18 @@ static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, co
     guint64 gen = fc->generation;
     GPtrArray *items;
     const char *next = "";
+    char hits_next[16];
 
     g_free(fc);
+    snprintf(hits_next, sizeof hits_next, "h%d", HITS_CHUNK);
     if (rc != DG_CLIENT_OK || !resp->status || resp->status->code != DANGAN__V1__CODE__OK) {
         char text[400];
 
         if (!dg_paged_list_fail(list, gen))
             return; /* an older query's */
         pg->has_failed = true;
+        if (list == pg->list)
+            pg->is_list_kept = false;
         snprintf(text, sizeof text, _("The list could not be loaded: %s"),
                  rc != DG_CLIENT_OK ? (errmsg && *errmsg ? errmsg : dg_client_strerror(rc))
                                     : resp->status->message);
@@ -155,7 +171,16 @@ static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, co
             if (resp->search->hits[i]->customer)
                 g_ptr_array_add(items, item_from_pb(pg, resp->search->hits[i]->customer));
     }
-    if (dg_paged_list_deliver(list, gen, (DgCustomerItem **)items->pdata, items->len, next)) {
+    if (list == pg->hits) {
+        /* the view makes and binds a row for every row added near the top,
+         * up to 200: the first chunk is drawn before the rest come */
+        if (pg->hits_got)
+            g_ptr_array_unref(pg->hits_got);
+        pg->hits_got = g_ptr_array_ref(items);
+        next = items->len > HITS_CHUNK ? hits_next : "";
+    }
+    if (dg_paged_list_deliver(list, gen, (DgCustomerItem **)items->pdata,
+                              list == pg->hits ? MIN(items->len, HITS_CHUNK) : items->len, next)) {
         pg->has_failed = false;
         if (list == pg->shown)
             say_count(pg);
@@ -163,7 +188,36 @@ static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, co
     g_ptr_array_unref(items);
 }
 
-/* DgPagedListFetch of both lists: List pages, or the Search. */
+typedef struct chunk {
+    page *pg;
+    DgPagedList *hits;
+    guint64 generation;
+    guint from;
+} chunk;
+
+/* The next chunk of a Search's hits, from the main loop after the frame. */
+static gboolean hand_chunk(gpointer data)
+{
+    chunk *ch = data;
+    GPtrArray *got = ch->pg->hits_got;
+    guint n = 0;
+    char next[16] = "";
+
+    if (got && ch->from < got->len) {
+        n = MIN(got->len - ch->from, HITS_CHUNK);
+        if (ch->from + n < got->len)
+            snprintf(next, sizeof next, "h%u", ch->from + n);
+    }
+    if (dg_paged_list_deliver(ch->hits, ch->generation,
+                              got ? (DgCustomerItem **)got->pdata + ch->from : NULL, n, next))
+        say_count(ch->pg);
+    g_object_unref(ch->hits);
+    g_free(ch);
+    return G_SOURCE_REMOVE;
+}
+
+/* DgPagedListFetch of both lists: List pages, or the Search (its first
+ * chunk; the next, cursor "hN", are the hits from N on of the same reply). */
 static void fetch(DgPagedList *list, guint64 generation, const char *cursor, guint limit,
                   gpointer user)
 {
@@ -176,6 +230,14 @@ static void fetch(DgPagedList *list, guint64 generation, const char *cursor, gui
     Dangan__V1__CustomerStatus status;
     fetch_ctx *fc = g_new(fetch_ctx, 1);
 
+    if (list == pg->hits && cursor[0] == 'h') {
+        chunk *ch = g_new(chunk, 1);
+
+        g_free(fc);
+        *ch = (chunk){pg, g_object_ref(list), generation, (guint)atoi(cursor + 1)};
+        g_idle_add(hand_chunk, ch);
+        return;
+    }
     fill_filter(pg, &f, &tier, &status);
     if (list == pg->hits) {
         sr.query = pg->query;
@@ -253,9 +315,22 @@ static void refresh(page *pg)
     pg->query = g_strstrip(g_strdup(q));
     pg->shown = pg->query[0] ? pg->hits : pg->list;
     pg->has_failed = false;
-    if (gtk_single_selection_get_model(pg->sel) != G_LIST_MODEL(pg->shown))
-        gtk_single_selection_set_model(pg->sel, G_LIST_MODEL(pg->shown));
-    dg_paged_list_reset(pg->shown);
+    /* Each list has its own view, the other hidden (not laid out, its row
+     * widgets kept): GTK 4.8's view makes a widget per cell for up to 200
+     * rows and does not reuse them for other items, so one view switching
+     * between the lists destroyed and made 2,800 widgets per keystroke. */
+    if (pg->shown == pg->hits || !pg->is_list_kept || pg->list_tier != pg->tier ||
+        pg->list_status != pg->status || pg->list_owner_id != pg->owner_id) {
+        dg_paged_list_reset(pg->shown);
+        if (pg->shown == pg->list) {
+            pg->list_tier = pg->tier;
+            pg->list_status = pg->status;
+            pg->list_owner_id = pg->owner_id;
+            pg->is_list_kept = true;
+        }
+    }
+    gtk_widget_set_visible(pg->hits_pane, pg->shown == pg->hits);
+    gtk_widget_set_visible(pg->list_pane, pg->shown == pg->list);
     say_count(pg);
 }
 
@@ -274,6 +349,8 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
         dg_paged_list_remove(pg->hits, ev->hidden->id);
     } else if (ev->body_case == DANGAN__V1__EVENT__BODY_RESYNC_REQUIRED) {
         dg_paged_list_reset(pg->shown); /* the feed has a gap: reload what is shown */
+        if (pg->shown != pg->list)
+            pg->is_list_kept = false; /* and the list when it is shown again */
     } else if (ev->body_case == DANGAN__V1__EVENT__BODY_CHANGE && ch &&
                ch->kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER) {
         if (ch->record && ch->record->customer) {
@@ -381,7 +458,7 @@ static void text_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
     g_free(text);
 }
 
-static void add_column(page *pg, const char *title, const char *prop, bool is_name)
+static void add_column(page *pg, GtkWidget *view, const char *title, const char *prop, bool is_name)
 {
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     GtkColumnViewColumn *col;
@@ -396,22 +473,26 @@ static void add_column(page *pg, const char *title, const char *prop, bool is_na
     col = gtk_column_view_column_new(title, f);
     gtk_column_view_column_set_resizable(col, TRUE);
     gtk_column_view_column_set_expand(col, is_name);
-    gtk_column_view_append_column(GTK_COLUMN_VIEW(pg->view), col);
+    gtk_column_view_append_column(GTK_COLUMN_VIEW(view), col);
     g_object_unref(col);
 }
 
-/* Scrolling within two screens of the end of what is loaded asks for the
- * next page (the view asks the model for more rows than it shows, so its
- * get_item is no measure of what the user sees). */
+/* The rows on screen, from the scrolling (rows are of one height), go to
+ * the list: it loads what they lack and the next page two pages before the
+ * end (the view asks the model for more rows than it shows, so its get_item
+ * is no measure of what the user sees). */
 static void scrolled(GtkAdjustment *adj, gpointer data)
 {
-    page *pg = data;
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(pg->shown));
-    double left = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_value(adj) -
-                  gtk_adjustment_get_page_size(adj);
+    DgPagedList *list = data;
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(list));
+    double upper = gtk_adjustment_get_upper(adj), value = gtk_adjustment_get_value(adj);
+    double first, last;
 
-    if (n && left <= 2 * gtk_adjustment_get_page_size(adj))
-        dg_paged_list_need(pg->shown, n - 1);
+    if (!n || upper <= 0)
+        return;
+    first = value / upper * n;
+    last = (value + gtk_adjustment_get_page_size(adj)) / upper * n;
+    dg_paged_list_show(list, (guint)MIN(first, n - 1), (guint)MIN(last, n - 1), AHEAD_ROWS);
 }
 
 static void row_activated(GtkColumnView *v, guint pos, gpointer data)
@@ -560,10 +641,34 @@ static void build_bar(page *pg, GtkWidget *box)
     gtk_box_append(GTK_BOX(box), bar);
 }
 
+/* A column view of `list` in a scrolled window (returned). */
+static GtkWidget *new_view(page *pg, DgPagedList *list)
+{
+    GtkSingleSelection *sel = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(list)));
+    GtkWidget *view, *scroll = gtk_scrolled_window_new();
+
+    gtk_single_selection_set_autoselect(sel, FALSE);
+    view = gtk_column_view_new(GTK_SELECTION_MODEL(sel)); /* takes sel */
+    dg_gtk_a11y_name(view, _("Customers"));
+    gtk_column_view_set_show_row_separators(GTK_COLUMN_VIEW(view), TRUE);
+    add_column(pg, view, _("Name"), "name", true);
+    add_column(pg, view, _("Code"), "code", false);
+    add_column(pg, view, _("Tier"), "tier", false);
+    add_column(pg, view, _("Status"), "status", false);
+    add_column(pg, view, _("Owner"), "owner", false);
+    add_column(pg, view, _("Phone"), "phone", false);
+    g_signal_connect(view, "activate", G_CALLBACK(row_activated), pg);
+    gtk_widget_set_vexpand(scroll, TRUE);
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), view);
+    g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroll)),
+                     "value-changed", G_CALLBACK(scrolled), list);
+    return scroll;
+}
+
 GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id))
 {
     page *pg = g_new0(page, 1);
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *scroll;
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
 
     pg->a = a;
     pg->open = open;
@@ -579,29 +684,19 @@ GtkWidget *dg_gtk_customers_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64
     build_bar(pg, box);
 
     pg->list = dg_paged_list_new(PAGE_ROWS, RESIDENT_PAGES, fetch, belongs, newest_first, pg, NULL);
-    pg->hits = dg_paged_list_new(SEARCH_HITS, 2, fetch, belongs, NULL, pg, NULL);
-    dg_paged_list_set_next_on_get(pg->list, FALSE);
+    pg->hits =
+        dg_paged_list_new(HITS_CHUNK, SEARCH_HITS / HITS_CHUNK + 1, fetch, belongs, NULL, pg, NULL);
+    /* the scrolling drives the loading (scrolled) */
+    dg_paged_list_show(pg->list, 0, 0, AHEAD_ROWS);
+    dg_paged_list_show(pg->hits, 0, 0, AHEAD_ROWS);
     g_object_set_data_full(G_OBJECT(box), "list", pg->list, g_object_unref);
     g_object_set_data_full(G_OBJECT(box), "hits", pg->hits, g_object_unref);
     pg->shown = pg->list;
-    pg->sel = gtk_single_selection_new(G_LIST_MODEL(g_object_ref(pg->list)));
-    gtk_single_selection_set_autoselect(pg->sel, FALSE);
-    pg->view = gtk_column_view_new(GTK_SELECTION_MODEL(pg->sel)); /* takes sel */
-    dg_gtk_a11y_name(pg->view, _("Customers"));
-    gtk_column_view_set_show_row_separators(GTK_COLUMN_VIEW(pg->view), TRUE);
-    add_column(pg, _("Name"), "name", true);
-    add_column(pg, _("Code"), "code", false);
-    add_column(pg, _("Tier"), "tier", false);
-    add_column(pg, _("Status"), "status", false);
-    add_column(pg, _("Owner"), "owner", false);
-    add_column(pg, _("Phone"), "phone", false);
-    g_signal_connect(pg->view, "activate", G_CALLBACK(row_activated), pg);
-    scroll = gtk_scrolled_window_new();
-    gtk_widget_set_vexpand(scroll, TRUE);
-    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), pg->view);
-    g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroll)),
-                     "value-changed", G_CALLBACK(scrolled), pg);
-    gtk_box_append(GTK_BOX(box), scroll);
+    pg->list_pane = new_view(pg, pg->list);
+    pg->hits_pane = new_view(pg, pg->hits);
+    gtk_widget_set_visible(pg->hits_pane, FALSE);
+    gtk_box_append(GTK_BOX(box), pg->list_pane);
+    gtk_box_append(GTK_BOX(box), pg->hits_pane);
 
     pg->status_line = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(pg->status_line), 0);

@@ -1,8 +1,8 @@
 /* tasks.c - the Tasks page: my open tasks, soonest due first, the due time in
- * the local zone and overdue ones marked; "Done" marks one done with the
- * version it showed (a conflict is reported, nothing is overwritten);
- * "Customer" opens the task's customer. Reloaded when shown, after a change
- * and when a colleague's change of a task arrives.
+ * the team's zone (GetTeamSettings, as the dossier) and overdue ones marked; "Done" marks one done
+ * with the version it showed (a conflict is reported, nothing is overwritten); "Customer" opens the
+ * task's customer. Reloaded when shown, after a change and when a colleague's change of a task
+ * arrives.
  *
  * Owns: the page's widgets. Threads: the main thread; requests go through
  * the connection (gtk_conn.h).
@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "dg.h"
+#include "tz.h"
 
 #define TASK_ROWS 200
 
@@ -19,6 +21,7 @@ typedef struct tasks {
     void (*open)(dg_gtk_app *a, int64_t id);
     GtkWidget *box, *list, *status;
     guint generation;
+    char zone[64]; /* the team's, once GetTeamSettings answered */
 } tasks;
 
 typedef struct task_ref {
@@ -96,11 +99,13 @@ static void add_row(tasks *t, const Dangan__V1__Task *k, gint64 now_ms)
 {
     GtkWidget *row = adw_action_row_new();
     task_ref *r = g_new0(task_ref, 1);
-    GDateTime *due = k->due_at_ms ? g_date_time_new_from_unix_local(k->due_at_ms / 1000) : NULL;
-    char *when = due ? g_date_time_format(due, "%Y-%m-%d %H:%M") : g_strdup(_("no due date"));
+    char when[64];
     char *sub, *done_name;
     bool is_overdue = k->due_at_ms && k->due_at_ms < now_ms;
 
+    if (!k->due_at_ms ||
+        dg_tz_format(t->zone[0] ? t->zone : "UTC", k->due_at_ms, when, sizeof when) != DG_OK)
+        g_strlcpy(when, k->due_at_ms ? "?" : _("no due date"), sizeof when);
     r->t = t;
     r->id = k->id;
     r->version = k->version;
@@ -122,9 +127,6 @@ static void add_row(tasks *t, const Dangan__V1__Task *k, gint64 now_ms)
     gtk_list_box_append(GTK_LIST_BOX(t->list), row);
     g_free(done_name);
     g_free(sub);
-    g_free(when);
-    if (due)
-        g_date_time_unref(due);
 }
 
 static void listed(GObject *owner, int rc, const Dangan__V1__Response *resp, const char *errmsg,
@@ -183,6 +185,18 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
         reload(data);
 }
 
+static void got_settings(GObject *owner, int rc, const Dangan__V1__Response *resp,
+                         const char *errmsg, gpointer user)
+{
+    tasks *t = user;
+
+    (void)owner;
+    (void)errmsg;
+    if (rc == DG_CLIENT_OK && resp->status && resp->status->code == DANGAN__V1__CODE__OK &&
+        resp->get_team_settings && resp->get_team_settings->settings)
+        g_strlcpy(t->zone, resp->get_team_settings->settings->time_zone, sizeof t->zone);
+}
+
 static void mapped(GtkWidget *w, gpointer data)
 {
     (void)w;
@@ -193,6 +207,8 @@ GtkWidget *dg_gtk_tasks_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t i
 {
     tasks *t = g_new0(tasks, 1);
     GtkWidget *scroll = gtk_scrolled_window_new();
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__GetTeamSettingsRequest gs = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
 
     t->a = a;
     t->open = open;
@@ -217,5 +233,9 @@ GtkWidget *dg_gtk_tasks_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t i
     g_signal_connect(t->box, "map", G_CALLBACK(mapped), t);
     /* the page lives as long as the window, and the window as the connection */
     g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), t);
+    /* the team's zone, before any list (the connection answers in order) */
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
+    req.get_team_settings = &gs;
+    dg_gtk_call(a->conn, &req, G_OBJECT(t->box), got_settings, t);
     return t->box;
 }

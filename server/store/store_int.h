@@ -144,6 +144,13 @@ void store_rec_select(char *sql, enum dg_kind k);
  * conditions " AND ..." on the row alias c, adding their parameters to ps.
  * The same code writes the WHERE of every list. Same room as above. */
 void store_rec_filter(char *sql, struct store_params *ps, const dg_list_query *q);
+/* The same conditions for a page of a list: no index is chosen for the
+ * archived test (without statistics the planner takes customers_report for
+ * it and sorts every live row) and, when is_by_order, none for the enums
+ * and the owner either (terms of few distinct values), so that the index
+ * of the list's order walks it and a page costs the rows it passes. */
+void store_rec_filter_list(char *sql, struct store_params *ps, const dg_list_query *q,
+                           bool is_by_order);
 
 /* Schema v18, the reports' running totals (store_schema_totals.c): its
  * statements, NULL-terminated, as each migration of store_schema.c. */

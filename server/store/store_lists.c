@@ -68,6 +68,26 @@ static int list_rows(dg_store *st, sqlite3_stmt *s, const dg_list_query *q, dg_a
     return rc == SQLITE_DONE ? DG_OK : store_err(st, rc);
 }
 
+/* Whether the index of a customer list's order should walk it with the
+ * enum and owner filters checked row by row: the orders with an index of
+ * their own but none per filter (name has customers_by_owner, _by_tier and
+ * _by_status). A page is then what the walk meets until it is full: 101
+ * rows of the code index for the newest customers (0.44 s at 100,000 when
+ * the planner sorted every live customer), a few hundred for a filter
+ * keeping a third (0.2-0.5 s sorting the rows of the filter's index), one
+ * pass of the index at worst. The pool has its own partial index. */
+static bool walks_order(const dg_list_query *q, const char *col)
+{
+    static const char *const own_index[] = {"id", "code", "updated_at", "last_contact_at"};
+
+    if (q->kind != DG_KIND_CUSTOMER || q->pool_only)
+        return false;
+    for (size_t i = 0; i < DG_ARRAY_LEN(own_index); i++)
+        if (strcmp(col, own_index[i]) == 0)
+            return true;
+    return false;
+}
+
 int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list_page *out)
 {
     const dg_entity *e = dg_entity_get(q->kind);
@@ -82,7 +102,7 @@ int dg_store_rec_list(dg_store *st, const dg_list_query *q, dg_arena *a, dg_list
     memset(out, 0, sizeof *out);
     store_sql_append(sql, "SELECT %s, c.%s FROM %s c WHERE 1", store_rec_columns(q->kind, true),
                      col, e->table);
-    store_rec_filter(sql, &ps, q);
+    store_rec_filter_list(sql, &ps, q, walks_order(q, col));
     if (q->has_after && is_id) {
         store_sql_append(sql, " AND c.id %s ?%d", cmp, store_param_int(&ps, q->after_id));
     } else if (q->has_after) {

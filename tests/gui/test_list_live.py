@@ -1,7 +1,7 @@
 """The Customers list, live and paged: a colleague's CLI edit of another
 customer changes its row in the open list within 1 s of the CLI's exit, a
 customer the colleague adds appears at the top (newest first), one they
-archive disappears; scrolling to the end of a few hundred customers loads
+archive disappears; scrolling to the end of a thousand customers loads
 the next pages with the keyset cursor until all are shown."""
 import json
 import os
@@ -51,13 +51,13 @@ def wheel_down(table, times):
 
 
 def test(build, root):
-    srv = dgui.Server(build, root, customers=300)
+    srv = dgui.Server(build, root, customers=1000)
     dgui.at_end(srv.stop)
     mine = cli_login(build, srv, os.path.join(root, "li.na"), "li.na")
     log = os.path.join(root, "app.log")
     app = dgui.App(build, os.path.join(root, "li.na"), stderr=open(log, "w"), debug="dangan-live")
     dgui.at_end(app.quit)
-    app.wait_label("100 customers shown; more load as you scroll")
+    app.wait_label("600 customers shown; more load as you scroll")
     table = app.find(pyatspi.ROLE_TREE_TABLE, "Customers")
 
     colleague = cli_login(build, srv, os.path.join(root, "chen.jing"), "chen.jing")

@@ -1,4 +1,5 @@
-"""Customers: the list pages (the first page only, until the view scrolls),
+"""Customers: the list pages (the pages of the first screen and two ahead
+of it, not everything, until the view scrolls),
 a search for 科技 as you type shows matching customers, and opening one
 shows its dossier with that customer's name. The session comes from the
 CLI's login, in the config directory the two share."""
@@ -12,7 +13,7 @@ import dgui
 
 
 def test(build, root):
-    srv = dgui.Server(build, root)
+    srv = dgui.Server(build, root, customers=1000)
     dgui.at_end(srv.stop)
     config = os.path.join(root, "config")
     env = dict(os.environ, DANGAN_CONFIG_DIR=config)
@@ -25,14 +26,15 @@ def test(build, root):
     app = dgui.App(build, config)
     dgui.at_end(app.quit)
     app.entry("Search customers")  # straight into the main window
-    # 300 customers: one page of 100 is loaded, not everything
-    app.wait_label("100 customers shown; more load as you scroll")
+    # 1,000 customers: three pages of 200 are loaded (the screen's and the
+    # two ahead of it), not everything
+    app.wait_label("600 customers shown; more load as you scroll")
 
     app.type("Search customers", "科技")
     status = app.wait_label(" customers", exact=False)
     poll_status = lambda: re.fullmatch(r"(\d+) customers?", status.name)
     count = int(dgui.poll("the search's count", poll_status).group(1))
-    assert 0 < count < 100, status.name
+    assert 0 < count < 600, status.name
     table = app.find(pyatspi.ROLE_TREE_TABLE, "Customers")
     hit = app.find(pyatspi.ROLE_PUSH_BUTTON, "科技", exact=False, within=table)
     name = hit.name

@@ -1,10 +1,14 @@
-"""The Tasks page: my open tasks with their due time; "Done" marks one done
+"""The Tasks page: my open tasks with their due time in the team's zone (the
+app runs in another machine zone); "Done" marks one done
 with the version the row showed (the CLI then lists one fewer); a task
 marked done elsewhere leaves the page (the change feed reloads it);
 "Customer" opens the task's customer."""
+import datetime
 import json
 import os
+import re
 import subprocess
+import zoneinfo
 
 import pyatspi
 
@@ -26,6 +30,9 @@ def test(build, root):
     before = mine()
     assert len(before) >= 2, before
 
+    zone = re.search(r"^time_zone\s+(\S+)", run("settings", "show"), re.M).group(1)
+    # the machine's zone is not the team's: times must still be the team's
+    os.environ["TZ"] = "America/New_York" if zone != "America/New_York" else "Asia/Tokyo"
     app = dgui.App(build, config)
     dgui.at_end(app.quit)
     app.wait_label_re(r"[1-9]\d* customers?")
@@ -36,6 +43,9 @@ def test(build, root):
     title = before[0]["task"]["title"]
     app.find(None, title)
     app.wait_label_re(r"(Overdue: was due|Due) \d{4}-\d\d-\d\d \d\d:\d\d")
+    due = int(before[0]["task"]["due_at_ms"])
+    when = datetime.datetime.fromtimestamp(due / 1000, zoneinfo.ZoneInfo(zone))
+    app.wait_label_re(r"(Overdue: was due|Due) %s" % when.strftime("%Y-%m-%d %H:%M"))
 
     # done, with the version shown: one fewer, for the CLI too
     app.click("Mark “%s” done" % title)

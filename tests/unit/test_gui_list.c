@@ -403,6 +403,93 @@ static void test_memory_stays_bounded_and_far_pages_reload(void **state)
     g_object_unref(list);
 }
 
+/* Driven by the rows shown (dg_paged_list_show): the next page is asked for
+ * while the last row shown is within `ahead` rows of the end, again after
+ * each reply while that holds, and rows the view asks for but does not show
+ * fetch nothing. */
+static void test_rows_shown_fetch_pages_ahead(void **state)
+{
+    struct net net = {0};
+    DgPagedList *list = new_list(&net, 200, 8);
+    DgCustomerItem *it;
+
+    (void)state;
+    dg_paged_list_show(list, 0, 0, 400);
+    dg_paged_list_reset(list);
+    assert_int_equal(net.n_fetch, 1);
+    assert_true(answer(list, &net, 1, 200, "c1")); /* 200 rows: 0 + 400 is past them */
+    assert_int_equal(net.n_fetch, 2);
+    assert_string_equal(net.cursor, "c1");
+    assert_true(answer(list, &net, 201, 200, "c2")); /* 400 rows: still */
+    assert_int_equal(net.n_fetch, 3);
+    assert_string_equal(net.cursor, "c2");
+    assert_true(answer(list, &net, 401, 200, "c3")); /* 600 rows: 400 ahead are loaded */
+    assert_int_equal(net.n_fetch, 3);
+    it = g_list_model_get_item(G_LIST_MODEL(list), 599); /* asked for, not shown */
+    g_object_unref(it);
+    assert_int_equal(net.n_fetch, 3);
+    dg_paged_list_show(list, 150, 180, 400); /* scrolled a little: 180 + 400 < 600 */
+    assert_int_equal(net.n_fetch, 3);
+    dg_paged_list_show(list, 190, 220, 400); /* now within 400 rows of the end */
+    assert_int_equal(net.n_fetch, 4);
+    assert_string_equal(net.cursor, "c3");
+    g_object_unref(list);
+}
+
+/* Scrolling 100,000 rows by the rows shown: memory stays bounded, the pages
+ * holding the rows shown are never the ones dropped, and the view asking
+ * for a far row (its focus tracker on row 0) neither reloads that row's
+ * page nor drops the pages on screen for it; showing the top again reloads
+ * the top page and drops the far ones. */
+static void test_rows_shown_keep_their_pages_and_far_rows_fetch_nothing(void **state)
+{
+    struct net net = {0};
+    DgPagedList *list = new_list(&net, 200, 8);
+    guint n_pages = 500, bound = 8 * 200 + 2 * n_pages, n;
+    char cur[32], buf[32];
+
+    (void)state;
+    dg_paged_list_show(list, 0, 0, 400);
+    dg_paged_list_reset(list);
+    for (guint p = 0; p < n_pages; p++) {
+        snprintf(cur, sizeof cur, "c%u", p + 1);
+        assert_true(answer(list, &net, (gint64)p * 200 + 1, 200, p + 1 < n_pages ? cur : ""));
+        assert_true(dg_paged_list_n_resident(list) <= bound);
+        /* the screen: 30 rows, 450 rows before the end of what is loaded */
+        n = g_list_model_get_n_items(G_LIST_MODEL(list));
+        if (n > 480) {
+            dg_paged_list_show(list, n - 480, n - 450, 400);
+            assert_string_not_equal(name_at(list, n - 480, buf, sizeof buf), "(loading)");
+            assert_string_not_equal(name_at(list, n - 450, buf, sizeof buf), "(loading)");
+        }
+        /* the focus tracker keeps asking for row 0, long dropped */
+        if (p > 10) {
+            int before = net.n_fetch;
+
+            assert_string_equal(name_at(list, 0, buf, sizeof buf), "(loading)");
+            assert_int_equal(net.n_fetch, before);
+        }
+        if (!dg_paged_list_is_loading(list))
+            dg_paged_list_show(list, n - 31, n - 1, 400);
+    }
+    assert_int_equal(g_list_model_get_n_items(G_LIST_MODEL(list)), 100000);
+    assert_true(dg_paged_list_is_complete(list));
+    assert_int_equal(net.n_fetch, (int)n_pages);
+    /* back to the top: row 0 shown again reloads page 0 (cursor "") */
+    dg_paged_list_show(list, 0, 30, 400);
+    assert_int_equal(net.n_fetch, (int)n_pages + 1);
+    assert_string_equal(net.cursor, "");
+    assert_true(answer(list, &net, 1, 200, "c1"));
+    assert_string_equal(name_at(list, 10, buf, sizeof buf), "n000011");
+    assert_true(dg_paged_list_n_resident(list) <= bound);
+    /* the page dropped for it was the farthest from the top (the last), not
+     * the one loaded before it */
+    assert_string_equal(name_at(list, 99999, buf, sizeof buf), "(loading)");
+    assert_string_equal(name_at(list, 98405, buf, sizeof buf), "n098406");
+    assert_int_equal(net.n_fetch, (int)n_pages + 1);
+    g_object_unref(list);
+}
+
 /* A row's columns are the customer's values as the forms show them. */
 static void test_item_columns_are_display_text(void **state)
 {
@@ -460,6 +547,8 @@ int main(void)
         cmocka_unit_test(test_a_new_row_is_inserted_in_sort_order_only_if_it_belongs),
         cmocka_unit_test(test_a_row_that_leaves_the_query_is_removed),
         cmocka_unit_test(test_memory_stays_bounded_and_far_pages_reload),
+        cmocka_unit_test(test_rows_shown_fetch_pages_ahead),
+        cmocka_unit_test(test_rows_shown_keep_their_pages_and_far_rows_fetch_nothing),
     };
 
     return cmocka_run_group_tests_name("gui_list", tests, NULL, NULL);

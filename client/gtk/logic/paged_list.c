@@ -33,6 +33,8 @@ struct _DgPagedList {
     guint last_need;       /* the row the view asked for last */
     guint64 generation;
     gboolean is_next_on_get; /* get_item near the end fetches the next page */
+    gboolean has_window;     /* dg_paged_list_show drives loading, not get_item */
+    guint win_first, win_last, ahead;
 };
 
 static void list_model_init(GListModelInterface *iface);
@@ -108,7 +110,10 @@ static gpointer get_item(GListModel *model, guint position)
 
     if (!pg)
         return NULL;
-    if (!pg->rows || self->is_next_on_get)
+    /* under dg_paged_list_show only the rows shown load pages: the view asks
+     * for others (its focus and selection trackers, the accessibility
+     * tree), and reloading them would drop the pages on screen in turn */
+    if (!self->has_window && (!pg->rows || self->is_next_on_get))
         dg_paged_list_need(self, position);
     if (pg->rows)
         return g_object_ref(g_ptr_array_index(pg->rows, index));
@@ -200,6 +205,7 @@ guint64 dg_paged_list_reset(DgPagedList *self)
     self->n_items = 0;
     self->n_resident = 0;
     self->last_need = 0;
+    self->win_first = self->win_last = 0;
     self->generation++;
     g_free(self->next_cursor);
     self->next_cursor = g_strdup("");
@@ -226,10 +232,56 @@ void dg_paged_list_need(DgPagedList *self, guint position)
         request(self, (gint)self->pages->len, self->next_cursor);
 }
 
-/* The page farthest from the row last asked for, other than `keep`. */
+/* The next request the rows shown want: a dropped page among them, else
+ * the next page when the last row shown is within `ahead` rows of the end. */
+static void load_window(DgPagedList *self)
+{
+    guint start = 0;
+
+    if (self->inflight >= 0)
+        return;
+    for (guint p = 0; p < self->pages->len && start <= self->win_last; p++) {
+        page *pg = g_ptr_array_index(self->pages, p);
+
+        if (!pg->rows && pg->n && start + pg->n > self->win_first) {
+            request(self, (gint)p, pg->cursor);
+            return;
+        }
+        start += pg->n;
+    }
+    if (self->next_cursor && (guint64)self->win_last + self->ahead >= self->n_items)
+        request(self, (gint)self->pages->len, self->next_cursor);
+}
+
+void dg_paged_list_show(DgPagedList *self, guint first, guint last, guint ahead)
+{
+    self->has_window = TRUE;
+    self->win_first = first;
+    self->win_last = MAX(first, last);
+    self->ahead = ahead;
+    self->last_need = first + (self->win_last - first) / 2;
+    load_window(self);
+}
+
+/* How far page p (its rows start..start+n) is from what matters: the rows
+ * shown (0 when it holds one of them) or the row last asked for. */
+static guint distance(DgPagedList *self, guint p, guint start, guint near)
+{
+    page *pg = g_ptr_array_index(self->pages, p);
+
+    if (!self->has_window)
+        return p > near ? p - near : near - p;
+    if (start > self->win_last)
+        return start - self->win_last;
+    if (start + pg->n <= self->win_first)
+        return self->win_first - (start + pg->n) + 1;
+    return 0;
+}
+
+/* The page farthest from the row last asked for (or the rows shown), other than `keep`. */
 static gint farthest_resident(DgPagedList *self, guint keep)
 {
-    guint near = 0, index;
+    guint near = 0, index, start = 0;
     gint far = -1;
     guint best = 0;
 
@@ -237,12 +289,13 @@ static gint farthest_resident(DgPagedList *self, guint keep)
         near = self->pages->len ? self->pages->len - 1 : 0;
     for (guint p = 0; p < self->pages->len; p++) {
         page *pg = g_ptr_array_index(self->pages, p);
-        guint d = p > near ? p - near : near - p;
+        guint d = distance(self, p, start, near);
 
         if (p != keep && pg->rows && (far < 0 || d > best)) {
             far = (gint)p;
             best = d;
         }
+        start += pg->n;
     }
     return far;
 }
@@ -311,6 +364,8 @@ gboolean dg_paged_list_deliver(DgPagedList *self, guint64 generation, DgCustomer
             break;
         drop_page(self, (guint)far);
     }
+    if (self->has_window)
+        load_window(self); /* more of what is shown may still be missing */
     return TRUE;
 }
 

@@ -70,6 +70,17 @@ DgPagedList *dg_paged_list_new(guint page_size, guint max_resident, DgPagedListF
  * get_item still reloads a dropped page. */
 void dg_paged_list_set_next_on_get(DgPagedList *self, gboolean is_next_on_get);
 
+/* The view shows rows first..last (the app computes them from its
+ * scrolling): a dropped page among them is reloaded, else the next page is
+ * fetched when `last` is within `ahead` rows of the end of what is loaded,
+ * one request at a time, again after each reply while that still holds.
+ * From the first call on, the list is driven by this alone: get_item never
+ * fetches (the view also asks for rows it does not show: its focus and
+ * selection trackers, the accessibility tree; reloading those would drop
+ * the pages on screen in turn), and the pages dropped are the farthest
+ * from the rows shown, never one holding them. */
+void dg_paged_list_show(DgPagedList *self, guint first, guint last, guint ahead);
+
 /* Drops every row (items-changed), starts a new generation and fetches the
  * first page. Returns the new generation. */
 guint64 dg_paged_list_reset(DgPagedList *self);
