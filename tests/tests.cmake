@@ -282,7 +282,7 @@ dangan_test(test_watch_say SOURCES tests/integration/test_watch_say.c LIBS dgtes
 if(TARGET dangan-gtk)
   foreach(t first_run search_open reconnect translation live list_live activity tasks
           dossier_edit dossier_conflict dossier_actions today audit users new_customer
-          owner_filter dossier_timeline)
+          owner_filter dossier_timeline dossier_hidden)
     add_test(NAME gui_${t}
              COMMAND xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --
                      /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/gui/test_${t}.py

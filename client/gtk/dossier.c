@@ -10,8 +10,7 @@
  * earlier answer. Live: a colleague's change to this dossier (the
  * connection's "event" signal) reloads it; the customer leaving the user's
  * view (archived, Hidden: reassigned away or moved to a restricted tier)
- * closes it with a message saying why.
- *
+ * closes it with a message saying why, emptying every section.
  * Owns: the page's widgets; the customer shown (its id, its record in an
  * arena) and the names of the users seen. A reply of an older load is ignored.
  * Threads: the main thread.
@@ -690,6 +689,10 @@ static void close_with(dg_dossier *d, const char *why)
     show_message(d, _("This dossier was closed"), text);
     dg_gtk_toast(d->a, text);
     d->id = 0;
+    /* nothing of it stays in the window, shown or not */
+    for (int s = 0; s < N_SECS; s++)
+        new_group(d, s, "", NULL);
+    gtk_label_set_text(GTK_LABEL(d->subtitle), "");
 }
 
 static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
