@@ -467,7 +467,7 @@ dg_session *dg_conn_session(dg_conn *c)
 void dg_conn_bind_session(dg_conn *c, dg_session *s)
 {
     DG_ASSERT_LOOP_THREAD();
-    dg_session_ref(s); /* first: s may be the one being replaced */
+    dg_session_ref(dg_server_sessions(c->srv), s); /* first: s may be the one being replaced */
     dg_conn_unbind_session(c);
     c->session = s;
     c->session_end = NULL;
