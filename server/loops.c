@@ -137,10 +137,11 @@ static void wake_cb(uv_async_t *wake)
 
     do { /* the connections handed over, in the order they came */
         uv_mutex_lock(&srv->inbox_lock);
-        n = DG_MIN(h->n, DG_ARRAY_LEN(t));
-        memcpy(t, h->tickets, n * sizeof *t);
-        memmove(h->tickets, h->tickets + n, (h->n - n) * sizeof *t);
-        h->n -= n;
+        if ((n = DG_MIN(h->n, DG_ARRAY_LEN(t)))) {
+            memcpy(t, h->tickets, n * sizeof *t);
+            memmove(h->tickets, h->tickets + n, (h->n - n) * sizeof *t);
+            h->n -= n;
+        }
         uv_mutex_unlock(&srv->inbox_lock);
         for (size_t i = 0; i < n; i++) {
             if (l->is_draining)
