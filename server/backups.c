@@ -83,8 +83,9 @@ static int64_t next_due(int64_t now_ms, int32_t minute)
 /* What `dangan server stats` says of the schedule. */
 static void note_next(dg_server *srv, int64_t next_at)
 {
-    dg_backup_status st = *dg_server_last_backup(srv);
+    dg_backup_status st;
 
+    dg_server_last_backup(srv, &st);
     st.is_scheduled = true;
     st.is_encrypted = dg_server_config(srv)->backup_key_file[0] != '\0';
     st.next_at = next_at;

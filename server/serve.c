@@ -1,18 +1,17 @@
-/* serve.c - `dangand serve`: start-up, the loop, signals, timers, shutdown.
+/* serve.c - `dangand serve`: start-up, signals, timers, shutdown.
  *
- * Owns: the dg_server (server_int.h) and everything hanging off it (loop,
- * TLS config, listener, connections, writer, pools, completion queue,
- * sessions, throttle, feed, the data directory lock), and the wiring of the
- * layers: connections hand requests to the dispatcher and tell the feed when
- * they go or drain; commits reach the feed.
+ * Owns: the dg_server (server_int.h) and everything hanging off it (the
+ * loops (loops.c), the listener, writer, pools, sessions, throttle, the data
+ * directory lock).
  * Start-up: the data directory is checked before anything writes (check.h),
  * then the database opens, then TLS, then the listener (last: scripts act on
- * its "listening" line).
- * Shutdown order: stop accepting → stop reading requests → wait for
- * in-flight requests (up to shutdown_grace_ms) → close connections
- * gracefully → wait for the last jobs → stop pools and writer (the writer
- * commits what is queued) → close the database → exit 0.
- * Runs on: the loop thread (the thread that called dg_serve_run).
+ * its "listening" line), then the threads of loops 1..n-1.
+ * Shutdown order: stop accepting → every loop stops reading requests → each
+ * waits for its in-flight requests (up to shutdown_grace_ms) → closes its
+ * connections gracefully → waits for its last jobs → its thread ends; then
+ * loop 0 stops pools and writer (the writer commits what is queued) → close
+ * the database → exit 0.
+ * Runs on: loop 0 (the thread that called dg_serve_run).
  */
 #include "serve.h"
 
@@ -40,6 +39,7 @@
 #include "dupkey.h"
 #include "feed.h"
 #include "init.h"
+#include "loops.h"
 #include "log.h"
 #include "peers.h"
 #include "perm.h"
@@ -54,65 +54,24 @@
 #include "users.h"
 
 #define SWEEP_MS 1000
-#define DRAIN_TICK_MS 20
 #define FD_RESERVE 64 /* descriptors kept for SQLite, logs, the listener */
 #define HASH_QUEUE_MAX 256
 
-static void job_done_hook(void *ud)
-{
-    dg_server *srv = ud;
-
-    dg_assert(srv->n_jobs > 0);
-    srv->n_jobs--;
-    /* a commit may have added changes: the feed takes them */
-    if (srv->writer)
-        for (dg_committed *c = dg_writer_take_committed(srv->writer), *next; c; c = next) {
-            next = c->next;
-            dg_remind_committed(srv->remind, c);
-            if (srv->feed)
-                dg_feed_committed(srv->feed, c);
-            else
-                dg_committed_free(c);
-        }
-}
-
-/* ------------------------------------------------------------ the layers' hooks */
-
-static void conn_request(dg_req *req, void *ud)
-{
-    DG_UNUSED(ud);
-    dg_dispatch(req);
-}
-
-static void conn_gone(dg_conn *c, void *ud)
-{
-    dg_server *srv = ud;
-
-    if (srv->feed)
-        dg_feed_conn_gone(srv->feed, c);
-}
-
-static void conn_drained(dg_conn *c, void *ud)
-{
-    dg_server *srv = ud;
-
-    if (srv->feed)
-        dg_feed_conn_drained(srv->feed, c);
-}
+/* ------------------------------------------------------------ timers and signals */
 
 static void session_cb(dg_session *s, void *ud)
 {
     dg_upkeep_session(ud, s);
 }
 
-/* ------------------------------------------------------------ timers and signals */
-
+/* Loop 0's sweep: its connections, and the upkeep of what all share. */
 static void sweep_cb(uv_timer_t *t)
 {
-    dg_server *srv = t->data;
+    struct dg_loop *l = t->data;
+    dg_server *srv = l->srv;
     int64_t now = dg_mono_ms();
 
-    dg_conns_sweep(srv->conns);
+    dg_conns_sweep(l->conns);
     dg_throttle_sweep(srv->throttle, dg_now_ms());
     dg_audit_later_flush(srv->audit_later, srv);
     dg_upkeep_prune_feed(srv);
@@ -153,7 +112,8 @@ static void sweep_now_cb(uv_signal_t *h, int signum)
     DG_UNUSED(signum);
     if (srv->is_draining) /* the timer is stopped too: nothing more to sweep */
         return;
-    sweep_cb(&srv->sweep);
+    sweep_cb(&srv->loops[0].sweep);
+    dg_loops_sweep_now(srv); /* every loop's connections, before the log line says so */
     job = dg_xcalloc(1, sizeof *job);
     job->run = swept_run;
     job->done = swept_done;
@@ -166,7 +126,8 @@ static void close_cb_noop(uv_handle_t *h)
     DG_UNUSED(h);
 }
 
-/* Last step of a shutdown: everything that runs jobs stops, then the handles. */
+/* Last step of a shutdown, once every loop is drained and the others have
+ * ended: everything that runs jobs stops, then loop 0's handles. */
 static void finish_shutdown(dg_server *srv)
 {
     dg_checkpointer_stop(srv->checkpointer);
@@ -177,23 +138,19 @@ static void finish_shutdown(dg_server *srv)
     srv->background = NULL;
     dg_backups_free(srv->backups); /* no job in flight: shutdown waited for them */
     srv->backups = NULL;
-    dg_server_records_close(srv);
-    dg_store_close(srv->loop_store);
-    srv->loop_store = NULL;
+    /* The loop's read connection before the writer's: the last to close
+     * checkpoints the WAL and removes it. */
+    dg_store_close(srv->loops[0].store);
+    srv->loops[0].store = NULL;
     /* After a storage error the next start must look at the database again. */
     srv->is_storage_suspect = dg_writer_is_readonly(srv->writer);
     dg_writer_free(srv->writer); /* joins after committing its queue; closes the database */
     srv->readers = srv->hashers = NULL;
     srv->writer = NULL;
-    dg_completions_close(srv->done); /* the last completions, fetches included */
-    srv->done = NULL;
-    dg_feed_free(srv->feed);
-    srv->feed = NULL;
+    dg_loop_close(&srv->loops[0]); /* the last completions, fetches included */
     dg_remind_free(srv->remind);
     srv->remind = NULL;
     dg_peers_report(srv->peers, dg_mono_ms(), true); /* what was left out of the log */
-    uv_close((uv_handle_t *)&srv->sweep, close_cb_noop);
-    uv_close((uv_handle_t *)&srv->drain, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigint, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sigterm, close_cb_noop);
     uv_close((uv_handle_t *)&srv->sighup, close_cb_noop);
@@ -203,21 +160,11 @@ static void finish_shutdown(dg_server *srv)
 
 static void drain_cb(uv_timer_t *t)
 {
-    dg_server *srv = t->data;
-    int64_t waited = dg_mono_ms() - srv->drain_started_ms;
-    uint64_t n_requests = dg_conns_requests(srv->conns);
+    struct dg_loop *l = t->data;
 
-    if (dg_conns_count(srv->conns) && (n_requests == 0 || waited > srv->cfg.shutdown_grace_ms)) {
-        if (n_requests)
-            dg_log_warn("server",
-                        "msg=\"shutdown grace period over; closing connections\" "
-                        "requests_in_flight=%" PRIu64,
-                        n_requests);
-        dg_conns_close_all(srv->conns);
-    }
-    if (dg_conns_count(srv->conns) == 0 && dg_conns_requests(srv->conns) == 0 && srv->n_jobs == 0) {
+    if (dg_loop_drained(l) && dg_loops_others_done(l->srv)) {
         uv_timer_stop(t);
-        finish_shutdown(srv);
+        finish_shutdown(l->srv);
     }
 }
 
@@ -225,21 +172,15 @@ static void start_shutdown(dg_server *srv, const char *why)
 {
     if (srv->is_draining) {
         dg_log_warn("server", "msg=\"second signal: closing connections now\"");
-        dg_conns_close_all(srv->conns);
+        dg_loops_close_conns(srv);
         return;
     }
-    dg_log_info("server",
-                "msg=\"shutting down\" signal=%s connections=%u requests_in_flight=%" PRIu64, why,
-                (unsigned)dg_conns_count(srv->conns), dg_conns_requests(srv->conns));
-    srv->is_draining = true;
-    srv->drain_started_ms = dg_mono_ms();
+    dg_log_info("server", "msg=\"shutting down\" signal=%s connections=%u loops=%u", why,
+                (unsigned)dg_server_connections(srv), srv->n_loops);
+    __atomic_store_n(&srv->is_draining, true, __ATOMIC_RELEASE);
     dg_audit_later_flush(srv->audit_later, srv); /* a last chance; the writer runs its queue */
-    uv_close((uv_handle_t *)&srv->listener, close_cb_noop);
-    uv_timer_stop(&srv->sweep);
-    dg_feed_stop(srv->feed);
     dg_remind_stop(srv->remind);
-    dg_conns_pause_all(srv->conns);
-    uv_timer_start(&srv->drain, drain_cb, 0, DRAIN_TICK_MS);
+    dg_loops_drain(srv, drain_cb); /* closes the listener, stops the sweeps */
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -255,7 +196,7 @@ static void connection_cb(uv_stream_t *listener, int status)
         dg_log_warn("server", "msg=\"accept failed\" error=\"%s\"", uv_strerror(status));
         return;
     }
-    dg_conns_accept(srv->conns);
+    dg_loops_accept(srv); /* to the next loop in turn */
 }
 
 /* ------------------------------------------------------------ start-up */
@@ -267,17 +208,6 @@ static int open_reader(void *ud, void **ctx)
 
     if (rc != DG_OK)
         dg_log_error("server", "msg=\"cannot open a read connection\" error=\"%s\"", err);
-    return rc;
-}
-
-/* The loop's own read connection, for the reads it runs itself
- * (dg_server_read_here): it never sleeps on a lock. */
-static int open_loop_store(dg_server *srv, char *path)
-{
-    int rc = open_reader(path, (void **)&srv->loop_store);
-
-    if (rc == DG_OK)
-        dg_store_never_wait(srv->loop_store);
     return rc;
 }
 
@@ -496,16 +426,17 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
     if ((rc = rekey(st)) != DG_OK || (rc = dupkeys(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
         (rc = bulk_indexes(st)) != DG_OK || (rc = load_identity(srv, st, feed_head)) != DG_OK ||
         (rc = load_team(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
-        (rc = dg_writer_new(st, srv->done, srv->cfg.writer_queue, &srv->writer)) != DG_OK) {
+        (rc = dg_writer_new(st, srv->loops[0].done, srv->cfg.writer_queue, &srv->writer)) !=
+            DG_OK) {
         dg_store_close(st);
         return rc;
     }
-    if ((rc = dg_pool_new(&ro, srv->done, &srv->readers)) != DG_OK ||
-        (rc = open_loop_store(srv, path)) != DG_OK ||
-        (rc = dg_pool_new(&bo, srv->done, &srv->background)) != DG_OK ||
+    if ((rc = dg_pool_new(&ro, srv->loops[0].done, &srv->readers)) != DG_OK ||
+        (rc = dg_loops_open_store(srv, path)) != DG_OK ||
+        (rc = dg_pool_new(&bo, srv->loops[0].done, &srv->background)) != DG_OK ||
         (rc = dg_checkpointer_start(path, &srv->checkpointer)) != DG_OK)
         return rc;
-    return dg_pool_new(&ho, srv->done, &srv->hashers);
+    return dg_pool_new(&ho, srv->loops[0].done, &srv->hashers);
 }
 
 static int make_dummy_hash(dg_server *srv)
@@ -525,15 +456,11 @@ static int make_dummy_hash(dg_server *srv)
 
 static int open_tls(dg_server *srv)
 {
-    char cert[1200], key[1200], err[512];
-    int rc;
+    char cert[1200], key[1200];
 
     snprintf(cert, sizeof cert, "%s/%s", srv->cfg.data_dir, DG_CERT_FILE);
     snprintf(key, sizeof key, "%s/%s", srv->cfg.data_dir, DG_KEY_FILE);
-    rc = dg_tls_conf_new_server(cert, key, &srv->tls, err, sizeof err);
-    if (rc != DG_OK)
-        dg_log_error("server", "msg=\"cannot load TLS certificate and key\" error=\"%s\"", err);
-    return rc;
+    return dg_loops_open_tls(srv, cert, key);
 }
 
 /* max_connections, capped so accept never fails with EMFILE (docs/security.md). */
@@ -559,8 +486,9 @@ static uint32_t max_connections(const dg_server *srv)
     return (uint32_t)usable;
 }
 
-static int start_listening(dg_server *srv, uint32_t max_conns)
+static int start_listening(dg_server *srv, uint32_t max_conns, int64_t feed_head)
 {
+    struct dg_loop *l0 = &srv->loops[0];
     char host[256], port[16], bound[256 + 16]; /* "[host]:port" */
     const char *colon = strrchr(srv->cfg.listen, ':');
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
@@ -579,20 +507,19 @@ static int start_listening(dg_server *srv, uint32_t max_conns)
                      srv->cfg.listen, gai_strerror(rc));
         return DG_EINVAL;
     }
-    uv_tcp_init(&srv->loop, &srv->listener);
-    srv->listener.data = srv;
-    srv->conns = dg_conns_new(srv, (uv_stream_t *)&srv->listener, max_conns,
-                              &(dg_conn_hooks){conn_request, conn_gone, conn_drained, srv});
-    rc = uv_tcp_bind(&srv->listener, ai->ai_addr, 0);
+    uv_tcp_init(&l0->uv, &l0->listener);
+    l0->listener.data = srv;
+    dg_loops_serve(srv, feed_head, max_conns, (uv_stream_t *)&l0->listener, sweep_cb);
+    rc = uv_tcp_bind(&l0->listener, ai->ai_addr, 0);
     freeaddrinfo(ai);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&srv->listener, 511, connection_cb);
+        rc = uv_listen((uv_stream_t *)&l0->listener, 511, connection_cb);
     if (rc != 0) {
         dg_log_error("server", "msg=\"cannot listen\" listen=%s error=\"%s\"", srv->cfg.listen,
                      uv_strerror(rc));
         return DG_EIO;
     }
-    uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&ss, &len);
+    uv_tcp_getsockname(&l0->listener, (struct sockaddr *)&ss, &len);
     if (ss.ss_family == AF_INET6) {
         uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
         snprintf(bound, sizeof bound, "[%s]:%u", host,
@@ -602,16 +529,10 @@ static int start_listening(dg_server *srv, uint32_t max_conns)
         snprintf(bound, sizeof bound, "%s:%u", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
     }
     /* Tests and scripts wait for this line and read the port from addr=. */
-    dg_log_info("server", "msg=\"listening\" addr=%s version=%s data=%s max_connections=%u", bound,
-                DANGAN_VERSION, srv->cfg.data_dir, (unsigned)max_conns);
+    dg_log_info("server",
+                "msg=\"listening\" addr=%s version=%s data=%s max_connections=%u loops=%u", bound,
+                DANGAN_VERSION, srv->cfg.data_dir, (unsigned)max_conns, srv->n_loops);
     return DG_OK;
-}
-
-static void close_walk_cb(uv_handle_t *h, void *arg)
-{
-    DG_UNUSED(arg);
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
 }
 
 static int start(dg_server *srv)
@@ -628,6 +549,7 @@ static int start(dg_server *srv)
         .peer_max_in_flight = srv->cfg.login_peer_max_in_flight,
         .known_ms = (int64_t)srv->cfg.login_known_address_days * 86400 * 1000,
     };
+    unsigned n_loops = srv->cfg.loops ? srv->cfg.loops : (unsigned)uv_available_parallelism();
     int64_t feed_head = 0;
     int rc;
 
@@ -636,20 +558,19 @@ static int start(dg_server *srv)
     srv->users = dg_users_new();
     srv->throttle = dg_throttle_new(&to);
     srv->peers = dg_peers_new(srv->cfg.max_unauth_per_address);
-    if ((rc = dg_completions_new(&srv->loop, job_done_hook, srv, &srv->done)) != DG_OK ||
-        (rc = dg_server_records_init(srv)) != DG_OK)
+    if ((rc = dg_loops_new(srv, n_loops)) != DG_OK)
         return rc;
     if ((rc = open_storage(srv, &feed_head)) != DG_OK || (rc = make_dummy_hash(srv)) != DG_OK ||
         (rc = open_tls(srv)) != DG_OK)
         return rc;
-    srv->feed = dg_feed_new(srv, feed_head);
+    srv->feed_head = feed_head;
     srv->remind = dg_remind_new(srv);
     srv->started_at = dg_now_ms();
     srv->backups = dg_backups_new(srv);
-    uv_signal_init(&srv->loop, &srv->sigint);
-    uv_signal_init(&srv->loop, &srv->sigterm);
-    uv_signal_init(&srv->loop, &srv->sighup);
-    uv_signal_init(&srv->loop, &srv->sigsweep);
+    uv_signal_init(&srv->loops[0].uv, &srv->sigint);
+    uv_signal_init(&srv->loops[0].uv, &srv->sigterm);
+    uv_signal_init(&srv->loops[0].uv, &srv->sighup);
+    uv_signal_init(&srv->loops[0].uv, &srv->sigsweep);
     srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv->sigsweep.data = srv;
     uv_signal_start(&srv->sigint, signal_cb, SIGINT);
     uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
@@ -659,14 +580,13 @@ static int start(dg_server *srv)
     uv_signal_start(&srv->sighup, signal_cb, SIGHUP);
     if (dg_clock_is_driven()) /* never in production: SIGUSR1 keeps its default there */
         uv_signal_start(&srv->sigsweep, sweep_now_cb, SIGUSR1);
-    uv_timer_init(&srv->loop, &srv->sweep);
-    uv_timer_init(&srv->loop, &srv->drain);
-    srv->sweep.data = srv->drain.data = srv;
     srv->touched_ms = dg_mono_ms();
-    uv_timer_start(&srv->sweep, sweep_cb, SWEEP_MS, SWEEP_MS);
     /* Last: scripts and tests act on the "listening" line, and a SIGTERM
-     * sent then must find its handler (not end the process unclean). */
-    return start_listening(srv, max_connections(srv));
+     * sent then must find its handler (not end the process unclean). The
+     * other loops' threads start after it: nothing fails after them. */
+    if ((rc = start_listening(srv, max_connections(srv), feed_head)) != DG_OK)
+        return rc;
+    return dg_loops_start_threads(srv);
 }
 
 /* After a failed start: stop whatever started, close every handle, drain the loop. */
@@ -677,24 +597,24 @@ static void abort_start(dg_server *srv)
     dg_pool_free(srv->hashers);
     dg_pool_free(srv->background);
     dg_backups_free(srv->backups);
-    dg_store_close(srv->loop_store);
+    for (unsigned i = 0; i < srv->n_loops; i++) {
+        dg_store_close(srv->loops[i].store);
+        srv->loops[i].store = NULL;
+    }
     dg_writer_free(srv->writer);
-    if (srv->done)
-        dg_completions_close(srv->done);
-    /* The feed frees itself in its handles' close callbacks: it closes them
-     * here, before the walk below closes whatever is left without one. */
-    dg_feed_free(srv->feed);
-    srv->feed = NULL;
+    srv->writer = NULL;
     dg_remind_free(srv->remind);
     srv->remind = NULL;
-    uv_walk(&srv->loop, close_walk_cb, NULL);
-    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    dg_loops_abort(srv); /* closes every loop's handles, signals and timers included */
 }
 
 /* The server struct itself, once everything it held is closed. */
 static void free_server(dg_server *srv)
 {
     uv_mutex_destroy(&srv->team_lock);
+    uv_mutex_destroy(&srv->state_lock);
+    uv_mutex_destroy(&srv->inbox_lock);
+    uv_sem_destroy(&srv->swept);
     free(srv);
 }
 
@@ -707,43 +627,36 @@ int dg_serve_run(const dg_config *cfg)
     srv->cfg = *cfg;
     dg_team_defaults(&srv->team);
     uv_mutex_init(&srv->team_lock);
+    uv_mutex_init(&srv->state_lock);
+    uv_mutex_init(&srv->inbox_lock);
+    uv_sem_init(&srv->swept, 0);
     /* A client closing mid-reply must not kill the server; libuv does not
      * suppress SIGPIPE for us. */
     signal(SIGPIPE, SIG_IGN);
-    if (uv_loop_init(&srv->loop) != 0) {
-        free_server(srv);
-        return 1;
-    }
     if ((rc = check_data_dir(cfg->data_dir)) != DG_OK ||
         (rc = lock_data_dir(cfg->data_dir, &lock_fd)) != DG_OK) {
-        uv_loop_close(&srv->loop);
         free_server(srv);
         return 1;
     }
     if ((rc = startup_check(cfg->data_dir)) != DG_OK) {
         close(lock_fd);
-        uv_loop_close(&srv->loop);
         free_server(srv);
         return rc == DG_ECORRUPT ? DG_EXIT_REFUSED : 1;
     }
     if ((rc = start(srv)) != DG_OK) {
         abort_start(srv);
     } else {
-        uv_run(&srv->loop, UV_RUN_DEFAULT);
+        uv_run(&srv->loops[0].uv, UV_RUN_DEFAULT); /* until every loop has stopped */
         mark_clean(srv);
         exit_code = 0;
     }
-    if (uv_loop_close(&srv->loop) != 0) {
-        dg_log_error("server", "msg=\"event loop still had open handles at exit\"");
+    if (!dg_loops_free(srv))
         exit_code = 1;
-    }
     dg_sessions_free(srv->sessions);
     dg_audit_later_free(srv->audit_later);
     dg_users_free(srv->users);
     dg_throttle_free(srv->throttle);
     dg_peers_free(srv->peers);
-    dg_conns_free(srv->conns);
-    dg_tls_conf_free(srv->tls);
     close(lock_fd);
     free_server(srv);
     return exit_code;

@@ -43,17 +43,18 @@ static void touch_done(dg_job *job)
  * user data: no audit record. */
 void dg_upkeep_session(dg_server *srv, dg_session *s)
 {
+    int64_t active = dg_session_last_active(s);
     struct touch_job *t;
 
     DG_ASSERT_LOOP_THREAD();
     /* id 0: a session that was never stored (see h_login.c) */
-    if (s->last_active_at - s->persisted_seen_at < DG_UPKEEP_EVERY_MS || s->is_revoked ||
+    if (active - s->persisted_seen_at < DG_UPKEEP_EVERY_MS || dg_session_is_revoked(s) ||
         s->id == 0)
         return;
-    s->persisted_seen_at = s->last_active_at;
+    s->persisted_seen_at = active;
     t = dg_xcalloc(1, sizeof *t);
     t->session_id = s->id;
-    t->at = s->last_active_at;
+    t->at = active;
     t->job.run = touch_run;
     t->job.done = touch_done;
     if (dg_server_write(srv, &t->job) != DG_OK)

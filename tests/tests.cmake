@@ -294,3 +294,8 @@ endif()
 # the reports' running totals and indexes against a full recomputation over random changes
 dangan_test(test_report_totals SOURCES tests/unit/test_report_totals.c LIBS dgserver dgtest dgtz
             LABELS unit TIMEOUT 300)
+
+# [server] loops = 4: connections spread over the loops, changes reach subscribers on every
+# loop in order without a gap, one session serves (and is revoked on) every loop
+dangan_test(test_loops SOURCES tests/integration/test_loops.c tests/integration/feed_world.c
+            LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "alloc.h"
 #include "dg.h"
 #include "map.h"
@@ -53,6 +55,7 @@ struct dg_throttle {
     dg_map *tables[N_RULES]; /* pairs, accounts, peers */
     dg_map *known;
     uint32_t max_entries;
+    uv_mutex_t mu; /* every loop thread logs in through here */
 };
 
 struct key {
@@ -104,6 +107,7 @@ dg_throttle *dg_throttle_new(const dg_throttle_opts *opts)
     for (int i = 0; i < N_RULES; i++)
         t->tables[i] = dg_map_new();
     t->known = dg_map_new();
+    uv_mutex_init(&t->mu);
     return t;
 }
 
@@ -126,6 +130,7 @@ void dg_throttle_free(dg_throttle *t)
     }
     dg_map_sweep(t->known, free_all, NULL);
     dg_map_free(t->known);
+    uv_mutex_destroy(&t->mu);
     free(t);
 }
 
@@ -310,7 +315,7 @@ static void remember(dg_throttle *t, const struct key *pair, int64_t now)
 
 /* ------------------------------------------------------------ API */
 
-int dg_throttle_admit(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms,
+static int throttle_admit_locked(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms,
                       dg_throttle_ticket *ticket, int64_t *wait_ms)
 {
     struct key keys[N_RULES];
@@ -352,7 +357,7 @@ int dg_throttle_admit(dg_throttle *t, const char *account, const char *peer_ip, 
     return DG_OK;
 }
 
-void dg_throttle_settle(dg_throttle *t, const char *account, const char *peer_ip,
+static void throttle_settle_locked(dg_throttle *t, const char *account, const char *peer_ip,
                         const dg_throttle_ticket *ticket, enum dg_throttle_outcome outcome,
                         int64_t now_ms)
 {
@@ -388,7 +393,7 @@ void dg_throttle_settle(dg_throttle *t, const char *account, const char *peer_ip
     }
 }
 
-int64_t dg_throttle_peer_wait_ms(dg_throttle *t, const char *peer_ip, int64_t now_ms)
+static int64_t throttle_peer_wait_ms_locked(dg_throttle *t, const char *peer_ip, int64_t now_ms)
 {
     struct key k;
 
@@ -397,7 +402,7 @@ int64_t dg_throttle_peer_wait_ms(dg_throttle *t, const char *peer_ip, int64_t no
     return settled_wait(&t->rules[PEER], get_counter(t, PEER, &k), now_ms);
 }
 
-void dg_throttle_peer_failure(dg_throttle *t, const char *peer_ip, int64_t now_ms)
+static void throttle_peer_failure_locked(dg_throttle *t, const char *peer_ip, int64_t now_ms)
 {
     struct key k;
     struct counter *c;
@@ -408,7 +413,7 @@ void dg_throttle_peer_failure(dg_throttle *t, const char *peer_ip, int64_t now_m
         count_failure(&t->rules[PEER], c, now_ms);
 }
 
-bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
+static bool throttle_is_known_locked(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
 {
     struct key k;
 
@@ -417,7 +422,7 @@ bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_
     return is_known(t, &k, now_ms);
 }
 
-void dg_throttle_sweep(dg_throttle *t, int64_t now_ms)
+static void throttle_sweep_locked(dg_throttle *t, int64_t now_ms)
 {
     struct expiry e = {now_ms, t->o.known_ms};
 
@@ -425,4 +430,60 @@ void dg_throttle_sweep(dg_throttle *t, int64_t now_ms)
     for (int i = 0; i < N_RULES; i++)
         sweep_table(t, i, now_ms);
     dg_map_sweep(t->known, drop_unknown, &e);
+}
+
+/* ------------------------------------------------------------ the same, locked: any loop thread */
+
+int dg_throttle_admit(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms,
+                      dg_throttle_ticket *ticket, int64_t *wait_ms)
+{
+    int rc;
+
+    uv_mutex_lock(&t->mu);
+    rc = throttle_admit_locked(t, account, peer_ip, now_ms, ticket, wait_ms);
+    uv_mutex_unlock(&t->mu);
+    return rc;
+}
+
+void dg_throttle_settle(dg_throttle *t, const char *account, const char *peer_ip,
+                        const dg_throttle_ticket *ticket, enum dg_throttle_outcome outcome,
+                        int64_t now_ms)
+{
+    uv_mutex_lock(&t->mu);
+    throttle_settle_locked(t, account, peer_ip, ticket, outcome, now_ms);
+    uv_mutex_unlock(&t->mu);
+}
+
+int64_t dg_throttle_peer_wait_ms(dg_throttle *t, const char *peer_ip, int64_t now_ms)
+{
+    int64_t ms;
+
+    uv_mutex_lock(&t->mu);
+    ms = throttle_peer_wait_ms_locked(t, peer_ip, now_ms);
+    uv_mutex_unlock(&t->mu);
+    return ms;
+}
+
+void dg_throttle_peer_failure(dg_throttle *t, const char *peer_ip, int64_t now_ms)
+{
+    uv_mutex_lock(&t->mu);
+    throttle_peer_failure_locked(t, peer_ip, now_ms);
+    uv_mutex_unlock(&t->mu);
+}
+
+bool dg_throttle_is_known(dg_throttle *t, const char *account, const char *peer_ip, int64_t now_ms)
+{
+    bool is;
+
+    uv_mutex_lock(&t->mu);
+    is = throttle_is_known_locked(t, account, peer_ip, now_ms);
+    uv_mutex_unlock(&t->mu);
+    return is;
+}
+
+void dg_throttle_sweep(dg_throttle *t, int64_t now_ms)
+{
+    uv_mutex_lock(&t->mu);
+    throttle_sweep_locked(t, now_ms);
+    uv_mutex_unlock(&t->mu);
 }

@@ -25,7 +25,7 @@
  * Names are counted whether or not an account has them, so the throttle
  * reveals nothing about which accounts exist. Every table is bounded
  * (max_entries); entries expire. Nothing is persisted: a restart forgets.
- * Loop thread only; time is passed in as unix ms, so tests inject it.
+ * Any loop thread (one mutex); time is passed in as unix ms, so tests inject it.
  */
 #ifndef DG_THROTTLE_H
 #define DG_THROTTLE_H

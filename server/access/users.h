@@ -1,7 +1,7 @@
-/* users.h - the directory of user accounts held by the loop thread: id ↔
+/* users.h - the directory of user accounts held for the loop threads: id ↔
  * name and role, for UserRef fields in replies and for filters and inputs
  * that name a user. Loaded at start; updated when an account changes.
- * Loop thread only.
+ * Any loop thread (a read-write lock inside).
  */
 #ifndef DG_USERS_H
 #define DG_USERS_H
@@ -28,8 +28,10 @@ void dg_users_free(dg_users *u);
 int dg_users_load(dg_users *u, dg_store *st);
 /* Adds or replaces an account. */
 void dg_users_put(dg_users *u, const dg_user *user);
-const dg_user_info *dg_users_by_id(const dg_users *u, int64_t id);
+/* Entries never change once returned (a change makes a new one) and live
+ * as long as the directory. */
+const dg_user_info *dg_users_by_id(dg_users *u, int64_t id);
 /* Case-insensitive user name. */
-const dg_user_info *dg_users_by_name(const dg_users *u, const char *name);
+const dg_user_info *dg_users_by_name(dg_users *u, const char *name);
 
 #endif

@@ -45,6 +45,7 @@ void dg_config_defaults(dg_config *c)
     c->argon2_iterations = 2;
     c->argon2_lanes = 1;
     c->hash_threads = 0;
+    c->loops = 0;
     c->readers = 2;
     c->writer_queue = 100000;
     c->reader_queue = 100000;
@@ -73,6 +74,7 @@ struct key {
 
 static const struct key keys[] = {
     U32("server", max_connections, 1, 100000),
+    U32("server", loops, 0, 64),
     U32("limits", max_frame_after_login, 65536, DG_FRAME_MAX_CEILING),
     U32("limits", max_in_flight, 1, 1024),
     U32N("limits", "write_high_water", write_high_water, 65536, 1u << 30),

@@ -3,7 +3,7 @@
  * changes it afterwards.
  *
  * INI sections and keys (values in the units their names say):
- *   [server]   listen, log_level, max_connections
+ *   [server]   listen, log_level, max_connections, loops
  *   [limits]   max_frame_after_login, max_in_flight, write_high_water, write_low_water,
  *              request_memory_mib, handshake_timeout_ms, prelogin_timeout_ms,
  *              idle_timeout_ms, write_stall_timeout_ms, ping_interval_ms,
@@ -61,6 +61,7 @@ typedef struct dg_config {
     uint32_t argon2_iterations;
     uint32_t argon2_lanes;
     uint32_t hash_threads; /* 0: one per core */
+    uint32_t loops;        /* event loops, each on its own thread; 0: one per core */
     uint32_t readers;
     uint32_t writer_queue;
     uint32_t feed_retention_days;

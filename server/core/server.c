@@ -1,10 +1,11 @@
 /* server.c - the server's shared state as others may see it: read-only
- * accessors, and the job queues (readers, hashers, writer) with the count of
- * jobs in flight that shutdown waits for; cheap reads run on the loop's own
- * connection, and records of reads go to the writer a loop iteration's worth
- * at a time. serve.c makes and runs the server.
- * Runs on: the loop thread, except the team settings (any thread) and
- * records_run (the writer).
+ * accessors, and the job queues (readers, hashers, writer) with each loop's
+ * count of jobs in flight that shutdown waits for; cheap reads run on the
+ * loop's own connection, and records of reads go to the writer a loop
+ * iteration's worth at a time; commits go to every loop's feed. serve.c
+ * makes and runs the server and its loops.
+ * Runs on: any loop thread, for that thread's loop (tl_loop), except the team
+ * settings (any thread) and records_run (the writer).
  */
 #include "server.h"
 
@@ -17,6 +18,19 @@
 
 #define RECORDS_MAX 256 /* records of reads in one writer job */
 
+static _Thread_local struct dg_loop *tl_loop; /* the loop this thread runs */
+
+void dg_server_enter_loop(struct dg_loop *l)
+{
+    tl_loop = l;
+}
+
+struct dg_loop *dg_server_current_loop(void)
+{
+    dg_assert(tl_loop);
+    return tl_loop;
+}
+
 const dg_config *dg_server_config(const dg_server *srv)
 {
     return &srv->cfg;
@@ -24,7 +38,19 @@ const dg_config *dg_server_config(const dg_server *srv)
 
 uv_loop_t *dg_server_loop(dg_server *srv)
 {
-    return &srv->loop;
+    DG_UNUSED(srv);
+    return &dg_server_current_loop()->uv;
+}
+
+unsigned dg_server_loop_index(dg_server *srv)
+{
+    DG_UNUSED(srv);
+    return dg_server_current_loop()->index;
+}
+
+unsigned dg_server_n_loops(const dg_server *srv)
+{
+    return srv->n_loops;
 }
 
 const char *dg_server_id(const dg_server *srv)
@@ -84,7 +110,7 @@ const char *dg_server_dummy_hash(const dg_server *srv)
 
 bool dg_server_is_draining(const dg_server *srv)
 {
-    return srv->is_draining;
+    return __atomic_load_n(&srv->is_draining, __ATOMIC_ACQUIRE);
 }
 
 bool dg_server_is_read_only(const dg_server *srv)
@@ -114,7 +140,13 @@ struct dg_users *dg_server_users(dg_server *srv)
 
 struct dg_feed *dg_server_feed(dg_server *srv)
 {
-    return srv->feed;
+    DG_UNUSED(srv);
+    return dg_server_current_loop()->feed;
+}
+
+int64_t dg_server_feed_head(const dg_server *srv)
+{
+    return __atomic_load_n(&srv->feed_head, __ATOMIC_ACQUIRE);
 }
 
 struct dg_audit_later *dg_server_audit_later(dg_server *srv)
@@ -124,12 +156,24 @@ struct dg_audit_later *dg_server_audit_later(dg_server *srv)
 
 struct dg_tls_conf *dg_server_tls(dg_server *srv)
 {
-    return srv->tls;
+    DG_UNUSED(srv);
+    return dg_server_current_loop()->tls;
 }
 
 struct dg_conns *dg_server_conns(dg_server *srv)
 {
-    return srv->conns;
+    DG_UNUSED(srv);
+    return dg_server_current_loop()->conns;
+}
+
+dg_conns_total *dg_server_conns_total(dg_server *srv)
+{
+    return &srv->conns_total;
+}
+
+uint32_t dg_server_connections(dg_server *srv)
+{
+    return __atomic_load_n(&srv->conns_total.n, __ATOMIC_RELAXED);
 }
 
 int64_t dg_server_started_at(const dg_server *srv)
@@ -137,53 +181,71 @@ int64_t dg_server_started_at(const dg_server *srv)
     return srv->started_at;
 }
 
-const dg_backup_status *dg_server_last_backup(const dg_server *srv)
+void dg_server_last_backup(dg_server *srv, dg_backup_status *out)
 {
-    return &srv->last_backup;
+    uv_mutex_lock(&srv->state_lock);
+    *out = srv->last_backup;
+    uv_mutex_unlock(&srv->state_lock);
 }
 
 void dg_server_set_last_backup(dg_server *srv, const dg_backup_status *st)
 {
+    uv_mutex_lock(&srv->state_lock);
     srv->last_backup = *st;
+    uv_mutex_unlock(&srv->state_lock);
+}
+
+/* A job leaving this loop: it comes back to this loop, counted there. */
+static struct dg_loop *leaving(dg_job *job)
+{
+    struct dg_loop *l = dg_server_current_loop();
+
+    job->back = l->done;
+    return l;
 }
 
 int dg_server_background(dg_server *srv, dg_job *job)
 {
+    struct dg_loop *l = leaving(job);
     int rc = dg_pool_submit(srv->background, job);
 
     DG_ASSERT_LOOP_THREAD();
     if (rc == DG_OK)
-        srv->n_jobs++;
+        l->n_jobs++;
     return rc;
 }
 
 int dg_server_read(dg_server *srv, dg_job *job)
 {
+    struct dg_loop *l = leaving(job);
     int rc = dg_pool_submit(srv->readers, job);
 
     DG_ASSERT_LOOP_THREAD();
     if (rc == DG_OK)
-        srv->n_jobs++;
+        l->n_jobs++;
     return rc;
 }
 
 int dg_server_hash(dg_server *srv, dg_job *job)
 {
+    struct dg_loop *l = leaving(job);
     int rc = dg_pool_submit(srv->hashers, job);
 
     DG_ASSERT_LOOP_THREAD();
     if (rc == DG_OK)
-        srv->n_jobs++;
+        l->n_jobs++;
     return rc;
 }
 
 int dg_server_read_here(dg_server *srv, dg_job *job)
 {
+    struct dg_loop *l = dg_server_current_loop();
+
     DG_ASSERT_LOOP_THREAD();
-    if (!srv->loop_store)
+    if (!l->store)
         return dg_server_read(srv, job);
     job->rc = DG_OK;
-    job->run(job, srv->loop_store);
+    job->run(job, l->store);
     if (job->rc == DG_EBUSY) /* a reader may wait for the lock; the loop does not */
         return dg_server_read(srv, job);
     job->done(job); /* may free the job */
@@ -192,6 +254,7 @@ int dg_server_read_here(dg_server *srv, dg_job *job)
 
 static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
 {
+    struct dg_loop *l = leaving(job);
     int rc;
 
     job->is_record_of_read = is_record_of_read;
@@ -199,7 +262,7 @@ static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
         return DG_EREADONLY;
     rc = dg_writer_submit(srv->writer, job);
     if (rc == DG_OK)
-        srv->n_jobs++;
+        l->n_jobs++;
     return rc;
 }
 
@@ -257,19 +320,21 @@ static void records_done(dg_job *job)
     }
 }
 
-static void records_flush(dg_server *srv)
+static void records_flush(struct dg_loop *l)
 {
-    struct read_records *b = srv->records;
+    struct read_records *b = l->records;
+    dg_server *srv = l->srv;
     int rc;
 
     if (!b)
         return;
-    srv->records = NULL;
-    uv_check_stop(&srv->records_check);
-    uv_idle_stop(&srv->records_idle);
+    l->records = NULL;
+    uv_check_stop(&l->records_check);
+    uv_idle_stop(&l->records_idle);
+    b->job.back = l->done;
     rc = dg_writer_is_readonly(srv->writer) ? DG_EREADONLY : dg_writer_submit(srv->writer, &b->job);
     if (rc != DG_OK) {
-        srv->n_jobs--;
+        l->n_jobs--;
         b->job.rc = rc;
         records_done(&b->job);
     }
@@ -287,7 +352,8 @@ static void records_idle_cb(uv_idle_t *h)
 
 int dg_server_write_audit_only(dg_server *srv, dg_job *job)
 {
-    struct read_records *b = srv->records;
+    struct dg_loop *l = dg_server_current_loop();
+    struct read_records *b = l->records;
 
     DG_ASSERT_LOOP_THREAD();
     job->is_record_of_read = true;
@@ -295,13 +361,13 @@ int dg_server_write_audit_only(dg_server *srv, dg_job *job)
     if (dg_writer_is_readonly(srv->writer))
         return DG_EREADONLY;
     if (!b) {
-        b = srv->records = dg_xcalloc(1, sizeof *b);
+        b = l->records = dg_xcalloc(1, sizeof *b);
         b->job.run = records_run;
         b->job.done = records_done;
         b->job.is_record_of_read = true;
-        srv->n_jobs++; /* shutdown waits for it from now on */
-        uv_check_start(&srv->records_check, records_check_cb);
-        uv_idle_start(&srv->records_idle, records_idle_cb);
+        l->n_jobs++; /* shutdown waits for it from now on */
+        uv_check_start(&l->records_check, records_check_cb);
+        uv_idle_start(&l->records_idle, records_idle_cb);
     }
     if (b->tail)
         b->tail->next = job;
@@ -309,16 +375,16 @@ int dg_server_write_audit_only(dg_server *srv, dg_job *job)
         b->head = job;
     b->tail = job;
     if (++b->n >= RECORDS_MAX)
-        records_flush(srv);
+        records_flush(l);
     return DG_OK;
 }
 
-int dg_server_records_init(dg_server *srv)
+int dg_server_records_init(struct dg_loop *l)
 {
-    if (uv_check_init(&srv->loop, &srv->records_check) != 0 ||
-        uv_idle_init(&srv->loop, &srv->records_idle) != 0)
+    if (uv_check_init(&l->uv, &l->records_check) != 0 ||
+        uv_idle_init(&l->uv, &l->records_idle) != 0)
         return DG_EIO;
-    srv->records_check.data = srv->records_idle.data = srv;
+    l->records_check.data = l->records_idle.data = l;
     return DG_OK;
 }
 
@@ -327,9 +393,40 @@ static void records_closed_cb(uv_handle_t *h)
     DG_UNUSED(h);
 }
 
-void dg_server_records_close(dg_server *srv)
+void dg_server_records_close(struct dg_loop *l)
 {
-    records_flush(srv); /* none is open once no job is left; keeps the contract if one is */
-    uv_close((uv_handle_t *)&srv->records_check, records_closed_cb);
-    uv_close((uv_handle_t *)&srv->records_idle, records_closed_cb);
+    records_flush(l); /* none is open once no job is left; keeps the contract if one is */
+    uv_close((uv_handle_t *)&l->records_check, records_closed_cb);
+    uv_close((uv_handle_t *)&l->records_idle, records_closed_cb);
+}
+
+/* ------------------------------------------------------------ commits to every loop */
+
+void dg_server_take_commits(dg_server *srv)
+{
+    /* Under the lock from the take to the last post: two loops taking at
+     * once would otherwise post their commits out of order. */
+    uv_mutex_lock(&srv->inbox_lock);
+    for (dg_committed *c = dg_writer_take_committed(srv->writer), *next; c; c = next) {
+        next = c->next;
+        c->next = NULL;
+        if (c->head > srv->feed_head)
+            __atomic_store_n(&srv->feed_head, c->head, __ATOMIC_RELEASE);
+        for (unsigned i = 0; i < srv->n_loops; i++) {
+            struct dg_loop *l = &srv->loops[i];
+            struct dg_inbox_item *it;
+
+            if (l->is_closed)
+                continue;
+            it = dg_xcalloc(1, sizeof *it);
+            dg_committed_ref(c);
+            it->c = c;
+            *l->inbox_end = it;
+            l->inbox_end = &it->next;
+            if (l != tl_loop)
+                uv_async_send(&l->wake); /* coalesces: one wake-up may carry several */
+        }
+        dg_committed_free(c); /* the taker's reference */
+    }
+    uv_mutex_unlock(&srv->inbox_lock);
 }

@@ -5,8 +5,9 @@
  * it. Everything else borrows it, opaquely: connections, the dispatcher, the
  * handlers and the feed read what they need through the functions below and
  * never change it. Services (sessions, users, throttle, feed...) are handed
- * out as pointers; each has its own module and contract. Loop thread only,
- * except where noted.
+ * out as pointers; each has its own module and contract. Any loop thread
+ * (each call acts for the loop of the thread that makes it), except where
+ * noted.
  */
 #ifndef DG_SERVER_H
 #define DG_SERVER_H
@@ -25,7 +26,14 @@ typedef struct dg_server dg_server;
 
 /* Settings, frozen at start. */
 const dg_config *dg_server_config(const dg_server *srv);
+/* The event loop of the calling thread: the server runs `[server] loops` of
+ * them, each on its own thread with the connections it accepted. A job
+ * submitted below comes back to the loop that submitted it. */
 uv_loop_t *dg_server_loop(dg_server *srv);
+/* Which loop that is (0: the one that also runs signals, the sweep,
+ * reminders and backups), and how many there are. */
+unsigned dg_server_loop_index(dg_server *srv);
+unsigned dg_server_n_loops(const dg_server *srv);
 /* The server's identity and feed epoch (from the database, read at start). */
 const char *dg_server_id(const dg_server *srv);
 uint64_t dg_server_feed_epoch(const dg_server *srv);
@@ -35,7 +43,7 @@ uint32_t dg_server_restricted_tiers(const dg_server *srv); /* tier bits (perm.h)
 /* A hash verified when a user name is unknown, so that answer takes as long
  * as for a wrong password. Read-only after start; any thread. */
 const char *dg_server_dummy_hash(const dg_server *srv);
-/* True once a shutdown started: no new work is taken. */
+/* True once a shutdown started: no new work is taken. Any thread. */
 bool dg_server_is_draining(const dg_server *srv);
 /* True after a storage error made the writer refuse writes until restart. */
 bool dg_server_is_read_only(const dg_server *srv);
@@ -48,7 +56,10 @@ void dg_server_set_team(dg_server *srv, const dg_team *team);
 void dg_server_team_meta(dg_server *srv, dg_team *out, dg_team_meta *meta);
 void dg_server_set_team_meta(dg_server *srv, const dg_team *team, const dg_team_meta *meta);
 
-/* Services: borrowed, valid while the server runs. */
+/* Services: borrowed, valid while the server runs. Sessions, throttle,
+ * peers, users and the audit backlog are shared by every loop (each locks
+ * inside); the feed, the TLS configuration and the connections are the
+ * calling loop's own. */
 dg_sessions *dg_server_sessions(dg_server *srv);
 struct dg_throttle *dg_server_throttle(dg_server *srv);       /* throttle.h */
 struct dg_peers *dg_server_peers(dg_server *srv);             /* peers.h */
@@ -57,8 +68,18 @@ struct dg_feed *dg_server_feed(dg_server *srv);               /* feed.h */
 struct dg_audit_later *dg_server_audit_later(dg_server *srv); /* audit_later.h */
 struct dg_tls_conf *dg_server_tls(dg_server *srv);            /* tls.h */
 
-/* Shared with the connections (conn.h: dg_conns_count), for the statistics. */
+/* The calling loop's connections (conn.h). */
 struct dg_conns *dg_server_conns(dg_server *srv);
+/* Every loop's connections counted together (conn.c keeps it; atomic). */
+typedef struct dg_conns_total {
+    uint32_t n;       /* open, on all loops */
+    uint64_t next_id; /* the last connection id given */
+} dg_conns_total;
+dg_conns_total *dg_server_conns_total(dg_server *srv);
+/* Open connections on all loops (any loop thread). */
+uint32_t dg_server_connections(dg_server *srv);
+/* The newest change seq any loop's feed was handed (any thread). */
+int64_t dg_server_feed_head(const dg_server *srv);
 /* When the server started serving (unix ms). */
 int64_t dg_server_started_at(const dg_server *srv);
 
@@ -73,7 +94,8 @@ typedef struct dg_backup_status {
     char file[1100];
     char error[512]; /* why it failed, when !is_ok */
 } dg_backup_status;
-const dg_backup_status *dg_server_last_backup(const dg_server *srv);
+/* Copied out under a lock (any loop thread). */
+void dg_server_last_backup(dg_server *srv, dg_backup_status *out);
 /* The scheduled backups (backups.c) report each run here. */
 void dg_server_set_last_backup(dg_server *srv, const dg_backup_status *st);
 

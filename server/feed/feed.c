@@ -495,8 +495,10 @@ dg_feed *dg_feed_new(dg_server *srv, int64_t head)
 
 int64_t dg_feed_head(const dg_feed *f)
 {
+    int64_t shared = dg_server_feed_head(f->srv);
+
     DG_ASSERT_LOOP_THREAD();
-    return f->head;
+    return shared > f->head ? shared : f->head;
 }
 
 void dg_feed_stop(dg_feed *f)
@@ -543,8 +545,7 @@ void dg_feed_committed(dg_feed *f, dg_committed *c)
      * them, with the rest of what it lacks. */
     if (c->rows && c->after == f->ring_hi && !f->is_ring_fetching && !f->is_stopping &&
         f->n_record_subs == 0) {
-        feed_ring_append(f, c->arena, c->rows, c->n, NULL, NULL, false);
-        c->arena = NULL;
+        feed_ring_append_shared(f, c);
         feed_fanout_start(f);
     } else if (f->ring_hi < f->head) {
         feed_ring_fetch(f);
@@ -628,13 +629,13 @@ void dg_feed_start(dg_sub *s, const dg_feed_since *since)
     DG_ASSERT_LOOP_THREAD();
     if (since && since->epoch != dg_server_feed_epoch(f->srv)) {
         feed_end_with_resync(s, since->seq, "epoch_changed");
-    } else if (since && (since->seq < 0 || since->seq > f->head)) {
+    } else if (since && (since->seq < 0 || since->seq > dg_feed_head(f))) {
         feed_end_with_resync(s, since->seq, "cursor_ahead");
     } else if (since) {
         s->cursor = since->seq;
         feed_fetch_start(s);
     } else { /* from now: nothing to replay */
-        s->cursor = f->head;
+        s->cursor = dg_feed_head(f);
         s->is_live = true;
         feed_send_simple(s, DANGAN__V1__EVENT__BODY_CAUGHT_UP, s->cursor);
     }

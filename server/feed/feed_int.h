@@ -95,7 +95,9 @@ struct row_meta {
 /* One read of new changes, kept while it is among the newest RING_ROWS. */
 struct ring_batch {
     struct ring_batch *next, *prev; /* newer, older */
-    dg_arena *arena;
+    dg_arena *arena;                /* the rows when read; their metas and packed changes */
+    dg_committed *shared;           /* the rows when a commit handed them over: every loop's
+                                     * feed reads them, none changes them; or NULL */
     dg_change_row *rows;
     struct row_meta *meta;
     size_t n;
@@ -157,6 +159,7 @@ void feed_serve_from_ring(dg_sub *s);
 void feed_ring_drop_oldest(dg_feed *f);
 void feed_ring_append(dg_feed *f, dg_arena *a, dg_change_row *rows, size_t n, dg_record **recs,
                       dg_record **customers, bool has_records);
+void feed_ring_append_shared(dg_feed *f, dg_committed *c);
 void feed_fanout_start(dg_feed *f);
 void feed_ring_fetch(dg_feed *f);
 void feed_fetch_start(dg_sub *s);

@@ -78,7 +78,7 @@ static void fetch_run(dg_job *job, void *ctx)
 static void ring_charge(dg_feed *f, struct ring_batch *b)
 {
     size_t now = dg_arena_footprint(b->arena) + (b->pack ? dg_arena_footprint(b->pack) : 0) +
-                 b->n * sizeof *b->meta;
+                 (b->shared ? dg_arena_footprint(b->shared->arena) : 0) + b->n * sizeof *b->meta;
 
     f->ring_bytes += now - b->bytes; /* it only grows */
     b->bytes = now;
@@ -230,6 +230,7 @@ void feed_ring_drop_oldest(dg_feed *f)
         f->ring_lo = b->rows[b->n - 1].seq;
     dg_arena_free(b->arena);
     dg_arena_free(b->pack);
+    dg_committed_free(b->shared);
     free(b->meta);
     free(b);
 }
@@ -286,6 +287,16 @@ void feed_ring_append(dg_feed *f, dg_arena *a, dg_change_row *rows, size_t n, dg
     while (f->ring && f->ring != f->ring_tail &&
            (f->ring_n > RING_ROWS || f->ring_bytes > RING_BYTES))
         feed_ring_drop_oldest(f);
+}
+
+/* The same with the rows of a commit, which every loop's feed shares: this
+ * ring takes a reference, and packs into an arena of its own. */
+void feed_ring_append_shared(dg_feed *f, dg_committed *c)
+{
+    dg_committed_ref(c);
+    feed_ring_append(f, dg_arena_new(FETCH_BUDGET), c->rows, c->n, NULL, NULL, false);
+    f->ring_tail->shared = c;
+    ring_charge(f, f->ring_tail);
 }
 
 /* One loop turn's share of a fan-out; the last starts the next fan-out,

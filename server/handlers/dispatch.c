@@ -133,7 +133,7 @@ static bool check_session(dg_req *req, const struct route *r)
                     "change your password first (dangan passwd)");
         return false;
     }
-    s->last_active_at = now;
+    dg_session_touch(s, now);
     return true;
 }
 

@@ -219,6 +219,7 @@ static void login_commit_done(dg_job *job)
     dg_h_session_from(&tmpl, &l->user, &l->row, dg_now_ms());
     s = dg_sessions_add(dg_server_sessions(req->srv), &tmpl);
     dg_conn_bind_session(req->conn, s);
+    dg_session_unref(dg_server_sessions(req->srv), s); /* the connection holds it */
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__login_response__init(r);
     r->token = dg_req_strdup(req, l->token);
@@ -466,6 +467,7 @@ static void chpw_commit_done(dg_job *job)
     dg_h_session_from(&tmpl, &c->user, &c->row, dg_now_ms());
     s = dg_sessions_add(dg_server_sessions(srv), &tmpl);
     dg_conn_bind_session(req->conn, s);
+    dg_session_unref(dg_server_sessions(srv), s); /* the connection holds it */
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__change_password_response__init(r);
     r->token = dg_req_strdup(req, c->token);

@@ -224,8 +224,9 @@ static void authn_commit_done(dg_job *job)
     }
     dg_h_session_from(&tmpl, &a->user, &a->row, a->now);
     s = dg_sessions_add(dg_server_sessions(req->srv), &tmpl);
-    s->last_active_at = a->now;
+    dg_session_touch(s, a->now);
     dg_conn_bind_session(req->conn, s);
+    dg_session_unref(dg_server_sessions(req->srv), s); /* the connection holds it */
     r = dg_req_alloc(req, sizeof *r);
     dangan__v1__authenticate_response__init(r);
     r->session = dg_h_session_info(req, s);
@@ -337,7 +338,6 @@ static void logout_done(dg_job *job)
 {
     struct logout *lo = (struct logout *)job;
     dg_req *req = lo->req;
-    dg_session *s;
 
     /* A session that was never stored (id 0, h_login.c) ends in memory;
      * its record waits with the one of its sign-in. */
@@ -347,9 +347,7 @@ static void logout_done(dg_job *job)
     if (job->rc != DG_OK) {
         dg_h_fail_job(req, job->rc);
     } else {
-        s = dg_sessions_find(dg_server_sessions(req->srv), lo->hash);
-        if (s)
-            dg_sessions_revoke(dg_server_sessions(req->srv), s);
+        dg_sessions_revoke_hash(dg_server_sessions(req->srv), lo->hash);
         dg_conn_unbind_session(req->conn);
         req->resp.body_case = DANGAN__V1__RESPONSE__BODY_LOGOUT;
         req->resp.logout = dg_req_alloc(req, sizeof *req->resp.logout);

@@ -40,9 +40,10 @@ static void count_session(dg_session *s, void *ud)
 
 static Dangan__V1__BackupStatus *backup_pb(dg_req *req)
 {
-    const dg_backup_status *st = dg_server_last_backup(req->srv);
+    dg_backup_status copy, *st = &copy;
     Dangan__V1__BackupStatus *b = dg_req_alloc(req, sizeof *b);
 
+    dg_server_last_backup(req->srv, &copy);
     dangan__v1__backup_status__init(b);
     b->scheduled = st->is_scheduled;
     b->next_at_ms = st->next_at;
@@ -71,7 +72,7 @@ static void stats_done(dg_job *job)
     dangan__v1__server_stats_response__init(r);
     r->started_at_ms = dg_server_started_at(req->srv);
     r->uptime_s = (dg_now_ms() - r->started_at_ms) / 1000;
-    r->connections = dg_conns_count(dg_server_conns(req->srv));
+    r->connections = dg_server_connections(req->srv);
     dg_sessions_each(dg_server_sessions(req->srv), count_session, &n_sessions);
     r->sessions = n_sessions;
     r->change_seq = (uint64_t)dg_feed_head(dg_server_feed(req->srv));

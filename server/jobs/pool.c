@@ -21,6 +21,7 @@ struct dg_completions {
     pthread_mutex_t mu;
     dg_job *head, *tail;
     void (*on_done)(void *ud);
+    void (*on_wake)(void *ud);
     void *ud;
 };
 
@@ -46,6 +47,11 @@ int dg_completions_new(uv_loop_t *loop, void (*on_done)(void *ud), void *ud, dg_
     return DG_OK;
 }
 
+void dg_completions_on_wake(dg_completions *c, void (*fn)(void *ud))
+{
+    c->on_wake = fn;
+}
+
 void dg_completions_post(dg_completions *c, dg_job *job)
 {
     job->next = NULL;
@@ -68,6 +74,8 @@ void dg_completions_drain(dg_completions *c)
     job = c->head;
     c->head = c->tail = NULL;
     pthread_mutex_unlock(&c->mu);
+    if (job && c->on_wake)
+        c->on_wake(c->ud);
     while (job) {
         dg_job *next = job->next;
 
@@ -148,7 +156,7 @@ static void *worker_main(void *arg)
         p->n_queued--;
         pthread_mutex_unlock(&p->mu);
         job->run(job, w->ctx);
-        dg_completions_post(p->done, job);
+        dg_completions_post(job->back ? job->back : p->done, job);
     }
 }
 

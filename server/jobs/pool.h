@@ -27,6 +27,9 @@ struct dg_job {
     dg_job *next;                        /* queue link, owned by whichever queue holds the job */
     void (*run)(dg_job *job, void *ctx); /* worker thread; sets rc */
     void (*done)(dg_job *job);           /* loop thread, exactly once */
+    /* The loop it goes back to (each loop has its own completions); NULL:
+     * the pool's or the writer's own. Set by the submitter (server.c). */
+    struct dg_completions *back;
     int rc;
     /* writer: the job only records a read or a refusal (an audit record);
      * a batch of nothing else commits without waiting for fsync */
@@ -42,6 +45,9 @@ typedef struct dg_completions dg_completions;
 
 /* `on_done` (may be NULL) runs on the loop after each job's done, with `ud`. */
 int dg_completions_new(uv_loop_t *loop, void (*on_done)(void *ud), void *ud, dg_completions **out);
+/* `fn` runs on the loop, with the same `ud`, each time it wakes to run
+ * completions, before the first of them (the feed takes commits there). */
+void dg_completions_on_wake(dg_completions *c, void (*fn)(void *ud));
 /* Any thread. */
 void dg_completions_post(dg_completions *c, dg_job *job);
 /* Loop thread: runs `done` for everything posted so far (used at shutdown). */

@@ -205,9 +205,14 @@ int dg_wtx_change_append(dg_wtx *tx, const dg_change *c, int64_t *seq)
     return rc;
 }
 
+void dg_committed_ref(dg_committed *c)
+{
+    __atomic_add_fetch(&c->n_refs, 1, __ATOMIC_RELAXED);
+}
+
 void dg_committed_free(dg_committed *c)
 {
-    if (!c)
+    if (!c || __atomic_sub_fetch(&c->n_refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     dg_arena_free(c->arena);
     free(c);
@@ -227,6 +232,7 @@ static dg_committed *take_captured(dg_writer *w, int64_t after, int64_t head)
     if (head == after)
         return NULL;
     c = dg_xcalloc(1, sizeof *c);
+    c->n_refs = 1;
     c->after = after;
     c->head = head;
     if (!cap->is_lost && cap->n == (size_t)(head - after) && cap->rows[cap->n - 1].seq == head &&
@@ -251,7 +257,6 @@ dg_committed *dg_writer_take_committed(dg_writer *w)
 {
     dg_committed *c;
 
-    DG_ASSERT_LOOP_THREAD();
     DG_ASSERT_LOOP_THREAD();
     pthread_mutex_lock(&w->mu);
     c = w->committed;
@@ -426,7 +431,7 @@ static void release(dg_writer *w, struct dg_wsync *b, int rc)
 
         if (batch->rc != DG_OK)
             n_failed++;
-        dg_completions_post(w->done, batch);
+        dg_completions_post(batch->back ? batch->back : w->done, batch);
         batch = next;
     }
     pthread_mutex_lock(&w->mu);

@@ -57,9 +57,13 @@ typedef struct dg_committed {
     dg_change_row *rows; /* in `arena` */
     size_t n;
     dg_arena *arena;
+    /* Every loop's feed reads the same rows (never changes them): each
+     * holds a reference; dg_committed_free drops one. */
+    int n_refs;
 } dg_committed;
 #define DG_WRITER_CAPTURE_ROWS 1024
-void dg_committed_free(dg_committed *c); /* one; accepts NULL */
+void dg_committed_ref(dg_committed *c);
+void dg_committed_free(dg_committed *c); /* drops one reference; accepts NULL */
 
 typedef struct dg_writer dg_writer;
 

@@ -8,7 +8,8 @@
  * reading is paused while n_inflight >= max_in_flight; from accept to free, a
  * connection without a session is counted in the server's peers (is_unauth_counted),
  * which caps such connections per address (peers.h).
- * Runs on: the loop thread.
+ * Runs on: the loop thread of its table (each loop has its own table; the
+ * count against max_connections and the ids are shared, atomically).
  */
 #include "conn.h"
 
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "conn_int.h"
 #include "dg.h"
 #include "frame.h"
 #include "log.h"
@@ -27,48 +29,7 @@
 #include "status.h"
 #include "stream.h"
 
-/* Beyond max_connections a few more are accepted so they can be told
- * "server full" in a proper reply; beyond those, accepted and closed at once. */
-#define OVERFLOW_SLOTS 64
-#define MAX_VIOLATIONS 32
-
-/* The table of open connections (one per server). */
-struct dg_conns {
-    dg_server *srv;
-    uv_stream_t *listener;
-    dg_conn_hooks hooks;
-    dg_conn *list;
-    uint32_t n, max; /* open; max_connections (capped by the open-file limit) */
-    uint64_t next_id;
-    uint64_t n_requests; /* in flight, all connections */
-};
-
-struct dg_conn {
-    dg_conns *table;
-    dg_server *srv;
-    dg_stream *stream; /* NULL once closed */
-    uint64_t id;
-    char peer[64];
-    char peer_ip[48];
-    dg_session *session;     /* referenced; NULL before login */
-    const char *session_end; /* why the last session ended ("session_expired"), or NULL */
-    bool has_hello;
-    bool is_checking_password; /* a Login or ChangePassword is being hashed */
-    bool is_closing;
-    bool is_over_capacity;
-    bool is_unauth_counted; /* counted in the server's peers as not logged in */
-    bool is_refused;        /* over its address's cap: told why after the handshake, closed */
-    bool is_paused;         /* by us: too many requests in flight, or draining */
-    unsigned n_inflight;
-    int64_t accepted_ms;  /* monotonic */
-    int64_t last_read_ms; /* monotonic */
-    dg_buf out;           /* scratch for packing one reply */
-    dg_buf cork;          /* events packed while corked, sent at once */
-    bool is_corked;
-    dg_conn *prev, *next;
-};
-
-static void conn_close(dg_conn *c, bool graceful)
+void conn_close(dg_conn *c, bool graceful)
 {
     if (!c->stream || c->is_closing)
         return;
@@ -88,6 +49,7 @@ static void conn_free(dg_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     cs->n--;
+    __atomic_sub_fetch(&cs->total->n, 1, __ATOMIC_RELAXED);
     if (cs->hooks.on_gone)
         cs->hooks.on_gone(c, cs->hooks.ud);
     dg_conn_unbind_session(c);
@@ -467,7 +429,7 @@ dg_session *dg_conn_session(dg_conn *c)
 void dg_conn_bind_session(dg_conn *c, dg_session *s)
 {
     DG_ASSERT_LOOP_THREAD();
-    dg_session_ref(s); /* first: s may be the one being replaced */
+    dg_session_ref(dg_server_sessions(c->srv), s); /* first: s may be the one being replaced */
     dg_conn_unbind_session(c);
     c->session = s;
     c->session_end = NULL;
@@ -653,132 +615,13 @@ static void on_closed(dg_stream *s, void *ud)
         conn_free(c);
 }
 
-static const dg_stream_cbs conn_cbs = {
+const dg_stream_cbs conn_cbs = {
     .on_ready = on_ready,
     .on_frame = on_frame,
     .on_error = on_error,
     .on_drain = on_drain,
     .on_closed = on_closed,
 };
-
-static void refused_closed_cb(uv_handle_t *h)
-{
-    free(h);
-}
-
-/* The address of an accepted socket, as dg_conn_peer_ip gives it ("" if unknown). */
-static void socket_peer_ip(uv_tcp_t *t, char *out, size_t len)
-{
-    struct sockaddr_storage ss;
-    int n = sizeof ss;
-
-    out[0] = '\0';
-    if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &n) != 0)
-        return;
-    if (ss.ss_family == AF_INET)
-        uv_ip4_name((struct sockaddr_in *)&ss, out, len);
-    else if (ss.ss_family == AF_INET6)
-        uv_ip6_name((struct sockaddr_in6 *)&ss, out, len);
-}
-
-/* Over the hard cap: take the connection off the backlog and drop it. */
-static void refuse_connection(dg_conns *cs)
-{
-    uv_tcp_t *t = dg_xmalloc(sizeof *t);
-    char ip[64] = "";
-
-    uv_tcp_init(dg_server_loop(cs->srv), t);
-    if (uv_accept(cs->listener, (uv_stream_t *)t) == 0) /* closing either way */
-        socket_peer_ip(t, ip, sizeof ip);
-    uv_close((uv_handle_t *)t, refused_closed_cb);
-    if (dg_peers_may_warn(dg_server_peers(cs->srv), DG_PEER_REFUSED, ip, dg_mono_ms()))
-        dg_log_warn("conn",
-                    "peer=%s action=accept msg=\"connection refused: server full\" "
-                    "connections=%u",
-                    ip[0] ? ip : "-", (unsigned)cs->n);
-}
-
-/* "ip" from "ip:port" or "[ip6]:port". */
-static void split_peer_ip(dg_conn *c)
-{
-    const char *colon = strrchr(c->peer, ':');
-    const char *start = c->peer[0] == '[' ? c->peer + 1 : c->peer;
-    const char *end = colon ? colon : c->peer + strlen(c->peer);
-    size_t n;
-
-    if (end > start && end[-1] == ']')
-        end--;
-    n = end > start ? (size_t)(end - start) : 0;
-    if (n >= sizeof c->peer_ip)
-        n = sizeof c->peer_ip - 1;
-    memcpy(c->peer_ip, start, n);
-    c->peer_ip[n] = '\0';
-}
-
-/* Counts a new connection as not logged in; false if it is to be closed at once. */
-static bool admit_unauth(dg_conn *c)
-{
-    dg_server *srv = c->srv;
-    enum dg_peer_verdict v = dg_peers_add_unauth(dg_server_peers(srv), c->peer_ip);
-
-    c->is_unauth_counted = true;
-    if (v == DG_PEER_ACCEPT)
-        return true;
-    c->is_refused = true;
-    if (dg_peers_may_warn(dg_server_peers(srv), DG_PEER_REFUSED, c->peer_ip, dg_mono_ms()))
-        dg_log_warn("conn",
-                    "conn=%llu peer=%s action=accept msg=\"too many connections from this "
-                    "address are not logged in; %s\" unauthenticated=%u limit=%u",
-                    (unsigned long long)c->id, c->peer,
-                    v == DG_PEER_REFUSE ? "telling it after the handshake" : "closing it now",
-                    (unsigned)dg_peers_n_unauth(dg_server_peers(srv), c->peer_ip),
-                    (unsigned)dg_server_config(srv)->max_unauth_per_address);
-    return v == DG_PEER_REFUSE;
-}
-
-void dg_conns_accept(dg_conns *cs)
-{
-    dg_server *srv = cs->srv;
-    const dg_config *cfg = dg_server_config(srv);
-    dg_conn *c;
-    int rc;
-
-    DG_ASSERT_LOOP_THREAD();
-    if (cs->n >= cs->max + OVERFLOW_SLOTS) {
-        refuse_connection(cs);
-        return;
-    }
-    c = dg_xcalloc(1, sizeof *c);
-    c->table = cs;
-    c->srv = srv;
-    c->id = ++cs->next_id;
-    c->accepted_ms = c->last_read_ms = dg_mono_ms();
-    rc = dg_stream_new(dg_server_loop(srv), dg_server_tls(srv), NULL, &conn_cbs, c, &c->stream);
-    if (rc != DG_OK) {
-        free(c);
-        refuse_connection(cs);
-        return;
-    }
-    c->next = cs->list;
-    if (cs->list)
-        cs->list->prev = c;
-    cs->list = c;
-    cs->n++;
-    c->is_over_capacity = cs->n > cs->max;
-    dg_stream_set_write_marks(c->stream, cfg->write_high_water, cfg->write_low_water);
-    if (uv_accept(cs->listener, dg_stream_handle(c->stream)) != 0 ||
-        dg_stream_start(c->stream) != DG_OK) {
-        conn_close(c, false);
-        return;
-    }
-    snprintf(c->peer, sizeof c->peer, "%s", dg_stream_peer(c->stream));
-    split_peer_ip(c);
-    if (!admit_unauth(c)) {
-        conn_close(c, false);
-        return;
-    }
-    dg_log_debug("conn", "conn=%llu peer=%s msg=\"accepted\"", (unsigned long long)c->id, c->peer);
-}
 
 static void sweep_one(dg_conn *c, int64_t now_mono, int64_t now_ms)
 {
@@ -862,6 +705,7 @@ dg_conns *dg_conns_new(dg_server *srv, uv_stream_t *listener, uint32_t max_conne
     cs->srv = srv;
     cs->listener = listener;
     cs->max = max_connections;
+    cs->total = dg_server_conns_total(srv);
     cs->hooks = *hooks;
     return cs;
 }

@@ -8,7 +8,7 @@
  * A connection owns its stream and holds a reference on its session. It is
  * freed only when both its stream has closed and no request of it is in
  * flight, so a dg_req may always touch req->conn. Replies to a connection
- * that is gone are dropped. Loop thread only.
+ * that is gone are dropped. The thread of the loop that took it only.
  */
 #ifndef DG_CONN_H
 #define DG_CONN_H
@@ -54,22 +54,39 @@ typedef struct dg_conn_hooks {
     void *ud;
 } dg_conn_hooks;
 
-/* The connections of a server: they accept from `listener` (borrowed), at
- * most `max_connections` of them (a few more are told "server full"), and
- * call `hooks` (copied). Free with dg_conns_free once every connection is
- * gone (dg_conns_count is 0). */
+/* The connections of one of the server's loops: they accept from `listener`
+ * (borrowed; NULL for a loop that is handed its connections), at most
+ * `max_connections` of them on all loops together (a few more are told
+ * "server full"), and call `hooks` (copied). Free with dg_conns_free once
+ * every connection is gone (dg_conns_count is 0). */
 dg_conns *dg_conns_new(dg_server *srv, uv_stream_t *listener, uint32_t max_connections,
                        const dg_conn_hooks *hooks);
 void dg_conns_free(dg_conns *cs);
 /* Accepts a pending connection from the listener. */
 void dg_conns_accept(dg_conns *cs);
+/* A connection loop 0 accepted for another loop: the socket (a descriptor
+ * of its own) and what it was counted as, in accept order (against
+ * max_connections, and as not logged in for its address). */
+typedef struct dg_conn_ticket {
+    int fd;
+    uint32_t n_all; /* connections on all loops, this one included */
+    int verdict;    /* dg_peers_add_unauth's (peers.h) */
+    char peer_ip[48];
+} dg_conn_ticket;
+/* Loop 0: takes the pending connection off the listener for another loop;
+ * false when there is none to hand over (refused: over the hard cap). */
+bool dg_conns_hand_over(dg_conns *cs, dg_conn_ticket *t);
+/* The other loop: makes the connection of a ticket (owns its fd from now on). */
+void dg_conns_adopt(dg_conns *cs, const dg_conn_ticket *t);
+/* A ticket no loop will take (it is shutting down): closed, uncounted. */
+void dg_conns_drop_ticket(dg_conns *cs, const dg_conn_ticket *t);
 /* Timeouts and expiry for every connection (the 1 s sweep). */
 void dg_conns_sweep(dg_conns *cs);
 /* Shutdown: stop reading requests on every connection. */
 void dg_conns_pause_all(dg_conns *cs);
 /* Shutdown: close every connection gracefully. */
 void dg_conns_close_all(dg_conns *cs);
-/* Open connections; requests in flight on all of them. */
+/* Open connections of this loop; requests in flight on all of them. */
 uint32_t dg_conns_count(const dg_conns *cs);
 uint64_t dg_conns_requests(const dg_conns *cs);
 

@@ -3,12 +3,15 @@
  *
  * Owns: a dg_map from address to a heap uint32_t (entries exist only while
  * the count is above 0), and one dg_lograte per kind of warning.
+ * Any loop thread: one mutex guards both.
  */
 #include "peers.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "alloc.h"
 #include "dg.h"
@@ -30,6 +33,7 @@ struct dg_peers {
     dg_map *unauth;
     dg_lograte *warnings[DG_PEER_N_WARNINGS];
     struct report_ctx report_ctxs[DG_PEER_N_WARNINGS]; /* what each lograte's report logs */
+    uv_mutex_t mu;
 };
 
 static const char *const what_left_out[DG_PEER_N_WARNINGS] = {
@@ -65,6 +69,7 @@ dg_peers *dg_peers_new(uint32_t max_unauth)
 
     p->max_unauth = max_unauth;
     p->unauth = dg_map_new();
+    uv_mutex_init(&p->mu);
     for (int i = 0; i < DG_PEER_N_WARNINGS; i++) {
         dg_lograte_opts o = {.n_per_key = WARN_PER_ADDRESS,
                              .n_total = WARN_TOTAL,
@@ -96,21 +101,25 @@ void dg_peers_free(dg_peers *p)
     dg_map_free(p->unauth);
     for (int i = 0; i < DG_PEER_N_WARNINGS; i++)
         dg_lograte_free(p->warnings[i]);
+    uv_mutex_destroy(&p->mu);
     free(p);
 }
 
 enum dg_peer_verdict dg_peers_add_unauth(dg_peers *p, const char *ip)
 {
     size_t kl = strlen(ip);
-    uint32_t *n = dg_map_get(p->unauth, ip, kl);
-    uint32_t before = n ? *n : 0;
+    uint32_t *n, before;
 
     DG_ASSERT_LOOP_THREAD();
+    uv_mutex_lock(&p->mu);
+    n = dg_map_get(p->unauth, ip, kl);
+    before = n ? *n : 0;
     if (!n) {
         n = dg_xcalloc(1, sizeof *n);
         dg_map_put(p->unauth, ip, kl, n, NULL);
     }
     (*n)++;
+    uv_mutex_unlock(&p->mu);
     if (before < p->max_unauth)
         return DG_PEER_ACCEPT;
     return before < p->max_unauth + DG_PEERS_REFUSAL_SLOTS ? DG_PEER_REFUSE : DG_PEER_DROP;
@@ -119,31 +128,45 @@ enum dg_peer_verdict dg_peers_add_unauth(dg_peers *p, const char *ip)
 void dg_peers_remove_unauth(dg_peers *p, const char *ip)
 {
     size_t kl = strlen(ip);
-    uint32_t *n = dg_map_get(p->unauth, ip, kl);
+    uint32_t *n;
 
     DG_ASSERT_LOOP_THREAD();
+    uv_mutex_lock(&p->mu);
+    n = dg_map_get(p->unauth, ip, kl);
     dg_assert(n && *n > 0); /* only what was added is removed */
     if (--*n == 0)
         free(dg_map_remove(p->unauth, ip, kl));
+    uv_mutex_unlock(&p->mu);
 }
 
-uint32_t dg_peers_n_unauth(const dg_peers *p, const char *ip)
+uint32_t dg_peers_n_unauth(dg_peers *p, const char *ip)
 {
-    uint32_t *n = dg_map_get(p->unauth, ip, strlen(ip));
+    uint32_t *n, count;
 
     DG_ASSERT_LOOP_THREAD();
-    return n ? *n : 0;
+    uv_mutex_lock(&p->mu);
+    n = dg_map_get(p->unauth, ip, strlen(ip));
+    count = n ? *n : 0;
+    uv_mutex_unlock(&p->mu);
+    return count;
 }
 
 bool dg_peers_may_warn(dg_peers *p, enum dg_peer_warning w, const char *ip, int64_t now_ms)
 {
+    bool may;
+
     DG_ASSERT_LOOP_THREAD();
-    return dg_lograte_hit(p->warnings[w], ip, now_ms);
+    uv_mutex_lock(&p->mu);
+    may = dg_lograte_hit(p->warnings[w], ip, now_ms);
+    uv_mutex_unlock(&p->mu);
+    return may;
 }
 
 void dg_peers_report(dg_peers *p, int64_t now_ms, bool is_final)
 {
     DG_ASSERT_LOOP_THREAD();
+    uv_mutex_lock(&p->mu);
     for (int i = 0; i < DG_PEER_N_WARNINGS; i++)
         dg_lograte_flush(p->warnings[i], now_ms, is_final);
+    uv_mutex_unlock(&p->mu);
 }

@@ -14,7 +14,7 @@
  * summarised in one line a minute (lograte.h).
  * Both tables hold only addresses with connections or recent warnings: at
  * most the open connections, and a fixed number of keys.
- * Loop thread only.
+ * Any loop thread (a mutex inside).
  */
 #ifndef DG_PEERS_H
 #define DG_PEERS_H
@@ -47,7 +47,7 @@ void dg_peers_free(dg_peers *p);
  * do with it. */
 enum dg_peer_verdict dg_peers_add_unauth(dg_peers *p, const char *ip);
 void dg_peers_remove_unauth(dg_peers *p, const char *ip);
-uint32_t dg_peers_n_unauth(const dg_peers *p, const char *ip);
+uint32_t dg_peers_n_unauth(dg_peers *p, const char *ip);
 
 /* True if this warning about `ip` is to be logged now; false if it is only
  * counted for the summary. `now_ms` is monotonic. */

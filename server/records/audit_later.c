@@ -4,12 +4,15 @@
  * Owns: copies of the waiting records (each with its strings, one block).
  * Invariants: records leave in the order they came; while a flush job is in
  * flight it owns the records it carries (the list holds only later ones),
- * and a failed flush puts them back in front. Loop thread.
+ * and a failed flush puts them back in front. Any loop thread: the list is
+ * under a mutex (the flushes run on loop 0).
  */
 #include "audit_later.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "alloc.h"
 #include "audit.h"
@@ -28,6 +31,7 @@ struct dg_audit_later {
     struct later_rec *head, **tail;
     size_t n;
     bool is_flushing;
+    uv_mutex_t mu; /* records come from every loop thread */
 };
 
 struct flush_job {
@@ -42,6 +46,7 @@ dg_audit_later *dg_audit_later_new(void)
     dg_audit_later *q = dg_xcalloc(1, sizeof *q);
 
     q->tail = &q->head;
+    uv_mutex_init(&q->mu);
     return q;
 }
 
@@ -66,6 +71,7 @@ void dg_audit_later_free(dg_audit_later *q)
                     "audit above are their only record\" records=%zu",
                     q->n);
     free_list(q->head);
+    uv_mutex_destroy(&q->mu);
     free(q);
 }
 
@@ -93,8 +99,6 @@ int dg_audit_later_add(dg_audit_later *q, const dg_audit_rec *r, int why)
     char *at;
 
     DG_ASSERT_LOOP_THREAD();
-    if (q->n >= DG_AUDIT_LATER_MAX)
-        return DG_EFULL;
     for (size_t i = 0; i < DG_ARRAY_LEN(strs); i++)
         len += strlen(strs[i] ? strs[i] : "") + 1;
     l = dg_xcalloc(1, sizeof *l + len);
@@ -107,6 +111,12 @@ int dg_audit_later_add(dg_audit_later *q, const dg_audit_rec *r, int why)
     l->rec.entity = put(&at, r->entity);
     l->rec.outcome = put(&at, r->outcome);
     l->rec.detail = put(&at, r->detail ? r->detail : "{}");
+    uv_mutex_lock(&q->mu);
+    if (q->n >= DG_AUDIT_LATER_MAX) {
+        uv_mutex_unlock(&q->mu);
+        free(l);
+        return DG_EFULL;
+    }
     *q->tail = l;
     q->tail = &l->next;
     q->n++;
@@ -118,13 +128,18 @@ int dg_audit_later_add(dg_audit_later *q, const dg_audit_rec *r, int why)
                 dg_strerror(why), (long long)r->at, l->rec.username, (long long)r->user_id,
                 l->rec.peer, l->rec.action, l->rec.entity, (long long)r->entity_id, l->rec.outcome,
                 q->n);
+    uv_mutex_unlock(&q->mu);
     return DG_OK;
 }
 
-size_t dg_audit_later_count(const dg_audit_later *q)
+size_t dg_audit_later_count(dg_audit_later *q)
 {
-    DG_ASSERT_LOOP_THREAD();
-    return q->n;
+    size_t n;
+
+    uv_mutex_lock(&q->mu);
+    n = q->n;
+    uv_mutex_unlock(&q->mu);
+    return n;
 }
 
 static void flush_run(dg_job *job, void *ctx)
@@ -143,6 +158,7 @@ static void flush_done(dg_job *job)
     dg_audit_later *q = f->q;
     struct later_rec *last = f->recs;
 
+    uv_mutex_lock(&q->mu);
     q->is_flushing = false;
     if (job->rc == DG_OK) {
         dg_log_info("audit", "msg=\"audit records appended after writes resumed\" records=%zu",
@@ -158,6 +174,7 @@ static void flush_done(dg_job *job)
         q->head = f->recs;
         q->n += f->n;
     }
+    uv_mutex_unlock(&q->mu);
     free(f);
 }
 
@@ -166,8 +183,13 @@ void dg_audit_later_flush(dg_audit_later *q, struct dg_server *srv)
     struct flush_job *f;
 
     DG_ASSERT_LOOP_THREAD();
-    if (!q || q->n == 0 || q->is_flushing || dg_server_is_read_only(srv))
+    if (!q || dg_server_is_read_only(srv))
         return;
+    uv_mutex_lock(&q->mu);
+    if (q->n == 0 || q->is_flushing) {
+        uv_mutex_unlock(&q->mu);
+        return;
+    }
     f = dg_xcalloc(1, sizeof *f);
     f->q = q;
     f->recs = q->head;
@@ -178,6 +200,7 @@ void dg_audit_later_flush(dg_audit_later *q, struct dg_server *srv)
     q->tail = &q->head;
     q->n = 0;
     q->is_flushing = true;
+    uv_mutex_unlock(&q->mu);
     if (dg_server_write(srv, &f->job) != DG_OK) {
         f->job.rc = DG_EFULL;
         flush_done(&f->job);

@@ -11,7 +11,8 @@
  * full, what needed the record is refused. A record still waiting at
  * shutdown stays only in the log, which says so.
  *
- * Loop thread, except the flush job's run (writer thread).
+ * Any loop thread (a mutex guards the backlog), except the flush job's run
+ * (writer thread).
  */
 #ifndef DG_AUDIT_LATER_H
 #define DG_AUDIT_LATER_H
@@ -38,7 +39,7 @@ bool dg_audit_later_may(int rc);
  * kept: refuse what needed the record). */
 int dg_audit_later_add(dg_audit_later *q, const dg_audit_rec *r, int why);
 /* Records waiting. */
-size_t dg_audit_later_count(const dg_audit_later *q);
+size_t dg_audit_later_count(dg_audit_later *q);
 /* When records wait, none is being written and the writer takes writes:
  * queues one job that appends them all, in order, in one transaction. */
 void dg_audit_later_flush(dg_audit_later *q, struct dg_server *srv);
