@@ -22,7 +22,7 @@ typedef struct activity {
     void (*open)(dg_gtk_app *a, int64_t id);
     GtkWidget *list, *empty;
     guint n;
-    char zone[64]; /* the team's, once GetTeamSettings answered */
+    char zone[DG_GTK_ZONE_LEN]; /* the team's, once GetTeamSettings answered */
 } activity;
 
 static const char *kind_name(Dangan__V1__EntityKind kind)
@@ -120,24 +120,10 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
     free(sentence);
 }
 
-static void got_settings(GObject *owner, int rc, const Dangan__V1__Response *resp,
-                         const char *errmsg, gpointer user)
-{
-    activity *ac = user;
-
-    (void)owner;
-    (void)errmsg;
-    if (rc == DG_CLIENT_OK && resp->status && resp->status->code == DANGAN__V1__CODE__OK &&
-        resp->get_team_settings && resp->get_team_settings->settings)
-        g_strlcpy(ac->zone, resp->get_team_settings->settings->time_zone, sizeof ac->zone);
-}
-
 GtkWidget *dg_gtk_activity_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t id))
 {
     activity *ac = g_new0(activity, 1);
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *scroll = gtk_scrolled_window_new();
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__GetTeamSettingsRequest gs = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
 
     ac->a = a;
     ac->open = open;
@@ -159,8 +145,6 @@ GtkWidget *dg_gtk_activity_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_
     gtk_box_append(GTK_BOX(box), scroll);
     /* the page lives as long as the window, and the window as the connection */
     g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), ac);
-    req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
-    req.get_team_settings = &gs;
-    dg_gtk_call(a->conn, &req, G_OBJECT(box), got_settings, ac);
+    dg_gtk_ask_team_zone(a, G_OBJECT(box), ac->zone);
     return box;
 }

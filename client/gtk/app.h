@@ -43,6 +43,10 @@ void dg_gtk_firstrun_show_passwd(dg_gtk_app *a, const char *current);
 void dg_gtk_main_show(dg_gtk_app *a);
 /* A toast on the main page. */
 void dg_gtk_toast(dg_gtk_app *a, const char *text);
+/* Asks the server for the team's settings and copies its time zone into
+ * `zone` (DG_GTK_ZONE_LEN bytes, kept by `owner`'s page) when they come. */
+#define DG_GTK_ZONE_LEN 64
+void dg_gtk_ask_team_zone(dg_gtk_app *a, GObject *owner, char *zone);
 
 /* customers.c: the Customers page; `open` is called with a customer's id
  * when a row is activated. */

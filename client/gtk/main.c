@@ -17,6 +17,26 @@ void dg_gtk_a11y_name(GtkWidget *w, const char *name)
     gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
 }
 
+static void got_team_zone(GObject *owner, int rc, const Dangan__V1__Response *resp,
+                          const char *errmsg, gpointer zone)
+{
+    (void)owner;
+    (void)errmsg;
+    if (rc == DG_CLIENT_OK && resp->status && resp->status->code == DANGAN__V1__CODE__OK &&
+        resp->get_team_settings && resp->get_team_settings->settings)
+        g_strlcpy(zone, resp->get_team_settings->settings->time_zone, DG_GTK_ZONE_LEN);
+}
+
+void dg_gtk_ask_team_zone(dg_gtk_app *a, GObject *owner, char *zone)
+{
+    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
+    Dangan__V1__GetTeamSettingsRequest gs = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
+
+    req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
+    req.get_team_settings = &gs;
+    dg_gtk_call(a->conn, &req, owner, got_team_zone, zone);
+}
+
 /* Translations: next to the binary in a build tree (build/locale, made by
  * msgfmt), else beside an installed tree wherever --prefix put it
  * (bin/../share/locale), else where the configured prefix says. */

@@ -21,7 +21,7 @@ typedef struct tasks {
     void (*open)(dg_gtk_app *a, int64_t id);
     GtkWidget *box, *list, *status;
     guint generation;
-    char zone[64]; /* the team's, once GetTeamSettings answered */
+    char zone[DG_GTK_ZONE_LEN]; /* the team's, once GetTeamSettings answered */
 } tasks;
 
 typedef struct task_ref {
@@ -185,18 +185,6 @@ static void event_arrived(DgGtkConn *conn, gpointer p, gpointer data)
         reload(data);
 }
 
-static void got_settings(GObject *owner, int rc, const Dangan__V1__Response *resp,
-                         const char *errmsg, gpointer user)
-{
-    tasks *t = user;
-
-    (void)owner;
-    (void)errmsg;
-    if (rc == DG_CLIENT_OK && resp->status && resp->status->code == DANGAN__V1__CODE__OK &&
-        resp->get_team_settings && resp->get_team_settings->settings)
-        g_strlcpy(t->zone, resp->get_team_settings->settings->time_zone, sizeof t->zone);
-}
-
 static void mapped(GtkWidget *w, gpointer data)
 {
     (void)w;
@@ -207,8 +195,6 @@ GtkWidget *dg_gtk_tasks_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t i
 {
     tasks *t = g_new0(tasks, 1);
     GtkWidget *scroll = gtk_scrolled_window_new();
-    Dangan__V1__Request req = DANGAN__V1__REQUEST__INIT;
-    Dangan__V1__GetTeamSettingsRequest gs = DANGAN__V1__GET_TEAM_SETTINGS_REQUEST__INIT;
 
     t->a = a;
     t->open = open;
@@ -234,8 +220,6 @@ GtkWidget *dg_gtk_tasks_new(dg_gtk_app *a, void (*open)(dg_gtk_app *a, int64_t i
     /* the page lives as long as the window, and the window as the connection */
     g_signal_connect(a->conn, "event", G_CALLBACK(event_arrived), t);
     /* the team's zone, before any list (the connection answers in order) */
-    req.body_case = DANGAN__V1__REQUEST__BODY_GET_TEAM_SETTINGS;
-    req.get_team_settings = &gs;
-    dg_gtk_call(a->conn, &req, G_OBJECT(t->box), got_settings, t);
+    dg_gtk_ask_team_zone(a, G_OBJECT(t->box), t->zone);
     return t->box;
 }
