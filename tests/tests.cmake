@@ -59,7 +59,7 @@ dangan_test(test_cli_json SOURCES tests/unit/test_cli_json.c client/cli/out.c
 target_include_directories(test_cli_json PRIVATE ${CMAKE_SOURCE_DIR}/client/cli)
 # the graphical client's logic (client/gtk/logic/: GLib, no GTK, no display)
 if(TARGET dggui)
-  foreach(t gui_form gui_merge gui_list gui_edit)
+  foreach(t gui_form gui_merge gui_list gui_edit gui_debounce)
     dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dggui LABELS unit)
   endforeach()
 endif()

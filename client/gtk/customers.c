@@ -12,6 +12,9 @@
  * follows exactly; a Search's hits keep the server's ranking (changed hits
  * are replaced in place, new customers are not guessed into it).
  *
+ * Debounce: at most one Search on its way, the newest text waiting for its
+ * answer (one_in_flight.h); the last keystroke waits for no fixed delay.
+ *
  * Owns: the page's widgets, its two DgPagedLists (List and Search; the
  * selection shows one) and the owners' names seen in replies.
  * Threads: the main thread; requests go through the connection (gtk_conn.h).
@@ -22,14 +25,14 @@
 
 #include "app.h"
 #include "customer_text.h"
+#include "one_in_flight.h"
 #include "paged_list.h"
 
-#define SEARCH_DELAY_MS 50 /* typing pauses shorter than this send nothing */
-#define PAGE_ROWS 200      /* per List request: several screens of rows */
-#define AHEAD_ROWS 400     /* the next page is asked for this many rows before the end */
-#define RESIDENT_PAGES 8   /* the screen, the page ahead and those behind */
-#define SEARCH_HITS 200    /* Search's maximum (docs/protocol.md) */
-#define HITS_CHUNK 40      /* hits handed to the view at a time: a screen and more */
+#define PAGE_ROWS 200    /* per List request: several screens of rows */
+#define AHEAD_ROWS 400   /* the next page is asked for this many rows before the end */
+#define RESIDENT_PAGES 8 /* the screen, the page ahead and those behind */
+#define SEARCH_HITS 200  /* Search's maximum (docs/protocol.md) */
+#define HITS_CHUNK 40    /* hits handed to the view at a time: a screen and more */
 
 typedef struct page {
     dg_gtk_app *a;
@@ -44,6 +47,7 @@ typedef struct page {
     int64_t owner_id;  /* the owner filter: 0 anyone */
     GArray *owner_ids; /* gint64, the id of each item of owner_dd (0: anyone) */
     bool has_failed;
+    dg_one_in_flight search_sent; /* tickets: the hits' generations */
     /* the filters the whole list was loaded for; is_list_kept: it is whole
      * for them (live changes applied, no gap, no failure), so coming back
      * from a search shows it as it is, no request */
@@ -133,6 +137,19 @@ typedef struct fetch_ctx {
     guint64 generation;
 } fetch_ctx;
 
+static void fetch(DgPagedList *list, guint64 generation, const char *cursor, guint limit,
+                  gpointer user);
+
+/* A Search was answered (or failed): the text typed meanwhile, if any and
+ * still the one the hits are for, goes now. */
+static void search_answered(page *pg)
+{
+    guint64 gen = dg_one_in_flight_answered(&pg->search_sent);
+
+    if (gen && gen == dg_paged_list_generation(pg->hits) && pg->shown == pg->hits)
+        fetch(pg->hits, gen, "", SEARCH_HITS, pg);
+}
+
 static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, const char *errmsg,
                     gpointer user)
 {
@@ -145,6 +162,8 @@ static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, co
     char hits_next[16];
 
     g_free(fc);
+    if (list == pg->hits)
+        search_answered(pg);
     snprintf(hits_next, sizeof hits_next, "h%d", HITS_CHUNK);
     if (rc != DG_CLIENT_OK || !resp->status || resp->status->code != DANGAN__V1__CODE__OK) {
         char text[400];
@@ -171,7 +190,7 @@ static void replied(GObject *owner, int rc, const Dangan__V1__Response *resp, co
             if (resp->search->hits[i]->customer)
                 g_ptr_array_add(items, item_from_pb(pg, resp->search->hits[i]->customer));
     }
-    if (list == pg->hits) {
+    if (list == pg->hits && gen == dg_paged_list_generation(list)) {
         /* the view makes and binds a row for every row added near the top,
          * up to 200: the first chunk is drawn before the rest come */
         if (pg->hits_got)
@@ -236,6 +255,10 @@ static void fetch(DgPagedList *list, guint64 generation, const char *cursor, gui
         g_free(fc);
         *ch = (chunk){pg, g_object_ref(list), generation, (guint)atoi(cursor + 1)};
         g_idle_add(hand_chunk, ch);
+        return;
+    }
+    if (list == pg->hits && !dg_one_in_flight_ask(&pg->search_sent, generation)) {
+        g_free(fc); /* it goes when the Search on its way is answered */
         return;
     }
     fill_filter(pg, &f, &tier, &status);
@@ -613,7 +636,7 @@ static void build_bar(page *pg, GtkWidget *box)
 
     pg->search = gtk_search_entry_new();
     gtk_widget_set_hexpand(pg->search, TRUE);
-    gtk_search_entry_set_search_delay(GTK_SEARCH_ENTRY(pg->search), SEARCH_DELAY_MS);
+    gtk_search_entry_set_search_delay(GTK_SEARCH_ENTRY(pg->search), 0); /* see Debounce */
     g_object_set(pg->search, "placeholder-text", _("Name, contact, phone…"), NULL);
     dg_gtk_a11y_name(pg->search, _("Search customers"));
     g_signal_connect(pg->search, "search-changed", G_CALLBACK(search_changed), pg);

@@ -132,7 +132,7 @@ for i in range(TRIALS):
     read_until(p, "none", 0.7)  # and any other line (a search for "1" under load) is read
 stop(p)
 if lat:
-    print("keystroke-to-drawn ms (search \"13\", %d trials, includes the 50 ms typing delay): "
+    print("keystroke-to-drawn ms (search \"13\", %d trials): "
           "median %.1f p95 %.1f min %.1f" % (len(lat), statistics.median(lat), pct(lat, 0.95),
                                              min(lat)))
 else:
