@@ -25,7 +25,7 @@ PACKAGES=(
   # dangan-gtk and its tests (under Xvfb, driven over AT-SPI, Chinese in the screenshots)
   libgtk-4-dev libadwaita-1-dev gettext xvfb xauth dbus at-spi2-core python3-pyatspi
   gir1.2-atspi-2.0 fonts-noto-cjk imagemagick python3-dogtail
-  libglib2.0-dev
+  libglib2.0-dev libepoxy-dev
 )
 
 install_deps() {

@@ -47,6 +47,9 @@ void dg_gtk_toast(dg_gtk_app *a, const char *text);
  * `zone` (DG_GTK_ZONE_LEN bytes, kept by `owner`'s page) when they come. */
 #define DG_GTK_ZONE_LEN 64
 void dg_gtk_ask_team_zone(dg_gtk_app *a, GObject *owner, char *zone);
+/* Before the first window: GTK's cairo renderer when OpenGL is drawn in
+ * software, unless GSK_RENDERER says otherwise (renderer.c). */
+void dg_gtk_pick_renderer(void);
 
 /* customers.c: the Customers page; `open` is called with a customer's id
  * when a row is activated. */

@@ -172,11 +172,26 @@ static void build(dg_gtk_app *a)
     gtk_stack_add_named(a->stack, GTK_WIDGET(F.steps), "first-run");
 }
 
+/* Only the step shown is visible: the others' controls leave the
+ * accessibility tree too (a screen reader, or a test, finds only what a
+ * person sees), instead of staying there hidden behind the stack. */
+static void show_page(const char *step)
+{
+    GtkWidget *shown = gtk_stack_get_child_by_name(F.steps, step);
+
+    gtk_widget_set_visible(shown, TRUE);
+    gtk_stack_set_visible_child(F.steps, shown);
+    for (GtkWidget *w = gtk_widget_get_first_child(GTK_WIDGET(F.steps)); w;
+         w = gtk_widget_get_next_sibling(w))
+        if (w != shown)
+            gtk_widget_set_visible(w, FALSE);
+}
+
 static void show_step(dg_gtk_app *a, const char *step)
 {
     if (!F.steps)
         build(a);
-    gtk_stack_set_visible_child_name(F.steps, step);
+    show_page(step);
     gtk_stack_set_visible_child_name(a->stack, "first-run");
 }
 
@@ -218,7 +233,7 @@ static void probe_done(GObject *src, GAsyncResult *res, gpointer data)
     gtk_label_set_text(GTK_LABEL(F.fp_label), text);
     dg_gtk_a11y_name(F.fp_label, text);
     set_error(F.trust_error, NULL);
-    gtk_stack_set_visible_child_name(F.steps, "trust");
+    show_page("trust");
 }
 
 static void address_clicked(GtkButton *b, gpointer data)
@@ -268,7 +283,7 @@ static void cancel_trust_clicked(GtkButton *b, gpointer data)
 {
     (void)b;
     (void)data;
-    gtk_stack_set_visible_child_name(F.steps, "address");
+    show_page("address");
 }
 
 static void other_server_clicked(GtkButton *b, gpointer data)

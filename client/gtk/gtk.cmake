@@ -10,6 +10,10 @@ target_sources(dangan-gtk PRIVATE client/gtk/dossier_form.c client/gtk/dossier_t
 # the Today, Audit and Users pages, the New customer dialog, the bench hooks
 target_sources(dangan-gtk PRIVATE client/gtk/today.c client/gtk/audit.c client/gtk/users.c
   client/gtk/newcust.c client/gtk/bench.c)
+# OpenGL drawn in software: GTK's cairo renderer instead (renderer.c; epoxy comes with GTK)
+pkg_check_modules(EPOXY REQUIRED IMPORTED_TARGET epoxy)
+target_sources(dangan-gtk PRIVATE client/gtk/renderer.c)
+target_link_libraries(dangan-gtk PRIVATE PkgConfig::EPOXY)
 target_compile_definitions(dangan-gtk PRIVATE
   DG_GTK_LOCALEDIR="${CMAKE_INSTALL_FULL_LOCALEDIR}" GETTEXT_PACKAGE="dangan")
 # GTK's and GLib's headers are not -Wpedantic / -Wstrict-prototypes clean

@@ -144,6 +144,7 @@ static void activate(GApplication *gapp, gpointer data)
         gtk_window_present(a->window);
         return;
     }
+    dg_gtk_pick_renderer();
     win = adw_application_window_new(GTK_APPLICATION(gapp));
     a->window = GTK_WINDOW(win);
     gtk_window_set_title(a->window, _("Dangan customer records"));

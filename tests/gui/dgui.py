@@ -164,7 +164,7 @@ class App:
         def match(a):
             return (a.name == name and
                     a.getRole() in (pyatspi.ROLE_TEXT, pyatspi.ROLE_ENTRY,
-                                    pyatspi.ROLE_PASSWORD_TEXT))
+                                    pyatspi.ROLE_PASSWORD_TEXT) and is_shown(a))
 
         return poll("entry %r" % name, lambda: search(self.acc, match), timeout)
 
@@ -176,7 +176,13 @@ class App:
 
     def click(self, name, role=pyatspi.ROLE_PUSH_BUTTON if pyatspi else None):
         """Clicks the button named `name`, or the accessible `name` itself."""
-        b = self.find(role, name) if isinstance(name, str) else name
+        if isinstance(name, str):
+            kind = pyatspi.Atspi.role_get_name(role) if role is not None else "widget"
+            b = poll("%s %r shown" % (kind, name),
+                     lambda: search(self.acc, lambda a: (role is None or a.getRole() == role) and
+                                    a.name == name and is_shown(a)))
+        else:
+            b = name
         name = b.name
         poll("%r to be enabled" % name,
              lambda: b.getState().contains(pyatspi.STATE_SENSITIVE))
@@ -224,6 +230,18 @@ def search(top, match):
             continue
         queue.extend(a.getChildAtIndex(i) for i in range(a.childCount))
     return None
+
+
+def is_shown(acc):
+    """Whether a person could see `acc`: it and every widget above it is
+    visible (a page a stack does not show is hidden). Only for what is typed
+    into or clicked; checks of what the window holds look everywhere."""
+    a = acc
+    while a is not None and a.getRole() != pyatspi.ROLE_APPLICATION:
+        if not a.getState().contains(pyatspi.STATE_VISIBLE):
+            return False
+        a = a.parent
+    return True
 
 
 def text_of(acc):
