@@ -278,6 +278,29 @@ int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
     return submit_write(srv, job, true);
 }
 
+/* Writer thread: the index takes in search_queue inside the batch (the job's
+ * own savepoint); the search documents of the batch's other jobs stay
+ * queued for later. */
+static void search_catch_up_run(dg_job *job, void *ctx)
+{
+    const dg_wtx *tx = ctx;
+
+    job->rc = dg_store_search_apply(tx->store);
+}
+
+bool dg_server_search_is_behind(dg_server *srv)
+{
+    return dg_writer_search_queued(srv->writer) > 0;
+}
+
+int dg_server_search_catch_up(dg_server *srv, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    job->run = search_catch_up_run;
+    /* derived data from rows already durable: no fsync to wait for */
+    return submit_write(srv, job, true);
+}
+
 /* ------------------------------------------------------------ records of reads, batched */
 
 /* One writer job carrying the records of reads taken in one loop iteration,

@@ -13,6 +13,7 @@
  * Loop thread; the *_run functions on a reader, or on the loop for a Get.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ enum query { Q_GET, Q_LIST, Q_SEARCH, Q_FIELDS };
 
 struct read_job {
     dg_job job;
+    dg_job catch_up; /* search: the writer's apply of search_queue, first */
     dg_req *req;
     enum query q;
     /* get */
@@ -241,7 +243,7 @@ static Dangan__V1__Dossier *dossier_pb(dg_req *req, const dg_dossier *d)
     do {                                                                                           \
         (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                        \
         for (size_t i_ = 0; i_ < (n_src); i_++)                                                    \
-            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                            \
+            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                              \
         (n_dst) = (n_src);                                                                         \
     } while (0)
     LIST_OF(p->contacts, p->n_contacts, d->contacts, d->n_contacts);
@@ -757,6 +759,16 @@ static void search_done(dg_job *job)
     free(j);
 }
 
+/* The index has what the answered writes queued: the search can go. If the
+ * writer could not apply them (an I/O error), the search answers from the
+ * index as it is, as reads go on when writes cannot. */
+static void search_caught_up(dg_job *job)
+{
+    struct read_job *j = (struct read_job *)((char *)job - offsetof(struct read_job, catch_up));
+
+    submit_read(j->req, j, search_done);
+}
+
 void dg_h_search(dg_req *req)
 {
     const Dangan__V1__SearchRequest *m = req->msg->search;
@@ -779,6 +791,14 @@ void dg_h_search(dg_req *req)
         return;
     }
     scope(req, &j->lq);
+    /* Read your writes: the search documents of every answered write are
+     * committed, but maybe only to search_queue (docs/architecture.md). */
+    if (dg_server_search_is_behind(req->srv)) {
+        j->req = req;
+        j->catch_up.done = search_caught_up;
+        if (dg_server_search_catch_up(req->srv, &j->catch_up) == DG_OK)
+            return;
+    }
     submit_read(req, j, search_done);
 }
 

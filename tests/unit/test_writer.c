@@ -129,7 +129,7 @@ static void rig_open(struct rig *r, size_t max_queued)
     assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
     uv_loop_init(&r->loop);
     assert_int_equal(dg_completions_new(&r->loop, NULL, NULL, &r->done), DG_OK);
-    assert_int_equal(dg_writer_new(st, r->done, max_queued, &r->w), DG_OK);
+    assert_int_equal(dg_writer_new(st, r->done, max_queued, NULL, &r->w), DG_OK);
     pthread_mutex_init(&r->gate.mu, NULL);
     pthread_cond_init(&r->gate.cond, NULL);
 }
@@ -243,7 +243,8 @@ static void test_records_of_reads_never_overtake_an_unsynced_change(void **state
     rig_open(&r, 100);
     for (int round = 0; round < ROUNDS; round++) {
         char name[32];
-        struct order_job change = {.job = {.run = order_user_run, .done = order_done}, .name = name};
+        struct order_job change = {.job = {.run = order_user_run, .done = order_done},
+                                   .name = name};
         struct order_job reads[2] = {{.job = {.run = nothing_run, .done = order_done}},
                                      {.job = {.run = nothing_run, .done = order_done}}};
 
