@@ -9,7 +9,10 @@
  * A failed sync fails the jobs of every batch it would have released (and
  * of all later ones) with DG_EIO and turns the writer read-only. A batch
  * that needs no sync (only records of reads) is released by the writer
- * itself when no earlier batch is still unreleased.
+ * itself when no earlier batch is still unreleased. The search documents of
+ * a batch go to search_queue with it; the writer writes them into the index
+ * in bulk between batches, in a transaction that needs no sync
+ * (apply_search, docs/architecture.md "The search index").
  *
  * Owns: the write connection (dg_store), the audit chain head, the pending
  * queue (mutex + condvar), the queue of committed batches waiting for their

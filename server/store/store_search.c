@@ -9,6 +9,9 @@
  * common term costs as much as the page it fills, not as its match count.
  * The list filter is part of the search query (a LEFT JOIN to customers on
  * each document's customer): one statement per column, no query per hit.
+ * The writer's connection defers its writes to the index: each commit
+ * queues them as rows of search_queue, which dg_store_search_apply writes
+ * into the index later, in bulk (docs/architecture.md, "The search index").
  * Runs on: the thread that owns the connection.
  */
 #include <stdio.h>
