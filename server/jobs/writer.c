@@ -99,11 +99,15 @@ static void fail_all(dg_job *batch, int rc)
 
 static void go_readonly(dg_writer *w, const char *why)
 {
-    dg_log_error("writer",
-                 "msg=\"database write failed; refusing writes until restart\" error=\"%s\"", why);
     pthread_mutex_lock(&w->mu);
+    bool was_readonly = w->is_readonly;
+
     w->is_readonly = true;
     pthread_mutex_unlock(&w->mu);
+    if (!was_readonly) /* a derived-only batch may fail again afterwards (run_batch) */
+        dg_log_error("writer",
+                     "msg=\"database write failed; refusing writes until restart\" error=\"%s\"",
+                     why);
 }
 
 /* A full disk is not a broken disk: SQLite failed the transaction before
@@ -319,16 +323,19 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
     struct dg_wsync *sync = dg_xcalloc(1, sizeof *sync);
     int rc;
 
-    bool is_reads_only = true;
+    bool is_reads_only = true, has_derived = false;
 
-    for (dg_job *j = batch; j; j = j->next) {
-        j->rc = DG_OK;
-        is_reads_only = is_reads_only && j->is_record_of_read;
-    }
     pthread_mutex_lock(&w->mu);
     bool is_readonly = w->is_readonly;
     pthread_mutex_unlock(&w->mu);
-    if (is_readonly) {
+    /* Read-only, only the jobs that write derived data run: the others
+     * fail with DG_EREADONLY here. */
+    for (dg_job *j = batch; j; j = j->next) {
+        j->rc = is_readonly && !j->is_derived ? DG_EREADONLY : DG_OK;
+        is_reads_only = is_reads_only && (j->is_record_of_read || j->is_derived || is_readonly);
+        has_derived = has_derived || j->is_derived;
+    }
+    if (is_readonly && !has_derived) {
         fail_all(batch, DG_EREADONLY);
     } else if ((rc = dg_store_skip_sync(w->store, true)) != DG_OK ||
                (rc = dg_store_begin(w->store)) != DG_OK) {
@@ -340,6 +347,8 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         dg_job *last = NULL;
 
         for (dg_job *j = batch; j && is_tx_alive; j = j->next) {
+            if (j->rc != DG_OK)
+                continue; /* refused above */
             is_tx_alive = run_job(w, j, &tx);
             last = j;
         }

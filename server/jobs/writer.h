@@ -17,7 +17,9 @@
  * them; a restart may or may not find them), and their change rows never
  * reach the feed's subscribers live:
  * every later job fails with DG_EREADONLY until restart (docs/operations.md: a
- * retried fsync can lie). Reads go on. A full disk (DG_ENOSPC) is different:
+ * retried fsync can lie), except one that writes only derived data
+ * (dg_job.is_derived: a search's catch-up of the index, which claims nothing
+ * durable). Reads go on. A full disk (DG_ENOSPC) is different:
  * the batch fails with DG_ENOSPC, nothing of it was published, and the next
  * batch simply tries again, so writes resume by themselves once there is
  * room.
