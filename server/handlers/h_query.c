@@ -760,8 +760,8 @@ static void search_done(dg_job *job)
 }
 
 /* The index has what the answered writes queued: the search can go. If the
- * writer could not apply them (an I/O error), the search answers from the
- * index as it is, as reads go on when writes cannot. */
+ * writer could not apply them (a full disk, an I/O error), the search
+ * answers from the index as it is, as reads go on when writes cannot. */
 static void search_caught_up(dg_job *job)
 {
     struct read_job *j = (struct read_job *)((char *)job - offsetof(struct read_job, catch_up));
@@ -796,8 +796,11 @@ void dg_h_search(dg_req *req)
     if (dg_server_search_is_behind(req->srv)) {
         j->req = req;
         j->catch_up.done = search_caught_up;
-        if (dg_server_search_catch_up(req->srv, &j->catch_up) == DG_OK)
-            return;
+        if ((rc = dg_server_search_catch_up(req->srv, &j->catch_up)) != DG_OK) {
+            free(j);
+            dg_h_fail_job(req, rc); /* the writer's queue is full: overloaded */
+        }
+        return;
     }
     submit_read(req, j, search_done);
 }
