@@ -85,9 +85,10 @@ typedef struct dg_writer_search {
     uint32_t idle_ms;
 } dg_writer_search;
 /* Writing the index once per 512 queued search documents instead of once per
- * batch took a durable update from ~34 WAL pages to ~17, of which the index
- * and its queue now take ~2.5 (dangan-bench update=100 at 1 connection, 100k
- * customers; 128 gave about the same). */
+ * batch took a durable update from 21-33 WAL pages (the index's merges vary)
+ * to ~16, of which the index and its queue take under 1 (dangan-bench
+ * update=100 at 1 connection, 100k customers; 128 and 2048 gave the same
+ * within the noise, and fewer bound what a search may wait for). */
 #define DG_WRITER_SEARCH_APPLY_OPS 512
 #define DG_WRITER_SEARCH_IDLE_MS 20
 
