@@ -243,7 +243,7 @@ static Dangan__V1__Dossier *dossier_pb(dg_req *req, const dg_dossier *d)
     do {                                                                                           \
         (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                        \
         for (size_t i_ = 0; i_ < (n_src); i_++)                                                    \
-            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                              \
+            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                            \
         (n_dst) = (n_src);                                                                         \
     } while (0)
     LIST_OF(p->contacts, p->n_contacts, d->contacts, d->n_contacts);
