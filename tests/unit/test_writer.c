@@ -243,8 +243,7 @@ static void test_records_of_reads_never_overtake_an_unsynced_change(void **state
     rig_open(&r, 100);
     for (int round = 0; round < ROUNDS; round++) {
         char name[32];
-        struct order_job change = {.job = {.run = order_user_run, .done = order_done},
-                                   .name = name};
+        struct order_job change = {.job = {.run = order_user_run, .done = order_done}, .name = name};
         struct order_job reads[2] = {{.job = {.run = nothing_run, .done = order_done}},
                                      {.job = {.run = nothing_run, .done = order_done}}};
 
