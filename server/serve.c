@@ -386,6 +386,28 @@ static int reindex(dg_store *st)
     return rc;
 }
 
+/* Search documents a crash left queued (dg_store_search_defer) go into the
+ * index before the first search. */
+static int apply_search_queue(dg_store *st)
+{
+    int64_t n;
+    int rc = dg_store_search_defer(st, false);
+
+    n = dg_store_search_queued(st);
+    if (rc == DG_OK && n > 0) {
+        if ((rc = dg_store_begin(st)) == DG_OK && (rc = dg_store_search_apply(st)) == DG_OK)
+            rc = dg_store_commit(st);
+        if (rc != DG_OK)
+            dg_store_rollback(st);
+    }
+    if (rc != DG_OK)
+        dg_log_error("server", "msg=\"cannot apply the search queue\" error=\"%s\"",
+                     dg_store_errmsg(st));
+    else if (n > 0)
+        dg_log_info("server", "msg=\"applied the search queue\" documents=%lld", (long long)n);
+    return rc;
+}
+
 /* Indexes a bulk load (dangand demo-data) set aside and, cut off, did not
  * make again (store_bulk.c). */
 static int bulk_indexes(dg_store *st)
@@ -415,6 +437,7 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
                        .ud = path};
     dg_pool_opts ho = {.name = "hasher", .n_threads = n_hashers, .max_queued = HASH_QUEUE_MAX};
     dg_pool_opts bo = {.name = "background", .n_threads = 1, .max_queued = 1};
+    dg_writer_search so = {srv->cfg.search_apply_ops, srv->cfg.search_idle_ms};
     dg_store *st;
     int rc;
 
@@ -424,9 +447,10 @@ static int open_storage(dg_server *srv, int64_t *feed_head)
         return rc;
     }
     if ((rc = rekey(st)) != DG_OK || (rc = dupkeys(st)) != DG_OK || (rc = reindex(st)) != DG_OK ||
-        (rc = bulk_indexes(st)) != DG_OK || (rc = load_identity(srv, st, feed_head)) != DG_OK ||
-        (rc = load_team(srv, st)) != DG_OK || (rc = dg_users_load(srv->users, st)) != DG_OK ||
-        (rc = dg_writer_new(st, srv->loops[0].done, srv->cfg.writer_queue, &srv->writer)) !=
+        (rc = apply_search_queue(st)) != DG_OK || (rc = bulk_indexes(st)) != DG_OK ||
+        (rc = load_identity(srv, st, feed_head)) != DG_OK || (rc = load_team(srv, st)) != DG_OK ||
+        (rc = dg_users_load(srv->users, st)) != DG_OK ||
+        (rc = dg_writer_new(st, srv->loops[0].done, srv->cfg.writer_queue, &so, &srv->writer)) !=
             DG_OK) {
         dg_store_close(st);
         return rc;

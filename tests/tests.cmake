@@ -299,3 +299,11 @@ dangan_test(test_report_totals SOURCES tests/unit/test_report_totals.c LIBS dgse
 # loop in order without a gap, one session serves (and is revoked on) every loop
 dangan_test(test_loops SOURCES tests/integration/test_loops.c tests/integration/feed_world.c
             LIBS dgtest dgserver PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+
+# search documents through search_queue: a search sees every answered write, a killed server's
+# queue is indexed at start, the writer applies past [store] search_apply_ops; the queue applied
+# equals a rebuild
+dangan_test(test_search_queue SOURCES tests/integration/test_search_queue.c LIBS dgtest dgserver
+            LABELS integration TIMEOUT 300)
+dangan_test(test_search_queue_store SOURCES tests/unit/test_search_queue_store.c LIBS dgserver dgtest
+            LABELS unit)

@@ -49,6 +49,8 @@ void dg_config_defaults(dg_config *c)
     c->readers = 2;
     c->writer_queue = 100000;
     c->reader_queue = 100000;
+    c->search_apply_ops = 512;           /* writer.h: DG_WRITER_SEARCH_APPLY_OPS */
+    c->search_idle_ms = 20;              /* writer.h: DG_WRITER_SEARCH_IDLE_MS */
     c->feed_retention_days = 30;         /* 30 days or 1,000,000 changes, */
     c->feed_retention_changes = 1000000; /* whichever keeps more */
     c->backup_minute = -1;
@@ -108,6 +110,8 @@ static const struct key keys[] = {
     U32N("feed", "retention_days", feed_retention_days, 0, 36500),
     U32N("feed", "retention_changes", feed_retention_changes, 0, 1000000000),
     U32("store", reader_queue, 16, 10000000),
+    U32("store", search_apply_ops, 1, 1000000000),
+    U32("store", search_idle_ms, 1, 86400000),
     U32N("backup", "keep", backup_keep, 1, 10000),
     U32N("documents", "max_size_mib", doc_max_size_mib, 1, 65536),
 };

@@ -14,7 +14,8 @@
  *              account_max_in_flight, peer_max_in_flight, known_address_days
  *              (throttle.h and docs/security.md say what each does)
  *   [passwords] argon2_memory_kib, argon2_iterations, argon2_lanes, hash_threads
- *   [store]    readers, writer_queue, reader_queue
+ *   [store]    readers, writer_queue, reader_queue, search_apply_ops, search_idle_ms
+ *              (the last two: writer.h, dg_writer_search)
  *   [feed]     retention_days, retention_changes (a change is pruned once it is
  *              older than both)
  *   [backup]   time (HH:MM, the server's time zone), dir, keep, key_file: the
@@ -67,11 +68,13 @@ typedef struct dg_config {
     uint32_t feed_retention_days;
     uint32_t feed_retention_changes;
     uint32_t reader_queue;
+    uint32_t search_apply_ops; /* [store]: writer.h, dg_writer_search */
+    uint32_t search_idle_ms;
     int32_t backup_minute; /* of the day, server's time zone; -1: no scheduled backups */
     uint32_t backup_keep;  /* scheduled backups kept in backup_dir */
     char backup_dir[1024];
     char backup_key_file[1024]; /* "": scheduled backups are not encrypted */
-    uint32_t doc_max_size_mib; /* [documents] max_size_mib: the largest document */
+    uint32_t doc_max_size_mib;  /* [documents] max_size_mib: the largest document */
 } dg_config;
 
 /* Fills in the defaults (deploy/dangand.conf.example lists them). */

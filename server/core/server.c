@@ -252,13 +252,14 @@ int dg_server_read_here(dg_server *srv, dg_job *job)
     return DG_OK;
 }
 
-static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
+static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read, bool is_derived)
 {
     struct dg_loop *l = leaving(job);
     int rc;
 
     job->is_record_of_read = is_record_of_read;
-    if (dg_writer_is_readonly(srv->writer))
+    job->is_derived = is_derived;
+    if (!is_derived && dg_writer_is_readonly(srv->writer))
         return DG_EREADONLY;
     rc = dg_writer_submit(srv->writer, job);
     if (rc == DG_OK)
@@ -269,13 +270,38 @@ static int submit_write(dg_server *srv, dg_job *job, bool is_record_of_read)
 int dg_server_write(dg_server *srv, dg_job *job)
 {
     DG_ASSERT_LOOP_THREAD();
-    return submit_write(srv, job, false);
+    return submit_write(srv, job, false, false);
 }
 
 int dg_server_write_record_of_read(dg_server *srv, dg_job *job)
 {
     DG_ASSERT_LOOP_THREAD();
-    return submit_write(srv, job, true);
+    return submit_write(srv, job, true, false);
+}
+
+/* Writer thread: the index takes in search_queue inside the batch (the job's
+ * own savepoint); the search documents of the batch's other jobs stay
+ * queued for later. */
+static void search_catch_up_run(dg_job *job, void *ctx)
+{
+    const dg_wtx *tx = ctx;
+
+    job->rc = dg_store_search_apply(tx->store);
+}
+
+bool dg_server_search_is_behind(dg_server *srv)
+{
+    return dg_writer_search_queued(srv->writer) > 0;
+}
+
+int dg_server_search_catch_up(dg_server *srv, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    job->run = search_catch_up_run;
+    /* derived data from committed rows: no fsync to wait for, and it runs
+     * on a read-only writer too, since the records it indexes are there
+     * for every other read */
+    return submit_write(srv, job, false, true);
 }
 
 /* ------------------------------------------------------------ records of reads, batched */

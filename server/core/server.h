@@ -115,6 +115,14 @@ int dg_server_write(dg_server *srv, dg_job *job);
 /* A write job that only records a read or a refusal (an audit record): its
  * commit need not wait for fsync (dg_store_skip_sync). */
 int dg_server_write_record_of_read(dg_server *srv, dg_job *job);
+/* Loop thread. Whether committed search documents wait in search_queue
+ * (writer.h: dg_writer_search_queued): a search must then first have the
+ * writer apply them, with dg_server_search_catch_up(srv, job), which sets
+ * job->run; `done` runs once the index has them (rc DG_OK) or could not
+ * take them (a store error). Its commit waits for no fsync. DG_OK,
+ * DG_EFULL or DG_EREADONLY (no callback), as dg_server_write. */
+bool dg_server_search_is_behind(dg_server *srv);
+int dg_server_search_catch_up(dg_server *srv, dg_job *job);
 /* The same for a job whose `run` only appends audit records (a read of a
  * restricted customer, a refusal), so that only the storage can fail it. The
  * jobs taken in one loop iteration reach the writer together, as one job

@@ -13,6 +13,7 @@
  * Loop thread; the *_run functions on a reader, or on the loop for a Get.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ enum query { Q_GET, Q_LIST, Q_SEARCH, Q_FIELDS };
 
 struct read_job {
     dg_job job;
+    dg_job catch_up; /* search: the writer's apply of search_queue, first */
     dg_req *req;
     enum query q;
     /* get */
@@ -757,6 +759,16 @@ static void search_done(dg_job *job)
     free(j);
 }
 
+/* The index has what the answered writes queued: the search can go. If the
+ * writer could not apply them (a full disk, an I/O error), the search
+ * answers from the index as it is, as reads go on when writes cannot. */
+static void search_caught_up(dg_job *job)
+{
+    struct read_job *j = (struct read_job *)((char *)job - offsetof(struct read_job, catch_up));
+
+    submit_read(j->req, j, search_done);
+}
+
 void dg_h_search(dg_req *req)
 {
     const Dangan__V1__SearchRequest *m = req->msg->search;
@@ -779,6 +791,17 @@ void dg_h_search(dg_req *req)
         return;
     }
     scope(req, &j->lq);
+    /* Read your writes: the search documents of every answered write are
+     * committed, but maybe only to search_queue (docs/architecture.md). */
+    if (dg_server_search_is_behind(req->srv)) {
+        j->req = req;
+        j->catch_up.done = search_caught_up;
+        if ((rc = dg_server_search_catch_up(req->srv, &j->catch_up)) != DG_OK) {
+            free(j);
+            dg_h_fail_job(req, rc); /* the writer's queue is full: overloaded */
+        }
+        return;
+    }
     submit_read(req, j, search_done);
 }
 

@@ -34,6 +34,10 @@ struct dg_job {
     /* writer: the job only records a read or a refusal (an audit record);
      * a batch of nothing else commits without waiting for fsync */
     bool is_record_of_read;
+    /* writer: the job writes only derived data (the search index catching
+     * up with rows already committed): it needs no sync and claims nothing
+     * durable, so it runs even when the writer is read-only */
+    bool is_derived;
     /* writer: the job changes thousands of records (TiersApply): it runs in
      * a transaction of its own, without a savepoint, since SQLite's
      * in-memory statement journal makes each statement inside a savepoint

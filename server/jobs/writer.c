@@ -9,7 +9,10 @@
  * A failed sync fails the jobs of every batch it would have released (and
  * of all later ones) with DG_EIO and turns the writer read-only. A batch
  * that needs no sync (only records of reads) is released by the writer
- * itself when no earlier batch is still unreleased.
+ * itself when no earlier batch is still unreleased. The search documents of
+ * a batch go to search_queue with it; the writer writes them into the index
+ * in bulk between batches, in a transaction that needs no sync
+ * (apply_search, docs/architecture.md "The search index").
  *
  * Owns: the write connection (dg_store), the audit chain head, the pending
  * queue (mutex + condvar), the queue of committed batches waiting for their
@@ -20,10 +23,12 @@
  */
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
 #include "clock.h"
@@ -78,6 +83,11 @@ struct dg_writer {
     size_t n_unreleased;   /* under mu: batches queued for the syncer or in its hands */
     bool is_sync_stopping; /* under mu */
     bool is_sync_failed;   /* syncer thread: a sync failed, none is OK */
+    dg_writer_search search;
+    /* search_queue's rows as of the last commit (dg_store_search_queued):
+     * written by the writer thread before that commit's replies go out,
+     * read by any (dg_writer_search_queued) */
+    int64_t n_search_queued;
 };
 
 static void fail_all(dg_job *batch, int rc)
@@ -89,11 +99,15 @@ static void fail_all(dg_job *batch, int rc)
 
 static void go_readonly(dg_writer *w, const char *why)
 {
-    dg_log_error("writer",
-                 "msg=\"database write failed; refusing writes until restart\" error=\"%s\"", why);
     pthread_mutex_lock(&w->mu);
+    bool was_readonly = w->is_readonly;
+
     w->is_readonly = true;
     pthread_mutex_unlock(&w->mu);
+    if (!was_readonly) /* a derived-only batch may fail again afterwards (run_batch) */
+        dg_log_error("writer",
+                     "msg=\"database write failed; refusing writes until restart\" error=\"%s\"",
+                     why);
 }
 
 /* A full disk is not a broken disk: SQLite failed the transaction before
@@ -309,16 +323,19 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
     struct dg_wsync *sync = dg_xcalloc(1, sizeof *sync);
     int rc;
 
-    bool is_reads_only = true;
+    bool is_reads_only = true, has_derived = false;
 
-    for (dg_job *j = batch; j; j = j->next) {
-        j->rc = DG_OK;
-        is_reads_only = is_reads_only && j->is_record_of_read;
-    }
     pthread_mutex_lock(&w->mu);
     bool is_readonly = w->is_readonly;
     pthread_mutex_unlock(&w->mu);
-    if (is_readonly) {
+    /* Read-only, only the jobs that write derived data run: the others
+     * fail with DG_EREADONLY here. */
+    for (dg_job *j = batch; j; j = j->next) {
+        j->rc = is_readonly && !j->is_derived ? DG_EREADONLY : DG_OK;
+        is_reads_only = is_reads_only && (j->is_record_of_read || j->is_derived || is_readonly);
+        has_derived = has_derived || j->is_derived;
+    }
+    if (is_readonly && !has_derived) {
         fail_all(batch, DG_EREADONLY);
     } else if ((rc = dg_store_skip_sync(w->store, true)) != DG_OK ||
                (rc = dg_store_begin(w->store)) != DG_OK) {
@@ -330,6 +347,8 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         dg_job *last = NULL;
 
         for (dg_job *j = batch; j && is_tx_alive; j = j->next) {
+            if (j->rc != DG_OK)
+                continue; /* refused above */
             is_tx_alive = run_job(w, j, &tx);
             last = j;
         }
@@ -382,6 +401,9 @@ static void run_batch(dg_writer *w, dg_job *batch, size_t n)
         }
     }
     capture_reset(&w->capture);
+    /* before any reply of this batch goes out: a search asked after one
+     * sees the search documents it queued (dg_writer_search_queued) */
+    __atomic_store_n(&w->n_search_queued, dg_store_search_queued(w->store), __ATOMIC_RELEASE);
     sync->jobs = batch;
     pthread_mutex_lock(&w->mu);
     w->stats.n_batches++;
@@ -491,6 +513,62 @@ static void *syncer_main(void *arg)
     }
 }
 
+/* Writes search_queue into the search index in a transaction of its own.
+ * Its commit waits for no fsync and releases nothing: the index is derived
+ * from rows already durable with the queue, which a crash before the next
+ * sync simply keeps (and the next start applies); the next batch's sync
+ * covers it. */
+static void apply_search(dg_writer *w)
+{
+    int rc;
+
+    if (dg_store_search_queued(w->store) == 0 || dg_writer_is_readonly(w))
+        return;
+    if ((rc = dg_store_skip_sync(w->store, true)) == DG_OK &&
+        (rc = dg_store_begin(w->store)) == DG_OK && (rc = dg_store_search_apply(w->store)) == DG_OK)
+        rc = dg_store_commit(w->store);
+    if (rc != DG_OK) {
+        char why[256];
+
+        snprintf(why, sizeof why, "%s", dg_store_errmsg(w->store));
+        dg_store_rollback(w->store);
+        /* as after a batch's failed commit; a full disk or a busy lock
+         * leaves the queue for the next try */
+        if (rc == DG_EIO || rc == DG_ECORRUPT)
+            go_readonly(w, why);
+        else
+            dg_log_warn("writer", "msg=\"cannot apply the search queue\" error=\"%s\"", why);
+    }
+    __atomic_store_n(&w->n_search_queued, dg_store_search_queued(w->store), __ATOMIC_RELEASE);
+}
+
+/* Waits for jobs (w->mu held). While search documents are queued, the
+ * writer applies them once it has had no job for search.idle_ms. */
+static void wait_for_jobs(dg_writer *w)
+{
+    while (!w->head && !w->is_stopping) {
+        struct timespec until;
+
+        if (dg_store_search_queued(w->store) == 0) {
+            pthread_cond_wait(&w->cond, &w->mu);
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += w->search.idle_ms / 1000;
+        until.tv_nsec += (long)(w->search.idle_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&w->cond, &w->mu, &until) == ETIMEDOUT && !w->head &&
+            !w->is_stopping) {
+            pthread_mutex_unlock(&w->mu);
+            apply_search(w);
+            pthread_mutex_lock(&w->mu);
+        }
+    }
+}
+
 /* The checkpointer copies the WAL into the database in the background, but
  * the WAL file only starts over when a checkpoint catches up with the writer,
  * which under steady writes it never does. Past WAL_RESTART_FRAMES the
@@ -523,8 +601,7 @@ static void *writer_main(void *arg)
         size_t n = 0;
 
         pthread_mutex_lock(&w->mu);
-        while (!w->head && !w->is_stopping)
-            pthread_cond_wait(&w->cond, &w->mu);
+        wait_for_jobs(w);
         if (!w->head) {
             pthread_mutex_unlock(&w->mu);
             return NULL;
@@ -541,6 +618,8 @@ static void *writer_main(void *arg)
         w->n_queued -= n;
         pthread_mutex_unlock(&w->mu);
         run_batch(w, batch, n);
+        if (dg_store_search_queued(w->store) >= w->search.apply_ops)
+            apply_search(w);
         bound_wal(w);
     }
 }
@@ -555,18 +634,25 @@ static void stop_syncer(dg_writer *w)
     pthread_join(w->syncer, NULL);
 }
 
-int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writer **out)
+int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued,
+                  const dg_writer_search *search, dg_writer **out)
 {
     dg_writer *w = dg_xcalloc(1, sizeof *w);
+    pthread_condattr_t monotonic;
     int rc;
 
     *out = NULL;
+    w->search =
+        search ? *search : (dg_writer_search){DG_WRITER_SEARCH_APPLY_OPS, DG_WRITER_SEARCH_IDLE_MS};
     w->store = st;
     w->wal_restart_at = WAL_RESTART_FRAMES;
     w->done = done;
     w->max_queued = max_queued;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cond, NULL);
+    pthread_condattr_init(&monotonic); /* the idle wait (wait_for_jobs) */
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     if ((rc = dg_collator_new(&w->collator)) != DG_OK) {
         dg_log_error("writer", "msg=\"ICU has no zh collation data\"");
         goto fail;
@@ -579,6 +665,12 @@ int dg_writer_new(dg_store *st, dg_completions *done, size_t max_queued, dg_writ
                      dg_store_errmsg(st));
         goto fail;
     }
+    if ((rc = dg_store_search_defer(st, true)) != DG_OK) {
+        dg_log_error("writer", "msg=\"cannot read the search queue\" error=\"%s\"",
+                     dg_store_errmsg(st));
+        goto fail;
+    }
+    w->n_search_queued = dg_store_search_queued(st);
     if ((rc = dg_audit_chain_load(st, &w->chain)) != DG_OK) {
         dg_log_error("writer", "msg=\"cannot read the audit chain head\" error=\"%s\"",
                      dg_store_errmsg(st));
@@ -623,6 +715,11 @@ int dg_writer_submit(dg_writer *w, dg_job *job)
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mu);
     return DG_OK;
+}
+
+int64_t dg_writer_search_queued(dg_writer *w)
+{
+    return __atomic_load_n(&w->n_search_queued, __ATOMIC_ACQUIRE);
 }
 
 bool dg_writer_is_readonly(dg_writer *w)

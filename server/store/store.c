@@ -562,6 +562,7 @@ static const char SQL_READ_BEGIN[] = "BEGIN";
 int dg_store_begin(dg_store *st)
 {
     dg_assert(st->is_writer);
+    st->search_queued_at_begin = st->n_search_queued;
     return store_exec_stmt(st, store_stmt(st, SQL_BEGIN));
 }
 
@@ -621,6 +622,8 @@ bool dg_store_sync_skipped(const dg_store *st)
 void dg_store_rollback(dg_store *st)
 {
     store_search_discard(st, 0);
+    if (!sqlite3_get_autocommit(st->db)) /* a transaction is open: its rows go with it */
+        st->n_search_queued = st->search_queued_at_begin;
     /* Fails only when no transaction is open, which is what we want then. */
     (void)store_exec_stmt(st, store_stmt(st, SQL_ROLLBACK));
 }
@@ -628,6 +631,7 @@ void dg_store_rollback(dg_store *st)
 int dg_store_savepoint(dg_store *st)
 {
     st->search_ops_mark = st->n_search_ops;
+    st->search_queued_mark = st->n_search_queued;
     return store_exec_stmt(st, store_stmt(st, SQL_SAVEPOINT));
 }
 
@@ -639,6 +643,7 @@ int dg_store_release(dg_store *st)
 void dg_store_rollback_to(dg_store *st)
 {
     store_search_discard(st, st->search_ops_mark);
+    st->n_search_queued = st->search_queued_mark;
     /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
     (void)store_exec_stmt(st, store_stmt(st, SQL_ROLLBACK_TO));
     (void)store_exec_stmt(st, store_stmt(st, SQL_RELEASE));

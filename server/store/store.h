@@ -25,7 +25,7 @@
 
 typedef struct dg_store dg_store;
 
-#define DG_SCHEMA_VERSION 18
+#define DG_SCHEMA_VERSION 19
 
 /* Creates a new database at `path` (must not exist; file mode 0600), applies
  * the schema and opens it as the write connection. */
@@ -108,9 +108,25 @@ int dg_store_open_inspect(const char *path, bool with_wal, dg_store **out, char 
 int dg_store_schema_version(dg_store *st, int64_t *version);
 /* Whether the open transaction skips its fsync (dg_store_skip_sync). */
 bool dg_store_sync_skipped(const dg_store *st);
-/* Writes the queued search documents into the index (still uncommitted).
- * DG_OK or a store error; a failure leaves the transaction to be rolled back. */
+/* Writes the search documents queued in memory (still uncommitted): as rows
+ * of the search_queue table when the connection defers them
+ * (dg_store_search_defer), else into the index, after whatever rows
+ * search_queue holds. DG_OK or a store error; a failure leaves the
+ * transaction to be rolled back. */
 int dg_store_search_flush(dg_store *st);
+/* Writer connection, between transactions. `defer` true: from now on the
+ * search documents of each commit go to search_queue, in the same
+ * transaction as the records they follow, and reach the index only with
+ * dg_store_search_apply (docs/architecture.md, "The search index"). Also
+ * counts the rows already queued. DG_OK or a store error. */
+int dg_store_search_defer(dg_store *st, bool defer);
+/* Writer connection: the rows of search_queue, as of its open transaction
+ * (or of its last commit). */
+int64_t dg_store_search_queued(const dg_store *st);
+/* Writes the rows of search_queue into the index and deletes them, in the
+ * open transaction or job savepoint; documents queued in memory (newer)
+ * stay queued. DG_OK or a store error (then roll back). */
+int dg_store_search_apply(dg_store *st);
 /* Ends the open write or read transaction, dropping what it wrote and the
  * queued search documents. Harmless when none is open. */
 void dg_store_rollback(dg_store *st);

@@ -48,9 +48,14 @@ struct dg_store {
     struct search_op *search_ops;
     size_t n_search_ops, cap_search_ops;
     size_t search_ops_mark; /* n_search_ops at the open job savepoint */
-    int wal_frames;         /* frames in the WAL after the last commit (writers) */
-    int busy_wait_ms;       /* how long a statement waits for a lock (store_busy) */
-    int64_t busy_until_us;  /* the running wait's end */
+    /* Writer: flushes go to search_queue (dg_store_search_defer), whose
+     * rows this connection counts, as of its open transaction; with the
+     * counts to go back to when it or its savepoint rolls back. */
+    bool is_search_deferred;
+    int64_t n_search_queued, search_queued_at_begin, search_queued_mark;
+    int wal_frames;        /* frames in the WAL after the last commit (writers) */
+    int busy_wait_ms;      /* how long a statement waits for a lock (store_busy) */
+    int64_t busy_until_us; /* the running wait's end */
     struct stmt_slot slots[STORE_STMT_SLOTS];
     dg_map *dyn; /* SQL text → struct dyn_stmt *, for statements built per request */
     struct dyn_stmt *dyn_newest, *dyn_oldest;
@@ -155,6 +160,8 @@ void store_rec_filter_list(char *sql, struct store_params *ps, const dg_list_que
 /* Schema v18, the reports' running totals (store_schema_totals.c): its
  * statements, NULL-terminated, as each migration of store_schema.c. */
 extern const char *const store_migration_totals[];
+/* The schema migration that adds search_queue (store_search.c). */
+extern const char *const store_migration_search_queue[];
 /* Reads the current row of s (store_rec_select's columns from 0 on) into a
  * new record in `a`, a customer's tags and custom values included. */
 int store_rec_read(dg_store *st, sqlite3_stmt *s, enum dg_kind k, dg_arena *a, dg_record **out);

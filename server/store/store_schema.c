@@ -837,7 +837,8 @@ static const char *const migration_v17[] = {
 static const char *const *const migrations[] = {
     migration_v1,  migration_v2,  migration_v3,  migration_v4,  migration_v5,  migration_v6,
     migration_v7,  migration_v8,  migration_v9,  migration_v10, migration_v11, migration_v12,
-    migration_v13, migration_v14, migration_v15, migration_v16, migration_v17, store_migration_totals};
+    migration_v13, migration_v14, migration_v15, migration_v16, migration_v17, store_migration_totals,
+    store_migration_search_queue};
 
 _Static_assert(DG_ARRAY_LEN(migrations) == DG_SCHEMA_VERSION, "DG_SCHEMA_VERSION is stale");
 

@@ -9,6 +9,9 @@
  * common term costs as much as the page it fills, not as its match count.
  * The list filter is part of the search query (a LEFT JOIN to customers on
  * each document's customer): one statement per column, no query per hit.
+ * The writer's connection defers its writes to the index: each commit
+ * queues them as rows of search_queue, which dg_store_search_apply writes
+ * into the index later, in bulk (docs/architecture.md, "The search index").
  * Runs on: the thread that owns the connection.
  */
 #include <stdio.h>
@@ -189,11 +192,24 @@ int dg_store_search_put(dg_store *st, enum dg_kind kind, int64_t id, const dg_se
     return rc;
 }
 
+static const char SQL_QUEUE_INSERT[] =
+    "INSERT INTO search_queue(rowid, col, is_delete, text) VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_QUEUE_READ[] =
+    "SELECT rowid, col, is_delete, text FROM search_queue ORDER BY seq";
+static const char SQL_QUEUE_DELETE[] = "DELETE FROM search_queue";
+static const char SQL_QUEUE_COUNT[] = "SELECT count(*) FROM search_queue";
+
 static const char SQL_DOC_DELETE_ALL[] = "INSERT INTO search(search) VALUES ('delete-all')";
 
 int dg_store_search_clear(dg_store *st)
 {
+    int rc;
+
     store_search_discard(st, 0);
+    /* the queue describes changes to the index being dropped */
+    if ((rc = store_exec_stmt(st, store_stmt(st, SQL_QUEUE_DELETE))) != DG_OK)
+        return rc;
+    st->n_search_queued = 0;
     return store_exec_stmt(st, store_stmt(st, SQL_DOC_DELETE_ALL));
 }
 
@@ -216,25 +232,108 @@ static int op_cmp(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The queue is written in rowid order (a delete and an insert of one
- * document in the order they were queued). FTS5 keeps a transaction's
- * terms in memory and writes them out as a new index segment when they
- * pass its hash size, but also whenever a rowid comes that is below the
- * last one written: a job's records are queued customer, contacts,
- * interactions, next customer..., whose rowids go up and down, and in queue
- * order each customer of a bulk import became a segment of its own, each
- * followed by merges (demo data: a third of the load's time, and the share
- * grew with the index). */
-int dg_store_search_flush(dg_store *st)
+/* Writes the queued ops into FTS5 in rowid order (a delete and an insert of
+ * one document in the order they were queued), then drops them. FTS5 keeps
+ * a transaction's terms in memory and writes them out as a new index
+ * segment when they pass its hash size, but also whenever a rowid comes
+ * that is below the last one written: a job's records are queued customer,
+ * contacts, interactions, next customer..., whose rowids go up and down,
+ * and in queue order each customer of a bulk import became a segment of its
+ * own, each followed by merges (demo data: a third of the load's time, and
+ * the share grew with the index). */
+static int write_ops(dg_store *st, size_t from)
+{
+    size_t n = st->n_search_ops - from;
+    int rc = DG_OK;
+
+    if (n > 1)
+        qsort(st->search_ops + from, n, sizeof *st->search_ops, op_cmp);
+    for (size_t i = from; i < st->n_search_ops && rc == DG_OK; i++)
+        rc = doc_stmt(st, &st->search_ops[i]);
+    store_search_discard(st, from);
+    return rc;
+}
+
+/* Appends the rows of search_queue to the ops queued in memory, and
+ * empties the table. */
+static int take_queue(dg_store *st)
+{
+    size_t n_mem = st->n_search_ops;
+    sqlite3_stmt *s = store_stmt(st, SQL_QUEUE_READ);
+    int rc = DG_OK, src = SQLITE_DONE;
+
+    if (!s)
+        return DG_EIO;
+    while (rc == DG_OK && (src = sqlite3_step(s)) == SQLITE_ROW)
+        rc = queue_doc(st, sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+                       sqlite3_column_int(s, 2) != 0, (const char *)sqlite3_column_text(s, 3));
+    if (rc == DG_OK && src != SQLITE_DONE)
+        rc = store_err(st, src);
+    sqlite3_reset(s);
+    if (rc == DG_OK && st->n_search_ops > n_mem) {
+        rc = store_exec_stmt(st, store_stmt(st, SQL_QUEUE_DELETE));
+        st->n_search_queued = 0;
+    }
+    if (rc != DG_OK)
+        store_search_discard(st, n_mem);
+    return rc;
+}
+
+/* The ops of the open transaction as rows of search_queue, in their order. */
+static int queue_ops(dg_store *st)
 {
     int rc = DG_OK;
 
-    if (st->n_search_ops > 1)
-        qsort(st->search_ops, st->n_search_ops, sizeof *st->search_ops, op_cmp);
-    for (size_t i = 0; i < st->n_search_ops && rc == DG_OK; i++)
-        rc = doc_stmt(st, &st->search_ops[i]);
+    for (size_t i = 0; i < st->n_search_ops && rc == DG_OK; i++) {
+        const struct search_op *op = &st->search_ops[i];
+        sqlite3_stmt *s = store_stmt(st, SQL_QUEUE_INSERT);
+
+        if (!s)
+            return DG_EIO;
+        sqlite3_bind_int64(s, 1, op->rowid);
+        sqlite3_bind_int(s, 2, op->col);
+        sqlite3_bind_int(s, 3, op->is_delete);
+        sqlite3_bind_text(s, 4, op->text, -1, SQLITE_STATIC);
+        rc = store_exec_stmt(st, s);
+    }
+    if (rc == DG_OK)
+        st->n_search_queued += (int64_t)st->n_search_ops;
     store_search_discard(st, 0);
     return rc;
+}
+
+int dg_store_search_flush(dg_store *st)
+{
+    int rc;
+
+    if (st->is_search_deferred)
+        return queue_ops(st);
+    /* Written directly: whatever a deferring writer left queued goes in
+     * first (it is older), so that each document's ops keep their order. */
+    rc = dg_store_search_apply(st);
+    return rc == DG_OK ? write_ops(st, 0) : rc;
+}
+
+int dg_store_search_defer(dg_store *st, bool defer)
+{
+    int rc = store_pragma_int(st, SQL_QUEUE_COUNT, &st->n_search_queued);
+
+    if (rc == DG_OK)
+        st->is_search_deferred = defer;
+    return rc;
+}
+
+int64_t dg_store_search_queued(const dg_store *st)
+{
+    return st->n_search_queued;
+}
+
+int dg_store_search_apply(dg_store *st)
+{
+    size_t n_mem = st->n_search_ops; /* newer than the table's rows: they stay queued */
+    int rc = take_queue(st);
+
+    return rc == DG_OK ? write_ops(st, n_mem) : rc;
 }
 
 /* ------------------------------------------------------------ query */
@@ -369,3 +468,18 @@ int dg_store_search(dg_store *st, const char *expr, const dg_list_query *filter,
     *n = ss.n;
     return DG_OK;
 }
+
+/* ------------------------------------------------------------ schema */
+
+/* The search documents of committed changes that the index does not have
+ * yet, in the order they were written (store.h: dg_store_search_defer). */
+const char *const store_migration_search_queue[] = {
+    "CREATE TABLE search_queue ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  rowid INTEGER NOT NULL,"
+    "  col INTEGER NOT NULL,"
+    "  is_delete INTEGER NOT NULL,"
+    "  text TEXT NOT NULL"
+    ") STRICT;",
+    NULL,
+};

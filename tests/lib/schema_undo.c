@@ -80,6 +80,7 @@ static const char *const undo[] = {
            " CREATE INDEX customers_at_risk ON customers("
            " (CASE WHEN last_contact_at > 0 THEN last_contact_at ELSE created_at END), tier,"
            " owner_id) WHERE archived_at IS NULL AND status != 'lost';",
+    [19] = "DROP TABLE search_queue;",
 };
 
 /* The database's schema version (PRAGMA user_version). */

@@ -129,7 +129,7 @@ static void rig_open(struct rig *r, size_t max_queued)
     assert_int_equal(dg_store_create(path, &st, err, sizeof err), DG_OK);
     uv_loop_init(&r->loop);
     assert_int_equal(dg_completions_new(&r->loop, NULL, NULL, &r->done), DG_OK);
-    assert_int_equal(dg_writer_new(st, r->done, max_queued, &r->w), DG_OK);
+    assert_int_equal(dg_writer_new(st, r->done, max_queued, NULL, &r->w), DG_OK);
     pthread_mutex_init(&r->gate.mu, NULL);
     pthread_cond_init(&r->gate.cond, NULL);
 }
