@@ -19,6 +19,7 @@
 
 #include "dossier.h"
 
+#include "customer_text.h"
 #include "dg.h"
 #include "record_msg.h"
 
@@ -552,13 +553,11 @@ static void got(GObject *owner, int rc, const Dangan__V1__Response *resp, const 
     gtk_stack_set_visible_child_name(d->stack, "content");
     gtk_label_set_text(GTK_LABEL(d->title), c->name);
     {
-        const dg_entity *e = dg_entity_get(DG_KIND_CUSTOMER);
-        char tier[32], status[32], phone[64];
+        /* the words the Customers list shows ("B", "Potential"), not the stored codes */
+        const char *tier = dg_customer_tier_text(c->tier),
+                   *status = dg_customer_status_text(c->status);
+        char phone[64];
 
-        dg_form_format(&d->ctx, &e->fields[dg_entity_field_index(e, "tier")],
-                       &d->cust->v[dg_entity_field_index(e, "tier")], tier, sizeof tier);
-        dg_form_format(&d->ctx, &e->fields[dg_entity_field_index(e, "status")],
-                       &d->cust->v[dg_entity_field_index(e, "status")], status, sizeof status);
         dg_form_phone(c->phone, phone, sizeof phone);
         snprintf(sub, sizeof sub, _("%s · owner %s · tier %s · %s · %s"), c->code, who(c->owner),
                  tier[0] ? tier : "—", status[0] ? status : "—", phone[0] ? phone : "—");

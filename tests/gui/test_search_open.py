@@ -44,6 +44,8 @@ def test(build, root):
     dgui.poll("the dossier's code", lambda: dgui.search(
         app.acc, lambda a: a.getRole() == pyatspi.ROLE_LABEL and
         re.fullmatch(r"C-\d{6}", a.name or "")))
+    # the line under it in words, as the list says them, not the stored codes
+    app.wait_label_re(r"C-\d{6} · owner \S+ · tier [ABC] · (Potential|Active|Dormant|Lost) · .+")
 
 
 dgui.run(test, "gui_search_open")
