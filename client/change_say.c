@@ -147,7 +147,8 @@ static void print_added(FILE *out, const Dangan__V1__ChangeEvent *ch)
         fputs("added customer ", out);
         print_customer(out, ch);
         if (new_of(ch, "tier")[0])
-            fprintf(out, ": tier %s", new_of(ch, "tier"));
+            fprintf(out, ": tier %s",
+                    say_value(ch->kind, "tier", new_of(ch, "tier"), false, buf, sizeof buf));
         return;
     case DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CONTACT:
         fprintf(out, "added contact %s to ", new_of(ch, "name"));

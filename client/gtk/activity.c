@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "change_say.h"
+#include "customer_text.h"
 #include "dg.h"
 #include "tz.h"
 
@@ -47,9 +48,28 @@ static const char *value_text(void *ud, Dangan__V1__EntityKind kind, const char 
 
     activity *ac = ud;
 
-    (void)kind;
     if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0)
-        return text[0] == 't' ? "yes" : "no";
+        return text[0] == 't' ? _("yes") : _("no");
+    if (kind == DANGAN__V1__ENTITY_KIND__ENTITY_KIND_CUSTOMER && !is_masked) {
+        /* the words the Customers list and the dossier show, not the stored codes */
+        static const struct {
+            const char *code;
+            int status;
+        } statuses[] = {
+            {"potential", DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_POTENTIAL},
+            {"active", DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_ACTIVE},
+            {"dormant", DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_DORMANT},
+            {"lost", DANGAN__V1__CUSTOMER_STATUS__CUSTOMER_STATUS_LOST},
+        };
+
+        if (strcmp(field, "tier") == 0 && text[0] && !text[1]) {
+            snprintf(buf, len, "%c", g_ascii_toupper(text[0]));
+            return buf;
+        }
+        for (size_t i = 0; strcmp(field, "status") == 0 && i < G_N_ELEMENTS(statuses); i++)
+            if (strcmp(text, statuses[i].code) == 0)
+                return dg_customer_status_text(statuses[i].status);
+    }
     if (!is_masked && n > 3 && strcmp(field + n - 3, "_ms") == 0 &&
         dg_tz_format(ac->zone[0] ? ac->zone : "UTC", strtoll(text, NULL, 10), buf, len) == DG_OK)
         return buf;

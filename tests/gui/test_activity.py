@@ -44,10 +44,11 @@ def test(build, root):
     changed = dgui.poll("the edit's sentence", lambda: feed.childCount >= 2 and
                         feed.getChildAtIndex(0))
     added = feed.getChildAtIndex(1)
-    # the sentences dangan watch prints (its time aside)
-    assert changed.name.endswith(" changed 杭州动态科技有限公司 (%s): tier b → c" % code), \
+    # the sentences dangan watch prints (its time aside), the values in the
+    # words the Customers list shows (tier "B", not the stored "b")
+    assert changed.name.endswith(" changed 杭州动态科技有限公司 (%s): tier B → C" % code), \
         changed.name
-    assert added.name.endswith(" added customer 杭州动态科技有限公司 (%s): tier b" % code), \
+    assert added.name.endswith(" added customer 杭州动态科技有限公司 (%s): tier B" % code), \
         added.name
     app.click(app.find(pyatspi.ROLE_PUSH_BUTTON, changed.name, within=changed))
     app.wait_label("杭州动态科技有限公司")  # the dossier's heading
