@@ -304,6 +304,13 @@ int dg_server_search_catch_up(dg_server *srv, dg_job *job)
     return submit_write(srv, job, false, true);
 }
 
+int dg_server_read_in_writer(dg_server *srv, dg_job *job)
+{
+    DG_ASSERT_LOOP_THREAD();
+    job->is_alone = true; /* no other job's uncommitted rows in its transaction */
+    return submit_write(srv, job, false, true);
+}
+
 /* ------------------------------------------------------------ records of reads, batched */
 
 /* One writer job carrying the records of reads taken in one loop iteration,

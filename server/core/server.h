@@ -123,6 +123,13 @@ int dg_server_write_record_of_read(dg_server *srv, dg_job *job);
  * DG_EFULL or DG_EREADONLY (no callback), as dg_server_write. */
 bool dg_server_search_is_behind(dg_server *srv);
 int dg_server_search_catch_up(dg_server *srv, dg_job *job);
+/* Loop thread. A job that reads on the writer's connection what the writer
+ * alone can see, in a transaction of its own that it always has rolled
+ * back (its `run` returns an error on purpose, and keeps its result
+ * itself): a search through the queue that could not be written into the
+ * index (a full disk, a read-only writer). It runs on a read-only writer
+ * too. DG_OK, or DG_EFULL (no callback). */
+int dg_server_read_in_writer(dg_server *srv, dg_job *job);
 /* The same for a job whose `run` only appends audit records (a read of a
  * restricted customer, a refusal), so that only the storage can fail it. The
  * jobs taken in one loop iteration reach the writer together, as one job

@@ -44,6 +44,7 @@ enum query { Q_GET, Q_LIST, Q_SEARCH, Q_FIELDS };
 struct read_job {
     dg_job job;
     dg_job catch_up; /* search: the writer's apply of search_queue, first */
+    int searched_rc; /* search in the writer (search_in_writer_run): its outcome */
     dg_req *req;
     enum query q;
     /* get */
@@ -243,7 +244,7 @@ static Dangan__V1__Dossier *dossier_pb(dg_req *req, const dg_dossier *d)
     do {                                                                                           \
         (dst) = dg_req_alloc(req, ((n_src) ? (n_src) : 1) * sizeof *(dst));                        \
         for (size_t i_ = 0; i_ < (n_src); i_++)                                                    \
-            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                            \
+            (dst)[i_] = (void *)dg_record_body_to_pb(req, (src)[i_]);                              \
         (n_dst) = (n_src);                                                                         \
     } while (0)
     LIST_OF(p->contacts, p->n_contacts, d->contacts, d->n_contacts);
@@ -759,14 +760,55 @@ static void search_done(dg_job *job)
     free(j);
 }
 
+static struct read_job *of_catch_up(dg_job *job)
+{
+    return (struct read_job *)((char *)job - offsetof(struct read_job, catch_up));
+}
+
+/* Writer thread: the search, with search_queue applied inside a
+ * transaction the writer then rolls back (nothing of it is written). */
+static void search_in_writer_run(dg_job *job, void *ctx)
+{
+    struct read_job *j = of_catch_up(job);
+    dg_store *st = ((const dg_wtx *)ctx)->store;
+    int rc = dg_store_search_apply(st);
+
+    if (rc == DG_OK)
+        rc = dg_store_search(st, j->expr, &j->lq, j->limit, SEARCH_MAX_SCAN, j->req->arena,
+                             &j->hits, &j->n_hits);
+    if (rc == DG_OK)
+        rc = dg_store_feed_head(st, &j->snapshot);
+    j->searched_rc = rc;
+    job->rc = DG_EAGAIN; /* not a failure: it has the writer roll all of it back */
+}
+
+static void searched_in_writer(dg_job *job)
+{
+    struct read_job *j = of_catch_up(job);
+
+    if (j->searched_rc == DG_OK || j->searched_rc == DG_EINVAL) {
+        j->job.rc = j->searched_rc;
+        search_done(&j->job);
+    } else { /* the writer could not even read: the index as it is */
+        submit_read(j->req, j, search_done);
+    }
+}
+
 /* The index has what the answered writes queued: the search can go. If the
- * writer could not apply them (a full disk, an I/O error), the search
- * answers from the index as it is, as reads go on when writes cannot. */
+ * writer could not write them into it (a full disk, an I/O error), the
+ * writer searches with them applied in a transaction it rolls back: the
+ * answer still has every answered write, and nothing is written. */
 static void search_caught_up(dg_job *job)
 {
-    struct read_job *j = (struct read_job *)((char *)job - offsetof(struct read_job, catch_up));
+    struct read_job *j = of_catch_up(job);
 
-    submit_read(j->req, j, search_done);
+    if (job->rc == DG_OK) {
+        submit_read(j->req, j, search_done);
+        return;
+    }
+    j->catch_up = (dg_job){.run = search_in_writer_run, .done = searched_in_writer};
+    if (dg_server_read_in_writer(j->req->srv, &j->catch_up) != DG_OK)
+        submit_read(j->req, j, search_done);
 }
 
 void dg_h_search(dg_req *req)

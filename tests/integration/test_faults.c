@@ -214,10 +214,10 @@ static void test_while_the_disk_is_full_reads_and_sign_ins_go_on(void **state)
     int n_readonly = dgt_log_count(&srv, "refusing writes until restart");
 
     admin = dgt_login(&srv, "admin", srv.admin_password);
+    /* created, answered, and not yet in the search index (the queue is
+     * applied on demand only here): a search on the full disk must still
+     * find them */
     dgt_create_customers(admin, 2, "满盘之前", NULL, NULL);
-    /* a search while there is room: a full disk stops the search index
-     * from catching up too (docs/architecture.md, "The search index") */
-    assert_int_equal(dgt_count_named(admin, "满盘之前00000"), 1);
     set_fault("full 1 0"); /* every WAL write from now on */
 
     r = create_one(admin, "满盘之时");
