@@ -622,8 +622,10 @@ bool dg_store_sync_skipped(const dg_store *st)
 void dg_store_rollback(dg_store *st)
 {
     store_search_discard(st, 0);
-    if (!sqlite3_get_autocommit(st->db)) /* a transaction is open: its rows go with it */
-        st->n_search_queued = st->search_queued_at_begin;
+    /* The queue's rows go with the transaction, also when SQLite already
+     * rolled it back itself (a COMMIT that failed on a full disk): callers
+     * roll back only what their dg_store_begin opened. */
+    st->n_search_queued = st->search_queued_at_begin;
     /* Fails only when no transaction is open, which is what we want then. */
     (void)store_exec_stmt(st, store_stmt(st, SQL_ROLLBACK));
 }

@@ -53,9 +53,12 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
     return remove(path);
 }
 
+/* DGT_KEEP=1 in the environment keeps the test's directories (the data
+ * directory, server.log) in $TMPDIR for a look after a failure. */
 void dgt_rmtree(const char *path)
 {
-    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    if (!getenv("DGT_KEEP"))
+        nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Runs argv with stdout captured into `out`; returns exit status. */
