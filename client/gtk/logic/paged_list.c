@@ -397,9 +397,10 @@ gint dg_paged_list_find(DgPagedList *self, gint64 id)
 /* Takes row `position` out of its page (no signal). */
 static void take_out(DgPagedList *self, guint position)
 {
-    guint index;
+    guint index = 0;
     page *pg = locate(self, position, &index, NULL);
 
+    g_return_if_fail(pg != NULL); /* callers pass a row the list has */
     g_ptr_array_remove_index(pg->rows, index);
     pg->n--;
     self->n_items--;
