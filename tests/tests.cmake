@@ -72,6 +72,7 @@ target_compile_definitions(test_config PRIVATE SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 foreach(t audit store writer checkpoint tls stream pool entity)
   dangan_test(test_${t} SOURCES tests/unit/test_${t}.c LIBS dgserver dgtest LABELS unit)
 endforeach()
+target_sources(test_store PRIVATE tests/lib/search_ids.c) # the ids a search finds
 foreach(t tls_policy login login_expiry login_throttle robust pipeline shutdown cli cli_help records
         audit_log users reassign feed feed_resume crash)
   dangan_test(test_${t} SOURCES tests/integration/test_${t}.c LIBS dgtest dgserver
@@ -305,5 +306,6 @@ dangan_test(test_loops SOURCES tests/integration/test_loops.c tests/integration/
 # equals a rebuild
 dangan_test(test_search_queue SOURCES tests/integration/test_search_queue.c LIBS dgtest dgserver
             LABELS integration TIMEOUT 300)
-dangan_test(test_search_queue_store SOURCES tests/unit/test_search_queue_store.c LIBS dgserver dgtest
+dangan_test(test_search_queue_store SOURCES tests/unit/test_search_queue_store.c
+            tests/lib/search_ids.c LIBS dgserver dgtest
             LABELS unit)

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "search_ids.h"
 #include "alloc.h"
 #include "store.h"
 #include "text.h"
@@ -80,31 +81,6 @@ static void put(dg_store *st, int64_t id, const char *old_name, const char *name
                      DG_OK);
 }
 
-/* The ids of the customers found for `query`, ascending, as "1,3". */
-static void found(dg_store *st, const char *query, char *out, size_t cap)
-{
-    dg_list_query all = {.kind = DG_KIND_CUSTOMER};
-    dg_arena *a = dg_arena_new(1 << 20);
-    dg_search_hit *hits;
-    char expr[512];
-    size_t n;
-    int64_t prev = 0;
-
-    assert_int_equal(dg_text_search_expr(query, expr, sizeof expr), DG_OK);
-    assert_int_equal(dg_store_search(st, expr, &all, 10, 1000, a, &hits, &n), DG_OK);
-    out[0] = '\0';
-    for (size_t k = 0; k < n; k++) { /* selection by id: n is tiny */
-        int64_t next = INT64_MAX;
-
-        for (size_t i = 0; i < n; i++)
-            if (hits[i].customer->id > prev && hits[i].customer->id < next)
-                next = hits[i].customer->id;
-        snprintf(out + strlen(out), cap - strlen(out), "%s%lld", k ? "," : "", (long long)next);
-        prev = next;
-    }
-    dg_arena_free(a);
-}
-
 static const char *const queries[] = {"长城", "黄河", "贸易", "物流", "电子", "珠江", "13800"};
 
 /* Every query's hits, one line each. */
@@ -114,7 +90,7 @@ static void all_found(dg_store *st, char *out, size_t cap)
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         char ids[64];
 
-        found(st, queries[i], ids, sizeof ids);
+        dgt_search_ids(st, queries[i], ids, sizeof ids);
         snprintf(out + strlen(out), cap - strlen(out), "%s: %s\n", queries[i], ids);
     }
 }
@@ -141,7 +117,7 @@ static void test_applied_queue_equals_a_rebuild(void **state)
     /* committed as queue rows: the index has none of it yet */
     assert_int_equal(dg_store_search_queued(st), 4);
     assert_int_equal(queue_rows(), 4);
-    found(st, "长城", ids, sizeof ids);
+    dgt_search_ids(st, "长城", ids, sizeof ids);
     assert_string_equal(ids, "");
 
     /* a rename (delete + insert), and a job rolled back with its rows */
@@ -167,11 +143,11 @@ static void test_applied_queue_equals_a_rebuild(void **state)
     assert_int_equal(dg_store_search_queued(st), 0);
     assert_int_equal(queue_rows(), 0);
     all_found(st, applied, sizeof applied);
-    found(st, "长城", ids, sizeof ids);
+    dgt_search_ids(st, "长城", ids, sizeof ids);
     assert_string_equal(ids, "2");
-    found(st, "黄河", ids, sizeof ids);
+    dgt_search_ids(st, "黄河", ids, sizeof ids);
     assert_string_equal(ids, "1,3");
-    found(st, "13800", ids, sizeof ids);
+    dgt_search_ids(st, "13800", ids, sizeof ids);
     assert_string_equal(ids, "1");
 
     /* the index a rebuild from the final documents makes */
@@ -212,11 +188,11 @@ static void test_direct_writes_apply_the_queue_first(void **state)
     put(st, 2, "长江电子", "珠江电子", NULL);
     assert_int_equal(dg_store_commit(st), DG_OK);
     assert_int_equal(queue_rows(), 0);
-    found(st, "长城", ids, sizeof ids);
+    dgt_search_ids(st, "长城", ids, sizeof ids);
     assert_string_equal(ids, "");
-    found(st, "长江", ids, sizeof ids);
+    dgt_search_ids(st, "长江", ids, sizeof ids);
     assert_string_equal(ids, "");
-    found(st, "珠江", ids, sizeof ids);
+    dgt_search_ids(st, "珠江", ids, sizeof ids);
     assert_string_equal(ids, "2");
     dg_store_close(st);
 }

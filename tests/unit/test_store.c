@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "fixture.h"
+#include "search_ids.h"
 #include "alloc.h"
 #include "store.h"
 #include "text.h"
@@ -430,31 +431,6 @@ static void put_doc(dg_store *st, int64_t id, const char *old_name, const char *
                      DG_OK);
 }
 
-/* The ids of the customers found for `query`, ascending, as "1,3". */
-static void found(dg_store *st, const char *query, char *out, size_t cap)
-{
-    dg_list_query all = {.kind = DG_KIND_CUSTOMER};
-    dg_arena *a = dg_arena_new(1 << 20);
-    dg_search_hit *hits;
-    char expr[512];
-    size_t n;
-    int64_t prev = 0;
-
-    assert_int_equal(dg_text_search_expr(query, expr, sizeof expr), DG_OK);
-    assert_int_equal(dg_store_search(st, expr, &all, 10, 1000, a, &hits, &n), DG_OK);
-    out[0] = '\0';
-    for (size_t k = 0; k < n; k++) { /* selection by id: n is tiny */
-        int64_t next = INT64_MAX;
-
-        for (size_t i = 0; i < n; i++)
-            if (hits[i].customer->id > prev && hits[i].customer->id < next)
-                next = hits[i].customer->id;
-        snprintf(out + strlen(out), cap - strlen(out), "%s%lld", k ? "," : "", (long long)next);
-        prev = next;
-    }
-    dg_arena_free(a);
-}
-
 /* The widest filter a request can carry (every list at its cap, every
  * optional condition, restricted tiers, a text cursor) still fits the SQL
  * text of a list and of a search. */
@@ -525,7 +501,7 @@ static void test_search_documents_follow_savepoints_and_commit(void **state)
     put_doc(st, 3, NULL, "长城物流");
     assert_int_equal(dg_store_release(st), DG_OK);
     assert_int_equal(dg_store_commit(st), DG_OK);
-    found(st, "长城", ids, sizeof ids);
+    dgt_search_ids(st, "长城", ids, sizeof ids);
     assert_string_equal(ids, "1,3");
 
     /* replaced: the old words no longer find it; a rolled-back transaction
@@ -536,9 +512,9 @@ static void test_search_documents_follow_savepoints_and_commit(void **state)
     assert_int_equal(dg_store_begin(st), DG_OK);
     put_doc(st, 3, "长城物流", "黄河物流");
     dg_store_rollback(st);
-    found(st, "长城", ids, sizeof ids);
+    dgt_search_ids(st, "长城", ids, sizeof ids);
     assert_string_equal(ids, "3");
-    found(st, "黄河", ids, sizeof ids);
+    dgt_search_ids(st, "黄河", ids, sizeof ids);
     assert_string_equal(ids, "1");
     dg_store_close(st);
 }
